@@ -1,0 +1,42 @@
+"""Global random state: a NumPy generator for initialisation and random tensors, and the
+(seed, offset) stream keys that the counter-based dropout kernels use.
+
+Dropout masks are a pure function of (seed, offset, element index), so they are reproducible after
+``manual_seed`` and identical on CPU and GPU. Each dropout call takes the next offset.
+"""
+import secrets
+
+import numpy as np
+
+_seed = secrets.randbits(63)
+_dropout_offset = 0
+_generator = np.random.default_rng(_seed)
+
+
+def manual_seed(seed):
+    """Seed every random source in minigrad (initialisation, mg.randn/rand, dropout masks)."""
+    global _seed, _dropout_offset, _generator
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
+    seed = int(seed)
+    if not 0 <= seed < 2**64:
+        raise ValueError(f"seed must be in [0, 2**64), got {seed}")
+    _seed = seed
+    _dropout_offset = 0
+    _generator = np.random.default_rng(seed)
+
+
+def initial_seed():
+    return _seed
+
+
+def generator():
+    return _generator
+
+
+def next_dropout_stream():
+    """(seed, offset) for one dropout call; every call gets a fresh offset."""
+    global _dropout_offset
+    offset = _dropout_offset
+    _dropout_offset += 1
+    return _seed, offset

@@ -1,0 +1,100 @@
+"""Which array library holds an array, and moving arrays between devices.
+
+This is the one module (with ``_kernels/cuda.py``) that imports CuPy, and only when a CUDA array or
+device is actually asked for: ``import minigrad`` never needs CuPy.
+"""
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_cupy = None  # the cupy module once imported, False when it cannot be imported
+
+
+def cupy_or_none():
+    """The cupy module, or None when it is not installed (or fails to import)."""
+    global _cupy
+    if _cupy is None:
+        try:
+            import cupy
+        except Exception:  # a broken CUDA install raises more than ImportError
+            _cupy = False
+        else:
+            _cupy = cupy
+    return _cupy or None
+
+
+def cuda_is_available():
+    cp = cupy_or_none()
+    if cp is None:
+        return False
+    try:
+        return cp.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False
+
+
+def require_cuda():
+    """The cupy module, or a RuntimeError that says what is missing and how to get it."""
+    cp = cupy_or_none()
+    if cp is None:
+        raise RuntimeError(
+            "device 'cuda' needs CuPy, which is not installed. Install it with "
+            "`pip install 'minigrad[gpu]'` or the cupy wheel for your CUDA version "
+            "(for example `pip install cupy-cuda12x`)."
+        )
+    if not cuda_is_available():
+        raise RuntimeError("device 'cuda' was asked for, but CuPy sees no NVIDIA GPU on this machine.")
+    return cp
+
+
+def normalize_device(device):
+    """'cpu' or 'cuda' from a device name ('cuda:0' is accepted as 'cuda')."""
+    name = str(device)
+    if name == "cpu":
+        return "cpu"
+    if name == "cuda" or name == "cuda:0":
+        return "cuda"
+    raise ValueError(f"unknown device {device!r}: expected 'cpu' or 'cuda'")
+
+
+def array_module(array):
+    """numpy or cupy, whichever holds ``array``."""
+    if isinstance(array, np.ndarray):
+        return np
+    cp = cupy_or_none()
+    if cp is not None and isinstance(array, cp.ndarray):
+        return cp
+    raise TypeError(f"expected a numpy or cupy array, got {type(array).__name__}")
+
+
+def common_array_module(arrays, what="op"):
+    """The array module shared by all ``arrays``; a clear error when they sit on different devices."""
+    modules = {array_module(a) for a in arrays}
+    if len(modules) > 1:
+        raise RuntimeError(
+            f"{what}: expected all tensors on the same device, got tensors on cpu and cuda; "
+            "move them with .to(device) first"
+        )
+    return modules.pop() if modules else np
+
+
+def device_of(array):
+    return "cpu" if isinstance(array, np.ndarray) else "cuda"
+
+
+def to_device(array, device):
+    """``array`` on ``device`` ('cpu' or 'cuda'); the same object when it is already there."""
+    device = normalize_device(device)
+    if device == "cpu":
+        return array if isinstance(array, np.ndarray) else array.get()
+    cp = require_cuda()
+    return array if isinstance(array, cp.ndarray) else cp.asarray(array)
+
+
+def scatter_add(target, index, values):
+    """target[index] += values, adding repeated indices once each (np.add.at semantics)."""
+    if isinstance(target, np.ndarray):
+        np.add.at(target, index, values)
+    else:
+        import cupyx
+
+        cupyx.scatter_add(target, index, values)

@@ -1,0 +1,10 @@
+"""One Op subclass per concept. Ops see arrays, never Tensors."""
+from .activation import ReLU
+from .math import Add, Div, Exp, Log, MatMul, Mul, Neg, Pow, Sigmoid, Sub, Tanh
+from .reduction import Max, Mean, Sum
+from .shape import Cast, GetItem, Reshape, ToDevice, Transpose
+
+__all__ = [
+    "Add", "Sub", "Mul", "Div", "Pow", "Neg", "MatMul", "Exp", "Log", "Tanh", "Sigmoid", "ReLU",
+    "Sum", "Mean", "Max", "Reshape", "Transpose", "GetItem", "ToDevice", "Cast",
+]

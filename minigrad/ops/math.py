@@ -1,0 +1,143 @@
+"""Elementwise arithmetic with NumPy broadcasting, matmul, and the smooth elementwise functions."""
+from ..autograd import Op
+from ._broadcast import sum_to_shape
+
+
+class Add(Op):
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        return a + b
+
+    def backward(self, gy):
+        return sum_to_shape(gy, self.shapes[0]), sum_to_shape(gy, self.shapes[1])
+
+
+class Sub(Op):
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        return a - b
+
+    def backward(self, gy):
+        gb = -sum_to_shape(gy, self.shapes[1]) if self.needs_input_grad[1] else None
+        return sum_to_shape(gy, self.shapes[0]), gb
+
+
+class Mul(Op):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, gy):
+        a, b = self.a, self.b
+        ga = sum_to_shape(gy * b, a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to_shape(gy * a, b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Div(Op):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, gy):
+        a, b = self.a, self.b
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = sum_to_shape(gy / b, a.shape)
+        if self.needs_input_grad[1]:
+            gb = sum_to_shape(-gy * a / (b * b), b.shape)
+        return ga, gb
+
+
+class Pow(Op):
+    """a ** b for tensors a and b (a number on either side arrives as a 0-d tensor)."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.y = a ** b
+        return self.y
+
+    def backward(self, gy):
+        xp, a, b = self.xp, self.a, self.b
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = sum_to_shape(gy * b * a ** (b - 1), a.shape)
+        if self.needs_input_grad[1]:
+            # d(a**b)/db = a**b log a, taken as 0 where a == 0 (the limit for b > 0)
+            log_a = xp.log(xp.where(a == 0, 1, a))
+            gb = sum_to_shape(gy * self.y * log_a, b.shape)
+        return ga, gb
+
+
+class Neg(Op):
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return -gy
+
+
+class MatMul(Op):
+    """NumPy matmul: 1-D operands are promoted to matrices, leading dimensions broadcast."""
+
+    def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError("matmul needs operands with at least one dimension; use * for scalars")
+        if a.dtype != b.dtype:
+            raise TypeError(f"matmul: dtype mismatch between {a.dtype} and {b.dtype}")
+        if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not align")
+        self.a, self.b = a, b
+        return self.xp.matmul(a, b)
+
+    def backward(self, gy):
+        a, b = self.a, self.b
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        if b.ndim == 1:  # b first: for 1-D @ 1-D the 0-d gy becomes (1,) then (1, 1)
+            gy = self.xp.expand_dims(gy, -1)
+        if a.ndim == 1:
+            gy = self.xp.expand_dims(gy, -2)
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = sum_to_shape(gy @ self.xp.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+        if self.needs_input_grad[1]:
+            gb = sum_to_shape(self.xp.swapaxes(a2, -1, -2) @ gy, b2.shape).reshape(b.shape)
+        return ga, gb
+
+
+class Exp(Op):
+    def forward(self, x):
+        self.y = self.xp.exp(x)
+        return self.y
+
+    def backward(self, gy):
+        return gy * self.y
+
+
+class Log(Op):
+    def forward(self, x):
+        self.x = x
+        return self.xp.log(x)
+
+    def backward(self, gy):
+        return gy / self.x
+
+
+class Tanh(Op):
+    def forward(self, x):
+        self.y = self.xp.tanh(x)
+        return self.y
+
+    def backward(self, gy):
+        return gy * (1 - self.y * self.y)
+
+
+class Sigmoid(Op):
+    def forward(self, x):
+        # 0.5 (1 + tanh(x / 2)) never overflows, unlike 1 / (1 + exp(-x)) for very negative x
+        self.y = 0.5 * (1 + self.xp.tanh(0.5 * x))
+        return self.y
+
+    def backward(self, gy):
+        return gy * self.y * (1 - self.y)

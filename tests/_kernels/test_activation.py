@@ -1,0 +1,26 @@
+import numpy as np
+import pytest
+
+from minigrad._kernels import cpu
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_kernels_equal_numpy(dtype, rng):
+    x = rng.standard_normal(300_001).astype(dtype)  # large enough for the parallel path
+    gy = rng.standard_normal(x.shape).astype(dtype)
+    y = cpu.relu_forward(x)
+    np.testing.assert_array_equal(y, np.maximum(x, 0))
+    np.testing.assert_array_equal(cpu.relu_backward(gy, y), np.where(y > 0, gy, 0))
+
+
+def test_relu_kernels_refuse_wrong_input():
+    with pytest.raises(TypeError, match="float32 or float64, got int64"):
+        cpu.relu_forward(np.arange(3))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        cpu.relu_forward(np.ones((3, 4)).T)
+    with pytest.raises(ValueError, match="gy has shape \\(2,\\), expected \\(3,\\)"):
+        cpu.relu_backward(np.ones(2), np.ones(3))
+    with pytest.raises(TypeError, match="gy has dtype float32, but y has float64"):
+        cpu.relu_backward(np.ones(3, np.float32), np.ones(3))
+    with pytest.raises(TypeError, match="must be an array"):
+        cpu.relu_forward([1.0, 2.0])

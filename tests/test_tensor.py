@@ -1,0 +1,122 @@
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+
+def test_python_numbers_and_lists_become_float32():
+    assert mg.tensor(3).dtype == np.float32
+    assert mg.tensor([[1, 2], [3, 4]]).dtype == np.float32
+    assert mg.tensor([1.5, 2.5]).dtype == np.float32
+
+
+def test_numpy_arrays_keep_their_float_dtype_and_are_copied():
+    a = np.arange(3.0)
+    t = mg.tensor(a)
+    assert t.dtype == np.float64
+    a[0] = 10
+    assert t.numpy()[0] == 0
+    assert mg.tensor(a.astype(np.float32)).dtype == np.float32
+
+
+def test_integer_arrays_stay_integer_but_cannot_require_grad():
+    t = mg.tensor(np.array([1, 2]))
+    assert t.dtype == np.int64
+    with pytest.raises(TypeError, match="float32 and float64"):
+        mg.tensor(np.array([1, 2]), requires_grad=True)
+
+
+def test_unsupported_dtypes_are_refused():
+    with pytest.raises(TypeError, match="float16"):
+        mg.tensor(np.ones(2, dtype=np.float16))
+    with pytest.raises(TypeError, match="unknown dtype"):
+        mg.tensor([1.0], dtype="not-a-dtype")
+    with pytest.raises(TypeError, match="float16"):
+        mg.zeros(2, dtype="float16")
+    with pytest.raises(TypeError, match="unsupported dtype int64"):
+        mg.tensor(np.array([1, 2])).exp()
+
+
+def test_creation_functions_take_shapes_dtype_and_requires_grad():
+    assert mg.zeros(2, 3).shape == (2, 3)
+    assert mg.ones((2, 3), dtype="float64").dtype == np.float64
+    assert mg.randn(4, requires_grad=True).requires_grad
+    assert mg.rand(5).numpy().min() >= 0
+    np.testing.assert_array_equal(mg.ones(2).numpy(), [1, 1])
+    assert mg.Tensor([1.0]).dtype == np.float32
+
+
+def test_manual_seed_makes_random_tensors_reproducible():
+    mg.manual_seed(7)
+    a = mg.randn(3).numpy()
+    mg.manual_seed(7)
+    np.testing.assert_array_equal(a, mg.randn(3).numpy())
+    with pytest.raises(ValueError, match="seed"):
+        mg.manual_seed(-1)
+
+
+def test_properties_item_numpy_and_asarray():
+    t = mg.tensor([[1.0, 2.0, 3.0]])
+    assert (t.shape, t.ndim, t.device, t.is_leaf, len(t)) == ((1, 3), 2, "cpu", True, 1)
+    assert mg.tensor([2.5]).item() == 2.5
+    assert np.asarray(t).shape == (1, 3)
+    assert isinstance(t.numpy(), np.ndarray)
+    with pytest.raises(ValueError, match="one element"):
+        t.item()
+
+
+def test_data_is_assignable_and_grad_accumulates_across_backward_calls():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    (x * 3).sum().backward()
+    (x * 3).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [6, 6])
+    x.grad = None
+    x.data = np.array([5.0, 6.0], dtype=np.float32)
+    (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [10, 12])
+
+
+def test_detach_and_no_grad_stop_recording():
+    x = mg.tensor([1.0], requires_grad=True)
+    assert not x.detach().requires_grad
+    with mg.no_grad():
+        y = x * 2
+    assert not y.requires_grad and y.is_leaf
+    assert mg.is_grad_enabled()
+
+    @mg.no_grad()
+    def double(t):
+        return t * 2
+
+    assert not double(x).requires_grad
+
+
+def test_comparisons_give_bool_tensors_without_grad():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    result = x > 1.5
+    assert result.dtype == np.bool_ and not result.requires_grad
+    np.testing.assert_array_equal((x == mg.tensor([1.0, 0.0])).numpy(), [True, False])
+
+
+def test_dtype_conversion_is_differentiable():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = x.double()
+    assert y.dtype == np.float64
+    (y * y).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad.numpy(), [2, 4])
+    assert x.to("float32") is x and x.to("cpu") is x
+
+
+def test_cuda_without_cupy_or_gpu_says_what_is_missing():
+    if mg.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(RuntimeError, match="(CuPy|cupy).*(pip install|GPU)"):
+        mg.zeros(2, device="cuda")
+    with pytest.raises(ValueError, match="unknown device"):
+        mg.zeros(2, device="tpu")
+
+
+def test_repr_shows_values_and_flags():
+    assert repr(mg.tensor([1.0, 2.0], requires_grad=True)) == "tensor([1., 2.], requires_grad=True)"
+    assert "dtype=float64" in repr(mg.tensor(np.zeros(1)))
