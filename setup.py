@@ -24,10 +24,10 @@ int main(void) { int n = 0;
 """
 
 
-def _compiles(compiler, flags, link_flags):
+def _compiles(compiler, source, flags, link_flags):
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp, "probe.c")
-        src.write_text(OPENMP_PROBE)
+        src.write_text(source)
         try:
             objects = compiler.compile([str(src)], output_dir=tmp, extra_postargs=flags)
             compiler.link_executable(objects, "probe", output_dir=tmp, extra_postargs=link_flags)
@@ -39,10 +39,10 @@ def _compiles(compiler, flags, link_flags):
 class BuildKernels(build_ext):
     def build_extensions(self):
         compile_flags = ["-O3"]
-        if not PORTABLE and _compiles(self.compiler, ["-march=native"], []):
+        if not PORTABLE and _compiles(self.compiler, "int main(void) { return 0; }", ["-march=native"], []):
             compile_flags.append("-march=native")
         link_flags = []
-        if _compiles(self.compiler, ["-fopenmp"], ["-fopenmp"]):
+        if _compiles(self.compiler, OPENMP_PROBE, ["-fopenmp"], ["-fopenmp"]):
             compile_flags.append("-fopenmp")
             link_flags.append("-fopenmp")
         else:
@@ -54,7 +54,7 @@ class BuildKernels(build_ext):
 
 
 extensions = [
-    Extension(f"minigrad._kernels.{path.stem}", [str(path)])
+    Extension(f"minigrad._kernels.{path.stem}", [str(path)], include_dirs=["minigrad/_kernels"])
     for path in sorted(Path("minigrad/_kernels").glob("*.pyx"))
 ]
 

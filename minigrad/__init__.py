@@ -4,10 +4,12 @@
     x = mg.randn(3, 4, requires_grad=True)
     (x * x).sum().backward()
 """
-from . import autograd, backend, cuda, ops
+from . import autograd, backend, cuda, functional, nn, ops, optim
+from ._kernels.threads import get_num_threads, set_num_threads
 from ._random import initial_seed, manual_seed
 from .autograd import Op, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck
+from .serialization import load, save
 from .tensor import Tensor, float32, float64, ones, rand, randn, tensor, zeros
 
 __version__ = "0.1.0"
@@ -15,4 +17,5 @@ __version__ = "0.1.0"
 __all__ = [
     "Tensor", "tensor", "zeros", "ones", "randn", "rand", "float32", "float64", "manual_seed",
     "initial_seed", "Op", "no_grad", "is_grad_enabled", "gradcheck", "GradcheckError", "cuda",
+    "functional", "nn", "optim", "save", "load", "set_num_threads", "get_num_threads",
 ]

@@ -2,3 +2,12 @@
 ctypedef fused real:
     float
     double
+
+# Below this many elements a parallel region costs more than it saves.
+cdef enum:
+    PARALLEL_MIN = 131072
+
+cdef extern from "_parallel.h":
+    int minigrad_max_threads() nogil
+    void minigrad_set_threads(int n) nogil
+    int minigrad_has_openmp() nogil

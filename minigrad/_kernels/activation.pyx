@@ -3,12 +3,8 @@ import numpy as np
 
 from cython.parallel cimport prange
 
-from ._types cimport real
+from ._types cimport PARALLEL_MIN, real
 from ._checks import check_float_array, check_like
-
-# Below this many elements a parallel region costs more than it saves.
-cdef enum:
-    PARALLEL_MIN = 131072
 
 
 def relu_forward(x):

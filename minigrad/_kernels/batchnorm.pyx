@@ -1,0 +1,289 @@
+"""BatchNorm kernels (CPU). Statistics are per channel, axis 1 of (N, C) or (N, C, *spatial) input.
+
+Every kernel is two helpers over memory, viewed as (N, C, S) with S the product of the spatial dims:
+
+* ``_channel_sums``: s1[c] = sum a,  s2[c] = sum a * (x - m[c])  (double accumulators). With a = x
+  and m = a per-channel shift this gives the statistics; with a = dy and m = mean it gives the
+  backward reductions sum dy and sum dy * (x - mean).
+* ``_channel_affine``: out = k1[c] * g + k2[c] * (x - m[c]) + k3[c]. The training and eval forward
+  (k1 = 0) and the input gradient (g = dy) are all this one pass.
+
+The variance is computed from data shifted by each channel's first value, in double, so float32
+data with a large mean (1e4 with std 1) keeps its variance to 1e-6; there is no E[x^2] - E[x]^2.
+"""
+import numpy as np
+
+from cython.parallel cimport prange
+from libc.math cimport sqrt
+
+from ._types cimport PARALLEL_MIN, minigrad_max_threads, real
+from ._checks import check_float_array, check_like
+
+cdef enum:
+    CHUNK = 256  # columns per stack-held accumulator block in the (N, C, S > 1) layout
+
+
+def batch_norm_forward_train(x, weight, bias, running_mean, running_var, double momentum, double eps):
+    """Normalise with the batch statistics and update the running statistics in place.
+
+    x: (N, C) or (N, C, *spatial) float32/float64 (made contiguous here). weight, bias: (C,) or None
+    (meaning 1 and 0). running_mean, running_var: (C,) of x's dtype updated as
+    ``(1 - momentum) * running + momentum * batch_stat`` (unbiased variance), or None.
+    Returns (y, mean, invstd): y like x; mean and 1/sqrt(var + eps) as float64 (C,) for backward.
+
+    >>> y, mean, invstd = batch_norm_forward_train(np.ones((4, 3)), None, None, None, None, 0.1, 1e-5)
+    """
+    x, x3 = _as_channels(x)
+    cdef Py_ssize_t N = x3.shape[0], C = x3.shape[1], S = x3.shape[2]
+    cdef Py_ssize_t count = N * S
+    if count < 2:
+        raise ValueError(f"BatchNorm needs more than 1 value per channel when training, got input of shape {x.shape}")
+    _check_eps(eps)
+    weight, bias = _channel_vector(weight, "weight", x, C), _channel_vector(bias, "bias", x, C)
+    running_mean = _channel_vector(running_mean, "running_mean", x, C)
+    running_var = _channel_vector(running_var, "running_var", x, C)
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("running_mean and running_var must both be given or both be None")
+
+    shift = np.array(x3[:, :, 0][0], dtype=np.float64)
+    s1, s2 = np.zeros(C), np.zeros(C)
+    _dispatch_sums(x3, x3, shift, s1, s2)
+    mean, invstd, k2 = np.empty(C), np.empty(C), np.empty(C)
+    _statistics(s1, s2, shift, count, eps, mean, invstd)
+    if running_mean is not None:
+        _update_running(running_mean, running_var, mean, invstd, eps, momentum, count)
+    zeros = np.zeros(C)
+    _scale(k2, invstd, weight)
+    y = np.empty_like(x)
+    _dispatch_affine(x3, x3, y.reshape(x3.shape), zeros, k2, mean, _shift_or_zeros(bias, zeros))
+    return y, mean, invstd
+
+
+def batch_norm_forward_eval(x, running_mean, running_var, weight, bias, double eps):
+    """Normalise with the running statistics, in one pass.
+
+    x: (N, C) or (N, C, *spatial); running_mean, running_var: (C,) of x's dtype; weight, bias: (C,)
+    or None. Returns y like x.
+    """
+    x, x3 = _as_channels(x)
+    cdef Py_ssize_t C = x3.shape[1]
+    _check_eps(eps)
+    running_mean = _channel_vector(running_mean, "running_mean", x, C, required=True)
+    running_var = _channel_vector(running_var, "running_var", x, C, required=True)
+    weight, bias = _channel_vector(weight, "weight", x, C), _channel_vector(bias, "bias", x, C)
+    invstd = 1.0 / np.sqrt(running_var.astype(np.float64) + eps)
+    k2, zeros = np.empty(C), np.zeros(C)
+    _scale(k2, invstd, weight)
+    y = np.empty_like(x)
+    if x.size:
+        _dispatch_affine(x3, x3, y.reshape(x3.shape), zeros, k2,
+                         running_mean.astype(np.float64), _shift_or_zeros(bias, zeros))
+    return y
+
+
+def batch_norm_backward(gy, x, mean, invstd, weight, bint training):
+    """Gradients of BatchNorm: returns (gx, gweight, gbias).
+
+    gy, x: same shape (N, C, ...) and dtype; mean, invstd: float64 (C,) as returned by the forward
+    (for eval mode: the running mean and 1/sqrt(running_var + eps)); weight: (C,) or None.
+    ``training`` says whether mean and invstd came from this batch (their gradient then flows too).
+    gweight = sum gy * x_hat and gbias = sum gy per channel, in x's dtype.
+    """
+    x, x3 = _as_channels(x)
+    gy, gy3 = _as_channels(gy, "gy")
+    check_like(gy, "gy", x, "x")
+    cdef Py_ssize_t N = x3.shape[0], C = x3.shape[1], S = x3.shape[2]
+    mean = _stat_vector(mean, "mean", C)
+    invstd = _stat_vector(invstd, "invstd", C)
+    weight = _channel_vector(weight, "weight", x, C)
+    s1, s2 = np.zeros(C), np.zeros(C)
+    gx = np.empty_like(x)
+    if x.size:
+        _dispatch_sums(gy3, x3, mean, s1, s2)
+    k1, k2, k3 = np.empty(C), np.empty(C), np.empty(C)
+    _backward_coefficients(s1, s2, invstd, weight, N * S, training, k1, k2, k3)
+    if x.size:
+        _dispatch_affine(gy3, x3, gx.reshape(x3.shape), k1, k2, mean, k3)
+    return gx, (s2 * invstd).astype(x.dtype), s1.astype(x.dtype)
+
+
+# ---- argument checks ---------------------------------------------------------------------------
+def _as_channels(x, name="x"):
+    """(contiguous x, its (N, C, S) view)."""
+    check_float_array(x, name, contiguous=False)
+    if x.ndim < 2:
+        raise ValueError(f"{name} must have shape (N, C) or (N, C, *spatial), got {x.shape}")
+    x = np.ascontiguousarray(x)
+    return x, x.reshape(x.shape[0], x.shape[1], int(np.prod(x.shape[2:], dtype=np.int64)))
+
+
+def _channel_vector(v, name, x, C, required=False):
+    if v is None:
+        if required:
+            raise ValueError(f"{name} is required")
+        return None
+    check_like(v, name, x, "x", shape=(C,))
+    return v
+
+
+def _stat_vector(v, name, C):
+    check_float_array(v, name, ndim=1)
+    if v.dtype != np.float64 or v.shape[0] != C:
+        raise ValueError(f"{name} must be float64 of shape ({C},), got {v.dtype} {v.shape}")
+    return v
+
+
+def _check_eps(double eps):
+    if not eps > 0:
+        raise ValueError(f"eps must be > 0, got {eps}")
+
+
+def _shift_or_zeros(bias, zeros):
+    return zeros if bias is None else bias.astype(np.float64)
+
+
+# ---- per-channel coefficients (C elements; no GIL needed) --------------------------------------
+def _statistics(const double[::1] s1, const double[::1] s2, const double[::1] shift, Py_ssize_t count,
+                double eps, double[::1] mean, double[::1] invstd):
+    cdef Py_ssize_t c
+    cdef double d, var
+    with nogil:
+        for c in range(s1.shape[0]):
+            d = s1[c] / count - shift[c]                       # mean of the shifted data
+            var = (s2[c] - shift[c] * (s1[c] - count * shift[c])) / count - d * d
+            var = var if var > 0 else 0
+            mean[c] = shift[c] + d
+            invstd[c] = 1 / sqrt(var + eps)
+
+
+def _update_running(running_mean, running_var, const double[::1] mean, const double[::1] invstd,
+                    double eps, double momentum, Py_ssize_t count):
+    """running = (1 - momentum) * running + momentum * stat, variance unbiased by n / (n - 1)."""
+    var = 1 / (np.asarray(invstd) ** 2) - eps
+    unbiased = np.maximum(var, 0) * (count / (count - 1.0))
+    running_mean *= 1 - momentum
+    running_mean += (momentum * np.asarray(mean)).astype(running_mean.dtype)
+    running_var *= 1 - momentum
+    running_var += (momentum * unbiased).astype(running_var.dtype)
+
+
+def _scale(double[::1] out, const double[::1] invstd, weight):
+    if weight is None:
+        out[:] = invstd
+    else:
+        np.multiply(invstd, weight, out=np.asarray(out))
+
+
+def _backward_coefficients(const double[::1] s1, const double[::1] s2, const double[::1] invstd, weight,
+                           Py_ssize_t count, bint training, double[::1] k1, double[::1] k2, double[::1] k3):
+    """dx = k1 * dy + k2 * (x - mean) + k3 with k1 = w * invstd and, in training, the terms from
+    the batch statistics: k2 = -w * invstd^3 * s2 / M, k3 = -w * invstd * s1 / M."""
+    _scale(k1, invstd, weight)
+    cdef Py_ssize_t c
+    with nogil:
+        for c in range(k1.shape[0]):
+            if training:
+                k2[c] = -k1[c] * invstd[c] * invstd[c] * s2[c] / count
+                k3[c] = -k1[c] * s1[c] / count
+            else:
+                k2[c] = 0
+                k3[c] = 0
+
+
+# ---- the two passes --------------------------------------------------------------------------
+def _dispatch_sums(a, x, m, s1, s2):
+    if a.dtype == np.float32:
+        _channel_sums[float](a, x, m, s1, s2)
+    else:
+        _channel_sums[double](a, x, m, s1, s2)
+
+
+def _dispatch_affine(g, x, out, k1, k2, m, k3):
+    if x.dtype == np.float32:
+        _channel_affine[float](g, x, out, k1, k2, m, k3)
+    else:
+        _channel_affine[double](g, x, out, k1, k2, m, k3)
+
+
+cdef void _channel_sums(const real[:, :, ::1] a, const real[:, :, ::1] x, const double[::1] m,
+                        double[::1] s1, double[::1] s2) noexcept nogil:
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], S = x.shape[2]
+    cdef Py_ssize_t c, block, blocks, width
+    cdef bint parallel = N * C * S > PARALLEL_MIN
+    if S == 1:
+        # (N, C): each row is a contiguous run of channels; threads take blocks of channels
+        blocks = minigrad_max_threads() if parallel else 1
+        width = (C + blocks - 1) // blocks
+        for block in prange(blocks, schedule="static", use_threads_if=parallel):
+            _column_sums(&a[0, 0, 0], &x[0, 0, 0], N, C, block * width, min(C, (block + 1) * width),
+                         &m[0], &s1[0], &s2[0])
+    else:
+        for c in prange(C, schedule="static", use_threads_if=parallel):
+            _one_channel_sums(&a[0, c, 0], &x[0, c, 0], N, C * S, S, m[c], &s1[c], &s2[c])
+
+
+cdef void _column_sums(const real* a, const real* x, Py_ssize_t rows, Py_ssize_t stride,
+                       Py_ssize_t start, Py_ssize_t stop, const double* m,
+                       double* s1, double* s2) noexcept nogil:
+    """For columns j in [start, stop): s1[j] += sum_r a[r, j], s2[j] += sum_r a[r, j] (x[r, j] - m[j])."""
+    cdef Py_ssize_t r, j
+    cdef double av
+    for r in range(rows):
+        for j in range(start, stop):
+            av = a[r * stride + j]
+            s1[j] += av
+            s2[j] += av * (x[r * stride + j] - m[j])
+
+
+cdef void _one_channel_sums(const real* a, const real* x, Py_ssize_t rows, Py_ssize_t stride,
+                            Py_ssize_t width, double m, double* s1, double* s2) noexcept nogil:
+    """Sums over one channel's (rows, width) slab, CHUNK columns at a time into vector
+    accumulators (independent lanes, so the compiler can vectorise), then reduced."""
+    cdef double acc1[CHUNK]
+    cdef double acc2[CHUNK]
+    cdef double shift[CHUNK]
+    cdef Py_ssize_t j, chunk, start, n
+    cdef double t1 = 0, t2 = 0
+    for j in range(CHUNK):
+        shift[j] = m
+    for chunk in range((width + CHUNK - 1) // CHUNK):
+        start = chunk * CHUNK
+        n = min(CHUNK, width - start)
+        for j in range(n):
+            acc1[j] = 0
+            acc2[j] = 0
+        _column_sums(a + start, x + start, rows, stride, 0, n, shift, acc1, acc2)
+        for j in range(n):
+            t1 += acc1[j]
+            t2 += acc2[j]
+    s1[0] = t1
+    s2[0] = t2
+
+
+cdef void _channel_affine(const real[:, :, ::1] g, const real[:, :, ::1] x, real[:, :, ::1] out,
+                          const double[::1] k1, const double[::1] k2, const double[::1] m,
+                          const double[::1] k3) noexcept nogil:
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], S = x.shape[2]
+    cdef Py_ssize_t n, c
+    cdef bint parallel = N * C * S > PARALLEL_MIN
+    if S == 1:
+        for n in prange(N, schedule="static", use_threads_if=parallel):
+            _row_affine(&g[n, 0, 0], &x[n, 0, 0], &out[n, 0, 0], C, &k1[0], &k2[0], &m[0], &k3[0])
+    else:
+        for c in prange(C, schedule="static", use_threads_if=parallel):
+            for n in range(N):
+                _run_affine(&g[n, c, 0], &x[n, c, 0], &out[n, c, 0], S, k1[c], k2[c], m[c], k3[c])
+
+
+cdef void _row_affine(const real* g, const real* x, real* out, Py_ssize_t width, const double* k1,
+                      const double* k2, const double* m, const double* k3) noexcept nogil:
+    cdef Py_ssize_t j
+    for j in range(width):
+        out[j] = <real>(k1[j] * g[j] + k2[j] * (x[j] - m[j]) + k3[j])
+
+
+cdef void _run_affine(const real* g, const real* x, real* out, Py_ssize_t width, double k1,
+                      double k2, double m, double k3) noexcept nogil:
+    cdef Py_ssize_t j
+    for j in range(width):
+        out[j] = <real>(k1 * g[j] + k2 * (x[j] - m) + k3)

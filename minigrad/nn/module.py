@@ -1,0 +1,220 @@
+"""Module: a container of parameters, buffers and sub-modules, as in PyTorch."""
+from collections import OrderedDict, namedtuple
+
+from .. import backend
+from ..tensor import Tensor, _resolve_dtype
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module registers as a parameter; requires grad by default.
+
+    Example: ``w = nn.Parameter(mg.randn(3, 4))``
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad=True):
+        array = data.data if isinstance(data, Tensor) else data
+        super().__init__(array, requires_grad=requires_grad, device=backend.device_of(array)
+                         if hasattr(array, "flags") else None)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class Module:
+    """Base class of layers and models: assign Parameters, Modules and buffers as attributes and
+    they are registered; ``__call__`` runs ``forward``.
+
+    Example::
+
+        class TwoLayer(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.hidden = nn.Linear(4, 8)
+                self.out = nn.Linear(8, 2)
+            def forward(self, x):
+                return self.out(F.relu(self.hidden(x)))
+    """
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"call super().__init__() in {type(self).__name__}.__init__ before assigning attributes")
+        params, buffers, modules = self._parameters, self._buffers, self._modules
+        if isinstance(value, Parameter):
+            buffers.pop(name, None), modules.pop(name, None)
+            params[name] = value
+        elif isinstance(value, Module):
+            params.pop(name, None), buffers.pop(name, None)
+            modules[name] = value
+        elif name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"buffer {name!r} must be a Tensor or None, got {type(value).__name__}")
+            buffers[name] = value
+        elif name in params or name in modules:
+            if value is not None:
+                kind = "Parameter" if name in params else "Module"
+                raise TypeError(f"cannot assign {type(value).__name__} to {name!r} ({kind} or None expected)")
+            (params if name in params else modules)[name] = None
+        object.__setattr__(self, name, value)
+
+    def register_parameter(self, name, param):
+        """Register a Parameter (or None, an absent parameter such as a disabled bias)."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"parameter {name!r} must be a Parameter or None, got {type(param).__name__}")
+        self._parameters[name] = param
+        object.__setattr__(self, name, param)
+
+    def register_buffer(self, name, tensor):
+        """Register a Tensor (or None) that is state but not a parameter (e.g. running_mean)."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"buffer {name!r} must be a Tensor or None, got {type(tensor).__name__}")
+        self._buffers[name] = tensor
+        object.__setattr__(self, name, tensor)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must implement forward")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # ---- traversal -------------------------------------------------------------------------
+    def named_modules(self, prefix=""):
+        stack = [(prefix, self)]
+        seen = set()
+        while stack:
+            name, module = stack.pop(0)
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            stack[0:0] = [(f"{name}.{child}" if name else child, m) for child, m in module._modules.items()
+                          if m is not None]
+
+    def modules(self):
+        return (m for _, m in self.named_modules())
+
+    def named_children(self):
+        return ((name, m) for name, m in self._modules.items() if m is not None)
+
+    def children(self):
+        return (m for _, m in self.named_children())
+
+    def _named_members(self, registry_name):
+        seen = set()
+        for prefix, module in self.named_modules():
+            for name, value in getattr(module, registry_name).items():
+                if value is None or id(value) in seen:
+                    continue
+                seen.add(id(value))
+                yield (f"{prefix}.{name}" if prefix else name), value
+
+    def named_parameters(self):
+        return self._named_members("_parameters")
+
+    def parameters(self):
+        return (p for _, p in self.named_parameters())
+
+    def named_buffers(self):
+        return self._named_members("_buffers")
+
+    def buffers(self):
+        return (b for _, b in self.named_buffers())
+
+    # ---- state -----------------------------------------------------------------------------
+    def train(self, mode=True):
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def zero_grad(self):
+        for p in self.parameters():
+            p.grad = None
+
+    def state_dict(self):
+        """Parameters and buffers by dotted name, as Tensors sharing this module's arrays."""
+        state = OrderedDict()
+        for prefix, module in self.named_modules():
+            for registry in (module._parameters, module._buffers):
+                for name, value in registry.items():
+                    if value is not None:
+                        state[f"{prefix}.{name}" if prefix else name] = value.detach()
+        return state
+
+    def load_state_dict(self, state, strict=True):
+        """Copy arrays from ``state`` (name -> Tensor or array) into this module's parameters and
+        buffers, keeping their device and dtype. With strict=True, missing and unexpected keys are
+        an error; shape mismatches always are. Returns (missing_keys, unexpected_keys)."""
+        own = self.state_dict()
+        missing = [k for k in own if k not in state]
+        unexpected = [k for k in state if k not in own]
+        mismatched = [f"{k}: checkpoint {tuple(state[k].shape)}, model {own[k].shape}"
+                      for k in own if k in state and tuple(state[k].shape) != own[k].shape]
+        problems = []
+        if mismatched:
+            problems.append("size mismatch for " + "; ".join(mismatched))
+        if strict and missing:
+            problems.append("missing keys: " + ", ".join(missing))
+        if strict and unexpected:
+            problems.append("unexpected keys: " + ", ".join(unexpected))
+        if problems:
+            raise KeyError(f"error loading state_dict into {type(self).__name__}: " + " | ".join(problems))
+        for name, target in own.items():
+            if name in state:
+                value = state[name]
+                value = value.data if isinstance(value, Tensor) else value
+                target.data[...] = backend.to_device(value, target.device).astype(target.dtype, copy=False)
+        return IncompatibleKeys(missing, unexpected)
+
+    # ---- device and dtype ------------------------------------------------------------------
+    def to(self, target):
+        """Move parameters, their gradients and buffers to a device ('cpu', 'cuda') or float dtype,
+        in place (the same Parameter objects, so an optimizer keeps working). Returns self."""
+        is_device = isinstance(target, str) and target.split(":")[0] in ("cpu", "cuda")
+        if is_device:
+            device = backend.normalize_device(target)
+            convert = lambda a: backend.to_device(a, device)  # noqa: E731
+        else:
+            dtype = _resolve_dtype(target)
+            if dtype not in backend.FLOAT_DTYPES:
+                raise TypeError(f"Module.to takes a device or a float dtype, got {target!r}")
+            convert = lambda a: a.astype(dtype, copy=False) if a.dtype in backend.FLOAT_DTYPES else a  # noqa: E731
+        for t in list(self.parameters()) + list(self.buffers()):
+            t.data = convert(t.data)
+            if t.grad is not None:
+                t.grad.data = convert(t.grad.data)
+        return self
+
+    def cuda(self):
+        return self.to("cuda")
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def double(self):
+        return self.to("float64")
+
+    def float(self):
+        return self.to("float32")
+
+    # ---- printing --------------------------------------------------------------------------
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        lines = [f"({name}): " + repr(m).replace("\n", "\n  ") for name, m in self.named_children()]
+        if not lines:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"

@@ -1,0 +1,37 @@
+"""Batch normalisation over axis 1, on the compiled kernels."""
+from .. import _kernels
+from ..autograd import Op
+
+
+class BatchNormOp(Op):
+    """Inputs: x (N, C, ...) and, when present, weight and bias (C,).
+
+    In training the batch statistics normalise x and the running statistics (arrays, or None) are
+    updated in place with factor ``momentum``; in eval the running statistics normalise x.
+    """
+
+    def __init__(self, training, running_mean, running_var, momentum, eps, has_weight, has_bias):
+        self.training, self.momentum, self.eps = training, momentum, eps
+        self.running_mean, self.running_var = running_mean, running_var
+        self.has_weight, self.has_bias = has_weight, has_bias
+
+    def forward(self, x, *affine):
+        weight = affine[0] if self.has_weight else None
+        bias = affine[-1] if self.has_bias else None
+        kernels = _kernels.for_array(x)
+        if self.training:
+            y, self.mean, self.invstd = kernels.batch_norm_forward_train(
+                x, weight, bias, self.running_mean, self.running_var, self.momentum, self.eps)
+        else:
+            y = kernels.batch_norm_forward_eval(x, self.running_mean, self.running_var, weight, bias, self.eps)
+            if any(self.needs_input_grad):
+                xp = self.xp
+                self.mean = self.running_mean.astype(xp.float64)
+                self.invstd = 1.0 / xp.sqrt(self.running_var.astype(xp.float64) + self.eps)
+        self.kernels, self.x, self.weight = kernels, x, weight
+        return y
+
+    def backward(self, gy):
+        gx, gweight, gbias = self.kernels.batch_norm_backward(
+            self.xp.ascontiguousarray(gy), self.x, self.mean, self.invstd, self.weight, self.training)
+        return (gx,) + ((gweight,) if self.has_weight else ()) + ((gbias,) if self.has_bias else ())

@@ -1,0 +1,107 @@
+"""BatchNorm through F.batch_norm: float64 references, gradcheck, float32, running statistics."""
+import numpy as np
+import pytest
+
+import minigrad as mg
+import minigrad.functional as F
+
+SHAPES = [(16, 5), (6, 4, 7), (4, 3, 5, 6)]
+
+
+def reference_batch_norm(x, weight, bias, eps=1e-5, mean=None, var=None):
+    axes = (0,) + tuple(range(2, x.ndim))
+    bshape = (1, -1) + (1,) * (x.ndim - 2)
+    mean = x.mean(axis=axes) if mean is None else mean
+    var = x.var(axis=axes) if var is None else var
+    return (x - mean.reshape(bshape)) / np.sqrt(var.reshape(bshape) + eps) * weight.reshape(bshape) + bias.reshape(bshape)
+
+
+def _tensors(rng, shape, device, dtype="float64"):
+    C = shape[1]
+    x = rng.standard_normal(shape) * 2 + 1
+    w, b = rng.uniform(0.5, 1.5, C), rng.standard_normal(C)
+    return x, w, b, [mg.tensor(a, dtype=dtype, requires_grad=True, device=device) for a in (x, w, b)]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_training_forward_matches_reference_and_gradchecks(shape, rng, device):
+    x, w, b, (tx, tw, tb) = _tensors(rng, shape, device)
+    y = F.batch_norm(tx, None, None, tw, tb, training=True)
+    np.testing.assert_allclose(y.numpy(), reference_batch_norm(x, w, b), rtol=1e-10, atol=1e-12)
+    assert mg.gradcheck(lambda a, g, h: F.batch_norm(a, None, None, g, h, training=True), [tx, tw, tb])
+    assert mg.gradcheck(lambda a: F.batch_norm(a, None, None, training=True), [tx])
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_eval_forward_uses_running_statistics_and_gradchecks(shape, rng, device):
+    x, w, b, (tx, tw, tb) = _tensors(rng, shape, device)
+    C = shape[1]
+    rm, rv = rng.standard_normal(C), rng.uniform(0.5, 2, C)
+    trm, trv = mg.tensor(rm, device=device), mg.tensor(rv, device=device)
+    y = F.batch_norm(tx, trm, trv, tw, tb, training=False)
+    np.testing.assert_allclose(y.numpy(), reference_batch_norm(x, w, b, mean=rm, var=rv), rtol=1e-10, atol=1e-12)
+    assert mg.gradcheck(lambda a, g, h: F.batch_norm(a, trm, trv, g, h, training=False), [tx, tw, tb])
+    np.testing.assert_array_equal(trm.numpy(), rm)  # eval never updates
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_float32_within_tolerance(shape, rng, device):
+    x, w, b, (tx, tw, tb) = _tensors(rng, shape, device, dtype="float32")
+    y = F.batch_norm(tx, None, None, tw, tb, training=True)
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y.numpy(), reference_batch_norm(x.astype(np.float32).astype(np.float64), w.astype(np.float32), b.astype(np.float32)), atol=2e-5)
+    y.backward(mg.ones(*shape, device=device))
+    assert tx.grad.dtype == np.float32 and tw.grad.dtype == np.float32
+
+
+def test_float32_variance_of_data_with_a_large_mean(rng, device):
+    x = (rng.standard_normal((4096, 8)) + 1e4).astype(np.float32)
+    rv = mg.zeros(8, device=device)
+    F.batch_norm(mg.tensor(x, device=device), mg.zeros(8, device=device), rv, training=True, momentum=1.0)
+    n = x.shape[0]
+    np.testing.assert_allclose(rv.numpy(), x.astype(np.float64).var(axis=0) * n / (n - 1), rtol=1e-3)
+
+
+def test_constant_input_gives_finite_output(device):
+    y = F.batch_norm(mg.ones(8, 3, device=device) * 5, None, None, training=True)
+    assert np.isfinite(y.numpy()).all()
+    np.testing.assert_array_equal(y.numpy(), 0)
+
+
+def test_running_statistics_follow_the_momentum_rule(rng, device):
+    C = 3
+    rm, rv = mg.zeros(C, dtype="float64", device=device), mg.ones(C, dtype="float64", device=device)
+    ref_m, ref_v = np.zeros(C), np.ones(C)
+    for _ in range(4):
+        x = rng.standard_normal((10, C, 2)) * 3 + 2
+        F.batch_norm(mg.tensor(x, device=device), rm, rv, training=True, momentum=0.1)
+        n = 20
+        ref_m = 0.9 * ref_m + 0.1 * x.mean(axis=(0, 2))
+        ref_v = 0.9 * ref_v + 0.1 * x.var(axis=(0, 2)) * n / (n - 1)
+    np.testing.assert_allclose(rm.numpy(), ref_m, rtol=1e-12)
+    np.testing.assert_allclose(rv.numpy(), ref_v, rtol=1e-12)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(x=np.ones((1, 3))), "more than 1 value per channel"),
+    (dict(x=np.ones((4, 1, 1, 1))[:1]), "more than 1 value per channel"),
+    (dict(weight=np.ones(4)), "weight has shape \\(4,\\), but the input has 3 channels"),
+    (dict(eps=0.0), "eps must be > 0"),
+    (dict(x=np.ones(3)), "shape \\(N, C\\)"),
+    (dict(weight=np.ones(3, np.float32)), "dtype mismatch: input is float64 but weight is float32"),
+    (dict(training=False), "needs running_mean and running_var"),
+])
+def test_bad_input_is_refused_with_a_clear_message(bad, match):
+    x = mg.tensor(bad.get("x", np.ones((4, 3))), dtype="float64")
+    weight = mg.tensor(bad["weight"]) if "weight" in bad else None
+    if "weight" in bad and bad["weight"].dtype == np.float32:
+        weight = mg.tensor(bad["weight"], dtype="float32")
+    elif weight is not None:
+        weight = mg.tensor(bad["weight"], dtype="float64")
+    with pytest.raises((ValueError, TypeError), match=match):
+        F.batch_norm(x, None, None, weight, None, training=bad.get("training", True), eps=bad.get("eps", 1e-5))
+
+
+def test_integer_input_is_refused():
+    with pytest.raises(TypeError, match="float32 or float64"):
+        F.batch_norm(mg.tensor(np.ones((4, 3), dtype=np.int64)), None, None, training=True)
