@@ -62,7 +62,7 @@ class Tensor:
 
     def __init__(self, data, dtype=None, requires_grad=False, device=None):
         array = _to_array(data, _resolve_dtype(dtype))
-        if isinstance(data, Tensor) or (isinstance(data, np.ndarray) and array is data):
+        if array is (data.data if isinstance(data, Tensor) else data):
             array = array.copy()
         if device is not None:
             array = backend.to_device(array, device)

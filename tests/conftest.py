@@ -3,18 +3,9 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad import backend
 
 
-def _cuda_skip_reason():
-    if backend.cupy_or_none() is None:
-        return "CuPy is not installed (pip install 'minigrad[gpu]')"
-    if not backend.cuda_is_available():
-        return "CuPy is installed but no NVIDIA GPU is visible"
-    return None
-
-
-CUDA_SKIP_REASON = _cuda_skip_reason()
+CUDA_SKIP_REASON = mg.cuda.unavailable_reason()
 needs_gpu = [pytest.mark.gpu, pytest.mark.skipif(CUDA_SKIP_REASON is not None, reason=str(CUDA_SKIP_REASON))]
 
 

@@ -17,7 +17,8 @@ from cython.parallel cimport prange
 from libc.math cimport sqrt
 
 from ._types cimport PARALLEL_MIN, minigrad_max_threads, real
-from ._checks import check_float_array, check_like
+from ._checks import (as_channels, check_batch_norm_train, check_channel_vector, check_eps, check_like,
+                      check_stat_vector)
 
 cdef enum:
     CHUNK = 256  # columns per stack-held accumulator block in the (N, C, S > 1) layout
@@ -33,19 +34,16 @@ def batch_norm_forward_train(x, weight, bias, running_mean, running_var, double 
 
     >>> y, mean, invstd = batch_norm_forward_train(np.ones((4, 3)), None, None, None, None, 0.1, 1e-5)
     """
-    x, x3 = _as_channels(x)
-    cdef Py_ssize_t N = x3.shape[0], C = x3.shape[1], S = x3.shape[2]
+    x, dims = as_channels(x, "x", np)
+    cdef Py_ssize_t N = dims[0], C = dims[1], S = dims[2]
     cdef Py_ssize_t count = N * S
-    if count < 2:
-        raise ValueError(f"BatchNorm needs more than 1 value per channel when training, got input of shape {x.shape}")
-    _check_eps(eps)
-    weight, bias = _channel_vector(weight, "weight", x, C), _channel_vector(bias, "bias", x, C)
-    running_mean = _channel_vector(running_mean, "running_mean", x, C)
-    running_var = _channel_vector(running_var, "running_var", x, C)
-    if (running_mean is None) != (running_var is None):
-        raise ValueError("running_mean and running_var must both be given or both be None")
+    check_batch_norm_train(x, dims, eps, running_mean, running_var)
+    weight, bias = check_channel_vector(weight, "weight", x, C), check_channel_vector(bias, "bias", x, C)
+    running_mean = check_channel_vector(running_mean, "running_mean", x, C)
+    running_var = check_channel_vector(running_var, "running_var", x, C)
+    x3 = x.reshape(dims)
 
-    shift = np.array(x3[:, :, 0][0], dtype=np.float64)
+    shift = x3[0, :, 0].astype(np.float64)
     s1, s2 = np.zeros(C), np.zeros(C)
     _dispatch_sums(x3, x3, shift, s1, s2)
     mean, invstd, k2 = np.empty(C), np.empty(C), np.empty(C)
@@ -65,12 +63,13 @@ def batch_norm_forward_eval(x, running_mean, running_var, weight, bias, double e
     x: (N, C) or (N, C, *spatial); running_mean, running_var: (C,) of x's dtype; weight, bias: (C,)
     or None. Returns y like x.
     """
-    x, x3 = _as_channels(x)
-    cdef Py_ssize_t C = x3.shape[1]
-    _check_eps(eps)
-    running_mean = _channel_vector(running_mean, "running_mean", x, C, required=True)
-    running_var = _channel_vector(running_var, "running_var", x, C, required=True)
-    weight, bias = _channel_vector(weight, "weight", x, C), _channel_vector(bias, "bias", x, C)
+    x, dims = as_channels(x, "x", np)
+    cdef Py_ssize_t C = dims[1]
+    check_eps(eps)
+    running_mean = check_channel_vector(running_mean, "running_mean", x, C, required=True)
+    running_var = check_channel_vector(running_var, "running_var", x, C, required=True)
+    weight, bias = check_channel_vector(weight, "weight", x, C), check_channel_vector(bias, "bias", x, C)
+    x3 = x.reshape(dims)
     invstd = 1.0 / np.sqrt(running_var.astype(np.float64) + eps)
     k2, zeros = np.empty(C), np.zeros(C)
     _scale(k2, invstd, weight)
@@ -89,13 +88,14 @@ def batch_norm_backward(gy, x, mean, invstd, weight, bint training):
     ``training`` says whether mean and invstd came from this batch (their gradient then flows too).
     gweight = sum gy * x_hat and gbias = sum gy per channel, in x's dtype.
     """
-    x, x3 = _as_channels(x)
-    gy, gy3 = _as_channels(gy, "gy")
+    x, dims = as_channels(x, "x", np)
+    gy, _ = as_channels(gy, "gy", np)
     check_like(gy, "gy", x, "x")
-    cdef Py_ssize_t N = x3.shape[0], C = x3.shape[1], S = x3.shape[2]
-    mean = _stat_vector(mean, "mean", C)
-    invstd = _stat_vector(invstd, "invstd", C)
-    weight = _channel_vector(weight, "weight", x, C)
+    cdef Py_ssize_t N = dims[0], C = dims[1], S = dims[2]
+    check_stat_vector(mean, "mean", C)
+    check_stat_vector(invstd, "invstd", C)
+    weight = check_channel_vector(weight, "weight", x, C)
+    x3, gy3 = x.reshape(dims), gy.reshape(dims)
     s1, s2 = np.zeros(C), np.zeros(C)
     gx = np.empty_like(x)
     if x.size:
@@ -107,37 +107,7 @@ def batch_norm_backward(gy, x, mean, invstd, weight, bint training):
     return gx, (s2 * invstd).astype(x.dtype), s1.astype(x.dtype)
 
 
-# ---- argument checks ---------------------------------------------------------------------------
-def _as_channels(x, name="x"):
-    """(contiguous x, its (N, C, S) view)."""
-    check_float_array(x, name, contiguous=False)
-    if x.ndim < 2:
-        raise ValueError(f"{name} must have shape (N, C) or (N, C, *spatial), got {x.shape}")
-    x = np.ascontiguousarray(x)
-    return x, x.reshape(x.shape[0], x.shape[1], int(np.prod(x.shape[2:], dtype=np.int64)))
-
-
-def _channel_vector(v, name, x, C, required=False):
-    if v is None:
-        if required:
-            raise ValueError(f"{name} is required")
-        return None
-    check_like(v, name, x, "x", shape=(C,))
-    return v
-
-
-def _stat_vector(v, name, C):
-    check_float_array(v, name, ndim=1)
-    if v.dtype != np.float64 or v.shape[0] != C:
-        raise ValueError(f"{name} must be float64 of shape ({C},), got {v.dtype} {v.shape}")
-    return v
-
-
-def _check_eps(double eps):
-    if not eps > 0:
-        raise ValueError(f"eps must be > 0, got {eps}")
-
-
+# ---- helpers -------------------------------------------------------------------------------
 def _shift_or_zeros(bias, zeros):
     return zeros if bias is None else bias.astype(np.float64)
 

@@ -10,7 +10,7 @@ from cython.parallel cimport prange
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
 
 from ._types cimport PARALLEL_MIN, real
-from ._checks import check_float_array, check_like, check_probability
+from ._checks import check_float_array, check_mask, check_probability, dropout_scale
 
 
 def dropout_forward(x, double p, uint64_t seed, uint64_t offset):
@@ -24,7 +24,7 @@ def dropout_forward(x, double p, uint64_t seed, uint64_t offset):
     y = np.empty_like(x)
     mask = np.empty(x.shape, dtype=np.uint8)
     cdef uint64_t threshold = _threshold(p)
-    cdef double scale = _scale(p)
+    cdef double scale = dropout_scale(p)
     if x.dtype == np.float32:
         _dropout_forward[float](x.reshape(-1), y.reshape(-1), mask.reshape(-1), threshold, scale, seed, offset)
     else:
@@ -36,16 +36,12 @@ def dropout_backward(gy, mask, double p):
     """gx = gy * mask / (1 - p). gy: float32/float64; mask: uint8 of gy's shape."""
     check_float_array(gy, "gy")
     check_probability(p)
-    if not hasattr(mask, "dtype") or mask.dtype != np.uint8 or mask.shape != gy.shape:
-        raise ValueError(f"mask must be uint8 of shape {gy.shape}, got {getattr(mask, 'dtype', type(mask))} "
-                         f"{getattr(mask, 'shape', '')}")
-    if not mask.flags.c_contiguous:
-        raise ValueError("mask must be C-contiguous (use ascontiguousarray)")
+    check_mask(mask, gy.shape)
     gx = np.empty_like(gy)
     if gy.dtype == np.float32:
-        _dropout_backward[float](gy.reshape(-1), mask.reshape(-1), gx.reshape(-1), _scale(p))
+        _dropout_backward[float](gy.reshape(-1), mask.reshape(-1), gx.reshape(-1), dropout_scale(p))
     else:
-        _dropout_backward[double](gy.reshape(-1), mask.reshape(-1), gx.reshape(-1), _scale(p))
+        _dropout_backward[double](gy.reshape(-1), mask.reshape(-1), gx.reshape(-1), dropout_scale(p))
     return gx
 
 
@@ -58,10 +54,6 @@ def philox4x32(uint64_t block, uint64_t offset, uint64_t seed):
 
 cdef uint64_t _threshold(double p):
     return <uint64_t>(p * 4294967296.0)
-
-
-cdef double _scale(double p):
-    return 0.0 if p >= 1.0 else 1.0 / (1.0 - p)
 
 
 cdef inline void _philox(uint64_t block, uint64_t offset, uint64_t seed, uint32_t* out) noexcept nogil:

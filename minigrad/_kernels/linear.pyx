@@ -6,7 +6,7 @@ import numpy as np
 from cython.parallel cimport prange
 
 from ._types cimport PARALLEL_MIN, real
-from ._checks import check_float_array, check_like
+from ._checks import check_linear, check_linear_backward
 
 
 def linear_forward(x, weight, bias):
@@ -15,15 +15,9 @@ def linear_forward(x, weight, bias):
     >>> linear_forward(np.ones((2, 3)), np.ones((4, 3)), np.zeros(4)).shape
     (2, 4)
     """
-    check_float_array(x, "x", ndim=2, contiguous=False)
-    check_float_array(weight, "weight", ndim=2, contiguous=False)
-    if weight.dtype != x.dtype:
-        raise TypeError(f"weight has dtype {weight.dtype}, but x has {x.dtype}")
-    if x.shape[1] != weight.shape[1]:
-        raise ValueError(f"x has {x.shape[1]} features, but weight of shape {weight.shape} expects {weight.shape[1]}")
+    check_linear(x, weight, bias)
     y = np.matmul(x, weight.T)
     if bias is not None:
-        check_like(bias, "bias", weight, "weight", shape=(weight.shape[0],))
         if y.dtype == np.float32:
             _add_bias[float](y, bias)
         else:
@@ -36,13 +30,7 @@ def linear_backward(gy, x, weight, bint needs_x, bint needs_weight, bint needs_b
 
     gy: (N, out) C-contiguous; x: (N, in); weight: (out, in), all of one dtype.
     """
-    check_float_array(gy, "gy", ndim=2)
-    check_float_array(x, "x", ndim=2, contiguous=False)
-    check_float_array(weight, "weight", ndim=2, contiguous=False)
-    if not (gy.dtype == x.dtype == weight.dtype):
-        raise TypeError(f"dtypes differ: gy {gy.dtype}, x {x.dtype}, weight {weight.dtype}")
-    if gy.shape != (x.shape[0], weight.shape[0]) or x.shape[1] != weight.shape[1]:
-        raise ValueError(f"shapes do not fit: gy {gy.shape}, x {x.shape}, weight {weight.shape}")
+    check_linear_backward(gy, x, weight)
     gx = np.matmul(gy, weight) if needs_x else None
     gweight = np.matmul(gy.T, x) if needs_weight else None
     gbias = None

@@ -4,7 +4,7 @@ import numpy as np
 from cython.parallel cimport prange
 
 from ._types cimport PARALLEL_MIN, real
-from ._checks import check_float_array, check_like
+from ._checks import check_sgd
 
 
 def sgd_step(param, grad, momentum_buffer, double lr, double momentum, double dampening,
@@ -18,14 +18,7 @@ def sgd_step(param, grad, momentum_buffer, double lr, double momentum, double da
     param, grad, momentum_buffer: C-contiguous, one shape and dtype; momentum_buffer may be None
     when momentum == 0.
     """
-    check_float_array(param, "param")
-    check_like(grad, "grad", param, "param")
-    if momentum != 0:
-        if momentum_buffer is None:
-            raise ValueError("momentum_buffer is required when momentum != 0")
-        check_like(momentum_buffer, "momentum_buffer", param, "param")
-    else:
-        momentum_buffer = param  # never read or written when momentum == 0
+    momentum_buffer = check_sgd(param, grad, momentum_buffer, momentum)
     if param.dtype == np.float32:
         _sgd_step[float](param.reshape(-1), grad.reshape(-1), momentum_buffer.reshape(-1), lr, momentum,
                          dampening, weight_decay, nesterov, maximize, first_step)

@@ -1,0 +1,62 @@
+// Dropout with Philox-4x32-10, bit-identical to the CPU kernel: element i keeps its value when word
+// (i % 4) of Philox(counter = (i / 4, offset), key = seed) is >= threshold (= p * 2^32).
+#include "common.cuh"
+
+__host__ __device__ __forceinline__ void philox4x32_10(unsigned long long block, unsigned long long offset,
+                                              unsigned long long seed, unsigned int out[4]) {
+    unsigned int c0 = (unsigned int)block, c1 = (unsigned int)(block >> 32);
+    unsigned int c2 = (unsigned int)offset, c3 = (unsigned int)(offset >> 32);
+    unsigned int k0 = (unsigned int)seed, k1 = (unsigned int)(seed >> 32);
+    for (int r = 0; r < 10; ++r) {
+        unsigned long long p0 = 0xD2511F53ull * c0, p1 = 0xCD9E8D57ull * c2;
+        unsigned int n0 = (unsigned int)(p1 >> 32) ^ c1 ^ k0, n2 = (unsigned int)(p0 >> 32) ^ c3 ^ k1;
+        c1 = (unsigned int)p1;
+        c3 = (unsigned int)p0;
+        c0 = n0;
+        c2 = n2;
+        k0 += 0x9E3779B9u;
+        k1 += 0xBB67AE85u;
+    }
+    out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
+}
+
+template <typename T>
+__device__ void dropout_forward(const T* x, T* y, unsigned char* mask, long long n,
+                                unsigned long long threshold, T scale, unsigned long long seed,
+                                unsigned long long offset) {
+    MINIGRAD_GRID_STRIDE(block, (n + 3) / 4) {
+        unsigned int words[4];
+        philox4x32_10((unsigned long long)block, offset, seed, words);
+        for (int lane = 0; lane < 4; ++lane) {
+            long long i = block * 4 + lane;
+            if (i < n) {
+                bool keep = (unsigned long long)words[lane] >= threshold;
+                mask[i] = keep;
+                y[i] = keep ? x[i] * scale : T(0);
+            }
+        }
+    }
+}
+
+template <typename T>
+__device__ void dropout_backward(const T* gy, const unsigned char* mask, T* gx, long long n, T scale) {
+    MINIGRAD_GRID_STRIDE(i, n) { gx[i] = mask[i] ? gy[i] * scale : T(0); }
+}
+
+extern "C" __global__ void philox4x32_words(unsigned long long block, unsigned long long offset,
+                                            unsigned long long seed, unsigned int* out) {
+    philox4x32_10(block, offset, seed, out);
+}
+
+#define INSTANTIATE(T)                                                                              \
+    extern "C" __global__ void dropout_forward_##T(const T* x, T* y, unsigned char* mask, long long n, \
+                                                   unsigned long long threshold, T scale,           \
+                                                   unsigned long long seed, unsigned long long offset) { \
+        dropout_forward<T>(x, y, mask, n, threshold, scale, seed, offset);                          \
+    }                                                                                               \
+    extern "C" __global__ void dropout_backward_##T(const T* gy, const unsigned char* mask, T* gx,  \
+                                                    long long n, T scale) {                         \
+        dropout_backward<T>(gy, mask, gx, n, scale);                                                \
+    }
+INSTANTIATE(float)
+INSTANTIATE(double)
