@@ -54,7 +54,7 @@ class BuildKernels(build_ext):
 
 
 extensions = [
-    Extension(f"minigrad._kernels.{path.stem}", [str(path)], include_dirs=["minigrad/_kernels"])
+    Extension(f"minigrad._kernels.{path.stem}", [str(path)], include_dirs=["minigrad/_kernels", "minigrad/_kernels/cuda"])
     for path in sorted(Path("minigrad/_kernels").glob("*.pyx"))
 ]
 

@@ -5,7 +5,7 @@
     (x * x).sum().backward()
 """
 from . import autograd, backend, cuda, functional, nn, ops, optim
-from ._kernels.threads import get_num_threads, set_num_threads
+from ._kernels.runtime import get_num_threads, set_num_threads
 from ._random import initial_seed, manual_seed
 from .autograd import Op, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck

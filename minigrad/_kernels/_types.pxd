@@ -5,9 +5,10 @@ ctypedef fused real:
 
 # Below this many elements a parallel region costs more than it saves.
 cdef enum:
-    PARALLEL_MIN = 131072
+    PARALLEL_MIN = 524288
 
-cdef extern from "_parallel.h":
+cdef extern from "_runtime.h":
     int minigrad_max_threads() nogil
     void minigrad_set_threads(int n) nogil
     int minigrad_has_openmp() nogil
+    int minigrad_tune_malloc() nogil

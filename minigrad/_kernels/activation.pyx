@@ -42,5 +42,7 @@ cdef void _relu_forward(const real[::1] x, real[::1] y) noexcept nogil:
 
 cdef void _relu_backward(const real[::1] gy, const real[::1] y, real[::1] gx) noexcept nogil:
     cdef Py_ssize_t i, n = y.shape[0]
+    cdef real g
     for i in prange(n, schedule="static", use_threads_if=n > PARALLEL_MIN):
-        gx[i] = gy[i] if y[i] > 0 else 0
+        g = gy[i]  # loaded unconditionally, so the select below compiles without a branch
+        gx[i] = g if y[i] > 0 else 0

@@ -9,6 +9,11 @@ import numpy as np
 from cython.parallel cimport prange
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
 
+cdef extern from "philox.h":
+    enum: PHILOX_BATCH
+    void philox4x32_10(uint64_t block, uint64_t offset, uint64_t seed, uint32_t* out) nogil
+    void philox4x32_10_batch(uint64_t first, uint64_t offset, uint64_t seed, uint32_t* out) nogil
+
 from ._types cimport PARALLEL_MIN, real
 from ._checks import check_float_array, check_mask, check_probability, dropout_scale
 
@@ -48,7 +53,7 @@ def dropout_backward(gy, mask, double p):
 def philox4x32(uint64_t block, uint64_t offset, uint64_t seed):
     """The four 32-bit words for one counter block (exposed for tests and the GPU parity check)."""
     cdef uint32_t out[4]
-    _philox(block, offset, seed, out)
+    philox4x32_10(block, offset, seed, out)
     return [out[0], out[1], out[2], out[3]]
 
 
@@ -56,44 +61,31 @@ cdef uint64_t _threshold(double p):
     return <uint64_t>(p * 4294967296.0)
 
 
-cdef inline void _philox(uint64_t block, uint64_t offset, uint64_t seed, uint32_t* out) noexcept nogil:
-    cdef uint32_t c0 = <uint32_t>block, c1 = <uint32_t>(block >> 32)
-    cdef uint32_t c2 = <uint32_t>offset, c3 = <uint32_t>(offset >> 32)
-    cdef uint32_t k0 = <uint32_t>seed, k1 = <uint32_t>(seed >> 32)
-    cdef uint64_t p0, p1
-    cdef int r
-    for r in range(10):
-        p0 = <uint64_t>0xD2511F53 * c0
-        p1 = <uint64_t>0xCD9E8D57 * c2
-        c0, c1, c2, c3 = <uint32_t>(p1 >> 32) ^ c1 ^ k0, <uint32_t>p1, <uint32_t>(p0 >> 32) ^ c3 ^ k1, <uint32_t>p0
-        k0 = k0 + <uint32_t>0x9E3779B9
-        k1 = k1 + <uint32_t>0xBB67AE85
-    out[0], out[1], out[2], out[3] = c0, c1, c2, c3
-
-
 cdef void _dropout_forward(const real[::1] x, real[::1] y, uint8_t[::1] mask, uint64_t threshold,
                            double scale, uint64_t seed, uint64_t offset) noexcept nogil:
-    cdef Py_ssize_t n = x.shape[0], blocks = (n + 3) // 4, block
-    for block in prange(blocks, schedule="static", use_threads_if=n > PARALLEL_MIN):
-        _dropout_block(&x[0], &y[0], &mask[0], n, block, threshold, <real>scale, seed, offset)
+    cdef Py_ssize_t n = x.shape[0], width = 4 * PHILOX_BATCH, group
+    for group in prange((n + width - 1) // width, schedule="static", use_threads_if=n > PARALLEL_MIN):
+        _dropout_group(&x[0], &y[0], &mask[0], n, group, threshold, <real>scale, seed, offset)
 
 
-cdef inline void _dropout_block(const real* x, real* y, uint8_t* mask, Py_ssize_t n, Py_ssize_t block,
+cdef inline void _dropout_group(const real* x, real* y, uint8_t* mask, Py_ssize_t n, Py_ssize_t group,
                                 uint64_t threshold, real scale, uint64_t seed, uint64_t offset) noexcept nogil:
-    cdef uint32_t words[4]
-    cdef Py_ssize_t lane, i
+    """Elements of PHILOX_BATCH consecutive counter blocks (4 elements each)."""
+    cdef uint32_t words[4 * PHILOX_BATCH]
+    cdef Py_ssize_t j, start = group * 4 * PHILOX_BATCH, count = min(4 * PHILOX_BATCH, n - start)
     cdef bint keep
-    _philox(block, offset, seed, words)
-    for lane in range(4):
-        i = block * 4 + lane
-        if i < n:
-            keep = words[lane] >= threshold
-            mask[i] = keep
-            y[i] = x[i] * scale if keep else 0
+    cdef real value
+    philox4x32_10_batch(start // 4, offset, seed, words)
+    for j in range(count):
+        keep = words[j] >= threshold
+        value = x[start + j] * scale  # computed unconditionally: a select, not a branch
+        mask[start + j] = keep
+        y[start + j] = value if keep else 0
 
 
 cdef void _dropout_backward(const real[::1] gy, const uint8_t[::1] mask, real[::1] gx, double scale) noexcept nogil:
     cdef Py_ssize_t i, n = gy.shape[0]
-    cdef real s = <real>scale
+    cdef real s = <real>scale, value
     for i in prange(n, schedule="static", use_threads_if=n > PARALLEL_MIN):
-        gx[i] = gy[i] * s if mask[i] else 0
+        value = gy[i] * s  # computed unconditionally: a select, not a branch
+        gx[i] = value if mask[i] else 0

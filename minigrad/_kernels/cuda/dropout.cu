@@ -1,24 +1,7 @@
 // Dropout with Philox-4x32-10, bit-identical to the CPU kernel: element i keeps its value when word
 // (i % 4) of Philox(counter = (i / 4, offset), key = seed) is >= threshold (= p * 2^32).
 #include "common.cuh"
-
-__host__ __device__ __forceinline__ void philox4x32_10(unsigned long long block, unsigned long long offset,
-                                              unsigned long long seed, unsigned int out[4]) {
-    unsigned int c0 = (unsigned int)block, c1 = (unsigned int)(block >> 32);
-    unsigned int c2 = (unsigned int)offset, c3 = (unsigned int)(offset >> 32);
-    unsigned int k0 = (unsigned int)seed, k1 = (unsigned int)(seed >> 32);
-    for (int r = 0; r < 10; ++r) {
-        unsigned long long p0 = 0xD2511F53ull * c0, p1 = 0xCD9E8D57ull * c2;
-        unsigned int n0 = (unsigned int)(p1 >> 32) ^ c1 ^ k0, n2 = (unsigned int)(p0 >> 32) ^ c3 ^ k1;
-        c1 = (unsigned int)p1;
-        c3 = (unsigned int)p0;
-        c0 = n0;
-        c2 = n2;
-        k0 += 0x9E3779B9u;
-        k1 += 0xBB67AE85u;
-    }
-    out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
-}
+#include "philox.h"
 
 template <typename T>
 __device__ void dropout_forward(const T* x, T* y, unsigned char* mask, long long n,

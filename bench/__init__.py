@@ -1,0 +1,1 @@
+"""minigrad's benchmark suite: ``python -m bench --help``."""

@@ -1,0 +1,264 @@
+"""Benchmark cases. Each case builds, for each contender, a zero-argument function that runs one
+repetition; contenders are minigrad, a plain NumPy composite of the same math, and PyTorch."""
+import numpy as np
+
+import minigrad as mg
+import minigrad.functional as F
+import minigrad.nn as nn
+import minigrad.optim as optim
+
+try:
+    import torch
+except ImportError:  # PyTorch is optional: its column is left empty
+    torch = None
+
+EPS = 1e-5
+BN_SHAPES = [(256, 1024), (4096, 512), (64, 64, 32, 32)]
+MLP_SIZES = [(64, 64, 128), (128, 784, 256), (512, 784, 1024)]
+
+
+class Case:
+    def __init__(self, name, contenders, bandwidth_bytes=None):
+        self.name, self.contenders, self.bandwidth_bytes = name, contenders, bandwidth_bytes
+
+
+def _axes(shape):
+    return (0,) + tuple(range(2, len(shape)))
+
+
+# ---- BatchNorm -------------------------------------------------------------------------------------
+def numpy_batch_norm_train(x, w, b, gy):
+    axes = _axes(x.shape)
+    bs = (1, -1) + (1,) * (x.ndim - 2)
+    mean = x.mean(axis=axes, keepdims=True)
+    xc = x - mean
+    var = (xc * xc).mean(axis=axes, keepdims=True)
+    invstd = 1 / np.sqrt(var + EPS)
+    xhat = xc * invstd
+    y = xhat * w.reshape(bs) + b.reshape(bs)
+    gb = gy.sum(axis=axes)
+    gw = (gy * xhat).sum(axis=axes)
+    m = x.size // x.shape[1]
+    gx = (w.reshape(bs) * invstd / m) * (m * gy - gb.reshape(bs) - xhat * gw.reshape(bs))
+    return y, gx, gw, gb
+
+
+def batch_norm_train_case(shape, dtype):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape).astype(dtype)
+    gy = rng.standard_normal(shape).astype(dtype)
+    C = shape[1]
+    w, b = np.ones(C, dtype), np.zeros(C, dtype)
+    tx, tw, tb = (mg.tensor(a, requires_grad=True) for a in (x, w, b))
+    rm, rv, tgy = mg.zeros(C, dtype=dtype), mg.ones(C, dtype=dtype), mg.tensor(gy)
+
+    def minigrad_run():
+        tx.grad = tw.grad = tb.grad = None
+        F.batch_norm(tx, rm, rv, tw, tb, training=True).backward(tgy)
+
+    contenders = {"minigrad": minigrad_run, "numpy": lambda: numpy_batch_norm_train(x, w, b, gy)}
+    if torch is not None:
+        px, pw, pb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+        prm, prv, pgy = torch.zeros(C, dtype=px.dtype), torch.ones(C, dtype=px.dtype), torch.tensor(gy)
+
+        def torch_run():
+            px.grad = pw.grad = pb.grad = None
+            torch.nn.functional.batch_norm(px, prm, prv, pw, pb, training=True).backward(pgy)
+
+        contenders["torch"] = torch_run
+    name = f"batchnorm train fwd+bwd {np.dtype(dtype).name} {shape}"
+    return Case(name, contenders, bandwidth_bytes=8 * x.nbytes)
+
+
+def batch_norm_eval_case(shape, dtype=np.float32):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape).astype(dtype)
+    C = shape[1]
+    w, b, rm, rv = np.ones(C, dtype), np.zeros(C, dtype), np.zeros(C, dtype), np.ones(C, dtype)
+    bs = (1, -1) + (1,) * (len(shape) - 2)
+    tx, tw, tb, trm, trv = (mg.tensor(a) for a in (x, w, b, rm, rv))
+
+    def numpy_run():
+        scale = (w / np.sqrt(rv + EPS)).reshape(bs)
+        return (x - rm.reshape(bs)) * scale + b.reshape(bs)
+
+    contenders = {"minigrad": lambda: F.batch_norm(tx, trm, trv, tw, tb, training=False), "numpy": numpy_run}
+    if torch is not None:
+        px, pw, pb, prm, prv = (torch.tensor(a) for a in (x, w, b, rm, rv))
+
+        def torch_run():
+            with torch.no_grad():
+                torch.nn.functional.batch_norm(px, prm, prv, pw, pb, training=False)
+
+        contenders["torch"] = torch_run
+    return Case(f"batchnorm eval fwd {np.dtype(dtype).name} {shape}", contenders, bandwidth_bytes=2 * x.nbytes)
+
+
+# ---- ReLU and Dropout ------------------------------------------------------------------------------
+def relu_case(n=1 << 20):
+    x = np.random.default_rng(0).standard_normal(n).astype(np.float32)
+    gy = np.ones_like(x)
+    tx, tgy = mg.tensor(x, requires_grad=True), mg.tensor(gy)
+
+    def minigrad_run():
+        tx.grad = None
+        F.relu(tx).backward(tgy)
+
+    def numpy_run():
+        y = np.maximum(x, 0)
+        return y, gy * (y > 0)
+
+    contenders = {"minigrad": minigrad_run, "numpy": numpy_run}
+    if torch is not None:
+        px, pgy = torch.tensor(x, requires_grad=True), torch.tensor(gy)
+
+        def torch_run():
+            px.grad = None
+            torch.relu(px).backward(pgy)
+
+        contenders["torch"] = torch_run
+    return Case("relu fwd+bwd float32 1M", contenders)
+
+
+def dropout_case(n=1 << 20, p=0.5):
+    x = np.random.default_rng(0).standard_normal(n).astype(np.float32)
+    gy = np.ones_like(x)
+    rng = np.random.default_rng(1)
+    tx, tgy = mg.tensor(x, requires_grad=True), mg.tensor(gy)
+
+    def minigrad_run():
+        tx.grad = None
+        F.dropout(tx, p).backward(tgy)
+
+    def numpy_run():
+        mask = rng.random(n, dtype=np.float32) >= p
+        scale = np.float32(1 / (1 - p))
+        return x * mask * scale, gy * mask * scale
+
+    contenders = {"minigrad": minigrad_run, "numpy": numpy_run}
+    if torch is not None:
+        px, pgy = torch.tensor(x, requires_grad=True), torch.tensor(gy)
+
+        def torch_run():
+            px.grad = None
+            torch.nn.functional.dropout(px, p, training=True).backward(pgy)
+
+        contenders["torch"] = torch_run
+    return Case(f"dropout fwd+bwd float32 1M p={p}", contenders)
+
+
+# ---- SGD and the MLP training step ----------------------------------------------------------------
+def mlp(inputs, hidden, device="cpu"):
+    return nn.Sequential(nn.Linear(inputs, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Dropout(0.2),
+                         nn.Linear(hidden, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Dropout(0.2),
+                         nn.Linear(hidden, 10)).to(device)
+
+
+def torch_mlp(inputs, hidden):
+    t = torch.nn
+    return t.Sequential(t.Linear(inputs, hidden), t.BatchNorm1d(hidden), t.ReLU(), t.Dropout(0.2),
+                        t.Linear(hidden, hidden), t.BatchNorm1d(hidden), t.ReLU(), t.Dropout(0.2),
+                        t.Linear(hidden, 10))
+
+
+def sgd_case(inputs=784, hidden=256):
+    model = mlp(inputs, hidden)
+    params = list(model.parameters())
+    for p in params:
+        p.grad = mg.ones(*p.shape)
+    opt = optim.SGD(params, lr=0.01, momentum=0.9)
+    arrays = [p.data.copy() for p in params]
+    grads = [np.ones_like(a) for a in arrays]
+    buffers = [np.zeros_like(a) for a in arrays]
+
+    def numpy_run():
+        for a, g, buf in zip(arrays, grads, buffers):
+            buf *= 0.9
+            buf += g
+            a -= 0.01 * buf
+
+    contenders = {"minigrad": opt.step, "numpy": numpy_run}
+    if torch is not None:
+        tparams = [torch.tensor(a, requires_grad=True) for a in arrays]
+        for p in tparams:
+            p.grad = torch.ones_like(p)
+        contenders["torch"] = torch.optim.SGD(tparams, lr=0.01, momentum=0.9).step
+    return Case(f"sgd momentum step, MLP {inputs}-{hidden}x2-10 params", contenders)
+
+
+def numpy_mlp_step(params, x, y, rng, lr=0.01):
+    """The same training step written with NumPy arrays: forward, cross-entropy, backward, SGD."""
+    (w1, b1, g1, c1, w2, b2, g2, c2, w3, b3), buffers = params
+    cache, h = [], x
+    for w, b, g, c in ((w1, b1, g1, c1), (w2, b2, g2, c2)):
+        z = h @ w.T + b
+        mean = z.mean(0)
+        zc = z - mean
+        invstd = 1 / np.sqrt((zc * zc).mean(0) + EPS)
+        zhat = zc * invstd
+        a = np.maximum(zhat * g + c, 0)
+        mask = (rng.random(a.shape, dtype=np.float32) >= 0.2) * np.float32(1.25)
+        cache.append((h, w, zhat, invstd, g, a, mask))
+        h = a * mask
+    logits = h @ w3.T + b3
+    shifted = logits - logits.max(1, keepdims=True)
+    p = np.exp(shifted)
+    p /= p.sum(1, keepdims=True)
+    n = x.shape[0]
+    dlogits = p
+    dlogits[np.arange(n), y] -= 1
+    dlogits /= n
+    grads = [None] * 10
+    grads[8], grads[9] = dlogits.T @ h, dlogits.sum(0)
+    dh = dlogits @ w3
+    for layer in (1, 0):
+        h_in, w, zhat, invstd, g, a, mask = cache[layer]
+        da = dh * mask * (a > 0)
+        gc, gg = da.sum(0), (da * zhat).sum(0)
+        dz = (g * invstd / n) * (n * da - gc - zhat * gg)
+        grads[4 * layer:4 * layer + 4] = [dz.T @ h_in, dz.sum(0), gg, gc]
+        dh = dz @ w
+    for param, grad, buf in zip(params[0], grads, buffers):
+        buf *= 0.9
+        buf += grad
+        param -= lr * buf
+
+
+def mlp_step_case(batch, inputs, hidden):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, inputs)).astype(np.float32)
+    y = rng.integers(0, 10, batch)
+    model = mlp(inputs, hidden)
+    opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    tx = mg.tensor(x)
+
+    def minigrad_run():
+        loss = F.cross_entropy(model(tx), y)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+
+    arrays = [p.data.copy() for p in model.parameters()]
+    state = (arrays, [np.zeros_like(a) for a in arrays])
+    contenders = {"minigrad": minigrad_run, "numpy": lambda: numpy_mlp_step(state, x, y, rng)}
+    if torch is not None:
+        tmodel = torch_mlp(inputs, hidden)
+        topt = torch.optim.SGD(tmodel.parameters(), lr=0.01, momentum=0.9)
+        px, py = torch.tensor(x), torch.tensor(y)
+
+        def torch_run():
+            loss = torch.nn.functional.cross_entropy(tmodel(px), py)
+            loss.backward()
+            topt.step()
+            topt.zero_grad()
+
+        contenders["torch"] = torch_run
+    return Case(f"mlp train step float32 (batch, in, hidden)={(batch, inputs, hidden)}", contenders)
+
+
+def cpu_cases():
+    cases = [batch_norm_train_case(shape, dtype) for dtype in (np.float32, np.float64) for shape in BN_SHAPES]
+    cases += [batch_norm_eval_case(shape) for shape in BN_SHAPES]
+    cases += [relu_case(), dropout_case(), sgd_case()]
+    cases += [mlp_step_case(*size) for size in MLP_SIZES]
+    return cases
