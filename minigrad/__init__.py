@@ -4,7 +4,7 @@
     x = mg.randn(3, 4, requires_grad=True)
     (x * x).sum().backward()
 """
-from . import autograd, backend, cuda, functional, nn, ops, optim
+from . import autograd, backend, cuda, data, datasets, functional, nn, ops, optim
 from ._kernels.runtime import get_num_threads, set_num_threads
 from ._random import initial_seed, manual_seed
 from .autograd import Op, is_grad_enabled, no_grad
@@ -17,5 +17,5 @@ __version__ = "0.1.0"
 __all__ = [
     "Tensor", "tensor", "zeros", "ones", "randn", "rand", "float32", "float64", "manual_seed",
     "initial_seed", "Op", "no_grad", "is_grad_enabled", "gradcheck", "GradcheckError", "cuda",
-    "functional", "nn", "optim", "save", "load", "set_num_threads", "get_num_threads",
+    "functional", "nn", "optim", "data", "datasets", "save", "load", "set_num_threads", "get_num_threads",
 ]

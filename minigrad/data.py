@@ -1,0 +1,82 @@
+"""Datasets and batching, as in PyTorch's torch.utils.data."""
+import numbers
+
+import numpy as np
+
+from . import _random
+from .tensor import Tensor
+
+
+class Dataset:
+    """A sized collection: ``dataset[i]`` gives one example (a tuple of arrays or numbers)."""
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__} must implement __getitem__")
+
+    def __len__(self):
+        raise NotImplementedError(f"{type(self).__name__} must implement __len__")
+
+
+class TensorDataset(Dataset):
+    """Examples are rows of the given arrays (or Tensors), which share their first dimension.
+
+    Example: ``TensorDataset(x_train, y_train)[0]`` -> (x_train[0], y_train[0])
+    """
+
+    def __init__(self, *arrays):
+        if not arrays:
+            raise ValueError("TensorDataset needs at least one array")
+        self.arrays = [a.numpy() if isinstance(a, Tensor) else np.asarray(a) for a in arrays]
+        lengths = {len(a) for a in self.arrays}
+        if len(lengths) != 1:
+            raise ValueError(f"TensorDataset arrays must have the same first dimension, got {sorted(lengths)}")
+
+    def __getitem__(self, index):
+        return tuple(a[index] for a in self.arrays)
+
+    def __len__(self):
+        return len(self.arrays[0])
+
+
+class DataLoader:
+    """Batches of a dataset as tuples of Tensors.
+
+    shuffle draws a new order every epoch, from ``seed`` when given (the same sequence of epochs
+    for the same seed) or from the generator that mg.manual_seed seeds. drop_last drops a final
+    batch smaller than batch_size. Float arrays keep their dtype; integer arrays (labels) stay
+    integer.
+
+    Example::
+
+        loader = DataLoader(TensorDataset(x, y), batch_size=64, shuffle=True, seed=0)
+        for xb, yb in loader:
+            loss = F.cross_entropy(model(xb), yb)
+    """
+
+    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None, device="cpu"):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+            raise TypeError(f"DataLoader needs a dataset with __len__ and __getitem__, got {type(dataset).__name__}")
+        self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, int(batch_size), shuffle, drop_last
+        self.device = device
+        self._rng = np.random.default_rng(seed) if seed is not None else None
+
+    def __len__(self):
+        n = len(self.dataset)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def __iter__(self):
+        n = len(self.dataset)
+        order = np.arange(n)
+        if self.shuffle:
+            order = (self._rng or _random.generator()).permutation(n)
+        for start in range(0, len(self) * self.batch_size, self.batch_size):
+            yield self._batch(order[start:start + self.batch_size])
+
+    def _batch(self, indices):
+        if isinstance(self.dataset, TensorDataset):
+            columns = self.dataset[indices]  # one fancy-indexing copy per array
+        else:
+            columns = [np.stack([np.asarray(v) for v in column]) for column in zip(*(self.dataset[int(i)] for i in indices))]
+        return tuple(Tensor(np.ascontiguousarray(c), device=self.device) for c in columns)
