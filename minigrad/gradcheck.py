@@ -2,6 +2,7 @@
 import numpy as np
 
 from .autograd import no_grad
+from .backend import to_device
 from .tensor import Tensor, float64
 
 
@@ -32,7 +33,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
     projection = Tensor(weights, device=out.device)
     out.backward(projection)
 
-    def objective():
+    def objective_at(t, values):
+        t.data = to_device(values, t.device)
         with no_grad():
             return float((fn(*inputs).numpy() * weights).sum())
 
@@ -42,16 +44,11 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
         numeric = np.zeros(t.shape)
         values = t.numpy().copy()
         for index in np.ndindex(*t.shape):
-            original = values[index]
-            values[index] = original + eps
-            t.data = _like(values, t)
-            plus = objective()
-            values[index] = original - eps
-            t.data = _like(values, t)
-            minus = objective()
-            values[index] = original
-            t.data = _like(values, t)
-            numeric[index] = (plus - minus) / (2 * eps)
+            plus, minus = values.copy(), values.copy()
+            plus[index] += eps
+            minus[index] -= eps
+            numeric[index] = (objective_at(t, plus) - objective_at(t, minus)) / (2 * eps)
+        t.data = to_device(values, t.device)
         error = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
         if error.size and error.max() > 0:
             worst = np.unravel_index(int(np.argmax(error)), error.shape)
@@ -62,8 +59,3 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
             )
     return True
 
-
-def _like(values, t):
-    from .backend import to_device
-
-    return to_device(values.copy(), t.device)
