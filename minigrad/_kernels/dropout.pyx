@@ -26,9 +26,11 @@ def dropout_forward(x, double p, uint64_t seed, uint64_t offset):
     """
     check_float_array(x, "x")
     check_probability(p)
+    if p >= 1.0:  # everything dropped; also keeps the threshold below 2**32 for the loop
+        return np.zeros_like(x), np.zeros(x.shape, dtype=np.uint8)
     y = np.empty_like(x)
     mask = np.empty(x.shape, dtype=np.uint8)
-    cdef uint64_t threshold = _threshold(p)
+    cdef uint32_t threshold = _threshold(p)
     cdef double scale = dropout_scale(p)
     if x.dtype == np.float32:
         _dropout_forward[float](x.reshape(-1), y.reshape(-1), mask.reshape(-1), threshold, scale, seed, offset)
@@ -57,11 +59,12 @@ def philox4x32(uint64_t block, uint64_t offset, uint64_t seed):
     return [out[0], out[1], out[2], out[3]]
 
 
-cdef uint64_t _threshold(double p):
-    return <uint64_t>(p * 4294967296.0)
+cdef uint32_t _threshold(double p):
+    """p * 2**32, for 0 <= p < 1: a word below it drops its element."""
+    return <uint32_t>(p * 4294967296.0)
 
 
-cdef void _dropout_forward(const real[::1] x, real[::1] y, uint8_t[::1] mask, uint64_t threshold,
+cdef void _dropout_forward(const real[::1] x, real[::1] y, uint8_t[::1] mask, uint32_t threshold,
                            double scale, uint64_t seed, uint64_t offset) noexcept nogil:
     cdef Py_ssize_t n = x.shape[0], width = 4 * PHILOX_BATCH, group
     for group in prange((n + width - 1) // width, schedule="static", use_threads_if=n > PARALLEL_MIN):
@@ -69,7 +72,7 @@ cdef void _dropout_forward(const real[::1] x, real[::1] y, uint8_t[::1] mask, ui
 
 
 cdef inline void _dropout_group(const real* x, real* y, uint8_t* mask, Py_ssize_t n, Py_ssize_t group,
-                                uint64_t threshold, real scale, uint64_t seed, uint64_t offset) noexcept nogil:
+                                uint32_t threshold, real scale, uint64_t seed, uint64_t offset) noexcept nogil:
     """Elements of PHILOX_BATCH consecutive counter blocks (4 elements each)."""
     cdef uint32_t words[4 * PHILOX_BATCH]
     cdef Py_ssize_t j, start = group * 4 * PHILOX_BATCH, count = min(4 * PHILOX_BATCH, n - start)
