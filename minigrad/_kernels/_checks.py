@@ -1,14 +1,17 @@
 """Argument checks for the public kernel functions: wrong input raises here, never reaching a typed
-loop. Shared by the CPU (Cython) and GPU (CuPy) kernel modules."""
+loop. Shared by the CPU (Cython) and GPU (CuPy) kernel modules (CuPy arrays carry NumPy dtypes)."""
+import numpy as np
 
-FLOAT_NAMES = ("float32", "float64")
+# dtype equality is a C comparison; dtype.name is computed in Python and costs microseconds
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+UINT8, FLOAT64 = np.dtype(np.uint8), np.dtype(np.float64)
 
 
 def check_float_array(array, name, ndim=None, contiguous=True):
     """Raise unless ``array`` is a float32/float64 array (of ``ndim`` dims, C-contiguous)."""
     if not hasattr(array, "dtype") or not hasattr(array, "flags"):
         raise TypeError(f"{name} must be an array, got {type(array).__name__}")
-    if array.dtype.name not in FLOAT_NAMES:
+    if array.dtype not in FLOAT_DTYPES:
         raise TypeError(f"{name} must be float32 or float64, got {array.dtype}")
     if ndim is not None and array.ndim != ndim:
         raise ValueError(f"{name} must have {ndim} dimension(s), got shape {array.shape}")
@@ -34,7 +37,7 @@ def check_probability(p):
 
 
 def check_mask(mask, shape):
-    if not hasattr(mask, "dtype") or mask.dtype.name != "uint8" or mask.shape != shape:
+    if not hasattr(mask, "dtype") or mask.dtype != UINT8 or mask.shape != shape:
         raise ValueError(f"mask must be uint8 of shape {shape}, got {getattr(mask, 'dtype', type(mask))} "
                          f"{getattr(mask, 'shape', '')}")
     if not mask.flags.c_contiguous:
@@ -64,7 +67,7 @@ def check_channel_vector(v, name, x, channels, required=False):
 
 def check_stat_vector(v, name, channels):
     check_float_array(v, name, ndim=1)
-    if v.dtype.name != "float64" or v.shape[0] != channels:
+    if v.dtype != FLOAT64 or v.shape[0] != channels:
         raise ValueError(f"{name} must be float64 of shape ({channels},), got {v.dtype} {v.shape}")
 
 

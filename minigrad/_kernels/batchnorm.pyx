@@ -47,13 +47,15 @@ def batch_norm_forward_train(x, weight, bias, running_mean, running_var, double 
     shift = x3[0, :, 0].astype(np.float64)
     s1, s2 = np.zeros(C), np.zeros(C)
     _dispatch_sums(x3, x3, shift, s1, s2)
-    mean, invstd, k2 = np.empty(C), np.empty(C), np.empty(C)
-    _statistics(s1, s2, shift, count, eps, mean, invstd)
-    if running_mean is not None:
-        _update_running(running_mean, running_var, mean, invstd, eps, momentum, count)
-    _scale(k2, invstd, weight)
+    mean, invstd, k2, k3 = np.empty(C), np.empty(C), np.empty(C), np.empty(C)
+    if x.dtype == np.float32:
+        _train_coefficients[float](s1, s2, shift, count, eps, momentum, weight, bias, running_mean, running_var,
+                                   mean, invstd, k2, k3)
+    else:
+        _train_coefficients[double](s1, s2, shift, count, eps, momentum, weight, bias, running_mean, running_var,
+                                    mean, invstd, k2, k3)
     y = np.empty_like(x)
-    _dispatch_affine(None, x3, y.reshape(x3.shape), None, k2, _shift_or_zeros(bias, C) - k2 * mean)
+    _dispatch_affine(None, x3, y.reshape(x3.shape), None, k2, k3)
     return y, mean, invstd
 
 
@@ -70,12 +72,14 @@ def batch_norm_forward_eval(x, running_mean, running_var, weight, bias, double e
     running_var = check_channel_vector(running_var, "running_var", x, C, required=True)
     weight, bias = check_channel_vector(weight, "weight", x, C), check_channel_vector(bias, "bias", x, C)
     x3 = x.reshape(dims)
-    invstd = 1.0 / np.sqrt(running_var.astype(np.float64) + eps)
-    k2 = np.empty(C)
-    _scale(k2, invstd, weight)
+    k2, k3 = np.empty(C), np.empty(C)
+    if x.dtype == np.float32:
+        _eval_coefficients[float](running_mean, running_var, weight, bias, eps, k2, k3)
+    else:
+        _eval_coefficients[double](running_mean, running_var, weight, bias, eps, k2, k3)
     y = np.empty_like(x)
     if x.size:
-        _dispatch_affine(None, x3, y.reshape(x3.shape), None, k2, _shift_or_zeros(bias, C) - k2 * running_mean)
+        _dispatch_affine(None, x3, y.reshape(x3.shape), None, k2, k3)
     return y
 
 
@@ -100,63 +104,69 @@ def batch_norm_backward(gy, x, mean, invstd, weight, bint training):
     if x.size:
         _dispatch_sums(gy3, x3, mean, s1, s2)
     k1, k2, k3 = np.empty(C), np.empty(C), np.empty(C)
-    _backward_coefficients(s1, s2, invstd, weight, N * S, training, k1, k2, k3)
+    gweight, gbias = np.empty(C, dtype=x.dtype), np.empty(C, dtype=x.dtype)
+    if x.dtype == np.float32:
+        _backward_coefficients[float](s1, s2, mean, invstd, weight, N * S, training, k1, k2, k3, gweight, gbias)
+    else:
+        _backward_coefficients[double](s1, s2, mean, invstd, weight, N * S, training, k1, k2, k3, gweight, gbias)
     if x.size:
-        _dispatch_affine(gy3, x3, gx.reshape(x3.shape), k1, k2, k3 - k2 * mean)
-    return gx, (s2 * invstd).astype(x.dtype), s1.astype(x.dtype)
+        _dispatch_affine(gy3, x3, gx.reshape(x3.shape), k1, k2, k3)
+    return gx, gweight, gbias
 
 
-# ---- helpers -------------------------------------------------------------------------------
-def _shift_or_zeros(bias, C):
-    return np.zeros(C) if bias is None else bias.astype(np.float64)
+# ---- per-channel coefficients (C elements, one typed loop each) --------------------------------
+# The passes compute out = k1 * g + k2 * x + k3 per channel; the mean is folded into k3.
 
-
-# ---- per-channel coefficients (C elements; no GIL needed) --------------------------------------
-def _statistics(const double[::1] s1, const double[::1] s2, const double[::1] shift, Py_ssize_t count,
-                double eps, double[::1] mean, double[::1] invstd):
+cdef void _train_coefficients(const double[::1] s1, const double[::1] s2, const double[::1] shift,
+                              Py_ssize_t count, double eps, double momentum, const real[::1] weight,
+                              const real[::1] bias, real[::1] running_mean, real[::1] running_var,
+                              double[::1] mean, double[::1] invstd, double[::1] k2,
+                              double[::1] k3) noexcept nogil:
+    """Batch statistics from the shifted sums, the running statistics updated in place
+    (running = (1 - momentum) * running + momentum * stat, variance unbiased by n / (n - 1)), and
+    the normalising coefficients k2 = w * invstd, k3 = b - k2 * mean."""
     cdef Py_ssize_t c
     cdef double d, var
-    with nogil:
-        for c in range(s1.shape[0]):
-            d = s1[c] / count - shift[c]                       # mean of the shifted data
-            var = (s2[c] - shift[c] * (s1[c] - count * shift[c])) / count - d * d
-            var = var if var > 0 else 0
-            mean[c] = shift[c] + d
-            invstd[c] = 1 / sqrt(var + eps)
+    cdef bint has_weight = weight is not None, has_bias = bias is not None
+    cdef bint has_running = running_mean is not None
+    for c in range(s1.shape[0]):
+        d = s1[c] / count - shift[c]                       # mean of the shifted data
+        var = (s2[c] - shift[c] * (s1[c] - count * shift[c])) / count - d * d
+        var = var if var > 0 else 0
+        mean[c] = shift[c] + d
+        invstd[c] = 1 / sqrt(var + eps)
+        k2[c] = invstd[c] * (weight[c] if has_weight else 1)
+        k3[c] = (bias[c] if has_bias else 0) - k2[c] * mean[c]
+        if has_running:
+            running_mean[c] = <real>((1 - momentum) * running_mean[c] + momentum * mean[c])
+            running_var[c] = <real>((1 - momentum) * running_var[c] + momentum * var * count / (count - 1.0))
 
 
-def _update_running(running_mean, running_var, const double[::1] mean, const double[::1] invstd,
-                    double eps, double momentum, Py_ssize_t count):
-    """running = (1 - momentum) * running + momentum * stat, variance unbiased by n / (n - 1)."""
-    var = 1 / (np.asarray(invstd) ** 2) - eps
-    unbiased = np.maximum(var, 0) * (count / (count - 1.0))
-    running_mean *= 1 - momentum
-    running_mean += (momentum * np.asarray(mean)).astype(running_mean.dtype)
-    running_var *= 1 - momentum
-    running_var += (momentum * unbiased).astype(running_var.dtype)
-
-
-def _scale(double[::1] out, const double[::1] invstd, weight):
-    if weight is None:
-        out[:] = invstd
-    else:
-        np.multiply(invstd, weight, out=np.asarray(out))
-
-
-def _backward_coefficients(const double[::1] s1, const double[::1] s2, const double[::1] invstd, weight,
-                           Py_ssize_t count, bint training, double[::1] k1, double[::1] k2, double[::1] k3):
-    """dx = k1 * dy + k2 * (x - mean) + k3 with k1 = w * invstd and, in training, the terms from
-    the batch statistics: k2 = -w * invstd^3 * s2 / M, k3 = -w * invstd * s1 / M."""
-    _scale(k1, invstd, weight)
+cdef void _eval_coefficients(const real[::1] running_mean, const real[::1] running_var, const real[::1] weight,
+                             const real[::1] bias, double eps, double[::1] k2, double[::1] k3) noexcept nogil:
+    """k2 = w / sqrt(running_var + eps), k3 = b - k2 * running_mean."""
     cdef Py_ssize_t c
-    with nogil:
-        for c in range(k1.shape[0]):
-            if training:
-                k2[c] = -k1[c] * invstd[c] * invstd[c] * s2[c] / count
-                k3[c] = -k1[c] * s1[c] / count
-            else:
-                k2[c] = 0
-                k3[c] = 0
+    cdef bint has_weight = weight is not None, has_bias = bias is not None
+    for c in range(running_mean.shape[0]):
+        k2[c] = (weight[c] if has_weight else 1) / sqrt(running_var[c] + eps)
+        k3[c] = (bias[c] if has_bias else 0) - k2[c] * running_mean[c]
+
+
+cdef void _backward_coefficients(const double[::1] s1, const double[::1] s2, const double[::1] mean,
+                                 const double[::1] invstd, const real[::1] weight, Py_ssize_t count,
+                                 bint training, double[::1] k1, double[::1] k2, double[::1] k3,
+                                 real[::1] gweight, real[::1] gbias) noexcept nogil:
+    """dx = k1 * dy + k2 * (x - mean) + k3' with k1 = w * invstd and, in training, the terms from the
+    batch statistics: k2 = -w * invstd^3 * s2 / M, k3' = -w * invstd * s1 / M (k3 = k3' - k2 * mean).
+    gweight = s2 * invstd (sum dy * x_hat), gbias = s1 (sum dy)."""
+    cdef Py_ssize_t c
+    cdef bint has_weight = weight is not None
+    for c in range(s1.shape[0]):
+        k1[c] = (weight[c] if has_weight else 1) * invstd[c]
+        k2[c] = -k1[c] * invstd[c] * invstd[c] * s2[c] / count if training else 0
+        k3[c] = (-k1[c] * s1[c] / count if training else 0) - k2[c] * mean[c]
+        gweight[c] = <real>(s2[c] * invstd[c])
+        gbias[c] = <real>s1[c]
 
 
 # ---- the two passes --------------------------------------------------------------------------
