@@ -18,6 +18,7 @@ class BatchNormOp(Op):
     def forward(self, x, *affine):
         weight = affine[0] if self.has_weight else None
         bias = affine[-1] if self.has_bias else None
+        x = self.xp.ascontiguousarray(x)  # once, for both kernels
         kernels = _kernels.for_array(x)
         if self.training:
             y, self.mean, self.invstd = kernels.batch_norm_forward_train(
