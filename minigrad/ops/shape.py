@@ -42,6 +42,10 @@ class GetItem(Op):
 
     def forward(self, x):
         self.in_shape = x.shape
+        if self.xp is not np:  # index arrays go where the data is
+            items = self.index if isinstance(self.index, tuple) else (self.index,)
+            items = tuple(self.xp.asarray(i) if isinstance(i, np.ndarray) else i for i in items)
+            self.index = items if isinstance(self.index, tuple) else items[0]
         return x[self.index]
 
     def backward(self, gy):
