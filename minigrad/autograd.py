@@ -9,6 +9,7 @@ import numpy as np
 from . import backend
 
 _grad_enabled = True
+_FLOAT32, _FLOAT64 = backend.FLOAT_DTYPES
 
 
 def is_grad_enabled():
@@ -66,39 +67,42 @@ class Op:
 
     def __call__(self, *inputs):
         Tensor = _tensor.Tensor
-        arrays = []
-        for t in inputs:
+        arrays, record, on_cpu = [], False, True
+        for t in inputs:  # one pass: type, dtype, device and whether to record
             if not isinstance(t, Tensor):
                 raise TypeError(f"{type(self).__name__} takes Tensors, got {type(t).__name__}")
-            if t.data.dtype not in backend.FLOAT_DTYPES:
+            data = t.data
+            dtype = data.dtype
+            if dtype is not _FLOAT32 and dtype is not _FLOAT64 and dtype not in backend.FLOAT_DTYPES:
                 raise TypeError(
-                    f"{type(self).__name__}: unsupported dtype {t.data.dtype}; "
-                    "minigrad computes in float32 or float64"
+                    f"{type(self).__name__}: unsupported dtype {dtype}; minigrad computes in float32 or float64"
                 )
-            arrays.append(t.data)
-        xp = np
-        for a in arrays:
-            if type(a) is not np.ndarray:
-                xp = backend.common_array_module(arrays, type(self).__name__)
-                break
+            on_cpu = on_cpu and type(data) is np.ndarray
+            record = record or t.requires_grad
+            arrays.append(data)
+        xp = np if on_cpu else backend.common_array_module(arrays, type(self).__name__)
+        record = record and _grad_enabled
         self.xp = xp
         self._released = False
-        record = _grad_enabled and any(t.requires_grad for t in inputs)
-        self.needs_input_grad = tuple(record and t.requires_grad for t in inputs)
+        self.needs_input_grad = tuple([record and t.requires_grad for t in inputs])
         result = self.forward(*arrays)
-        outputs = result if isinstance(result, tuple) else (result,)
-        tensors = []
-        for index, out in enumerate(outputs):
-            if not isinstance(out, xp.ndarray):
-                out = xp.asarray(out)
-            t = Tensor._wrap(out, record)
-            if record:
-                t._creator, t._index = self, index
-            tensors.append(t)
+        if isinstance(result, tuple):
+            tensors = tuple(self._output(out, index, record, xp) for index, out in enumerate(result))
+        else:
+            tensors = self._output(result, 0, record, xp)
         if record:
             self.inputs = inputs
-            self._output_meta = tuple((t.data.shape, t.data.dtype) for t in tensors)
-        return tuple(tensors) if isinstance(result, tuple) else tensors[0]
+            outputs = tensors if isinstance(tensors, tuple) else (tensors,)
+            self._output_meta = tuple([(t.data.shape, t.data.dtype) for t in outputs])
+        return tensors
+
+    def _output(self, array, index, record, xp):
+        if type(array) is not xp.ndarray and not isinstance(array, xp.ndarray):
+            array = xp.asarray(array)  # e.g. the NumPy scalar a full reduction returns
+        t = _tensor.Tensor._wrap(array, record)
+        if record:
+            t._creator, t._index = self, index
+        return t
 
     def _release(self):
         self.inputs = ()
@@ -146,11 +150,13 @@ def backward(root, grad, retain_graph=False):
                 f"trying to backward through {type(op).__name__} a second time, but its saved "
                 "arrays were already freed; pass retain_graph=True to the first backward"
             )
-        grad_outputs = []
-        for index, (shape, dtype) in enumerate(op._output_meta):
-            g = grads.pop((op, index), None)
-            grad_outputs.append(op.xp.zeros(shape, dtype) if g is None else g)
-        grad_inputs = op.backward(*grad_outputs)
+        meta = op._output_meta
+        if len(meta) == 1:  # the common case, kept short
+            g = grads.pop((op, 0), None)
+            grad_inputs = op.backward(op.xp.zeros(*meta[0]) if g is None else g)
+        else:
+            grad_outputs = [grads.pop((op, index), None) for index in range(len(meta))]
+            grad_inputs = op.backward(*[op.xp.zeros(*m) if g is None else g for g, m in zip(grad_outputs, meta)])
         if not isinstance(grad_inputs, tuple):
             grad_inputs = (grad_inputs,)
         if len(grad_inputs) != len(op.inputs):
@@ -166,7 +172,7 @@ def backward(root, grad, retain_graph=False):
                     f"{type(op).__name__}.backward returned a gradient of shape {g.shape} "
                     f"for an input of shape {t.data.shape}"
                 )
-            if g.dtype != t.data.dtype:
+            if g.dtype is not t.data.dtype and g.dtype != t.data.dtype:
                 g = g.astype(t.data.dtype)
             if t._creator is None:
                 _accumulate_leaf(t, g)

@@ -188,9 +188,13 @@ class Tensor:
         """``other`` as a Tensor in this tensor's dtype and device when it is a number or array."""
         if isinstance(other, Tensor):
             return other
+        data = self.data
+        if isinstance(other, (int, float)) and type(data) is np.ndarray:  # the common case, kept short
+            dtype = data.dtype if data.dtype in backend.FLOAT_DTYPES else float32
+            return Tensor._wrap(np.asarray(other, dtype=dtype), False)
         array = other if hasattr(other, "dtype") and hasattr(other, "shape") else None
         if array is None or array.dtype not in backend.FLOAT_DTYPES:
-            array = _like_value(self.data, other)
+            array = _like_value(data, other)
         return Tensor._wrap(backend.to_device(array, self.device), False)
 
     def __add__(self, other):

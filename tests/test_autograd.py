@@ -95,3 +95,23 @@ def test_leaf_backward_and_needs_input_grad():
     constant = mg.tensor([1.0, 2.0])
     y = x * constant
     assert y._creator.needs_input_grad == (True, False)
+
+
+class SplitHalves(mg.Op):
+    """Two outputs: the first and second half of a vector."""
+
+    def forward(self, x):
+        self.n = x.shape[0] // 2
+        return x[:self.n] * 2, x[self.n:] * 3
+
+    def backward(self, g_first, g_second):
+        return self.xp.concatenate([g_first * 2, g_second * 3])
+
+
+def test_multi_output_ops_get_zeros_for_unused_outputs():
+    x = mg.tensor([1.0, 2.0, 3.0, 4.0], dtype="float64", requires_grad=True)
+    first, second = SplitHalves()(x)
+    assert first._index == 0 and second._index == 1
+    first.sum().backward()  # the second output is unused: its gradient is zeros
+    np.testing.assert_array_equal(x.grad.numpy(), [2, 2, 0, 0])
+    assert mg.gradcheck(lambda t: SplitHalves()(t)[1] * mg.tensor([1.0, 5.0], dtype="float64"), [x])
