@@ -22,6 +22,8 @@ import numpy as np
 import minigrad as mg
 from minigrad.datasets import load_digits
 
+from tqdm.auto import tqdm
+
 from _common import make_mlp, options, save_figure, train
 
 args = options("Measure the BatchNorm claims on the digits")
@@ -57,7 +59,13 @@ def final_accuracy(history):
 # Every variant, rate and seed is trained for the same number of epochs, evaluated every 5 steps.
 
 # %%
-sweep = {name: {lr: [run(bn, lr, seed) for seed in SEEDS] for lr in RATES} for name, bn in VARIANTS.items()}
+sweep = {name: {lr: [] for lr in RATES} for name in VARIANTS}
+with tqdm(total=len(VARIANTS) * len(RATES) * len(SEEDS), desc="learning-rate sweep") as bar:
+    for name, bn in VARIANTS.items():
+        for lr in RATES:
+            for seed in SEEDS:
+                sweep[name][lr].append(run(bn, lr, seed))
+                bar.update()
 
 rows = []
 for name in VARIANTS:
@@ -105,8 +113,13 @@ save_figure(fig, "03_learning_rates", args.quick)
 # The default initialisation of every Linear layer multiplied by a scale, at a fixed rate of 0.03.
 
 # %%
-init = {name: {scale: [final_accuracy(run(bn, 0.03, seed, init_scale=scale)) for seed in SEEDS]
-               for scale in SCALES} for name, bn in VARIANTS.items()}
+init = {name: {scale: [] for scale in SCALES} for name in VARIANTS}
+with tqdm(total=len(VARIANTS) * len(SCALES) * len(SEEDS), desc="initialisation sweep") as bar:
+    for name, bn in VARIANTS.items():
+        for scale in SCALES:
+            for seed in SEEDS:
+                init[name][scale].append(final_accuracy(run(bn, 0.03, seed, init_scale=scale)))
+                bar.update()
 fig, ax = plt.subplots(figsize=(6, 4))
 for name in VARIANTS:
     ax.errorbar(SCALES, [np.mean(init[name][s]) for s in SCALES], yerr=[np.std(init[name][s]) for s in SCALES],

@@ -12,6 +12,8 @@ import matplotlib.pyplot as plt
 import minigrad as mg
 from minigrad.datasets import load_digits
 
+from tqdm.auto import tqdm
+
 from _common import accuracy, make_mlp, options, save_figure, train
 
 args = options("BatchNorm and Dropout: regularisation and eval mode")
@@ -28,7 +30,7 @@ VARIANTS = {"none": dict(batch_norm=False, dropout=0.0), "Dropout(0.3)": dict(ba
 
 # %%
 results = {}
-for name, kwargs in VARIANTS.items():
+for name, kwargs in tqdm(VARIANTS.items(), desc="variants"):
     train_acc, test_acc = [], []
     for seed in SEEDS:
         mg.manual_seed(seed)
