@@ -19,7 +19,7 @@ THREADS = 256
 
 @functools.lru_cache(maxsize=None)
 def _module(name):
-    return cp.RawModule(code=(SOURCES / f"{name}.cu").read_text(), options=("-I" + str(SOURCES), "--std=c++14"))
+    return cp.RawModule(code=(SOURCES / f"{name}.cu").read_text(), options=("-I" + str(SOURCES),))
 
 
 def _kernel(module, name, dtype):

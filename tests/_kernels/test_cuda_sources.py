@@ -54,3 +54,44 @@ def test_cuda_philox_equals_the_cpu_generator(tmp_path):
     cases = [(0, 0, 0), (5, 7, 12345678901), (2**64 - 1, 2**64 - 1, 2**64 - 1), (1 << 40, 3, 42)]
     for (block, offset, seed), line in zip(cases, lines):
         assert [int(w) for w in line.split()] == dropout.philox4x32(block, offset, seed)
+
+
+def _find_nvrtc():
+    """libnvrtc from the system or from NVIDIA's pip wheel (how CuPy finds it), or None."""
+    import ctypes
+    import ctypes.util
+    import glob
+    import site
+
+    candidates = [ctypes.util.find_library("nvrtc")]
+    for root in site.getsitepackages():
+        candidates += glob.glob(f"{root}/nvidia/cuda_nvrtc/lib/libnvrtc.so*")
+    for name in filter(None, candidates):
+        try:
+            return ctypes.CDLL(name)
+        except OSError:
+            continue
+    return None
+
+
+NVRTC = _find_nvrtc()
+
+
+@pytest.mark.skipif(NVRTC is None, reason="libnvrtc (the runtime compiler CuPy uses) is not installed")
+@pytest.mark.parametrize("source", sorted(p.name for p in SOURCES.glob("*.cu")))
+def test_cuda_source_compiles_with_nvrtc_as_cupy_does(source):
+    import ctypes
+
+    program = ctypes.c_void_p()
+    assert NVRTC.nvrtcCreateProgram(ctypes.byref(program), (SOURCES / source).read_bytes(), source.encode(),
+                                    0, None, None) == 0
+    try:
+        options = [b"-I" + str(SOURCES).encode(), b"--gpu-architecture=compute_80"]
+        status = NVRTC.nvrtcCompileProgram(program, len(options), (ctypes.c_char_p * len(options))(*options))
+        size = ctypes.c_size_t()
+        NVRTC.nvrtcGetProgramLogSize(program, ctypes.byref(size))
+        log = ctypes.create_string_buffer(size.value)
+        NVRTC.nvrtcGetProgramLog(program, log)
+        assert status == 0, log.value.decode()
+    finally:
+        NVRTC.nvrtcDestroyProgram(ctypes.byref(program))

@@ -3,7 +3,10 @@
    are bit-identical on both. */
 #ifndef MINIGRAD_PHILOX_H
 #define MINIGRAD_PHILOX_H
-#ifdef __CUDACC__
+#if defined(__CUDACC__) || defined(__CUDACC_RTC__)  /* nvcc, or NVRTC through CuPy */
+#define MINIGRAD_DEVICE_COMPILER
+#endif
+#ifdef MINIGRAD_DEVICE_COMPILER
 #define MINIGRAD_HD __host__ __device__ __forceinline__
 #else
 #define MINIGRAD_HD static inline
@@ -33,7 +36,7 @@ MINIGRAD_HD void philox4x32_10(unsigned long long block, unsigned long long offs
     out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
 }
 
-#ifndef __CUDACC__
+#ifndef MINIGRAD_DEVICE_COMPILER
 #define PHILOX_BATCH 8
 #ifdef __AVX2__
 #include <immintrin.h>
