@@ -3,8 +3,8 @@ import numbers
 
 import numpy as np
 
-from . import _random
-from .tensor import Tensor
+from . import _random, backend
+from .tensor import Tensor, _to_array
 
 
 class Dataset:
@@ -79,4 +79,6 @@ class DataLoader:
             columns = self.dataset[indices]  # one fancy-indexing copy per array
         else:
             columns = [np.stack([np.asarray(v) for v in column]) for column in zip(*(self.dataset[int(i)] for i in indices))]
-        return tuple(Tensor(np.ascontiguousarray(c), device=self.device) for c in columns)
+        # fancy indexing and np.stack made fresh arrays: wrapped, not copied again
+        return tuple(Tensor._wrap(backend.to_device(_to_array(np.ascontiguousarray(c), None), self.device), False)
+                     for c in columns)

@@ -44,10 +44,13 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
         numeric = np.zeros(t.shape)
         values = t.numpy().copy()
         for index in np.ndindex(*t.shape):
-            plus, minus = values.copy(), values.copy()
-            plus[index] += eps
-            minus[index] -= eps
-            numeric[index] = (objective_at(t, plus) - objective_at(t, minus)) / (2 * eps)
+            original = values[index]
+            values[index] = original + eps
+            plus = objective_at(t, values)
+            values[index] = original - eps
+            minus = objective_at(t, values)
+            values[index] = original
+            numeric[index] = (plus - minus) / (2 * eps)
         t.data = to_device(values, t.device)
         error = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
         if error.size and error.max() > 0:

@@ -190,8 +190,7 @@ class Tensor:
             return other
         data = self.data
         if isinstance(other, (int, float)) and type(data) is np.ndarray:  # the common case, kept short
-            dtype = data.dtype if data.dtype in backend.FLOAT_DTYPES else float32
-            return Tensor._wrap(np.asarray(other, dtype=dtype), False)
+            return Tensor._wrap(_like_value(data, other), False)
         array = other if hasattr(other, "dtype") and hasattr(other, "shape") else None
         if array is None or array.dtype not in backend.FLOAT_DTYPES:
             array = _like_value(data, other)

@@ -89,14 +89,14 @@ class _BatchNorm(Module):
         if x.shape[1] != self.num_features:
             raise ValueError(f"{type(self).__name__}({self.num_features}) got input with {x.shape[1]} channels "
                              f"(shape {x.shape}); channels are axis 1")
+        # the running statistics are None exactly when they are not tracked; then the batch's are used
         update = self.training and self.track_running_stats
         momentum = self.momentum if self.momentum is not None else 0.0
         if update and self.momentum is None:  # cumulative average over the batches seen
             momentum = 1.0 / (int(self.num_batches_tracked.item()) + 1)
-        use_running = not self.training and self.track_running_stats
-        y = F.batch_norm(x, self.running_mean if (update or use_running) else None,
-                         self.running_var if (update or use_running) else None,
-                         self.weight, self.bias, not use_running, momentum, self.eps)
+        use_batch_stats = self.training or not self.track_running_stats
+        y = F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, use_batch_stats,
+                         momentum, self.eps)
         if update:
             self.num_batches_tracked.data += 1
         return y

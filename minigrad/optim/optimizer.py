@@ -88,7 +88,9 @@ class Optimizer:
             if index in saved_state:
                 entry = {}
                 for name, value in saved_state[index].items():
-                    value = value.data if isinstance(value, Tensor) else np.asarray(value) if not hasattr(value, "shape") else value
+                    value = value.data if isinstance(value, Tensor) else value
+                    if not hasattr(value, "shape"):
+                        value = np.asarray(value)
                     if value.shape != p.shape:
                         raise ValueError(f"state {name!r} of parameter {index} has shape {value.shape}, "
                                          f"the parameter has {p.shape}")

@@ -84,3 +84,17 @@ def test_bad_parameter_lists_are_refused():
         optim.SGD([mg.zeros(1, requires_grad=True)])
     with pytest.raises(TypeError, match="only optimize Tensors"):
         optim.SGD([np.zeros(1)], lr=0.1)
+
+
+def test_load_state_dict_refuses_a_state_that_does_not_fit():
+    p = _param([1.0, 2.0], [1.0, 1.0])
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+    opt.step()
+    state = opt.state_dict()
+    with pytest.raises(ValueError, match="2 parameters in the state_dict and 1 in the optimizer"):
+        other = optim.SGD([_param([1.0], [1.0])], lr=0.1, momentum=0.9)
+        other.load_state_dict({"state": {}, "param_groups": [dict(state["param_groups"][0], params=[0, 1])]})
+    with pytest.raises(ValueError, match="state_dict has 1 parameter groups, the optimizer has 2"):
+        optim.SGD([{"params": [_param([1.0], [1.0])]}, {"params": [_param([1.0], [1.0])]}], lr=0.1).load_state_dict(state)
+    with pytest.raises(ValueError, match="state 'momentum_buffer' of parameter 0 has shape \\(2,\\), the parameter has \\(3,\\)"):
+        optim.SGD([_param([1.0, 2.0, 3.0], [1.0, 1.0, 1.0])], lr=0.1, momentum=0.9).load_state_dict(state)
