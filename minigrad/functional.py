@@ -77,6 +77,42 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     return op(*(t for t in (x, weight, bias) if t is not None))
 
 
+
+def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise x over its trailing dims ``normalized_shape`` (an int or a tuple), each leading
+    position with its own mean and biased variance, then scale by weight and shift by bias (each
+    of shape normalized_shape, or None).
+
+    Example: ``F.layer_norm(mg.randn(8, 16, 32), (32,)).shape`` -> (8, 16, 32)
+    """
+    if not isinstance(x, Tensor):
+        raise TypeError(f"layer_norm takes a Tensor, got {type(x).__name__}")
+    normalized_shape = _normalized_shape(normalized_shape)
+    n = len(normalized_shape)
+    if x.ndim < n or x.shape[x.ndim - n:] != normalized_shape:
+        raise ValueError(f"layer_norm: normalized_shape={normalized_shape} must equal the input's last {n} "
+                         f"dimension(s), got input of shape {x.shape}")
+    if not eps > 0:
+        raise ValueError(f"eps must be > 0, got {eps}")
+    _check_same_dtype(x, weight=weight, bias=bias)
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != normalized_shape:
+            raise ValueError(f"layer_norm: {name} must have shape normalized_shape={normalized_shape}, got {t.shape}")
+    op = ops.LayerNormOp(n, float(eps), weight is not None, bias is not None)
+    return op(*(t for t in (x, weight, bias) if t is not None))
+
+
+def _normalized_shape(normalized_shape):
+    """normalized_shape as a tuple of positive ints (an int is a 1-tuple)."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else normalized_shape
+    try:
+        shape = tuple(shape)
+    except TypeError:
+        raise TypeError(f"normalized_shape must be an int or a tuple of ints, got {normalized_shape!r}") from None
+    if not shape or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1 for s in shape):
+        raise ValueError(f"normalized_shape must be a non-empty tuple of positive ints, got {normalized_shape!r}")
+    return tuple(int(s) for s in shape)
+
 def log_softmax(x, axis=-1):
     """log(softmax(x)) along ``axis``, stable for logits of any size."""
     return ops.LogSoftmax(axis)(x)

@@ -136,3 +136,22 @@ def test_cuda_kernels_refuse_bad_input_like_the_cpu_kernels():
             module.batch_norm_forward_train(xp.ones((1, 3)), None, None, None, None, 0.1, 1e-5)
         with pytest.raises(ValueError, match="probability"):
             module.dropout_forward(xp.ones(3), 2.0, 0, 0)
+
+
+@pytest.mark.parametrize("shape, normalized_shape", [((4096, 1024), (1024,)), ((8, 16, 24), (16, 24)), ((7, 3), (3,))])
+@pytest.mark.parametrize("dtype, tol", [("float64", 1e-10), ("float32", 1e-4)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_outputs_and_gradients_match(shape, normalized_shape, dtype, tol, affine, rng):
+    x = (rng.standard_normal(shape) * 2 + 3).astype(dtype)
+    w0, b0 = rng.standard_normal(normalized_shape), rng.standard_normal(normalized_shape)
+    gy = np.cos(np.arange(x.size)).reshape(shape)
+    results = []
+    for device in ("cpu", "cuda"):
+        tx = mg.tensor(x, requires_grad=True, device=device)
+        w = mg.tensor(w0, dtype=dtype, requires_grad=True, device=device) if affine else None
+        b = mg.tensor(b0, dtype=dtype, requires_grad=True, device=device) if affine else None
+        y = F.layer_norm(tx, normalized_shape, w, b)
+        y.backward(mg.tensor(gy, dtype=dtype, device=device))
+        results.append([y.numpy(), tx.grad.numpy()] + ([w.grad.numpy(), b.grad.numpy()] if affine else []))
+    for name, a, b in zip(["y", "gx", "gw", "gb"], *results):
+        np.testing.assert_allclose(b, a, rtol=tol, atol=tol * 10, err_msg=name)

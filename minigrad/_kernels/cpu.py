@@ -1,5 +1,9 @@
 """The CPU kernel module: every Cython kernel under one name, matching ``cuda.py`` function for
 function."""
+import numpy as np
+
+from . import layernorm as _layernorm_loops
+from ._layernorm_front import LayerNormKernels
 from .activation import relu_backward, relu_forward
 from .batchnorm import batch_norm_backward, batch_norm_forward_eval, batch_norm_forward_train
 from .dropout import dropout_backward, dropout_forward
@@ -12,4 +16,8 @@ __all__ = [
     "dropout_forward", "dropout_backward",
     "linear_forward", "linear_backward",
     "sgd_step",
+    "layer_norm_forward", "layer_norm_backward",
 ]
+
+_layer_norm = LayerNormKernels(_layernorm_loops, np)
+layer_norm_forward, layer_norm_backward = _layer_norm.layer_norm_forward, _layer_norm.layer_norm_backward

@@ -121,6 +121,36 @@ class BatchNorm2d(_BatchNorm):
     expected_dims = (4,)
 
 
+
+class LayerNorm(Module):
+    """LayerNorm over the trailing dims ``normalized_shape`` (an int or a tuple): per position mean
+    and biased variance, then an elementwise weight (ones) and bias (zeros) of normalized_shape.
+
+    Example: ``nn.LayerNorm(768)(mg.randn(4, 10, 768)).shape`` -> (4, 10, 768)
+    """
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype=None, device="cpu"):
+        super().__init__()
+        self.normalized_shape = F._normalized_shape(normalized_shape)
+        if not eps > 0:
+            raise ValueError(f"eps must be > 0, got {eps}")
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        dtype = _resolve_dtype(dtype) or float32
+        if elementwise_affine:
+            self.weight = Parameter(Tensor(np.ones(self.normalized_shape), dtype=dtype, device=device))
+        else:
+            self.register_parameter("weight", None)
+        if elementwise_affine and bias:
+            self.bias = Parameter(Tensor(np.zeros(self.normalized_shape), dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+
+    def forward(self, x):
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
 class Flatten(Module):
     """Flatten dims start_dim..end_dim into one (default: all but the batch dim)."""
 

@@ -5,11 +5,11 @@ from .linear import LinearOp
 from .loss import CrossEntropy, LogSoftmax, Softmax
 from .math import Add, Div, Exp, Log, MatMul, Mul, Neg, Pow, Sigmoid, Sub, Tanh
 from .reduction import Max, Mean, Sum
-from .normalization import BatchNormOp
+from .normalization import BatchNormOp, LayerNormOp
 from .shape import Cast, GetItem, Reshape, ToDevice, Transpose
 
 __all__ = [
     "Add", "Sub", "Mul", "Div", "Pow", "Neg", "MatMul", "Exp", "Log", "Tanh", "Sigmoid", "ReLU",
-    "Sum", "Mean", "Max", "Reshape", "Transpose", "GetItem", "ToDevice", "Cast", "BatchNormOp",
+    "Sum", "Mean", "Max", "Reshape", "Transpose", "GetItem", "ToDevice", "Cast", "BatchNormOp", "LayerNormOp",
     "DropoutOp", "LinearOp", "LogSoftmax", "Softmax", "CrossEntropy",
 ]
