@@ -1,9 +1,11 @@
 """The CPU kernel module: every Cython kernel under one name, matching ``cuda.py`` function for
 function."""
+from types import SimpleNamespace
+
 import numpy as np
 
-from . import layernorm as _layernorm_loops
-from ._layernorm_front import LayerNormKernels
+from . import gelu as _gelu_loops, layernorm as _layernorm_loops
+from ._layers_front import LayersKernels
 from .activation import relu_backward, relu_forward
 from .batchnorm import batch_norm_backward, batch_norm_forward_eval, batch_norm_forward_train
 from .dropout import dropout_backward, dropout_forward
@@ -17,7 +19,11 @@ __all__ = [
     "linear_forward", "linear_backward",
     "sgd_step",
     "layer_norm_forward", "layer_norm_backward",
+    "gelu_forward", "gelu_backward",
 ]
 
-_layer_norm = LayerNormKernels(_layernorm_loops, np)
-layer_norm_forward, layer_norm_backward = _layer_norm.layer_norm_forward, _layer_norm.layer_norm_backward
+_layers = LayersKernels(SimpleNamespace(layer_norm_forward=_layernorm_loops.layer_norm_forward,
+                                        layer_norm_backward=_layernorm_loops.layer_norm_backward,
+                                        gelu_forward=_gelu_loops.gelu_forward, gelu_backward=_gelu_loops.gelu_backward), np)
+layer_norm_forward, layer_norm_backward = _layers.layer_norm_forward, _layers.layer_norm_backward
+gelu_forward, gelu_backward = _layers.gelu_forward, _layers.gelu_backward

@@ -13,7 +13,7 @@ import numpy as np
 from ._checks import (as_channels, check_batch_norm_train, check_channel_vector, check_eps, check_float_array,
                       check_like, check_linear, check_linear_backward, check_mask, check_probability,
                       check_sgd, check_stat_vector, dropout_scale)
-from ._layernorm_front import LayerNormKernels
+from ._layers_front import LayersKernels
 
 SOURCES = Path(__file__).with_name("cuda")
 THREADS = 256
@@ -209,6 +209,18 @@ def _layer_norm_backward_loop(gy, x, mean, invstd, weight, gx, gweight, gbias):
              x if gbias is None else gbias, np.int32(gbias is not None), np.int64(M), np.int64(D)))
 
 
-_layer_norm = LayerNormKernels(
-    SimpleNamespace(layer_norm_forward=_layer_norm_forward_loop, layer_norm_backward=_layer_norm_backward_loop), cp)
-layer_norm_forward, layer_norm_backward = _layer_norm.layer_norm_forward, _layer_norm.layer_norm_backward
+# ---- GELU ----------------------------------------------------------------------------------------
+def _gelu_forward_loop(x, y, tanh_approximation):
+    _kernel("gelu", "gelu_forward", x.dtype)(_grid(x.size), (THREADS,), (x, y, np.int64(x.size), np.int32(tanh_approximation)))
+
+
+def _gelu_backward_loop(gy, x, gx, tanh_approximation):
+    _kernel("gelu", "gelu_backward", x.dtype)(
+        _grid(x.size), (THREADS,), (gy, x, gx, np.int64(x.size), np.int32(tanh_approximation)))
+
+
+_layers = LayersKernels(SimpleNamespace(layer_norm_forward=_layer_norm_forward_loop,
+                                        layer_norm_backward=_layer_norm_backward_loop,
+                                        gelu_forward=_gelu_forward_loop, gelu_backward=_gelu_backward_loop), cp)
+layer_norm_forward, layer_norm_backward = _layers.layer_norm_forward, _layers.layer_norm_backward
+gelu_forward, gelu_backward = _layers.gelu_forward, _layers.gelu_backward

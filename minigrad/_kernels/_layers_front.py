@@ -1,15 +1,17 @@
-"""The LayerNorm section of the kernel front: checks and allocation, written once for both devices.
+"""The LayerNorm and GELU sections of the kernel front: checks and allocation, written once for both
+devices, around the loops of either device.
 
 (Until the shared front, ``front.Kernels``, lands, this class stands alone; its methods move into
-that class under a "LayerNorm" header.)
+that class under "LayerNorm" and "GELU" headers.)
 """
 from ._checks import FLOAT64, check_eps, check_float_array, check_like
 
 
-class LayerNormKernels:
+class LayersKernels:
     def __init__(self, loops, xp):
         self.loops, self.xp = loops, xp
 
+    # ---- LayerNorm ------------------------------------------------------------------------------
     def layer_norm_forward(self, x, weight, bias, eps):
         """Normalise each row of x (M, D); weight, bias: (D,) or None. Returns (y, mean, invstd),
         y like x, mean and invstd float64 (M,) for the backward.
@@ -51,3 +53,30 @@ class LayerNormKernels:
         gx, gweight, gbias = xp.empty_like(x), xp.empty(D, dtype=x.dtype), xp.empty(D, dtype=x.dtype)
         self.loops.layer_norm_backward(gy, x, mean, invstd, weight, gx, gweight, gbias)
         return gx, (gweight if needs_weight else None), (gbias if needs_bias else None)
+
+    # ---- GELU -----------------------------------------------------------------------------------
+    def gelu_forward(self, x, approximate):
+        """GELU of x (any shape); approximate "none" (x * Phi(x)) or "tanh". Returns y like x."""
+        check_float_array(x, "x", contiguous=False)
+        tanh_approximation = check_gelu_approximate(approximate)
+        x = self.xp.ascontiguousarray(x)
+        y = self.xp.empty_like(x)
+        self.loops.gelu_forward(x.reshape(-1), y.reshape(-1), tanh_approximation)
+        return y
+
+    def gelu_backward(self, gy, x, approximate):
+        """gy * GELU'(x) for gy, x of one shape and dtype."""
+        check_float_array(x, "x", contiguous=False)
+        check_like(gy, "gy", x, "x", contiguous=False)
+        tanh_approximation = check_gelu_approximate(approximate)
+        gy, x = self.xp.ascontiguousarray(gy), self.xp.ascontiguousarray(x)
+        gx = self.xp.empty_like(x)
+        self.loops.gelu_backward(gy.reshape(-1), x.reshape(-1), gx.reshape(-1), tanh_approximation)
+        return gx
+
+
+def check_gelu_approximate(approximate):
+    """True for "tanh", False for "none"; anything else is an error."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
+    return approximate == "tanh"
