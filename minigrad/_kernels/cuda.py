@@ -187,26 +187,19 @@ def sgd_step(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay
 # Loops: arrays arrive checked, contiguous and allocated by the front (LayerNormKernels).
 def _layer_norm_forward_loop(x, weight, bias, eps, y, mean, invstd):
     M, D = x.shape
-    if M == 0:
-        return
-    _kernel("layernorm", "layer_norm_forward", x.dtype)(
-        (min(M, 65535),), (THREADS,),
-        (x, x if weight is None else weight, np.int32(weight is not None), x if bias is None else bias,
-         np.int32(bias is not None), np.float64(eps), y, mean, invstd, np.int64(M), np.int64(D)))
+    if M:
+        _kernel("layernorm", "layer_norm_forward", x.dtype)(
+            (min(M, 65535),), (THREADS,), (x, weight, bias, np.float64(eps), y, mean, invstd, np.int64(M), np.int64(D)))
 
 
 def _layer_norm_backward_loop(gy, x, mean, invstd, weight, gx, gweight, gbias):
     M, D = x.shape
     if M:
         _kernel("layernorm", "layer_norm_row_backward", x.dtype)(
-            (min(M, 65535),), (THREADS,),
-            (gy, x, mean, invstd, x if weight is None else weight, np.int32(weight is not None), gx,
-             np.int64(M), np.int64(D)))
-    if D and (gweight is not None or gbias is not None):
+            (min(M, 65535),), (THREADS,), (gy, x, mean, invstd, weight, gx, np.int64(M), np.int64(D)))
+    if D:
         _kernel("layernorm", "layer_norm_column_sums", x.dtype)(
-            ((D + 31) // 32,), (32, 8),
-            (gy, x, mean, invstd, x if gweight is None else gweight, np.int32(gweight is not None),
-             x if gbias is None else gbias, np.int32(gbias is not None), np.int64(M), np.int64(D)))
+            ((D + 31) // 32,), (32, 8), (gy, x, mean, invstd, gweight, gbias, np.int64(M), np.int64(D)))
 
 
 # ---- GELU ----------------------------------------------------------------------------------------
