@@ -44,6 +44,7 @@ class Module:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name, value):
@@ -88,11 +89,23 @@ class Module:
         """Alias of add_module."""
         self.add_module(name, module)
 
-    def register_buffer(self, name, tensor):
-        """Register a Tensor (or None) that is state but not a parameter (e.g. running_mean)."""
+    def register_buffer(self, name, tensor, persistent=True):
+        """Register a Tensor (or None) that is state but not a parameter (e.g. running_mean). It
+        moves with ``to()``; with persistent=False it is left out of state_dict().
+
+        Example: ``self.register_buffer("steps", mg.zeros(1), persistent=False)``
+        """
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"buffer name must be a non-empty string without '.', got {name!r}")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"buffer {name!r} must be a Tensor or None, got {type(tensor).__name__}")
+        if name in self._parameters or name in self._modules:
+            raise KeyError(f"attribute {name!r} already exists as a parameter or module")
         self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
         object.__setattr__(self, name, tensor)
 
     def forward(self, *args, **kwargs):
@@ -194,7 +207,7 @@ class Module:
         for prefix, module in self.named_modules():
             for registry in (module._parameters, module._buffers):
                 for name, value in registry.items():
-                    if value is not None:
+                    if value is not None and not (registry is module._buffers and name in module._non_persistent_buffers):
                         state[f"{prefix}.{name}" if prefix else name] = value.detach()
         return state
 
