@@ -194,12 +194,13 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none=True):
-        """Drop every parameter's gradient (set_to_none=True) or fill it with zeros in place."""
+        """Drop every parameter's gradient (set_to_none=True) or set it to zeros (the same grad
+        Tensor, holding a fresh array: a first gradient may share memory with another array)."""
         for p in self.parameters():
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad.data[...] = 0
+                p.grad.data = backend.array_module(p.grad.data).zeros_like(p.grad.data)
 
     def state_dict(self):
         """Parameters and buffers by dotted name, as Tensors sharing this module's arrays."""
