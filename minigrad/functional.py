@@ -39,6 +39,7 @@ def tanh(x):
     """tanh(x) elementwise. Example: ``F.tanh(mg.zeros(2))`` -> tensor([0., 0.])"""
     return ops.Tanh()(x)
 
+
 def linear(x, weight, bias=None):
     """y = x @ weight.T + bias. x: (*, in); weight: (out, in); bias: (out,). Returns (*, out).
 
@@ -100,7 +101,6 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     return op(*(t for t in (x, weight, bias) if t is not None))
 
 
-
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise x over its trailing dims ``normalized_shape`` (an int or a tuple), each leading
     position with its own mean and biased variance, then scale by weight and shift by bias (each
@@ -135,6 +135,7 @@ def _normalized_shape(normalized_shape):
     if not shape or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1 for s in shape):
         raise ValueError(f"normalized_shape must be a non-empty tuple of positive ints, got {normalized_shape!r}")
     return tuple(int(s) for s in shape)
+
 
 def log_softmax(x, dim=-1, axis=None):
     """log(softmax(x)) along ``dim`` (``axis`` is an alias), stable for logits of any size.
@@ -176,11 +177,11 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
             or not 0 <= label_smoothing <= 1:
         raise ValueError(f"label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
     target_array = _target_array(target, input)
+    class_weights = _class_weights(weight, input, "cross_entropy")
     if target_array.dtype.kind == "f":
-        return _cross_entropy_with_probabilities(input, target_array, weight, reduction, float(label_smoothing))
-    rows, indices, out_shape = _class_rows(input, target_array, weight, ignore_index, "cross_entropy")
-    op = ops.CrossEntropy(indices, None if weight is None else weight.data, ignore_index, float(label_smoothing),
-                          reduction)
+        return _cross_entropy_with_probabilities(input, target_array, class_weights, reduction, float(label_smoothing))
+    rows, indices, out_shape = _class_rows(input, target_array, ignore_index, "cross_entropy")
+    op = ops.CrossEntropy(indices, class_weights, ignore_index, float(label_smoothing), reduction)
     loss = op(rows)
     return loss.reshape(out_shape) if reduction == "none" else loss
 
@@ -195,8 +196,9 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     target_array = _target_array(target, input)
     if target_array.dtype.kind not in "iu":
         raise TypeError(f"nll_loss targets must be integer class indices, got dtype {target_array.dtype}")
-    rows, indices, out_shape = _class_rows(input, target_array, weight, ignore_index, "nll_loss")
-    loss = ops.NLLLoss(indices, None if weight is None else weight.data, ignore_index, reduction)(rows)
+    class_weights = _class_weights(weight, input, "nll_loss")
+    rows, indices, out_shape = _class_rows(input, target_array, ignore_index, "nll_loss")
+    loss = ops.NLLLoss(indices, class_weights, ignore_index, reduction)(rows)
     return loss.reshape(out_shape) if reduction == "none" else loss
 
 
@@ -295,7 +297,7 @@ def _broadcast_weight(weight, input, name, fn):
                          f"{input.shape}") from None
 
 
-def _class_rows(input, target, weight, ignore_index, name):
+def _class_rows(input, target, ignore_index, name):
     """(logits as (M, C) rows, target indices (M,), the shape of the unreduced loss), with
     input (C,), (N, C) or (N, C, d1, ...) and integer target of the input's shape without dim 1."""
     if input.ndim < 1:
@@ -307,10 +309,6 @@ def _class_rows(input, target, weight, ignore_index, name):
     if target.shape != expected:
         raise ValueError(f"{name} targets must have shape {expected} for input of shape {input.shape}, "
                          f"got {target.shape}")
-    if weight is not None:
-        _check_same_dtype(input, weight=weight)
-        if weight.shape != (classes,):
-            raise ValueError(f"{name}: weight must have shape ({classes},), one per class, got {weight.shape}")
     kept = target[target != ignore_index]
     if kept.size and (int(kept.min()) < 0 or int(kept.max()) >= classes):
         raise ValueError(f"{name} targets must be in [0, {classes}), got values in [{int(kept.min())}, "
@@ -324,18 +322,28 @@ def _class_rows(input, target, weight, ignore_index, name):
     return rows, target.reshape(-1), expected
 
 
-def _cross_entropy_with_probabilities(input, target, weight, reduction, label_smoothing):
+def _class_weights(weight, input, name):
+    """The (C,) array of a weight Tensor for input (C,) or (N, C, ...), or None."""
+    if weight is None:
+        return None
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"{name}: weight must be a Tensor of shape (C,) or None, got {type(weight).__name__}")
+    _check_same_dtype(input, weight=weight)
+    classes = input.shape[min(1, input.ndim - 1)] if input.ndim else None  # 0-d input: refused later
+    if classes is not None and weight.shape != (classes,):
+        raise ValueError(f"{name}: weight must have shape ({classes},), one per class, got {weight.shape}")
+    return weight.data
+
+
+def _cross_entropy_with_probabilities(input, target, class_weights, reduction, label_smoothing):
     if target.shape != input.shape:
         raise ValueError(f"cross_entropy with probability targets needs target of the input's shape {input.shape}, "
                          f"got {target.shape}")
     class_dim = 0 if input.ndim == 1 else 1
     classes = input.shape[class_dim]
     target = target.astype(input.dtype, copy=False) * (1 - label_smoothing) + label_smoothing / classes
-    if weight is not None:
-        _check_same_dtype(input, weight=weight)
-        if weight.shape != (classes,):
-            raise ValueError(f"cross_entropy: weight must have shape ({classes},), one per class, got {weight.shape}")
-        target = target * weight.data.reshape((classes,) + (1,) * (input.ndim - class_dim - 1))
+    if class_weights is not None:
+        target = target * class_weights.reshape((classes,) + (1,) * (input.ndim - class_dim - 1))
     cost = -(log_softmax(input, class_dim) * Tensor._wrap(target, False)).sum(class_dim)
     return _reduce(cost, reduction)
 
