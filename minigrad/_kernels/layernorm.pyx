@@ -123,7 +123,9 @@ cdef inline void _row_backward(const real* gy, const real* x, double mu, double 
     for j in range(D):
         d = (x[j] - mean_hi) - mean_lo
         gx[j] = k_g * (gy[j] * weight[j]) + k_d * d + k_0
-        gweight[j] += <double>gy[j] * (d * k_g)
+    for j in range(D):  # a loop of its own: both loops vectorise better apart (measured)
+        d = (x[j] - mean_hi) - mean_lo
+        gweight[j] += gy[j] * (d * k_g)
         gbias[j] += gy[j]
 
 
