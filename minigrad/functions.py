@@ -3,10 +3,8 @@ join tensors: ``mg.cat``, ``mg.stack``, ``mg.where``. All differentiable where t
 import builtins
 import numbers
 
-import numpy as np
-
 from . import _dims, backend, ops
-from .tensor import Tensor, _condition, _like_value, _to_array
+from .tensor import Tensor, _broadcast_shape, _condition, _like_value, _to_array
 
 # Each name is a thin call of the Tensor method of the same name, with the same arguments.
 _METHOD_FORMS = (
@@ -85,11 +83,9 @@ def where(condition, input, other):
     condition = _condition(condition, "where's condition")
     reference = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else None
     input, other = (_operand(value, reference, condition) for value in (input, other))
-    try:
-        np.broadcast_shapes(condition.shape, input.shape, other.shape)
-    except ValueError:
+    if _broadcast_shape(condition.shape, input.shape, other.shape) is None:
         raise ValueError(f"where: condition {condition.shape}, input {input.shape} and other {other.shape} "
-                         "do not broadcast to one shape") from None
+                         "do not broadcast to one shape")
     backend.common_array_module([condition.data, input.data, other.data], "where")
     return ops.Where()(condition, input, other)
 

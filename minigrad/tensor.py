@@ -122,7 +122,7 @@ class Tensor:
 
     def size(self, dim=None):
         """The shape (a tuple), or the length of one dim: ``mg.zeros(2, 3).size(1)`` -> 3."""
-        return self.data.shape if dim is None else self.data.shape[_dim_index(dim, self.ndim)]
+        return self.data.shape if dim is None else self.data.shape[_dims.dim_index(dim, self.ndim)]
 
     def dim(self):
         return self.data.ndim
@@ -396,7 +396,7 @@ class Tensor:
                 raise ValueError(f"masked_fill's value must be a number or a one-element tensor, got shape {value.shape}")
             value = value.item()
         mask = _condition(mask, "masked_fill's mask")
-        if np.broadcast_shapes(mask.shape, self.shape) != self.shape:
+        if _broadcast_shape(mask.shape, self.shape) != self.shape:
             raise ValueError(f"masked_fill: mask of shape {mask.shape} does not broadcast to the tensor's shape {self.shape}")
         fill = backend.to_device(np.asarray(value, dtype=self.dtype), self.device)
         return _ops.Where()(mask, Tensor._wrap(fill, False), self)
@@ -732,6 +732,14 @@ def _to_arguments(args, kwargs):
         else:
             dtype = arg
     return (None if device is None else backend.normalize_device(device)), _resolve_dtype(dtype)
+
+
+def _broadcast_shape(*shapes):
+    """The shape that ``shapes`` broadcast to, or None when they do not."""
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        return None
 
 
 def _condition(cond, what):
