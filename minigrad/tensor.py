@@ -539,16 +539,16 @@ class Tensor:
 
     def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """Whether every value is nonzero (True), over ``dim``; a bool tensor without grad."""
-        dim, keepdim = _reduction_args(dim, keepdim, axis, keepdims)
-        axes = _dims.dim_tuple(dim, self.ndim)
-        return Tensor._wrap(backend.array_module(self.data).asarray(
-            (self.data != 0).all(axis=axes, keepdims=keepdim)), False)
+        return self._truth_reduction("all", *_reduction_args(dim, keepdim, axis, keepdims))
 
     def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        dim, keepdim = _reduction_args(dim, keepdim, axis, keepdims)
-        axes = _dims.dim_tuple(dim, self.ndim)
-        return Tensor._wrap(backend.array_module(self.data).asarray(
-            (self.data != 0).any(axis=axes, keepdims=keepdim)), False)
+        """Whether some value is nonzero (True), over ``dim``; a bool tensor without grad."""
+        return self._truth_reduction("any", *_reduction_args(dim, keepdim, axis, keepdims))
+
+    def _truth_reduction(self, name, dim, keepdim):
+        nonzero = self.data != 0
+        reduced = getattr(nonzero, name)(axis=_dims.dim_tuple(dim, self.ndim), keepdims=keepdim)
+        return Tensor._wrap(backend.array_module(self.data).asarray(reduced), False)
 
     def norm(self, p="fro", dim=None, keepdim=False, *, axis=None, keepdims=None):
         """The p-norm over ``dim`` (None: all entries): p a number > 0, 'fro' (2), inf or -inf
