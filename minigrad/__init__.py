@@ -4,6 +4,8 @@
     x = mg.randn(3, 4, requires_grad=True)
     (x * x).sum().backward()
 """
+import builtins
+
 from . import autograd, backend, cuda, data, datasets, functional, nn, ops, optim
 from ._kernels.runtime import get_num_threads, set_num_threads
 from ._random import initial_seed, manual_seed
@@ -25,7 +27,9 @@ __version__ = "0.1.0"
 __all__ = [
     "Tensor", "tensor", "zeros", "ones", "empty", "full", "randn", "rand", "randint", "arange", "linspace", "eye",
     "zeros_like", "ones_like", "empty_like", "full_like", "randn_like", "rand_like", "from_numpy", "as_tensor",
-    "is_tensor", "device", "float32", "float64", "int32", "int64", "long", "int", "bool", "manual_seed",
+    "is_tensor", "device", "float32", "float64", "int32", "int64", "long", "manual_seed",
     "initial_seed", "Op", "no_grad", "is_grad_enabled", "gradcheck", "GradcheckError", "cuda",
     "functional", "nn", "optim", "data", "datasets", "save", "load", "set_num_threads", "get_num_threads",
-] + _function_names
+]
+# `from minigrad import *` must not replace Python's own sum, max, abs, all, int, bool, ...
+__all__ += [name for name in _function_names if not hasattr(builtins, name)]
