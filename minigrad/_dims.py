@@ -7,7 +7,7 @@ def dim_index(dim, ndim):
 
     Example: ``dim_index(-1, 3)`` -> 2
     """
-    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+    if type(dim) is not int and (isinstance(dim, bool) or not isinstance(dim, numbers.Integral)):
         raise TypeError(f"dim must be an int, got {type(dim).__name__}")
     bound = max(ndim, 1)
     if not -bound <= dim < bound:
@@ -19,6 +19,8 @@ def dim_index(dim, ndim):
 def dim_tuple(dim, ndim):
     """The sorted dims that ``dim`` names: all of them for None (or an empty tuple), else an int or a
     tuple/list of ints, each once. Example: ``dim_tuple((-1, 0), 3)`` -> (0, 2)"""
+    if type(dim) is int and -ndim <= dim < ndim:  # the common case, kept short
+        return (dim % ndim,)
     if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
         return tuple(range(ndim))
     dims = [dim_index(d, ndim) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))]

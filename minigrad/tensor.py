@@ -713,9 +713,9 @@ def _shape_argument(sizes):
     """A tuple of ints from ``f(2, 3)`` or ``f((2, 3))`` style arguments."""
     sizes = sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
     for size in sizes:
-        if isinstance(size, bool) or not isinstance(size, numbers.Integral):
+        if type(size) is not int and (isinstance(size, bool) or not isinstance(size, numbers.Integral)):
             raise TypeError(f"sizes must be ints, got {sizes!r}")
-    return tuple(int(size) for size in sizes)
+    return tuple(map(int, sizes))
 
 
 def _to_arguments(args, kwargs):

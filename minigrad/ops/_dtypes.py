@@ -13,9 +13,7 @@ def common_dtype(dtypes):
 
 
 def promote(a, b):
-    """``a`` and ``b`` cast to their common dtype (the same arrays when they already agree)."""
-    if a.dtype is b.dtype:
-        return a, b
+    """``a`` and ``b`` cast to their common dtype."""
     dtype = common_dtype((a.dtype, b.dtype))
     return a.astype(dtype, copy=False), b.astype(dtype, copy=False)
 
