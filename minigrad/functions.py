@@ -12,6 +12,7 @@ _METHOD_FORMS = (
     "sum", "mean", "prod", "std", "var", "max", "min", "amax", "amin", "argmax", "argmin", "all", "any",
     "norm", "flatten", "reshape", "transpose", "permute", "squeeze", "unsqueeze", "chunk", "split",
     "softmax", "log_softmax", "masked_fill", "t", "numel", "clone", "eq", "ne", "lt", "le", "gt", "ge",
+    "maximum", "minimum",
 )
 
 

@@ -388,6 +388,14 @@ class Tensor:
 
     clip = clamp
 
+    def maximum(self, other):
+        """Elementwise max with ``other`` (a tensor or number, broadcast); NaN wins, ties share the
+        gradient equally, as torch. Example: ``mg.tensor([1.0, 5.0]).maximum(mg.tensor([3.0, 2.0]))`` -> [3., 5.]"""
+        return _ops.Maximum(True)(self, self._operand(other))
+
+    def minimum(self, other):
+        return _ops.Maximum(False)(self, self._operand(other))
+
     def masked_fill(self, mask, value):
         """A copy with ``value`` (a number or one-element tensor) wherever the bool ``mask``
         (broadcastable to this shape) is True. Example: ``x.masked_fill(x < 0, 0.0)``"""
@@ -490,7 +498,8 @@ class Tensor:
 
     def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """Without dim, the largest value (0-d; ties share the gradient). With an int dim, a
-        namedtuple (values, indices) as torch; the gradient goes to the index chosen.
+        namedtuple (values, indices) as torch; the gradient goes to the index chosen. With a
+        tensor, the elementwise maximum (as torch.max(input, other)).
 
         Example: ``values, indices = mg.tensor([[1.0, 5.0], [7.0, 2.0]]).max(dim=1)`` -> [5., 7.], [1, 0]
         """
@@ -501,6 +510,8 @@ class Tensor:
         return self._extremum_with_indices(dim, keepdim, axis, keepdims, False)
 
     def _extremum_with_indices(self, dim, keepdim, axis, keepdims, largest):
+        if isinstance(dim, Tensor):  # torch's max(input, other): elementwise
+            return self.maximum(dim) if largest else self.minimum(dim)
         dim, keepdim = _reduction_args(dim, keepdim, axis, keepdims)
         if dim is None:
             return _ops.Extremum(None, keepdim, largest)(self)

@@ -224,3 +224,25 @@ class Clamp(Op):
         if self.high is not None:
             inside = inside & (self.x <= self.high)
         return gy * inside
+
+
+class Maximum(Op):
+    """Elementwise max(a, b) (``largest=False``: min) with broadcasting; NaN wins, and a tie sends
+    half the gradient to each side, as torch's maximum/minimum."""
+
+    def __init__(self, largest=True):
+        self.largest = largest
+
+    def forward(self, a, b):
+        if a.dtype is not b.dtype:
+            a, b = promote(a, b)
+        self.a, self.b = a, b
+        return self.xp.maximum(a, b) if self.largest else self.xp.minimum(a, b)
+
+    def backward(self, gy):
+        xp, a, b = self.xp, self.a, self.b
+        a_wins = (a > b if self.largest else a < b) | xp.isnan(a)
+        share_a = xp.where(a == b, 0.5, a_wins.astype(gy.dtype))
+        ga = sum_to_shape(gy * share_a, a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to_shape(gy * (1 - share_a), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb

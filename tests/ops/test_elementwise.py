@@ -93,3 +93,19 @@ def test_elementwise_ops_refuse_bad_arguments():
         x.masked_fill(x > 0, mg.zeros(2))
     with pytest.raises(IndexError, match="out of range"):
         x.softmax(2)
+
+
+@pytest.mark.parametrize("largest", [True, False])
+def test_maximum_and_minimum_match_numpy_share_ties_and_gradcheck(largest, rng, device):
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal((1, 4))
+    ta, tb = (mg.tensor(x, requires_grad=True, device=device) for x in (a, b))
+    name, reference = ("maximum", np.maximum) if largest else ("minimum", np.minimum)
+    np.testing.assert_array_equal(getattr(ta, name)(tb).numpy(), reference(a, b))
+    np.testing.assert_array_equal(getattr(mg, name)(ta, tb).numpy(), reference(a, b))
+    np.testing.assert_array_equal((ta.max(tb) if largest else ta.min(tb)).numpy(), reference(a, b))
+    assert mg.gradcheck(lambda x, y: getattr(x, name)(y), [ta, tb])
+    tied = mg.tensor([1.0, 2.0, float("nan")], requires_grad=True)
+    result = getattr(tied, name)(mg.tensor([1.0, 0.0, 0.0]))
+    assert np.isnan(result.numpy()[2])
+    result.sum().backward()
+    np.testing.assert_array_equal(tied.grad.numpy(), [0.5, 1.0 if largest else 0.0, 1.0])
