@@ -11,8 +11,8 @@ _METHOD_FORMS = (
     "exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "clamp", "clip", "pow",
     "sum", "mean", "prod", "std", "var", "max", "min", "amax", "amin", "argmax", "argmin", "all", "any",
     "norm", "flatten", "reshape", "transpose", "permute", "squeeze", "unsqueeze", "chunk", "split",
-    "softmax", "log_softmax", "masked_fill", "t", "numel", "clone", "eq", "ne", "lt", "le", "gt", "ge",
-    "maximum", "minimum",
+    "softmax", "log_softmax", "masked_fill", "t", "numel", "clone", "eq", "ne", "lt", "le", "gt", "ge", "matmul",
+    "maximum", "minimum", "add", "sub", "mul", "div", "neg", "isnan", "isinf", "isfinite",
 )
 
 
@@ -29,12 +29,7 @@ def _method_form(name):
 
 # Several of these names (sum, max, all, abs, ...) shadow builtins here: the code below says builtins.
 globals().update({name: _method_form(name) for name in _METHOD_FORMS})
-__all__ = list(_METHOD_FORMS) + ["matmul", "cat", "stack", "where"]
-
-
-def matmul(input, other):
-    """``input @ other`` (NumPy's matmul rules, as torch)."""
-    return input @ other
+__all__ = list(_METHOD_FORMS) + ["cat", "stack", "where"]
 
 
 def _tensors(tensors, what):

@@ -415,7 +415,37 @@ class Tensor:
     def log_softmax(self, dim):
         return _ops.LogSoftmax(_dims.dim_index(dim, self.ndim))(self)
 
+    # named forms of the arithmetic operators, as torch's
+    def add(self, other, *, alpha=1):
+        """self + alpha * other."""
+        return self + (other if alpha == 1 else self._operand(other) * alpha)
+
+    def sub(self, other, *, alpha=1):
+        """self - alpha * other."""
+        return self - (other if alpha == 1 else self._operand(other) * alpha)
+
+    def mul(self, other):
+        return self * other
+
+    def div(self, other):
+        return self / other
+
+    def neg(self):
+        return -self
+
+    def matmul(self, other):
+        return self @ other
+
     # ---- comparisons and integer/bool operators (results never require grad) ---------------
+    def isnan(self):
+        return Tensor._wrap(backend.array_module(self.data).isnan(self.data), False)
+
+    def isinf(self):
+        return Tensor._wrap(backend.array_module(self.data).isinf(self.data), False)
+
+    def isfinite(self):
+        return Tensor._wrap(backend.array_module(self.data).isfinite(self.data), False)
+
     def eq(self, other):
         return self.__eq__(other)
 

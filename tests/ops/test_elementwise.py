@@ -109,3 +109,21 @@ def test_maximum_and_minimum_match_numpy_share_ties_and_gradcheck(largest, rng, 
     assert np.isnan(result.numpy()[2])
     result.sum().backward()
     np.testing.assert_array_equal(tied.grad.numpy(), [0.5, 1.0 if largest else 0.0, 1.0])
+
+
+def test_named_arithmetic_forms_and_nonfinite_checks(rng):
+    a = mg.tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    b = mg.tensor(rng.standard_normal((2, 3)))
+    np.testing.assert_allclose(a.add(b, alpha=2).numpy(), a.numpy() + 2 * b.numpy())
+    np.testing.assert_allclose(mg.sub(a, b, alpha=0.5).numpy(), a.numpy() - 0.5 * b.numpy())
+    np.testing.assert_allclose(a.sub(1).numpy(), a.numpy() - 1)
+    np.testing.assert_allclose(mg.mul(a, b).numpy(), a.numpy() * b.numpy())
+    np.testing.assert_allclose(a.div(b).numpy(), a.numpy() / b.numpy())
+    np.testing.assert_allclose(mg.neg(a).numpy(), -a.numpy())
+    np.testing.assert_allclose(a.matmul(b.t()).numpy(), a.numpy() @ b.numpy().T, rtol=1e-6)
+    a.add(b, alpha=3).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), np.ones((2, 3)))
+    x = mg.tensor([1.0, float("nan"), float("inf"), -float("inf")])
+    np.testing.assert_array_equal(x.isnan().numpy(), [False, True, False, False])
+    np.testing.assert_array_equal(mg.isinf(x).numpy(), [False, False, True, True])
+    np.testing.assert_array_equal(x.isfinite().numpy(), [True, False, False, False])
