@@ -43,6 +43,11 @@ def _truncated(path):
     path.write_bytes(path.read_bytes()[:150])
 
 
+def _member_without_npy_header(path):
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("w.npy", b"not an array")
+
+
 def _strings(path):
     np.savez(path, names=np.array([b"weight", b"bias"]))
 
@@ -55,6 +60,7 @@ def _strings(path):
     (_html, "is a text/HTML file, not an .npz"),
     (_pickle, "is a Python pickle, not an .npz; minigrad never unpickles"),
     (_truncated, "is a damaged or truncated .npz"),
+    (_member_without_npy_header, "is a damaged .npz: member 'w' is not a NumPy array"),
     (_strings, "member 'names' has dtype \\|S6; minigrad loads numeric and bool arrays only"),
 ])
 def test_load_says_what_the_file_is(tmp_path, make, problem):
