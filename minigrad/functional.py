@@ -123,7 +123,15 @@ def _probability(p):
 
 def _check_same_dtype(x, **others):
     if x.dtype not in backend.FLOAT_DTYPES:
-        raise TypeError(f"input must be float32 or float64, got {x.dtype}")
+        raise TypeError(f"input must be float32 or float64, got {x.dtype}; convert it with .float() (or .double())")
     for name, t in others.items():
         if t is not None and t.dtype != x.dtype:
-            raise TypeError(f"dtype mismatch: input is {x.dtype} but {name} is {t.dtype}")
+            raise TypeError(f"dtype mismatch: input is {x.dtype} but {name} is {t.dtype}; "
+                            + _DTYPE_FIXES[np.dtype(x.dtype).name])
+
+
+# how a user makes an input and a layer agree, by the input's dtype
+_DTYPE_FIXES = {
+    "float64": "convert the input with x.float(), or the model with model.double() to compute in float64",
+    "float32": "convert the input with x.double(), or the model with model.float() to compute in float32",
+}
