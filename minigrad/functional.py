@@ -89,7 +89,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
         if t is not None and t.shape != (channels,):
             raise ValueError(f"{name} has shape {t.shape}, but the input has {channels} channels (axis 1)")
-    if training and x.size // max(channels, 1) < 2:
+    if training and x.numel() // max(channels, 1) < 2:
         raise ValueError(f"expected more than 1 value per channel when training, got input of shape {x.shape}")
     if not training and (running_mean is None or running_var is None):
         raise ValueError("batch_norm in eval mode (training=False) needs running_mean and running_var")
@@ -137,28 +137,20 @@ def _normalized_shape(normalized_shape):
     return tuple(int(s) for s in shape)
 
 
-def log_softmax(x, dim=-1, axis=None):
-    """log(softmax(x)) along ``dim`` (``axis`` is an alias), stable for logits of any size.
+def log_softmax(x, dim=-1):
+    """log(softmax(x)) along ``dim``, stable for logits of any size.
 
     Example: ``F.log_softmax(mg.randn(4, 10), dim=1).exp().sum(1)`` -> ones
     """
-    return ops.LogSoftmax(_dim(x, dim if axis is None else axis))(x)
+    return x.log_softmax(dim)
 
 
-def softmax(x, dim=-1, axis=None):
-    """exp(x) / sum(exp(x)) along ``dim`` (``axis`` is an alias), stable for logits of any size.
+def softmax(x, dim=-1):
+    """exp(x) / sum(exp(x)) along ``dim``, stable for logits of any size.
 
     Example: ``F.softmax(mg.randn(4, 10), dim=1).sum(1)`` -> ones
     """
-    return ops.Softmax(_dim(x, dim if axis is None else axis))(x)
-
-
-def _dim(x, dim):
-    """``dim`` checked against x's dimensions (0-d tensors have one position, as in torch)."""
-    ndim = max(x.ndim, 1)
-    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral) or not -ndim <= dim < ndim:
-        raise ValueError(f"dim must be an int in [{-ndim}, {ndim - 1}] for a tensor of shape {x.shape}, got {dim!r}")
-    return int(dim)
+    return x.softmax(dim)
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
@@ -214,7 +206,7 @@ def l1_loss(input, target, reduction="mean"):
     """|input - target| elementwise, reduced by reduction "mean", "sum" or "none"; the shapes must
     match. Example: ``F.l1_loss(mg.zeros(3), mg.ones(3))`` -> tensor(1.)"""
     _check_reduction(reduction)
-    return _reduce(ops.AbsoluteError()(input, _same_shape_target(input, target, "l1_loss")), reduction)
+    return _reduce((input - _same_shape_target(input, target, "l1_loss")).abs(), reduction)
 
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
@@ -397,7 +389,15 @@ def _probability(p):
 
 def _check_same_dtype(x, **others):
     if x.dtype not in backend.FLOAT_DTYPES:
-        raise TypeError(f"input must be float32 or float64, got {x.dtype}")
+        raise TypeError(f"input must be float32 or float64, got {x.dtype}; convert it with .float() (or .double())")
     for name, t in others.items():
         if t is not None and t.dtype != x.dtype:
-            raise TypeError(f"dtype mismatch: input is {x.dtype} but {name} is {t.dtype}")
+            raise TypeError(f"dtype mismatch: input is {x.dtype} but {name} is {t.dtype}; "
+                            + _DTYPE_FIXES[np.dtype(x.dtype).name])
+
+
+# how a user makes an input and a layer agree, by the input's dtype
+_DTYPE_FIXES = {
+    "float64": "convert the input with x.float(), or the model with model.double() to compute in float64",
+    "float32": "convert the input with x.double(), or the model with model.float() to compute in float32",
+}

@@ -7,6 +7,7 @@ from .dropout import dropout_backward, dropout_forward, philox4x32
 from .gelu import gelu_backward, gelu_forward
 from .layernorm import layer_norm_backward, layer_norm_forward
 from .linear import add_bias, column_sum
+from .runtime import sync_threads
 from .sgd import sgd_step
 
 __all__ = [
@@ -17,4 +18,5 @@ __all__ = [
     "sgd_step",
     "layer_norm_forward", "layer_norm_backward",
     "gelu_forward", "gelu_backward",
+    "sync_threads",
 ]

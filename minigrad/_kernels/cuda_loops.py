@@ -21,6 +21,7 @@ __all__ = [
     "sgd_step",
     "layer_norm_forward", "layer_norm_backward",
     "gelu_forward", "gelu_backward",
+    "sync_threads",
 ]
 
 
@@ -163,3 +164,8 @@ def gelu_forward(x, y, tanh_approximation):
 def gelu_backward(gy, x, gx, tanh_approximation):
     _kernel("gelu", "gelu_backward", x.dtype)(
         _grid(x.size), (THREADS,), (gy, x, gx, np.int64(x.size), np.int32(tanh_approximation)))
+
+
+def sync_threads():
+    """The CPU loops' thread-count hand-over (see runtime.sync_threads); GPU launches have no
+    OpenMP threads, so there is nothing to do."""

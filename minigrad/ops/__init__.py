@@ -2,16 +2,19 @@
 from .activation import GELU, LeakyReLU, ReLU
 from .dropout import DropoutOp
 from .linear import LinearOp
-from .loss import (AbsoluteError, BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy, LogSoftmax,
-                   NLLLoss, Softmax)
-from .math import Add, Div, Exp, Log, MatMul, Mul, Neg, Pow, Sigmoid, Sub, Tanh
-from .reduction import Max, Mean, Sum
+from .loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy, LogSoftmax, NLLLoss, Softmax
+from .math import Abs, Add, Clamp, Cos, Div, Exp, Log, MatMul, Maximum, Mul, Neg, Pow, Sigmoid, Sin, Sqrt, Sub, Tanh
+from .reduction import Extremum, Mean, Norm, Prod, Sum, TakeAlongDim, Var
 from .normalization import BatchNormOp, LayerNormOp
-from .shape import Cast, ConstantPad, GetItem, Reshape, ToDevice, Transpose
+from .shape import Cast, Cat, Clone, ConstantPad, Expand, GetItem, Repeat, Reshape, Stack, ToDevice, Transpose, Where
 
 __all__ = [
-    "Add", "Sub", "Mul", "Div", "Pow", "Neg", "MatMul", "Exp", "Log", "Tanh", "Sigmoid", "ReLU", "LeakyReLU", "GELU",
-    "Sum", "Mean", "Max", "Reshape", "Transpose", "GetItem", "ToDevice", "Cast", "ConstantPad", "BatchNormOp", "LayerNormOp",
+    "Add", "Sub", "Mul", "Div", "Pow", "Neg", "MatMul", "Exp", "Log", "Tanh", "Sigmoid", "ReLU",
+    "Abs", "Sqrt", "Sin", "Cos", "Clamp", "Maximum",
+    "Sum", "Mean", "Prod", "Var", "Extremum", "TakeAlongDim", "Norm",
+    "Reshape", "Transpose", "GetItem", "ToDevice", "Cast", "Expand", "Repeat", "Cat", "Stack", "Where", "Clone",
+    "BatchNormOp",
     "DropoutOp", "LinearOp", "LogSoftmax", "Softmax", "CrossEntropy",
-    "NLLLoss", "AbsoluteError", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits",
+    "LeakyReLU", "GELU", "LayerNormOp", "ConstantPad",
+    "NLLLoss", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits",
 ]

@@ -2,35 +2,36 @@
 import numpy as np
 
 from ..autograd import Op
+from ._dtypes import as_float
 
 
-def _log_softmax(xp, x, axis):
-    shifted = x - x.max(axis=axis, keepdims=True)
-    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+def _log_softmax(xp, x, dim):
+    shifted = x - x.max(axis=dim, keepdims=True)
+    return shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
 
 
 class LogSoftmax(Op):
-    def __init__(self, axis=-1):
-        self.axis = axis
+    def __init__(self, dim=-1):
+        self.dim = dim
 
     def forward(self, x):
-        self.y = _log_softmax(self.xp, x, self.axis)
+        self.y = _log_softmax(self.xp, as_float(x), self.dim)
         return self.y
 
     def backward(self, gy):
-        return gy - self.xp.exp(self.y) * gy.sum(axis=self.axis, keepdims=True)
+        return gy - self.xp.exp(self.y) * gy.sum(axis=self.dim, keepdims=True)
 
 
 class Softmax(Op):
-    def __init__(self, axis=-1):
-        self.axis = axis
+    def __init__(self, dim=-1):
+        self.dim = dim
 
     def forward(self, x):
-        self.y = self.xp.exp(_log_softmax(self.xp, x, self.axis))
+        self.y = self.xp.exp(_log_softmax(self.xp, as_float(x), self.dim))
         return self.y
 
     def backward(self, gy):
-        return self.y * (gy - (gy * self.y).sum(axis=self.axis, keepdims=True))
+        return self.y * (gy - (gy * self.y).sum(axis=self.dim, keepdims=True))
 
 
 class CrossEntropy(Op):
@@ -115,18 +116,6 @@ class NLLLoss(Op):
         g = self.xp.zeros(self.shape, dtype=gy.dtype)
         g[self.rows, self.safe_target] = -self.target_weight * scale
         return g
-
-
-class AbsoluteError(Op):
-    """|input - target| elementwise (same shapes); the gradient is sign(input - target), 0 at 0."""
-
-    def forward(self, input, target):
-        self.sign = self.xp.sign(input - target)
-        return self.xp.abs(input - target)
-
-    def backward(self, gy):
-        g = gy * self.sign
-        return g, (-g if self.needs_input_grad[1] else None)
 
 
 class BinaryCrossEntropy(Op):

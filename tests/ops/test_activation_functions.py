@@ -69,7 +69,6 @@ def test_softmax_and_log_softmax_take_dim(dim, rng, device):
     np.testing.assert_allclose(F.log_softmax(t, dim=dim).numpy(), expected, rtol=1e-12)
     np.testing.assert_allclose(F.softmax(t, dim=dim).numpy(), np.exp(expected), rtol=1e-12)
     np.testing.assert_allclose(nn.LogSoftmax(dim=dim)(t).numpy(), expected, rtol=1e-12)
-    np.testing.assert_allclose(F.softmax(t, axis=dim).numpy(), np.exp(expected), rtol=1e-12)  # the NumPy alias
     assert mg.gradcheck(lambda a: nn.Softmax(dim=dim)(a), [t])
 
 
@@ -81,9 +80,9 @@ def test_bad_arguments_are_clear_errors():
         nn.GELU("erf")
     with pytest.raises(TypeError, match="negative_slope must be a number"):
         F.leaky_relu(x, "0.1")
-    with pytest.raises(ValueError, match="dim must be an int in \\[-2, 1\\] for a tensor of shape \\(2, 3\\), got 2"):
+    with pytest.raises(IndexError, match="dim 2 is out of range for a tensor with 2 dimensions"):
         F.softmax(x, dim=2)
-    with pytest.raises(ValueError, match="dim must be an int"):
+    with pytest.raises(TypeError, match="dim must be an int, got NoneType"):
         F.log_softmax(x, dim=None)
 
 
