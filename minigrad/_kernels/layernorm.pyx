@@ -14,7 +14,7 @@ import numpy as np
 from cython.parallel cimport prange
 from libc.math cimport sqrt
 
-from ._types cimport PARALLEL_MIN, minigrad_max_threads, real
+from ._types cimport minigrad_max_threads, real
 
 cdef enum:
     LANES = 32
