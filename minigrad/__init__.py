@@ -7,7 +7,7 @@
 from . import autograd, backend, cuda, data, datasets, functional, nn, ops, optim
 from ._kernels.runtime import get_num_threads, set_num_threads
 from ._random import initial_seed, manual_seed
-from .autograd import Op, is_grad_enabled, no_grad
+from .autograd import Op, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck
 from .serialization import load, save
 from .tensor import Tensor, float32, float64, ones, rand, randn, tensor, zeros
@@ -16,6 +16,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "tensor", "zeros", "ones", "randn", "rand", "float32", "float64", "manual_seed",
-    "initial_seed", "Op", "no_grad", "is_grad_enabled", "gradcheck", "GradcheckError", "cuda",
+    "initial_seed", "Op", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "gradcheck", "GradcheckError", "cuda",
     "functional", "nn", "optim", "data", "datasets", "save", "load", "set_num_threads", "get_num_threads",
 ]

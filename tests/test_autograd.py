@@ -56,9 +56,9 @@ def test_backward_errors_name_the_problem():
     with pytest.raises(RuntimeError, match="does not require grad"):
         mg.tensor([1.0]).backward()
     x = mg.randn(3, requires_grad=True)
-    with pytest.raises(RuntimeError, match="shape \\(3,\\).*pass grad="):
+    with pytest.raises(RuntimeError, match="shape \\(3,\\).*pass gradient="):
         (x * 2).backward()
-    with pytest.raises(RuntimeError, match="grad has shape \\(2,\\)"):
+    with pytest.raises(RuntimeError, match="gradient has shape \\(2,\\)"):
         (x * 2).backward(mg.ones(2))
 
 

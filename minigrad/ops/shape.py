@@ -6,6 +6,8 @@ from ..autograd import Op
 
 
 class Reshape(Op):
+    output_is_view = True
+
     def __init__(self, shape):
         self.shape = shape
 
@@ -19,6 +21,8 @@ class Reshape(Op):
 
 class Transpose(Op):
     """Permute axes (reverse them when ``axes`` is None), as numpy.transpose."""
+
+    output_is_view = True
 
     def __init__(self, axes=None):
         self.axes = axes
@@ -34,18 +38,28 @@ class Transpose(Op):
         return gy.transpose(self.inverse)
 
 
+def index_on_device(index, xp):
+    """``index`` with its NumPy index arrays moved to ``xp``'s device (where the data is)."""
+    if xp is np:
+        return index
+    items = index if isinstance(index, tuple) else (index,)
+    items = tuple(xp.asarray(i) if isinstance(i, np.ndarray) else i for i in items)
+    return items if isinstance(index, tuple) else items[0]
+
+
 class GetItem(Op):
-    """x[index] for basic and integer-array indices; repeated indices add their gradients."""
+    """x[index] for basic and integer-array indices; repeated indices add their gradients. With a
+    basic index (ints, slices, None, ...) the output is a view of x."""
 
     def __init__(self, index):
         self.index = index
+        items = index if isinstance(index, tuple) else (index,)
+        self.output_is_view = all(i is None or i is Ellipsis or isinstance(i, slice)
+                                  or (isinstance(i, (int, np.integer)) and not isinstance(i, bool)) for i in items)
 
     def forward(self, x):
         self.in_shape = x.shape
-        if self.xp is not np:  # index arrays go where the data is
-            items = self.index if isinstance(self.index, tuple) else (self.index,)
-            items = tuple(self.xp.asarray(i) if isinstance(i, np.ndarray) else i for i in items)
-            self.index = items if isinstance(self.index, tuple) else items[0]
+        self.index = index_on_device(self.index, self.xp)
         return x[self.index]
 
     def backward(self, gy):
