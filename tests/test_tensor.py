@@ -122,3 +122,49 @@ def test_cuda_without_cupy_or_gpu_says_what_is_missing():
 def test_repr_shows_values_and_flags():
     assert repr(mg.tensor([1.0, 2.0], requires_grad=True)) == "tensor([1., 2.], requires_grad=True)"
     assert "dtype=float64" in repr(mg.tensor(np.zeros(1)))
+
+
+def test_grad_is_assignable_only_with_a_matching_tensor():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    x.grad = mg.tensor([0.5, 0.5])
+    (x * 2).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.5, 2.5])  # accumulates onto the assigned grad
+    x.grad = None
+    assert x.grad is None
+    with pytest.raises(TypeError, match="must be a Tensor or None, got ndarray"):
+        x.grad = np.zeros(2, dtype=np.float32)
+    with pytest.raises(RuntimeError, match="assigned grad has shape \\(3,\\), but the tensor has shape \\(2,\\)"):
+        x.grad = mg.zeros(3)
+    with pytest.raises(RuntimeError, match="assigned grad has dtype float64, but the tensor has dtype float32"):
+        x.grad = mg.zeros(2, dtype="float64")
+    assert x.grad is None
+
+
+def test_requires_grad_setter_follows_torch():
+    x = mg.tensor([1.0, 2.0])
+    x.requires_grad = True
+    assert x.requires_grad and x.is_leaf
+    with pytest.raises(RuntimeError, match="only Tensors of floating point dtype can require gradients"):
+        mg.tensor(np.array([1, 2])).requires_grad = True
+    with pytest.raises(RuntimeError, match="only Tensors of floating point dtype"):
+        mg.tensor(np.array([True])).requires_grad_()
+    y = x * 2
+    with pytest.raises(RuntimeError, match="you can only change requires_grad flags of leaf variables"):
+        y.requires_grad = False
+    y.requires_grad = True  # already true: allowed, as torch
+    x.requires_grad = False
+    assert not (x * 2).requires_grad
+
+
+def test_leaf_gradients_never_share_memory():
+    a = mg.tensor([1.0, 2.0], requires_grad=True)
+    b = mg.tensor([3.0, 4.0], requires_grad=True)
+    (a + b).sum().backward()  # Add hands one gradient array to both inputs
+    a.grad.mul_(10.0)
+    np.testing.assert_allclose(a.grad.numpy(), [10.0, 10.0])
+    np.testing.assert_allclose(b.grad.numpy(), [1.0, 1.0])
+    gradient = mg.tensor([1.0, 1.0])
+    a.grad = None
+    a.backward(gradient)
+    a.grad.zero_()
+    np.testing.assert_allclose(gradient.numpy(), [1.0, 1.0])
