@@ -142,7 +142,7 @@ class Op:
 
     __slots__ = ("inputs", "needs_input_grad", "xp", "_outputs", "_write_time", "__dict__")
     output_is_view = False
-    _released = False  # set on the node by _release
+    _released = False  # set on the node when backward frees what forward saved
 
     def forward(self, *arrays):
         raise NotImplementedError(f"{type(self).__name__} must implement forward")
@@ -170,8 +170,8 @@ class Op:
     def _run(self, inputs):
         """Run forward on this node and record it as its outputs' creator when grad is needed."""
         Tensor = _tensor.Tensor
-        arrays, wants_grad, on_cpu = [], False, True
-        for t in inputs:  # one pass: type, dtype, device and whether any input requires grad
+        arrays, flags, on_cpu = [], [], True
+        for t in inputs:  # one pass: type, dtype, device and which inputs require grad
             if not isinstance(t, Tensor):
                 raise TypeError(f"{type(self).__name__} takes Tensors, got {type(t).__name__}")
             data = t.data
@@ -181,14 +181,15 @@ class Op:
                     f"{type(self).__name__}: unsupported dtype {dtype}; minigrad computes in float32 or float64"
                 )
             on_cpu = on_cpu and type(data) is np.ndarray
-            wants_grad = wants_grad or t._requires_grad
+            flags.append(t._requires_grad)
             arrays.append(data)
+        wants_grad = True in flags
         record = wants_grad and _mode.enabled
         xp = self.xp = np if on_cpu else backend.common_array_module(arrays, type(self).__name__)
-        self.needs_input_grad = tuple([t._requires_grad for t in inputs]) if record else (False,) * len(inputs)
+        self.needs_input_grad = tuple(flags) if record else (False,) * len(flags)
         result = self.forward(*arrays)
         view_of = inputs[0] if self.output_is_view else None
-        outputs = []
+        outputs, saved_outputs = [], []
         for index, array in enumerate(result if type(result) is tuple else (result,)):
             if type(array) is not xp.ndarray and not isinstance(array, xp.ndarray):
                 array = xp.asarray(array)  # e.g. the NumPy scalar a full reduction returns
@@ -198,20 +199,14 @@ class Op:
                 t._base = view_of if view_of._base is None else view_of._base
             if record:
                 t._creator, t._index = self, index
+                saved_outputs.append((array, t._counter))
             outputs.append(t)
         if record:
-            self.inputs = inputs
-            self._write_time = _last_write
-            self._outputs = tuple([(t.data, t._counter) for t in outputs])
+            self.inputs, self._outputs, self._write_time = inputs, saved_outputs, _last_write
         elif wants_grad or any([t._index == BUILT_UNDER_NO_GRAD for t in inputs]):
             for t in outputs:
                 t._index = BUILT_UNDER_NO_GRAD
         return tuple(outputs) if type(result) is tuple else outputs[0]
-
-    def _release(self):
-        self.inputs = self._outputs = ()
-        self.__dict__.clear()
-        self._released = True
 
 
 def _check_saved_arrays(op):
@@ -313,8 +308,10 @@ def backward(root, grad, retain_graph=False):
                 key = (t._creator, t._index)
                 previous = grads.get(key)
                 grads[key] = g if previous is None else previous + g
-        if not retain_graph:
-            op._release()
+        if not retain_graph:  # free what forward saved; hyperparameters live on in the op instance
+            op.inputs = op._outputs = ()
+            op.__dict__.clear()
+            op._released = True
 
 
 # Tensor and Op refer to each other: tensor.py is imported once Op exists, and used at call time.
