@@ -254,13 +254,18 @@ def _topological_order(start):
     return order
 
 
-def _accumulate_leaf(t, grad):
-    if t._grad is None:
-        # A gradient array may be shared (an Add hands the same one to both inputs, a Reshape a
-        # view): each leaf gets its own contiguous copy, so in-place changes to one .grad stay there.
-        t._grad = _tensor.Tensor._wrap(grad.copy(), False)
-    else:
+def _accumulate_leaf(t, grad, op=None, grad_outputs=(), grad_inputs=()):
+    """Add ``grad``, returned by ``op.backward(*grad_outputs)`` among ``grad_inputs``, to ``t.grad``."""
+    if t._grad is not None:
         t._grad.data = t._grad.data + grad
+        return
+    # A first gradient becomes the leaf's own array only when nothing else can hold its memory: not
+    # a view, not passed through from grad_outputs, not handed to two inputs (as Add does), not kept
+    # by the op. Otherwise it is copied, so an in-place change to one .grad never reaches another.
+    shared = (op is None or grad.base is not None or not grad.flags.c_contiguous
+              or any([grad is g for g in grad_outputs]) or [g is grad for g in grad_inputs].count(True) > 1
+              or any([grad is v for v in op.__dict__.values()]))
+    t._grad = _tensor.Tensor._wrap(grad.copy() if shared else grad, False)
 
 
 def backward(root, grad, retain_graph=False):
@@ -280,11 +285,11 @@ def backward(root, grad, retain_graph=False):
         outputs = op._outputs
         if len(outputs) == 1:  # the common case, kept short
             g = grads.pop((op, 0), None)
-            grad_inputs = op.backward(op.xp.zeros_like(outputs[0][0]) if g is None else g)
+            grad_outputs = (op.xp.zeros_like(outputs[0][0]) if g is None else g,)
         else:
             grad_outputs = [grads.pop((op, index), None) for index in range(len(outputs))]
-            grad_inputs = op.backward(*[op.xp.zeros_like(out) if g is None else g
-                                        for g, (out, _) in zip(grad_outputs, outputs)])
+            grad_outputs = [op.xp.zeros_like(out) if g is None else g for g, (out, _) in zip(grad_outputs, outputs)]
+        grad_inputs = op.backward(*grad_outputs)
         if type(grad_inputs) is not tuple:
             grad_inputs = tuple(grad_inputs) if isinstance(grad_inputs, list) else (grad_inputs,)
         if len(grad_inputs) != len(op.inputs):
@@ -303,7 +308,7 @@ def backward(root, grad, retain_graph=False):
             if g.dtype is not t.data.dtype and g.dtype != t.data.dtype:
                 g = g.astype(t.data.dtype)
             if t._creator is None:
-                _accumulate_leaf(t, g)
+                _accumulate_leaf(t, g, op, grad_outputs, grad_inputs)
             else:
                 key = (t._creator, t._index)
                 previous = grads.get(key)

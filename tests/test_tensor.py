@@ -168,3 +168,20 @@ def test_leaf_gradients_never_share_memory():
     a.backward(gradient)
     a.grad.zero_()
     np.testing.assert_allclose(gradient.numpy(), [1.0, 1.0])
+
+
+class PassThrough(mg.Op):
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, gy):
+        return gy  # the very array it was given
+
+
+def test_gradients_passed_through_or_viewed_are_not_shared_either():
+    a, b, c = (mg.tensor([1.0, 2.0], requires_grad=True) for _ in range(3))
+    (PassThrough()(a) + b + c.reshape(2, 1).reshape(2)).sum().backward()
+    for t in (a, b, c):
+        t.grad.mul_(3.0)
+    for t in (a, b, c):
+        np.testing.assert_allclose(t.grad.numpy(), [3.0, 3.0])
