@@ -178,10 +178,21 @@ class PassThrough(mg.Op):
         return gy  # the very array it was given
 
 
-def test_gradients_passed_through_or_viewed_are_not_shared_either():
-    a, b, c = (mg.tensor([1.0, 2.0], requires_grad=True) for _ in range(3))
-    (PassThrough()(a) + b + c.reshape(2, 1).reshape(2)).sum().backward()
-    for t in (a, b, c):
+class DoubleSum(mg.Op):
+    def forward(self, a, b):
+        return 2 * (a + b)
+
+    def backward(self, gy):
+        g = 2 * gy
+        return g, g  # one fresh array for both inputs
+
+
+def test_gradients_passed_through_viewed_or_handed_to_two_inputs_are_not_shared_either():
+    a, b, c, d, e = (mg.tensor([1.0, 2.0], requires_grad=True) for _ in range(5))
+    gradient = mg.ones(2)  # reaches both pass-throughs as the very same array
+    (PassThrough()(a) + PassThrough()(b) + c.reshape(2, 1).reshape(2) + DoubleSum()(d, e)).backward(gradient)
+    for t in (a, b, c, d, e):
         t.grad.mul_(3.0)
-    for t in (a, b, c):
-        np.testing.assert_allclose(t.grad.numpy(), [3.0, 3.0])
+    for t, expected in ((a, 3.0), (b, 3.0), (c, 3.0), (d, 6.0), (e, 6.0)):
+        np.testing.assert_allclose(t.grad.numpy(), [expected, expected])
+    np.testing.assert_array_equal(gradient.numpy(), [1.0, 1.0])
