@@ -5,10 +5,12 @@ copy of the op (the node) and, when grad mode is on and any input requires grad,
 as the creator of its outputs. ``backward`` walks the recorded nodes in reverse topological order
 (iteratively: deep graphs never hit the recursion limit).
 
-Version counters (as torch): every storage has a counter ``[version, write_time]`` shared by a
-tensor and its views; each in-place write bumps it and stamps it with a global write clock. A node
+Version counters (as torch): every storage has a counter ``[version, write_time, regraph_time]``
+shared by a tensor and its views; each in-place write bumps it and stamps it with a global write
+clock (regraph_time: the last write that gave the tensor a new place in the graph). A node
 remembers the clock at its forward; before its backward, if anything was written since, it checks
-that no array it saved was among the writes.
+that no array it saved was among the writes. A view taken before its base moved in the graph is
+refused as an op input: its gradient would reach the base's old place.
 """
 import functools
 import itertools
@@ -102,13 +104,33 @@ class set_grad_enabled(_GradModeBlock):
 
 _write_clock = itertools.count(1)  # next() is atomic under the GIL: writes in any thread get distinct times
 _last_write = 0
+_last_regraph = 0  # the last write that moved a tensor to a new place in the graph
 
 
-def bump_version(counter):
-    """Record an in-place write to the storage whose version counter is ``counter``."""
-    global _last_write
+def bump_version(counter, regraph=False):
+    """Record an in-place write to the storage whose version counter is ``counter`` and return its
+    time; ``regraph``: the write was recorded, so the tensor took a new place in the graph."""
+    global _last_write, _last_regraph
     counter[0] += 1
     counter[1] = _last_write = next(_write_clock)
+    if regraph:
+        counter[2] = _last_regraph = _last_write
+    return _last_write
+
+
+def _inputs_at_forward(op):
+    """``op``'s inputs as they stood in the graph when it ran: a tensor that a recorded in-place op
+    has moved since is replaced by the hidden tensor that keeps its earlier place."""
+    if op._write_time >= _last_regraph:  # no tensor moved since op ran: the common case
+        return op.inputs
+    placed = []
+    for t in op.inputs:
+        for move_time, previous in getattr(t, "_moves", ()):
+            if move_time > op._write_time:
+                t = previous
+                break
+        placed.append(t)
+    return placed
 
 
 # ``_index`` of a tensor computed with grad mode off from tensors that required grad (or from such
@@ -181,6 +203,12 @@ class Op:
                     f"{type(self).__name__}: unsupported dtype {dtype}; minigrad computes in float32 or float64"
                 )
             on_cpu = on_cpu and type(data) is np.ndarray
+            if t._base is not None and t._counter[2] > t._view_time:
+                raise RuntimeError(
+                    f"{type(self).__name__}: an input is a view taken before its base was changed by a "
+                    "recorded in-place operation, so its gradient would miss that change; take the view "
+                    "again after the in-place operation"
+                )
             flags.append(t._requires_grad)
             arrays.append(data)
         wants_grad = True in flags
@@ -195,7 +223,7 @@ class Op:
                 array = xp.asarray(array)  # e.g. the NumPy scalar a full reduction returns
             t = Tensor._wrap(array, record)
             if view_of is not None:
-                t._counter = view_of._counter
+                t._counter, t._view_time = view_of._counter, _last_write
                 t._base = view_of if view_of._base is None else view_of._base
             if record:
                 t._creator, t._index = self, index
@@ -211,7 +239,7 @@ class Op:
 
 def _check_saved_arrays(op):
     """Raise if an array that ``op``'s forward may have saved (an input, an output, or a view of
-    one; a view op's output) was written in place after the forward ran."""
+    one) was written in place after the forward ran."""
     written = [(f"input {i}", t.data, t._counter) for i, t in enumerate(op.inputs)
                if t._counter[1] > op._write_time]
     written += [(f"output {i}", a, c) for i, (a, c) in enumerate(op._outputs) if c[1] > op._write_time]
@@ -222,30 +250,26 @@ def _check_saved_arrays(op):
         saved.extend(value if isinstance(value, (tuple, list)) else (value,))
     saved = [a for a in saved if isinstance(a, op.xp.ndarray)]
     for where, array, counter in written:
-        name = type(op).__name__
-        if op.output_is_view and where.startswith("output"):
-            what = f"the storage that {name}'s output views ({where}, shape {array.shape}, {array.dtype})"
-        elif any(op.xp.may_share_memory(array, a) for a in saved):
-            what = f"one of the arrays needed by {name}'s backward ({where}, shape {array.shape}, {array.dtype})"
-        else:
-            continue
-        raise RuntimeError(
-            f"{what} was modified by an in-place operation after {name}'s forward (it is now at "
-            f"version {counter[0]}); make the in-place change after backward, or apply it to a .clone()"
-        )
+        if any(op.xp.may_share_memory(array, a) for a in saved):
+            name = type(op).__name__
+            raise RuntimeError(
+                f"one of the arrays needed by {name}'s backward ({where}, shape {array.shape}, {array.dtype}) "
+                f"was modified by an in-place operation after {name}'s forward (it is now at version "
+                f"{counter[0]}); make the in-place change after backward, or apply it to a .clone()"
+            )
 
 
 def _topological_order(start):
     """Nodes reachable from ``start``, each before every node that produced its inputs."""
     order, seen = [], {start}
-    stack = [(start, iter(start.inputs))]
+    stack = [(start, iter(_inputs_at_forward(start)))]
     while stack:
         op, pending = stack[-1]
         for t in pending:
             creator = t._creator
             if creator is not None and creator not in seen:
                 seen.add(creator)
-                stack.append((creator, iter(creator.inputs)))
+                stack.append((creator, iter(_inputs_at_forward(creator))))
                 break
         else:
             stack.pop()
@@ -292,12 +316,13 @@ def backward(root, grad, retain_graph=False):
         grad_inputs = op.backward(*grad_outputs)
         if type(grad_inputs) is not tuple:
             grad_inputs = tuple(grad_inputs) if isinstance(grad_inputs, list) else (grad_inputs,)
-        if len(grad_inputs) != len(op.inputs):
+        inputs = _inputs_at_forward(op)
+        if len(grad_inputs) != len(inputs):
             raise RuntimeError(
                 f"{type(op).__name__}.backward returned {len(grad_inputs)} gradients "
-                f"for {len(op.inputs)} inputs"
+                f"for {len(inputs)} inputs"
             )
-        for t, g, needed in zip(op.inputs, grad_inputs, op.needs_input_grad):
+        for t, g, needed in zip(inputs, grad_inputs, op.needs_input_grad):
             if g is None or not needed:
                 continue
             if g.shape != t.data.shape:

@@ -59,9 +59,12 @@ class Tensor:
         x.grad                                            # tensor([[2., 4.]])
     """
 
-    # _counter: [version, write time] of the storage, shared with views (autograd.bump_version);
-    # _base: the tensor this one is a view of, or None.
-    __slots__ = ("data", "_grad", "_requires_grad", "_creator", "_index", "_counter", "_base", "__weakref__")
+    # _counter: [version, write time, regraph time] of the storage, shared with views (see
+    # autograd.bump_version); _base: the tensor this one is a view of, or None. Set only when needed:
+    # _view_time, the write clock when this view was taken; _moves, [(time, hidden tensor holding
+    # the earlier place)] for each recorded in-place op that moved this tensor in the graph.
+    __slots__ = ("data", "_grad", "_requires_grad", "_creator", "_index", "_counter", "_base", "_view_time",
+                 "_moves", "__weakref__")
     __array_ufunc__ = None  # numpy defers to Tensor's reflected operators: array + tensor -> Tensor
 
     def __init__(self, data, dtype=None, requires_grad=False, device=None):
@@ -77,7 +80,7 @@ class Tensor:
         self._requires_grad = bool(requires_grad)
         self._creator = None
         self._index = 0
-        self._counter = [0, 0]
+        self._counter = [0, 0, 0]
         self._base = None
 
     @classmethod
@@ -85,7 +88,7 @@ class Tensor:
         """A tensor around ``array`` without checks or copies (used by ops)."""
         t = object.__new__(cls)
         t.data, t._grad, t._requires_grad, t._creator, t._index = array, None, requires_grad, None, 0
-        t._counter, t._base = [0, 0], None
+        t._counter, t._base = [0, 0, 0], None
         return t
 
     # ---- properties -------------------------------------------------------------------------
@@ -332,7 +335,8 @@ class Tensor:
         the graph: its previous one moves to a hidden tensor that is the op's input 0.
         """
         others = [self._operand(o) for o in operands]
-        if _mode.enabled and (self._requires_grad or any([o._requires_grad for o in others])):
+        recording = _mode.enabled and (self._requires_grad or any([o._requires_grad for o in others]))
+        if recording:
             if self._creator is None and self._requires_grad:
                 raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
             if self._base is not None:
@@ -346,12 +350,17 @@ class Tensor:
             others = [previous if o is self else o for o in others]  # x *= x: the old x on both sides
             self._creator = op(previous, *others)._creator
             self._index, self._requires_grad = 0, True
+            moves = getattr(self, "_moves", None)
+            if moves is None:
+                moves = self._moves = []
+            # nodes that took self as an input before now must keep seeing its earlier place
+            moves.append((autograd.bump_version(self._counter, regraph=True), previous))
         else:
             arrays = [self.data] + [o.data for o in others]
             op.xp = backend.common_array_module(arrays, type(op).__name__)
             op.needs_input_grad = (False,) * len(arrays)
             op.forward(*arrays)
-        autograd.bump_version(self._counter)
+            autograd.bump_version(self._counter)
         return self
 
     def add_(self, other, alpha=1):

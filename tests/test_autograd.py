@@ -198,21 +198,37 @@ def test_in_place_change_of_a_saved_input_makes_backward_name_the_op():
 
 
 def test_in_place_change_of_a_base_is_seen_through_its_views():
-    x = mg.randn(2, 3, requires_grad=True)
+    x = mg.randn(2, 3, dtype="float64", requires_grad=True)
     base = x * 1
+    y = base[0].exp()  # Exp saves its own output: a later write to base does not matter to it
     z = base.reshape(6) * x.reshape(6)  # Mul saves a view of base
     base.add_(1.0)
     with pytest.raises(RuntimeError, match="Mul's backward \\(input 0, shape \\(6,\\)"):
         z.sum().backward()
-    fresh_view = base[1]  # made after the write: fine
+    y.sum().backward(retain_graph=True)  # base's old place is shared with what follows
+    np.testing.assert_allclose(x.grad.numpy()[0], np.exp(x.numpy()[0]))
+    x.grad = None
+    fresh_view = base[1]  # taken after the write: its gradient reaches base's new place
     (fresh_view * 3).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [[0, 0, 0], [3, 3, 3]])
-    # A view made before a write to its base would pass gradients to the base's old place in the
-    # graph; backward refuses it (torch regenerates the view's grad_fn instead).
-    stale_view = base[1]
-    base.mul_(2.0)
-    with pytest.raises(RuntimeError, match="storage that GetItem's output views.*version 2"):
-        (stale_view * 1).sum().backward()
+
+
+def test_a_view_taken_before_its_base_moved_in_the_graph_is_refused_as_an_input():
+    x = mg.randn(4, dtype="float64", requires_grad=True)
+    base = x * 1
+    stale_view = base[:2]
+    base.mul_(2.0)  # recorded: gradients through base now pass this Mul
+    with pytest.raises(RuntimeError, match="Mul: an input is a view taken before its base was changed"):
+        stale_view * 1
+    buffer = mg.zeros(4, dtype="float64")
+    early_view = buffer.reshape(2, 2)  # not recorded: buffer required no grad then
+    buffer += x  # now buffer is in the graph
+    with pytest.raises(RuntimeError, match="view taken before its base was changed"):
+        early_view.sum()
+    with mg.no_grad():
+        view = base[:2]
+        base.add_(1.0)  # a write outside recording leaves the graph as it was
+    assert (base[:2] * 1).requires_grad
 
 
 def test_changes_that_backward_does_not_need_are_allowed():

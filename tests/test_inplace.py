@@ -243,3 +243,38 @@ def test_requires_grad_in_place():
     w = mg.zeros(3)
     assert w.requires_grad_() is w and w.requires_grad
     assert not w.requires_grad_(False).requires_grad
+
+
+def test_ops_recorded_before_an_in_place_change_keep_the_earlier_place_in_the_graph():
+    x = mg.tensor([1.0, 2.0], dtype="float64", requires_grad=True)
+    w = mg.tensor([5.0, 7.0], dtype="float64", requires_grad=True)
+    y = x * 2
+    z = y + 3  # took y before the changes below (Add saves nothing, so they are allowed)
+    y += w
+    y *= 2
+    (z * z).sum().backward(retain_graph=True)
+    np.testing.assert_allclose(x.grad.numpy(), 2 * (2 * x.numpy() + 3) * 2)
+    assert w.grad is None  # z never saw w
+    x.grad = None
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [4.0, 4.0])
+    np.testing.assert_allclose(w.grad.numpy(), [2.0, 2.0])
+
+    def reused_after_change(x, w):
+        y = x * 2
+        z = y + 3
+        y += w
+        return z * y
+
+    assert mg.gradcheck(reused_after_change, [x, w])
+
+
+def test_a_buffer_that_joins_the_graph_in_place_does_not_reroute_earlier_ops():
+    w = mg.tensor([2.0, 3.0], dtype="float64", requires_grad=True)
+    buffer = mg.ones(2, dtype="float64")
+    earlier = buffer + w  # buffer took part as a constant
+    buffer += w
+    earlier.sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), [1.0, 1.0])
+    buffer.sum().backward()  # buffer's own graph was not freed by the backward above
+    np.testing.assert_allclose(w.grad.numpy(), [2.0, 2.0])
