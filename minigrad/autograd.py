@@ -120,9 +120,8 @@ def bump_version(counter, regraph=False):
 
 def _inputs_at_forward(op):
     """``op``'s inputs as they stood in the graph when it ran: a tensor that a recorded in-place op
-    has moved since is replaced by the hidden tensor that keeps its earlier place."""
-    if op._write_time >= _last_regraph:  # no tensor moved since op ran: the common case
-        return op.inputs
+    has moved since is replaced by the hidden tensor that keeps its earlier place. Callers skip
+    this when no tensor moved since op ran (``op._write_time >= _last_regraph``)."""
     placed = []
     for t in op.inputs:
         for move_time, previous in getattr(t, "_moves", ()):
@@ -262,14 +261,15 @@ def _check_saved_arrays(op):
 def _topological_order(start):
     """Nodes reachable from ``start``, each before every node that produced its inputs."""
     order, seen = [], {start}
-    stack = [(start, iter(_inputs_at_forward(start)))]
+    stack = [(start, iter(start.inputs if start._write_time >= _last_regraph else _inputs_at_forward(start)))]
     while stack:
         op, pending = stack[-1]
         for t in pending:
             creator = t._creator
             if creator is not None and creator not in seen:
                 seen.add(creator)
-                stack.append((creator, iter(_inputs_at_forward(creator))))
+                inputs = creator.inputs if creator._write_time >= _last_regraph else _inputs_at_forward(creator)
+                stack.append((creator, iter(inputs)))
                 break
         else:
             stack.pop()
@@ -286,9 +286,13 @@ def _accumulate_leaf(t, grad, op=None, grad_outputs=(), grad_inputs=()):
     # A first gradient becomes the leaf's own array only when nothing else can hold its memory: not
     # a view, not passed through from grad_outputs, not handed to two inputs (as Add does), not kept
     # by the op. Otherwise it is copied, so an in-place change to one .grad never reaches another.
-    shared = (op is None or grad.base is not None or not grad.flags.c_contiguous
-              or any([grad is g for g in grad_outputs]) or [g is grad for g in grad_inputs].count(True) > 1
-              or any([grad is v for v in op.__dict__.values()]))
+    shared = op is None or grad.base is not None or not grad.flags.c_contiguous
+    if not shared:
+        holders = 0  # grad_inputs' own entry is one
+        for holder in itertools.chain(grad_outputs, grad_inputs, op.__dict__.values()):
+            if holder is grad:
+                holders += 1
+        shared = holders > 1
     t._grad = _tensor.Tensor._wrap(grad.copy() if shared else grad, False)
 
 
@@ -316,7 +320,7 @@ def backward(root, grad, retain_graph=False):
         grad_inputs = op.backward(*grad_outputs)
         if type(grad_inputs) is not tuple:
             grad_inputs = tuple(grad_inputs) if isinstance(grad_inputs, list) else (grad_inputs,)
-        inputs = _inputs_at_forward(op)
+        inputs = op.inputs if op._write_time >= _last_regraph else _inputs_at_forward(op)
         if len(grad_inputs) != len(inputs):
             raise RuntimeError(
                 f"{type(op).__name__}.backward returned {len(grad_inputs)} gradients "
