@@ -18,7 +18,7 @@ import threading
 
 import numpy as np
 
-from . import backend
+from . import _kernels, backend
 
 _FLOAT32, _FLOAT64 = backend.FLOAT_DTYPES
 
@@ -164,6 +164,11 @@ class Op:
     __slots__ = ("inputs", "needs_input_grad", "xp", "_outputs", "_write_time", "__dict__")
     output_is_view = False
     _released = False  # set on the node when backward frees what forward saved
+
+    @property
+    def kernels(self):
+        """The compiled kernels of this op's device (``_kernels.cpu`` or ``_kernels.cuda``)."""
+        return _kernels.for_xp(self.xp)
 
     def forward(self, *arrays):
         raise NotImplementedError(f"{type(self).__name__} must implement forward")
