@@ -65,7 +65,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
         if t is not None and t.shape != (channels,):
             raise ValueError(f"{name} has shape {t.shape}, but the input has {channels} channels (axis 1)")
-    if training and x.size // max(channels, 1) < 2:
+    if training and x.numel() // max(channels, 1) < 2:
         raise ValueError(f"expected more than 1 value per channel when training, got input of shape {x.shape}")
     if not training and (running_mean is None or running_var is None):
         raise ValueError("batch_norm in eval mode (training=False) needs running_mean and running_var")
@@ -77,14 +77,14 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     return op(*(t for t in (x, weight, bias) if t is not None))
 
 
-def log_softmax(x, axis=-1):
-    """log(softmax(x)) along ``axis``, stable for logits of any size."""
-    return ops.LogSoftmax(axis)(x)
+def log_softmax(x, dim=-1):
+    """log(softmax(x)) along ``dim``, stable for logits of any size."""
+    return x.log_softmax(dim)
 
 
-def softmax(x, axis=-1):
-    """exp(x) / sum(exp(x)) along ``axis``, stable for logits of any size."""
-    return ops.Softmax(axis)(x)
+def softmax(x, dim=-1):
+    """exp(x) / sum(exp(x)) along ``dim``, stable for logits of any size."""
+    return x.softmax(dim)
 
 
 def cross_entropy(logits, target):
@@ -123,7 +123,15 @@ def _probability(p):
 
 def _check_same_dtype(x, **others):
     if x.dtype not in backend.FLOAT_DTYPES:
-        raise TypeError(f"input must be float32 or float64, got {x.dtype}")
+        raise TypeError(f"input must be float32 or float64, got {x.dtype}; convert it with .float() (or .double())")
     for name, t in others.items():
         if t is not None and t.dtype != x.dtype:
-            raise TypeError(f"dtype mismatch: input is {x.dtype} but {name} is {t.dtype}")
+            raise TypeError(f"dtype mismatch: input is {x.dtype} but {name} is {t.dtype}; "
+                            + _DTYPE_FIXES[np.dtype(x.dtype).name])
+
+
+# how a user makes an input and a layer agree, by the input's dtype
+_DTYPE_FIXES = {
+    "float64": "convert the input with x.float(), or the model with model.double() to compute in float64",
+    "float32": "convert the input with x.double(), or the model with model.float() to compute in float32",
+}

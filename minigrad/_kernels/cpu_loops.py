@@ -5,6 +5,7 @@ from .activation import relu_backward, relu_forward
 from .batchnorm import backward_coefficients, channel_affine, channel_sums, eval_coefficients, train_coefficients
 from .dropout import dropout_backward, dropout_forward, philox4x32
 from .linear import add_bias, column_sum
+from .runtime import sync_threads
 from .sgd import sgd_step
 
 __all__ = [
@@ -13,4 +14,5 @@ __all__ = [
     "channel_sums", "train_coefficients", "eval_coefficients", "backward_coefficients", "channel_affine",
     "add_bias", "column_sum",
     "sgd_step",
+    "sync_threads",
 ]

@@ -19,6 +19,7 @@ __all__ = [
     "channel_sums", "train_coefficients", "eval_coefficients", "backward_coefficients", "channel_affine",
     "add_bias", "column_sum",
     "sgd_step",
+    "sync_threads",
 ]
 
 
@@ -133,3 +134,8 @@ def sgd_step(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov, 
         _grid(param.size), (THREADS,),
         (param, grad, buf, np.int64(param.size), t(lr), t(momentum), t(1 - dampening), t(weight_decay),
          np.int32(bool(nesterov)), np.int32(bool(maximize)), np.int32(bool(first_step))))
+
+
+def sync_threads():
+    """The CPU loops' thread-count hand-over (see runtime.sync_threads); GPU launches have no
+    OpenMP threads, so there is nothing to do."""

@@ -26,7 +26,14 @@ class Kernels:
     """The kernel functions for one device. Example: ``Kernels(cpu_loops, numpy).relu_forward(x)``."""
 
     def __init__(self, loops, xp):
-        self.loops, self.xp = loops, xp
+        self._loops, self.xp = loops, xp
+
+    @property
+    def loops(self):
+        """The device's loop module. Every loop is reached through here, so each one first gives the
+        calling thread the process-wide thread count (OpenMP keeps one per thread; see runtime)."""
+        self._loops.sync_threads()
+        return self._loops
 
     def __repr__(self):
         return f"<minigrad kernels on {self.xp.__name__}>"

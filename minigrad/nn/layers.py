@@ -1,11 +1,21 @@
 """Layers written in terms of functional ops."""
 import math
+import numbers
 
 import numpy as np
 
 from .. import _random, functional as F
 from ..tensor import Tensor, _resolve_dtype, float32
 from .module import Module, Parameter
+
+
+def _positive_int(value, name, layer):
+    """``value`` as an int; TypeError unless it is an integer, ValueError unless it is >= 1."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{layer}: {name} must be a positive int, got {value!r} ({type(value).__name__})")
+    if value < 1:
+        raise ValueError(f"{layer}: {name} must be a positive int, got {value}")
+    return int(value)
 
 
 class Linear(Module):
@@ -17,8 +27,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, dtype=None, device="cpu"):
         super().__init__()
-        if in_features < 1 or out_features < 1:
-            raise ValueError(f"Linear needs positive feature counts, got ({in_features}, {out_features})")
+        in_features = _positive_int(in_features, "in_features", "Linear")
+        out_features = _positive_int(out_features, "out_features", "Linear")
         self.in_features, self.out_features = in_features, out_features
         bound = 1 / math.sqrt(in_features)
         dtype = _resolve_dtype(dtype) or float32
@@ -59,8 +69,7 @@ class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
                  dtype=None, device="cpu"):
         super().__init__()
-        if num_features < 1:
-            raise ValueError(f"num_features must be positive, got {num_features}")
+        num_features = _positive_int(num_features, "num_features", type(self).__name__)
         if not eps > 0:
             raise ValueError(f"eps must be > 0, got {eps}")
         if momentum is not None and not 0 <= momentum <= 1:

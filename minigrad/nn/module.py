@@ -1,5 +1,8 @@
 """Module: a container of parameters, buffers and sub-modules, as in PyTorch."""
+import numbers
+import os
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 
 from .. import backend
 from ..tensor import Tensor, _resolve_dtype
@@ -20,6 +23,17 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
+
+
+# ends the error raised when a Module's input is not a Tensor, so that enclosing modules pass it on
+_RAW_INPUT_HINT = "make one with mg.tensor(data) (or mg.from_numpy(array) to share a NumPy array's memory)"
+
+
+def _is_raw_data(value):
+    if isinstance(value, (list, tuple)):
+        return not any(isinstance(v, (Tensor, Module)) for v in value)
+    return isinstance(value, numbers.Number) or hasattr(value, "__array_interface__") \
+        or hasattr(value, "__cuda_array_interface__")
 
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -85,7 +99,16 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must implement forward")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        try:
+            return self.forward(*args, **kwargs)
+        except (AttributeError, TypeError) as error:
+            # checked only after a failure, so a working call pays nothing for it
+            if not args or not _is_raw_data(args[0]) or str(error).endswith(_RAW_INPUT_HINT):
+                raise
+            kind = type(args[0])
+            kind = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+            raise TypeError(f"{type(self).__name__} takes a Tensor as its input, got a {kind}; {_RAW_INPUT_HINT}") \
+                from error
 
     # ---- traversal -------------------------------------------------------------------------
     def named_modules(self, prefix=""):
@@ -157,6 +180,12 @@ class Module:
         """Copy arrays from ``state`` (name -> Tensor or array) into this module's parameters and
         buffers, keeping their device and dtype. With strict=True, missing and unexpected keys are
         an error; shape mismatches always are. Returns (missing_keys, unexpected_keys)."""
+        if isinstance(state, (str, bytes, os.PathLike)):
+            raise TypeError(f"load_state_dict takes a state dict, not a path ({state!r}); read the file "
+                            f"first: model.load_state_dict(mg.load({os.fspath(state)!r}))")
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict takes a state dict (a mapping of names to Tensors), got "
+                            f"{type(state).__name__}")
         own = self.state_dict()
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]
@@ -170,7 +199,7 @@ class Module:
         if strict and unexpected:
             problems.append("unexpected keys: " + ", ".join(unexpected))
         if problems:
-            raise KeyError(f"error loading state_dict into {type(self).__name__}: " + " | ".join(problems))
+            raise RuntimeError(f"error loading state_dict into {type(self).__name__}: " + " | ".join(problems))
         for name, target in own.items():
             if name in state:
                 value = state[name]

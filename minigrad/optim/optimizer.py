@@ -13,7 +13,14 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError("params must be an iterable of Tensors or dicts (for example "
                             "model.parameters()), got a single Tensor")
-        groups = list(params)
+        if callable(getattr(params, "parameters", None)):
+            raise TypeError(f"{type(self).__name__} takes the parameters to optimize, got the module "
+                            f"{type(params).__name__} itself; pass model.parameters()")
+        try:
+            groups = list(params)
+        except TypeError:
+            raise TypeError(f"params must be an iterable of Tensors or dicts (for example model.parameters()), "
+                            f"got {type(params).__name__}") from None
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
         if not isinstance(groups[0], dict):
