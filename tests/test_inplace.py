@@ -67,6 +67,19 @@ def test_numbers_and_arrays_as_operands():
     assert x._version == 6
 
 
+def test_integer_and_bool_tensors_change_in_place_within_their_dtype():
+    counts = mg.tensor(np.array([1, 2]))
+    counts += 1
+    counts *= 3
+    mask = mg.zeros(3, dtype="bool")
+    mask[1] = True
+    np.testing.assert_array_equal(counts.numpy(), [6, 9])
+    np.testing.assert_array_equal(mask.numpy(), [False, True, False])
+    assert counts.dtype == np.int64 and mask.dtype == np.bool_
+    with pytest.raises(RuntimeError, match="can't be cast to the in-place target's dtype int64"):
+        counts += 0.5
+
+
 def test_no_grad_parameter_updates_change_the_parameters_in_their_memory():
     model = mg.nn.Linear(3, 2)
     params = list(model.parameters())
