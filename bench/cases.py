@@ -294,10 +294,31 @@ def mlp_step_case(batch, inputs, hidden):
     return Case(f"mlp train step float32 (batch, in, hidden)={(batch, inputs, hidden)}", contenders)
 
 
+# ---- Engine overhead -------------------------------------------------------------------------------
+def engine_chain_case(length=100):
+    """Forward and backward of a chain of ``length`` ops on 1-element tensors: the time is all
+    per-op bookkeeping (milliseconds per chain x 10 = microseconds per op for length 100)."""
+    def chain(x, a):  # the same code drives both libraries
+        x.grad = a.grad = None
+        y = x
+        for _ in range(length // 2):
+            y = y * a + a
+        y.backward()
+
+    x, a = np.ones(1, np.float32), np.full(1, 1.0001, np.float32)
+    tx, ta = mg.tensor(x, requires_grad=True), mg.tensor(a, requires_grad=True)
+    contenders = {"minigrad": lambda: chain(tx, ta)}
+    if torch is not None:
+        px, pa = torch.tensor(x, requires_grad=True), torch.tensor(a, requires_grad=True)
+        contenders["torch"] = lambda: chain(px, pa)
+    return Case(f"engine overhead: {length}-op chain fwd+bwd, 1 element", contenders)
+
+
 def cpu_cases():
     cases = [batch_norm_train_case(shape, dtype) for dtype in (np.float32, np.float64) for shape in BN_SHAPES]
     cases += [batch_norm_eval_case(shape) for shape in BN_SHAPES]
     cases += [layer_norm_case(shape) for shape in LN_SHAPES]
     cases += [relu_case(), dropout_case(), sgd_case()]
     cases += [mlp_step_case(*size) for size in MLP_SIZES]
+    cases += [engine_chain_case()]
     return cases

@@ -116,7 +116,7 @@ for step in range(100 if args.quick else 1500):
     loss.backward()
     with mg.no_grad():
         for p in (w1, b1, w2, b2):
-            p.data -= 0.05 * p.grad.data
+            p -= 0.05 * p.grad  # in place: p stays the same leaf tensor
             p.grad = None
     losses.append(loss.item())
 print(f"loss: first {losses[0]:.3f}, last {losses[-1]:.4f}")

@@ -1,6 +1,7 @@
 """One Op subclass per concept. Ops see arrays, never Tensors."""
 from .activation import GELU, LeakyReLU, ReLU
 from .dropout import DropoutOp
+from .inplace import AddInPlace, ClampInPlace, CopyInPlace, DivInPlace, FillInPlace, MulInPlace, SetItemInPlace
 from .linear import LinearOp
 from .loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy, LogSoftmax, NLLLoss, Softmax
 from .math import Abs, Add, Clamp, Cos, Div, Exp, Log, MatMul, Maximum, Mul, Neg, Pow, Sigmoid, Sin, Sqrt, Sub, Tanh
@@ -17,4 +18,5 @@ __all__ = [
     "DropoutOp", "LinearOp", "LogSoftmax", "Softmax", "CrossEntropy",
     "LeakyReLU", "GELU", "LayerNormOp", "ConstantPad",
     "NLLLoss", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits",
+    "AddInPlace", "MulInPlace", "DivInPlace", "ClampInPlace", "CopyInPlace", "FillInPlace", "SetItemInPlace",
 ]

@@ -10,6 +10,8 @@ from ._dtypes import common_dtype, promote
 class Reshape(Op):
     """x reshaped; with ``view=True`` only where no copy is needed (torch's view), else an error."""
 
+    output_is_view = True
+
     def __init__(self, shape, view=False):
         self.shape, self.view = shape, view
 
@@ -29,6 +31,8 @@ class Reshape(Op):
 class Transpose(Op):
     """Permute axes (reverse them when ``axes`` is None), as numpy.transpose."""
 
+    output_is_view = True
+
     def __init__(self, axes=None):
         self.axes = axes
 
@@ -43,18 +47,26 @@ class Transpose(Op):
         return gy.transpose(self.inverse)
 
 
+def index_on_device(index, xp):
+    """``index`` with its NumPy index arrays moved to ``xp``'s device (where the data is)."""
+    if xp is np:
+        return index
+    items = index if isinstance(index, tuple) else (index,)
+    items = tuple(xp.asarray(i) if isinstance(i, np.ndarray) else i for i in items)
+    return items if isinstance(index, tuple) else items[0]
+
+
 class GetItem(Op):
-    """x[index] for basic and integer-array indices; repeated indices add their gradients."""
+    """x[index] for basic and integer-array indices; repeated indices add their gradients. With a
+    basic index (ints, slices, None, ...) the output is a view of x."""
 
     def __init__(self, index):
         self.index = index
+        self.output_is_view = _is_basic(index)
 
     def forward(self, x):
         self.in_shape = x.shape
-        if self.xp is not np:  # index arrays go where the data is
-            items = self.index if isinstance(self.index, tuple) else (self.index,)
-            items = tuple(self.xp.asarray(i) if isinstance(i, np.ndarray) else i for i in items)
-            self.index = items if isinstance(self.index, tuple) else items[0]
+        self.index = index_on_device(self.index, self.xp)
         return x[self.index]
 
     def backward(self, gy):
@@ -97,6 +109,8 @@ class Cast(Op):
 
 class Expand(Op):
     """x broadcast to ``shape`` (a read-only view); the gradient sums over the broadcast dims."""
+
+    output_is_view = True
 
     def __init__(self, shape):
         self.shape = shape

@@ -48,3 +48,4 @@ class SGD(Optimizer):
                 _kernels.for_array(p.data).sgd_step(
                     p.data, p.grad.data, buffer, lr, momentum, float(group["dampening"]),
                     float(group["weight_decay"]), bool(group["nesterov"]), bool(group["maximize"]), first)
+                p._bump_version()
