@@ -120,3 +120,21 @@ def check_sgd(param, grad, momentum_buffer, momentum):
 
 def dropout_scale(p):
     return 0.0 if p >= 1.0 else 1.0 / (1.0 - p)
+
+
+def check_optimizer_arrays(param, grad, states, required=()):
+    """Raise unless grad and every state array (name -> array or None) match param's shape, dtype and
+    device; any strides are accepted. Names in ``required`` must not be None."""
+    check_float_array(param, "param", contiguous=False)
+    check_like(grad, "grad", param, "param", contiguous=False)
+    for name, array in states.items():
+        if array is None:
+            if name in required:
+                raise ValueError(f"{name} is required by this configuration, got None")
+        else:
+            check_like(array, name, param, "param", contiguous=False)
+
+
+def check_step(step):
+    if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 1:
+        raise ValueError(f"step must be an int >= 1 (the step being taken, counting from 1), got {step!r}")

@@ -1,10 +1,13 @@
 """The CPU kernel module: every Cython kernel under one name, matching ``cuda.py`` function for
 function."""
+import numpy as np
+
 from .activation import relu_backward, relu_forward
 from .batchnorm import batch_norm_backward, batch_norm_forward_eval, batch_norm_forward_train
 from .dropout import dropout_backward, dropout_forward
 from .linear import linear_backward, linear_forward
 from .sgd import sgd_step
+from . import optimizer_front, optimizers as _optimizer_loops
 
 __all__ = [
     "relu_forward", "relu_backward",
@@ -12,4 +15,21 @@ __all__ = [
     "dropout_forward", "dropout_backward",
     "linear_forward", "linear_backward",
     "sgd_step",
+    "adam_step", "rmsprop_step", "adagrad_step", "adadelta_step",
 ]
+
+
+def adam_step(*args):
+    return optimizer_front.adam_step(_optimizer_loops, np, *args)
+
+
+def rmsprop_step(*args):
+    return optimizer_front.rmsprop_step(_optimizer_loops, np, *args)
+
+
+def adagrad_step(*args):
+    return optimizer_front.adagrad_step(_optimizer_loops, np, *args)
+
+
+def adadelta_step(*args):
+    return optimizer_front.adadelta_step(_optimizer_loops, np, *args)

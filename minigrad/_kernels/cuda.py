@@ -9,6 +9,7 @@ from pathlib import Path
 import cupy as cp
 import numpy as np
 
+from . import optimizer_front
 from ._checks import (as_channels, check_batch_norm_train, check_channel_vector, check_eps, check_float_array,
                       check_like, check_linear, check_linear_backward, check_mask, check_probability,
                       check_sgd, check_stat_vector, dropout_scale)
@@ -179,3 +180,28 @@ def sgd_step(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay
         _grid(param.size), (THREADS,),
         (param, grad, momentum_buffer, np.int64(param.size), t(lr), t(momentum), t(1 - dampening),
          t(weight_decay), np.int32(bool(nesterov)), np.int32(bool(maximize)), np.int32(bool(first_step))))
+
+
+# ---- Adam, RMSprop, Adagrad, Adadelta ------------------------------------------------------------
+def adam_step(*args):
+    from . import cuda_optimizer_loops
+
+    return optimizer_front.adam_step(cuda_optimizer_loops, cp, *args)
+
+
+def rmsprop_step(*args):
+    from . import cuda_optimizer_loops
+
+    return optimizer_front.rmsprop_step(cuda_optimizer_loops, cp, *args)
+
+
+def adagrad_step(*args):
+    from . import cuda_optimizer_loops
+
+    return optimizer_front.adagrad_step(cuda_optimizer_loops, cp, *args)
+
+
+def adadelta_step(*args):
+    from . import cuda_optimizer_loops
+
+    return optimizer_front.adadelta_step(cuda_optimizer_loops, cp, *args)

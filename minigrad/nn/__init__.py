@@ -1,6 +1,7 @@
 """Modules: layers, containers and losses (PyTorch's torch.nn)."""
 from .layers import (BatchNorm1d, BatchNorm2d, CrossEntropyLoss, Dropout, Flatten, Linear, MSELoss, ReLU,
                      Sequential)
+from . import utils
 from .module import Module, Parameter
 
 __all__ = ["Module", "Parameter", "Linear", "ReLU", "Dropout", "BatchNorm1d", "BatchNorm2d", "Flatten",
