@@ -22,18 +22,15 @@ cdef inline real _sqrt(real v) noexcept nogil:
         return sqrt(v)
 
 
+# Helpers are single expressions without branches, so that the loops calling them vectorize.
 cdef inline real _lerp(real start, real end, real weight) noexcept nogil:
     # torch's lerp: the form that stays exact at the end that weight is closer to
-    if weight < 0.5:
-        return start + weight * (end - start)
-    return end - (end - start) * (1 - weight)
+    return start + weight * (end - start) if weight < 0.5 else end - (end - start) * (1 - weight)
 
 
 cdef inline real _nan_max(real a, real b) noexcept nogil:
     # torch.maximum: NaN in either argument gives NaN
-    if a != a or a >= b:
-        return a
-    return b
+    return a if (a != a) | (a >= b) else b
 
 
 def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, double lr, double beta1, double beta2,
@@ -51,32 +48,48 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, double lr, doubl
                       bias_correction2_sqrt, amsgrad, maximize, decoupled_weight_decay)
 
 
+cdef struct AdamConstants:
+    double weight_decay, decay, m_weight, beta2, v_weight, eps, step_size, bias_correction2_sqrt
+    bint maximize, has_decay, decoupled
+
+
+cdef inline real _adam_update(real p, real g, real* m, real* v, real* v_max, bint amsgrad,
+                              AdamConstants c) noexcept nogil:
+    """The new value of one parameter entry; updates its moments in place."""
+    cdef real second
+    if c.maximize:
+        g = -g
+    if c.has_decay:
+        if c.decoupled:
+            p = p * <real>c.decay
+        else:
+            g = g + <real>c.weight_decay * p
+    m[0] = _lerp(m[0], g, <real>c.m_weight)
+    second = v[0] * <real>c.beta2 + <real>c.v_weight * g * g
+    v[0] = second
+    if amsgrad:
+        second = _nan_max(v_max[0], second)
+        v_max[0] = second
+    return p - <real>c.step_size * (m[0] / (_sqrt(second) / <real>c.bias_correction2_sqrt + <real>c.eps))
+
+
 cdef void _adam(real[::1] param, const real[::1] grad, real[::1] m, real[::1] v, real[::1] v_max,
                 double lr, double beta1, double beta2, double eps, double weight_decay, double step_size,
                 double bias_correction2_sqrt, bint amsgrad, bint maximize,
                 bint decoupled) noexcept nogil:
     cdef Py_ssize_t i, n = param.shape[0]
-    cdef real g, p, second, denom
-    cdef real wd = <real>weight_decay, decay = <real>(1 - lr * weight_decay)
-    cdef real m_weight = <real>(1 - beta1), b2 = <real>beta2, v_weight = <real>(1 - beta2)
-    cdef real eps_ = <real>eps, step_ = <real>step_size, bc2 = <real>bias_correction2_sqrt
-    cdef bint has_decay = weight_decay != 0
-    for i in prange(n, schedule="static", use_threads_if=n > PARALLEL_MIN):
-        g = -grad[i] if maximize else grad[i]
-        p = param[i]
-        if has_decay:
-            if decoupled:
-                p = p * decay
-            else:
-                g = g + wd * p
-        m[i] = _lerp(m[i], g, m_weight)
-        second = v[i] * b2 + v_weight * g * g
-        v[i] = second
-        if amsgrad:
-            second = _nan_max(v_max[i], second)
-            v_max[i] = second
-        denom = _sqrt(second) / bc2 + eps_
-        param[i] = p - step_ * (m[i] / denom)
+    cdef AdamConstants c = AdamConstants(
+        weight_decay=weight_decay, decay=1 - lr * weight_decay, m_weight=1 - beta1, beta2=beta2, v_weight=1 - beta2,
+        eps=eps, step_size=step_size, bias_correction2_sqrt=bias_correction2_sqrt, maximize=maximize,
+        has_decay=weight_decay != 0, decoupled=decoupled)
+    # one loop per configuration that stores to different arrays: a store under a condition inside
+    # the loop would keep the compiler from vectorizing it
+    if amsgrad:
+        for i in prange(n, schedule="static", use_threads_if=n > PARALLEL_MIN):
+            param[i] = _adam_update(param[i], grad[i], &m[i], &v[i], &v_max[i], True, c)
+    else:
+        for i in prange(n, schedule="static", use_threads_if=n > PARALLEL_MIN):
+            param[i] = _adam_update(param[i], grad[i], &m[i], &v[i], &v[i], False, c)
 
 
 def rmsprop_step(param, grad, square_avg, grad_avg, momentum_buffer, double lr, double alpha, double eps,
@@ -91,30 +104,51 @@ def rmsprop_step(param, grad, square_avg, grad_avg, momentum_buffer, double lr, 
                          momentum_buffer.reshape(-1), lr, alpha, eps, weight_decay, momentum, centered, maximize)
 
 
+cdef struct RMSpropConstants:
+    double lr, alpha, weight, eps, weight_decay, momentum
+    bint maximize, has_decay
+
+
+cdef inline real _rmsprop_update(real p, real g, real* sq, real* g_avg, real* buf, bint centered,
+                                 bint has_momentum, RMSpropConstants c) noexcept nogil:
+    """The new value of one parameter entry; updates its state in place."""
+    cdef real s, avg
+    if c.maximize:
+        g = -g
+    if c.has_decay:
+        g = g + <real>c.weight_decay * p
+    s = sq[0] * <real>c.alpha + <real>c.weight * g * g
+    sq[0] = s
+    if centered:
+        g_avg[0] = _lerp(g_avg[0], g, <real>c.weight)
+        avg = _sqrt(s - g_avg[0] * g_avg[0]) + <real>c.eps
+    else:
+        avg = _sqrt(s) + <real>c.eps
+    if has_momentum:
+        buf[0] = buf[0] * <real>c.momentum + g / avg
+        return p - <real>c.lr * buf[0]
+    return p - <real>c.lr * (g / avg)
+
+
 cdef void _rmsprop(real[::1] param, const real[::1] grad, real[::1] sq, real[::1] g_avg, real[::1] buf,
                    double lr, double alpha, double eps, double weight_decay, double momentum,
                    bint centered, bint maximize) noexcept nogil:
     cdef Py_ssize_t i, n = param.shape[0]
-    cdef real g, s, avg
-    cdef real lr_ = <real>lr, a = <real>alpha, weight = <real>(1 - alpha), eps_ = <real>eps
-    cdef real wd = <real>weight_decay, mom = <real>momentum
-    cdef bint has_decay = weight_decay != 0, has_momentum = momentum > 0
-    for i in prange(n, schedule="static", use_threads_if=n > PARALLEL_MIN):
-        g = -grad[i] if maximize else grad[i]
-        if has_decay:
-            g = g + wd * param[i]
-        s = sq[i] * a + weight * g * g
-        sq[i] = s
-        if centered:
-            g_avg[i] = _lerp(g_avg[i], g, weight)
-            avg = _sqrt(s - g_avg[i] * g_avg[i]) + eps_
-        else:
-            avg = _sqrt(s) + eps_
-        if has_momentum:
-            buf[i] = buf[i] * mom + g / avg
-            param[i] = param[i] - lr_ * buf[i]
-        else:
-            param[i] = param[i] - lr_ * (g / avg)
+    cdef RMSpropConstants c = RMSpropConstants(lr=lr, alpha=alpha, weight=1 - alpha, eps=eps, weight_decay=weight_decay,
+                                               momentum=momentum, maximize=maximize, has_decay=weight_decay != 0)
+    # one loop per configuration that stores to different arrays (see _adam); unused ones get sq
+    if centered and momentum > 0:
+        for i in prange(n, schedule="static", use_threads_if=n > PARALLEL_MIN):
+            param[i] = _rmsprop_update(param[i], grad[i], &sq[i], &g_avg[i], &buf[i], True, True, c)
+    elif centered:
+        for i in prange(n, schedule="static", use_threads_if=n > PARALLEL_MIN):
+            param[i] = _rmsprop_update(param[i], grad[i], &sq[i], &g_avg[i], &sq[i], True, False, c)
+    elif momentum > 0:
+        for i in prange(n, schedule="static", use_threads_if=n > PARALLEL_MIN):
+            param[i] = _rmsprop_update(param[i], grad[i], &sq[i], &sq[i], &buf[i], False, True, c)
+    else:
+        for i in prange(n, schedule="static", use_threads_if=n > PARALLEL_MIN):
+            param[i] = _rmsprop_update(param[i], grad[i], &sq[i], &sq[i], &sq[i], False, False, c)
 
 
 def adagrad_step(param, grad, state_sum, double clr, double eps, double weight_decay, bint maximize):
