@@ -138,6 +138,59 @@ def test_cuda_kernels_refuse_bad_input_like_the_cpu_kernels():
             module.dropout_forward(xp.ones(3), 2.0, 0, 0)
 
 
+@pytest.mark.parametrize("shape, normalized_shape", [((4096, 1024), (1024,)), ((8, 16, 24), (16, 24)), ((7, 3), (3,))])
+@pytest.mark.parametrize("dtype, tol", [("float64", 1e-10), ("float32", 1e-4)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_outputs_and_gradients_match(shape, normalized_shape, dtype, tol, affine, rng):
+    x = (rng.standard_normal(shape) * 2 + 3).astype(dtype)
+    w0, b0 = rng.standard_normal(normalized_shape), rng.standard_normal(normalized_shape)
+    gy = np.cos(np.arange(x.size)).reshape(shape)
+    results = []
+    for device in ("cpu", "cuda"):
+        tx = mg.tensor(x, requires_grad=True, device=device)
+        w = mg.tensor(w0, dtype=dtype, requires_grad=True, device=device) if affine else None
+        b = mg.tensor(b0, dtype=dtype, requires_grad=True, device=device) if affine else None
+        y = F.layer_norm(tx, normalized_shape, w, b)
+        y.backward(mg.tensor(gy, dtype=dtype, device=device))
+        results.append([y.numpy(), tx.grad.numpy()] + ([w.grad.numpy(), b.grad.numpy()] if affine else []))
+    for name, a, b in zip(["y", "gx", "gw", "gb"], *results):
+        np.testing.assert_allclose(b, a, rtol=tol, atol=tol * 10, err_msg=name)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("dtype, tol", [("float64", 1e-12), ("float32", 1e-6)])
+def test_gelu_and_leaky_relu_match(approximate, dtype, tol, rng):
+    x = (rng.standard_normal((300, 301)) * 4).astype(dtype)
+    results = []
+    for device in ("cpu", "cuda"):
+        tx = mg.tensor(x, requires_grad=True, device=device)
+        y = F.gelu(tx, approximate) + F.leaky_relu(tx, 0.1)
+        y.backward(mg.tensor(np.sin(np.arange(x.size)).reshape(x.shape), dtype=dtype, device=device))
+        results.append([y.numpy(), tx.grad.numpy()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(b, a, rtol=tol, atol=tol)
+
+
+def test_losses_with_options_match(rng):
+    logits, target = rng.standard_normal((2, 5, 3)), rng.integers(0, 5, (2, 3))
+    target[0, 1] = -100
+    probabilities, labels = rng.uniform(0.01, 0.99, (4, 3)), rng.uniform(0, 1, (4, 3))
+    outs = []
+    for device in ("cpu", "cuda"):
+        tl = mg.tensor(logits, requires_grad=True, device=device)
+        tp = mg.tensor(probabilities, requires_grad=True, device=device)
+        weight = mg.tensor(np.linspace(0.5, 2, 5), device=device)
+        loss = (F.cross_entropy(tl, mg.tensor(target, device=device), weight, label_smoothing=0.1)
+                + F.nll_loss(F.log_softmax(tl, 1), target, reduction="sum")
+                + F.binary_cross_entropy(tp, labels) + F.binary_cross_entropy_with_logits(
+                    tp, labels, pos_weight=mg.tensor([1.0, 2.0, 3.0], dtype="float64", device=device))
+                + F.l1_loss(tp, mg.tensor(labels, device=device), "sum") + F.pad(tp, (1, 2)).sum())
+        loss.backward()
+        outs.append([loss.numpy(), tl.grad.numpy(), tp.grad.numpy()])
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+
+
 OPTIMIZER_CASES = [
     (optim.Adam, dict(lr=0.05, weight_decay=0.1, amsgrad=True)),
     (optim.AdamW, dict(lr=0.05, maximize=True)),

@@ -5,6 +5,7 @@ products go to cuBLAS through cupy.matmul. Argument checks are shared with the C
 """
 import functools
 from pathlib import Path
+from types import SimpleNamespace
 
 import cupy as cp
 import numpy as np
@@ -13,6 +14,7 @@ from . import optimizer_front
 from ._checks import (as_channels, check_batch_norm_train, check_channel_vector, check_eps, check_float_array,
                       check_like, check_linear, check_linear_backward, check_mask, check_probability,
                       check_sgd, check_stat_vector, dropout_scale)
+from ._layers_front import LayersKernels
 
 SOURCES = Path(__file__).with_name("cuda")
 THREADS = 256
@@ -180,6 +182,49 @@ def sgd_step(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay
         _grid(param.size), (THREADS,),
         (param, grad, momentum_buffer, np.int64(param.size), t(lr), t(momentum), t(1 - dampening),
          t(weight_decay), np.int32(bool(nesterov)), np.int32(bool(maximize)), np.int32(bool(first_step))))
+
+
+# ---- LayerNorm -----------------------------------------------------------------------------------
+# Loops: arrays arrive checked, contiguous and allocated by the front (LayerNormKernels).
+def _layer_norm_forward_loop(x, weight, bias, eps, y, mean, invstd):
+    M, D = x.shape
+    if M == 0:
+        return
+    _kernel("layernorm", "layer_norm_forward", x.dtype)(
+        (min(M, 65535),), (THREADS,),
+        (x, x if weight is None else weight, np.int32(weight is not None), x if bias is None else bias,
+         np.int32(bias is not None), np.float64(eps), y, mean, invstd, np.int64(M), np.int64(D)))
+
+
+def _layer_norm_backward_loop(gy, x, mean, invstd, weight, gx, gweight, gbias):
+    M, D = x.shape
+    if M:
+        _kernel("layernorm", "layer_norm_row_backward", x.dtype)(
+            (min(M, 65535),), (THREADS,),
+            (gy, x, mean, invstd, x if weight is None else weight, np.int32(weight is not None), gx,
+             np.int64(M), np.int64(D)))
+    if D and (gweight is not None or gbias is not None):
+        _kernel("layernorm", "layer_norm_column_sums", x.dtype)(
+            ((D + 31) // 32,), (32, 8),
+            (gy, x, mean, invstd, x if gweight is None else gweight, np.int32(gweight is not None),
+             x if gbias is None else gbias, np.int32(gbias is not None), np.int64(M), np.int64(D)))
+
+
+# ---- GELU ----------------------------------------------------------------------------------------
+def _gelu_forward_loop(x, y, tanh_approximation):
+    _kernel("gelu", "gelu_forward", x.dtype)(_grid(x.size), (THREADS,), (x, y, np.int64(x.size), np.int32(tanh_approximation)))
+
+
+def _gelu_backward_loop(gy, x, gx, tanh_approximation):
+    _kernel("gelu", "gelu_backward", x.dtype)(
+        _grid(x.size), (THREADS,), (gy, x, gx, np.int64(x.size), np.int32(tanh_approximation)))
+
+
+_layers = LayersKernels(SimpleNamespace(layer_norm_forward=_layer_norm_forward_loop,
+                                        layer_norm_backward=_layer_norm_backward_loop,
+                                        gelu_forward=_gelu_forward_loop, gelu_backward=_gelu_backward_loop), cp)
+layer_norm_forward, layer_norm_backward = _layers.layer_norm_forward, _layers.layer_norm_backward
+gelu_forward, gelu_backward = _layers.gelu_forward, _layers.gelu_backward
 
 
 # ---- Adam, RMSprop, Adagrad, Adadelta ------------------------------------------------------------

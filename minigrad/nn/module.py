@@ -74,6 +74,20 @@ class Module:
         self._parameters[name] = param
         object.__setattr__(self, name, param)
 
+    def add_module(self, name, module):
+        """Register ``module`` (or None) as the child ``name``, as ``setattr(self, name, module)``."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"module name must be a non-empty string without '.', got {name!r}")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{name!r} must be a Module or None, got {type(module).__name__}")
+        self._parameters.pop(name, None), self._buffers.pop(name, None)
+        self._modules[name] = module
+        object.__setattr__(self, name, module)
+
+    def register_module(self, name, module):
+        """Alias of add_module."""
+        self.add_module(name, module)
+
     def register_buffer(self, name, tensor):
         """Register a Tensor (or None) that is state but not a parameter (e.g. running_mean)."""
         if tensor is not None and not isinstance(tensor, Tensor):
@@ -88,47 +102,68 @@ class Module:
         return self.forward(*args, **kwargs)
 
     # ---- traversal -------------------------------------------------------------------------
-    def named_modules(self, prefix=""):
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(dotted name, module) for this module and every descendant, depth first, parents before
+        children; a module reached twice is yielded once unless remove_duplicate=False.
+
+        Example: ``[n for n, _ in nn.Sequential(nn.Linear(2, 2)).named_modules()]`` -> ['', '0']
+        """
+        memo = set() if memo is None else memo
         stack = [(prefix, self)]
-        seen = set()
         while stack:
-            name, module = stack.pop(0)
-            if id(module) in seen:
-                continue
-            seen.add(id(module))
+            name, module = stack.pop()
+            if remove_duplicate:
+                if module in memo:
+                    continue
+                memo.add(module)
             yield name, module
-            stack[0:0] = [(f"{name}.{child}" if name else child, m) for child, m in module._modules.items()
-                          if m is not None]
+            stack.extend(reversed([(f"{name}.{child}" if name else child, m) for child, m in module._modules.items()
+                                   if m is not None]))
 
     def modules(self):
         return (m for _, m in self.named_modules())
 
     def named_children(self):
-        return ((name, m) for name, m in self._modules.items() if m is not None)
+        seen = set()
+        for name, m in self._modules.items():
+            if m is not None and m not in seen:
+                seen.add(m)
+                yield name, m
 
     def children(self):
         return (m for _, m in self.named_children())
 
-    def _named_members(self, registry_name):
+    def _named_members(self, registry_name, prefix, recurse, remove_duplicate):
         seen = set()
-        for prefix, module in self.named_modules():
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
+        for module_prefix, module in modules:
             for name, value in getattr(module, registry_name).items():
-                if value is None or id(value) in seen:
+                if value is None or (remove_duplicate and id(value) in seen):
                     continue
                 seen.add(id(value))
-                yield (f"{prefix}.{name}" if prefix else name), value
+                yield (f"{module_prefix}.{name}" if module_prefix else name), value
 
-    def named_parameters(self):
-        return self._named_members("_parameters")
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
-    def parameters(self):
-        return (p for _, p in self.named_parameters())
+    def parameters(self, recurse=True):
+        return (p for _, p in self.named_parameters(recurse=recurse))
 
-    def named_buffers(self):
-        return self._named_members("_buffers")
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
-    def buffers(self):
-        return (b for _, b in self.named_buffers())
+    def buffers(self, recurse=True):
+        return (b for _, b in self.named_buffers(recurse=recurse))
+
+    def apply(self, fn):
+        """Call ``fn(module)`` on every child (recursively), then on this module; returns self.
+
+        Example: ``model.apply(lambda m: nn.init.zeros_(m.bias) if isinstance(m, nn.Linear) else None)``
+        """
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
 
     # ---- state -----------------------------------------------------------------------------
     def train(self, mode=True):
@@ -139,9 +174,19 @@ class Module:
     def eval(self):
         return self.train(False)
 
-    def zero_grad(self):
+    def requires_grad_(self, requires_grad=True):
+        """Set requires_grad on every parameter (False freezes the module); returns self."""
         for p in self.parameters():
-            p.grad = None
+            p.requires_grad = bool(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        """Drop every parameter's gradient (set_to_none=True) or fill it with zeros in place."""
+        for p in self.parameters():
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad.data[...] = 0
 
     def state_dict(self):
         """Parameters and buffers by dotted name, as Tensors sharing this module's arrays."""

@@ -76,3 +76,30 @@ class Cast(Op):
 
     def backward(self, gy):
         return gy.astype(self.source)
+
+
+class ConstantPad(Op):
+    """Pad (or, with negative widths, crop) each dim by (before, after) elements of ``value``."""
+
+    def __init__(self, widths, value):
+        self.widths, self.value = widths, value
+
+    def forward(self, x):
+        out_shape, self.source, self.target = [], [], []
+        for size, (before, after) in zip(x.shape, self.widths):
+            out_size = size + before + after
+            if out_size < 0:
+                raise ValueError(f"pad: widths ({before}, {after}) leave a negative size for a dim of size {size}")
+            start, stop = max(-before, 0), size - max(-after, 0)
+            out_shape.append(out_size)
+            self.source.append(slice(start, max(start, stop)))
+            self.target.append(slice(max(before, 0), max(before, 0) + max(stop - start, 0)))
+        self.source, self.target, self.in_shape = tuple(self.source), tuple(self.target), x.shape
+        y = self.xp.full(out_shape, self.value, dtype=x.dtype)
+        y[self.target] = x[self.source]
+        return y
+
+    def backward(self, gy):
+        gx = self.xp.zeros(self.in_shape, dtype=gy.dtype)
+        gx[self.source] = gy[self.target]
+        return gx
