@@ -1,6 +1,6 @@
 """Adam and AdamW (PyTorch's update rules), one fused kernel pass per parameter."""
 from .. import _kernels
-from .optimizer import Optimizer, check_betas, check_number, zeros_like_param
+from .optimizer import Optimizer, check_betas, zeros_like_param
 
 
 class Adam(Optimizer):
@@ -16,6 +16,7 @@ class Adam(Optimizer):
 
     state_names = ("step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
     param_shaped = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+    nonnegative = ("lr", "eps", "weight_decay")
     decoupled_weight_decay = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
@@ -24,10 +25,8 @@ class Adam(Optimizer):
                                       weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize))
 
     def _check_hyperparameters(self, group):
-        check_number(group, "lr", label="learning rate")
-        check_number(group, "eps")
+        super()._check_hyperparameters(group)
         check_betas(group)
-        check_number(group, "weight_decay")
 
     def update(self, param, grad, state, group):
         if not state:

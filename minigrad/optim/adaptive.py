@@ -15,16 +15,12 @@ class RMSprop(Optimizer):
 
     state_names = ("step", "square_avg", "grad_avg", "momentum_buffer")
     param_shaped = ("square_avg", "grad_avg", "momentum_buffer")
+    nonnegative = ("lr", "eps", "momentum", "weight_decay", "alpha")
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
                  maximize=False):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                                       centered=centered, maximize=maximize))
-
-    def _check_hyperparameters(self, group):
-        check_number(group, "lr", label="learning rate")
-        for name in ("eps", "momentum", "weight_decay", "alpha"):
-            check_number(group, name)
 
     def update(self, param, grad, state, group):
         if not state:
@@ -53,17 +49,13 @@ class Adagrad(Optimizer):
 
     state_names = ("step", "sum")
     param_shaped = ("sum",)
+    nonnegative = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                  maximize=False):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps,
                                       maximize=maximize))
-
-    def _check_hyperparameters(self, group):
-        check_number(group, "lr", label="learning rate")
-        for name in ("lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
-            check_number(group, name)
 
     def update(self, param, grad, state, group):
         if not state:
@@ -87,15 +79,14 @@ class Adadelta(Optimizer):
 
     state_names = ("step", "square_avg", "acc_delta")
     param_shaped = ("square_avg", "acc_delta")
+    nonnegative = ("lr", "eps", "weight_decay")
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, maximize=False):
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize))
 
     def _check_hyperparameters(self, group):
-        check_number(group, "lr", label="learning rate")
+        super()._check_hyperparameters(group)
         check_number(group, "rho", 0.0, 1.0)
-        check_number(group, "eps")
-        check_number(group, "weight_decay")
 
     def update(self, param, grad, state, group):
         if not state:

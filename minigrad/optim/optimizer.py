@@ -37,13 +37,15 @@ class Optimizer:
     and calls the subclass's ``update``.
 
     Subclasses set ``state_names`` (every state entry they keep; ``param_shaped`` names the arrays of
-    the parameter's shape, the others are numbers) and implement
+    the parameter's shape, the others are numbers) and ``nonnegative`` (the hyper-parameters that
+    must be >= 0; other checks extend ``_check_hyperparameters``), and implement
     ``update(param, grad, state, group)`` on arrays: param (updated in place) and grad, the
     parameter's state dict (empty on its first step) and its group's hyper-parameters.
     """
 
     state_names = ()
     param_shaped = ()
+    nonnegative = ("lr",)  # hyper-parameters that must be numbers >= 0
 
     def __init__(self, params, defaults):
         if isinstance(params, Tensor):
@@ -79,7 +81,9 @@ class Optimizer:
         self.param_groups.append(full)
 
     def _check_hyperparameters(self, group):
-        pass
+        """Raise a ValueError naming a hyper-parameter of ``group`` that is out of range."""
+        for name in self.nonnegative:
+            check_number(group, name, label="learning rate" if name == "lr" else None)
 
     def update(self, param, grad, state, group):
         raise NotImplementedError(f"{type(self).__name__} must implement update(param, grad, state, group)")

@@ -1,6 +1,6 @@
 """Stochastic gradient descent with PyTorch's update rule, one fused kernel pass per parameter."""
 from .. import _kernels, backend
-from .optimizer import Optimizer, check_number
+from .optimizer import Optimizer
 
 _REQUIRED = object()
 
@@ -16,6 +16,7 @@ class SGD(Optimizer):
     """
 
     state_names = param_shaped = ("momentum_buffer",)
+    nonnegative = ("lr", "momentum", "weight_decay", "dampening")
 
     def __init__(self, params, lr=_REQUIRED, momentum=0, dampening=0, weight_decay=0, nesterov=False,
                  maximize=False):
@@ -25,9 +26,7 @@ class SGD(Optimizer):
                                       weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
 
     def _check_hyperparameters(self, group):
-        check_number(group, "lr", label="learning rate")
-        for name in ("momentum", "weight_decay", "dampening"):
-            check_number(group, name)
+        super()._check_hyperparameters(group)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires momentum > 0 and dampening = 0")
 
