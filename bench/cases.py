@@ -219,9 +219,9 @@ def adam_case(inputs, hidden, torch_fused):
             p.grad = torch.tensor(g)
         contenders["torch"] = torch.optim.Adam(tparams, lr=1e-3, fused=True if torch_fused else None).step
     count = sum(p.numel() for p in params)
-    against = "torch fused=True" if torch_fused else "torch default"
+    against = "torch fused" if torch_fused else "torch default"
     # read param, grad, m, v; write param, m, v
-    return Case(f"adam step, MLP {inputs}-{hidden}x2-10 ({count / 1e6:.2f}M params) vs {against}", contenders,
+    return Case(f"adam step, {count / 1e6:.2f}M params ({inputs}-{hidden}x2-10) vs {against}", contenders,
                 bandwidth_bytes=7 * 4 * count)
 
 
