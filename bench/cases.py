@@ -95,6 +95,44 @@ def batch_norm_eval_case(shape, dtype=np.float32):
     return Case(f"batchnorm eval fwd {np.dtype(dtype).name} {shape}", contenders, bandwidth_bytes=2 * x.nbytes)
 
 
+
+# ---- LayerNorm ---------------------------------------------------------------------------------------
+LN_SHAPES = [(4096, 1024), (256, 768)]
+
+
+def numpy_layer_norm(x, w, b, gy):
+    mean = x.mean(axis=1, keepdims=True)
+    xc = x - mean
+    invstd = 1 / np.sqrt((xc * xc).mean(axis=1, keepdims=True) + EPS)
+    xhat = xc * invstd
+    g = gy * w
+    gx = invstd * (g - g.mean(axis=1, keepdims=True) - xhat * (g * xhat).mean(axis=1, keepdims=True))
+    return xhat * w + b, gx, (gy * xhat).sum(axis=0), gy.sum(axis=0)
+
+
+def layer_norm_case(shape, dtype=np.float32):
+    rng = np.random.default_rng(0)
+    x, gy = rng.standard_normal(shape).astype(dtype), rng.standard_normal(shape).astype(dtype)
+    D = shape[1]
+    w, b = np.ones(D, dtype), np.zeros(D, dtype)
+    tx, tw, tb, tgy = mg.tensor(x, requires_grad=True), mg.tensor(w, requires_grad=True), \
+        mg.tensor(b, requires_grad=True), mg.tensor(gy)
+
+    def minigrad_run():
+        tx.grad = tw.grad = tb.grad = None
+        F.layer_norm(tx, D, tw, tb).backward(tgy)
+
+    contenders = {"minigrad": minigrad_run, "numpy": lambda: numpy_layer_norm(x, w, b, gy)}
+    if torch is not None:
+        px, pw, pb, pgy = (torch.tensor(a, requires_grad=r) for a, r in ((x, True), (w, True), (b, True), (gy, False)))
+
+        def torch_run():
+            px.grad = pw.grad = pb.grad = None
+            torch.nn.functional.layer_norm(px, (D,), pw, pb).backward(pgy)
+
+        contenders["torch"] = torch_run
+    return Case(f"layernorm fwd+bwd {np.dtype(dtype).name} {shape}", contenders, bandwidth_bytes=6 * x.nbytes)
+
 # ---- ReLU and Dropout ------------------------------------------------------------------------------
 def relu_case(n=1 << 20):
     x = np.random.default_rng(0).standard_normal(n).astype(np.float32)
@@ -298,6 +336,7 @@ def mlp_step_case(batch, inputs, hidden):
 def cpu_cases():
     cases = [batch_norm_train_case(shape, dtype) for dtype in (np.float32, np.float64) for shape in BN_SHAPES]
     cases += [batch_norm_eval_case(shape) for shape in BN_SHAPES]
+    cases += [layer_norm_case(shape) for shape in LN_SHAPES]
     cases += [relu_case(), dropout_case(), sgd_case()]
     cases += [adam_case(784, hidden, fused) for hidden in ADAM_HIDDEN for fused in (False, True)]
     cases += [mlp_step_case(*size) for size in MLP_SIZES]

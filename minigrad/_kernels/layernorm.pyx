@@ -17,7 +17,8 @@ from libc.math cimport sqrt
 from ._types cimport PARALLEL_MIN, minigrad_max_threads, real
 
 cdef enum:
-    LANES = 8
+    LANES = 32
+    ROWS_PARALLEL_MIN = 65536
 
 
 def layer_norm_forward(x, weight, bias, double eps, y, mean, invstd):
@@ -39,7 +40,7 @@ def layer_norm_backward(gy, x, mean, invstd, weight, gx, gweight, gbias):
     gbias = sum_rows gy. Each thread sums its block of rows into its own float64 partial row; the
     partials are added at the end, so the result does not depend on the schedule's timing.
     """
-    cdef Py_ssize_t blocks = minigrad_max_threads() if x.size > PARALLEL_MIN else 1
+    cdef Py_ssize_t blocks = minigrad_max_threads() if _parallel(x.shape[0], x.shape[1]) else 1
     partials = np.zeros((blocks, 2, x.shape[1]))
     if x.dtype == np.float32:
         _backward[float](gy, x, mean, invstd, weight, gx, partials)
@@ -50,10 +51,15 @@ def layer_norm_backward(gy, x, mean, invstd, weight, gx, gweight, gbias):
     gbias[...] = totals[1]
 
 
+cdef inline bint _parallel(Py_ssize_t M, Py_ssize_t D) noexcept nogil:
+    # rows are independent and each is a few microseconds of work: threads pay off early
+    return M * D >= ROWS_PARALLEL_MIN and M >= 2 * minigrad_max_threads()
+
+
 cdef void _forward(const real[:, ::1] x, const real[::1] weight, const real[::1] bias, double eps,
                    real[:, ::1] y, double[::1] mean, double[::1] invstd) noexcept nogil:
     cdef Py_ssize_t M = x.shape[0], D = x.shape[1], r
-    for r in prange(M, schedule="static", use_threads_if=M * D > PARALLEL_MIN):
+    for r in prange(M, schedule="static", use_threads_if=_parallel(M, D)):
         _row_forward(&x[r, 0], &weight[0], &bias[0], eps, &y[r, 0], D, &mean[r], &invstd[r])
 
 
@@ -61,10 +67,15 @@ cdef inline void _row_forward(const real* x, const real* weight, const real* bia
                               Py_ssize_t D, double* mean, double* invstd) noexcept nogil:
     cdef Py_ssize_t j
     cdef double mu = _row_sum(x, D) / D
-    cdef double scale = 1 / sqrt(_row_centered_squares(x, D, mu) / D + eps)
+    # mean = mean_hi + mean_lo in x's dtype: (x - mean_hi) - mean_lo keeps every digit of the
+    # centred value, so the per-element passes run in x's dtype (float32: twice the lanes)
+    cdef real mean_hi = <real>mu
+    cdef real mean_lo = <real>(mu - mean_hi)
+    cdef double scale = 1 / sqrt(_row_centered_squares(x, D, mean_hi, mean_lo) / D + eps)
+    cdef real scale_r = <real>scale
     mean[0], invstd[0] = mu, scale
     for j in range(D):
-        y[j] = <real>((x[j] - mu) * scale * weight[j] + bias[j])
+        y[j] = ((x[j] - mean_hi) - mean_lo) * scale_r * weight[j] + bias[j]
 
 
 cdef void _backward(const real[:, ::1] gy, const real[:, ::1] x, const double[::1] mean,
@@ -80,32 +91,39 @@ cdef void _backward(const real[:, ::1] gy, const real[:, ::1] x, const double[::
 
 cdef inline void _row_backward(const real* gy, const real* x, double mu, double scale, const real* weight,
                                real* gx, Py_ssize_t D, double* gweight, double* gbias) noexcept nogil:
-    """One row: the two row means the input gradient needs, then gx and the partial column sums."""
+    """One row, with d = x - mean and g = gy * weight: the sums of g and g * d (in double), then
+    gx = scale * g - scale * mean(g) - d * scale^3 * mean(g * d) and the partial column sums."""
     cdef double sum_g[LANES]
-    cdef double sum_g_xhat[LANES]
-    cdef double g, xhat, mean_g = 0, mean_g_xhat = 0
+    cdef double sum_gd[LANES]
+    cdef double total_g = 0, total_gd = 0
+    cdef real mean_hi = <real>mu
+    cdef real mean_lo = <real>(mu - mean_hi)
+    cdef real g, d, k_g, k_d, k_0
     cdef Py_ssize_t j, k, whole = D - D % LANES
     for k in range(LANES):
         sum_g[k] = 0
-        sum_g_xhat[k] = 0
-    for j in range(0, whole, 8):  # 8 = LANES: Cython needs a literal step
+        sum_gd[k] = 0
+    for j in range(0, whole, 32):  # 32 = LANES: Cython needs a literal step
         for k in range(LANES):
-            g = <double>gy[j + k] * weight[j + k]
+            g = gy[j + k] * weight[j + k]
+            d = (x[j + k] - mean_hi) - mean_lo
             sum_g[k] += g
-            sum_g_xhat[k] += g * (x[j + k] - mu)
+            sum_gd[k] += <double>g * d
     for j in range(whole, D):
-        g = <double>gy[j] * weight[j]
+        g = gy[j] * weight[j]
+        d = (x[j] - mean_hi) - mean_lo
         sum_g[0] += g
-        sum_g_xhat[0] += g * (x[j] - mu)
+        sum_gd[0] += <double>g * d
     for k in range(LANES):
-        mean_g += sum_g[k]
-        mean_g_xhat += sum_g_xhat[k]
-    mean_g /= D
-    mean_g_xhat *= scale / D
+        total_g += sum_g[k]
+        total_gd += sum_gd[k]
+    k_g = <real>scale
+    k_0 = <real>(-scale * total_g / D)
+    k_d = <real>(-scale * scale * scale * total_gd / D)
     for j in range(D):
-        xhat = (x[j] - mu) * scale
-        gx[j] = <real>(scale * (<double>gy[j] * weight[j] - mean_g - xhat * mean_g_xhat))
-        gweight[j] += gy[j] * xhat
+        d = (x[j] - mean_hi) - mean_lo
+        gx[j] = k_g * (gy[j] * weight[j]) + k_d * d + k_0
+        gweight[j] += <double>gy[j] * (d * k_g)
         gbias[j] += gy[j]
 
 
@@ -115,7 +133,7 @@ cdef inline double _row_sum(const real* row, Py_ssize_t D) noexcept nogil:
     cdef Py_ssize_t j, k, whole = D - D % LANES
     for k in range(LANES):
         acc[k] = 0
-    for j in range(0, whole, 8):  # 8 = LANES: Cython needs a literal step
+    for j in range(0, whole, 32):  # 32 = LANES: Cython needs a literal step
         for k in range(LANES):
             acc[k] += row[j + k]
     for j in range(whole, D):
@@ -125,19 +143,20 @@ cdef inline double _row_sum(const real* row, Py_ssize_t D) noexcept nogil:
     return total
 
 
-cdef inline double _row_centered_squares(const real* row, Py_ssize_t D, double mu) noexcept nogil:
+cdef inline double _row_centered_squares(const real* row, Py_ssize_t D, real mean_hi, real mean_lo) noexcept nogil:
     cdef double acc[LANES]
-    cdef double total = 0, d
+    cdef double total = 0
+    cdef real d
     cdef Py_ssize_t j, k, whole = D - D % LANES
     for k in range(LANES):
         acc[k] = 0
-    for j in range(0, whole, 8):  # 8 = LANES: Cython needs a literal step
+    for j in range(0, whole, 32):  # 32 = LANES: Cython needs a literal step
         for k in range(LANES):
-            d = row[j + k] - mu
-            acc[k] += d * d
+            d = (row[j + k] - mean_hi) - mean_lo
+            acc[k] += <double>d * d
     for j in range(whole, D):
-        d = row[j] - mu
-        acc[0] += d * d
+        d = (row[j] - mean_hi) - mean_lo
+        acc[0] += <double>d * d
     for k in range(LANES):
         total += acc[k]
     return total

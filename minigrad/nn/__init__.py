@@ -1,4 +1,8 @@
-"""Modules: layers, containers and losses (PyTorch's torch.nn); ``nn.init`` initialises parameters."""
+"""Modules: layers, containers and losses (PyTorch's torch.nn); ``nn.init`` initialises parameters.
+``minigrad.nn.functional`` is ``minigrad.functional`` (as torch.nn.functional)."""
+import sys
+
+from .. import functional
 from . import init, utils
 from .layers import (GELU, BatchNorm1d, BatchNorm2d, Dropout, Flatten, Identity, LayerNorm, LeakyReLU, Linear,
                      LogSoftmax, ModuleDict, ModuleList, ReLU, Sequential, Sigmoid, Softmax, Tanh)
@@ -8,3 +12,5 @@ from .module import Module, Parameter
 __all__ = ["Module", "Parameter", "Linear", "ReLU", "Dropout", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Flatten",
            "Sequential", "ModuleList", "ModuleDict", "Identity", "LeakyReLU", "GELU", "Sigmoid", "Tanh", "Softmax",
            "LogSoftmax", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "init", "utils"]
+
+sys.modules[__name__ + ".functional"] = functional  # `import minigrad.nn.functional as F` works

@@ -5,6 +5,7 @@ import numbers
 import numpy as np
 
 from .. import functional as F
+from .._kernels._checks import check_gelu_approximate
 from . import init
 from ..tensor import Tensor, _resolve_dtype, float32
 from .module import Module, Parameter
@@ -66,8 +67,7 @@ class GELU(Module):
 
     def __init__(self, approximate="none"):
         super().__init__()
-        if approximate not in ("none", "tanh"):
-            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        check_gelu_approximate(approximate)  # at construction, not at the first call
         self.approximate = approximate
 
     def forward(self, x):

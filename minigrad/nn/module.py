@@ -44,6 +44,7 @@ class Module:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name, value):
@@ -88,11 +89,23 @@ class Module:
         """Alias of add_module."""
         self.add_module(name, module)
 
-    def register_buffer(self, name, tensor):
-        """Register a Tensor (or None) that is state but not a parameter (e.g. running_mean)."""
+    def register_buffer(self, name, tensor, persistent=True):
+        """Register a Tensor (or None) that is state but not a parameter (e.g. running_mean). It
+        moves with ``to()``; with persistent=False it is left out of state_dict().
+
+        Example: ``self.register_buffer("steps", mg.zeros(1), persistent=False)``
+        """
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"buffer name must be a non-empty string without '.', got {name!r}")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"buffer {name!r} must be a Tensor or None, got {type(tensor).__name__}")
+        if name in self._parameters or name in self._modules:
+            raise KeyError(f"attribute {name!r} already exists as a parameter or module")
         self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
         object.__setattr__(self, name, tensor)
 
     def forward(self, *args, **kwargs):
@@ -181,12 +194,13 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none=True):
-        """Drop every parameter's gradient (set_to_none=True) or fill it with zeros in place."""
+        """Drop every parameter's gradient (set_to_none=True) or set it to zeros (the same grad
+        Tensor, holding a fresh array: a first gradient may share memory with another array)."""
         for p in self.parameters():
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad.data[...] = 0
+                p.grad.data = backend.array_module(p.grad.data).zeros_like(p.grad.data)
 
     def state_dict(self):
         """Parameters and buffers by dotted name, as Tensors sharing this module's arrays."""
@@ -194,7 +208,7 @@ class Module:
         for prefix, module in self.named_modules():
             for registry in (module._parameters, module._buffers):
                 for name, value in registry.items():
-                    if value is not None:
+                    if value is not None and not (registry is module._buffers and name in module._non_persistent_buffers):
                         state[f"{prefix}.{name}" if prefix else name] = value.detach()
         return state
 

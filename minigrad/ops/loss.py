@@ -67,7 +67,8 @@ class CrossEntropy(Op):
         if self.reduction == "sum":
             return total
         self.denominator = self.target_weight.sum()
-        return total / self.denominator
+        with np.errstate(invalid="ignore", divide="ignore"):  # every target ignored: NaN, as PyTorch
+            return total / self.denominator
 
     def backward(self, gy):
         xp, smoothing = self.xp, self.label_smoothing
@@ -106,7 +107,8 @@ class NLLLoss(Op):
         if self.reduction == "sum":
             return cost.sum()
         self.denominator = self.target_weight.sum()
-        return cost.sum() / self.denominator
+        with np.errstate(invalid="ignore", divide="ignore"):  # every target ignored: NaN, as PyTorch
+            return cost.sum() / self.denominator
 
     def backward(self, gy):
         scale = gy / self.denominator if self.reduction == "mean" else gy

@@ -105,3 +105,29 @@ def test_repr_nests_like_torch():
         "    (1): Dropout(p=0.1)\n"
         "  )\n"
         ")")
+
+
+def test_non_persistent_buffers_move_but_stay_out_of_the_state_dict():
+    model = nn.Sequential(nn.Linear(2, 2))
+    model.register_buffer("scratch", mg.zeros(3), persistent=False)
+    model.register_buffer("kept", mg.ones(1))
+    assert "scratch" not in model.state_dict() and "kept" in model.state_dict()
+    assert [n for n, _ in model.named_buffers()] == ["scratch", "kept"]
+    model.double()
+    assert model.scratch.dtype == np.float64
+    model.register_buffer("scratch", mg.zeros(3))  # registering again makes it persistent
+    assert "scratch" in model.state_dict()
+    with pytest.raises(KeyError, match="already exists as a parameter or module"):
+        model.register_buffer("0", mg.zeros(1))
+    with pytest.raises(KeyError, match="without '.'"):
+        model.register_buffer("a.b", mg.zeros(1))
+
+
+def test_zero_grad_without_none_leaves_arrays_shared_with_the_gradient_alone():
+    layer = nn.Linear(2, 2)
+    y = layer.bias + mg.zeros(2)
+    gradient = mg.ones(2)
+    y.backward(gradient)  # the bias's first gradient may be this very array
+    layer.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(gradient.numpy(), 1)
+    np.testing.assert_array_equal(layer.bias.grad.numpy(), 0)

@@ -73,6 +73,14 @@ def test_cross_entropy_ignore_index_and_spatial_targets(rng, device):
     assert np.isnan(F.cross_entropy(mg.tensor(x, device=device), target, ignore_index=7).item())
 
 
+@pytest.mark.filterwarnings("error")
+def test_every_target_ignored_gives_nan_without_a_warning_as_torch():
+    logits = mg.randn(3, 4, requires_grad=True)
+    assert np.isnan(F.cross_entropy(logits, [-100, -100, -100]).item())
+    assert np.isnan(F.nll_loss(logits, [-100, -100, -100]).item())
+    assert F.cross_entropy(logits, [-100, -100, -100], reduction="sum").item() == 0
+
+
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_cross_entropy_with_probability_targets(reduction, rng, device):
     x, p = rng.standard_normal((6, 4)), rng.dirichlet(np.ones(4), 6)

@@ -4,7 +4,8 @@
 //   row_backward:  one block per row; gx = invstd * (g - mean(g) - x_hat * mean(g * x_hat)), g = gy * w
 //   column_sums:   gweight[j] = sum_r gy * x_hat, gbias[j] = sum_r gy; blockDim (32, 8): threads along
 //                  columns (coalesced rows), eight row-strided partial sums per column, then reduced.
-// Row kernels take blockDim.x a multiple of 32 (at most 1024) and 33 doubles of shared memory.
+// Row kernels take blockDim.x a multiple of 32 (at most 1024). weight and bias are always given (the
+// front passes ones and zeros for absent ones).
 #include "common.cuh"
 
 // The sum of v over the block, returned to every thread.
@@ -25,8 +26,8 @@ __device__ double block_sum(double v, double* shared) {
 }
 
 template <typename T>
-__device__ void forward(const T* x, const T* weight, int has_weight, const T* bias, int has_bias, double eps,
-                        T* y, double* mean, double* invstd, long long M, long long D) {
+__device__ void forward(const T* x, const T* weight, const T* bias, double eps, T* y, double* mean,
+                        double* invstd, long long M, long long D) {
     __shared__ double shared[33];
     for (long long r = blockIdx.x; r < M; r += gridDim.x) {
         const T* row = x + r * D;
@@ -43,16 +44,14 @@ __device__ void forward(const T* x, const T* weight, int has_weight, const T* bi
             mean[r] = mu;
             invstd[r] = scale;
         }
-        for (long long j = threadIdx.x; j < D; j += blockDim.x) {
-            const double w = has_weight ? (double)weight[j] : 1.0, b = has_bias ? (double)bias[j] : 0.0;
-            y[r * D + j] = (T)(((double)row[j] - mu) * scale * w + b);
-        }
+        for (long long j = threadIdx.x; j < D; j += blockDim.x)
+            y[r * D + j] = (T)(((double)row[j] - mu) * scale * (double)weight[j] + (double)bias[j]);
     }
 }
 
 template <typename T>
 __device__ void row_backward(const T* gy, const T* x, const double* mean, const double* invstd, const T* weight,
-                             int has_weight, T* gx, long long M, long long D) {
+                             T* gx, long long M, long long D) {
     __shared__ double shared[33];
     for (long long r = blockIdx.x; r < M; r += gridDim.x) {
         const T* grow = gy + r * D;
@@ -60,14 +59,14 @@ __device__ void row_backward(const T* gy, const T* x, const double* mean, const 
         const double mu = mean[r], scale = invstd[r];
         double s_g = 0, s_gx = 0;
         for (long long j = threadIdx.x; j < D; j += blockDim.x) {
-            const double g = (double)grow[j] * (has_weight ? (double)weight[j] : 1.0);
+            const double g = (double)grow[j] * (double)weight[j];
             s_g += g;
             s_gx += g * ((double)row[j] - mu);
         }
         const double mean_g = block_sum(s_g, shared) / D;
         const double mean_g_xhat = block_sum(s_gx, shared) * scale / D;
         for (long long j = threadIdx.x; j < D; j += blockDim.x) {
-            const double g = (double)grow[j] * (has_weight ? (double)weight[j] : 1.0);
+            const double g = (double)grow[j] * (double)weight[j];
             const double xhat = ((double)row[j] - mu) * scale;
             gx[r * D + j] = (T)(scale * (g - mean_g - xhat * mean_g_xhat));
         }
@@ -76,7 +75,7 @@ __device__ void row_backward(const T* gy, const T* x, const double* mean, const 
 
 template <typename T>
 __device__ void column_sums(const T* gy, const T* x, const double* mean, const double* invstd, T* gweight,
-                            int has_gweight, T* gbias, int has_gbias, long long M, long long D) {
+                            T* gbias, long long M, long long D) {
     __shared__ double shared[2][8][32];
     const long long j = blockIdx.x * 32LL + threadIdx.x;
     double s_w = 0, s_b = 0;
@@ -96,29 +95,26 @@ __device__ void column_sums(const T* gy, const T* x, const double* mean, const d
             s_w += shared[0][k][threadIdx.x];
             s_b += shared[1][k][threadIdx.x];
         }
-        if (has_gweight) gweight[j] = (T)s_w;
-        if (has_gbias) gbias[j] = (T)s_b;
+        gweight[j] = (T)s_w;
+        gbias[j] = (T)s_b;
     }
 }
 
 #define INSTANTIATE(T)                                                                                    \
-    extern "C" __global__ void layer_norm_forward_##T(const T* x, const T* weight, int has_weight,         \
-                                                      const T* bias, int has_bias, double eps, T* y,       \
-                                                      double* mean, double* invstd, long long M,           \
+    extern "C" __global__ void layer_norm_forward_##T(const T* x, const T* weight, const T* bias, double eps, \
+                                                      T* y, double* mean, double* invstd, long long M,     \
                                                       long long D) {                                       \
-        forward<T>(x, weight, has_weight, bias, has_bias, eps, y, mean, invstd, M, D);                    \
+        forward<T>(x, weight, bias, eps, y, mean, invstd, M, D);                                          \
     }                                                                                                     \
     extern "C" __global__ void layer_norm_row_backward_##T(const T* gy, const T* x, const double* mean,    \
-                                                           const double* invstd, const T* weight,          \
-                                                           int has_weight, T* gx, long long M,             \
-                                                           long long D) {                                  \
-        row_backward<T>(gy, x, mean, invstd, weight, has_weight, gx, M, D);                               \
+                                                           const double* invstd, const T* weight, T* gx,   \
+                                                           long long M, long long D) {                     \
+        row_backward<T>(gy, x, mean, invstd, weight, gx, M, D);                                           \
     }                                                                                                     \
     extern "C" __global__ void layer_norm_column_sums_##T(const T* gy, const T* x, const double* mean,     \
-                                                          const double* invstd, T* gweight,                \
-                                                          int has_gweight, T* gbias, int has_gbias,        \
+                                                          const double* invstd, T* gweight, T* gbias,      \
                                                           long long M, long long D) {                      \
-        column_sums<T>(gy, x, mean, invstd, gweight, has_gweight, gbias, has_gbias, M, D);                \
+        column_sums<T>(gy, x, mean, invstd, gweight, gbias, M, D);                                        \
     }
 INSTANTIATE(float)
 INSTANTIATE(double)
