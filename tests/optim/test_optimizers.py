@@ -218,3 +218,49 @@ def test_a_gradient_of_another_shape_or_dtype_is_a_clear_error():
     p.grad = mg.zeros(3, dtype="float32")
     with pytest.raises(TypeError, match="grad has dtype float32, but param has float64"):
         opt.step()
+
+
+class _CountingParameter(mg.Tensor):
+    """A parameter that records the in-place writes an optimizer reports (the engine's version
+    counter hook)."""
+
+    bumps = 0
+
+    def _bump_version(self):
+        self.bumps += 1
+
+
+@pytest.mark.parametrize("cls, kwargs", [(optim.SGD, dict(lr=0.1, momentum=0.9)), (optim.Adam, {}), (optim.AdamW, {}),
+                                         (optim.RMSprop, {}), (optim.Adagrad, {}), (optim.Adadelta, {})])
+def test_each_step_reports_the_in_place_write_of_every_updated_parameter(cls, kwargs):
+    updated = _CountingParameter(np.ones(3), requires_grad=True)
+    untouched = _CountingParameter(np.ones(3), requires_grad=True)
+    opt = cls([updated, untouched], **kwargs)
+    updated.grad = mg.ones(3, dtype="float64")
+    opt.step()
+    opt.step()
+    assert (updated.bumps, untouched.bumps) == (2, 0)
+
+
+def test_a_new_optimizer_only_implements_update():
+    class SignSGD(optim.Optimizer):
+        state_names = ("steps",)
+
+        def __init__(self, params, lr=0.1):
+            super().__init__(params, dict(lr=lr))
+
+        def update(self, param, grad, state, group):
+            state["steps"] = state.get("steps", 0) + 1
+            param -= group["lr"] * np.sign(grad)
+
+    p = mg.tensor([1.0, -1.0], dtype="float64", requires_grad=True)
+    opt = SignSGD([p])
+    p.grad = mg.tensor([3.0, -0.5], dtype="float64")
+    opt.step()
+    opt.step()
+    np.testing.assert_allclose(p.numpy(), [0.8, -0.8])
+    restored = SignSGD([mg.zeros(2, dtype="float64", requires_grad=True)])
+    restored.load_state_dict(opt.state_dict())
+    assert list(restored.state.values())[0] == {"steps": 2}
+    with pytest.raises(ValueError, match=r"invalid learning rate: -1"):
+        SignSGD([p], lr=-1)
