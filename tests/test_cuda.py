@@ -201,7 +201,8 @@ OPTIMIZER_CASES = [
 ]
 
 
-@pytest.mark.parametrize("cls, options", OPTIMIZER_CASES, ids=[f"{c.__name__}-{i}" for i, (c, _) in enumerate(OPTIMIZER_CASES)])
+@pytest.mark.parametrize("cls, options", OPTIMIZER_CASES,
+                         ids=[f"{c.__name__}-{i}" for i, (c, _) in enumerate(OPTIMIZER_CASES)])
 @pytest.mark.parametrize("dtype, tol", [("float64", 1e-12), ("float32", 1e-5)])
 def test_optimizer_kernels_match(cls, options, dtype, tol, rng):
     p0, grads = rng.standard_normal((33, 31)), rng.standard_normal((10, 33, 31))

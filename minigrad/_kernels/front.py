@@ -300,7 +300,8 @@ class Kernels:
         step_size = lr / (1 - beta1 ** step)
         bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
         grad = self._contiguous(grad)
-        with self._updated_in_place(param, exp_avg, exp_avg_sq, max_exp_avg_sq if amsgrad else None) as (p, m, v, v_max):
+        in_place = (param, exp_avg, exp_avg_sq, max_exp_avg_sq if amsgrad else None)
+        with self._updated_in_place(*in_place) as (p, m, v, v_max):
             self.loops.adam_step(p, grad, m, v, p if v_max is None else v_max, float(lr), float(beta1), float(beta2),
                                  float(eps), float(weight_decay), step_size, bias_correction2_sqrt, bool(amsgrad),
                                  bool(maximize), bool(decoupled_weight_decay))
