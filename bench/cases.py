@@ -14,6 +14,7 @@ except ImportError:  # PyTorch is optional: its column is left empty
 
 EPS = 1e-5
 BN_SHAPES = [(256, 1024), (4096, 512), (64, 64, 32, 32)]
+ADAM_HIDDEN = [256, 1200]  # 0.27M and 2.4M parameters
 MLP_SIZES = [(64, 64, 128), (128, 784, 256), (512, 784, 1024)]
 
 
@@ -224,6 +225,44 @@ def sgd_case(inputs=784, hidden=256):
     return Case(f"sgd momentum step, MLP {inputs}-{hidden}x2-10 params", contenders)
 
 
+def numpy_adam_step(arrays, grads, moments, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Adam written with NumPy array operations (what a user would write by hand)."""
+    t[0] += 1
+    step_size, bias_correction2_sqrt = lr / (1 - beta1 ** t[0]), np.sqrt(1 - beta2 ** t[0])
+    for param, grad, (m, v) in zip(arrays, grads, moments):
+        m *= beta1
+        m += (1 - beta1) * grad
+        v *= beta2
+        v += (1 - beta2) * grad * grad
+        param -= step_size * m / (np.sqrt(v) / bias_correction2_sqrt + eps)
+
+
+def adam_case(inputs, hidden, torch_fused):
+    """Adam steps over an MLP's parameters (float32), against PyTorch's default Adam (the per-tensor
+    loop on CPU) or its fused=True kernel."""
+    model = mlp(inputs, hidden)
+    params = list(model.parameters())
+    rng = np.random.default_rng(0)
+    grads = [rng.standard_normal(p.shape).astype(np.float32) for p in params]
+    for p, g in zip(params, grads):
+        p.grad = mg.tensor(g)
+    opt = optim.Adam(params, lr=1e-3)
+    arrays = [p.data.copy() for p in params]
+    moments = [(np.zeros_like(a), np.zeros_like(a)) for a in arrays]
+    step_count = [0]
+    contenders = {"minigrad": opt.step, "numpy": lambda: numpy_adam_step(arrays, grads, moments, step_count)}
+    if torch is not None:
+        tparams = [torch.tensor(a, requires_grad=True) for a in arrays]
+        for p, g in zip(tparams, grads):
+            p.grad = torch.tensor(g)
+        contenders["torch"] = torch.optim.Adam(tparams, lr=1e-3, fused=True if torch_fused else None).step
+    count = sum(p.numel() for p in params)
+    against = "torch fused" if torch_fused else "torch default"
+    # read param, grad, m, v; write param, m, v
+    return Case(f"adam step, {count / 1e6:.2f}M params ({inputs}-{hidden}x2-10) vs {against}", contenders,
+                bandwidth_bytes=7 * 4 * count)
+
+
 def numpy_mlp_step(params, x, y, rng, lr=0.01):
     """The same training step written with NumPy arrays: forward, cross-entropy, backward, SGD."""
     (w1, b1, g1, c1, w2, b2, g2, c2, w3, b3), buffers = params
@@ -319,6 +358,7 @@ def cpu_cases():
     cases += [batch_norm_eval_case(shape) for shape in BN_SHAPES]
     cases += [layer_norm_case(shape) for shape in LN_SHAPES]
     cases += [relu_case(), dropout_case(), sgd_case()]
+    cases += [adam_case(784, hidden, fused) for hidden in ADAM_HIDDEN for fused in (False, True)]
     cases += [mlp_step_case(*size) for size in MLP_SIZES]
     cases += [engine_chain_case()]
     return cases

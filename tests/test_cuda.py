@@ -189,3 +189,72 @@ def test_losses_with_options_match(rng):
         outs.append([loss.numpy(), tl.grad.numpy(), tp.grad.numpy()])
     for a, b in zip(*outs):
         np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+
+
+OPTIMIZER_CASES = [
+    (optim.Adam, dict(lr=0.05, weight_decay=0.1, amsgrad=True)),
+    (optim.AdamW, dict(lr=0.05, maximize=True)),
+    (optim.RMSprop, dict(momentum=0.9, centered=True, weight_decay=0.1)),
+    (optim.RMSprop, dict()),
+    (optim.Adagrad, dict(lr_decay=0.1, initial_accumulator_value=0.2)),
+    (optim.Adadelta, dict(weight_decay=0.1, maximize=True)),
+]
+
+
+@pytest.mark.parametrize("cls, options", OPTIMIZER_CASES,
+                         ids=[f"{c.__name__}-{i}" for i, (c, _) in enumerate(OPTIMIZER_CASES)])
+@pytest.mark.parametrize("dtype, tol", [("float64", 1e-12), ("float32", 1e-5)])
+def test_optimizer_kernels_match(cls, options, dtype, tol, rng):
+    p0, grads = rng.standard_normal((33, 31)), rng.standard_normal((10, 33, 31))
+    finals = []
+    for device in ("cpu", "cuda"):
+        p = mg.tensor(p0, dtype=dtype, requires_grad=True, device=device)
+        opt = cls([p], **options)
+        for g in grads:
+            p.grad = mg.tensor(g, dtype=dtype, device=device)
+            opt.step()
+        finals.append([p.numpy()] + [value.get() if device == "cuda" else value
+                                     for value in opt.state[p].values() if hasattr(value, "shape")])
+    for a, b in zip(*finals):
+        np.testing.assert_allclose(b, a, rtol=tol, atol=tol)
+
+
+def test_optimizer_state_on_the_gpu_round_trips_and_strided_parameters_update_in_place(rng, tmp_path):
+    import cupy
+
+    p = mg.tensor(rng.standard_normal((6, 4)), requires_grad=True, device="cuda")
+    p.data = cupy.asfortranarray(p.data)
+    opt = optim.Adam([p], lr=0.1)
+    p.grad = mg.tensor(rng.standard_normal((6, 4)), device="cuda")
+    opt.step()
+    assert p.data.flags.f_contiguous and opt.state[p]["exp_avg"].__class__ is cupy.ndarray
+    mg.save(opt.state_dict(), tmp_path / "opt.npz")
+    restored = optim.Adam([mg.tensor(p.numpy(), requires_grad=True, device="cuda")])
+    restored.load_state_dict(mg.load(tmp_path / "opt.npz", device="cuda"))
+    q = restored.param_groups[0]["params"][0]
+    assert restored.state[q]["step"] == 1 and restored.state[q]["exp_avg"].__class__ is cupy.ndarray
+
+
+def test_clip_grad_norm_matches(rng):
+    grads = [rng.standard_normal((40, 30)), rng.standard_normal(30)]
+    totals = []
+    for device in ("cpu", "cuda"):
+        params = [mg.zeros(*g.shape, dtype="float64", requires_grad=True, device=device) for g in grads]
+        for p, g in zip(params, grads):
+            p.grad = mg.tensor(g, device=device)
+        totals.append([nn.utils.clip_grad_norm_(params, 1.0).numpy()] + [p.grad.numpy() for p in params])
+    for a, b in zip(*totals):
+        np.testing.assert_allclose(b, a, rtol=1e-12)
+
+
+def test_optimizer_kernels_refuse_bad_input_like_the_cpu_kernels():
+    from minigrad._kernels import cuda
+    import cupy
+
+    for module, xp in ((cpu, np), (cuda, cupy)):
+        with pytest.raises(ValueError, match="max_exp_avg_sq is required"):
+            module.adam_step(xp.ones(3), xp.ones(3), xp.zeros(3), xp.zeros(3), None, 1e-3, 0.9, 0.999, 1e-8, 0, 1,
+                             True, False, False)
+        with pytest.raises(TypeError, match="different devices"):
+            module.adagrad_step(xp.ones(3), np.ones(3) if xp is cupy else cupy.ones(3), xp.zeros(3), 0.1, 0, 0,
+                                1e-10, 1, False)

@@ -120,3 +120,20 @@ def check_gelu_approximate(approximate):
         raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
     return approximate == "tanh"
 
+
+def check_optimizer_arrays(param, grad, states, required=()):
+    """Raise unless grad and every state array (name -> array or None) match param's shape, dtype and
+    device. Names in ``required`` must not be None."""
+    check_float_array(param, "param")
+    check_like(grad, "grad", param, "param")
+    for name, array in states.items():
+        if array is None:
+            if name in required:
+                raise ValueError(f"{name} is required by this configuration, got None")
+        else:
+            check_like(array, name, param, "param")
+
+
+def check_step(step):
+    if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 1:
+        raise ValueError(f"step must be an int >= 1 (the step being taken, counting from 1), got {step!r}")

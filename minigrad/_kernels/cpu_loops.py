@@ -8,6 +8,7 @@ from .gelu import gelu_backward, gelu_forward
 from .layernorm import layer_norm_backward, layer_norm_forward
 from .linear import add_bias, column_sum
 from .runtime import sync_threads
+from .optimizers import adadelta_step, adagrad_step, adam_step, rmsprop_step
 from .sgd import sgd_step
 
 __all__ = [
@@ -19,4 +20,5 @@ __all__ = [
     "layer_norm_forward", "layer_norm_backward",
     "gelu_forward", "gelu_backward",
     "sync_threads",
+    "adam_step", "rmsprop_step", "adagrad_step", "adadelta_step",
 ]

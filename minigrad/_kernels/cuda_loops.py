@@ -22,6 +22,7 @@ __all__ = [
     "layer_norm_forward", "layer_norm_backward",
     "gelu_forward", "gelu_backward",
     "sync_threads",
+    "adam_step", "rmsprop_step", "adagrad_step", "adadelta_step",
 ]
 
 
@@ -169,3 +170,32 @@ def gelu_backward(gy, x, gx, tanh_approximation):
 def sync_threads():
     """The CPU loops' thread-count hand-over (see runtime.sync_threads); GPU launches have no
     OpenMP threads, so there is nothing to do."""
+
+
+# ---- Adam, RMSprop, Adagrad, Adadelta (cuda/optimizers.cu) ---------------------------------------
+def _optimizer_launch(name, param, arrays, doubles, flags):
+    """One thread per element; the loops' scalars are passed as doubles, their flags as ints."""
+    _kernel("optimizers", name, param.dtype)(
+        _grid(param.size), (THREADS,),
+        (param, *arrays, np.int64(param.size), *[np.float64(d) for d in doubles], *[np.int32(bool(f)) for f in flags]))
+
+
+def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps, weight_decay, step_size,
+              bias_correction2_sqrt, amsgrad, maximize, decoupled_weight_decay):
+    _optimizer_launch("adam_step", param, (grad, exp_avg, exp_avg_sq, max_exp_avg_sq),
+                      (lr, beta1, beta2, eps, weight_decay, step_size, bias_correction2_sqrt),
+                      (amsgrad, maximize, decoupled_weight_decay))
+
+
+def rmsprop_step(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps, weight_decay, momentum,
+                 centered, maximize):
+    _optimizer_launch("rmsprop_step", param, (grad, square_avg, grad_avg, momentum_buffer),
+                      (lr, alpha, eps, weight_decay, momentum), (centered, maximize))
+
+
+def adagrad_step(param, grad, state_sum, clr, eps, weight_decay, maximize):
+    _optimizer_launch("adagrad_step", param, (grad, state_sum), (clr, eps, weight_decay), (maximize,))
+
+
+def adadelta_step(param, grad, square_avg, acc_delta, lr, rho, eps, weight_decay, maximize):
+    _optimizer_launch("adadelta_step", param, (grad, square_avg, acc_delta), (lr, rho, eps, weight_decay), (maximize,))

@@ -11,13 +11,15 @@ contiguous copy of such an array and the result is written back.
     >>> cpu.relu_forward(np.array([-1.0, 2.0]))
     array([0., 2.])
 """
+import math
 from contextlib import contextmanager
 
 import numpy as np
 
 from ._checks import (check_batch_norm_train, check_channel_vector, check_channels, check_eps, check_float_array,
-                      check_gelu_approximate, check_like, check_linear, check_linear_backward, check_mask, check_probability,
-                      check_sgd, check_stat_vector, dropout_scale)
+                      check_gelu_approximate, check_like, check_linear, check_linear_backward, check_mask,
+                      check_optimizer_arrays, check_probability, check_sgd, check_stat_vector, check_step,
+                      dropout_scale)
 
 FLOAT64 = np.dtype(np.float64)
 
@@ -282,3 +284,82 @@ class Kernels:
         gx = self.xp.empty_like(x)
         self.loops.gelu_backward(gy.reshape(-1), x.reshape(-1), gx.reshape(-1), tanh_approximation)
         return gx
+
+    # ---- Adam, RMSprop, Adagrad, Adadelta --------------------------------------------------------
+    # Each step checks its arrays (any shape and strides, one dtype and device), computes the step's
+    # coefficients in double with PyTorch's formulas and runs one loop over the parameter and its
+    # state. A state array a configuration does not use is None; the loop gets the parameter as a
+    # stand-in that it never reads or writes.
+    def adam_step(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps, weight_decay,
+                  step, amsgrad, maximize, decoupled_weight_decay):
+        """Adam step number ``step`` (from 1; AdamW when ``decoupled_weight_decay``), in place on
+        param, exp_avg, exp_avg_sq and, with amsgrad, max_exp_avg_sq (None otherwise)::
+
+            g = -grad if maximize else grad;  param *= 1 - lr * wd (AdamW) or g += wd * param (Adam)
+            exp_avg = lerp(exp_avg, g, 1 - beta1);  exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g^2
+            v = max(max_exp_avg_sq, exp_avg_sq) with amsgrad, else exp_avg_sq
+            param -= lr / (1 - beta1^step) * exp_avg / (sqrt(v) / sqrt(1 - beta2^step) + eps)
+        """
+        check_optimizer_arrays(param, grad, {"exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq,
+                                             "max_exp_avg_sq": max_exp_avg_sq},
+                               required=("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if amsgrad else ()))
+        check_step(step)
+        step_size = lr / (1 - beta1 ** step)
+        bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
+        grad = self._contiguous(grad)
+        in_place = (param, exp_avg, exp_avg_sq, max_exp_avg_sq if amsgrad else None)
+        with self._updated_in_place(*in_place) as (p, m, v, v_max):
+            self.loops.adam_step(p, grad, m, v, p if v_max is None else v_max, float(lr), float(beta1), float(beta2),
+                                 float(eps), float(weight_decay), step_size, bias_correction2_sqrt, bool(amsgrad),
+                                 bool(maximize), bool(decoupled_weight_decay))
+
+    def rmsprop_step(self, param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps, weight_decay, momentum,
+                     centered, maximize):
+        """RMSprop step in place on param, square_avg, grad_avg (when ``centered``, else None) and
+        momentum_buffer (when momentum > 0, else None)::
+
+            g = -grad if maximize else grad;  g += weight_decay * param
+            square_avg = alpha * square_avg + (1 - alpha) * g^2
+            avg = sqrt(square_avg - grad_avg^2) + eps with grad_avg = lerp(grad_avg, g, 1 - alpha) if
+                centered, else sqrt(square_avg) + eps
+            buf = momentum * buf + g / avg; param -= lr * buf   (momentum > 0)
+            param -= lr * g / avg                               (otherwise)
+        """
+        check_optimizer_arrays(param, grad, {"square_avg": square_avg, "grad_avg": grad_avg,
+                                             "momentum_buffer": momentum_buffer},
+                               required=("square_avg",) + (("grad_avg",) if centered else ())
+                               + (("momentum_buffer",) if momentum > 0 else ()))
+        grad = self._contiguous(grad)
+        with self._updated_in_place(param, square_avg, grad_avg if centered else None,
+                                    momentum_buffer if momentum > 0 else None) as (p, sq, g_avg, buf):
+            self.loops.rmsprop_step(p, grad, sq, p if g_avg is None else g_avg, p if buf is None else buf, float(lr),
+                                    float(alpha), float(eps), float(weight_decay), float(momentum), bool(centered),
+                                    bool(maximize))
+
+    def adagrad_step(self, param, grad, state_sum, lr, lr_decay, weight_decay, eps, step, maximize):
+        """Adagrad step number ``step`` (from 1) in place on param and state_sum::
+
+            g = -grad if maximize else grad;  g += weight_decay * param;  state_sum += g^2
+            param -= lr / (1 + (step - 1) * lr_decay) * g / (sqrt(state_sum) + eps)
+        """
+        check_optimizer_arrays(param, grad, {"state_sum": state_sum}, required=("state_sum",))
+        check_step(step)
+        clr = lr / (1 + (step - 1) * lr_decay)
+        grad = self._contiguous(grad)
+        with self._updated_in_place(param, state_sum) as (p, total):
+            self.loops.adagrad_step(p, grad, total, clr, float(eps), float(weight_decay), bool(maximize))
+
+    def adadelta_step(self, param, grad, square_avg, acc_delta, lr, rho, eps, weight_decay, maximize):
+        """Adadelta step in place on param, square_avg and acc_delta::
+
+            g = -grad if maximize else grad;  g += weight_decay * param
+            square_avg = rho * square_avg + (1 - rho) * g^2
+            delta = sqrt(acc_delta + eps) / sqrt(square_avg + eps) * g
+            acc_delta = rho * acc_delta + (1 - rho) * delta^2;  param -= lr * delta
+        """
+        check_optimizer_arrays(param, grad, {"square_avg": square_avg, "acc_delta": acc_delta},
+                               required=("square_avg", "acc_delta"))
+        grad = self._contiguous(grad)
+        with self._updated_in_place(param, square_avg, acc_delta) as (p, sq, acc):
+            self.loops.adadelta_step(p, grad, sq, acc, float(lr), float(rho), float(eps), float(weight_decay),
+                                     bool(maximize))

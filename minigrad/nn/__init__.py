@@ -3,7 +3,7 @@
 import sys
 
 from .. import functional
-from . import init
+from . import init, utils
 from .layers import (GELU, BatchNorm1d, BatchNorm2d, Dropout, Flatten, Identity, LayerNorm, LeakyReLU, Linear,
                      LogSoftmax, ModuleDict, ModuleList, ReLU, Sequential, Sigmoid, Softmax, Tanh)
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
@@ -11,6 +11,6 @@ from .module import Module, Parameter
 
 __all__ = ["Module", "Parameter", "Linear", "ReLU", "Dropout", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Flatten",
            "Sequential", "ModuleList", "ModuleDict", "Identity", "LeakyReLU", "GELU", "Sigmoid", "Tanh", "Softmax",
-           "LogSoftmax", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "init"]
+           "LogSoftmax", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "init", "utils"]
 
 sys.modules[__name__ + ".functional"] = functional  # `import minigrad.nn.functional as F` works
