@@ -1,7 +1,9 @@
 """Modules: layers, containers and losses (PyTorch's torch.nn)."""
 from .layers import (BatchNorm1d, BatchNorm2d, CrossEntropyLoss, Dropout, Flatten, Linear, MSELoss, ReLU,
                      Sequential)
+from .layers import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, MaxPool2d
 from .module import Module, Parameter
 
 __all__ = ["Module", "Parameter", "Linear", "ReLU", "Dropout", "BatchNorm1d", "BatchNorm2d", "Flatten",
-           "Sequential", "CrossEntropyLoss", "MSELoss"]
+           "Sequential", "CrossEntropyLoss", "MSELoss",
+           "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
