@@ -123,8 +123,8 @@ def _check_ints(values, name, minimum):
 def conv2d_output_size(x, weight, bias, stride, padding, dilation, groups):
     """(OH, OW) of a convolution of x (N, C, H, W) with weight (O, C // groups, KH, KW); raises
     unless every argument fits. padding is ((top, bottom), (left, right))."""
-    check_float_array(x, "x", ndim=4, contiguous=False)
-    check_float_array(weight, "weight", ndim=4, contiguous=False)
+    check_float_array(x, "x", ndim=4)
+    check_float_array(weight, "weight", ndim=4)
     if weight.dtype != x.dtype or type(weight) is not type(x):
         raise TypeError(f"weight ({weight.dtype}) and x ({x.dtype}) must share dtype and device")
     if weight.size == 0:
@@ -139,7 +139,7 @@ def conv2d_output_size(x, weight, bias, stride, padding, dilation, groups):
         raise ValueError(f"x has {x.shape[1]} channels, but weight {weight.shape} with groups={groups} "
                          f"expects {weight.shape[1] * groups}")
     if bias is not None:
-        check_like(bias, "bias", weight, "weight", shape=(weight.shape[0],), contiguous=False)
+        check_like(bias, "bias", weight, "weight", shape=(weight.shape[0],))
     sizes = []
     for size, k, s, (before, after), d in zip(x.shape[2:], weight.shape[2:], stride, padding, dilation):
         span = d * (k - 1) + 1
@@ -153,7 +153,7 @@ def conv2d_output_size(x, weight, bias, stride, padding, dilation, groups):
 def pool2d_output_size(x, kernel_size, stride, padding):
     """(OH, OW) of pooling x (N, C, H, W) with the given windows; padding at most half a window,
     so every window holds an input value."""
-    check_float_array(x, "x", ndim=4, contiguous=False)
+    check_float_array(x, "x", ndim=4)
     _check_ints(kernel_size, "kernel_size", 1)
     _check_ints(stride, "stride", 1)
     _check_ints(padding, "padding", 0)
@@ -166,7 +166,7 @@ def pool2d_output_size(x, kernel_size, stride, padding):
 
 
 def check_pool_gradient(gy, output_shape, dtype, name="gy"):
-    check_float_array(gy, name, ndim=4, contiguous=False)
+    check_float_array(gy, name, ndim=4)
     if gy.shape != tuple(output_shape) or gy.dtype != dtype:
         raise ValueError(f"{name} must be {dtype} of shape {tuple(output_shape)}, got {gy.dtype} {gy.shape}")
 

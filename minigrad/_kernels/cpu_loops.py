@@ -2,9 +2,12 @@
 function (names and parameters; a test checks). The front (front.py) calls them with checked,
 contiguous arrays and allocated outputs."""
 from .activation import relu_backward, relu_forward
+from .conv import col2im, im2col
 from .batchnorm import backward_coefficients, channel_affine, channel_sums, eval_coefficients, train_coefficients
 from .dropout import dropout_backward, dropout_forward, philox4x32
 from .linear import add_bias, column_sum
+from .pool import (adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward, avg_pool2d_backward,
+                   avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward)
 from .sgd import sgd_step
 
 __all__ = [
@@ -13,4 +16,7 @@ __all__ = [
     "channel_sums", "train_coefficients", "eval_coefficients", "backward_coefficients", "channel_affine",
     "add_bias", "column_sum",
     "sgd_step",
+    "im2col", "col2im",
+    "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
+    "adaptive_avg_pool2d_forward", "adaptive_avg_pool2d_backward",
 ]

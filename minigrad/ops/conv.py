@@ -1,5 +1,4 @@
 """Convolution (cross-correlation, as torch) over 2-D or 1-D input, on the im2col kernels."""
-from .._kernels import conv_front
 from ..autograd import Op
 
 
@@ -16,7 +15,7 @@ class ConvolutionOp(Op):
         if self.one_d:
             x, weight = x[:, :, None, :], weight[:, :, None, :]
         self.x, self.weight, self.has_bias = x, weight, bias is not None
-        y = conv_front.for_array(x).conv2d_forward(x, weight, bias, self.stride, self.padding, self.dilation,
+        y = self.kernels.conv2d_forward(x, weight, bias, self.stride, self.padding, self.dilation,
                                                    self.groups)
         return y[:, :, 0, :] if self.one_d else y
 
@@ -24,7 +23,7 @@ class ConvolutionOp(Op):
         if self.one_d:
             gy = gy[:, :, None, :]
         needs = self.needs_input_grad
-        gx, gweight, gbias = conv_front.for_array(gy).conv2d_backward(
+        gx, gweight, gbias = self.kernels.conv2d_backward(
             gy, self.x, self.weight, self.stride, self.padding, self.dilation, self.groups, needs[0], needs[1],
             self.has_bias and needs[2])
         if self.one_d:

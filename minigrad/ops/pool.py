@@ -1,5 +1,4 @@
 """Pooling over (N, C, H, W) input: max (argmax kept for backward), average, adaptive average."""
-from .._kernels import conv_front
 from ..autograd import Op
 
 
@@ -10,12 +9,12 @@ class MaxPool2dOp(Op):
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
 
     def forward(self, x):
-        y, self.indices = conv_front.for_array(x).max_pool2d_forward(x, self.kernel_size, self.stride, self.padding)
+        y, self.indices = self.kernels.max_pool2d_forward(x, self.kernel_size, self.stride, self.padding)
         self.x_shape = x.shape
         return y
 
     def backward(self, gy):
-        return conv_front.for_array(gy).max_pool2d_backward(gy, self.indices, self.x_shape)
+        return self.kernels.max_pool2d_backward(gy, self.indices, self.x_shape)
 
 
 class AvgPool2dOp(Op):
@@ -27,11 +26,11 @@ class AvgPool2dOp(Op):
 
     def forward(self, x):
         self.x_shape = x.shape
-        return conv_front.for_array(x).avg_pool2d_forward(x, self.kernel_size, self.stride, self.padding,
+        return self.kernels.avg_pool2d_forward(x, self.kernel_size, self.stride, self.padding,
                                                           self.count_include_pad)
 
     def backward(self, gy):
-        return conv_front.for_array(gy).avg_pool2d_backward(gy, self.x_shape, self.kernel_size, self.stride,
+        return self.kernels.avg_pool2d_backward(gy, self.x_shape, self.kernel_size, self.stride,
                                                             self.padding, self.count_include_pad)
 
 
@@ -43,7 +42,7 @@ class AdaptiveAvgPool2dOp(Op):
 
     def forward(self, x):
         self.x_shape = x.shape
-        return conv_front.for_array(x).adaptive_avg_pool2d_forward(x, self.output_size)
+        return self.kernels.adaptive_avg_pool2d_forward(x, self.output_size)
 
     def backward(self, gy):
-        return conv_front.for_array(gy).adaptive_avg_pool2d_backward(gy, self.x_shape)
+        return self.kernels.adaptive_avg_pool2d_backward(gy, self.x_shape)

@@ -8,7 +8,7 @@ import pytest
 
 import minigrad as mg
 import minigrad.functional as F
-from minigrad._kernels import conv_front
+from minigrad._kernels import cpu, front
 
 FLOAT32_TOLERANCE = 1e-4  # relative to the largest reference magnitude; GEMM sums in float32
 
@@ -124,8 +124,8 @@ def test_conv1d_matches_the_reference_and_gradchecks(rng, device):
 def test_chunks_of_the_batch_give_the_same_result(rng, monkeypatch):
     x, w, b = rng.standard_normal((5, 3, 7, 7)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
     results = []
-    for workspace_bytes in (conv_front.ConvPoolFront.WORKSPACE_BYTES, 1, 2 * 3 * 9 * 25 * 8):  # all, 1, 2 samples
-        monkeypatch.setattr(conv_front.ConvPoolFront, "WORKSPACE_BYTES", workspace_bytes)
+    for workspace_bytes in (front.Kernels.WORKSPACE_BYTES, 1, 2 * 3 * 9 * 25 * 8):  # all, 1, 2 samples
+        monkeypatch.setattr(front.Kernels, "WORKSPACE_BYTES", workspace_bytes)
         tensors = [mg.tensor(a, requires_grad=True) for a in (x, w, b)]
         y = F.conv2d(*tensors, padding=1, stride=(1, 2))
         y.backward(mg.tensor(np.cos(np.arange(y.numel())).reshape(y.shape)))
@@ -182,7 +182,7 @@ def test_conv2d_refuses_mixed_dtypes_and_a_bias_of_the_wrong_size():
 
 
 def test_kernel_front_refuses_what_would_break_a_loop():
-    kernels = conv_front.for_array(np.ones(1))
+    kernels = cpu
     x, w = np.ones((1, 2, 4, 4)), np.ones((3, 2, 3, 3))
     with pytest.raises(ValueError, match="larger than the padded input"):
         kernels.conv2d_forward(x, np.ones((3, 2, 5, 5)), None, (1, 1), ((0, 0), (0, 0)), (1, 1), 1)
