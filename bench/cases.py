@@ -261,4 +261,7 @@ def cpu_cases():
     cases += [batch_norm_eval_case(shape) for shape in BN_SHAPES]
     cases += [relu_case(), dropout_case(), sgd_case()]
     cases += [mlp_step_case(*size) for size in MLP_SIZES]
+    from .conv import conv_cases  # imports this module's Case
+
+    cases += conv_cases()
     return cases
