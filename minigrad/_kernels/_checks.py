@@ -150,19 +150,18 @@ def conv2d_output_size(x, weight, bias, stride, padding, dilation, groups):
     return tuple(sizes)
 
 
-def pool2d_output_size(x, kernel_size, stride, padding):
-    """(OH, OW) of pooling x (N, C, H, W) with the given windows; padding at most half a window,
-    so every window holds an input value."""
-    check_float_array(x, "x", ndim=4)
+def pool2d_output_size(image_size, kernel_size, stride, padding):
+    """(OH, OW) of pooling images of image_size (H, W) with the given windows; padding at most half
+    a window, so every window holds an input value."""
     _check_ints(kernel_size, "kernel_size", 1)
     _check_ints(stride, "stride", 1)
     _check_ints(padding, "padding", 0)
     if any(2 * p > k for p, k in zip(padding, kernel_size)):
         raise ValueError(f"padding {padding} must be at most half of kernel_size {kernel_size}")
-    if any(size + 2 * p < k for size, k, p in zip(x.shape[2:], kernel_size, padding)):
-        raise ValueError(f"pooling window {kernel_size} is larger than the padded input {x.shape[2:]} "
+    if any(size + 2 * p < k for size, k, p in zip(image_size, kernel_size, padding)):
+        raise ValueError(f"pooling window {kernel_size} is larger than the padded input {tuple(image_size)} "
                          f"+ padding {padding}")
-    return tuple((size + 2 * p - k) // s + 1 for size, k, s, p in zip(x.shape[2:], kernel_size, stride, padding))
+    return tuple((size + 2 * p - k) // s + 1 for size, k, s, p in zip(image_size, kernel_size, stride, padding))
 
 
 def check_pool_gradient(gy, output_shape, dtype, name="gy"):

@@ -306,7 +306,8 @@ class Kernels:
     def max_pool2d_forward(self, x, kernel_size, stride, padding):
         """(y, indices) of max-pooling x (N, C, H, W): y (N, C, OH, OW); indices int64 like y, each
         window's argmax as a flat index h * W + w into its input plane. padding acts as -inf."""
-        out_h, out_w = pool2d_output_size(x, kernel_size, stride, padding)
+        check_float_array(x, "x", ndim=4)
+        out_h, out_w = pool2d_output_size(x.shape[2:], kernel_size, stride, padding)
         xp = self.xp
         x = self._contiguous(x)
         y = xp.empty(x.shape[:2] + (out_h, out_w), dtype=x.dtype)
@@ -329,7 +330,8 @@ class Kernels:
     def avg_pool2d_forward(self, x, kernel_size, stride, padding, count_include_pad=True):
         """y (N, C, OH, OW): each window's mean over x (N, C, H, W); zero padding, counted in the
         divisor when count_include_pad (as torch)."""
-        out_h, out_w = pool2d_output_size(x, kernel_size, stride, padding)
+        check_float_array(x, "x", ndim=4)
+        out_h, out_w = pool2d_output_size(x.shape[2:], kernel_size, stride, padding)
         x = self._contiguous(x)
         y = self.xp.empty(x.shape[:2] + (out_h, out_w), dtype=x.dtype)
         self.loops.avg_pool2d_forward(x, y, *kernel_size, *stride, *padding, bool(count_include_pad))
@@ -338,8 +340,7 @@ class Kernels:
     def avg_pool2d_backward(self, gy, input_shape, kernel_size, stride, padding, count_include_pad=True):
         """gx of input_shape: each gy entry spread evenly over its window."""
         check_input_shape(input_shape)
-        probe = self.xp.empty((1, 1) + tuple(input_shape[2:]), dtype=gy.dtype)  # strides only, never read
-        out_h, out_w = pool2d_output_size(probe, kernel_size, stride, padding)
+        out_h, out_w = pool2d_output_size(input_shape[2:], kernel_size, stride, padding)
         check_pool_gradient(gy, tuple(input_shape[:2]) + (out_h, out_w), gy.dtype)
         gx = self.xp.empty(input_shape, dtype=gy.dtype)
         self.loops.avg_pool2d_backward(self._contiguous(gy), gx, *kernel_size, *stride, *padding,
@@ -350,7 +351,9 @@ class Kernels:
         """y (N, C, OH, OW): the mean over window [floor(i * H / OH), ceil((i + 1) * H / OH)) of x
         (N, C, H, W), the same along W. output_size: (OH, OW), each >= 1."""
         check_input_shape((1, 1) + tuple(output_size))
-        pool2d_output_size(x, (1, 1), (1, 1), (0, 0))
+        check_float_array(x, "x", ndim=4)
+        if min(x.shape[2:]) < 1:
+            raise ValueError(f"x must have H, W >= 1, got shape {x.shape}")
         x = self._contiguous(x)
         y = self.xp.empty(x.shape[:2] + tuple(output_size), dtype=x.dtype)
         self.loops.adaptive_avg_pool2d_forward(x, y)
