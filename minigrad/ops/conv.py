@@ -15,8 +15,7 @@ class ConvolutionOp(Op):
         if self.one_d:
             x, weight = x[:, :, None, :], weight[:, :, None, :]
         self.x, self.weight, self.has_bias = x, weight, bias is not None
-        y = self.kernels.conv2d_forward(x, weight, bias, self.stride, self.padding, self.dilation,
-                                                   self.groups)
+        y = self.kernels.conv2d_forward(x, weight, bias, self.stride, self.padding, self.dilation, self.groups)
         return y[:, :, 0, :] if self.one_d else y
 
     def backward(self, gy):

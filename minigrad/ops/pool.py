@@ -26,12 +26,11 @@ class AvgPool2dOp(Op):
 
     def forward(self, x):
         self.x_shape = x.shape
-        return self.kernels.avg_pool2d_forward(x, self.kernel_size, self.stride, self.padding,
-                                                          self.count_include_pad)
+        return self.kernels.avg_pool2d_forward(x, self.kernel_size, self.stride, self.padding, self.count_include_pad)
 
     def backward(self, gy):
-        return self.kernels.avg_pool2d_backward(gy, self.x_shape, self.kernel_size, self.stride,
-                                                            self.padding, self.count_include_pad)
+        return self.kernels.avg_pool2d_backward(gy, self.x_shape, self.kernel_size, self.stride, self.padding,
+                                                self.count_include_pad)
 
 
 class AdaptiveAvgPool2dOp(Op):
