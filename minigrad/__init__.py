@@ -4,18 +4,32 @@
     x = mg.randn(3, 4, requires_grad=True)
     (x * x).sum().backward()
 """
+import builtins
+
 from . import autograd, backend, cuda, data, datasets, functional, nn, ops, optim
 from ._kernels.runtime import get_num_threads, set_num_threads
 from ._random import initial_seed, manual_seed
 from .autograd import Op, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck
 from .serialization import load, save
-from .tensor import Tensor, float32, float64, ones, rand, randn, tensor, zeros
+from .backend import device
+from .tensor import Tensor, float32, float64, int32, int64
+from .tensor import bool_ as bool  # noqa: A001  (mg.bool as torch.bool)
+from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, is_tensor, linspace,
+                       ones, ones_like, rand, rand_like, randint, randn, randn_like, tensor, zeros, zeros_like)
+from .functions import *  # noqa: F401,F403  (mg.exp, mg.sum, mg.cat, ... : module-level forms)
+from .functions import __all__ as _function_names
+
+long, int = int64, int32  # noqa: A001  (torch's aliases mg.long and mg.int)
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "tensor", "zeros", "ones", "randn", "rand", "float32", "float64", "manual_seed",
+    "Tensor", "tensor", "zeros", "ones", "empty", "full", "randn", "rand", "randint", "arange", "linspace", "eye",
+    "zeros_like", "ones_like", "empty_like", "full_like", "randn_like", "rand_like", "from_numpy", "as_tensor",
+    "is_tensor", "device", "float32", "float64", "int32", "int64", "long", "manual_seed",
     "initial_seed", "Op", "no_grad", "is_grad_enabled", "gradcheck", "GradcheckError", "cuda",
     "functional", "nn", "optim", "data", "datasets", "save", "load", "set_num_threads", "get_num_threads",
 ]
+# `from minigrad import *` must not replace Python's own sum, max, abs, all, int, bool, ...
+__all__ += [name for name in _function_names if not hasattr(builtins, name)]

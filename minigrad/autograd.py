@@ -79,9 +79,7 @@ class Op:
             data = t.data
             dtype = data.dtype
             if dtype is not _FLOAT32 and dtype is not _FLOAT64 and dtype not in backend.FLOAT_DTYPES:
-                raise TypeError(
-                    f"{type(self).__name__}: unsupported dtype {dtype}; minigrad computes in float32 or float64"
-                )
+                _check_non_float_input(self, t)
             on_cpu = on_cpu and type(data) is np.ndarray
             record = record or t.requires_grad
             arrays.append(data)
@@ -113,6 +111,16 @@ class Op:
         self.inputs = ()
         self.__dict__.clear()
         self._released = True
+
+
+def _check_non_float_input(op, t):
+    """Integer and bool tensors are inputs without gradients (indices, masks, counts)."""
+    if t.data.dtype.kind not in "iub":
+        raise TypeError(f"{type(op).__name__}: unsupported dtype {t.data.dtype}; minigrad computes in "
+                        "float32 or float64 and keeps integer and bool tensors for indices and masks")
+    if t.requires_grad:
+        raise TypeError(f"{type(op).__name__}: a {t.data.dtype} tensor cannot require grad; "
+                        "only float32 and float64 tensors can")
 
 
 def _topological_order(start):

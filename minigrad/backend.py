@@ -53,7 +53,32 @@ def normalize_device(device):
         return "cpu"
     if name == "cuda" or name == "cuda:0":
         return "cuda"
-    raise ValueError(f"unknown device {device!r}: expected 'cpu' or 'cuda'")
+    raise ValueError(f"unknown device {device!r}: expected 'cpu', 'cuda' or 'cuda:0'")
+
+
+class device(str):
+    """A device, as torch.device: ``mg.device("cuda:0")``. It is its name ('cpu' or 'cuda') as a
+    string, so ``t.device == "cpu"`` and dictionaries keyed by device names keep working.
+
+    Example: ``mg.device("cuda:0").type`` -> 'cuda'
+    """
+
+    def __new__(cls, name):
+        return str.__new__(cls, normalize_device(name))
+
+    @property
+    def type(self):
+        return str(self)
+
+    @property
+    def index(self):
+        return None if self == "cpu" else 0
+
+    def __repr__(self):
+        return f"device(type='{self}')"
+
+
+CPU, CUDA = device("cpu"), device("cuda")
 
 
 def array_module(array):
@@ -78,7 +103,7 @@ def common_array_module(arrays, what="op"):
 
 
 def device_of(array):
-    return "cpu" if isinstance(array, np.ndarray) else "cuda"
+    return CPU if isinstance(array, np.ndarray) else CUDA
 
 
 def to_device(array, device):

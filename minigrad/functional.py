@@ -65,7 +65,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
         if t is not None and t.shape != (channels,):
             raise ValueError(f"{name} has shape {t.shape}, but the input has {channels} channels (axis 1)")
-    if training and x.size // max(channels, 1) < 2:
+    if training and x.numel() // max(channels, 1) < 2:
         raise ValueError(f"expected more than 1 value per channel when training, got input of shape {x.shape}")
     if not training and (running_mean is None or running_var is None):
         raise ValueError("batch_norm in eval mode (training=False) needs running_mean and running_var")
@@ -77,14 +77,14 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     return op(*(t for t in (x, weight, bias) if t is not None))
 
 
-def log_softmax(x, axis=-1):
-    """log(softmax(x)) along ``axis``, stable for logits of any size."""
-    return ops.LogSoftmax(axis)(x)
+def log_softmax(x, dim=-1):
+    """log(softmax(x)) along ``dim``, stable for logits of any size."""
+    return x.log_softmax(dim)
 
 
-def softmax(x, axis=-1):
-    """exp(x) / sum(exp(x)) along ``axis``, stable for logits of any size."""
-    return ops.Softmax(axis)(x)
+def softmax(x, dim=-1):
+    """exp(x) / sum(exp(x)) along ``dim``, stable for logits of any size."""
+    return x.softmax(dim)
 
 
 def cross_entropy(logits, target):

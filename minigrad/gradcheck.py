@@ -20,7 +20,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
     Example::
 
         x = mg.randn(4, 3, dtype="float64", requires_grad=True)
-        mg.gradcheck(lambda t: (t * t).sum(axis=1), [x])
+        mg.gradcheck(lambda t: (t * t).sum(dim=1), [x])
     """
     inputs = [Tensor(t.numpy().astype(float64), requires_grad=t.requires_grad, device=t.device)
               for t in inputs]

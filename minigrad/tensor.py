@@ -1,16 +1,27 @@
-"""Tensor: an array (numpy or cupy) plus its place in the autodiff graph, and creation functions."""
+"""Tensor: an array (numpy or cupy) plus its place in the autodiff graph; the dtype rules."""
+import collections
 import numbers
 
 import numpy as np
 
-from . import _random, autograd, backend
+from . import _dims, autograd, backend
 
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
-_DTYPE_NAMES = {"float32": float32, "float64": float64, "float": float32, "double": float64}
+int32 = np.dtype(np.int32)
+int64 = np.dtype(np.int64)
+bool_ = np.dtype(np.bool_)
+_DTYPE_NAMES = {
+    "float32": float32, "float": float32, "float64": float64, "double": float64,
+    "int64": int64, "long": int64, "int32": int32, "int": int32, "bool": bool_,
+    "int16": np.dtype(np.int16), "short": np.dtype(np.int16), "int8": np.dtype(np.int8),
+    "uint8": np.dtype(np.uint8),
+}
 
 
 def _resolve_dtype(dtype):
+    """A numpy dtype from a dtype, its name ('float32', 'long', 'bool', ...) or a Python type;
+    None stays None. Floats other than float32/float64 and non-numeric dtypes are refused."""
     if dtype is None:
         return None
     try:
@@ -19,22 +30,35 @@ def _resolve_dtype(dtype):
     except TypeError:
         raise TypeError(f"unknown dtype {dtype!r}") from None
     if resolved not in backend.FLOAT_DTYPES and resolved.kind not in "iub":
-        raise TypeError(f"unsupported dtype {resolved}: minigrad computes in float32 or float64")
+        raise TypeError(f"unsupported dtype {resolved}: minigrad computes in float32 or float64 "
+                        "and keeps integer and bool tensors for indices, targets and masks")
     return resolved
 
 
+def _python_dtype(array):
+    """The dtype torch gives data built from Python numbers: floats float32, ints int64, bools bool."""
+    kind = array.dtype.kind
+    if kind == "f":
+        return float32
+    if kind in "iu":
+        return int64
+    return bool_ if kind == "b" else array.dtype
+
+
 def _to_array(data, dtype):
-    """An array for ``data`` following the dtype rules: Python numbers and lists become float32,
-    arrays keep their float dtype, integer and bool arrays stay as they are (indices, targets)."""
+    """An array for ``data`` following the dtype rules: Python floats become float32, ints int64,
+    bools bool; arrays (and NumPy scalars) keep their dtype."""
     if isinstance(data, Tensor):
         array = data.data
     elif isinstance(data, np.ndarray) or (not isinstance(data, (numbers.Number, list, tuple))
                                           and hasattr(data, "__cuda_array_interface__")):
         array = data
+    elif isinstance(data, np.generic):
+        array = np.asarray(data)
     else:
         array = np.asarray(data)
-        if array.dtype.kind in "iufb" and dtype is None:
-            array = array.astype(float32)
+        if dtype is None and array.dtype.kind in "iufb":
+            array = array.astype(_python_dtype(array), copy=False)
     if array.dtype.kind not in "iufb":
         raise TypeError(f"cannot make a tensor from data of dtype {array.dtype}")
     if dtype is not None:
@@ -42,6 +66,12 @@ def _to_array(data, dtype):
     if array.dtype.kind == "f" and array.dtype not in backend.FLOAT_DTYPES:
         raise TypeError(f"unsupported dtype {array.dtype}: minigrad computes in float32 or float64")
     return array
+
+
+def _check_requires_grad(dtype, requires_grad):
+    if requires_grad and dtype not in backend.FLOAT_DTYPES:
+        raise TypeError(f"only float32 and float64 tensors can require grad, got {dtype} "
+                        "(integer and bool tensors hold indices, targets and masks)")
 
 
 class Tensor:
@@ -66,8 +96,7 @@ class Tensor:
             array = array.copy()
         if device is not None:
             array = backend.to_device(array, device)
-        if requires_grad and array.dtype not in backend.FLOAT_DTYPES:
-            raise TypeError(f"only float32 and float64 tensors can require grad, got {array.dtype}")
+        _check_requires_grad(array.dtype, requires_grad)
         self.data = array
         self.grad = None
         self.requires_grad = bool(requires_grad)
@@ -85,20 +114,36 @@ class Tensor:
     shape = property(lambda self: self.data.shape)
     ndim = property(lambda self: self.data.ndim)
     dtype = property(lambda self: self.data.dtype)
-    size = property(lambda self: self.data.size)
     device = property(lambda self: backend.device_of(self.data))
     is_leaf = property(lambda self: self._creator is None)
-    T = property(lambda self: self.transpose())
+    grad_fn = property(lambda self: self._creator, doc="The op that created this tensor; None for a leaf.")
+    T = property(lambda self: self.permute(*reversed(range(self.ndim))), doc="All dims reversed, as torch's .T.")
+    mT = property(lambda self: self.transpose(-2, -1), doc="The last two dims swapped (a batch of matrices).")
+
+    def size(self, dim=None):
+        """The shape (a tuple), or the length of one dim: ``mg.zeros(2, 3).size(1)`` -> 3."""
+        return self.data.shape if dim is None else self.data.shape[_dims.dim_index(dim, self.ndim)]
+
+    def dim(self):
+        return self.data.ndim
 
     def numel(self):
         return self.data.size
 
     def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
         return len(self.data)
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self.data)))
 
     def __repr__(self):
         body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
-        extras = "" if self.dtype == float32 else f", dtype={self.dtype}"
+        # as torch: the dtypes that Python numbers produce by default are not shown
+        extras = "" if self.dtype in (float32, int64, bool_) else f", dtype={self.dtype}"
         extras += "" if self.device == "cpu" else ", device='cuda'"
         extras += ", requires_grad=True" if self.requires_grad else ""
         return f"tensor({body}{extras})"
@@ -112,6 +157,10 @@ class Tensor:
         array = self.numpy()
         return array if dtype is None else array.astype(dtype, copy=False)
 
+    def tolist(self):
+        """The values as (nested) Python numbers: ``mg.tensor([[1, 2]]).tolist()`` -> [[1, 2]]."""
+        return self.numpy().tolist()
+
     def item(self):
         if self.data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
@@ -119,6 +168,15 @@ class Tensor:
 
     def __float__(self):
         return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError(f"only integer tensors of one element can be used as an index, "
+                            f"got dtype {self.dtype} and shape {self.shape}")
+        return int(self.item())
 
     def __bool__(self):
         if self.data.size != 1:
@@ -129,22 +187,25 @@ class Tensor:
         """A tensor sharing this data, outside the graph."""
         return Tensor._wrap(self.data, False)
 
-    def to(self, target):
-        """A copy on a device ('cpu', 'cuda') or in a dtype ('float32', 'float64'); self when
-        nothing changes. Differentiable."""
-        if isinstance(target, str) and target.split(":")[0] in ("cpu", "cuda"):
-            device = backend.normalize_device(target)
-            if device == self.device:
-                return self
-            if self.dtype not in backend.FLOAT_DTYPES:
-                return Tensor._wrap(backend.to_device(self.data, device), False)
-            return _ops.ToDevice(device)(self)
-        dtype = _resolve_dtype(target)
-        if dtype == self.dtype:
-            return self
-        if self.dtype not in backend.FLOAT_DTYPES or dtype not in backend.FLOAT_DTYPES:
-            return Tensor._wrap(self.data.astype(dtype), False)
-        return _ops.Cast(dtype)(self)
+    def to(self, *args, **kwargs):
+        """This tensor on another device and/or in another dtype, as torch's ``Tensor.to``:
+        ``t.to("cuda")``, ``t.to(mg.float64)``, ``t.to("cpu", mg.float32)``, ``t.to(other)`` (other's
+        device and dtype), ``t.to(device=..., dtype=...)``. Returns self when nothing changes;
+        differentiable between float dtypes and devices.
+        """
+        device, dtype = _to_arguments(args, kwargs)
+        result = self
+        if device is not None and device != result.device:
+            if result.dtype in backend.FLOAT_DTYPES:
+                result = _ops.ToDevice(device)(result)
+            else:
+                result = Tensor._wrap(backend.to_device(result.data, device), False)
+        if dtype is not None and dtype != result.dtype:
+            if result.dtype in backend.FLOAT_DTYPES and dtype in backend.FLOAT_DTYPES:
+                result = _ops.Cast(dtype)(result)
+            else:
+                result = Tensor._wrap(result.data.astype(dtype), False)
+        return result
 
     def cpu(self):
         return self.to("cpu")
@@ -157,6 +218,21 @@ class Tensor:
 
     def double(self):
         return self.to(float64)
+
+    def long(self):
+        return self.to(int64)
+
+    def int(self):
+        return self.to(int32)
+
+    def bool(self):
+        return self.to(bool_)
+
+    def type(self, dtype=None):
+        """Without an argument, the type's name ('minigrad.FloatTensor'); with one, ``self.to(dtype)``."""
+        if dtype is None:
+            return f"minigrad.{_TYPE_NAMES.get(self.dtype, str(self.dtype))}Tensor"
+        return self.to(_resolve_dtype(dtype))
 
     # ---- autodiff ---------------------------------------------------------------------------
     def backward(self, grad=None, retain_graph=False):
@@ -185,15 +261,20 @@ class Tensor:
 
     # ---- operators --------------------------------------------------------------------------
     def _operand(self, other):
-        """``other`` as a Tensor in this tensor's dtype and device when it is a number or array."""
+        """``other`` as a Tensor on this tensor's device: a Python number in the dtype torch gives it
+        next to this tensor (see _like_value), an array in its own dtype, a list as mg.tensor reads it."""
         if isinstance(other, Tensor):
             return other
         data = self.data
         if isinstance(other, (int, float)) and type(data) is np.ndarray:  # the common case, kept short
             return Tensor._wrap(_like_value(data, other), False)
-        array = other if hasattr(other, "dtype") and hasattr(other, "shape") else None
-        if array is None or array.dtype not in backend.FLOAT_DTYPES:
+        if isinstance(other, numbers.Number):
             array = _like_value(data, other)
+        else:
+            try:
+                array = _to_array(other, None)
+            except TypeError:
+                raise TypeError(f"unsupported operand of type {type(other).__name__} for a Tensor") from None
         return Tensor._wrap(backend.to_device(array, self.device), False)
 
     def __add__(self, other):
@@ -265,12 +346,24 @@ class Tensor:
     def __getitem__(self, index):
         return _ops.GetItem(_index_arrays(index))(self)
 
-    # ---- math ------------------------------------------------------------------------------
+    # ---- elementwise ------------------------------------------------------------------------
     def exp(self):
         return _ops.Exp()(self)
 
     def log(self):
         return _ops.Log()(self)
+
+    def sqrt(self):
+        return _ops.Sqrt()(self)
+
+    def abs(self):
+        return _ops.Abs()(self)
+
+    def sin(self):
+        return _ops.Sin()(self)
+
+    def cos(self):
+        return _ops.Cos()(self)
 
     def tanh(self):
         return _ops.Tanh()(self)
@@ -281,22 +374,421 @@ class Tensor:
     def relu(self):
         return _ops.ReLU()(self)
 
-    def sum(self, axis=None, keepdims=False):
-        return _ops.Sum(axis, keepdims)(self)
+    def pow(self, exponent):
+        return self ** exponent
 
-    def mean(self, axis=None, keepdims=False):
-        return _ops.Mean(axis, keepdims)(self)
+    def clamp(self, min=None, max=None):
+        """Values limited to [min, max] (either may be None); ``clip`` is the same."""
+        if min is None and max is None:
+            raise ValueError("clamp needs at least one of min and max")
+        for name, bound in (("min", min), ("max", max)):
+            if bound is not None and (isinstance(bound, bool) or not isinstance(bound, numbers.Real)):
+                raise TypeError(f"clamp's {name} must be a number or None, got {type(bound).__name__}")
+        return _ops.Clamp(min, max)(self)
 
-    def max(self, axis=None, keepdims=False):
-        return _ops.Max(axis, keepdims)(self)
+    clip = clamp
 
+    def maximum(self, other):
+        """Elementwise max with ``other`` (a tensor or number, broadcast); NaN wins, ties share the
+        gradient equally, as torch. Example: ``mg.tensor([1.0, 5.0]).maximum(mg.tensor([3.0, 2.0]))`` -> [3., 5.]"""
+        return _ops.Maximum(True)(self, self._operand(other))
+
+    def minimum(self, other):
+        return _ops.Maximum(False)(self, self._operand(other))
+
+    def masked_fill(self, mask, value):
+        """A copy with ``value`` (a number or one-element tensor) wherever the bool ``mask``
+        (broadcastable to this shape) is True. Example: ``x.masked_fill(x < 0, 0.0)``"""
+        if isinstance(value, Tensor):
+            if value.numel() != 1:
+                raise ValueError(f"masked_fill's value must be a number or a one-element tensor, got shape {value.shape}")
+            value = value.item()
+        mask = _condition(mask, "masked_fill's mask")
+        if _broadcast_shape(mask.shape, self.shape) != self.shape:
+            raise ValueError(f"masked_fill: mask of shape {mask.shape} does not broadcast to the tensor's shape {self.shape}")
+        fill = backend.to_device(np.asarray(value, dtype=self.dtype), self.device)
+        return _ops.Where()(mask, Tensor._wrap(fill, False), self)
+
+    def softmax(self, dim):
+        return _ops.Softmax(_dims.dim_index(dim, self.ndim))(self)
+
+    def log_softmax(self, dim):
+        return _ops.LogSoftmax(_dims.dim_index(dim, self.ndim))(self)
+
+    # named forms of the arithmetic operators, as torch's
+    def add(self, other, *, alpha=1):
+        """self + alpha * other."""
+        return self + (other if alpha == 1 else self._operand(other) * alpha)
+
+    def sub(self, other, *, alpha=1):
+        """self - alpha * other."""
+        return self - (other if alpha == 1 else self._operand(other) * alpha)
+
+    def mul(self, other):
+        return self * other
+
+    def div(self, other):
+        return self / other
+
+    def neg(self):
+        return -self
+
+    def matmul(self, other):
+        return self @ other
+
+    # ---- comparisons and integer/bool operators (results never require grad) ---------------
+    def isnan(self):
+        return Tensor._wrap(backend.array_module(self.data).isnan(self.data), False)
+
+    def isinf(self):
+        return Tensor._wrap(backend.array_module(self.data).isinf(self.data), False)
+
+    def isfinite(self):
+        return Tensor._wrap(backend.array_module(self.data).isfinite(self.data), False)
+
+    def eq(self, other):
+        return self.__eq__(other)
+
+    def ne(self, other):
+        return self.__ne__(other)
+
+    def lt(self, other):
+        return self.__lt__(other)
+
+    def le(self, other):
+        return self.__le__(other)
+
+    def gt(self, other):
+        return self.__gt__(other)
+
+    def ge(self, other):
+        return self.__ge__(other)
+
+    def _without_grad(self, other, fn, what, kinds):
+        """fn on the arrays of self and other, for operators that have no gradient."""
+        other = self._operand(other) if other is not None else None
+        for t in (self,) if other is None else (self, other):
+            if t.dtype.kind not in kinds:
+                raise TypeError(f"{what} is defined for {_KIND_NAMES[kinds]} tensors, got dtype {t.dtype}")
+            if t.requires_grad and autograd.is_grad_enabled():
+                raise RuntimeError(f"{what} has no gradient; apply it to x.detach() (or under mg.no_grad())")
+        if other is None:
+            return Tensor._wrap(fn(self.data), False)
+        backend.common_array_module([self.data, other.data], what)
+        return Tensor._wrap(fn(*_ops._dtypes.promote(self.data, other.data)), False)
+
+    def __invert__(self):
+        return self._without_grad(None, lambda a: ~a, "~", "iub")
+
+    def __and__(self, other):
+        return self._without_grad(other, lambda a, b: a & b, "&", "iub")
+
+    def __or__(self, other):
+        return self._without_grad(other, lambda a, b: a | b, "|", "iub")
+
+    def __xor__(self, other):
+        return self._without_grad(other, lambda a, b: a ^ b, "^", "iub")
+
+    def __floordiv__(self, other):
+        return self._without_grad(other, lambda a, b: a // b, "//", "iuf")
+
+    def __mod__(self, other):
+        return self._without_grad(other, lambda a, b: a % b, "%", "iuf")
+
+    # ---- reductions -------------------------------------------------------------------------
+    # dim= and keepdim= as torch; axis= and keepdims= are accepted as aliases, as torch does.
+    def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Sum over ``dim`` (None: all, an int or a tuple); integer and bool tensors sum as int64."""
+        return _ops.Sum(*_reduction_args(dim, keepdim, axis, keepdims))(self)
+
+    def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _ops.Mean(*_reduction_args(dim, keepdim, axis, keepdims))(self)
+
+    def prod(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _ops.Prod(*_reduction_args(dim, keepdim, axis, keepdims))(self)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+        """Variance over ``dim``, unbiased by default (correction=1; ``unbiased=False`` or
+        ``correction=0`` gives the biased one). Example: ``mg.tensor([1.0, 3.0]).var()`` -> tensor(2.)"""
+        if unbiased is not None and correction is not None:
+            raise TypeError("pass unbiased or correction, not both")
+        correction = correction if correction is not None else (0 if unbiased is False else 1)
+        return _ops.Var(*_reduction_args(dim, keepdim, axis, keepdims), correction)(self)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+        """Standard deviation: ``var(...).sqrt()`` with the same arguments."""
+        return self.var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims).sqrt()
+
+    def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Largest values over ``dim`` (None or (): all); ties share the gradient equally."""
+        return _ops.Extremum(*_reduction_args(dim, keepdim, axis, keepdims), largest=True)(self)
+
+    def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _ops.Extremum(*_reduction_args(dim, keepdim, axis, keepdims), largest=False)(self)
+
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Without dim, the largest value (0-d; ties share the gradient). With an int dim, a
+        namedtuple (values, indices) as torch; the gradient goes to the index chosen. With a
+        tensor, the elementwise maximum (as torch.max(input, other)).
+
+        Example: ``values, indices = mg.tensor([[1.0, 5.0], [7.0, 2.0]]).max(dim=1)`` -> [5., 7.], [1, 0]
+        """
+        return self._extremum_with_indices(dim, keepdim, axis, keepdims, True)
+
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """As max, for the smallest values."""
+        return self._extremum_with_indices(dim, keepdim, axis, keepdims, False)
+
+    def _extremum_with_indices(self, dim, keepdim, axis, keepdims, largest):
+        if isinstance(dim, Tensor):  # torch's max(input, other): elementwise
+            return self.maximum(dim) if largest else self.minimum(dim)
+        dim, keepdim = _reduction_args(dim, keepdim, axis, keepdims)
+        if dim is None:
+            return _ops.Extremum(None, keepdim, largest)(self)
+        result = _MaxResult if largest else _MinResult
+        if self.ndim == 0:  # as torch: the value itself at index 0
+            _dims.dim_index(dim, 0)
+            return result(self.reshape(()), Tensor._wrap(backend.array_module(self.data).zeros((), int64), False))
+        indices = self._arg_extremum(dim, True, largest)
+        values = _ops.TakeAlongDim(_dims.dim_index(dim, self.ndim), keepdim)(self, indices)
+        return result(values, indices if keepdim else indices.squeeze(dim))
+
+    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Index (int64) of the largest value: over the flattened tensor when dim is None."""
+        return self._arg_extremum(*_reduction_args(dim, keepdim, axis, keepdims), largest=True)
+
+    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return self._arg_extremum(*_reduction_args(dim, keepdim, axis, keepdims), largest=False)
+
+    def _arg_extremum(self, dim, keepdim, largest):
+        if isinstance(dim, tuple):
+            raise TypeError(f"argmax, argmin, max(dim) and min(dim) take one int dim, got {dim}")
+        data, name = self.data, "argmax" if largest else "argmin"
+        if data.size == 0:
+            raise ValueError(f"{name} of an empty tensor (shape {self.shape}) is undefined")
+        if dim is None or data.ndim == 0:
+            _dims.dim_tuple(dim, data.ndim)  # checks the dim of a 0-d tensor
+            flat = data.reshape(-1)
+            index = flat.argmax() if largest else flat.argmin()
+            shape = (1,) * data.ndim if keepdim else ()
+        else:
+            dim = _dims.dim_index(dim, data.ndim)
+            index = data.argmax(axis=dim) if largest else data.argmin(axis=dim)
+            shape = data.shape[:dim] + ((1,) if keepdim else ()) + data.shape[dim + 1:]
+        xp = backend.array_module(data)
+        return Tensor._wrap(xp.asarray(index, dtype=int64).reshape(shape), False)
+
+    def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Whether every value is nonzero (True), over ``dim``; a bool tensor without grad."""
+        return self._truth_reduction("all", *_reduction_args(dim, keepdim, axis, keepdims))
+
+    def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Whether some value is nonzero (True), over ``dim``; a bool tensor without grad."""
+        return self._truth_reduction("any", *_reduction_args(dim, keepdim, axis, keepdims))
+
+    def _truth_reduction(self, name, dim, keepdim):
+        nonzero = self.data != 0
+        reduced = getattr(nonzero, name)(axis=_dims.dim_tuple(dim, self.ndim), keepdims=keepdim)
+        return Tensor._wrap(backend.array_module(self.data).asarray(reduced), False)
+
+    def norm(self, p="fro", dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """The p-norm over ``dim`` (None: all entries): p a number > 0, 'fro' (2), inf or -inf
+        (largest or smallest absolute value). Example: ``mg.tensor([3.0, 4.0]).norm()`` -> tensor(5.)"""
+        dim, keepdim = _reduction_args(dim, keepdim, axis, keepdims)
+        if p == "fro":
+            p = 2
+        if p == float("inf"):
+            return self.abs().amax(dim, keepdim)
+        if p == float("-inf"):
+            return self.abs().amin(dim, keepdim)
+        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not p > 0:
+            raise ValueError(f"norm's p must be a number > 0, 'fro', inf or -inf, got {p!r}")
+        return _ops.Norm(p, dim, keepdim)(self)
+
+    # ---- shape ------------------------------------------------------------------------------
     def reshape(self, *shape):
-        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        return _ops.Reshape(tuple(shape))(self)
+        return _ops.Reshape(_shape_argument(shape))(self)
 
-    def transpose(self, *axes):
-        axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
-        return _ops.Transpose(tuple(axes) if axes else None)(self)
+    def view(self, *shape):
+        """The same data seen in another shape, without copying (torch's view): a RuntimeError that
+        says to use reshape when the strides do not allow it (e.g. after transpose)."""
+        return _ops.Reshape(_shape_argument(shape), view=True)(self)
+
+    def view_as(self, other):
+        return self.view(other.shape)
+
+    def reshape_as(self, other):
+        return self.reshape(other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        """Dims start_dim..end_dim merged into one: ``mg.zeros(2, 3, 4).flatten(1).shape`` -> (2, 12)"""
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = _dims.dim_index(start_dim, self.ndim), _dims.dim_index(end_dim, self.ndim)
+        if start > end:
+            raise ValueError(f"flatten: start_dim ({start_dim}) must not come after end_dim ({end_dim})")
+        shape = self.shape
+        return self.reshape(shape[:start] + (int(np.prod(shape[start:end + 1])),) + shape[end + 1:])
+
+    def unsqueeze(self, dim):
+        """A new dim of size 1 at ``dim`` (in [-ndim-1, ndim])."""
+        dim = _dims.dim_index(dim, self.ndim + 1)
+        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
+
+    def squeeze(self, dim=None):
+        """Dims of size 1 removed: all of them, or those among ``dim`` (an int or tuple)."""
+        dims = _dims.dim_tuple(dim, self.ndim)
+        return self.reshape(tuple(s for i, s in enumerate(self.shape) if not (i in dims and s == 1)))
+
+    def permute(self, *dims):
+        """The dims reordered: ``mg.zeros(2, 3, 4).permute(2, 0, 1).shape`` -> (4, 2, 3)"""
+        dims = _shape_argument(dims)
+        if len(dims) != self.ndim:
+            raise ValueError(f"permute needs {self.ndim} dims for a tensor of shape {self.shape}, got {dims}")
+        normalized = tuple(_dims.dim_index(d, self.ndim) for d in dims)
+        if len(set(normalized)) != len(normalized):
+            raise ValueError(f"permute's dims {dims} name a dimension more than once")
+        return _ops.Transpose(normalized)(self)
+
+    def transpose(self, dim0, dim1):
+        """dim0 and dim1 swapped, as torch (not NumPy's axes order)."""
+        order = list(range(self.ndim))
+        dim0, dim1 = _dims.dim_index(dim0, self.ndim), _dims.dim_index(dim1, self.ndim)
+        if self.ndim < 2:
+            return self
+        order[dim0], order[dim1] = order[dim1], order[dim0]
+        return _ops.Transpose(tuple(order))(self)
+
+    def t(self):
+        """The transpose of a matrix (a 0-d or 1-d tensor as it is)."""
+        if self.ndim > 2:
+            raise ValueError(f"t() expects a tensor with at most 2 dims, got shape {self.shape}; use transpose(dim0, dim1)")
+        return self.transpose(0, -1)
+
+    def expand(self, *sizes):
+        """A broadcast view of new sizes (-1 keeps a dim, new dims go first):
+        ``mg.zeros(3, 1).expand(2, -1, 4).shape`` -> (2, 3, 4)"""
+        sizes = _shape_argument(sizes)
+        lead = len(sizes) - self.ndim
+        if lead < 0:
+            raise ValueError(f"expand needs at least {self.ndim} sizes for a tensor of shape {self.shape}, got {sizes}")
+        shape = []
+        for i, size in enumerate(sizes):
+            old = self.shape[i - lead] if i >= lead else None
+            if size == -1:
+                if old is None:
+                    raise ValueError(f"expand: -1 is not allowed for a new leading dim ({i}) in {sizes}")
+                size = old
+            if size < 0 or (old is not None and old != 1 and old != size):
+                raise ValueError(f"expand: size {size} at dim {i} does not match the tensor's size {old} there "
+                                 f"(only dims of size 1 can grow); shape {self.shape}, sizes {sizes}")
+            shape.append(size)
+        return _ops.Expand(tuple(shape))(self)
+
+    def expand_as(self, other):
+        return self.expand(other.shape)
+
+    def repeat(self, *sizes):
+        """The tensor tiled ``sizes[i]`` times along each dim (extra sizes add leading dims)."""
+        sizes = _shape_argument(sizes)
+        if len(sizes) < self.ndim or any(s < 0 for s in sizes):
+            raise ValueError(f"repeat needs at least {self.ndim} non-negative sizes for a tensor of shape "
+                             f"{self.shape}, got {sizes}")
+        return _ops.Repeat(sizes)(self)
+
+    def split(self, split_size_or_sections, dim=0):
+        """Pieces along ``dim``: of ``split_size`` each (the last may be smaller), or of the listed sizes.
+        Example: ``mg.arange(5).split([2, 3])`` -> (tensor([0, 1]), tensor([2, 3, 4]))"""
+        dim = _dims.dim_index(dim, self.ndim)
+        length = self.shape[dim]
+        if isinstance(split_size_or_sections, numbers.Integral):
+            size = int(split_size_or_sections)
+            if size <= 0:
+                raise ValueError(f"split_size must be a positive int, got {size}")
+            sizes = [min(size, length - start) for start in range(0, length, size)] or [0]
+        else:
+            sizes = [int(s) for s in split_size_or_sections]
+            if sum(sizes) != length or any(s < 0 for s in sizes):
+                raise ValueError(f"split sizes {sizes} must be non-negative and add up to {length}, "
+                                 f"the size of dim {dim}")
+        starts = np.cumsum([0] + sizes).tolist()
+        prefix = (slice(None),) * dim
+        return tuple(self[prefix + (slice(a, b),)] for a, b in zip(starts[:-1], starts[1:]))
+
+    def chunk(self, chunks, dim=0):
+        """At most ``chunks`` pieces of equal size (the last may be smaller) along ``dim``."""
+        if isinstance(chunks, bool) or not isinstance(chunks, numbers.Integral) or chunks <= 0:
+            raise ValueError(f"chunks must be a positive int, got {chunks!r}")
+        length = self.shape[_dims.dim_index(dim, self.ndim)]
+        return self.split(max(-(-length // chunks), 1), dim)
+
+    def contiguous(self):
+        """Self when its data is C-contiguous, else a differentiable contiguous copy."""
+        return self if self.data.flags.c_contiguous else _ops.Clone()(self)
+
+    def clone(self):
+        """A differentiable copy: ``y = x.clone()`` has its own memory, and gradients flow to x."""
+        return _ops.Clone()(self)
+
+
+
+_MaxResult = collections.namedtuple("max", ["values", "indices"])
+_MinResult = collections.namedtuple("min", ["values", "indices"])
+_KIND_NAMES = {"iub": "integer and bool", "iuf": "integer and float"}
+_TYPE_NAMES = {float32: "Float", float64: "Double", int64: "Long", int32: "Int", bool_: "Bool",
+               np.dtype(np.int16): "Short", np.dtype(np.int8): "Char", np.dtype(np.uint8): "Byte"}
+
+
+def _reduction_args(dim, keepdim, axis, keepdims):
+    """(dim, keepdim) from torch's names and their NumPy aliases axis and keepdims."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError("pass dim or its alias axis, not both")
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    return (tuple(dim) if isinstance(dim, list) else dim), bool(keepdim)
+
+
+def _shape_argument(sizes):
+    """A tuple of ints from ``f(2, 3)`` or ``f((2, 3))`` style arguments."""
+    sizes = sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+    for size in sizes:
+        if type(size) is not int and (isinstance(size, bool) or not isinstance(size, numbers.Integral)):
+            raise TypeError(f"sizes must be ints, got {sizes!r}")
+    return tuple(map(int, sizes))
+
+
+def _to_arguments(args, kwargs):
+    """(device or None, dtype or None) from Tensor.to's arguments."""
+    unknown = set(kwargs) - {"device", "dtype", "non_blocking"}
+    if unknown or len(args) > 2:
+        raise TypeError(f"to() takes a device and/or a dtype (or a tensor), got {args} {kwargs}")
+    device, dtype = kwargs.get("device"), kwargs.get("dtype")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            device, dtype = arg.device, arg.dtype
+        elif isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda"):
+            device = arg
+        else:
+            dtype = arg
+    return (None if device is None else backend.normalize_device(device)), _resolve_dtype(dtype)
+
+
+def _broadcast_shape(*shapes):
+    """The shape that ``shapes`` broadcast to, or None when they do not."""
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        return None
+
+
+def _condition(cond, what):
+    """``cond`` (a bool Tensor or array) as a bool Tensor."""
+    cond = cond if isinstance(cond, Tensor) else Tensor._wrap(_to_array(cond, None), False)
+    if cond.dtype != bool_:
+        raise TypeError(f"{what} must be a bool tensor, got dtype {cond.dtype} (compare, e.g. x > 0, to get one)")
+    return cond
 
 
 def _like(array, value):
@@ -304,11 +796,21 @@ def _like(array, value):
 
 
 def _like_value(array, value):
-    """``value`` (number or array-like) as an array in ``array``'s float dtype."""
+    """A Python number ``value`` as a 0-d array in the dtype torch gives it next to ``array``: a float
+    array's own dtype; next to integers and bools, floats become float32 and ints keep the integer
+    dtype (int64 next to bools). Example: int64 tensor * 2.5 -> float32, int64 tensor + 1 -> int64."""
+    dtype = array.dtype
+    if dtype.kind != "f":
+        if isinstance(value, (bool, np.bool_)):
+            pass
+        elif isinstance(value, numbers.Integral):
+            dtype = dtype if dtype.kind in "iu" else int64
+        else:
+            dtype = float32
     try:
-        return np.asarray(value, dtype=array.dtype if array.dtype in backend.FLOAT_DTYPES else float32)
-    except (TypeError, ValueError):
-        raise TypeError(f"unsupported operand of type {type(value).__name__} for a Tensor") from None
+        return np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError, OverflowError):
+        raise TypeError(f"unsupported operand {value!r} for a tensor of dtype {array.dtype}") from None
 
 
 def _index_arrays(index):
@@ -324,42 +826,6 @@ def _index_arrays(index):
             raise IndexError(f"tensors used as indices must be integer or bool, got {item.dtype}")
         converted.append(item)
     return tuple(converted) if isinstance(index, tuple) else converted[0]
-
-
-# ---- creation functions -------------------------------------------------------------------
-def tensor(data, dtype=None, requires_grad=False, device="cpu"):
-    """A new tensor from a number, nested list, numpy/cupy array or Tensor (always a copy)."""
-    return Tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
-
-
-def _shape(shape):
-    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-    return tuple(int(s) for s in shape)
-
-
-def _create(array, dtype, requires_grad, device):
-    dtype = _resolve_dtype(dtype) or float32
-    if dtype not in backend.FLOAT_DTYPES:
-        raise TypeError(f"creation functions make float32 or float64 tensors, not {dtype}")
-    return Tensor._wrap(backend.to_device(array.astype(dtype, copy=False), device), bool(requires_grad))
-
-
-def zeros(*shape, dtype=None, requires_grad=False, device="cpu"):
-    return _create(np.zeros(_shape(shape)), dtype, requires_grad, device)
-
-
-def ones(*shape, dtype=None, requires_grad=False, device="cpu"):
-    return _create(np.ones(_shape(shape)), dtype, requires_grad, device)
-
-
-def randn(*shape, dtype=None, requires_grad=False, device="cpu"):
-    """Standard normal samples from the generator that mg.manual_seed seeds."""
-    return _create(_random.generator().standard_normal(_shape(shape)), dtype, requires_grad, device)
-
-
-def rand(*shape, dtype=None, requires_grad=False, device="cpu"):
-    """Uniform samples in [0, 1) from the generator that mg.manual_seed seeds."""
-    return _create(_random.generator().random(_shape(shape)), dtype, requires_grad, device)
 
 
 # The operators above apply ops, which sit one layer up and import this module; importing them

@@ -4,10 +4,14 @@ import pytest
 import minigrad as mg
 
 
-def test_python_numbers_and_lists_become_float32():
-    assert mg.tensor(3).dtype == np.float32
-    assert mg.tensor([[1, 2], [3, 4]]).dtype == np.float32
-    assert mg.tensor([1.5, 2.5]).dtype == np.float32
+def test_python_floats_become_float32_ints_int64_and_bools_bool():
+    assert mg.tensor(3.0).dtype == np.float32
+    assert mg.tensor([[1, 2.5], [3, 4]]).dtype == np.float32
+    assert mg.tensor(3).dtype == np.int64
+    assert mg.tensor([[1, 2], [3, 4]]).dtype == np.int64
+    assert mg.tensor([True, False]).dtype == np.bool_
+    assert mg.tensor(np.float64(2.0)).dtype == np.float64
+    assert mg.tensor(np.arange(3, dtype=np.int32)).dtype == np.int32
 
 
 def test_numpy_arrays_keep_their_float_dtype_and_are_copied():
@@ -33,8 +37,8 @@ def test_unsupported_dtypes_are_refused():
         mg.tensor([1.0], dtype="not-a-dtype")
     with pytest.raises(TypeError, match="float16"):
         mg.zeros(2, dtype="float16")
-    with pytest.raises(TypeError, match="unsupported dtype int64"):
-        mg.tensor(np.array([1, 2])).exp()
+    with pytest.raises(TypeError, match="complex"):
+        mg.tensor([1j])
 
 
 def test_creation_functions_take_shapes_dtype_and_requires_grad():
@@ -122,3 +126,74 @@ def test_cuda_without_cupy_or_gpu_says_what_is_missing():
 def test_repr_shows_values_and_flags():
     assert repr(mg.tensor([1.0, 2.0], requires_grad=True)) == "tensor([1., 2.], requires_grad=True)"
     assert "dtype=float64" in repr(mg.tensor(np.zeros(1)))
+
+
+def test_size_is_a_method_with_an_optional_dim_and_the_other_info_methods():
+    t = mg.zeros(2, 3, 4)
+    assert t.size() == (2, 3, 4) and t.size(1) == 3 and t.size(-1) == 4
+    assert (t.dim(), t.ndim, t.numel()) == (3, 3, 24)
+    with pytest.raises(IndexError, match="out of range"):
+        t.size(3)
+    assert mg.tensor([[1, 2], [3, 4]]).tolist() == [[1, 2], [3, 4]]
+    assert mg.tensor(2.5).tolist() == 2.5 and int(mg.tensor([7])) == 7
+    assert [1, 2, 3][mg.tensor(1)] == 2
+    x = mg.tensor([1.0], requires_grad=True)
+    y = x * 2
+    assert x.grad_fn is None and isinstance(y.grad_fn, mg.ops.Mul)
+
+
+def test_len_and_iteration_go_over_dim_0():
+    t = mg.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], requires_grad=True)
+    rows = list(t)
+    assert len(t) == 3 and len(rows) == 3 and rows[1].numpy().tolist() == [3, 4]
+    sum(row.sum() for row in rows).backward()  # rows keep their gradients
+    np.testing.assert_array_equal(t.grad.numpy(), np.ones((3, 2)))
+    with pytest.raises(TypeError, match="0-d"):
+        len(mg.tensor(1.0))
+    with pytest.raises(TypeError, match="0-d"):
+        iter(mg.tensor(1.0))
+
+
+def test_dtype_conversion_methods():
+    x = mg.tensor([1.7, -2.2, 0.0])
+    assert x.long().dtype == np.int64 and x.long().tolist() == [1, -2, 0]
+    assert x.int().dtype == np.int32 and x.bool().tolist() == [True, True, False]
+    assert x.double().dtype == np.float64 and mg.tensor([1, 2]).float().dtype == np.float32
+    assert x.type() == "minigrad.FloatTensor" and x.long().type() == "minigrad.LongTensor"
+    assert x.type(mg.float64).dtype == np.float64 and x.type("long").dtype == np.int64
+
+
+def test_to_accepts_torch_forms():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    assert x.to("cpu") is x and x.to(mg.float32) is x and x.to(device="cpu", dtype="float32") is x
+    assert x.to(mg.float64).dtype == np.float64
+    assert x.to("cpu", mg.float64).dtype == np.float64
+    assert x.to(dtype=mg.int64).dtype == np.int64
+    assert x.to(mg.device("cpu")) is x
+    other = mg.zeros(1, dtype=mg.float64)
+    y = x.to(other)
+    assert y.dtype == np.float64 and y.requires_grad
+    y.sum().backward()
+    assert x.grad.dtype == np.float32
+    with pytest.raises(TypeError, match="to\\(\\) takes a device"):
+        x.to(copy=True)
+    with pytest.raises(TypeError, match="unknown dtype"):
+        x.to("gpu")
+
+
+def test_device_objects_compare_equal_to_their_names():
+    assert str(mg.device("cuda:0")) == "cuda" and mg.device("cuda:0") == "cuda"
+    assert mg.device("cpu").type == "cpu" and mg.device("cpu").index is None
+    assert repr(mg.device("cpu")) == "device(type='cpu')"
+    t = mg.zeros(2)
+    assert t.device == "cpu" and t.device == mg.device("cpu") and isinstance(t.device, mg.device)
+    assert mg.zeros(2, device=mg.device("cpu")).device == "cpu"
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
+        mg.device("tpu")
+
+
+def test_repr_shows_dtype_only_where_torch_does():
+    assert repr(mg.tensor([1, 2])) == "tensor([1, 2])"
+    assert repr(mg.tensor([True, False])) == "tensor([ True, False])"
+    assert repr(mg.tensor(np.array([1, 2], dtype=np.int32))) == "tensor([1, 2], dtype=int32)"
+    assert repr(mg.tensor([1.5])) == "tensor([1.5])"

@@ -84,12 +84,12 @@ def fit(activation, steps):
 steps = 100 if args.quick else 1500
 model, final_loss = fit(SwishLayer(), steps)
 with mg.no_grad():
-    train_accuracy = (model(mg.tensor(x)).numpy().argmax(1) == y).mean()
+    train_accuracy = (model(mg.tensor(x)).argmax(dim=1) == mg.tensor(y)).float().mean().item()
 print(f"spirals: loss {final_loss:.3f}, training accuracy {train_accuracy:.3f}")
 
 grid = np.stack(np.meshgrid(np.linspace(-1.2, 1.2, 200), np.linspace(-1.2, 1.2, 200)), -1).reshape(-1, 2)
 with mg.no_grad():
-    regions = model(mg.tensor(grid.astype(np.float32))).numpy().argmax(1)
+    regions = model(mg.tensor(grid.astype(np.float32))).argmax(dim=1).numpy()
 fig, ax = plt.subplots(figsize=(5, 5))
 ax.contourf(grid[:, 0].reshape(200, 200), grid[:, 1].reshape(200, 200), regions.reshape(200, 200), alpha=0.3, cmap="brg")
 ax.scatter(x[:, 0], x[:, 1], c=y, s=6, cmap="brg")

@@ -64,7 +64,7 @@ def accuracy(model, x, y, batch_size=512):
     correct = 0
     with mg.no_grad():
         for xb, yb in DataLoader(TensorDataset(x, y), batch_size=batch_size, device=model_device(model)):
-            correct += int((model(xb).numpy().argmax(axis=1) == yb.numpy()).sum())
+            correct += int((model(xb).argmax(dim=1) == yb).sum())
     model.train(was_training)
     return correct / len(x)
 

@@ -1,34 +1,35 @@
 """log_softmax, softmax and cross-entropy, computed stably (shifted by the maximum)."""
 from ..autograd import Op
+from ._dtypes import as_float
 
 
-def _log_softmax(xp, x, axis):
-    shifted = x - x.max(axis=axis, keepdims=True)
-    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+def _log_softmax(xp, x, dim):
+    shifted = x - x.max(axis=dim, keepdims=True)
+    return shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
 
 
 class LogSoftmax(Op):
-    def __init__(self, axis=-1):
-        self.axis = axis
+    def __init__(self, dim=-1):
+        self.dim = dim
 
     def forward(self, x):
-        self.y = _log_softmax(self.xp, x, self.axis)
+        self.y = _log_softmax(self.xp, as_float(x), self.dim)
         return self.y
 
     def backward(self, gy):
-        return gy - self.xp.exp(self.y) * gy.sum(axis=self.axis, keepdims=True)
+        return gy - self.xp.exp(self.y) * gy.sum(axis=self.dim, keepdims=True)
 
 
 class Softmax(Op):
-    def __init__(self, axis=-1):
-        self.axis = axis
+    def __init__(self, dim=-1):
+        self.dim = dim
 
     def forward(self, x):
-        self.y = self.xp.exp(_log_softmax(self.xp, x, self.axis))
+        self.y = self.xp.exp(_log_softmax(self.xp, as_float(x), self.dim))
         return self.y
 
     def backward(self, gy):
-        return self.y * (gy - (gy * self.y).sum(axis=self.axis, keepdims=True))
+        return self.y * (gy - (gy * self.y).sum(axis=self.dim, keepdims=True))
 
 
 class CrossEntropy(Op):

@@ -1,10 +1,13 @@
 """Elementwise arithmetic with NumPy broadcasting, matmul, and the smooth elementwise functions."""
 from ..autograd import Op
 from ._broadcast import sum_to_shape
+from ._dtypes import as_float, promote
 
 
 class Add(Op):
     def forward(self, a, b):
+        if a.dtype is not b.dtype:  # checked inline: a call per op costs more than the test
+            a, b = promote(a, b)
         self.shapes = a.shape, b.shape
         return a + b
 
@@ -14,6 +17,8 @@ class Add(Op):
 
 class Sub(Op):
     def forward(self, a, b):
+        if a.dtype is not b.dtype:
+            a, b = promote(a, b)
         self.shapes = a.shape, b.shape
         return a - b
 
@@ -24,6 +29,8 @@ class Sub(Op):
 
 class Mul(Op):
     def forward(self, a, b):
+        if a.dtype is not b.dtype:
+            a, b = promote(a, b)
         self.a, self.b = a, b
         return a * b
 
@@ -35,7 +42,13 @@ class Mul(Op):
 
 
 class Div(Op):
+    """True division: integer operands divide as float32, as torch's true_divide."""
+
     def forward(self, a, b):
+        if a.dtype is not b.dtype:
+            a, b = promote(a, b)
+        if a.dtype.kind != "f":
+            a, b = as_float(a), as_float(b)
         self.a, self.b = a, b
         return a / b
 
@@ -53,6 +66,8 @@ class Pow(Op):
     """a ** b for tensors a and b (a number on either side arrives as a 0-d tensor)."""
 
     def forward(self, a, b):
+        if a.dtype is not b.dtype:
+            a, b = promote(a, b)
         self.a, self.b = a, b
         self.y = a ** b
         return self.y
@@ -108,6 +123,7 @@ class MatMul(Op):
 
 class Exp(Op):
     def forward(self, x):
+        x = as_float(x)
         self.y = self.xp.exp(x)
         return self.y
 
@@ -117,6 +133,7 @@ class Exp(Op):
 
 class Log(Op):
     def forward(self, x):
+        x = as_float(x)
         self.x = x
         return self.xp.log(x)
 
@@ -126,6 +143,7 @@ class Log(Op):
 
 class Tanh(Op):
     def forward(self, x):
+        x = as_float(x)
         self.y = self.xp.tanh(x)
         return self.y
 
@@ -136,8 +154,95 @@ class Tanh(Op):
 class Sigmoid(Op):
     def forward(self, x):
         # 0.5 (1 + tanh(x / 2)) never overflows, unlike 1 / (1 + exp(-x)) for very negative x
+        x = as_float(x)
         self.y = 0.5 * (1 + self.xp.tanh(0.5 * x))
         return self.y
 
     def backward(self, gy):
         return gy * self.y * (1 - self.y)
+
+
+class Abs(Op):
+    """|x|; the gradient at 0 is 0, as torch's."""
+
+    def forward(self, x):
+        self.x = x
+        return self.xp.abs(x)
+
+    def backward(self, gy):
+        return gy * self.xp.sign(self.x)
+
+
+class Sqrt(Op):
+    def forward(self, x):
+        self.y = self.xp.sqrt(as_float(x))
+        return self.y
+
+    def backward(self, gy):
+        return gy / (2 * self.y)
+
+
+class Sin(Op):
+    def forward(self, x):
+        self.x = as_float(x)
+        return self.xp.sin(self.x)
+
+    def backward(self, gy):
+        return gy * self.xp.cos(self.x)
+
+
+class Cos(Op):
+    def forward(self, x):
+        self.x = as_float(x)
+        return self.xp.cos(self.x)
+
+    def backward(self, gy):
+        return -gy * self.xp.sin(self.x)
+
+
+class Clamp(Op):
+    """min(max(x, low), high), either bound None; NaN stays NaN and the gradient flows where
+    low <= x <= high, as torch's."""
+
+    def __init__(self, low=None, high=None):
+        self.low, self.high = low, high
+
+    def forward(self, x):
+        xp, low, high = self.xp, self.low, self.high
+        y = x
+        if low is not None:
+            y = xp.where(y < low, xp.asarray(low, dtype=x.dtype), y)  # where, not maximum: NaN stays
+        if high is not None:
+            y = xp.where(y > high, xp.asarray(high, dtype=x.dtype), y)
+        self.x = x
+        return y
+
+    def backward(self, gy):
+        inside = True
+        if self.low is not None:
+            inside = self.x >= self.low
+        if self.high is not None:
+            inside = inside & (self.x <= self.high)
+        return gy * inside
+
+
+class Maximum(Op):
+    """Elementwise max(a, b) (``largest=False``: min) with broadcasting; NaN wins, and a tie sends
+    half the gradient to each side, as torch's maximum/minimum."""
+
+    def __init__(self, largest=True):
+        self.largest = largest
+
+    def forward(self, a, b):
+        if a.dtype is not b.dtype:
+            a, b = promote(a, b)
+        self.a, self.b = a, b
+        return self.xp.maximum(a, b) if self.largest else self.xp.minimum(a, b)
+
+    def backward(self, gy):
+        xp, a, b = self.xp, self.a, self.b
+        a_wins = (a > b if self.largest else a < b) | xp.isnan(a)
+        share_a = xp.where(a == b, 0.5, a_wins.astype(gy.dtype))
+        ga = sum_to_shape(gy * share_a, a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to_shape(gy * (1 - share_a), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb

@@ -1,37 +1,39 @@
-"""sum, mean and max over axes, NumPy style (axis None, an int or a tuple; keepdims)."""
+"""Reductions over dims (None for all, an int or a tuple), torch style, with ``keepdim``."""
+from .. import _dims
 from ..autograd import Op
 
 
-def _axes(axis, ndim):
-    if axis is None:
-        return tuple(range(ndim))
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    for a in axes:
-        if not -ndim <= a < max(ndim, 1):
-            raise ValueError(f"axis {a} is out of bounds for a tensor with {ndim} dimensions")
-    return tuple(sorted(a % max(ndim, 1) for a in axes))
-
-
 class _Reduction(Op):
-    def __init__(self, axis=None, keepdims=False):
-        self.axis, self.keepdims = axis, keepdims
-
-    def _grad_like_input(self, gy):
-        """gy broadcast back to the input's shape (a read-only view)."""
-        if not self.keepdims:
-            gy = gy.reshape(self.kept_shape)
-        return self.xp.broadcast_to(gy, self.in_shape)
+    def __init__(self, dim=None, keepdim=False):
+        self.dim, self.keepdim = dim, keepdim
 
     def _setup(self, x):
+        """The reduced axes of ``x`` (also kept on self for backward)."""
         self.in_shape = x.shape
-        self.axes = _axes(self.axis, x.ndim)
+        self.axes = _dims.dim_tuple(self.dim, x.ndim)
         self.kept_shape = tuple(1 if i in self.axes else s for i, s in enumerate(x.shape))
         return self.axes
 
+    @staticmethod
+    def _require_float(x, what):
+        if x.dtype.kind != "f":
+            raise TypeError(f"{what} needs a float tensor, got dtype {x.dtype}: convert it with .float() first")
+
+    def _kept(self, gy):
+        """gy with the reduced axes present (size 1)."""
+        return gy if self.keepdim else gy.reshape(self.kept_shape)
+
+    def _grad_like_input(self, gy):
+        """gy broadcast back to the input's shape (a read-only view)."""
+        return self.xp.broadcast_to(self._kept(gy), self.in_shape)
+
 
 class Sum(_Reduction):
+    """Sum; integer and bool inputs sum (count) as int64, as torch."""
+
     def forward(self, x):
-        return x.sum(axis=self._setup(x), keepdims=self.keepdims)
+        axes = self._setup(x)
+        return x.sum(axis=axes, keepdims=self.keepdim, dtype=None if x.dtype.kind == "f" else "int64")
 
     def backward(self, gy):
         return self._grad_like_input(gy)
@@ -39,28 +41,122 @@ class Sum(_Reduction):
 
 class Mean(_Reduction):
     def forward(self, x):
+        self._require_float(x, "mean()")
         axes = self._setup(x)
         self.count = 1
         for a in axes:
             self.count *= x.shape[a]
-        return x.mean(axis=axes, keepdims=self.keepdims)
+        return x.mean(axis=axes, keepdims=self.keepdim)
 
     def backward(self, gy):
         return self._grad_like_input(gy / self.count)
 
 
-class Max(_Reduction):
-    """Max over axes; the gradient is shared equally among tied maxima."""
+class Prod(_Reduction):
+    """Product; the gradient is the product of the other entries (exact where entries are 0)."""
 
     def forward(self, x):
         axes = self._setup(x)
-        if x.size == 0:
-            raise ValueError("max of an empty tensor")
-        y = x.max(axis=axes, keepdims=True)
-        self.mask = x == y
-        return y if self.keepdims else y.reshape(tuple(s for i, s in enumerate(y.shape) if i not in axes))
+        self.x = x
+        return x.prod(axis=axes, keepdims=self.keepdim)
+
+    def backward(self, gy):
+        xp, x, axes = self.xp, self.x, self.axes
+        kept = [a for a in range(x.ndim) if a not in axes]
+        # reduced axes last and flattened: products of the entries before and after each one
+        moved = x.transpose(kept + list(axes)).reshape(tuple(x.shape[a] for a in kept) + (-1,))
+        ones = xp.ones(moved.shape[:-1] + (1,), dtype=x.dtype)
+        before = xp.cumprod(xp.concatenate([ones, moved[..., :-1]], axis=-1), axis=-1)
+        after = xp.flip(xp.cumprod(xp.flip(xp.concatenate([moved[..., 1:], ones], axis=-1), -1), axis=-1), -1)
+        others = (before * after).reshape(tuple(x.shape[a] for a in kept + list(axes)))
+        inverse = [0] * x.ndim
+        for position, a in enumerate(kept + list(axes)):
+            inverse[a] = position
+        return others.transpose(inverse) * self._grad_like_input(gy)
+
+
+class Var(_Reduction):
+    """Variance with ``correction`` (1: unbiased, torch's default; 0: biased)."""
+
+    def __init__(self, dim=None, keepdim=False, correction=1):
+        super().__init__(dim, keepdim)
+        self.correction = correction
+
+    def forward(self, x):
+        self._require_float(x, "var() and std()")
+        axes = self._setup(x)
+        count = 1
+        for a in axes:
+            count *= x.shape[a]
+        self.centered = x - x.mean(axis=axes, keepdims=True)
+        self.divisor = max(count - self.correction, 0)  # 0 gives inf/nan, as torch
+        with_nan_for_zero = self.xp.asarray(self.divisor, dtype=x.dtype)
+        return (self.centered * self.centered).sum(axis=axes, keepdims=self.keepdim) / with_nan_for_zero
+
+    def backward(self, gy):
+        return self._grad_like_input(gy) * self.centered * (2 / self.xp.asarray(self.divisor, dtype=gy.dtype))
+
+
+class Extremum(_Reduction):
+    """amax (largest=True) or amin over dims; the gradient is shared equally among tied entries,
+    as torch's amax/amin and max()/min() without a dim. NaN wins, as torch."""
+
+    def __init__(self, dim=None, keepdim=False, largest=True):
+        super().__init__(dim, keepdim)
+        self.largest = largest
+
+    def forward(self, x):
+        axes = self._setup(x)
+        if any(x.shape[a] == 0 for a in axes):
+            raise ValueError(f"{'max' if self.largest else 'min'} of an empty tensor (shape {x.shape}) is undefined")
+        y = x.max(axis=axes, keepdims=True) if self.largest else x.min(axis=axes, keepdims=True)
+        self.mask = (x == y) | (self.xp.isnan(x) & self.xp.isnan(y)) if x.dtype.kind == "f" else x == y
+        return y if self.keepdim else y.reshape(tuple(s for i, s in enumerate(y.shape) if i not in axes))
 
     def backward(self, gy):
         mask = self.mask
         ties = mask.sum(axis=self.axes, keepdims=True)
         return self._grad_like_input(gy) * mask / ties
+
+
+class TakeAlongDim(Op):
+    """x's entries at ``index`` along ``dim`` (index: integers, x's shape with size 1 at dim), as the
+    values of torch's max(dim)/min(dim); the gradient goes to the selected entries only."""
+
+    def __init__(self, dim, keepdim=False):
+        self.dim, self.keepdim = dim, keepdim
+
+    def forward(self, x, index):
+        self.in_shape, self.index = x.shape, index
+        y = self.xp.take_along_axis(x, index, axis=self.dim)
+        return y if self.keepdim else y.squeeze(self.dim)
+
+    def backward(self, gy):
+        xp, dim = self.xp, self.dim
+        gy = gy if self.keepdim else xp.expand_dims(gy, dim)
+        positions = xp.arange(self.in_shape[dim]).reshape((-1,) + (1,) * (len(self.in_shape) - dim - 1))
+        return xp.where(positions == self.index, gy, xp.zeros((), dtype=gy.dtype)), None
+
+
+class Norm(_Reduction):
+    """The p-norm (sum |x|^p)^(1/p) for a finite p > 0; the gradient at a zero norm is 0, as torch."""
+
+    def __init__(self, p=2, dim=None, keepdim=False):
+        super().__init__(dim, keepdim)
+        self.p = p
+
+    def forward(self, x):
+        self._require_float(x, "norm()")
+        xp, p = self.xp, self.p
+        axes = self._setup(x)
+        self.x = x
+        abs_x = xp.abs(x)
+        self.y = (abs_x ** p).sum(axis=axes, keepdims=True) ** (1 / p) if p != 2 else \
+            xp.sqrt((x * x).sum(axis=axes, keepdims=True))
+        return self.y if self.keepdim else self.y.reshape(tuple(s for i, s in enumerate(self.y.shape) if i not in axes))
+
+    def backward(self, gy):
+        xp, x, y, p = self.xp, self.x, self.y, self.p
+        safe_y = xp.where(y == 0, xp.ones((), dtype=y.dtype), y)
+        scale = x / safe_y if p == 2 else xp.sign(x) * (xp.abs(x) / safe_y) ** (p - 1)
+        return xp.where(y == 0, xp.zeros((), dtype=y.dtype), scale) * self._grad_like_input(gy)

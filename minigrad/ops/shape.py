@@ -1,17 +1,26 @@
-"""Ops that move data without arithmetic: reshape, transpose, indexing, device and dtype moves."""
+"""Ops that move data without arithmetic: reshape, transpose, indexing, joining, device and dtype moves."""
 import numpy as np
 
 from .. import backend
 from ..autograd import Op
+from ._broadcast import sum_to_shape
+from ._dtypes import common_dtype, promote
 
 
 class Reshape(Op):
-    def __init__(self, shape):
-        self.shape = shape
+    """x reshaped; with ``view=True`` only where no copy is needed (torch's view), else an error."""
+
+    def __init__(self, shape, view=False):
+        self.shape, self.view = shape, view
 
     def forward(self, x):
         self.in_shape = x.shape
-        return x.reshape(self.shape)
+        y = x.reshape(self.shape)
+        if self.view and y.size and not self.xp.may_share_memory(x, y):
+            raise RuntimeError(
+                f"view size {self.shape} is not compatible with the input's size {x.shape} and strides "
+                "(at least one dimension spans across two contiguous subspaces): use .reshape(...) instead")
+        return y
 
     def backward(self, gy):
         return gy.reshape(self.in_shape)
@@ -50,8 +59,16 @@ class GetItem(Op):
 
     def backward(self, gy):
         gx = self.xp.zeros(self.in_shape, dtype=gy.dtype)
-        backend.scatter_add(gx, self.index, gy)
+        if _is_basic(self.index):  # ints and slices pick each entry at most once
+            gx[self.index] = gy
+        else:
+            backend.scatter_add(gx, self.index, gy)
         return gx
+
+
+def _is_basic(index):
+    items = index if isinstance(index, tuple) else (index,)
+    return all(item is None or item is Ellipsis or isinstance(item, (int, np.integer, slice)) for item in items)
 
 
 class ToDevice(Op):
@@ -76,3 +93,92 @@ class Cast(Op):
 
     def backward(self, gy):
         return gy.astype(self.source)
+
+
+class Expand(Op):
+    """x broadcast to ``shape`` (a read-only view); the gradient sums over the broadcast dims."""
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return self.xp.broadcast_to(x, self.shape)
+
+    def backward(self, gy):
+        return sum_to_shape(gy, self.in_shape)
+
+
+class Repeat(Op):
+    """x tiled ``repeats`` times along each dim (len(repeats) >= x.ndim, leading dims new), as torch's
+    repeat and numpy's tile."""
+
+    def __init__(self, repeats):
+        self.repeats = repeats
+
+    def forward(self, x):
+        self.padded_shape = (1,) * (len(self.repeats) - x.ndim) + x.shape
+        self.in_shape = x.shape
+        return self.xp.tile(x, self.repeats)
+
+    def backward(self, gy):
+        interleaved = []
+        for count, size in zip(self.repeats, self.padded_shape):
+            interleaved += [count, size]
+        gx = gy.reshape(interleaved).sum(axis=tuple(range(0, len(interleaved), 2)))
+        return gx.reshape(self.in_shape)
+
+
+class Cat(Op):
+    """Arrays joined along ``dim`` (all with the same shape elsewhere), in their common dtype."""
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, *arrays):
+        dtype = common_dtype([a.dtype for a in arrays])
+        self.sizes = [a.shape[self.dim] for a in arrays]
+        return self.xp.concatenate([a.astype(dtype, copy=False) for a in arrays], axis=self.dim)
+
+    def backward(self, gy):
+        bounds = np.cumsum(self.sizes)[:-1].tolist()
+        return tuple(self.xp.split(gy, bounds, axis=self.dim))
+
+
+class Stack(Op):
+    """Arrays of one shape stacked along a new axis ``dim``, in their common dtype."""
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, *arrays):
+        dtype = common_dtype([a.dtype for a in arrays])
+        return self.xp.stack([a.astype(dtype, copy=False) for a in arrays], axis=self.dim)
+
+    def backward(self, gy):
+        return tuple(self.xp.moveaxis(gy, self.dim, 0))
+
+
+class Where(Op):
+    """a where cond else b (cond: bool array), broadcast together; gradients flow to the side chosen."""
+
+    def forward(self, cond, a, b):
+        a, b = promote(a, b)
+        self.cond, self.shapes = cond, (a.shape, b.shape)
+        return self.xp.where(cond, a, b)
+
+    def backward(self, gy):
+        zero = self.xp.zeros((), dtype=gy.dtype)
+        ga = sum_to_shape(self.xp.where(self.cond, gy, zero), self.shapes[0]) if self.needs_input_grad[1] else None
+        gb = sum_to_shape(self.xp.where(self.cond, zero, gy), self.shapes[1]) if self.needs_input_grad[2] else None
+        return None, ga, gb
+
+
+class Clone(Op):
+    """A C-contiguous copy; the gradient passes through unchanged."""
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, gy):
+        return gy

@@ -123,4 +123,4 @@ def test_broadcast_gradients_sum_back_to_each_input_shape(shapes, name):
     out.backward(mg.ones(*out.shape, dtype="float64"))
     assert a.grad.shape == a.shape and b.grad.shape == b.shape
     if name == "add":  # each input entry feeds (output size / input size) outputs
-        np.testing.assert_allclose(a.grad.numpy(), out.size / max(a.size, 1))
+        np.testing.assert_allclose(a.grad.numpy(), out.numel() / max(a.numel(), 1))

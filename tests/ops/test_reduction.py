@@ -1,32 +1,194 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import minigrad as mg
 
-AXES = [None, 0, 1, -1, (0, 2)]
+DIMS = [None, 0, 1, -1, (0, 2)]
+
+# float64 NumPy references, written out: (x, axes, keepdims) -> array
+REFERENCES = {
+    "sum": lambda x, axes, keep: x.sum(axis=axes, keepdims=keep),
+    "mean": lambda x, axes, keep: x.mean(axis=axes, keepdims=keep),
+    "prod": lambda x, axes, keep: x.prod(axis=axes, keepdims=keep),
+    "amax": lambda x, axes, keep: x.max(axis=axes, keepdims=keep),
+    "amin": lambda x, axes, keep: x.min(axis=axes, keepdims=keep),
+    "var": lambda x, axes, keep: x.var(axis=axes, keepdims=keep, ddof=1),
+    "std": lambda x, axes, keep: x.std(axis=axes, keepdims=keep, ddof=1),
+    "norm": lambda x, axes, keep: np.sqrt((x * x).sum(axis=axes, keepdims=keep)),
+}
 
 
-@pytest.mark.parametrize("name", ["sum", "mean", "max"])
-@pytest.mark.parametrize("axis", AXES)
-@pytest.mark.parametrize("keepdims", [False, True])
-def test_reductions_match_numpy_and_gradcheck(name, axis, keepdims, rng, device):
+@pytest.mark.parametrize("name", sorted(REFERENCES))
+@pytest.mark.parametrize("dim", DIMS, ids=str)
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_reductions_match_numpy_and_gradcheck(name, dim, keepdim, rng, device):
     x = rng.standard_normal((2, 3, 4))
     t = mg.tensor(x, requires_grad=True, device=device)
-    result = getattr(t, name)(axis=axis, keepdims=keepdims)
-    np.testing.assert_allclose(result.numpy(), getattr(x, name)(axis=axis, keepdims=keepdims), rtol=1e-12)
-    assert mg.gradcheck(lambda a: getattr(a, name)(axis=axis, keepdims=keepdims), [t])
+    if name == "norm":
+        reduce = lambda a: a.norm(dim=dim, keepdim=keepdim)  # noqa: E731
+    else:
+        reduce = lambda a: getattr(a, name)(dim=dim, keepdim=keepdim)  # noqa: E731
+    expected = REFERENCES[name](x, dim, keepdim)
+    np.testing.assert_allclose(reduce(t).numpy(), expected, rtol=1e-12, atol=1e-12)
+    assert mg.gradcheck(reduce, [t])
     t32 = mg.tensor(x, dtype="float32", device=device)
-    np.testing.assert_allclose(getattr(t32, name)(axis=axis).numpy(), getattr(x, name)(axis=axis), rtol=1e-5, atol=1e-6)
+    result32 = reduce(t32)
+    assert result32.dtype == np.float32
+    np.testing.assert_allclose(result32.numpy(), expected, rtol=1e-5, atol=1e-5)
 
 
-def test_max_shares_the_gradient_between_ties():
+@pytest.mark.parametrize("name", ["sum", "mean", "amax", "var"])
+def test_numpy_aliases_axis_and_keepdims_mean_dim_and_keepdim(name, rng):
+    t = mg.tensor(rng.standard_normal((2, 3, 4)))
+    np.testing.assert_array_equal(getattr(t, name)(axis=1, keepdims=True).numpy(),
+                                  getattr(t, name)(dim=1, keepdim=True).numpy())
+    if name != "var":  # var's second positional argument is unbiased, as torch's
+        np.testing.assert_array_equal(getattr(t, name)(1, True).numpy(), getattr(t, name)(dim=1, keepdim=True).numpy())
+    with pytest.raises(TypeError, match="dim or its alias axis"):
+        getattr(t, name)(dim=0, axis=1)
+
+
+@settings(max_examples=30, deadline=None)
+@given(hnp.array_shapes(min_dims=1, max_dims=4, max_side=4), st.data())
+def test_reductions_over_random_dims_match_numpy(shape, data):
+    dims = data.draw(st.lists(st.integers(-len(shape), len(shape) - 1), min_size=1, max_size=len(shape),
+                              unique_by=lambda d: d % len(shape)))
+    keepdim = data.draw(st.booleans())
+    x = np.random.default_rng(len(shape)).standard_normal(shape)
+    t = mg.tensor(x)
+    for name in ("sum", "mean", "amax", "amin", "prod"):
+        np.testing.assert_allclose(getattr(t, name)(tuple(dims), keepdim).numpy(),
+                                   REFERENCES[name](x, tuple(dims), keepdim), rtol=1e-12, atol=1e-12)
+
+
+def test_max_and_min_with_a_dim_return_values_and_indices_and_grad_to_that_index(rng, device):
+    x = rng.standard_normal((3, 5))
+    t = mg.tensor(x, requires_grad=True, device=device)
+    values, indices = t.max(dim=1)
+    np.testing.assert_array_equal(values.numpy(), x.max(axis=1))
+    np.testing.assert_array_equal(indices.numpy(), x.argmax(axis=1))
+    assert indices.dtype == np.int64 and not indices.requires_grad
+    result = t.min(0, keepdim=True)
+    assert result.values.shape == (1, 5) and result.indices.shape == (1, 5)
+    np.testing.assert_array_equal(result.indices.numpy(), x.argmin(axis=0)[None])
+    assert mg.gradcheck(lambda a: a.max(dim=1).values, [t])
+    assert mg.gradcheck(lambda a: a.min(dim=0, keepdim=True).values, [t])
+    tied = mg.tensor([[2.0, 2.0, 1.0]], requires_grad=True, device=device)
+    values, indices = tied.max(dim=1)
+    values.sum().backward()
+    expected = np.zeros(3)
+    expected[indices.item()] = 1  # one of the tied entries only, as torch
+    np.testing.assert_array_equal(tied.grad.numpy(), [expected])
+
+
+def test_max_without_dim_is_0d_and_shares_the_gradient_between_ties():
     x = mg.tensor([1.0, 3.0, 3.0], requires_grad=True)
-    x.max().backward()
+    y = x.max()
+    assert y.shape == ()
+    y.backward()
     np.testing.assert_allclose(x.grad.numpy(), [0, 0.5, 0.5])
+    x.grad = None
+    x.min().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1, 0, 0])
 
 
-def test_reductions_refuse_bad_axes_and_empty_max():
-    with pytest.raises(ValueError, match="axis 3 is out of bounds"):
-        mg.randn(2, 3).sum(axis=3)
+def test_max_and_argmax_propagate_nan_as_torch():
+    x = mg.tensor([1.0, float("nan"), 3.0])
+    assert np.isnan(x.max().item()) and np.isnan(x.amin().item())
+    assert x.argmax().item() == 1 and x.max(0).indices.item() == 1
+
+
+def test_argmax_and_argmin(rng):
+    x = rng.standard_normal((3, 4))
+    t = mg.tensor(x)
+    assert t.argmax().item() == x.argmax() and t.argmax().shape == ()
+    np.testing.assert_array_equal(t.argmax(dim=1).numpy(), x.argmax(axis=1))
+    np.testing.assert_array_equal(t.argmin(0, keepdim=True).numpy(), x.argmin(axis=0)[None])
+    assert t.argmax(dim=-1).dtype == np.int64
+    assert t.argmax(keepdim=True).shape == (1, 1)
+    with pytest.raises(TypeError, match="one int dim"):
+        t.argmax(dim=(0, 1))
+
+
+def test_all_any_and_bool_sums_count():
+    mask = mg.tensor([[True, False, True], [True, True, True]])
+    np.testing.assert_array_equal(mask.all(dim=1).numpy(), [False, True])
+    np.testing.assert_array_equal(mask.any(dim=0).numpy(), [True, True, True])
+    assert mask.all().dtype == np.bool_ and not mask.all().item()
+    assert mg.tensor([0.0, 2.0]).any().item() and not mg.tensor([0.0, 2.0]).all().item()
+    counts = mask.sum(dim=0)
+    assert counts.dtype == np.int64
+    np.testing.assert_array_equal(counts.numpy(), [2, 1, 2])
+    assert (mg.tensor([1.0, 2.0, 3.0]) > 1.5).sum().item() == 2
+    ints = mg.tensor(np.array([1, 2, 3], dtype=np.int32))
+    assert ints.sum().dtype == np.int64 and ints.sum().item() == 6
+    assert ints.prod().item() == 6 and ints.amax().item() == 3
+
+
+def test_mean_var_and_norm_of_integers_are_errors_that_say_float():
+    ints = mg.tensor([1, 2, 3])
+    for reduce in (ints.mean, ints.var, ints.std, ints.norm):
+        with pytest.raises(TypeError, match=r"float tensor, got dtype int64.*\.float\(\)"):
+            reduce()
+    np.testing.assert_allclose(ints.float().mean().item(), 2)
+
+
+def test_var_and_std_corrections():
+    x = np.array([1.0, 2.0, 4.0, 7.0])
+    t = mg.tensor(x, dtype="float64")
+    np.testing.assert_allclose(t.var().item(), x.var(ddof=1))
+    np.testing.assert_allclose(t.var(unbiased=False).item(), x.var())
+    np.testing.assert_allclose(t.var(correction=0).item(), x.var())
+    np.testing.assert_allclose(t.std(correction=2).item(), x.std(ddof=2))
+    np.testing.assert_allclose(t.std(0, False).item(), x.std())
+    with pytest.raises(TypeError, match="unbiased or correction"):
+        t.var(unbiased=True, correction=1)
+    assert mg.gradcheck(lambda a: a.var(correction=0), [mg.tensor(x, requires_grad=True)])
+
+
+def test_prod_gradient_is_exact_where_entries_are_zero():
+    for values in ([2.0, 0.0, 3.0, 4.0], [0.0, 5.0, 0.0, 2.0]):
+        x = mg.tensor(np.array(values).reshape(2, 2), requires_grad=True)
+        assert mg.gradcheck(lambda a: a.prod(), [x])
+        assert mg.gradcheck(lambda a: a.prod(dim=1), [x])
+    x = mg.tensor([2.0, 0.0, 3.0], requires_grad=True)
+    x.prod().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0, 6, 0])
+
+
+@pytest.mark.parametrize("p", [1, 3, 2.5, float("inf"), float("-inf"), "fro"], ids=str)
+def test_norms_match_numpy_and_gradcheck(p, rng):
+    x = rng.standard_normal((3, 4))
+    t = mg.tensor(x, requires_grad=True)
+    order = 2 if p == "fro" else p
+    expected = np.linalg.norm(x, ord=order, axis=1)
+    np.testing.assert_allclose(t.norm(p, dim=1).numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(t.norm(p).item(), np.linalg.norm(x.ravel(), ord=order), rtol=1e-12)
+    assert mg.gradcheck(lambda a: a.norm(p, dim=1), [t])
+
+
+def test_norm_of_zeros_has_a_zero_gradient_and_bad_p_is_refused():
+    x = mg.zeros(3, dtype="float64", requires_grad=True)
+    x.norm().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0, 0, 0])
+    for p in (0, -1, "nuc"):
+        with pytest.raises(ValueError, match="p must be"):
+            mg.randn(3).norm(p)
+
+
+def test_reductions_refuse_bad_dims_and_empty_max():
+    with pytest.raises(IndexError, match=r"dim 3 is out of range.*\[-2, 1\]"):
+        mg.randn(2, 3).sum(dim=3)
+    with pytest.raises(IndexError, match="out of range"):
+        mg.randn(2, 3).max(dim=-3)
+    with pytest.raises(ValueError, match="more than once"):
+        mg.randn(2, 3).sum(dim=(1, -1))
+    with pytest.raises(TypeError, match="dim must be an int"):
+        mg.randn(2, 3).mean(dim=1.0)
     with pytest.raises(ValueError, match="empty"):
         mg.zeros(0).max()
+    with pytest.raises(ValueError, match="empty"):
+        mg.zeros(0).argmax()

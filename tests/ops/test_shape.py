@@ -9,18 +9,18 @@ def test_reshape_and_transpose_match_numpy_and_gradcheck(rng, device):
     t = mg.tensor(x, requires_grad=True, device=device)
     np.testing.assert_array_equal(t.reshape(6, 4).numpy(), x.reshape(6, 4))
     np.testing.assert_array_equal(t.reshape((4, -1)).numpy(), x.reshape(4, -1))
-    np.testing.assert_array_equal(t.transpose(1, 0, 2).numpy(), x.transpose(1, 0, 2))
+    np.testing.assert_array_equal(t.permute(1, 0, 2).numpy(), x.transpose(1, 0, 2))
     np.testing.assert_array_equal(t.T.numpy(), x.T)
     assert mg.gradcheck(lambda a: a.reshape(4, 6) * mg.tensor(np.arange(24.0).reshape(4, 6), device=device), [t])
-    assert mg.gradcheck(lambda a: a.transpose(2, 0, 1) * mg.tensor(np.arange(24.0).reshape(4, 2, 3), device=device), [t])
+    assert mg.gradcheck(lambda a: a.permute(2, 0, 1) * mg.tensor(np.arange(24.0).reshape(4, 2, 3), device=device), [t])
     assert mg.tensor(x, dtype="float32").reshape(-1).dtype == np.float32
 
 
 def test_reshape_and_transpose_refuse_bad_arguments():
     with pytest.raises(ValueError):
         mg.randn(2, 3).reshape(4, 2)
-    with pytest.raises(ValueError, match="permutation"):
-        mg.randn(2, 3).transpose(0, 0)
+    with pytest.raises(ValueError, match="more than once"):
+        mg.randn(2, 3).permute(0, 0)
 
 
 INDICES = [1, -1, slice(1, 3), (slice(None), 2), (0, slice(None, None, 2)), [0, 2, 2], (np.array([0, 1, 1]), np.array([2, 0, 2]))]
@@ -41,3 +41,109 @@ def test_repeated_indices_add_their_gradients_and_tensor_indices_work():
     np.testing.assert_array_equal(x.grad.numpy(), [2, 0, 1])
     with pytest.raises(IndexError, match="integer or bool"):
         x[mg.tensor([0.0])]
+
+
+# Each case: (Tensor function, float64 NumPy reference written out, input shape)
+SHAPE_CASES = {
+    "transpose(0, 1) swaps two dims": (lambda a: a.transpose(0, 1), lambda x: np.swapaxes(x, 0, 1), (2, 3, 4)),
+    "transpose(-1, 0)": (lambda a: a.transpose(-1, 0), lambda x: np.swapaxes(x, -1, 0), (2, 3, 4)),
+    "permute": (lambda a: a.permute(2, 0, 1), lambda x: x.transpose(2, 0, 1), (2, 3, 4)),
+    "permute tuple": (lambda a: a.permute((1, 2, 0)), lambda x: x.transpose(1, 2, 0), (2, 3, 4)),
+    "t": (lambda a: a.t(), lambda x: x.T, (2, 3)),
+    "T reverses": (lambda a: a.T, lambda x: x.transpose(2, 1, 0), (2, 3, 4)),
+    "mT": (lambda a: a.mT, lambda x: np.swapaxes(x, -1, -2), (2, 3, 4)),
+    "view": (lambda a: a.view(4, -1), lambda x: x.reshape(4, 6), (2, 3, 4)),
+    "flatten": (lambda a: a.flatten(), lambda x: x.reshape(-1), (2, 3, 4)),
+    "flatten(1)": (lambda a: a.flatten(1), lambda x: x.reshape(2, 12), (2, 3, 4)),
+    "flatten(0, 1)": (lambda a: a.flatten(0, 1), lambda x: x.reshape(6, 4), (2, 3, 4)),
+    "unsqueeze(1)": (lambda a: a.unsqueeze(1), lambda x: x[:, None], (2, 3)),
+    "unsqueeze(-1)": (lambda a: a.unsqueeze(-1), lambda x: x[..., None], (2, 3)),
+    "squeeze()": (lambda a: a.squeeze(), lambda x: x.reshape(2, 3), (1, 2, 1, 3)),
+    "squeeze(2)": (lambda a: a.squeeze(2), lambda x: x.reshape(1, 2, 3), (1, 2, 1, 3)),
+    "squeeze(1) keeps a dim that is not 1": (lambda a: a.squeeze(1), lambda x: x, (1, 2, 1, 3)),
+    "expand": (lambda a: a.expand(2, -1, 4), lambda x: np.broadcast_to(x, (2, 3, 4)), (3, 1)),
+    "repeat": (lambda a: a.repeat(2, 1, 3), lambda x: np.tile(x, (2, 1, 3)), (2, 3)),
+    "contiguous of a transpose": (lambda a: a.t().contiguous(), lambda x: np.ascontiguousarray(x.T), (2, 3)),
+    "clone": (lambda a: a.clone(), lambda x: x.copy(), (2, 3)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SHAPE_CASES))
+def test_shape_ops_match_numpy_and_gradcheck(case, rng, device):
+    function, reference, shape = SHAPE_CASES[case]
+    x = rng.standard_normal(shape)
+    t = mg.tensor(x, requires_grad=True, device=device)
+    result = function(t)
+    np.testing.assert_array_equal(result.numpy(), reference(x))
+    assert mg.gradcheck(function, [t])
+    assert function(mg.tensor(x, dtype="float32", device=device)).dtype == np.float32
+
+
+def test_transpose_of_a_matrix_is_no_longer_the_identity():
+    x = mg.tensor([[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_array_equal(x.transpose(0, 1).numpy(), [[1, 3], [2, 4]])
+    np.testing.assert_array_equal(x.transpose(1, 1).numpy(), x.numpy())
+
+
+@pytest.mark.parametrize("method, sizes", [("split", 2), ("split", [1, 3, 0]), ("chunk", 3)], ids=str)
+def test_split_and_chunk_cover_the_dim_and_send_gradients_back(method, sizes, rng):
+    x = rng.standard_normal((3, 4))
+    t = mg.tensor(x, requires_grad=True)
+    pieces = getattr(t, method)(sizes, dim=1)
+    np.testing.assert_array_equal(np.concatenate([p.numpy() for p in pieces], axis=1), x)
+    weights = [np.arange(p.numel(), dtype=float).reshape(p.shape) for p in pieces]
+    assert mg.gradcheck(lambda a: mg.cat([p * mg.tensor(w) for p, w in zip(getattr(a, method)(sizes, dim=1), weights)], 1), [t])
+
+
+def test_split_and_chunk_sizes_as_torch():
+    assert [p.shape[0] for p in mg.arange(5).split(2)] == [2, 2, 1]
+    assert [p.shape[0] for p in mg.arange(5).chunk(3)] == [2, 2, 1]
+    assert [p.shape[0] for p in mg.arange(6).chunk(4)] == [2, 2, 2]
+    assert [p.shape[0] for p in mg.arange(2).chunk(5)] == [1, 1]
+
+
+def test_view_shares_memory_and_refuses_non_contiguous_data():
+    x = mg.arange(6.0)
+    v = x.view(2, 3)
+    assert np.shares_memory(v.data, x.data) and v.view_as(x).shape == (6,)
+    assert mg.zeros(2, 3).reshape_as(mg.zeros(3, 2)).shape == (3, 2)
+    with pytest.raises(RuntimeError, match="use .reshape"):
+        v.t().view(6)
+    np.testing.assert_array_equal(v.t().reshape(6).numpy(), [0, 3, 1, 4, 2, 5])
+
+
+def test_expand_sums_gradients_over_the_broadcast_dims():
+    x = mg.tensor([[1.0], [2.0]], requires_grad=True)
+    x.expand(3, 2, 4).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[12], [12]])
+    assert mg.zeros(3).expand_as(mg.zeros(2, 3)).shape == (2, 3)
+
+
+def test_shape_ops_refuse_bad_arguments():
+    x = mg.randn(2, 3)
+    with pytest.raises(ValueError, match=r"size 6 into shape \(4,\s?2\)"):
+        x.view(4, 2)
+    with pytest.raises(ValueError, match="size 4 at dim 1 does not match"):
+        x.expand(2, 4)
+    with pytest.raises(ValueError, match="at least 2 sizes"):
+        x.expand(3)
+    with pytest.raises(ValueError, match="-1 is not allowed"):
+        x.expand(-1, 2, 3)
+    with pytest.raises(ValueError, match="at least 2 non-negative sizes"):
+        x.repeat(2)
+    with pytest.raises(IndexError, match="out of range"):
+        x.transpose(0, 2)
+    with pytest.raises(IndexError, match="out of range"):
+        x.unsqueeze(3)
+    with pytest.raises(ValueError, match="needs 2 dims"):
+        x.permute(1, 0, 2)
+    with pytest.raises(ValueError, match="at most 2 dims"):
+        mg.randn(2, 3, 4).t()
+    with pytest.raises(ValueError, match="add up to 3"):
+        x.split([1, 1], dim=1)
+    with pytest.raises(ValueError, match="positive"):
+        x.chunk(0)
+    with pytest.raises(ValueError, match="start_dim"):
+        mg.randn(2, 3, 4).flatten(2, 1)
+    with pytest.raises(TypeError, match="sizes must be ints"):
+        x.reshape(2.0, 3)

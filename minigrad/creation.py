@@ -1,0 +1,170 @@
+"""Functions that make tensors, with torch's names, arguments and default dtypes.
+
+Python floats give float32, ints int64 and bools bool; ``dtype=``, ``requires_grad=`` and ``device=``
+work as in torch. Random tensors come from the generator that ``mg.manual_seed`` seeds.
+"""
+import numbers
+
+import numpy as np
+
+from . import _random, backend
+from .tensor import Tensor, _check_requires_grad, _resolve_dtype, _shape_argument, _to_array, float32, int64
+
+
+def tensor(data, dtype=None, requires_grad=False, device="cpu"):
+    """A new tensor from a number, nested list, numpy/cupy array or Tensor (always a copy).
+
+    Example: ``mg.tensor([1, 2]).dtype`` -> int64; ``mg.tensor([1.0, 2]).dtype`` -> float32
+    """
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
+
+
+def _size(size):
+    shape = _shape_argument(size)
+    if any(s < 0 for s in shape):
+        raise ValueError(f"sizes must be non-negative, got {shape}")
+    return shape
+
+
+def _create(array, dtype, requires_grad, device, default=float32):
+    dtype = _resolve_dtype(dtype) or default
+    _check_requires_grad(dtype, requires_grad)
+    return Tensor._wrap(backend.to_device(array.astype(dtype, copy=False), device), bool(requires_grad))
+
+
+def _create_float(array, dtype, requires_grad, device, what):
+    dtype = _resolve_dtype(dtype) or float32
+    if dtype.kind != "f":
+        raise TypeError(f"{what} makes float32 or float64 tensors, not {dtype}")
+    return _create(array, dtype, requires_grad, device)
+
+
+def zeros(*size, dtype=None, requires_grad=False, device="cpu"):
+    """Zeros of shape ``size`` (``zeros(2, 3)`` or ``zeros((2, 3))``), float32 by default."""
+    return _create(np.zeros(_size(size)), dtype, requires_grad, device)
+
+
+def ones(*size, dtype=None, requires_grad=False, device="cpu"):
+    return _create(np.ones(_size(size)), dtype, requires_grad, device)
+
+
+def empty(*size, dtype=None, requires_grad=False, device="cpu"):
+    """A tensor of shape ``size`` whose values are whatever the memory held."""
+    return _create(np.empty(_size(size)), dtype, requires_grad, device)
+
+
+def full(size, fill_value, dtype=None, requires_grad=False, device="cpu"):
+    """``fill_value`` everywhere; the dtype follows the value (float32, int64 or bool) unless given.
+
+    Example: ``mg.full((2, 2), 7).dtype`` -> int64
+    """
+    fill = _to_array(fill_value, None)
+    if fill.ndim:
+        raise ValueError(f"full's fill_value must be a number, got shape {fill.shape}")
+    return _create(np.full(_size((size,)), fill), dtype, requires_grad, device, default=fill.dtype)
+
+
+def randn(*size, dtype=None, requires_grad=False, device="cpu"):
+    """Standard normal samples."""
+    return _create_float(_random.generator().standard_normal(_size(size)), dtype, requires_grad, device, "randn")
+
+
+def rand(*size, dtype=None, requires_grad=False, device="cpu"):
+    """Uniform samples in [0, 1)."""
+    return _create_float(_random.generator().random(_size(size)), dtype, requires_grad, device, "rand")
+
+
+def randint(*args, size=None, dtype=None, requires_grad=False, device="cpu"):
+    """Uniform integers in [low, high), int64 by default: ``randint(low, high, size)`` or
+    ``randint(high, size)`` (low 0). Example: ``mg.randint(0, 10, (3,))`` -> e.g. tensor([4, 0, 7])"""
+    if size is None and args:
+        args, size = args[:-1], args[-1]
+    if len(args) not in (1, 2) or size is None:
+        raise TypeError("randint takes (low, high, size) or (high, size)")
+    low, high = (0, args[0]) if len(args) == 1 else args
+    for name, bound in (("low", low), ("high", high)):
+        if isinstance(bound, bool) or not isinstance(bound, numbers.Integral):
+            raise TypeError(f"randint's {name} must be an int, got {bound!r}")
+    if not low < high:
+        raise ValueError(f"randint needs low < high, got low={low}, high={high}")
+    shape = _size(size if isinstance(size, (tuple, list)) else (size,))
+    return _create(_random.generator().integers(low, high, shape), dtype, requires_grad, device, default=int64)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False, device="cpu"):
+    """Values start, start + step, ... below end (``arange(end)`` starts at 0): int64 when all three
+    are ints, else float32. Example: ``mg.arange(1, 7, 2)`` -> tensor([1, 3, 5])"""
+    if end is None:
+        start, end = 0, start
+    bounds = (start, end, step)
+    if any(isinstance(b, bool) or not isinstance(b, numbers.Real) for b in bounds):
+        raise TypeError(f"arange takes numbers, got start={start!r}, end={end!r}, step={step!r}")
+    if step == 0:
+        raise ValueError("arange's step must not be 0")
+    integral = all(isinstance(b, numbers.Integral) for b in bounds)
+    values = np.arange(start, end, step, dtype=np.int64 if integral else np.float64)
+    return _create(values, dtype, requires_grad, device, default=int64 if integral else float32)
+
+
+def linspace(start, end, steps, dtype=None, requires_grad=False, device="cpu"):
+    """``steps`` evenly spaced values from start to end, both included (float32 by default)."""
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
+        raise ValueError(f"linspace's steps must be a non-negative int, got {steps!r}")
+    return _create(np.linspace(start, end, steps), dtype, requires_grad, device)
+
+
+def eye(n, m=None, dtype=None, requires_grad=False, device="cpu"):
+    """The n x m (m defaults to n) identity matrix."""
+    rows, columns = _size((n, n if m is None else m))
+    return _create(np.eye(rows, columns), dtype, requires_grad, device)
+
+
+def zeros_like(input, dtype=None, requires_grad=False, device=None):
+    """Zeros with ``input``'s shape, dtype and device (unless given)."""
+    return _like(input, np.zeros(input.shape), dtype, requires_grad, device)
+
+
+def ones_like(input, dtype=None, requires_grad=False, device=None):
+    return _like(input, np.ones(input.shape), dtype, requires_grad, device)
+
+
+def empty_like(input, dtype=None, requires_grad=False, device=None):
+    return _like(input, np.empty(input.shape), dtype, requires_grad, device)
+
+
+def full_like(input, fill_value, dtype=None, requires_grad=False, device=None):
+    return _like(input, np.full(input.shape, fill_value), dtype, requires_grad, device)
+
+
+def randn_like(input, dtype=None, requires_grad=False, device=None):
+    return randn(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad, device=device or input.device)
+
+
+def rand_like(input, dtype=None, requires_grad=False, device=None):
+    return rand(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad, device=device or input.device)
+
+
+def _like(input, array, dtype, requires_grad, device):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"expected a Tensor, got {type(input).__name__}")
+    return _create(array, dtype or input.dtype, requires_grad, device or input.device)
+
+
+def from_numpy(array):
+    """A tensor that shares memory with the NumPy ``array`` (changes show in both), dtype kept."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
+    return Tensor._wrap(_to_array(array, None), False)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """``data`` as a tensor, sharing memory when it already is one (or an array) of that dtype and
+    device; otherwise a converted copy. Python data follows mg.tensor's dtype rules."""
+    if isinstance(data, Tensor):
+        return data.to(device=device, dtype=dtype)
+    array = _to_array(data, _resolve_dtype(dtype))
+    return Tensor._wrap(backend.to_device(array, device or backend.device_of(array)), False)
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)

@@ -1,0 +1,98 @@
+"""Module-level forms of the Tensor methods (``mg.exp(x)`` is ``x.exp()``), and the functions that
+join tensors: ``mg.cat``, ``mg.stack``, ``mg.where``. All differentiable where the method is."""
+import builtins
+import numbers
+
+from . import _dims, backend, ops
+from .tensor import Tensor, _broadcast_shape, _condition, _like_value, _to_array
+
+# Each name is a thin call of the Tensor method of the same name, with the same arguments.
+_METHOD_FORMS = (
+    "exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "clamp", "clip", "pow",
+    "sum", "mean", "prod", "std", "var", "max", "min", "amax", "amin", "argmax", "argmin", "all", "any",
+    "norm", "flatten", "reshape", "transpose", "permute", "squeeze", "unsqueeze", "chunk", "split",
+    "softmax", "log_softmax", "masked_fill", "t", "numel", "clone", "eq", "ne", "lt", "le", "gt", "ge", "matmul",
+    "maximum", "minimum", "add", "sub", "mul", "div", "neg", "isnan", "isinf", "isfinite",
+)
+
+
+def _method_form(name):
+    def function(input, *args, **kwargs):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"mg.{name} expects a Tensor as its first argument, got {type(input).__name__}")
+        return getattr(input, name)(*args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"``mg.{name}(x, ...)`` is ``x.{name}(...)``:\n\n{getattr(Tensor, name).__doc__ or ''}"
+    return function
+
+
+# Several of these names (sum, max, all, abs, ...) shadow builtins here: the code below says builtins.
+globals().update({name: _method_form(name) for name in _METHOD_FORMS})
+__all__ = list(_METHOD_FORMS) + ["cat", "stack", "where"]
+
+
+def _tensors(tensors, what):
+    tensors = list(tensors) if isinstance(tensors, (list, tuple)) else None
+    if not tensors or not builtins.all(isinstance(t, Tensor) for t in tensors):
+        raise TypeError(f"{what} expects a non-empty list or tuple of Tensors")
+    backend.common_array_module([t.data for t in tensors], what)
+    return tensors
+
+
+def cat(tensors, dim=0):
+    """Tensors joined along an existing ``dim``; all shapes must agree except along ``dim``.
+
+    Example: ``mg.cat([mg.zeros(2, 3), mg.ones(1, 3)]).shape`` -> (3, 3)
+    """
+    tensors = _tensors(tensors, "cat")
+    first = tensors[0]
+    dim = _dims.dim_index(dim, first.ndim)
+    for i, t in enumerate(tensors):
+        if t.ndim != first.ndim or t.shape[:dim] + t.shape[dim + 1:] != first.shape[:dim] + first.shape[dim + 1:]:
+            raise ValueError(f"cat: tensor {i} has shape {t.shape}, but tensor 0 has {first.shape}; "
+                             f"shapes must match except along dim {dim}")
+    if first.ndim == 0:
+        raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use mg.stack")
+    return ops.Cat(dim)(*tensors)
+
+
+def stack(tensors, dim=0):
+    """Tensors of one shape stacked along a new ``dim`` (in [-ndim-1, ndim]).
+
+    Example: ``mg.stack([mg.zeros(3), mg.ones(3)], dim=1).shape`` -> (3, 2)
+    """
+    tensors = _tensors(tensors, "stack")
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise ValueError(f"stack: tensor {i} has shape {t.shape}, but tensor 0 has {tensors[0].shape}; "
+                             "all must have the same shape")
+    return ops.Stack(_dims.dim_index(dim, tensors[0].ndim + 1))(*tensors)
+
+
+def where(condition, input, other):
+    """``input`` where the bool ``condition`` is True, else ``other``; the three broadcast together.
+    input/other may be numbers (they take the other operand's dtype, as torch).
+
+    Example: ``mg.where(x > 0, x, 0.0)`` is relu(x), with gradients to x where x > 0.
+    """
+    condition = _condition(condition, "where's condition")
+    reference = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else None
+    input, other = (_operand(value, reference, condition) for value in (input, other))
+    if _broadcast_shape(condition.shape, input.shape, other.shape) is None:
+        raise ValueError(f"where: condition {condition.shape}, input {input.shape} and other {other.shape} "
+                         "do not broadcast to one shape")
+    backend.common_array_module([condition.data, input.data, other.data], "where")
+    return ops.Where()(condition, input, other)
+
+
+def _operand(value, reference, condition):
+    """A number as a 0-d tensor in the dtype torch gives it next to ``reference`` (mg.tensor's dtype
+    when both sides are numbers), on the condition's device."""
+    if isinstance(value, Tensor):
+        return value
+    if not isinstance(value, numbers.Number):
+        raise TypeError(f"where's input and other must be Tensors or numbers, got {type(value).__name__}")
+    array = _to_array(value, None) if reference is None else _like_value(reference.data, value)
+    return Tensor._wrap(backend.to_device(array, condition.device), False)
+
