@@ -1,6 +1,6 @@
 """Convolution, pooling and LeNet-BatchNorm cases: minigrad, a NumPy im2col composite (the way
 Chainer and DeZero do it: a strided copy per kernel tap, tensordot, and the adjoint scatter), and
-PyTorch. ``python -m bench.conv --memory`` measures peak memory instead (see peak_memory)."""
+PyTorch (run by ``python -m bench``). ``python -m bench.conv`` measures peak memory (see peak_memory)."""
 import numpy as np
 
 import minigrad as mg

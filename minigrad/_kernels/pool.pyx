@@ -150,6 +150,8 @@ cdef void _avg_pool(const real[:, :, ::1] source, real[:, :, ::1] target, Py_ssi
                         for w in range(w0, w1):
                             target[p, h, w] += <real>share
                 else:
+                    # a plain assignment keeps total private to each thread (+= inside prange
+                    # would make it a reduction over planes)
                     total = 0
                     for h in range(h0, h1):
                         for w in range(w0, w1):
