@@ -120,6 +120,25 @@ cdef void _max_pool_backward(const real[:, :, ::1] gy, const long long[:, :, ::1
                 plane[indices[p, oh, ow]] += gy[p, oh, ow]
 
 
+cdef inline void _window_mean(const real* source, real* target, Py_ssize_t width, Py_ssize_t h0, Py_ssize_t h1,
+                              Py_ssize_t w0, Py_ssize_t w1, Py_ssize_t count, bint backward) noexcept nogil:
+    """Window [h0, h1) x [w0, w1) of a plane of the given width. Forward: source is the input plane,
+    target[0] = the window's sum / count. Backward: source[0] is the output's gradient, added / count
+    over the window of target, the input gradient's plane."""
+    cdef Py_ssize_t h, w
+    cdef double total = 0, share
+    if backward:
+        share = source[0] / <double>count
+        for h in range(h0, h1):
+            for w in range(w0, w1):
+                target[h * width + w] += <real>share
+    else:
+        for h in range(h0, h1):
+            for w in range(w0, w1):
+                total += source[h * width + w]
+        target[0] = <real>(total / count)
+
+
 cdef void _avg_pool(const real[:, :, ::1] source, real[:, :, ::1] target, Py_ssize_t KH, Py_ssize_t KW,
                     Py_ssize_t SH, Py_ssize_t SW, Py_ssize_t PH, Py_ssize_t PW, bint count_include_pad,
                     bint backward) noexcept nogil:
@@ -131,8 +150,7 @@ cdef void _avg_pool(const real[:, :, ::1] source, real[:, :, ::1] target, Py_ssi
     cdef Py_ssize_t W = target.shape[2] if backward else source.shape[2]
     cdef Py_ssize_t OH = source.shape[1] if backward else target.shape[1]
     cdef Py_ssize_t OW = source.shape[2] if backward else target.shape[2]
-    cdef Py_ssize_t p, oh, ow, h, w, h0, h1, w0, w1, count
-    cdef double total, share
+    cdef Py_ssize_t p, oh, ow, h0, h1, w0, w1, count
     for p in prange(P, schedule="static", use_threads_if=P * OH * OW * KH * KW > PARALLEL_MIN):
         if backward:
             memset(&target[p, 0, 0], 0, H * W * sizeof(real))
@@ -144,19 +162,8 @@ cdef void _avg_pool(const real[:, :, ::1] source, real[:, :, ::1] target, Py_ssi
                 w1 = _clip(ow * SW - PW + KW, 0, W)
                 # without ceil_mode a window never passes the padded input: KH * KW counts the padding
                 count = KH * KW if count_include_pad else (h1 - h0) * (w1 - w0)
-                if backward:
-                    share = source[p, oh, ow] / <double>count
-                    for h in range(h0, h1):
-                        for w in range(w0, w1):
-                            target[p, h, w] += <real>share
-                else:
-                    # a plain assignment keeps total private to each thread (+= inside prange
-                    # would make it a reduction over planes)
-                    total = 0
-                    for h in range(h0, h1):
-                        for w in range(w0, w1):
-                            total = total + source[p, h, w]
-                    target[p, oh, ow] = <real>(total / count)
+                _window_mean(&source[p, oh, ow] if backward else &source[p, 0, 0],
+                             &target[p, 0, 0] if backward else &target[p, oh, ow], W, h0, h1, w0, w1, count, backward)
 
 
 cdef void _adaptive_avg_pool(const real[:, :, ::1] source, real[:, :, ::1] target, bint backward) noexcept nogil:
@@ -166,8 +173,7 @@ cdef void _adaptive_avg_pool(const real[:, :, ::1] source, real[:, :, ::1] targe
     cdef Py_ssize_t W = target.shape[2] if backward else source.shape[2]
     cdef Py_ssize_t OH = source.shape[1] if backward else target.shape[1]
     cdef Py_ssize_t OW = source.shape[2] if backward else target.shape[2]
-    cdef Py_ssize_t p, oh, ow, h, w, h0, h1, w0, w1
-    cdef double total, share
+    cdef Py_ssize_t p, oh, ow, h0, h1, w0, w1
     for p in prange(P, schedule="static", use_threads_if=P * H * W > PARALLEL_MIN):
         if backward:
             memset(&target[p, 0, 0], 0, H * W * sizeof(real))
@@ -177,14 +183,6 @@ cdef void _adaptive_avg_pool(const real[:, :, ::1] source, real[:, :, ::1] targe
             for ow in range(OW):
                 w0 = ow * W // OW
                 w1 = ((ow + 1) * W + OW - 1) // OW
-                if backward:
-                    share = source[p, oh, ow] / <double>((h1 - h0) * (w1 - w0))
-                    for h in range(h0, h1):
-                        for w in range(w0, w1):
-                            target[p, h, w] += <real>share
-                else:
-                    total = 0
-                    for h in range(h0, h1):
-                        for w in range(w0, w1):
-                            total = total + source[p, h, w]
-                    target[p, oh, ow] = <real>(total / ((h1 - h0) * (w1 - w0)))
+                _window_mean(&source[p, oh, ow] if backward else &source[p, 0, 0],
+                             &target[p, 0, 0] if backward else &target[p, oh, ow], W, h0, h1, w0, w1,
+                             (h1 - h0) * (w1 - w0), backward)
