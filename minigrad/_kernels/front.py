@@ -223,10 +223,13 @@ class Kernels:
     # chunk holds at least one sample), and each chunk is one GEMM per group through xp.matmul.
     WORKSPACE_BYTES = 32 << 20
 
-    def conv2d_forward(self, x, weight, bias, stride, padding, dilation, groups):
-        """y (N, O, OH, OW) = the cross-correlation of x (N, C, H, W) with weight (O, C // groups,
-        KH, KW), plus bias (O,) or None. stride, dilation: (h, w); padding: ((top, bottom),
-        (left, right)). Example: ``cpu.conv2d_forward(x, w, None, (1, 1), ((1, 1), (1, 1)), (1, 1), 1)``
+    def conv2d_forward(self, x, weight, bias, stride, padding, dilation, groups, keep_columns=False):
+        """(y, columns): y (N, O, OH, OW) = the cross-correlation of x (N, C, H, W) with weight (O,
+        C // groups, KH, KW), plus bias (O,) or None. stride, dilation: (h, w); padding: ((top,
+        bottom), (left, right)). columns: with keep_columns and a batch that fits one chunk, the
+        column matrix (groups, C // groups * KH * KW, N * OH * OW) for conv2d_backward to reuse for
+        the weight gradient; else None.
+        Example: ``y, _ = cpu.conv2d_forward(x, w, None, (1, 1), ((1, 1), (1, 1)), (1, 1), 1)``
         """
         out_h, out_w = conv2d_output_size(x, weight, bias, stride, padding, dilation, groups)
         xp = self.xp
@@ -245,14 +248,17 @@ class Kernels:
                 y3[start:stop] = out
             else:
                 xp.add(out, bias.reshape(O, 1), out=y3[start:stop])
-        return y
+        return y, (cols if keep_columns and chunk >= N > 0 else None)
 
-    def conv2d_backward(self, gy, x, weight, stride, padding, dilation, groups, needs_x, needs_weight, needs_bias):
+    def conv2d_backward(self, gy, x, weight, stride, padding, dilation, groups, needs_x, needs_weight, needs_bias,
+                        columns=None):
         """(gx, gweight, gbias) of conv2d_forward for the output gradient gy (N, O, OH, OW); each
-        None unless asked for."""
+        None unless asked for. columns: what conv2d_forward kept (None: rebuilt from x)."""
         out_h, out_w = conv2d_output_size(x, weight, None, stride, padding, dilation, groups)
         N, O, L = x.shape[0], weight.shape[0], out_h * out_w
         check_pool_gradient(gy, (N, O, out_h, out_w), x.dtype)
+        if columns is not None:
+            check_like(columns, "columns", x, "x", shape=(groups, x.shape[1] // groups * weight[0, 0].size, N * L))
         xp = self.xp
         x, weight, gy = self._contiguous(x), self._contiguous(weight), self._contiguous(gy)
         geometry = self._conv_geometry(weight, stride, padding, dilation, out_h, out_w)
@@ -261,21 +267,22 @@ class Kernels:
         gweight = xp.zeros(weight3.shape, dtype=x.dtype) if needs_weight else None
         gbias = gy.sum(axis=(0, 2, 3), dtype=FLOAT64).astype(x.dtype) if needs_bias else None
         if needs_x or needs_weight:
-            self._conv_backward_chunks(gy, x, weight3, groups, geometry, gx, gweight)
+            self._conv_backward_chunks(gy, x, weight3, groups, geometry, gx, gweight, columns)
         return gx, None if gweight is None else gweight.reshape(weight.shape), gbias
 
-    def _conv_backward_chunks(self, gy, x, weight3, groups, geometry, gx, gweight):
-        """Fill gx (None: skip) and accumulate gweight (None: skip), one chunk of the batch at a time."""
+    def _conv_backward_chunks(self, gy, x, weight3, groups, geometry, gx, gweight, columns):
+        """Fill gx (None: skip) and accumulate gweight (None: skip), one chunk of the batch at a
+        time; columns (the whole batch's, or None) stand in for im2col."""
         xp = self.xp
         N, O, L = gy.shape[0], gy.shape[1], geometry[-2] * geometry[-1]
-        workspace, chunk = self._conv_workspace(x, geometry)
+        workspace, chunk = (None, N) if columns is not None else self._conv_workspace(x, geometry)
         for start in range(0, N, chunk):
             stop = min(N, start + chunk)
             # (groups, O // groups, n * L): the chunk's output gradient laid out like its column matrix
             gy_cols = xp.ascontiguousarray(gy[start:stop].reshape(stop - start, O, L).transpose(1, 0, 2))
             gy_cols = gy_cols.reshape(groups, O // groups, -1)
             if gweight is not None:
-                cols = self._im2col(x[start:stop], workspace, geometry, groups)
+                cols = columns if columns is not None else self._im2col(x[start:stop], workspace, geometry, groups)
                 gweight += xp.matmul(gy_cols, cols.transpose(0, 2, 1))
             if gx is not None:
                 cols = xp.matmul(weight3.transpose(0, 2, 1), gy_cols)

@@ -15,7 +15,9 @@ class ConvolutionOp(Op):
         if self.one_d:
             x, weight = x[:, :, None, :], weight[:, :, None, :]
         self.x, self.weight, self.has_bias = x, weight, bias is not None
-        y = self.kernels.conv2d_forward(x, weight, bias, self.stride, self.padding, self.dilation, self.groups)
+        # the column matrix is kept for the weight gradient when it fits the workspace (one chunk)
+        y, self.columns = self.kernels.conv2d_forward(x, weight, bias, self.stride, self.padding, self.dilation,
+                                                      self.groups, keep_columns=self.needs_input_grad[1])
         return y[:, :, 0, :] if self.one_d else y
 
     def backward(self, gy):
@@ -24,7 +26,7 @@ class ConvolutionOp(Op):
         needs = self.needs_input_grad
         gx, gweight, gbias = self.kernels.conv2d_backward(
             gy, self.x, self.weight, self.stride, self.padding, self.dilation, self.groups, needs[0], needs[1],
-            self.has_bias and needs[2])
+            self.has_bias and needs[2], self.columns)
         if self.one_d:
             gx = None if gx is None else gx[:, :, 0, :]
             gweight = None if gweight is None else gweight[:, :, 0, :]

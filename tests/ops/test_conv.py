@@ -192,3 +192,18 @@ def test_kernel_front_refuses_what_would_break_a_loop():
         kernels.conv2d_forward(x, w.astype(np.float32), None, (1, 1), ((0, 0), (0, 0)), (1, 1), 1)
     with pytest.raises(ValueError, match=r"gy must be float64 of shape \(1, 3, 2, 2\)"):
         kernels.conv2d_backward(np.ones((1, 3, 3, 3)), x, w, (1, 1), ((0, 0), (0, 0)), (1, 1), 1, True, True, True)
+
+
+def test_columns_kept_from_the_forward_give_the_weight_gradient_of_a_rebuilt_matrix(rng):
+    x, w = rng.standard_normal((3, 2, 6, 5)), rng.standard_normal((4, 2, 3, 2))
+    args = ((1, 1), ((0, 0), (1, 0)), (2, 1), 1)
+    y, columns = cpu.conv2d_forward(x, w, None, *args, keep_columns=True)
+    assert y.shape == (3, 4, 2, 5) and columns.shape == (1, 2 * 3 * 2, 3 * 2 * 5)
+    gy = rng.standard_normal(y.shape)
+    assert cpu.conv2d_forward(x, w, None, *args)[1] is None
+    kept = cpu.conv2d_backward(gy, x, w, *args, True, True, False, columns)
+    rebuilt = cpu.conv2d_backward(gy, x, w, *args, True, True, False)
+    for a, b in zip(kept[:2], rebuilt[:2]):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match=r"columns has shape \(1, 12, 29\), expected \(1, 12, 30\)"):
+        cpu.conv2d_backward(gy, x, w, *args, True, True, False, columns[:, :, 1:])
