@@ -361,4 +361,7 @@ def cpu_cases():
     cases += [adam_case(784, hidden, fused) for hidden in ADAM_HIDDEN for fused in (False, True)]
     cases += [mlp_step_case(*size) for size in MLP_SIZES]
     cases += [engine_chain_case()]
+    from .conv import conv_cases  # imports this module's Case
+
+    cases += conv_cases()
     return cases

@@ -55,3 +55,54 @@ def make_spirals(n_per_class=200, classes=3, noise=0.2, seed=0, dtype=np.float32
     angle = labels * 2 * np.pi / classes + radius * 4 + rng.standard_normal(radius.shape) * noise
     x = np.stack([radius * np.sin(angle), radius * np.cos(angle)], axis=1)
     return x.astype(dtype), labels.astype(np.int64)
+
+
+# ---- MNIST / Fashion-MNIST (IDX files the user has downloaded) --------------------------------
+_IDX_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+              "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+_IDX_IMAGES, _IDX_LABELS = 2051, 2049  # magic numbers: unsigned bytes, 3 dims / 1 dim
+
+
+def load_mnist(path, kind="train"):
+    """MNIST or Fashion-MNIST from the standard IDX files in folder ``path`` (each gzipped,
+    ``*.gz``, or not): ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte`` for kind="train",
+    ``t10k-images-idx3-ubyte``, ``t10k-labels-idx1-ubyte`` for kind="test". Nothing is downloaded.
+
+    Returns (images uint8 of shape (N, rows, cols), labels int64 of shape (N,)).
+    Example: ``x, y = load_mnist("~/data/fashion", kind="test"); x.shape`` -> (10000, 28, 28)
+    """
+    import gzip
+    from pathlib import Path
+
+    if kind not in _IDX_FILES:
+        raise ValueError(f"load_mnist: kind must be 'train' or 'test', got {kind!r}")
+    folder = Path(path).expanduser()
+    arrays = []
+    for stem, magic in zip(_IDX_FILES[kind], (_IDX_IMAGES, _IDX_LABELS)):
+        candidates = [folder / stem, folder / f"{stem}.gz"]
+        found = next((p for p in candidates if p.is_file()), None)
+        if found is None:
+            raise FileNotFoundError(f"load_mnist: no {stem} or {stem}.gz in {folder} (download the IDX files of "
+                                    "MNIST or Fashion-MNIST there; nothing is downloaded automatically)")
+        opener = gzip.open if found.suffix == ".gz" else open
+        with opener(found, "rb") as f:
+            arrays.append(_read_idx(f.read(), magic, found))
+    images, labels = arrays
+    if len(images) != len(labels):
+        raise ValueError(f"load_mnist: {len(images)} images but {len(labels)} labels in {folder}")
+    return images, labels.astype(np.int64)
+
+
+def _read_idx(raw, magic, path):
+    """The uint8 array in an IDX file's bytes (big-endian header: magic, then one count per dim)."""
+    ndim = 3 if magic == _IDX_IMAGES else 1
+    header = 4 * (1 + ndim)
+    if len(raw) < header or int.from_bytes(raw[:4], "big") != magic:
+        found = int.from_bytes(raw[:4], "big") if len(raw) >= 4 else None
+        raise ValueError(f"load_mnist: {path} is not an IDX file of {ndim}-D unsigned bytes "
+                         f"(magic number {found}, expected {magic})")
+    shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+    if len(raw) - header != int(np.prod(shape)):
+        raise ValueError(f"load_mnist: {path} holds {len(raw) - header} bytes of data, but its header "
+                         f"says shape {shape}; the file is truncated or corrupt")
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape).copy()

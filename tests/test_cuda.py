@@ -258,3 +258,52 @@ def test_optimizer_kernels_refuse_bad_input_like_the_cpu_kernels():
         with pytest.raises(TypeError, match="different devices"):
             module.adagrad_step(xp.ones(3), np.ones(3) if xp is cupy else cupy.ones(3), xp.zeros(3), 0.1, 0, 0,
                                 1e-10, 1, False)
+# ---- convolution and pooling ---------------------------------------------------------------------
+@pytest.mark.parametrize("dtype, tol", [("float64", 1e-10), ("float32", 1e-4)])
+@pytest.mark.parametrize("stride, padding, dilation, groups", [(1, 1, 1, 1), (2, (2, 0), (1, 2), 2), (1, "same", 2, 1)])
+def test_conv2d_outputs_and_gradients_match(stride, padding, dilation, groups, dtype, tol, rng):
+    x, w, b = rng.standard_normal((5, 4, 11, 9)), rng.standard_normal((6, 4 // groups, 3, 2)), rng.standard_normal(6)
+    results = []
+    for device in ("cpu", "cuda"):
+        tx, tw, tb = (mg.tensor(a, dtype=dtype, requires_grad=True, device=device) for a in (x, w, b))
+        y = F.conv2d(tx, tw, tb, stride, padding, dilation, groups)
+        y.backward(mg.tensor(np.cos(np.arange(y.numel())).reshape(y.shape), dtype=dtype, device=device))
+        results.append([a.numpy() for a in (y, tx.grad, tw.grad, tb.grad)])
+    for name, a, b in zip(["y", "gx", "gw", "gb"], *results):
+        np.testing.assert_allclose(b, a, rtol=tol, atol=tol * np.abs(a).max(), err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("pool", [lambda t: F.max_pool2d(t, 2), lambda t: F.max_pool2d(t, 3, 2, 1),
+                                  lambda t: F.avg_pool2d(t, 3, 2, 1), lambda t: F.avg_pool2d(t, 3, 1, 1, False),
+                                  lambda t: F.adaptive_avg_pool2d(t, (3, 5)), lambda t: F.adaptive_avg_pool2d(t, 13)])
+def test_pooling_outputs_and_gradients_match(pool, dtype, rng):
+    x = rng.standard_normal((3, 4, 10, 9))
+    results = []
+    for device in ("cpu", "cuda"):
+        tx = mg.tensor(x, dtype=dtype, requires_grad=True, device=device)
+        y = pool(tx)
+        y.backward(mg.tensor(np.sin(np.arange(y.numel())).reshape(y.shape), dtype=dtype, device=device))
+        results.append([y.numpy(), tx.grad.numpy()])
+    for name, a, b in zip(["y", "gx"], *results):
+        np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-6, err_msg=name)
+
+
+def test_a_lenet_batchnorm_step_matches(rng):
+    def lenet():
+        return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+                             nn.Conv2d(4, 8, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 3))
+    mg.manual_seed(0)
+    cpu_model, gpu_model = lenet(), lenet()
+    gpu_model.load_state_dict(cpu_model.state_dict())
+    gpu_model.to("cuda")
+    x, y = rng.standard_normal((16, 1, 8, 8)).astype(np.float32), rng.integers(0, 3, 16)
+    for model, device in ((cpu_model, "cpu"), (gpu_model, "cuda")):
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        for _ in range(2):
+            loss = F.cross_entropy(model(mg.tensor(x, device=device)), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    for (name, a), (_, b) in zip(cpu_model.state_dict().items(), gpu_model.state_dict().items()):
+        np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)

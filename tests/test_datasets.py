@@ -38,3 +38,49 @@ def test_spirals_are_deterministic_and_balanced():
     np.testing.assert_array_equal(datasets.make_spirals(n_per_class=50, classes=4, seed=1)[0], x)
     with pytest.raises(ValueError, match="classes >= 2"):
         datasets.make_spirals(classes=1)
+
+
+# ---- load_mnist on small IDX files written here ------------------------------------------------
+def _write_idx(path, array, magic, compress):
+    import gzip
+
+    raw = magic.to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in array.shape) + array.tobytes()
+    with (gzip.open if compress else open)(str(path) + (".gz" if compress else ""), "wb") as f:
+        f.write(raw)
+
+
+@pytest.mark.parametrize("kind, stem", [("train", "train"), ("test", "t10k")])
+@pytest.mark.parametrize("compress", [True, False])
+def test_load_mnist_reads_idx_files_gzipped_or_not(kind, stem, compress, tmp_path):
+    from minigrad.datasets import load_mnist
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (5, 4, 3), dtype=np.uint8)
+    labels = rng.integers(0, 10, 5, dtype=np.uint8)
+    _write_idx(tmp_path / f"{stem}-images-idx3-ubyte", images, 2051, compress)
+    _write_idx(tmp_path / f"{stem}-labels-idx1-ubyte", labels, 2049, compress)
+    x, y = load_mnist(tmp_path, kind=kind)
+    np.testing.assert_array_equal(x, images)
+    np.testing.assert_array_equal(y, labels)
+    assert x.dtype == np.uint8 and y.dtype == np.int64 and x.flags.writeable
+
+
+def test_load_mnist_names_the_missing_file_and_refuses_bad_files(tmp_path):
+    from minigrad.datasets import load_mnist
+
+    with pytest.raises(FileNotFoundError, match="no t10k-images-idx3-ubyte or t10k-images-idx3-ubyte.gz in"):
+        load_mnist(tmp_path, kind="test")
+    with pytest.raises(ValueError, match="kind must be 'train' or 'test'"):
+        load_mnist(tmp_path, kind="validation")
+    _write_idx(tmp_path / "train-images-idx3-ubyte", np.zeros((2, 3, 3), np.uint8), 2049, False)
+    with pytest.raises(ValueError, match="magic number 2049, expected 2051"):
+        load_mnist(tmp_path)
+    _write_idx(tmp_path / "train-images-idx3-ubyte", np.zeros((2, 3, 3), np.uint8), 2051, False)
+    with pytest.raises(FileNotFoundError, match="train-labels-idx1-ubyte"):
+        load_mnist(tmp_path)
+    (tmp_path / "train-labels-idx1-ubyte").write_bytes((2049).to_bytes(4, "big") + (3).to_bytes(4, "big") + b"\x01")
+    with pytest.raises(ValueError, match=r"holds 1 bytes of data, but its header says shape \(3,\)"):
+        load_mnist(tmp_path)
+    _write_idx(tmp_path / "train-labels-idx1-ubyte", np.zeros(3, np.uint8), 2049, False)
+    with pytest.raises(ValueError, match="2 images but 3 labels"):
+        load_mnist(tmp_path)

@@ -23,9 +23,8 @@ import numpy as np
 import minigrad as mg
 from minigrad.datasets import load_digits
 
-from tqdm.auto import tqdm
 
-from _common import make_mlp, options, print_verdict, save_figure, train
+from _common import initialisation_figure, make_mlp, options, print_verdict, save_figure, sweep_variants, train
 
 args = options("Measure the BatchNorm claims on the digits")
 # Runs at too high a learning rate diverge on purpose (that is what sweep (b) looks for); their
@@ -60,13 +59,7 @@ def final_accuracy(history):
 # Every variant, rate and seed is trained for the same number of epochs, evaluated every 5 steps.
 
 # %%
-sweep = {name: {lr: [] for lr in RATES} for name in VARIANTS}
-with tqdm(total=len(VARIANTS) * len(RATES) * len(SEEDS), desc="learning-rate sweep") as bar:
-    for name, bn in VARIANTS.items():
-        for lr in RATES:
-            for seed in SEEDS:
-                sweep[name][lr].append(run(bn, lr, seed))
-                bar.update()
+sweep = sweep_variants(VARIANTS, RATES, SEEDS, run, "learning-rate sweep")
 
 rows = []
 for name in VARIANTS:
@@ -114,21 +107,10 @@ save_figure(fig, "03_learning_rates", args.quick)
 # The default initialisation of every Linear layer multiplied by a scale, at a fixed rate of 0.03.
 
 # %%
-init = {name: {scale: [] for scale in SCALES} for name in VARIANTS}
-with tqdm(total=len(VARIANTS) * len(SCALES) * len(SEEDS), desc="initialisation sweep") as bar:
-    for name, bn in VARIANTS.items():
-        for scale in SCALES:
-            for seed in SEEDS:
-                init[name][scale].append(final_accuracy(run(bn, 0.03, seed, init_scale=scale)))
-                bar.update()
-fig, ax = plt.subplots(figsize=(6, 4))
-for name in VARIANTS:
-    ax.errorbar(SCALES, [np.mean(init[name][s]) for s in SCALES], yerr=[np.std(init[name][s]) for s in SCALES],
-                marker="o", capsize=3, label=name)
-ax.set(xscale="log", xlabel="initial weight scale (x default)", ylabel=f"test accuracy after {EPOCHS} epochs",
-       title="(c) sensitivity to initialisation", ylim=(0, 1.02))
-ax.legend()
-save_figure(fig, "03_initialisation", args.quick)
+init = sweep_variants(VARIANTS, SCALES, SEEDS,
+                      lambda bn, scale, seed: final_accuracy(run(bn, 0.03, seed, init_scale=scale)),
+                      "initialisation sweep")
+initialisation_figure(init, EPOCHS, "03_initialisation", args.quick)
 trains_at = {name: [s for s in SCALES if np.mean(init[name][s]) >= 0.9] for name in VARIANTS}
 
 # %% [markdown]

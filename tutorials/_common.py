@@ -141,3 +141,30 @@ def smooth(values, width=20):
     if len(values) < width:
         return values
     return np.convolve(values, np.ones(width) / width, mode="valid")
+
+
+def sweep_variants(variants, values, seeds, run_one, desc):
+    """{name: {value: [run_one(flag, value, seed) for each seed]}} over ``variants`` ({name: flag}),
+    with one progress bar."""
+    results = {name: {value: [] for value in values} for name in variants}
+    with tqdm(total=len(variants) * len(values) * len(seeds), desc=desc) as bar:
+        for name, flag in variants.items():
+            for value in values:
+                for seed in seeds:
+                    results[name][value].append(run_one(flag, value, seed))
+                    bar.update()
+    return results
+
+
+def initialisation_figure(results, epochs, name, quick):
+    """Final test accuracy (mean and spread over seeds) against the initial weight scale, per
+    variant; ``results`` as sweep_variants returns them."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for variant, by_scale in results.items():
+        scales = list(by_scale)
+        ax.errorbar(scales, [np.mean(by_scale[s]) for s in scales], yerr=[np.std(by_scale[s]) for s in scales],
+                    marker="o", capsize=3, label=variant)
+    ax.set(xscale="log", xlabel="initial weight scale (x default)", ylabel=f"test accuracy after {epochs} epochs",
+           title="(c) sensitivity to initialisation", ylim=(0, 1.02))
+    ax.legend()
+    save_figure(fig, name, quick)

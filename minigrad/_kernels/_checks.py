@@ -137,3 +137,62 @@ def check_optimizer_arrays(param, grad, states, required=()):
 def check_step(step):
     if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 1:
         raise ValueError(f"step must be an int >= 1 (the step being taken, counting from 1), got {step!r}")
+# ---- convolution and pooling -----------------------------------------------------------------
+def _check_ints(values, name, minimum):
+    if len(values) != 2 or any(not isinstance(v, (int, np.integer)) or v < minimum for v in values):
+        raise ValueError(f"{name} must be two ints >= {minimum}, got {values}")
+
+
+def conv2d_output_size(x, weight, bias, stride, padding, dilation, groups):
+    """(OH, OW) of a convolution of x (N, C, H, W) with weight (O, C // groups, KH, KW); raises
+    unless every argument fits. padding is ((top, bottom), (left, right))."""
+    check_float_array(x, "x", ndim=4)
+    check_float_array(weight, "weight", ndim=4)
+    if weight.dtype != x.dtype or type(weight) is not type(x):
+        raise TypeError(f"weight ({weight.dtype}) and x ({x.dtype}) must share dtype and device")
+    if weight.size == 0:
+        raise ValueError(f"weight must not be empty, got shape {weight.shape}")
+    _check_ints(stride, "stride", 1)
+    _check_ints(dilation, "dilation", 1)
+    for pair in padding:
+        _check_ints(pair, "padding", 0)
+    if not isinstance(groups, (int, np.integer)) or groups < 1 or weight.shape[0] % groups:
+        raise ValueError(f"groups must be an int >= 1 dividing the {weight.shape[0]} output channels, got {groups}")
+    if x.shape[1] != weight.shape[1] * groups:
+        raise ValueError(f"x has {x.shape[1]} channels, but weight {weight.shape} with groups={groups} "
+                         f"expects {weight.shape[1] * groups}")
+    if bias is not None:
+        check_like(bias, "bias", weight, "weight", shape=(weight.shape[0],))
+    sizes = []
+    for size, k, s, (before, after), d in zip(x.shape[2:], weight.shape[2:], stride, padding, dilation):
+        span = d * (k - 1) + 1
+        if size + before + after < span or k < 1:
+            raise ValueError(f"kernel {weight.shape[2:]} (dilation {dilation}) is larger than the padded "
+                             f"input {x.shape[2:]} + padding {padding}")
+        sizes.append((size + before + after - span) // s + 1)
+    return tuple(sizes)
+
+
+def pool2d_output_size(image_size, kernel_size, stride, padding):
+    """(OH, OW) of pooling images of image_size (H, W) with the given windows; padding at most half
+    a window, so every window holds an input value."""
+    _check_ints(kernel_size, "kernel_size", 1)
+    _check_ints(stride, "stride", 1)
+    _check_ints(padding, "padding", 0)
+    if any(2 * p > k for p, k in zip(padding, kernel_size)):
+        raise ValueError(f"padding {padding} must be at most half of kernel_size {kernel_size}")
+    if any(size + 2 * p < k for size, k, p in zip(image_size, kernel_size, padding)):
+        raise ValueError(f"pooling window {kernel_size} is larger than the padded input {tuple(image_size)} "
+                         f"+ padding {padding}")
+    return tuple((size + 2 * p - k) // s + 1 for size, k, s, p in zip(image_size, kernel_size, stride, padding))
+
+
+def check_pool_gradient(gy, output_shape, dtype, name="gy"):
+    check_float_array(gy, name, ndim=4)
+    if gy.shape != tuple(output_shape) or gy.dtype != dtype:
+        raise ValueError(f"{name} must be {dtype} of shape {tuple(output_shape)}, got {gy.dtype} {gy.shape}")
+
+
+def check_input_shape(shape):
+    if len(shape) != 4 or any(not isinstance(s, (int, np.integer)) or s < 1 for s in shape):
+        raise ValueError(f"input_shape must be 4 positive ints (N, C, H, W), got {shape}")

@@ -23,6 +23,9 @@ __all__ = [
     "gelu_forward", "gelu_backward",
     "sync_threads",
     "adam_step", "rmsprop_step", "adagrad_step", "adadelta_step",
+    "im2col", "col2im",
+    "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
+    "adaptive_avg_pool2d_forward", "adaptive_avg_pool2d_backward",
 ]
 
 
@@ -199,3 +202,58 @@ def adagrad_step(param, grad, state_sum, clr, eps, weight_decay, maximize):
 
 def adadelta_step(param, grad, square_avg, acc_delta, lr, rho, eps, weight_decay, maximize):
     _optimizer_launch("adadelta_step", param, (grad, square_avg, acc_delta), (lr, rho, eps, weight_decay), (maximize,))
+# ---- Convolution ---------------------------------------------------------------------------------
+def _geometry(x_shape, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, out_h, out_w):
+    """The conv.cu kernels' arguments after the arrays: n, then C, H, W and the window geometry."""
+    return tuple(np.int64(v) for v in (*x_shape, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h,
+                                       dilation_w, out_h, out_w))
+
+
+def im2col(x, cols, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, out_h, out_w):
+    _kernel("conv", "im2col", x.dtype)(
+        _grid(cols.size), (THREADS,),
+        (x, cols) + _geometry(x.shape, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w,
+                              out_h, out_w))
+
+
+def col2im(cols, gx, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, out_h, out_w):
+    _kernel("conv", "col2im", gx.dtype)(
+        _grid(gx.size), (THREADS,),
+        (cols, gx) + _geometry(gx.shape, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w,
+                               out_h, out_w))
+
+
+# ---- Pooling -------------------------------------------------------------------------------------
+def _planes(x, y, *window):
+    """The pool.cu kernels' arguments after the arrays: P = N * C, H, W, OH, OW and the window."""
+    return tuple(np.int64(v) for v in (x.shape[0] * x.shape[1], *x.shape[2:], *y.shape[2:], *window))
+
+
+def max_pool2d_forward(x, y, indices, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w):
+    _kernel("pool", "max_pool2d_forward", x.dtype)(
+        _grid(y.size), (THREADS,), (x, y, indices) + _planes(x, y, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w))
+
+
+def max_pool2d_backward(gy, indices, gx):
+    gx.fill(0)
+    _kernel("pool", "max_pool2d_backward", gx.dtype)(_grid(gy.size), (THREADS,), (gy, indices, gx) + _planes(gx, gy))
+
+
+def avg_pool2d_forward(x, y, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, count_include_pad):
+    _kernel("pool", "avg_pool2d_forward", x.dtype)(
+        _grid(y.size), (THREADS,),
+        (x, y) + _planes(x, y, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w) + (np.int32(count_include_pad),))
+
+
+def avg_pool2d_backward(gy, gx, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, count_include_pad):
+    _kernel("pool", "avg_pool2d_backward", gx.dtype)(
+        _grid(gx.size), (THREADS,),
+        (gy, gx) + _planes(gx, gy, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w) + (np.int32(count_include_pad),))
+
+
+def adaptive_avg_pool2d_forward(x, y):
+    _kernel("pool", "adaptive_avg_pool2d_forward", x.dtype)(_grid(y.size), (THREADS,), (x, y) + _planes(x, y))
+
+
+def adaptive_avg_pool2d_backward(gy, gx):
+    _kernel("pool", "adaptive_avg_pool2d_backward", gx.dtype)(_grid(gx.size), (THREADS,), (gy, gx) + _planes(gx, gy))

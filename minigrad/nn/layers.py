@@ -395,3 +395,127 @@ class ModuleDict(Module):
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleDict has no forward: index it and call its modules")
+# ---- convolution and pooling ------------------------------------------------------------------
+class _ConvNd(Module):
+    """Shared by Conv1d and Conv2d: torch's attributes (kernel_size, stride, padding, dilation as
+    tuples, padding "same"/"valid" kept as given) and default initialisation (kaiming_uniform with
+    a=sqrt(5): weight and bias uniform in +-1/sqrt(fan_in), fan_in = in_channels // groups * prod(kernel))."""
+
+    spatial_dims = 0
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 dtype=None, device="cpu"):
+        super().__init__()
+        name, n = type(self).__name__, self.spatial_dims
+        groups = F._groups(groups, name)
+        for label, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if isinstance(channels, bool) or not isinstance(channels, (int, np.integer)) or channels < 1:
+                raise ValueError(f"{name}: {label} must be an int >= 1, got {channels!r}")
+            if channels % groups:
+                raise ValueError(f"{name}: {label}={channels} must be divisible by groups={groups}")
+        self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), groups
+        self.kernel_size = F._int_tuple(kernel_size, n, "kernel_size", name, minimum=1)
+        self.stride = F._int_tuple(stride, n, "stride", name, minimum=1)
+        self.dilation = F._int_tuple(dilation, n, "dilation", name, minimum=1)
+        F._conv_padding(padding, self.kernel_size, self.stride, self.dilation, name)  # checks it
+        self.padding = padding if isinstance(padding, str) else F._int_tuple(padding, n, "padding", name, minimum=0)
+        fan_in = in_channels // groups * math.prod(self.kernel_size)
+        bound = 1 / math.sqrt(fan_in)
+        dtype = _resolve_dtype(dtype) or float32
+        uniform = _random.generator().uniform
+        shape = (out_channels, in_channels // groups) + self.kernel_size
+        self.weight = Parameter(Tensor(uniform(-bound, bound, shape), dtype=dtype, device=device))
+        self.register_parameter(
+            "bias", Parameter(Tensor(uniform(-bound, bound, out_channels), dtype=dtype, device=device)) if bias else None)
+
+    def forward(self, x):
+        return F._convolution(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,
+                              self.spatial_dims, type(self).__name__)
+
+    def extra_repr(self):
+        n = self.spatial_dims
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0,) * n:
+            text += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
+        if self.dilation != (1,) * n:
+            text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution over (N, C, L) input; weight (out_channels, in_channels // groups, K).
+
+    Example: ``nn.Conv1d(3, 16, 5, padding="same")(mg.randn(8, 3, 100)).shape`` -> (8, 16, 100)
+    """
+
+    spatial_dims = 1
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution over (N, C, H, W) input; weight (out_channels, in_channels // groups, KH, KW).
+    padding: int, (h, w), "same" (stride 1) or "valid".
+
+    Example: ``nn.Conv2d(1, 6, 5, padding=2)(mg.randn(8, 1, 28, 28)).shape`` -> (8, 6, 28, 28)
+    """
+
+    spatial_dims = 2
+
+
+class _Pool2d(Module):
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        name = type(self).__name__
+        self.kernel_size, self.padding = kernel_size, padding
+        self.stride = kernel_size if stride is None else stride
+        kernel = F._int_tuple(kernel_size, 2, "kernel_size", name, minimum=1)
+        F._int_tuple(self.stride, 2, "stride", name, minimum=1)
+        if any(2 * p > k for p, k in zip(F._int_tuple(padding, 2, "padding", name, minimum=0), kernel)):
+            raise ValueError(f"{name}: padding {padding} must be at most half of kernel_size {kernel_size}")
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool2d(_Pool2d):
+    """Maximum over kernel_size windows of (N, C, H, W) input (stride defaults to kernel_size).
+
+    Example: ``nn.MaxPool2d(2)(mg.randn(8, 6, 24, 24)).shape`` -> (8, 6, 12, 12)
+    """
+
+    def forward(self, x):
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+
+class AvgPool2d(_Pool2d):
+    """Mean over kernel_size windows of (N, C, H, W) input; zero padding counted when
+    count_include_pad (torch's default).
+
+    Example: ``nn.AvgPool2d(2)(mg.randn(8, 6, 24, 24)).shape`` -> (8, 6, 12, 12)
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, count_include_pad=True):
+        super().__init__(kernel_size, stride, padding)
+        self.count_include_pad = bool(count_include_pad)
+
+    def forward(self, x):
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.count_include_pad)
+
+
+class AdaptiveAvgPool2d(Module):
+    """Mean over the windows that split (N, C, H, W) input into output_size (int or (OH, OW), None
+    keeps a dim). Example: ``nn.AdaptiveAvgPool2d(1)(mg.randn(8, 64, 7, 7)).shape`` -> (8, 64, 1, 1)
+    """
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x):
+        return F.adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"

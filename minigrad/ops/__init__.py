@@ -1,5 +1,6 @@
 """One Op subclass per concept. Ops see arrays, never Tensors."""
 from .activation import GELU, LeakyReLU, ReLU
+from .conv import ConvolutionOp
 from .dropout import DropoutOp
 from .inplace import AddInPlace, ClampInPlace, CopyInPlace, DivInPlace, FillInPlace, MulInPlace, SetItemInPlace
 from .linear import LinearOp
@@ -7,6 +8,7 @@ from .loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy
 from .math import Abs, Add, Clamp, Cos, Div, Exp, Log, MatMul, Maximum, Mul, Neg, Pow, Sigmoid, Sin, Sqrt, Sub, Tanh
 from .reduction import Extremum, Mean, Norm, Prod, Sum, TakeAlongDim, Var
 from .normalization import BatchNormOp, LayerNormOp
+from .pool import AdaptiveAvgPool2dOp, AvgPool2dOp, MaxPool2dOp
 from .shape import Cast, Cat, Clone, ConstantPad, Expand, GetItem, Repeat, Reshape, Stack, ToDevice, Transpose, Where
 
 __all__ = [
@@ -19,4 +21,5 @@ __all__ = [
     "LeakyReLU", "GELU", "LayerNormOp", "ConstantPad",
     "NLLLoss", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits",
     "AddInPlace", "MulInPlace", "DivInPlace", "ClampInPlace", "CopyInPlace", "FillInPlace", "SetItemInPlace",
+    "ConvolutionOp", "MaxPool2dOp", "AvgPool2dOp", "AdaptiveAvgPool2dOp",
 ]

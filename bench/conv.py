@@ -1,0 +1,190 @@
+"""Convolution, pooling and LeNet-BatchNorm cases: minigrad, a NumPy im2col composite (the way
+Chainer and DeZero do it: a strided copy per kernel tap, tensordot, and the adjoint scatter), and
+PyTorch (run by ``python -m bench``). ``python -m bench.conv`` measures peak memory (see peak_memory)."""
+import numpy as np
+
+import minigrad as mg
+import minigrad.functional as F
+import minigrad.nn as nn
+import minigrad.optim as optim
+
+from .cases import Case, torch
+
+# (N, C, H, W), out_channels, kernel, stride, padding
+CONV_SHAPES = [((256, 1, 28, 28), 6, 5, 1, 0), ((256, 6, 12, 12), 16, 5, 1, 0), ((32, 64, 56, 56), 64, 3, 1, 1),
+               ((64, 128, 28, 28), 128, 3, 1, 1), ((32, 64, 56, 56), 128, 3, 2, 1)]
+
+
+def numpy_im2col(x, k, stride, pad):
+    N, C, H, W = x.shape
+    out_h, out_w = (H + 2 * pad - k) // stride + 1, (W + 2 * pad - k) // stride + 1
+    xp = np.pad(x, [(0, 0), (0, 0), (pad, pad), (pad, pad)])
+    cols = np.empty((N, C, k, k, out_h, out_w), dtype=x.dtype)
+    for i in range(k):
+        for j in range(k):
+            cols[:, :, i, j] = xp[:, :, i:i + stride * out_h:stride, j:j + stride * out_w:stride]
+    return cols
+
+
+def numpy_col2im(cols, x_shape, k, stride, pad):
+    N, C, H, W = x_shape
+    out_h, out_w = cols.shape[4:]
+    gxp = np.zeros((N, C, H + 2 * pad + stride - 1, W + 2 * pad + stride - 1), dtype=cols.dtype)
+    for i in range(k):
+        for j in range(k):
+            gxp[:, :, i:i + stride * out_h:stride, j:j + stride * out_w:stride] += cols[:, :, i, j]
+    return gxp[:, :, pad:pad + H, pad:pad + W]
+
+
+def numpy_conv_fwd_bwd(x, w, b, gy, stride, pad):
+    k = w.shape[2]
+    cols = numpy_im2col(x, k, stride, pad)
+    y = np.tensordot(cols, w, ((1, 2, 3), (1, 2, 3))).transpose(0, 3, 1, 2) + b.reshape(1, -1, 1, 1)
+    gw = np.tensordot(gy, cols, ((0, 2, 3), (0, 4, 5)))
+    gcols = np.tensordot(w, gy, (0, 1)).transpose(3, 0, 1, 2, 4, 5)
+    return y, numpy_col2im(gcols, x.shape, k, stride, pad), gw, gy.sum(axis=(0, 2, 3))
+
+
+def conv_case(x_shape, out_channels, k, stride, pad, dtype=np.float32):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(x_shape).astype(dtype)
+    w = (rng.standard_normal((out_channels, x_shape[1], k, k)) * 0.1).astype(dtype)
+    b = rng.standard_normal(out_channels).astype(dtype)
+    out = [(s + 2 * pad - k) // stride + 1 for s in x_shape[2:]]
+    gy = rng.standard_normal((x_shape[0], out_channels, *out)).astype(dtype)
+    tx, tw, tb = (mg.tensor(a, requires_grad=True) for a in (x, w, b))
+    tgy = mg.tensor(gy)
+
+    def minigrad_run():
+        tx.grad = tw.grad = tb.grad = None
+        F.conv2d(tx, tw, tb, stride, pad).backward(tgy)
+
+    contenders = {"minigrad": minigrad_run, "numpy": lambda: numpy_conv_fwd_bwd(x, w, b, gy, stride, pad)}
+    if torch is not None:
+        px, pw, pb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+        pgy = torch.tensor(gy)
+
+        def torch_run():
+            px.grad = pw.grad = pb.grad = None
+            torch.nn.functional.conv2d(px, pw, pb, stride, pad).backward(pgy)
+
+        contenders["torch"] = torch_run
+    return Case(f"conv2d fwd+bwd f32 {x_shape}->{out_channels} k{k} s{stride} p{pad}", contenders)
+
+
+def max_pool_case(shape=(64, 64, 56, 56), dtype=np.float32):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape).astype(dtype)
+    gy = rng.standard_normal(shape[:2] + (shape[2] // 2, shape[3] // 2)).astype(dtype)
+    tx, tgy = mg.tensor(x, requires_grad=True), mg.tensor(gy)
+
+    def minigrad_run():
+        tx.grad = None
+        F.max_pool2d(tx, 2).backward(tgy)
+
+    def numpy_run():
+        N, C, H, W = shape
+        windows = x.reshape(N, C, H // 2, 2, W // 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(N, C, H // 2, W // 2, 4)
+        arg = windows.argmax(axis=-1)
+        y = np.take_along_axis(windows, arg[..., None], -1)[..., 0]
+        g = np.zeros_like(windows)
+        np.put_along_axis(g, arg[..., None], gy[..., None], -1)
+        return y, g.reshape(N, C, H // 2, W // 2, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(shape)
+
+    contenders = {"minigrad": minigrad_run, "numpy": numpy_run}
+    if torch is not None:
+        px, pgy = torch.tensor(x, requires_grad=True), torch.tensor(gy)
+
+        def torch_run():
+            px.grad = None
+            torch.nn.functional.max_pool2d(px, 2).backward(pgy)
+
+        contenders["torch"] = torch_run
+    return Case(f"max_pool2d 2x2 fwd+bwd f32 {shape}", contenders)
+
+
+def lenet(module, batch_norm=True):
+    """LeNet-5 with BatchNorm after each convolution and the first Linear layer, for 28x28 input;
+    ``module`` is minigrad.nn or torch.nn."""
+    def norm(kind, n):
+        return [getattr(module, kind)(n)] if batch_norm else []
+    return module.Sequential(
+        module.Conv2d(1, 6, 5), *norm("BatchNorm2d", 6), module.ReLU(), module.MaxPool2d(2),
+        module.Conv2d(6, 16, 5), *norm("BatchNorm2d", 16), module.ReLU(), module.MaxPool2d(2), module.Flatten(),
+        module.Linear(256, 120), *norm("BatchNorm1d", 120), module.ReLU(), module.Linear(120, 10))
+
+
+def lenet_step_case(batch=256):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, batch)
+    mg.manual_seed(0)
+    model = lenet(nn)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    tx = mg.tensor(x)
+
+    def minigrad_run():
+        loss = F.cross_entropy(model(tx), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    contenders = {"minigrad": minigrad_run}
+    if torch is not None:
+        pmodel = lenet(torch.nn)
+        popt = torch.optim.SGD(pmodel.parameters(), lr=0.1, momentum=0.9)
+        px, py = torch.tensor(x), torch.tensor(y)
+
+        def torch_run():
+            loss = torch.nn.functional.cross_entropy(pmodel(px), py)
+            popt.zero_grad()
+            loss.backward()
+            popt.step()
+
+        contenders["torch"] = torch_run
+    return Case(f"LeNet-BN train step f32 batch {batch} 28x28, SGD momentum", contenders)
+
+
+def conv_cases():
+    return [conv_case(*shape) for shape in CONV_SHAPES] + [max_pool_case(), lenet_step_case()]
+
+
+# ---- peak memory -----------------------------------------------------------------------------------
+MEMORY_CASE = ((64, 64, 56, 56), 64, 3, 1, 1)
+
+
+def _peak_memory_child(contender):
+    """Peak resident memory (MiB) that one Conv2d fwd+bwd adds on top of its inputs, in this process."""
+    import resource
+
+    (shape, out_channels, k, stride, pad) = MEMORY_CASE
+    case = conv_case(shape, out_channels, k, stride, pad)
+    run = case.contenders[contender]
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    run()
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print((after - before) / 1024)
+
+
+def peak_memory():
+    """Each contender in a fresh process (peak RSS cannot be reset): MiB above the inputs."""
+    import subprocess
+    import sys
+
+    shape, out_channels, k, stride, pad = MEMORY_CASE
+    x_mib = np.prod(shape) * 4 / 2 ** 20
+    print(f"peak memory of one Conv2d fwd+bwd, float32 {shape}->{out_channels} k{k} p{pad} "
+          f"(input {x_mib:.0f} MiB), MiB above the inputs:")
+    for contender in ("minigrad", "numpy", "torch"):
+        out = subprocess.run([sys.executable, "-m", "bench.conv", "--memory-child", contender],
+                             capture_output=True, text=True)
+        print(f"  {contender:<9} {out.stdout.strip() or out.stderr.strip()[-200:]}")
+
+
+if __name__ == "__main__":
+    import sys
+
+    if "--memory-child" in sys.argv:
+        _peak_memory_child(sys.argv[sys.argv.index("--memory-child") + 1])
+    else:
+        peak_memory()

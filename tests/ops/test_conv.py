@@ -1,0 +1,209 @@
+"""Convolution through F.conv2d / F.conv1d: forward and every gradient against a float64 reference
+written here (one strided slice per kernel tap), gradcheck, float32, chunked workspaces, strides,
+and the arguments it must refuse."""
+import itertools
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import minigrad.functional as F
+from minigrad._kernels import cpu, front
+
+FLOAT32_TOLERANCE = 1e-4  # relative to the largest reference magnitude; GEMM sums in float32
+
+
+def _padding_pairs(padding, kernel, dilation):
+    if padding == "valid":
+        return [(0, 0), (0, 0)]
+    if padding == "same":
+        totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        return [(t // 2, t - t // 2) for t in totals]
+    padding = (padding, padding) if isinstance(padding, int) else padding
+    return [(p, p) for p in padding]
+
+
+def _pair(value):
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+def _tap_slices(kh, kw, dilation, stride, out_h, out_w):
+    """The padded-input window that kernel tap (kh, kw) meets at every output position."""
+    h0, w0 = kh * dilation[0], kw * dilation[1]
+    return (slice(h0, h0 + stride[0] * (out_h - 1) + 1, stride[0]),
+            slice(w0, w0 + stride[1] * (out_w - 1) + 1, stride[1]))
+
+
+def reference_conv2d(x, w, b, gy, stride, padding, dilation, groups):
+    """(y, gx, gw, gb) in float64 by direct sums over kernel taps, groups done one at a time.
+    gy=None: forward only."""
+    stride, dilation = _pair(stride), _pair(dilation)
+    pads = _padding_pairs(padding, w.shape[2:], dilation)
+    xp = np.pad(x, [(0, 0), (0, 0)] + pads)
+    N, C, Hp, Wp = xp.shape
+    O, Cg, KH, KW = w.shape
+    Og = O // groups
+    out_h = (Hp - dilation[0] * (KH - 1) - 1) // stride[0] + 1
+    out_w = (Wp - dilation[1] * (KW - 1) - 1) // stride[1] + 1
+    y = np.zeros((N, O, out_h, out_w))
+    gxp, gw = np.zeros_like(xp), np.zeros_like(w)
+    for g, kh, kw in itertools.product(range(groups), range(KH), range(KW)):
+        cs, os_ = slice(g * Cg, (g + 1) * Cg), slice(g * Og, (g + 1) * Og)
+        hs, ws = _tap_slices(kh, kw, dilation, stride, out_h, out_w)
+        window = xp[:, cs, hs, ws]  # (N, Cg, OH, OW)
+        y[:, os_] += np.einsum("nchw,oc->nohw", window, w[os_, :, kh, kw])
+        if gy is not None:
+            gw[os_, :, kh, kw] += np.einsum("nohw,nchw->oc", gy[:, os_], window)
+            gxp[:, cs, hs, ws] += np.einsum("nohw,oc->nchw", gy[:, os_], w[os_, :, kh, kw])
+    if b is not None:
+        y += b.reshape(1, -1, 1, 1)
+    (top, _), (left, _) = pads
+    gx = gxp[:, :, top:top + x.shape[2], left:left + x.shape[3]]
+    gb = None if gy is None or b is None else gy.sum(axis=(0, 2, 3))
+    return y, gx, gw, gb
+
+
+GRID = [(stride, padding, dilation, groups, bias)
+        for stride, padding, dilation, groups, bias in itertools.product(
+            [1, 2, (2, 1)], [0, 1, (2, 0), "same", "valid"], [1, 2], [1, 2], [True, False])
+        if not (padding == "same" and stride != 1)]
+
+
+@pytest.mark.parametrize("stride, padding, dilation, groups, bias", GRID)
+def test_conv2d_forward_and_gradients_match_reference(stride, padding, dilation, groups, bias, rng, device):
+    x = rng.standard_normal((2, 4, 9, 8))
+    w = rng.standard_normal((6, 4 // groups, 3, 2))
+    b = rng.standard_normal(6) if bias else None
+    tensors = [mg.tensor(a, requires_grad=True, device=device) for a in (x, w) + ((b,) if bias else ())]
+    y = F.conv2d(*tensors[:2], tensors[2] if bias else None, stride, padding, dilation, groups)
+    gy = rng.standard_normal(y.shape)
+    y.backward(mg.tensor(gy, device=device))
+    ref_y, ref_gx, ref_gw, ref_gb = reference_conv2d(x, w, b, gy, stride, padding, dilation, groups)
+    np.testing.assert_allclose(y.numpy(), ref_y, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(tensors[0].grad.numpy(), ref_gx, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(tensors[1].grad.numpy(), ref_gw, rtol=1e-10, atol=1e-10)
+    if bias:
+        np.testing.assert_allclose(tensors[2].grad.numpy(), ref_gb, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("stride, padding, dilation, groups", [(1, 1, 1, 1), (2, (1, 0), (1, 2), 2), (1, "same", 2, 3)])
+def test_conv2d_gradchecks(stride, padding, dilation, groups, rng, device):
+    x = mg.tensor(rng.standard_normal((2, 6, 5, 6)), requires_grad=True, device=device)
+    w = mg.tensor(rng.standard_normal((6, 6 // groups, 3, 2)), requires_grad=True, device=device)
+    b = mg.tensor(rng.standard_normal(6), requires_grad=True, device=device)
+    assert mg.gradcheck(lambda *t: F.conv2d(*t, stride=stride, padding=padding, dilation=dilation, groups=groups),
+                        [x, w, b])
+
+
+@pytest.mark.parametrize("stride, padding, dilation", [(1, 0, 1), (2, 1, 1), (1, "same", 2)])
+def test_float32_within_tolerance(stride, padding, dilation, rng, device):
+    x, w, b = rng.standard_normal((3, 4, 10, 9)), rng.standard_normal((5, 4, 3, 3)), rng.standard_normal(5)
+    tensors = [mg.tensor(a, dtype="float32", requires_grad=True, device=device) for a in (x, w, b)]
+    y = F.conv2d(*tensors, stride=stride, padding=padding, dilation=dilation)
+    gy = rng.standard_normal(y.shape)
+    y.backward(mg.tensor(gy, dtype="float32", device=device))
+    x32, w32, b32, gy32 = (a.astype(np.float32).astype(np.float64) for a in (x, w, b, gy))
+    for got, want in zip([y] + [t.grad for t in tensors], reference_conv2d(x32, w32, b32, gy32, stride, padding, dilation, 1)):
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got.numpy(), want, atol=FLOAT32_TOLERANCE * np.abs(want).max())
+
+
+def test_conv1d_matches_the_reference_and_gradchecks(rng, device):
+    x, w, b = rng.standard_normal((2, 4, 17)), rng.standard_normal((6, 2, 4)), rng.standard_normal(6)
+    tensors = [mg.tensor(a, requires_grad=True, device=device) for a in (x, w, b)]
+    y = F.conv1d(*tensors, stride=2, padding=3, dilation=2, groups=2)
+    gy = rng.standard_normal(y.shape)
+    y.backward(mg.tensor(gy, device=device))
+    ref = reference_conv2d(x[:, :, None], w[:, :, None], b, gy[:, :, None], (1, 2), (0, 3), (1, 2), 2)
+    for got, want in zip([y] + [t.grad for t in tensors], [ref[0][:, :, 0], ref[1][:, :, 0], ref[2][:, :, 0], ref[3]]):
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-10, atol=1e-10)
+    small = [mg.tensor(rng.standard_normal(shape), requires_grad=True, device=device) for shape in ((2, 3, 6), (2, 3, 4))]
+    assert mg.gradcheck(lambda *t: F.conv1d(*t, padding="same"), small)
+
+
+def test_chunks_of_the_batch_give_the_same_result(rng, monkeypatch):
+    x, w, b = rng.standard_normal((5, 3, 7, 7)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    results = []
+    for workspace_bytes in (front.Kernels.WORKSPACE_BYTES, 1, 2 * 3 * 9 * 25 * 8):  # all, 1, 2 samples
+        monkeypatch.setattr(front.Kernels, "WORKSPACE_BYTES", workspace_bytes)
+        tensors = [mg.tensor(a, requires_grad=True) for a in (x, w, b)]
+        y = F.conv2d(*tensors, padding=1, stride=(1, 2))
+        y.backward(mg.tensor(np.cos(np.arange(y.numel())).reshape(y.shape)))
+        results.append([y.numpy()] + [t.grad.numpy() for t in tensors])
+    want = reference_conv2d(x, w, b, np.cos(np.arange(results[0][0].size)).reshape(results[0][0].shape),
+                            (1, 2), 1, 1, 1)
+    for result in results:
+        for got, expected in zip(result, want):
+            np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+
+
+def test_strided_inputs_give_the_result_of_contiguous_copies(rng):
+    x = rng.standard_normal((6, 5, 3, 4)).transpose(3, 2, 1, 0)[::-1]  # (4, 3, 5, 6), no unit stride
+    w = np.asfortranarray(rng.standard_normal((2, 3, 2, 3)))
+    y_strided = F.conv2d(mg.tensor(x), mg.tensor(w), padding=1).numpy()
+    y_copy = F.conv2d(mg.tensor(np.ascontiguousarray(x)), mg.tensor(np.ascontiguousarray(w)), padding=1).numpy()
+    np.testing.assert_array_equal(y_strided, y_copy)
+
+
+def test_only_the_gradients_asked_for_are_computed(rng):
+    x = mg.tensor(rng.standard_normal((2, 3, 5, 5)))
+    w = mg.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    F.conv2d(x, w).sum().backward()
+    assert x.grad is None and w.grad.shape == (4, 3, 3, 3)
+
+
+@pytest.mark.parametrize("x_shape, w_shape, kwargs, message", [
+    ((2, 3, 8, 8), (4, 2, 3, 3), {}, r"has 3 channels.*expects in_channels = weight.shape\[1\] \* groups = 2"),
+    ((2, 3, 4, 4), (4, 3, 5, 5), {}, "larger than the padded input"),
+    ((2, 3, 4, 4), (4, 3, 3, 3), dict(dilation=2), "larger than the padded input"),
+    ((2, 4, 8, 8), (3, 2, 3, 3), dict(groups=2), "groups=2 must divide the 3 output channels"),
+    ((3, 8, 8), (4, 3, 3, 3), {}, r"expected 4-D input \(N, C, H, W\), got 3-D"),
+    ((2, 3, 8, 8), (4, 3, 3), {}, "weight must have 4 dims"),
+    ((2, 3, 8, 8), (4, 3, 3, 3), dict(padding=-1), "padding must be an int >= 0"),
+    ((2, 3, 8, 8), (4, 3, 3, 3), dict(stride=0), "stride must be an int >= 1"),
+    ((2, 3, 8, 8), (4, 3, 3, 3), dict(stride=2, padding="same"), "padding='same' needs stride 1"),
+    ((2, 3, 8, 8), (4, 3, 3, 3), dict(padding="full"), "'same' or 'valid'"),
+    ((2, 3, 8, 8), (4, 3, 3, 3), dict(groups=0), "groups must be an int >= 1"),
+    ((2, 3, 8, 8), (4, 3, 3, 3), dict(dilation=(1, 1, 1)), "dilation must be an int >= 1 or 2 such ints"),
+])
+def test_conv2d_refuses_bad_arguments_naming_the_rule(x_shape, w_shape, kwargs, message):
+    with pytest.raises(ValueError, match=message) as info:
+        F.conv2d(mg.ones(*x_shape), mg.ones(*w_shape), **kwargs)
+    assert str(info.value).startswith("conv2d: ")
+
+
+def test_conv2d_refuses_mixed_dtypes_and_a_bias_of_the_wrong_size():
+    with pytest.raises(TypeError, match="dtype mismatch"):
+        F.conv2d(mg.ones(1, 1, 3, 3), mg.ones(1, 1, 2, 2, dtype="float64"))
+    with pytest.raises(ValueError, match=r"bias must have shape \(2,\)"):
+        F.conv2d(mg.ones(1, 1, 3, 3), mg.ones(2, 1, 2, 2), mg.ones(3))
+    with pytest.raises(ValueError, match="conv1d: expected 3-D input"):
+        F.conv1d(mg.ones(1, 1, 3, 3), mg.ones(2, 1, 2))
+
+
+def test_kernel_front_refuses_what_would_break_a_loop():
+    kernels = cpu
+    x, w = np.ones((1, 2, 4, 4)), np.ones((3, 2, 3, 3))
+    with pytest.raises(ValueError, match="larger than the padded input"):
+        kernels.conv2d_forward(x, np.ones((3, 2, 5, 5)), None, (1, 1), ((0, 0), (0, 0)), (1, 1), 1)
+    with pytest.raises(ValueError, match="padding must be two ints >= 0"):
+        kernels.conv2d_forward(x, w, None, (1, 1), ((-1, 0), (0, 0)), (1, 1), 1)
+    with pytest.raises(TypeError, match="share dtype"):
+        kernels.conv2d_forward(x, w.astype(np.float32), None, (1, 1), ((0, 0), (0, 0)), (1, 1), 1)
+    with pytest.raises(ValueError, match=r"gy must be float64 of shape \(1, 3, 2, 2\)"):
+        kernels.conv2d_backward(np.ones((1, 3, 3, 3)), x, w, (1, 1), ((0, 0), (0, 0)), (1, 1), 1, True, True, True)
+
+
+def test_columns_kept_from_the_forward_give_the_weight_gradient_of_a_rebuilt_matrix(rng):
+    x, w = rng.standard_normal((3, 2, 6, 5)), rng.standard_normal((4, 2, 3, 2))
+    args = ((1, 1), ((0, 0), (1, 0)), (2, 1), 1)
+    y, columns = cpu.conv2d_forward(x, w, None, *args, keep_columns=True)
+    assert y.shape == (3, 4, 2, 5) and columns.shape == (1, 2 * 3 * 2, 3 * 2 * 5)
+    gy = rng.standard_normal(y.shape)
+    assert cpu.conv2d_forward(x, w, None, *args)[1] is None
+    kept = cpu.conv2d_backward(gy, x, w, *args, True, True, False, columns)
+    rebuilt = cpu.conv2d_backward(gy, x, w, *args, True, True, False)
+    for a, b in zip(kept[:2], rebuilt[:2]):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match=r"columns has shape \(1, 12, 29\), expected \(1, 12, 30\)"):
+        cpu.conv2d_backward(gy, x, w, *args, True, True, False, columns[:, :, 1:])

@@ -1,0 +1,136 @@
+"""Pooling through F.max_pool2d / F.avg_pool2d / F.adaptive_avg_pool2d: forward and gradients
+against float64 references written here (a loop over windows), gradcheck, float32, NaN, and the
+arguments they must refuse."""
+import itertools
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import minigrad.functional as F
+
+
+def _windows(size, kernel, stride, padding):
+    """[start, stop) of every window along one dim, clipped to the input."""
+    count = (size + 2 * padding - kernel) // stride + 1
+    return [(max(0, i * stride - padding), min(size, i * stride - padding + kernel)) for i in range(count)]
+
+
+def reference_pool(x, gy, kind, kernel, stride, padding, count_include_pad=True):
+    """(y, gx) in float64. kind: "max" (gradient to the window's first maximum) or "avg"."""
+    N, C, H, W = x.shape
+    rows = _windows(H, kernel[0], stride[0], padding[0])
+    cols = _windows(W, kernel[1], stride[1], padding[1])
+    y, gx = np.zeros((N, C, len(rows), len(cols))), np.zeros_like(x)
+    for n, c, (i, (h0, h1)), (j, (w0, w1)) in itertools.product(range(N), range(C), enumerate(rows), enumerate(cols)):
+        window = x[n, c, h0:h1, w0:w1]
+        if kind == "max":
+            y[n, c, i, j] = window.max()
+            h, w = np.unravel_index(window.argmax(), window.shape)
+            if gy is not None:
+                gx[n, c, h0 + h, w0 + w] += gy[n, c, i, j]
+        else:
+            count = kernel[0] * kernel[1] if count_include_pad else window.size
+            y[n, c, i, j] = window.sum() / count
+            if gy is not None:
+                gx[n, c, h0:h1, w0:w1] += gy[n, c, i, j] / count
+    return y, gx
+
+
+def reference_adaptive_avg_pool(x, gy, out_h, out_w):
+    N, C, H, W = x.shape
+    y, gx = np.zeros((N, C, out_h, out_w)), np.zeros_like(x)
+    for i, j in itertools.product(range(out_h), range(out_w)):
+        h0, h1 = i * H // out_h, -(-(i + 1) * H // out_h)
+        w0, w1 = j * W // out_w, -(-(j + 1) * W // out_w)
+        count = (h1 - h0) * (w1 - w0)
+        y[:, :, i, j] = x[:, :, h0:h1, w0:w1].sum(axis=(2, 3)) / count
+        gx[:, :, h0:h1, w0:w1] += gy[:, :, i, j, None, None] / count
+    return y, gx
+
+
+POOL_GRID = [((2, 2), None, (0, 0)), ((3, 3), (2, 2), (1, 1)), ((3, 2), (1, 2), (1, 0)), ((2, 3), (3, 1), (0, 1))]
+
+
+def _run(fn, x, device, rng):
+    tx = mg.tensor(x, requires_grad=True, device=device)
+    y = fn(tx)
+    gy = rng.standard_normal(y.shape)
+    y.backward(mg.tensor(gy, device=device))
+    return y.numpy(), tx.grad.numpy(), gy
+
+
+@pytest.mark.parametrize("kernel, stride, padding", POOL_GRID)
+def test_max_pool2d_matches_reference_and_gradchecks(kernel, stride, padding, rng, device):
+    x = rng.standard_normal((2, 3, 9, 8))
+    y, gx, gy = _run(lambda t: F.max_pool2d(t, kernel, stride, padding), x, device, rng)
+    ref_y, ref_gx = reference_pool(x, gy, "max", kernel, stride or kernel, padding)
+    np.testing.assert_array_equal(y, ref_y)
+    np.testing.assert_allclose(gx, ref_gx, rtol=1e-12, atol=1e-12)
+    tx = mg.tensor(x[:1, :2], requires_grad=True, device=device)
+    assert mg.gradcheck(lambda t: F.max_pool2d(t, kernel, stride, padding), [tx])
+
+
+@pytest.mark.parametrize("count_include_pad", [True, False])
+@pytest.mark.parametrize("kernel, stride, padding", POOL_GRID)
+def test_avg_pool2d_matches_reference_and_gradchecks(kernel, stride, padding, count_include_pad, rng, device):
+    x = rng.standard_normal((2, 3, 9, 8))
+    y, gx, gy = _run(lambda t: F.avg_pool2d(t, kernel, stride, padding, count_include_pad), x, device, rng)
+    ref_y, ref_gx = reference_pool(x, gy, "avg", kernel, stride or kernel, padding, count_include_pad)
+    np.testing.assert_allclose(y, ref_y, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(gx, ref_gx, rtol=1e-12, atol=1e-12)
+    tx = mg.tensor(x[:1, :2], requires_grad=True, device=device)
+    assert mg.gradcheck(lambda t: F.avg_pool2d(t, kernel, stride, padding, count_include_pad), [tx])
+
+
+@pytest.mark.parametrize("output_size, expected", [(1, (1, 1)), ((3, 5), (3, 5)), ((4, None), (4, 8)), ((11, 13), (11, 13))])
+def test_adaptive_avg_pool2d_matches_reference_and_gradchecks(output_size, expected, rng, device):
+    x = rng.standard_normal((2, 3, 9, 8))
+    y, gx, gy = _run(lambda t: F.adaptive_avg_pool2d(t, output_size), x, device, rng)
+    ref_y, ref_gx = reference_adaptive_avg_pool(x, gy, *expected)
+    np.testing.assert_allclose(y, ref_y, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(gx, ref_gx, rtol=1e-12, atol=1e-12)
+    tx = mg.tensor(x[:1, :1], requires_grad=True, device=device)
+    assert mg.gradcheck(lambda t: F.adaptive_avg_pool2d(t, output_size), [tx])
+
+
+@pytest.mark.parametrize("pool", [lambda t: F.max_pool2d(t, 2), lambda t: F.avg_pool2d(t, 3, 1, 1),
+                                  lambda t: F.adaptive_avg_pool2d(t, (2, 3))])
+def test_float32_within_tolerance(pool, rng, device):
+    x = rng.standard_normal((2, 3, 8, 8)).astype(np.float32)
+    y32, gx32, gy = _run(pool, x, device, rng)
+    tx = mg.tensor(x.astype(np.float64), requires_grad=True, device=device)
+    y64 = pool(tx)
+    y64.backward(mg.tensor(gy.astype(np.float32).astype(np.float64), device=device))
+    assert y32.dtype == gx32.dtype == np.float32
+    np.testing.assert_allclose(y32, y64.numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(gx32, tx.grad.numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_max_pool2d_propagates_nan_and_pads_with_minus_infinity(device):
+    x = -np.arange(16.0).reshape(1, 1, 4, 4) - 100
+    x[0, 0, 0, 3] = np.nan
+    y = F.max_pool2d(mg.tensor(x, device=device), 2, padding=1).numpy()
+    assert np.isnan(y[0, 0, 0, 2]) and np.isfinite(np.delete(y.ravel(), 2)).all()
+    np.testing.assert_array_equal(y[0, 0, 1:, 0], x[0, 0, [1, 3], 0])  # padding never wins over negative values
+
+
+def test_strided_input_gives_the_result_of_a_contiguous_copy(rng):
+    x = rng.standard_normal((6, 5, 3, 4)).transpose(3, 2, 1, 0)[:, :, ::-1]
+    for pool in (lambda t: F.max_pool2d(t, 2), lambda t: F.avg_pool2d(t, 2, 1), lambda t: F.adaptive_avg_pool2d(t, 3)):
+        np.testing.assert_array_equal(pool(mg.tensor(x)).numpy(), pool(mg.tensor(np.ascontiguousarray(x))).numpy())
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda x: F.max_pool2d(x, 7), r"max_pool2d: pooling window \(7, 7\) is larger than the padded input"),
+    (lambda x: F.avg_pool2d(x, (2, 9), padding=(0, 1)), r"avg_pool2d: pooling window \(2, 9\) is larger"),
+    (lambda x: F.max_pool2d(x, 2, padding=2), r"padding \(2, 2\) must be at most half of kernel_size"),
+    (lambda x: F.max_pool2d(x, 2, stride=0), "stride must be an int >= 1"),
+    (lambda x: F.avg_pool2d(x, 2, padding=-1), "padding must be an int >= 0"),
+    (lambda x: F.max_pool2d(x[0], 2), r"expected 4-D input \(N, C, H, W\), got 3-D"),
+    (lambda x: F.adaptive_avg_pool2d(x, (0, 2)), "output_size must be ints >= 1"),
+    (lambda x: F.adaptive_avg_pool2d(x, (1, 2, 3)), r"output_size must be an int or \(OH, OW\)"),
+])
+def test_pooling_refuses_bad_arguments_naming_the_rule(call, message):
+    with pytest.raises(ValueError, match=message):
+        call(mg.ones(2, 3, 6, 6))
