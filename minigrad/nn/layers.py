@@ -419,14 +419,18 @@ class _ConvNd(Module):
         self.dilation = F._int_tuple(dilation, n, "dilation", name, minimum=1)
         F._conv_padding(padding, self.kernel_size, self.stride, self.dilation, name)  # checks it
         self.padding = padding if isinstance(padding, str) else F._int_tuple(padding, n, "padding", name, minimum=0)
-        fan_in = in_channels // groups * math.prod(self.kernel_size)
-        bound = 1 / math.sqrt(fan_in)
         dtype = _resolve_dtype(dtype) or float32
-        uniform = _random.generator().uniform
         shape = (out_channels, in_channels // groups) + self.kernel_size
-        self.weight = Parameter(Tensor(uniform(-bound, bound, shape), dtype=dtype, device=device))
+        self.weight = Parameter(Tensor(np.zeros(shape), dtype=dtype, device=device))
         self.register_parameter(
-            "bias", Parameter(Tensor(uniform(-bound, bound, out_channels), dtype=dtype, device=device)) if bias else None)
+            "bias", Parameter(Tensor(np.zeros(out_channels), dtype=dtype, device=device)) if bias else None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_channels // self.groups * math.prod(self.kernel_size))
+            init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x):
         return F._convolution(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,
