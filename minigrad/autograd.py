@@ -9,6 +9,9 @@ import numpy as np
 from . import backend
 
 _grad_enabled = True
+# The observers of op calls (profiler, anomaly mode): None unless one is active, so that ops pay a
+# single check; set only by minigrad/_observe.py.
+_hooks = None
 _FLOAT32, _FLOAT64 = backend.FLOAT_DTYPES
 
 
@@ -66,6 +69,8 @@ class Op:
         raise NotImplementedError(f"{type(self).__name__} must implement backward")
 
     def __call__(self, *inputs):
+        if _hooks is not None and _hooks.intercepts(self):
+            return _hooks.call(self, inputs)
         Tensor = _tensor.Tensor
         arrays, record, on_cpu = [], False, True
         for t in inputs:  # one pass: type, dtype, device and whether to record
@@ -150,13 +155,14 @@ def backward(root, grad, retain_graph=False):
                 f"trying to backward through {type(op).__name__} a second time, but its saved "
                 "arrays were already freed; pass retain_graph=True to the first backward"
             )
+        run_backward = op.backward if _hooks is None else _hooks.backward(op)
         meta = op._output_meta
         if len(meta) == 1:  # the common case, kept short
             g = grads.pop((op, 0), None)
-            grad_inputs = op.backward(op.xp.zeros(*meta[0]) if g is None else g)
+            grad_inputs = run_backward(op.xp.zeros(*meta[0]) if g is None else g)
         else:
             grad_outputs = [grads.pop((op, index), None) for index in range(len(meta))]
-            grad_inputs = op.backward(*[op.xp.zeros(*m) if g is None else g for g, m in zip(grad_outputs, meta)])
+            grad_inputs = run_backward(*[op.xp.zeros(*m) if g is None else g for g, m in zip(grad_outputs, meta)])
         if not isinstance(grad_inputs, tuple):
             grad_inputs = (grad_inputs,)
         if len(grad_inputs) != len(op.inputs):
@@ -186,3 +192,4 @@ def backward(root, grad, retain_graph=False):
 
 # Tensor and Op refer to each other: tensor.py is imported once Op exists, and used at call time.
 from . import tensor as _tensor  # noqa: E402
+from .anomaly import detect_anomaly  # noqa: E402,F401  (mg.autograd.detect_anomaly, as torch.autograd's)
