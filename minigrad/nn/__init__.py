@@ -5,3 +5,5 @@ from .module import Module, Parameter
 
 __all__ = ["Module", "Parameter", "Linear", "ReLU", "Dropout", "BatchNorm1d", "BatchNorm2d", "Flatten",
            "Sequential", "CrossEntropyLoss", "MSELoss"]
+
+from . import utils  # noqa: E402  (nn.utils.fuse_batch_norm; it reads the layer classes above)
