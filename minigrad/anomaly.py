@@ -6,32 +6,40 @@ is on, each op records where it was called from (the first frame outside minigra
 error points at the forward line. Off by default; on, every op checks its outputs (one pass over
 each, and a device sync on the GPU).
 """
+import linecache
 import os
 import sys
-import traceback
 
-from . import _observe
+import numpy as np
+
+from . import _observe, backend
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 def _user_stack(limit=6):
-    """The innermost ``limit`` frames of the caller's stack outside minigrad (lines read lazily)."""
+    """(filename, line number, function) of the innermost ``limit`` frames of the caller's stack outside
+    minigrad. Source lines are read only if an error is reported."""
     frame = sys._getframe(1)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame = frame.f_back
-    return traceback.StackSummary.extract(traceback.walk_stack(frame), limit=limit, lookup_lines=False)
+    stack = []
+    while frame is not None and len(stack) < limit:
+        stack.append((frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name))
+        frame = frame.f_back
+    return stack
 
 
 def _describe_site(stack):
     if not stack:
         return "from minigrad itself (no user frame on the stack)"
-    top = stack[0]
-    lines = [f"at {top.filename}:{top.lineno}, in {top.name}"]
-    if top.line:
-        lines.append(f"    {top.line.strip()}")
+    filename, lineno, function = stack[0]
+    lines = [f"at {filename}:{lineno}, in {function}"]
+    source = linecache.getline(filename, lineno).strip()
+    if source:
+        lines.append(f"    {source}")
     lines.append("stack of the call (innermost first):")
-    lines += [f"  {frame.filename}:{frame.lineno}, in {frame.name}" for frame in stack]
+    lines += [f"  {filename}:{lineno}, in {function}" for filename, lineno, function in stack]
     return "\n".join(lines)
 
 
@@ -39,7 +47,7 @@ def _non_finite_kind(array):
     """'nan', 'inf' or None for a float array (other dtypes cannot hold either)."""
     if array.dtype.kind not in "fc":
         return None
-    xp = sys.modules[type(array).__module__.split(".")[0]]  # numpy or cupy, whichever holds it
+    xp = np if type(array) is np.ndarray else backend.array_module(array)
     if bool(xp.isfinite(array).all()):
         return None
     return "nan" if bool(xp.isnan(array).any()) else "inf"

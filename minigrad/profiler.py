@@ -29,7 +29,7 @@ __all__ = ["profile", "record_function", "OpStats"]
 _active = []  # the profilers recording now (record_function ranges go to each)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Event:
     name: str
     kind: str  # "forward", "backward" or "range"
@@ -79,14 +79,16 @@ _SORT_KEYS.update({"cpu_time_total": _SORT_KEYS["total"], "self_cpu_time_total":
 
 
 def _new_bytes(arrays, sources):
-    """Bytes of ``arrays`` that do not share memory with any of ``sources`` (freshly allocated)."""
+    """Bytes of ``arrays`` that are neither one of ``sources`` nor a view sharing memory with one."""
     total = 0
     for array in arrays:
-        if array is None:
+        if array is None or any(array is s for s in sources):
             continue
-        xp = np if isinstance(array, np.ndarray) else backend.array_module(array)
-        if not any(s is not None and type(s) is type(array) and xp.may_share_memory(array, s) for s in sources):
-            total += array.nbytes
+        if array.base is not None:  # a view: of a fresh array, or of an input (allocates nothing)
+            xp = backend.array_module(array)
+            if any(s is not None and type(s) is type(array) and xp.may_share_memory(array, s) for s in sources):
+                continue
+        total += array.nbytes
     return total
 
 
