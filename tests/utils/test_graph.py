@@ -75,3 +75,11 @@ def test_save_writes_the_source_and_render_explains_what_is_missing(tmp_path, mo
     monkeypatch.setitem(sys.modules, "graphviz", None)  # the Python package missing
     with pytest.raises(ImportError, match=r"minigrad\[viz\]"):
         graph.render(tmp_path / "g")
+
+
+def test_utils_data_is_minigrad_data():
+    import minigrad.data
+    import minigrad.utils.data
+    from minigrad.utils.data import DataLoader
+
+    assert minigrad.utils.data is minigrad.data and DataLoader is minigrad.data.DataLoader
