@@ -91,7 +91,7 @@ def make_dot(tensor, params=None):
         names[id(value)] = name
 
     lines = ["digraph minigrad {", '  graph [rankdir=BT, fontsize=11];',
-             '  node [fontname="Helvetica", fontsize=11];']
+             '  node [fontname="Helvetica", fontsize=11];', '  edge [fontname="Helvetica", fontsize=9];']
     ids = {}
 
     def node_id(obj, prefix):

@@ -1,5 +1,6 @@
 """mg.utils.make_dot: one node per op, shapes and dtypes, named parameters, save and render."""
 import re
+import shutil
 import sys
 
 import pytest
@@ -83,3 +84,12 @@ def test_utils_data_is_minigrad_data():
     from minigrad.utils.data import DataLoader
 
     assert minigrad.utils.data is minigrad.data and DataLoader is minigrad.data.DataLoader
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's `dot` program is not installed")
+def test_render_draws_a_png_where_dot_is_installed(tmp_path):
+    x = mg.randn(3, requires_grad=True)
+    written = mg.utils.make_dot((x * x).sum(), params={"x": x}).render(tmp_path / "graph", format="png")
+    assert written.endswith("graph.png")
+    assert (tmp_path / "graph.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.png"]  # no stray DOT file left
