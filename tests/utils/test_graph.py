@@ -11,9 +11,10 @@ import minigrad.nn as nn
 
 
 def _nodes(source):
-    """{id: (shape attribute, label)} for every node statement of the DOT text."""
+    """{id: (shape attribute, label)} for every node statement of the DOT text, each id declared once."""
     found = {}
     for node, attrs in re.findall(r"^  (\w+) \[(.*label=.*)\];$", source, flags=re.M):
+        assert node not in found, f"node {node} declared twice"
         label = re.search(r'label="((?:[^"\\]|\\.)*)"', attrs).group(1)
         found[node] = (re.search(r"shape=(\w+)", attrs).group(1), label.replace("\\n", "\n"))
     return found
@@ -37,6 +38,7 @@ def test_one_box_per_op_with_output_shape_and_dtype_and_edges_between_declared_n
     assert labels["LinearOp"].endswith("(4, 5) float64") and labels["Sum"].endswith("() float64")
     edges = _edges(source)
     assert all(a in nodes and b in nodes for a, b in edges)
+    assert len(edges) == 2 + 1 + 2 + 2 + 1  # inputs of LinearOp (no bias), ReLU, Mul, Add, Sum
     add = next(n for n, (_, label) in nodes.items() if label.startswith("Add"))
     assert len([e for e in edges if e[1] == add]) == 2
     leaves = [label for kind, label in nodes.values() if kind == "ellipse"]
