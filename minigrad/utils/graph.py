@@ -64,6 +64,15 @@ def _shape_text(shape, dtype):
     return f"{tuple(shape)} {dtype}"
 
 
+def _output_meta(op):
+    """(shape, dtype) of each output an op node recorded (as ``_output_meta``, or as the
+    ``_outputs`` (array, version counter) pairs of the per-call-node engine)."""
+    meta = getattr(op, "_output_meta", None)
+    if meta is None:
+        meta = [(array.shape, array.dtype) for array, _ in getattr(op, "_outputs", ())]
+    return meta
+
+
 def make_dot(tensor, params=None):
     """The graph of ops behind ``tensor`` (before its backward frees it) as a Graph.
 
@@ -117,8 +126,7 @@ def make_dot(tensor, params=None):
     while pending:
         op = pending.pop()
         op_key = node_id(op, "op")
-        meta = getattr(op, "_output_meta", ())
-        outputs = [_shape_text(shape, dtype) for shape, dtype in meta]
+        outputs = [_shape_text(shape, dtype) for shape, dtype in _output_meta(op)]
         released = ["(saved arrays freed by backward)"] if getattr(op, "_released", False) else []
         fill = "darkseagreen1" if op is root else "lightgrey"
         lines.append(f"  {op_key} [shape=box, style=filled, fillcolor={fill}, "
