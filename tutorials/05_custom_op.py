@@ -96,9 +96,10 @@ save_figure(fig, "05_spirals", args.quick)
 
 # %% [markdown]
 # ## The same op with a Cython kernel
-# minigrad's kernels live in `minigrad/_kernels/*.pyx`, one module per topic. Each has a public
-# `def` that checks its input and allocates the output, and a private fused-type function that
-# loops over typed memoryviews with the GIL released (in parallel with `prange` when it pays).
+# minigrad's kernels live in `minigrad/_kernels/*.pyx`, one module per topic: a private fused-type
+# function loops over typed memoryviews with the GIL released (in parallel with `prange` when it
+# pays), behind a `def` that takes checked, contiguous arrays. A standalone kernel does its own
+# checking and allocation in that `def`, as the one below does.
 #
 # A kernel is worth writing when it does in one pass what NumPy does in many. The Python op above
 # makes about ten passes over memory (exp, add, divide, multiply in forward; five more in backward)
@@ -112,9 +113,10 @@ KERNEL_SOURCE = Path(__file__).with_name("05_swish_kernel.pyx") if "__file__" in
 print(KERNEL_SOURCE.read_text())
 
 # %% [markdown]
-# Inside minigrad you would save this as `minigrad/_kernels/swish.pyx`, export its functions from
-# `minigrad/_kernels/cpu.py` (and a CUDA version with the same names from `cuda.py`), and rebuild
-# with `pip install -e .`. Outside it, one call builds it with the same directives, flags and OpenMP
+# Inside minigrad you would save the loops as `minigrad/_kernels/swish.pyx`, export them from
+# `minigrad/_kernels/cpu_loops.py` (and CUDA loops with the same names from `cuda_loops.py`), write
+# the checks and allocation once for both devices in `front.py`, and rebuild with `pip install -e .`.
+# Outside it, one call builds it with the same directives, flags and OpenMP
 # probe that minigrad's own kernels get, caches the build by a hash of the source (in
 # `$MINIGRAD_CACHE`, default `~/.cache/minigrad`; compiling happens in a temporary folder that is
 # removed), and imports it. The first run compiles (it says so, for a few seconds); later runs load
