@@ -28,8 +28,8 @@ def cache_root():
 def load(name, sources, verbose=False, build_directory=None):
     """Compile (once per distinct source) and import a Cython extension module.
 
-    name: the module's name, a Python identifier (its .pyx must be ``name.pyx`` when there is one .pyx,
-        as Cython requires). sources: a path or a list of paths to .pyx / .c files.
+    name: the module's name (a Python identifier; ``import``-able as such once loaded).
+    sources: a path or a list of paths to .pyx / .c files.
     verbose: show the Cython and compiler output. build_directory: cache folder (default: see module doc).
     Returns the imported module; a second call with unchanged sources imports the cached build.
 
@@ -88,46 +88,47 @@ def _compile(name, paths, target, verbose):
                           "pip install 'Cython>=3.1' setuptools") from None
     import numpy
 
-    print(f"minigrad.utils.cython_extension: compiling {name} from {', '.join(p.name for p in paths)} "
-          "(once; later calls use the cached build) ...", flush=True)
     start = time.perf_counter()
     command_class = _build.build_ext_command()
     with tempfile.TemporaryDirectory(prefix=f"minigrad_{name}_") as tmp, _output_to(None if verbose else Path(tmp, "log")) as log:
+        log.say(f"compiling {name} (once; later calls load the cached build): Cython translates "
+                f"{', '.join(p.name for p in paths)} to C ...")
         try:
             extension = Extension(name, [str(p.resolve()) for p in paths],
                                   include_dirs=_build.INCLUDE_DIRS + [numpy.get_include()])
             modules = cythonize([extension], compiler_directives=_build.compiler_directives(),
                                 include_path=_build.INCLUDE_DIRS, build_dir=tmp, quiet=not verbose)
+            log.say(f"the C compiler builds {name} ({time.perf_counter() - start:.1f} s so far) ...")
             distribution = Distribution({"ext_modules": modules, "cmdclass": {"build_ext": command_class}})
             command = distribution.get_command_obj("build_ext")
             command.build_lib = command.build_temp = tmp
             command.ensure_finalized()
             command.run()
         except BaseException as error:
-            detail = log.read() if log is not None else ""
-            raise RuntimeError(f"cython_extension.load: building {name} failed: {error}\n{detail}") from None
+            raise RuntimeError(f"cython_extension.load: building {name} failed: {error}\n{log.read()}") from None
         built = next(Path(tmp).glob(f"{name}*{sysconfig.get_config_var('EXT_SUFFIX')}"))
         target.mkdir(parents=True, exist_ok=True)
         final = target / built.name
         staging = target / f"{built.name}.{os.getpid()}.tmp"
         staging.write_bytes(built.read_bytes())
         os.replace(staging, final)  # atomic: a concurrent load sees the whole file or none
-    print(f"minigrad.utils.cython_extension: built {name} in {time.perf_counter() - start:.1f} s "
-          f"with {' '.join(command_class.flags)} -> {final}", flush=True)
+        log.say(f"built {name} in {time.perf_counter() - start:.1f} s with {' '.join(command_class.flags)} -> {final}")
     return final
 
 
 class _output_to:
     """Sends stdout and stderr to the file ``path`` while open, both Python's (Cython's messages) and the
-    file descriptors (the compiler's output); ``read()`` returns what was written. With path None it
-    leaves them alone."""
+    file descriptors (the compiler's output); ``read()`` returns what was written and ``say(text)``
+    prints a progress line to the real stdout. With path None output is left alone."""
 
     def __init__(self, path):
         self.path = path
+        self._console = None
 
     def __enter__(self):
+        self._console = sys.stdout
         if self.path is None:
-            return None
+            return self
         sys.stdout.flush(), sys.stderr.flush()
         self._file = open(self.path, "w+", encoding="utf-8", errors="replace")
         self._saved_fds = [os.dup(1), os.dup(2)]
@@ -136,7 +137,16 @@ class _output_to:
         sys.stdout = sys.stderr = self._file
         return self
 
+    def say(self, text):
+        line = f"minigrad.utils.cython_extension: {text}"
+        if self.path is not None and _is_descriptor_1(self._console):  # fd 1 now goes to the log
+            os.write(self._saved_fds[0], (line + "\n").encode())
+        else:  # a console that is not fd 1 (Jupyter, pytest's capture) was left in place
+            print(line, file=self._console, flush=True)
+
     def read(self):
+        if self.path is None:
+            return "(the compiler's output is above)"
         self._file.flush()
         self._file.seek(0)
         return self._file.read()
@@ -150,6 +160,13 @@ class _output_to:
             os.dup2(saved, fd)
             os.close(saved)
         self._file.close()
+
+
+def _is_descriptor_1(stream):
+    try:
+        return stream.fileno() == 1
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation: a stream without a descriptor
+        return False
 
 
 def _import(name, path):
