@@ -87,7 +87,8 @@ class detect_anomaly:
     # ---- observer interface (minigrad/_observe.py) --------------------------------------------
     def call(self, op, inputs, proceed):
         stack = _user_stack()
-        outputs = _observe.as_tuple(proceed())
+        result = proceed()
+        outputs = _observe.as_tuple(result)
         node = outputs[0]._creator
         if node is not None:  # recorded for backward: keep the call site for a backward error
             node._anomaly_stack = stack
@@ -102,13 +103,14 @@ class detect_anomaly:
                         f"detect_anomaly: {type(op).__name__} produced {kind} in forward, in output {index} "
                         f"of shape {tuple(out.shape)} ({out.dtype}){cause}; the op was called\n"
                         + _describe_site(stack))
-        return outputs if len(outputs) > 1 else outputs[0]
+        return result
 
     def backward(self, op, grad_outputs, proceed):
         grads = proceed()
         if self.check_nan:
-            for index, grad in enumerate(_observe.as_tuple(grads)):
-                kind = None if grad is None else _non_finite_kind(grad)
+            for index, (grad, needed) in enumerate(zip(_observe.as_tuple(grads), op.needs_input_grad)):
+                # a gradient nobody asked for (a constant's) is discarded by the walk, finite or not
+                kind = None if grad is None or not needed else _non_finite_kind(grad)
                 if kind is not None:
                     stack = op.__dict__.get("_anomaly_stack")
                     where = ("was called\n" + _describe_site(stack) if stack is not None

@@ -115,3 +115,42 @@ def test_profiler_and_anomaly_mode_work_together():
     assert {s.name: s.calls for s in prof.key_averages()}["Reciprocal"] == 1
     assert np.allclose(x.grad.numpy(), 0.5 / np.sqrt([2.0, 1.0]))
     assert autograd._hooks is None
+
+
+class Split(mg.Op):
+    """Two outputs, (x, 1 / x); and a one-output tuple when ``one`` is set."""
+
+    def __init__(self, one=False):
+        self.one = one
+
+    def forward(self, x):
+        return (2 * x,) if self.one else (2 * x, 1 / x)
+
+    def backward(self, *grads):
+        return 2 * grads[0]
+
+
+class LogOfSecond(mg.Op):
+    """log(b) * a: its gradient for b is non-finite at b = 0, which matters only if b needs one."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return self.xp.log(self.b + 1) * a
+
+    def backward(self, gy):
+        return gy * self.xp.log(self.b + 1), gy * self.a / self.b
+
+
+def test_results_keep_their_form_and_only_wanted_gradients_are_checked():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    with mg.autograd.detect_anomaly():
+        single = Split(one=True)(x)
+        pair = Split()(x)
+        assert isinstance(single, tuple) and len(single) == 1 and len(pair) == 2
+        constant = mg.tensor([0.0, 0.0])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            LogOfSecond()(x, constant).sum().backward()  # constant's gradient is inf, and not wanted
+            b = mg.tensor([0.0, 0.0], requires_grad=True)
+            with pytest.raises(RuntimeError, match="LogOfSecond.backward returned inf in the gradient for input 1"):
+                LogOfSecond()(x, b).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, 0.0])
