@@ -62,4 +62,5 @@ def remove(observer):
 
 
 def as_tuple(outputs):
-    return outputs if isinstance(outputs, tuple) else (outputs,)
+    """An op's result or a backward's gradients as a tuple (backward may return a list)."""
+    return tuple(outputs) if isinstance(outputs, (tuple, list)) else (outputs,)
