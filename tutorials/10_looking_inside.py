@@ -8,7 +8,6 @@
 # Run it with `python tutorials/10_looking_inside.py` (add `--quick` for a few-second run).
 
 # %%
-import shutil
 import time
 
 import matplotlib.pyplot as plt
@@ -19,12 +18,10 @@ import minigrad.functional as F
 import minigrad.nn as nn
 from minigrad.datasets import load_digits
 
-from _common import HERE, accuracy, make_mlp, options, save_figure, train
+from _common import HERE, accuracy, figures_folder, make_mlp, options, save_figure, save_graph, train
 
 args = options("Profile, debug, draw and fuse a model")
 mg.manual_seed(0)
-figures = HERE / "figures" / ("quick" if args.quick else "")
-figures.mkdir(parents=True, exist_ok=True)
 
 data = load_digits()
 model = make_mlp(batch_norm=True)
@@ -48,7 +45,7 @@ with mg.profiler.profile() as prof:
         model.zero_grad()
         loss.backward()
 print(prof.table(sort_by="total"))
-trace = figures / "10_trace.json"
+trace = figures_folder(args.quick) / "10_trace.json"
 prof.export_chrome_trace(trace)
 print(f"wrote {trace.relative_to(HERE.parent)}: open it in chrome://tracing or https://ui.perfetto.dev")
 
@@ -88,12 +85,7 @@ with mg.autograd.detect_anomaly(), np.errstate(divide="ignore"):
 # %%
 small = nn.Sequential(nn.Linear(64, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 10))
 graph = mg.utils.make_dot(F.cross_entropy(small(x[:32]), y[:32]), params=dict(small.named_parameters()))
-graph.save(figures / "10_graph.dot")
-print(f"wrote {(figures / '10_graph.dot').relative_to(HERE.parent)}")
-if shutil.which("dot"):
-    print("wrote", graph.render(figures / "10_graph", format="png"))
-else:
-    print("Graphviz's `dot` is not installed: the picture is not drawn (the DOT text above is)")
+save_graph(graph, "10_graph", args.quick)
 
 # %% [markdown]
 # ## A faster trained model: `nn.utils.fuse_batch_norm`
