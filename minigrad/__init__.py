@@ -7,9 +7,11 @@
 import builtins
 
 from . import autograd, backend, cuda, data, datasets, functional, nn, ops, optim
+from . import profiler, utils  # tools for looking inside (observe, never change, the graph)
 from ._kernels.runtime import get_num_threads, set_num_threads
 from ._random import initial_seed, manual_seed
 from .autograd import Op, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .dlpack import from_dlpack
 from .gradcheck import GradcheckError, gradcheck
 from .serialization import load, save
 from .backend import device
@@ -33,3 +35,4 @@ __all__ = [
 ]
 # `from minigrad import *` must not replace Python's own sum, max, abs, all, int, bool, ...
 __all__ += [name for name in _function_names if not hasattr(builtins, name)]
+__all__ += ["profiler", "utils", "from_dlpack"]

@@ -20,6 +20,9 @@ import numpy as np
 
 from . import _kernels, backend
 
+# The observers of op calls (profiler, anomaly mode): None unless one is active, so that ops pay a
+# single check; set only by minigrad/_observe.py.
+_hooks = None
 _FLOAT32, _FLOAT64 = backend.FLOAT_DTYPES
 
 
@@ -195,6 +198,8 @@ class Op:
 
     def _run(self, inputs):
         """Run forward on this node and record it as its outputs' creator when grad is needed."""
+        if _hooks is not None and _hooks.intercepts(self):
+            return _hooks.call(self, inputs)
         Tensor = _tensor.Tensor
         arrays, flags, on_cpu = [], [], True
         for t in inputs:  # one pass: type, dtype, device and which inputs require grad
@@ -330,7 +335,8 @@ def backward(root, grad, retain_graph=False):
         else:
             grad_outputs = [grads.pop((op, index), None) for index in range(len(outputs))]
             grad_outputs = [op.xp.zeros_like(out) if g is None else g for g, (out, _) in zip(grad_outputs, outputs)]
-        grad_inputs = op.backward(*grad_outputs)
+        run_backward = op.backward if _hooks is None else _hooks.backward(op)
+        grad_inputs = run_backward(*grad_outputs)
         if type(grad_inputs) is not tuple:
             grad_inputs = tuple(grad_inputs) if isinstance(grad_inputs, list) else (grad_inputs,)
         inputs = op.inputs if op._write_time >= _last_regraph else _inputs_at_forward(op)
@@ -363,3 +369,4 @@ def backward(root, grad, retain_graph=False):
 
 # Tensor and Op refer to each other: tensor.py is imported once Op exists, and used at call time.
 from . import tensor as _tensor  # noqa: E402
+from .anomaly import detect_anomaly  # noqa: E402,F401  (mg.autograd.detect_anomaly, as torch.autograd's)

@@ -172,6 +172,21 @@ class Tensor:
         """The values as (nested) Python numbers: ``mg.tensor([[1, 2]]).tolist()`` -> [[1, 2]]."""
         return self.numpy().tolist()
 
+    def __dlpack__(self, *, stream=None, **kwargs):
+        """A DLPack capsule of the data, zero-copy (np.from_dlpack, torch.from_dlpack, cupy.from_dlpack
+        take the tensor itself). Keyword arguments of newer consumers (max_version, dl_device, copy)
+        pass through to the array. As in torch, a tensor that requires grad must be detached first."""
+        if self.requires_grad:
+            raise RuntimeError("cannot export a tensor that requires grad through DLPack: "
+                               "use tensor.detach().__dlpack__() (the result shares memory but not the graph)")
+        if stream is not None:
+            kwargs["stream"] = stream
+        return self.data.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        """(device type, device id) in DLPack's codes: (1, 0) for the CPU, (2, n) for CUDA device n."""
+        return self.data.__dlpack_device__()
+
     def item(self):
         if self.data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")

@@ -307,3 +307,45 @@ def test_a_lenet_batchnorm_step_matches(rng):
             opt.step()
     for (name, a), (_, b) in zip(cpu_model.state_dict().items(), gpu_model.state_dict().items()):
         np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
+# ---- tools for looking inside, on the GPU ----------------------------------------------------------
+def test_dlpack_shares_gpu_memory_both_ways():
+    cp = mg.backend.require_cuda()
+    t = mg.randn(3, 4, device="cuda")
+    a = cp.from_dlpack(t)
+    assert t.__dlpack_device__()[0] == 2
+    a[1, 2] = 42.0
+    assert float(t.data[1, 2]) == 42.0
+    b = cp.arange(6, dtype=cp.float32).reshape(2, 3)
+    u = mg.from_dlpack(b)
+    assert u.device == "cuda" and u.data.data.ptr == b.data.ptr
+    u.data[0, 0] = -1.0
+    assert float(b[0, 0]) == -1.0
+
+
+def test_profiler_times_gpu_ops_with_cuda_events_and_counts_match_the_cpu(rng):
+    x0 = rng.standard_normal((512, 256)).astype(np.float32)
+    counts = []
+    for device in ("cpu", "cuda"):
+        model = nn.Sequential(nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10)).to(device)
+        with mg.profiler.profile(use_cuda=device == "cuda") as prof:
+            F.cross_entropy(model(mg.tensor(x0, device=device)), np.arange(512) % 10).backward()
+        stats = prof.key_averages()
+        counts.append({s.name: (s.calls, s.backward_calls) for s in stats})
+        if device == "cuda":
+            assert all(s.device_ns > 0 for s in stats)
+            assert "CUDA" in prof.table().splitlines()[1]
+    assert counts[0] == counts[1]
+
+
+def test_anomaly_mode_and_fuse_batch_norm_on_the_gpu(rng):
+    x = mg.tensor([1.0, 0.0], device="cuda", requires_grad=True)
+    with mg.autograd.detect_anomaly(), pytest.raises(RuntimeError, match="Log produced inf"):
+        x.log()
+    model = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU())
+    model(mg.randn(32, 6) * 3 + 1)  # running statistics away from their initial values
+    x0 = rng.standard_normal((5, 6)).astype(np.float32)
+    outputs = []
+    for device in ("cpu", "cuda"):
+        fused = nn.utils.fuse_batch_norm(model.to(device))
+        outputs.append(fused(mg.tensor(x0, device=device)).numpy())
+    np.testing.assert_allclose(outputs[1], outputs[0], rtol=1e-5, atol=1e-5)

@@ -11,7 +11,7 @@ import numpy as np
 
 import minigrad as mg
 
-from _common import options, save_figure
+from _common import options, save_figure, save_graph
 
 args = options("Autograd basics")
 mg.manual_seed(0)
@@ -35,6 +35,17 @@ y = (a * a * 3).sum()
 y.backward()
 print("dy/da =\n", a.grad.numpy())
 assert np.allclose(a.grad.numpy(), 6 * a.numpy())
+
+# %% [markdown]
+# `mg.utils.make_dot` shows the recorded graph: one box per op with its output's shape and dtype, one
+# ellipse per leaf (named when you pass `params`; the constant 3 is a leaf too). Draw it before
+# `backward`, which frees what the ops saved. The picture needs Graphviz's `dot` program; the DOT
+# text is always written.
+
+# %%
+graph = mg.utils.make_dot((a * a * 3).sum(), params={"a": a})
+print(graph.source)
+save_graph(graph, "01_graph", args.quick)
 
 # %% [markdown]
 # Gradients **accumulate** across backward calls (as in PyTorch), which is why training loops

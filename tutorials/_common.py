@@ -1,6 +1,7 @@
 """Shared by the tutorials: the --quick flag, where figures go, the digits MLP and its training loop."""
 import argparse
 import math
+import shutil
 from pathlib import Path
 
 import matplotlib
@@ -45,14 +46,31 @@ def print_verdict(conclusions, seeds):
         print("\n".join(conclusions))
 
 
-def save_figure(fig, name, quick):
+def figures_folder(quick):
+    """tutorials/figures, or its quick/ subfolder for --quick runs (created if needed)."""
     folder = HERE / "figures" / ("quick" if quick else "")
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.png"
+    return folder
+
+
+def save_figure(fig, name, quick):
+    path = figures_folder(quick) / f"{name}.png"
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     print(f"wrote {path.relative_to(HERE.parent)}")
     return path
+
+
+def save_graph(graph, name, quick):
+    """Write a make_dot graph's DOT text, and its picture where Graphviz's `dot` program is installed."""
+    folder = figures_folder(quick)
+    graph.save(folder / f"{name}.dot")
+    print(f"wrote {(folder / f'{name}.dot').relative_to(HERE.parent)}")
+    if shutil.which("dot"):
+        graph.render(folder / name, format="png")
+        print(f"wrote {(folder / f'{name}.png').relative_to(HERE.parent)}")
+    else:
+        print("Graphviz's `dot` program is not installed: the picture is not drawn (the DOT text is)")
 
 
 def make_mlp(batch_norm=True, dropout=0.0, hidden=128, inputs=64, classes=10, init_scale=1.0, device="cpu"):

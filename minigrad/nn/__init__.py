@@ -16,3 +16,5 @@ __all__ = ["Module", "Parameter", "Linear", "ReLU", "Dropout", "BatchNorm1d", "B
            "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "init", "utils"]
 
 sys.modules[__name__ + ".functional"] = functional  # `import minigrad.nn.functional as F` works
+
+from . import utils  # noqa: E402  (nn.utils.fuse_batch_norm; it reads the layer classes above)
