@@ -136,6 +136,8 @@ def _accumulate_leaf(t, grad):
         t.grad = _tensor.Tensor._wrap(grad if grad.flags.c_contiguous else grad.copy(), False)
     else:
         t.grad.data = t.grad.data + grad
+    for hook in getattr(t, "_post_accumulate_grad_hooks", None) or ():  # e.g. DDP's bucket reductions
+        hook(t)
 
 
 def backward(root, grad, retain_graph=False):

@@ -44,6 +44,17 @@ def _to_array(data, dtype):
     return array
 
 
+class _HookHandle:
+    """Returned by register_post_accumulate_grad_hook: ``remove()`` unregisters the hook."""
+
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
 class Tensor:
     """An n-dimensional array that records the ops applied to it for reverse-mode autodiff.
 
@@ -57,7 +68,8 @@ class Tensor:
         x.grad                                            # tensor([[2., 4.]])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_creator", "_index", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_creator", "_index", "__weakref__",
+                 "_post_accumulate_grad_hooks")  # set only by register_post_accumulate_grad_hook
     __array_ufunc__ = None  # numpy defers to Tensor's reflected operators: array + tensor -> Tensor
 
     def __init__(self, data, dtype=None, requires_grad=False, device=None):
@@ -182,6 +194,22 @@ class Tensor:
                 raise RuntimeError(f"grad has shape {grad.shape}, but the tensor has shape {self.shape}")
             grad = backend.to_device(grad, self.device).astype(self.dtype, copy=False)
         autograd.backward(self, grad, retain_graph)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` each time backward has added a gradient into this leaf's ``.grad``
+        (as torch's hook of that name). Returns a handle whose ``remove()`` unregisters it.
+
+        Example: ``w.register_post_accumulate_grad_hook(lambda p: print(p.grad.shape))``
+        """
+        if not self.requires_grad or self._creator is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook needs a leaf tensor that requires grad")
+        if not callable(hook):
+            raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+        hooks = getattr(self, "_post_accumulate_grad_hooks", None)
+        if hooks is None:
+            hooks = self._post_accumulate_grad_hooks = []
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
 
     # ---- operators --------------------------------------------------------------------------
     def _operand(self, other):
