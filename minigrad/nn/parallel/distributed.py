@@ -1,0 +1,186 @@
+"""DistributedDataParallel: one model replica per process, gradients averaged across processes."""
+import contextlib
+import weakref
+
+from ... import backend
+from ...distributed import process_group
+from ..module import Module
+
+_MB = 1 << 20
+
+
+class _Bucket:
+    """Parameters whose gradients travel in one flat message: same dtype and device, in the order
+    gradients usually become ready (the reverse of registration)."""
+
+    __slots__ = ("params", "offsets", "numel", "dtype", "xp")
+
+    def __init__(self, params):
+        self.params = params
+        self.offsets, self.numel = [], 0
+        for p in params:
+            self.offsets.append(self.numel)
+            self.numel += p.data.size
+        self.dtype = params[0].data.dtype
+        self.xp = backend.array_module(params[0].data)
+
+    def flatten_grads(self):
+        flat = self.xp.empty(self.numel, dtype=self.dtype)
+        for p, offset in zip(self.params, self.offsets):
+            flat[offset:offset + p.data.size] = p.grad.data.reshape(-1)
+        return flat
+
+    def scatter_grads(self, flat):
+        # views of a fresh buffer, never reused: no gradient a user holds is overwritten later
+        for p, offset in zip(self.params, self.offsets):
+            p.grad.data = flat[offset:offset + p.data.size].reshape(p.data.shape)
+
+
+def _make_buckets(params, cap_bytes):
+    buckets, current, current_bytes = [], [], 0
+    for p in reversed(params):
+        same_kind = not current or (p.data.dtype == current[0].data.dtype and type(p.data) is type(current[0].data))
+        if current and (not same_kind or current_bytes + p.data.nbytes > cap_bytes):
+            buckets.append(_Bucket(current))
+            current, current_bytes = [], 0
+        current.append(p)
+        current_bytes += p.data.nbytes
+    if current:
+        buckets.append(_Bucket(current))
+    return buckets
+
+
+class DistributedDataParallel(Module):
+    """Data parallelism: every rank holds the same model and trains it on its own part of the batch.
+
+    At construction the parameters and buffers are broadcast from rank 0 (the ranks' models must
+    have the same parameter names, shapes and dtypes: otherwise every rank raises). During backward
+    each parameter's gradient joins a bucket of about ``bucket_cap_mb`` megabytes; a bucket's
+    non-blocking allreduce (``Iallreduce``) starts as soon as all its gradients are ready, so the
+    messages overlap the rest of backward; the last bucket waits for all of them and leaves every
+    ``.grad`` as the average over ranks. With ``broadcast_buffers`` (torch's default) every forward
+    in training first copies rank 0's buffers (e.g. plain BatchNorm's running statistics) to all.
+
+    ``.module`` is the wrapped model. As in torch, ``state_dict()`` keys carry a ``"module."`` prefix
+    (the wrapped model is the child named ``module``); save ``ddp.module.state_dict()`` for keys that
+    load into the bare model.
+
+    Example::
+
+        dist.init_process_group()
+        model = nn.parallel.DistributedDataParallel(nn.SyncBatchNorm.convert_sync_batchnorm(model))
+        loss = F.cross_entropy(model(xb), yb); loss.backward(); opt.step()
+    """
+
+    def __init__(self, module, bucket_cap_mb=25, broadcast_buffers=True):
+        super().__init__()
+        if not isinstance(module, Module):
+            raise TypeError(f"DistributedDataParallel wraps an nn.Module, got {type(module).__name__}")
+        if isinstance(bucket_cap_mb, bool) or not isinstance(bucket_cap_mb, (int, float)) or not bucket_cap_mb > 0:
+            raise ValueError(f"bucket_cap_mb must be a positive number, got {bucket_cap_mb!r}")
+        group = process_group.world()
+        if group is None:
+            raise RuntimeError("DistributedDataParallel needs a process group; call "
+                               "minigrad.distributed.init_process_group() first")
+        self.module = module
+        self.broadcast_buffers = bool(broadcast_buffers)
+        params = [p for p in module.parameters() if p.requires_grad]
+        problem = None if params else (f"DistributedDataParallel needs a module with parameters that require "
+                                       f"grad; {type(module).__name__} has none")
+        _check_same_model(group, module, problem)
+        for t in list(module.parameters()) + list(module.buffers()):
+            process_group.broadcast_tensor(group, t, 0)
+        self._group = group
+        self._buckets = _make_buckets(params, bucket_cap_mb * _MB)
+        self._bucket_index = {id(p): index for index, b in enumerate(self._buckets) for p in b.params}
+        self._require_sync = True
+        self._reset_reduction()
+        this = weakref.ref(self)  # the hooks never keep a discarded wrapper alive
+        self._hook_handles = [p.register_post_accumulate_grad_hook(
+            lambda p, this=this: this() is not None and this()._on_grad_ready(p)) for p in params]
+
+    def forward(self, *args, **kwargs):
+        if self._ready:
+            missing = [name for name, p in self.module.named_parameters() if p.requires_grad
+                       and id(p) not in self._ready]
+            self._reset_reduction()
+            raise RuntimeError(
+                "DistributedDataParallel: the previous backward did not give every parameter a gradient, so its "
+                "gradients were not averaged across ranks (parameters without a gradient: "
+                + ", ".join(missing) + "); every parameter must take part in the loss")
+        if self.broadcast_buffers and self.training and self._group.size > 1:
+            for t in self.module.buffers():
+                process_group.broadcast_tensor(self._group, t, 0)
+        return self.module(*args, **kwargs)
+
+    @contextlib.contextmanager
+    def no_sync(self):
+        """Inside, backward accumulates gradients locally without communicating; the first backward
+        after it averages the accumulated gradients. Example::
+
+            with ddp.no_sync():
+                ddp(x1).sum().backward()
+            ddp(x2).sum().backward()      # averages the sum of both steps' gradients
+        """
+        previous = self._require_sync
+        self._require_sync = False
+        try:
+            yield
+        finally:
+            self._require_sync = previous
+
+    # ---- the reduction during backward ---------------------------------------------------------
+    def _reset_reduction(self):
+        self._ready = set()
+        self._ready_count = [0] * len(self._buckets)
+        self._pending = []
+
+    def _on_grad_ready(self, p):
+        if not self._require_sync:
+            return
+        index = self._bucket_index[id(p)]
+        if id(p) in self._ready:
+            if index < len(self._pending):
+                raise RuntimeError(
+                    "DistributedDataParallel: a parameter received another gradient after its bucket was sent "
+                    "(a parameter used by several ops whose gradients arrive far apart); this is not supported")
+            return  # its bucket is not sent yet: the added gradient will be in it
+        self._ready.add(id(p))
+        self._ready_count[index] += 1
+        # buckets start in index order, so every rank starts the same collectives in the same order
+        pending = self._pending
+        while len(pending) < len(self._buckets) and \
+                self._ready_count[len(pending)] == len(self._buckets[len(pending)].params):
+            bucket = self._buckets[len(pending)]
+            pending.append(process_group.start_allreduce(self._group, bucket.flatten_grads(),
+                                                         process_group.ReduceOp.AVG))
+        if len(pending) == len(self._buckets):
+            for bucket, reduction in zip(self._buckets, pending):
+                bucket.scatter_grads(reduction.wait())
+            self._reset_reduction()
+        else:
+            for reduction in pending:
+                reduction.test()
+
+
+def _check_same_model(group, module, problem):
+    """Every rank raises when a rank's model has no trainable parameter or the ranks' models differ
+    in parameter or buffer names, shapes or dtypes."""
+    lines = [f"{kind} {name}: {t.dtype} {tuple(t.shape)} requires_grad={t.requires_grad}"
+             for kind, members in (("parameter", module.named_parameters()), ("buffer", module.named_buffers()))
+             for name, t in members]
+    reports = process_group.agree(group, "\n".join(lines), problem)
+    if reports is None:
+        return
+    failing = [f"rank {rank}: {p}" for rank, (_, p) in enumerate(reports) if p is not None]
+    if failing:
+        raise ValueError("; ".join(failing))
+    reference = reports[0][0].split("\n")
+    differences = []
+    for rank, (description, _) in enumerate(reports[1:], start=1):
+        theirs = description.split("\n")
+        first = next((i for i, (a, b) in enumerate(zip(reference, theirs)) if a != b), min(len(reference), len(theirs)))
+        differences.append(f"rank 0 has {reference[first] if first < len(reference) else 'nothing more'!r}, "
+                           f"rank {rank} has {theirs[first] if first < len(theirs) else 'nothing more'!r}")
+    raise ValueError("DistributedDataParallel: the ranks' models differ (every rank must build the same model): "
+                     + "; ".join(d for d, (desc, _) in zip(differences, reports[1:]) if desc != reports[0][0]))
