@@ -79,6 +79,28 @@ def check_batch_norm_train(x, dims, eps, running_mean, running_var):
         raise ValueError("running_mean and running_var must both be given or both be None")
 
 
+def check_batch_norm_elemt(x, dims, gy, mean, k1, k2, k3):
+    """Arguments of batch_norm_elemt: x and gy as from as_channels, float64 (C,) coefficients, and
+    k1 exactly when gy is given."""
+    channels = dims[1]
+    if (gy is None) != (k1 is None):
+        raise ValueError("batch_norm_elemt takes gy and k1 together (both or neither)")
+    if gy is not None:
+        check_like(gy, "gy", x, "x")
+        check_stat_vector(k1, "k1", channels)
+    for v, name in ((mean, "mean"), (k2, "k2"), (k3, "k3")):
+        check_stat_vector(v, name, channels)
+
+
+def channel_mean_and_m2(s1, s2, shift, count):
+    """Per-channel mean and M2 (sum of squared deviations) from the shifted sums s1 = sum x and
+    s2 = sum x (x - shift) of ``count`` values (float64 vectors, numpy or cupy). Shared by both
+    kernel modules' batch_norm_stats; a NaN stays NaN."""
+    d = s1 / count - shift
+    m2 = s2 - shift * (s1 - count * shift) - count * d * d
+    return shift + d, m2 * (m2 > 0)
+
+
 def check_eps(eps):
     if not eps > 0:
         raise ValueError(f"eps must be > 0, got {eps}")

@@ -18,8 +18,8 @@ from cython.parallel cimport prange
 from libc.math cimport sqrt
 
 from ._types cimport PARALLEL_MIN, minigrad_max_threads, real
-from ._checks import (as_channels, check_batch_norm_train, check_channel_vector, check_eps, check_like,
-                      check_stat_vector)
+from ._checks import (as_channels, channel_mean_and_m2, check_batch_norm_elemt, check_batch_norm_train, check_channel_vector, check_eps,
+                      check_like, check_stat_vector)
 
 cdef enum:
     CHUNK = 1024  # columns per stack-held accumulator block in the (N, C, S > 1) layout: a 32x32 plane
@@ -112,6 +112,56 @@ def batch_norm_backward(gy, x, mean, invstd, weight, bint training):
     if x.size:
         _dispatch_affine(gy3, x3, gx.reshape(x3.shape), k1, k2, k3)
     return gx, gweight, gbias
+
+
+# ---- the local parts of a BatchNorm whose statistics span several processes (SyncBatchNorm) ----
+def batch_norm_stats(x):
+    """This process's per-channel statistics: (mean, M2) as float64 (C,), M2 the sum of squared
+    deviations from the mean, from data shifted by each channel's first value (no cancellation).
+    x: (N, C, *spatial) with N * prod(spatial) >= 1; the count is N * prod(spatial).
+
+    >>> batch_norm_stats(np.array([[1.0], [3.0]]))   # (array([2.]), array([2.]))
+    """
+    x, dims = as_channels(x, "x", np)
+    cdef Py_ssize_t count = dims[0] * dims[2]
+    if count == 0:
+        raise ValueError(f"batch_norm_stats needs at least one value per channel, got x of shape {x.shape}")
+    x3 = x.reshape(dims)
+    shift = x3[0, :, 0].astype(np.float64)
+    s1, s2 = np.zeros(dims[1]), np.zeros(dims[1])
+    _dispatch_sums(x3, x3, shift, s1, s2)
+    return channel_mean_and_m2(s1, s2, shift, count)
+
+
+def batch_norm_backward_reduce(gy, x, mean):
+    """This process's (sum gy, sum gy * (x - mean)) per channel, float64 (C,) each.
+
+    gy, x: same shape (N, C, ...) and dtype (N may be 0); mean: float64 (C,).
+    """
+    x, dims = as_channels(x, "x", np)
+    gy, _ = as_channels(gy, "gy", np)
+    check_like(gy, "gy", x, "x")
+    check_stat_vector(mean, "mean", dims[1])
+    s1, s2 = np.zeros(dims[1]), np.zeros(dims[1])
+    if x.size:
+        _dispatch_sums(gy.reshape(dims), x.reshape(dims), mean, s1, s2)
+    return s1, s2
+
+
+def batch_norm_elemt(x, mean, k2, k3, gy=None, k1=None):
+    """out = k1 * gy + k2 * (x - mean) + k3 per channel (without the gy term when gy is None), in
+    x's dtype, computed in double. x, gy: (N, C, ...); mean, k1, k2, k3: float64 (C,).
+    Normalising is k2 = weight * invstd, k3 = bias; the input gradient takes gy and k1.
+    """
+    x, dims = as_channels(x, "x", np)
+    if gy is not None:
+        gy, _ = as_channels(gy, "gy", np)
+    check_batch_norm_elemt(x, dims, gy, mean, k1, k2, k3)
+    out = np.empty_like(x)
+    if x.size:
+        _dispatch_affine(None if gy is None else gy.reshape(dims), x.reshape(dims), out.reshape(dims), k1, k2,
+                         k3 - k2 * mean)
+    return out
 
 
 # ---- per-channel coefficients (C elements, one typed loop each) --------------------------------

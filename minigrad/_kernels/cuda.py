@@ -9,7 +9,7 @@ from pathlib import Path
 import cupy as cp
 import numpy as np
 
-from ._checks import (as_channels, check_batch_norm_train, check_channel_vector, check_eps, check_float_array,
+from ._checks import (as_channels, channel_mean_and_m2, check_batch_norm_elemt, check_batch_norm_train, check_channel_vector, check_eps, check_float_array,
                       check_like, check_linear, check_linear_backward, check_mask, check_probability,
                       check_sgd, check_stat_vector, dropout_scale)
 
@@ -152,6 +152,38 @@ def batch_norm_backward(gy, x, mean, invstd, weight, training):
         _grid(C), (THREADS,), (s1, s2, invstd, x if weight is None else weight, np.int32(weight is not None),
                                np.int64(N * S), np.int32(bool(training)), k1, k2, k3, gweight, gbias, np.int64(C)))
     return _affine(gy, x, k1, k2, mean, k3, dims), gweight, gbias
+
+
+def batch_norm_stats(x):
+    x, dims = as_channels(x, "x", cp)
+    count = dims[0] * dims[2]
+    if count == 0:
+        raise ValueError(f"batch_norm_stats needs at least one value per channel, got x of shape {x.shape}")
+    shift = x.reshape(dims)[0, :, 0].astype(cp.float64)
+    s1, s2 = _channel_sums(x, x, shift, dims)
+    return channel_mean_and_m2(s1, s2, shift, count)
+
+
+def batch_norm_backward_reduce(gy, x, mean):
+    x, dims = as_channels(x, "x", cp)
+    gy, _ = as_channels(gy, "gy", cp)
+    check_like(gy, "gy", x, "x")
+    check_stat_vector(mean, "mean", dims[1])
+    if not x.size:
+        return cp.zeros(dims[1]), cp.zeros(dims[1])
+    return _channel_sums(gy, x, mean, dims)
+
+
+def batch_norm_elemt(x, mean, k2, k3, gy=None, k1=None):
+    x, dims = as_channels(x, "x", cp)
+    if gy is not None:
+        gy, _ = as_channels(gy, "gy", cp)
+    check_batch_norm_elemt(x, dims, gy, mean, k1, k2, k3)
+    if not x.size:
+        return cp.empty_like(x)
+    if gy is None:  # the pass reads g: x stands in, with a zero coefficient
+        gy, k1 = x, cp.zeros(dims[1])
+    return _affine(gy, x, k1, k2, mean, k3, dims)
 
 
 # ---- Linear --------------------------------------------------------------------------------------
