@@ -113,9 +113,35 @@ def get_world_size():
     return _require_group("get_world_size").size
 
 
-def barrier():
-    """Wait until every rank has reached this call."""
-    _require_group("barrier").comm.Barrier()
+def barrier(async_op=False):
+    """Wait until every rank has reached this call. With async_op=True, return at once a handle
+    whose ``is_completed()`` says whether all have, and ``wait()`` waits (a rank can then sleep
+    between checks instead of spinning in MPI).
+
+    Example: ``work = dist.barrier(async_op=True); while not work.is_completed(): time.sleep(0.01)``
+    """
+    group = _require_group("barrier")
+    if not async_op:
+        group.comm.Barrier()
+        return None
+    return _Work(group.comm.Ibarrier())
+
+
+class _Work:
+    """A started non-blocking operation (as torch's Work): ``is_completed()`` and ``wait()``."""
+
+    def __init__(self, request):
+        self._request, self._done = request, False
+
+    def is_completed(self):
+        self._done = self._done or self._request.Test()
+        return self._done
+
+    def wait(self):
+        if not self._done:
+            self._request.Wait()
+            self._done = True
+        return True
 
 
 def _require_group(what):

@@ -105,9 +105,10 @@ class DistributedDataParallel(Module):
                        and id(p) not in self._ready]
             self._reset_reduction()
             raise RuntimeError(
-                "DistributedDataParallel: the previous backward did not give every parameter a gradient, so its "
-                "gradients were not averaged across ranks (parameters without a gradient: "
-                + ", ".join(missing) + "); every parameter must take part in the loss")
+                "DistributedDataParallel: the previous backward did not give every parameter exactly one round "
+                "of gradients, so its gradients were not averaged across ranks (parameters without a gradient: "
+                + (", ".join(missing) or "none; a parameter shared by several layers got a late gradient")
+                + "); every parameter must take part in the loss, through one layer")
         if self.broadcast_buffers and self.training and self._group.size > 1:
             for t in self.module.buffers():
                 process_group.broadcast_tensor(self._group, t, 0)
