@@ -74,18 +74,21 @@ def model_device(model):
 
 
 def train(model, data, epochs, lr, momentum=0.9, batch_size=64, seed=0, eval_every=None, record=None,
-          progress=True):
+          progress=True, sampler=None, drop_last=False):
     """SGD on cross-entropy. Returns a history dict of per-step loss and, every ``eval_every`` steps
     (default: each epoch), train and test accuracy. ``record(step, model)`` is called at each
-    evaluation. Training stops early if the loss becomes NaN."""
+    evaluation. Training stops early if the loss becomes NaN. A ``sampler`` (e.g. a
+    DistributedSampler, told each epoch by set_epoch) replaces the shuffled order."""
     opt = optim.SGD(model.parameters(), lr=lr, momentum=momentum)
-    loader = DataLoader(TensorDataset(data.x_train, data.y_train), batch_size=batch_size, shuffle=True,
-                        seed=seed, device=model_device(model))
+    loader = DataLoader(TensorDataset(data.x_train, data.y_train), batch_size=batch_size, shuffle=sampler is None,
+                        sampler=sampler, drop_last=drop_last, seed=seed, device=model_device(model))
     eval_every = eval_every or len(loader)
     history = {"step": [], "loss": [], "eval_step": [], "train_acc": [], "test_acc": []}
     step = 0
     bar = tqdm(total=epochs * len(loader), disable=not progress, leave=False, desc=f"lr={lr:g}")
-    for _ in range(epochs):
+    for epoch in range(epochs):
+        if sampler is not None:
+            sampler.set_epoch(epoch)
         model.train()
         for xb, yb in loader:
             loss = F.cross_entropy(model(xb), yb)
