@@ -29,12 +29,13 @@ MISSING = ("mpi4py is not installed (pip install 'minigrad[distributed]')" if im
 pytestmark = pytest.mark.skipif(MISSING is not None, reason=str(MISSING))
 
 
-def launch(scenario, processes, limit_s=LIMIT_S):
+def launch(scenario, processes, limit_s=LIMIT_S, workdir=None):
     """(return code, output) of the scenario on ``processes`` ranks; a job still running after
     ``limit_s`` is killed (with all its processes) and fails the test as a hang."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
                OMP_NUM_THREADS="1")
-    job = subprocess.Popen([_mpiexec(), "-n", str(processes), sys.executable, str(WORKER), scenario], cwd=ROOT,
+    job = subprocess.Popen([_mpiexec(), "-n", str(processes), sys.executable, str(WORKER), scenario]
+                           + ([str(workdir)] if workdir else []), cwd=ROOT,
                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                            start_new_session=True)
     try:
@@ -46,8 +47,8 @@ def launch(scenario, processes, limit_s=LIMIT_S):
     return job.returncode, output
 
 
-def run_ok(scenario, processes):
-    code, output = launch(scenario, processes)
+def run_ok(scenario, processes, workdir=None):
+    code, output = launch(scenario, processes, workdir=workdir)
     assert code == 0, f"mpiexec -n {processes} worker.py {scenario} exited {code}:\n{output}"
     for rank in range(processes):
         assert f"OK {rank}" in output, f"rank {rank} did not finish {scenario}:\n{output}"
@@ -58,8 +59,8 @@ def test_collectives_float32_float64_and_mismatched_arguments(processes):
     run_ok("collectives", processes)
 
 
-def test_ddp_broadcast_average_buckets_no_sync_and_bad_models():
-    run_ok("ddp", 2)
+def test_ddp_broadcast_average_buckets_no_sync_checkpoint_and_bad_models(tmp_path):
+    run_ok("ddp", 2, workdir=tmp_path)
 
 
 def test_sync_batchnorm_matches_batchnorm_on_the_concatenated_unequal_batches():

@@ -1,10 +1,11 @@
-"""One scenario of the MPI tests, run on every rank: ``mpiexec -n N python worker.py SCENARIO``.
+"""One scenario of the MPI tests, run on every rank: ``mpiexec -n N python worker.py SCENARIO [DIR]``.
 
 A failed check raises, and init_process_group's hook aborts the whole job, so the launching test
 sees a non-zero exit and the failing rank's traceback. Each rank prints ``OK <rank>`` at the end.
 References are computed by every rank alone, on the global data, without communicating.
 """
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -16,6 +17,7 @@ import minigrad.optim as optim
 from minigrad.data import DataLoader, DistributedSampler, TensorDataset
 
 DDP = nn.parallel.DistributedDataParallel
+WORKDIR = Path(sys.argv[2]) if len(sys.argv) > 2 else None  # a folder all ranks can write and read
 
 
 def expect_error(kind, words, fn):
@@ -161,6 +163,19 @@ def ddp(rank, size):
     F.mse_loss(hidden, mg.tensor(target_all[local])).backward()
     expect_error(RuntimeError, ["did not give every parameter", "6.weight", "6.bias"],
                  lambda: small(mg.tensor(x_all[local])))
+
+    # checkpointing: rank 0 writes, every rank reads the same values back into a bare model
+    path = WORKDIR / "checkpoint.npz"
+    if rank == 0:
+        mg.save(small.module.state_dict(), path)
+    dist.barrier()
+    mg.manual_seed(123)
+    restored = mlp(batch_norm=True)
+    restored.load_state_dict(mg.load(path))
+    for name, value in model.state_dict().items():
+        saved = mg.tensor(value.numpy().copy())
+        dist.broadcast(saved, src=0)  # rank 0's values (plain BatchNorm's running statistics differ per rank)
+        np.testing.assert_array_equal(restored.state_dict()[name].numpy(), saved.numpy(), err_msg=name)
 
     # bad models: an error on every rank
     expect_error(ValueError, ["models differ", "rank 0 has", "(6, 4)", f"rank {size - 1} has", "(7, 4)"],
