@@ -6,7 +6,7 @@ ops in reverse topological order (iteratively: deep graphs never hit the recursi
 """
 import numpy as np
 
-from . import backend
+from . import _kernels, backend
 
 _grad_enabled = True
 _FLOAT32, _FLOAT64 = backend.FLOAT_DTYPES
@@ -58,6 +58,11 @@ class Op:
     """
 
     __slots__ = ("inputs", "needs_input_grad", "xp", "_output_meta", "_released", "__dict__")
+
+    @property
+    def kernels(self):
+        """The compiled kernels of this op's device (``_kernels.cpu`` or ``_kernels.cuda``)."""
+        return _kernels.for_xp(self.xp)
 
     def forward(self, *arrays):
         raise NotImplementedError(f"{type(self).__name__} must implement forward")

@@ -1,18 +1,42 @@
-"""Compiled kernels. ``for_array(x)`` gives the module for x's device: the Cython kernels (``cpu``)
-for numpy arrays, the CuPy kernels (``cuda``) for cupy arrays. Both export the same functions."""
+"""Compiled kernels. ``cpu`` and ``cuda`` are the kernel functions of each device (``front.Kernels``:
+checks and allocation written once, over the device's loops); ``for_array(x)`` / ``for_xp(xp)`` give
+the one for an array's device. ``cuda`` is made on first use, which imports CuPy."""
 import os
 
 import numpy as np
 
-from . import cpu, runtime
+from . import cpu_loops, runtime
+from .front import Kernels
 
 if os.environ.get("MINIGRAD_MALLOC_TUNING", "1") != "0":
     runtime.tune_malloc()
 
+cpu = Kernels(cpu_loops, np)
+
+
+def __getattr__(name):
+    if name == "cuda":
+        return _cuda()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _cuda():
+    global _cuda_kernels
+    if _cuda_kernels is None:
+        import cupy
+
+        from . import cuda_loops  # imports cupy: only reached with a cupy array in hand
+
+        _cuda_kernels = Kernels(cuda_loops, cupy)
+    return _cuda_kernels
+
+
+_cuda_kernels = None
+
+
+def for_xp(xp):
+    return cpu if xp is np else _cuda()
+
 
 def for_array(array):
-    if isinstance(array, np.ndarray):
-        return cpu
-    from . import cuda  # imports cupy: only reached with a cupy array in hand
-
-    return cuda
+    return cpu if isinstance(array, np.ndarray) else _cuda()

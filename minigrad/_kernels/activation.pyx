@@ -1,43 +1,34 @@
-"""ReLU kernels (CPU). Arrays of any shape, float32 or float64, C-contiguous."""
+"""ReLU loops (CPU). The front (front.py) checks and allocates; these take C-contiguous arrays of
+one shape and dtype and fill the output."""
 import numpy as np
 
 from cython.parallel cimport prange
 
 from ._types cimport PARALLEL_MIN, real
-from ._checks import check_float_array, check_like
 
 
-def relu_forward(x):
-    """y = max(x, 0). x: any shape; returns a new array of the same shape and dtype.
-
-    >>> relu_forward(np.array([-1.0, 2.0]))
-    array([0., 2.])
-    """
-    check_float_array(x, "x")
-    y = np.empty_like(x)
+def relu_forward(x, y):
+    """y = max(x, 0) with NaN propagating (as torch)."""
     if x.dtype == np.float32:
         _relu_forward[float](x.reshape(-1), y.reshape(-1))
     else:
         _relu_forward[double](x.reshape(-1), y.reshape(-1))
-    return y
 
 
-def relu_backward(gy, y):
-    """gx = gy where the forward output y > 0, else 0. gy and y of the same shape and dtype."""
-    check_float_array(y, "y")
-    check_like(gy, "gy", y, "y")
-    gx = np.empty_like(y)
+def relu_backward(gy, y, gx):
+    """gx = 0 where the forward output y <= 0, else gy (a NaN output passes gy, as torch)."""
     if y.dtype == np.float32:
         _relu_backward[float](gy.reshape(-1), y.reshape(-1), gx.reshape(-1))
     else:
         _relu_backward[double](gy.reshape(-1), y.reshape(-1), gx.reshape(-1))
-    return gx
 
 
 cdef void _relu_forward(const real[::1] x, real[::1] y) noexcept nogil:
     cdef Py_ssize_t i, n = x.shape[0]
+    cdef real v
     for i in prange(n, schedule="static", use_threads_if=n > PARALLEL_MIN):
-        y[i] = x[i] if x[i] > 0 else 0
+        v = x[i]
+        y[i] = 0 if v <= 0 else v  # NaN <= 0 is false: NaN passes; still a branchless select
 
 
 cdef void _relu_backward(const real[::1] gy, const real[::1] y, real[::1] gx) noexcept nogil:
@@ -45,4 +36,4 @@ cdef void _relu_backward(const real[::1] gy, const real[::1] y, real[::1] gx) no
     cdef real g
     for i in prange(n, schedule="static", use_threads_if=n > PARALLEL_MIN):
         g = gy[i]  # loaded unconditionally, so the select below compiles without a branch
-        gx[i] = g if y[i] > 0 else 0
+        gx[i] = 0 if y[i] <= 0 else g

@@ -1,16 +1,17 @@
-"""BatchNorm kernels (CPU). Statistics are per channel, axis 1 of (N, C) or (N, C, *spatial) input.
+"""BatchNorm loops (CPU). Statistics are per channel, axis 1 of x viewed as (N, C, S), S the product
+of the spatial dims. The front (front.py) checks, allocates and calls, per kernel, two passes over
+memory with per-channel coefficient loops between them:
 
-Every kernel is two helpers over memory, viewed as (N, C, S) with S the product of the spatial dims:
-
-* ``_channel_sums``: s1[c] = sum a,  s2[c] = sum a * (x - m[c])  (double accumulators). With a = x
+* ``channel_sums``: s1[c] += sum a,  s2[c] += sum a * (x - m[c])  (double accumulators). With a = x
   and m = a per-channel shift this gives the statistics; with a = dy and m = mean it gives the
   backward reductions sum dy and sum dy * (x - mean).
-* ``_channel_affine``: out = k1[c] * g + k2[c] * x + k3[c] (g may be absent). The training and
-  eval forward (no g) and the input gradient (g = dy) are all this one pass. It runs in double, so
-  folding the mean into k3 (k3 - k2 * mean) loses nothing even for data far from zero.
+* ``channel_affine``: out = k1[c] * g + k2[c] * x + k3[c] (g may be None). The training and eval
+  forward (no g) and the input gradient (g = dy) are all this one pass. It runs in double, so folding
+  the mean into k3 (k3 - k2 * mean) loses nothing even for data far from zero.
 
 The variance is computed from data shifted by each channel's first value, in double, so float32
 data with a large mean (1e4 with std 1) keeps its variance to 1e-6; there is no E[x^2] - E[x]^2.
+NaN and Inf propagate: a channel holding one gets NaN statistics and outputs (as torch).
 """
 import numpy as np
 
@@ -18,150 +19,67 @@ from cython.parallel cimport prange
 from libc.math cimport sqrt
 
 from ._types cimport PARALLEL_MIN, minigrad_max_threads, real
-from ._checks import (as_channels, channel_mean_and_m2, check_batch_norm_elemt, check_batch_norm_train, check_channel_vector, check_eps,
-                      check_like, check_stat_vector)
 
 cdef enum:
     CHUNK = 1024  # columns per stack-held accumulator block in the (N, C, S > 1) layout: a 32x32 plane
 
 
-def batch_norm_forward_train(x, weight, bias, running_mean, running_var, double momentum, double eps):
-    """Normalise with the batch statistics and update the running statistics in place.
+def channel_sums(a, x, m, s1, s2):
+    """s1[c] += sum a[:, c], s2[c] += sum a[:, c] * (x[:, c] - m[c]). a, x: (N, C, S) contiguous, one
+    dtype; m, s1, s2: float64 (C,)."""
+    if a.dtype == np.float32:
+        _channel_sums[float](a, x, m, s1, s2)
+    else:
+        _channel_sums[double](a, x, m, s1, s2)
 
-    x: (N, C) or (N, C, *spatial) float32/float64 (made contiguous here). weight, bias: (C,) or None
-    (meaning 1 and 0). running_mean, running_var: (C,) of x's dtype updated as
-    ``(1 - momentum) * running + momentum * batch_stat`` (unbiased variance), or None.
-    Returns (y, mean, invstd): y like x; mean and 1/sqrt(var + eps) as float64 (C,) for backward.
 
-    >>> y, mean, invstd = batch_norm_forward_train(np.ones((4, 3)), None, None, None, None, 0.1, 1e-5)
-    """
-    x, dims = as_channels(x, "x", np)
-    cdef Py_ssize_t N = dims[0], C = dims[1], S = dims[2]
-    cdef Py_ssize_t count = N * S
-    check_batch_norm_train(x, dims, eps, running_mean, running_var)
-    weight, bias = check_channel_vector(weight, "weight", x, C), check_channel_vector(bias, "bias", x, C)
-    running_mean = check_channel_vector(running_mean, "running_mean", x, C)
-    running_var = check_channel_vector(running_var, "running_var", x, C)
-    x3 = x.reshape(dims)
-
-    shift = x3[0, :, 0].astype(np.float64)
-    s1, s2 = np.zeros(C), np.zeros(C)
-    _dispatch_sums(x3, x3, shift, s1, s2)
-    mean, invstd, k2, k3 = np.empty(C), np.empty(C), np.empty(C), np.empty(C)
-    if x.dtype == np.float32:
+def train_coefficients(s1, s2, shift, Py_ssize_t count, double eps, double momentum, weight, bias,
+                       running_mean, running_var, mean, invstd, k2, k3):
+    """Batch statistics from the shifted sums, the running statistics (or None) updated in place, and
+    the forward coefficients k2, k3. weight, bias: (C,) in x's dtype or None."""
+    if _is_float32(weight, bias, running_mean):
         _train_coefficients[float](s1, s2, shift, count, eps, momentum, weight, bias, running_mean, running_var,
                                    mean, invstd, k2, k3)
     else:
         _train_coefficients[double](s1, s2, shift, count, eps, momentum, weight, bias, running_mean, running_var,
                                     mean, invstd, k2, k3)
-    y = np.empty_like(x)
-    _dispatch_affine(None, x3, y.reshape(x3.shape), None, k2, k3)
-    return y, mean, invstd
 
 
-def batch_norm_forward_eval(x, running_mean, running_var, weight, bias, double eps):
-    """Normalise with the running statistics, in one pass.
-
-    x: (N, C) or (N, C, *spatial); running_mean, running_var: (C,) of x's dtype; weight, bias: (C,)
-    or None. Returns y like x.
-    """
-    x, dims = as_channels(x, "x", np)
-    cdef Py_ssize_t C = dims[1]
-    check_eps(eps)
-    running_mean = check_channel_vector(running_mean, "running_mean", x, C, required=True)
-    running_var = check_channel_vector(running_var, "running_var", x, C, required=True)
-    weight, bias = check_channel_vector(weight, "weight", x, C), check_channel_vector(bias, "bias", x, C)
-    x3 = x.reshape(dims)
-    k2, k3 = np.empty(C), np.empty(C)
-    if x.dtype == np.float32:
+def eval_coefficients(running_mean, running_var, weight, bias, double eps, k2, k3):
+    """k2 = w / sqrt(running_var + eps), k3 = b - k2 * running_mean."""
+    if running_mean.dtype == np.float32:
         _eval_coefficients[float](running_mean, running_var, weight, bias, eps, k2, k3)
     else:
         _eval_coefficients[double](running_mean, running_var, weight, bias, eps, k2, k3)
-    y = np.empty_like(x)
-    if x.size:
-        _dispatch_affine(None, x3, y.reshape(x3.shape), None, k2, k3)
-    return y
 
 
-def batch_norm_backward(gy, x, mean, invstd, weight, bint training):
-    """Gradients of BatchNorm: returns (gx, gweight, gbias).
-
-    gy, x: same shape (N, C, ...) and dtype; mean, invstd: float64 (C,) as returned by the forward
-    (for eval mode: the running mean and 1/sqrt(running_var + eps)); weight: (C,) or None.
-    ``training`` says whether mean and invstd came from this batch (their gradient then flows too).
-    gweight = sum gy * x_hat and gbias = sum gy per channel, in x's dtype.
-    """
-    x, dims = as_channels(x, "x", np)
-    gy, _ = as_channels(gy, "gy", np)
-    check_like(gy, "gy", x, "x")
-    cdef Py_ssize_t N = dims[0], C = dims[1], S = dims[2]
-    check_stat_vector(mean, "mean", C)
-    check_stat_vector(invstd, "invstd", C)
-    weight = check_channel_vector(weight, "weight", x, C)
-    x3, gy3 = x.reshape(dims), gy.reshape(dims)
-    s1, s2 = np.zeros(C), np.zeros(C)
-    gx = np.empty_like(x)
-    if x.size:
-        _dispatch_sums(gy3, x3, mean, s1, s2)
-    k1, k2, k3 = np.empty(C), np.empty(C), np.empty(C)
-    gweight, gbias = np.empty(C, dtype=x.dtype), np.empty(C, dtype=x.dtype)
-    if x.dtype == np.float32:
-        _backward_coefficients[float](s1, s2, mean, invstd, weight, N * S, training, k1, k2, k3, gweight, gbias)
+def backward_coefficients(s1, s2, mean, invstd, weight, Py_ssize_t count, bint training, k1, k2, k3,
+                          gweight, gbias):
+    """The input-gradient coefficients k1, k2, k3 and gweight, gbias (x's dtype) from the sums."""
+    if gweight.dtype == np.float32:
+        _backward_coefficients[float](s1, s2, mean, invstd, weight, count, training, k1, k2, k3, gweight, gbias)
     else:
-        _backward_coefficients[double](s1, s2, mean, invstd, weight, N * S, training, k1, k2, k3, gweight, gbias)
-    if x.size:
-        _dispatch_affine(gy3, x3, gx.reshape(x3.shape), k1, k2, k3)
-    return gx, gweight, gbias
+        _backward_coefficients[double](s1, s2, mean, invstd, weight, count, training, k1, k2, k3, gweight, gbias)
 
 
-# ---- the local parts of a BatchNorm whose statistics span several processes (SyncBatchNorm) ----
-def batch_norm_stats(x):
-    """This process's per-channel statistics: (mean, M2) as float64 (C,), M2 the sum of squared
-    deviations from the mean, from data shifted by each channel's first value (no cancellation).
-    x: (N, C, *spatial) with N * prod(spatial) >= 1; the count is N * prod(spatial).
-
-    >>> batch_norm_stats(np.array([[1.0], [3.0]]))   # (array([2.]), array([2.]))
-    """
-    x, dims = as_channels(x, "x", np)
-    cdef Py_ssize_t count = dims[0] * dims[2]
-    if count == 0:
-        raise ValueError(f"batch_norm_stats needs at least one value per channel, got x of shape {x.shape}")
-    x3 = x.reshape(dims)
-    shift = x3[0, :, 0].astype(np.float64)
-    s1, s2 = np.zeros(dims[1]), np.zeros(dims[1])
-    _dispatch_sums(x3, x3, shift, s1, s2)
-    return channel_mean_and_m2(s1, s2, shift, count)
+def channel_affine(g, x, out, k1, k2, k3):
+    """out = k1 * g + k2 * x + k3 per channel; g and k1 None for out = k2 * x + k3. g, x, out:
+    (N, C, S) contiguous, one dtype; k1, k2, k3: float64 (C,)."""
+    has_g = g is not None
+    g, k1 = (g, k1) if has_g else (x, k2)  # stand-ins, never read
+    if x.dtype == np.float32:
+        _channel_affine[float](g, x, out, k1, k2, k3, has_g)
+    else:
+        _channel_affine[double](g, x, out, k1, k2, k3, has_g)
 
 
-def batch_norm_backward_reduce(gy, x, mean):
-    """This process's (sum gy, sum gy * (x - mean)) per channel, float64 (C,) each.
-
-    gy, x: same shape (N, C, ...) and dtype (N may be 0); mean: float64 (C,).
-    """
-    x, dims = as_channels(x, "x", np)
-    gy, _ = as_channels(gy, "gy", np)
-    check_like(gy, "gy", x, "x")
-    check_stat_vector(mean, "mean", dims[1])
-    s1, s2 = np.zeros(dims[1]), np.zeros(dims[1])
-    if x.size:
-        _dispatch_sums(gy.reshape(dims), x.reshape(dims), mean, s1, s2)
-    return s1, s2
-
-
-def batch_norm_elemt(x, mean, k2, k3, gy=None, k1=None):
-    """out = k1 * gy + k2 * (x - mean) + k3 per channel (without the gy term when gy is None), in
-    x's dtype, computed in double. x, gy: (N, C, ...); mean, k1, k2, k3: float64 (C,).
-    Normalising is k2 = weight * invstd, k3 = bias; the input gradient takes gy and k1.
-    """
-    x, dims = as_channels(x, "x", np)
-    if gy is not None:
-        gy, _ = as_channels(gy, "gy", np)
-    check_batch_norm_elemt(x, dims, gy, mean, k1, k2, k3)
-    out = np.empty_like(x)
-    if x.size:
-        _dispatch_affine(None if gy is None else gy.reshape(dims), x.reshape(dims), out.reshape(dims), k1, k2,
-                         k3 - k2 * mean)
-    return out
+def _is_float32(*vectors):
+    """Whether the first of the optional x-dtype vectors that is present is float32 (all absent:
+    the fused loop's real-typed arguments are all None, either specialisation serves)."""
+    for v in vectors:
+        if v is not None:
+            return v.dtype == np.float32
+    return False
 
 
 # ---- per-channel coefficients (C elements, one typed loop each) --------------------------------
@@ -182,7 +100,7 @@ cdef void _train_coefficients(const double[::1] s1, const double[::1] s2, const 
     for c in range(s1.shape[0]):
         d = s1[c] / count - shift[c]                       # mean of the shifted data
         var = (s2[c] - shift[c] * (s1[c] - count * shift[c])) / count - d * d
-        var = var if var > 0 else 0
+        var = 0 if var < 0 else var  # rounding can make it slightly negative; NaN stays NaN
         mean[c] = shift[c] + d
         invstd[c] = 1 / sqrt(var + eps)
         k2[c] = invstd[c] * (weight[c] if has_weight else 1)
@@ -220,23 +138,6 @@ cdef void _backward_coefficients(const double[::1] s1, const double[::1] s2, con
 
 
 # ---- the two passes --------------------------------------------------------------------------
-def _dispatch_sums(a, x, m, s1, s2):
-    if a.dtype == np.float32:
-        _channel_sums[float](a, x, m, s1, s2)
-    else:
-        _channel_sums[double](a, x, m, s1, s2)
-
-
-def _dispatch_affine(g, x, out, k1, k2, k3):
-    """out = k1 * g + k2 * x + k3 per channel; g and k1 None for out = k2 * x + k3."""
-    has_g = g is not None
-    g, k1 = (g, k1) if has_g else (x, k2)  # stand-ins, never read
-    if x.dtype == np.float32:
-        _channel_affine[float](g, x, out, k1, k2, k3, has_g)
-    else:
-        _channel_affine[double](g, x, out, k1, k2, k3, has_g)
-
-
 cdef void _channel_sums(const real[:, :, ::1] a, const real[:, :, ::1] x, const double[::1] m,
                         double[::1] s1, double[::1] s2) noexcept nogil:
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], S = x.shape[2]

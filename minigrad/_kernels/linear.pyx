@@ -1,47 +1,27 @@
-"""Linear layer kernels (CPU). The matrix products go to BLAS through NumPy's matmul; the Cython
-part is the epilogue: the bias added into the product's output and the bias gradient, with no
+"""Linear layer loops (CPU). The matrix products go to BLAS through matmul in the front (front.py);
+the Cython part is the epilogue: the bias added into the product's output and the bias gradient, with no
 extra temporaries."""
 import numpy as np
 
 from cython.parallel cimport prange
 
 from ._types cimport PARALLEL_MIN, real
-from ._checks import check_linear, check_linear_backward
 
 
-def linear_forward(x, weight, bias):
-    """y = x @ weight.T + bias. x: (N, in); weight: (out, in); bias: (out,) or None. Returns (N, out).
-
-    >>> linear_forward(np.ones((2, 3)), np.ones((4, 3)), np.zeros(4)).shape
-    (2, 4)
-    """
-    check_linear(x, weight, bias)
-    y = np.matmul(x, weight.T)
-    if bias is not None:
-        if y.dtype == np.float32:
-            _add_bias[float](y, bias)
-        else:
-            _add_bias[double](y, bias)
-    return y
+def add_bias(y, bias):
+    """y[n, :] += bias. y: (N, out) contiguous; bias: (out,) contiguous, y's dtype."""
+    if y.dtype == np.float32:
+        _add_bias[float](y, bias)
+    else:
+        _add_bias[double](y, bias)
 
 
-def linear_backward(gy, x, weight, bint needs_x, bint needs_weight, bint needs_bias):
-    """(gx, gweight, gbias) for y = x @ weight.T + bias, each None when not needed.
-
-    gy: (N, out) C-contiguous; x: (N, in); weight: (out, in), all of one dtype.
-    """
-    check_linear_backward(gy, x, weight)
-    gx = np.matmul(gy, weight) if needs_x else None
-    gweight = np.matmul(gy.T, x) if needs_weight else None
-    gbias = None
-    if needs_bias:
-        sums = np.zeros(gy.shape[1])
-        if gy.dtype == np.float32:
-            _column_sum[float](gy, sums)
-        else:
-            _column_sum[double](gy, sums)
-        gbias = sums.astype(gy.dtype)
-    return gx, gweight, gbias
+def column_sum(g, sums):
+    """sums[j] += sum_n g[n, j], in double. g: (N, out) contiguous; sums: float64 (out,)."""
+    if g.dtype == np.float32:
+        _column_sum[float](g, sums)
+    else:
+        _column_sum[double](g, sums)
 
 
 cdef void _add_bias(real[:, ::1] y, const real[::1] bias) noexcept nogil:

@@ -1,30 +1,21 @@
-"""SGD step (CPU): weight decay, momentum, dampening, nesterov and maximize in one fused pass."""
+"""SGD step loop (CPU): weight decay, momentum, dampening, nesterov and maximize in one fused pass."""
 import numpy as np
 
 from cython.parallel cimport prange
 
 from ._types cimport PARALLEL_MIN, real
-from ._checks import check_sgd
 
 
-def sgd_step(param, grad, momentum_buffer, double lr, double momentum, double dampening,
-             double weight_decay, bint nesterov, bint maximize, bint first_step):
-    """Update ``param`` (and ``momentum_buffer``) in place with PyTorch's SGD rule::
-
-        d = -grad if maximize else grad;  d += weight_decay * param
-        buf = d on the first step, else momentum * buf + (1 - dampening) * d
-        d = d + momentum * buf if nesterov else buf;  param -= lr * d
-
-    param, grad, momentum_buffer: C-contiguous, one shape and dtype; momentum_buffer may be None
-    when momentum == 0.
-    """
-    momentum_buffer = check_sgd(param, grad, momentum_buffer, momentum)
+def sgd_step(param, grad, buf, double lr, double momentum, double dampening, double weight_decay,
+             bint nesterov, bint maximize, bint first_step):
+    """PyTorch's SGD update of ``param`` and ``buf`` in place (the rule is in front.py's sgd_step).
+    param, grad, buf: C-contiguous, one shape and dtype; buf is never touched when momentum == 0."""
     if param.dtype == np.float32:
-        _sgd_step[float](param.reshape(-1), grad.reshape(-1), momentum_buffer.reshape(-1), lr, momentum,
-                         dampening, weight_decay, nesterov, maximize, first_step)
+        _sgd_step[float](param.reshape(-1), grad.reshape(-1), buf.reshape(-1), lr, momentum, dampening,
+                         weight_decay, nesterov, maximize, first_step)
     else:
-        _sgd_step[double](param.reshape(-1), grad.reshape(-1), momentum_buffer.reshape(-1), lr, momentum,
-                          dampening, weight_decay, nesterov, maximize, first_step)
+        _sgd_step[double](param.reshape(-1), grad.reshape(-1), buf.reshape(-1), lr, momentum, dampening,
+                          weight_decay, nesterov, maximize, first_step)
 
 
 cdef void _sgd_step(real[::1] param, const real[::1] grad, real[::1] buf, double lr, double momentum,

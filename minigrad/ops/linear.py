@@ -1,11 +1,9 @@
 """y = x @ weight.T + bias for x of shape (*, in_features)."""
-from .. import _kernels
 from ..autograd import Op
 
 
 class LinearOp(Op):
     def forward(self, x, weight, bias=None):
-        self.kernels = _kernels.for_array(x)
         self.x_shape = x.shape
         x2 = x.reshape(-1, x.shape[-1])
         self.x2, self.weight, self.has_bias = x2, weight, bias is not None
@@ -15,7 +13,6 @@ class LinearOp(Op):
     def backward(self, gy):
         needs = self.needs_input_grad
         gx, gweight, gbias = self.kernels.linear_backward(
-            self.xp.ascontiguousarray(gy.reshape(-1, gy.shape[-1])), self.x2, self.weight,
-            needs[0], needs[1], self.has_bias and needs[2])
+            gy.reshape(-1, gy.shape[-1]), self.x2, self.weight, needs[0], needs[1], self.has_bias and needs[2])
         gx = None if gx is None else gx.reshape(self.x_shape)
         return (gx, gweight, gbias) if self.has_bias else (gx, gweight)

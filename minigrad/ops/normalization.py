@@ -1,5 +1,4 @@
 """Batch normalisation over axis 1, on the compiled kernels."""
-from .. import _kernels
 from ..autograd import Op
 
 
@@ -18,8 +17,8 @@ class BatchNormOp(Op):
     def forward(self, x, *affine):
         weight = affine[0] if self.has_weight else None
         bias = affine[-1] if self.has_bias else None
-        x = self.xp.ascontiguousarray(x)  # once, for both kernels
-        kernels = _kernels.for_array(x)
+        x = self.xp.ascontiguousarray(x)  # once, for the forward and the backward kernel
+        kernels = self.kernels
         if self.training:
             y, self.mean, self.invstd = kernels.batch_norm_forward_train(
                 x, weight, bias, self.running_mean, self.running_var, self.momentum, self.eps)
@@ -29,10 +28,10 @@ class BatchNormOp(Op):
                 xp = self.xp
                 self.mean = self.running_mean.astype(xp.float64)
                 self.invstd = 1.0 / xp.sqrt(self.running_var.astype(xp.float64) + self.eps)
-        self.kernels, self.x, self.weight = kernels, x, weight
+        self.x, self.weight = x, weight
         return y
 
     def backward(self, gy):
         gx, gweight, gbias = self.kernels.batch_norm_backward(
-            self.xp.ascontiguousarray(gy), self.x, self.mean, self.invstd, self.weight, self.training)
+            gy, self.x, self.mean, self.invstd, self.weight, self.training)
         return (gx,) + ((gweight,) if self.has_weight else ()) + ((gbias,) if self.has_bias else ())

@@ -28,7 +28,5 @@ def test_linear_kernels_refuse_wrong_input():
         cpu.linear_forward(x, w, np.ones(3))
     with pytest.raises(ValueError, match="x must have 2 dimension"):
         cpu.linear_forward(np.ones(3), w, None)
-    with pytest.raises(ValueError, match="gy must be C-contiguous"):
-        cpu.linear_backward(np.ones((2, 4)).T, x, w, True, True, True)
     with pytest.raises(ValueError, match="shapes do not fit"):
         cpu.linear_backward(np.ones((4, 5)), x, w, True, True, True)

@@ -94,3 +94,10 @@ def test_repr_is_readable():
     assert text == ("Sequential(\n  (0): Linear(in_features=4, out_features=8, bias=True)\n"
                     "  (1): BatchNorm1d(8, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)\n"
                     "  (2): ReLU()\n  (3): Dropout(p=0.2)\n)")
+
+
+def test_nn_functional_is_the_functional_module():
+    import minigrad.functional
+    import minigrad.nn.functional as F
+
+    assert F is minigrad.functional and nn.functional is minigrad.functional

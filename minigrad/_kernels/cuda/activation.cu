@@ -3,12 +3,12 @@
 
 template <typename T>
 __device__ void relu_forward(const T* x, T* y, long long n) {
-    MINIGRAD_GRID_STRIDE(i, n) { y[i] = x[i] > T(0) ? x[i] : T(0); }
+    MINIGRAD_GRID_STRIDE(i, n) { y[i] = x[i] <= T(0) ? T(0) : x[i]; }  // NaN propagates
 }
 
 template <typename T>
 __device__ void relu_backward(const T* gy, const T* y, T* gx, long long n) {
-    MINIGRAD_GRID_STRIDE(i, n) { gx[i] = y[i] > T(0) ? gy[i] : T(0); }
+    MINIGRAD_GRID_STRIDE(i, n) { gx[i] = y[i] <= T(0) ? T(0) : gy[i]; }
 }
 
 #define INSTANTIATE(T)                                                                        \

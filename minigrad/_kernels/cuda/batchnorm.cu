@@ -1,6 +1,6 @@
-// BatchNorm over axis 1 of x viewed as (N, C, S). The same two passes as the CPU kernels:
-//   channel_sums:  s1[c] = sum a,  s2[c] = sum a * (x - m[c])      (double accumulators)
-//   affine:        out = k1[c] * g + k2[c] * (x - m[c]) + k3[c]
+// BatchNorm over axis 1 of x viewed as (N, C, S). The same two passes as the CPU loops:
+//   channel_sums:    s1[c] = sum a,  s2[c] = sum a * (x - m[c])      (double accumulators)
+//   channel_affine:  out = k1[c] * g + k2[c] * x + k3[c]             (in double; g optional)
 // plus small per-channel kernels for the statistics and coefficients. channel_sums is launched with
 // blockDim (32, 8) when S == 1 (threads along channels: coalesced rows) and (1, 256) otherwise
 // (threads along the spatial run of one channel).
@@ -39,27 +39,30 @@ __device__ void channel_sums(const T* a, const T* x, const double* m, double* s1
 }
 
 template <typename T>
-__device__ void affine(const T* g, const T* x, T* out, const double* k1, const double* k2,
-                       const double* m, const double* k3, long long total, long long C, long long S) {
+__device__ void channel_affine(const T* g, const T* x, T* out, const double* k1, const double* k2,
+                               const double* k3, int has_g, long long total, long long C, long long S) {
     MINIGRAD_GRID_STRIDE(i, total) {
         long long c = (i / S) % C;
-        out[i] = (T)(k1[c] * (double)g[i] + k2[c] * ((double)x[i] - m[c]) + k3[c]);
+        double v = k2[c] * (double)x[i] + k3[c];
+        out[i] = (T)(has_g ? k1[c] * (double)g[i] + v : v);
     }
 }
 
-// Training statistics from the shifted sums; running statistics updated in place (unbiased variance).
+// Training statistics from the shifted sums, the running statistics updated in place (unbiased
+// variance) and the forward coefficients k2 = w * invstd, k3 = b - k2 * mean. NaN propagates.
 template <typename T>
-__device__ void finish_train(const double* s1, const double* s2, const double* shift, long long count,
-                             double eps, double momentum, const T* weight, int has_weight,
-                             T* running_mean, T* running_var, int has_running, double* mean,
-                             double* invstd, double* k2, long long C) {
+__device__ void train_coefficients(const double* s1, const double* s2, const double* shift, long long count,
+                                   double eps, double momentum, const T* weight, int has_weight, const T* bias,
+                                   int has_bias, T* running_mean, T* running_var, int has_running,
+                                   double* mean, double* invstd, double* k2, double* k3, long long C) {
     MINIGRAD_GRID_STRIDE(c, C) {
         double d = s1[c] / count - shift[c];
         double var = (s2[c] - shift[c] * (s1[c] - count * shift[c])) / count - d * d;
-        var = var > 0 ? var : 0;
+        var = var < 0 ? 0 : var;  // rounding can make it slightly negative; NaN stays NaN
         mean[c] = shift[c] + d;
         invstd[c] = 1.0 / sqrt(var + eps);
         k2[c] = invstd[c] * (has_weight ? (double)weight[c] : 1.0);
+        k3[c] = (has_bias ? (double)bias[c] : 0.0) - k2[c] * mean[c];
         if (has_running) {
             running_mean[c] = (T)((1 - momentum) * (double)running_mean[c] + momentum * mean[c]);
             running_var[c] = (T)((1 - momentum) * (double)running_var[c] +
@@ -70,25 +73,25 @@ __device__ void finish_train(const double* s1, const double* s2, const double* s
 
 template <typename T>
 __device__ void eval_coefficients(const T* running_mean, const T* running_var, const T* weight,
-                                  int has_weight, double eps, double* mean, double* invstd, double* k2,
-                                  long long C) {
+                                  int has_weight, const T* bias, int has_bias, double eps, double* k2,
+                                  double* k3, long long C) {
     MINIGRAD_GRID_STRIDE(c, C) {
-        mean[c] = (double)running_mean[c];
-        invstd[c] = 1.0 / sqrt((double)running_var[c] + eps);
-        k2[c] = invstd[c] * (has_weight ? (double)weight[c] : 1.0);
+        k2[c] = (has_weight ? (double)weight[c] : 1.0) / sqrt((double)running_var[c] + eps);
+        k3[c] = (has_bias ? (double)bias[c] : 0.0) - k2[c] * (double)running_mean[c];
     }
 }
 
+// dx = k1 * dy + k2 * x + k3 with the mean folded into k3; gweight = s2 * invstd, gbias = s1.
 template <typename T>
-__device__ void backward_coefficients(const double* s1, const double* s2, const double* invstd,
-                                      const T* weight, int has_weight, long long count, int training,
-                                      double* k1, double* k2, double* k3, T* gweight, T* gbias,
+__device__ void backward_coefficients(const double* s1, const double* s2, const double* mean,
+                                      const double* invstd, const T* weight, int has_weight, long long count,
+                                      int training, double* k1, double* k2, double* k3, T* gweight, T* gbias,
                                       long long C) {
     MINIGRAD_GRID_STRIDE(c, C) {
         double w = has_weight ? (double)weight[c] : 1.0;
         k1[c] = w * invstd[c];
         k2[c] = training ? -k1[c] * invstd[c] * invstd[c] * s2[c] / count : 0.0;
-        k3[c] = training ? -k1[c] * s1[c] / count : 0.0;
+        k3[c] = (training ? -k1[c] * s1[c] / count : 0.0) - k2[c] * mean[c];
         gweight[c] = (T)(s2[c] * invstd[c]);
         gbias[c] = (T)s1[c];
     }
@@ -99,31 +102,30 @@ __device__ void backward_coefficients(const double* s1, const double* s2, const 
                                                 double* s2, long long N, long long C, long long S) {   \
         channel_sums<T>(a, x, m, s1, s2, N, C, S);                                                     \
     }                                                                                                  \
-    extern "C" __global__ void affine_##T(const T* g, const T* x, T* out, const double* k1,            \
-                                          const double* k2, const double* m, const double* k3,         \
-                                          long long total, long long C, long long S) {                 \
-        affine<T>(g, x, out, k1, k2, m, k3, total, C, S);                                              \
+    extern "C" __global__ void channel_affine_##T(const T* g, const T* x, T* out, const double* k1,    \
+                                                  const double* k2, const double* k3, int has_g,       \
+                                                  long long total, long long C, long long S) {         \
+        channel_affine<T>(g, x, out, k1, k2, k3, has_g, total, C, S);                                  \
     }                                                                                                  \
-    extern "C" __global__ void finish_train_##T(const double* s1, const double* s2, const double* shift, \
-                                                long long count, double eps, double momentum,          \
-                                                const T* weight, int has_weight, T* running_mean,      \
-                                                T* running_var, int has_running, double* mean,         \
-                                                double* invstd, double* k2, long long C) {             \
-        finish_train<T>(s1, s2, shift, count, eps, momentum, weight, has_weight, running_mean,         \
-                        running_var, has_running, mean, invstd, k2, C);                                \
+    extern "C" __global__ void train_coefficients_##T(                                                 \
+        const double* s1, const double* s2, const double* shift, long long count, double eps,          \
+        double momentum, const T* weight, int has_weight, const T* bias, int has_bias, T* running_mean, \
+        T* running_var, int has_running, double* mean, double* invstd, double* k2, double* k3,         \
+        long long C) {                                                                                 \
+        train_coefficients<T>(s1, s2, shift, count, eps, momentum, weight, has_weight, bias, has_bias, \
+                              running_mean, running_var, has_running, mean, invstd, k2, k3, C);       \
     }                                                                                                  \
     extern "C" __global__ void eval_coefficients_##T(const T* running_mean, const T* running_var,      \
-                                                     const T* weight, int has_weight, double eps,      \
-                                                     double* mean, double* invstd, double* k2,         \
+                                                     const T* weight, int has_weight, const T* bias,   \
+                                                     int has_bias, double eps, double* k2, double* k3, \
                                                      long long C) {                                    \
-        eval_coefficients<T>(running_mean, running_var, weight, has_weight, eps, mean, invstd, k2, C); \
+        eval_coefficients<T>(running_mean, running_var, weight, has_weight, bias, has_bias, eps, k2, k3, C); \
     }                                                                                                  \
-    extern "C" __global__ void backward_coefficients_##T(const double* s1, const double* s2,           \
-                                                         const double* invstd, const T* weight,        \
-                                                         int has_weight, long long count, int training, \
-                                                         double* k1, double* k2, double* k3,           \
-                                                         T* gweight, T* gbias, long long C) {          \
-        backward_coefficients<T>(s1, s2, invstd, weight, has_weight, count, training, k1, k2, k3,      \
+    extern "C" __global__ void backward_coefficients_##T(                                              \
+        const double* s1, const double* s2, const double* mean, const double* invstd, const T* weight,  \
+        int has_weight, long long count, int training, double* k1, double* k2, double* k3, T* gweight,  \
+        T* gbias, long long C) {                                                                       \
+        backward_coefficients<T>(s1, s2, mean, invstd, weight, has_weight, count, training, k1, k2, k3, \
                                  gweight, gbias, C);                                                   \
     }
 INSTANTIATE(float)

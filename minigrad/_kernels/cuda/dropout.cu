@@ -15,7 +15,7 @@ __device__ void dropout_forward(const T* x, T* y, unsigned char* mask, long long
             if (i < n) {
                 bool keep = (unsigned long long)words[lane] >= threshold;
                 mask[i] = keep;
-                y[i] = keep ? x[i] * scale : T(0);
+                y[i] = x[i] * (keep ? scale : T(0));  // a dropped NaN stays NaN, as torch
             }
         }
     }
@@ -23,7 +23,7 @@ __device__ void dropout_forward(const T* x, T* y, unsigned char* mask, long long
 
 template <typename T>
 __device__ void dropout_backward(const T* gy, const unsigned char* mask, T* gx, long long n, T scale) {
-    MINIGRAD_GRID_STRIDE(i, n) { gx[i] = mask[i] ? gy[i] * scale : T(0); }
+    MINIGRAD_GRID_STRIDE(i, n) { gx[i] = gy[i] * (mask[i] ? scale : T(0)); }
 }
 
 extern "C" __global__ void philox4x32_words(unsigned long long block, unsigned long long offset,
