@@ -15,7 +15,7 @@ import zlib
 
 import numpy as np
 
-from .. import backend
+from .. import _random, backend
 from ..tensor import Tensor
 
 INSTALL_HINT = 'pip install "minigrad[distributed]"'
@@ -61,7 +61,8 @@ def init_process_group(backend="mpi"):
 
     Run without mpiexec, the world is one process (rank 0, size 1). With more than one process an
     uncaught exception on any rank prints its traceback and aborts the whole job (MPI_Abort), so a
-    failing rank never leaves the others waiting in a collective.
+    failing rank never leaves the others waiting in a collective. Dropout masks are keyed by the
+    seed and the rank from here on (rank 0 draws what a single process draws).
 
     Example: ``dist.init_process_group(backend="mpi"); dist.get_world_size()`` -> 4 under mpiexec -n 4
     """
@@ -75,6 +76,7 @@ def init_process_group(backend="mpi"):
     if group.size > 1:
         group.previous_excepthook = sys.excepthook
         sys.excepthook = _abort_on_uncaught_exception
+    _random.key_dropout_by_rank(group.rank)
     _group = group
 
 
@@ -96,6 +98,7 @@ def destroy_process_group():
     group = _require_group("destroy_process_group")
     if group.previous_excepthook is not None:
         sys.excepthook = group.previous_excepthook
+    _random.key_dropout_by_rank(0)
     group.comm.Free()
     _group = None
 

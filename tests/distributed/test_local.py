@@ -92,6 +92,18 @@ def test_a_world_of_one_without_mpiexec(world_of_one):
 
 
 @needs_mpi4py
+def test_rank_zero_draws_the_dropout_masks_of_a_single_process():
+    mg.manual_seed(3)
+    alone = F.dropout(mg.ones(8, 40), 0.3).numpy()
+    dist.init_process_group()
+    try:
+        mg.manual_seed(3)
+        np.testing.assert_array_equal(F.dropout(mg.ones(8, 40), 0.3).numpy(), alone)
+    finally:
+        dist.destroy_process_group()
+
+
+@needs_mpi4py
 @pytest.mark.parametrize("shape", [(7, 3), (4, 3, 5), (3, 3, 2, 2)])
 def test_sync_batchnorm_in_a_world_of_one_is_batchnorm_and_gradchecks(world_of_one, shape, rng):
     x = rng.standard_normal(shape) * 2 + 5

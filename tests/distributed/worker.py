@@ -177,6 +177,16 @@ def ddp(rank, size):
         dist.broadcast(saved, src=0)  # rank 0's values (plain BatchNorm's running statistics differ per rank)
         np.testing.assert_array_equal(restored.state_dict()[name].numpy(), saved.numpy(), err_msg=name)
 
+    # dropout: with one seed each rank draws its own masks, the same again after reseeding
+    masks = []
+    for _ in range(2):
+        mg.manual_seed(5)
+        masks.append(F.dropout(mg.ones(4, 50), 0.5).numpy())
+    np.testing.assert_array_equal(masks[0], masks[1])
+    everyone = [mg.zeros(4, 50) for _ in range(size)]
+    dist.all_gather(everyone, mg.tensor(masks[0]))
+    assert all((everyone[0].numpy() != other.numpy()).any() for other in everyone[1:])
+
     # bad models: an error on every rank
     expect_error(ValueError, ["models differ", "rank 0 has", "(6, 4)", f"rank {size - 1} has", "(7, 4)"],
                  lambda: DDP(nn.Linear(4, 7 if rank == size - 1 else 6)))
