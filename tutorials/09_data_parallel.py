@@ -185,7 +185,7 @@ def launch_timing(processes, steps):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "HYDRA_", "MPIR_", "MPI_LOCAL"))}
     mpiexec = Path(sys.executable).with_name("mpiexec")
     command = [str(mpiexec) if mpiexec.exists() else "mpiexec", "-n", str(processes), sys.executable,
-               str(HERE / "09_data_parallel.py"), TIMING_FLAG, str(steps)] + (["--quick"] if args.quick else [])
+               str(HERE / "09_data_parallel.py"), TIMING_FLAG, str(steps)]
     output = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=True).stdout
     return json.loads(output.strip().splitlines()[-1])["ms_per_step"]
 
@@ -194,11 +194,11 @@ counts = [1, 2, 4]
 if rank == 0:
     per_step = {k: launch_timing(k, 5 if args.quick else 40) for k in counts}
     for k in counts:
-        print(f"{k} process(es): {per_step[k]:6.2f} ms per step ({per_step[1] / per_step[k]:.2f}x one process)")
+        print(f"{k} process(es): {per_step[k]:6.2f} ms per step, speed-up over one process {per_step[1] / per_step[k]:.2f}x")
     fig, ax = plt.subplots(figsize=(5.5, 4))
     ax.bar([str(k) for k in counts], [per_step[k] for k in counts])
-    ax.set(xlabel="processes (one thread each)", ylabel="ms per step (median)",
-           title=f"digits MLP, global batch 256, {os.cpu_count()} cores")
+    ax.set(xlabel="processes (one thread each)", ylabel="ms per step (mean over the run)",
+           title=f"digits MLP, global batch 256, {os.cpu_count()} cores (load {os.getloadavg()[0]:.0f})")
     save_figure(fig, "09_time_per_step", args.quick)
 waiting = dist.barrier(async_op=True)  # checked between sleeps: no core spins while rank 0 times
 while not waiting.is_completed():

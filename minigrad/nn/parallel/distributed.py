@@ -13,7 +13,7 @@ class _Bucket:
     """Parameters whose gradients travel in one flat message: same dtype and device, in the order
     gradients usually become ready (the reverse of registration)."""
 
-    __slots__ = ("params", "offsets", "numel", "dtype", "xp")
+    __slots__ = ("params", "offsets", "numel")
 
     def __init__(self, params):
         self.params = params
@@ -21,11 +21,11 @@ class _Bucket:
         for p in params:
             self.offsets.append(self.numel)
             self.numel += p.data.size
-        self.dtype = params[0].data.dtype
-        self.xp = backend.array_module(params[0].data)
 
     def flatten_grads(self):
-        flat = self.xp.empty(self.numel, dtype=self.dtype)
+        # dtype and device read now: the model may have been moved (ddp.double(), .to("cuda")) since
+        first = self.params[0].grad.data
+        flat = backend.array_module(first).empty(self.numel, dtype=first.dtype)
         for p, offset in zip(self.params, self.offsets):
             flat[offset:offset + p.data.size] = p.grad.data.reshape(-1)
         return flat
