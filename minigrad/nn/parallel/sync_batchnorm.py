@@ -18,9 +18,9 @@ def merge_channel_statistics(counts, means, m2s):
     count, mean, m2 = float(counts[0]), means[0], m2s[0]
     for n_b, mean_b, m2_b in zip(counts[1:], means[1:], m2s[1:]):
         n_b = float(n_b)
-        total = count + n_b
         if n_b == 0:
             continue
+        total = count + n_b
         delta = mean_b - mean
         mean = mean + delta * (n_b / total)
         m2 = m2 + m2_b + delta * delta * (count * n_b / total)
