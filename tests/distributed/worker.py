@@ -135,12 +135,19 @@ def ddp(rank, size):
     # buckets: a small cap gives several messages, still far fewer than one per parameter
     model.zero_grad()
     del wrapped  # its hooks stop with it: one wrapper per model at a time
+    # the first layer's gradients come last in backward; registered before DDP's, this hook sees
+    # how many buckets were already on their way by then
+    started_before_first_layer = []
+    probe = model[0].weight.register_post_accumulate_grad_hook(
+        lambda p: started_before_first_layer.append(calls("Iallreduce") - before))
     small = DDP(model, bucket_cap_mb=40 * 8 / 2 ** 20)
     n_params = len(list(model.parameters()))
     before = calls("Iallreduce")
     F.mse_loss(small(mg.tensor(x_all[local])), mg.tensor(target_all[local])).backward()
+    probe.remove()
     messages = calls("Iallreduce") - before
     assert 1 < messages < n_params, (messages, n_params)
+    assert 0 < started_before_first_layer[0] < messages, (started_before_first_layer, messages)
     for name, p in model.named_parameters():
         np.testing.assert_allclose(p.grad.numpy(), ref_grads[name], rtol=1e-12, atol=1e-14, err_msg=name)
 
