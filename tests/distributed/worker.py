@@ -162,14 +162,34 @@ def ddp(rank, size):
     for name, p in model.named_parameters():
         np.testing.assert_allclose(p.grad.numpy(), 2 * ref_grads[name], rtol=1e-12, atol=1e-14, err_msg=name)
 
+    # gradients that arrive after their bucket was sent, or after all were averaged: an L2 term on
+    # the parameters in the loss, and a layer used twice
+    def l2(module):
+        return sum(((q * q).sum() for q in module.parameters()), mg.tensor(0.0, dtype="float64"))
+
+    tied = nn.Linear(6, 6)
+    for late_model in (model, nn.Sequential(nn.Linear(4, 6), nn.ReLU(), tied, nn.ReLU(), tied).double()):
+        wrapper = small if late_model is model else DDP(late_model, bucket_cap_mb=40 * 8 / 2 ** 20)
+        expected = {}
+        with wrapper.no_sync():  # the hooks stay quiet while the reference is computed
+            for r in range(size):  # each rank's loss alone, averaged
+                late_model.zero_grad()
+                part = slice(r * 4, r * 4 + 4)
+                (F.mse_loss(late_model(mg.tensor(x_all[part])), mg.tensor(target_all[part]))
+                 + 0.01 * l2(late_model)).backward()
+                for name, q in late_model.named_parameters():
+                    expected[name] = expected.get(name, 0) + q.grad.numpy() / size
+        late_model.zero_grad()
+        (F.mse_loss(wrapper(mg.tensor(x_all[local])), mg.tensor(target_all[local])) + 0.01 * l2(late_model)
+         ).backward()
+        for name, q in late_model.named_parameters():
+            np.testing.assert_allclose(q.grad.numpy(), expected[name], rtol=1e-12, atol=1e-14, err_msg=name)
+
     # a parameter left out of the loss: the next forward says which, instead of training on
-    model.zero_grad()
-    hidden = mg.tensor(x_all[local])
-    for layer in list(small.module)[:-1]:
-        hidden = layer(hidden)
-    F.mse_loss(hidden, mg.tensor(target_all[local])).backward()
-    expect_error(RuntimeError, ["did not give every parameter", "6.weight", "6.bias"],
-                 lambda: small(mg.tensor(x_all[local])))
+    partly_used = DDP(PartlyUsed().double())
+    F.mse_loss(partly_used(mg.tensor(x_all[local])), mg.tensor(target_all[local])).backward()
+    expect_error(RuntimeError, ["did not give every parameter", "unused.weight", "unused.bias"],
+                 lambda: partly_used(mg.tensor(x_all[local])))
 
     # checkpointing: rank 0 writes, every rank reads the same values back into a bare model
     path = WORKDIR / "checkpoint.npz"
@@ -200,6 +220,15 @@ def ddp(rank, size):
     expect_error(ValueError, ["parameters that require grad", "ReLU"],
                  lambda: DDP(nn.ReLU()))
     expect_error(ValueError, ["bucket_cap_mb"], lambda: DDP(model, bucket_cap_mb=0))
+
+
+class PartlyUsed(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.used, self.unused = nn.Linear(4, 6), nn.Linear(6, 6)
+
+    def forward(self, x):
+        return self.used(x)
 
 
 # ---- SyncBatchNorm -------------------------------------------------------------------------------

@@ -100,15 +100,15 @@ class DistributedDataParallel(Module):
             lambda p, this=this: this() is not None and this()._on_grad_ready(p)) for p in params]
 
     def forward(self, *args, **kwargs):
-        if self._ready:
+        if self._ready and not self._finished:
             missing = [name for name, p in self.module.named_parameters() if p.requires_grad
                        and id(p) not in self._ready]
             self._reset_reduction()
             raise RuntimeError(
-                "DistributedDataParallel: the previous backward did not give every parameter exactly one round "
-                "of gradients, so its gradients were not averaged across ranks (parameters without a gradient: "
-                + (", ".join(missing) or "none; a parameter shared by several layers got a late gradient")
-                + "); every parameter must take part in the loss, through one layer")
+                "DistributedDataParallel: the previous backward did not give every parameter a gradient, so its "
+                "gradients were not averaged across ranks (parameters without a gradient: " + ", ".join(missing)
+                + "); every parameter must take part in the loss")
+        self._reset_reduction()
         if self.broadcast_buffers and self.training and self._group.size > 1:
             for t in self.module.buffers():
                 process_group.broadcast_tensor(self._group, t, 0)
@@ -131,21 +131,30 @@ class DistributedDataParallel(Module):
             self._require_sync = previous
 
     # ---- the reduction during backward ---------------------------------------------------------
+    # A leaf's gradient arrives once per op that uses it, so a parameter can get more after its
+    # bucket was sent (an L2 term in the loss, a layer used twice). Every rank runs the same graph
+    # and sees the same sequence, so such late gradients are reduced the same way everywhere: a sent
+    # bucket that got one is reduced again from the final gradients, and one arriving after all
+    # buckets were averaged is averaged on its own and added.
     def _reset_reduction(self):
         self._ready = set()
         self._ready_count = [0] * len(self._buckets)
         self._pending = []
+        self._late_buckets = set()
+        self._finished = False
+        self._averaged = {}  # id(param) -> (its grad Tensor, the averaged array), once finished
 
     def _on_grad_ready(self, p):
         if not self._require_sync:
             return
+        if self._finished:
+            self._average_late_gradient(p)
+            return
         index = self._bucket_index[id(p)]
         if id(p) in self._ready:
             if index < len(self._pending):
-                raise RuntimeError(
-                    "DistributedDataParallel: a parameter received another gradient after its bucket was sent "
-                    "(a parameter used by several ops whose gradients arrive far apart); this is not supported")
-            return  # its bucket is not sent yet: the added gradient will be in it
+                self._late_buckets.add(index)
+            return  # not sent yet: the added gradient will be in the bucket
         self._ready.add(id(p))
         self._ready_count[index] += 1
         # buckets start in index order, so every rank starts the same collectives in the same order
@@ -155,13 +164,28 @@ class DistributedDataParallel(Module):
             bucket = self._buckets[len(pending)]
             pending.append(process_group.start_allreduce(self._group, bucket.flatten_grads(),
                                                          process_group.ReduceOp.AVG))
-        if len(pending) == len(self._buckets):
-            for bucket, reduction in zip(self._buckets, pending):
-                bucket.scatter_grads(reduction.wait())
-            self._reset_reduction()
-        else:
+        if len(pending) < len(self._buckets):
             for reduction in pending:
                 reduction.test()
+            return
+        for index, (bucket, reduction) in enumerate(zip(self._buckets, pending)):
+            averaged = reduction.wait()
+            if index in self._late_buckets:
+                averaged = bucket.flatten_grads()
+                process_group.allreduce_array(self._group, averaged, process_group.ReduceOp.AVG)
+            bucket.scatter_grads(averaged)
+        self._finished = True
+        self._averaged = {id(q): (q.grad, q.grad.data) for b in self._buckets for q in b.params}
+
+    def _average_late_gradient(self, p):
+        grad_tensor, averaged = self._averaged[id(p)]
+        if p.grad is grad_tensor and p.grad.data is averaged:  # relies on out-of-place accumulation
+            raise RuntimeError("DistributedDataParallel: a late gradient was added in place into an averaged one "
+                               "and cannot be told apart from it")
+        added = p.grad.data - averaged if p.grad is grad_tensor else p.grad.data.copy()
+        process_group.allreduce_array(self._group, added, process_group.ReduceOp.AVG)
+        p.grad.data = (averaged if p.grad is grad_tensor else 0) + added
+        self._averaged[id(p)] = (p.grad, p.grad.data)
 
 
 def _check_same_model(group, module, problem):
