@@ -58,7 +58,8 @@ class DistributedDataParallel(Module):
     each parameter's gradient joins a bucket of about ``bucket_cap_mb`` megabytes; a bucket's
     non-blocking allreduce (``Iallreduce``) starts as soon as all its gradients are ready, so the
     messages overlap the rest of backward; the last bucket waits for all of them and leaves every
-    ``.grad`` as the average over ranks. With ``broadcast_buffers`` (torch's default) every forward
+    ``.grad`` as the average over ranks. Gradients that arrive later (a parameter used by several
+    ops) are averaged too; a parameter that gets none makes the next forward raise, naming it. With ``broadcast_buffers`` (torch's default) every forward
     in training first copies rank 0's buffers (e.g. plain BatchNorm's running statistics) to all.
 
     ``.module`` is the wrapped model. As in torch, ``state_dict()`` keys carry a ``"module."`` prefix
