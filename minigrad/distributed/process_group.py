@@ -184,12 +184,7 @@ def broadcast(tensor, src=0):
         problem = f"src must be a rank in [0, {group.size}), got {src!r}"
     _agree(group, "broadcast", tensor, f"src={src}", problem)
     if group.size > 1:
-        broadcast_tensor(group, tensor, int(src))
-
-
-def broadcast_tensor(group, tensor, src):
-    """broadcast without the argument checks (for DDP, whose model the ranks already agreed on)."""
-    _in_place(tensor, lambda array: _broadcast_array(group, array, src))
+        _in_place(tensor, lambda array: broadcast_array(group, array, int(src)))
 
 
 def all_gather(tensor_list, tensor):
@@ -327,7 +322,8 @@ class _Pending:
         return self.array
 
 
-def _broadcast_array(group, array, src):
+def broadcast_array(group, array, src):
+    """In place on a contiguous array (no checks, as allreduce_array)."""
     group.calls["Bcast"] += 1
     if isinstance(array, np.ndarray):
         group.comm.Bcast(array, root=src)

@@ -214,6 +214,22 @@ def ddp(rank, size):
     dist.all_gather(everyone, mg.tensor(masks[0]))
     assert all((everyone[0].numpy() != other.numpy()).any() for other in everyone[1:])
 
+    # broadcast_buffers: each forward in training starts from rank 0's buffers, in one message per
+    # dtype; eval mode leaves them alone
+    frozen = nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6, momentum=0.0)).double()
+    frozen_ddp = DDP(frozen)
+    frozen[1].running_mean.data[...] = rank
+    frozen[1].num_batches_tracked.data[...] = 10 * rank
+    before = calls("Bcast")
+    frozen_ddp(mg.tensor(x_all[local]))
+    assert calls("Bcast") - before == 2  # float64 and int64 buffers
+    np.testing.assert_array_equal(frozen[1].running_mean.numpy(), np.zeros(6))
+    assert frozen[1].num_batches_tracked.item() == 1
+    frozen[1].running_mean.data[...] = rank
+    frozen_ddp.eval()
+    frozen_ddp(mg.tensor(x_all[local]))
+    np.testing.assert_array_equal(frozen[1].running_mean.numpy(), np.full(6, float(rank)))
+
     # bad models: an error on every rank
     expect_error(ValueError, ["models differ", "rank 0 has", "(6, 4)", f"rank {size - 1} has", "(7, 4)"],
                  lambda: DDP(nn.Linear(4, 7 if rank == size - 1 else 6)))

@@ -89,8 +89,7 @@ class DistributedDataParallel(Module):
         problem = None if params else (f"DistributedDataParallel needs a module with parameters that require "
                                        f"grad; {type(module).__name__} has none")
         _check_same_model(group, module, problem)
-        for t in list(module.parameters()) + list(module.buffers()):
-            process_group.broadcast_tensor(group, t, 0)
+        _broadcast_from_rank_0(group, list(module.parameters()) + list(module.buffers()))
         self._group = group
         self._buckets = _make_buckets(params, bucket_cap_mb * _MB)
         self._bucket_index = {id(p): index for index, b in enumerate(self._buckets) for p in b.params}
@@ -110,9 +109,8 @@ class DistributedDataParallel(Module):
                 "gradients were not averaged across ranks (parameters without a gradient: " + ", ".join(missing)
                 + "); every parameter must take part in the loss")
         self._reset_reduction()
-        if self.broadcast_buffers and self.training and self._group.size > 1:
-            for t in self.module.buffers():
-                process_group.broadcast_tensor(self._group, t, 0)
+        if self.broadcast_buffers and self.training:
+            _broadcast_from_rank_0(self._group, list(self.module.buffers()))
         return self.module(*args, **kwargs)
 
     @contextlib.contextmanager
@@ -187,6 +185,22 @@ class DistributedDataParallel(Module):
         process_group.allreduce_array(self._group, added, process_group.ReduceOp.AVG)
         p.grad.data = (averaged if p.grad is grad_tensor else 0) + added
         self._averaged[id(p)] = (p.grad, p.grad.data)
+
+
+def _broadcast_from_rank_0(group, tensors):
+    """Rank 0's values into ``tensors`` on every rank: one message per dtype and device."""
+    if group.size == 1:
+        return
+    kinds = {}
+    for t in tensors:
+        kinds.setdefault((t.dtype, t.device), []).append(t)
+    for same_kind in kinds.values():
+        flat = backend.array_module(same_kind[0].data).concatenate([t.data.reshape(-1) for t in same_kind])
+        process_group.broadcast_array(group, flat, 0)
+        offset = 0
+        for t in same_kind:
+            t.data[...] = flat[offset:offset + t.data.size].reshape(t.shape)
+            offset += t.data.size
 
 
 def _check_same_model(group, module, problem):
