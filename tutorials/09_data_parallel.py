@@ -40,7 +40,7 @@ import minigrad.optim as optim  # noqa: E402
 from minigrad.data import DistributedSampler  # noqa: E402
 from minigrad.datasets import load_digits  # noqa: E402
 
-from _common import HERE, make_mlp, options, save_figure, train  # noqa: E402
+from _common import HERE, make_mlp, options, save_figure, smooth, train  # noqa: E402
 
 args = options("Data-parallel training with DDP, SyncBatchNorm and DistributedSampler")
 mg.set_num_threads(1)
@@ -163,8 +163,7 @@ for label, sync in (("SyncBatchNorm", True), ("plain BatchNorm", False)):
 if rank == 0:
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     for label, losses in histories.items():
-        width = min(50, len(losses))
-        left.plot(np.convolve(losses, np.ones(width) / width, mode="valid"), label=label)
+        left.plot(smooth(losses, width=50), label=label)
     left.set(xlabel="step", ylabel="cross-entropy (moving average, rank 0)",
              title=f"{per_process} samples per process, {world} process(es)")
     left.legend()
