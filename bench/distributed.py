@@ -3,7 +3,8 @@
 Launches ``mpiexec`` itself. The model is the 784-1024-1024-10 MLP with BatchNorm, float32, at a
 global batch of 512 (random data: the time of a step does not depend on the values). Rows:
 
-* one process with all the threads on the whole batch (plain BatchNorm), the baseline;
+* one process with all the threads on the whole batch (plain BatchNorm), the baseline, and the
+  same on one thread;
 * N processes of one thread, each on 512 / N samples, with DDP and SyncBatchNorm;
 * the same with plain BatchNorm (DDP's gradient allreduce only), and with no communication at all
   (the N processes step independently): the communication share of a step is what the messages add;
@@ -26,6 +27,7 @@ SIZES = (784, 1024, 1024, 10)
 GLOBAL_BATCH = 512
 MODES = {
     "single": "1 process x {threads} threads, whole batch, BatchNorm",
+    "single_1_thread": "1 process x 1 thread, whole batch, BatchNorm",
     "ddp_sync": "{n} processes x 1 thread, DDP + SyncBatchNorm",
     "ddp_bn": "{n} processes x 1 thread, DDP + BatchNorm",
     "local_bn": "{n} processes x 1 thread, no communication",
@@ -98,7 +100,7 @@ def main():
         worker(args.worker, args.steps, args.threads)
         return
     n = args.processes
-    ms = {"single": launch("single", 1, args.steps, n)}
+    ms = {"single": launch("single", 1, args.steps, n), "single_1_thread": launch("single_1_thread", 1, args.steps, 1)}
     for mode in ("ddp_sync", "ddp_bn", "local_bn"):
         ms[mode] = launch(mode, n, args.steps, 1)
     parameters = sum(a * b + b for a, b in zip(SIZES[:-1], SIZES[1:])) + 2 * sum(SIZES[1:-1])
