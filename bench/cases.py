@@ -14,6 +14,7 @@ except ImportError:  # PyTorch is optional: its column is left empty
 
 EPS = 1e-5
 BN_SHAPES = [(256, 1024), (4096, 512), (64, 64, 32, 32)]
+ADAM_HIDDEN = [256, 1200]  # 0.27M and 2.4M parameters
 MLP_SIZES = [(64, 64, 128), (128, 784, 256), (512, 784, 1024)]
 
 
@@ -93,6 +94,44 @@ def batch_norm_eval_case(shape, dtype=np.float32):
         contenders["torch"] = torch_run
     return Case(f"batchnorm eval fwd {np.dtype(dtype).name} {shape}", contenders, bandwidth_bytes=2 * x.nbytes)
 
+
+
+# ---- LayerNorm ---------------------------------------------------------------------------------------
+LN_SHAPES = [(4096, 1024), (256, 768)]
+
+
+def numpy_layer_norm(x, w, b, gy):
+    mean = x.mean(axis=1, keepdims=True)
+    xc = x - mean
+    invstd = 1 / np.sqrt((xc * xc).mean(axis=1, keepdims=True) + EPS)
+    xhat = xc * invstd
+    g = gy * w
+    gx = invstd * (g - g.mean(axis=1, keepdims=True) - xhat * (g * xhat).mean(axis=1, keepdims=True))
+    return xhat * w + b, gx, (gy * xhat).sum(axis=0), gy.sum(axis=0)
+
+
+def layer_norm_case(shape, dtype=np.float32):
+    rng = np.random.default_rng(0)
+    x, gy = rng.standard_normal(shape).astype(dtype), rng.standard_normal(shape).astype(dtype)
+    D = shape[1]
+    w, b = np.ones(D, dtype), np.zeros(D, dtype)
+    tx, tw, tb, tgy = mg.tensor(x, requires_grad=True), mg.tensor(w, requires_grad=True), \
+        mg.tensor(b, requires_grad=True), mg.tensor(gy)
+
+    def minigrad_run():
+        tx.grad = tw.grad = tb.grad = None
+        F.layer_norm(tx, D, tw, tb).backward(tgy)
+
+    contenders = {"minigrad": minigrad_run, "numpy": lambda: numpy_layer_norm(x, w, b, gy)}
+    if torch is not None:
+        px, pw, pb, pgy = (torch.tensor(a, requires_grad=r) for a, r in ((x, True), (w, True), (b, True), (gy, False)))
+
+        def torch_run():
+            px.grad = pw.grad = pb.grad = None
+            torch.nn.functional.layer_norm(px, (D,), pw, pb).backward(pgy)
+
+        contenders["torch"] = torch_run
+    return Case(f"layernorm fwd+bwd {np.dtype(dtype).name} {shape}", contenders, bandwidth_bytes=6 * x.nbytes)
 
 # ---- ReLU and Dropout ------------------------------------------------------------------------------
 def relu_case(n=1 << 20):
@@ -186,6 +225,44 @@ def sgd_case(inputs=784, hidden=256):
     return Case(f"sgd momentum step, MLP {inputs}-{hidden}x2-10 params", contenders)
 
 
+def numpy_adam_step(arrays, grads, moments, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Adam written with NumPy array operations (what a user would write by hand)."""
+    t[0] += 1
+    step_size, bias_correction2_sqrt = lr / (1 - beta1 ** t[0]), np.sqrt(1 - beta2 ** t[0])
+    for param, grad, (m, v) in zip(arrays, grads, moments):
+        m *= beta1
+        m += (1 - beta1) * grad
+        v *= beta2
+        v += (1 - beta2) * grad * grad
+        param -= step_size * m / (np.sqrt(v) / bias_correction2_sqrt + eps)
+
+
+def adam_case(inputs, hidden, torch_fused):
+    """Adam steps over an MLP's parameters (float32), against PyTorch's default Adam (the per-tensor
+    loop on CPU) or its fused=True kernel."""
+    model = mlp(inputs, hidden)
+    params = list(model.parameters())
+    rng = np.random.default_rng(0)
+    grads = [rng.standard_normal(p.shape).astype(np.float32) for p in params]
+    for p, g in zip(params, grads):
+        p.grad = mg.tensor(g)
+    opt = optim.Adam(params, lr=1e-3)
+    arrays = [p.data.copy() for p in params]
+    moments = [(np.zeros_like(a), np.zeros_like(a)) for a in arrays]
+    step_count = [0]
+    contenders = {"minigrad": opt.step, "numpy": lambda: numpy_adam_step(arrays, grads, moments, step_count)}
+    if torch is not None:
+        tparams = [torch.tensor(a, requires_grad=True) for a in arrays]
+        for p, g in zip(tparams, grads):
+            p.grad = torch.tensor(g)
+        contenders["torch"] = torch.optim.Adam(tparams, lr=1e-3, fused=True if torch_fused else None).step
+    count = sum(p.numel() for p in params)
+    against = "torch fused" if torch_fused else "torch default"
+    # read param, grad, m, v; write param, m, v
+    return Case(f"adam step, {count / 1e6:.2f}M params ({inputs}-{hidden}x2-10) vs {against}", contenders,
+                bandwidth_bytes=7 * 4 * count)
+
+
 def numpy_mlp_step(params, x, y, rng, lr=0.01):
     """The same training step written with NumPy arrays: forward, cross-entropy, backward, SGD."""
     (w1, b1, g1, c1, w2, b2, g2, c2, w3, b3), buffers = params
@@ -256,11 +333,34 @@ def mlp_step_case(batch, inputs, hidden):
     return Case(f"mlp train step float32 (batch, in, hidden)={(batch, inputs, hidden)}", contenders)
 
 
+# ---- Engine overhead -------------------------------------------------------------------------------
+def engine_chain_case(length=100):
+    """Forward and backward of a chain of ``length`` ops on 1-element tensors: the time is all
+    per-op bookkeeping (milliseconds per chain x 10 = microseconds per op for length 100)."""
+    def chain(x, a):  # the same code drives both libraries
+        x.grad = a.grad = None
+        y = x
+        for _ in range(length // 2):
+            y = y * a + a
+        y.backward()
+
+    x, a = np.ones(1, np.float32), np.full(1, 1.0001, np.float32)
+    tx, ta = mg.tensor(x, requires_grad=True), mg.tensor(a, requires_grad=True)
+    contenders = {"minigrad": lambda: chain(tx, ta)}
+    if torch is not None:
+        px, pa = torch.tensor(x, requires_grad=True), torch.tensor(a, requires_grad=True)
+        contenders["torch"] = lambda: chain(px, pa)
+    return Case(f"engine overhead: {length}-op chain fwd+bwd, 1 element", contenders)
+
+
 def cpu_cases():
     cases = [batch_norm_train_case(shape, dtype) for dtype in (np.float32, np.float64) for shape in BN_SHAPES]
     cases += [batch_norm_eval_case(shape) for shape in BN_SHAPES]
+    cases += [layer_norm_case(shape) for shape in LN_SHAPES]
     cases += [relu_case(), dropout_case(), sgd_case()]
+    cases += [adam_case(784, hidden, fused) for hidden in ADAM_HIDDEN for fused in (False, True)]
     cases += [mlp_step_case(*size) for size in MLP_SIZES]
+    cases += [engine_chain_case()]
     from .conv import conv_cases  # imports this module's Case
 
     cases += conv_cases()

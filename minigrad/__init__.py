@@ -7,9 +7,11 @@
 import builtins
 
 from . import autograd, backend, cuda, data, datasets, functional, nn, ops, optim
+from . import profiler, utils  # tools for looking inside (observe, never change, the graph)
 from ._kernels.runtime import get_num_threads, set_num_threads
 from ._random import initial_seed, manual_seed
-from .autograd import Op, is_grad_enabled, no_grad
+from .autograd import Op, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .dlpack import from_dlpack
 from .gradcheck import GradcheckError, gradcheck
 from .serialization import load, save
 from .backend import device
@@ -28,8 +30,9 @@ __all__ = [
     "Tensor", "tensor", "zeros", "ones", "empty", "full", "randn", "rand", "randint", "arange", "linspace", "eye",
     "zeros_like", "ones_like", "empty_like", "full_like", "randn_like", "rand_like", "from_numpy", "as_tensor",
     "is_tensor", "device", "float32", "float64", "int32", "int64", "long", "manual_seed",
-    "initial_seed", "Op", "no_grad", "is_grad_enabled", "gradcheck", "GradcheckError", "cuda",
+    "initial_seed", "Op", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "gradcheck", "GradcheckError", "cuda",
     "functional", "nn", "optim", "data", "datasets", "save", "load", "set_num_threads", "get_num_threads",
 ]
 # `from minigrad import *` must not replace Python's own sum, max, abs, all, int, bool, ...
 __all__ += [name for name in _function_names if not hasattr(builtins, name)]
+__all__ += ["profiler", "utils", "from_dlpack"]

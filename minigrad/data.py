@@ -1,4 +1,5 @@
 """Datasets and batching, as in PyTorch's torch.utils.data."""
+import math
 import numbers
 
 import numpy as np
@@ -37,6 +38,49 @@ class TensorDataset(Dataset):
     def __len__(self):
         return len(self.arrays[0])
 
+
+
+class Subset(Dataset):
+    """The examples of ``dataset`` at ``indices``, in that order. Example: ``Subset(ds, [0, 2])[1]`` is ds[2]"""
+
+    def __init__(self, dataset, indices):
+        self.dataset, self.indices = dataset, indices
+
+    def __getitem__(self, index):
+        if isinstance(index, (list, tuple)):
+            return [self.dataset[self.indices[i]] for i in index]
+        return self.dataset[self.indices[index]]
+
+    def __len__(self):
+        return len(self.indices)
+
+
+def random_split(dataset, lengths, generator=None):
+    """Split ``dataset`` into non-overlapping Subsets of a random permutation.
+
+    lengths: counts that sum to len(dataset), or fractions that sum to 1; floor(n * fraction)
+    each, and the remaining examples go one each to the first subsets, round-robin (PyTorch's
+    rule). generator: a numpy.random.Generator, or None for the one mg.manual_seed seeds.
+    Example: ``train, val = random_split(ds, [0.8, 0.2])``
+    """
+    n = len(dataset)
+    lengths = list(lengths)
+    if not lengths or any(isinstance(v, bool) or not isinstance(v, numbers.Real) or v < 0 for v in lengths):
+        raise ValueError(f"lengths must be non-negative counts or fractions, got {lengths}")
+    if all(isinstance(v, numbers.Integral) for v in lengths) and sum(lengths) == n:
+        counts = [int(v) for v in lengths]
+    elif all(v <= 1 for v in lengths) and math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        counts = [int(math.floor(n * v)) for v in lengths]
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+    else:
+        raise ValueError(f"lengths {lengths} must be counts that sum to the dataset's length {n} "
+                         "or fractions that sum to 1")
+    if generator is not None and not isinstance(generator, np.random.Generator):
+        raise TypeError(f"generator must be a numpy.random.Generator or None, got {type(generator).__name__}")
+    order = (generator or _random.generator()).permutation(n).tolist()
+    starts = np.cumsum([0] + counts)
+    return [Subset(dataset, order[start:start + count]) for start, count in zip(starts, counts)]
 
 class DataLoader:
     """Batches of a dataset as tuples of Tensors.

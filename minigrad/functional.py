@@ -16,6 +16,30 @@ def relu(x):
     return ops.ReLU()(x)
 
 
+def leaky_relu(x, negative_slope=0.01):
+    """x where x > 0, else negative_slope * x. Example: ``F.leaky_relu(mg.tensor([-1.0, 2.0]))`` ->
+    tensor([-0.01, 2.])"""
+    if isinstance(negative_slope, bool) or not isinstance(negative_slope, numbers.Real):
+        raise TypeError(f"negative_slope must be a number, got {negative_slope!r}")
+    return ops.LeakyReLU(float(negative_slope))(x)
+
+
+def gelu(x, approximate="none"):
+    """x * Phi(x), Phi the standard normal CDF; approximate="tanh" uses
+    0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))). Example: ``F.gelu(mg.randn(4, 8))``"""
+    return ops.GELU(approximate)(x)  # the kernel front refuses other approximations
+
+
+def sigmoid(x):
+    """1 / (1 + exp(-x)), computed without overflow. Example: ``F.sigmoid(mg.zeros(2))`` -> tensor([0.5, 0.5])"""
+    return ops.Sigmoid()(x)
+
+
+def tanh(x):
+    """tanh(x) elementwise. Example: ``F.tanh(mg.zeros(2))`` -> tensor([0., 0.])"""
+    return ops.Tanh()(x)
+
+
 def linear(x, weight, bias=None):
     """y = x @ weight.T + bias. x: (*, in); weight: (out, in); bias: (out,). Returns (*, out).
 
@@ -77,43 +101,285 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     return op(*(t for t in (x, weight, bias) if t is not None))
 
 
+def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise x over its trailing dims ``normalized_shape`` (an int or a tuple), each leading
+    position with its own mean and biased variance, then scale by weight and shift by bias (each
+    of shape normalized_shape, or None).
+
+    Example: ``F.layer_norm(mg.randn(8, 16, 32), (32,)).shape`` -> (8, 16, 32)
+    """
+    if not isinstance(x, Tensor):
+        raise TypeError(f"layer_norm takes a Tensor, got {type(x).__name__}")
+    normalized_shape = _normalized_shape(normalized_shape)
+    n = len(normalized_shape)
+    if x.ndim < n or x.shape[x.ndim - n:] != normalized_shape:
+        raise ValueError(f"layer_norm: normalized_shape={normalized_shape} must equal the input's last {n} "
+                         f"dimension(s), got input of shape {x.shape}")
+    if not eps > 0:
+        raise ValueError(f"eps must be > 0, got {eps}")
+    _check_same_dtype(x, weight=weight, bias=bias)
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != normalized_shape:
+            raise ValueError(f"layer_norm: {name} must have shape normalized_shape={normalized_shape}, got {t.shape}")
+    op = ops.LayerNormOp(n, float(eps), weight is not None, bias is not None)
+    return op(*(t for t in (x, weight, bias) if t is not None))
+
+
+def _normalized_shape(normalized_shape):
+    """normalized_shape as a tuple of positive ints (an int is a 1-tuple)."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else normalized_shape
+    try:
+        shape = tuple(shape)
+    except TypeError:
+        raise TypeError(f"normalized_shape must be an int or a tuple of ints, got {normalized_shape!r}") from None
+    if not shape or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1 for s in shape):
+        raise ValueError(f"normalized_shape must be a non-empty tuple of positive ints, got {normalized_shape!r}")
+    return tuple(int(s) for s in shape)
+
+
 def log_softmax(x, dim=-1):
-    """log(softmax(x)) along ``dim``, stable for logits of any size."""
+    """log(softmax(x)) along ``dim``, stable for logits of any size.
+
+    Example: ``F.log_softmax(mg.randn(4, 10), dim=1).exp().sum(1)`` -> ones
+    """
     return x.log_softmax(dim)
 
 
 def softmax(x, dim=-1):
-    """exp(x) / sum(exp(x)) along ``dim``, stable for logits of any size."""
+    """exp(x) / sum(exp(x)) along ``dim``, stable for logits of any size.
+
+    Example: ``F.softmax(mg.randn(4, 10), dim=1).sum(1)`` -> ones
+    """
     return x.softmax(dim)
 
 
-def cross_entropy(logits, target):
-    """Mean cross-entropy of logits (N, C) against integer class targets (N,) in [0, C).
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """Cross-entropy of logits against targets, from a stable log-softmax over the class dim (1).
 
-    Example: ``F.cross_entropy(mg.randn(4, 10), np.array([1, 0, 9, 3]))``
+    input: (C,), (N, C) or (N, C, d1, ...) logits. target: class indices (int) of the input's shape
+    without the class dim, with ignore_index marking positions that count for nothing; or class
+    probabilities (float) of the input's shape. weight: (C,) per-class weights or None.
+    label_smoothing in [0, 1] mixes the target with the uniform distribution. reduction "mean"
+    (over kept positions, weighted by weight[target]), "sum" or "none".
+
+    Example: ``F.cross_entropy(mg.randn(4, 10), mg.tensor([1, 0, 9, 3]), label_smoothing=0.1)``
     """
-    if logits.ndim != 2:
-        raise ValueError(f"cross_entropy expects logits of shape (N, C), got {logits.shape}")
+    _check_reduction(reduction)
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, numbers.Real) \
+            or not 0 <= label_smoothing <= 1:
+        raise ValueError(f"label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
+    target_array = _target_array(target, input)
+    class_weights = _class_weights(weight, input, "cross_entropy")
+    if target_array.dtype.kind == "f":
+        return _cross_entropy_with_probabilities(input, target_array, class_weights, reduction, float(label_smoothing))
+    rows, indices, out_shape = _class_rows(input, target_array, ignore_index, "cross_entropy")
+    op = ops.CrossEntropy(indices, class_weights, ignore_index, float(label_smoothing), reduction)
+    loss = op(rows)
+    return loss.reshape(out_shape) if reduction == "none" else loss
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """Negative log-likelihood of log-probabilities input (C,), (N, C) or (N, C, d1, ...) against
+    class indices target: position n costs -weight[target[n]] * input[n, target[n]].
+
+    Example: ``F.nll_loss(F.log_softmax(mg.randn(4, 10), dim=1), mg.tensor([1, 0, 9, 3]))``
+    """
+    _check_reduction(reduction)
+    target_array = _target_array(target, input)
+    if target_array.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss targets must be integer class indices, got dtype {target_array.dtype}")
+    class_weights = _class_weights(weight, input, "nll_loss")
+    rows, indices, out_shape = _class_rows(input, target_array, ignore_index, "nll_loss")
+    loss = ops.NLLLoss(indices, class_weights, ignore_index, reduction)(rows)
+    return loss.reshape(out_shape) if reduction == "none" else loss
+
+
+def mse_loss(input, target, reduction="mean"):
+    """(input - target)^2 elementwise, reduced by reduction "mean", "sum" or "none"; the shapes
+    must match. Example: ``F.mse_loss(mg.zeros(3), mg.ones(3))`` -> tensor(1.)"""
+    _check_reduction(reduction)
+    diff = input - _same_shape_target(input, target, "mse_loss")
+    return _reduce(diff * diff, reduction)
+
+
+def l1_loss(input, target, reduction="mean"):
+    """|input - target| elementwise, reduced by reduction "mean", "sum" or "none"; the shapes must
+    match. Example: ``F.l1_loss(mg.zeros(3), mg.ones(3))`` -> tensor(1.)"""
+    _check_reduction(reduction)
+    return _reduce((input - _same_shape_target(input, target, "l1_loss")).abs(), reduction)
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """-weight * (t log x + (1 - t) log(1 - x)) for probabilities x = input and targets t, both in
+    [0, 1] and of one shape; each log is clamped at -100, as PyTorch. weight broadcasts to input.
+
+    Example: ``F.binary_cross_entropy(F.sigmoid(mg.randn(4)), mg.tensor([0.0, 1.0, 1.0, 0.0]))``
+    """
+    _check_reduction(reduction)
+    t = _same_shape_target(input, target, "binary_cross_entropy").data
+    xp = backend.array_module(input.data)
+    if bool(xp.any((t < 0) | (t > 1))):
+        raise ValueError(f"binary_cross_entropy: target values must be in [0, 1], got values in "
+                         f"[{float(t.min())}, {float(t.max())}]")
+    x = input.data
+    if bool(xp.any((x < 0) | (x > 1))):
+        raise ValueError("binary_cross_entropy: input values must be probabilities in [0, 1] "
+                         "(apply sigmoid, or use binary_cross_entropy_with_logits on logits)")
+    weight = _broadcast_weight(weight, input, "weight", "binary_cross_entropy")
+    return _reduce(ops.BinaryCrossEntropy(t, weight)(input), reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+    """binary_cross_entropy(sigmoid(input), target), computed stably for logits of any size.
+
+    pos_weight (broadcast along the last dim, e.g. (C,)) multiplies the positive term; weight
+    broadcasts to input. Example:
+    ``F.binary_cross_entropy_with_logits(mg.randn(4, 3), mg.ones(4, 3), pos_weight=mg.tensor([1.0, 2.0, 3.0]))``
+    """
+    _check_reduction(reduction)
+    t = _same_shape_target(input, target, "binary_cross_entropy_with_logits").data
+    weight = _broadcast_weight(weight, input, "weight", "binary_cross_entropy_with_logits")
+    pos_weight = _broadcast_weight(pos_weight, input, "pos_weight", "binary_cross_entropy_with_logits")
+    return _reduce(ops.BinaryCrossEntropyWithLogits(t, weight, pos_weight)(input), reduction)
+
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(reduction):
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of 'mean', 'sum', 'none', got {reduction!r}")
+
+
+def _reduce(loss, reduction):
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+
+
+def _target_array(target, input):
+    """The target's array on the input's device (a Tensor's data, or an array / list)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"input must be a Tensor, got {type(input).__name__}")
     target = target.data if isinstance(target, Tensor) else target
-    target = backend.to_device(target if hasattr(target, "dtype") else np.asarray(target), logits.device)
-    if target.dtype.kind not in "iu":
-        raise TypeError(f"cross_entropy targets must be integer class indices, got dtype {target.dtype}")
-    if target.shape != (logits.shape[0],):
-        raise ValueError(f"cross_entropy targets must have shape ({logits.shape[0]},), got {target.shape}")
-    if target.size and (int(target.min()) < 0 or int(target.max()) >= logits.shape[1]):
-        raise ValueError(f"cross_entropy targets must be in [0, {logits.shape[1]}), got values in "
-                         f"[{int(target.min())}, {int(target.max())}]")
-    return ops.CrossEntropy(target)(logits)
+    return backend.to_device(target if hasattr(target, "dtype") else np.asarray(target), input.device)
 
 
-def mse_loss(input, target):
-    """Mean of (input - target)^2 over all elements; the shapes must match."""
-    target = target if isinstance(target, Tensor) else Tensor(target, dtype=input.dtype, device=input.device)
+def _same_shape_target(input, target, name):
+    """target as a Tensor of input's dtype and device, required to have input's shape."""
+    target = target if isinstance(target, Tensor) else Tensor(_target_array(target, input), dtype=input.dtype)
+    if target.device != input.device:
+        target = target.to(input.device)
     if input.shape != target.shape:
-        raise ValueError(f"mse_loss: input shape {input.shape} and target shape {target.shape} differ")
-    diff = input - target
-    return (diff * diff).mean()
+        raise ValueError(f"{name}: input shape {input.shape} and target shape {target.shape} differ")
+    _check_same_dtype(input, target=target)
+    return target
 
+
+def _broadcast_weight(weight, input, name, fn):
+    """weight (a Tensor or None) as an array broadcast to input's shape."""
+    if weight is None:
+        return None
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"{fn}: {name} must be a Tensor or None, got {type(weight).__name__}")
+    _check_same_dtype(input, **{name: weight})
+    xp = backend.array_module(input.data)
+    try:
+        return xp.broadcast_to(weight.data, input.shape)
+    except ValueError:
+        raise ValueError(f"{fn}: {name} of shape {weight.shape} does not broadcast to the input's shape "
+                         f"{input.shape}") from None
+
+
+def _class_rows(input, target, ignore_index, name):
+    """(logits as (M, C) rows, target indices (M,), the shape of the unreduced loss), with
+    input (C,), (N, C) or (N, C, d1, ...) and integer target of the input's shape without dim 1."""
+    if input.ndim < 1:
+        raise ValueError(f"{name} expects input of shape (C,), (N, C) or (N, C, d1, ...), got {input.shape}")
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{name} targets must be integer class indices or float probabilities, got dtype {target.dtype}")
+    classes = input.shape[0] if input.ndim == 1 else input.shape[1]
+    expected = () if input.ndim == 1 else (input.shape[0],) + input.shape[2:]
+    if target.shape != expected:
+        raise ValueError(f"{name} targets must have shape {expected} for input of shape {input.shape}, "
+                         f"got {target.shape}")
+    kept = target[target != ignore_index]
+    if kept.size and (int(kept.min()) < 0 or int(kept.max()) >= classes):
+        raise ValueError(f"{name} targets must be in [0, {classes}), got values in [{int(kept.min())}, "
+                         f"{int(kept.max())}] (ignore_index={ignore_index} marks positions to skip)")
+    if input.ndim == 1:
+        rows = input.reshape(1, classes)
+    elif input.ndim == 2:
+        rows = input
+    else:  # classes last, then one row per position
+        rows = ops.Transpose((0,) + tuple(range(2, input.ndim)) + (1,))(input).reshape(-1, classes)
+    return rows, target.reshape(-1), expected
+
+
+def _class_weights(weight, input, name):
+    """The (C,) array of a weight Tensor for input (C,) or (N, C, ...), or None."""
+    if weight is None:
+        return None
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"{name}: weight must be a Tensor of shape (C,) or None, got {type(weight).__name__}")
+    _check_same_dtype(input, weight=weight)
+    classes = input.shape[min(1, input.ndim - 1)] if input.ndim else None  # 0-d input: refused later
+    if classes is not None and weight.shape != (classes,):
+        raise ValueError(f"{name}: weight must have shape ({classes},), one per class, got {weight.shape}")
+    return weight.data
+
+
+def _cross_entropy_with_probabilities(input, target, class_weights, reduction, label_smoothing):
+    if target.shape != input.shape:
+        raise ValueError(f"cross_entropy with probability targets needs target of the input's shape {input.shape}, "
+                         f"got {target.shape}")
+    class_dim = 0 if input.ndim == 1 else 1
+    classes = input.shape[class_dim]
+    target = target.astype(input.dtype, copy=False) * (1 - label_smoothing) + label_smoothing / classes
+    if class_weights is not None:
+        target = target * class_weights.reshape((classes,) + (1,) * (input.ndim - class_dim - 1))
+    cost = -(log_softmax(input, class_dim) * Tensor._wrap(target, False)).sum(class_dim)
+    return _reduce(cost, reduction)
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 one-hot encoding: shape (*tensor.shape, num_classes), 1 at each index. num_classes=-1
+    takes the largest index + 1. Example: ``F.one_hot(mg.tensor([0, 2]), 3)`` ->
+    tensor([[1, 0, 0], [0, 0, 1]])"""
+    indices = tensor.data if isinstance(tensor, Tensor) else tensor
+    if not hasattr(indices, "dtype") or indices.dtype.kind not in "iu":
+        raise TypeError(f"one_hot takes a tensor of integer class indices, got "
+                        f"{getattr(indices, 'dtype', type(indices).__name__)}")
+    if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral) or num_classes < -1:
+        raise ValueError(f"num_classes must be -1 or a non-negative int, got {num_classes!r}")
+    xp = backend.array_module(indices)
+    if indices.size and int(indices.min()) < 0:
+        raise ValueError(f"one_hot: class values must be non-negative, got {int(indices.min())}")
+    largest = int(indices.max()) if indices.size else -1
+    if num_classes == -1:
+        if not indices.size:
+            raise ValueError("one_hot: cannot infer num_classes from an empty tensor; pass num_classes")
+        num_classes = largest + 1
+    elif largest >= num_classes:
+        raise ValueError(f"one_hot: class values must be smaller than num_classes={num_classes}, got {largest}")
+    encoded = (indices[..., None] == xp.arange(num_classes)).astype(xp.int64)
+    return Tensor._wrap(encoded, False)
+
+
+def pad(input, pad, mode="constant", value=0):
+    """Pad input with ``value``: ``pad`` = (left, right) for the last dim, then (left, right) for
+    the one before, and so on (negative widths crop), as torch.nn.functional.pad. Only mode
+    "constant" is supported. Example: ``F.pad(mg.ones(2, 3), (1, 1)).shape`` -> (2, 5)"""
+    if mode != "constant":
+        raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+    if not isinstance(input, Tensor):
+        raise TypeError(f"pad takes a Tensor, got {type(input).__name__}")
+    widths = tuple(pad) if isinstance(pad, (tuple, list)) else None
+    if widths is None or len(widths) % 2 or len(widths) > 2 * input.ndim \
+            or any(isinstance(w, bool) or not isinstance(w, numbers.Integral) for w in widths):
+        raise ValueError(f"pad must be a tuple of ints of even length at most 2 * {input.ndim} (the input's "
+                         f"dims), got {pad!r}")
+    pairs = [(int(widths[i]), int(widths[i + 1])) for i in range(0, len(widths), 2)]
+    per_dim = [(0, 0)] * (input.ndim - len(pairs)) + pairs[::-1]
+    return ops.ConstantPad(tuple(per_dim), value)(input)
 
 def _probability(p):
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
@@ -123,10 +389,18 @@ def _probability(p):
 
 def _check_same_dtype(x, **others):
     if x.dtype not in backend.FLOAT_DTYPES:
-        raise TypeError(f"input must be float32 or float64, got {x.dtype}")
+        raise TypeError(f"input must be float32 or float64, got {x.dtype}; convert it with .float() (or .double())")
     for name, t in others.items():
         if t is not None and t.dtype != x.dtype:
-            raise TypeError(f"dtype mismatch: input is {x.dtype} but {name} is {t.dtype}")
+            raise TypeError(f"dtype mismatch: input is {x.dtype} but {name} is {t.dtype}; "
+                            + _DTYPE_FIXES[np.dtype(x.dtype).name])
+
+
+# how a user makes an input and a layer agree, by the input's dtype
+_DTYPE_FIXES = {
+    "float64": "convert the input with x.float(), or the model with model.double() to compute in float64",
+    "float32": "convert the input with x.double(), or the model with model.float() to compute in float32",
+}
 
 
 # ---- convolution and pooling ------------------------------------------------------------------

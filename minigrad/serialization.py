@@ -43,22 +43,78 @@ def save(obj, path):
 
 def load(path, device="cpu"):
     """Load what ``save`` wrote, with arrays as Tensors on ``device``. Files holding pickled
-    objects are refused. A plain .npz (np.savez) loads as a dict of Tensors."""
+    objects are refused. A plain .npz (np.savez) loads as a dict of Tensors.
+
+    A file that is not an .npz of numeric arrays (a .npy, an empty file, a PyTorch checkpoint, an
+    HTML page saved by a failed download) is a ValueError naming the path and what the file is; a
+    missing or unreadable file is an OSError.
+    Example: ``model.load_state_dict(mg.load("model.npz"))``
+    """
     device = backend.normalize_device(device)
-    try:
-        with np.load(os.fspath(path), allow_pickle=False) as data:
-            members = {name: data[name] for name in data.files}
-    except ValueError as error:
-        if "allow_pickle" in str(error) or "pickle" in str(error).lower():
-            raise ValueError(f"{path} holds pickled Python objects; minigrad never unpickles (unsafe). "
-                             "Re-save it with mg.save") from None
-        raise
-    except zipfile.BadZipFile:
-        raise ValueError(f"{path} is not an .npz file") from None
+    path = os.fspath(path)
+    with open(path, "rb") as file:
+        _check_npz_signature(path, file.read(8))
+        file.seek(0)
+        members = _read_members(path, file)
     structure = members.pop(_STRUCTURE, None)
     if structure is None:
         return {name: Tensor(array, device=device) for name, array in members.items()}
-    return _decode(json.loads(structure.tobytes().decode()), members, device)
+    try:
+        return _decode(json.loads(structure.tobytes().decode()), members, device)
+    except (ValueError, KeyError, TypeError):
+        raise ValueError(f"{path}: its {_STRUCTURE} member is damaged; the file was not written by "
+                         "mg.save or has been altered") from None
+
+
+# An .npz is a zip archive, which starts with a local-file header (an empty one with its
+# end-of-directory record).
+_ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def _check_npz_signature(path, head):
+    """Raise a ValueError saying what the file is when its first bytes are not a zip archive's."""
+    if head.startswith(_ZIP_SIGNATURES):
+        return
+    if not head:
+        raise ValueError(f"{path} is empty (0 bytes): not a checkpoint. Was the save interrupted or the "
+                         "download incomplete?")
+    if head.startswith(b"\x93NUMPY"):
+        raise ValueError(f"{path} is a .npy file (one NumPy array), not an .npz state dict; read it with "
+                         "np.load and wrap it with mg.tensor, or save state dicts with mg.save")
+    if head.lstrip()[:1] == b"<":
+        raise ValueError(f"{path} is a text/HTML file, not an .npz; a download that returned a web page "
+                         "(an error or login page) looks like this")
+    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):  # a pickle's protocol opcode
+        raise ValueError(f"{path} is a Python pickle, not an .npz; minigrad never unpickles (unsafe)")
+    raise ValueError(f"{path} is not an .npz file (it starts with bytes {head!r}, not a zip archive's)")
+
+
+def _read_members(path, file):
+    """The arrays of the .npz open in ``file``, by member name; ValueError for anything else."""
+    try:
+        with np.load(file, allow_pickle=False) as archive:
+            foreign = [name for name in archive.zip.namelist() if not name.endswith(".npy")]
+            members = {} if foreign else {name: archive[name] for name in archive.files}
+    except ValueError as error:
+        if "allow_pickle" in str(error):
+            raise ValueError(f"{path} holds pickled Python objects; minigrad never unpickles (unsafe). "
+                             "Re-save it with mg.save") from None
+        raise ValueError(f"{path} is a damaged .npz ({error})") from None
+    except (zipfile.BadZipFile, EOFError, OSError) as error:
+        raise ValueError(f"{path} is a damaged or truncated .npz ({error})") from None
+    if foreign:
+        hint = (" (a PyTorch .pt checkpoint? convert it where torch is installed: np.savez(npz_path, "
+                "**{k: v.numpy() for k, v in torch.load(pt_path).items()}))"
+                if any(name.endswith("data.pkl") for name in foreign) else "")
+        raise ValueError(f"{path} is a zip archive but not an .npz: it holds {foreign[0]!r}, which is not "
+                         f"a NumPy array{hint}")
+    for name, array in members.items():
+        if not isinstance(array, np.ndarray):  # NpzFile hands back the raw bytes of a member without a .npy header
+            raise ValueError(f"{path} is a damaged .npz: member {name!r} is not a NumPy array")
+        if array.dtype.kind not in "iufb":
+            raise ValueError(f"{path}: member {name!r} has dtype {array.dtype}; minigrad loads numeric "
+                             "and bool arrays only")
+    return members
 
 
 def _encode(obj, arrays):

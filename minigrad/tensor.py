@@ -5,6 +5,7 @@ import numbers
 import numpy as np
 
 from . import _dims, autograd, backend
+from .autograd import _mode
 
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
@@ -78,7 +79,8 @@ class Tensor:
     """An n-dimensional array that records the ops applied to it for reverse-mode autodiff.
 
     ``data`` is the numpy (cpu) or cupy (cuda) array; ``grad`` is a Tensor of the same shape,
-    filled by ``backward``.
+    filled by ``backward``. In-place methods (``x += y``, ``x.mul_(2)``, ``x[i] = v``) write into
+    ``data`` and bump ``_version``, a counter shared with the tensor's views.
 
     Example::
 
@@ -87,7 +89,12 @@ class Tensor:
         x.grad                                            # tensor([[2., 4.]])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_creator", "_index", "__weakref__")
+    # _counter: [version, write time, regraph time] of the storage, shared with views (see
+    # autograd.bump_version); _base: the tensor this one is a view of, or None. Set only when needed:
+    # _view_time, the write clock when this view was taken; _moves, [(time, hidden tensor holding
+    # the earlier place)] for each recorded in-place op that moved this tensor in the graph.
+    __slots__ = ("data", "_grad", "_requires_grad", "_creator", "_index", "_counter", "_base", "_view_time",
+                 "_moves", "__weakref__")
     __array_ufunc__ = None  # numpy defers to Tensor's reflected operators: array + tensor -> Tensor
 
     def __init__(self, data, dtype=None, requires_grad=False, device=None):
@@ -98,16 +105,19 @@ class Tensor:
             array = backend.to_device(array, device)
         _check_requires_grad(array.dtype, requires_grad)
         self.data = array
-        self.grad = None
-        self.requires_grad = bool(requires_grad)
+        self._grad = None
+        self._requires_grad = bool(requires_grad)
         self._creator = None
         self._index = 0
+        self._counter = [0, 0, 0]
+        self._base = None
 
     @classmethod
     def _wrap(cls, array, requires_grad):
         """A tensor around ``array`` without checks or copies (used by ops)."""
         t = object.__new__(cls)
-        t.data, t.grad, t.requires_grad, t._creator, t._index = array, None, requires_grad, None, 0
+        t.data, t._grad, t._requires_grad, t._creator, t._index = array, None, requires_grad, None, 0
+        t._counter, t._base = [0, 0, 0], None
         return t
 
     # ---- properties -------------------------------------------------------------------------
@@ -116,7 +126,8 @@ class Tensor:
     dtype = property(lambda self: self.data.dtype)
     device = property(lambda self: backend.device_of(self.data))
     is_leaf = property(lambda self: self._creator is None)
-    grad_fn = property(lambda self: self._creator, doc="The op that created this tensor; None for a leaf.")
+    grad_fn = property(lambda self: self._creator, doc="The node that made this tensor (e.g. <MulBackward>), or None")
+    _version = property(lambda self: self._counter[0], doc="In-place writes so far to this tensor's storage")
     T = property(lambda self: self.permute(*reversed(range(self.ndim))), doc="All dims reversed, as torch's .T.")
     mT = property(lambda self: self.transpose(-2, -1), doc="The last two dims swapped (a batch of matrices).")
 
@@ -161,6 +172,21 @@ class Tensor:
         """The values as (nested) Python numbers: ``mg.tensor([[1, 2]]).tolist()`` -> [[1, 2]]."""
         return self.numpy().tolist()
 
+    def __dlpack__(self, *, stream=None, **kwargs):
+        """A DLPack capsule of the data, zero-copy (np.from_dlpack, torch.from_dlpack, cupy.from_dlpack
+        take the tensor itself). Keyword arguments of newer consumers (max_version, dl_device, copy)
+        pass through to the array. As in torch, a tensor that requires grad must be detached first."""
+        if self.requires_grad:
+            raise RuntimeError("cannot export a tensor that requires grad through DLPack: "
+                               "use tensor.detach().__dlpack__() (the result shares memory but not the graph)")
+        if stream is not None:
+            kwargs["stream"] = stream
+        return self.data.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        """(device type, device id) in DLPack's codes: (1, 0) for the CPU, (2, n) for CUDA device n."""
+        return self.data.__dlpack_device__()
+
     def item(self):
         if self.data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
@@ -184,8 +210,10 @@ class Tensor:
         return bool(self.data.item())
 
     def detach(self):
-        """A tensor sharing this data, outside the graph."""
-        return Tensor._wrap(self.data, False)
+        """A tensor sharing this data (and its version counter), outside the graph."""
+        t = Tensor._wrap(self.data, False)
+        t._counter = self._counter
+        return t
 
     def to(self, *args, **kwargs):
         """This tensor on another device and/or in another dtype, as torch's ``Tensor.to``:
@@ -235,29 +263,76 @@ class Tensor:
         return self.to(_resolve_dtype(dtype))
 
     # ---- autodiff ---------------------------------------------------------------------------
-    def backward(self, grad=None, retain_graph=False):
+    @property
+    def grad(self):
+        """The accumulated gradient (a Tensor of this shape, dtype and device), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad must be a Tensor or None, got {type(value).__name__}")
+            for what, got, expected in (("shape", value.shape, self.shape), ("dtype", value.dtype, self.dtype),
+                                        ("device", value.device, self.device)):
+                if got != expected:
+                    raise RuntimeError(f"assigned grad has {what} {got}, but the tensor has {what} {expected}")
+        self._grad = value
+
+    @property
+    def requires_grad(self):
+        """Whether ops on this tensor are recorded so that backward reaches it."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        if flag and self.dtype not in backend.FLOAT_DTYPES:
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients, got {self.dtype}")
+        if self._creator is not None and not flag:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a computed "
+                "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."
+            )
+        self._requires_grad = bool(flag)
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` in place and return self. Example: ``w = mg.zeros(3).requires_grad_()``"""
+        self.requires_grad = requires_grad
+        return self
+
+    def _bump_version(self):
+        """Record an in-place write to ``data`` made outside the in-place methods (optimizers call it
+        after updating a parameter's array), so that backward refuses arrays saved before it."""
+        autograd.bump_version(self._counter)
+
+    def backward(self, gradient=None, retain_graph=False):
         """Accumulate gradients of this tensor into the ``.grad`` of the leaves it depends on.
 
-        ``grad`` (same shape as self) is required unless the tensor has exactly one element.
+        ``gradient`` (same shape as self) is required unless the tensor has exactly one element.
         """
-        if not self.requires_grad:
+        if not self._requires_grad:
+            if self._index == autograd.BUILT_UNDER_NO_GRAD:
+                raise RuntimeError(
+                    "backward() called on a tensor computed with grad mode off (inside mg.no_grad() or "
+                    "set_grad_enabled(False)), so no graph was recorded for it; compute it outside no_grad"
+                )
             raise RuntimeError(
                 "backward() called on a tensor that does not require grad (no input of the "
                 "expression was created with requires_grad=True)"
             )
-        if grad is None:
+        if gradient is None:
             if self.data.size != 1:
                 raise RuntimeError(
-                    f"backward() without grad works only on a tensor with one element; this one has "
-                    f"shape {self.shape}: pass grad= of that shape"
+                    f"backward() without gradient works only on a tensor with one element; this one has "
+                    f"shape {self.shape}: pass gradient= of that shape"
                 )
-            grad = _like(self.data, 1.0)
+            gradient = _like(self.data, 1.0)
         else:
-            grad = grad.data if isinstance(grad, Tensor) else grad
-            if grad.shape != self.shape:
-                raise RuntimeError(f"grad has shape {grad.shape}, but the tensor has shape {self.shape}")
-            grad = backend.to_device(grad, self.device).astype(self.dtype, copy=False)
-        autograd.backward(self, grad, retain_graph)
+            gradient = gradient.data if isinstance(gradient, Tensor) else gradient
+            if gradient.shape != self.shape:
+                raise RuntimeError(f"gradient has shape {gradient.shape}, but the tensor has shape {self.shape}")
+            gradient = backend.to_device(gradient, self.device).astype(self.dtype, copy=False)
+        autograd.backward(self, gradient, retain_graph)
 
     # ---- operators --------------------------------------------------------------------------
     def _operand(self, other):
@@ -278,43 +353,43 @@ class Tensor:
         return Tensor._wrap(backend.to_device(array, self.device), False)
 
     def __add__(self, other):
-        return _ops.Add()(self, self._operand(other))
+        return _ops.Add.apply(self, self._operand(other))
 
     def __radd__(self, other):
-        return _ops.Add()(self._operand(other), self)
+        return _ops.Add.apply(self._operand(other), self)
 
     def __sub__(self, other):
-        return _ops.Sub()(self, self._operand(other))
+        return _ops.Sub.apply(self, self._operand(other))
 
     def __rsub__(self, other):
-        return _ops.Sub()(self._operand(other), self)
+        return _ops.Sub.apply(self._operand(other), self)
 
     def __mul__(self, other):
-        return _ops.Mul()(self, self._operand(other))
+        return _ops.Mul.apply(self, self._operand(other))
 
     def __rmul__(self, other):
-        return _ops.Mul()(self._operand(other), self)
+        return _ops.Mul.apply(self._operand(other), self)
 
     def __truediv__(self, other):
-        return _ops.Div()(self, self._operand(other))
+        return _ops.Div.apply(self, self._operand(other))
 
     def __rtruediv__(self, other):
-        return _ops.Div()(self._operand(other), self)
+        return _ops.Div.apply(self._operand(other), self)
 
     def __pow__(self, other):
-        return _ops.Pow()(self, self._operand(other))
+        return _ops.Pow.apply(self, self._operand(other))
 
     def __rpow__(self, other):
-        return _ops.Pow()(self._operand(other), self)
+        return _ops.Pow.apply(self._operand(other), self)
 
     def __matmul__(self, other):
-        return _ops.MatMul()(self, self._operand(other))
+        return _ops.MatMul.apply(self, self._operand(other))
 
     def __rmatmul__(self, other):
-        return _ops.MatMul()(self._operand(other), self)
+        return _ops.MatMul.apply(self._operand(other), self)
 
     def __neg__(self):
-        return _ops.Neg()(self)
+        return _ops.Neg.apply(self)
 
     def __pos__(self):
         return self
@@ -345,6 +420,79 @@ class Tensor:
 
     def __getitem__(self, index):
         return _ops.GetItem(_index_arrays(index))(self)
+
+    # ---- in place ---------------------------------------------------------------------------
+    def _in_place(self, op, *operands):
+        """Run in-place ``op`` (its forward writes into input 0 and returns it) on self and
+        ``operands``; return self.
+
+        Without recording it writes straight into ``data``. When recording, self takes a new place in
+        the graph: its previous one moves to a hidden tensor that is the op's input 0.
+        """
+        others = [self._operand(o) for o in operands]
+        recording = _mode.enabled and (self._requires_grad or any([o._requires_grad for o in others]))
+        if recording:
+            if self._creator is None and self._requires_grad:
+                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+            if self._base is not None:
+                raise RuntimeError(
+                    f"{type(op).__name__}: in-place change of a view (a slice, reshape or transpose of another "
+                    "tensor) while recording for backward is not supported; change the base tensor, or use "
+                    "the out-of-place form (y = x + ...) or x.clone() first"
+                )
+            previous = Tensor._wrap(self.data, self._requires_grad)
+            previous._creator, previous._index, previous._counter = self._creator, self._index, self._counter
+            others = [previous if o is self else o for o in others]  # x *= x: the old x on both sides
+            self._creator = op(previous, *others)._creator
+            self._index, self._requires_grad = 0, True
+            moves = getattr(self, "_moves", None)
+            if moves is None:
+                moves = self._moves = []
+            # nodes that took self as an input before now must keep seeing its earlier place
+            moves.append((autograd.bump_version(self._counter, regraph=True), previous))
+        else:
+            arrays = [self.data] + [o.data for o in others]
+            op.xp = backend.common_array_module(arrays, type(op).__name__)
+            op.needs_input_grad = (False,) * len(arrays)
+            op.forward(*arrays)
+            autograd.bump_version(self._counter)
+        return self
+
+    def add_(self, other, alpha=1):
+        """self += alpha * other, in place; returns self."""
+        return self._in_place(_ops.AddInPlace(alpha), other)
+
+    def sub_(self, other, alpha=1):
+        """self -= alpha * other, in place; returns self."""
+        return self._in_place(_ops.AddInPlace(-alpha), other)
+
+    def mul_(self, other):
+        return self._in_place(_ops.MulInPlace(), other)
+
+    def div_(self, other):
+        return self._in_place(_ops.DivInPlace(), other)
+
+    def clamp_(self, min=None, max=None):
+        """Limit self to [min, max] in place (either bound may be None); returns self."""
+        return self._in_place(_ops.ClampInPlace(min, max))
+
+    def copy_(self, src):
+        """Copy ``src`` (broadcast to self's shape, any dtype or device) into self; returns self."""
+        if isinstance(src, Tensor):
+            src = src.to(self.device)
+        return self._in_place(_ops.CopyInPlace(), src)
+
+    def fill_(self, value):
+        """Set every element to ``value`` (a number or a one-element tensor); returns self."""
+        return self._in_place(_ops.FillInPlace(), value)
+
+    def zero_(self):
+        return self._in_place(_ops.FillInPlace(), 0.0)
+
+    def __setitem__(self, index, value):
+        self._in_place(_ops.SetItemInPlace(_index_arrays(index)), value)
+
+    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_  # x += y is x.add_(y): returns x
 
     # ---- elementwise ------------------------------------------------------------------------
     def exp(self):

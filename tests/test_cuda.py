@@ -138,6 +138,126 @@ def test_cuda_kernels_refuse_bad_input_like_the_cpu_kernels():
             module.dropout_forward(xp.ones(3), 2.0, 0, 0)
 
 
+@pytest.mark.parametrize("shape, normalized_shape", [((4096, 1024), (1024,)), ((8, 16, 24), (16, 24)), ((7, 3), (3,))])
+@pytest.mark.parametrize("dtype, tol", [("float64", 1e-10), ("float32", 1e-4)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_outputs_and_gradients_match(shape, normalized_shape, dtype, tol, affine, rng):
+    x = (rng.standard_normal(shape) * 2 + 3).astype(dtype)
+    w0, b0 = rng.standard_normal(normalized_shape), rng.standard_normal(normalized_shape)
+    gy = np.cos(np.arange(x.size)).reshape(shape)
+    results = []
+    for device in ("cpu", "cuda"):
+        tx = mg.tensor(x, requires_grad=True, device=device)
+        w = mg.tensor(w0, dtype=dtype, requires_grad=True, device=device) if affine else None
+        b = mg.tensor(b0, dtype=dtype, requires_grad=True, device=device) if affine else None
+        y = F.layer_norm(tx, normalized_shape, w, b)
+        y.backward(mg.tensor(gy, dtype=dtype, device=device))
+        results.append([y.numpy(), tx.grad.numpy()] + ([w.grad.numpy(), b.grad.numpy()] if affine else []))
+    for name, a, b in zip(["y", "gx", "gw", "gb"], *results):
+        np.testing.assert_allclose(b, a, rtol=tol, atol=tol * 10, err_msg=name)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("dtype, tol", [("float64", 1e-12), ("float32", 1e-6)])
+def test_gelu_and_leaky_relu_match(approximate, dtype, tol, rng):
+    x = (rng.standard_normal((300, 301)) * 4).astype(dtype)
+    results = []
+    for device in ("cpu", "cuda"):
+        tx = mg.tensor(x, requires_grad=True, device=device)
+        y = F.gelu(tx, approximate) + F.leaky_relu(tx, 0.1)
+        y.backward(mg.tensor(np.sin(np.arange(x.size)).reshape(x.shape), dtype=dtype, device=device))
+        results.append([y.numpy(), tx.grad.numpy()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(b, a, rtol=tol, atol=tol)
+
+
+def test_losses_with_options_match(rng):
+    logits, target = rng.standard_normal((2, 5, 3)), rng.integers(0, 5, (2, 3))
+    target[0, 1] = -100
+    probabilities, labels = rng.uniform(0.01, 0.99, (4, 3)), rng.uniform(0, 1, (4, 3))
+    outs = []
+    for device in ("cpu", "cuda"):
+        tl = mg.tensor(logits, requires_grad=True, device=device)
+        tp = mg.tensor(probabilities, requires_grad=True, device=device)
+        weight = mg.tensor(np.linspace(0.5, 2, 5), device=device)
+        loss = (F.cross_entropy(tl, mg.tensor(target, device=device), weight, label_smoothing=0.1)
+                + F.nll_loss(F.log_softmax(tl, 1), target, reduction="sum")
+                + F.binary_cross_entropy(tp, labels) + F.binary_cross_entropy_with_logits(
+                    tp, labels, pos_weight=mg.tensor([1.0, 2.0, 3.0], dtype="float64", device=device))
+                + F.l1_loss(tp, mg.tensor(labels, device=device), "sum") + F.pad(tp, (1, 2)).sum())
+        loss.backward()
+        outs.append([loss.numpy(), tl.grad.numpy(), tp.grad.numpy()])
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+
+
+OPTIMIZER_CASES = [
+    (optim.Adam, dict(lr=0.05, weight_decay=0.1, amsgrad=True)),
+    (optim.AdamW, dict(lr=0.05, maximize=True)),
+    (optim.RMSprop, dict(momentum=0.9, centered=True, weight_decay=0.1)),
+    (optim.RMSprop, dict()),
+    (optim.Adagrad, dict(lr_decay=0.1, initial_accumulator_value=0.2)),
+    (optim.Adadelta, dict(weight_decay=0.1, maximize=True)),
+]
+
+
+@pytest.mark.parametrize("cls, options", OPTIMIZER_CASES,
+                         ids=[f"{c.__name__}-{i}" for i, (c, _) in enumerate(OPTIMIZER_CASES)])
+@pytest.mark.parametrize("dtype, tol", [("float64", 1e-12), ("float32", 1e-5)])
+def test_optimizer_kernels_match(cls, options, dtype, tol, rng):
+    p0, grads = rng.standard_normal((33, 31)), rng.standard_normal((10, 33, 31))
+    finals = []
+    for device in ("cpu", "cuda"):
+        p = mg.tensor(p0, dtype=dtype, requires_grad=True, device=device)
+        opt = cls([p], **options)
+        for g in grads:
+            p.grad = mg.tensor(g, dtype=dtype, device=device)
+            opt.step()
+        finals.append([p.numpy()] + [value.get() if device == "cuda" else value
+                                     for value in opt.state[p].values() if hasattr(value, "shape")])
+    for a, b in zip(*finals):
+        np.testing.assert_allclose(b, a, rtol=tol, atol=tol)
+
+
+def test_optimizer_state_on_the_gpu_round_trips_and_strided_parameters_update_in_place(rng, tmp_path):
+    import cupy
+
+    p = mg.tensor(rng.standard_normal((6, 4)), requires_grad=True, device="cuda")
+    p.data = cupy.asfortranarray(p.data)
+    opt = optim.Adam([p], lr=0.1)
+    p.grad = mg.tensor(rng.standard_normal((6, 4)), device="cuda")
+    opt.step()
+    assert p.data.flags.f_contiguous and opt.state[p]["exp_avg"].__class__ is cupy.ndarray
+    mg.save(opt.state_dict(), tmp_path / "opt.npz")
+    restored = optim.Adam([mg.tensor(p.numpy(), requires_grad=True, device="cuda")])
+    restored.load_state_dict(mg.load(tmp_path / "opt.npz", device="cuda"))
+    q = restored.param_groups[0]["params"][0]
+    assert restored.state[q]["step"] == 1 and restored.state[q]["exp_avg"].__class__ is cupy.ndarray
+
+
+def test_clip_grad_norm_matches(rng):
+    grads = [rng.standard_normal((40, 30)), rng.standard_normal(30)]
+    totals = []
+    for device in ("cpu", "cuda"):
+        params = [mg.zeros(*g.shape, dtype="float64", requires_grad=True, device=device) for g in grads]
+        for p, g in zip(params, grads):
+            p.grad = mg.tensor(g, device=device)
+        totals.append([nn.utils.clip_grad_norm_(params, 1.0).numpy()] + [p.grad.numpy() for p in params])
+    for a, b in zip(*totals):
+        np.testing.assert_allclose(b, a, rtol=1e-12)
+
+
+def test_optimizer_kernels_refuse_bad_input_like_the_cpu_kernels():
+    from minigrad._kernels import cuda
+    import cupy
+
+    for module, xp in ((cpu, np), (cuda, cupy)):
+        with pytest.raises(ValueError, match="max_exp_avg_sq is required"):
+            module.adam_step(xp.ones(3), xp.ones(3), xp.zeros(3), xp.zeros(3), None, 1e-3, 0.9, 0.999, 1e-8, 0, 1,
+                             True, False, False)
+        with pytest.raises(TypeError, match="different devices"):
+            module.adagrad_step(xp.ones(3), np.ones(3) if xp is cupy else cupy.ones(3), xp.zeros(3), 0.1, 0, 0,
+                                1e-10, 1, False)
 # ---- convolution and pooling ---------------------------------------------------------------------
 @pytest.mark.parametrize("dtype, tol", [("float64", 1e-10), ("float32", 1e-4)])
 @pytest.mark.parametrize("stride, padding, dilation, groups", [(1, 1, 1, 1), (2, (2, 0), (1, 2), 2), (1, "same", 2, 1)])
@@ -187,3 +307,45 @@ def test_a_lenet_batchnorm_step_matches(rng):
             opt.step()
     for (name, a), (_, b) in zip(cpu_model.state_dict().items(), gpu_model.state_dict().items()):
         np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
+# ---- tools for looking inside, on the GPU ----------------------------------------------------------
+def test_dlpack_shares_gpu_memory_both_ways():
+    cp = mg.backend.require_cuda()
+    t = mg.randn(3, 4, device="cuda")
+    a = cp.from_dlpack(t)
+    assert t.__dlpack_device__()[0] == 2
+    a[1, 2] = 42.0
+    assert float(t.data[1, 2]) == 42.0
+    b = cp.arange(6, dtype=cp.float32).reshape(2, 3)
+    u = mg.from_dlpack(b)
+    assert u.device == "cuda" and u.data.data.ptr == b.data.ptr
+    u.data[0, 0] = -1.0
+    assert float(b[0, 0]) == -1.0
+
+
+def test_profiler_times_gpu_ops_with_cuda_events_and_counts_match_the_cpu(rng):
+    x0 = rng.standard_normal((512, 256)).astype(np.float32)
+    counts = []
+    for device in ("cpu", "cuda"):
+        model = nn.Sequential(nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10)).to(device)
+        with mg.profiler.profile(use_cuda=device == "cuda") as prof:
+            F.cross_entropy(model(mg.tensor(x0, device=device)), np.arange(512) % 10).backward()
+        stats = prof.key_averages()
+        counts.append({s.name: (s.calls, s.backward_calls) for s in stats})
+        if device == "cuda":
+            assert all(s.device_ns > 0 for s in stats)
+            assert "CUDA" in prof.table().splitlines()[1]
+    assert counts[0] == counts[1]
+
+
+def test_anomaly_mode_and_fuse_batch_norm_on_the_gpu(rng):
+    x = mg.tensor([1.0, 0.0], device="cuda", requires_grad=True)
+    with mg.autograd.detect_anomaly(), pytest.raises(RuntimeError, match="Log produced inf"):
+        x.log()
+    model = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU())
+    model(mg.randn(32, 6) * 3 + 1)  # running statistics away from their initial values
+    x0 = rng.standard_normal((5, 6)).astype(np.float32)
+    outputs = []
+    for device in ("cpu", "cuda"):
+        fused = nn.utils.fuse_batch_norm(model.to(device))
+        outputs.append(fused(mg.tensor(x0, device=device)).numpy())
+    np.testing.assert_allclose(outputs[1], outputs[0], rtol=1e-5, atol=1e-5)

@@ -128,6 +128,80 @@ def test_repr_shows_values_and_flags():
     assert "dtype=float64" in repr(mg.tensor(np.zeros(1)))
 
 
+def test_grad_is_assignable_only_with_a_matching_tensor():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    x.grad = mg.tensor([0.5, 0.5])
+    (x * 2).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.5, 2.5])  # accumulates onto the assigned grad
+    x.grad = None
+    assert x.grad is None
+    with pytest.raises(TypeError, match="must be a Tensor or None, got ndarray"):
+        x.grad = np.zeros(2, dtype=np.float32)
+    with pytest.raises(RuntimeError, match="assigned grad has shape \\(3,\\), but the tensor has shape \\(2,\\)"):
+        x.grad = mg.zeros(3)
+    with pytest.raises(RuntimeError, match="assigned grad has dtype float64, but the tensor has dtype float32"):
+        x.grad = mg.zeros(2, dtype="float64")
+    assert x.grad is None
+
+
+def test_requires_grad_setter_follows_torch():
+    x = mg.tensor([1.0, 2.0])
+    x.requires_grad = True
+    assert x.requires_grad and x.is_leaf
+    with pytest.raises(RuntimeError, match="only Tensors of floating point dtype can require gradients"):
+        mg.tensor(np.array([1, 2])).requires_grad = True
+    with pytest.raises(RuntimeError, match="only Tensors of floating point dtype"):
+        mg.tensor(np.array([True])).requires_grad_()
+    y = x * 2
+    with pytest.raises(RuntimeError, match="you can only change requires_grad flags of leaf variables"):
+        y.requires_grad = False
+    y.requires_grad = True  # already true: allowed, as torch
+    x.requires_grad = False
+    assert not (x * 2).requires_grad
+
+
+def test_leaf_gradients_never_share_memory():
+    a = mg.tensor([1.0, 2.0], requires_grad=True)
+    b = mg.tensor([3.0, 4.0], requires_grad=True)
+    (a + b).sum().backward()  # Add hands one gradient array to both inputs
+    a.grad.mul_(10.0)
+    np.testing.assert_allclose(a.grad.numpy(), [10.0, 10.0])
+    np.testing.assert_allclose(b.grad.numpy(), [1.0, 1.0])
+    gradient = mg.tensor([1.0, 1.0])
+    a.grad = None
+    a.backward(gradient)
+    a.grad.zero_()
+    np.testing.assert_allclose(gradient.numpy(), [1.0, 1.0])
+
+
+class PassThrough(mg.Op):
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, gy):
+        return gy  # the very array it was given
+
+
+class DoubleSum(mg.Op):
+    def forward(self, a, b):
+        return 2 * (a + b)
+
+    def backward(self, gy):
+        g = 2 * gy
+        return g, g  # one fresh array for both inputs
+
+
+def test_gradients_passed_through_viewed_or_handed_to_two_inputs_are_not_shared_either():
+    a, b, c, d, e = (mg.tensor([1.0, 2.0], requires_grad=True) for _ in range(5))
+    gradient = mg.ones(2)  # reaches both pass-throughs as the very same array
+    (PassThrough()(a) + PassThrough()(b) + c.reshape(2, 1).reshape(2) + DoubleSum()(d, e)).backward(gradient)
+    for t in (a, b, c, d, e):
+        t.grad.mul_(3.0)
+    for t, expected in ((a, 3.0), (b, 3.0), (c, 3.0), (d, 6.0), (e, 6.0)):
+        np.testing.assert_allclose(t.grad.numpy(), [expected, expected])
+    np.testing.assert_array_equal(gradient.numpy(), [1.0, 1.0])
+
+
 def test_size_is_a_method_with_an_optional_dim_and_the_other_info_methods():
     t = mg.zeros(2, 3, 4)
     assert t.size() == (2, 3, 4) and t.size(1) == 3 and t.size(-1) == 4

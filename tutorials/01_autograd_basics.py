@@ -11,7 +11,7 @@ import numpy as np
 
 import minigrad as mg
 
-from _common import options, save_figure
+from _common import options, save_figure, save_graph
 
 args = options("Autograd basics")
 mg.manual_seed(0)
@@ -35,6 +35,17 @@ y = (a * a * 3).sum()
 y.backward()
 print("dy/da =\n", a.grad.numpy())
 assert np.allclose(a.grad.numpy(), 6 * a.numpy())
+
+# %% [markdown]
+# `mg.utils.make_dot` shows the recorded graph: one box per op with its output's shape and dtype, one
+# ellipse per leaf (named when you pass `params`; the constant 3 is a leaf too). Draw it before
+# `backward`, which frees what the ops saved. The picture needs Graphviz's `dot` program; the DOT
+# text is always written.
+
+# %%
+graph = mg.utils.make_dot((a * a * 3).sum(), params={"a": a})
+print(graph.source)
+save_graph(graph, "01_graph", args.quick)
 
 # %% [markdown]
 # Gradients **accumulate** across backward calls (as in PyTorch), which is why training loops
@@ -116,7 +127,7 @@ for step in range(100 if args.quick else 1500):
     loss.backward()
     with mg.no_grad():
         for p in (w1, b1, w2, b2):
-            p.data -= 0.05 * p.grad.data
+            p -= 0.05 * p.grad  # in place: p stays the same leaf tensor
             p.grad = None
     losses.append(loss.item())
 print(f"loss: first {losses[0]:.3f}, last {losses[-1]:.4f}")

@@ -20,7 +20,7 @@ from minigrad.datasets import load_digits
 from _common import accuracy, make_mlp, options, save_figure, smooth, train
 
 args = options("Train an MLP with BatchNorm and Dropout on the digits")
-mg.manual_seed(0)
+mg.manual_seed(args.seed)
 
 # %% [markdown]
 # ## Data
@@ -45,12 +45,22 @@ print("parameters:", sum(p.numel() for p in model.parameters()))
 # ## Training
 # SGD with momentum 0.9 on the cross-entropy loss, mini-batches of 64 shuffled every epoch.
 # Accuracy is measured in eval mode: BatchNorm uses its running statistics, Dropout is off.
+#
+# How far to trust the final number: the seed (`--seed`, default 0) picks the initial weights, the
+# dropout masks and the batch order, and the test set has only 359 images (one image is 0.28%).
+# Full runs over seeds 0-9 ended between 96.9% and 98.9% test accuracy (median 98.1%). A run is
+# bit-reproducible only with the same seed, build (compiler, `-march=native`, NumPy's BLAS) and
+# thread count; on another machine the rounding differs and a run lands elsewhere in that range.
 
 # %%
 epochs = 3 if args.quick else 30
-history = train(model, data, epochs=epochs, lr=0.05)
-print(f"after {epochs} epochs: train accuracy {history['train_acc'][-1]:.3f}, "
-      f"test accuracy {history['test_acc'][-1]:.3f}")
+FULL_RUN_RANGE = (0.969, 0.989)  # test accuracy of full runs, seeds 0-9 (measured; see the README)
+history = train(model, data, epochs=epochs, lr=0.05, seed=args.seed)
+low, high = FULL_RUN_RANGE
+context = ("a quick run, not comparable with full runs" if args.quick else
+           f"this run, seed {args.seed}; full runs over seeds 0-9 give {low:.1%}-{high:.1%}, see README")
+print(f"after {epochs} epochs: train accuracy {history['train_acc'][-1]:.1%}, "
+      f"test accuracy {history['test_acc'][-1]:.1%} ({context})")
 
 # %%
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))

@@ -14,7 +14,7 @@ from minigrad.datasets import load_digits
 
 from tqdm.auto import tqdm
 
-from _common import accuracy, make_mlp, options, save_figure, train
+from _common import accuracy, make_mlp, options, print_verdict, save_figure, train
 
 args = options("BatchNorm and Dropout: regularisation and eval mode")
 data = load_digits()
@@ -104,14 +104,15 @@ except ValueError as error:
 # %% [markdown]
 # ## What this shows
 # On the digits, all four variants fit the training set almost perfectly; the test accuracies and
-# gaps below say how much each regulariser bought here, next to the spread across seeds.
+# gaps below say how much each regulariser bought here, next to the spread across seeds. A run on
+# fewer than 3 seeds (`--quick`) has no spread to compare with, and draws no conclusion.
 
 # %%
 spread = max(results[n][1].std() for n in names)
 best_test = max(names, key=lambda n: results[n][1].mean())
 smallest_gap = min(names, key=lambda n: (results[n][0] - results[n][1]).mean())
 difference = results[best_test][1].mean() - results["none"][1].mean()
-print(f"best test accuracy: {best_test}; smallest gap: {smallest_gap}; best minus plain: {difference:+.4f} "
-      f"against a seed-to-seed spread of {spread:.4f}.")
-print("The regularising effect is " + ("clear" if difference > 2 * spread else "small on this data set: within "
-      "about two seed spreads, so it should not be over-read") + ".")
+print_verdict([f"best test accuracy: {best_test}; smallest gap: {smallest_gap}; best minus plain: {difference:+.4f} "
+               f"against a seed-to-seed spread of {spread:.4f}.",
+               "The regularising effect is " + ("clear" if difference > 2 * spread else "small on this data set: "
+               "within about two seed spreads, so it should not be over-read") + "."], SEEDS)

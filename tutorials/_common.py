@@ -1,6 +1,7 @@
 """Shared by the tutorials: the --quick flag, where figures go, the digits MLP and its training loop."""
 import argparse
 import math
+import shutil
 from pathlib import Path
 
 import matplotlib
@@ -23,18 +24,53 @@ def options(description):
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true",
                         help="a run of a few seconds (CI); figures go to figures/quick/")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the weights, dropout and batch order")
     args, _ = parser.parse_known_args()  # a notebook kernel passes arguments of its own
     return args
 
 
-def save_figure(fig, name, quick):
+# Fewer seeds than this cannot tell an effect from seed-to-seed noise, so such a run draws no conclusion.
+MIN_SEEDS_FOR_VERDICT = 3
+
+
+def print_verdict(conclusions, seeds):
+    """Print the lines of ``conclusions``, or, for a run on fewer than MIN_SEEDS_FOR_VERDICT seeds
+    (a --quick run), say that its data cannot support one.
+
+    Example: ``print_verdict(["(a) holds: 3.1x fewer steps"], seeds=[0, 1, 2])``
+    """
+    if len(seeds) < MIN_SEEDS_FOR_VERDICT:
+        print(f"quick run ({len(seeds)} seed{'s' if len(seeds) != 1 else ''}): too little data for a verdict; "
+              "run without --quick for the conclusions")
+    else:
+        print("\n".join(conclusions))
+
+
+def figures_folder(quick):
+    """tutorials/figures, or its quick/ subfolder for --quick runs (created if needed)."""
     folder = HERE / "figures" / ("quick" if quick else "")
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.png"
+    return folder
+
+
+def save_figure(fig, name, quick):
+    path = figures_folder(quick) / f"{name}.png"
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     print(f"wrote {path.relative_to(HERE.parent)}")
     return path
+
+
+def save_graph(graph, name, quick):
+    """Write a make_dot graph's DOT text, and its picture where Graphviz's `dot` program is installed."""
+    folder = figures_folder(quick)
+    graph.save(folder / f"{name}.dot")
+    print(f"wrote {(folder / f'{name}.dot').relative_to(HERE.parent)}")
+    if shutil.which("dot"):
+        graph.render(folder / name, format="png")
+        print(f"wrote {(folder / f'{name}.png').relative_to(HERE.parent)}")
+    else:
+        print("Graphviz's `dot` program is not installed: the picture is not drawn (the DOT text is)")
 
 
 def make_mlp(batch_norm=True, dropout=0.0, hidden=128, inputs=64, classes=10, init_scale=1.0, device="cpu"):
@@ -74,17 +110,24 @@ def model_device(model):
 
 
 def train(model, data, epochs, lr, momentum=0.9, batch_size=64, seed=0, eval_every=None, record=None,
-          progress=True):
-    """SGD on cross-entropy. Returns a history dict of per-step loss and, every ``eval_every`` steps
-    (default: each epoch), train and test accuracy. ``record(step, model)`` is called at each
-    evaluation. Training stops early if the loss becomes NaN."""
-    opt = optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+          progress=True, make_optimizer=None, make_scheduler=None):
+    """SGD (lr, momentum) on cross-entropy, or the optimizer ``make_optimizer(parameters)`` returns,
+    with the scheduler ``make_scheduler(optimizer, steps_per_epoch)`` (if given) stepped after every
+    batch. Returns a history dict of per-step loss and, every ``eval_every`` steps (default: each
+    epoch), train and test accuracy. ``record(step, model)`` is called at each evaluation. Training
+    stops early if the loss becomes NaN."""
+    if make_optimizer is None:
+        opt = optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    else:
+        opt = make_optimizer(model.parameters())
     loader = DataLoader(TensorDataset(data.x_train, data.y_train), batch_size=batch_size, shuffle=True,
                         seed=seed, device=model_device(model))
+    scheduler = None if make_scheduler is None else make_scheduler(opt, len(loader))
     eval_every = eval_every or len(loader)
     history = {"step": [], "loss": [], "eval_step": [], "train_acc": [], "test_acc": []}
     step = 0
-    bar = tqdm(total=epochs * len(loader), disable=not progress, leave=False, desc=f"lr={lr:g}")
+    bar = tqdm(total=epochs * len(loader), disable=not progress, leave=False,
+               desc=f"lr={lr:g}" if make_optimizer is None else type(opt).__name__)
     for _ in range(epochs):
         model.train()
         for xb, yb in loader:
@@ -92,6 +135,8 @@ def train(model, data, epochs, lr, momentum=0.9, batch_size=64, seed=0, eval_eve
             opt.zero_grad()
             loss.backward()
             opt.step()
+            if scheduler is not None:
+                scheduler.step()
             step += 1
             bar.update()
             history["step"].append(step)

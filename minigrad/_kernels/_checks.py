@@ -114,6 +114,29 @@ def dropout_scale(p):
     return 0.0 if p >= 1.0 else 1.0 / (1.0 - p)
 
 
+def check_gelu_approximate(approximate):
+    """True for "tanh", False for "none"; anything else is an error."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
+    return approximate == "tanh"
+
+
+def check_optimizer_arrays(param, grad, states, required=()):
+    """Raise unless grad and every state array (name -> array or None) match param's shape, dtype and
+    device. Names in ``required`` must not be None."""
+    check_float_array(param, "param")
+    check_like(grad, "grad", param, "param")
+    for name, array in states.items():
+        if array is None:
+            if name in required:
+                raise ValueError(f"{name} is required by this configuration, got None")
+        else:
+            check_like(array, name, param, "param")
+
+
+def check_step(step):
+    if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 1:
+        raise ValueError(f"step must be an int >= 1 (the step being taken, counting from 1), got {step!r}")
 # ---- convolution and pooling -----------------------------------------------------------------
 def _check_ints(values, name, minimum):
     if len(values) != 2 or any(not isinstance(v, (int, np.integer)) or v < minimum for v in values):

@@ -11,4 +11,5 @@ cdef extern from "_runtime.h":
     int minigrad_max_threads() nogil
     void minigrad_set_threads(int n) nogil
     int minigrad_has_openmp() nogil
+    int minigrad_parallel_region_threads() nogil
     int minigrad_tune_malloc() nogil

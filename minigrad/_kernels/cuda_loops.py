@@ -19,6 +19,10 @@ __all__ = [
     "channel_sums", "train_coefficients", "eval_coefficients", "backward_coefficients", "channel_affine",
     "add_bias", "column_sum",
     "sgd_step",
+    "layer_norm_forward", "layer_norm_backward",
+    "gelu_forward", "gelu_backward",
+    "sync_threads",
+    "adam_step", "rmsprop_step", "adagrad_step", "adadelta_step",
     "im2col", "col2im",
     "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
     "adaptive_avg_pool2d_forward", "adaptive_avg_pool2d_backward",
@@ -138,6 +142,66 @@ def sgd_step(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov, 
          np.int32(bool(nesterov)), np.int32(bool(maximize)), np.int32(bool(first_step))))
 
 
+# ---- LayerNorm -----------------------------------------------------------------------------------
+def layer_norm_forward(x, weight, bias, eps, y, mean, invstd):
+    M, D = x.shape
+    if M:
+        _kernel("layernorm", "layer_norm_forward", x.dtype)(
+            (min(M, 65535),), (THREADS,), (x, weight, bias, np.float64(eps), y, mean, invstd, np.int64(M), np.int64(D)))
+
+
+def layer_norm_backward(gy, x, mean, invstd, weight, gx, gweight, gbias):
+    M, D = x.shape
+    if M:
+        _kernel("layernorm", "layer_norm_row_backward", x.dtype)(
+            (min(M, 65535),), (THREADS,), (gy, x, mean, invstd, weight, gx, np.int64(M), np.int64(D)))
+    if D:
+        _kernel("layernorm", "layer_norm_column_sums", x.dtype)(
+            ((D + 31) // 32,), (32, 8), (gy, x, mean, invstd, gweight, gbias, np.int64(M), np.int64(D)))
+
+
+# ---- GELU ----------------------------------------------------------------------------------------
+def gelu_forward(x, y, tanh_approximation):
+    _kernel("gelu", "gelu_forward", x.dtype)(_grid(x.size), (THREADS,), (x, y, np.int64(x.size), np.int32(tanh_approximation)))
+
+
+def gelu_backward(gy, x, gx, tanh_approximation):
+    _kernel("gelu", "gelu_backward", x.dtype)(
+        _grid(x.size), (THREADS,), (gy, x, gx, np.int64(x.size), np.int32(tanh_approximation)))
+
+
+def sync_threads():
+    """The CPU loops' thread-count hand-over (see runtime.sync_threads); GPU launches have no
+    OpenMP threads, so there is nothing to do."""
+
+
+# ---- Adam, RMSprop, Adagrad, Adadelta (cuda/optimizers.cu) ---------------------------------------
+def _optimizer_launch(name, param, arrays, doubles, flags):
+    """One thread per element; the loops' scalars are passed as doubles, their flags as ints."""
+    _kernel("optimizers", name, param.dtype)(
+        _grid(param.size), (THREADS,),
+        (param, *arrays, np.int64(param.size), *[np.float64(d) for d in doubles], *[np.int32(bool(f)) for f in flags]))
+
+
+def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps, weight_decay, step_size,
+              bias_correction2_sqrt, amsgrad, maximize, decoupled_weight_decay):
+    _optimizer_launch("adam_step", param, (grad, exp_avg, exp_avg_sq, max_exp_avg_sq),
+                      (lr, beta1, beta2, eps, weight_decay, step_size, bias_correction2_sqrt),
+                      (amsgrad, maximize, decoupled_weight_decay))
+
+
+def rmsprop_step(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps, weight_decay, momentum,
+                 centered, maximize):
+    _optimizer_launch("rmsprop_step", param, (grad, square_avg, grad_avg, momentum_buffer),
+                      (lr, alpha, eps, weight_decay, momentum), (centered, maximize))
+
+
+def adagrad_step(param, grad, state_sum, clr, eps, weight_decay, maximize):
+    _optimizer_launch("adagrad_step", param, (grad, state_sum), (clr, eps, weight_decay), (maximize,))
+
+
+def adadelta_step(param, grad, square_avg, acc_delta, lr, rho, eps, weight_decay, maximize):
+    _optimizer_launch("adadelta_step", param, (grad, square_avg, acc_delta), (lr, rho, eps, weight_decay), (maximize,))
 # ---- Convolution ---------------------------------------------------------------------------------
 def _geometry(x_shape, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, out_h, out_w):
     """The conv.cu kernels' arguments after the arrays: n, then C, H, W and the window geometry."""

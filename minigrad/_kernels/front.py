@@ -11,14 +11,15 @@ contiguous copy of such an array and the result is written back.
     >>> cpu.relu_forward(np.array([-1.0, 2.0]))
     array([0., 2.])
 """
+import math
 from contextlib import contextmanager
 
 import numpy as np
 
 from ._checks import (check_batch_norm_train, check_channel_vector, check_channels, check_eps, check_float_array,
-                      check_input_shape, check_like, check_linear, check_linear_backward, check_mask,
-                      check_pool_gradient, check_probability, check_sgd, check_stat_vector, conv2d_output_size,
-                      dropout_scale, pool2d_output_size)
+                      check_gelu_approximate, check_input_shape, check_like, check_linear, check_linear_backward,
+                      check_mask, check_optimizer_arrays, check_pool_gradient, check_probability, check_sgd,
+                      check_stat_vector, check_step, conv2d_output_size, dropout_scale, pool2d_output_size)
 
 FLOAT64 = np.dtype(np.float64)
 
@@ -27,7 +28,14 @@ class Kernels:
     """The kernel functions for one device. Example: ``Kernels(cpu_loops, numpy).relu_forward(x)``."""
 
     def __init__(self, loops, xp):
-        self.loops, self.xp = loops, xp
+        self._loops, self.xp = loops, xp
+
+    @property
+    def loops(self):
+        """The device's loop module. Every loop is reached through here, so each one first gives the
+        calling thread the process-wide thread count (OpenMP keeps one per thread; see runtime)."""
+        self._loops.sync_threads()
+        return self._loops
 
     def __repr__(self):
         return f"<minigrad kernels on {self.xp.__name__}>"
@@ -218,6 +226,143 @@ class Kernels:
             self.loops.sgd_step(p, grad, p if buf is None else buf, float(lr), float(momentum), float(dampening),
                                 float(weight_decay), bool(nesterov), bool(maximize), bool(first_step))
 
+    # ---- LayerNorm -------------------------------------------------------------------------------
+    # Statistics per row of x viewed as (M, D); the loops have no branches for absent affine
+    # parameters: ones and zeros stand in.
+    def layer_norm_forward(self, x, weight, bias, eps):
+        """Normalise each row of x (M, D); weight, bias: (D,) or None. Returns (y, mean, invstd),
+        y like x, mean and invstd float64 (M,) for the backward.
+
+        >>> y, mean, invstd = cpu.layer_norm_forward(np.ones((4, 3)), None, None, 1e-5)
+        """
+        xp = self.xp
+        check_float_array(x, "x", ndim=2)
+        check_eps(eps)
+        for name, v in (("weight", weight), ("bias", bias)):
+            if v is not None:
+                check_like(v, name, x, "x", shape=(x.shape[1],))
+        x = self._contiguous(x)
+        weight = xp.ones(x.shape[1], x.dtype) if weight is None else self._contiguous(weight)
+        bias = xp.zeros(x.shape[1], x.dtype) if bias is None else self._contiguous(bias)
+        y, mean, invstd = xp.empty_like(x), xp.empty(x.shape[0]), xp.empty(x.shape[0])
+        self.loops.layer_norm_forward(x, weight, bias, float(eps), y, mean, invstd)
+        return y, mean, invstd
+
+    def layer_norm_backward(self, gy, x, mean, invstd, weight, needs_weight, needs_bias):
+        """(gx, gweight, gbias) of LayerNorm over rows of x (M, D), the last two (D,) in x's dtype
+        or None when not needed. mean, invstd: float64 (M,) from the forward; weight: (D,) or None."""
+        xp = self.xp
+        check_float_array(x, "x", ndim=2)
+        check_like(gy, "gy", x, "x")
+        M, D = x.shape
+        check_stat_vector(mean, "mean", M)
+        check_stat_vector(invstd, "invstd", M)
+        if weight is not None:
+            check_like(weight, "weight", x, "x", shape=(D,))
+        weight = xp.ones(D, x.dtype) if weight is None else self._contiguous(weight)
+        gy, x, mean, invstd = self._contiguous(gy), self._contiguous(x), self._contiguous(mean), self._contiguous(invstd)
+        gx, gweight, gbias = xp.empty_like(x), xp.empty(D, dtype=x.dtype), xp.empty(D, dtype=x.dtype)
+        self.loops.layer_norm_backward(gy, x, mean, invstd, weight, gx, gweight, gbias)
+        return gx, (gweight if needs_weight else None), (gbias if needs_bias else None)
+
+    # ---- GELU ------------------------------------------------------------------------------------
+    def gelu_forward(self, x, approximate):
+        """GELU of x (any shape); approximate "none" (x * Phi(x)) or "tanh". Returns y like x."""
+        check_float_array(x, "x")
+        tanh_approximation = check_gelu_approximate(approximate)
+        x = self._contiguous(x)
+        y = self.xp.empty_like(x)
+        self.loops.gelu_forward(x.reshape(-1), y.reshape(-1), tanh_approximation)
+        return y
+
+    def gelu_backward(self, gy, x, approximate):
+        """gy * GELU'(x) for gy, x of one shape and dtype."""
+        check_float_array(x, "x")
+        check_like(gy, "gy", x, "x")
+        tanh_approximation = check_gelu_approximate(approximate)
+        gy, x = self._contiguous(gy), self._contiguous(x)
+        gx = self.xp.empty_like(x)
+        self.loops.gelu_backward(gy.reshape(-1), x.reshape(-1), gx.reshape(-1), tanh_approximation)
+        return gx
+
+    # ---- Adam, RMSprop, Adagrad, Adadelta --------------------------------------------------------
+    # Each step checks its arrays (any shape and strides, one dtype and device), computes the step's
+    # coefficients in double with PyTorch's formulas and runs one loop over the parameter and its
+    # state. A state array a configuration does not use is None; the loop gets the parameter as a
+    # stand-in that it never reads or writes.
+    def adam_step(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps, weight_decay,
+                  step, amsgrad, maximize, decoupled_weight_decay):
+        """Adam step number ``step`` (from 1; AdamW when ``decoupled_weight_decay``), in place on
+        param, exp_avg, exp_avg_sq and, with amsgrad, max_exp_avg_sq (None otherwise)::
+
+            g = -grad if maximize else grad;  param *= 1 - lr * wd (AdamW) or g += wd * param (Adam)
+            exp_avg = lerp(exp_avg, g, 1 - beta1);  exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g^2
+            v = max(max_exp_avg_sq, exp_avg_sq) with amsgrad, else exp_avg_sq
+            param -= lr / (1 - beta1^step) * exp_avg / (sqrt(v) / sqrt(1 - beta2^step) + eps)
+        """
+        check_optimizer_arrays(param, grad, {"exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq,
+                                             "max_exp_avg_sq": max_exp_avg_sq},
+                               required=("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if amsgrad else ()))
+        check_step(step)
+        step_size = lr / (1 - beta1 ** step)
+        bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
+        grad = self._contiguous(grad)
+        in_place = (param, exp_avg, exp_avg_sq, max_exp_avg_sq if amsgrad else None)
+        with self._updated_in_place(*in_place) as (p, m, v, v_max):
+            self.loops.adam_step(p, grad, m, v, p if v_max is None else v_max, float(lr), float(beta1), float(beta2),
+                                 float(eps), float(weight_decay), step_size, bias_correction2_sqrt, bool(amsgrad),
+                                 bool(maximize), bool(decoupled_weight_decay))
+
+    def rmsprop_step(self, param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps, weight_decay, momentum,
+                     centered, maximize):
+        """RMSprop step in place on param, square_avg, grad_avg (when ``centered``, else None) and
+        momentum_buffer (when momentum > 0, else None)::
+
+            g = -grad if maximize else grad;  g += weight_decay * param
+            square_avg = alpha * square_avg + (1 - alpha) * g^2
+            avg = sqrt(square_avg - grad_avg^2) + eps with grad_avg = lerp(grad_avg, g, 1 - alpha) if
+                centered, else sqrt(square_avg) + eps
+            buf = momentum * buf + g / avg; param -= lr * buf   (momentum > 0)
+            param -= lr * g / avg                               (otherwise)
+        """
+        check_optimizer_arrays(param, grad, {"square_avg": square_avg, "grad_avg": grad_avg,
+                                             "momentum_buffer": momentum_buffer},
+                               required=("square_avg",) + (("grad_avg",) if centered else ())
+                               + (("momentum_buffer",) if momentum > 0 else ()))
+        grad = self._contiguous(grad)
+        with self._updated_in_place(param, square_avg, grad_avg if centered else None,
+                                    momentum_buffer if momentum > 0 else None) as (p, sq, g_avg, buf):
+            self.loops.rmsprop_step(p, grad, sq, p if g_avg is None else g_avg, p if buf is None else buf, float(lr),
+                                    float(alpha), float(eps), float(weight_decay), float(momentum), bool(centered),
+                                    bool(maximize))
+
+    def adagrad_step(self, param, grad, state_sum, lr, lr_decay, weight_decay, eps, step, maximize):
+        """Adagrad step number ``step`` (from 1) in place on param and state_sum::
+
+            g = -grad if maximize else grad;  g += weight_decay * param;  state_sum += g^2
+            param -= lr / (1 + (step - 1) * lr_decay) * g / (sqrt(state_sum) + eps)
+        """
+        check_optimizer_arrays(param, grad, {"state_sum": state_sum}, required=("state_sum",))
+        check_step(step)
+        clr = lr / (1 + (step - 1) * lr_decay)
+        grad = self._contiguous(grad)
+        with self._updated_in_place(param, state_sum) as (p, total):
+            self.loops.adagrad_step(p, grad, total, clr, float(eps), float(weight_decay), bool(maximize))
+
+    def adadelta_step(self, param, grad, square_avg, acc_delta, lr, rho, eps, weight_decay, maximize):
+        """Adadelta step in place on param, square_avg and acc_delta::
+
+            g = -grad if maximize else grad;  g += weight_decay * param
+            square_avg = rho * square_avg + (1 - rho) * g^2
+            delta = sqrt(acc_delta + eps) / sqrt(square_avg + eps) * g
+            acc_delta = rho * acc_delta + (1 - rho) * delta^2;  param -= lr * delta
+        """
+        check_optimizer_arrays(param, grad, {"square_avg": square_avg, "acc_delta": acc_delta},
+                               required=("square_avg", "acc_delta"))
+        grad = self._contiguous(grad)
+        with self._updated_in_place(param, square_avg, acc_delta) as (p, sq, acc):
+            self.loops.adadelta_step(p, grad, sq, acc, float(lr), float(rho), float(eps), float(weight_decay),
+                                     bool(maximize))
     # ---- Convolution -----------------------------------------------------------------------------
     # im2col over chunks of the batch: the column matrix of a chunk stays within WORKSPACE_BYTES (a
     # chunk holds at least one sample), and each chunk is one GEMM per group through xp.matmul.

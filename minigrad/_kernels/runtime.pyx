@@ -1,16 +1,42 @@
 """Process-level settings of the kernels: OpenMP thread count, allocator tuning."""
-from ._types cimport minigrad_has_openmp, minigrad_max_threads, minigrad_set_threads, minigrad_tune_malloc
+from ._types cimport (minigrad_has_openmp, minigrad_max_threads, minigrad_parallel_region_threads,
+                      minigrad_set_threads, minigrad_tune_malloc)
+
+# OpenMP keeps a thread count per thread, and a thread started later begins from OpenMP's default,
+# not from what set_num_threads chose. The chosen count is kept here, for the whole process, and
+# sync_threads hands it to the calling thread before a kernel runs. Read and written with the GIL
+# held. Starts as OpenMP's default (OMP_NUM_THREADS, or the number of cores).
+cdef int _num_threads = minigrad_max_threads()
 
 
 def set_num_threads(int n):
-    """Use ``n`` threads in the parallel kernels (like torch.set_num_threads)."""
+    """Use ``n`` threads in the parallel kernels, in every thread of the process (like
+    torch.set_num_threads). Without OpenMP the kernels are serial and the count stays 1.
+
+    Example: ``mg.set_num_threads(1)`` before timing single-threaded code.
+    """
+    global _num_threads
     if n < 1:
         raise ValueError(f"number of threads must be >= 1, got {n}")
-    minigrad_set_threads(n)
+    _num_threads = n if minigrad_has_openmp() else 1
+    minigrad_set_threads(_num_threads)
 
 
 def get_num_threads():
-    return minigrad_max_threads()
+    """The number of threads the parallel kernels use, the same in every thread."""
+    return _num_threads
+
+
+cpdef void sync_threads() noexcept:
+    """Give the calling thread the process-wide thread count; called before each parallel kernel
+    (a compare of two ints when nothing changed)."""
+    if minigrad_max_threads() != _num_threads:
+        minigrad_set_threads(_num_threads)
+
+
+def parallel_region_threads():
+    """How many threads a parallel region opened by the calling thread gets now (for tests)."""
+    return minigrad_parallel_region_threads()
 
 
 def has_openmp():

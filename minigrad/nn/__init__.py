@@ -1,15 +1,20 @@
-"""Modules: layers, containers and losses (PyTorch's torch.nn). ``minigrad.nn.functional`` is
-``minigrad.functional`` (as torch.nn.functional)."""
+"""Modules: layers, containers and losses (PyTorch's torch.nn); ``nn.init`` initialises parameters.
+``minigrad.nn.functional`` is ``minigrad.functional`` (as torch.nn.functional)."""
 import sys
 
 from .. import functional
-from .layers import (BatchNorm1d, BatchNorm2d, CrossEntropyLoss, Dropout, Flatten, Linear, MSELoss, ReLU,
-                     Sequential)
-from .layers import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, MaxPool2d
+from . import init, utils
+from .layers import (GELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Dropout, Flatten,
+                     Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool2d, ModuleDict, ModuleList, ReLU,
+                     Sequential, Sigmoid, Softmax, Tanh)
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module, Parameter
 
-__all__ = ["Module", "Parameter", "Linear", "ReLU", "Dropout", "BatchNorm1d", "BatchNorm2d", "Flatten",
-           "Sequential", "CrossEntropyLoss", "MSELoss",
-           "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
+__all__ = ["Module", "Parameter", "Linear", "ReLU", "Dropout", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Flatten",
+           "Sequential", "ModuleList", "ModuleDict", "Identity", "LeakyReLU", "GELU", "Sigmoid", "Tanh", "Softmax",
+           "LogSoftmax", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss",
+           "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "init", "utils"]
 
 sys.modules[__name__ + ".functional"] = functional  # `import minigrad.nn.functional as F` works
+
+from . import utils  # noqa: E402  (nn.utils.fuse_batch_norm; it reads the layer classes above)

@@ -1,31 +1,49 @@
 """Layers written in terms of functional ops."""
 import math
+import numbers
 
 import numpy as np
 
-from .. import _random, functional as F
+from .. import functional as F
+from .._kernels._checks import check_gelu_approximate
+from . import init
 from ..tensor import Tensor, _resolve_dtype, float32
 from .module import Module, Parameter
 
 
+def _positive_int(value, name, layer):
+    """``value`` as an int; TypeError unless it is an integer, ValueError unless it is >= 1."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{layer}: {name} must be a positive int, got {value!r} ({type(value).__name__})")
+    if value < 1:
+        raise ValueError(f"{layer}: {name} must be a positive int, got {value}")
+    return int(value)
+
+
 class Linear(Module):
-    """y = x @ weight.T + bias; weight (out_features, in_features), PyTorch's default init
-    uniform(-1/sqrt(in), 1/sqrt(in)) for weight and bias.
+    """y = x @ weight.T + bias; weight (out_features, in_features). PyTorch's initialisation:
+    kaiming_uniform_(a=sqrt(5)) for weight, i.e. U(-1/sqrt(in), 1/sqrt(in)), and the same range
+    for bias.
 
     Example: ``nn.Linear(784, 256)(mg.randn(64, 784)).shape`` -> (64, 256)
     """
 
     def __init__(self, in_features, out_features, bias=True, dtype=None, device="cpu"):
         super().__init__()
-        if in_features < 1 or out_features < 1:
-            raise ValueError(f"Linear needs positive feature counts, got ({in_features}, {out_features})")
+        in_features = _positive_int(in_features, "in_features", "Linear")
+        out_features = _positive_int(out_features, "out_features", "Linear")
         self.in_features, self.out_features = in_features, out_features
-        bound = 1 / math.sqrt(in_features)
         dtype = _resolve_dtype(dtype) or float32
-        uniform = _random.generator().uniform
-        self.weight = Parameter(Tensor(uniform(-bound, bound, (out_features, in_features)), dtype=dtype, device=device))
+        self.weight = Parameter(Tensor(np.zeros((out_features, in_features)), dtype=dtype, device=device))
         self.register_parameter(
-            "bias", Parameter(Tensor(uniform(-bound, bound, out_features), dtype=dtype, device=device)) if bias else None)
+            "bias", Parameter(Tensor(np.zeros(out_features), dtype=dtype, device=device)) if bias else None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features)
+            init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x):
         return F.linear(x, self.weight, self.bias)
@@ -38,6 +56,81 @@ class ReLU(Module):
     def forward(self, x):
         return F.relu(x)
 
+
+class LeakyReLU(Module):
+    """x where x > 0, else negative_slope * x. Example: ``nn.LeakyReLU(0.2)(mg.randn(4))``"""
+
+    def __init__(self, negative_slope=0.01):
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}"
+
+
+class GELU(Module):
+    """x * Phi(x), or its tanh approximation with approximate="tanh". Example: ``nn.GELU()(mg.randn(4))``"""
+
+    def __init__(self, approximate="none"):
+        super().__init__()
+        check_gelu_approximate(approximate)  # at construction, not at the first call
+        self.approximate = approximate
+
+    def forward(self, x):
+        return F.gelu(x, self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
+
+class Sigmoid(Module):
+    def forward(self, x):
+        return F.sigmoid(x)
+
+
+class Tanh(Module):
+    def forward(self, x):
+        return F.tanh(x)
+
+
+class _SoftmaxBase(Module):
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def _dim(self, x):
+        # dim=None: PyTorch's legacy choice, 0 for 0-, 1- and 3-d input, else 1
+        return self.dim if self.dim is not None else (0 if x.ndim in (0, 1, 3) else 1)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class Softmax(_SoftmaxBase):
+    """softmax along ``dim``. Example: ``nn.Softmax(dim=1)(mg.randn(2, 5)).sum(1)`` -> ones"""
+
+    def forward(self, x):
+        return F.softmax(x, self._dim(x))
+
+
+class LogSoftmax(_SoftmaxBase):
+    """log softmax along ``dim``. Example: ``nn.LogSoftmax(dim=1)(mg.randn(2, 5))``"""
+
+    def forward(self, x):
+        return F.log_softmax(x, self._dim(x))
+
+
+class Identity(Module):
+    """Returns its input (any arguments to the constructor are ignored, as in PyTorch)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, x):
+        return x
 
 class Dropout(Module):
     """Inverted dropout with probability p in training; the identity in eval."""
@@ -59,8 +152,7 @@ class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
                  dtype=None, device="cpu"):
         super().__init__()
-        if num_features < 1:
-            raise ValueError(f"num_features must be positive, got {num_features}")
+        num_features = _positive_int(num_features, "num_features", type(self).__name__)
         if not eps > 0:
             raise ValueError(f"eps must be > 0, got {eps}")
         if momentum is not None and not 0 <= momentum <= 1:
@@ -121,6 +213,36 @@ class BatchNorm2d(_BatchNorm):
     expected_dims = (4,)
 
 
+
+class LayerNorm(Module):
+    """LayerNorm over the trailing dims ``normalized_shape`` (an int or a tuple): per position mean
+    and biased variance, then an elementwise weight (ones) and bias (zeros) of normalized_shape.
+
+    Example: ``nn.LayerNorm(768)(mg.randn(4, 10, 768)).shape`` -> (4, 10, 768)
+    """
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype=None, device="cpu"):
+        super().__init__()
+        self.normalized_shape = F._normalized_shape(normalized_shape)
+        if not eps > 0:
+            raise ValueError(f"eps must be > 0, got {eps}")
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        dtype = _resolve_dtype(dtype) or float32
+        if elementwise_affine:
+            self.weight = Parameter(Tensor(np.ones(self.normalized_shape), dtype=dtype, device=device))
+        else:
+            self.register_parameter("weight", None)
+        if elementwise_affine and bias:
+            self.bias = Parameter(Tensor(np.zeros(self.normalized_shape), dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+
+    def forward(self, x):
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
 class Flatten(Module):
     """Flatten dims start_dim..end_dim into one (default: all but the batch dim)."""
 
@@ -135,14 +257,17 @@ class Flatten(Module):
 
 
 class Sequential(Module):
-    """Modules applied in order. Example: ``nn.Sequential(nn.Linear(4, 8), nn.ReLU())``"""
+    """Modules applied in order; indexing with an int gives a module, with a slice a Sequential.
+
+    Example: ``nn.Sequential(nn.Linear(4, 8), nn.ReLU())[:1]`` -> Sequential((0): Linear(...))
+    """
 
     def __init__(self, *modules):
         super().__init__()
         for index, module in enumerate(modules):
             if not isinstance(module, Module):
                 raise TypeError(f"Sequential takes Modules, got {type(module).__name__} at position {index}")
-            setattr(self, str(index), module)
+            self.add_module(str(index), module)
 
     def forward(self, x):
         for module in self._modules.values():
@@ -150,7 +275,10 @@ class Sequential(Module):
         return x
 
     def __getitem__(self, index):
-        return list(self._modules.values())[index]
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            return type(self)(*modules[index])
+        return modules[_list_index(index, len(modules))]
 
     def __len__(self):
         return len(self._modules)
@@ -159,18 +287,114 @@ class Sequential(Module):
         return iter(self._modules.values())
 
 
-class CrossEntropyLoss(Module):
-    """Mean cross-entropy of logits (N, C) against integer targets (N,)."""
-
-    def forward(self, logits, target):
-        return F.cross_entropy(logits, target)
-
-
-class MSELoss(Module):
-    def forward(self, input, target):
-        return F.mse_loss(input, target)
+def _list_index(index, length):
+    if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+        raise TypeError(f"index must be an int or a slice, got {type(index).__name__}")
+    if not -length <= index < length:
+        raise IndexError(f"index {index} is out of range for {length} modules")
+    return index % length
 
 
+class ModuleList(Module):
+    """A list of modules, registered as children "0", "1", ... Example::
+
+        layers = nn.ModuleList([nn.Linear(8, 8) for _ in range(3)])
+        for layer in layers:
+            x = layer(x)
+    """
+
+    def __init__(self, modules=()):
+        super().__init__()
+        self.extend(modules)
+
+    def _check(self, module):
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList holds Modules, got {type(module).__name__}")
+        return module
+
+    def append(self, module):
+        self.add_module(str(len(self)), self._check(module))
+        return self
+
+    def extend(self, modules):
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index, module):
+        modules = list(self._modules.values())
+        modules.insert(index, self._check(module))
+        self._modules.clear()
+        self.extend(modules)
+
+    def __getitem__(self, index):
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            return ModuleList(modules[index])
+        return modules[_list_index(index, len(modules))]
+
+    def __setitem__(self, index, module):
+        self.add_module(str(_list_index(index, len(self))), self._check(module))
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ModuleList has no forward: iterate over it and call its modules")
+
+
+class ModuleDict(Module):
+    """Modules by name (insertion order kept). Example: ``nn.ModuleDict({"act": nn.ReLU()})["act"]``"""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key):
+        return self._modules[key]
+
+    def __setitem__(self, key, module):
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleDict holds Modules, got {type(module).__name__} for key {key!r}")
+        self.add_module(key, module)
+
+    def __delitem__(self, key):
+        del self._modules[key]
+        object.__delattr__(self, key)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+    def update(self, modules):
+        for key, module in (modules.items() if hasattr(modules, "items") else modules):
+            self[key] = module
+
+    def pop(self, key):
+        module = self[key]
+        del self[key]
+        return module
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ModuleDict has no forward: index it and call its modules")
 # ---- convolution and pooling ------------------------------------------------------------------
 class _ConvNd(Module):
     """Shared by Conv1d and Conv2d: torch's attributes (kernel_size, stride, padding, dilation as
@@ -195,14 +419,18 @@ class _ConvNd(Module):
         self.dilation = F._int_tuple(dilation, n, "dilation", name, minimum=1)
         F._conv_padding(padding, self.kernel_size, self.stride, self.dilation, name)  # checks it
         self.padding = padding if isinstance(padding, str) else F._int_tuple(padding, n, "padding", name, minimum=0)
-        fan_in = in_channels // groups * math.prod(self.kernel_size)
-        bound = 1 / math.sqrt(fan_in)
         dtype = _resolve_dtype(dtype) or float32
-        uniform = _random.generator().uniform
         shape = (out_channels, in_channels // groups) + self.kernel_size
-        self.weight = Parameter(Tensor(uniform(-bound, bound, shape), dtype=dtype, device=device))
+        self.weight = Parameter(Tensor(np.zeros(shape), dtype=dtype, device=device))
         self.register_parameter(
-            "bias", Parameter(Tensor(uniform(-bound, bound, out_channels), dtype=dtype, device=device)) if bias else None)
+            "bias", Parameter(Tensor(np.zeros(out_channels), dtype=dtype, device=device)) if bias else None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_channels // self.groups * math.prod(self.kernel_size))
+            init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x):
         return F._convolution(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,

@@ -1,5 +1,8 @@
 """Module: a container of parameters, buffers and sub-modules, as in PyTorch."""
+import numbers
+import os
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 
 from .. import backend
 from ..tensor import Tensor, _resolve_dtype
@@ -20,6 +23,17 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
+
+
+# ends the error raised when a Module's input is not a Tensor, so that enclosing modules pass it on
+_RAW_INPUT_HINT = "make one with mg.tensor(data) (or mg.from_numpy(array) to share a NumPy array's memory)"
+
+
+def _is_raw_data(value):
+    if isinstance(value, (list, tuple)):
+        return not any(isinstance(v, (Tensor, Module)) for v in value)
+    return isinstance(value, numbers.Number) or hasattr(value, "__array_interface__") \
+        or hasattr(value, "__cuda_array_interface__")
 
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -44,6 +58,7 @@ class Module:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name, value):
@@ -74,61 +89,117 @@ class Module:
         self._parameters[name] = param
         object.__setattr__(self, name, param)
 
-    def register_buffer(self, name, tensor):
-        """Register a Tensor (or None) that is state but not a parameter (e.g. running_mean)."""
+    def add_module(self, name, module):
+        """Register ``module`` (or None) as the child ``name``, as ``setattr(self, name, module)``."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"module name must be a non-empty string without '.', got {name!r}")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{name!r} must be a Module or None, got {type(module).__name__}")
+        self._parameters.pop(name, None), self._buffers.pop(name, None)
+        self._modules[name] = module
+        object.__setattr__(self, name, module)
+
+    def register_module(self, name, module):
+        """Alias of add_module."""
+        self.add_module(name, module)
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Register a Tensor (or None) that is state but not a parameter (e.g. running_mean). It
+        moves with ``to()``; with persistent=False it is left out of state_dict().
+
+        Example: ``self.register_buffer("steps", mg.zeros(1), persistent=False)``
+        """
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"buffer name must be a non-empty string without '.', got {name!r}")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"buffer {name!r} must be a Tensor or None, got {type(tensor).__name__}")
+        if name in self._parameters or name in self._modules:
+            raise KeyError(f"attribute {name!r} already exists as a parameter or module")
         self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
         object.__setattr__(self, name, tensor)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must implement forward")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        try:
+            return self.forward(*args, **kwargs)
+        except (AttributeError, TypeError) as error:
+            # checked only after a failure, so a working call pays nothing for it
+            if not args or not _is_raw_data(args[0]) or str(error).endswith(_RAW_INPUT_HINT):
+                raise
+            kind = type(args[0])
+            kind = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+            raise TypeError(f"{type(self).__name__} takes a Tensor as its input, got a {kind}; {_RAW_INPUT_HINT}") \
+                from error
 
     # ---- traversal -------------------------------------------------------------------------
-    def named_modules(self, prefix=""):
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(dotted name, module) for this module and every descendant, depth first, parents before
+        children; a module reached twice is yielded once unless remove_duplicate=False.
+
+        Example: ``[n for n, _ in nn.Sequential(nn.Linear(2, 2)).named_modules()]`` -> ['', '0']
+        """
+        memo = set() if memo is None else memo
         stack = [(prefix, self)]
-        seen = set()
         while stack:
-            name, module = stack.pop(0)
-            if id(module) in seen:
-                continue
-            seen.add(id(module))
+            name, module = stack.pop()
+            if remove_duplicate:
+                if module in memo:
+                    continue
+                memo.add(module)
             yield name, module
-            stack[0:0] = [(f"{name}.{child}" if name else child, m) for child, m in module._modules.items()
-                          if m is not None]
+            stack.extend(reversed([(f"{name}.{child}" if name else child, m) for child, m in module._modules.items()
+                                   if m is not None]))
 
     def modules(self):
         return (m for _, m in self.named_modules())
 
     def named_children(self):
-        return ((name, m) for name, m in self._modules.items() if m is not None)
+        seen = set()
+        for name, m in self._modules.items():
+            if m is not None and m not in seen:
+                seen.add(m)
+                yield name, m
 
     def children(self):
         return (m for _, m in self.named_children())
 
-    def _named_members(self, registry_name):
+    def _named_members(self, registry_name, prefix, recurse, remove_duplicate):
         seen = set()
-        for prefix, module in self.named_modules():
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
+        for module_prefix, module in modules:
             for name, value in getattr(module, registry_name).items():
-                if value is None or id(value) in seen:
+                if value is None or (remove_duplicate and id(value) in seen):
                     continue
                 seen.add(id(value))
-                yield (f"{prefix}.{name}" if prefix else name), value
+                yield (f"{module_prefix}.{name}" if module_prefix else name), value
 
-    def named_parameters(self):
-        return self._named_members("_parameters")
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
-    def parameters(self):
-        return (p for _, p in self.named_parameters())
+    def parameters(self, recurse=True):
+        return (p for _, p in self.named_parameters(recurse=recurse))
 
-    def named_buffers(self):
-        return self._named_members("_buffers")
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
-    def buffers(self):
-        return (b for _, b in self.named_buffers())
+    def buffers(self, recurse=True):
+        return (b for _, b in self.named_buffers(recurse=recurse))
+
+    def apply(self, fn):
+        """Call ``fn(module)`` on every child (recursively), then on this module; returns self.
+
+        Example: ``model.apply(lambda m: nn.init.zeros_(m.bias) if isinstance(m, nn.Linear) else None)``
+        """
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
 
     # ---- state -----------------------------------------------------------------------------
     def train(self, mode=True):
@@ -139,9 +210,20 @@ class Module:
     def eval(self):
         return self.train(False)
 
-    def zero_grad(self):
+    def requires_grad_(self, requires_grad=True):
+        """Set requires_grad on every parameter (False freezes the module); returns self."""
         for p in self.parameters():
-            p.grad = None
+            p.requires_grad = bool(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        """Drop every parameter's gradient (set_to_none=True) or set it to zeros (the same grad
+        Tensor, holding a fresh array: a first gradient may share memory with another array)."""
+        for p in self.parameters():
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad.data = backend.array_module(p.grad.data).zeros_like(p.grad.data)
 
     def state_dict(self):
         """Parameters and buffers by dotted name, as Tensors sharing this module's arrays."""
@@ -149,7 +231,7 @@ class Module:
         for prefix, module in self.named_modules():
             for registry in (module._parameters, module._buffers):
                 for name, value in registry.items():
-                    if value is not None:
+                    if value is not None and not (registry is module._buffers and name in module._non_persistent_buffers):
                         state[f"{prefix}.{name}" if prefix else name] = value.detach()
         return state
 
@@ -157,6 +239,12 @@ class Module:
         """Copy arrays from ``state`` (name -> Tensor or array) into this module's parameters and
         buffers, keeping their device and dtype. With strict=True, missing and unexpected keys are
         an error; shape mismatches always are. Returns (missing_keys, unexpected_keys)."""
+        if isinstance(state, (str, bytes, os.PathLike)):
+            raise TypeError(f"load_state_dict takes a state dict, not a path ({state!r}); read the file "
+                            f"first: model.load_state_dict(mg.load({os.fspath(state)!r}))")
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict takes a state dict (a mapping of names to Tensors), got "
+                            f"{type(state).__name__}")
         own = self.state_dict()
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]
@@ -170,7 +258,7 @@ class Module:
         if strict and unexpected:
             problems.append("unexpected keys: " + ", ".join(unexpected))
         if problems:
-            raise KeyError(f"error loading state_dict into {type(self).__name__}: " + " | ".join(problems))
+            raise RuntimeError(f"error loading state_dict into {type(self).__name__}: " + " | ".join(problems))
         for name, target in own.items():
             if name in state:
                 value = state[name]

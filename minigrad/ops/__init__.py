@@ -1,14 +1,15 @@
 """One Op subclass per concept. Ops see arrays, never Tensors."""
-from .activation import ReLU
+from .activation import GELU, LeakyReLU, ReLU
 from .conv import ConvolutionOp
 from .dropout import DropoutOp
+from .inplace import AddInPlace, ClampInPlace, CopyInPlace, DivInPlace, FillInPlace, MulInPlace, SetItemInPlace
 from .linear import LinearOp
-from .loss import CrossEntropy, LogSoftmax, Softmax
+from .loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy, LogSoftmax, NLLLoss, Softmax
 from .math import Abs, Add, Clamp, Cos, Div, Exp, Log, MatMul, Maximum, Mul, Neg, Pow, Sigmoid, Sin, Sqrt, Sub, Tanh
 from .reduction import Extremum, Mean, Norm, Prod, Sum, TakeAlongDim, Var
-from .normalization import BatchNormOp
+from .normalization import BatchNormOp, LayerNormOp
 from .pool import AdaptiveAvgPool2dOp, AvgPool2dOp, MaxPool2dOp
-from .shape import Cast, Cat, Clone, Expand, GetItem, Repeat, Reshape, Stack, ToDevice, Transpose, Where
+from .shape import Cast, Cat, Clone, ConstantPad, Expand, GetItem, Repeat, Reshape, Stack, ToDevice, Transpose, Where
 
 __all__ = [
     "Add", "Sub", "Mul", "Div", "Pow", "Neg", "MatMul", "Exp", "Log", "Tanh", "Sigmoid", "ReLU",
@@ -17,5 +18,8 @@ __all__ = [
     "Reshape", "Transpose", "GetItem", "ToDevice", "Cast", "Expand", "Repeat", "Cat", "Stack", "Where", "Clone",
     "BatchNormOp",
     "DropoutOp", "LinearOp", "LogSoftmax", "Softmax", "CrossEntropy",
+    "LeakyReLU", "GELU", "LayerNormOp", "ConstantPad",
+    "NLLLoss", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits",
+    "AddInPlace", "MulInPlace", "DivInPlace", "ClampInPlace", "CopyInPlace", "FillInPlace", "SetItemInPlace",
     "ConvolutionOp", "MaxPool2dOp", "AvgPool2dOp", "AdaptiveAvgPool2dOp",
 ]

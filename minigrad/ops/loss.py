@@ -1,4 +1,6 @@
-"""log_softmax, softmax and cross-entropy, computed stably (shifted by the maximum)."""
+"""log_softmax, softmax and the losses; log-probabilities are computed stably (shifted by the maximum)."""
+import numpy as np
+
 from ..autograd import Op
 from ._dtypes import as_float
 
@@ -33,20 +35,128 @@ class Softmax(Op):
 
 
 class CrossEntropy(Op):
-    """Mean over the batch of -log softmax(logits)[n, target[n]]; logits (N, C), target (N,) ints."""
+    """Cross-entropy of logits (M, C) against class indices target (M,), PyTorch's rules.
 
-    def __init__(self, target):
-        self.target = target
+    Row n with target y (skipped when y == ignore_index) costs
+    (1 - s) * w[y] * -log p[n, y] + s / C * sum_c w[c] * -log p[n, c], s = label_smoothing,
+    w = weight (ones when None). reduction "mean" divides the sum by sum of w[y] over kept rows
+    (the number of kept rows without weight), "sum" adds, "none" returns the (M,) costs.
+    """
+
+    def __init__(self, target, weight=None, ignore_index=-100, label_smoothing=0.0, reduction="mean"):
+        self.target, self.weight, self.ignore_index = target, weight, ignore_index
+        self.label_smoothing, self.reduction = label_smoothing, reduction
 
     def forward(self, logits):
-        xp = self.xp
+        xp, target, smoothing = self.xp, self.target, self.label_smoothing
+        M, C = logits.shape
         log_p = _log_softmax(xp, logits, 1)
-        rows = xp.arange(logits.shape[0])
-        self.probabilities, self.rows = xp.exp(log_p), rows
-        return -log_p[rows, self.target].mean()
+        self.kept = target != self.ignore_index
+        safe_target = xp.where(self.kept, target, 0)  # ignored rows index class 0, then are masked
+        rows = xp.arange(M)
+        target_weight = xp.ones(M, dtype=logits.dtype) if self.weight is None else self.weight[safe_target]
+        self.target_weight = xp.where(self.kept, target_weight, 0)
+        cost = -log_p[rows, safe_target] * self.target_weight * (1 - smoothing)
+        if smoothing:
+            class_weights = -log_p if self.weight is None else -log_p * self.weight
+            cost = cost + smoothing / C * class_weights.sum(axis=1)
+        cost = xp.where(self.kept, cost, 0)  # also where an ignored row holds NaN
+        self.probabilities, self.rows, self.safe_target = xp.exp(log_p), rows, safe_target
+        if self.reduction == "none":
+            return cost
+        total = cost.sum()
+        if self.reduction == "sum":
+            return total
+        self.denominator = self.target_weight.sum()
+        with np.errstate(invalid="ignore", divide="ignore"):  # every target ignored: NaN, as PyTorch
+            return total / self.denominator
 
     def backward(self, gy):
-        g = self.probabilities.copy()
-        g[self.rows, self.target] -= 1
-        g *= gy / g.shape[0]
+        xp, smoothing = self.xp, self.label_smoothing
+        C = self.probabilities.shape[1]
+        if self.reduction == "none":
+            scale = gy[:, None]
+        else:
+            scale = gy / self.denominator if self.reduction == "mean" else gy
+        g = self.probabilities * self.target_weight[:, None] * (1 - smoothing)
+        g[self.rows, self.safe_target] -= self.target_weight * (1 - smoothing)
+        if smoothing:
+            weights = xp.ones(C, dtype=g.dtype) if self.weight is None else self.weight
+            g += (smoothing / C) * (weights.sum() * self.probabilities - weights) * self.kept[:, None]
+        return g * scale
+
+
+class NLLLoss(Op):
+    """Negative log-likelihood: row n costs -weight[y] * log_p[n, y] for target y != ignore_index.
+
+    log_p: (M, C); target: (M,) class indices; weight: (C,) or None. Reductions as CrossEntropy.
+    """
+
+    def __init__(self, target, weight=None, ignore_index=-100, reduction="mean"):
+        self.target, self.weight, self.ignore_index, self.reduction = target, weight, ignore_index, reduction
+
+    def forward(self, log_p):
+        xp = self.xp
+        M = log_p.shape[0]
+        kept = self.target != self.ignore_index
+        self.safe_target, self.rows = xp.where(kept, self.target, 0), xp.arange(M)
+        target_weight = xp.ones(M, dtype=log_p.dtype) if self.weight is None else self.weight[self.safe_target]
+        self.target_weight, self.shape = xp.where(kept, target_weight, 0), log_p.shape
+        cost = xp.where(kept, -log_p[self.rows, self.safe_target] * self.target_weight, 0)
+        if self.reduction == "none":
+            return cost
+        if self.reduction == "sum":
+            return cost.sum()
+        self.denominator = self.target_weight.sum()
+        with np.errstate(invalid="ignore", divide="ignore"):  # every target ignored: NaN, as PyTorch
+            return cost.sum() / self.denominator
+
+    def backward(self, gy):
+        scale = gy / self.denominator if self.reduction == "mean" else gy
+        g = self.xp.zeros(self.shape, dtype=gy.dtype)
+        g[self.rows, self.safe_target] = -self.target_weight * scale
         return g
+
+
+class BinaryCrossEntropy(Op):
+    """-weight * (t log x + (1 - t) log(1 - x)) elementwise, each log clamped at -100 (as PyTorch).
+
+    x: probabilities in [0, 1]; target t and weight: arrays broadcastable to x (weight may be None).
+    """
+
+    def __init__(self, target, weight=None):
+        self.target, self.weight = target, weight
+
+    def forward(self, x):
+        xp, t = self.xp, self.target
+        with np.errstate(divide="ignore"):
+            cost = -(t * xp.maximum(xp.log(x), -100) + (1 - t) * xp.maximum(xp.log1p(-x), -100))
+        self.x = x
+        return cost if self.weight is None else cost * self.weight
+
+    def backward(self, gy):
+        x, t = self.x, self.target
+        # PyTorch's gradient: (x - t) / max(x (1 - x), 1e-12), finite at x = 0 and x = 1
+        g = gy * (x - t) / self.xp.maximum(x * (1 - x), 1e-12)
+        return g if self.weight is None else g * self.weight
+
+
+class BinaryCrossEntropyWithLogits(Op):
+    """BCE on logits z, stable for any z: (1 - t) z + l (log1p(exp(-|z|)) + max(-z, 0)) with
+    l = 1 + (pos_weight - 1) t, times weight. target, weight, pos_weight: arrays broadcastable to
+    z (weight and pos_weight may be None)."""
+
+    def __init__(self, target, weight=None, pos_weight=None):
+        self.target, self.weight, self.pos_weight = target, weight, pos_weight
+
+    def forward(self, z):
+        xp, t = self.xp, self.target
+        self.log_weight = 1 if self.pos_weight is None else 1 + (self.pos_weight - 1) * t
+        cost = (1 - t) * z + self.log_weight * (xp.log1p(xp.exp(-xp.abs(z))) + xp.maximum(-z, 0))
+        self.z = z
+        return cost if self.weight is None else cost * self.weight
+
+    def backward(self, gy):
+        # d/dz: (1 - t) - l * sigmoid(-z), sigmoid(-z) = 0.5 (1 - tanh(z / 2)) without overflow
+        g = gy * ((1 - self.target) - self.log_weight * 0.5 * (1 - self.xp.tanh(0.5 * self.z)))
+        return g if self.weight is None else g * self.weight

@@ -35,3 +35,38 @@ class BatchNormOp(Op):
         gx, gweight, gbias = self.kernels.batch_norm_backward(
             gy, self.x, self.mean, self.invstd, self.weight, self.training)
         return (gx,) + ((gweight,) if self.has_weight else ()) + ((gbias,) if self.has_bias else ())
+
+
+class LayerNormOp(Op):
+    """Inputs: x (*, *normalized_shape) and, when present, weight and bias of normalized_shape.
+
+    Each of the leading positions is normalised over the trailing ``normalized_ndim`` dims with its
+    own mean and biased variance, then scaled by weight and shifted by bias (elementwise).
+    """
+
+    def __init__(self, normalized_ndim, eps, has_weight, has_bias):
+        self.normalized_ndim, self.eps = normalized_ndim, eps
+        self.has_weight, self.has_bias = has_weight, has_bias
+
+    def forward(self, x, *affine):
+        width = 1
+        for size in x.shape[x.ndim - self.normalized_ndim:]:
+            width *= size
+        rows = self.xp.ascontiguousarray(x).reshape(-1, width)  # once, for the forward and the backward kernel
+        weight = affine[0].reshape(-1) if self.has_weight else None
+        bias = affine[-1].reshape(-1) if self.has_bias else None
+        y, self.mean, self.invstd = self.kernels.layer_norm_forward(rows, weight, bias, self.eps)
+        self.rows, self.weight, self.affine_shape = rows, weight, x.shape[x.ndim - self.normalized_ndim:]
+        return y.reshape(x.shape)
+
+    def backward(self, gy):
+        needs = self.needs_input_grad
+        gx, gweight, gbias = self.kernels.layer_norm_backward(
+            gy.reshape(self.rows.shape), self.rows, self.mean, self.invstd, self.weight,
+            self.has_weight and needs[1], self.has_bias and needs[-1])
+        grads = [gx.reshape(gy.shape)]
+        if self.has_weight:
+            grads.append(None if gweight is None else gweight.reshape(self.affine_shape))
+        if self.has_bias:
+            grads.append(None if gbias is None else gbias.reshape(self.affine_shape))
+        return tuple(grads)

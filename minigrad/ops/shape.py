@@ -10,6 +10,8 @@ from ._dtypes import common_dtype, promote
 class Reshape(Op):
     """x reshaped; with ``view=True`` only where no copy is needed (torch's view), else an error."""
 
+    output_is_view = True
+
     def __init__(self, shape, view=False):
         self.shape, self.view = shape, view
 
@@ -29,6 +31,8 @@ class Reshape(Op):
 class Transpose(Op):
     """Permute axes (reverse them when ``axes`` is None), as numpy.transpose."""
 
+    output_is_view = True
+
     def __init__(self, axes=None):
         self.axes = axes
 
@@ -43,18 +47,26 @@ class Transpose(Op):
         return gy.transpose(self.inverse)
 
 
+def index_on_device(index, xp):
+    """``index`` with its NumPy index arrays moved to ``xp``'s device (where the data is)."""
+    if xp is np:
+        return index
+    items = index if isinstance(index, tuple) else (index,)
+    items = tuple(xp.asarray(i) if isinstance(i, np.ndarray) else i for i in items)
+    return items if isinstance(index, tuple) else items[0]
+
+
 class GetItem(Op):
-    """x[index] for basic and integer-array indices; repeated indices add their gradients."""
+    """x[index] for basic and integer-array indices; repeated indices add their gradients. With a
+    basic index (ints, slices, None, ...) the output is a view of x."""
 
     def __init__(self, index):
         self.index = index
+        self.output_is_view = _is_basic(index)
 
     def forward(self, x):
         self.in_shape = x.shape
-        if self.xp is not np:  # index arrays go where the data is
-            items = self.index if isinstance(self.index, tuple) else (self.index,)
-            items = tuple(self.xp.asarray(i) if isinstance(i, np.ndarray) else i for i in items)
-            self.index = items if isinstance(self.index, tuple) else items[0]
+        self.index = index_on_device(self.index, self.xp)
         return x[self.index]
 
     def backward(self, gy):
@@ -97,6 +109,8 @@ class Cast(Op):
 
 class Expand(Op):
     """x broadcast to ``shape`` (a read-only view); the gradient sums over the broadcast dims."""
+
+    output_is_view = True
 
     def __init__(self, shape):
         self.shape = shape
@@ -182,3 +196,30 @@ class Clone(Op):
 
     def backward(self, gy):
         return gy
+
+
+class ConstantPad(Op):
+    """Pad (or, with negative widths, crop) each dim by (before, after) elements of ``value``."""
+
+    def __init__(self, widths, value):
+        self.widths, self.value = widths, value
+
+    def forward(self, x):
+        out_shape, self.source, self.target = [], [], []
+        for size, (before, after) in zip(x.shape, self.widths):
+            out_size = size + before + after
+            if out_size < 0:
+                raise ValueError(f"pad: widths ({before}, {after}) leave a negative size for a dim of size {size}")
+            start, stop = max(-before, 0), size - max(-after, 0)
+            out_shape.append(out_size)
+            self.source.append(slice(start, max(start, stop)))
+            self.target.append(slice(max(before, 0), max(before, 0) + max(stop - start, 0)))
+        self.source, self.target, self.in_shape = tuple(self.source), tuple(self.target), x.shape
+        y = self.xp.full(out_shape, self.value, dtype=x.dtype)
+        y[self.target] = x[self.source]
+        return y
+
+    def backward(self, gy):
+        gx = self.xp.zeros(self.in_shape, dtype=gy.dtype)
+        gx[self.source] = gy[self.target]
+        return gx

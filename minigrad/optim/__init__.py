@@ -1,5 +1,8 @@
-"""Optimizers (PyTorch's torch.optim)."""
+"""Optimizers (PyTorch's torch.optim) and learning-rate schedules (``optim.lr_scheduler``)."""
+from . import lr_scheduler
+from .adam import Adam, AdamW
 from .optimizer import Optimizer
+from .adaptive import Adadelta, Adagrad, RMSprop
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "lr_scheduler"]

@@ -15,6 +15,9 @@ class SGD(Optimizer):
         loss.backward(); opt.step(); opt.zero_grad()
     """
 
+    state_names = param_shaped = ("momentum_buffer",)
+    nonnegative = ("lr", "momentum", "weight_decay", "dampening")
+
     def __init__(self, params, lr=_REQUIRED, momentum=0, dampening=0, weight_decay=0, nesterov=False,
                  maximize=False):
         if lr is _REQUIRED:
@@ -23,28 +26,16 @@ class SGD(Optimizer):
                                       weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
 
     def _check_hyperparameters(self, group):
-        for name in ("lr", "momentum", "weight_decay", "dampening"):
-            value = group[name]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-                raise ValueError(f"invalid {name.replace('lr', 'learning rate')}: {value!r} (must be a number >= 0)")
+        super()._check_hyperparameters(group)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires momentum > 0 and dampening = 0")
 
-    def step(self):
-        for group in self.param_groups:
-            lr, momentum = float(group["lr"]), float(group["momentum"])
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state.get(p)
-                first = state is None
-                buffer = None
-                if momentum != 0:
-                    if first:
-                        state = self.state[p] = {"momentum_buffer": backend.array_module(p.data).empty_like(p.data)}
-                    buffer = state["momentum_buffer"]
-                    if backend.device_of(buffer) != p.device:  # the model moved since the last step
-                        buffer = state["momentum_buffer"] = backend.to_device(buffer, p.device)
-                _kernels.for_array(p.data).sgd_step(
-                    p.data, p.grad.data, buffer, lr, momentum, float(group["dampening"]),
-                    float(group["weight_decay"]), bool(group["nesterov"]), bool(group["maximize"]), first)
+    def update(self, param, grad, state, group):
+        momentum = float(group["momentum"])
+        buffer = state.get("momentum_buffer")
+        first = buffer is None
+        if momentum != 0 and first:
+            buffer = state["momentum_buffer"] = backend.array_module(param).empty(param.shape, param.dtype)
+        _kernels.for_array(param).sgd_step(
+            param, grad, buffer, float(group["lr"]), momentum, float(group["dampening"]),
+            float(group["weight_decay"]), bool(group["nesterov"]), bool(group["maximize"]), first)

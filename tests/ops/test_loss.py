@@ -44,13 +44,14 @@ def test_cross_entropy_is_finite_for_huge_logits():
     (np.array([0, 5]), ValueError, "must be in \\[0, 5\\), got values in \\[0, 5\\]"),
     (np.array([-1, 0]), ValueError, "must be in \\[0, 5\\)"),
     (np.array([0, 1, 2]), ValueError, "must have shape \\(2,\\)"),
-    (np.array([0.0, 1.0]), TypeError, "integer class indices"),
+    (np.array([0.0, 1.0]), ValueError, "probability targets needs target of the input's shape \\(2, 5\\)"),
+    (np.array([True, False]), TypeError, "integer class indices or float probabilities"),
 ])
 def test_cross_entropy_refuses_bad_targets(target, error, match):
     with pytest.raises(error, match=match):
         F.cross_entropy(mg.randn(2, 5), target)
-    with pytest.raises(ValueError, match="logits of shape \\(N, C\\)"):
-        F.cross_entropy(mg.randn(5), np.array([1]))
+    with pytest.raises(ValueError, match="must have shape \\(\\) for input of shape \\(5,\\)"):
+        F.cross_entropy(mg.randn(5), np.array([1]))  # unbatched logits take a 0-d target
 
 
 def test_mse_loss_matches_reference_and_gradchecks(rng, device):

@@ -1,0 +1,155 @@
+"""In-place ops: forward writes its result into input 0's array and returns that array.
+
+Tensor's in-place methods (``x += y``, ``x.mul_(2)``, ``x[i] = v`` ...) apply them; see
+``Tensor._in_place`` for how the tensor takes its new place in the graph. Each op copies the
+overwritten values only when its backward needs them (``needs_input_grad``).
+"""
+import numpy as np
+
+from ..autograd import Op
+from ._broadcast import sum_to_shape
+from .shape import index_on_device
+
+
+def _check_broadcast(op, target_shape, shape):
+    """Refuse an operand shape that does not broadcast to the shape being written."""
+    try:
+        broadcast = np.broadcast_shapes(target_shape, shape)
+    except ValueError:
+        broadcast = None
+    if broadcast != target_shape:
+        raise RuntimeError(f"{type(op).__name__}: an operand of shape {shape} does not broadcast "
+                           f"to the in-place target's shape {target_shape}")
+
+
+def _check_fits(op, a, b):
+    """Refuse an operand that does not broadcast to ``a`` or whose dtype ``a`` cannot hold."""
+    _check_broadcast(op, a.shape, b.shape)
+    result = np.result_type(a.dtype, b.dtype)
+    if not np.can_cast(result, a.dtype, "same_kind"):
+        raise RuntimeError(f"{type(op).__name__}: result type {result} can't be cast to the "
+                           f"in-place target's dtype {a.dtype}")
+
+
+class AddInPlace(Op):
+    """a += alpha * b (sub_ is alpha = -alpha)."""
+
+    def __init__(self, alpha=1):
+        self.alpha = alpha
+
+    def forward(self, a, b):
+        _check_fits(self, a, b)
+        self.b_shape = b.shape
+        a += b if self.alpha == 1 else self.alpha * b
+        return a
+
+    def backward(self, gy):
+        gb = sum_to_shape(gy if self.alpha == 1 else self.alpha * gy, self.b_shape) if self.needs_input_grad[1] else None
+        return gy, gb
+
+
+class MulInPlace(Op):
+    def forward(self, a, b):
+        _check_fits(self, a, b)
+        if self.needs_input_grad[1]:
+            self.a = a.copy()  # the old a, about to be overwritten
+        if self.needs_input_grad[0] and self.xp.may_share_memory(a, b):
+            b = b.copy()  # x.mul_(x): keep the factor that backward needs
+        self.b = b
+        a *= b
+        return a
+
+    def backward(self, gy):
+        ga = gy * self.b if self.needs_input_grad[0] else None
+        gb = sum_to_shape(gy * self.a, self.b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class DivInPlace(Op):
+    def forward(self, a, b):
+        _check_fits(self, a, b)
+        if self.needs_input_grad[1]:
+            self.a = a.copy()
+        if self.needs_input_grad[0] and self.xp.may_share_memory(a, b):
+            b = b.copy()
+        self.b = b
+        a /= b
+        return a
+
+    def backward(self, gy):
+        ga = gy / self.b if self.needs_input_grad[0] else None
+        gb = sum_to_shape(-gy * self.a / (self.b * self.b), self.b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class ClampInPlace(Op):
+    """a = min(max(a, low), high) with either bound None; the gradient passes where low <= a <= high."""
+
+    def __init__(self, low=None, high=None):
+        if low is None and high is None:
+            raise ValueError("clamp_: at least one of 'min' or 'max' must not be None")
+        self.low, self.high = low, high
+
+    def forward(self, a):
+        if self.needs_input_grad[0]:
+            inside = a == a  # NaN stays NaN and passes its gradient, as torch
+            if self.low is not None:
+                inside &= a >= self.low
+            if self.high is not None:
+                inside &= a <= self.high
+            self.inside = inside
+        self.xp.clip(a, self.low, self.high, out=a)
+        return a
+
+    def backward(self, gy):
+        return gy * self.inside
+
+
+class CopyInPlace(Op):
+    """a[...] = b, b broadcast to a's shape and cast to a's dtype."""
+
+    def forward(self, a, b):
+        _check_broadcast(self, a.shape, b.shape)
+        self.b_shape = b.shape
+        a[...] = b
+        return a
+
+    def backward(self, gy):
+        return None, sum_to_shape(gy, self.b_shape)
+
+
+class FillInPlace(Op):
+    """a[...] = value, value a one-element array."""
+
+    def forward(self, a, value):
+        if value.size != 1:
+            raise RuntimeError(f"fill_ takes a number or a one-element tensor, got a tensor of shape {value.shape}")
+        self.value_shape = value.shape
+        a[...] = value.reshape(())
+        return a
+
+    def backward(self, gy):
+        return None, gy.sum().reshape(self.value_shape)
+
+
+class SetItemInPlace(Op):
+    """a[index] = value, value broadcast to the indexed shape."""
+
+    def __init__(self, index):
+        self.index = index
+
+    def forward(self, a, value):
+        index = self.index = index_on_device(self.index, self.xp)
+        _check_broadcast(self, a[index].shape, value.shape)
+        self.value_shape = value.shape
+        a[index] = value
+        return a
+
+    def backward(self, gy):
+        ga = gv = None
+        if self.needs_input_grad[0]:
+            ga = gy.copy()
+            ga[self.index] = 0  # the overwritten values do not reach the output
+        if self.needs_input_grad[1]:
+            gv = sum_to_shape(gy[self.index], self.value_shape)
+        return ga, gv

@@ -1,0 +1,50 @@
+"""The GELU kernels against float64 references (math.erf, numpy tanh), and their argument checks."""
+import math
+
+import numpy as np
+import pytest
+
+from minigrad._kernels import cpu
+
+ERF = np.vectorize(math.erf)
+CUBIC, SQRT_2_OVER_PI = 0.044715, math.sqrt(2 / math.pi)
+
+
+def reference(x, approximate):
+    if approximate == "tanh":
+        t = np.tanh(SQRT_2_OVER_PI * (x + CUBIC * x ** 3))
+        return 0.5 * x * (1 + t), 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * CUBIC * x * x)
+    cdf = 0.5 * (1 + ERF(x / math.sqrt(2)))
+    return x * cdf, cdf + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-13), (np.float32, 1e-6)])
+@pytest.mark.parametrize("shape", [(7,), (300, 301)])  # serial and parallel
+def test_forward_and_backward_equal_the_reference(approximate, dtype, tol, shape, rng):
+    x = (rng.standard_normal(shape) * 3).astype(dtype)
+    gy = rng.standard_normal(shape).astype(dtype)
+    y_ref, slope = reference(x.astype(np.float64), approximate)
+    y = cpu.gelu_forward(x, approximate)
+    gx = cpu.gelu_backward(gy, x, approximate)
+    assert y.dtype == gx.dtype == dtype and y.shape == gx.shape == shape
+    np.testing.assert_allclose(y, y_ref, rtol=tol, atol=tol)
+    np.testing.assert_allclose(gx, gy * slope, rtol=tol, atol=tol)
+
+
+def test_strided_input_gives_the_contiguous_result(rng):
+    x = rng.standard_normal((6, 8)).T[::-1]
+    gy = rng.standard_normal((16, 6))[::2]
+    np.testing.assert_array_equal(cpu.gelu_forward(x, "none"), cpu.gelu_forward(x.copy(), "none"))
+    np.testing.assert_array_equal(cpu.gelu_backward(gy, x, "tanh"), cpu.gelu_backward(gy.copy(), x.copy(), "tanh"))
+
+
+def test_bad_arguments_raise_before_any_loop():
+    with pytest.raises(TypeError, match="x must be float32 or float64, got int64"):
+        cpu.gelu_forward(np.ones(3, dtype=np.int64), "none")
+    with pytest.raises(ValueError, match="approximate must be 'none' or 'tanh', got 'erf'"):
+        cpu.gelu_forward(np.ones(3), "erf")
+    with pytest.raises(ValueError, match="gy has shape \\(2,\\), expected \\(3,\\)"):
+        cpu.gelu_backward(np.ones(2), np.ones(3), "none")
+    with pytest.raises(TypeError, match="gy has dtype float32, but x has float64"):
+        cpu.gelu_backward(np.ones(3, np.float32), np.ones(3), "none")

@@ -1,0 +1,99 @@
+"""The LayerNorm kernels against a float64 NumPy composite of the same math, and their argument
+checks."""
+import numpy as np
+import pytest
+
+from minigrad._kernels import cpu
+
+# serial and parallel (M * D above PARALLEL_MIN), widths that are and are not a multiple of the lanes
+SHAPES = [(5, 3), (37, 77), (300, 64), (600, 1000)]
+
+
+def reference(x, w, b, gy, eps):
+    x, gy = x.astype(np.float64), gy.astype(np.float64)
+    mean = x.mean(axis=1, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=1, keepdims=True)
+    invstd = 1 / np.sqrt(var + eps)
+    xhat = (x - mean) * invstd
+    g = gy * w
+    gx = invstd * (g - g.mean(axis=1, keepdims=True) - xhat * (g * xhat).mean(axis=1, keepdims=True))
+    return xhat * w + b, mean[:, 0], invstd[:, 0], gx, (gy * xhat).sum(axis=0), gy.sum(axis=0)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-11), (np.float32, 2e-5)])
+def test_forward_and_backward_equal_numpy(shape, dtype, tol, rng):
+    x = (rng.standard_normal(shape) * 3 + 1).astype(dtype)
+    gy = rng.standard_normal(shape).astype(dtype)
+    w, b = rng.uniform(0.5, 2, shape[1]).astype(dtype), rng.standard_normal(shape[1]).astype(dtype)
+    y, mean, invstd = cpu.layer_norm_forward(x, w, b, 1e-5)
+    ey, emean, einvstd, egx, egw, egb = reference(x, w, b, gy, 1e-5)
+    np.testing.assert_allclose(y, ey, rtol=tol, atol=tol)
+    # float64 statistics for either dtype: the mean summed in double; the variance summed in double
+    # from centred values rounded once to x's dtype
+    np.testing.assert_allclose(mean, emean, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(invstd, einvstd, rtol=1e-12 if dtype == np.float64 else 1e-7)
+    gx, gw, gb = cpu.layer_norm_backward(gy, x, mean, invstd, w, True, True)
+    np.testing.assert_allclose(gx, egx, rtol=tol, atol=tol)
+    np.testing.assert_allclose(gw, egw, rtol=tol, atol=tol * shape[0])
+    np.testing.assert_allclose(gb, egb, rtol=tol, atol=tol * shape[0])
+    assert y.dtype == gx.dtype == gw.dtype == gb.dtype == dtype
+
+
+def test_absent_affine_parameters_mean_ones_and_zeros(rng):
+    x, gy = rng.standard_normal((7, 10)), rng.standard_normal((7, 10))
+    ey, _, _, egx, _, _ = reference(x, np.ones(10), np.zeros(10), gy, 1e-3)
+    y, mean, invstd = cpu.layer_norm_forward(x, None, None, 1e-3)
+    np.testing.assert_allclose(y, ey, rtol=1e-12, atol=1e-12)
+    gx, gw, gb = cpu.layer_norm_backward(gy, x, mean, invstd, None, False, False)
+    np.testing.assert_allclose(gx, egx, rtol=1e-11, atol=1e-12)
+    assert gw is None and gb is None
+
+
+def test_float32_variance_survives_a_large_offset(rng):
+    # E[x^2] - E[x]^2 would lose every digit here: x^2 ~ 1e8 against a variance of 1
+    x = (1e4 + rng.standard_normal((4, 4096))).astype(np.float32)
+    _, mean, invstd = cpu.layer_norm_forward(x, None, None, 1e-5)
+    x64 = x.astype(np.float64)
+    np.testing.assert_allclose(1 / invstd ** 2 - 1e-5, x64.var(axis=1), rtol=1e-6)
+    np.testing.assert_allclose(mean, x64.mean(axis=1), rtol=1e-12)
+
+
+def test_strided_arguments_give_the_contiguous_result(rng):
+    x = rng.standard_normal((12, 9)).T[::-1]  # (9, 12), Fortran order, negative step
+    w, b = rng.standard_normal(24)[::2], rng.standard_normal(12)[::-1]
+    y, mean, invstd = cpu.layer_norm_forward(x, w, b, 1e-5)
+    y2, _, _ = cpu.layer_norm_forward(np.ascontiguousarray(x), w.copy(), b.copy(), 1e-5)
+    np.testing.assert_array_equal(y, y2)
+    gy = rng.standard_normal((12, 9)).T
+    grads = cpu.layer_norm_backward(gy, x, mean, invstd, w, True, True)
+    grads2 = cpu.layer_norm_backward(gy.copy(), x.copy(), mean, invstd, w.copy(), True, True)
+    for a, e in zip(grads, grads2):
+        np.testing.assert_array_equal(a, e)
+
+
+def test_nan_in_a_row_makes_that_row_nan_only():
+    x = np.arange(12.0).reshape(3, 4)
+    x[1, 2] = np.nan
+    y, _, _ = cpu.layer_norm_forward(x, None, None, 1e-5)
+    assert np.isnan(y[1]).all() and np.isfinite(y[[0, 2]]).all()
+
+
+def test_bad_arguments_raise_before_any_loop():
+    x = np.ones((4, 3))
+    with pytest.raises(TypeError, match="x must be float32 or float64, got int64"):
+        cpu.layer_norm_forward(np.ones((4, 3), dtype=np.int64), None, None, 1e-5)
+    with pytest.raises(ValueError, match="x must have 2 dimension"):
+        cpu.layer_norm_forward(np.ones(3), None, None, 1e-5)
+    with pytest.raises(ValueError, match="weight has shape \\(4,\\), expected \\(3,\\)"):
+        cpu.layer_norm_forward(x, np.ones(4), None, 1e-5)
+    with pytest.raises(TypeError, match="bias has dtype float32, but x has float64"):
+        cpu.layer_norm_forward(x, None, np.ones(3, np.float32), 1e-5)
+    with pytest.raises(ValueError, match="eps must be > 0"):
+        cpu.layer_norm_forward(x, None, None, 0.0)
+    with pytest.raises(ValueError, match="gy has shape \\(4, 2\\), expected \\(4, 3\\)"):
+        cpu.layer_norm_backward(np.ones((4, 2)), x, np.zeros(4), np.ones(4), None, True, True)
+    with pytest.raises(ValueError, match="mean must be float64 of shape \\(4,\\)"):
+        cpu.layer_norm_backward(x, x, np.zeros(4, np.float32), np.ones(4), None, True, True)
+    with pytest.raises(ValueError, match="invstd must be float64 of shape \\(4,\\)"):
+        cpu.layer_norm_backward(x, x, np.zeros(4), np.ones(3), None, True, True)

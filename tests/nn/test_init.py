@@ -1,0 +1,101 @@
+"""nn.init: the distributions' ranges and moments, fans and gains as PyTorch computes them,
+seeding, in-place filling without a graph, and nn.Linear's default initialisation."""
+import math
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import minigrad.nn as nn
+from minigrad.nn import init
+
+
+@pytest.mark.parametrize("shape, fan_in, fan_out", [((30, 20), 20, 30), ((16, 8, 3, 3), 72, 144), ((4, 2, 5), 10, 20)])
+def test_fans_of_linear_and_conv_weights(shape, fan_in, fan_out):
+    assert init._calculate_fan_in_and_fan_out(mg.zeros(*shape)) == (fan_in, fan_out)
+
+
+def test_gains():
+    assert init.calculate_gain("linear") == init.calculate_gain("conv2d") == init.calculate_gain("sigmoid") == 1
+    assert init.calculate_gain("tanh") == 5 / 3
+    assert init.calculate_gain("relu") == math.sqrt(2)
+    assert init.calculate_gain("leaky_relu") == math.sqrt(2 / (1 + 0.01 ** 2))
+    assert init.calculate_gain("leaky_relu", 0.2) == math.sqrt(2 / 1.04)
+    assert init.calculate_gain("selu") == 0.75
+    with pytest.raises(ValueError, match="unsupported nonlinearity 'swish'"):
+        init.calculate_gain("swish")
+    with pytest.raises(ValueError, match="negative_slope 'a' is not a valid number"):
+        init.calculate_gain("leaky_relu", "a")
+
+
+# (fill, the bound of a uniform or the std of a normal, "uniform" or "normal") for a (400, 300) weight
+FAN_IN, FAN_OUT = 300, 400
+CASES = [
+    (lambda t: init.uniform_(t, -0.3, 0.7), (-0.3, 0.7), "uniform"),
+    (lambda t: init.normal_(t, 2.0, 0.5), (2.0, 0.5), "normal"),
+    (lambda t: init.xavier_uniform_(t, gain=2.0), (-2 * math.sqrt(6 / 700), 2 * math.sqrt(6 / 700)), "uniform"),
+    (lambda t: init.xavier_normal_(t), (0.0, math.sqrt(2 / 700)), "normal"),
+    (lambda t: init.kaiming_uniform_(t), (-math.sqrt(6 / FAN_IN), math.sqrt(6 / FAN_IN)), "uniform"),  # a=0: gain sqrt 2
+    (lambda t: init.kaiming_uniform_(t, a=math.sqrt(5)), (-1 / math.sqrt(FAN_IN), 1 / math.sqrt(FAN_IN)), "uniform"),
+    (lambda t: init.kaiming_normal_(t, mode="fan_out", nonlinearity="relu"), (0.0, math.sqrt(2 / FAN_OUT)), "normal"),
+]
+
+
+@pytest.mark.parametrize("fill, parameters, kind", CASES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_distributions_have_the_right_range_and_moments(fill, parameters, kind, dtype):
+    t = mg.zeros(FAN_OUT, FAN_IN, dtype=dtype)
+    assert fill(t) is t and t.dtype == dtype
+    values = t.numpy().astype(np.float64)
+    if kind == "uniform":
+        low, high = parameters
+        assert low <= values.min() and values.max() <= high
+        assert values.min() < low + 0.01 * (high - low) and values.max() > high - 0.01 * (high - low)
+        np.testing.assert_allclose(values.std(), (high - low) / math.sqrt(12), rtol=0.02)
+    else:
+        mean, std = parameters
+        np.testing.assert_allclose(values.mean(), mean, atol=0.01 * std + 1e-12)
+        np.testing.assert_allclose(values.std(), std, rtol=0.02)
+
+
+def test_constants_seeding_in_place_and_no_graph():
+    w = nn.Parameter(mg.zeros(3, 4))
+    array = w.data
+    assert init.constant_(w, 0.5) is w and w.data is array and (w.numpy() == 0.5).all()
+    assert init.ones_(w).numpy().sum() == 12 and init.zeros_(w).numpy().sum() == 0
+    (w * 2).sum().backward()  # still a leaf: filling recorded nothing
+    np.testing.assert_array_equal(w.grad.numpy(), 2)
+    mg.manual_seed(7)
+    first = init.normal_(mg.zeros(5)).numpy()
+    mg.manual_seed(7)
+    np.testing.assert_array_equal(init.normal_(mg.zeros(5)).numpy(), first)
+    generated = init.uniform_(mg.zeros(5), generator=np.random.default_rng(3)).numpy()
+    np.testing.assert_array_equal(generated, np.random.default_rng(3).uniform(0, 1, 5).astype(np.float32))
+
+
+def test_linear_initialises_as_torch_and_reset_parameters_redraws():
+    mg.manual_seed(0)
+    layer = nn.Linear(50, 20)
+    bound = 1 / math.sqrt(50)
+    for p in (layer.weight, layer.bias):
+        assert np.abs(p.numpy()).max() <= bound and np.abs(p.numpy()).max() > 0.9 * bound
+    # the draws: weight then bias from the seeded generator, U(-1/sqrt(in), 1/sqrt(in))
+    rng = np.random.default_rng(0)
+    np.testing.assert_allclose(layer.weight.numpy(), rng.uniform(-bound, bound, (20, 50)).astype(np.float32), rtol=1e-6)
+    np.testing.assert_allclose(layer.bias.numpy(), rng.uniform(-bound, bound, 20).astype(np.float32), rtol=1e-6)
+    before = layer.weight.numpy().copy()
+    layer.reset_parameters()
+    assert not np.array_equal(layer.weight.numpy(), before)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: init.xavier_uniform_(mg.zeros(5)), ValueError, "fewer than 2 dimensions \\(got shape \\(5,\\)\\)"),
+    (lambda: init.kaiming_normal_(mg.zeros(2, 2), mode="fan_avg"), ValueError, "mode must be 'fan_in' or 'fan_out'"),
+    (lambda: init.uniform_(mg.zeros(2), 1.0, 0.0), ValueError, "a <= b"),
+    (lambda: init.normal_(mg.zeros(2), std=-1.0), ValueError, "std >= 0"),
+    (lambda: init.zeros_(np.zeros(2)), TypeError, "nn.init fills a Tensor, got ndarray"),
+    (lambda: init.normal_(mg.zeros(2), generator=3), TypeError, "generator must be a numpy.random.Generator"),
+])
+def test_bad_arguments_are_clear_errors(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -1,0 +1,160 @@
+"""mg.profiler: counts, times, bytes, ranges, the table and the Chrome trace."""
+import json
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import autograd
+
+
+class Scale(mg.Op):
+    """y = 3 x (allocates its output)."""
+
+    def forward(self, x):
+        return 3 * x
+
+    def backward(self, gy):
+        return 3 * gy
+
+
+class View(mg.Op):
+    """y = x reshaped to one row: a view, which allocates nothing."""
+
+    def forward(self, x):
+        self.shape = x.shape
+        return x.reshape(1, -1)
+
+    def backward(self, gy):
+        return gy.reshape(self.shape)
+
+
+class Total(mg.Op):
+    def forward(self, x):
+        self.like = x
+        return x.sum()
+
+    def backward(self, gy):
+        return self.xp.full_like(self.like, gy)
+
+
+class Same(mg.Op):
+    """y = x, the input array itself."""
+
+    def forward(self, x):
+        return x
+
+    def backward(self, gy):
+        return gy
+
+
+def _rows(prof):
+    return {s.name: s for s in prof.key_averages()}
+
+
+def test_counts_equal_the_ops_run_forward_and_backward():
+    x = mg.randn(10, 4, requires_grad=True)
+    steps = 5
+    with mg.profiler.profile() as prof:
+        for _ in range(steps):
+            Total()(View()(Scale()(Scale()(x)))).backward()
+        with mg.no_grad():
+            Scale()(x)  # forward only: counted as a call, no backward
+    rows = _rows(prof)
+    assert set(rows) == {"Scale", "View", "Total"}
+    assert (rows["Scale"].calls, rows["Scale"].backward_calls) == (2 * steps + 1, 2 * steps)
+    assert (rows["View"].calls, rows["View"].backward_calls) == (steps, steps)
+    assert (rows["Total"].calls, rows["Total"].backward_calls) == (steps, steps)
+    assert all(e.end_ns >= e.start_ns for e in prof.events)
+    assert len(prof.events) == sum(r.calls + r.backward_calls for r in rows.values())
+
+
+def test_output_bytes_count_new_arrays_and_not_views():
+    x = mg.randn(10, 4, dtype="float64", requires_grad=True)
+    with mg.profiler.profile() as prof:
+        Total()(Same()(View()(Scale()(x)))).backward()
+    rows = _rows(prof)
+    assert rows["Same"].forward_bytes == rows["Same"].backward_bytes == 0
+    assert rows["Scale"].forward_bytes == 10 * 4 * 8
+    assert rows["View"].forward_bytes == 0
+    assert rows["View"].backward_bytes == 0  # its gradient is a view of the incoming one
+    assert rows["Total"].forward_bytes == 8
+    assert rows["Total"].backward_bytes == 10 * 4 * 8
+
+
+def test_nothing_is_recorded_outside_the_context_and_the_hook_is_removed():
+    x = mg.randn(3, requires_grad=True)
+    with mg.profiler.profile() as prof:
+        Scale()(x)
+    Scale()(x).sum().backward()
+    assert autograd._hooks is None
+    assert [(e.name, e.kind) for e in prof.events] == [("Scale", "forward")]
+
+
+def test_hook_is_removed_when_the_body_raises():
+    with pytest.raises(ZeroDivisionError):
+        with mg.profiler.profile():
+            1 / 0
+    assert autograd._hooks is None
+
+
+def test_record_function_ranges_contain_their_ops_and_self_time_excludes_them():
+    x = mg.randn(100, 100, requires_grad=True)
+    with mg.profiler.profile() as prof:
+        with mg.profiler.record_function("block"):
+            for _ in range(3):
+                Scale()(x)
+    block = next(e for e in prof.events if e.name == "block")
+    ops = [e for e in prof.events if e.kind == "forward"]
+    assert block.kind == "range" and len(ops) == 3
+    assert all(block.start_ns <= e.start_ns and e.end_ns <= block.end_ns for e in ops)
+    children = sum(e.end_ns - e.start_ns for e in ops)
+    row = _rows(prof)["block"]
+    assert row.forward_self_ns == row.forward_ns - children
+    assert row.forward_ns >= children
+    with mg.profiler.record_function("outside any profile"):  # a no-op, not an error
+        Scale()(x)
+
+
+def test_table_lists_every_op_sorted_and_refuses_unknown_keys():
+    x = mg.randn(50, 50, requires_grad=True)
+    with mg.profiler.profile() as prof:
+        for _ in range(4):
+            Scale()(x)
+        Total()(x).backward()
+    text = prof.table(sort_by="calls")
+    lines = text.splitlines()
+    assert "Calls" in lines[1] and "Forward" in lines[1] and "Backward" in lines[1]
+    body = [line.split() for line in lines[3:5]]
+    assert [(row[0], row[1]) for row in body] == [("Scale", "4"), ("Total", "1")]
+    assert prof.table(sort_by="name").splitlines()[3].startswith("Scale")
+    assert len(prof.table(row_limit=1).splitlines()) == 6
+    with pytest.raises(ValueError, match="sort_by must be one of .*'total'.*got 'speed'"):
+        prof.table(sort_by="speed")
+
+
+def test_chrome_trace_has_one_complete_event_per_call(tmp_path):
+    x = mg.randn(8, 8, requires_grad=True)
+    with mg.profiler.profile(record_shapes=True) as prof:
+        Total()(Scale()(x)).backward()
+    path = tmp_path / "trace.json"
+    prof.export_chrome_trace(path)
+    events = json.loads(path.read_text())["traceEvents"]
+    assert sorted((e["name"], e["cat"]) for e in events) == [
+        ("Scale", "backward"), ("Scale", "forward"), ("Total", "backward"), ("Total", "forward")]
+    assert all(e["ph"] == "X" and e["ts"] >= 0 and e["dur"] >= 0 for e in events)
+    scale_forward = next(e for e in events if e["name"] == "Scale" and e["cat"] == "forward")
+    assert scale_forward["args"] == {"bytes": 8 * 8 * 4, "input_shapes": [[8, 8]]}
+    forward_end = max(e["ts"] + e["dur"] for e in events if e["cat"] == "forward")
+    assert all(e["ts"] >= forward_end for e in events if e["cat"] == "backward")
+
+
+def test_profiles_nest_and_gradients_are_unchanged():
+    x = mg.tensor(np.arange(4.0), requires_grad=True)
+    with mg.profiler.profile() as outer:
+        with mg.profiler.profile() as inner:
+            Total()(Scale()(x)).backward()
+        Scale()(x)
+    assert np.array_equal(x.grad.numpy(), np.full(4, 3.0))
+    assert _rows(outer)["Scale"].calls == 2 and _rows(inner)["Scale"].calls == 1
+    assert autograd._hooks is None
