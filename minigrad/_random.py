@@ -10,6 +10,7 @@ import numpy as np
 
 _seed = secrets.randbits(63)
 _dropout_offset = 0
+_rank_stream = 0  # a distributed rank's dropout stream: its rank in the offsets' high bits
 _generator = np.random.default_rng(_seed)
 
 
@@ -39,4 +40,12 @@ def next_dropout_stream():
     global _dropout_offset
     offset = _dropout_offset
     _dropout_offset += 1
-    return _seed, offset
+    return _seed, _rank_stream + offset
+
+
+def key_dropout_by_rank(rank):
+    """Give this process the dropout masks of ``rank`` (set by init_process_group): with one seed,
+    each rank draws different masks, reproducible for a given world size; rank 0's are those of
+    a single process. The ranks' offsets are disjoint for 2**40 dropout calls."""
+    global _rank_stream
+    _rank_stream = int(rank) << 40

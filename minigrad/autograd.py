@@ -300,7 +300,13 @@ def _accumulate_leaf(t, grad, op=None, grad_outputs=(), grad_inputs=()):
     """Add ``grad``, returned by ``op.backward(*grad_outputs)`` among ``grad_inputs``, to ``t.grad``."""
     if t._grad is not None:
         t._grad.data = t._grad.data + grad
-        return
+    else:
+        _adopt_first_grad(t, grad, op, grad_outputs, grad_inputs)
+    for hook in getattr(t, "_post_accumulate_grad_hooks", None) or ():  # e.g. DDP's bucket reductions
+        hook(t)
+
+
+def _adopt_first_grad(t, grad, op, grad_outputs, grad_inputs):
     # A first gradient becomes the leaf's own array only when nothing else can hold its memory: not
     # a view, not passed through from grad_outputs, not handed to two inputs (as Add does), not kept
     # by the op. Otherwise it is copied, so an in-place change to one .grad never reaches another.

@@ -86,7 +86,9 @@ class DataLoader:
     """Batches of a dataset as tuples of Tensors.
 
     shuffle draws a new order every epoch, from ``seed`` when given (the same sequence of epochs
-    for the same seed) or from the generator that mg.manual_seed seeds. drop_last drops a final
+    for the same seed) or from the generator that mg.manual_seed seeds. ``sampler`` (an iterable
+    of dataset indices with ``__len__``, e.g. a DistributedSampler) gives the order instead; it
+    excludes shuffle=True. drop_last drops a final
     batch smaller than batch_size. Float arrays keep their dtype; integer arrays (labels) stay
     integer.
 
@@ -97,24 +99,32 @@ class DataLoader:
             loss = F.cross_entropy(model(xb), yb)
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None, device="cpu"):
+    def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, drop_last=False, seed=None,
+                 device="cpu"):
         if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
             raise TypeError(f"DataLoader needs a dataset with __len__ and __getitem__, got {type(dataset).__name__}")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler and shuffle=True are mutually exclusive (the sampler decides "
+                             "the order; shuffle it there, e.g. DistributedSampler(shuffle=True))")
+        if sampler is not None and (not hasattr(sampler, "__iter__") or not hasattr(sampler, "__len__")):
+            raise TypeError(f"sampler must be an iterable of indices with __len__, got {type(sampler).__name__}")
         self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, int(batch_size), shuffle, drop_last
-        self.device = device
+        self.sampler, self.device = sampler, device
         self._rng = np.random.default_rng(seed) if seed is not None else None
 
     def __len__(self):
-        n = len(self.dataset)
+        n = len(self.sampler) if self.sampler is not None else len(self.dataset)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def __iter__(self):
-        n = len(self.dataset)
-        order = np.arange(n)
-        if self.shuffle:
-            order = (self._rng or _random.generator()).permutation(n)
+        if self.sampler is not None:
+            order = np.fromiter(self.sampler, dtype=np.int64, count=len(self.sampler))
+        elif self.shuffle:
+            order = (self._rng or _random.generator()).permutation(len(self.dataset))
+        else:
+            order = np.arange(len(self.dataset))
         for start in range(0, len(self) * self.batch_size, self.batch_size):
             yield self._batch(order[start:start + self.batch_size])
 
@@ -126,3 +136,72 @@ class DataLoader:
         # fancy indexing and np.stack made fresh arrays: wrapped, not copied again
         return tuple(Tensor._wrap(backend.to_device(_to_array(np.ascontiguousarray(c), None), self.device), False)
                      for c in columns)
+
+
+class DistributedSampler:
+    """The indices of one rank's share of a dataset, as torch's DistributedSampler.
+
+    Each epoch the indices 0..n-1 are permuted (shuffle, from ``seed + epoch``: call
+    ``set_epoch(epoch)`` at the start of every epoch) and, unless drop_last, padded by repeating
+    them from the start to a multiple of num_replicas; rank r takes every num_replicas-th index
+    starting at r (the strided split). drop_last instead drops the tail that does not divide
+    evenly. So batch b of every rank together is the same set of samples as batch b of one
+    process with num_replicas times the batch size. num_replicas and rank default to the process
+    group's world size and rank.
+
+    Example::
+
+        sampler = DistributedSampler(dataset, shuffle=True, seed=0)
+        loader = DataLoader(dataset, batch_size=64, sampler=sampler)
+        for epoch in range(epochs):
+            sampler.set_epoch(epoch)
+            for xb, yb in loader: ...
+    """
+
+    def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
+        if not hasattr(dataset, "__len__"):
+            raise TypeError(f"DistributedSampler needs a dataset with __len__, got {type(dataset).__name__}")
+        if num_replicas is None or rank is None:
+            from . import distributed  # the layer above: read only for its defaults, when asked
+
+            if not distributed.is_initialized():
+                raise RuntimeError("DistributedSampler: pass num_replicas= and rank=, or call "
+                                   "minigrad.distributed.init_process_group() first")
+            num_replicas = distributed.get_world_size() if num_replicas is None else num_replicas
+            rank = distributed.get_rank() if rank is None else rank
+        for name, value in (("num_replicas", num_replicas), ("rank", rank), ("seed", seed)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise TypeError(f"DistributedSampler: {name} must be an integer, got {value!r}")
+        if num_replicas < 1:
+            raise ValueError(f"DistributedSampler: num_replicas must be >= 1, got {num_replicas}")
+        if not 0 <= rank < num_replicas:
+            raise ValueError(f"DistributedSampler: rank must be in [0, {num_replicas - 1}], got {rank}")
+        self.dataset, self.num_replicas, self.rank = dataset, int(num_replicas), int(rank)
+        self.shuffle, self.seed, self.drop_last, self.epoch = bool(shuffle), int(seed), bool(drop_last), 0
+        n = len(dataset)
+        if drop_last and n % self.num_replicas:
+            self.num_samples = -(-(n - self.num_replicas) // self.num_replicas)
+        else:
+            self.num_samples = -(-n // self.num_replicas)
+        self.total_size = self.num_samples * self.num_replicas
+
+    def set_epoch(self, epoch):
+        """The epoch whose order to draw (the permutation comes from seed + epoch)."""
+        if isinstance(epoch, bool) or not isinstance(epoch, numbers.Integral):
+            raise TypeError(f"set_epoch takes an integer epoch, got {epoch!r}")
+        self.epoch = int(epoch)
+
+    def __iter__(self):
+        n = len(self.dataset)
+        if self.shuffle:
+            indices = np.random.default_rng(self.seed + self.epoch).permutation(n)
+        else:
+            indices = np.arange(n)
+        if self.drop_last:
+            indices = indices[:self.total_size]
+        elif self.total_size > n and n > 0:
+            indices = np.resize(indices, self.total_size)  # repeats from the start, as torch's padding
+        return iter(indices[self.rank:self.total_size:self.num_replicas].tolist())
+
+    def __len__(self):
+        return self.num_samples

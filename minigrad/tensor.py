@@ -75,6 +75,17 @@ def _check_requires_grad(dtype, requires_grad):
                         "(integer and bool tensors hold indices, targets and masks)")
 
 
+class _HookHandle:
+    """Returned by register_post_accumulate_grad_hook: ``remove()`` unregisters the hook."""
+
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
 class Tensor:
     """An n-dimensional array that records the ops applied to it for reverse-mode autodiff.
 
@@ -94,7 +105,8 @@ class Tensor:
     # _view_time, the write clock when this view was taken; _moves, [(time, hidden tensor holding
     # the earlier place)] for each recorded in-place op that moved this tensor in the graph.
     __slots__ = ("data", "_grad", "_requires_grad", "_creator", "_index", "_counter", "_base", "_view_time",
-                 "_moves", "__weakref__")
+                 "_moves", "__weakref__",
+                 "_post_accumulate_grad_hooks")  # set only by register_post_accumulate_grad_hook
     __array_ufunc__ = None  # numpy defers to Tensor's reflected operators: array + tensor -> Tensor
 
     def __init__(self, data, dtype=None, requires_grad=False, device=None):
@@ -333,6 +345,22 @@ class Tensor:
                 raise RuntimeError(f"gradient has shape {gradient.shape}, but the tensor has shape {self.shape}")
             gradient = backend.to_device(gradient, self.device).astype(self.dtype, copy=False)
         autograd.backward(self, gradient, retain_graph)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` each time backward has added a gradient into this leaf's ``.grad``
+        (as torch's hook of that name). Returns a handle whose ``remove()`` unregisters it.
+
+        Example: ``w.register_post_accumulate_grad_hook(lambda p: print(p.grad.shape))``
+        """
+        if not self.requires_grad or self._creator is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook needs a leaf tensor that requires grad")
+        if not callable(hook):
+            raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+        hooks = getattr(self, "_post_accumulate_grad_hooks", None)
+        if hooks is None:
+            hooks = self._post_accumulate_grad_hooks = []
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
 
     # ---- operators --------------------------------------------------------------------------
     def _operand(self, other):

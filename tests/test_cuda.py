@@ -349,3 +349,44 @@ def test_anomaly_mode_and_fuse_batch_norm_on_the_gpu(rng):
         fused = nn.utils.fuse_batch_norm(model.to(device))
         outputs.append(fused(mg.tensor(x0, device=device)).numpy())
     np.testing.assert_allclose(outputs[1], outputs[0], rtol=1e-5, atol=1e-5)
+# ---- SyncBatchNorm's kernel entries and a world of one -----------------------------------------
+@pytest.mark.parametrize("shape", [(256, 70), (4, 6, 33), (7, 3)])
+@pytest.mark.parametrize("dtype, tol", [("float64", 1e-10), ("float32", 1e-4)])
+def test_sync_batch_norm_kernel_entries_match(shape, dtype, tol, rng):
+    import cupy as cp
+
+    from minigrad._kernels import cuda
+
+    x = (rng.standard_normal(shape) * 2 + 3).astype(dtype)
+    gy = rng.standard_normal(shape).astype(dtype)
+    C = shape[1]
+    mean, k1, k2, k3 = (rng.standard_normal(C) for _ in range(4))
+    expected = [*cpu.batch_norm_stats(x), *cpu.batch_norm_backward_reduce(gy, x, mean),
+                cpu.batch_norm_elemt(x, mean, k2, k3), cpu.batch_norm_elemt(x, mean, k2, k3, gy, k1)]
+    xg, gyg, mg_, k1g, k2g, k3g = (cp.asarray(a) for a in (x, gy, mean, k1, k2, k3))
+    found = [*cuda.batch_norm_stats(xg), *cuda.batch_norm_backward_reduce(gyg, xg, mg_),
+             cuda.batch_norm_elemt(xg, mg_, k2g, k3g), cuda.batch_norm_elemt(xg, mg_, k2g, k3g, gyg, k1g)]
+    for name, a, b in zip(["mean", "m2", "sum_gy", "sum_gy_xmu", "elemt", "elemt_gy"], expected, found):
+        np.testing.assert_allclose(cp.asnumpy(b), a, rtol=tol, atol=tol, err_msg=name)
+
+
+def test_sync_batch_norm_in_a_world_of_one_matches_on_the_gpu(rng):
+    pytest.importorskip("mpi4py", reason="mpi4py is not installed (pip install 'minigrad[distributed]')")
+    import minigrad.distributed as dist
+
+    x = rng.standard_normal((16, 5, 3)) + 2
+    dist.init_process_group()
+    try:
+        results = []
+        for device in ("cpu", "cuda"):
+            bn = nn.SyncBatchNorm(5).double().to(device)
+            tx = mg.tensor(x, requires_grad=True, device=device)
+            y = bn(tx)
+            y.backward(mg.tensor(np.cos(np.arange(x.size)).reshape(x.shape), device=device))
+            t = mg.tensor(np.arange(3.0), device=device)
+            dist.all_reduce(t)
+            results.append([a.numpy() for a in (y, tx.grad, bn.weight.grad, bn.running_var, t)])
+    finally:
+        dist.destroy_process_group()
+    for name, a, b in zip(["y", "gx", "gw", "running_var", "all_reduce"], *results):
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12, err_msg=name)

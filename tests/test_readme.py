@@ -54,6 +54,7 @@ def test_readme_snippet_runs(code, tmp_path, monkeypatch):
     if "cuda" in code and not mg.cuda.is_available():
         pytest.skip(f"snippet uses the GPU: {mg.cuda.unavailable_reason()}")
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MINIGRAD_CACHE", str(tmp_path / "cache"))  # a snippet's kernel build stays here
     try:
         exec(compile(code, str(README), "exec"), {"__name__": "__readme__"})
     except ImportError as error:  # an optional dependency (an extra) that this environment lacks

@@ -110,25 +110,28 @@ def model_device(model):
 
 
 def train(model, data, epochs, lr, momentum=0.9, batch_size=64, seed=0, eval_every=None, record=None,
-          progress=True, make_optimizer=None, make_scheduler=None):
+          progress=True, make_optimizer=None, make_scheduler=None, sampler=None, drop_last=False):
     """SGD (lr, momentum) on cross-entropy, or the optimizer ``make_optimizer(parameters)`` returns,
     with the scheduler ``make_scheduler(optimizer, steps_per_epoch)`` (if given) stepped after every
     batch. Returns a history dict of per-step loss and, every ``eval_every`` steps (default: each
     epoch), train and test accuracy. ``record(step, model)`` is called at each evaluation. Training
-    stops early if the loss becomes NaN."""
+    stops early if the loss becomes NaN. A ``sampler`` (e.g. a DistributedSampler, told each epoch by
+    set_epoch) replaces the shuffled order."""
     if make_optimizer is None:
         opt = optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     else:
         opt = make_optimizer(model.parameters())
-    loader = DataLoader(TensorDataset(data.x_train, data.y_train), batch_size=batch_size, shuffle=True,
-                        seed=seed, device=model_device(model))
+    loader = DataLoader(TensorDataset(data.x_train, data.y_train), batch_size=batch_size, shuffle=sampler is None,
+                        sampler=sampler, drop_last=drop_last, seed=seed, device=model_device(model))
     scheduler = None if make_scheduler is None else make_scheduler(opt, len(loader))
     eval_every = eval_every or len(loader)
     history = {"step": [], "loss": [], "eval_step": [], "train_acc": [], "test_acc": []}
     step = 0
     bar = tqdm(total=epochs * len(loader), disable=not progress, leave=False,
                desc=f"lr={lr:g}" if make_optimizer is None else type(opt).__name__)
-    for _ in range(epochs):
+    for epoch in range(epochs):
+        if sampler is not None:
+            sampler.set_epoch(epoch)
         model.train()
         for xb, yb in loader:
             loss = F.cross_entropy(model(xb), yb)

@@ -183,6 +183,57 @@ class Kernels:
             self.loops.channel_affine(gy3, x3, gx, k1, k2, k3)
         return gx.reshape(x.shape), gweight, gbias
 
+    # ---- the local parts of a BatchNorm over several processes (SyncBatchNorm) -----------------
+    # The same two passes; the statistics and sums of all processes are combined between them.
+    def batch_norm_stats(self, x):
+        """This process's per-channel (mean, M2) as float64 (C,): M2 is the sum of squared
+        deviations from the mean, from data shifted by a sample of each channel (no cancellation).
+        x: (N, C, ...) with at least one value per channel; the count is x.size // C.
+
+        >>> cpu.batch_norm_stats(np.array([[1.0], [3.0]]))   # (array([2.]), array([2.]))
+        """
+        x3, (N, C, S) = self._channels(x, "x")
+        if N * S == 0:
+            raise ValueError(f"batch_norm_stats needs at least one value per channel, got x of shape {x.shape}")
+        xp = self.xp
+        shift = x3[0, :, 0].astype(FLOAT64)
+        s1, s2 = xp.zeros(C), xp.zeros(C)
+        self.loops.channel_sums(x3, x3, shift, s1, s2)
+        count = N * S
+        d = s1 / count - shift  # the mean of the shifted data
+        m2 = s2 - shift * (s1 - count * shift) - count * d * d
+        return shift + d, m2 * (m2 > 0)  # rounding can leave a tiny negative M2; NaN stays NaN
+
+    def batch_norm_backward_reduce(self, gy, x, mean):
+        """This process's (sum gy, sum gy * (x - mean)) per channel, float64 (C,) each.
+        gy, x: (N, C, ...) of one dtype (N may be 0); mean: float64 (C,)."""
+        x3, (N, C, S) = self._channels(x, "x")
+        check_like(gy, "gy", x, "x")
+        check_stat_vector(mean, "mean", C)
+        xp = self.xp
+        s1, s2 = xp.zeros(C), xp.zeros(C)
+        if x3.size:
+            self.loops.channel_sums(self._contiguous(gy).reshape(x3.shape), x3, self._contiguous(mean), s1, s2)
+        return s1, s2
+
+    def batch_norm_elemt(self, x, mean, k2, k3, gy=None, k1=None):
+        """out = k1 * gy + k2 * (x - mean) + k3 per channel, without the gy term when gy is None,
+        computed in double, in x's dtype. x, gy: (N, C, ...); mean, k1, k2, k3: float64 (C,).
+        Normalising is k2 = weight * invstd, k3 = bias; an input gradient passes gy and k1."""
+        x3, (N, C, S) = self._channels(x, "x")
+        if (gy is None) != (k1 is None):
+            raise ValueError("batch_norm_elemt takes gy and k1 together (both or neither)")
+        if gy is not None:
+            check_like(gy, "gy", x, "x")
+            check_stat_vector(k1, "k1", C)
+            gy, k1 = self._contiguous(gy).reshape(x3.shape), self._contiguous(k1)
+        for v, name in ((mean, "mean"), (k2, "k2"), (k3, "k3")):
+            check_stat_vector(v, name, C)
+        out = self.xp.empty_like(x3)
+        if x3.size:
+            self.loops.channel_affine(gy, x3, out, k1, self._contiguous(k2), k3 - k2 * mean)
+        return out.reshape(x.shape)
+
     # ---- Linear ----------------------------------------------------------------------------------
     # The products go to BLAS (cuBLAS) through matmul, which takes any strides; the loops are the
     # epilogue: the bias added into the product, and the bias gradient summed in double.

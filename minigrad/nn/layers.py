@@ -187,11 +187,15 @@ class _BatchNorm(Module):
         if update and self.momentum is None:  # cumulative average over the batches seen
             momentum = 1.0 / (int(self.num_batches_tracked.item()) + 1)
         use_batch_stats = self.training or not self.track_running_stats
-        y = F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, use_batch_stats,
-                         momentum, self.eps)
+        y = self._normalize(x, use_batch_stats, momentum)
         if update:
             self.num_batches_tracked.data += 1
         return y
+
+    def _normalize(self, x, use_batch_stats, momentum):
+        # SyncBatchNorm replaces this with its global-batch statistics
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, use_batch_stats,
+                            momentum, self.eps)
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
