@@ -85,8 +85,9 @@ def _abort_on_uncaught_exception(exc_type, exc, traceback):
     if group is None:  # the group was destroyed while this hook was still installed
         sys.__excepthook__(exc_type, exc, traceback)
         return
-    print(f"minigrad.distributed: rank {group.rank} of {group.size} raised an uncaught exception; aborting "
-          "the job (MPI_Abort)", file=sys.stderr)
+    # the error itself goes in the first line: on abort, mpiexec may drop output it has not forwarded yet
+    print(f"minigrad.distributed: rank {group.rank} of {group.size} raised {exc_type.__name__}: {exc}; aborting "
+          "the job (MPI_Abort)", file=sys.stderr, flush=True)
     group.previous_excepthook(exc_type, exc, traceback)
     sys.stderr.flush()
     group.mpi.COMM_WORLD.Abort(1)
