@@ -548,7 +548,7 @@ class Tensor:
         return _ops.Sigmoid()(self)
 
     def relu(self):
-        return _ops.ReLU()(self)
+        return _ops.ReLU.apply(self)
 
     def pow(self, exponent):
         return self ** exponent
