@@ -20,6 +20,16 @@ def _positive_int(value, name, layer):
     return int(value)
 
 
+def _reset_weight_and_bias(layer):
+    """torch's default for Linear and Conv: kaiming_uniform_(a=sqrt(5)) for the weight, which is
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the same range for the bias."""
+    init.kaiming_uniform_(layer.weight, a=math.sqrt(5))
+    if layer.bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(layer.weight)
+        bound = 1 / math.sqrt(fan_in)
+        init.uniform_(layer.bias, -bound, bound)
+
+
 class Linear(Module):
     """y = x @ weight.T + bias; weight (out_features, in_features). PyTorch's initialisation:
     kaiming_uniform_(a=sqrt(5)) for weight, i.e. U(-1/sqrt(in), 1/sqrt(in)), and the same range
@@ -40,10 +50,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_features)
-            init.uniform_(self.bias, -bound, bound)
+        _reset_weight_and_bias(self)
 
     def forward(self, x):
         return F.linear(x, self.weight, self.bias)
@@ -440,10 +447,7 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_channels // self.groups * math.prod(self.kernel_size))
-            init.uniform_(self.bias, -bound, bound)
+        _reset_weight_and_bias(self)
 
     def forward(self, x):
         return F._convolution(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,
