@@ -360,6 +360,7 @@ class Tensor:
         if hooks is None:
             hooks = self._post_accumulate_grad_hooks = []
         hooks.append(hook)
+        autograd.leaf_hooks_in_use = True
         return _HookHandle(hooks, hook)
 
     # ---- operators --------------------------------------------------------------------------
