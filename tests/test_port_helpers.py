@@ -5,16 +5,17 @@ import pytest
 import minigrad as mg
 
 
-def test_mm_and_bmm_equal_float64_products_and_gradcheck(rng):
+def test_mm_and_bmm_equal_float64_products_and_gradcheck(rng, device):
     a, b = rng.standard_normal((3, 4)), rng.standard_normal((4, 2))
-    np.testing.assert_allclose(mg.mm(mg.tensor(a), mg.tensor(b)).numpy(), a @ b, rtol=1e-12)
-    x, y = rng.standard_normal((5, 3, 4)), rng.standard_normal((5, 4, 2))
-    np.testing.assert_allclose(mg.bmm(mg.tensor(x), mg.tensor(y)).numpy(), np.einsum("bij,bjk->bik", x, y),
+    np.testing.assert_allclose(mg.mm(mg.tensor(a, device=device), mg.tensor(b, device=device)).numpy(), a @ b,
                                rtol=1e-12)
-    f32 = mg.bmm(mg.tensor(x, dtype=mg.float32), mg.tensor(y, dtype=mg.float32))
+    x, y = rng.standard_normal((5, 3, 4)), rng.standard_normal((5, 4, 2))
+    np.testing.assert_allclose(mg.bmm(mg.tensor(x, device=device), mg.tensor(y, device=device)).numpy(),
+                               np.einsum("bij,bjk->bik", x, y), rtol=1e-12)
+    f32 = mg.bmm(mg.tensor(x, dtype=mg.float32, device=device), mg.tensor(y, dtype=mg.float32, device=device))
     assert f32.dtype == mg.float32
     np.testing.assert_allclose(f32.numpy(), np.einsum("bij,bjk->bik", x, y), rtol=1e-5, atol=1e-5)
-    tx, ty = (mg.tensor(v, requires_grad=True) for v in (x, y))
+    tx, ty = (mg.tensor(v, requires_grad=True, device=device) for v in (x, y))
     assert mg.gradcheck(mg.bmm, [tx, ty])
     assert mg.gradcheck(mg.mm, [mg.tensor(a, requires_grad=True), mg.tensor(b, requires_grad=True)])
 
@@ -30,9 +31,9 @@ def test_mm_and_bmm_refuse_other_ranks_and_batches():
         mg.mm(np.zeros((2, 2)), mg.zeros(2, 2))
 
 
-def test_isclose_and_allclose_follow_torchs_tolerance_rule():
-    a = mg.tensor([1.0, 2.0, np.nan, 100.0], dtype=mg.float64)
-    b = mg.tensor([1.0 + 1e-9, 2.1, np.nan, 100.0 + 5e-4], dtype=mg.float64)
+def test_isclose_and_allclose_follow_torchs_tolerance_rule(device):
+    a = mg.tensor([1.0, 2.0, np.nan, 100.0], dtype=mg.float64, device=device)
+    b = mg.tensor([1.0 + 1e-9, 2.1, np.nan, 100.0 + 5e-4], dtype=mg.float64, device=device)
     np.testing.assert_array_equal(mg.isclose(a, b).numpy(), [True, False, False, True])
     assert mg.isclose(a, b, equal_nan=True).numpy()[2]
     assert mg.isclose(a, b).dtype == mg.bool
