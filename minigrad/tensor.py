@@ -560,6 +560,8 @@ class Tensor:
         for name, bound in (("min", min), ("max", max)):
             if bound is not None and (isinstance(bound, bool) or not isinstance(bound, numbers.Real)):
                 raise TypeError(f"clamp's {name} must be a number or None, got {type(bound).__name__}")
+        if self.data.dtype.kind != "f" and any(isinstance(b, float) for b in (min, max)):
+            return _ops.Clamp(min, max)(self.float())  # a float bound makes the result float32, as torch
         return _ops.Clamp(min, max)(self)
 
     clip = clamp
