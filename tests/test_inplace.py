@@ -91,7 +91,7 @@ def test_no_grad_parameter_updates_change_the_parameters_in_their_memory():
         for p in params:
             p -= lr * p.grad
     for p, old, array in zip(params, before, arrays):
-        assert p.data is array and p.requires_grad and p.is_leaf and p._version == 1
+        assert p.data is array and p.requires_grad and p.is_leaf and p._version == 2  # 1: its initialisation
         np.testing.assert_allclose(p.numpy(), old - lr * p.grad.numpy(), rtol=1e-6)
 
 
