@@ -234,6 +234,10 @@ def test_bad_in_place_operands_are_refused_with_the_problem_named():
     counts = mg.tensor(np.array([1, 2]))
     with pytest.raises(RuntimeError, match="can't be cast to the in-place target's dtype int64"):
         counts += mg.tensor([0.5, 0.5])
+    with pytest.raises(RuntimeError, match="result type float32 can't be cast to the in-place target's dtype int64"):
+        counts /= 2
+    with pytest.raises(RuntimeError, match="float bound \\(0.5\\).*can't be cast to the in-place target's dtype int64"):
+        counts.clamp_(0.5)
     assert x._version == 0 and counts._version == 0
     np.testing.assert_array_equal(x.numpy(), np.zeros((2, 3)))
 
