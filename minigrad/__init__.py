@@ -18,7 +18,8 @@ from .backend import device
 from .tensor import Tensor, float32, float64, int32, int64
 from .tensor import bool_ as bool  # noqa: A001  (mg.bool as torch.bool)
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, is_tensor, linspace,
-                       ones, ones_like, rand, rand_like, randint, randn, randn_like, tensor, zeros, zeros_like)
+                       ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros,
+                       zeros_like)
 from .functions import *  # noqa: F401,F403  (mg.exp, mg.sum, mg.cat, ... : module-level forms)
 from .functions import __all__ as _function_names
 
@@ -29,6 +30,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Tensor", "tensor", "zeros", "ones", "empty", "full", "randn", "rand", "randint", "arange", "linspace", "eye",
     "zeros_like", "ones_like", "empty_like", "full_like", "randn_like", "rand_like", "from_numpy", "as_tensor",
+    "randperm",
     "is_tensor", "device", "float32", "float64", "int32", "int64", "long", "manual_seed",
     "initial_seed", "Op", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "gradcheck", "GradcheckError", "cuda",
     "functional", "nn", "optim", "data", "datasets", "save", "load", "set_num_threads", "get_num_threads",

@@ -23,6 +23,8 @@ from . import _kernels, backend
 # The observers of op calls (profiler, anomaly mode): None unless one is active, so that ops pay a
 # single check; set only by minigrad/_observe.py.
 _hooks = None
+# True once any tensor has a post-accumulate-grad hook (Tensor.register_post_accumulate_grad_hook).
+leaf_hooks_in_use = False
 _FLOAT32, _FLOAT64 = backend.FLOAT_DTYPES
 
 
@@ -302,8 +304,9 @@ def _accumulate_leaf(t, grad, op=None, grad_outputs=(), grad_inputs=()):
         t._grad.data = t._grad.data + grad
     else:
         _adopt_first_grad(t, grad, op, grad_outputs, grad_inputs)
-    for hook in getattr(t, "_post_accumulate_grad_hooks", None) or ():  # e.g. DDP's bucket reductions
-        hook(t)
+    if leaf_hooks_in_use:  # e.g. DDP's bucket reductions; a leaf without hooks pays one check
+        for hook in getattr(t, "_post_accumulate_grad_hooks", None) or ():
+            hook(t)
 
 
 def _adopt_first_grad(t, grad, op, grad_outputs, grad_inputs):

@@ -91,6 +91,14 @@ def randint(*args, size=None, dtype=None, requires_grad=False, device="cpu"):
     return _create(_random.generator().integers(low, high, shape), dtype, requires_grad, device, default=int64)
 
 
+def randperm(n, dtype=None, requires_grad=False, device="cpu"):
+    """A random permutation of 0 .. n-1 (int64 by default), from the generator mg.manual_seed seeds.
+    Example: ``mg.randperm(4)`` -> e.g. tensor([2, 0, 3, 1])"""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+        raise ValueError(f"randperm needs an int n >= 0, got {n!r}")
+    return _create(_random.generator().permutation(int(n)), dtype, requires_grad, device, default=int64)
+
+
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device="cpu"):
     """Values start, start + step, ... below end (``arange(end)`` starts at 0): int64 when all three
     are ints, else float32. Example: ``mg.arange(1, 7, 2)`` -> tensor([1, 3, 5])"""

@@ -11,17 +11,24 @@ from . import backend, ops
 from .tensor import Tensor
 
 
-def relu(x):
+def _result(x, y, inplace):
+    """``y``, or, with inplace=True (torch's option), x overwritten with y and returned, as torch:
+    gradients are the same, and an in-place change torch would refuse (a leaf that requires grad)
+    is refused too."""
+    return x.copy_(y) if inplace else y
+
+
+def relu(x, inplace=False):
     """max(x, 0) elementwise. Example: ``F.relu(mg.tensor([-1.0, 2.0]))`` -> tensor([0., 2.])"""
-    return ops.ReLU()(x)
+    return _result(x, ops.ReLU.apply(x), inplace)
 
 
-def leaky_relu(x, negative_slope=0.01):
+def leaky_relu(x, negative_slope=0.01, inplace=False):
     """x where x > 0, else negative_slope * x. Example: ``F.leaky_relu(mg.tensor([-1.0, 2.0]))`` ->
     tensor([-0.01, 2.])"""
     if isinstance(negative_slope, bool) or not isinstance(negative_slope, numbers.Real):
         raise TypeError(f"negative_slope must be a number, got {negative_slope!r}")
-    return ops.LeakyReLU(float(negative_slope))(x)
+    return _result(x, ops.LeakyReLU(float(negative_slope))(x), inplace)
 
 
 def gelu(x, approximate="none"):
@@ -52,10 +59,10 @@ def linear(x, weight, bias=None):
     _check_same_dtype(x, weight=weight, bias=bias)
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"bias must have shape ({weight.shape[0]},), got {bias.shape}")
-    return ops.LinearOp()(x, weight) if bias is None else ops.LinearOp()(x, weight, bias)
+    return ops.LinearOp.apply(x, weight) if bias is None else ops.LinearOp.apply(x, weight, bias)
 
 
-def dropout(x, p=0.5, training=True):
+def dropout(x, p=0.5, training=True, inplace=False):
     """Zero each element with probability p and scale the rest by 1/(1-p) (identity in eval).
 
     p = 0 is the identity, p = 1 gives zeros. Masks follow mg.manual_seed.
@@ -64,7 +71,7 @@ def dropout(x, p=0.5, training=True):
     p = _probability(p)
     if not training or p == 0:
         return x
-    return ops.DropoutOp(p)(x)
+    return _result(x, ops.DropoutOp(p)(x), inplace)
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):

@@ -29,7 +29,7 @@ def _method_form(name):
 
 # Several of these names (sum, max, all, abs, ...) shadow builtins here: the code below says builtins.
 globals().update({name: _method_form(name) for name in _METHOD_FORMS})
-__all__ = list(_METHOD_FORMS) + ["cat", "stack", "where"]
+__all__ = list(_METHOD_FORMS) + ["cat", "stack", "where", "mm", "bmm", "isclose", "allclose"]
 
 
 def _tensors(tensors, what):
@@ -96,3 +96,39 @@ def _operand(value, reference, condition):
     array = _to_array(value, None) if reference is None else _like_value(reference.data, value)
     return Tensor._wrap(backend.to_device(array, condition.device), False)
 
+
+
+def mm(input, mat2):
+    """Matrix product of two 2-D tensors (torch.mm): (n, m) @ (m, p) -> (n, p), differentiable."""
+    return _matrix_product(input, mat2, 2, "mm")
+
+
+def bmm(input, mat2):
+    """Batched matrix product of two 3-D tensors (torch.bmm): (b, n, m) @ (b, m, p) -> (b, n, p),
+    differentiable; the batch sizes must be equal (no broadcasting, as torch)."""
+    if isinstance(input, Tensor) and isinstance(mat2, Tensor) and input.ndim == mat2.ndim == 3 \
+            and input.shape[0] != mat2.shape[0]:
+        raise ValueError(f"bmm: batch sizes differ: {input.shape} and {mat2.shape}")
+    return _matrix_product(input, mat2, 3, "bmm")
+
+
+def _matrix_product(input, mat2, ndim, name):
+    for label, t in (("input", input), ("mat2", mat2)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name} expects Tensors, got {type(t).__name__} for {label}")
+        if t.ndim != ndim:
+            raise ValueError(f"{name} expects {ndim}-D tensors, got {label} of shape {t.shape}")
+    return input.matmul(mat2)
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Elementwise |input - other| <= atol + rtol * |other| as a bool tensor (no gradient), as torch."""
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        raise TypeError("isclose expects two Tensors")
+    xp = backend.common_array_module([input.data, other.data], "isclose")
+    return Tensor._wrap(xp.isclose(input.data, other.data, rtol=rtol, atol=atol, equal_nan=equal_nan), False)
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """True when every element is close (see isclose), as a Python bool (torch.allclose)."""
+    return bool(isclose(input, other, rtol, atol, equal_nan).data.all())

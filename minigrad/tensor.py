@@ -360,6 +360,7 @@ class Tensor:
         if hooks is None:
             hooks = self._post_accumulate_grad_hooks = []
         hooks.append(hook)
+        autograd.leaf_hooks_in_use = True
         return _HookHandle(hooks, hook)
 
     # ---- operators --------------------------------------------------------------------------
@@ -548,7 +549,7 @@ class Tensor:
         return _ops.Sigmoid()(self)
 
     def relu(self):
-        return _ops.ReLU()(self)
+        return _ops.ReLU.apply(self)
 
     def pow(self, exponent):
         return self ** exponent

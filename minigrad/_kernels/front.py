@@ -136,10 +136,10 @@ class Kernels:
         with self._updated_in_place(running_mean, running_var) as (rm, rv):
             self.loops.train_coefficients(s1, s2, shift, N * S, float(eps), float(momentum), weight, bias, rm, rv,
                                           mean, invstd, k2, k3)
-        y = xp.empty_like(x3)
+        y = xp.empty(x.shape, x.dtype)  # not a reshaped view: a leaf adopts a fresh array as its grad
         if x3.size:
-            self.loops.channel_affine(None, x3, y, None, k2, k3)
-        return y.reshape(x.shape), mean, invstd
+            self.loops.channel_affine(None, x3, y.reshape(x3.shape), None, k2, k3)
+        return y, mean, invstd
 
     def batch_norm_forward_eval(self, x, running_mean, running_var, weight, bias, eps):
         """Normalise with the running statistics in one pass. x: (N, C, ...); running_mean,
@@ -153,10 +153,10 @@ class Kernels:
         xp = self.xp
         k2, k3 = xp.empty(C), xp.empty(C)
         self.loops.eval_coefficients(running_mean, running_var, weight, bias, float(eps), k2, k3)
-        y = xp.empty_like(x3)
+        y = xp.empty(x.shape, x.dtype)
         if x3.size:
-            self.loops.channel_affine(None, x3, y, None, k2, k3)
-        return y.reshape(x.shape)
+            self.loops.channel_affine(None, x3, y.reshape(x3.shape), None, k2, k3)
+        return y
 
     def batch_norm_backward(self, gy, x, mean, invstd, weight, training):
         """(gx, gweight, gbias) of BatchNorm. gy, x: (N, C, ...) of one dtype; mean, invstd: float64
@@ -178,10 +178,10 @@ class Kernels:
         gweight, gbias = xp.empty(C, dtype=x.dtype), xp.empty(C, dtype=x.dtype)
         self.loops.backward_coefficients(s1, s2, mean, invstd, weight, N * S, bool(training), k1, k2, k3,
                                          gweight, gbias)
-        gx = xp.empty_like(x3)
+        gx = xp.empty(x.shape, x.dtype)
         if x3.size:
-            self.loops.channel_affine(gy3, x3, gx, k1, k2, k3)
-        return gx.reshape(x.shape), gweight, gbias
+            self.loops.channel_affine(gy3, x3, gx.reshape(x3.shape), k1, k2, k3)
+        return gx, gweight, gbias
 
     # ---- the local parts of a BatchNorm over several processes (SyncBatchNorm) -----------------
     # The same two passes; the statistics and sums of all processes are combined between them.
@@ -229,10 +229,10 @@ class Kernels:
             gy, k1 = self._contiguous(gy).reshape(x3.shape), self._contiguous(k1)
         for v, name in ((mean, "mean"), (k2, "k2"), (k3, "k3")):
             check_stat_vector(v, name, C)
-        out = self.xp.empty_like(x3)
+        out = self.xp.empty(x.shape, x.dtype)
         if x3.size:
-            self.loops.channel_affine(gy, x3, out, k1, self._contiguous(k2), k3 - k2 * mean)
-        return out.reshape(x.shape)
+            self.loops.channel_affine(gy, x3, out.reshape(x3.shape), k1, self._contiguous(k2), k3 - k2 * mean)
+        return out
 
     # ---- Linear ----------------------------------------------------------------------------------
     # The products go to BLAS (cuBLAS) through matmul, which takes any strides; the loops are the

@@ -20,6 +20,16 @@ def _positive_int(value, name, layer):
     return int(value)
 
 
+def _reset_weight_and_bias(layer):
+    """torch's default for Linear and Conv: kaiming_uniform_(a=sqrt(5)) for the weight, which is
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the same range for the bias."""
+    init.kaiming_uniform_(layer.weight, a=math.sqrt(5))
+    if layer.bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(layer.weight)
+        bound = 1 / math.sqrt(fan_in)
+        init.uniform_(layer.bias, -bound, bound)
+
+
 class Linear(Module):
     """y = x @ weight.T + bias; weight (out_features, in_features). PyTorch's initialisation:
     kaiming_uniform_(a=sqrt(5)) for weight, i.e. U(-1/sqrt(in), 1/sqrt(in)), and the same range
@@ -40,10 +50,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_features)
-            init.uniform_(self.bias, -bound, bound)
+        _reset_weight_and_bias(self)
 
     def forward(self, x):
         return F.linear(x, self.weight, self.bias)
@@ -53,22 +60,31 @@ class Linear(Module):
 
 
 class ReLU(Module):
+    """max(x, 0); inplace=True overwrites the input, as torch. Example: ``nn.ReLU()(mg.randn(4))``"""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
     def forward(self, x):
-        return F.relu(x)
+        return F.relu(x, self.inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
 
 
 class LeakyReLU(Module):
     """x where x > 0, else negative_slope * x. Example: ``nn.LeakyReLU(0.2)(mg.randn(4))``"""
 
-    def __init__(self, negative_slope=0.01):
+    def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, x):
-        return F.leaky_relu(x, self.negative_slope)
+        return F.leaky_relu(x, self.negative_slope, self.inplace)
 
     def extra_repr(self):
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class GELU(Module):
@@ -135,15 +151,15 @@ class Identity(Module):
 class Dropout(Module):
     """Inverted dropout with probability p in training; the identity in eval."""
 
-    def __init__(self, p=0.5):
+    def __init__(self, p=0.5, inplace=False):
         super().__init__()
-        self.p = F._probability(p)
+        self.p, self.inplace = F._probability(p), inplace
 
     def forward(self, x):
-        return F.dropout(x, self.p, self.training)
+        return F.dropout(x, self.p, self.training, self.inplace)
 
     def extra_repr(self):
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class _BatchNorm(Module):
@@ -431,10 +447,7 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_channels // self.groups * math.prod(self.kernel_size))
-            init.uniform_(self.bias, -bound, bound)
+        _reset_weight_and_bias(self)
 
     def forward(self, x):
         return F._convolution(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,

@@ -102,7 +102,7 @@ def test_repr_nests_like_torch():
         "  (1): GELU(approximate='none')\n"
         "  (2): ModuleList(\n"
         "    (0): LayerNorm((8,), eps=1e-05, elementwise_affine=True)\n"
-        "    (1): Dropout(p=0.1)\n"
+        "    (1): Dropout(p=0.1, inplace=False)\n"
         "  )\n"
         ")")
 

@@ -94,3 +94,29 @@ def test_flatten_sequential_and_losses():
     logits = mg.randn(4, 3)
     assert nn.CrossEntropyLoss()(logits, np.array([0, 1, 2, 0])).shape == ()
     assert nn.MSELoss()(logits, mg.zeros(4, 3)).item() == pytest.approx((logits.numpy() ** 2).mean())
+
+
+@pytest.mark.parametrize("make", [lambda: nn.ReLU(inplace=True), lambda: nn.LeakyReLU(0.1, inplace=True),
+                                  lambda: nn.Dropout(0.3, inplace=True)])
+def test_inplace_activations_overwrite_their_input_with_torchs_values_and_gradients(make):
+    mg.manual_seed(0)
+    w = mg.randn(6, 4, dtype="float64", requires_grad=True)
+    x = mg.randn(5, 6, dtype="float64")
+    reference = make()
+    reference.inplace = False
+    mg.manual_seed(1)
+    expected = reference(x @ w)
+    (expected * expected).sum().backward()
+    expected_grad = w.grad.numpy().copy()
+    w.grad = None
+    mg.manual_seed(1)
+    hidden = x @ w
+    y = make()(hidden)
+    assert y is hidden  # the input itself, overwritten, as torch
+    np.testing.assert_array_equal(y.numpy(), expected.numpy())
+    (y * y).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), expected_grad, rtol=1e-12)
+    leaf = mg.randn(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf"):
+        make()(leaf)
+    assert "inplace=True" in repr(make())

@@ -102,7 +102,7 @@ def test_repr_is_readable():
     text = repr(nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.2)))
     assert text == ("Sequential(\n  (0): Linear(in_features=4, out_features=8, bias=True)\n"
                     "  (1): BatchNorm1d(8, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)\n"
-                    "  (2): ReLU()\n  (3): Dropout(p=0.2)\n)")
+                    "  (2): ReLU()\n  (3): Dropout(p=0.2, inplace=False)\n)")
 
 
 def test_nn_functional_is_the_functional_module():
