@@ -561,6 +561,8 @@ class Tensor:
         for name, bound in (("min", min), ("max", max)):
             if bound is not None and (isinstance(bound, bool) or not isinstance(bound, numbers.Real)):
                 raise TypeError(f"clamp's {name} must be a number or None, got {type(bound).__name__}")
+        if self.data.dtype.kind != "f" and any(isinstance(b, float) for b in (min, max)):
+            return _ops.Clamp(min, max)(self.float())  # a float bound makes the result float32, as torch
         return _ops.Clamp(min, max)(self)
 
     clip = clamp
@@ -687,14 +689,12 @@ class Tensor:
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
         """Variance over ``dim``, unbiased by default (correction=1; ``unbiased=False`` or
         ``correction=0`` gives the biased one). Example: ``mg.tensor([1.0, 3.0]).var()`` -> tensor(2.)"""
-        if unbiased is not None and correction is not None:
-            raise TypeError("pass unbiased or correction, not both")
-        correction = correction if correction is not None else (0 if unbiased is False else 1)
-        return _ops.Var(*_reduction_args(dim, keepdim, axis, keepdims), correction)(self)
+        return _ops.Var(*_reduction_args(dim, keepdim, axis, keepdims), _correction(unbiased, correction))(self)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
-        """Standard deviation: ``var(...).sqrt()`` with the same arguments."""
-        return self.var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims).sqrt()
+        """Standard deviation: the square root of ``var(...)`` with the same arguments; its gradient
+        is 0 where it is 0 (a constant input), as torch's."""
+        return _ops.Std(*_reduction_args(dim, keepdim, axis, keepdims), _correction(unbiased, correction))(self)
 
     def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """Largest values over ``dim`` (None or (): all); ties share the gradient equally."""
@@ -925,6 +925,13 @@ def _reduction_args(dim, keepdim, axis, keepdims):
     if keepdims is not None:
         keepdim = keepdims
     return (tuple(dim) if isinstance(dim, list) else dim), bool(keepdim)
+
+
+def _correction(unbiased, correction):
+    """var/std's correction from torch's two spellings (default 1: unbiased)."""
+    if unbiased is not None and correction is not None:
+        raise TypeError("pass unbiased or correction, not both")
+    return correction if correction is not None else (0 if unbiased is False else 1)
 
 
 def _shape_argument(sizes):

@@ -91,7 +91,7 @@ def test_no_grad_parameter_updates_change_the_parameters_in_their_memory():
         for p in params:
             p -= lr * p.grad
     for p, old, array in zip(params, before, arrays):
-        assert p.data is array and p.requires_grad and p.is_leaf and p._version == 1
+        assert p.data is array and p.requires_grad and p.is_leaf and p._version == 2  # 1: its initialisation
         np.testing.assert_allclose(p.numpy(), old - lr * p.grad.numpy(), rtol=1e-6)
 
 
@@ -234,6 +234,10 @@ def test_bad_in_place_operands_are_refused_with_the_problem_named():
     counts = mg.tensor(np.array([1, 2]))
     with pytest.raises(RuntimeError, match="can't be cast to the in-place target's dtype int64"):
         counts += mg.tensor([0.5, 0.5])
+    with pytest.raises(RuntimeError, match="result type float32 can't be cast to the in-place target's dtype int64"):
+        counts /= 2
+    with pytest.raises(RuntimeError, match="float bound \\(0.5\\).*can't be cast to the in-place target's dtype int64"):
+        counts.clamp_(0.5)
     assert x._version == 0 and counts._version == 0
     np.testing.assert_array_equal(x.numpy(), np.zeros((2, 3)))
 

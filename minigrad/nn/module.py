@@ -264,6 +264,7 @@ class Module:
                 value = state[name]
                 value = value.data if isinstance(value, Tensor) else value
                 target.data[...] = backend.to_device(value, target.device).astype(target.dtype, copy=False)
+                target._bump_version()  # a graph that saved the old values now refuses backward, as torch's
         return IncompatibleKeys(missing, unexpected)
 
     # ---- device and dtype ------------------------------------------------------------------

@@ -6,7 +6,7 @@ from .inplace import AddInPlace, ClampInPlace, CopyInPlace, DivInPlace, FillInPl
 from .linear import LinearOp
 from .loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy, LogSoftmax, NLLLoss, Softmax
 from .math import Abs, Add, Clamp, Cos, Div, Exp, Log, MatMul, Maximum, Mul, Neg, Pow, Sigmoid, Sin, Sqrt, Sub, Tanh
-from .reduction import Extremum, Mean, Norm, Prod, Sum, TakeAlongDim, Var
+from .reduction import Extremum, Mean, Norm, Prod, Std, Sum, TakeAlongDim, Var
 from .normalization import BatchNormOp, LayerNormOp
 from .pool import AdaptiveAvgPool2dOp, AvgPool2dOp, MaxPool2dOp
 from .shape import Cast, Cat, Clone, ConstantPad, Expand, GetItem, Repeat, Reshape, Stack, ToDevice, Transpose, Where
@@ -14,7 +14,7 @@ from .shape import Cast, Cat, Clone, ConstantPad, Expand, GetItem, Repeat, Resha
 __all__ = [
     "Add", "Sub", "Mul", "Div", "Pow", "Neg", "MatMul", "Exp", "Log", "Tanh", "Sigmoid", "ReLU",
     "Abs", "Sqrt", "Sin", "Cos", "Clamp", "Maximum",
-    "Sum", "Mean", "Prod", "Var", "Extremum", "TakeAlongDim", "Norm",
+    "Sum", "Mean", "Prod", "Var", "Std", "Extremum", "TakeAlongDim", "Norm",
     "Reshape", "Transpose", "GetItem", "ToDevice", "Cast", "Expand", "Repeat", "Cat", "Stack", "Where", "Clone",
     "BatchNormOp",
     "DropoutOp", "LinearOp", "LogSoftmax", "Softmax", "CrossEntropy",

@@ -22,10 +22,13 @@ def _check_broadcast(op, target_shape, shape):
                            f"to the in-place target's shape {target_shape}")
 
 
-def _check_fits(op, a, b):
-    """Refuse an operand that does not broadcast to ``a`` or whose dtype ``a`` cannot hold."""
+def _check_fits(op, a, b, true_division=False):
+    """Refuse an operand that does not broadcast to ``a`` or whose dtype ``a`` cannot hold
+    (``true_division``: integers divide to float32, as torch's)."""
     _check_broadcast(op, a.shape, b.shape)
     result = np.result_type(a.dtype, b.dtype)
+    if true_division and result.kind != "f":
+        result = np.dtype(np.float32)
     if not np.can_cast(result, a.dtype, "same_kind"):
         raise RuntimeError(f"{type(op).__name__}: result type {result} can't be cast to the "
                            f"in-place target's dtype {a.dtype}")
@@ -67,7 +70,7 @@ class MulInPlace(Op):
 
 class DivInPlace(Op):
     def forward(self, a, b):
-        _check_fits(self, a, b)
+        _check_fits(self, a, b, true_division=True)
         if self.needs_input_grad[1]:
             self.a = a.copy()
         if self.needs_input_grad[0] and self.xp.may_share_memory(a, b):
@@ -91,6 +94,10 @@ class ClampInPlace(Op):
         self.low, self.high = low, high
 
     def forward(self, a):
+        for bound in (self.low, self.high):
+            if isinstance(bound, float) and a.dtype.kind != "f":
+                raise RuntimeError(f"ClampInPlace: a float bound ({bound}) makes a float result, which can't be "
+                                   f"cast to the in-place target's dtype {a.dtype}")
         if self.needs_input_grad[0]:
             inside = a == a  # NaN stays NaN and passes its gradient, as torch
             if self.low is not None:

@@ -77,13 +77,16 @@ class CrossEntropy(Op):
         if self.reduction == "none":
             scale = gy[:, None]
         else:
-            scale = gy / self.denominator if self.reduction == "mean" else gy
+            with np.errstate(invalid="ignore", divide="ignore"):  # every target ignored: masked below
+                scale = gy / self.denominator if self.reduction == "mean" else gy
         g = self.probabilities * self.target_weight[:, None] * (1 - smoothing)
         g[self.rows, self.safe_target] -= self.target_weight * (1 - smoothing)
         if smoothing:
             weights = xp.ones(C, dtype=g.dtype) if self.weight is None else self.weight
             g += (smoothing / C) * (weights.sum() * self.probabilities - weights) * self.kept[:, None]
-        return g * scale
+        # ignored rows get exactly 0, as PyTorch's, even when every row is ignored and scale is NaN
+        with np.errstate(invalid="ignore"):
+            return xp.where(self.kept[:, None], g * scale, 0)
 
 
 class NLLLoss(Op):
@@ -98,7 +101,7 @@ class NLLLoss(Op):
     def forward(self, log_p):
         xp = self.xp
         M = log_p.shape[0]
-        kept = self.target != self.ignore_index
+        kept = self.kept = self.target != self.ignore_index
         self.safe_target, self.rows = xp.where(kept, self.target, 0), xp.arange(M)
         target_weight = xp.ones(M, dtype=log_p.dtype) if self.weight is None else self.weight[self.safe_target]
         self.target_weight, self.shape = xp.where(kept, target_weight, 0), log_p.shape
@@ -112,9 +115,10 @@ class NLLLoss(Op):
             return cost.sum() / self.denominator
 
     def backward(self, gy):
-        scale = gy / self.denominator if self.reduction == "mean" else gy
-        g = self.xp.zeros(self.shape, dtype=gy.dtype)
-        g[self.rows, self.safe_target] = -self.target_weight * scale
+        with np.errstate(invalid="ignore", divide="ignore"):  # every target ignored: masked (see CrossEntropy)
+            scale = gy / self.denominator if self.reduction == "mean" else gy
+            g = self.xp.zeros(self.shape, dtype=gy.dtype)
+            g[self.rows, self.safe_target] = self.xp.where(self.kept, -self.target_weight * scale, 0)
         return g
 
 

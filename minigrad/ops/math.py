@@ -31,13 +31,17 @@ class Mul(Op):
     def forward(self, a, b):
         if a.dtype is not b.dtype:
             a, b = promote(a, b)
-        self.a, self.b = a, b
+        # keep only the factor that a wanted gradient needs: backward refuses to run when an array it
+        # kept was written in place since, so keeping an unneeded one (y * 2; y += 1) would refuse wrongly
+        self.a = a if self.needs_input_grad[1] else None
+        self.b = b if self.needs_input_grad[0] else None
+        self.shapes = a.shape, b.shape
         return a * b
 
     def backward(self, gy):
-        a, b = self.a, self.b
-        ga = sum_to_shape(gy * b, a.shape) if self.needs_input_grad[0] else None
-        gb = sum_to_shape(gy * a, b.shape) if self.needs_input_grad[1] else None
+        a_shape, b_shape = self.shapes
+        ga = sum_to_shape(gy * self.b, a_shape) if self.needs_input_grad[0] else None
+        gb = sum_to_shape(gy * self.a, b_shape) if self.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -49,14 +53,16 @@ class Div(Op):
             a, b = promote(a, b)
         if a.dtype.kind != "f":
             a, b = as_float(a), as_float(b)
-        self.a, self.b = a, b
+        self.a = a if self.needs_input_grad[1] else None  # only b's gradient needs a (see Mul)
+        self.b = b
+        self.a_shape = a.shape
         return a / b
 
     def backward(self, gy):
         a, b = self.a, self.b
         ga = gb = None
         if self.needs_input_grad[0]:
-            ga = sum_to_shape(gy / b, a.shape)
+            ga = sum_to_shape(gy / b, self.a_shape)
         if self.needs_input_grad[1]:
             gb = sum_to_shape(-gy * a / (b * b), b.shape)
         return ga, gb

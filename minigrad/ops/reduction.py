@@ -97,6 +97,21 @@ class Var(_Reduction):
         return self._grad_like_input(gy) * self.centered * (2 / self.xp.asarray(self.divisor, dtype=gy.dtype))
 
 
+class Std(Var):
+    """Standard deviation (the square root of Var); where it is 0 the gradient is 0, as torch's,
+    rather than the NaN that sqrt's infinite slope times a zero deviation would give."""
+
+    def forward(self, x):
+        self.y = self.xp.sqrt(super().forward(x))
+        return self.y
+
+    def backward(self, gy):
+        xp, y = self.xp, self.y
+        zero = y == 0
+        gvar = xp.where(zero, xp.zeros((), dtype=gy.dtype), gy) / xp.where(zero, xp.ones((), dtype=y.dtype), 2 * y)
+        return super().backward(gvar)
+
+
 class Extremum(_Reduction):
     """amax (largest=True) or amin over dims; the gradient is shared equally among tied entries,
     as torch's amax/amin and max()/min() without a dim. NaN wins, as torch."""

@@ -88,6 +88,17 @@ def test_linear_initialises_as_torch_and_reset_parameters_redraws():
     assert not np.array_equal(layer.weight.numpy(), before)
 
 
+def test_initialising_a_weight_that_a_graph_saved_makes_backward_refuse():
+    layer = nn.Linear(3, 2)
+    x = mg.randn(4, 3, requires_grad=True)
+    loss = layer(x).sum()  # its backward for x needs the weight as it was
+    version = layer.weight._version
+    init.zeros_(layer.weight)
+    assert layer.weight._version == version + 1
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        loss.backward()
+
+
 @pytest.mark.parametrize("call, error, match", [
     (lambda: init.xavier_uniform_(mg.zeros(5)), ValueError, "fewer than 2 dimensions \\(got shape \\(5,\\)\\)"),
     (lambda: init.kaiming_normal_(mg.zeros(2, 2), mode="fan_avg"), ValueError, "mode must be 'fan_in' or 'fan_out'"),

@@ -49,6 +49,15 @@ def test_state_dict_keys_and_load_state_dict_round_trip():
     np.testing.assert_array_equal(a(x).numpy(), b(x).numpy())
 
 
+def test_loading_into_a_weight_that_a_graph_saved_makes_backward_refuse():
+    layer = nn.Linear(3, 2)
+    x = mg.randn(4, 3, requires_grad=True)
+    loss = layer(x).sum()
+    layer.load_state_dict({"weight": mg.zeros(2, 3), "bias": mg.zeros(2)})
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        loss.backward()
+
+
 def test_load_state_dict_reports_missing_unexpected_and_mismatched_keys():
     model = TwoLayer()
     state = model.state_dict()

@@ -65,6 +65,14 @@ def test_clamp_keeps_nan_and_passes_the_gradient_inside_the_bounds():
     np.testing.assert_array_equal(mg.tensor([5.0]).clamp(3, 1).numpy(), [1])  # min > max gives max, as torch
 
 
+def test_clamp_of_integers_by_a_float_bound_computes_in_float32():
+    ints = mg.tensor([0, 1, 2])
+    clamped = ints.clamp(0.5, 1.5)
+    assert clamped.dtype == np.float32
+    np.testing.assert_array_equal(clamped.numpy(), [0.5, 1, 1.5])
+    assert ints.clamp(min=1).dtype == np.int64
+
+
 def test_abs_has_a_zero_gradient_at_zero():
     x = mg.tensor([0.0, -3.0], requires_grad=True)
     x.abs().sum().backward()

@@ -79,6 +79,11 @@ def test_every_target_ignored_gives_nan_without_a_warning_as_torch():
     assert np.isnan(F.cross_entropy(logits, [-100, -100, -100]).item())
     assert np.isnan(F.nll_loss(logits, [-100, -100, -100]).item())
     assert F.cross_entropy(logits, [-100, -100, -100], reduction="sum").item() == 0
+    for loss in (F.cross_entropy(logits, [-100, -100, -100]), F.cross_entropy(logits, [-100, -100, -100],
+                 label_smoothing=0.1), F.nll_loss(logits, [-100, -100, -100])):
+        logits.grad = None
+        loss.backward()
+        np.testing.assert_array_equal(logits.grad.numpy(), np.zeros((3, 4)))  # no NaN reaches the weights
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)

@@ -147,6 +147,15 @@ def test_var_and_std_corrections():
     with pytest.raises(TypeError, match="unbiased or correction"):
         t.var(unbiased=True, correction=1)
     assert mg.gradcheck(lambda a: a.var(correction=0), [mg.tensor(x, requires_grad=True)])
+    assert mg.gradcheck(lambda a: a.std(0, keepdim=True), [mg.tensor(x, requires_grad=True)])
+
+
+def test_std_of_a_constant_has_a_zero_gradient():
+    constant = mg.tensor([[3.0, 3.0, 3.0], [1.0, 2.0, 4.0]], dtype="float64", requires_grad=True)
+    constant.std(1).sum().backward()
+    row = np.array([1.0, 2.0, 4.0])
+    np.testing.assert_allclose(constant.grad.numpy()[0], [0, 0, 0])  # torch's rule, not sqrt's inf * 0 = NaN
+    np.testing.assert_allclose(constant.grad.numpy()[1], (row - row.mean()) / (2 * row.std(ddof=1)), rtol=1e-12)  # (n - 1) = 2
 
 
 def test_prod_gradient_is_exact_where_entries_are_zero():

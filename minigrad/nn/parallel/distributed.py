@@ -200,6 +200,7 @@ def _broadcast_from_rank_0(group, tensors):
         offset = 0
         for t in same_kind:
             t.data[...] = flat[offset:offset + t.data.size].reshape(t.shape)
+            t._bump_version()
             offset += t.data.size
 
 
