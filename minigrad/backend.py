@@ -22,6 +22,23 @@ def cupy_or_none():
     return _cupy or None
 
 
+def nccl_or_none():
+    """CuPy's NCCL bindings (``cupy.cuda.nccl``) for multi-GPU collectives, or None without them."""
+    cp = cupy_or_none()
+    if cp is None:
+        return None
+    try:
+        from cupy.cuda import nccl
+    except ImportError:
+        return None
+    return nccl if getattr(nccl, "available", True) else None
+
+
+def current_stream_pointer():
+    """The raw pointer of CuPy's current CUDA stream (what NCCL calls take)."""
+    return require_cuda().cuda.get_current_stream().ptr
+
+
 def cuda_is_available():
     cp = cupy_or_none()
     if cp is None:

@@ -29,7 +29,8 @@ def _resolve_dtype(dtype):
         resolved = _DTYPE_NAMES.get(dtype) if isinstance(dtype, str) else None
         resolved = resolved or np.dtype(dtype)
     except TypeError:
-        raise TypeError(f"unknown dtype {dtype!r}") from None
+        raise TypeError(f"unknown dtype {dtype!r}: use mg.float32, mg.float64, mg.int64, mg.int32, mg.bool or "
+                        "their names (devices are 'cpu', 'cuda' or 'cuda:0')") from None
     if resolved not in backend.FLOAT_DTYPES and resolved.kind not in "iub":
         raise TypeError(f"unsupported dtype {resolved}: minigrad computes in float32 or float64 "
                         "and keeps integer and bool tensors for indices, targets and masks")
@@ -57,7 +58,11 @@ def _to_array(data, dtype):
     elif isinstance(data, np.generic):
         array = np.asarray(data)
     else:
-        array = np.asarray(data)
+        try:
+            array = np.asarray(data)
+        except ValueError:  # NumPy's words for a ragged list ("inhomogeneous shape") name no fix
+            raise ValueError("cannot make a tensor from nested sequences of different lengths: every row "
+                             "of a (nested) list must have the same length") from None
         if dtype is None and array.dtype.kind in "iufb":
             array = array.astype(_python_dtype(array), copy=False)
     if array.dtype.kind not in "iufb":
@@ -67,6 +72,9 @@ def _to_array(data, dtype):
     if array.dtype.kind == "f" and array.dtype not in backend.FLOAT_DTYPES:
         raise TypeError(f"unsupported dtype {array.dtype}: minigrad computes in float32 or float64")
     return array
+
+
+_UNARY = object()  # _without_grad's marker for an operator with no second operand
 
 
 def _check_requires_grad(dtype, requires_grad):
@@ -644,8 +652,8 @@ class Tensor:
         return self.__ge__(other)
 
     def _without_grad(self, other, fn, what, kinds):
-        """fn on the arrays of self and other, for operators that have no gradient."""
-        other = self._operand(other) if other is not None else None
+        """fn on the arrays of self and other (_UNARY: self alone), for operators without gradient."""
+        other = None if other is _UNARY else self._operand(other)
         for t in (self,) if other is None else (self, other):
             if t.dtype.kind not in kinds:
                 raise TypeError(f"{what} is defined for {_KIND_NAMES[kinds]} tensors, got dtype {t.dtype}")
@@ -657,7 +665,7 @@ class Tensor:
         return Tensor._wrap(fn(*_ops._dtypes.promote(self.data, other.data)), False)
 
     def __invert__(self):
-        return self._without_grad(None, lambda a: ~a, "~", "iub")
+        return self._without_grad(_UNARY, lambda a: ~a, "~", "iub")
 
     def __and__(self, other):
         return self._without_grad(other, lambda a, b: a & b, "&", "iub")

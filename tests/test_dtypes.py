@@ -105,3 +105,20 @@ def test_dtype_names_and_aliases():
     assert mg.tensor([1.7], dtype=mg.long).numpy().tolist() == [1]
     with pytest.raises(TypeError, match="unsupported dtype float16"):
         mg.tensor([1.0], dtype="float16")
+
+
+def test_a_zero_dim_operand_decides_the_dtype_only_when_its_category_is_higher_as_torch():
+    f32, i64 = mg.ones(3), mg.tensor([1, 2, 3])
+    f64_scalar = mg.tensor(2.0, dtype=mg.float64)
+    assert (f32 + f64_scalar).dtype == mg.float32          # dimensioned float32 wins within floats
+    assert f32.pow(f64_scalar).dtype == mg.float32
+    assert (f32 * f64_scalar).dtype == mg.float32
+    assert (i64 + f64_scalar).dtype == mg.float64          # a higher category (float over int) counts
+    assert (mg.ones(3, dtype=mg.float64) + mg.tensor(1.0)).dtype == mg.float64
+    assert (mg.tensor(3) + mg.tensor([1.0, 2.0])).dtype == mg.float32
+    assert (mg.tensor(True) + i64).dtype == mg.int64
+    assert (mg.tensor(2.0) + mg.tensor(1.0, dtype=mg.float64)).dtype == mg.float64  # both 0-d: widest
+    x = mg.ones(3, requires_grad=True)
+    s = mg.tensor(2.0, dtype=mg.float64, requires_grad=True)
+    (x * s).sum().backward()
+    assert x.grad.dtype == mg.float32 and s.grad.dtype == mg.float64 and s.grad.item() == 3.0

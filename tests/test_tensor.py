@@ -271,3 +271,13 @@ def test_repr_shows_dtype_only_where_torch_does():
     assert repr(mg.tensor([True, False])) == "tensor([ True, False])"
     assert repr(mg.tensor(np.array([1, 2], dtype=np.int32))) == "tensor([1, 2], dtype=int32)"
     assert repr(mg.tensor([1.5])) == "tensor([1.5])"
+
+
+def test_mistakes_in_making_and_converting_tensors_say_what_is_wrong():
+    with pytest.raises(ValueError, match="nested sequences of different lengths"):
+        mg.tensor([[1, 2], [3]])
+    with pytest.raises(TypeError, match="unknown dtype 'tpu'.*devices are 'cpu', 'cuda'"):
+        mg.ones(2).to("tpu")
+    with pytest.raises(TypeError, match="unsupported operand of type NoneType"):
+        mg.tensor([4, 5]) // None
+    assert (~mg.tensor([True, False])).tolist() == [False, True]

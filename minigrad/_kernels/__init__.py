@@ -23,11 +23,9 @@ def __getattr__(name):
 def _cuda():
     global _cuda_kernels
     if _cuda_kernels is None:
-        import cupy
-
         from . import cuda_loops  # imports cupy: only reached with a cupy array in hand
 
-        _cuda_kernels = Kernels(cuda_loops, cupy)
+        _cuda_kernels = Kernels(cuda_loops, cuda_loops.cp)
     return _cuda_kernels
 
 

@@ -9,15 +9,20 @@ from ._types cimport (minigrad_has_openmp, minigrad_max_threads, minigrad_parall
 cdef int _num_threads = minigrad_max_threads()
 
 
-def set_num_threads(int n):
-    """Use ``n`` threads in the parallel kernels, in every thread of the process (like
-    torch.set_num_threads). Without OpenMP the kernels are serial and the count stays 1.
+# OpenMP aborts the process when it cannot create the threads asked for (100000 did); far more
+# threads than any machine's cores is a mistake, refused here with a clear error.
+MAX_THREADS = 1024
+
+
+def set_num_threads(n):
+    """Use ``n`` threads (an int in [1, 1024]) in the parallel kernels, in every thread of the process
+    (like torch.set_num_threads). Without OpenMP the kernels are serial and the count stays 1.
 
     Example: ``mg.set_num_threads(1)`` before timing single-threaded code.
     """
     global _num_threads
-    if n < 1:
-        raise ValueError(f"number of threads must be >= 1, got {n}")
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_THREADS:
+        raise ValueError(f"number of threads must be an int in [1, {MAX_THREADS}], got {n!r}")
     _num_threads = n if minigrad_has_openmp() else 1
     minigrad_set_threads(_num_threads)
 

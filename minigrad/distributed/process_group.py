@@ -359,11 +359,8 @@ def _allgather_array(group, array):
 def _nccl_communicator(group):
     """NCCL over this world (one GPU per rank), or None when CuPy has no NCCL: then a host copy."""
     if group.nccl is None:
-        try:
-            from cupy.cuda import nccl
-        except ImportError:
-            nccl = None
-        if nccl is None or not getattr(nccl, "available", True):
+        nccl = backend.nccl_or_none()
+        if nccl is None:
             group.nccl = False
         else:
             unique_id = nccl.get_unique_id() if group.rank == 0 else None
@@ -373,8 +370,7 @@ def _nccl_communicator(group):
 
 
 def _nccl_dtype(dtype):
-    from cupy.cuda import nccl
-
+    nccl = backend.nccl_or_none()
     codes = {np.dtype(np.float32): nccl.NCCL_FLOAT32, np.dtype(np.float64): nccl.NCCL_FLOAT64,
              np.dtype(np.int64): nccl.NCCL_INT64, np.dtype(np.int32): nccl.NCCL_INT32}
     if dtype not in codes:
@@ -383,16 +379,13 @@ def _nccl_dtype(dtype):
 
 
 def _nccl_op(op):
-    from cupy.cuda import nccl
-
+    nccl = backend.nccl_or_none()
     return {ReduceOp.SUM: nccl.NCCL_SUM, ReduceOp.AVG: nccl.NCCL_SUM, ReduceOp.MAX: nccl.NCCL_MAX,
             ReduceOp.MIN: nccl.NCCL_MIN}[op]
 
 
 def _current_stream():
-    import cupy
-
-    return cupy.cuda.get_current_stream().ptr
+    return backend.current_stream_pointer()
 
 
 def world():

@@ -12,9 +12,23 @@ def common_dtype(dtypes):
     return np.result_type(*(floats or dtypes))
 
 
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def result_dtype(a, b):
+    """torch's result type of two operands: those with dimensions decide, and a 0-d one (a 0-d
+    tensor, or a Python number, which arrives as a 0-d array already in torch's dtype for it) only
+    counts when its category is higher (float over integer over bool). Example: float32 (3,) with a
+    float64 0-d tensor -> float32; int64 (3,) with a float64 0-d tensor -> float64."""
+    if (a.ndim == 0) == (b.ndim == 0):
+        return common_dtype((a.dtype, b.dtype))
+    dims, zero = (a.dtype, b.dtype) if b.ndim == 0 else (b.dtype, a.dtype)
+    return zero if _CATEGORY[zero.kind] > _CATEGORY[dims.kind] else dims
+
+
 def promote(a, b):
-    """``a`` and ``b`` cast to their common dtype."""
-    dtype = common_dtype((a.dtype, b.dtype))
+    """``a`` and ``b`` cast to their result dtype (see result_dtype)."""
+    dtype = result_dtype(a, b)
     return a.astype(dtype, copy=False), b.astype(dtype, copy=False)
 
 

@@ -74,6 +74,9 @@ def test_every_kernel_family_hands_over_the_count(fresh_thread_default):
         assert _in_new_thread(work)["threads"] == count, name
 
 
-def test_set_num_threads_refuses_fewer_than_one():
-    with pytest.raises(ValueError, match="number of threads must be >= 1, got 0"):
-        mg.set_num_threads(0)
+@pytest.mark.parametrize("bad", [0, -2, 1025, 100000, 1.5, True, "2"])
+def test_set_num_threads_refuses_what_is_not_an_int_in_range(bad):
+    before = mg.get_num_threads()
+    with pytest.raises(ValueError, match=r"number of threads must be an int in \[1, 1024\], got"):
+        mg.set_num_threads(bad)
+    assert mg.get_num_threads() == before
