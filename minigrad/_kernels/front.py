@@ -12,8 +12,6 @@ contiguous copy of such an array and the result is written back.
     array([0., 2.])
 """
 import math
-from contextlib import contextmanager
-
 import numpy as np
 
 from ._checks import (check_batch_norm_train, check_channel_vector, check_channels, check_eps, check_float_array,
@@ -22,6 +20,26 @@ from ._checks import (check_batch_norm_train, check_channel_vector, check_channe
                       check_stat_vector, check_step, conv2d_output_size, dropout_scale, pool2d_output_size)
 
 FLOAT64 = np.dtype(np.float64)
+
+
+class _InPlace:
+    """The context manager of Kernels._updated_in_place (a class: an optimizer step calls it once per
+    parameter, and contextlib's generator machinery cost more than the check itself)."""
+
+    __slots__ = ("arrays", "stand_ins")
+
+    def __init__(self, xp, arrays):
+        self.arrays = arrays
+        self.stand_ins = [a if a is None or a.flags.c_contiguous else xp.ascontiguousarray(a) for a in arrays]
+
+    def __enter__(self):
+        return self.stand_ins
+
+    def __exit__(self, exc_type, exc, traceback):
+        if exc_type is None:
+            for original, stand_in in zip(self.arrays, self.stand_ins):
+                if stand_in is not original:
+                    original[...] = stand_in
 
 
 class Kernels:
@@ -43,15 +61,11 @@ class Kernels:
     def _contiguous(self, array):
         return array if array.flags.c_contiguous else self.xp.ascontiguousarray(array)
 
-    @contextmanager
     def _updated_in_place(self, *arrays):
-        """Contiguous stand-ins for arrays a loop updates in place (None passes through); results
-        written to a stand-in that is a copy are written back to the caller's array."""
-        stand_ins = [a if a is None or a.flags.c_contiguous else self.xp.ascontiguousarray(a) for a in arrays]
-        yield stand_ins
-        for original, stand_in in zip(arrays, stand_ins):
-            if stand_in is not original:
-                original[...] = stand_in
+        """``with self._updated_in_place(a, b) as (a_, b_):`` contiguous stand-ins for arrays a loop
+        updates in place (None passes through); results written to a stand-in that is a copy are
+        written back to the caller's array."""
+        return _InPlace(self.xp, arrays)
 
     # ---- ReLU ------------------------------------------------------------------------------------
     def relu_forward(self, x):
@@ -250,12 +264,13 @@ class Kernels:
         gy: (N, out); x: (N, in); weight: (out, in), one dtype."""
         check_linear_backward(gy, x, weight)
         xp = self.xp
+        gy = self._contiguous(gy)  # e.g. a broadcast gradient (zero strides), which matmul takes slowly
         gx = xp.matmul(gy, weight) if needs_x else None
         gweight = xp.matmul(gy.T, x) if needs_weight else None
         gbias = None
         if needs_bias:
             sums = xp.zeros(gy.shape[1])
-            self.loops.column_sum(self._contiguous(gy), sums)
+            self.loops.column_sum(gy, sums)
             gbias = sums.astype(gy.dtype)
         return gx, gweight, gbias
 

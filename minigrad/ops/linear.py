@@ -14,5 +14,6 @@ class LinearOp(Op):
         needs = self.needs_input_grad
         gx, gweight, gbias = self.kernels.linear_backward(
             gy.reshape(-1, gy.shape[-1]), self.x2, self.weight, needs[0], needs[1], self.has_bias and needs[2])
-        gx = None if gx is None else gx.reshape(self.x_shape)
+        if gx is not None and gx.shape != self.x_shape:  # reshaped only when needed: a fresh array, not a
+            gx = gx.reshape(self.x_shape)                # view, is adopted as a leaf's grad without a copy
         return (gx, gweight, gbias) if self.has_bias else (gx, gweight)

@@ -52,6 +52,10 @@ class CrossEntropy(Op):
         M, C = logits.shape
         log_p = _log_softmax(xp, logits, 1)
         self.kept = target != self.ignore_index
+        self.plain = self.weight is None and not smoothing and self.reduction == "mean" and bool(self.kept.all())
+        if self.plain:  # the everyday case: the mean of -log p[n, y], without the masks and weights below
+            self.probabilities, self.rows = xp.exp(log_p), xp.arange(M)
+            return -log_p[self.rows, target].mean()
         safe_target = xp.where(self.kept, target, 0)  # ignored rows index class 0, then are masked
         rows = xp.arange(M)
         target_weight = xp.ones(M, dtype=logits.dtype) if self.weight is None else self.weight[safe_target]
@@ -73,7 +77,12 @@ class CrossEntropy(Op):
 
     def backward(self, gy):
         xp, smoothing = self.xp, self.label_smoothing
-        C = self.probabilities.shape[1]
+        M, C = self.probabilities.shape
+        if self.plain:
+            g = self.probabilities.copy()
+            g[self.rows, self.target] -= 1
+            g *= gy / M
+            return g
         if self.reduction == "none":
             scale = gy[:, None]
         else:

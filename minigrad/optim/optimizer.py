@@ -184,5 +184,7 @@ def _follow_parameter(state, param):
     """Move state arrays to the parameter's device and dtype when the model moved (model.to(...))
     since the last step."""
     for name, value in state.items():
+        if type(value) is type(param) and value.dtype is param.dtype:  # nothing moved: the common case
+            continue
         if hasattr(value, "shape") and (type(value) is not type(param) or value.dtype != param.dtype):
             state[name] = backend.to_device(value, backend.device_of(param)).astype(param.dtype)
