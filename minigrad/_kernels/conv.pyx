@@ -44,15 +44,18 @@ def col2im(cols, gx, Py_ssize_t kernel_h, Py_ssize_t kernel_w, Py_ssize_t stride
                         out_h, out_w)
 
 
-cdef inline void _valid_range(Py_ssize_t offset, Py_ssize_t stride, Py_ssize_t size, Py_ssize_t count,
-                              Py_ssize_t* lo, Py_ssize_t* hi) noexcept nogil:
-    """[lo, hi): the outputs o in [0, count) whose input index o * stride + offset is in [0, size)."""
-    lo[0] = 0 if offset >= 0 else (-offset + stride - 1) // stride
-    hi[0] = (size - offset + stride - 1) // stride if size > offset else 0
-    if hi[0] > count:
-        hi[0] = count
-    if lo[0] > hi[0]:
-        lo[0] = hi[0]
+# [lo, hi): the outputs o in [0, count) whose input index o * stride + offset is in [0, size). Two
+# functions returning values, not one writing through pointers: inside a prange, Cython makes a
+# variable thread-private only when the loop body assigns it, so lo and hi must be assigned there.
+cdef inline Py_ssize_t _valid_hi(Py_ssize_t offset, Py_ssize_t stride, Py_ssize_t size,
+                                 Py_ssize_t count) noexcept nogil:
+    cdef Py_ssize_t hi = (size - offset + stride - 1) // stride if size > offset else 0
+    return count if hi > count else hi
+
+
+cdef inline Py_ssize_t _valid_lo(Py_ssize_t offset, Py_ssize_t stride, Py_ssize_t hi) noexcept nogil:
+    cdef Py_ssize_t lo = 0 if offset >= 0 else (-offset + stride - 1) // stride
+    return hi if lo > hi else lo
 
 
 cdef void _im2col(const real[:, :, :, ::1] x, real[:, ::1] cols, Py_ssize_t KH, Py_ssize_t KW, Py_ssize_t SH,
@@ -68,7 +71,8 @@ cdef void _im2col(const real[:, :, :, ::1] x, real[:, ::1] cols, Py_ssize_t KH, 
         for kh in range(KH):
             for kw in range(KW):
                 w_offset = kw * DW - PW
-                _valid_range(w_offset, SW, W, OW, &lo, &hi)
+                hi = _valid_hi(w_offset, SW, W, OW)
+                lo = _valid_lo(w_offset, SW, hi)
                 for oh in range(OH):
                     dst = &cols[(c * KH + kh) * KW + kw, n * L + oh * OW]
                     ih = oh * SH - PH + kh * DH
@@ -100,7 +104,8 @@ cdef void _col2im(const real[:, ::1] cols, real[:, :, :, ::1] gx, Py_ssize_t KH,
         for kh in range(KH):
             for kw in range(KW):
                 w_offset = kw * DW - PW
-                _valid_range(w_offset, SW, W, OW, &lo, &hi)
+                hi = _valid_hi(w_offset, SW, W, OW)
+                lo = _valid_lo(w_offset, SW, hi)
                 for oh in range(OH):
                     ih = oh * SH - PH + kh * DH
                     if ih < 0 or ih >= H:

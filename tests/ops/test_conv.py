@@ -207,3 +207,25 @@ def test_columns_kept_from_the_forward_give_the_weight_gradient_of_a_rebuilt_mat
         np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match=r"columns has shape \(1, 12, 29\), expected \(1, 12, 30\)"):
         cpu.conv2d_backward(gy, x, w, *args, True, True, False, columns[:, :, 1:])
+
+
+@pytest.mark.parametrize("padding, stride", [(1, 1), (2, 2)])
+def test_the_threaded_im2col_and_col2im_match_the_reference_every_time(padding, stride, rng):
+    # large enough for the parallel path (N * C * KH * KW * OH * OW > PARALLEL_MIN) on 2 threads: a
+    # loop variable shared between threads once made the padded edges differ from run to run
+    threads = mg.get_num_threads()
+    mg.set_num_threads(2)
+    try:
+        x = rng.standard_normal((64, 8, 16, 16))
+        w = rng.standard_normal((4, 8, 3, 3))
+        gy = rng.standard_normal(F.conv2d(mg.tensor(x), mg.tensor(w), stride=stride, padding=padding).shape)
+        ref_y, ref_gx, ref_gw, _ = reference_conv2d(x, w, None, gy, stride, padding, 1, 1)
+        for _ in range(3):
+            tx, tw = mg.tensor(x, requires_grad=True), mg.tensor(w, requires_grad=True)
+            y = F.conv2d(tx, tw, stride=stride, padding=padding)
+            y.backward(mg.tensor(gy))
+            np.testing.assert_allclose(y.numpy(), ref_y, rtol=1e-10, atol=1e-10)
+            np.testing.assert_allclose(tx.grad.numpy(), ref_gx, rtol=1e-10, atol=1e-10)
+            np.testing.assert_allclose(tw.grad.numpy(), ref_gw, rtol=1e-10, atol=1e-10)
+    finally:
+        mg.set_num_threads(threads)
