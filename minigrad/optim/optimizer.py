@@ -101,16 +101,18 @@ class Optimizer:
         loss = None
         if closure is not None:
             loss = closure()
+        update = self.update
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
+                grad = p._grad  # the attribute behind p.grad: this loop runs per parameter and step
+                if grad is None:
                     continue
                 state = self.state.get(p)
                 if state is None:
                     state = self.state[p] = {}
-                else:
+                elif state:
                     _follow_parameter(state, p.data)
-                self.update(p.data, p.grad.data, state, group)
+                update(p.data, grad.data, state, group)
                 p._bump_version()  # an op that saved p for backward now refuses to use it
         return loss
 
