@@ -39,12 +39,12 @@ def gelu(x, approximate="none"):
 
 def sigmoid(x):
     """1 / (1 + exp(-x)), computed without overflow. Example: ``F.sigmoid(mg.zeros(2))`` -> tensor([0.5, 0.5])"""
-    return ops.Sigmoid()(x)
+    return ops.Sigmoid.apply(x)
 
 
 def tanh(x):
     """tanh(x) elementwise. Example: ``F.tanh(mg.zeros(2))`` -> tensor([0., 0.])"""
-    return ops.Tanh()(x)
+    return ops.Tanh.apply(x)
 
 
 def linear(x, weight, bias=None):

@@ -83,7 +83,7 @@ def where(condition, input, other):
         raise ValueError(f"where: condition {condition.shape}, input {input.shape} and other {other.shape} "
                          "do not broadcast to one shape")
     backend.common_array_module([condition.data, input.data, other.data], "where")
-    return ops.Where()(condition, input, other)
+    return ops.Where.apply(condition, input, other)
 
 
 def _operand(value, reference, condition):

@@ -533,28 +533,28 @@ class Tensor:
 
     # ---- elementwise ------------------------------------------------------------------------
     def exp(self):
-        return _ops.Exp()(self)
+        return _ops.Exp.apply(self)
 
     def log(self):
-        return _ops.Log()(self)
+        return _ops.Log.apply(self)
 
     def sqrt(self):
-        return _ops.Sqrt()(self)
+        return _ops.Sqrt.apply(self)
 
     def abs(self):
-        return _ops.Abs()(self)
+        return _ops.Abs.apply(self)
 
     def sin(self):
-        return _ops.Sin()(self)
+        return _ops.Sin.apply(self)
 
     def cos(self):
-        return _ops.Cos()(self)
+        return _ops.Cos.apply(self)
 
     def tanh(self):
-        return _ops.Tanh()(self)
+        return _ops.Tanh.apply(self)
 
     def sigmoid(self):
-        return _ops.Sigmoid()(self)
+        return _ops.Sigmoid.apply(self)
 
     def relu(self):
         return _ops.ReLU.apply(self)
@@ -594,7 +594,7 @@ class Tensor:
         if _broadcast_shape(mask.shape, self.shape) != self.shape:
             raise ValueError(f"masked_fill: mask of shape {mask.shape} does not broadcast to the tensor's shape {self.shape}")
         fill = backend.to_device(np.asarray(value, dtype=self.dtype), self.device)
-        return _ops.Where()(mask, Tensor._wrap(fill, False), self)
+        return _ops.Where.apply(mask, Tensor._wrap(fill, False), self)
 
     def softmax(self, dim):
         return _ops.Softmax(_dims.dim_index(dim, self.ndim))(self)
@@ -909,11 +909,11 @@ class Tensor:
 
     def contiguous(self):
         """Self when its data is C-contiguous, else a differentiable contiguous copy."""
-        return self if self.data.flags.c_contiguous else _ops.Clone()(self)
+        return self if self.data.flags.c_contiguous else _ops.Clone.apply(self)
 
     def clone(self):
         """A differentiable copy: ``y = x.clone()`` has its own memory, and gradients flow to x."""
-        return _ops.Clone()(self)
+        return _ops.Clone.apply(self)
 
 
 
