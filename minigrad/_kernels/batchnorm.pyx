@@ -142,17 +142,23 @@ cdef void _channel_sums(const real[:, :, ::1] a, const real[:, :, ::1] x, const 
                         double[::1] s1, double[::1] s2) noexcept nogil:
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], S = x.shape[2]
     cdef Py_ssize_t c, block, blocks, width
-    cdef bint parallel = N * C * S > PARALLEL_MIN
-    if S == 1:
-        # (N, C): each row is a contiguous run of channels; threads take blocks of channels
-        blocks = minigrad_max_threads() if parallel else 1
-        width = (C + blocks - 1) // blocks
-        for block in prange(blocks, schedule="static", use_threads_if=parallel):
-            _column_sums(&a[0, 0, 0], &x[0, 0, 0], N, C, block * width, min(C, (block + 1) * width),
-                         &m[0], &s1[0], &s2[0])
-    else:
-        for c in prange(C, schedule="static", use_threads_if=parallel):
-            _one_channel_sums(&a[0, c, 0], &x[0, c, 0], N, C * S, S, m[c], &s1[c], &s2[c])
+    with nogil:
+        if N * C * S <= PARALLEL_MIN:  # plain loops (see _types.pxd)
+            if S == 1:
+                _column_sums(&a[0, 0, 0], &x[0, 0, 0], N, C, 0, C, &m[0], &s1[0], &s2[0])
+            else:
+                for c in range(C):
+                    _one_channel_sums(&a[0, c, 0], &x[0, c, 0], N, C * S, S, m[c], &s1[c], &s2[c])
+        elif S == 1:
+            # (N, C): each row is a contiguous run of channels; threads take blocks of channels
+            blocks = minigrad_max_threads()
+            width = (C + blocks - 1) // blocks
+            for block in prange(blocks, schedule="static"):
+                _column_sums(&a[0, 0, 0], &x[0, 0, 0], N, C, block * width, min(C, (block + 1) * width),
+                             &m[0], &s1[0], &s2[0])
+        else:
+            for c in prange(C, schedule="static"):
+                _one_channel_sums(&a[0, c, 0], &x[0, c, 0], N, C * S, S, m[c], &s1[c], &s2[c])
 
 
 cdef void _column_sums(const real* a, const real* x, Py_ssize_t rows, Py_ssize_t stride,
@@ -213,13 +219,28 @@ cdef void _channel_affine(const real[:, :, ::1] g, const real[:, :, ::1] x, real
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], S = x.shape[2]
     cdef Py_ssize_t n, c
     cdef bint parallel = N * C * S > PARALLEL_MIN
-    if S == 1:
-        for n in prange(N, schedule="static", use_threads_if=parallel):
-            _row_affine(&g[n, 0, 0] if has_g else NULL, &x[n, 0, 0], &out[n, 0, 0], C, &k1[0], &k2[0], &k3[0])
-    else:
-        for c in prange(C, schedule="static", use_threads_if=parallel):
+    with nogil:
+        if S == 1 and parallel:
+            for n in prange(N, schedule="static"):
+                _row_affine(&g[n, 0, 0] if has_g else NULL, &x[n, 0, 0], &out[n, 0, 0], C, &k1[0], &k2[0], &k3[0])
+        elif S == 1:  # a plain loop (see _types.pxd)
             for n in range(N):
-                _run_affine(&g[n, c, 0] if has_g else NULL, &x[n, c, 0], &out[n, c, 0], S, k1[c], k2[c], k3[c])
+                _row_affine(&g[n, 0, 0] if has_g else NULL, &x[n, 0, 0], &out[n, 0, 0], C, &k1[0], &k2[0], &k3[0])
+        elif parallel:
+            for c in prange(C, schedule="static"):
+                _channel_runs_affine(g, x, out, c, k1, k2, k3, has_g)
+        else:
+            for c in range(C):
+                _channel_runs_affine(g, x, out, c, k1, k2, k3, has_g)
+
+
+cdef inline void _channel_runs_affine(const real[:, :, ::1] g, const real[:, :, ::1] x, real[:, :, ::1] out,
+                                      Py_ssize_t c, const double[::1] k1, const double[::1] k2,
+                                      const double[::1] k3, bint has_g) noexcept nogil:
+    """Channel c of the (N, C, S) layout: N contiguous runs of S values, one coefficient set."""
+    cdef Py_ssize_t n
+    for n in range(x.shape[0]):
+        _run_affine(&g[n, c, 0] if has_g else NULL, &x[n, c, 0], &out[n, c, 0], x.shape[2], k1[c], k2[c], k3[c])
 
 
 cdef void _row_affine(const real* g, const real* x, real* out, Py_ssize_t width, const double* k1,

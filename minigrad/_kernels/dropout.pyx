@@ -43,9 +43,14 @@ def philox4x32(uint64_t block, uint64_t offset, uint64_t seed):
 
 cdef void _dropout_forward(const real[::1] x, real[::1] y, uint8_t[::1] mask, uint32_t threshold,
                            double scale, uint64_t seed, uint64_t offset) noexcept nogil:
-    cdef Py_ssize_t n = x.shape[0], width = 4 * PHILOX_BATCH, group
-    for group in prange((n + width - 1) // width, schedule="static", use_threads_if=n > PARALLEL_MIN):
-        _dropout_group(&x[0], &y[0], &mask[0], n, group, threshold, <real>scale, seed, offset)
+    cdef Py_ssize_t n = x.shape[0], width = 4 * PHILOX_BATCH, group, groups = (n + width - 1) // width
+    with nogil:
+        if n > PARALLEL_MIN:  # a plain loop below (see _types.pxd)
+            for group in prange(groups, schedule="static"):
+                _dropout_group(&x[0], &y[0], &mask[0], n, group, threshold, <real>scale, seed, offset)
+        else:
+            for group in range(groups):
+                _dropout_group(&x[0], &y[0], &mask[0], n, group, threshold, <real>scale, seed, offset)
 
 
 cdef inline void _dropout_group(const real* x, real* y, uint8_t* mask, Py_ssize_t n, Py_ssize_t group,
@@ -65,5 +70,14 @@ cdef inline void _dropout_group(const real* x, real* y, uint8_t* mask, Py_ssize_
 cdef void _dropout_backward(const real[::1] gy, const uint8_t[::1] mask, real[::1] gx, double scale) noexcept nogil:
     cdef Py_ssize_t i, n = gy.shape[0]
     cdef real s = <real>scale
-    for i in prange(n, schedule="static", use_threads_if=n > PARALLEL_MIN):
-        gx[i] = gy[i] * (s if mask[i] else 0)  # NaN in gy stays NaN, as torch's gy * mask / (1 - p)
+    with nogil:
+        if n > PARALLEL_MIN:
+            for i in prange(n, schedule="static"):
+                gx[i] = _kept(gy[i], mask[i], s)
+        else:
+            for i in range(n):
+                gx[i] = _kept(gy[i], mask[i], s)
+
+
+cdef inline real _kept(real g, uint8_t keep, real scale) noexcept nogil:
+    return g * (scale if keep else 0)  # NaN in g stays NaN, as torch's gy * mask / (1 - p)

@@ -41,25 +41,37 @@ def gelu_backward(gy, x, gx, bint tanh_approximation):
 
 cdef void _forward(const real[::1] x, real[::1] y, bint tanh_approximation) noexcept nogil:
     cdef Py_ssize_t i, n = x.shape[0]
-    cdef double v
-    for i in prange(n, schedule="static", use_threads_if=n > GELU_PARALLEL_MIN):
-        v = x[i]
-        if tanh_approximation:
-            y[i] = <real>(0.5 * v * (1 + tanh(SQRT_2_OVER_PI * (v + CUBIC * v * v * v))))
+    with nogil:
+        if n > GELU_PARALLEL_MIN:  # a plain loop below (see _types.pxd)
+            for i in prange(n, schedule="static"):
+                y[i] = <real>_gelu(x[i], tanh_approximation)
         else:
-            y[i] = <real>(0.5 * v * (1 + erf(v * SQRT_HALF)))
+            for i in range(n):
+                y[i] = <real>_gelu(x[i], tanh_approximation)
 
 
 cdef void _backward(const real[::1] gy, const real[::1] x, real[::1] gx, bint tanh_approximation) noexcept nogil:
     cdef Py_ssize_t i, n = x.shape[0]
-    cdef double v, t, sech2
-    for i in prange(n, schedule="static", use_threads_if=n > GELU_PARALLEL_MIN):
-        v = x[i]
-        if tanh_approximation:
-            t = tanh(SQRT_2_OVER_PI * (v + CUBIC * v * v * v))
-            sech2 = 1 - t * t
-            # where tanh saturates the second term is 0, also for |x| so large that x^3 overflows
-            gx[i] = <real>(gy[i] * (0.5 * (1 + t) + (0.5 * v * sech2 * SQRT_2_OVER_PI * (1 + 3 * CUBIC * v * v)
-                                                     if sech2 > 0 else 0)))
+    with nogil:
+        if n > GELU_PARALLEL_MIN:
+            for i in prange(n, schedule="static"):
+                gx[i] = <real>(gy[i] * _gelu_derivative(x[i], tanh_approximation))
         else:
-            gx[i] = <real>(gy[i] * (0.5 * (1 + erf(v * SQRT_HALF)) + v * INV_SQRT_2PI * exp(-0.5 * v * v)))
+            for i in range(n):
+                gx[i] = <real>(gy[i] * _gelu_derivative(x[i], tanh_approximation))
+
+
+cdef inline double _gelu(double v, bint tanh_approximation) noexcept nogil:
+    if tanh_approximation:
+        return 0.5 * v * (1 + tanh(SQRT_2_OVER_PI * (v + CUBIC * v * v * v)))
+    return 0.5 * v * (1 + erf(v * SQRT_HALF))
+
+
+cdef inline double _gelu_derivative(double v, bint tanh_approximation) noexcept nogil:
+    cdef double t, sech2
+    if tanh_approximation:
+        t = tanh(SQRT_2_OVER_PI * (v + CUBIC * v * v * v))
+        sech2 = 1 - t * t
+        # where tanh saturates the second term is 0, also for |x| so large that x^3 overflows
+        return 0.5 * (1 + t) + (0.5 * v * sech2 * SQRT_2_OVER_PI * (1 + 3 * CUBIC * v * v) if sech2 > 0 else 0)
+    return 0.5 * (1 + erf(v * SQRT_HALF)) + v * INV_SQRT_2PI * exp(-0.5 * v * v)

@@ -59,8 +59,13 @@ cdef inline bint _parallel(Py_ssize_t M, Py_ssize_t D) noexcept nogil:
 cdef void _forward(const real[:, ::1] x, const real[::1] weight, const real[::1] bias, double eps,
                    real[:, ::1] y, double[::1] mean, double[::1] invstd) noexcept nogil:
     cdef Py_ssize_t M = x.shape[0], D = x.shape[1], r
-    for r in prange(M, schedule="static", use_threads_if=_parallel(M, D)):
-        _row_forward(&x[r, 0], &weight[0], &bias[0], eps, &y[r, 0], D, &mean[r], &invstd[r])
+    with nogil:
+        if _parallel(M, D):  # a plain loop below (see _types.pxd)
+            for r in prange(M, schedule="static"):
+                _row_forward(&x[r, 0], &weight[0], &bias[0], eps, &y[r, 0], D, &mean[r], &invstd[r])
+        else:
+            for r in range(M):
+                _row_forward(&x[r, 0], &weight[0], &bias[0], eps, &y[r, 0], D, &mean[r], &invstd[r])
 
 
 cdef inline void _row_forward(const real* x, const real* weight, const real* bias, double eps, real* y,
@@ -82,11 +87,25 @@ cdef void _backward(const real[:, ::1] gy, const real[:, ::1] x, const double[::
                     const double[::1] invstd, const real[::1] weight, real[:, ::1] gx,
                     double[:, :, ::1] partials) noexcept nogil:
     cdef Py_ssize_t M = x.shape[0], D = x.shape[1], blocks = partials.shape[0]
-    cdef Py_ssize_t height = (M + blocks - 1) // blocks, block, r
-    for block in prange(blocks, schedule="static", use_threads_if=blocks > 1):
-        for r in range(block * height, min(M, (block + 1) * height)):
-            _row_backward(&gy[r, 0], &x[r, 0], mean[r], invstd[r], &weight[0], &gx[r, 0], D,
-                          &partials[block, 0, 0], &partials[block, 1, 0])
+    cdef Py_ssize_t height = (M + blocks - 1) // blocks, block
+    with nogil:
+        if blocks > 1:  # a plain call below (see _types.pxd)
+            for block in prange(blocks, schedule="static"):
+                _rows_backward(gy, x, mean, invstd, weight, gx, partials, block, block * height,
+                               min(M, (block + 1) * height))
+        else:
+            _rows_backward(gy, x, mean, invstd, weight, gx, partials, 0, 0, M)
+
+
+cdef inline void _rows_backward(const real[:, ::1] gy, const real[:, ::1] x, const double[::1] mean,
+                                const double[::1] invstd, const real[::1] weight, real[:, ::1] gx,
+                                double[:, :, ::1] partials, Py_ssize_t block, Py_ssize_t start,
+                                Py_ssize_t stop) noexcept nogil:
+    """Rows [start, stop), their column sums into partials[block]."""
+    cdef Py_ssize_t r
+    for r in range(start, stop):
+        _row_backward(&gy[r, 0], &x[r, 0], mean[r], invstd[r], &weight[0], &gx[r, 0], x.shape[1],
+                      &partials[block, 0, 0], &partials[block, 1, 0])
 
 
 cdef inline void _row_backward(const real* gy, const real* x, double mu, double scale, const real* weight,

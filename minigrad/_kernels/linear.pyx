@@ -25,10 +25,20 @@ def column_sum(g, sums):
 
 
 cdef void _add_bias(real[:, ::1] y, const real[::1] bias) noexcept nogil:
-    cdef Py_ssize_t n, j, rows = y.shape[0], cols = y.shape[1]
-    for n in prange(rows, schedule="static", use_threads_if=rows * cols > PARALLEL_MIN):
-        for j in range(cols):
-            y[n, j] += bias[j]
+    cdef Py_ssize_t n, rows = y.shape[0], cols = y.shape[1]
+    with nogil:
+        if rows * cols > PARALLEL_MIN:  # a plain loop below (see _types.pxd)
+            for n in prange(rows, schedule="static"):
+                _add_to_row(&y[n, 0], &bias[0], cols)
+        else:
+            for n in range(rows):
+                _add_to_row(&y[n, 0], &bias[0], cols)
+
+
+cdef inline void _add_to_row(real* row, const real* bias, Py_ssize_t cols) noexcept nogil:
+    cdef Py_ssize_t j
+    for j in range(cols):
+        row[j] += bias[j]
 
 
 cdef void _column_sum(const real[:, ::1] g, double[::1] sums) noexcept nogil:

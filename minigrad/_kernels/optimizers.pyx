@@ -12,7 +12,7 @@ import numpy as np
 from cython.parallel cimport prange
 from libc.math cimport sqrt, sqrtf
 
-from ._types cimport PARALLEL_MIN, real
+from ._types cimport PARALLEL_MIN, block_start, minigrad_max_threads, real
 
 
 cdef inline real _sqrt(real v) noexcept nogil:
@@ -77,18 +77,31 @@ cdef void _adam(real[::1] param, const real[::1] grad, real[::1] m, real[::1] v,
                 double lr, double beta1, double beta2, double eps, double weight_decay, double step_size,
                 double bias_correction2_sqrt, bint amsgrad, bint maximize,
                 bint decoupled) noexcept nogil:
-    cdef Py_ssize_t i, n = param.shape[0]
+    cdef Py_ssize_t n = param.shape[0]
     cdef AdamConstants c = AdamConstants(
         weight_decay=weight_decay, decay=1 - lr * weight_decay, m_weight=1 - beta1, beta2=beta2, v_weight=1 - beta2,
         eps=eps, step_size=step_size, bias_correction2_sqrt=bias_correction2_sqrt, maximize=maximize,
         has_decay=weight_decay != 0, decoupled=decoupled)
+    cdef Py_ssize_t block, blocks = minigrad_max_threads()
+    with nogil:
+        if n > PARALLEL_MIN:  # one block per thread; a plain call below (see _types.pxd)
+            for block in prange(blocks, schedule="static"):
+                _adam_range(param, grad, m, v, v_max, block_start(block, blocks, n),
+                            block_start(block + 1, blocks, n), amsgrad, c)
+        else:
+            _adam_range(param, grad, m, v, v_max, 0, n, amsgrad, c)
+
+
+cdef inline void _adam_range(real[::1] param, const real[::1] grad, real[::1] m, real[::1] v, real[::1] v_max,
+                             Py_ssize_t start, Py_ssize_t stop, bint amsgrad, AdamConstants c) noexcept nogil:
+    cdef Py_ssize_t i
     # one loop per configuration that stores to different arrays: a store under a condition inside
     # the loop would keep the compiler from vectorizing it
     if amsgrad:
-        for i in prange(n, schedule="static", use_threads_if=n > PARALLEL_MIN):
+        for i in range(start, stop):
             param[i] = _adam_update(param[i], grad[i], &m[i], &v[i], &v_max[i], True, c)
     else:
-        for i in prange(n, schedule="static", use_threads_if=n > PARALLEL_MIN):
+        for i in range(start, stop):
             param[i] = _adam_update(param[i], grad[i], &m[i], &v[i], &v[i], False, c)
 
 
@@ -133,21 +146,34 @@ cdef inline real _rmsprop_update(real p, real g, real* sq, real* g_avg, real* bu
 cdef void _rmsprop(real[::1] param, const real[::1] grad, real[::1] sq, real[::1] g_avg, real[::1] buf,
                    double lr, double alpha, double eps, double weight_decay, double momentum,
                    bint centered, bint maximize) noexcept nogil:
-    cdef Py_ssize_t i, n = param.shape[0]
+    cdef Py_ssize_t n = param.shape[0], block, blocks = minigrad_max_threads()
     cdef RMSpropConstants c = RMSpropConstants(lr=lr, alpha=alpha, weight=1 - alpha, eps=eps, weight_decay=weight_decay,
                                                momentum=momentum, maximize=maximize, has_decay=weight_decay != 0)
+    with nogil:
+        if n > PARALLEL_MIN:  # one block per thread; a plain call below (see _types.pxd)
+            for block in prange(blocks, schedule="static"):
+                _rmsprop_range(param, grad, sq, g_avg, buf, block_start(block, blocks, n),
+                               block_start(block + 1, blocks, n), centered, momentum > 0, c)
+        else:
+            _rmsprop_range(param, grad, sq, g_avg, buf, 0, n, centered, momentum > 0, c)
+
+
+cdef inline void _rmsprop_range(real[::1] param, const real[::1] grad, real[::1] sq, real[::1] g_avg,
+                                real[::1] buf, Py_ssize_t start, Py_ssize_t stop, bint centered,
+                                bint has_momentum, RMSpropConstants c) noexcept nogil:
+    cdef Py_ssize_t i
     # one loop per configuration that stores to different arrays (see _adam); unused ones get sq
-    if centered and momentum > 0:
-        for i in prange(n, schedule="static", use_threads_if=n > PARALLEL_MIN):
+    if centered and has_momentum:
+        for i in range(start, stop):
             param[i] = _rmsprop_update(param[i], grad[i], &sq[i], &g_avg[i], &buf[i], True, True, c)
     elif centered:
-        for i in prange(n, schedule="static", use_threads_if=n > PARALLEL_MIN):
+        for i in range(start, stop):
             param[i] = _rmsprop_update(param[i], grad[i], &sq[i], &g_avg[i], &sq[i], True, False, c)
-    elif momentum > 0:
-        for i in prange(n, schedule="static", use_threads_if=n > PARALLEL_MIN):
+    elif has_momentum:
+        for i in range(start, stop):
             param[i] = _rmsprop_update(param[i], grad[i], &sq[i], &sq[i], &buf[i], False, True, c)
     else:
-        for i in prange(n, schedule="static", use_threads_if=n > PARALLEL_MIN):
+        for i in range(start, stop):
             param[i] = _rmsprop_update(param[i], grad[i], &sq[i], &sq[i], &sq[i], False, False, c)
 
 
@@ -163,16 +189,31 @@ def adagrad_step(param, grad, state_sum, double clr, double eps, double weight_d
 cdef void _adagrad(real[::1] param, const real[::1] grad, real[::1] total, double clr, double eps,
                    double weight_decay, bint maximize) noexcept nogil:
     cdef Py_ssize_t i, n = param.shape[0]
-    cdef real g, s
-    cdef real clr_ = <real>clr, eps_ = <real>eps, wd = <real>weight_decay
-    cdef bint has_decay = weight_decay != 0
-    for i in prange(n, schedule="static", use_threads_if=n > PARALLEL_MIN):
-        g = -grad[i] if maximize else grad[i]
-        if has_decay:
-            g = g + wd * param[i]
-        s = total[i] + g * g
-        total[i] = s
-        param[i] = param[i] - clr_ * (g / (_sqrt(s) + eps_))
+    cdef AdagradConstants c = AdagradConstants(clr=clr, eps=eps, weight_decay=weight_decay, maximize=maximize)
+    with nogil:
+        if n > PARALLEL_MIN:  # a plain loop below (see _types.pxd)
+            for i in prange(n, schedule="static"):
+                param[i] = _adagrad_update(param[i], grad[i], &total[i], c)
+        else:
+            for i in range(n):
+                param[i] = _adagrad_update(param[i], grad[i], &total[i], c)
+
+
+cdef struct AdagradConstants:
+    double clr, eps, weight_decay
+    bint maximize
+
+
+cdef inline real _adagrad_update(real p, real g, real* total, AdagradConstants c) noexcept nogil:
+    """The new value of one parameter entry; updates its sum of squares in place."""
+    cdef real s
+    if c.maximize:
+        g = -g
+    if c.weight_decay != 0:
+        g = g + <real>c.weight_decay * p
+    s = total[0] + g * g
+    total[0] = s
+    return p - <real>c.clr * (g / (_sqrt(s) + <real>c.eps))
 
 
 def adadelta_step(param, grad, square_avg, acc_delta, double lr, double rho, double eps, double weight_decay,
@@ -189,15 +230,31 @@ def adadelta_step(param, grad, square_avg, acc_delta, double lr, double rho, dou
 cdef void _adadelta(real[::1] param, const real[::1] grad, real[::1] sq, real[::1] acc, double lr, double rho,
                     double eps, double weight_decay, bint maximize) noexcept nogil:
     cdef Py_ssize_t i, n = param.shape[0]
-    cdef real g, s, delta
-    cdef real lr_ = <real>lr, r = <real>rho, weight = <real>(1 - rho), eps_ = <real>eps, wd = <real>weight_decay
-    cdef bint has_decay = weight_decay != 0
-    for i in prange(n, schedule="static", use_threads_if=n > PARALLEL_MIN):
-        g = -grad[i] if maximize else grad[i]
-        if has_decay:
-            g = g + wd * param[i]
-        s = sq[i] * r + weight * g * g
-        sq[i] = s
-        delta = _sqrt(acc[i] + eps_) / _sqrt(s + eps_) * g
-        acc[i] = acc[i] * r + weight * delta * delta
-        param[i] = param[i] - lr_ * delta
+    cdef AdadeltaConstants c = AdadeltaConstants(lr=lr, rho=rho, weight=1 - rho, eps=eps, weight_decay=weight_decay,
+                                                 maximize=maximize)
+    with nogil:
+        if n > PARALLEL_MIN:  # a plain loop below (see _types.pxd)
+            for i in prange(n, schedule="static"):
+                param[i] = _adadelta_update(param[i], grad[i], &sq[i], &acc[i], c)
+        else:
+            for i in range(n):
+                param[i] = _adadelta_update(param[i], grad[i], &sq[i], &acc[i], c)
+
+
+cdef struct AdadeltaConstants:
+    double lr, rho, weight, eps, weight_decay
+    bint maximize
+
+
+cdef inline real _adadelta_update(real p, real g, real* sq, real* acc, AdadeltaConstants c) noexcept nogil:
+    """The new value of one parameter entry; updates its square averages in place."""
+    cdef real s, delta
+    if c.maximize:
+        g = -g
+    if c.weight_decay != 0:
+        g = g + <real>c.weight_decay * p
+    s = sq[0] * <real>c.rho + <real>c.weight * g * g
+    sq[0] = s
+    delta = _sqrt(acc[0] + <real>c.eps) / _sqrt(s + <real>c.eps) * g
+    acc[0] = acc[0] * <real>c.rho + <real>c.weight * delta * delta
+    return p - <real>c.lr * delta
