@@ -198,6 +198,11 @@ class Op:
         """Call an op that takes no hyperparameters without making an instance: ``Mul.apply(a, b)``."""
         return object.__new__(cls)._run(inputs)
 
+    def _call_once(self, *inputs):
+        """Call an instance made for this one call (``F.dropout`` makes ``DropoutOp(p)``): it becomes
+        the node itself, without the copy that ``__call__`` makes for instances called again."""
+        return self._run(inputs)
+
     def _run(self, inputs):
         """Run forward on this node and record it as its outputs' creator when grad is needed."""
         if _hooks is not None and _hooks.intercepts(self):

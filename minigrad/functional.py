@@ -28,13 +28,13 @@ def leaky_relu(x, negative_slope=0.01, inplace=False):
     tensor([-0.01, 2.])"""
     if isinstance(negative_slope, bool) or not isinstance(negative_slope, numbers.Real):
         raise TypeError(f"negative_slope must be a number, got {negative_slope!r}")
-    return _result(x, ops.LeakyReLU(float(negative_slope))(x), inplace)
+    return _result(x, ops.LeakyReLU(float(negative_slope))._call_once(x), inplace)
 
 
 def gelu(x, approximate="none"):
     """x * Phi(x), Phi the standard normal CDF; approximate="tanh" uses
     0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))). Example: ``F.gelu(mg.randn(4, 8))``"""
-    return ops.GELU(approximate)(x)  # the kernel front refuses other approximations
+    return ops.GELU(approximate)._call_once(x)  # the kernel front refuses other approximations
 
 
 def sigmoid(x):
@@ -71,7 +71,7 @@ def dropout(x, p=0.5, training=True, inplace=False):
     p = _probability(p)
     if not training or p == 0:
         return x
-    return _result(x, ops.DropoutOp(p)(x), inplace)
+    return _result(x, ops.DropoutOp(p)._call_once(x), inplace)
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
@@ -105,7 +105,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     op = ops.BatchNormOp(training, None if running_mean is None else running_mean.data,
                          None if running_var is None else running_var.data, float(momentum), float(eps),
                          weight is not None, bias is not None)
-    return op(*(t for t in (x, weight, bias) if t is not None))
+    return op._call_once(*(t for t in (x, weight, bias) if t is not None))
 
 
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -129,7 +129,7 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
         if t is not None and t.shape != normalized_shape:
             raise ValueError(f"layer_norm: {name} must have shape normalized_shape={normalized_shape}, got {t.shape}")
     op = ops.LayerNormOp(n, float(eps), weight is not None, bias is not None)
-    return op(*(t for t in (x, weight, bias) if t is not None))
+    return op._call_once(*(t for t in (x, weight, bias) if t is not None))
 
 
 def _normalized_shape(normalized_shape):
@@ -179,9 +179,9 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     class_weights = _class_weights(weight, input, "cross_entropy")
     if target_array.dtype.kind == "f":
         return _cross_entropy_with_probabilities(input, target_array, class_weights, reduction, float(label_smoothing))
-    rows, indices, out_shape = _class_rows(input, target_array, ignore_index, "cross_entropy")
-    op = ops.CrossEntropy(indices, class_weights, ignore_index, float(label_smoothing), reduction)
-    loss = op(rows)
+    rows, indices, out_shape, ignored = _class_rows(input, target_array, ignore_index, "cross_entropy")
+    op = ops.CrossEntropy(indices, class_weights, ignore_index if ignored else None, float(label_smoothing), reduction)
+    loss = op._call_once(rows)
     return loss.reshape(out_shape) if reduction == "none" else loss
 
 
@@ -196,8 +196,8 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     if target_array.dtype.kind not in "iu":
         raise TypeError(f"nll_loss targets must be integer class indices, got dtype {target_array.dtype}")
     class_weights = _class_weights(weight, input, "nll_loss")
-    rows, indices, out_shape = _class_rows(input, target_array, ignore_index, "nll_loss")
-    loss = ops.NLLLoss(indices, class_weights, ignore_index, reduction)(rows)
+    rows, indices, out_shape, _ = _class_rows(input, target_array, ignore_index, "nll_loss")
+    loss = ops.NLLLoss(indices, class_weights, ignore_index, reduction)._call_once(rows)
     return loss.reshape(out_shape) if reduction == "none" else loss
 
 
@@ -233,7 +233,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
         raise ValueError("binary_cross_entropy: input values must be probabilities in [0, 1] "
                          "(apply sigmoid, or use binary_cross_entropy_with_logits on logits)")
     weight = _broadcast_weight(weight, input, "weight", "binary_cross_entropy")
-    return _reduce(ops.BinaryCrossEntropy(t, weight)(input), reduction)
+    return _reduce(ops.BinaryCrossEntropy(t, weight)._call_once(input), reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
@@ -247,7 +247,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     t = _same_shape_target(input, target, "binary_cross_entropy_with_logits").data
     weight = _broadcast_weight(weight, input, "weight", "binary_cross_entropy_with_logits")
     pos_weight = _broadcast_weight(pos_weight, input, "pos_weight", "binary_cross_entropy_with_logits")
-    return _reduce(ops.BinaryCrossEntropyWithLogits(t, weight, pos_weight)(input), reduction)
+    return _reduce(ops.BinaryCrossEntropyWithLogits(t, weight, pos_weight)._call_once(input), reduction)
 
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -297,8 +297,9 @@ def _broadcast_weight(weight, input, name, fn):
 
 
 def _class_rows(input, target, ignore_index, name):
-    """(logits as (M, C) rows, target indices (M,), the shape of the unreduced loss), with
-    input (C,), (N, C) or (N, C, d1, ...) and integer target of the input's shape without dim 1."""
+    """(logits as (M, C) rows, target indices (M,), the shape of the unreduced loss, whether any
+    position is ignored), with input (C,), (N, C) or (N, C, d1, ...) and integer target of the input's
+    shape without dim 1."""
     if input.ndim < 1:
         raise ValueError(f"{name} expects input of shape (C,), (N, C) or (N, C, d1, ...), got {input.shape}")
     if target.dtype.kind not in "iu":
@@ -308,17 +309,22 @@ def _class_rows(input, target, ignore_index, name):
     if target.shape != expected:
         raise ValueError(f"{name} targets must have shape {expected} for input of shape {input.shape}, "
                          f"got {target.shape}")
-    kept = target[target != ignore_index]
-    if kept.size and (int(kept.min()) < 0 or int(kept.max()) >= classes):
-        raise ValueError(f"{name} targets must be in [0, {classes}), got values in [{int(kept.min())}, "
-                         f"{int(kept.max())}] (ignore_index={ignore_index} marks positions to skip)")
+    ignored = False
+    if target.size:  # the extremes decide the everyday case (no target out of range, none ignored)
+        lowest, highest = int(target.min()), int(target.max())
+        if lowest < 0 or highest >= classes:  # out of range unless those positions are ignored
+            kept = target[target != ignore_index]
+            if kept.size and (int(kept.min()) < 0 or int(kept.max()) >= classes):
+                raise ValueError(f"{name} targets must be in [0, {classes}), got values in [{int(kept.min())}, "
+                                 f"{int(kept.max())}] (ignore_index={ignore_index} marks positions to skip)")
+        ignored = lowest <= ignore_index <= highest and bool((target == ignore_index).any())
     if input.ndim == 1:
         rows = input.reshape(1, classes)
     elif input.ndim == 2:
         rows = input
     else:  # classes last, then one row per position
-        rows = ops.Transpose((0,) + tuple(range(2, input.ndim)) + (1,))(input).reshape(-1, classes)
-    return rows, target.reshape(-1), expected
+        rows = ops.Transpose((0,) + tuple(range(2, input.ndim)) + (1,))._call_once(input).reshape(-1, classes)
+    return rows, target.reshape(-1), expected, ignored
 
 
 def _class_weights(weight, input, name):
@@ -386,7 +392,7 @@ def pad(input, pad, mode="constant", value=0):
                          f"dims), got {pad!r}")
     pairs = [(int(widths[i]), int(widths[i + 1])) for i in range(0, len(widths), 2)]
     per_dim = [(0, 0)] * (input.ndim - len(pairs)) + pairs[::-1]
-    return ops.ConstantPad(tuple(per_dim), value)(input)
+    return ops.ConstantPad(tuple(per_dim), value)._call_once(input)
 
 def _probability(p):
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
@@ -438,7 +444,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     Example: ``F.max_pool2d(mg.randn(8, 6, 24, 24), 2).shape`` -> (8, 6, 12, 12)
     """
     kernel_size, stride, padding = _pool_arguments(x, kernel_size, stride, padding, "max_pool2d")
-    return ops.MaxPool2dOp(kernel_size, stride, padding)(x)
+    return ops.MaxPool2dOp(kernel_size, stride, padding)._call_once(x)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True):
@@ -448,7 +454,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True):
     Example: ``F.avg_pool2d(mg.randn(8, 6, 24, 24), 2).shape`` -> (8, 6, 12, 12)
     """
     kernel_size, stride, padding = _pool_arguments(x, kernel_size, stride, padding, "avg_pool2d")
-    return ops.AvgPool2dOp(kernel_size, stride, padding, bool(count_include_pad))(x)
+    return ops.AvgPool2dOp(kernel_size, stride, padding, bool(count_include_pad))._call_once(x)
 
 
 def adaptive_avg_pool2d(x, output_size):
@@ -465,7 +471,7 @@ def adaptive_avg_pool2d(x, output_size):
     output_size = tuple(size if wanted is None else wanted for wanted, size in zip(output_size, x.shape[2:]))
     if any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1 for s in output_size):
         raise ValueError(f"adaptive_avg_pool2d: output_size must be ints >= 1, got {output_size}")
-    return ops.AdaptiveAvgPool2dOp(tuple(int(s) for s in output_size))(x)
+    return ops.AdaptiveAvgPool2dOp(tuple(int(s) for s in output_size))._call_once(x)
 
 
 def _convolution(x, weight, bias, stride, padding, dilation, groups, spatial_dims, layer):
@@ -503,7 +509,7 @@ def _convolution(x, weight, bias, stride, padding, dilation, groups, spatial_dim
     if spatial_dims == 1:  # runs as a height-1 image
         stride, dilation, padding = (1,) + stride, (1,) + dilation, ((0, 0),) + padding
     op = ops.ConvolutionOp(stride, padding, dilation, groups)
-    return op(x, weight) if bias is None else op(x, weight, bias)
+    return op._call_once(x, weight) if bias is None else op._call_once(x, weight, bias)
 
 
 def _int_tuple(value, n, name, layer, minimum):

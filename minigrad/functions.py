@@ -54,7 +54,7 @@ def cat(tensors, dim=0):
                              f"shapes must match except along dim {dim}")
     if first.ndim == 0:
         raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use mg.stack")
-    return ops.Cat(dim)(*tensors)
+    return ops.Cat(dim)._call_once(*tensors)
 
 
 def stack(tensors, dim=0):
@@ -67,7 +67,7 @@ def stack(tensors, dim=0):
         if t.shape != tensors[0].shape:
             raise ValueError(f"stack: tensor {i} has shape {t.shape}, but tensor 0 has {tensors[0].shape}; "
                              "all must have the same shape")
-    return ops.Stack(_dims.dim_index(dim, tensors[0].ndim + 1))(*tensors)
+    return ops.Stack(_dims.dim_index(dim, tensors[0].ndim + 1))._call_once(*tensors)
 
 
 def where(condition, input, other):

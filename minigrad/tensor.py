@@ -245,12 +245,12 @@ class Tensor:
         result = self
         if device is not None and device != result.device:
             if result.dtype in backend.FLOAT_DTYPES:
-                result = _ops.ToDevice(device)(result)
+                result = _ops.ToDevice(device)._call_once(result)
             else:
                 result = Tensor._wrap(backend.to_device(result.data, device), False)
         if dtype is not None and dtype != result.dtype:
             if result.dtype in backend.FLOAT_DTYPES and dtype in backend.FLOAT_DTYPES:
-                result = _ops.Cast(dtype)(result)
+                result = _ops.Cast(dtype)._call_once(result)
             else:
                 result = Tensor._wrap(result.data.astype(dtype), False)
         return result
@@ -456,7 +456,7 @@ class Tensor:
     __hash__ = object.__hash__  # tensors are dictionary keys by identity (optimizer state)
 
     def __getitem__(self, index):
-        return _ops.GetItem(_index_arrays(index))(self)
+        return _ops.GetItem(_index_arrays(index))._call_once(self)
 
     # ---- in place ---------------------------------------------------------------------------
     def _in_place(self, op, *operands):
@@ -480,7 +480,7 @@ class Tensor:
             previous = Tensor._wrap(self.data, self._requires_grad)
             previous._creator, previous._index, previous._counter = self._creator, self._index, self._counter
             others = [previous if o is self else o for o in others]  # x *= x: the old x on both sides
-            self._creator = op(previous, *others)._creator
+            self._creator = op._call_once(previous, *others)._creator
             self._index, self._requires_grad = 0, True
             moves = getattr(self, "_moves", None)
             if moves is None:
@@ -570,18 +570,18 @@ class Tensor:
             if bound is not None and (isinstance(bound, bool) or not isinstance(bound, numbers.Real)):
                 raise TypeError(f"clamp's {name} must be a number or None, got {type(bound).__name__}")
         if self.data.dtype.kind != "f" and any(isinstance(b, float) for b in (min, max)):
-            return _ops.Clamp(min, max)(self.float())  # a float bound makes the result float32, as torch
-        return _ops.Clamp(min, max)(self)
+            return _ops.Clamp(min, max)._call_once(self.float())  # a float bound makes the result float32, as torch
+        return _ops.Clamp(min, max)._call_once(self)
 
     clip = clamp
 
     def maximum(self, other):
         """Elementwise max with ``other`` (a tensor or number, broadcast); NaN wins, ties share the
         gradient equally, as torch. Example: ``mg.tensor([1.0, 5.0]).maximum(mg.tensor([3.0, 2.0]))`` -> [3., 5.]"""
-        return _ops.Maximum(True)(self, self._operand(other))
+        return _ops.Maximum(True)._call_once(self, self._operand(other))
 
     def minimum(self, other):
-        return _ops.Maximum(False)(self, self._operand(other))
+        return _ops.Maximum(False)._call_once(self, self._operand(other))
 
     def masked_fill(self, mask, value):
         """A copy with ``value`` (a number or one-element tensor) wherever the bool ``mask``
@@ -597,10 +597,10 @@ class Tensor:
         return _ops.Where.apply(mask, Tensor._wrap(fill, False), self)
 
     def softmax(self, dim):
-        return _ops.Softmax(_dims.dim_index(dim, self.ndim))(self)
+        return _ops.Softmax(_dims.dim_index(dim, self.ndim))._call_once(self)
 
     def log_softmax(self, dim):
-        return _ops.LogSoftmax(_dims.dim_index(dim, self.ndim))(self)
+        return _ops.LogSoftmax(_dims.dim_index(dim, self.ndim))._call_once(self)
 
     # named forms of the arithmetic operators, as torch's
     def add(self, other, *, alpha=1):
@@ -686,30 +686,30 @@ class Tensor:
     # dim= and keepdim= as torch; axis= and keepdims= are accepted as aliases, as torch does.
     def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """Sum over ``dim`` (None: all, an int or a tuple); integer and bool tensors sum as int64."""
-        return _ops.Sum(*_reduction_args(dim, keepdim, axis, keepdims))(self)
+        return _ops.Sum(*_reduction_args(dim, keepdim, axis, keepdims))._call_once(self)
 
     def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return _ops.Mean(*_reduction_args(dim, keepdim, axis, keepdims))(self)
+        return _ops.Mean(*_reduction_args(dim, keepdim, axis, keepdims))._call_once(self)
 
     def prod(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return _ops.Prod(*_reduction_args(dim, keepdim, axis, keepdims))(self)
+        return _ops.Prod(*_reduction_args(dim, keepdim, axis, keepdims))._call_once(self)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
         """Variance over ``dim``, unbiased by default (correction=1; ``unbiased=False`` or
         ``correction=0`` gives the biased one). Example: ``mg.tensor([1.0, 3.0]).var()`` -> tensor(2.)"""
-        return _ops.Var(*_reduction_args(dim, keepdim, axis, keepdims), _correction(unbiased, correction))(self)
+        return _ops.Var(*_reduction_args(dim, keepdim, axis, keepdims), _correction(unbiased, correction))._call_once(self)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
         """Standard deviation: the square root of ``var(...)`` with the same arguments; its gradient
         is 0 where it is 0 (a constant input), as torch's."""
-        return _ops.Std(*_reduction_args(dim, keepdim, axis, keepdims), _correction(unbiased, correction))(self)
+        return _ops.Std(*_reduction_args(dim, keepdim, axis, keepdims), _correction(unbiased, correction))._call_once(self)
 
     def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """Largest values over ``dim`` (None or (): all); ties share the gradient equally."""
-        return _ops.Extremum(*_reduction_args(dim, keepdim, axis, keepdims), largest=True)(self)
+        return _ops.Extremum(*_reduction_args(dim, keepdim, axis, keepdims), largest=True)._call_once(self)
 
     def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return _ops.Extremum(*_reduction_args(dim, keepdim, axis, keepdims), largest=False)(self)
+        return _ops.Extremum(*_reduction_args(dim, keepdim, axis, keepdims), largest=False)._call_once(self)
 
     def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """Without dim, the largest value (0-d; ties share the gradient). With an int dim, a
@@ -729,13 +729,13 @@ class Tensor:
             return self.maximum(dim) if largest else self.minimum(dim)
         dim, keepdim = _reduction_args(dim, keepdim, axis, keepdims)
         if dim is None:
-            return _ops.Extremum(None, keepdim, largest)(self)
+            return _ops.Extremum(None, keepdim, largest)._call_once(self)
         result = _MaxResult if largest else _MinResult
         if self.ndim == 0:  # as torch: the value itself at index 0
             _dims.dim_index(dim, 0)
             return result(self.reshape(()), Tensor._wrap(backend.array_module(self.data).zeros((), int64), False))
         indices = self._arg_extremum(dim, True, largest)
-        values = _ops.TakeAlongDim(_dims.dim_index(dim, self.ndim), keepdim)(self, indices)
+        values = _ops.TakeAlongDim(_dims.dim_index(dim, self.ndim), keepdim)._call_once(self, indices)
         return result(values, indices if keepdim else indices.squeeze(dim))
 
     def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
@@ -788,16 +788,16 @@ class Tensor:
             return self.abs().amin(dim, keepdim)
         if isinstance(p, bool) or not isinstance(p, numbers.Real) or not p > 0:
             raise ValueError(f"norm's p must be a number > 0, 'fro', inf or -inf, got {p!r}")
-        return _ops.Norm(p, dim, keepdim)(self)
+        return _ops.Norm(p, dim, keepdim)._call_once(self)
 
     # ---- shape ------------------------------------------------------------------------------
     def reshape(self, *shape):
-        return _ops.Reshape(_shape_argument(shape))(self)
+        return _ops.Reshape(_shape_argument(shape))._call_once(self)
 
     def view(self, *shape):
         """The same data seen in another shape, without copying (torch's view): a RuntimeError that
         says to use reshape when the strides do not allow it (e.g. after transpose)."""
-        return _ops.Reshape(_shape_argument(shape), view=True)(self)
+        return _ops.Reshape(_shape_argument(shape), view=True)._call_once(self)
 
     def view_as(self, other):
         return self.view(other.shape)
@@ -833,7 +833,7 @@ class Tensor:
         normalized = tuple(_dims.dim_index(d, self.ndim) for d in dims)
         if len(set(normalized)) != len(normalized):
             raise ValueError(f"permute's dims {dims} name a dimension more than once")
-        return _ops.Transpose(normalized)(self)
+        return _ops.Transpose(normalized)._call_once(self)
 
     def transpose(self, dim0, dim1):
         """dim0 and dim1 swapped, as torch (not NumPy's axes order)."""
@@ -842,7 +842,7 @@ class Tensor:
         if self.ndim < 2:
             return self
         order[dim0], order[dim1] = order[dim1], order[dim0]
-        return _ops.Transpose(tuple(order))(self)
+        return _ops.Transpose(tuple(order))._call_once(self)
 
     def t(self):
         """The transpose of a matrix (a 0-d or 1-d tensor as it is)."""
@@ -868,7 +868,7 @@ class Tensor:
                 raise ValueError(f"expand: size {size} at dim {i} does not match the tensor's size {old} there "
                                  f"(only dims of size 1 can grow); shape {self.shape}, sizes {sizes}")
             shape.append(size)
-        return _ops.Expand(tuple(shape))(self)
+        return _ops.Expand(tuple(shape))._call_once(self)
 
     def expand_as(self, other):
         return self.expand(other.shape)
@@ -879,7 +879,7 @@ class Tensor:
         if len(sizes) < self.ndim or any(s < 0 for s in sizes):
             raise ValueError(f"repeat needs at least {self.ndim} non-negative sizes for a tensor of shape "
                              f"{self.shape}, got {sizes}")
-        return _ops.Repeat(sizes)(self)
+        return _ops.Repeat(sizes)._call_once(self)
 
     def split(self, split_size_or_sections, dim=0):
         """Pieces along ``dim``: of ``split_size`` each (the last may be smaller), or of the listed sizes.

@@ -10,7 +10,7 @@ UINT8, FLOAT64 = np.dtype(np.uint8), np.dtype(np.float64)
 
 def check_float_array(array, name, ndim=None):
     """Raise unless ``array`` is a float32/float64 array (of ``ndim`` dims)."""
-    if not hasattr(array, "dtype") or not hasattr(array, "flags"):
+    if type(array) is not np.ndarray and not (hasattr(array, "dtype") and hasattr(array, "flags")):
         raise TypeError(f"{name} must be an array, got {type(array).__name__}")
     if array.dtype not in FLOAT_DTYPES:
         raise TypeError(f"{name} must be float32 or float64, got {array.dtype}")
@@ -20,6 +20,9 @@ def check_float_array(array, name, ndim=None):
 
 def check_like(array, name, reference, reference_name, shape=None):
     """Raise unless ``array`` has the dtype and device of ``reference`` and the given shape."""
+    if type(array) is type(reference) and array.dtype is reference.dtype and array.dtype in FLOAT_DTYPES \
+            and array.shape == (reference.shape if shape is None else tuple(shape)):
+        return  # the common case, decided in a few comparisons; the messages below find what differs
     check_float_array(array, name)
     if array.dtype != reference.dtype:
         raise TypeError(f"{name} has dtype {array.dtype}, but {reference_name} has {reference.dtype}")

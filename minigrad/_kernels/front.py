@@ -22,26 +22,6 @@ from ._checks import (check_batch_norm_train, check_channel_vector, check_channe
 FLOAT64 = np.dtype(np.float64)
 
 
-class _InPlace:
-    """The context manager of Kernels._updated_in_place (a class: an optimizer step calls it once per
-    parameter, and contextlib's generator machinery cost more than the check itself)."""
-
-    __slots__ = ("arrays", "stand_ins")
-
-    def __init__(self, xp, arrays):
-        self.arrays = arrays
-        self.stand_ins = [a if a is None or a.flags.c_contiguous else xp.ascontiguousarray(a) for a in arrays]
-
-    def __enter__(self):
-        return self.stand_ins
-
-    def __exit__(self, exc_type, exc, traceback):
-        if exc_type is None:
-            for original, stand_in in zip(self.arrays, self.stand_ins):
-                if stand_in is not original:
-                    original[...] = stand_in
-
-
 class Kernels:
     """The kernel functions for one device. Example: ``Kernels(cpu_loops, numpy).relu_forward(x)``."""
 
@@ -61,11 +41,20 @@ class Kernels:
     def _contiguous(self, array):
         return array if array.flags.c_contiguous else self.xp.ascontiguousarray(array)
 
-    def _updated_in_place(self, *arrays):
-        """``with self._updated_in_place(a, b) as (a_, b_):`` contiguous stand-ins for arrays a loop
-        updates in place (None passes through); results written to a stand-in that is a copy are
-        written back to the caller's array."""
-        return _InPlace(self.xp, arrays)
+    def _stand_ins(self, *arrays):
+        """Contiguous stand-ins for arrays that a loop updates in place (None passes through): the
+        arrays themselves, or contiguous copies that ``_write_back`` copies into them after the loop
+        (plain calls, not a context manager: an optimizer step runs this once per parameter)."""
+        for a in arrays:
+            if a is not None and not a.flags.c_contiguous:
+                return [b if b is None or b.flags.c_contiguous else self.xp.ascontiguousarray(b) for b in arrays]
+        return arrays
+
+    @staticmethod
+    def _write_back(arrays, stand_ins):
+        for original, stand_in in zip(arrays, stand_ins):
+            if stand_in is not original:
+                original[...] = stand_in
 
     # ---- ReLU ------------------------------------------------------------------------------------
     def relu_forward(self, x):
@@ -147,9 +136,10 @@ class Kernels:
         if x3.size:
             self.loops.channel_sums(x3, x3, shift, s1, s2)
         mean, invstd, k2, k3 = xp.empty(C), xp.empty(C), xp.empty(C), xp.empty(C)
-        with self._updated_in_place(running_mean, running_var) as (rm, rv):
-            self.loops.train_coefficients(s1, s2, shift, N * S, float(eps), float(momentum), weight, bias, rm, rv,
-                                          mean, invstd, k2, k3)
+        rm, rv = stand_ins = self._stand_ins(running_mean, running_var)
+        self.loops.train_coefficients(s1, s2, shift, N * S, float(eps), float(momentum), weight, bias, rm, rv,
+                                      mean, invstd, k2, k3)
+        self._write_back((running_mean, running_var), stand_ins)
         y = xp.empty(x.shape, x.dtype)  # not a reshaped view: a leaf adopts a fresh array as its grad
         if x3.size:
             self.loops.channel_affine(None, x3, y.reshape(x3.shape), None, k2, k3)
@@ -288,9 +278,11 @@ class Kernels:
         """
         check_sgd(param, grad, momentum_buffer, momentum)
         grad = self._contiguous(grad)
-        with self._updated_in_place(param, momentum_buffer) as (p, buf):
-            self.loops.sgd_step(p, grad, p if buf is None else buf, float(lr), float(momentum), float(dampening),
-                                float(weight_decay), bool(nesterov), bool(maximize), bool(first_step))
+        p, buf = stand_ins = self._stand_ins(param, momentum_buffer)
+        # the loop's typed parameters convert lr and the flags (and refuse what is not a number)
+        self.loops.sgd_step(p, grad, p if buf is None else buf, lr, momentum, dampening, weight_decay, nesterov,
+                            maximize, first_step)
+        self._write_back((param, momentum_buffer), stand_ins)
 
     # ---- LayerNorm -------------------------------------------------------------------------------
     # Statistics per row of x viewed as (M, D); the loops have no branches for absent affine
@@ -374,10 +366,11 @@ class Kernels:
         bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
         grad = self._contiguous(grad)
         in_place = (param, exp_avg, exp_avg_sq, max_exp_avg_sq if amsgrad else None)
-        with self._updated_in_place(*in_place) as (p, m, v, v_max):
-            self.loops.adam_step(p, grad, m, v, p if v_max is None else v_max, float(lr), float(beta1), float(beta2),
-                                 float(eps), float(weight_decay), step_size, bias_correction2_sqrt, bool(amsgrad),
-                                 bool(maximize), bool(decoupled_weight_decay))
+        p, m, v, v_max = stand_ins = self._stand_ins(*in_place)
+        self.loops.adam_step(p, grad, m, v, p if v_max is None else v_max, float(lr), float(beta1), float(beta2),
+                             float(eps), float(weight_decay), step_size, bias_correction2_sqrt, bool(amsgrad),
+                             bool(maximize), bool(decoupled_weight_decay))
+        self._write_back(in_place, stand_ins)
 
     def rmsprop_step(self, param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps, weight_decay, momentum,
                      centered, maximize):
@@ -396,11 +389,12 @@ class Kernels:
                                required=("square_avg",) + (("grad_avg",) if centered else ())
                                + (("momentum_buffer",) if momentum > 0 else ()))
         grad = self._contiguous(grad)
-        with self._updated_in_place(param, square_avg, grad_avg if centered else None,
-                                    momentum_buffer if momentum > 0 else None) as (p, sq, g_avg, buf):
-            self.loops.rmsprop_step(p, grad, sq, p if g_avg is None else g_avg, p if buf is None else buf, float(lr),
-                                    float(alpha), float(eps), float(weight_decay), float(momentum), bool(centered),
-                                    bool(maximize))
+        in_place = (param, square_avg, grad_avg if centered else None, momentum_buffer if momentum > 0 else None)
+        p, sq, g_avg, buf = stand_ins = self._stand_ins(*in_place)
+        self.loops.rmsprop_step(p, grad, sq, p if g_avg is None else g_avg, p if buf is None else buf, float(lr),
+                                float(alpha), float(eps), float(weight_decay), float(momentum), bool(centered),
+                                bool(maximize))
+        self._write_back(in_place, stand_ins)
 
     def adagrad_step(self, param, grad, state_sum, lr, lr_decay, weight_decay, eps, step, maximize):
         """Adagrad step number ``step`` (from 1) in place on param and state_sum::
@@ -412,8 +406,9 @@ class Kernels:
         check_step(step)
         clr = lr / (1 + (step - 1) * lr_decay)
         grad = self._contiguous(grad)
-        with self._updated_in_place(param, state_sum) as (p, total):
-            self.loops.adagrad_step(p, grad, total, clr, float(eps), float(weight_decay), bool(maximize))
+        p, total = stand_ins = self._stand_ins(param, state_sum)
+        self.loops.adagrad_step(p, grad, total, clr, float(eps), float(weight_decay), bool(maximize))
+        self._write_back((param, state_sum), stand_ins)
 
     def adadelta_step(self, param, grad, square_avg, acc_delta, lr, rho, eps, weight_decay, maximize):
         """Adadelta step in place on param, square_avg and acc_delta::
@@ -426,9 +421,10 @@ class Kernels:
         check_optimizer_arrays(param, grad, {"square_avg": square_avg, "acc_delta": acc_delta},
                                required=("square_avg", "acc_delta"))
         grad = self._contiguous(grad)
-        with self._updated_in_place(param, square_avg, acc_delta) as (p, sq, acc):
-            self.loops.adadelta_step(p, grad, sq, acc, float(lr), float(rho), float(eps), float(weight_decay),
-                                     bool(maximize))
+        p, sq, acc = stand_ins = self._stand_ins(param, square_avg, acc_delta)
+        self.loops.adadelta_step(p, grad, sq, acc, float(lr), float(rho), float(eps), float(weight_decay),
+                                 bool(maximize))
+        self._write_back((param, square_avg, acc_delta), stand_ins)
     # ---- Convolution -----------------------------------------------------------------------------
     # im2col over chunks of the batch: the column matrix of a chunk stays within WORKSPACE_BYTES (a
     # chunk holds at least one sample), and each chunk is one GEMM per group through xp.matmul.

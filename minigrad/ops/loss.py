@@ -37,7 +37,7 @@ class Softmax(Op):
 class CrossEntropy(Op):
     """Cross-entropy of logits (M, C) against class indices target (M,), PyTorch's rules.
 
-    Row n with target y (skipped when y == ignore_index) costs
+    Row n with target y (skipped when y == ignore_index; None: no row is skipped) costs
     (1 - s) * w[y] * -log p[n, y] + s / C * sum_c w[c] * -log p[n, c], s = label_smoothing,
     w = weight (ones when None). reduction "mean" divides the sum by sum of w[y] over kept rows
     (the number of kept rows without weight), "sum" adds, "none" returns the (M,) costs.
@@ -51,11 +51,13 @@ class CrossEntropy(Op):
         xp, target, smoothing = self.xp, self.target, self.label_smoothing
         M, C = logits.shape
         log_p = _log_softmax(xp, logits, 1)
-        self.kept = target != self.ignore_index
-        self.plain = self.weight is None and not smoothing and self.reduction == "mean" and bool(self.kept.all())
+        kept = None if self.ignore_index is None else target != self.ignore_index
+        self.plain = self.weight is None and not smoothing and self.reduction == "mean" and \
+            (kept is None or bool(kept.all()))
         if self.plain:  # the everyday case: the mean of -log p[n, y], without the masks and weights below
             self.probabilities, self.rows = xp.exp(log_p), xp.arange(M)
             return -log_p[self.rows, target].mean()
+        self.kept = xp.ones(M, dtype=bool) if kept is None else kept
         safe_target = xp.where(self.kept, target, 0)  # ignored rows index class 0, then are masked
         rows = xp.arange(M)
         target_weight = xp.ones(M, dtype=logits.dtype) if self.weight is None else self.weight[safe_target]

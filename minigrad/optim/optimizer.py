@@ -120,7 +120,7 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 if set_to_none:
-                    p.grad = None
+                    p._grad = None  # the attribute behind p.grad (its setter checks assigned Tensors)
                 elif p.grad is not None:
                     p.grad.data[...] = 0
 
