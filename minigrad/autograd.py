@@ -293,8 +293,8 @@ def _topological_order(start):
             creator = t._creator
             if creator is not None and creator not in seen:
                 seen.add(creator)
-                inputs = creator.inputs if creator._write_time >= _last_regraph else _inputs_at_forward(creator)
-                stack.append((creator, iter(inputs)))
+                stack.append((creator, iter(creator.inputs if creator._write_time >= _last_regraph
+                                            else _inputs_at_forward(creator))))
                 break
         else:
             stack.pop()
@@ -340,20 +340,23 @@ def backward(root, grad, retain_graph=False):
                 f"trying to backward through {type(op).__name__} a second time, but its saved "
                 "arrays were already freed; pass retain_graph=True to the first backward"
             )
+        inputs = op.inputs
         if op._write_time < _last_write:  # something was written in place since op's forward
             _check_saved_arrays(op)
+            if op._write_time < _last_regraph:  # and a tensor moved in the graph (_last_regraph <= _last_write)
+                inputs = _inputs_at_forward(op)
         outputs = op._outputs
-        if len(outputs) == 1:  # the common case, kept short
-            g = grads.pop((op, 0), None)
-            grad_outputs = (op.xp.zeros_like(outputs[0][0]) if g is None else g,)
+        run_backward = op.backward if _hooks is None else _hooks.backward(op)
+        if len(outputs) == 1:  # the common case, kept short: one gradient, no list
+            gy = grads.pop((op, 0), None)
+            grad_outputs = (op.xp.zeros_like(outputs[0][0]) if gy is None else gy,)
+            grad_inputs = run_backward(grad_outputs[0])
         else:
             grad_outputs = [grads.pop((op, index), None) for index in range(len(outputs))]
             grad_outputs = [op.xp.zeros_like(out) if g is None else g for g, (out, _) in zip(grad_outputs, outputs)]
-        run_backward = op.backward if _hooks is None else _hooks.backward(op)
-        grad_inputs = run_backward(*grad_outputs)
+            grad_inputs = run_backward(*grad_outputs)
         if type(grad_inputs) is not tuple:
             grad_inputs = tuple(grad_inputs) if isinstance(grad_inputs, list) else (grad_inputs,)
-        inputs = op.inputs if op._write_time >= _last_regraph else _inputs_at_forward(op)
         if len(grad_inputs) != len(inputs):
             raise RuntimeError(
                 f"{type(op).__name__}.backward returned {len(grad_inputs)} gradients "
@@ -369,12 +372,14 @@ def backward(root, grad, retain_graph=False):
                 )
             if g.dtype is not t.data.dtype and g.dtype != t.data.dtype:
                 g = g.astype(t.data.dtype)
-            if t._creator is None:
-                _accumulate_leaf(t, g, op, grad_outputs, grad_inputs)
-            else:
+            if t._creator is not None:
                 key = (t._creator, t._index)
                 previous = grads.get(key)
                 grads[key] = g if previous is None else previous + g
+            elif t._grad is not None and not leaf_hooks_in_use:  # a leaf's later gradients, kept short
+                t._grad.data = t._grad.data + g
+            else:
+                _accumulate_leaf(t, g, op, grad_outputs, grad_inputs)
         if not retain_graph:  # free what forward saved; hyperparameters live on in the op instance
             op.inputs = op._outputs = ()
             op.__dict__.clear()
