@@ -937,9 +937,9 @@ class Tensor:
         dim = _dims.dim_index(dim, self.ndim)
         if isinstance(src, Tensor):
             return _ops.Scatter(dim)._call_once(self, index, src)
-        if isinstance(src, bool) or not isinstance(src, numbers.Number):
+        if not isinstance(src, numbers.Number):
             raise TypeError(f"scatter(): src must be a Tensor or a number, got {type(src).__name__}")
-        return _ops.Scatter(dim, value=np.asarray(src).astype(self.dtype))._call_once(self, index)
+        return _ops.Scatter(dim, value=np.asarray(src).astype(self.dtype).item())._call_once(self, index)
 
     def scatter_add(self, dim, index, src):
         """A copy with ``src``'s entries added at ``index`` along ``dim`` (repeated positions sum):

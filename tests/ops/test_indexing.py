@@ -150,6 +150,10 @@ def test_scatter_of_a_value_takes_the_tensors_dtype(device):
     assert_same(y, [[1, 5], [5, 4]])  # a float value into an int64 tensor truncates, as torch
     x = mg.zeros(2, 2, dtype=mg.float64, device=device)
     assert_same(x.scatter(0, index([[1, 0]], device), value=3), [[0, 3], [3, 0]], np.float64)
+    mask = mg.zeros(2, 3, dtype=mg.bool, device=device).scatter(1, index([[2], [0]], device), True)
+    assert_same(mask, [[False, False, True], [True, False, False]])
+    with pytest.raises(TypeError, match="src must be a Tensor or a number, got str"):
+        x.scatter(0, index([[1, 0]], device), "1")
 
 
 @pytest.mark.parametrize("dim", [0, 1, -1])
