@@ -915,6 +915,117 @@ class Tensor:
         """A differentiable copy: ``y = x.clone()`` has its own memory, and gradients flow to x."""
         return _ops.Clone.apply(self)
 
+    # ---- indexing by index tensors ----------------------------------------------------------
+    def gather(self, dim, index):
+        """Entries along ``dim`` at ``index`` (int64, as many dims as self, no larger than self on the
+        other dims): ``out[i][j] = self[i][index[i][j]]`` for dim 1; the result has index's shape.
+        Differentiable in self (repeated indices add). Example:
+        ``mg.tensor([[1.0, 2.0], [3.0, 4.0]]).gather(1, mg.tensor([[1, 1], [0, 1]]))`` -> [[2., 2.], [3., 4.]]"""
+        return _ops.Gather(_dims.dim_index(dim, self.ndim))._call_once(self, _index_tensor(index, "gather"))
+
+    def scatter(self, dim, index, src=None, *, value=None):
+        """A copy with ``src``'s entries (a tensor of self's dtype, or a number ``value``) written at
+        ``index`` along ``dim``: ``out[index[i][j]][j] = src[i][j]`` for dim 0 (out of place, as
+        torch's scatter). Where index repeats a position the last write in C order wins on cpu
+        (unspecified on cuda, as torch). Differentiable in self and src."""
+        if src is not None and value is not None:
+            raise TypeError("scatter(): pass src or value, not both")
+        src = value if src is None else src
+        if src is None:
+            raise TypeError("scatter() needs src (a tensor) or value (a number)")
+        index = _index_tensor(index, "scatter")
+        dim = _dims.dim_index(dim, self.ndim)
+        if isinstance(src, Tensor):
+            return _ops.Scatter(dim)._call_once(self, index, src)
+        if not isinstance(src, numbers.Number):
+            raise TypeError(f"scatter(): src must be a Tensor or a number, got {type(src).__name__}")
+        return _ops.Scatter(dim, value=np.asarray(src).astype(self.dtype).item())._call_once(self, index)
+
+    def scatter_add(self, dim, index, src):
+        """A copy with ``src``'s entries added at ``index`` along ``dim`` (repeated positions sum):
+        ``out[index[i][j]][j] += src[i][j]`` for dim 0. Differentiable in self and src."""
+        if not isinstance(src, Tensor):
+            raise TypeError(f"scatter_add(): src must be a Tensor, got {type(src).__name__}")
+        index = _index_tensor(index, "scatter_add")
+        return _ops.Scatter(_dims.dim_index(dim, self.ndim), accumulate=True)._call_once(self, index, src)
+
+    def index_select(self, dim, index):
+        """The slices at the positions of a 1-D integer ``index`` along ``dim`` (repeats allowed;
+        their gradients add): ``mg.arange(6.0).reshape(2, 3).index_select(1, mg.tensor([2, 0]))``."""
+        index = _index_tensor(index, "index_select")
+        if index.ndim > 1:
+            raise IndexError(f"index_select(): index must be 1-D (or 0-d), got shape {index.shape}")
+        _ops.indexing.check_index_dtype(index.data, "index_select")
+        backend.common_array_module([self.data, index.data], "index_select")
+        dim = _dims.dim_index(dim, self.ndim)
+        source = self.reshape(1) if self.ndim == 0 else self
+        _ops.indexing.check_index_range(index.data, source.shape[dim], dim, "index_select", IndexError)
+        selected = source[(slice(None),) * dim + (index.data.reshape(-1),)]
+        return selected.reshape(()) if self.ndim == 0 else selected
+
+    def take_along_dim(self, indices, dim=None):
+        """Entries at ``indices`` along ``dim``, self and indices broadcast on the other dims (as
+        torch.take_along_dim; negative indices count from the end). With dim None, both are
+        flattened. Differentiable in self. Example: ``x.take_along_dim(x.argmax(1, keepdim=True), 1)``"""
+        indices = _index_tensor(indices, "take_along_dim")
+        if dim is None:
+            return self.reshape(-1).take_along_dim(indices.reshape(-1), 0)
+        if indices.ndim != self.ndim:
+            raise RuntimeError(f"take_along_dim(): input of shape {self.shape} and indices of shape "
+                               f"{indices.shape} must have the same number of dims")
+        _ops.indexing.check_index_dtype(indices.data, "take_along_dim")
+        dim = _dims.dim_index(dim, self.ndim)
+        size = self.shape[dim] if self.ndim else 1
+        data = indices.data
+        low, high = (int(data.min()), int(data.max())) if data.size else (0, 0)
+        if low < -size or high >= size:
+            bad = low if low < -size else high
+            raise RuntimeError(f"take_along_dim(): index {bad} is out of bounds for dimension {dim} with size {size}")
+        wrapped = data % size if size else data
+        if self.ndim == 0:
+            return self.gather(0, Tensor._wrap(wrapped, False))
+        shape = _broadcast_shape(*(s[:dim] + (1,) + s[dim + 1:] for s in (self.shape, indices.shape)))
+        if shape is None:
+            raise RuntimeError(f"take_along_dim(): input of shape {self.shape} and indices of shape "
+                               f"{indices.shape} do not broadcast on the dims other than {dim}")
+        target = shape[:dim] + (size,) + shape[dim + 1:]
+        source = self if target == self.shape else self.expand(target)
+        wrapped = backend.array_module(data).broadcast_to(wrapped, shape[:dim] + (indices.shape[dim],) + shape[dim + 1:])
+        return source.gather(dim, Tensor._wrap(wrapped, False))
+
+    def masked_select(self, mask):
+        """The entries where the bool ``mask`` is True, as a 1-D tensor (self and mask broadcast
+        together first). Differentiable. Example: ``x.masked_select(x > 0)``"""
+        if not isinstance(mask, Tensor) or mask.dtype != bool_:
+            raise RuntimeError(f"masked_select(): mask must be a bool tensor, got "
+                               f"{mask.dtype if isinstance(mask, Tensor) else type(mask).__name__}")
+        shape = _broadcast_shape(self.shape, mask.shape)
+        if shape is None:
+            raise RuntimeError(f"masked_select(): mask of shape {mask.shape} and the tensor's shape "
+                               f"{self.shape} do not broadcast together")
+        xp = backend.common_array_module([self.data, mask.data], "masked_select")
+        source = self if self.shape == shape else self.expand(shape)
+        return source[mask.data if mask.shape == shape else xp.broadcast_to(mask.data, shape)]
+
+    def nonzero(self, *, as_tuple=False):
+        """Indices of the nonzero entries (NaN counts as nonzero), in C order: an int64 tensor of shape
+        (n, ndim), or with ``as_tuple=True`` a tuple of ndim 1-D tensors (one for a 0-d tensor)."""
+        xp, data = backend.array_module(self.data), self.data
+        if as_tuple:
+            found = xp.nonzero(data.reshape(1) if data.ndim == 0 else data)
+            return tuple(Tensor._wrap(i.astype(int64, copy=False), False) for i in found)
+        if data.ndim == 0:
+            return Tensor._wrap(xp.zeros((int(data != 0), 0), dtype=int64), False)
+        return Tensor._wrap(xp.argwhere(data).astype(int64, copy=False), False)
+
+    def unbind(self, dim=0):
+        """The slices along ``dim`` as a tuple of views (each without that dim), differentiable:
+        ``a, b = mg.zeros(2, 3).unbind()``"""
+        if self.ndim == 0:
+            raise IndexError("unbind(): a 0-d tensor has no dimension to unbind")
+        dim = _dims.dim_index(dim, self.ndim)
+        return tuple(self[(slice(None),) * dim + (i,)] for i in range(self.shape[dim]))
+
 
 
 _MaxResult = collections.namedtuple("max", ["values", "indices"])
@@ -1003,6 +1114,15 @@ def _like_value(array, value):
         return np.asarray(value, dtype=dtype)
     except (TypeError, ValueError, OverflowError):
         raise TypeError(f"unsupported operand {value!r} for a tensor of dtype {array.dtype}") from None
+
+
+def _index_tensor(index, what):
+    """An index argument as a Tensor (Tensors as they are, NumPy/CuPy arrays wrapped)."""
+    if isinstance(index, Tensor):
+        return index
+    if isinstance(index, np.ndarray) or hasattr(index, "__cuda_array_interface__"):
+        return Tensor._wrap(index, False)
+    raise TypeError(f"{what}(): index must be an integer Tensor, got {type(index).__name__}")
 
 
 def _index_arrays(index):

@@ -2,6 +2,7 @@
 from .activation import GELU, LeakyReLU, ReLU
 from .conv import ConvolutionOp
 from .dropout import DropoutOp
+from .indexing import Gather, Scatter
 from .inplace import AddInPlace, ClampInPlace, CopyInPlace, DivInPlace, FillInPlace, MulInPlace, SetItemInPlace
 from .linear import LinearOp
 from .loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy, LogSoftmax, NLLLoss, Softmax
@@ -15,7 +16,7 @@ __all__ = [
     "Add", "Sub", "Mul", "Div", "Pow", "Neg", "MatMul", "Exp", "Log", "Tanh", "Sigmoid", "ReLU",
     "Abs", "Sqrt", "Sin", "Cos", "Clamp", "Maximum",
     "Sum", "Mean", "Prod", "Var", "Std", "Extremum", "TakeAlongDim", "Norm",
-    "Reshape", "Transpose", "GetItem", "ToDevice", "Cast", "Expand", "Repeat", "Cat", "Stack", "Where", "Clone",
+    "Reshape", "Transpose", "GetItem", "Gather", "Scatter", "ToDevice", "Cast", "Expand", "Repeat", "Cat", "Stack", "Where", "Clone",
     "BatchNormOp",
     "DropoutOp", "LinearOp", "LogSoftmax", "Softmax", "CrossEntropy",
     "LeakyReLU", "GELU", "LayerNormOp", "ConstantPad",
