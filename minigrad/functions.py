@@ -13,6 +13,7 @@ _METHOD_FORMS = (
     "norm", "flatten", "reshape", "transpose", "permute", "squeeze", "unsqueeze", "chunk", "split",
     "softmax", "log_softmax", "masked_fill", "t", "numel", "clone", "eq", "ne", "lt", "le", "gt", "ge", "matmul",
     "maximum", "minimum", "add", "sub", "mul", "div", "neg", "isnan", "isinf", "isfinite",
+    "sort", "argsort", "topk", "cumsum", "cumprod", "flip", "roll", "tril", "triu",
 )
 
 
