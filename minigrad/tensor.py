@@ -1025,11 +1025,138 @@ class Tensor:
             raise IndexError("unbind(): a 0-d tensor has no dimension to unbind")
         dim = _dims.dim_index(dim, self.ndim)
         return tuple(self[(slice(None),) * dim + (i,)] for i in range(self.shape[dim]))
+    # ---- ordering ---------------------------------------------------------------------------
+    def sort(self, dim=-1, descending=False, stable=False):
+        """The values sorted along ``dim`` and their int64 indices, a namedtuple (values, indices) as
+        torch's; gradients flow back to the entries the values came from.
+
+        The sort is always stable (``stable`` is accepted for torch's signature): equal values keep
+        their order of appearance, ascending and descending, so results are deterministic. NaN counts
+        as the largest value: last ascending, first descending, as torch.
+
+        Example: ``mg.tensor([3.0, 1.0, 3.0]).sort(descending=True)`` -> values [3., 3., 1.], indices [0, 2, 1]
+        """
+        _check_flags("sort", descending=descending, stable=stable)
+        return _SortResult(*self._sorted(dim, descending, None))
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        """The int64 indices that sort the tensor along ``dim`` (no gradient): ``sort(...).indices``,
+        from the same stable sort (ties in order of appearance; NaN the largest)."""
+        _check_flags("argsort", descending=descending, stable=stable)
+        return self._sort_index(_dims.dim_index(dim, self.ndim), descending, None)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        """The ``k`` largest (``largest=False``: smallest) values along ``dim`` and their int64 indices,
+        a namedtuple (values, indices) as torch's; gradients flow back to the chosen entries. k must be
+        in [0, size of dim] (a RuntimeError otherwise, as torch).
+
+        Values always come sorted (largest first, or smallest first), also with ``sorted=False``,
+        where torch leaves the order unspecified. Ties are taken in order of appearance (a stable
+        sort), so results are deterministic; NaN counts as the largest value, as torch.
+
+        Example: ``mg.tensor([1.0, 5.0, 3.0]).topk(2)`` -> values [5., 3.], indices [1, 2]
+        """
+        k = _int_argument(k, "topk's k")
+        _check_flags("topk", largest=largest, sorted=sorted)
+        size = self.shape[_dims.dim_index(dim, self.ndim)] if self.ndim else 1
+        if not 0 <= k <= size:
+            raise RuntimeError(f"topk: k={k} is out of range for dim {dim} of size {size} "
+                               f"(shape {self.shape}); expected 0 <= k <= {size}")
+        return _TopkResult(*self._sorted(dim, largest, k))
+
+    def _sorted(self, dim, descending, k):
+        """(values, indices) of the first ``k`` (None: all) entries of the stable sort along dim."""
+        dim = _dims.dim_index(dim, self.ndim)
+        indices = self._sort_index(dim, descending, k)
+        if self.ndim == 0:  # as torch: the value itself at index 0
+            return self.reshape(()), indices
+        return _ops.Gather(dim)._call_once(self, indices), indices
+
+    def _sort_index(self, dim, descending, k):
+        """The int64 indices (a Tensor without grad) of the first ``k`` (None: all) entries of the
+        stable sort along ``dim`` (checked); 0 for a 0-d tensor."""
+        if self.ndim == 0:
+            return Tensor._wrap(backend.array_module(self.data).zeros((), int64), False)
+        index = _ops.sort_indices(self.data, dim, descending)
+        if k is not None:
+            index = index[(slice(None),) * dim + (slice(0, k),)]
+        return Tensor._wrap(index, False)
+
+    def cumsum(self, dim, dtype=None):
+        """Running sums along ``dim`` (integer and bool tensors sum as int64, as torch; ``dtype``
+        converts the input first). Example: ``mg.tensor([1.0, 2.0, 3.0]).cumsum(0)`` -> [1., 3., 6.]"""
+        return self._running(_ops.Cumsum, dim, dtype)
+
+    def cumprod(self, dim, dtype=None):
+        """Running products along ``dim`` (integer and bool tensors multiply as int64, as torch). The
+        gradient is exact where the input holds zeros, as torch's.
+        Example: ``mg.tensor([2.0, 3.0, 4.0]).cumprod(0)`` -> [2., 6., 24.]"""
+        return self._running(_ops.Cumprod, dim, dtype)
+
+    def _running(self, op, dim, dtype):
+        source = self if dtype is None else self.to(_resolve_dtype(dtype))
+        dim = _dims.dim_index(dim, source.ndim)
+        if source.ndim == 0:
+            return op(0)._call_once(source.reshape(1)).reshape(())
+        return op(dim)._call_once(source)
+
+    def flip(self, *dims, **kwargs):
+        """A copy reversed along each of ``dims``: ``x.flip(0)``, ``x.flip(0, 1)``, ``x.flip((0, 1))``
+        or ``x.flip(dims=[0, 1])``; a dim named twice is a RuntimeError, as torch."""
+        if set(kwargs) - {"dims"} or (dims and kwargs):
+            raise TypeError(f"flip takes dims (ints, or one tuple or list of them), got {dims} {kwargs}")
+        dims = kwargs["dims"] if kwargs else dims[0] if len(dims) == 1 else dims
+        dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+        normalized = [_dims.dim_index(d, self.ndim) for d in dims]
+        for d, original in zip(normalized, dims):
+            if normalized.count(d) > 1:
+                raise RuntimeError(f"flip: dim {original} appears more than once in dims {dims}")
+        return _ops.Flip(tuple(d for d in normalized if d < self.ndim))._call_once(self)
+
+    def roll(self, shifts, dims=None):
+        """The entries moved ``shifts`` places along ``dims`` (those pushed past the end come back at
+        the start); shifts and dims are ints or tuples of the same length. Without dims, the flattened
+        tensor is rolled by one shift and the shape restored, as torch.
+        Example: ``mg.tensor([1, 2, 3]).roll(1)`` -> [3, 1, 2]"""
+        shifts = tuple(_int_argument(s, "roll's shifts") for s in
+                       (shifts if isinstance(shifts, (tuple, list)) else (shifts,)))
+        if dims is None:
+            if len(shifts) != 1:
+                raise RuntimeError(f"roll: without dims the flattened tensor is rolled by one shift, got shifts "
+                                   f"{shifts}; pass as many dims as shifts")
+            return _ops.Roll(shifts[0], None)._call_once(self)
+        dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+        if len(shifts) != len(dims) or not dims:
+            raise RuntimeError(f"roll: shifts and dims must align, got {len(shifts)} shifts {shifts} "
+                               f"and {len(dims)} dims {dims}")
+        dims = tuple(_dims.dim_index(d, self.ndim) for d in dims)
+        if self.ndim == 0:  # one entry: rolling changes nothing
+            return _ops.Roll(0, None)._call_once(self)
+        return _ops.Roll(shifts, dims)._call_once(self)
+
+    def tril(self, diagonal=0):
+        """The lower triangle of the matrices in the last two dims (batched), from ``diagonal`` down
+        (0: the main diagonal, > 0 above it, < 0 below); the other entries are 0."""
+        return self._triangle(diagonal, False, "tril")
+
+    def triu(self, diagonal=0):
+        """The upper triangle of the matrices in the last two dims (batched), from ``diagonal`` up;
+        the other entries are 0."""
+        return self._triangle(diagonal, True, "triu")
+
+    def _triangle(self, diagonal, upper, name):
+        diagonal = _int_argument(diagonal, f"{name}'s diagonal")
+        if self.ndim < 2:
+            raise RuntimeError(f"{name}: expects a tensor with at least 2 dims (a matrix or a batch of them), "
+                               f"got shape {self.shape}")
+        return _ops.Triangle(diagonal, upper)._call_once(self)
 
 
 
 _MaxResult = collections.namedtuple("max", ["values", "indices"])
 _MinResult = collections.namedtuple("min", ["values", "indices"])
+_SortResult = collections.namedtuple("sort", ["values", "indices"])
+_TopkResult = collections.namedtuple("topk", ["values", "indices"])
 _KIND_NAMES = {"iub": "integer and bool", "iuf": "integer and float"}
 _TYPE_NAMES = {float32: "Float", float64: "Double", int64: "Long", int32: "Int", bool_: "Bool",
                np.dtype(np.int16): "Short", np.dtype(np.int8): "Char", np.dtype(np.uint8): "Byte"}
@@ -1051,6 +1178,20 @@ def _correction(unbiased, correction):
     if unbiased is not None and correction is not None:
         raise TypeError("pass unbiased or correction, not both")
     return correction if correction is not None else (0 if unbiased is False else 1)
+
+
+def _int_argument(value, what):
+    """``value`` as an int; a TypeError naming ``what`` for anything else (bools and floats included)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{what} must be an int, got {type(value).__name__} {value!r}")
+    return int(value)
+
+
+def _check_flags(method, **flags):
+    """A TypeError unless each of ``method``'s ``flags`` is a bool, as torch's arguments must be."""
+    for name, value in flags.items():
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{method}'s {name} must be a bool, got {type(value).__name__} {value!r}")
 
 
 def _shape_argument(sizes):

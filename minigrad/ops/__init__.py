@@ -8,6 +8,7 @@ from .linear import LinearOp
 from .loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy, LogSoftmax, NLLLoss, Softmax
 from .math import Abs, Add, Clamp, Cos, Div, Exp, Log, MatMul, Maximum, Mul, Neg, Pow, Sigmoid, Sin, Sqrt, Sub, Tanh
 from .reduction import Extremum, Mean, Norm, Prod, Std, Sum, TakeAlongDim, Var
+from .ordering import Cumprod, Cumsum, Flip, Roll, Triangle, sort_indices
 from .normalization import BatchNormOp, LayerNormOp
 from .pool import AdaptiveAvgPool2dOp, AvgPool2dOp, MaxPool2dOp
 from .shape import Cast, Cat, Clone, ConstantPad, Expand, GetItem, Repeat, Reshape, Stack, ToDevice, Transpose, Where
@@ -23,4 +24,5 @@ __all__ = [
     "NLLLoss", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits",
     "AddInPlace", "MulInPlace", "DivInPlace", "ClampInPlace", "CopyInPlace", "FillInPlace", "SetItemInPlace",
     "ConvolutionOp", "MaxPool2dOp", "AvgPool2dOp", "AdaptiveAvgPool2dOp",
+    "Cumsum", "Cumprod", "Flip", "Roll", "Triangle", "sort_indices",
 ]
