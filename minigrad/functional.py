@@ -528,6 +528,31 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True):
     return ops.AvgPool2dOp(kernel_size, stride, padding, bool(count_include_pad))._call_once(x)
 
 
+def max_pool1d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Maximum over windows of x (N, C, L) or (C, L); stride defaults to kernel_size; padding (at
+    most half a window) acts as -inf. Runs max_pool2d on a height-1 image. dilation > 1,
+    ceil_mode=True and return_indices=True are not supported.
+
+    Example: ``F.max_pool1d(mg.randn(8, 6, 24), 2).shape`` -> (8, 6, 12)
+    """
+    _unsupported_pool_options("max_pool1d", dilation=dilation, ceil_mode=ceil_mode, return_indices=return_indices)
+    image, kernel_size, stride, padding = _pool1d_arguments(x, kernel_size, stride, padding, "max_pool1d")
+    return _pool1d_result(x, ops.MaxPool2dOp(kernel_size, stride, padding)._call_once(image))
+
+
+def avg_pool1d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """Mean over windows of x (N, C, L) or (C, L); stride defaults to kernel_size; zero padding (at
+    most half a window), counted in the divisor when count_include_pad (torch's default). Runs
+    avg_pool2d on a height-1 image; ceil_mode=True is not supported.
+
+    Example: ``F.avg_pool1d(mg.randn(8, 6, 24), 3, stride=1, padding=1).shape`` -> (8, 6, 24)
+    """
+    _unsupported_pool_options("avg_pool1d", ceil_mode=ceil_mode)
+    image, kernel_size, stride, padding = _pool1d_arguments(x, kernel_size, stride, padding, "avg_pool1d")
+    op = ops.AvgPool2dOp(kernel_size, stride, padding, bool(count_include_pad))
+    return _pool1d_result(x, op._call_once(image))
+
+
 def adaptive_avg_pool2d(x, output_size):
     """Mean over the windows that split x (N, C, H, W) into output_size (int, or (OH, OW) where None
     keeps that input size): window i spans [floor(i * H / OH), ceil((i + 1) * H / OH)).
@@ -633,3 +658,40 @@ def _pool_arguments(x, kernel_size, stride, padding, layer):
             raise ValueError(f"{layer}: pooling window {kernel_size} is larger than the padded input: "
                              f"input of shape {x.shape} with padding {padding}")
     return kernel_size, stride, padding
+
+
+def _unsupported_pool_options(layer, dilation=1, ceil_mode=False, return_indices=False):
+    """Refuse the options of torch's 1-D pooling that minigrad's pooling does not implement."""
+    if _int_tuple(dilation, 1, "dilation", layer, minimum=1) != (1,):
+        raise NotImplementedError(f"{layer}: dilation={dilation!r} is not supported (only dilation=1)")
+    if ceil_mode:
+        raise NotImplementedError(f"{layer}: ceil_mode=True is not supported (only ceil_mode=False)")
+    if return_indices:
+        raise NotImplementedError(f"{layer}: return_indices=True is not supported (only return_indices=False)")
+
+
+def _pool1d_arguments(x, kernel_size, stride, padding, layer):
+    """(x as a height-1 image (N, C, 1, L), then kernel_size, stride, padding as the (h, w) pairs of
+    the 2-D pooling ops), checked against x (N, C, L) or (C, L)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{layer} takes a Tensor, got {type(x).__name__}")
+    if x.ndim not in (2, 3):
+        raise ValueError(f"{layer}: expected 3-D input (N, C, L) or 2-D input (C, L), got {x.ndim}-D input "
+                         f"of shape {x.shape}")
+    _check_same_dtype(x)
+    (kernel,) = _int_tuple(kernel_size, 1, "kernel_size", layer, minimum=1)
+    (step,) = (kernel,) if stride is None else _int_tuple(stride, 1, "stride", layer, minimum=1)
+    (pad,) = _int_tuple(padding, 1, "padding", layer, minimum=0)
+    if 2 * pad > kernel:
+        raise ValueError(f"{layer}: padding {pad} must be at most half of kernel_size {kernel}")
+    if x.shape[-1] + 2 * pad < kernel:
+        raise ValueError(f"{layer}: pooling window {kernel} is larger than the padded input: input of shape "
+                         f"{x.shape} with padding {pad}")
+    image = x.unsqueeze(-2) if x.ndim == 3 else x.unsqueeze(0).unsqueeze(-2)
+    return image, (1, kernel), (1, step), (0, pad)
+
+
+def _pool1d_result(x, y):
+    """The 2-D pooling result (N, C, 1, OL) back in x's layout: (N, C, OL), or (C, OL)."""
+    y = y.squeeze(-2)
+    return y if x.ndim == 3 else y.squeeze(0)

@@ -613,6 +613,65 @@ class AvgPool2d(_Pool2d):
         return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.count_include_pad)
 
 
+class _Pool1d(Module):
+    """Shared by MaxPool1d and AvgPool1d: checks kernel_size, stride and padding at construction."""
+
+    def __init__(self, kernel_size, stride, padding):
+        super().__init__()
+        name = type(self).__name__
+        (kernel,) = F._int_tuple(kernel_size, 1, "kernel_size", name, minimum=1)
+        F._int_tuple(kernel_size if stride is None else stride, 1, "stride", name, minimum=1)
+        (pad,) = F._int_tuple(padding, 1, "padding", name, minimum=0)
+        if 2 * pad > kernel:
+            raise ValueError(f"{name}: padding {padding} must be at most half of kernel_size {kernel_size}")
+
+
+class MaxPool1d(_Pool1d):
+    """Maximum over kernel_size windows of (N, C, L) or (C, L) input (stride defaults to
+    kernel_size). dilation > 1, return_indices and ceil_mode are not supported.
+
+    Example: ``nn.MaxPool1d(2)(mg.randn(8, 6, 24)).shape`` -> (8, 6, 12)
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
+        super().__init__(kernel_size, stride, padding)
+        F._unsupported_pool_options("MaxPool1d", dilation=dilation, ceil_mode=ceil_mode,
+                                    return_indices=return_indices)
+        self.kernel_size, self.padding, self.dilation = kernel_size, padding, dilation
+        self.stride = kernel_size if stride is None else stride
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def forward(self, x):
+        return F.max_pool1d(x, self.kernel_size, self.stride, self.padding)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class AvgPool1d(_Pool1d):
+    """Mean over kernel_size windows of (N, C, L) or (C, L) input; zero padding counted when
+    count_include_pad (torch's default). ceil_mode is not supported. As torch, kernel_size, stride
+    and padding are kept as 1-tuples.
+
+    Example: ``nn.AvgPool1d(3, stride=1, padding=1)(mg.randn(8, 6, 24)).shape`` -> (8, 6, 24)
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+        super().__init__(kernel_size, stride, padding)
+        F._unsupported_pool_options("AvgPool1d", ceil_mode=ceil_mode)
+        self.kernel_size = F._int_tuple(kernel_size, 1, "kernel_size", "AvgPool1d", minimum=1)
+        self.stride = self.kernel_size if stride is None else F._int_tuple(stride, 1, "stride", "AvgPool1d", 1)
+        self.padding = F._int_tuple(padding, 1, "padding", "AvgPool1d", minimum=0)
+        self.ceil_mode, self.count_include_pad = ceil_mode, bool(count_include_pad)
+
+    def forward(self, x):
+        return F.avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
 class AdaptiveAvgPool2d(Module):
     """Mean over the windows that split (N, C, H, W) input into output_size (int or (OH, OW), None
     keeps a dim). Example: ``nn.AdaptiveAvgPool2d(1)(mg.randn(8, 64, 7, 7)).shape`` -> (8, 64, 1, 1)
