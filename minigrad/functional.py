@@ -4,6 +4,7 @@ Arguments are checked here, so a wrong shape, dtype or hyper-parameter is a clea
 that names the problem before any kernel runs.
 """
 import numbers
+import warnings
 
 import numpy as np
 
@@ -72,6 +73,28 @@ def dropout(x, p=0.5, training=True, inplace=False):
     if not training or p == 0:
         return x
     return _result(x, ops.DropoutOp(p)._call_once(x), inplace)
+
+
+def dropout2d(x, p=0.5, training=True, inplace=False):
+    """Zero whole channels of x (N, C, H, W) with probability p and scale the rest by 1/(1-p)
+    (identity in eval): every x[n, c] is kept or zeroed as one. As torch, 3-D input is taken as
+    (N, C, L), one mask entry per x[n, c] (with torch's warning); other dims are refused.
+    Masks follow mg.manual_seed. Example: ``F.dropout2d(mg.ones(8, 16, 4, 4), p=0.2)``
+    """
+    p = _probability(p)
+    if not isinstance(x, Tensor):
+        raise TypeError(f"dropout2d takes a Tensor, got {type(x).__name__}")
+    if x.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected 4-D input (N, C, H, W) or 3-D input (N, C, L), got {x.ndim}-D input "
+                         f"of shape {x.shape}; use F.dropout for element-wise dropout")
+    if x.ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+                      "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim "
+                      "(as torch).", UserWarning, stacklevel=2)
+    if not training or p == 0:
+        return x
+    _check_same_dtype(x)
+    return _result(x, ops.FeatureDropoutOp(p)._call_once(x), inplace)
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
@@ -394,6 +417,54 @@ def pad(input, pad, mode="constant", value=0):
     per_dim = [(0, 0)] * (input.ndim - len(pairs)) + pairs[::-1]
     return ops.ConstantPad(tuple(per_dim), value)._call_once(input)
 
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
+    """Rows of weight (num_embeddings, dim) picked by the integer (int64 or int32) indices input of
+    any shape: returns (*input.shape, dim). Differentiable in weight: a row picked several times adds
+    its gradients, and the padding_idx row (negative counts from the end) gets none. max_norm,
+    scale_grad_by_freq and sparse are not supported.
+
+    Example: ``F.embedding(mg.tensor([[0, 2], [1, 0]]), mg.randn(3, 4)).shape`` -> (2, 2, 4)
+    """
+    if max_norm is not None:
+        raise NotImplementedError("embedding: max_norm (renormalising rows in place) is not supported; "
+                                  "pass max_norm=None")
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: scale_grad_by_freq=True and sparse=True are not supported")
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError(f"embedding takes Tensors (indices, weight), got {type(input).__name__} and "
+                        f"{type(weight).__name__}")
+    if input.dtype not in (np.int64, np.int32):
+        raise TypeError(f"embedding: indices must be int64 (or int32), got {input.dtype}; convert them with .long()")
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape {weight.shape}")
+    _check_same_dtype(weight)
+    if input.device != weight.device:
+        raise RuntimeError(f"embedding: indices are on {input.device} but weight is on {weight.device}; "
+                           "move them to one device")
+    num_embeddings = weight.shape[0]
+    padding_idx = _padding_idx(padding_idx, num_embeddings, "embedding")
+    indices = input.data
+    if indices.size:
+        lowest, highest = int(indices.min()), int(indices.max())
+        if lowest < 0 or highest >= num_embeddings:
+            raise IndexError(f"embedding: indices must be in [0, {num_embeddings}) for a weight of "
+                             f"{num_embeddings} embeddings, got values in [{lowest}, {highest}]")
+    return ops.EmbeddingOp(indices, padding_idx)._call_once(weight)
+
+
+def _padding_idx(padding_idx, num_embeddings, name):
+    """padding_idx as an int in [0, num_embeddings) (negative counts from the end), or None."""
+    if padding_idx is None:
+        return None
+    if isinstance(padding_idx, bool) or not isinstance(padding_idx, numbers.Integral):
+        raise TypeError(f"{name}: padding_idx must be an int or None, got {padding_idx!r}")
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise ValueError(f"{name}: padding_idx must be within num_embeddings: in [{-num_embeddings}, "
+                         f"{num_embeddings}), got {padding_idx}")
+    return int(padding_idx) % num_embeddings
+
+
 def _probability(p):
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
         raise ValueError(f"dropout probability must be a number in [0, 1], got {p!r}")
@@ -455,6 +526,31 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True):
     """
     kernel_size, stride, padding = _pool_arguments(x, kernel_size, stride, padding, "avg_pool2d")
     return ops.AvgPool2dOp(kernel_size, stride, padding, bool(count_include_pad))._call_once(x)
+
+
+def max_pool1d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Maximum over windows of x (N, C, L) or (C, L); stride defaults to kernel_size; padding (at
+    most half a window) acts as -inf. Runs max_pool2d on a height-1 image. dilation > 1,
+    ceil_mode=True and return_indices=True are not supported.
+
+    Example: ``F.max_pool1d(mg.randn(8, 6, 24), 2).shape`` -> (8, 6, 12)
+    """
+    _unsupported_pool_options("max_pool1d", dilation=dilation, ceil_mode=ceil_mode, return_indices=return_indices)
+    image, kernel_size, stride, padding = _pool1d_arguments(x, kernel_size, stride, padding, "max_pool1d")
+    return _pool1d_result(x, ops.MaxPool2dOp(kernel_size, stride, padding)._call_once(image))
+
+
+def avg_pool1d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """Mean over windows of x (N, C, L) or (C, L); stride defaults to kernel_size; zero padding (at
+    most half a window), counted in the divisor when count_include_pad (torch's default). Runs
+    avg_pool2d on a height-1 image; ceil_mode=True is not supported.
+
+    Example: ``F.avg_pool1d(mg.randn(8, 6, 24), 3, stride=1, padding=1).shape`` -> (8, 6, 24)
+    """
+    _unsupported_pool_options("avg_pool1d", ceil_mode=ceil_mode)
+    image, kernel_size, stride, padding = _pool1d_arguments(x, kernel_size, stride, padding, "avg_pool1d")
+    op = ops.AvgPool2dOp(kernel_size, stride, padding, bool(count_include_pad))
+    return _pool1d_result(x, op._call_once(image))
 
 
 def adaptive_avg_pool2d(x, output_size):
@@ -562,3 +658,40 @@ def _pool_arguments(x, kernel_size, stride, padding, layer):
             raise ValueError(f"{layer}: pooling window {kernel_size} is larger than the padded input: "
                              f"input of shape {x.shape} with padding {padding}")
     return kernel_size, stride, padding
+
+
+def _unsupported_pool_options(layer, dilation=1, ceil_mode=False, return_indices=False):
+    """Refuse the options of torch's 1-D pooling that minigrad's pooling does not implement."""
+    if _int_tuple(dilation, 1, "dilation", layer, minimum=1) != (1,):
+        raise NotImplementedError(f"{layer}: dilation={dilation!r} is not supported (only dilation=1)")
+    if ceil_mode:
+        raise NotImplementedError(f"{layer}: ceil_mode=True is not supported (only ceil_mode=False)")
+    if return_indices:
+        raise NotImplementedError(f"{layer}: return_indices=True is not supported (only return_indices=False)")
+
+
+def _pool1d_arguments(x, kernel_size, stride, padding, layer):
+    """(x as a height-1 image (N, C, 1, L), then kernel_size, stride, padding as the (h, w) pairs of
+    the 2-D pooling ops), checked against x (N, C, L) or (C, L)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{layer} takes a Tensor, got {type(x).__name__}")
+    if x.ndim not in (2, 3):
+        raise ValueError(f"{layer}: expected 3-D input (N, C, L) or 2-D input (C, L), got {x.ndim}-D input "
+                         f"of shape {x.shape}")
+    _check_same_dtype(x)
+    (kernel,) = _int_tuple(kernel_size, 1, "kernel_size", layer, minimum=1)
+    (step,) = (kernel,) if stride is None else _int_tuple(stride, 1, "stride", layer, minimum=1)
+    (pad,) = _int_tuple(padding, 1, "padding", layer, minimum=0)
+    if 2 * pad > kernel:
+        raise ValueError(f"{layer}: padding {pad} must be at most half of kernel_size {kernel}")
+    if x.shape[-1] + 2 * pad < kernel:
+        raise ValueError(f"{layer}: pooling window {kernel} is larger than the padded input: input of shape "
+                         f"{x.shape} with padding {pad}")
+    image = x.unsqueeze(-2) if x.ndim == 3 else x.unsqueeze(0).unsqueeze(-2)
+    return image, (1, kernel), (1, step), (0, pad)
+
+
+def _pool1d_result(x, y):
+    """The 2-D pooling result (N, C, 1, OL) back in x's layout: (N, C, OL), or (C, OL)."""
+    y = y.squeeze(-2)
+    return y if x.ndim == 3 else y.squeeze(0)

@@ -4,9 +4,9 @@ import sys
 
 from .. import functional
 from . import init, utils
-from .layers import (GELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Dropout, Flatten,
-                     Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool2d, ModuleDict, ModuleList, ReLU,
-                     Sequential, Sigmoid, Softmax, Tanh)
+from .layers import (GELU, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Dropout,
+                     Dropout2d, Embedding, Flatten, Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool1d,
+                     MaxPool2d, ModuleDict, ModuleList, ReLU, Sequential, Sigmoid, Softmax, Tanh)
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module, Parameter
 from . import parallel  # after layers: SyncBatchNorm extends their BatchNorm
@@ -16,6 +16,7 @@ __all__ = ["Module", "Parameter", "Linear", "ReLU", "Dropout", "BatchNorm1d", "B
            "Sequential", "ModuleList", "ModuleDict", "Identity", "LeakyReLU", "GELU", "Sigmoid", "Tanh", "Softmax",
            "LogSoftmax", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss",
            "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "init", "utils",
+           "Dropout2d", "Embedding", "MaxPool1d", "AvgPool1d",
            "SyncBatchNorm", "parallel"]
 
 sys.modules[__name__ + ".functional"] = functional  # `import minigrad.nn.functional as F` works

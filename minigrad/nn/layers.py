@@ -5,6 +5,7 @@ import numbers
 import numpy as np
 
 from .. import functional as F
+from ..autograd import no_grad
 from .._kernels._checks import check_gelu_approximate
 from . import init
 from ..tensor import Tensor, _resolve_dtype, float32
@@ -148,18 +149,104 @@ class Identity(Module):
     def forward(self, x):
         return x
 
-class Dropout(Module):
-    """Inverted dropout with probability p in training; the identity in eval."""
+class _DropoutNd(Module):
+    """Shared by the dropout layers (as torch's): p checked at construction, and the repr."""
 
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
         self.p, self.inplace = F._probability(p), inplace
 
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutNd):
+    """Inverted dropout with probability p in training; the identity in eval."""
+
     def forward(self, x):
         return F.dropout(x, self.p, self.training, self.inplace)
 
+
+class Dropout2d(_DropoutNd):
+    """Channel dropout (F.dropout2d) with probability p in training: each channel of (N, C, H, W)
+    input is zeroed or scaled by 1/(1-p) as a whole; the identity in eval.
+
+    Example: ``nn.Dropout2d(0.2)(mg.randn(8, 16, 4, 4)).shape`` -> (8, 16, 4, 4)
+    """
+
+    def forward(self, x):
+        return F.dropout2d(x, self.p, self.training, self.inplace)
+
+
+class Embedding(Module):
+    """A lookup table: input of integer indices of any shape -> (*input.shape, embedding_dim), row
+    i of ``weight`` (num_embeddings, embedding_dim) for index i. torch's initialisation: weight
+    ~ N(0, 1), the padding_idx row (negative counts from the end) zeroed; that row gets no gradient.
+    max_norm, scale_grad_by_freq and sparse are not supported.
+
+    Example: ``nn.Embedding(1000, 64, padding_idx=0)(mg.tensor([[4, 7, 0]])).shape`` -> (1, 3, 64)
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
+                 scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
+        super().__init__()
+        num_embeddings = _positive_int(num_embeddings, "num_embeddings", "Embedding")
+        embedding_dim = _positive_int(embedding_dim, "embedding_dim", "Embedding")
+        if max_norm is not None:
+            raise NotImplementedError("Embedding: max_norm (renormalising rows in place) is not supported; "
+                                      "pass max_norm=None")
+        if scale_grad_by_freq or sparse:
+            raise NotImplementedError("Embedding: scale_grad_by_freq=True and sparse=True are not supported")
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.padding_idx = F._padding_idx(padding_idx, num_embeddings, "Embedding")
+        self.max_norm, self.norm_type = max_norm, norm_type
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
+        if _weight is None:
+            dtype = _resolve_dtype(dtype) or float32
+            self.weight = Parameter(Tensor(np.zeros((num_embeddings, embedding_dim)), dtype=dtype,
+                                           device=device or "cpu"), requires_grad=not _freeze)
+            self.reset_parameters()
+        else:
+            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
+                raise ValueError(f"Embedding: _weight of shape {tuple(_weight.shape)} does not match "
+                                 f"(num_embeddings, embedding_dim) = ({num_embeddings}, {embedding_dim})")
+            self.weight = Parameter(_weight, requires_grad=not _freeze)
+
+    def reset_parameters(self):
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            with no_grad():
+                self.weight[self.padding_idx] = 0.0
+
+    def forward(self, input):
+        return F.embedding(input, self.weight, self.padding_idx)
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None, norm_type=2.0,
+                        scale_grad_by_freq=False, sparse=False):
+        """An Embedding whose weight is (a copy of) the 2-D float Tensor ``embeddings``, frozen
+        (requires_grad=False) unless freeze=False. The padding_idx row is kept as given (not zeroed)
+        but gets no gradient.
+
+        Example: ``nn.Embedding.from_pretrained(mg.randn(10, 4), freeze=False)``
+        """
+        if not isinstance(embeddings, Tensor):
+            raise TypeError(f"Embedding.from_pretrained takes a Tensor, got {type(embeddings).__name__}")
+        if embeddings.ndim != 2:
+            raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D (num_embeddings, embedding_dim), "
+                             f"got shape {embeddings.shape}")
+        if embeddings.dtype not in (np.float32, np.float64):
+            raise TypeError(f"Embedding.from_pretrained: embeddings must be float32 or float64, got "
+                            f"{embeddings.dtype}; convert them with .float()")
+        rows, dim = embeddings.shape
+        return cls(rows, dim, padding_idx=padding_idx, max_norm=max_norm, norm_type=norm_type,
+                   scale_grad_by_freq=scale_grad_by_freq, sparse=sparse, _weight=embeddings, _freeze=freeze)
+
     def extra_repr(self):
-        return f"p={self.p}, inplace={self.inplace}"
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        return text
 
 
 class _BatchNorm(Module):
@@ -524,6 +611,65 @@ class AvgPool2d(_Pool2d):
 
     def forward(self, x):
         return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.count_include_pad)
+
+
+class _Pool1d(Module):
+    """Shared by MaxPool1d and AvgPool1d: checks kernel_size, stride and padding at construction."""
+
+    def __init__(self, kernel_size, stride, padding):
+        super().__init__()
+        name = type(self).__name__
+        (kernel,) = F._int_tuple(kernel_size, 1, "kernel_size", name, minimum=1)
+        F._int_tuple(kernel_size if stride is None else stride, 1, "stride", name, minimum=1)
+        (pad,) = F._int_tuple(padding, 1, "padding", name, minimum=0)
+        if 2 * pad > kernel:
+            raise ValueError(f"{name}: padding {padding} must be at most half of kernel_size {kernel_size}")
+
+
+class MaxPool1d(_Pool1d):
+    """Maximum over kernel_size windows of (N, C, L) or (C, L) input (stride defaults to
+    kernel_size). dilation > 1, return_indices and ceil_mode are not supported.
+
+    Example: ``nn.MaxPool1d(2)(mg.randn(8, 6, 24)).shape`` -> (8, 6, 12)
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
+        super().__init__(kernel_size, stride, padding)
+        F._unsupported_pool_options("MaxPool1d", dilation=dilation, ceil_mode=ceil_mode,
+                                    return_indices=return_indices)
+        self.kernel_size, self.padding, self.dilation = kernel_size, padding, dilation
+        self.stride = kernel_size if stride is None else stride
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def forward(self, x):
+        return F.max_pool1d(x, self.kernel_size, self.stride, self.padding)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class AvgPool1d(_Pool1d):
+    """Mean over kernel_size windows of (N, C, L) or (C, L) input; zero padding counted when
+    count_include_pad (torch's default). ceil_mode is not supported. As torch, kernel_size, stride
+    and padding are kept as 1-tuples.
+
+    Example: ``nn.AvgPool1d(3, stride=1, padding=1)(mg.randn(8, 6, 24)).shape`` -> (8, 6, 24)
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+        super().__init__(kernel_size, stride, padding)
+        F._unsupported_pool_options("AvgPool1d", ceil_mode=ceil_mode)
+        self.kernel_size = F._int_tuple(kernel_size, 1, "kernel_size", "AvgPool1d", minimum=1)
+        self.stride = self.kernel_size if stride is None else F._int_tuple(stride, 1, "stride", "AvgPool1d", 1)
+        self.padding = F._int_tuple(padding, 1, "padding", "AvgPool1d", minimum=0)
+        self.ceil_mode, self.count_include_pad = ceil_mode, bool(count_include_pad)
+
+    def forward(self, x):
+        return F.avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class AdaptiveAvgPool2d(Module):

@@ -1,7 +1,8 @@
 """One Op subclass per concept. Ops see arrays, never Tensors."""
 from .activation import GELU, LeakyReLU, ReLU
 from .conv import ConvolutionOp
-from .dropout import DropoutOp
+from .dropout import DropoutOp, FeatureDropoutOp
+from .embedding import EmbeddingOp
 from .indexing import Gather, Scatter
 from .inplace import AddInPlace, ClampInPlace, CopyInPlace, DivInPlace, FillInPlace, MulInPlace, SetItemInPlace
 from .linear import LinearOp
@@ -19,7 +20,7 @@ __all__ = [
     "Sum", "Mean", "Prod", "Var", "Std", "Extremum", "TakeAlongDim", "Norm",
     "Reshape", "Transpose", "GetItem", "Gather", "Scatter", "ToDevice", "Cast", "Expand", "Repeat", "Cat", "Stack", "Where", "Clone",
     "BatchNormOp",
-    "DropoutOp", "LinearOp", "LogSoftmax", "Softmax", "CrossEntropy",
+    "DropoutOp", "FeatureDropoutOp", "EmbeddingOp", "LinearOp", "LogSoftmax", "Softmax", "CrossEntropy",
     "LeakyReLU", "GELU", "LayerNormOp", "ConstantPad",
     "NLLLoss", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits",
     "AddInPlace", "MulInPlace", "DivInPlace", "ClampInPlace", "CopyInPlace", "FillInPlace", "SetItemInPlace",

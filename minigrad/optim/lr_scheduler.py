@@ -11,12 +11,13 @@ each ``step()`` (call it after ``optimizer.step()``)::
 """
 import math
 import numbers
+import warnings
 from collections import Counter
 
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR",
-           "LinearLR", "OneCycleLR"]
+           "LinearLR", "OneCycleLR", "ReduceLROnPlateau"]
 
 
 def _check_optimizer(optimizer):
@@ -277,3 +278,107 @@ class OneCycleLR(LRScheduler):
                     break
                 phase_start = phase_end
         return lrs
+
+
+class ReduceLROnPlateau(LRScheduler):
+    """Multiply each group's lr by ``factor`` (never below its ``min_lr``) once the metric passed to
+    ``step(metrics)`` has not improved for more than ``patience`` steps, with PyTorch's rule:
+
+    - the metric improves when it beats the best so far by the threshold: in mode "min",
+      metric < best * (1 - threshold) ("rel") or metric < best - threshold ("abs"); in mode "max",
+      metric > best * (1 + threshold) or metric > best + threshold. The first step always improves.
+    - each step without improvement counts one bad epoch; an improving step resets the count.
+    - for ``cooldown`` steps after a reduction the count stays 0.
+    - when the count exceeds ``patience``, each lr becomes max(lr * factor, min_lr) (unless that
+      changes it by eps or less) and the count restarts.
+
+    ``min_lr`` is a number or one per parameter group. Example::
+
+        scheduler = optim.lr_scheduler.ReduceLROnPlateau(opt, mode="min", factor=0.5, patience=3)
+        for epoch in range(100):
+            train(...); scheduler.step(validation_loss)
+    """
+
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
+                 cooldown=0, min_lr=0, eps=1e-8):
+        _check_optimizer(optimizer)
+        if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 <= factor < 1:
+            raise ValueError(f"factor must be a number in [0, 1) (lr is multiplied by it), got {factor!r}")
+        for name, value in (("patience", patience), ("cooldown", cooldown)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+                raise ValueError(f"{name} must be an int >= 0, got {value!r}")
+        self.optimizer = optimizer
+        if isinstance(min_lr, (list, tuple)):
+            self.default_min_lr, self.min_lrs = None, _per_group("min_lr", optimizer, min_lr)
+        else:
+            self.default_min_lr, self.min_lrs = min_lr, _per_group("min_lr", optimizer, min_lr)
+        self.factor, self.patience, self.cooldown, self.eps = factor, patience, cooldown, eps
+        self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
+        self._check_mode()
+        self.last_epoch = 0
+        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+        self.best = self.mode_worse
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+
+    def _check_mode(self):
+        if self.mode not in ("min", "max"):
+            raise ValueError(f"mode must be 'min' or 'max', got {self.mode!r}")
+        if self.threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"threshold_mode must be 'rel' or 'abs', got {self.threshold_mode!r}")
+        self.mode_worse = math.inf if self.mode == "min" else -math.inf
+
+    @property
+    def in_cooldown(self):
+        return self.cooldown_counter > 0
+
+    def _is_better(self, current, best):
+        """Whether ``current`` improves on ``best`` by the threshold (see the class docstring)."""
+        if self.mode == "min":
+            bar = best * (1 - self.threshold) if self.threshold_mode == "rel" else best - self.threshold
+            return current < bar
+        bar = best * (1 + self.threshold) if self.threshold_mode == "rel" else best + self.threshold
+        return current > bar
+
+    def step(self, metrics, epoch=None):
+        """Record one epoch's metric (a number or a one-element Tensor) and reduce the learning
+        rates if it has stopped improving. ``epoch`` is deprecated, as in PyTorch."""
+        current = float(metrics)
+        if epoch is None:
+            epoch = self.last_epoch + 1
+        else:
+            warnings.warn("passing epoch to ReduceLROnPlateau.step() is deprecated (as in PyTorch)", UserWarning,
+                          stacklevel=2)
+        self.last_epoch = epoch
+        if self._is_better(current, self.best):
+            self.best, self.num_bad_epochs = current, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.in_cooldown:  # bad epochs during a cooldown do not count
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            self._reduce_lr()
+            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def _reduce_lr(self):
+        groups = self.optimizer.param_groups
+        if len(self.min_lrs) != len(groups):  # a group was added since construction
+            if self.default_min_lr is None:
+                raise RuntimeError(f"the optimizer has {len(groups)} parameter groups, but ReduceLROnPlateau "
+                                   f"was given {len(self.min_lrs)} min_lr values; set scheduler.min_lrs to one "
+                                   "per group")
+            self.min_lrs = [self.default_min_lr] * len(groups)
+        for group, min_lr in zip(groups, self.min_lrs):
+            old_lr = float(group["lr"])
+            new_lr = max(old_lr * self.factor, min_lr)
+            if old_lr - new_lr > self.eps:
+                group["lr"] = new_lr
+
+    def get_lr(self):
+        raise NotImplementedError("ReduceLROnPlateau sets the learning rates in step(metrics); use get_last_lr()")
+
+    def load_state_dict(self, state_dict):
+        super().load_state_dict(state_dict)
+        self._check_mode()

@@ -161,3 +161,122 @@ def test_one_cycle_needs_an_optimizer_with_momentum_to_cycle_it():
     with pytest.raises(ValueError, match="Adagrad has neither"):
         lr_scheduler.OneCycleLR(_opt(optim.Adagrad), 1.0, total_steps=10)
     lr_scheduler.OneCycleLR(_opt(optim.Adagrad), 1.0, total_steps=10, cycle_momentum=False)
+
+
+# ---- ReduceLROnPlateau: sequences derived by hand from PyTorch's rule --------------------------
+def _plateau_lrs(scheduler, metrics):
+    lrs = []
+    for metric in metrics:
+        scheduler.step(metric)
+        lrs.append(scheduler.get_last_lr())
+    return lrs
+
+
+def test_reduce_on_plateau_min_rel_counts_bad_epochs_past_patience():
+    # mode min, threshold 0.1 relative: a metric improves only below 0.9 * best.
+    # step 1: 10 < inf, best 10 | 2-4: 9.5, 9.2, 9.1 are not < 9: bad 1, 2, 3 > patience 2 -> lr 0.5, bad 0
+    # 5: 8.0 < 9, best 8 | 6-8: 8.0, 7.5, 7.3 not < 7.2: bad 3 at step 8 -> 0.25
+    # 9-11: 7.3 three times -> 0.125 at step 11 | 12, 13: bad 1, 2
+    opt = _opt(lr=1.0)
+    scheduler = lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=2, threshold=0.1)
+    assert scheduler.get_last_lr() == [1.0] and scheduler.last_epoch == 0
+    lrs = _plateau_lrs(scheduler, [10, 9.5, 9.2, 9.1, 8.0, 8.0, 7.5, 7.3, 7.3, 7.3, 7.3, 7.3, 7.3])
+    assert [lr for (lr,) in lrs] == [1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.125, 0.125, 0.125]
+    assert scheduler.last_epoch == 13 and scheduler.best == 8.0 and scheduler.num_bad_epochs == 2
+    assert opt.param_groups[0]["lr"] == 0.125
+
+
+def test_reduce_on_plateau_min_abs_threshold_is_a_difference():
+    # the same metrics with threshold 0.1 absolute: below best - 0.1 improves.
+    # 10 | 9.5 < 9.9 best 9.5 | 9.2 < 9.4 best 9.2 | 9.1 < 9.1? no: bad 1 | 8.0 best | 8.0 bad 1 | 7.5 best
+    # | 7.3 best | 7.3 bad 1 | bad 2 | bad 3 -> 0.5 | bad 1 | bad 2
+    scheduler = lr_scheduler.ReduceLROnPlateau(_opt(lr=1.0), factor=0.5, patience=2, threshold=0.1,
+                                               threshold_mode="abs")
+    lrs = _plateau_lrs(scheduler, [10, 9.5, 9.2, 9.1, 8.0, 8.0, 7.5, 7.3, 7.3, 7.3, 7.3, 7.3, 7.3])
+    assert [lr for (lr,) in lrs] == [1] * 10 + [0.5] * 3
+
+
+def test_reduce_on_plateau_max_mode_cooldown_and_min_lr():
+    # mode max, threshold 0.5 absolute, patience 0, cooldown 2, factor 0.1, min_lr 0.002:
+    # 1: best 1 | 2: 1.4 > 1.5? no, bad 1 > 0 -> 0.1, cooldown 2
+    # 3: 2 > 1.5 best 2; cooldown 2 -> 1 | 4: bad, but cooldown 1 -> 0 clears it
+    # 5: bad 1 -> 0.01, cooldown 2 | 6, 7: cooldown | 8: 3 > 2.5 best 3 | 9: bad -> max(0.001, 0.002)
+    # 10, 11: cooldown | 12: bad -> max(0.0002, 0.002) = 0.002 changes nothing
+    scheduler = lr_scheduler.ReduceLROnPlateau(_opt(lr=1.0), mode="max", factor=0.1, patience=0, threshold=0.5,
+                                               threshold_mode="abs", cooldown=2, min_lr=0.002)
+    lrs = _plateau_lrs(scheduler, [1, 1.4, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3])
+    np.testing.assert_allclose([lr for (lr,) in lrs], [1, 0.1, 0.1, 0.1, 0.01, 0.01, 0.01, 0.01, 0.002, 0.002,
+                                                       0.002, 0.002], rtol=1e-12)
+    assert scheduler.cooldown_counter == 2  # set by the reduction at step 12 that changed no lr
+
+
+def test_reduce_on_plateau_max_rel_and_per_group_min_lr_and_eps():
+    # mode max, rel threshold 0.5: improves above 1.5 * best. Groups at lr 1 and 0.04, factor 0.1,
+    # min_lr [0, 0.01], eps 0.025 (a cut of eps or less is skipped):
+    # 1: best 2 | 2: 2.9 > 3? no, bad -> [0.1, max(0.004, 0.01) = 0.01] | 3: 3.1 > 3, best 3.1
+    # 4: bad -> [0.01, 0.01] (second group: cut 0) | 5, 6: bad, but 0.01 -> 0.001 is a cut of 0.009 <= eps
+    opt = optim.SGD([{"params": [mg.zeros(1, requires_grad=True)]},
+                     {"params": [mg.zeros(1, requires_grad=True)], "lr": 0.04}], lr=1.0)
+    scheduler = lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=0.1, patience=0, threshold=0.5,
+                                               min_lr=[0, 0.01], eps=0.025)
+    lrs = _plateau_lrs(scheduler, [2, 2.9, 3.1, 3.1, 3.1, 3.1])
+    np.testing.assert_allclose(lrs, [[1, 0.04], [0.1, 0.01], [0.1, 0.01], [0.01, 0.01], [0.01, 0.01], [0.01, 0.01]],
+                               rtol=1e-12)
+
+
+def test_reduce_on_plateau_takes_tensor_metrics_and_nan_counts_as_bad():
+    scheduler = lr_scheduler.ReduceLROnPlateau(_opt(lr=1.0), factor=0.5, patience=1)
+    lrs = _plateau_lrs(scheduler, [mg.tensor(3.0), mg.tensor([2.0]), float("nan"), float("nan")])
+    assert [lr for (lr,) in lrs] == [1, 1, 1, 0.5]
+    with pytest.warns(UserWarning, match="deprecated"):
+        scheduler.step(1.0, epoch=10)
+    assert scheduler.last_epoch == 10 and scheduler.best == 1.0
+
+
+def test_reduce_on_plateau_state_dict_round_trip_resumes_mid_plateau(tmp_path):
+    # default threshold 1e-4 rel. 1: best 5 | 2: best 4 | 3: bad 1 (saved here) | 4: bad 2 | 5: 3.9 best
+    # 6, 7, 8: bad 1, 2, 3 -> 0.5, cooldown 1 | 9: cooldown | 10, 11, 12: bad 1, 2, 3 -> 0.25 | 13: cooldown
+    metrics = [5, 4, 4, 4, 3.9] + [3.9] * 8
+    opt = _opt(lr=1.0)
+    scheduler = lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=2, cooldown=1, min_lr=[0.1])
+    _plateau_lrs(scheduler, metrics[:3])  # best 4, one bad epoch counted
+    mg.save(scheduler.state_dict(), tmp_path / "sched.npz")
+    mg.save(opt.state_dict(), tmp_path / "opt.npz")
+    expected = _plateau_lrs(scheduler, metrics[3:])
+    resumed_opt = _opt(lr=1.0)
+    resumed = lr_scheduler.ReduceLROnPlateau(resumed_opt)
+    resumed_opt.load_state_dict(mg.load(tmp_path / "opt.npz"))
+    resumed.load_state_dict(mg.load(tmp_path / "sched.npz"))
+    assert (resumed.best, resumed.num_bad_epochs, resumed.last_epoch, resumed.patience) == (4, 1, 3, 2)
+    assert _plateau_lrs(resumed, metrics[3:]) == expected
+    assert [lr for (lr,) in expected] == [1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.25, 0.25]
+    assert "optimizer" not in scheduler.state_dict()
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"factor": 1.0}, ValueError, r"factor must be a number in \[0, 1\)"),
+    ({"factor": -0.5}, ValueError, "factor must be"),
+    ({"mode": "avg"}, ValueError, "mode must be 'min' or 'max', got 'avg'"),
+    ({"threshold_mode": "relative"}, ValueError, "threshold_mode must be 'rel' or 'abs', got 'relative'"),
+    ({"patience": -1}, ValueError, "patience must be an int >= 0, got -1"),
+    ({"cooldown": 1.5}, ValueError, "cooldown must be an int >= 0"),
+    ({"min_lr": [0.1, 0.2]}, ValueError, "min_lr has 2 values, the optimizer has 1 parameter groups"),
+])
+def test_reduce_on_plateau_refuses_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        lr_scheduler.ReduceLROnPlateau(_opt(), **kwargs)
+
+
+def test_reduce_on_plateau_needs_an_optimizer_and_min_lrs_for_added_groups():
+    with pytest.raises(TypeError, match="needs an Optimizer .* got list"):
+        lr_scheduler.ReduceLROnPlateau([mg.zeros(1, requires_grad=True)])
+    opt = _opt(lr=1.0)
+    scheduler = lr_scheduler.ReduceLROnPlateau(opt, patience=0, min_lr=[0.0])
+    opt.add_param_group({"params": [mg.zeros(1, requires_grad=True)], "lr": 2.0})
+    scheduler.step(1.0)
+    with pytest.raises(RuntimeError, match="2 parameter groups, but ReduceLROnPlateau was given 1 min_lr"):
+        scheduler.step(2.0)
+    shared = lr_scheduler.ReduceLROnPlateau(opt, patience=0, min_lr=0.5)  # one number serves any group count
+    opt.add_param_group({"params": [mg.zeros(1, requires_grad=True)], "lr": 4.0})
+    _plateau_lrs(shared, [1.0, 2.0])
+    assert shared.get_last_lr() == [0.5, 0.5, 0.5]
