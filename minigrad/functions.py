@@ -14,6 +14,8 @@ _METHOD_FORMS = (
     "softmax", "log_softmax", "masked_fill", "t", "numel", "clone", "eq", "ne", "lt", "le", "gt", "ge", "matmul",
     "maximum", "minimum", "add", "sub", "mul", "div", "neg", "isnan", "isinf", "isfinite",
     "gather", "scatter", "scatter_add", "index_select", "take_along_dim", "masked_select", "nonzero", "unbind",
+    "log1p", "expm1", "rsqrt", "reciprocal", "square", "log2", "log10", "exp2", "sinh", "cosh",
+    "sign", "floor", "ceil", "round", "trunc", "frac",
 )
 
 

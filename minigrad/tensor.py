@@ -559,6 +559,68 @@ class Tensor:
     def relu(self):
         return _ops.ReLU.apply(self)
 
+    def log1p(self):
+        """log(1 + x), accurate near 0."""
+        return _ops.Log1p.apply(self)
+
+    def expm1(self):
+        """exp(x) - 1, accurate near 0."""
+        return _ops.Expm1.apply(self)
+
+    def rsqrt(self):
+        """1 / sqrt(x)."""
+        return _ops.Rsqrt.apply(self)
+
+    def reciprocal(self):
+        """1 / x (integers give float32, as torch)."""
+        return _ops.Reciprocal.apply(self)
+
+    def square(self):
+        """x * x (integers stay integers, bools become int64, as torch)."""
+        return _ops.Square.apply(self)
+
+    def log2(self):
+        return _ops.Log2.apply(self)
+
+    def log10(self):
+        return _ops.Log10.apply(self)
+
+    def exp2(self):
+        """2 ** x."""
+        return _ops.Exp2.apply(self)
+
+    def sinh(self):
+        return _ops.Sinh.apply(self)
+
+    def cosh(self):
+        return _ops.Cosh.apply(self)
+
+    # piecewise constant: a gradient of 0, as torch's; integer tensors come back unchanged
+    def sign(self):
+        """-1, 0 or 1 in this tensor's dtype (NaN gives 0, as torch)."""
+        return _ops.Sign.apply(self)
+
+    def floor(self):
+        return _ops.Floor.apply(self)
+
+    def ceil(self):
+        return _ops.Ceil.apply(self)
+
+    def trunc(self):
+        """Rounded toward zero."""
+        return _ops.Trunc.apply(self)
+
+    def round(self, *, decimals=0):
+        """Rounded half to even (``mg.tensor([0.5, 1.5, 2.5]).round()`` -> [0., 2., 2.]), to ``decimals``
+        decimal places (negative: to tens, hundreds, ...), as torch. Example: ``x.round(decimals=2)``"""
+        if isinstance(decimals, bool) or not isinstance(decimals, numbers.Integral):
+            raise TypeError(f"round's decimals must be an int, got {decimals!r}")
+        return _ops.Round(int(decimals))._call_once(self)
+
+    def frac(self):
+        """x - trunc(x), with x's sign (float tensors only); the gradient is 1."""
+        return _ops.Frac.apply(self)
+
     def pow(self, exponent):
         return self ** exponent
 
