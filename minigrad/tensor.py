@@ -746,12 +746,27 @@ class Tensor:
 
     # ---- reductions -------------------------------------------------------------------------
     # dim= and keepdim= as torch; axis= and keepdims= are accepted as aliases, as torch does.
-    def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        """Sum over ``dim`` (None: all, an int or a tuple); integer and bool tensors sum as int64."""
-        return _ops.Sum(*_reduction_args(dim, keepdim, axis, keepdims))._call_once(self)
+    def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        """Sum over ``dim`` (None: all, an int or a tuple); integer and bool tensors sum as int64.
+        With ``dtype``, the tensor is cast to it first, as torch: ``ints.sum(dtype=mg.float32)``, or
+        ``x.sum(dtype=mg.float64)`` to accumulate float32 values in float64 (the gradient comes back as float32)."""
+        dtype = self._reduction_dtype(dtype, "sum")
+        return _ops.Sum(*_reduction_args(dim, keepdim, axis, keepdims), dtype)._call_once(self)
 
-    def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return _ops.Mean(*_reduction_args(dim, keepdim, axis, keepdims))._call_once(self)
+    def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        """Mean over ``dim`` of a float tensor; with ``dtype`` (a float dtype) the tensor is cast to it
+        first, as torch: ``ints.mean(dtype=mg.float32)``."""
+        dtype = self._reduction_dtype(dtype, "mean")
+        return _ops.Mean(*_reduction_args(dim, keepdim, axis, keepdims), dtype)._call_once(self)
+
+    def _reduction_dtype(self, dtype, name):
+        """sum's and mean's ``dtype``, resolved; a float tensor that requires grad cannot reduce into
+        an integer or bool dtype while grad is recorded (torch refuses it too)."""
+        dtype = _resolve_dtype(dtype)
+        if dtype is not None and dtype.kind != "f" and self.requires_grad and autograd.is_grad_enabled():
+            raise RuntimeError(f"{name}(dtype={dtype}) of a tensor that requires grad has no gradient: "
+                               f"apply it to x.detach() (or under mg.no_grad())")
+        return dtype
 
     def prod(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         return _ops.Prod(*_reduction_args(dim, keepdim, axis, keepdims))._call_once(self)
