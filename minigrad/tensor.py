@@ -276,11 +276,43 @@ class Tensor:
     def bool(self):
         return self.to(bool_)
 
+    def type_as(self, other):
+        """This tensor in ``other``'s dtype and on its device (``self.to(other)``, as torch's
+        ``self.to(other.options())``); self when both already match; differentiable between float dtypes."""
+        if not isinstance(other, Tensor):
+            raise TypeError(f"type_as expects a Tensor, got {type(other).__name__}")
+        return self.to(other)
+
     def type(self, dtype=None):
         """Without an argument, the type's name ('minigrad.FloatTensor'); with one, ``self.to(dtype)``."""
         if dtype is None:
             return f"minigrad.{_TYPE_NAMES.get(self.dtype, str(self.dtype))}Tensor"
         return self.to(_resolve_dtype(dtype))
+
+    # ---- new tensors with this one's dtype and device (unless dtype=/device= say otherwise) ----
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        """Zeros of shape ``size`` (``t.new_zeros(2, 3)`` or ``t.new_zeros((2, 3))``) in this tensor's
+        dtype and on its device. Example: ``mg.tensor([1, 2]).new_zeros(3)`` -> tensor([0, 0, 0])"""
+        return _creation.zeros(*size, **self._new_options(dtype, device, requires_grad))
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return _creation.ones(*size, **self._new_options(dtype, device, requires_grad))
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return _creation.empty(*size, **self._new_options(dtype, device, requires_grad))
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        """``fill_value`` everywhere, cast to this tensor's dtype (unless ``dtype``), as torch:
+        ``mg.tensor([1, 2]).new_full((2,), 2.7)`` -> tensor([2, 2])"""
+        return _creation.full(size, fill_value, **self._new_options(dtype, device, requires_grad))
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+        """A copy of ``data`` (numbers, lists, arrays, tensors) in this tensor's dtype and on its device."""
+        return _creation.tensor(data, **self._new_options(dtype, device, requires_grad))
+
+    def _new_options(self, dtype, device, requires_grad):
+        return {"dtype": self.dtype if dtype is None else dtype, "device": self.device if device is None else device,
+                "requires_grad": requires_grad}
 
     # ---- autodiff ---------------------------------------------------------------------------
     @property
@@ -1220,3 +1252,4 @@ def _index_arrays(index):
 # The operators above apply ops, which sit one layer up and import this module; importing them
 # last lets both modules finish loading.
 from . import ops as _ops  # noqa: E402
+from . import creation as _creation  # noqa: E402
