@@ -30,18 +30,14 @@ class _Reduction(Op):
 
 class _CastFirst(_Reduction):
     """A reduction that, given a ``dtype``, casts its input to it before reducing (torch's dtype=
-    of sum and mean); the gradient is cast back to the input's dtype."""
+    of sum and mean); the graph walk casts the gradient back to the input's dtype."""
 
     def __init__(self, dim=None, keepdim=False, dtype=None):
         super().__init__(dim, keepdim)
         self.dtype = dtype
 
     def _cast(self, x):
-        self.source = x.dtype
         return x if self.dtype is None else x.astype(self.dtype, copy=False)
-
-    def _grad_like_input(self, gy):
-        return super()._grad_like_input(gy).astype(self.source, copy=False)
 
 
 class Sum(_CastFirst):
