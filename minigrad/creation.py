@@ -50,7 +50,8 @@ def ones(*size, dtype=None, requires_grad=False, device="cpu"):
 
 def empty(*size, dtype=None, requires_grad=False, device="cpu"):
     """A tensor of shape ``size`` whose values are whatever the memory held."""
-    return _create(np.empty(_size(size)), dtype, requires_grad, device)
+    # allocated in its dtype: float garbage cast to an integer dtype would warn about invalid casts
+    return _create(np.empty(_size(size), dtype=_resolve_dtype(dtype) or float32), dtype, requires_grad, device)
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, device="cpu"):
@@ -137,7 +138,7 @@ def ones_like(input, dtype=None, requires_grad=False, device=None):
 
 
 def empty_like(input, dtype=None, requires_grad=False, device=None):
-    return _like(input, np.empty(input.shape), dtype, requires_grad, device)
+    return _like(input, np.empty(input.shape, dtype=_resolve_dtype(dtype) or input.dtype), dtype, requires_grad, device)
 
 
 def full_like(input, fill_value, dtype=None, requires_grad=False, device=None):

@@ -15,6 +15,8 @@ _METHOD_FORMS = (
     "maximum", "minimum", "add", "sub", "mul", "div", "neg", "isnan", "isinf", "isfinite",
     "gather", "scatter", "scatter_add", "index_select", "take_along_dim", "masked_select", "nonzero", "unbind",
     "sort", "argsort", "topk", "cumsum", "cumprod", "flip", "roll", "tril", "triu",
+    "log1p", "expm1", "rsqrt", "reciprocal", "square", "log2", "log10", "exp2", "sinh", "cosh",
+    "sign", "floor", "ceil", "round", "trunc", "frac",
 )
 
 

@@ -276,11 +276,43 @@ class Tensor:
     def bool(self):
         return self.to(bool_)
 
+    def type_as(self, other):
+        """This tensor in ``other``'s dtype and on its device (``self.to(other)``, as torch's
+        ``self.to(other.options())``); self when both already match; differentiable between float dtypes."""
+        if not isinstance(other, Tensor):
+            raise TypeError(f"type_as expects a Tensor, got {type(other).__name__}")
+        return self.to(other)
+
     def type(self, dtype=None):
         """Without an argument, the type's name ('minigrad.FloatTensor'); with one, ``self.to(dtype)``."""
         if dtype is None:
             return f"minigrad.{_TYPE_NAMES.get(self.dtype, str(self.dtype))}Tensor"
         return self.to(_resolve_dtype(dtype))
+
+    # ---- new tensors with this one's dtype and device (unless dtype=/device= say otherwise) ----
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        """Zeros of shape ``size`` (``t.new_zeros(2, 3)`` or ``t.new_zeros((2, 3))``) in this tensor's
+        dtype and on its device. Example: ``mg.tensor([1, 2]).new_zeros(3)`` -> tensor([0, 0, 0])"""
+        return _creation.zeros(*size, **self._new_options(dtype, device, requires_grad))
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return _creation.ones(*size, **self._new_options(dtype, device, requires_grad))
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return _creation.empty(*size, **self._new_options(dtype, device, requires_grad))
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        """``fill_value`` everywhere, cast to this tensor's dtype (unless ``dtype``), as torch:
+        ``mg.tensor([1, 2]).new_full((2,), 2.7)`` -> tensor([2, 2])"""
+        return _creation.full(size, fill_value, **self._new_options(dtype, device, requires_grad))
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+        """A copy of ``data`` (numbers, lists, arrays, tensors) in this tensor's dtype and on its device."""
+        return _creation.tensor(data, **self._new_options(dtype, device, requires_grad))
+
+    def _new_options(self, dtype, device, requires_grad):
+        return {"dtype": self.dtype if dtype is None else dtype, "device": self.device if device is None else device,
+                "requires_grad": requires_grad}
 
     # ---- autodiff ---------------------------------------------------------------------------
     @property
@@ -559,6 +591,68 @@ class Tensor:
     def relu(self):
         return _ops.ReLU.apply(self)
 
+    def log1p(self):
+        """log(1 + x), accurate near 0."""
+        return _ops.Log1p.apply(self)
+
+    def expm1(self):
+        """exp(x) - 1, accurate near 0."""
+        return _ops.Expm1.apply(self)
+
+    def rsqrt(self):
+        """1 / sqrt(x)."""
+        return _ops.Rsqrt.apply(self)
+
+    def reciprocal(self):
+        """1 / x (integers give float32, as torch)."""
+        return _ops.Reciprocal.apply(self)
+
+    def square(self):
+        """x * x (integers stay integers, bools become int64, as torch)."""
+        return _ops.Square.apply(self)
+
+    def log2(self):
+        return _ops.Log2.apply(self)
+
+    def log10(self):
+        return _ops.Log10.apply(self)
+
+    def exp2(self):
+        """2 ** x."""
+        return _ops.Exp2.apply(self)
+
+    def sinh(self):
+        return _ops.Sinh.apply(self)
+
+    def cosh(self):
+        return _ops.Cosh.apply(self)
+
+    # piecewise constant: a gradient of 0, as torch's; integer tensors come back unchanged
+    def sign(self):
+        """-1, 0 or 1 in this tensor's dtype (NaN gives 0, as torch)."""
+        return _ops.Sign.apply(self)
+
+    def floor(self):
+        return _ops.Floor.apply(self)
+
+    def ceil(self):
+        return _ops.Ceil.apply(self)
+
+    def trunc(self):
+        """Rounded toward zero."""
+        return _ops.Trunc.apply(self)
+
+    def round(self, *, decimals=0):
+        """Rounded half to even (``mg.tensor([0.5, 1.5, 2.5]).round()`` -> [0., 2., 2.]), to ``decimals``
+        decimal places (negative: to tens, hundreds, ...), as torch. Example: ``x.round(decimals=2)``"""
+        if isinstance(decimals, bool) or not isinstance(decimals, numbers.Integral):
+            raise TypeError(f"round's decimals must be an int, got {decimals!r}")
+        return _ops.Round(int(decimals))._call_once(self)
+
+    def frac(self):
+        """x - trunc(x), with x's sign (float tensors only); the gradient is 1."""
+        return _ops.Frac.apply(self)
+
     def pow(self, exponent):
         return self ** exponent
 
@@ -684,12 +778,27 @@ class Tensor:
 
     # ---- reductions -------------------------------------------------------------------------
     # dim= and keepdim= as torch; axis= and keepdims= are accepted as aliases, as torch does.
-    def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        """Sum over ``dim`` (None: all, an int or a tuple); integer and bool tensors sum as int64."""
-        return _ops.Sum(*_reduction_args(dim, keepdim, axis, keepdims))._call_once(self)
+    def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        """Sum over ``dim`` (None: all, an int or a tuple); integer and bool tensors sum as int64.
+        With ``dtype``, the tensor is cast to it first, as torch: ``ints.sum(dtype=mg.float32)``, or
+        ``x.sum(dtype=mg.float64)`` to accumulate float32 values in float64 (the gradient comes back as float32)."""
+        dtype = self._reduction_dtype(dtype, "sum")
+        return _ops.Sum(*_reduction_args(dim, keepdim, axis, keepdims), dtype)._call_once(self)
 
-    def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return _ops.Mean(*_reduction_args(dim, keepdim, axis, keepdims))._call_once(self)
+    def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        """Mean over ``dim`` of a float tensor; with ``dtype`` (a float dtype) the tensor is cast to it
+        first, as torch: ``ints.mean(dtype=mg.float32)``."""
+        dtype = self._reduction_dtype(dtype, "mean")
+        return _ops.Mean(*_reduction_args(dim, keepdim, axis, keepdims), dtype)._call_once(self)
+
+    def _reduction_dtype(self, dtype, name):
+        """sum's and mean's ``dtype``, resolved; a float tensor that requires grad cannot reduce into
+        an integer or bool dtype while grad is recorded (torch refuses it too)."""
+        dtype = _resolve_dtype(dtype)
+        if dtype is not None and dtype.kind != "f" and self.requires_grad and autograd.is_grad_enabled():
+            raise RuntimeError(f"{name}(dtype={dtype}) of a tensor that requires grad has no gradient: "
+                               f"apply it to x.detach() (or under mg.no_grad())")
+        return dtype
 
     def prod(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         return _ops.Prod(*_reduction_args(dim, keepdim, axis, keepdims))._call_once(self)
@@ -1284,3 +1393,4 @@ def _index_arrays(index):
 # The operators above apply ops, which sit one layer up and import this module; importing them
 # last lets both modules finish loading.
 from . import ops as _ops  # noqa: E402
+from . import creation as _creation  # noqa: E402

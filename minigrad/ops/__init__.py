@@ -8,6 +8,8 @@ from .inplace import AddInPlace, ClampInPlace, CopyInPlace, DivInPlace, FillInPl
 from .linear import LinearOp
 from .loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy, LogSoftmax, NLLLoss, Softmax
 from .math import Abs, Add, Clamp, Cos, Div, Exp, Log, MatMul, Maximum, Mul, Neg, Pow, Sigmoid, Sin, Sqrt, Sub, Tanh
+from .math import Cosh, Exp2, Expm1, Log1p, Log2, Log10, Reciprocal, Rsqrt, Sinh, Square
+from .rounding import Ceil, Floor, Frac, Round, Sign, Trunc
 from .reduction import Extremum, Mean, Norm, Prod, Std, Sum, TakeAlongDim, Var
 from .ordering import Cumprod, Cumsum, Flip, Roll, Triangle, sort_indices
 from .normalization import BatchNormOp, LayerNormOp
@@ -17,6 +19,8 @@ from .shape import Cast, Cat, Clone, ConstantPad, Expand, GetItem, Repeat, Resha
 __all__ = [
     "Add", "Sub", "Mul", "Div", "Pow", "Neg", "MatMul", "Exp", "Log", "Tanh", "Sigmoid", "ReLU",
     "Abs", "Sqrt", "Sin", "Cos", "Clamp", "Maximum",
+    "Log1p", "Expm1", "Rsqrt", "Reciprocal", "Square", "Log2", "Log10", "Exp2", "Sinh", "Cosh",
+    "Sign", "Floor", "Ceil", "Round", "Trunc", "Frac",
     "Sum", "Mean", "Prod", "Var", "Std", "Extremum", "TakeAlongDim", "Norm",
     "Reshape", "Transpose", "GetItem", "Gather", "Scatter", "ToDevice", "Cast", "Expand", "Repeat", "Cat", "Stack", "Where", "Clone",
     "BatchNormOp",

@@ -1,4 +1,6 @@
 """Elementwise arithmetic with NumPy broadcasting, matmul, and the smooth elementwise functions."""
+import math
+
 from ..autograd import Op
 from ._broadcast import sum_to_shape
 from ._dtypes import as_float, promote
@@ -252,3 +254,103 @@ class Maximum(Op):
         ga = sum_to_shape(gy * share_a, a.shape) if self.needs_input_grad[0] else None
         gb = sum_to_shape(gy * (1 - share_a), b.shape) if self.needs_input_grad[1] else None
         return ga, gb
+
+
+class Log1p(Op):
+    """log(1 + x), accurate for small x."""
+
+    def forward(self, x):
+        self.x = as_float(x)
+        return self.xp.log1p(self.x)
+
+    def backward(self, gy):
+        return gy / (1 + self.x)
+
+
+class Expm1(Op):
+    """exp(x) - 1, accurate for small x."""
+
+    def forward(self, x):
+        self.y = self.xp.expm1(as_float(x))
+        return self.y
+
+    def backward(self, gy):
+        return gy * (self.y + 1)
+
+
+class Rsqrt(Op):
+    """1 / sqrt(x)."""
+
+    def forward(self, x):
+        self.y = 1 / self.xp.sqrt(as_float(x))
+        return self.y
+
+    def backward(self, gy):
+        return gy * (-0.5 * self.y * self.y * self.y)
+
+
+class Reciprocal(Op):
+    """1 / x; integers give float32, as torch."""
+
+    def forward(self, x):
+        self.y = 1 / as_float(x)
+        return self.y
+
+    def backward(self, gy):
+        return -gy * self.y * self.y
+
+
+class Square(Op):
+    """x * x; integers stay integers and bools become int64, as torch."""
+
+    def forward(self, x):
+        if x.dtype.kind == "b":
+            x = x.astype("int64")
+        self.x = x
+        return x * x
+
+    def backward(self, gy):
+        return 2 * gy * self.x
+
+
+class Log2(Op):
+    """log(x) / log(base), base 2 (Log10: base 10)."""
+
+    _function, _log_base = "log2", math.log(2)
+
+    def forward(self, x):
+        self.x = as_float(x)
+        return getattr(self.xp, self._function)(self.x)
+
+    def backward(self, gy):
+        return gy / (self.x * self._log_base)
+
+
+class Log10(Log2):
+    _function, _log_base = "log10", math.log(10)
+
+
+class Exp2(Op):
+    """2 ** x."""
+
+    def forward(self, x):
+        self.y = self.xp.exp2(as_float(x))
+        return self.y
+
+    def backward(self, gy):
+        return gy * self.y * math.log(2)
+
+
+class Sinh(Op):
+    _function, _derivative = "sinh", "cosh"
+
+    def forward(self, x):
+        self.x = as_float(x)
+        return getattr(self.xp, self._function)(self.x)
+
+    def backward(self, gy):
+        return gy * getattr(self.xp, self._derivative)(self.x)
+
+
+class Cosh(Sinh):
+    _function, _derivative = "cosh", "sinh"

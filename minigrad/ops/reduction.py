@@ -28,19 +28,36 @@ class _Reduction(Op):
         return self.xp.broadcast_to(self._kept(gy), self.in_shape)
 
 
-class Sum(_Reduction):
-    """Sum; integer and bool inputs sum (count) as int64, as torch."""
+class _CastFirst(_Reduction):
+    """A reduction that, given a ``dtype``, casts its input to it before reducing (torch's dtype=
+    of sum and mean); the graph walk casts the gradient back to the input's dtype."""
+
+    def __init__(self, dim=None, keepdim=False, dtype=None):
+        super().__init__(dim, keepdim)
+        self.dtype = dtype
+
+    def _cast(self, x):
+        return x if self.dtype is None else x.astype(self.dtype, copy=False)
+
+
+class Sum(_CastFirst):
+    """Sum; integer and bool inputs sum (count) as int64, as torch, unless ``dtype`` is given."""
 
     def forward(self, x):
+        x = self._cast(x)
         axes = self._setup(x)
-        return x.sum(axis=axes, keepdims=self.keepdim, dtype=None if x.dtype.kind == "f" else "int64")
+        default = x.dtype if self.dtype is not None or x.dtype.kind == "f" else "int64"
+        return x.sum(axis=axes, keepdims=self.keepdim, dtype=default)
 
     def backward(self, gy):
         return self._grad_like_input(gy)
 
 
-class Mean(_Reduction):
+class Mean(_CastFirst):
     def forward(self, x):
+        if self.dtype is not None and self.dtype.kind != "f":
+            raise TypeError(f"mean(): dtype must be a float dtype, got {self.dtype}")
+        x = self._cast(x)
         self._require_float(x, "mean()")
         axes = self._setup(x)
         self.count = 1

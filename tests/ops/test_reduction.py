@@ -201,3 +201,60 @@ def test_reductions_refuse_bad_dims_and_empty_max():
         mg.zeros(0).max()
     with pytest.raises(ValueError, match="empty"):
         mg.zeros(0).argmax()
+
+
+@pytest.mark.parametrize("dim", [None, 1, (0, -1)], ids=str)
+def test_sum_and_mean_with_dtype_cast_the_input_first_and_the_gradient_back(dim, rng, device):
+    x = rng.standard_normal((2, 3, 4)).astype(np.float32)
+    t = mg.tensor(x, requires_grad=True, device=device)
+    axes = dim if dim is None or isinstance(dim, tuple) else (dim,)
+    count = x.size if dim is None else np.prod([x.shape[a] for a in axes])
+    x64 = x.astype(np.float64)
+    for name, reference, scale in (("sum", x64.sum(axis=axes, keepdims=True), 1.0),
+                                   ("mean", x64.sum(axis=axes, keepdims=True) / count, 1.0 / count)):
+        t.grad = None
+        y = getattr(t, name)(dim, keepdim=True, dtype=mg.float64)
+        assert y.dtype == np.float64 and y.requires_grad
+        np.testing.assert_allclose(y.numpy(), reference, rtol=1e-13, atol=1e-13)
+        np.testing.assert_array_equal(getattr(mg, name)(t, dim, True, dtype="float64").numpy(), y.numpy())
+        gy = rng.standard_normal(reference.shape)
+        y.backward(mg.tensor(gy, device=device))
+        assert t.grad.dtype == np.float32
+        np.testing.assert_allclose(t.grad.numpy(), np.broadcast_to(gy * scale, x.shape), rtol=1e-6)
+    t64 = mg.tensor(x64, requires_grad=True, device=device)
+    assert mg.gradcheck(lambda a: a.sum(dim, dtype=mg.float64) + a.mean(dim, dtype="double"), [t64])
+    down = t64.mean(dim, dtype=mg.float32)
+    assert down.dtype == np.float32
+    np.testing.assert_allclose(down.numpy(), x64.mean(axis=axes), rtol=1e-6)
+
+
+def test_sum_with_dtype_accumulates_in_that_dtype_and_counts_integers(device):
+    big = mg.tensor([1e8, 1.0, -1e8], device=device)  # float32: 1e8 + 1 rounds back to 1e8
+    assert big.sum().item() == 0
+    assert big.sum(dtype=mg.float64).item() == 1
+    ints = mg.tensor([[1, 2], [3, 5]], device=device)
+    as_float = ints.sum(0, dtype=mg.float32)
+    assert as_float.dtype == np.float32 and as_float.tolist() == [4, 7]
+    assert ints.sum(dtype=mg.int32).dtype == np.int32 and ints.sum(dtype="int32").item() == 11
+    assert ints.mean(dtype=mg.float64).dtype == np.float64 and ints.mean(1, dtype=mg.float32).tolist() == [1.5, 4]
+    bools = mg.tensor([True, True, False], device=device)
+    assert bools.sum(dtype=mg.int32).item() == 2 and bools.sum(dtype=mg.int32).dtype == np.int32
+    assert bools.mean(dtype=mg.float32).item() == pytest.approx(2 / 3)
+    assert mg.tensor([1.7, 1.6, -2.5], device=device).sum(dtype=mg.int64).item() == 0  # each cast first: 1 + 1 - 2
+
+
+def test_sum_and_mean_refuse_bad_dtypes():
+    x = mg.randn(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="sum\\(dtype=int64\\) of a tensor that requires grad"):
+        x.sum(dtype=mg.int64)
+    with mg.no_grad():
+        assert x.sum(dtype=mg.int64).dtype == np.int64
+    assert x.detach().sum(dtype=mg.int64).dtype == np.int64
+    with pytest.raises(TypeError, match="mean\\(\\): dtype must be a float dtype, got int64"):
+        mg.tensor([1, 2]).mean(dtype=mg.int64)
+    with pytest.raises(TypeError, match="mean\\(\\): dtype must be a float dtype, got bool"):
+        mg.tensor([1.0, 2.0]).mean(dtype=mg.bool)
+    with pytest.raises(TypeError, match="unknown dtype"):
+        x.sum(dtype="float17")
+    with pytest.raises(TypeError, match="unsupported dtype float16"):
+        x.mean(dtype=np.float16)

@@ -1,0 +1,76 @@
+"""Piecewise-constant elementwise functions (sign, floor, ceil, round, trunc): their gradient is 0
+everywhere, as torch's; and frac (x - trunc(x)), whose gradient is 1."""
+from ..autograd import Op
+
+
+class _PiecewiseConstant(Op):
+    """An elementwise function whose gradient is 0 (torch's, including at the jumps)."""
+
+    def backward(self, gy):
+        return self.xp.zeros_like(gy)
+
+
+def _refuse_bool(x, name):
+    if x.dtype.kind == "b":
+        raise TypeError(f"{name}() is not defined for bool tensors, as in torch: convert with .long() or .float()")
+
+
+class Sign(_PiecewiseConstant):
+    """-1, 0 or 1 in the input's dtype (bools stay bools); NaN gives 0, as torch's sign."""
+
+    def forward(self, x):
+        if x.dtype.kind == "b":
+            return x.copy()
+        return (x > 0).astype(x.dtype) - (x < 0).astype(x.dtype)
+
+
+class Floor(_PiecewiseConstant):
+    def forward(self, x):
+        _refuse_bool(x, "floor")
+        return self.xp.floor(x) if x.dtype.kind == "f" else x.copy()
+
+
+class Ceil(_PiecewiseConstant):
+    def forward(self, x):
+        _refuse_bool(x, "ceil")
+        return self.xp.ceil(x) if x.dtype.kind == "f" else x.copy()
+
+
+class Trunc(_PiecewiseConstant):
+    def forward(self, x):
+        _refuse_bool(x, "trunc")
+        return self.xp.trunc(x) if x.dtype.kind == "f" else x.copy()
+
+
+class Round(_PiecewiseConstant):
+    """Rounding half to even to ``decimals`` places, as torch: with decimals >= 0,
+    rint(x * 10**decimals) / 10**decimals; below 0, rint(x / 10**-decimals) * 10**-decimals, computed in
+    the input's dtype. Integers (decimals 0 only) come back unchanged."""
+
+    def __init__(self, decimals=0):
+        self.decimals = decimals
+
+    def forward(self, x):
+        _refuse_bool(x, "round")
+        xp, decimals = self.xp, self.decimals
+        if x.dtype.kind != "f":
+            if decimals != 0:
+                raise TypeError(f"round(decimals={decimals}) is not defined for integer tensors "
+                                f"(dtype {x.dtype}), as in torch: convert with .float() first")
+            return x.copy()
+        if decimals == 0:
+            return xp.rint(x)
+        scale = xp.asarray(10.0 ** abs(decimals), dtype=x.dtype)
+        return xp.rint(x * scale) / scale if decimals > 0 else xp.rint(x / scale) * scale
+
+
+class Frac(Op):
+    """x - trunc(x) (the sign of x kept); float tensors only, as torch. The gradient is 1."""
+
+    def forward(self, x):
+        if x.dtype.kind != "f":
+            raise TypeError(f"frac() needs a float tensor, got dtype {x.dtype}, as in torch: convert with .float() first")
+        return x - self.xp.trunc(x)
+
+    def backward(self, gy):
+        return gy
