@@ -303,10 +303,16 @@ def _topological_order(start):
     return order
 
 
+def _add(a, b):
+    """a + b as an array: NumPy returns the sum of two 0-d arrays as a scalar."""
+    total = a + b
+    return total if total.ndim else backend.array_module(a).asarray(total)
+
+
 def _accumulate_leaf(t, grad, op=None, grad_outputs=(), grad_inputs=()):
     """Add ``grad``, returned by ``op.backward(*grad_outputs)`` among ``grad_inputs``, to ``t.grad``."""
     if t._grad is not None:
-        t._grad.data = t._grad.data + grad
+        t._grad.data = _add(t._grad.data, grad)
     else:
         _adopt_first_grad(t, grad, op, grad_outputs, grad_inputs)
     if leaf_hooks_in_use:  # e.g. DDP's bucket reductions; a leaf without hooks pays one check
@@ -365,6 +371,8 @@ def backward(root, grad, retain_graph=False):
         for t, g, needed in zip(inputs, grad_inputs, op.needs_input_grad):
             if g is None or not needed:
                 continue
+            if type(g) is not np.ndarray and not isinstance(g, op.xp.ndarray):
+                g = op.xp.asarray(g)  # NumPy returns 0-d results as scalars; a gradient stays an array
             if g.shape != t.data.shape:
                 raise RuntimeError(
                     f"{type(op).__name__}.backward returned a gradient of shape {g.shape} "
@@ -375,9 +383,9 @@ def backward(root, grad, retain_graph=False):
             if t._creator is not None:
                 key = (t._creator, t._index)
                 previous = grads.get(key)
-                grads[key] = g if previous is None else previous + g
+                grads[key] = g if previous is None else _add(previous, g)
             elif t._grad is not None and not leaf_hooks_in_use:  # a leaf's later gradients, kept short
-                t._grad.data = t._grad.data + g
+                t._grad.data = _add(t._grad.data, g)
             else:
                 _accumulate_leaf(t, g, op, grad_outputs, grad_inputs)
         if not retain_graph:  # free what forward saved; hyperparameters live on in the op instance
