@@ -26,6 +26,7 @@ _hooks = None
 # True once any tensor has a post-accumulate-grad hook (Tensor.register_post_accumulate_grad_hook).
 leaf_hooks_in_use = False
 _FLOAT32, _FLOAT64 = backend.FLOAT_DTYPES
+_NDARRAY = np.ndarray
 
 
 class _GradMode(threading.local):
@@ -371,7 +372,7 @@ def backward(root, grad, retain_graph=False):
         for t, g, needed in zip(inputs, grad_inputs, op.needs_input_grad):
             if g is None or not needed:
                 continue
-            if type(g) is not np.ndarray and not isinstance(g, op.xp.ndarray):
+            if type(g) is not _NDARRAY and not isinstance(g, op.xp.ndarray):
                 g = op.xp.asarray(g)  # NumPy returns 0-d results as scalars; a gradient stays an array
             if g.shape != t.data.shape:
                 raise RuntimeError(
@@ -384,8 +385,8 @@ def backward(root, grad, retain_graph=False):
                 key = (t._creator, t._index)
                 previous = grads.get(key)
                 grads[key] = g if previous is None else _add(previous, g)
-            elif t._grad is not None and not leaf_hooks_in_use:  # a leaf's later gradients, kept short
-                t._grad.data = _add(t._grad.data, g)
+            elif t._grad is not None and g.ndim and not leaf_hooks_in_use:  # a leaf's later gradients, kept short
+                t._grad.data = t._grad.data + g
             else:
                 _accumulate_leaf(t, g, op, grad_outputs, grad_inputs)
         if not retain_graph:  # free what forward saved; hyperparameters live on in the op instance
