@@ -12,12 +12,14 @@ each ``step()`` (call it after ``optimizer.step()``)::
 import math
 import numbers
 import warnings
+from bisect import bisect_right
 from collections import Counter
 
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR",
-           "LinearLR", "OneCycleLR", "ReduceLROnPlateau"]
+           "MultiplicativeLR", "LinearLR", "ConstantLR", "PolynomialLR", "CosineAnnealingWarmRestarts", "CyclicLR",
+           "OneCycleLR", "ReduceLROnPlateau", "SequentialLR", "ChainedScheduler"]
 
 
 def _check_optimizer(optimizer):
@@ -29,6 +31,14 @@ def _check_optimizer(optimizer):
 def _check_positive_int(name, value):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+def _check_number(name, value, low, high=math.inf, low_open=False):
+    """``value`` must be a real number in [low, high] (in (low, high] with low_open)."""
+    inside = (low < value if low_open else low <= value) and value <= high
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not inside:
+        bounds = f"{'(' if low_open else '['}{low}, {high}{']' if high != math.inf else ')'}"
+        raise ValueError(f"{name} must be a number in {bounds}, got {value!r}")
 
 
 def _per_group(name, optimizer, value):
@@ -58,18 +68,35 @@ class LRScheduler:
                                    f"last_epoch={last_epoch} needs the optimizer's state_dict loaded first")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        self._initial_step()
+
+    def _initial_step(self):
+        """The step a scheduler makes when it is created (or when SequentialLR starts it)."""
         self._step_count = 0
         self._is_initial = True
-        self.step()
-        self._is_initial = False
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
 
     def get_lr(self):
         raise NotImplementedError
 
     def step(self):
         self._step_count += 1
-        self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        self._update_lr()
+
+    def _update_lr(self, epoch=None):
+        """Advance to the next epoch (``get_lr``), or jump to ``epoch``: then the closed form
+        ``_closed_form_lr`` is used where the scheduler has one (SequentialLR restarts a scheduler
+        this way, at epoch 0)."""
+        if epoch is None:
+            self.last_epoch += 1
+            lrs = self.get_lr()
+        else:
+            self.last_epoch = epoch
+            lrs = self._closed_form_lr() if hasattr(self, "_closed_form_lr") else self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
@@ -77,12 +104,16 @@ class LRScheduler:
         """The learning rates (one per parameter group) set by the last ``step()``."""
         return list(self._last_lr)
 
+    _not_state = ()  # attributes holding code (functions), left out of state_dict
+
     def state_dict(self):
-        """Every attribute but the optimizer (numbers, lists and strings: mg.save stores it)."""
-        return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
+        """Every attribute but the optimizer and functions (numbers, lists and strings: mg.save
+        stores it)."""
+        return {key: value for key, value in self.__dict__.items()
+                if key != "optimizer" and key not in self._not_state}
 
     def load_state_dict(self, state_dict):
-        self.__dict__.update(state_dict)
+        self.__dict__.update({key: value for key, value in state_dict.items() if key not in self._not_state})
 
 
 class StepLR(LRScheduler):
@@ -97,6 +128,9 @@ class StepLR(LRScheduler):
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return [group["lr"] for group in self.optimizer.param_groups]
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+
+    def _closed_form_lr(self):
+        return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
 
 
 class MultiStepLR(LRScheduler):
@@ -115,6 +149,10 @@ class MultiStepLR(LRScheduler):
         times = self.milestones.get(self.last_epoch, 0)
         return [group["lr"] * self.gamma ** times if times else group["lr"] for group in self.optimizer.param_groups]
 
+    def _closed_form_lr(self):
+        passed = sum(times for milestone, times in self.milestones.items() if milestone <= self.last_epoch)
+        return [base * self.gamma ** passed for base in self.base_lrs]
+
 
 class ExponentialLR(LRScheduler):
     """lr = initial_lr * gamma ** epoch."""
@@ -127,6 +165,9 @@ class ExponentialLR(LRScheduler):
         if self._is_initial:
             return [group["lr"] for group in self.optimizer.param_groups]
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+
+    def _closed_form_lr(self):
+        return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -150,10 +191,16 @@ class CosineAnnealingLR(LRScheduler):
         return [(1 + math.cos(math.pi * epoch / T)) / (1 + math.cos(math.pi * (epoch - 1) / T))
                 * (group["lr"] - eta_min) + eta_min for group in groups]
 
+    def _closed_form_lr(self):
+        return [self.eta_min + (base - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+                for base in self.base_lrs]
 
-class LambdaLR(LRScheduler):
-    """lr = initial_lr * lr_lambda(epoch); ``lr_lambda`` is a function or one per parameter group.
+
+class _LambdaScheduler(LRScheduler):
+    """A schedule driven by ``lr_lambda`` (a function of the epoch, or one per parameter group);
     state_dict leaves the functions out (they are code, not state)."""
+
+    _not_state = ("lr_lambdas",)
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         _check_optimizer(optimizer)
@@ -163,14 +210,24 @@ class LambdaLR(LRScheduler):
                 raise TypeError(f"lr_lambda must be callable (epoch -> factor), got {type(fn).__name__}")
         super().__init__(optimizer, last_epoch)
 
+
+class LambdaLR(_LambdaScheduler):
+    """lr = initial_lr * lr_lambda(epoch); ``lr_lambda`` is a function or one per parameter group.
+    state_dict leaves the functions out (they are code, not state)."""
+
     def get_lr(self):
         return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
 
-    def state_dict(self):
-        return {key: value for key, value in super().state_dict().items() if key != "lr_lambdas"}
 
-    def load_state_dict(self, state_dict):
-        super().load_state_dict({key: value for key, value in state_dict.items() if key != "lr_lambdas"})
+class MultiplicativeLR(_LambdaScheduler):
+    """Each step multiplies lr by lr_lambda(epoch): lr = initial_lr * prod(lr_lambda(e) for e in
+    1..epoch). ``lr_lambda`` is a function or one per parameter group; state_dict leaves the
+    functions out."""
+
+    def get_lr(self):
+        if self._is_initial:
+            return [group["lr"] for group in self.optimizer.param_groups]
+        return [group["lr"] * fn(self.last_epoch) for fn, group in zip(self.lr_lambdas, self.optimizer.param_groups)]
 
 
 class LinearLR(LRScheduler):
@@ -194,6 +251,199 @@ class LinearLR(LRScheduler):
             return [group["lr"] for group in groups]
         factor = 1.0 + (end - start) / (self.total_iters * start + (self.last_epoch - 1) * (end - start))
         return [group["lr"] * factor for group in groups]
+
+    def _closed_form_lr(self):
+        done = min(self.total_iters, self.last_epoch) / self.total_iters
+        return [base * (self.start_factor + (self.end_factor - self.start_factor) * done) for base in self.base_lrs]
+
+
+class ConstantLR(LRScheduler):
+    """lr = initial_lr * factor for the first total_iters epochs, then initial_lr."""
+
+    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+        _check_number("factor", factor, 0, 1)
+        _check_positive_int("total_iters", total_iters)
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        groups = self.optimizer.param_groups
+        if self.last_epoch == 0:
+            return [group["lr"] * self.factor for group in groups]
+        if self.last_epoch != self.total_iters:
+            return [group["lr"] for group in groups]
+        if self.factor == 0:
+            raise ZeroDivisionError("ConstantLR with factor=0 cannot restore the learning rate at total_iters "
+                                    "(it was multiplied by 0); PyTorch fails here too")
+        return [group["lr"] * (1.0 / self.factor) for group in groups]
+
+    def _closed_form_lr(self):
+        return [base * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
+                for base in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    """lr = initial_lr * (1 - min(epoch, total_iters) / total_iters) ** power, computed step by step
+    as PyTorch does (0 from total_iters on)."""
+
+    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+        _check_positive_int("total_iters", total_iters)
+        if isinstance(power, bool) or not isinstance(power, numbers.Real):
+            raise ValueError(f"power must be a number, got {power!r}")
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        epoch, total = self.last_epoch, self.total_iters
+        if self._is_initial or epoch > total:
+            return [group["lr"] for group in self.optimizer.param_groups]
+        decay = ((1.0 - epoch / total) / (1.0 - (epoch - 1) / total)) ** self.power
+        return [group["lr"] * decay for group in self.optimizer.param_groups]
+
+    def _closed_form_lr(self):
+        return [base * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
+                for base in self.base_lrs]
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """SGDR: lr = eta_min + (initial_lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2, where T_cur
+    counts the epochs since the last restart and the period T_i starts at T_0 and is multiplied by
+    T_mult at each restart. ``step(epoch)`` jumps to an epoch, which may be fractional (for
+    example ``epoch + batch / batches`` after every batch)::
+
+        for epoch in range(20):
+            for i, batch in enumerate(batches):
+                train(batch); opt.step(); scheduler.step(epoch + i / len(batches))
+    """
+
+    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
+        _check_positive_int("T_0", T_0)
+        _check_positive_int("T_mult", T_mult)
+        if isinstance(eta_min, bool) or not isinstance(eta_min, numbers.Real):
+            raise ValueError(f"eta_min must be a number, got {eta_min!r}")
+        self.T_0 = self.T_i = T_0
+        self.T_mult, self.eta_min = T_mult, eta_min
+        self.T_cur = last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        return [self.eta_min + (base - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+                for base in self.base_lrs]
+
+    def step(self, epoch=None):
+        """Advance one epoch, or with ``epoch`` (a number >= 0, fractional allowed) go to that point
+        of the schedule; later plain steps continue from floor(epoch) + 1."""
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur = self.T_cur + 1
+            if self.T_cur >= self.T_i:  # a restart
+                self.T_cur = self.T_cur % self.T_i
+                self.T_i = self.T_i * self.T_mult
+        else:
+            if isinstance(epoch, bool) or not isinstance(epoch, numbers.Real) or epoch < 0:
+                raise ValueError(f"epoch must be a number >= 0, got {epoch!r}")
+            if epoch < self.T_0:
+                self.T_i, self.T_cur = self.T_0, epoch
+            elif self.T_mult == 1:
+                self.T_cur = epoch % self.T_0
+            else:  # restart n began at epoch T_0 * (T_mult ** n - 1) / (T_mult - 1)
+                n = int(math.log((epoch / self.T_0 * (self.T_mult - 1) + 1), self.T_mult))
+                self.T_cur = epoch - self.T_0 * (self.T_mult ** n - 1) / (self.T_mult - 1)
+                self.T_i = self.T_0 * self.T_mult ** n
+        self._update_lr(math.floor(epoch))
+
+
+def _set_momentum(group, value, use_beta1):
+    if use_beta1:
+        group["betas"] = (value, *group["betas"][1:])
+    else:
+        group["momentum"] = value
+
+
+def _start_momentum_cycle(scheduler, optimizer, base_momentum, max_momentum, last_epoch):
+    """Check that the optimizer has SGD's momentum or Adam's betas, record which, and (for a new
+    schedule) set it to max_momentum and store both bounds in each group. Returns the per-group
+    (base_momentums, max_momentums)."""
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError(f"cycle_momentum=True needs an optimizer with momentum or betas; "
+                         f"{type(optimizer).__name__} has neither (pass cycle_momentum=False)")
+    scheduler.use_beta1 = "betas" in optimizer.defaults
+    lows = _per_group("base_momentum", optimizer, base_momentum)
+    highs = _per_group("max_momentum", optimizer, max_momentum)
+    if last_epoch == -1:
+        for group, high, low in zip(optimizer.param_groups, highs, lows):
+            _set_momentum(group, high, scheduler.use_beta1)
+            group["max_momentum"], group["base_momentum"] = high, low
+    return lows, highs
+
+
+class CyclicLR(LRScheduler):
+    """Cyclical learning rates (Smith): lr goes linearly from base_lr up to max_lr in step_size_up
+    steps and back down in step_size_down (default: step_size_up), the amplitude scaled by
+    ``mode``: "triangular" (constant), "triangular2" (halved each cycle) or "exp_range"
+    (gamma ** step), or by ``scale_fn(x)`` with x the cycle number (scale_mode "cycle") or the
+    step ("iterations"). Creating it sets each group's lr to base_lr. Momentum (SGD's momentum, or
+    beta1 for Adam-like optimizers) cycles the other way between max_momentum and base_momentum.
+    Step it after every batch. state_dict leaves a ``scale_fn`` out (it is code)."""
+
+    _not_state = ("_scale_fn_custom",)
+
+    def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None, mode="triangular",
+                 gamma=1.0, scale_fn=None, scale_mode="cycle", cycle_momentum=True, base_momentum=0.8,
+                 max_momentum=0.9, last_epoch=-1):
+        _check_optimizer(optimizer)
+        base_lrs = _per_group("base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for group, lr in zip(optimizer.param_groups, base_lrs):
+                group["lr"] = lr
+        self.max_lrs = _per_group("max_lr", optimizer, max_lr)
+        _check_number("step_size_up", step_size_up, 0, low_open=True)
+        step_size_down = step_size_up if step_size_down is None else step_size_down
+        _check_number("step_size_down", step_size_down, 0)
+        self.total_size = float(step_size_up) + float(step_size_down)
+        self.step_ratio = float(step_size_up) / self.total_size
+        if scale_fn is None:
+            if mode not in ("triangular", "triangular2", "exp_range"):
+                raise ValueError(f"mode must be 'triangular', 'triangular2' or 'exp_range' (or pass scale_fn), "
+                                 f"got {mode!r}")
+            scale_mode = "iterations" if mode == "exp_range" else "cycle"
+        elif not callable(scale_fn):
+            raise TypeError(f"scale_fn must be callable (x -> scale in [0, 1]), got {type(scale_fn).__name__}")
+        if scale_mode not in ("cycle", "iterations"):
+            raise ValueError(f"scale_mode must be 'cycle' or 'iterations', got {scale_mode!r}")
+        self.mode, self.gamma, self.scale_mode, self._scale_fn_custom = mode, gamma, scale_mode, scale_fn
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            self.base_momentums, self.max_momentums = _start_momentum_cycle(self, optimizer, base_momentum,
+                                                                             max_momentum, last_epoch)
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def scale_fn(self, x):
+        """The amplitude's scale at x (the cycle number or the step, per scale_mode)."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma ** x
+
+    def get_lr(self):
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle  # position in the cycle, in [0, 1)
+        if x <= self.step_ratio:
+            height = x / self.step_ratio
+        else:
+            height = (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [base + (top - base) * height * scale for base, top in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            for group, low, high in zip(self.optimizer.param_groups, self.base_momentums, self.max_momentums):
+                _set_momentum(group, high - (high - low) * height * scale, self.use_beta1)
+        return lrs
 
 
 class OneCycleLR(LRScheduler):
@@ -239,23 +489,8 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError(f"cycle_momentum=True needs an optimizer with momentum or betas; "
-                                 f"{type(optimizer).__name__} has neither (pass cycle_momentum=False)")
-            self.use_beta1 = "betas" in optimizer.defaults
-            if last_epoch == -1:
-                for group, high, low in zip(optimizer.param_groups,
-                                            _per_group("max_momentum", optimizer, max_momentum),
-                                            _per_group("base_momentum", optimizer, base_momentum)):
-                    self._set_momentum(group, high)
-                    group["max_momentum"], group["base_momentum"] = high, low
+            _start_momentum_cycle(self, optimizer, base_momentum, max_momentum, last_epoch)
         super().__init__(optimizer, last_epoch)
-
-    def _set_momentum(self, group, value):
-        if self.use_beta1:
-            group["betas"] = (value, *group["betas"][1:])
-        else:
-            group["momentum"] = value
 
     def _anneal(self, start, end, pct):
         if self.anneal_strategy == "cos":
@@ -274,7 +509,8 @@ class OneCycleLR(LRScheduler):
                     pct = (step - phase_start) / (phase_end - phase_start)
                     lrs.append(self._anneal(group[lr_from], group[lr_to], pct))
                     if self.cycle_momentum:
-                        self._set_momentum(group, self._anneal(group[momentum_from], group[momentum_to], pct))
+                        _set_momentum(group, self._anneal(group[momentum_from], group[momentum_to], pct),
+                                      self.use_beta1)
                     break
                 phase_start = phase_end
         return lrs
@@ -382,3 +618,115 @@ class ReduceLROnPlateau(LRScheduler):
     def load_state_dict(self, state_dict):
         super().load_state_dict(state_dict)
         self._check_mode()
+
+
+class _CompositeScheduler(LRScheduler):
+    """A scheduler driving others on the same optimizer; its state_dict holds theirs under
+    "_schedulers"."""
+
+    def _take_schedulers(self, optimizer, schedulers):
+        schedulers = list(schedulers)
+        name = type(self).__name__
+        if not schedulers:
+            raise ValueError(f"{name} needs at least one scheduler, got none")
+        for i, scheduler in enumerate(schedulers):
+            if not hasattr(scheduler, "optimizer"):
+                raise TypeError(f"{name}: schedulers[{i}] is a {type(scheduler).__name__}, not a learning-rate "
+                                "scheduler (it has no optimizer)")
+            if isinstance(scheduler, ReduceLROnPlateau):
+                raise ValueError(f"{name} cannot drive ReduceLROnPlateau (schedulers[{i}]): its step() needs the "
+                                 "metric")
+            if scheduler.optimizer is not optimizer:
+                raise ValueError(f"{name}: schedulers[{i}] ({type(scheduler).__name__}) belongs to another "
+                                 "optimizer; all schedulers must share one")
+        self._schedulers = schedulers
+        self.optimizer = optimizer
+
+    def get_lr(self):
+        raise NotImplementedError(f"a {type(self).__name__} cannot be restarted at a SequentialLR milestone "
+                                  "(PyTorch cannot either); make it SequentialLR's first scheduler")
+
+    def state_dict(self):
+        state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict):
+        states = state_dict["_schedulers"]
+        if len(states) != len(self._schedulers):
+            raise ValueError(f"the state_dict holds {len(states)} schedulers' states, this {type(self).__name__} "
+                             f"has {len(self._schedulers)} schedulers")
+        self.__dict__.update({key: value for key, value in state_dict.items() if key != "_schedulers"})
+        for scheduler, state in zip(self._schedulers, states):
+            scheduler.load_state_dict(state)
+
+
+def _undo_initial_steps(schedulers):
+    """Take back the step each scheduler made when it was created (SequentialLR restarts the first
+    one itself)."""
+    for scheduler in schedulers:
+        if hasattr(scheduler, "_schedulers"):
+            _undo_initial_steps(scheduler._schedulers)
+        else:
+            scheduler.last_epoch -= 1
+
+
+class SequentialLR(_CompositeScheduler):
+    """Run ``schedulers`` one after another: schedulers[i] takes over at epoch milestones[i - 1],
+    restarted at its own epoch 0 (its closed form from initial_lr where PyTorch has one), e.g. a
+    warmup then a decay::
+
+        warmup = optim.lr_scheduler.LinearLR(opt, start_factor=0.1, total_iters=5)
+        decay = optim.lr_scheduler.ExponentialLR(opt, gamma=0.9)
+        scheduler = optim.lr_scheduler.SequentialLR(opt, [warmup, decay], milestones=[5])
+
+    Creating it resets each group's lr to its initial_lr and starts schedulers[0] again.
+    """
+
+    def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
+        _check_optimizer(optimizer)
+        self._take_schedulers(optimizer, schedulers)
+        milestones = list(milestones)
+        if len(milestones) != len(self._schedulers) - 1:
+            raise ValueError(f"SequentialLR needs one milestone fewer than schedulers: got {len(self._schedulers)} "
+                             f"schedulers and {len(milestones)} milestones")
+        if any(isinstance(m, bool) or not isinstance(m, numbers.Integral) for m in milestones) \
+                or milestones != sorted(milestones):
+            raise ValueError(f"milestones must be ints in increasing order, got {milestones!r}")
+        self._milestones = milestones
+        self.last_epoch = last_epoch + 1
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        _undo_initial_steps(self._schedulers)
+        first = self._schedulers[bisect_right(milestones, 0)]
+        first._initial_step()
+        self._last_lr = first.get_last_lr()
+
+    def step(self):
+        self.last_epoch += 1
+        index = bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[index]
+        if index > 0 and self._milestones[index - 1] == self.last_epoch:
+            scheduler._update_lr(0)  # its turn begins: restart it at epoch 0
+        else:
+            scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
+
+
+class ChainedScheduler(_CompositeScheduler):
+    """Step every scheduler in ``schedulers`` at each ``step()``, so their changes compose, e.g.
+    ConstantLR(opt, factor=0.1, total_iters=2) chained with ExponentialLR(opt, gamma=0.9) gives
+    lr = initial_lr * 0.9 ** epoch * (0.1 for epochs below 2). ``optimizer`` defaults to the
+    schedulers' one. As in PyTorch, it has no last_epoch of its own (its schedulers have)."""
+
+    def __init__(self, schedulers, optimizer=None):
+        schedulers = list(schedulers)
+        if optimizer is None and schedulers:
+            optimizer = getattr(schedulers[0], "optimizer", None)
+        self._take_schedulers(optimizer, schedulers)
+        self._last_lr = [group["lr"] for group in self._schedulers[-1].optimizer.param_groups]
+
+    def step(self):
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = [group["lr"] for group in self._schedulers[-1].optimizer.param_groups]
