@@ -1417,7 +1417,8 @@ class Tensor:
     def trace(self):
         """The sum of the main diagonal of a matrix (integers sum as int64, as torch)."""
         if self.ndim != 2:
-            raise RuntimeError(f"trace(): expected a matrix, but got a tensor with {self.ndim} dims (shape {self.shape})")
+            raise RuntimeError(f"trace(): expected a matrix, but got a tensor with {self.ndim} dims "
+                               f"(shape {self.shape})")
         if self.dtype == bool_:
             raise TypeError("trace() is not defined for bool tensors (as torch): convert with .long() first")
         return self.diag().sum()
@@ -1441,7 +1442,8 @@ class Tensor:
             if repeats.dtype.kind not in "iu":
                 raise TypeError(f"repeat_interleave(): repeats must be an integer tensor, got dtype {repeats.dtype}")
             if repeats.ndim > 1:
-                raise RuntimeError(f"repeat_interleave(): repeats must be a 0-dim or 1-dim tensor, got shape {repeats.shape}")
+                raise RuntimeError(f"repeat_interleave(): repeats must be a 0-dim or 1-dim tensor, "
+                                   f"got shape {repeats.shape}")
             counts = repeats.numpy().astype(int64, copy=False)
         else:
             counts = np.asarray(_int_argument(repeats, "repeat_interleave's repeats"), dtype=int64)

@@ -15,7 +15,8 @@ from .reduction import Extremum, LogSumExp, Mean, Norm, Prod, Std, Sum, TakeAlon
 from .ordering import Cumprod, Cumsum, Flip, Roll, Triangle, sort_indices
 from .normalization import BatchNormOp, LayerNormOp
 from .pool import AdaptiveAvgPool2dOp, AvgPool2dOp, MaxPool2dOp
-from .shape import Cast, Cat, Clone, ConstantPad, Diag, Expand, GetItem, Repeat, Reshape, Stack, ToDevice, Transpose, Where
+from .shape import Cast, Cat, Clone, ConstantPad, Diag, Expand, GetItem, Repeat, Reshape, Stack, ToDevice, Transpose
+from .shape import Where
 
 __all__ = [
     "Add", "Sub", "Mul", "Div", "Pow", "Neg", "MatMul", "Exp", "Log", "Tanh", "Sigmoid", "ReLU",
