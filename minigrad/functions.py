@@ -17,6 +17,9 @@ _METHOD_FORMS = (
     "sort", "argsort", "topk", "cumsum", "cumprod", "flip", "roll", "tril", "triu",
     "log1p", "expm1", "rsqrt", "reciprocal", "square", "log2", "log10", "exp2", "sinh", "cosh",
     "sign", "floor", "ceil", "round", "trunc", "frac",
+    "logsumexp", "erf", "lerp", "addmm", "outer", "dot", "broadcast_to", "narrow", "movedim", "moveaxis",
+    "swapaxes", "swapdims", "diag", "trace", "nan_to_num", "logical_and", "logical_or", "logical_xor",
+    "logical_not", "count_nonzero",
 )
 
 
@@ -33,7 +36,7 @@ def _method_form(name):
 
 # Several of these names (sum, max, all, abs, ...) shadow builtins here: the code below says builtins.
 globals().update({name: _method_form(name) for name in _METHOD_FORMS})
-__all__ = list(_METHOD_FORMS) + ["cat", "stack", "where", "mm", "bmm", "isclose", "allclose"]
+__all__ = list(_METHOD_FORMS) + ["cat", "stack", "where", "mm", "bmm", "isclose", "allclose", "repeat_interleave"]
 
 
 def _tensors(tensors, what):
@@ -136,3 +139,19 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """True when every element is close (see isclose), as a Python bool (torch.allclose)."""
     return bool(isclose(input, other, rtol, atol, equal_nan).data.all())
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """``input.repeat_interleave(repeats, dim)``; with one argument, as torch, ``input`` holds the counts
+    (a 1-D integer tensor) and the result repeats each index that often:
+    ``mg.repeat_interleave(mg.tensor([1, 0, 2]))`` -> tensor([0, 2, 2])"""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"mg.repeat_interleave expects a Tensor as its first argument, got {type(input).__name__}")
+    if repeats is None:
+        if input.ndim != 1 or input.dtype.kind not in "iu":
+            raise RuntimeError(f"repeat_interleave(repeats): repeats must be a 1-D integer tensor, got dtype "
+                               f"{input.dtype} and shape {input.shape}")
+        xp = backend.array_module(input.data)
+        positions = Tensor._wrap(xp.arange(input.shape[0], dtype="int64"), False)
+        return positions.repeat_interleave(input, output_size=output_size)
+    return input.repeat_interleave(repeats, dim, output_size=output_size)

@@ -1260,6 +1260,239 @@ class Tensor:
                                f"got shape {self.shape}")
         return _ops.Triangle(diagonal, upper)._call_once(self)
 
+    # ---- more math: logsumexp, erf, lerp, products, diagonals, logical ops ----------------
+    def logsumexp(self, dim, keepdim=False):
+        """log(sum(exp(x))) over ``dim`` (an int or a tuple), computed stably (shifted by the max);
+        a slice of all -inf gives -inf, as torch. The gradient is softmax over dim; integers give
+        float32. Example: ``mg.tensor([[0.0, 0.0]]).logsumexp(1)`` -> tensor([0.6931])"""
+        dim, keepdim = _reduction_args(dim, keepdim, None, None)
+        return _ops.LogSumExp(dim, keepdim)._call_once(self)
+
+    def erf(self):
+        """The error function 2/sqrt(pi) * integral_0^x exp(-t^2) dt (integers give float32)."""
+        return _ops.Erf.apply(self)
+
+    def lerp(self, end, weight):
+        """Linear interpolation ``self + weight * (end - self)``; end a tensor of self's dtype,
+        weight a number or a tensor (of self's dtype, or 0-d); the three broadcast together, and all
+        three get gradients. Example: ``mg.tensor([0.0, 2.0]).lerp(mg.tensor([4.0, 4.0]), 0.25)`` -> [1., 2.5]"""
+        if not isinstance(end, Tensor):
+            raise TypeError(f"lerp(): end must be a Tensor, got {type(end).__name__}")
+        if self.dtype.kind != "f":
+            raise TypeError(f"lerp() needs float tensors, got dtype {self.dtype}: convert with .float() first")
+        if end.dtype != self.dtype:
+            raise RuntimeError(f"lerp(): expected dtype {self.dtype} for end but got dtype {end.dtype}")
+        if isinstance(weight, Tensor):
+            if weight.dtype.kind != "f" or (weight.dtype != self.dtype and weight.ndim > 0):
+                raise RuntimeError(f"lerp(): expected dtype {self.dtype} for weight but got dtype {weight.dtype}")
+            weight = weight.to(self.dtype)
+        elif isinstance(weight, numbers.Real):
+            weight = Tensor._wrap(backend.to_device(np.asarray(weight, dtype=self.dtype), self.device), False)
+        else:
+            raise TypeError(f"lerp(): weight must be a number or a Tensor, got {type(weight).__name__}")
+        if _broadcast_shape(self.shape, end.shape, weight.shape) is None:
+            raise RuntimeError(f"lerp(): self {self.shape}, end {end.shape} and weight {weight.shape} do not "
+                               "broadcast to one shape")
+        backend.common_array_module([self.data, end.data, weight.data], "lerp")
+        return _ops.Lerp.apply(self, end, weight)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        """``beta * self + alpha * (mat1 @ mat2)`` (torch.addmm, self the input): mat1 (n, m) and mat2
+        (m, p) matrices, self broadcastable to (n, p), all of one dtype; with beta=0 self is ignored
+        (NaN in it does not propagate). Example: ``mg.addmm(bias, x, w.t())`` is a linear layer."""
+        for label, t in (("mat1", mat1), ("mat2", mat2)):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"addmm(): {label} must be a Tensor, got {type(t).__name__}")
+            if t.ndim != 2:
+                raise RuntimeError(f"addmm(): {label} must be a matrix, got a {t.ndim}-D tensor of shape {t.shape}")
+        if mat1.shape[1] != mat2.shape[0]:
+            raise RuntimeError(f"addmm(): mat1 and mat2 shapes cannot be multiplied "
+                               f"({mat1.shape[0]}x{mat1.shape[1]} and {mat2.shape[0]}x{mat2.shape[1]})")
+        if not self.dtype == mat1.dtype == mat2.dtype:
+            raise RuntimeError(f"addmm(): self, mat1 and mat2 must have the same dtype, got {self.dtype}, "
+                               f"{mat1.dtype} and {mat2.dtype}")
+        shape = (mat1.shape[0], mat2.shape[1])
+        if _broadcast_shape(self.shape, shape) != shape:
+            raise RuntimeError(f"addmm(): self of shape {self.shape} does not broadcast to the product's shape {shape}")
+        for name, value in (("beta", beta), ("alpha", alpha)):
+            if not isinstance(value, numbers.Real):
+                raise TypeError(f"addmm(): {name} must be a number, got {type(value).__name__}")
+            if self.dtype.kind != "f" and not isinstance(value, numbers.Integral):
+                raise TypeError(f"addmm(): {name}={value!r} must be an int for integer tensors (dtype {self.dtype})")
+        backend.common_array_module([self.data, mat1.data, mat2.data], "addmm")
+        return _ops.AddMM(beta, alpha)._call_once(self, mat1, mat2)
+
+    def outer(self, vec2):
+        """The outer product of two 1-D tensors: ``out[i, j] = self[i] * vec2[j]`` (dtypes promote
+        as for *). Example: ``mg.tensor([1.0, 2.0]).outer(mg.tensor([1.0, 10.0]))`` -> [[1., 10.], [2., 20.]]"""
+        for label, t in (("self", self), ("vec2", vec2)):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"outer(): {label} must be a Tensor, got {type(t).__name__}")
+            if t.ndim != 1:
+                raise RuntimeError(f"outer(): expected a 1-D argument {label}, but got {t.ndim}-D (shape {t.shape})")
+        return self.reshape(-1, 1) * vec2
+
+    def dot(self, other):
+        """The inner product of two 1-D tensors of one dtype and size, a 0-d tensor (torch.dot:
+        no broadcasting, no promotion). Example: ``mg.tensor([1.0, 2.0]).dot(mg.tensor([3.0, 4.0]))`` -> 11."""
+        if not isinstance(other, Tensor):
+            raise TypeError(f"dot(): other must be a Tensor, got {type(other).__name__}")
+        if self.ndim != 1 or other.ndim != 1:
+            raise RuntimeError(f"dot(): 1-D tensors expected, but got {self.ndim}-D and {other.ndim}-D tensors")
+        if self.shape != other.shape:
+            raise RuntimeError(f"dot(): inconsistent tensor size: {self.shape[0]} and {other.shape[0]} elements")
+        if self.dtype != other.dtype:
+            raise RuntimeError(f"dot(): expected both vectors to have the same dtype, but found {self.dtype} "
+                               f"and {other.dtype}")
+        return _ops.MatMul.apply(self, other)
+
+    def broadcast_to(self, size):
+        """This tensor broadcast to ``size`` (a tuple; -1 keeps a dim), a view as ``expand(*size)``."""
+        return self.expand(size)
+
+    def narrow(self, dim, start, length):
+        """The ``length`` entries from ``start`` along ``dim`` (start may be negative, or a 0-d integer
+        tensor), a view. Example: ``mg.arange(5).narrow(0, 1, 3)`` -> tensor([1, 2, 3])"""
+        if self.ndim == 0:
+            raise RuntimeError("narrow() cannot be applied to a 0-dim tensor")
+        dim = _dims.dim_index(dim, self.ndim)
+        if isinstance(start, Tensor):
+            if start.dtype.kind not in "iu" or start.numel() != 1:
+                raise TypeError(f"narrow(): a tensor start must be a one-element integer tensor, got dtype "
+                                f"{start.dtype} and shape {start.shape}")
+            start = start.item()
+        start, length = _int_argument(start, "narrow's start"), _int_argument(length, "narrow's length")
+        size = self.shape[dim]
+        if not -size <= start <= size:
+            raise IndexError(f"narrow(): start out of range (expected to be in range of [{-size}, {size}], "
+                             f"but got {start})")
+        start = start + size if start < 0 else start
+        if length < 0:
+            raise RuntimeError(f"narrow(): length must be non-negative, got {length}")
+        if start + length > size:
+            raise RuntimeError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size ({size}) "
+                               f"of dim {dim}")
+        return self[(slice(None),) * dim + (slice(start, start + length),)]
+
+    def movedim(self, source, destination):
+        """The dims at ``source`` moved to positions ``destination`` (ints or tuples of the same length),
+        the others keeping their order: ``mg.zeros(2, 3, 4).movedim(0, -1).shape`` -> (3, 4, 2)"""
+        def dims(value, what):
+            value = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+            normalized = [_dims.dim_index(d, self.ndim) for d in value]
+            if len(set(normalized)) != len(normalized):
+                raise RuntimeError(f"movedim(): repeated dim in {what} {value}")
+            return normalized
+        source, destination = dims(source, "source"), dims(destination, "destination")
+        if len(source) != len(destination):
+            raise RuntimeError(f"movedim(): source ({len(source)} dims) and destination ({len(destination)} dims) "
+                               "must name as many dims")
+        if self.ndim == 0:
+            return self.reshape(())
+        order = [None] * self.ndim
+        for s, d in zip(source, destination):
+            order[d] = s
+        rest = iter(i for i in range(self.ndim) if i not in source)
+        return _ops.Transpose(tuple(next(rest) if o is None else o for o in order))._call_once(self)
+
+    moveaxis = movedim
+
+    def swapaxes(self, axis0, axis1):
+        """``transpose(axis0, axis1)`` (torch's alias)."""
+        return self.transpose(axis0, axis1)
+
+    def swapdims(self, dim0, dim1):
+        """``transpose(dim0, dim1)`` (torch's alias)."""
+        return self.transpose(dim0, dim1)
+
+    def diag(self, diagonal=0):
+        """1-D: the square matrix with this tensor on diagonal ``diagonal`` (0 main, > 0 above, < 0
+        below); 2-D: that diagonal as a 1-D tensor. Differentiable.
+        Example: ``mg.tensor([1.0, 2.0]).diag()`` -> [[1., 0.], [0., 2.]]"""
+        diagonal = _int_argument(diagonal, "diag's diagonal")
+        if self.ndim not in (1, 2):
+            raise RuntimeError(f"diag(): supports 1-D or 2-D tensors, got {self.ndim}-D (shape {self.shape})")
+        return _ops.Diag(diagonal)._call_once(self)
+
+    def trace(self):
+        """The sum of the main diagonal of a matrix (integers sum as int64, as torch)."""
+        if self.ndim != 2:
+            raise RuntimeError(f"trace(): expected a matrix, but got a tensor with {self.ndim} dims "
+                               f"(shape {self.shape})")
+        if self.dtype == bool_:
+            raise TypeError("trace() is not defined for bool tensors (as torch): convert with .long() first")
+        return self.diag().sum()
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        """NaN, +Inf and -Inf replaced by ``nan``, ``posinf`` and ``neginf`` (None: the dtype's largest
+        and smallest finite values); integer tensors come back unchanged. The gradient is 0 where a
+        value was replaced. Example: ``mg.tensor([float("nan"), 1.0]).nan_to_num()`` -> [0., 1.]"""
+        for name, value in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
+                raise TypeError(f"nan_to_num(): {name} must be a number or None, got {type(value).__name__}")
+        if nan is None:
+            nan = 0.0
+        return _ops.NanToNum(nan, posinf, neginf)._call_once(self)
+
+    def repeat_interleave(self, repeats, dim=None, *, output_size=None):
+        """Each entry repeated along ``dim`` (None: of the flattened tensor) ``repeats`` times: an int
+        for all, or a 1-D integer tensor with one count per entry. Differentiable (the gradients of
+        the copies add). Example: ``mg.tensor([1, 2]).repeat_interleave(mg.tensor([1, 3]))`` -> [1, 2, 2, 2]"""
+        if isinstance(repeats, Tensor):
+            if repeats.dtype.kind not in "iu":
+                raise TypeError(f"repeat_interleave(): repeats must be an integer tensor, got dtype {repeats.dtype}")
+            if repeats.ndim > 1:
+                raise RuntimeError(f"repeat_interleave(): repeats must be a 0-dim or 1-dim tensor, "
+                                   f"got shape {repeats.shape}")
+            counts = repeats.numpy().astype(int64, copy=False)
+        else:
+            counts = np.asarray(_int_argument(repeats, "repeat_interleave's repeats"), dtype=int64)
+        source = self.reshape(-1) if dim is None or self.ndim == 0 else self
+        dim = 0 if dim is None else _dims.dim_index(dim, source.ndim)
+        size = source.shape[dim]
+        if counts.ndim == 1 and counts.size != 1 and counts.size != size:
+            raise RuntimeError(f"repeat_interleave(): repeats must have the same size as input along dim {dim}, "
+                               f"but got {counts.size} repeats and size {size}")
+        if (counts < 0).any():
+            raise RuntimeError(f"repeat_interleave(): repeats can not be negative, got {counts.tolist()}")
+        index = np.repeat(np.arange(size, dtype=int64), np.broadcast_to(counts.reshape(-1), (size,)))
+        if output_size is not None and _int_argument(output_size, "output_size") != index.size:
+            raise RuntimeError(f"repeat_interleave(): output_size={output_size} but the repeats give {index.size}")
+        return source.index_select(dim, Tensor._wrap(backend.to_device(index, self.device), False))
+
+    def logical_and(self, other):
+        """Elementwise ``self != 0 and other != 0`` as a bool tensor (any dtypes; broadcast; no grad)."""
+        return self._logical(other, "logical_and")
+
+    def logical_or(self, other):
+        return self._logical(other, "logical_or")
+
+    def logical_xor(self, other):
+        return self._logical(other, "logical_xor")
+
+    def logical_not(self):
+        """Elementwise ``self == 0`` as a bool tensor (NaN counts as nonzero, so gives False)."""
+        return Tensor._wrap(backend.array_module(self.data).logical_not(self.data), False)
+
+    def _logical(self, other, name):
+        if not isinstance(other, Tensor):
+            raise TypeError(f"{name}(): other must be a Tensor, got {type(other).__name__}")
+        if _broadcast_shape(self.shape, other.shape) is None:
+            raise RuntimeError(f"{name}(): shapes {self.shape} and {other.shape} do not broadcast together")
+        xp = backend.common_array_module([self.data, other.data], name)
+        return Tensor._wrap(getattr(xp, name)(self.data, other.data), False)
+
+    def count_nonzero(self, dim=None):
+        """The number of nonzero entries (NaN counts) over ``dim`` (None: all; an int or a tuple), as
+        int64. Example: ``mg.tensor([[0, 1], [2, 3]]).count_nonzero(1)`` -> tensor([1, 2])"""
+        names = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
+        normalized = [_dims.dim_index(d, self.ndim) for d in names if d is not None]
+        if len(set(normalized)) != len(normalized):
+            raise RuntimeError(f"count_nonzero(): dim {dim} names a dimension more than once")
+        xp = backend.array_module(self.data)
+        counts = (self.data != 0).sum(axis=_dims.dim_tuple(dim, self.ndim), dtype=int64)
+        return Tensor._wrap(xp.asarray(counts), False)
+
 
 
 _MaxResult = collections.namedtuple("max", ["values", "indices"])

@@ -9,12 +9,14 @@ from .linear import LinearOp
 from .loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy, LogSoftmax, NLLLoss, Softmax
 from .math import Abs, Add, Clamp, Cos, Div, Exp, Log, MatMul, Maximum, Mul, Neg, Pow, Sigmoid, Sin, Sqrt, Sub, Tanh
 from .math import Cosh, Exp2, Expm1, Log1p, Log2, Log10, Reciprocal, Rsqrt, Sinh, Square
+from .math import AddMM, Erf, Lerp, NanToNum
 from .rounding import Ceil, Floor, Frac, Round, Sign, Trunc
-from .reduction import Extremum, Mean, Norm, Prod, Std, Sum, TakeAlongDim, Var
+from .reduction import Extremum, LogSumExp, Mean, Norm, Prod, Std, Sum, TakeAlongDim, Var
 from .ordering import Cumprod, Cumsum, Flip, Roll, Triangle, sort_indices
 from .normalization import BatchNormOp, LayerNormOp
 from .pool import AdaptiveAvgPool2dOp, AvgPool2dOp, MaxPool2dOp
-from .shape import Cast, Cat, Clone, ConstantPad, Expand, GetItem, Repeat, Reshape, Stack, ToDevice, Transpose, Where
+from .shape import Cast, Cat, Clone, ConstantPad, Diag, Expand, GetItem, Repeat, Reshape, Stack, ToDevice, Transpose
+from .shape import Where
 
 __all__ = [
     "Add", "Sub", "Mul", "Div", "Pow", "Neg", "MatMul", "Exp", "Log", "Tanh", "Sigmoid", "ReLU",
@@ -30,4 +32,5 @@ __all__ = [
     "AddInPlace", "MulInPlace", "DivInPlace", "ClampInPlace", "CopyInPlace", "FillInPlace", "SetItemInPlace",
     "ConvolutionOp", "MaxPool2dOp", "AvgPool2dOp", "AdaptiveAvgPool2dOp",
     "Cumsum", "Cumprod", "Flip", "Roll", "Triangle", "sort_indices",
+    "Erf", "Lerp", "AddMM", "NanToNum", "LogSumExp", "Diag",
 ]

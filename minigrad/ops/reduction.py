@@ -1,6 +1,9 @@
 """Reductions over dims (None for all, an int or a tuple), torch style, with ``keepdim``."""
+import math
+
 from .. import _dims
 from ..autograd import Op
+from ._dtypes import as_float
 
 
 class _Reduction(Op):
@@ -192,3 +195,25 @@ class Norm(_Reduction):
         safe_y = xp.where(y == 0, xp.ones((), dtype=y.dtype), y)
         scale = x / safe_y if p == 2 else xp.sign(x) * (xp.abs(x) / safe_y) ** (p - 1)
         return xp.where(y == 0, xp.zeros((), dtype=y.dtype), scale) * self._grad_like_input(gy)
+
+
+class LogSumExp(_Reduction):
+    """log(sum(exp(x))) over dims, shifted by the max (finite for inputs of any size); a slice of
+    all -inf (or an empty one) gives -inf, +inf gives inf, NaN gives NaN, as torch. Integers give
+    float32. The gradient is softmax(x) over the dims: exp(x - y)."""
+
+    def forward(self, x):
+        xp = self.xp
+        x = as_float(x)
+        axes = self._setup(x)
+        if any(x.shape[a] == 0 for a in axes):
+            y = xp.full(self.kept_shape, -math.inf, dtype=x.dtype)
+        else:
+            top = x.max(axis=axes, keepdims=True)
+            shift = xp.where(xp.isfinite(top), top, xp.zeros((), dtype=x.dtype))
+            y = xp.log(xp.exp(x - shift).sum(axis=axes, keepdims=True)) + shift
+        self.x, self.y = x, y
+        return y if self.keepdim else y.reshape(tuple(s for i, s in enumerate(x.shape) if i not in axes))
+
+    def backward(self, gy):
+        return self._kept(gy) * self.xp.exp(self.x - self.y)

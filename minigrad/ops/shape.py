@@ -223,3 +223,38 @@ class ConstantPad(Op):
         gx = self.xp.zeros(self.in_shape, dtype=gy.dtype)
         gx[self.source] = gy[self.target]
         return gx
+
+
+class Diag(Op):
+    """torch's diag: a 1-D x becomes the square matrix with x on diagonal ``k`` (0: the main one,
+    > 0 above, < 0 below) and zeros elsewhere; a 2-D x gives its diagonal ``k`` as a 1-D copy
+    (empty when k lies outside the matrix)."""
+
+    def __init__(self, k=0):
+        self.k = k
+
+    def forward(self, x):
+        xp, k = self.xp, self.k
+        self.in_shape = x.shape
+        if x.ndim == 1:
+            size = x.shape[0] + abs(k)
+            self.rows, self.cols = self._positions(x.shape[0])
+            y = xp.zeros((size, size), dtype=x.dtype)
+            y[self.rows, self.cols] = x
+            return y
+        rows, cols = x.shape
+        length = max(0, min(rows, cols - k) if k >= 0 else min(rows + k, cols))
+        self.rows, self.cols = self._positions(length)
+        return x[self.rows, self.cols]
+
+    def _positions(self, length):
+        """The (row, column) indices of the ``length`` entries of diagonal k."""
+        steps = self.xp.arange(length)
+        return steps + max(-self.k, 0), steps + max(self.k, 0)
+
+    def backward(self, gy):
+        if len(self.in_shape) == 1:
+            return gy[self.rows, self.cols]
+        gx = self.xp.zeros(self.in_shape, dtype=gy.dtype)
+        gx[self.rows, self.cols] = gy
+        return gx
