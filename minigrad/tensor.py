@@ -1067,9 +1067,12 @@ class Tensor:
         _ops.indexing.check_index_dtype(index.data, "index_select")
         backend.common_array_module([self.data, index.data], "index_select")
         dim = _dims.dim_index(dim, self.ndim)
+        if self.ndim == 0 and index.numel() != 1:
+            raise IndexError(f"index_select(): a 0-d tensor takes an index of one value, got {index.numel()}")
         source = self.reshape(1) if self.ndim == 0 else self
         _ops.indexing.check_index_range(index.data, source.shape[dim], dim, "index_select", IndexError)
-        selected = source[(slice(None),) * dim + (index.data.reshape(-1),)]
+        # a copy: GetItem keeps its index array for backward, and the caller may change index in place first
+        selected = source[(slice(None),) * dim + (index.data.reshape(-1).copy(),)]
         return selected.reshape(()) if self.ndim == 0 else selected
 
     def take_along_dim(self, indices, dim=None):
