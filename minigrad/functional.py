@@ -327,6 +327,8 @@ def _class_rows(input, target, ignore_index, name):
         raise ValueError(f"{name} expects input of shape (C,), (N, C) or (N, C, d1, ...), got {input.shape}")
     if target.dtype.kind not in "iu":
         raise TypeError(f"{name} targets must be integer class indices or float probabilities, got dtype {target.dtype}")
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
+        raise TypeError(f"{name}: ignore_index must be an int, got {ignore_index!r}")
     classes = input.shape[0] if input.ndim == 1 else input.shape[1]
     expected = () if input.ndim == 1 else (input.shape[0],) + input.shape[2:]
     if target.shape != expected:
@@ -450,7 +452,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         if lowest < 0 or highest >= num_embeddings:
             raise IndexError(f"embedding: indices must be in [0, {num_embeddings}) for a weight of "
                              f"{num_embeddings} embeddings, got values in [{lowest}, {highest}]")
-    return ops.EmbeddingOp(indices, padding_idx)._call_once(weight)
+    return ops.EmbeddingOp(padding_idx)._call_once(weight, input)
 
 
 def _padding_idx(padding_idx, num_embeddings, name):

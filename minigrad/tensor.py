@@ -1067,9 +1067,11 @@ class Tensor:
         _ops.indexing.check_index_dtype(index.data, "index_select")
         backend.common_array_module([self.data, index.data], "index_select")
         dim = _dims.dim_index(dim, self.ndim)
+        if self.ndim == 0 and index.numel() != 1:
+            raise IndexError(f"index_select(): a 0-d tensor takes an index of one value, got {index.numel()}")
         source = self.reshape(1) if self.ndim == 0 else self
         _ops.indexing.check_index_range(index.data, source.shape[dim], dim, "index_select", IndexError)
-        selected = source[(slice(None),) * dim + (index.data.reshape(-1),)]
+        selected = source[(slice(None),) * dim + (index.data.reshape(-1),)]  # indexing copies the index
         return selected.reshape(()) if self.ndim == 0 else selected
 
     def take_along_dim(self, indices, dim=None):
@@ -1617,8 +1619,12 @@ def _index_arrays(index):
             item = item.data
         if isinstance(item, list):
             item = np.asarray(item)
-        if hasattr(item, "dtype") and item.dtype.kind not in "iub":
-            raise IndexError(f"tensors used as indices must be integer or bool, got {item.dtype}")
+        if hasattr(item, "dtype"):
+            if item.dtype.kind not in "iub":
+                raise IndexError(f"tensors used as indices must be integer or bool, got {item.dtype}")
+            # a copy, as torch's: GetItem keeps the index for backward, and the caller's index tensor or
+            # array may be changed in place before it (the gradient would go to entries never read)
+            item = item.copy()
         converted.append(item)
     return tuple(converted) if isinstance(index, tuple) else converted[0]
 

@@ -76,7 +76,7 @@ class Flip(Op):
         self.dims = dims
 
     def forward(self, x):
-        return self.xp.ascontiguousarray(self.xp.flip(x, self.dims))
+        return self.xp.flip(x, self.dims).copy()  # C order; not ascontiguousarray, which makes a 0-d array 1-d
 
     def backward(self, gy):
         return self.xp.flip(gy, self.dims)

@@ -50,6 +50,17 @@ def test_repeated_indices_add_their_gradients_and_padding_rows_get_none(device):
     np.testing.assert_array_equal(weight.grad.numpy(), [[0, 0], [3, 3], [0, 0], [1, 1]])
 
 
+def test_indices_changed_in_place_before_backward_are_detected(device):
+    # backward reads the indices again: changed ones would send the gradient to rows never picked
+    weight = mg.ones(4, 2, dtype=mg.float64, requires_grad=True, device=device)
+    indices = mg.tensor([0, 1], device=device)
+    y = F.embedding(indices, weight)
+    with mg.no_grad():
+        indices[0] = 2
+    with pytest.raises(RuntimeError, match="EmbeddingOp"):
+        y.sum().backward()
+
+
 def test_float32_within_tolerance_and_int32_indices(rng, device):
     weight = rng.standard_normal((7, 5)).astype(np.float32)
     indices = rng.integers(0, 7, size=(4, 6))

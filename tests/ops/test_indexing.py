@@ -232,7 +232,19 @@ def test_index_select_adds_the_gradients_of_repeated_indices(device):
     assert_same(mg.tensor(7.0).index_select(0, index([0])), 7.0, np.float32)
 
 
+def test_index_select_gradient_goes_to_the_rows_read_when_index_changes_before_backward(device):
+    x = mg.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], requires_grad=True, device=device)
+    i = index([0, 1], device)
+    y = x.index_select(0, i)
+    with mg.no_grad():
+        i[0] = 2
+    y.sum().backward()
+    assert_same(x.grad, [[1, 1], [1, 1], [0, 0]], np.float32)
+
+
 def test_index_select_refuses_what_torch_refuses():
+    with pytest.raises(IndexError, match="a 0-d tensor takes an index of one value, got 2"):
+        mg.tensor(7.0).index_select(0, index([0, 0]))
     x = mg.randn(3, 4)
     with pytest.raises(IndexError, match="index 4 is out of bounds for dimension 1 with size 4"):
         x.index_select(1, index([0, 4]))

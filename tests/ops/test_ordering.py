@@ -340,6 +340,11 @@ def test_flip_returns_a_copy_and_zero_dim_tensors_pass_through(device):
     np.testing.assert_array_equal(t.numpy(), [1.0, 2.0, 3.0])
     scalar = mg.tensor(4.0, device=device)
     assert scalar.flip(0).item() == 4.0 and scalar.roll(3).item() == 4.0 and scalar.roll(1, 0).item() == 4.0
+    for flipped in (scalar.flip(0), scalar.flip(())):  # still 0-d (np.ascontiguousarray makes 0-d arrays 1-d)
+        assert flipped.shape == ()
+    leaf = mg.tensor(4.0, dtype=mg.float64, requires_grad=True, device=device)
+    (leaf.flip(0) * 3).backward()
+    assert leaf.grad.shape == () and leaf.grad.item() == 3.0
     assert mg.zeros(0, 3, device=device).roll(1).shape == (0, 3)
     mask = mg.ones(3, 3, dtype=mg.bool, device=device).tril()
     assert mask.dtype == mg.bool

@@ -43,6 +43,29 @@ def test_repeated_indices_add_their_gradients_and_tensor_indices_work():
         x[mg.tensor([0.0])]
 
 
+@pytest.mark.parametrize("make_index", [
+    lambda: mg.tensor([0, 1]), lambda: np.array([0, 1]), lambda: mg.tensor([True, True, False]),
+], ids=["int tensor", "int array", "bool tensor"])
+def test_an_index_changed_in_place_before_backward_does_not_move_the_gradient(make_index):
+    # GetItem keeps the index for backward: it must keep the positions that forward read
+    x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    index = make_index()
+    y = x[index]
+    data = index.data if isinstance(index, mg.Tensor) else index
+    data[...] = data[::-1]  # [1, 0], or [False, True, True]
+    y.backward(mg.tensor([1.0, 10.0]))
+    np.testing.assert_array_equal(x.grad.numpy(), [1, 10, 0])
+
+
+def test_masked_select_gradient_stays_on_the_entries_read_when_the_mask_changes_before_backward():
+    x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    mask = mg.tensor([True, False, True])
+    y = x.masked_select(mask)
+    mask.data[...] = [False, True, True]
+    y.backward(mg.tensor([1.0, 10.0]))
+    np.testing.assert_array_equal(x.grad.numpy(), [1, 0, 10])
+
+
 # Each case: (Tensor function, float64 NumPy reference written out, input shape)
 SHAPE_CASES = {
     "transpose(0, 1) swaps two dims": (lambda a: a.transpose(0, 1), lambda x: np.swapaxes(x, 0, 1), (2, 3, 4)),
