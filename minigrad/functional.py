@@ -246,7 +246,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     Example: ``F.binary_cross_entropy(F.sigmoid(mg.randn(4)), mg.tensor([0.0, 1.0, 1.0, 0.0]))``
     """
     _check_reduction(reduction)
-    t = _same_shape_target(input, target, "binary_cross_entropy").data
+    t = _same_shape_target(input, target, "binary_cross_entropy").data.copy()  # kept for backward
     xp = backend.array_module(input.data)
     if bool(xp.any((t < 0) | (t > 1))):
         raise ValueError(f"binary_cross_entropy: target values must be in [0, 1], got values in "
@@ -267,7 +267,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     ``F.binary_cross_entropy_with_logits(mg.randn(4, 3), mg.ones(4, 3), pos_weight=mg.tensor([1.0, 2.0, 3.0]))``
     """
     _check_reduction(reduction)
-    t = _same_shape_target(input, target, "binary_cross_entropy_with_logits").data
+    t = _same_shape_target(input, target, "binary_cross_entropy_with_logits").data.copy()  # kept for backward
     weight = _broadcast_weight(weight, input, "weight", "binary_cross_entropy_with_logits")
     pos_weight = _broadcast_weight(pos_weight, input, "pos_weight", "binary_cross_entropy_with_logits")
     return _reduce(ops.BinaryCrossEntropyWithLogits(t, weight, pos_weight)._call_once(input), reduction)
@@ -313,7 +313,7 @@ def _broadcast_weight(weight, input, name, fn):
     _check_same_dtype(input, **{name: weight})
     xp = backend.array_module(input.data)
     try:
-        return xp.broadcast_to(weight.data, input.shape)
+        return xp.broadcast_to(weight.data.copy(), input.shape)  # kept by the op for backward (see _class_rows)
     except ValueError:
         raise ValueError(f"{fn}: {name} of shape {weight.shape} does not broadcast to the input's shape "
                          f"{input.shape}") from None
@@ -349,7 +349,8 @@ def _class_rows(input, target, ignore_index, name):
         rows = input
     else:  # classes last, then one row per position
         rows = ops.Transpose((0,) + tuple(range(2, input.ndim)) + (1,))._call_once(input).reshape(-1, classes)
-    return rows, target.reshape(-1), expected, ignored
+    # a copy: the op keeps the indices for backward, and a caller may change its array in place before
+    return rows, target.reshape(-1).copy(), expected, ignored
 
 
 def _class_weights(weight, input, name):
@@ -362,7 +363,7 @@ def _class_weights(weight, input, name):
     classes = input.shape[min(1, input.ndim - 1)] if input.ndim else None  # 0-d input: refused later
     if classes is not None and weight.shape != (classes,):
         raise ValueError(f"{name}: weight must have shape ({classes},), one per class, got {weight.shape}")
-    return weight.data
+    return weight.data.copy()  # kept by the op for backward (see _class_rows)
 
 
 def _cross_entropy_with_probabilities(input, target, class_weights, reduction, label_smoothing):

@@ -107,10 +107,10 @@ def check_linear_backward(gy, x, weight):
 def check_sgd(param, grad, momentum_buffer, momentum):
     check_float_array(param, "param")
     check_like(grad, "grad", param, "param")
-    if momentum != 0:
-        if momentum_buffer is None:
-            raise ValueError("momentum_buffer is required when momentum != 0")
+    if momentum_buffer is not None:  # checked also when momentum is 0: the loop takes it as given
         check_like(momentum_buffer, "momentum_buffer", param, "param")
+    elif momentum != 0:
+        raise ValueError("momentum_buffer is required when momentum != 0")
 
 
 def dropout_scale(p):

@@ -41,3 +41,8 @@ def test_sgd_step_refuses_wrong_input():
         cpu.sgd_step(p, np.ones(3, np.float32), None, 0.1, 0, 0, 0, False, False, True)
     with pytest.raises(ValueError, match="momentum_buffer is required"):
         cpu.sgd_step(p, np.ones(3), None, 0.1, 0.9, 0, 0, False, False, True)
+    # a buffer given with momentum 0 is checked too (the loop would take it as given)
+    with pytest.raises(TypeError, match="momentum_buffer has dtype float32, but param has float64"):
+        cpu.sgd_step(p, np.ones(3), np.zeros(3, np.float32), 0.1, 0, 0, 0, False, False, True)
+    with pytest.raises(ValueError, match=r"momentum_buffer has shape \(2,\), expected \(3,\)"):
+        cpu.sgd_step(p, np.ones(3), np.zeros(2), 0.1, 0, 0, 0, False, False, True)

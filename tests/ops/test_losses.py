@@ -209,3 +209,28 @@ def test_binary_cross_entropy_with_logits_is_stable_and_weighted(reduction, rng,
 def test_bad_arguments_are_clear_errors(call, error, match):
     with pytest.raises(error, match=match):
         call(mg.tensor(np.arange(6.0).reshape(2, 3) / 10))
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss", "binary_cross_entropy", "bce_with_logits"])
+def test_targets_and_weights_changed_in_place_before_backward_do_not_change_the_gradient(loss, rng):
+    # the ops keep targets and weights for backward: they keep copies, so the gradient is that of the
+    # forward's values (torch refuses such a change; a silently different gradient would be worse)
+    x = rng.standard_normal((5, 4))
+    if loss in ("cross_entropy", "nll_loss"):
+        target, weight = mg.tensor([0, 3, 1, 1, 2]), mg.tensor(rng.random(4) + 0.5, dtype=mg.float64)
+        # cross_entropy without weight: its everyday path reads the target again in backward
+        fn = (lambda t, y, w: F.cross_entropy(t, y)) if loss == "cross_entropy" else \
+            (lambda t, y, w: F.nll_loss(F.log_softmax(t, dim=1), y, weight=w))
+    else:
+        target, weight = mg.tensor(rng.random((5, 4)), dtype=mg.float64), mg.tensor(rng.random(4), dtype=mg.float64)
+        x = 1 / (1 + np.exp(-x)) if loss == "binary_cross_entropy" else x
+        fn = (lambda t, y, w: F.binary_cross_entropy(t, y, weight=w)) if loss == "binary_cross_entropy" else \
+            (lambda t, y, w: F.binary_cross_entropy_with_logits(t, y, weight=w, pos_weight=w))
+    expected = mg.tensor(x, requires_grad=True)
+    fn(expected, target, weight).backward()
+    changed = mg.tensor(x, requires_grad=True)
+    result = fn(changed, target, weight)
+    target.data[...] = target.data[::-1].copy()
+    weight.data[...] = 7.0
+    result.backward()
+    np.testing.assert_array_equal(changed.grad.numpy(), expected.grad.numpy())
