@@ -8,7 +8,8 @@ import warnings
 
 import numpy as np
 
-from . import backend, ops
+from . import _dims, backend, ops
+from .autograd import no_grad
 from .tensor import Tensor
 
 
@@ -46,6 +47,68 @@ def sigmoid(x):
 def tanh(x):
     """tanh(x) elementwise. Example: ``F.tanh(mg.zeros(2))`` -> tensor([0., 0.])"""
     return ops.Tanh.apply(x)
+
+
+def silu(x, inplace=False):
+    """x * sigmoid(x) (also called swish). Example: ``F.silu(mg.tensor([0.0, 1.0]))`` -> tensor([0., 0.7310586])"""
+    return _saving_input(ops.SiLU.apply, _float_tensor(x, "silu"), inplace)
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta * x)) / beta, and x itself where beta * x > threshold (as torch); computed
+    without overflow. Example: ``F.softplus(mg.tensor([0.0, 30.0]))`` -> tensor([0.6931472, 30.])"""
+    beta, threshold = _number(beta, "beta", "softplus"), _number(threshold, "threshold", "softplus")
+    return ops.Softplus(beta, threshold)._call_once(_float_tensor(x, "softplus"))
+
+
+def elu(x, alpha=1.0, inplace=False):
+    """x where x > 0, else alpha * (exp(x) - 1). Example: ``F.elu(mg.tensor([-1.0, 2.0]))`` ->
+    tensor([-0.6321206, 2.])"""
+    alpha = _number(alpha, "alpha", "elu")
+    return _saving_input(ops.ELU(alpha)._call_once, _float_tensor(x, "elu"), inplace)
+
+
+def logsigmoid(x):
+    """log(sigmoid(x)) = -softplus(-x), finite for large |x|. Example: ``F.logsigmoid(mg.tensor([-100.0]))``
+    -> tensor([-100.])"""
+    return ops.LogSigmoid.apply(_float_tensor(x, "logsigmoid"))
+
+
+def mish(x, inplace=False):
+    """x * tanh(softplus(x)). Example: ``F.mish(mg.tensor([0.0, 1.0]))`` -> tensor([0., 0.86509836])"""
+    return _saving_input(ops.Mish.apply, _float_tensor(x, "mish"), inplace)
+
+
+def hardswish(x, inplace=False):
+    """x * relu6(x + 3) / 6: 0 for x <= -3, x for x >= 3. Example: ``F.hardswish(mg.tensor([-4.0, 1.0, 4.0]))``
+    -> tensor([-0., 0.6666667, 4.])"""
+    return _saving_input(ops.Hardswish.apply, _float_tensor(x, "hardswish"), inplace)
+
+
+def _saving_input(apply, x, inplace):
+    """apply(x) for an op that saves its input for backward; with inplace=True, x overwritten with the
+    result and returned (as _result), the op reading a copy of x so that the overwrite leaves its saved
+    input intact (a copy only when x requires grad)."""
+    if not inplace:
+        return apply(x)
+    return x.copy_(apply(x.clone() if x.requires_grad else x))
+
+
+def _float_tensor(x, name):
+    """x, refused unless it is a float32 or float64 Tensor."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name} takes a Tensor, got {type(x).__name__}")
+    if x.dtype not in backend.FLOAT_DTYPES:
+        raise TypeError(f"{name} needs a float32 or float64 tensor, got {x.dtype}; convert it with .float() "
+                        f"(or .double())")
+    return x
+
+
+def _number(value, name, fn):
+    """value as a float; TypeError unless it is a real number (bool refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{fn}: {name} must be a number, got {value!r}")
+    return float(value)
 
 
 def linear(x, weight, bias=None):
@@ -183,6 +246,21 @@ def softmax(x, dim=-1):
     return x.softmax(dim)
 
 
+def softmin(x, dim=None, dtype=None):
+    """softmax(-x) along ``dim``: weights that favour the smallest entries. dtype casts x first (as
+    torch). dim=None is torch's deprecated implicit choice (0 for 0-, 1- and 3-d input, else 1), with
+    its warning. Example: ``F.softmin(mg.tensor([1.0, 2.0]), dim=0)`` -> tensor([0.7310586, 0.26894143])"""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"softmin takes a Tensor, got {type(x).__name__}")
+    if dim is None:
+        warnings.warn("Implicit dimension choice for softmin has been deprecated. Change the call to include "
+                      "dim=X as an argument.", UserWarning, stacklevel=2)
+        dim = 0 if x.ndim in (0, 1, 3) else 1
+    if dtype is not None:
+        x = x.to(dtype)
+    return (-x).softmax(dim)
+
+
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """Cross-entropy of logits against targets, from a stable log-softmax over the class dim (1).
 
@@ -237,6 +315,69 @@ def l1_loss(input, target, reduction="mean"):
     match. Example: ``F.l1_loss(mg.zeros(3), mg.ones(3))`` -> tensor(1.)"""
     _check_reduction(reduction)
     return _reduce((input - _same_shape_target(input, target, "l1_loss")).abs(), reduction)
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta, for d = input - target (beta = 0 is the L1
+    loss, as torch); the shapes must match. reduction "mean", "sum" or "none".
+    Example: ``F.smooth_l1_loss(mg.tensor([0.5, 3.0]), mg.zeros(2))`` -> tensor(1.3125)"""
+    _check_reduction(reduction)
+    beta = _number(beta, "beta", "smooth_l1_loss")
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
+    diff = input - _same_shape_target(input, target, "smooth_l1_loss")
+    return _reduce(ops.SmoothL1(beta)._call_once(diff), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta), for d = input - target; the shapes
+    must match. reduction "mean", "sum" or "none".
+    Example: ``F.huber_loss(mg.tensor([0.5, 3.0]), mg.zeros(2), delta=2.0)`` -> tensor(2.0625)"""
+    _check_reduction(reduction)
+    delta = _number(delta, "delta", "huber_loss")
+    if not delta > 0:
+        raise ValueError(f"huber_loss does not support non-positive values for delta, got {delta}")
+    diff = input - _same_shape_target(input, target, "huber_loss")
+    return _reduce(ops.SmoothL1(delta, huber=True)._call_once(diff), reduction)
+
+
+KL_DIV_REDUCTIONS = ("mean", "batchmean", "sum", "none")
+
+
+def kl_div(input, target, reduction="mean", log_target=False):
+    """KL divergence of log-probabilities input against probabilities target (log-probabilities with
+    log_target=True), pointwise target * (log(target) - input) with 0 * log(0) = 0; input and target
+    broadcast together, as torch. reduction "batchmean" (the sum divided by input.size(0): the KL
+    divergence per sample), "sum", "none", or "mean" (over every element; torch's warning says so).
+    Example: ``F.kl_div(F.log_softmax(mg.randn(4, 5), 1), F.softmax(mg.randn(4, 5), 1), reduction="batchmean")``"""
+    if reduction not in KL_DIV_REDUCTIONS:
+        raise ValueError(f"kl_div: reduction must be one of 'mean', 'batchmean', 'sum', 'none', got {reduction!r}")
+    input = _float_tensor(input, "kl_div")
+    if not isinstance(target, Tensor):
+        target = Tensor(_target_array(target, input), dtype=input.dtype)
+    elif target.device != input.device:
+        target = target.to(input.device)
+    _check_same_dtype(input, target=target)
+    if _broadcast_shape(input.shape, target.shape) is None:
+        raise ValueError(f"kl_div: input shape {input.shape} and target shape {target.shape} do not broadcast "
+                         f"to one shape")
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      UserWarning, stacklevel=2)
+    loss = ops.KLDiv(bool(log_target))._call_once(input, target)
+    if reduction == "batchmean":
+        return loss.sum() / input.shape[0] if input.ndim else loss.sum()
+    return _reduce(loss, reduction)
+
+
+def _broadcast_shape(*shapes):
+    """The shape that ``shapes`` broadcast to, or None when they do not."""
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        return None
 
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
@@ -419,6 +560,46 @@ def pad(input, pad, mode="constant", value=0):
     pairs = [(int(widths[i]), int(widths[i + 1])) for i in range(0, len(widths), 2)]
     per_dim = [(0, 0)] * (input.ndim - len(pairs)) + pairs[::-1]
     return ops.ConstantPad(tuple(per_dim), value)._call_once(input)
+
+
+# ---- normalisation along a dim ------------------------------------------------------------------
+def normalize(input, p=2.0, dim=1, eps=1e-12):
+    """input / max(||input||_p, eps), the p-norm taken along ``dim`` (torch's F.normalize). p: a number
+    > 0, inf or -inf. Example: ``F.normalize(mg.tensor([[3.0, 4.0]]))`` -> tensor([[0.6, 0.8]])"""
+    input = _float_tensor(input, "normalize")
+    eps = _number(eps, "eps", "normalize")
+    return input / input.norm(p, _dims.dim_index(dim, input.ndim), keepdim=True).clamp(min=eps)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """The cosine of the angle between x1 and x2 along ``dim``, as torch computes it now:
+    sum((x1 / max(||x1||, eps)) * (x2 / max(||x2||, eps))), so |result| <= 1 and nothing overflows.
+    x1 and x2 broadcast together; their float dtypes promote, an integer one takes the other's
+    (both integer is refused). As torch, the clamp at eps is not differentiated: the gradient is that of
+    x / ||x|| with the clamped value. Example:
+    ``F.cosine_similarity(mg.tensor([[1.0, 0.0]]), mg.tensor([[1.0, 1.0]]))`` -> tensor([0.70710677])"""
+    for name, t in (("x1", x1), ("x2", x2)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"cosine_similarity: {name} must be a Tensor, got {type(t).__name__}")
+    floats = [t.dtype for t in (x1, x2) if t.dtype in backend.FLOAT_DTYPES]
+    if not floats:
+        raise TypeError(f"cosine_similarity needs a float tensor: x1 is {x1.dtype} and x2 is {x2.dtype}; convert "
+                        f"one with .float() (or .double())")
+    dtype = np.result_type(*floats)
+    eps = _number(eps, "eps", "cosine_similarity")
+    shape = _broadcast_shape(x1.shape, x2.shape)
+    if shape is None:
+        raise ValueError(f"cosine_similarity: x1 of shape {x1.shape} and x2 of shape {x2.shape} do not broadcast "
+                         f"to one shape")
+    dim = _dims.dim_index(dim, len(shape))
+    normalized = []
+    for t in (x1, x2):
+        t = (t if t.dtype == dtype else t.to(dtype)).expand(*shape)
+        norm = t.norm(2, dim, keepdim=True).clone()
+        with no_grad():  # torch clamps the norm in place without recording it
+            norm.clamp_(min=eps)
+        normalized.append(t / norm)
+    return (normalized[0] * normalized[1]).sum(dim)
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False):

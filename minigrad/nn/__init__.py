@@ -4,10 +4,12 @@ import sys
 
 from .. import functional
 from . import init, utils
-from .layers import (GELU, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Dropout,
-                     Dropout2d, Embedding, Flatten, Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool1d,
-                     MaxPool2d, ModuleDict, ModuleList, ReLU, Sequential, Sigmoid, Softmax, Tanh)
-from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from .layers import (ELU, GELU, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Dropout,
+                     Dropout2d, Embedding, Flatten, Hardswish, Identity, LayerNorm, LeakyReLU, Linear, LogSigmoid,
+                     LogSoftmax, MaxPool1d, MaxPool2d, Mish, ModuleDict, ModuleList, ReLU, Sequential, Sigmoid, SiLU,
+                     Softmax, Softmin, Softplus, Tanh)
+from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
+                   SmoothL1Loss)
 from .module import Module, Parameter
 from . import parallel  # after layers: SyncBatchNorm extends their BatchNorm
 from .parallel import SyncBatchNorm
@@ -17,6 +19,8 @@ __all__ = ["Module", "Parameter", "Linear", "ReLU", "Dropout", "BatchNorm1d", "B
            "LogSoftmax", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss",
            "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "init", "utils",
            "Dropout2d", "Embedding", "MaxPool1d", "AvgPool1d",
+           "SiLU", "Softplus", "ELU", "LogSigmoid", "Mish", "Hardswish", "Softmin",
+           "SmoothL1Loss", "HuberLoss", "KLDivLoss",
            "SyncBatchNorm", "parallel"]
 
 sys.modules[__name__ + ".functional"] = functional  # `import minigrad.nn.functional as F` works

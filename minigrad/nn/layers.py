@@ -113,6 +113,79 @@ class Tanh(Module):
         return F.tanh(x)
 
 
+class _InplaceActivation(Module):
+    """An activation whose only option is inplace (torch prints it only when True)."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class SiLU(_InplaceActivation):
+    """x * sigmoid(x). Example: ``nn.SiLU()(mg.randn(4))``"""
+
+    def forward(self, x):
+        return F.silu(x, self.inplace)
+
+
+class Mish(_InplaceActivation):
+    """x * tanh(softplus(x)). Example: ``nn.Mish()(mg.randn(4))``"""
+
+    def forward(self, x):
+        return F.mish(x, self.inplace)
+
+
+class Hardswish(_InplaceActivation):
+    """x * relu6(x + 3) / 6. Example: ``nn.Hardswish()(mg.randn(4))``"""
+
+    def forward(self, x):
+        return F.hardswish(x, self.inplace)
+
+    def extra_repr(self):  # torch prints Hardswish() whatever inplace is
+        return ""
+
+
+class ELU(_InplaceActivation):
+    """x where x > 0, else alpha * (exp(x) - 1). Example: ``nn.ELU(alpha=0.5)(mg.randn(4))``"""
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__(inplace)
+        F._number(alpha, "alpha", "ELU")  # at construction, not at the first call
+        self.alpha = alpha
+
+    def forward(self, x):
+        return F.elu(x, self.alpha, self.inplace)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class Softplus(Module):
+    """log(1 + exp(beta * x)) / beta, linear where beta * x > threshold. Example: ``nn.Softplus(beta=2)(mg.randn(4))``"""
+
+    def __init__(self, beta=1.0, threshold=20.0):
+        super().__init__()
+        F._number(beta, "beta", "Softplus")
+        F._number(threshold, "threshold", "Softplus")
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, x):
+        return F.softplus(x, self.beta, self.threshold)
+
+    def extra_repr(self):
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class LogSigmoid(Module):
+    """log(sigmoid(x)), stable for large |x|. Example: ``nn.LogSigmoid()(mg.randn(4))``"""
+
+    def forward(self, x):
+        return F.logsigmoid(x)
+
+
 class _SoftmaxBase(Module):
     def __init__(self, dim=None):
         super().__init__()
@@ -138,6 +211,13 @@ class LogSoftmax(_SoftmaxBase):
 
     def forward(self, x):
         return F.log_softmax(x, self._dim(x))
+
+
+class Softmin(_SoftmaxBase):
+    """softmax(-x) along ``dim``. Example: ``nn.Softmin(dim=1)(mg.randn(2, 5)).sum(1)`` -> ones"""
+
+    def forward(self, x):
+        return F.softmin(x, self._dim(x))
 
 
 class Identity(Module):

@@ -79,3 +79,44 @@ class BCEWithLogitsLoss(_WeightedLoss):
 
     def forward(self, input, target):
         return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction, self.pos_weight)
+
+
+class SmoothL1Loss(_Loss):
+    """F.smooth_l1_loss: quadratic below beta, linear above (beta = 0 is L1); input and target of one shape."""
+
+    def __init__(self, reduction="mean", beta=1.0):
+        super().__init__(reduction)
+        if F._number(beta, "beta", "SmoothL1Loss") < 0:
+            raise ValueError(f"SmoothL1Loss does not support negative values for beta, got {beta}")
+        self.beta = beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, self.reduction, self.beta)
+
+
+class HuberLoss(_Loss):
+    """F.huber_loss: quadratic below delta, delta-scaled linear above; input and target of one shape."""
+
+    def __init__(self, reduction="mean", delta=1.0):
+        super().__init__(reduction)
+        if not F._number(delta, "delta", "HuberLoss") > 0:
+            raise ValueError(f"HuberLoss does not support non-positive values for delta, got {delta}")
+        self.delta = delta
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, self.reduction, self.delta)
+
+
+class KLDivLoss(_Loss):
+    """F.kl_div: log-probabilities against probabilities (log_target=True: log-probabilities);
+    reduction "batchmean" gives the KL divergence per sample."""
+
+    def __init__(self, reduction="mean", log_target=False):
+        Module.__init__(self)
+        if reduction not in F.KL_DIV_REDUCTIONS:
+            raise ValueError(f"KLDivLoss: reduction must be one of 'mean', 'batchmean', 'sum', 'none', "
+                             f"got {reduction!r}")
+        self.reduction, self.log_target = reduction, log_target
+
+    def forward(self, input, target):
+        return F.kl_div(input, target, self.reduction, self.log_target)

@@ -1,12 +1,12 @@
 """One Op subclass per concept. Ops see arrays, never Tensors."""
-from .activation import GELU, LeakyReLU, ReLU
+from .activation import ELU, GELU, Hardswish, LeakyReLU, LogSigmoid, Mish, ReLU, SiLU, Softplus
 from .conv import ConvolutionOp
 from .dropout import DropoutOp, FeatureDropoutOp
 from .embedding import EmbeddingOp
 from .indexing import Gather, Scatter
 from .inplace import AddInPlace, ClampInPlace, CopyInPlace, DivInPlace, FillInPlace, MulInPlace, SetItemInPlace
 from .linear import LinearOp
-from .loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy, LogSoftmax, NLLLoss, Softmax
+from .loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy, KLDiv, LogSoftmax, NLLLoss, SmoothL1, Softmax
 from .math import Abs, Add, Clamp, Cos, Div, Exp, Log, MatMul, Maximum, Mul, Neg, Pow, Sigmoid, Sin, Sqrt, Sub, Tanh
 from .math import Cosh, Exp2, Expm1, Log1p, Log2, Log10, Reciprocal, Rsqrt, Sinh, Square
 from .math import AddMM, Erf, Lerp, NanToNum
@@ -28,7 +28,8 @@ __all__ = [
     "BatchNormOp",
     "DropoutOp", "FeatureDropoutOp", "EmbeddingOp", "LinearOp", "LogSoftmax", "Softmax", "CrossEntropy",
     "LeakyReLU", "GELU", "LayerNormOp", "ConstantPad",
-    "NLLLoss", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits",
+    "NLLLoss", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "SmoothL1", "KLDiv",
+    "SiLU", "Softplus", "ELU", "LogSigmoid", "Mish", "Hardswish",
     "AddInPlace", "MulInPlace", "DivInPlace", "ClampInPlace", "CopyInPlace", "FillInPlace", "SetItemInPlace",
     "ConvolutionOp", "MaxPool2dOp", "AvgPool2dOp", "AdaptiveAvgPool2dOp",
     "Cumsum", "Cumprod", "Flip", "Roll", "Triangle", "sort_indices",

@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..autograd import Op
+from ._broadcast import sum_to_shape
 from ._dtypes import as_float
 
 
@@ -175,3 +176,63 @@ class BinaryCrossEntropyWithLogits(Op):
         # d/dz: (1 - t) - l * sigmoid(-z), sigmoid(-z) = 0.5 (1 - tanh(z / 2)) without overflow
         g = gy * ((1 - self.target) - self.log_weight * 0.5 * (1 - self.xp.tanh(0.5 * self.z)))
         return g if self.weight is None else g * self.weight
+
+
+class SmoothL1(Op):
+    """Elementwise loss of the difference d = input - target: smooth L1 (huber=False) is
+    0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (|d| when beta = 0); Huber (huber=True) is
+    0.5 d^2 where |d| < beta (its delta), else beta (|d| - 0.5 beta). torch's gradients: d / beta
+    (smooth L1) or d (Huber) clipped to +-1 or +-beta; with beta = 0, sign(d) and 0 at NaN (torch's L1)."""
+
+    def __init__(self, beta=1.0, huber=False):
+        self.beta, self.huber = beta, huber
+
+    def forward(self, d):
+        xp, beta = self.xp, self.beta
+        self.d, ad = d, self.xp.abs(d)
+        if self.huber:
+            return xp.where(ad < beta, 0.5 * d * d, beta * (ad - 0.5 * beta))
+        if beta == 0:
+            return ad
+        return xp.where(ad < beta, 0.5 * d * d / beta, ad - 0.5 * beta)
+
+    def backward(self, gy):
+        xp, d, beta = self.xp, self.d, self.beta
+        if self.huber:
+            return gy * xp.clip(d, -beta, beta)
+        if beta == 0:
+            return gy * ((d > 0).astype(d.dtype) - (d < 0).astype(d.dtype))
+        return gy * xp.clip(d / beta, -1, 1)
+
+
+class KLDiv(Op):
+    """Pointwise KL divergence of log-probabilities x against target t (broadcasting together), as
+    torch: t log t - t x with 0 log 0 = 0 (torch's xlogy); log_target=True takes t as log-probabilities,
+    exp(t) (t - x). The target's gradient is torch's too: log t + t / t - x (NaN at t = 0)."""
+
+    def __init__(self, log_target=False):
+        self.log_target = log_target
+
+    def forward(self, x, t):
+        xp = self.xp
+        self.x, self.t = x, t
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.log_target:
+                self.exp_t = xp.exp(t)
+                return self.exp_t * (t - x)
+            self.log_t = xp.log(t)
+            return xp.where(t == 0, xp.zeros((), dtype=t.dtype), t * self.log_t) - t * x
+
+    def backward(self, gy):
+        xp, x, t = self.xp, self.x, self.t
+        gx = gt = None
+        if self.needs_input_grad[0]:
+            gx = sum_to_shape(-gy * (self.exp_t if self.log_target else t), x.shape)
+        if self.needs_input_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                if self.log_target:
+                    dt = self.exp_t * (t - x + 1)
+                else:  # xlogy(t, t)'s two partial derivatives, then -x
+                    dt = xp.where(t != 0, self.log_t, xp.zeros((), dtype=t.dtype)) + t / t - x
+            gt = sum_to_shape(gy * dt, t.shape)
+        return gx, gt

@@ -1,6 +1,8 @@
 """Reductions over dims (None for all, an int or a tuple), torch style, with ``keepdim``."""
 import math
 
+import numpy as np
+
 from .. import _dims
 from ..autograd import Op
 from ._dtypes import as_float
@@ -174,7 +176,8 @@ class TakeAlongDim(Op):
 
 
 class Norm(_Reduction):
-    """The p-norm (sum |x|^p)^(1/p) for a finite p > 0; the gradient at a zero norm is 0, as torch."""
+    """The p-norm (sum |x|^p)^(1/p) for a finite p > 0; the gradient at a zero norm, and at a zero
+    entry, is 0, as torch."""
 
     def __init__(self, p=2, dim=None, keepdim=False):
         super().__init__(dim, keepdim)
@@ -193,7 +196,11 @@ class Norm(_Reduction):
     def backward(self, gy):
         xp, x, y, p = self.xp, self.x, self.y, self.p
         safe_y = xp.where(y == 0, xp.ones((), dtype=y.dtype), y)
-        scale = x / safe_y if p == 2 else xp.sign(x) * (xp.abs(x) / safe_y) ** (p - 1)
+        if p == 2:
+            scale = x / safe_y
+        else:  # p < 1 makes 0 ** (p - 1) infinite at a zero entry, whose gradient is 0, as torch's
+            with np.errstate(divide="ignore", invalid="ignore"):
+                scale = xp.where(x == 0, xp.zeros((), dtype=x.dtype), xp.sign(x) * (xp.abs(x) / safe_y) ** (p - 1))
         return xp.where(y == 0, xp.zeros((), dtype=y.dtype), scale) * self._grad_like_input(gy)
 
 
