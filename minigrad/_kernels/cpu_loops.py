@@ -5,7 +5,7 @@ from .activation import relu_backward, relu_forward
 from .conv import col2im, im2col
 from .batchnorm import backward_coefficients, channel_affine, channel_sums, eval_coefficients, train_coefficients
 from .dropout import dropout_backward, dropout_forward, philox4x32
-from .gelu import gelu_backward, gelu_forward
+from .gelu import erf_forward, gelu_backward, gelu_forward
 from .layernorm import layer_norm_backward, layer_norm_forward
 from .linear import add_bias, column_sum
 from .runtime import sync_threads
@@ -21,7 +21,7 @@ __all__ = [
     "add_bias", "column_sum",
     "sgd_step",
     "layer_norm_forward", "layer_norm_backward",
-    "gelu_forward", "gelu_backward",
+    "gelu_forward", "gelu_backward", "erf_forward",
     "sync_threads",
     "adam_step", "rmsprop_step", "adagrad_step", "adadelta_step",
     "im2col", "col2im",

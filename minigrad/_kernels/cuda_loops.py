@@ -152,6 +152,10 @@ def gelu_forward(x, y, tanh_approximation):
     _kernel("gelu", "gelu_forward", x.dtype)(_grid(x.size), (THREADS,), (x, y, np.int64(x.size), np.int32(tanh_approximation)))
 
 
+def erf_forward(x, y):
+    _kernel("gelu", "erf_forward", x.dtype)(_grid(x.size), (THREADS,), (x, y, np.int64(x.size)))
+
+
 def gelu_backward(gy, x, gx, tanh_approximation):
     _kernel("gelu", "gelu_backward", x.dtype)(
         _grid(x.size), (THREADS,), (gy, x, gx, np.int64(x.size), np.int32(tanh_approximation)))

@@ -333,6 +333,15 @@ class Kernels:
         self.loops.gelu_forward(x.reshape(-1), y.reshape(-1), tanh_approximation)
         return y
 
+    def erf(self, x):
+        """erf(x) elementwise (libm's on the CPU, CUDA's on the GPU, in double). x: any shape,
+        float32/float64. Returns y like x. Example: ``cpu.erf(np.array([0.5]))`` -> [0.52049988]"""
+        check_float_array(x, "x")
+        x = self._contiguous(x)
+        y = self.xp.empty_like(x)
+        self.loops.erf_forward(x.reshape(-1), y.reshape(-1))
+        return y
+
     def gelu_backward(self, gy, x, approximate):
         """gy * GELU'(x) for gy, x of one shape and dtype."""
         check_float_array(x, "x")

@@ -1,5 +1,5 @@
-"""GELU loops (CPU), exact and tanh-approximated, on flat C-contiguous arrays checked and allocated
-by the kernel front. Computed in double for both dtypes (erf and tanh from libm).
+"""GELU loops (CPU), exact and tanh-approximated, and erf itself, on flat C-contiguous arrays checked
+and allocated by the kernel front. Computed in double for both dtypes (erf and tanh from libm).
 
 exact:  y = x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)),   y' = Phi(x) + x phi(x)
 tanh:   y = 0.5 x (1 + tanh(u)), u = sqrt(2 / pi) (x + 0.044715 x^3),
@@ -31,6 +31,14 @@ def gelu_forward(x, y, bint tanh_approximation):
         _forward[double](x, y, tanh_approximation)
 
 
+def erf_forward(x, y):
+    """Fill y = erf(x) (libm's, in double); x, y: 1-D of one dtype."""
+    if x.dtype == np.float32:
+        _erf[float](x, y)
+    else:
+        _erf[double](x, y)
+
+
 def gelu_backward(gy, x, gx, bint tanh_approximation):
     """Fill gx = gy * gelu'(x); all 1-D of one dtype."""
     if x.dtype == np.float32:
@@ -59,6 +67,17 @@ cdef void _backward(const real[::1] gy, const real[::1] x, real[::1] gx, bint ta
         else:
             for i in range(n):
                 gx[i] = <real>(gy[i] * _gelu_derivative(x[i], tanh_approximation))
+
+
+cdef void _erf(const real[::1] x, real[::1] y) noexcept nogil:
+    cdef Py_ssize_t i, n = x.shape[0]
+    with nogil:
+        if n > GELU_PARALLEL_MIN:  # a plain loop below (see _types.pxd)
+            for i in prange(n, schedule="static"):
+                y[i] = <real>erf(<double>x[i])
+        else:
+            for i in range(n):
+                y[i] = <real>erf(<double>x[i])
 
 
 cdef inline double _gelu(double v, bint tanh_approximation) noexcept nogil:

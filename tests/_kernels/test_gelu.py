@@ -48,3 +48,15 @@ def test_bad_arguments_raise_before_any_loop():
         cpu.gelu_backward(np.ones(2), np.ones(3), "none")
     with pytest.raises(TypeError, match="gy has dtype float32, but x has float64"):
         cpu.gelu_backward(np.ones(3, np.float32), np.ones(3), "none")
+
+
+def test_erf_kernel_equals_libm_on_strided_input_and_refuses_non_floats(rng):
+    x = (rng.standard_normal((6, 8)) * 3).T[::-1]
+    x[0, :3] = [np.nan, np.inf, -np.inf]
+    expected = np.array([math.erf(v) for v in x.ravel()]).reshape(x.shape)
+    np.testing.assert_array_equal(cpu.erf(x), expected)
+    np.testing.assert_allclose(cpu.erf(x.astype(np.float32)), expected, rtol=1e-6, atol=1e-7)
+    with pytest.raises(TypeError, match="x must be float32 or float64, got int64"):
+        cpu.erf(np.ones(3, dtype=np.int64))
+    with pytest.raises(TypeError, match="x must be an array, got list"):
+        cpu.erf([0.5])

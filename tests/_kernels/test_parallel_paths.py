@@ -63,6 +63,12 @@ def test_gelu(tanh, rng):
     check(lambda gy, x, gx: cpu_loops.gelu_backward(gy, x, gx, tanh), [gy, x, np.empty_like(x)])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_erf(dtype, rng):
+    x = (rng.standard_normal(N) * 3).astype(dtype)
+    check(lambda x, y: cpu_loops.erf_forward(x, y), [x, np.empty_like(x)])
+
+
 def test_add_bias_splits_rows(rng):
     y, bias = rng.standard_normal((N // 64 + 1, 64)), rng.standard_normal(64)
     whole = y.copy()

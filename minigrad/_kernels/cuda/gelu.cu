@@ -1,4 +1,4 @@
-// GELU, exact and tanh-approximated, elementwise in double for both dtypes (as the CPU loops):
+// GELU, exact and tanh-approximated, and erf, elementwise in double for both dtypes (as the CPU loops):
 //   exact:  y = 0.5 x (1 + erf(x / sqrt 2)),   y' = Phi(x) + x phi(x)
 //   tanh:   y = 0.5 x (1 + tanh u), u = sqrt(2 / pi) (x + 0.044715 x^3)
 #include "common.cuh"
@@ -33,6 +33,11 @@ __device__ void backward(const T* gy, const T* x, T* gx, long long n, int tanh_a
     }
 }
 
+template <typename T>
+__device__ void erf_forward(const T* x, T* y, long long n) {
+    MINIGRAD_GRID_STRIDE(i, n) { y[i] = (T)erf((double)x[i]); }
+}
+
 #define INSTANTIATE(T)                                                                                    \
     extern "C" __global__ void gelu_forward_##T(const T* x, T* y, long long n, int tanh_approximation) { \
         forward<T>(x, y, n, tanh_approximation);                                                          \
@@ -40,6 +45,7 @@ __device__ void backward(const T* gy, const T* x, T* gx, long long n, int tanh_a
     extern "C" __global__ void gelu_backward_##T(const T* gy, const T* x, T* gx, long long n,            \
                                                  int tanh_approximation) {                               \
         backward<T>(gy, x, gx, n, tanh_approximation);                                                    \
-    }
+    }                                                                                                     \
+    extern "C" __global__ void erf_forward_##T(const T* x, T* y, long long n) { erf_forward<T>(x, y, n); }
 INSTANTIATE(float)
 INSTANTIATE(double)
