@@ -10,7 +10,7 @@ from . import autograd, backend, cuda, data, datasets, functional, nn, ops, opti
 from . import profiler, utils  # tools for looking inside (observe, never change, the graph)
 from ._kernels.runtime import get_num_threads, set_num_threads
 from ._random import initial_seed, manual_seed
-from .autograd import Op, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import Op, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .dlpack import from_dlpack
 from .gradcheck import GradcheckError, gradcheck
 from .serialization import load, save
@@ -32,7 +32,7 @@ __all__ = [
     "zeros_like", "ones_like", "empty_like", "full_like", "randn_like", "rand_like", "from_numpy", "as_tensor",
     "randperm",
     "is_tensor", "device", "float32", "float64", "int32", "int64", "long", "manual_seed",
-    "initial_seed", "Op", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "gradcheck", "GradcheckError", "cuda",
+    "initial_seed", "Op", "no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled", "gradcheck", "GradcheckError", "cuda",
     "functional", "nn", "optim", "data", "datasets", "save", "load", "set_num_threads", "get_num_threads",
 ]
 # `from minigrad import *` must not replace Python's own sum, max, abs, all, int, bool, ...

@@ -25,6 +25,9 @@ from . import _kernels, backend
 _hooks = None
 # True once any tensor has a post-accumulate-grad hook (Tensor.register_post_accumulate_grad_hook).
 leaf_hooks_in_use = False
+# True once any tensor has a gradient hook (Tensor.register_hook, retain_grad): until then the walk
+# pays one check per node for them.
+grad_hooks_in_use = False
 _FLOAT32, _FLOAT64 = backend.FLOAT_DTYPES
 _NDARRAY = np.ndarray
 
@@ -84,6 +87,14 @@ class enable_grad(_GradModeBlock):
     """Record ops again inside a no_grad block: ``with mg.enable_grad(): ...`` or ``@mg.enable_grad()``."""
 
     _enabled = True
+
+
+class inference_mode(_GradModeBlock):
+    """``with mg.inference_mode():`` (or ``@mg.inference_mode()``) records nothing, as torch's: here it
+    is no_grad, since minigrad has no separate inference tensors; ``inference_mode(False)`` records."""
+
+    def __init__(self, mode=True):
+        self._enabled = not mode
 
 
 class set_grad_enabled(_GradModeBlock):
@@ -167,7 +178,9 @@ class Op:
         y = square(square(mg.randn(3, requires_grad=True)))
     """
 
-    __slots__ = ("inputs", "needs_input_grad", "xp", "_outputs", "_write_time", "__dict__")
+    # _output_hooks: {output index: [hook, ...]}, the gradient hooks of the tensors this node made (a
+    # slot, set only by Tensor.register_hook / retain_grad: freeing the node's saved arrays keeps them)
+    __slots__ = ("inputs", "needs_input_grad", "xp", "_outputs", "_write_time", "_output_hooks", "__dict__")
     output_is_view = False
     _released = False  # set on the node when backward frees what forward saved
 
@@ -304,6 +317,28 @@ def _topological_order(start):
     return order
 
 
+def _run_grad_hooks(hooks, grad):
+    """``grad`` passed through each hook (``hook(grad) -> Tensor or None``) in registration order."""
+    for hook in list(hooks):
+        result = hook(_tensor.Tensor._wrap(grad, False))
+        if result is None:
+            continue
+        if not isinstance(result, _tensor.Tensor) or result.shape != grad.shape:
+            got = f"shape {result.shape}" if isinstance(result, _tensor.Tensor) else type(result).__name__
+            raise RuntimeError(f"a gradient hook must return None or a Tensor of the gradient's shape "
+                               f"{grad.shape}, got {got}")
+        grad = result.data.astype(grad.dtype, copy=False)
+    return grad
+
+
+def _run_output_hooks(op, grads):
+    """Replace the gradients of ``op``'s outputs in ``grads`` by what their tensors' hooks return."""
+    for index, hooks in op._output_hooks.items():
+        g = grads.get((op, index))
+        if g is not None:  # an output that no gradient reached: its hooks do not run, as torch's
+            grads[(op, index)] = _run_grad_hooks(hooks, g)
+
+
 def _add(a, b):
     """a + b as an array: NumPy returns the sum of two 0-d arrays as a scalar."""
     total = a + b
@@ -338,15 +373,19 @@ def _adopt_first_grad(t, grad, op, grad_outputs, grad_inputs):
 def backward(root, grad, retain_graph=False):
     """Accumulate d(root)/d(leaf) * grad into the ``.grad`` of every leaf that requires grad."""
     if root._creator is None:
-        _accumulate_leaf(root, grad)
+        hooks = getattr(root, "_grad_hooks", None)
+        _accumulate_leaf(root, _run_grad_hooks(hooks, grad) if hooks else grad)
         return
     grads = {(root._creator, root._index): grad}
+    hooked_leaves = {}  # id -> (leaf, summed gradient): a leaf's hooks see its total, as torch's
     for op in _topological_order(root._creator):
         if op._released:
             raise RuntimeError(
                 f"trying to backward through {type(op).__name__} a second time, but its saved "
                 "arrays were already freed; pass retain_graph=True to the first backward"
             )
+        if grad_hooks_in_use and getattr(op, "_output_hooks", None) is not None:
+            _run_output_hooks(op, grads)
         inputs = op.inputs
         if op._write_time < _last_write:  # something was written in place since op's forward
             _check_saved_arrays(op)
@@ -385,6 +424,9 @@ def backward(root, grad, retain_graph=False):
                 key = (t._creator, t._index)
                 previous = grads.get(key)
                 grads[key] = g if previous is None else _add(previous, g)
+            elif grad_hooks_in_use and getattr(t, "_grad_hooks", None):
+                previous = hooked_leaves.get(id(t))
+                hooked_leaves[id(t)] = (t, g if previous is None else _add(previous[1], g))
             elif t._grad is not None and g.ndim and not leaf_hooks_in_use:  # a leaf's later gradients, kept short
                 t._grad.data = t._grad.data + g
             else:
@@ -393,6 +435,8 @@ def backward(root, grad, retain_graph=False):
             op.inputs = op._outputs = ()
             op.__dict__.clear()
             op._released = True
+    for t, g in hooked_leaves.values():
+        _accumulate_leaf(t, _run_grad_hooks(t._grad_hooks, g))  # no op: adopted only as a copy
 
 
 # Tensor and Op refer to each other: tensor.py is imported once Op exists, and used at call time.

@@ -1,6 +1,7 @@
 """Tensor: an array (numpy or cupy) plus its place in the autodiff graph; the dtype rules."""
 import collections
 import numbers
+import weakref
 
 import numpy as np
 
@@ -84,7 +85,8 @@ def _check_requires_grad(dtype, requires_grad):
 
 
 class _HookHandle:
-    """Returned by register_post_accumulate_grad_hook: ``remove()`` unregisters the hook."""
+    """Returned by register_hook and register_post_accumulate_grad_hook: ``remove()`` unregisters
+    the hook."""
 
     def __init__(self, hooks, hook):
         self._hooks, self._hook = hooks, hook
@@ -92,6 +94,20 @@ class _HookHandle:
     def remove(self):
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
+
+
+class _RetainGrad:
+    """The gradient hook of retain_grad: adds the gradient into the tensor's ``.grad`` (held weakly:
+    the node that keeps the hook must not keep the tensor alive)."""
+
+    def __init__(self, tensor):
+        self._tensor = weakref.ref(tensor)
+
+    def __call__(self, grad):
+        t = self._tensor()
+        if t is not None:
+            t._grad = Tensor._wrap(grad.data.copy() if t._grad is None else autograd._add(t._grad.data, grad.data),
+                                   False)
 
 
 class Tensor:
@@ -114,7 +130,8 @@ class Tensor:
     # the earlier place)] for each recorded in-place op that moved this tensor in the graph.
     __slots__ = ("data", "_grad", "_requires_grad", "_creator", "_index", "_counter", "_base", "_view_time",
                  "_moves", "__weakref__",
-                 "_post_accumulate_grad_hooks")  # set only by register_post_accumulate_grad_hook
+                 "_post_accumulate_grad_hooks",  # set only by register_post_accumulate_grad_hook
+                 "_grad_hooks")  # a leaf's gradient hooks, set only by register_hook / retain_grad
     __array_ufunc__ = None  # numpy defers to Tensor's reflected operators: array + tensor -> Tensor
 
     def __init__(self, data, dtype=None, requires_grad=False, device=None):
@@ -385,6 +402,57 @@ class Tensor:
                 raise RuntimeError(f"gradient has shape {gradient.shape}, but the tensor has shape {self.shape}")
             gradient = backend.to_device(gradient, self.device).astype(self.dtype, copy=False)
         autograd.backward(self, gradient, retain_graph)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` with the gradient of this tensor each time backward computes it; a
+        Tensor it returns (of the gradient's shape) replaces the gradient, None keeps it (torch's
+        rule). On a leaf the hook sees the gradient before it is added into ``.grad``, summed over
+        every use of the leaf in the graph. Returns a handle whose ``remove()`` unregisters it.
+
+        Example: ``h = y.register_hook(lambda g: g.clamp(-1, 1))``
+        """
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if not callable(hook):
+            raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+        hooks = self._gradient_hooks()
+        # the hook that retain_grad adds stays last, so .grad holds what the other hooks made (as torch)
+        hooks.insert(len(hooks) - (bool(hooks) and isinstance(hooks[-1], _RetainGrad)), hook)
+        return _HookHandle(hooks, hook)
+
+    def retain_grad(self):
+        """Keep this non-leaf tensor's gradient in ``.grad`` when backward computes it (summed over
+        backward calls, as a leaf's); a no-op on a leaf. Example: ``h = x @ w; h.retain_grad()``"""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._creator is None:
+            return
+        hooks = self._gradient_hooks()
+        if not any(isinstance(hook, _RetainGrad) for hook in hooks):
+            hooks.append(_RetainGrad(self))
+
+    @property
+    def retains_grad(self):
+        """Whether retain_grad() was called on this non-leaf tensor."""
+        return self._creator is not None and any(isinstance(hook, _RetainGrad) for hook in self._gradient_hooks(False))
+
+    def _gradient_hooks(self, create=True):
+        """This tensor's gradient hooks: a leaf keeps them itself, a result on the node that made it
+        (for the output it is), so that the walk finds them where it holds the gradient."""
+        if self._creator is None:
+            hooks = getattr(self, "_grad_hooks", None)
+            if hooks is None and create:
+                hooks = self._grad_hooks = []
+        else:
+            node_hooks = getattr(self._creator, "_output_hooks", None)
+            if node_hooks is None and create:
+                node_hooks = self._creator._output_hooks = {}
+            hooks = None if node_hooks is None else node_hooks.get(self._index)
+            if hooks is None and create:
+                hooks = node_hooks[self._index] = []
+        if create:
+            autograd.grad_hooks_in_use = True
+        return hooks if hooks is not None else []
 
     def register_post_accumulate_grad_hook(self, hook):
         """Call ``hook(tensor)`` each time backward has added a gradient into this leaf's ``.grad``
