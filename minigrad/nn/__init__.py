@@ -5,7 +5,8 @@ import sys
 from .. import functional
 from . import init, utils
 from .layers import (ELU, GELU, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Dropout,
-                     Dropout2d, Embedding, Flatten, Hardswish, Identity, LayerNorm, LeakyReLU, Linear, LogSigmoid,
+                     Dropout2d, Embedding, Flatten, GroupNorm, Hardswish, Identity, InstanceNorm1d, InstanceNorm2d,
+                     LayerNorm, LeakyReLU, Linear, LogSigmoid,
                      LogSoftmax, MaxPool1d, MaxPool2d, Mish, ModuleDict, ModuleList, ReLU, Sequential, Sigmoid, SiLU,
                      Softmax, Softmin, Softplus, Tanh)
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
@@ -21,7 +22,7 @@ __all__ = ["Module", "Parameter", "Linear", "ReLU", "Dropout", "BatchNorm1d", "B
            "Dropout2d", "Embedding", "MaxPool1d", "AvgPool1d",
            "SiLU", "Softplus", "ELU", "LogSigmoid", "Mish", "Hardswish", "Softmin",
            "SmoothL1Loss", "HuberLoss", "KLDivLoss",
-           "SyncBatchNorm", "parallel"]
+           "SyncBatchNorm", "parallel", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d"]
 
 sys.modules[__name__ + ".functional"] = functional  # `import minigrad.nn.functional as F` works
 

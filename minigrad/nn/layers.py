@@ -1,6 +1,7 @@
 """Layers written in terms of functional ops."""
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -329,6 +330,31 @@ class Embedding(Module):
         return text
 
 
+def _channel_parameters(layer, num_features, affine, bias, dtype, device):
+    """A normalisation layer's per-channel weight (ones) and bias (zeros), or None for each left out."""
+    dtype = _resolve_dtype(dtype) or float32
+    if affine:
+        layer.weight = Parameter(Tensor(np.ones(num_features), dtype=dtype, device=device))
+    else:
+        layer.register_parameter("weight", None)
+    if affine and bias:
+        layer.bias = Parameter(Tensor(np.zeros(num_features), dtype=dtype, device=device))
+    else:
+        layer.register_parameter("bias", None)
+
+
+def _running_statistics(layer, num_features, track_running_stats, dtype, device):
+    """The buffers running_mean (zeros), running_var (ones) and num_batches_tracked, or None for each."""
+    dtype = _resolve_dtype(dtype) or float32
+    if track_running_stats:
+        layer.register_buffer("running_mean", Tensor(np.zeros(num_features), dtype=dtype, device=device))
+        layer.register_buffer("running_var", Tensor(np.ones(num_features), dtype=dtype, device=device))
+        layer.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64), device=device))
+    else:
+        for name in ("running_mean", "running_var", "num_batches_tracked"):
+            layer.register_buffer(name, None)
+
+
 class _BatchNorm(Module):
     expected_dims = ()
 
@@ -342,20 +368,8 @@ class _BatchNorm(Module):
             raise ValueError(f"momentum must be in [0, 1] or None, got {momentum}")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        dtype = _resolve_dtype(dtype) or float32
-        if affine:
-            self.weight = Parameter(Tensor(np.ones(num_features), dtype=dtype, device=device))
-            self.bias = Parameter(Tensor(np.zeros(num_features), dtype=dtype, device=device))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", Tensor(np.zeros(num_features), dtype=dtype, device=device))
-            self.register_buffer("running_var", Tensor(np.ones(num_features), dtype=dtype, device=device))
-            self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64), device=device))
-        else:
-            for name in ("running_mean", "running_var", "num_batches_tracked"):
-                self.register_buffer(name, None)
+        _channel_parameters(self, num_features, affine, affine, dtype, device)
+        _running_statistics(self, num_features, track_running_stats, dtype, device)
 
     def forward(self, x):
         if x.ndim not in self.expected_dims:
@@ -399,6 +413,89 @@ class BatchNorm2d(_BatchNorm):
 
     expected_dims = (4,)
 
+
+
+class GroupNorm(Module):
+    """GroupNorm over (N, C, *) input: statistics per sample and group of C / num_groups channels
+    (mean and biased variance), then a per-channel weight (ones) and bias (zeros) when affine.
+
+    Example: ``nn.GroupNorm(2, 6)(mg.randn(4, 6, 8, 8)).shape`` -> (4, 6, 8, 8)
+    """
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
+        super().__init__()
+        num_groups = _positive_int(num_groups, "num_groups", "GroupNorm")
+        num_channels = _positive_int(num_channels, "num_channels", "GroupNorm")
+        if num_channels % num_groups:
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
+        if not eps > 0:
+            raise ValueError(f"eps must be > 0, got {eps}")
+        self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
+        _channel_parameters(self, num_channels, affine, bias, dtype, device or "cpu")
+
+    def forward(self, x):
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
+
+
+class _InstanceNorm(Module):
+    no_batch_dim = 0  # the input's number of dims without the batch dim
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False,
+                 device=None, dtype=None, *, bias=True):
+        super().__init__()
+        num_features = _positive_int(num_features, "num_features", type(self).__name__)
+        if not eps > 0:
+            raise ValueError(f"eps must be > 0, got {eps}")
+        if momentum is not None and not 0 <= momentum <= 1:
+            raise ValueError(f"momentum must be in [0, 1] or None, got {momentum}")
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        _channel_parameters(self, num_features, affine, bias, dtype, device or "cpu")
+        _running_statistics(self, num_features, track_running_stats, dtype, device or "cpu")
+
+    def forward(self, x):
+        batched = self.no_batch_dim + 1
+        if x.ndim not in (self.no_batch_dim, batched):
+            raise ValueError(f"{type(self).__name__}: expected {self.no_batch_dim}D or {batched}D input "
+                             f"(got {x.ndim}D input of shape {x.shape})")
+        feature_dim = x.ndim - self.no_batch_dim
+        if x.shape[feature_dim] != self.num_features:
+            message = (f"expected input's size at dim={feature_dim} to match num_features ({self.num_features}), "
+                       f"but got: {x.shape[feature_dim]}")
+            if self.affine:
+                raise ValueError(message)
+            warnings.warn(message + "; num_features is not used because affine=False", stacklevel=2)
+        # as torch: momentum=None (no cumulative average here) leaves the running statistics as they are,
+        # and num_batches_tracked is not counted
+        momentum = self.momentum if self.momentum is not None else 0.0
+        use_input_stats = self.training or not self.track_running_stats
+        unbatched = x.ndim == self.no_batch_dim
+        y = F.instance_norm(x.unsqueeze(0) if unbatched else x, self.running_mean, self.running_var, self.weight,
+                            self.bias, use_input_stats, momentum, self.eps)
+        return y.squeeze(0) if unbatched else y
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """InstanceNorm over (N, C, L) or unbatched (C, L) input: statistics per sample and channel.
+
+    Example: ``nn.InstanceNorm1d(3)(mg.randn(4, 3, 10)).shape`` -> (4, 3, 10)
+    """
+
+    no_batch_dim = 2
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """InstanceNorm over (N, C, H, W) or unbatched (C, H, W) input: statistics per sample and channel."""
+
+    no_batch_dim = 3
 
 
 class LayerNorm(Module):
