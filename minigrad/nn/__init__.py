@@ -12,6 +12,8 @@ from .layers import (ELU, GELU, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, BatchNo
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
                    SmoothL1Loss)
 from .module import Module, Parameter
+from .spatial import (AdaptiveMaxPool2d, ConstantPad1d, ConstantPad2d, ConstantPad3d, Unflatten, Upsample,
+                      UpsamplingBilinear2d, UpsamplingNearest2d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
 from . import parallel  # after layers: SyncBatchNorm extends their BatchNorm
 from .parallel import SyncBatchNorm
 
@@ -22,7 +24,9 @@ __all__ = ["Module", "Parameter", "Linear", "ReLU", "Dropout", "BatchNorm1d", "B
            "Dropout2d", "Embedding", "MaxPool1d", "AvgPool1d",
            "SiLU", "Softplus", "ELU", "LogSigmoid", "Mish", "Hardswish", "Softmin",
            "SmoothL1Loss", "HuberLoss", "KLDivLoss",
-           "SyncBatchNorm", "parallel", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d"]
+           "SyncBatchNorm", "parallel", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
+           "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d",
+           "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "Unflatten", "AdaptiveMaxPool2d"]
 
 sys.modules[__name__ + ".functional"] = functional  # `import minigrad.nn.functional as F` works
 

@@ -15,6 +15,7 @@ from .reduction import Extremum, LogSumExp, Mean, Norm, Prod, Std, Sum, TakeAlon
 from .ordering import Cumprod, Cumsum, Flip, Roll, Triangle, sort_indices
 from .normalization import BatchNormOp, LayerNormOp
 from .pool import AdaptiveAvgPool2dOp, AvgPool2dOp, MaxPool2dOp
+from .resample import Interpolate, PlaneGather, adaptive_max_pool2d_indices
 from .shape import Cast, Cat, Clone, ConstantPad, Diag, Expand, GetItem, Repeat, Reshape, Stack, ToDevice, Transpose
 from .shape import Where
 
@@ -34,4 +35,5 @@ __all__ = [
     "ConvolutionOp", "MaxPool2dOp", "AvgPool2dOp", "AdaptiveAvgPool2dOp",
     "Cumsum", "Cumprod", "Flip", "Roll", "Triangle", "sort_indices",
     "Erf", "Lerp", "AddMM", "NanToNum", "LogSumExp", "Diag",
+    "Interpolate", "PlaneGather", "adaptive_max_pool2d_indices",
 ]

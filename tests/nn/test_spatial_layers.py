@@ -1,0 +1,146 @@
+"""Upsample / UpsamplingNearest2d / UpsamplingBilinear2d, ZeroPad and ConstantPad, Unflatten and
+AdaptiveMaxPool2d: torch's arguments, stored attributes and reprs, results against NumPy."""
+import numpy as np
+import pytest
+
+import minigrad as mg
+import minigrad.functional as F
+import minigrad.nn as nn
+
+
+def test_upsample_nearest_repeats_pixels_and_keeps_torch_attributes(rng, device):
+    x = rng.standard_normal((2, 3, 4, 5))
+    layer = nn.Upsample(scale_factor=2)
+    assert layer.scale_factor == 2.0 and isinstance(layer.scale_factor, float) and layer.mode == "nearest"
+    t = mg.tensor(x, requires_grad=True, device=device)
+    np.testing.assert_array_equal(layer(t).numpy(), x.repeat(2, axis=2).repeat(2, axis=3))
+    assert mg.gradcheck(layer, [t])
+    assert nn.Upsample(scale_factor=(2, 3)).scale_factor == (2.0, 3.0)
+
+
+def test_upsample_modes_equal_interpolate(rng, device):
+    t = mg.tensor(rng.standard_normal((2, 3, 4, 5)), device=device)
+    line = mg.tensor(rng.standard_normal((2, 3, 6)), device=device)
+    np.testing.assert_array_equal(nn.Upsample(size=(7, 3), mode="bilinear")(t).numpy(),
+                                  F.interpolate(t, (7, 3), mode="bilinear").numpy())
+    np.testing.assert_array_equal(nn.Upsample(scale_factor=1.5, mode="linear", align_corners=True)(line).numpy(),
+                                  F.interpolate(line, scale_factor=1.5, mode="linear", align_corners=True).numpy())
+    np.testing.assert_array_equal(nn.UpsamplingNearest2d(size=(8, 9))(t).numpy(), F.interpolate(t, (8, 9)).numpy())
+    np.testing.assert_array_equal(nn.UpsamplingBilinear2d(scale_factor=2)(t).numpy(),
+                                  F.interpolate(t, scale_factor=2, mode="bilinear", align_corners=True).numpy())
+
+
+def test_upsampling_bilinear2d_aligns_corners(device):
+    y = nn.UpsamplingBilinear2d(size=(3, 3))(mg.tensor([[[[0.0, 2.0], [4.0, 6.0]]]], device=device))
+    np.testing.assert_allclose(y.numpy()[0, 0], [[0, 1, 2], [2, 3, 4], [4, 5, 6]])
+
+
+def test_upsample_refusals(device):
+    with pytest.raises(ValueError, match="either size or scale_factor should be defined"):
+        nn.Upsample()(mg.zeros(1, 1, 2, 2, device=device))
+    with pytest.raises(ValueError, match="either size or scale_factor"):  # as torch, scale_factor=0 means none
+        nn.Upsample(scale_factor=0)(mg.zeros(1, 1, 2, 2, device=device))
+    with pytest.raises(NotImplementedError, match="'bicubic' is not supported"):
+        nn.Upsample(scale_factor=2, mode="bicubic")(mg.zeros(1, 1, 2, 2, device=device))
+    with pytest.raises(TypeError, match="scale_factor must be a number or a tuple"):
+        nn.Upsample(scale_factor=[2, 2])
+
+
+@pytest.mark.parametrize("layer, widths", [
+    (nn.ZeroPad2d(1), [(0, 0), (0, 0), (1, 1), (1, 1)]),
+    (nn.ZeroPad2d((1, 2, 0, 3)), [(0, 0), (0, 0), (0, 3), (1, 2)]),
+    (nn.ZeroPad2d((-1, 2, 1, -1)), None),  # negative widths crop
+    (nn.ZeroPad1d((0, 2)), [(0, 0), (0, 0), (0, 0), (0, 2)]),
+    (nn.ZeroPad3d(1), [(0, 0), (1, 1), (1, 1), (1, 1)]),
+])
+def test_zero_pads_match_numpy_pad(layer, widths, rng, device):
+    x = rng.standard_normal((2, 3, 4, 5))
+    t = mg.tensor(x, requires_grad=True, device=device)
+    expected = np.pad(x, widths) if widths else np.pad(x, [(0, 0), (0, 0), (1, 0), (0, 2)])[:, :, :-1, 1:]
+    np.testing.assert_array_equal(layer(t).numpy(), expected)
+    assert mg.gradcheck(layer, [t])
+
+
+@pytest.mark.parametrize("layer, widths", [
+    (nn.ConstantPad1d(2, 3.5), [(0, 0), (0, 0), (2, 2)]),
+    (nn.ConstantPad1d((0, 1), -1.0), [(0, 0), (0, 0), (0, 1)]),
+    (nn.ConstantPad2d((1, 0, 2, 1), 0.5), [(0, 0), (2, 1), (1, 0)]),
+    (nn.ConstantPad3d(1, 2.0), [(1, 1), (1, 1), (1, 1)]),
+])
+def test_constant_pads_match_numpy_pad(layer, widths, rng, device):
+    x = rng.standard_normal((2, 3, 4)).astype(np.float32)
+    y = layer(mg.tensor(x, device=device))
+    assert y.dtype == np.float32
+    np.testing.assert_array_equal(y.numpy(), np.pad(x, widths, constant_values=layer.value))
+
+
+def test_pad_layers_keep_torch_attributes_and_refuse_on_forward(device):
+    assert nn.ZeroPad2d(1).padding == (1, 1, 1, 1) and nn.ZeroPad2d([1, 2, 3, 4]).padding == (1, 2, 3, 4)
+    assert nn.ConstantPad1d(2, 3.5).padding == (2, 2) and nn.ConstantPad3d(1, 0).padding == (1,) * 6
+    with pytest.raises(ValueError, match="at most 2 \\* 1"):  # as torch, checked when the layer runs
+        nn.ZeroPad2d(1)(mg.zeros(3, device=device))
+    with pytest.raises(ValueError, match="even length"):
+        nn.ConstantPad1d((1, 2, 3), 1.0)(mg.zeros(2, 3, device=device))
+
+
+def test_unflatten_splits_one_dim(rng, device):
+    x = rng.standard_normal((2, 12, 3))
+    t = mg.tensor(x, requires_grad=True, device=device)
+    np.testing.assert_array_equal(nn.Unflatten(1, (3, 4))(t).numpy(), x.reshape(2, 3, 4, 3))
+    np.testing.assert_array_equal(nn.Unflatten(-2, [2, -1, 3])(t).numpy(), x.reshape(2, 2, 2, 3, 3))
+    np.testing.assert_array_equal(nn.Unflatten(-1, (3,))(t).numpy(), x)
+    assert nn.Unflatten(1, (3, -1))(mg.zeros(2, 0, device=device)).shape == (2, 3, 0)
+    assert mg.gradcheck(nn.Unflatten(1, (4, 3)), [t])
+
+
+@pytest.mark.parametrize("dim, sizes, error, match", [
+    (1, (5, 3), RuntimeError, "Provided sizes \\[5, 3\\] don't multiply up to the size of dim 1 \\(12\\)"),
+    (1, (-1, 5), RuntimeError, "don't multiply up"),
+    (1, (-1, -1), RuntimeError, "only one dimension can be inferred"),
+    (1, (), RuntimeError, "sizes must be non-empty"),
+    (1, (-2, -6), RuntimeError, "invalid size -6"),
+    (3, (2, 6), IndexError, "dim 3 is out of range"),
+])
+def test_unflatten_refusals_on_forward(dim, sizes, error, match, device):
+    with pytest.raises(error, match=match):
+        nn.Unflatten(dim, sizes)(mg.zeros(2, 12, device=device))
+
+
+def test_unflatten_refusals_on_construction():
+    with pytest.raises(TypeError, match="unflattened_size must be a tuple of ints, but found type int"):
+        nn.Unflatten(1, 3)
+    with pytest.raises(TypeError, match="found element of type float at pos 1"):
+        nn.Unflatten(1, (2, 3.0))
+    with pytest.raises(TypeError, match="named dims are not supported"):
+        nn.Unflatten("features", (("a", 2), ("b", 3)))
+    with pytest.raises(RuntimeError, match="cannot infer the -1"):
+        nn.Unflatten(1, (0, -1))(mg.zeros(2, 0))
+
+
+def test_adaptive_max_pool2d_layer(rng, device):
+    x = rng.standard_normal((2, 3, 7, 6))
+    t = mg.tensor(x, requires_grad=True, device=device)
+    np.testing.assert_array_equal(nn.AdaptiveMaxPool2d((2, None))(t).numpy(),
+                                  np.stack([x[:, :, 0:4].max(axis=2), x[:, :, 3:7].max(axis=2)], axis=2))
+    values, indices = nn.AdaptiveMaxPool2d(1, return_indices=True)(t)
+    np.testing.assert_array_equal(values.numpy()[..., 0, 0], x.max(axis=(2, 3)))
+    np.testing.assert_array_equal(indices.numpy()[..., 0, 0], x.reshape(2, 3, -1).argmax(axis=2))
+    assert mg.gradcheck(nn.AdaptiveMaxPool2d(3), [t])
+
+
+def test_reprs_are_torchs():
+    assert repr(nn.Upsample(scale_factor=2)) == "Upsample(scale_factor=2.0, mode='nearest')"
+    assert repr(nn.Upsample(size=3, mode="bilinear")) == "Upsample(size=3, mode='bilinear')"
+    assert repr(nn.Upsample(scale_factor=(2, 3))) == "Upsample(scale_factor=(2.0, 3.0), mode='nearest')"
+    assert repr(nn.UpsamplingNearest2d(scale_factor=2)) == "UpsamplingNearest2d(scale_factor=2.0, mode='nearest')"
+    assert repr(nn.UpsamplingBilinear2d(size=(3, 4))) == "UpsamplingBilinear2d(size=(3, 4), mode='bilinear')"
+    assert nn.UpsamplingBilinear2d(size=(3, 4)).align_corners is True
+    assert repr(nn.ZeroPad2d(1)) == "ZeroPad2d((1, 1, 1, 1))"
+    assert repr(nn.ZeroPad1d(1)) == "ZeroPad1d((1, 1))"
+    assert repr(nn.ConstantPad1d(2, 3.5)) == "ConstantPad1d(padding=(2, 2), value=3.5)"
+    assert repr(nn.ConstantPad2d((1, 2, 3, 4), 0)) == "ConstantPad2d(padding=(1, 2, 3, 4), value=0)"
+    assert repr(nn.ConstantPad3d(1, 1)) == "ConstantPad3d(padding=(1, 1, 1, 1, 1, 1), value=1)"
+    assert repr(nn.Unflatten(1, (2, 3))) == "Unflatten(dim=1, unflattened_size=(2, 3))"
+    assert repr(nn.Unflatten(-1, [2, -1])) == "Unflatten(dim=-1, unflattened_size=[2, -1])"
+    assert repr(nn.AdaptiveMaxPool2d((3, None))) == "AdaptiveMaxPool2d(output_size=(3, None))"
+    assert repr(nn.AdaptiveMaxPool2d(2, return_indices=True)) == "AdaptiveMaxPool2d(output_size=2)"
