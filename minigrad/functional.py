@@ -436,6 +436,8 @@ def _target_array(target, input):
 
 def _same_shape_target(input, target, name):
     """target as a Tensor of input's dtype and device, required to have input's shape."""
+    if not isinstance(input, Tensor):  # checked first: a Tensor target would fail on input.device
+        raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
     target = target if isinstance(target, Tensor) else Tensor(_target_array(target, input), dtype=input.dtype)
     if target.device != input.device:
         target = target.to(input.device)
