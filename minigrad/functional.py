@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _dims, backend, ops
 from .autograd import no_grad
-from .tensor import Tensor
+from .tensor import Tensor, _broadcast_shape
 
 
 def _result(x, y, inplace):
@@ -370,14 +370,6 @@ def kl_div(input, target, reduction="mean", log_target=False):
     if reduction == "batchmean":
         return loss.sum() / input.shape[0] if input.ndim else loss.sum()
     return _reduce(loss, reduction)
-
-
-def _broadcast_shape(*shapes):
-    """The shape that ``shapes`` broadcast to, or None when they do not."""
-    try:
-        return np.broadcast_shapes(*shapes)
-    except ValueError:
-        return None
 
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
