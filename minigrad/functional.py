@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _dims, backend, ops
 from .autograd import no_grad
-from .tensor import Tensor
+from .tensor import Tensor, _broadcast_shape
 
 
 def _result(x, y, inplace):
@@ -469,14 +469,6 @@ def kl_div(input, target, reduction="mean", log_target=False):
     return _reduce(loss, reduction)
 
 
-def _broadcast_shape(*shapes):
-    """The shape that ``shapes`` broadcast to, or None when they do not."""
-    try:
-        return np.broadcast_shapes(*shapes)
-    except ValueError:
-        return None
-
-
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     """-weight * (t log x + (1 - t) log(1 - x)) for probabilities x = input and targets t, both in
     [0, 1] and of one shape; each log is clamped at -100, as PyTorch. weight broadcasts to input.
@@ -533,6 +525,8 @@ def _target_array(target, input):
 
 def _same_shape_target(input, target, name):
     """target as a Tensor of input's dtype and device, required to have input's shape."""
+    if not isinstance(input, Tensor):  # checked first: a Tensor target would fail on input.device
+        raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
     target = target if isinstance(target, Tensor) else Tensor(_target_array(target, input), dtype=input.dtype)
     if target.device != input.device:
         target = target.to(input.device)

@@ -51,6 +51,15 @@ def _per_group(name, optimizer, value):
     return [value] * len(optimizer.param_groups)
 
 
+def _per_group_numbers(name, optimizer, value):
+    """_per_group for learning rates and momenta: each value must be a real number (not a bool)."""
+    values = _per_group(name, optimizer, value)
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise TypeError(f"{name} must be a number or one number per parameter group, got {value!r}")
+    return values
+
+
 class LRScheduler:
     """Base class. Subclasses implement ``get_lr()``: the learning rates for epoch ``last_epoch``
     (which ``step()`` has just advanced), usually from the groups' current ``lr``."""
@@ -370,8 +379,8 @@ def _start_momentum_cycle(scheduler, optimizer, base_momentum, max_momentum, las
         raise ValueError(f"cycle_momentum=True needs an optimizer with momentum or betas; "
                          f"{type(optimizer).__name__} has neither (pass cycle_momentum=False)")
     scheduler.use_beta1 = "betas" in optimizer.defaults
-    lows = _per_group("base_momentum", optimizer, base_momentum)
-    highs = _per_group("max_momentum", optimizer, max_momentum)
+    lows = _per_group_numbers("base_momentum", optimizer, base_momentum)
+    highs = _per_group_numbers("max_momentum", optimizer, max_momentum)
     if last_epoch == -1:
         for group, high, low in zip(optimizer.param_groups, highs, lows):
             _set_momentum(group, high, scheduler.use_beta1)
@@ -394,11 +403,13 @@ class CyclicLR(LRScheduler):
                  gamma=1.0, scale_fn=None, scale_mode="cycle", cycle_momentum=True, base_momentum=0.8,
                  max_momentum=0.9, last_epoch=-1):
         _check_optimizer(optimizer)
-        base_lrs = _per_group("base_lr", optimizer, base_lr)
+        base_lrs = _per_group_numbers("base_lr", optimizer, base_lr)
+        self.max_lrs = _per_group_numbers("max_lr", optimizer, max_lr)
+        if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real):
+            raise TypeError(f"gamma must be a number, got {gamma!r}")
         if last_epoch == -1:
             for group, lr in zip(optimizer.param_groups, base_lrs):
                 group["lr"] = lr
-        self.max_lrs = _per_group("max_lr", optimizer, max_lr)
         _check_number("step_size_up", step_size_up, 0, low_open=True)
         step_size_down = step_size_up if step_size_down is None else step_size_down
         _check_number("step_size_down", step_size_down, 0)
@@ -483,7 +494,7 @@ class OneCycleLR(LRScheduler):
             self._phases = [(warmup_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
                             (self.total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
         if last_epoch == -1:
-            for group, peak in zip(optimizer.param_groups, _per_group("max_lr", optimizer, max_lr)):
+            for group, peak in zip(optimizer.param_groups, _per_group_numbers("max_lr", optimizer, max_lr)):
                 group["initial_lr"] = peak / div_factor
                 group["max_lr"] = peak
                 group["min_lr"] = group["initial_lr"] / final_div_factor

@@ -158,6 +158,11 @@ def test_kl_div_zero_targets_mean_and_broadcasting(rng, device):
     (lambda x: F.smooth_l1_loss(x, mg.ones(3, dtype="float64")), ValueError,
      "smooth_l1_loss: input shape \\(2, 3\\) and target shape \\(3,\\) differ"),
     (lambda x: F.huber_loss(x, x, delta=0.0), ValueError, "huber_loss does not support non-positive values for delta"),
+    # an input that is not a Tensor, with a Tensor target (was AttributeError: 'list' has no 'device')
+    (lambda x: F.smooth_l1_loss(x.tolist(), x), TypeError, "smooth_l1_loss: input must be a Tensor, got list"),
+    (lambda x: F.huber_loss(x.numpy(), x), TypeError, "huber_loss: input must be a Tensor, got ndarray"),
+    (lambda x: F.mse_loss(x.tolist(), x), TypeError, "mse_loss: input must be a Tensor, got list"),
+    (lambda x: F.l1_loss(x.tolist(), x), TypeError, "l1_loss: input must be a Tensor, got list"),
     (lambda x: F.huber_loss(x, x, delta=-2), ValueError, "non-positive values for delta, got -2.0"),
     (lambda x: F.huber_loss(x, mg.ones(2, 3)), TypeError, "input is float64 but target is float32"),
     (lambda x: F.huber_loss(x, x, reduction="avg"), ValueError, "reduction must be one of"),

@@ -524,6 +524,15 @@ def test_composite_state_dict_needs_as_many_schedulers():
      "mode must be 'triangular', 'triangular2' or 'exp_range' .*got 'tri'"),
     (lambda o: lr_scheduler.CyclicLR(o, 0.1, 1.0, step_size_up=0), ValueError,
      r"step_size_up must be a number in \(0, inf\), got 0"),
+    # not numbers: clear TypeErrors before anything is set (were Python's "unsupported operand type(s)")
+    (lambda o: lr_scheduler.CyclicLR(o, 0.1, "1.0"), TypeError, "max_lr must be a number or one number per"),
+    (lambda o: lr_scheduler.CyclicLR(o, [None], 1.0), TypeError, r"base_lr must be a number .*got \[None\]"),
+    (lambda o: lr_scheduler.CyclicLR(o, 0.1, 1.0, mode="exp_range", gamma=None), TypeError,
+     "gamma must be a number, got None"),
+    (lambda o: lr_scheduler.CyclicLR(o, 0.1, 1.0, max_momentum="0.9"), TypeError, "max_momentum must be a number"),
+    (lambda o: lr_scheduler.OneCycleLR(o, "1.0", total_steps=10), TypeError, "max_lr must be a number"),
+    (lambda o: lr_scheduler.OneCycleLR(o, 1.0, total_steps=10, base_momentum=True), TypeError,
+     "base_momentum must be a number"),
     (lambda o: lr_scheduler.CyclicLR(o, 0.1, 1.0, step_size_down=-1), ValueError,
      r"step_size_down must be a number in \[0, inf\), got -1"),
     (lambda o: lr_scheduler.CyclicLR(o, 0.1, 1.0, scale_fn=abs, scale_mode="cycles"), ValueError,
@@ -559,6 +568,14 @@ def test_composite_state_dict_needs_as_many_schedulers():
 def test_cyclic_and_composite_bad_arguments_are_refused(make, error, match):
     with pytest.raises(error, match=match):
         make(_opt(momentum=0.9))
+
+
+def test_a_refused_cyclic_lr_leaves_the_learning_rates_alone():
+    opt = _opt(momentum=0.9)
+    for bad in ({"max_lr": [1.0, 2.0]}, {"max_lr": "1.0"}, {"max_lr": 1.0, "gamma": None}):
+        with pytest.raises((TypeError, ValueError)):
+            lr_scheduler.CyclicLR(opt, base_lr=0.01, **bad)
+        assert opt.param_groups[0]["lr"] == 0.1
 
 
 def test_cyclic_momentum_needs_momentum_or_betas():
