@@ -355,21 +355,27 @@ def _running_statistics(layer, num_features, track_running_stats, dtype, device)
             layer.register_buffer(name, None)
 
 
+def _init_normalization(layer, num_features, eps, momentum, affine, bias, track_running_stats, dtype, device):
+    """The checked arguments, affine parameters and running statistics that BatchNorm and
+    InstanceNorm layers share."""
+    num_features = _positive_int(num_features, "num_features", type(layer).__name__)
+    if not eps > 0:
+        raise ValueError(f"eps must be > 0, got {eps}")
+    if momentum is not None and not 0 <= momentum <= 1:
+        raise ValueError(f"momentum must be in [0, 1] or None, got {momentum}")
+    layer.num_features, layer.eps, layer.momentum = num_features, eps, momentum
+    layer.affine, layer.track_running_stats = affine, track_running_stats
+    _channel_parameters(layer, num_features, affine, bias, dtype, device)
+    _running_statistics(layer, num_features, track_running_stats, dtype, device)
+
+
 class _BatchNorm(Module):
     expected_dims = ()
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
                  dtype=None, device="cpu"):
         super().__init__()
-        num_features = _positive_int(num_features, "num_features", type(self).__name__)
-        if not eps > 0:
-            raise ValueError(f"eps must be > 0, got {eps}")
-        if momentum is not None and not 0 <= momentum <= 1:
-            raise ValueError(f"momentum must be in [0, 1] or None, got {momentum}")
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        _channel_parameters(self, num_features, affine, affine, dtype, device)
-        _running_statistics(self, num_features, track_running_stats, dtype, device)
+        _init_normalization(self, num_features, eps, momentum, affine, affine, track_running_stats, dtype, device)
 
     def forward(self, x):
         if x.ndim not in self.expected_dims:
@@ -447,15 +453,8 @@ class _InstanceNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False,
                  device=None, dtype=None, *, bias=True):
         super().__init__()
-        num_features = _positive_int(num_features, "num_features", type(self).__name__)
-        if not eps > 0:
-            raise ValueError(f"eps must be > 0, got {eps}")
-        if momentum is not None and not 0 <= momentum <= 1:
-            raise ValueError(f"momentum must be in [0, 1] or None, got {momentum}")
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        _channel_parameters(self, num_features, affine, bias, dtype, device or "cpu")
-        _running_statistics(self, num_features, track_running_stats, dtype, device or "cpu")
+        _init_normalization(self, num_features, eps, momentum, affine, bias, track_running_stats, dtype,
+                            device or "cpu")
 
     def forward(self, x):
         batched = self.no_batch_dim + 1
