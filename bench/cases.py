@@ -301,35 +301,32 @@ def numpy_mlp_step(params, x, y, rng, lr=0.01):
         param -= lr * buf
 
 
+def training_step(cross_entropy, model, optimizer, x, y):
+    """One training step as a zero-argument function, written once for both libraries: the
+    cross-entropy of model(x) against y, backward, the optimizer's step, gradients cleared."""
+    def run():
+        loss = cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    return run
+
+
 def mlp_step_case(batch, inputs, hidden):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch, inputs)).astype(np.float32)
     y = rng.integers(0, 10, batch)
     model = mlp(inputs, hidden)
     opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    tx = mg.tensor(x)
-
-    def minigrad_run():
-        loss = F.cross_entropy(model(tx), y)
-        loss.backward()
-        opt.step()
-        opt.zero_grad()
-
+    minigrad_run = training_step(F.cross_entropy, model, opt, mg.tensor(x), y)
     arrays = [p.data.copy() for p in model.parameters()]
     state = (arrays, [np.zeros_like(a) for a in arrays])
     contenders = {"minigrad": minigrad_run, "numpy": lambda: numpy_mlp_step(state, x, y, rng)}
     if torch is not None:
         tmodel = torch_mlp(inputs, hidden)
         topt = torch.optim.SGD(tmodel.parameters(), lr=0.01, momentum=0.9)
-        px, py = torch.tensor(x), torch.tensor(y)
-
-        def torch_run():
-            loss = torch.nn.functional.cross_entropy(tmodel(px), py)
-            loss.backward()
-            topt.step()
-            topt.zero_grad()
-
-        contenders["torch"] = torch_run
+        contenders["torch"] = training_step(torch.nn.functional.cross_entropy, tmodel, topt, torch.tensor(x),
+                                            torch.tensor(y))
     return Case(f"mlp train step float32 (batch, in, hidden)={(batch, inputs, hidden)}", contenders)
 
 

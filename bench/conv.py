@@ -8,7 +8,7 @@ import minigrad.functional as F
 import minigrad.nn as nn
 import minigrad.optim as optim
 
-from .cases import Case, torch
+from .cases import Case, torch, training_step
 
 # (N, C, H, W), out_channels, kernel, stride, padding
 CONV_SHAPES = [((256, 1, 28, 28), 6, 5, 1, 0), ((256, 6, 12, 12), 16, 5, 1, 0), ((32, 64, 56, 56), 64, 3, 1, 1),
@@ -121,27 +121,12 @@ def lenet_step_case(batch=256):
     mg.manual_seed(0)
     model = lenet(nn)
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    tx = mg.tensor(x)
-
-    def minigrad_run():
-        loss = F.cross_entropy(model(tx), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-
-    contenders = {"minigrad": minigrad_run}
+    contenders = {"minigrad": training_step(F.cross_entropy, model, opt, mg.tensor(x), y)}
     if torch is not None:
         pmodel = lenet(torch.nn)
         popt = torch.optim.SGD(pmodel.parameters(), lr=0.1, momentum=0.9)
-        px, py = torch.tensor(x), torch.tensor(y)
-
-        def torch_run():
-            loss = torch.nn.functional.cross_entropy(pmodel(px), py)
-            popt.zero_grad()
-            loss.backward()
-            popt.step()
-
-        contenders["torch"] = torch_run
+        contenders["torch"] = training_step(torch.nn.functional.cross_entropy, pmodel, popt, torch.tensor(x),
+                                            torch.tensor(y))
     return Case(f"LeNet-BN train step f32 batch {batch} 28x28, SGD momentum", contenders)
 
 
