@@ -590,7 +590,11 @@ class ReduceLROnPlateau(LRScheduler):
     def step(self, metrics, epoch=None):
         """Record one epoch's metric (a number or a one-element Tensor) and reduce the learning
         rates if it has stopped improving. ``epoch`` is deprecated, as in PyTorch."""
-        current = float(metrics)
+        try:
+            current = float(metrics)
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"ReduceLROnPlateau.step(metrics): metrics must be a number or a one-element "
+                            f"Tensor ({error})") from None
         if epoch is None:
             epoch = self.last_epoch + 1
         else:

@@ -590,3 +590,12 @@ def test_constant_factor_0_holds_lr_at_0_then_cannot_restore_it():
     assert scheduler.get_last_lr() == [0.0] and scheduler.last_epoch == 1
     with pytest.raises(ZeroDivisionError, match="factor=0 cannot restore the learning rate at total_iters"):
         scheduler.step()
+
+
+def test_reduce_on_plateau_step_names_a_metric_that_is_not_a_number():
+    opt = optim.SGD([mg.zeros(1, requires_grad=True)], lr=0.1)
+    scheduler = lr_scheduler.ReduceLROnPlateau(opt)
+    for bad in (None, "loss", mg.tensor([1.0, 2.0])):
+        with pytest.raises(TypeError, match=r"step\(metrics\): metrics must be a number or a one-element Tensor"):
+            scheduler.step(bad)
+    assert scheduler.last_epoch == 0 and opt.param_groups[0]["lr"] == 0.1  # nothing recorded
