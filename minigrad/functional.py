@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 
-from . import _dims, backend, ops
+from . import _args, backend, ops
 from .autograd import no_grad
 from .tensor import Tensor, _broadcast_shape
 
@@ -659,7 +659,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
     > 0, inf or -inf. Example: ``F.normalize(mg.tensor([[3.0, 4.0]]))`` -> tensor([[0.6, 0.8]])"""
     input = _float_tensor(input, "normalize")
     eps = _number(eps, "eps", "normalize")
-    return input / input.norm(p, _dims.dim_index(dim, input.ndim), keepdim=True).clamp(min=eps)
+    return input / input.norm(p, _args.dim_index(dim, input.ndim), keepdim=True).clamp(min=eps)
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
@@ -682,7 +682,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     if shape is None:
         raise ValueError(f"cosine_similarity: x1 of shape {x1.shape} and x2 of shape {x2.shape} do not broadcast "
                          f"to one shape")
-    dim = _dims.dim_index(dim, len(shape))
+    dim = _args.dim_index(dim, len(shape))
     normalized = []
     for t in (x1, x2):
         t = (t if t.dtype == dtype else t.to(dtype)).expand(*shape)

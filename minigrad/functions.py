@@ -3,7 +3,7 @@ join tensors: ``mg.cat``, ``mg.stack``, ``mg.where``. All differentiable where t
 import builtins
 import numbers
 
-from . import _dims, backend, ops
+from . import _args, backend, ops
 from .tensor import Tensor, _broadcast_shape, _condition, _like_value, _to_array
 
 # Each name is a thin call of the Tensor method of the same name, with the same arguments.
@@ -54,7 +54,7 @@ def cat(tensors, dim=0):
     """
     tensors = _tensors(tensors, "cat")
     first = tensors[0]
-    dim = _dims.dim_index(dim, first.ndim)
+    dim = _args.dim_index(dim, first.ndim)
     for i, t in enumerate(tensors):
         if t.ndim != first.ndim or t.shape[:dim] + t.shape[dim + 1:] != first.shape[:dim] + first.shape[dim + 1:]:
             raise ValueError(f"cat: tensor {i} has shape {t.shape}, but tensor 0 has {first.shape}; "
@@ -74,7 +74,7 @@ def stack(tensors, dim=0):
         if t.shape != tensors[0].shape:
             raise ValueError(f"stack: tensor {i} has shape {t.shape}, but tensor 0 has {tensors[0].shape}; "
                              "all must have the same shape")
-    return ops.Stack(_dims.dim_index(dim, tensors[0].ndim + 1))._call_once(*tensors)
+    return ops.Stack(_args.dim_index(dim, tensors[0].ndim + 1))._call_once(*tensors)
 
 
 def where(condition, input, other):

@@ -5,7 +5,7 @@ import weakref
 
 import numpy as np
 
-from . import _dims, autograd, backend
+from . import _args, autograd, backend
 from .autograd import _mode
 
 float32 = np.dtype(np.float32)
@@ -170,7 +170,7 @@ class Tensor:
 
     def size(self, dim=None):
         """The shape (a tuple), or the length of one dim: ``mg.zeros(2, 3).size(1)`` -> 3."""
-        return self.data.shape if dim is None else self.data.shape[_dims.dim_index(dim, self.ndim)]
+        return self.data.shape if dim is None else self.data.shape[_args.dim_index(dim, self.ndim)]
 
     def dim(self):
         return self.data.ndim
@@ -759,10 +759,10 @@ class Tensor:
         return _ops.Where.apply(mask, Tensor._wrap(fill, False), self)
 
     def softmax(self, dim):
-        return _ops.Softmax(_dims.dim_index(dim, self.ndim))._call_once(self)
+        return _ops.Softmax(_args.dim_index(dim, self.ndim))._call_once(self)
 
     def log_softmax(self, dim):
-        return _ops.LogSoftmax(_dims.dim_index(dim, self.ndim))._call_once(self)
+        return _ops.LogSoftmax(_args.dim_index(dim, self.ndim))._call_once(self)
 
     # named forms of the arithmetic operators, as torch's
     def add(self, other, *, alpha=1):
@@ -909,10 +909,10 @@ class Tensor:
             return _ops.Extremum(None, keepdim, largest)._call_once(self)
         result = _MaxResult if largest else _MinResult
         if self.ndim == 0:  # as torch: the value itself at index 0
-            _dims.dim_index(dim, 0)
+            _args.dim_index(dim, 0)
             return result(self.reshape(()), Tensor._wrap(backend.array_module(self.data).zeros((), int64), False))
         indices = self._arg_extremum(dim, True, largest)
-        values = _ops.TakeAlongDim(_dims.dim_index(dim, self.ndim), keepdim)._call_once(self, indices)
+        values = _ops.TakeAlongDim(_args.dim_index(dim, self.ndim), keepdim)._call_once(self, indices)
         return result(values, indices if keepdim else indices.squeeze(dim))
 
     def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
@@ -929,12 +929,12 @@ class Tensor:
         if data.size == 0:
             raise ValueError(f"{name} of an empty tensor (shape {self.shape}) is undefined")
         if dim is None or data.ndim == 0:
-            _dims.dim_tuple(dim, data.ndim)  # checks the dim of a 0-d tensor
+            _args.dim_tuple(dim, data.ndim)  # checks the dim of a 0-d tensor
             flat = data.reshape(-1)
             index = flat.argmax() if largest else flat.argmin()
             shape = (1,) * data.ndim if keepdim else ()
         else:
-            dim = _dims.dim_index(dim, data.ndim)
+            dim = _args.dim_index(dim, data.ndim)
             index = data.argmax(axis=dim) if largest else data.argmin(axis=dim)
             shape = data.shape[:dim] + ((1,) if keepdim else ()) + data.shape[dim + 1:]
         xp = backend.array_module(data)
@@ -950,7 +950,7 @@ class Tensor:
 
     def _truth_reduction(self, name, dim, keepdim):
         nonzero = self.data != 0
-        reduced = getattr(nonzero, name)(axis=_dims.dim_tuple(dim, self.ndim), keepdims=keepdim)
+        reduced = getattr(nonzero, name)(axis=_args.dim_tuple(dim, self.ndim), keepdims=keepdim)
         return Tensor._wrap(backend.array_module(self.data).asarray(reduced), False)
 
     def norm(self, p="fro", dim=None, keepdim=False, *, axis=None, keepdims=None):
@@ -986,7 +986,7 @@ class Tensor:
         """Dims start_dim..end_dim merged into one: ``mg.zeros(2, 3, 4).flatten(1).shape`` -> (2, 12)"""
         if self.ndim == 0:
             return self.reshape(1)
-        start, end = _dims.dim_index(start_dim, self.ndim), _dims.dim_index(end_dim, self.ndim)
+        start, end = _args.dim_index(start_dim, self.ndim), _args.dim_index(end_dim, self.ndim)
         if start > end:
             raise ValueError(f"flatten: start_dim ({start_dim}) must not come after end_dim ({end_dim})")
         shape = self.shape
@@ -994,12 +994,12 @@ class Tensor:
 
     def unsqueeze(self, dim):
         """A new dim of size 1 at ``dim`` (in [-ndim-1, ndim])."""
-        dim = _dims.dim_index(dim, self.ndim + 1)
+        dim = _args.dim_index(dim, self.ndim + 1)
         return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
     def squeeze(self, dim=None):
         """Dims of size 1 removed: all of them, or those among ``dim`` (an int or tuple)."""
-        dims = _dims.dim_tuple(dim, self.ndim)
+        dims = _args.dim_tuple(dim, self.ndim)
         return self.reshape(tuple(s for i, s in enumerate(self.shape) if not (i in dims and s == 1)))
 
     def permute(self, *dims):
@@ -1007,7 +1007,7 @@ class Tensor:
         dims = _shape_argument(dims)
         if len(dims) != self.ndim:
             raise ValueError(f"permute needs {self.ndim} dims for a tensor of shape {self.shape}, got {dims}")
-        normalized = tuple(_dims.dim_index(d, self.ndim) for d in dims)
+        normalized = tuple(_args.dim_index(d, self.ndim) for d in dims)
         if len(set(normalized)) != len(normalized):
             raise ValueError(f"permute's dims {dims} name a dimension more than once")
         return _ops.Transpose(normalized)._call_once(self)
@@ -1015,7 +1015,7 @@ class Tensor:
     def transpose(self, dim0, dim1):
         """dim0 and dim1 swapped, as torch (not NumPy's axes order)."""
         order = list(range(self.ndim))
-        dim0, dim1 = _dims.dim_index(dim0, self.ndim), _dims.dim_index(dim1, self.ndim)
+        dim0, dim1 = _args.dim_index(dim0, self.ndim), _args.dim_index(dim1, self.ndim)
         if self.ndim < 2:
             return self
         order[dim0], order[dim1] = order[dim1], order[dim0]
@@ -1061,7 +1061,7 @@ class Tensor:
     def split(self, split_size_or_sections, dim=0):
         """Pieces along ``dim``: of ``split_size`` each (the last may be smaller), or of the listed sizes.
         Example: ``mg.arange(5).split([2, 3])`` -> (tensor([0, 1]), tensor([2, 3, 4]))"""
-        dim = _dims.dim_index(dim, self.ndim)
+        dim = _args.dim_index(dim, self.ndim)
         length = self.shape[dim]
         if isinstance(split_size_or_sections, numbers.Integral):
             size = int(split_size_or_sections)
@@ -1081,7 +1081,7 @@ class Tensor:
         """At most ``chunks`` pieces of equal size (the last may be smaller) along ``dim``."""
         if isinstance(chunks, bool) or not isinstance(chunks, numbers.Integral) or chunks <= 0:
             raise ValueError(f"chunks must be a positive int, got {chunks!r}")
-        length = self.shape[_dims.dim_index(dim, self.ndim)]
+        length = self.shape[_args.dim_index(dim, self.ndim)]
         return self.split(max(-(-length // chunks), 1), dim)
 
     def contiguous(self):
@@ -1098,7 +1098,7 @@ class Tensor:
         other dims): ``out[i][j] = self[i][index[i][j]]`` for dim 1; the result has index's shape.
         Differentiable in self (repeated indices add). Example:
         ``mg.tensor([[1.0, 2.0], [3.0, 4.0]]).gather(1, mg.tensor([[1, 1], [0, 1]]))`` -> [[2., 2.], [3., 4.]]"""
-        return _ops.Gather(_dims.dim_index(dim, self.ndim))._call_once(self, _index_tensor(index, "gather"))
+        return _ops.Gather(_args.dim_index(dim, self.ndim))._call_once(self, _index_tensor(index, "gather"))
 
     def scatter(self, dim, index, src=None, *, value=None):
         """A copy with ``src``'s entries (a tensor of self's dtype, or a number ``value``) written at
@@ -1111,7 +1111,7 @@ class Tensor:
         if src is None:
             raise TypeError("scatter() needs src (a tensor) or value (a number)")
         index = _index_tensor(index, "scatter")
-        dim = _dims.dim_index(dim, self.ndim)
+        dim = _args.dim_index(dim, self.ndim)
         if isinstance(src, Tensor):
             return _ops.Scatter(dim)._call_once(self, index, src)
         if not isinstance(src, numbers.Number):
@@ -1124,7 +1124,7 @@ class Tensor:
         if not isinstance(src, Tensor):
             raise TypeError(f"scatter_add(): src must be a Tensor, got {type(src).__name__}")
         index = _index_tensor(index, "scatter_add")
-        return _ops.Scatter(_dims.dim_index(dim, self.ndim), accumulate=True)._call_once(self, index, src)
+        return _ops.Scatter(_args.dim_index(dim, self.ndim), accumulate=True)._call_once(self, index, src)
 
     def index_select(self, dim, index):
         """The slices at the positions of a 1-D integer ``index`` along ``dim`` (repeats allowed;
@@ -1134,7 +1134,7 @@ class Tensor:
             raise IndexError(f"index_select(): index must be 1-D (or 0-d), got shape {index.shape}")
         _ops.indexing.check_index_dtype(index.data, "index_select")
         backend.common_array_module([self.data, index.data], "index_select")
-        dim = _dims.dim_index(dim, self.ndim)
+        dim = _args.dim_index(dim, self.ndim)
         if self.ndim == 0 and index.numel() != 1:
             raise IndexError(f"index_select(): a 0-d tensor takes an index of one value, got {index.numel()}")
         source = self.reshape(1) if self.ndim == 0 else self
@@ -1153,7 +1153,7 @@ class Tensor:
             raise RuntimeError(f"take_along_dim(): input of shape {self.shape} and indices of shape "
                                f"{indices.shape} must have the same number of dims")
         _ops.indexing.check_index_dtype(indices.data, "take_along_dim")
-        dim = _dims.dim_index(dim, self.ndim)
+        dim = _args.dim_index(dim, self.ndim)
         size = self.shape[dim] if self.ndim else 1
         data = indices.data
         low, high = (int(data.min()), int(data.max())) if data.size else (0, 0)
@@ -1202,7 +1202,7 @@ class Tensor:
         ``a, b = mg.zeros(2, 3).unbind()``"""
         if self.ndim == 0:
             raise IndexError("unbind(): a 0-d tensor has no dimension to unbind")
-        dim = _dims.dim_index(dim, self.ndim)
+        dim = _args.dim_index(dim, self.ndim)
         return tuple(self[(slice(None),) * dim + (i,)] for i in range(self.shape[dim]))
     # ---- ordering ---------------------------------------------------------------------------
     def sort(self, dim=-1, descending=False, stable=False):
@@ -1222,7 +1222,7 @@ class Tensor:
         """The int64 indices that sort the tensor along ``dim`` (no gradient): ``sort(...).indices``,
         from the same stable sort (ties in order of appearance; NaN the largest)."""
         _check_flags("argsort", descending=descending, stable=stable)
-        return self._sort_index(_dims.dim_index(dim, self.ndim), descending, None)
+        return self._sort_index(_args.dim_index(dim, self.ndim), descending, None)
 
     def topk(self, k, dim=-1, largest=True, sorted=True):
         """The ``k`` largest (``largest=False``: smallest) values along ``dim`` and their int64 indices,
@@ -1237,7 +1237,7 @@ class Tensor:
         """
         k = _int_argument(k, "topk's k")
         _check_flags("topk", largest=largest, sorted=sorted)
-        size = self.shape[_dims.dim_index(dim, self.ndim)] if self.ndim else 1
+        size = self.shape[_args.dim_index(dim, self.ndim)] if self.ndim else 1
         if not 0 <= k <= size:
             raise RuntimeError(f"topk: k={k} is out of range for dim {dim} of size {size} "
                                f"(shape {self.shape}); expected 0 <= k <= {size}")
@@ -1245,7 +1245,7 @@ class Tensor:
 
     def _sorted(self, dim, descending, k):
         """(values, indices) of the first ``k`` (None: all) entries of the stable sort along dim."""
-        dim = _dims.dim_index(dim, self.ndim)
+        dim = _args.dim_index(dim, self.ndim)
         indices = self._sort_index(dim, descending, k)
         if self.ndim == 0:  # as torch: the value itself at index 0
             return self.reshape(()), indices
@@ -1274,7 +1274,7 @@ class Tensor:
 
     def _running(self, op, dim, dtype):
         source = self if dtype is None else self.to(_resolve_dtype(dtype))
-        dim = _dims.dim_index(dim, source.ndim)
+        dim = _args.dim_index(dim, source.ndim)
         if source.ndim == 0:
             return op(0)._call_once(source.reshape(1)).reshape(())
         return op(dim)._call_once(source)
@@ -1286,7 +1286,7 @@ class Tensor:
             raise TypeError(f"flip takes dims (ints, or one tuple or list of them), got {dims} {kwargs}")
         dims = kwargs["dims"] if kwargs else dims[0] if len(dims) == 1 else dims
         dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
-        normalized = [_dims.dim_index(d, self.ndim) for d in dims]
+        normalized = [_args.dim_index(d, self.ndim) for d in dims]
         for d, original in zip(normalized, dims):
             if normalized.count(d) > 1:
                 raise RuntimeError(f"flip: dim {original} appears more than once in dims {dims}")
@@ -1308,7 +1308,7 @@ class Tensor:
         if len(shifts) != len(dims) or not dims:
             raise RuntimeError(f"roll: shifts and dims must align, got {len(shifts)} shifts {shifts} "
                                f"and {len(dims)} dims {dims}")
-        dims = tuple(_dims.dim_index(d, self.ndim) for d in dims)
+        dims = tuple(_args.dim_index(d, self.ndim) for d in dims)
         if self.ndim == 0:  # one entry: rolling changes nothing
             return _ops.Roll(0, None)._call_once(self)
         return _ops.Roll(shifts, dims)._call_once(self)
@@ -1425,7 +1425,7 @@ class Tensor:
         tensor), a view. Example: ``mg.arange(5).narrow(0, 1, 3)`` -> tensor([1, 2, 3])"""
         if self.ndim == 0:
             raise RuntimeError("narrow() cannot be applied to a 0-dim tensor")
-        dim = _dims.dim_index(dim, self.ndim)
+        dim = _args.dim_index(dim, self.ndim)
         if isinstance(start, Tensor):
             if start.dtype.kind not in "iu" or start.numel() != 1:
                 raise TypeError(f"narrow(): a tensor start must be a one-element integer tensor, got dtype "
@@ -1449,7 +1449,7 @@ class Tensor:
         the others keeping their order: ``mg.zeros(2, 3, 4).movedim(0, -1).shape`` -> (3, 4, 2)"""
         def dims(value, what):
             value = tuple(value) if isinstance(value, (tuple, list)) else (value,)
-            normalized = [_dims.dim_index(d, self.ndim) for d in value]
+            normalized = [_args.dim_index(d, self.ndim) for d in value]
             if len(set(normalized)) != len(normalized):
                 raise RuntimeError(f"movedim(): repeated dim in {what} {value}")
             return normalized
@@ -1518,7 +1518,7 @@ class Tensor:
         else:
             counts = np.asarray(_int_argument(repeats, "repeat_interleave's repeats"), dtype=int64)
         source = self.reshape(-1) if dim is None or self.ndim == 0 else self
-        dim = 0 if dim is None else _dims.dim_index(dim, source.ndim)
+        dim = 0 if dim is None else _args.dim_index(dim, source.ndim)
         size = source.shape[dim]
         if counts.ndim == 1 and counts.size != 1 and counts.size != size:
             raise RuntimeError(f"repeat_interleave(): repeats must have the same size as input along dim {dim}, "
@@ -1556,11 +1556,11 @@ class Tensor:
         """The number of nonzero entries (NaN counts) over ``dim`` (None: all; an int or a tuple), as
         int64. Example: ``mg.tensor([[0, 1], [2, 3]]).count_nonzero(1)`` -> tensor([1, 2])"""
         names = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
-        normalized = [_dims.dim_index(d, self.ndim) for d in names if d is not None]
+        normalized = [_args.dim_index(d, self.ndim) for d in names if d is not None]
         if len(set(normalized)) != len(normalized):
             raise RuntimeError(f"count_nonzero(): dim {dim} names a dimension more than once")
         xp = backend.array_module(self.data)
-        counts = (self.data != 0).sum(axis=_dims.dim_tuple(dim, self.ndim), dtype=int64)
+        counts = (self.data != 0).sum(axis=_args.dim_tuple(dim, self.ndim), dtype=int64)
         return Tensor._wrap(xp.asarray(counts), False)
 
 

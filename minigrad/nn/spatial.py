@@ -3,7 +3,7 @@ the constant paddings, Unflatten and AdaptiveMaxPool2d, with torch's arguments a
 import math
 import numbers
 
-from .. import _dims
+from .. import _args
 from .. import functional as F
 from .module import Module
 
@@ -154,7 +154,7 @@ class Unflatten(Module):
         self.dim, self.unflattened_size = dim, unflattened_size
 
     def forward(self, input):
-        dim = _dims.dim_index(self.dim, input.ndim)
+        dim = _args.dim_index(self.dim, input.ndim)
         sizes = [int(s) for s in self.unflattened_size]
         length = input.shape[dim]
         if not sizes:

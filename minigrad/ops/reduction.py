@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from .. import _dims
+from .. import _args
 from ..autograd import Op
 from ._dtypes import as_float
 
@@ -15,7 +15,7 @@ class _Reduction(Op):
     def _setup(self, x):
         """The reduced axes of ``x`` (also kept on self for backward)."""
         self.in_shape = x.shape
-        self.axes = _dims.dim_tuple(self.dim, x.ndim)
+        self.axes = _args.dim_tuple(self.dim, x.ndim)
         self.kept_shape = tuple(1 if i in self.axes else s for i, s in enumerate(x.shape))
         return self.axes
 
