@@ -8,7 +8,7 @@ from .tensor import Tensor, _broadcast_shape, _condition, _like_value, _to_array
 
 # Each name is a thin call of the Tensor method of the same name, with the same arguments.
 _METHOD_FORMS = (
-    "exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "clamp", "clip", "pow",
+    "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "clamp", "clip", "pow",
     "sum", "mean", "prod", "std", "var", "max", "min", "amax", "amin", "argmax", "argmin", "all", "any",
     "norm", "flatten", "reshape", "transpose", "permute", "squeeze", "unsqueeze", "chunk", "split",
     "softmax", "log_softmax", "masked_fill", "t", "numel", "clone", "eq", "ne", "lt", "le", "gt", "ge", "matmul",
@@ -23,20 +23,25 @@ _METHOD_FORMS = (
 )
 
 
-def _method_form(name):
+def _method_form(name, method=None):
+    """mg.<name>(input, ...): the Tensor method, with a clear error when input is not a Tensor."""
+    method = method or getattr(Tensor, name)
+
     def function(input, *args, **kwargs):
         if not isinstance(input, Tensor):
             raise TypeError(f"mg.{name} expects a Tensor as its first argument, got {type(input).__name__}")
-        return getattr(input, name)(*args, **kwargs)
+        return method(input, *args, **kwargs)
 
     function.__name__ = function.__qualname__ = name
-    function.__doc__ = f"``mg.{name}(x, ...)`` is ``x.{name}(...)``:\n\n{getattr(Tensor, name).__doc__ or ''}"
+    function.__doc__ = f"``mg.{name}(x, ...)`` is ``x.{name}(...)``:\n\n{method.__doc__ or ''}"
     return function
 
 
 # Several of these names (sum, max, all, abs, ...) shadow builtins here: the code below says builtins.
 globals().update({name: _method_form(name) for name in _METHOD_FORMS})
-__all__ = list(_METHOD_FORMS) + ["cat", "stack", "where", "mm", "bmm", "isclose", "allclose", "repeat_interleave"]
+globals().update({name: _method_form(name, fn) if name in ops.TENSOR_METHODS else fn
+                  for name, fn in ops.TORCH_FUNCTIONS.items()})
+__all__ = list(_METHOD_FORMS) + list(ops.TORCH_FUNCTIONS) + ["cat", "stack", "where", "mm", "bmm", "isclose", "allclose", "repeat_interleave"]
 
 
 def _tensors(tensors, what):

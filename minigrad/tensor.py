@@ -632,12 +632,6 @@ class Tensor:
     __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_  # x += y is x.add_(y): returns x
 
     # ---- elementwise ------------------------------------------------------------------------
-    def exp(self):
-        return _ops.Exp.apply(self)
-
-    def log(self):
-        return _ops.Log.apply(self)
-
     def sqrt(self):
         return _ops.Sqrt.apply(self)
 
@@ -1700,4 +1694,6 @@ def _index_arrays(index):
 # The operators above apply ops, which sit one layer up and import this module; importing them
 # last lets both modules finish loading.
 from . import ops as _ops  # noqa: E402
+for _name, _method in _ops.TENSOR_METHODS.items():  # x.exp(), x.sum(), ...: the op table (ops/_table.py)
+    setattr(Tensor, _name, _method)
 from . import creation as _creation  # noqa: E402

@@ -1,4 +1,7 @@
-"""One Op subclass per concept. Ops see arrays, never Tensors."""
+"""One file per concept: its Op classes (arrays only), the lowercase functions users call, and their
+argument checks. ``TENSOR_METHODS`` / ``TORCH_FUNCTIONS`` (ops/_table.py) are filled as the topic
+modules below are imported."""
+from ._table import TENSOR_METHODS, TORCH_FUNCTIONS
 from .activation import ELU, GELU, Hardswish, LeakyReLU, LogSigmoid, Mish, ReLU, SiLU, Softplus
 from .conv import ConvolutionOp
 from .dropout import DropoutOp, FeatureDropoutOp

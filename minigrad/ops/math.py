@@ -6,6 +6,7 @@ import numpy as np
 from ..autograd import Op
 from ._broadcast import sum_to_shape
 from ._dtypes import as_float, promote
+from ._table import tensor_method
 
 
 class Add(Op):
@@ -443,3 +444,15 @@ class NanToNum(Op):
 
     def backward(self, gy):
         return gy * self.finite
+
+
+@tensor_method
+def exp(input):
+    """e ** input, elementwise. Example: ``mg.exp(mg.zeros(2))`` -> tensor([1., 1.])"""
+    return Exp.apply(input)
+
+
+@tensor_method
+def log(input):
+    """The natural logarithm, elementwise (-inf at 0, NaN below). Example: ``x.log()``"""
+    return Log.apply(input)
