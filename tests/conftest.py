@@ -1,9 +1,15 @@
 """Shared fixtures: ``device`` runs a test body on every available backend."""
+import pathlib
+import sys
+
 import numpy as np
 import pytest
 
 import minigrad as mg
 
+
+# The op table (tests/op_db.py) is a plain module that test files import by name.
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
 CUDA_SKIP_REASON = mg.cuda.unavailable_reason()
 needs_gpu = [pytest.mark.gpu, pytest.mark.skipif(CUDA_SKIP_REASON is not None, reason=str(CUDA_SKIP_REASON))]
