@@ -74,9 +74,9 @@ def test_softmax_and_log_softmax_take_dim(dim, rng, device):
 
 def test_bad_arguments_are_clear_errors():
     x = mg.randn(2, 3)
-    with pytest.raises(ValueError, match="approximate must be 'none' or 'tanh', got 'fast'"):
+    with pytest.raises(ValueError, match="gelu: approximate must be one of 'none', 'tanh', got 'fast'"):
         F.gelu(x, "fast")
-    with pytest.raises(ValueError, match="approximate must be 'none' or 'tanh'"):
+    with pytest.raises(ValueError, match="GELU: approximate must be one of 'none', 'tanh', got 'erf'"):
         nn.GELU("erf")
     with pytest.raises(TypeError, match="negative_slope must be a number"):
         F.leaky_relu(x, "0.1")

@@ -64,7 +64,7 @@ def test_gradient_only_for_inputs_that_require_it(rng):
     (lambda x: F.layer_norm(x, (0,)), ValueError, "non-empty tuple of positive ints"),
     (lambda x: F.layer_norm(x, ()), ValueError, "non-empty tuple of positive ints"),
     (lambda x: F.layer_norm(x, 3.0), TypeError, "an int or a tuple of ints"),
-    (lambda x: F.layer_norm(x, 3, eps=0), ValueError, "eps must be > 0"),
+    (lambda x: F.layer_norm(x, 3, eps=0), ValueError, "eps must be a number > 0"),
     (lambda x: F.layer_norm(x, 3, weight=mg.ones(4, dtype="float64")), ValueError, "weight must have shape"),
     (lambda x: F.layer_norm(x, 3, bias=mg.ones(3)), TypeError, "input is float64 but bias is float32"),
     (lambda x: F.layer_norm(x.data, 3), TypeError, "layer_norm takes a Tensor"),
@@ -86,7 +86,7 @@ def test_module_parameters_state_and_repr():
     assert list(nn.LayerNorm(4, bias=False).state_dict()) == ["weight"]
     bare = nn.LayerNorm(4, elementwise_affine=False)
     assert bare.weight is None and bare.bias is None and list(bare.parameters()) == []
-    with pytest.raises(ValueError, match="eps must be > 0"):
+    with pytest.raises(ValueError, match="eps must be a number > 0"):
         nn.LayerNorm(4, eps=-1)
     with pytest.raises(ValueError, match="must equal the input's last"):
         norm(mg.randn(3, 5, 4))

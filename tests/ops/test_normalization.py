@@ -86,7 +86,7 @@ def test_running_statistics_follow_the_momentum_rule(rng, device):
     (dict(x=np.ones((1, 3))), "more than 1 value per channel"),
     (dict(x=np.ones((4, 1, 1, 1))[:1]), "more than 1 value per channel"),
     (dict(weight=np.ones(4)), "weight has shape \\(4,\\), but the input has 3 channels"),
-    (dict(eps=0.0), "eps must be > 0"),
+    (dict(eps=0.0), "eps must be a number > 0"),
     (dict(x=np.ones(3)), "shape \\(N, C\\)"),
     (dict(weight=np.ones(3, np.float32)), "dtype mismatch: input is float64 but weight is float32"),
     (dict(training=False), "needs running_mean and running_var"),
