@@ -8,10 +8,10 @@ from .tensor import Tensor, _broadcast_shape, _condition, _like_value, _to_array
 
 # Each name is a thin call of the Tensor method of the same name, with the same arguments.
 _METHOD_FORMS = (
-    "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "clamp", "clip", "pow",
+    "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "clamp", "clip", "pow",
     "sum", "mean", "prod", "std", "var", "max", "min", "amax", "amin", "argmax", "argmin", "all", "any",
     "norm", "flatten", "reshape", "transpose", "permute", "squeeze", "unsqueeze", "chunk", "split",
-    "softmax", "log_softmax", "masked_fill", "t", "numel", "clone", "eq", "ne", "lt", "le", "gt", "ge", "matmul",
+    "masked_fill", "t", "numel", "clone", "eq", "ne", "lt", "le", "gt", "ge", "matmul",
     "maximum", "minimum", "add", "sub", "mul", "div", "neg", "isnan", "isinf", "isfinite",
     "gather", "scatter", "scatter_add", "index_select", "take_along_dim", "masked_select", "nonzero", "unbind",
     "sort", "argsort", "topk", "cumsum", "cumprod", "flip", "roll", "tril", "triu",

@@ -650,9 +650,6 @@ class Tensor:
     def sigmoid(self):
         return _ops.Sigmoid.apply(self)
 
-    def relu(self):
-        return _ops.ReLU.apply(self)
-
     def log1p(self):
         """log(1 + x), accurate near 0."""
         return _ops.Log1p.apply(self)
@@ -751,12 +748,6 @@ class Tensor:
             raise ValueError(f"masked_fill: mask of shape {mask.shape} does not broadcast to the tensor's shape {self.shape}")
         fill = backend.to_device(np.asarray(value, dtype=self.dtype), self.device)
         return _ops.Where.apply(mask, Tensor._wrap(fill, False), self)
-
-    def softmax(self, dim):
-        return _ops.Softmax(_args.dim_index(dim, self.ndim))._call_once(self)
-
-    def log_softmax(self, dim):
-        return _ops.LogSoftmax(_args.dim_index(dim, self.ndim))._call_once(self)
 
     # named forms of the arithmetic operators, as torch's
     def add(self, other, *, alpha=1):

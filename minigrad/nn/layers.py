@@ -1,25 +1,20 @@
 """Layers written in terms of functional ops."""
 import math
-import numbers
 import warnings
 
 import numpy as np
 
+from .. import _args
 from .. import functional as F
 from ..autograd import no_grad
-from .._kernels._checks import check_gelu_approximate
+from ..ops.activation import gelu_approximation
+from ..ops.conv import conv_padding, convolution
+from ..ops.embedding import padding_index
+from ..ops.normalization import normalized_shape_tuple, positive_eps
+from ..ops.pool import pool_window, unsupported_pool_options
 from . import init
 from ..tensor import Tensor, _resolve_dtype, float32
 from .module import Module, Parameter
-
-
-def _positive_int(value, name, layer):
-    """``value`` as an int; TypeError unless it is an integer, ValueError unless it is >= 1."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{layer}: {name} must be a positive int, got {value!r} ({type(value).__name__})")
-    if value < 1:
-        raise ValueError(f"{layer}: {name} must be a positive int, got {value}")
-    return int(value)
 
 
 def _reset_weight_and_bias(layer):
@@ -42,8 +37,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, dtype=None, device="cpu"):
         super().__init__()
-        in_features = _positive_int(in_features, "in_features", "Linear")
-        out_features = _positive_int(out_features, "out_features", "Linear")
+        in_features = _args.positive_int(in_features, "Linear: in_features")
+        out_features = _args.positive_int(out_features, "Linear: out_features")
         self.in_features, self.out_features = in_features, out_features
         dtype = _resolve_dtype(dtype) or float32
         self.weight = Parameter(Tensor(np.zeros((out_features, in_features)), dtype=dtype, device=device))
@@ -94,7 +89,7 @@ class GELU(Module):
 
     def __init__(self, approximate="none"):
         super().__init__()
-        check_gelu_approximate(approximate)  # at construction, not at the first call
+        gelu_approximation(approximate, "GELU")  # at construction, not at the first call
         self.approximate = approximate
 
     def forward(self, x):
@@ -154,7 +149,7 @@ class ELU(_InplaceActivation):
 
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__(inplace)
-        F._number(alpha, "alpha", "ELU")  # at construction, not at the first call
+        _args.real(alpha, "ELU: alpha")  # at construction, not at the first call
         self.alpha = alpha
 
     def forward(self, x):
@@ -169,8 +164,8 @@ class Softplus(Module):
 
     def __init__(self, beta=1.0, threshold=20.0):
         super().__init__()
-        F._number(beta, "beta", "Softplus")
-        F._number(threshold, "threshold", "Softplus")
+        _args.real(beta, "Softplus: beta")
+        _args.real(threshold, "Softplus: threshold")
         self.beta, self.threshold = beta, threshold
 
     def forward(self, x):
@@ -235,7 +230,7 @@ class _DropoutNd(Module):
 
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
-        self.p, self.inplace = F._probability(p), inplace
+        self.p, self.inplace = _args.probability(p, "dropout probability"), inplace
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
@@ -271,15 +266,15 @@ class Embedding(Module):
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
                  scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
         super().__init__()
-        num_embeddings = _positive_int(num_embeddings, "num_embeddings", "Embedding")
-        embedding_dim = _positive_int(embedding_dim, "embedding_dim", "Embedding")
+        num_embeddings = _args.positive_int(num_embeddings, "Embedding: num_embeddings")
+        embedding_dim = _args.positive_int(embedding_dim, "Embedding: embedding_dim")
         if max_norm is not None:
             raise NotImplementedError("Embedding: max_norm (renormalising rows in place) is not supported; "
                                       "pass max_norm=None")
         if scale_grad_by_freq or sparse:
             raise NotImplementedError("Embedding: scale_grad_by_freq=True and sparse=True are not supported")
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        self.padding_idx = F._padding_idx(padding_idx, num_embeddings, "Embedding")
+        self.padding_idx = padding_index(padding_idx, num_embeddings, "Embedding")
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         if _weight is None:
@@ -358,11 +353,11 @@ def _running_statistics(layer, num_features, track_running_stats, dtype, device)
 def _init_normalization(layer, num_features, eps, momentum, affine, bias, track_running_stats, dtype, device):
     """The checked arguments, affine parameters and running statistics that BatchNorm and
     InstanceNorm layers share."""
-    num_features = _positive_int(num_features, "num_features", type(layer).__name__)
-    if not eps > 0:
-        raise ValueError(f"eps must be > 0, got {eps}")
-    if momentum is not None and not 0 <= momentum <= 1:
-        raise ValueError(f"momentum must be in [0, 1] or None, got {momentum}")
+    name = type(layer).__name__
+    num_features = _args.positive_int(num_features, f"{name}: num_features")
+    positive_eps(eps, name)
+    if momentum is not None:
+        _args.real(momentum, f"{name}: momentum (or None)", 0, 1)
     layer.num_features, layer.eps, layer.momentum = num_features, eps, momentum
     layer.affine, layer.track_running_stats = affine, track_running_stats
     _channel_parameters(layer, num_features, affine, bias, dtype, device)
@@ -430,12 +425,11 @@ class GroupNorm(Module):
 
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
         super().__init__()
-        num_groups = _positive_int(num_groups, "num_groups", "GroupNorm")
-        num_channels = _positive_int(num_channels, "num_channels", "GroupNorm")
+        num_groups = _args.positive_int(num_groups, "GroupNorm: num_groups")
+        num_channels = _args.positive_int(num_channels, "GroupNorm: num_channels")
         if num_channels % num_groups:
             raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
-        if not eps > 0:
-            raise ValueError(f"eps must be > 0, got {eps}")
+        positive_eps(eps, "GroupNorm")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
         _channel_parameters(self, num_channels, affine, bias, dtype, device or "cpu")
 
@@ -506,9 +500,8 @@ class LayerNorm(Module):
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype=None, device="cpu"):
         super().__init__()
-        self.normalized_shape = F._normalized_shape(normalized_shape)
-        if not eps > 0:
-            raise ValueError(f"eps must be > 0, got {eps}")
+        self.normalized_shape = normalized_shape_tuple(normalized_shape)
+        positive_eps(eps, "LayerNorm")
         self.eps, self.elementwise_affine = eps, elementwise_affine
         dtype = _resolve_dtype(dtype) or float32
         if elementwise_affine:
@@ -571,7 +564,7 @@ class Sequential(Module):
 
 
 def _list_index(index, length):
-    if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+    if not _args.is_int(index):
         raise TypeError(f"index must be an int or a slice, got {type(index).__name__}")
     if not -length <= index < length:
         raise IndexError(f"index {index} is out of range for {length} modules")
@@ -690,18 +683,17 @@ class _ConvNd(Module):
                  dtype=None, device="cpu"):
         super().__init__()
         name, n = type(self).__name__, self.spatial_dims
-        groups = F._groups(groups, name)
+        groups = _args.integer(groups, f"{name}: groups", 1)
         for label, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if isinstance(channels, bool) or not isinstance(channels, (int, np.integer)) or channels < 1:
-                raise ValueError(f"{name}: {label} must be an int >= 1, got {channels!r}")
+            _args.integer(channels, f"{name}: {label}", 1)
             if channels % groups:
                 raise ValueError(f"{name}: {label}={channels} must be divisible by groups={groups}")
         self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), groups
-        self.kernel_size = F._int_tuple(kernel_size, n, "kernel_size", name, minimum=1)
-        self.stride = F._int_tuple(stride, n, "stride", name, minimum=1)
-        self.dilation = F._int_tuple(dilation, n, "dilation", name, minimum=1)
-        F._conv_padding(padding, self.kernel_size, self.stride, self.dilation, name)  # checks it
-        self.padding = padding if isinstance(padding, str) else F._int_tuple(padding, n, "padding", name, minimum=0)
+        self.kernel_size = _args.int_tuple(kernel_size, n, f"{name}: kernel_size", minimum=1)
+        self.stride = _args.int_tuple(stride, n, f"{name}: stride", minimum=1)
+        self.dilation = _args.int_tuple(dilation, n, f"{name}: dilation", minimum=1)
+        conv_padding(padding, self.kernel_size, self.stride, self.dilation, name)  # checks it
+        self.padding = padding if isinstance(padding, str) else _args.int_tuple(padding, n, f"{name}: padding")
         dtype = _resolve_dtype(dtype) or float32
         shape = (out_channels, in_channels // groups) + self.kernel_size
         self.weight = Parameter(Tensor(np.zeros(shape), dtype=dtype, device=device))
@@ -713,8 +705,8 @@ class _ConvNd(Module):
         _reset_weight_and_bias(self)
 
     def forward(self, x):
-        return F._convolution(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,
-                              self.spatial_dims, type(self).__name__)
+        return convolution(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,
+                           self.spatial_dims, type(self).__name__)
 
     def extra_repr(self):
         n = self.spatial_dims
@@ -752,13 +744,9 @@ class Conv2d(_ConvNd):
 class _Pool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        name = type(self).__name__
+        pool_window(kernel_size, stride, padding, 2, type(self).__name__)  # at construction, not at the first call
         self.kernel_size, self.padding = kernel_size, padding
         self.stride = kernel_size if stride is None else stride
-        kernel = F._int_tuple(kernel_size, 2, "kernel_size", name, minimum=1)
-        F._int_tuple(self.stride, 2, "stride", name, minimum=1)
-        if any(2 * p > k for p, k in zip(F._int_tuple(padding, 2, "padding", name, minimum=0), kernel)):
-            raise ValueError(f"{name}: padding {padding} must be at most half of kernel_size {kernel_size}")
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -794,12 +782,7 @@ class _Pool1d(Module):
 
     def __init__(self, kernel_size, stride, padding):
         super().__init__()
-        name = type(self).__name__
-        (kernel,) = F._int_tuple(kernel_size, 1, "kernel_size", name, minimum=1)
-        F._int_tuple(kernel_size if stride is None else stride, 1, "stride", name, minimum=1)
-        (pad,) = F._int_tuple(padding, 1, "padding", name, minimum=0)
-        if 2 * pad > kernel:
-            raise ValueError(f"{name}: padding {padding} must be at most half of kernel_size {kernel_size}")
+        pool_window(kernel_size, stride, padding, 1, type(self).__name__)
 
 
 class MaxPool1d(_Pool1d):
@@ -811,8 +794,7 @@ class MaxPool1d(_Pool1d):
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__(kernel_size, stride, padding)
-        F._unsupported_pool_options("MaxPool1d", dilation=dilation, ceil_mode=ceil_mode,
-                                    return_indices=return_indices)
+        unsupported_pool_options("MaxPool1d", dilation=dilation, ceil_mode=ceil_mode, return_indices=return_indices)
         self.kernel_size, self.padding, self.dilation = kernel_size, padding, dilation
         self.stride = kernel_size if stride is None else stride
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
@@ -835,10 +817,8 @@ class AvgPool1d(_Pool1d):
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
         super().__init__(kernel_size, stride, padding)
-        F._unsupported_pool_options("AvgPool1d", ceil_mode=ceil_mode)
-        self.kernel_size = F._int_tuple(kernel_size, 1, "kernel_size", "AvgPool1d", minimum=1)
-        self.stride = self.kernel_size if stride is None else F._int_tuple(stride, 1, "stride", "AvgPool1d", 1)
-        self.padding = F._int_tuple(padding, 1, "padding", "AvgPool1d", minimum=0)
+        unsupported_pool_options("AvgPool1d", ceil_mode=ceil_mode)
+        self.kernel_size, self.stride, self.padding = pool_window(kernel_size, stride, padding, 1, "AvgPool1d")
         self.ceil_mode, self.count_include_pad = ceil_mode, bool(count_include_pad)
 
     def forward(self, x):

@@ -5,14 +5,16 @@ Example::
     criterion = nn.CrossEntropyLoss(label_smoothing=0.1)
     loss = criterion(model(x), y)
 """
+from .. import _args
 from .. import functional as F
+from ..ops.loss import KL_DIV_REDUCTIONS, REDUCTIONS, huber_delta, smooth_l1_beta
 from .module import Module
 
 
 class _Loss(Module):
     def __init__(self, reduction="mean"):
         super().__init__()
-        F._check_reduction(reduction)
+        _args.choice(reduction, f"{type(self).__name__}: reduction", REDUCTIONS)
         self.reduction = reduction
 
     def extra_repr(self):
@@ -86,8 +88,7 @@ class SmoothL1Loss(_Loss):
 
     def __init__(self, reduction="mean", beta=1.0):
         super().__init__(reduction)
-        if F._number(beta, "beta", "SmoothL1Loss") < 0:
-            raise ValueError(f"SmoothL1Loss does not support negative values for beta, got {beta}")
+        smooth_l1_beta(beta, "SmoothL1Loss")  # at construction, not at the first call
         self.beta = beta
 
     def forward(self, input, target):
@@ -99,8 +100,7 @@ class HuberLoss(_Loss):
 
     def __init__(self, reduction="mean", delta=1.0):
         super().__init__(reduction)
-        if not F._number(delta, "delta", "HuberLoss") > 0:
-            raise ValueError(f"HuberLoss does not support non-positive values for delta, got {delta}")
+        huber_delta(delta, "HuberLoss")
         self.delta = delta
 
     def forward(self, input, target):
@@ -113,9 +113,7 @@ class KLDivLoss(_Loss):
 
     def __init__(self, reduction="mean", log_target=False):
         Module.__init__(self)
-        if reduction not in F.KL_DIV_REDUCTIONS:
-            raise ValueError(f"KLDivLoss: reduction must be one of 'mean', 'batchmean', 'sum', 'none', "
-                             f"got {reduction!r}")
+        _args.choice(reduction, "KLDivLoss: reduction", KL_DIV_REDUCTIONS)
         self.reduction, self.log_target = reduction, log_target
 
     def forward(self, input, target):

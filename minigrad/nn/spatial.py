@@ -1,7 +1,6 @@
 """Layers that resize, pad or reshape: Upsample (and UpsamplingNearest2d / UpsamplingBilinear2d),
 the constant paddings, Unflatten and AdaptiveMaxPool2d, with torch's arguments and reprs."""
 import math
-import numbers
 
 from .. import _args
 from .. import functional as F
@@ -21,7 +20,7 @@ class Upsample(Module):
         self.size = size
         if isinstance(scale_factor, tuple):
             self.scale_factor = tuple(float(factor) for factor in scale_factor)
-        elif scale_factor is None or isinstance(scale_factor, numbers.Real):
+        elif scale_factor is None or _args.is_real(scale_factor):
             self.scale_factor = float(scale_factor) if scale_factor else None  # as torch: 0 means none
         else:
             raise TypeError(f"{self.name}: scale_factor must be a number or a tuple of numbers, got {scale_factor!r}")
@@ -143,12 +142,12 @@ class Unflatten(Module):
         super().__init__()
         if isinstance(dim, str):
             raise TypeError(f"Unflatten: named dims are not supported, got dim={dim!r}")
-        if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+        if not _args.is_int(dim):
             raise TypeError(f"Unflatten: invalid argument type for dim parameter: {type(dim).__name__}")
         if not isinstance(unflattened_size, (tuple, list)):
             raise TypeError(f"unflattened_size must be a tuple of ints, but found type {type(unflattened_size).__name__}")
         for position, size in enumerate(unflattened_size):
-            if isinstance(size, bool) or not isinstance(size, numbers.Integral):
+            if not _args.is_int(size):
                 raise TypeError(f"unflattened_size must be tuple of ints, but found element of type "
                                 f"{type(size).__name__} at pos {position}")
         self.dim, self.unflattened_size = dim, unflattened_size

@@ -1,8 +1,18 @@
 """ReLU and GELU on the compiled kernels; LeakyReLU, SiLU, Softplus, ELU, LogSigmoid, Mish, Hardswish
 (one xp body for both devices)."""
+import warnings
+
 import numpy as np
 
+from .. import _args
 from ..autograd import Op
+from ..tensor import Tensor
+from ._table import tensor_method
+from ._tensor_checks import float_tensor
+from .inplace import inplace_result
+from .math import Sigmoid, Tanh
+
+__all__ = ["relu", "leaky_relu", "gelu", "sigmoid", "tanh", "silu", "softplus", "elu", "logsigmoid", "mish", "hardswish", "softmin"]
 
 
 class ReLU(Op):
@@ -144,3 +154,97 @@ class Hardswish(Op):
         xp, x = self.xp, self.x
         slope = xp.where(x <= -3, 0, xp.where(x >= 3, 1, x / 3 + 0.5))
         return gy * slope.astype(gy.dtype, copy=False)
+
+
+@tensor_method
+def relu(x, inplace=False):
+    """max(x, 0) elementwise. Example: ``F.relu(mg.tensor([-1.0, 2.0]))`` -> tensor([0., 2.])"""
+    return inplace_result(x, ReLU.apply(x), inplace)
+
+
+def leaky_relu(x, negative_slope=0.01, inplace=False):
+    """x where x > 0, else negative_slope * x. Example: ``F.leaky_relu(mg.tensor([-1.0, 2.0]))`` ->
+    tensor([-0.01, 2.])"""
+    negative_slope = _args.real(negative_slope, "leaky_relu: negative_slope")
+    return inplace_result(x, LeakyReLU(negative_slope)._call_once(x), inplace)
+
+
+def gelu(x, approximate="none"):
+    """x * Phi(x), Phi the standard normal CDF; approximate="tanh" uses
+    0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))). Example: ``F.gelu(mg.randn(4, 8))``"""
+    return GELU(gelu_approximation(approximate, "gelu"))._call_once(x)
+
+
+def gelu_approximation(approximate, fn):
+    """``approximate`` if it is one of GELU's: "none" (exact) or "tanh"."""
+    return _args.choice(approximate, f"{fn}: approximate", ("none", "tanh"))
+
+
+def sigmoid(x):
+    """1 / (1 + exp(-x)), computed without overflow. Example: ``F.sigmoid(mg.zeros(2))`` -> tensor([0.5, 0.5])"""
+    return Sigmoid.apply(x)
+
+
+def tanh(x):
+    """tanh(x) elementwise. Example: ``F.tanh(mg.zeros(2))`` -> tensor([0., 0.])"""
+    return Tanh.apply(x)
+
+
+def silu(x, inplace=False):
+    """x * sigmoid(x) (also called swish). Example: ``F.silu(mg.tensor([0.0, 1.0]))`` -> tensor([0., 0.7310586])"""
+    return _saving_input(SiLU.apply, float_tensor(x, "silu"), inplace)
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta * x)) / beta, and x itself where beta * x > threshold (as torch); computed
+    without overflow. Example: ``F.softplus(mg.tensor([0.0, 30.0]))`` -> tensor([0.6931472, 30.])"""
+    beta, threshold = _args.real(beta, "softplus: beta"), _args.real(threshold, "softplus: threshold")
+    return Softplus(beta, threshold)._call_once(float_tensor(x, "softplus"))
+
+
+def elu(x, alpha=1.0, inplace=False):
+    """x where x > 0, else alpha * (exp(x) - 1). Example: ``F.elu(mg.tensor([-1.0, 2.0]))`` ->
+    tensor([-0.6321206, 2.])"""
+    alpha = _args.real(alpha, "elu: alpha")
+    return _saving_input(ELU(alpha)._call_once, float_tensor(x, "elu"), inplace)
+
+
+def logsigmoid(x):
+    """log(sigmoid(x)) = -softplus(-x), finite for large |x|. Example: ``F.logsigmoid(mg.tensor([-100.0]))``
+    -> tensor([-100.])"""
+    return LogSigmoid.apply(float_tensor(x, "logsigmoid"))
+
+
+def mish(x, inplace=False):
+    """x * tanh(softplus(x)). Example: ``F.mish(mg.tensor([0.0, 1.0]))`` -> tensor([0., 0.86509836])"""
+    return _saving_input(Mish.apply, float_tensor(x, "mish"), inplace)
+
+
+def hardswish(x, inplace=False):
+    """x * relu6(x + 3) / 6: 0 for x <= -3, x for x >= 3. Example: ``F.hardswish(mg.tensor([-4.0, 1.0, 4.0]))``
+    -> tensor([-0., 0.6666667, 4.])"""
+    return _saving_input(Hardswish.apply, float_tensor(x, "hardswish"), inplace)
+
+
+def _saving_input(apply, x, inplace):
+    """apply(x) for an op that saves its input for backward; with inplace=True, x overwritten with the
+    result and returned (as inplace_result), the op reading a copy of x so that the overwrite leaves its saved
+    input intact (a copy only when x requires grad)."""
+    if not inplace:
+        return apply(x)
+    return x.copy_(apply(x.clone() if x.requires_grad else x))
+
+
+def softmin(x, dim=None, dtype=None):
+    """softmax(-x) along ``dim``: weights that favour the smallest entries. dtype casts x first (as
+    torch). dim=None is torch's deprecated implicit choice (0 for 0-, 1- and 3-d input, else 1), with
+    its warning. Example: ``F.softmin(mg.tensor([1.0, 2.0]), dim=0)`` -> tensor([0.7310586, 0.26894143])"""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"softmin takes a Tensor, got {type(x).__name__}")
+    if dim is None:
+        warnings.warn("Implicit dimension choice for softmin has been deprecated. Change the call to include "
+                      "dim=X as an argument.", UserWarning, stacklevel=2)
+        dim = 0 if x.ndim in (0, 1, 3) else 1
+    if dtype is not None:
+        x = x.to(dtype)
+    return (-x).softmax(dim)

@@ -1,5 +1,10 @@
 """Convolution (cross-correlation, as torch) over 2-D or 1-D input, on the im2col kernels."""
+from .. import _args
 from ..autograd import Op
+from ..tensor import Tensor
+from ._tensor_checks import check_same_dtype
+
+__all__ = ["conv1d", "conv2d"]
 
 
 class ConvolutionOp(Op):
@@ -31,3 +36,75 @@ class ConvolutionOp(Op):
             gx = None if gx is None else gx[:, :, 0, :]
             gweight = None if gweight is None else gweight[:, :, 0, :]
         return (gx, gweight, gbias) if self.has_bias else (gx, gweight)
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D cross-correlation (torch's conv2d). x: (N, C, H, W); weight: (O, C // groups, KH, KW);
+    bias: (O,) or None. stride, dilation: int or (h, w); padding: int, (h, w), "valid" (none) or
+    "same" (output as large as the input; stride 1 only; an odd total goes to the bottom/right).
+    Returns (N, O, OH, OW) with OH = (H + 2 * pad_h - dilation_h * (KH - 1) - 1) // stride_h + 1.
+
+    Example: ``F.conv2d(mg.randn(8, 3, 32, 32), mg.randn(16, 3, 3, 3), padding=1).shape`` -> (8, 16, 32, 32)
+    """
+    return convolution(x, weight, bias, stride, padding, dilation, groups, spatial_dims=2, layer="conv2d")
+
+
+def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D cross-correlation (torch's conv1d). x: (N, C, L); weight: (O, C // groups, K); bias: (O,)
+    or None; stride, padding, dilation as in conv2d, for one dim. Returns (N, O, OL).
+
+    Example: ``F.conv1d(mg.randn(8, 3, 100), mg.randn(16, 3, 5)).shape`` -> (8, 16, 96)
+    """
+    return convolution(x, weight, bias, stride, padding, dilation, groups, spatial_dims=1, layer="conv1d")
+
+
+def convolution(x, weight, bias, stride, padding, dilation, groups, spatial_dims, layer):
+    """Checks every argument of a convolution over ``spatial_dims`` dims (errors start with
+    ``layer``) and applies the op with its 2-D hyperparameters."""
+    if not isinstance(x, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError(f"{layer} takes Tensors, got {type(x).__name__} and {type(weight).__name__}")
+    dims = ("N, C, H, W", "N, C, L")[spatial_dims == 1]
+    if x.ndim != spatial_dims + 2:
+        raise ValueError(f"{layer}: expected {spatial_dims + 2}-D input ({dims}), got {x.ndim}-D input "
+                         f"of shape {x.shape}")
+    if weight.ndim != spatial_dims + 2:
+        raise ValueError(f"{layer}: weight must have {spatial_dims + 2} dims (out_channels, in_channels // groups, "
+                         f"*kernel_size), got shape {weight.shape}")
+    check_same_dtype(x, weight=weight, bias=bias)
+    stride = _args.int_tuple(stride, spatial_dims, f"{layer}: stride", minimum=1)
+    dilation = _args.int_tuple(dilation, spatial_dims, f"{layer}: dilation", minimum=1)
+    padding = conv_padding(padding, weight.shape[2:], stride, dilation, layer)
+    groups = _args.integer(groups, f"{layer}: groups", 1)
+    out_channels = weight.shape[0]
+    if out_channels % groups:
+        raise ValueError(f"{layer}: groups={groups} must divide the {out_channels} output channels "
+                         f"(weight of shape {weight.shape})")
+    if x.shape[1] != weight.shape[1] * groups:
+        raise ValueError(f"{layer}: input of shape {x.shape} has {x.shape[1]} channels, but weight of shape "
+                         f"{weight.shape} with groups={groups} expects in_channels = weight.shape[1] * groups "
+                         f"= {weight.shape[1] * groups}")
+    if bias is not None and bias.shape != (out_channels,):
+        raise ValueError(f"{layer}: bias must have shape ({out_channels},), got {bias.shape}")
+    for axis, (size, k, d, (before, after)) in enumerate(zip(x.shape[2:], weight.shape[2:], dilation, padding)):
+        if k < 1 or size + before + after < d * (k - 1) + 1:
+            raise ValueError(f"{layer}: kernel size {k} (dilation {d}) spans {d * (k - 1) + 1}, larger than "
+                             f"the padded input: size {size} + padding {before + after} along spatial dim "
+                             f"{axis} of input shape {x.shape}")
+    if spatial_dims == 1:  # runs as a height-1 image
+        stride, dilation, padding = (1,) + stride, (1,) + dilation, ((0, 0),) + padding
+    op = ConvolutionOp(stride, padding, dilation, groups)
+    return op._call_once(x, weight) if bias is None else op._call_once(x, weight, bias)
+
+
+def conv_padding(padding, kernel_size, stride, dilation, layer):
+    """((before, after), ...) per spatial dim from an int, a tuple, "valid" or "same"."""
+    if padding == "valid":
+        return ((0, 0),) * len(kernel_size)
+    if padding == "same":
+        if any(s != 1 for s in stride):
+            raise ValueError(f"{layer}: padding='same' needs stride 1, got stride={stride}")
+        totals = [d * (k - 1) for k, d in zip(kernel_size, dilation)]
+        return tuple((total // 2, total - total // 2) for total in totals)
+    if isinstance(padding, str):
+        raise ValueError(f"{layer}: padding must be an int, a tuple of ints, 'same' or 'valid', got {padding!r}")
+    return tuple((p, p) for p in _args.int_tuple(padding, len(kernel_size), f"{layer}: padding", minimum=0))

@@ -1,8 +1,15 @@
-"""Inverted dropout on the counter-based kernels."""
+"""Inverted dropout (elementwise, and whole channels for dropout2d) on the counter-based kernels."""
+import warnings
+
 import numpy as np
 
-from .. import _random
+from .. import _args, _random
 from ..autograd import Op
+from ..tensor import Tensor
+from ._tensor_checks import check_same_dtype
+from .inplace import inplace_result
+
+__all__ = ["dropout", "dropout2d"]
 
 
 class DropoutOp(Op):
@@ -38,3 +45,37 @@ class FeatureDropoutOp(Op):
     def backward(self, gy):
         with np.errstate(invalid="ignore"):
             return gy * self.scale
+
+
+def dropout(x, p=0.5, training=True, inplace=False):
+    """Zero each element with probability p and scale the rest by 1/(1-p) (identity in eval).
+
+    p = 0 is the identity, p = 1 gives zeros. Masks follow mg.manual_seed.
+    Example: ``F.dropout(mg.ones(4), p=0.5)`` -> e.g. tensor([2., 0., 2., 0.])
+    """
+    p = _args.probability(p, "dropout probability")
+    if not training or p == 0:
+        return x
+    return inplace_result(x, DropoutOp(p)._call_once(x), inplace)
+
+
+def dropout2d(x, p=0.5, training=True, inplace=False):
+    """Zero whole channels of x (N, C, H, W) with probability p and scale the rest by 1/(1-p)
+    (identity in eval): every x[n, c] is kept or zeroed as one. As torch, 3-D input is taken as
+    (N, C, L), one mask entry per x[n, c] (with torch's warning); other dims are refused.
+    Masks follow mg.manual_seed. Example: ``F.dropout2d(mg.ones(8, 16, 4, 4), p=0.2)``
+    """
+    p = _args.probability(p, "dropout probability")
+    if not isinstance(x, Tensor):
+        raise TypeError(f"dropout2d takes a Tensor, got {type(x).__name__}")
+    if x.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected 4-D input (N, C, H, W) or 3-D input (N, C, L), got {x.ndim}-D input "
+                         f"of shape {x.shape}; use F.dropout for element-wise dropout")
+    if x.ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+                      "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim "
+                      "(as torch).", UserWarning, stacklevel=2)
+    if not training or p == 0:
+        return x
+    check_same_dtype(x)
+    return inplace_result(x, FeatureDropoutOp(p)._call_once(x), inplace)

@@ -1,5 +1,8 @@
 """y = x @ weight.T + bias for x of shape (*, in_features)."""
 from ..autograd import Op
+from ._tensor_checks import check_same_dtype
+
+__all__ = ["linear"]
 
 
 class LinearOp(Op):
@@ -17,3 +20,18 @@ class LinearOp(Op):
         if gx is not None and gx.shape != self.x_shape:  # reshaped only when needed: a fresh array, not a
             gx = gx.reshape(self.x_shape)                # view, is adopted as a leaf's grad without a copy
         return (gx, gweight, gbias) if self.has_bias else (gx, gweight)
+
+
+def linear(x, weight, bias=None):
+    """y = x @ weight.T + bias. x: (*, in); weight: (out, in); bias: (out,). Returns (*, out).
+
+    Example: ``F.linear(mg.randn(8, 3), mg.randn(4, 3)).shape`` -> (8, 4)
+    """
+    if weight.ndim != 2:
+        raise ValueError(f"weight must have shape (out_features, in_features), got {weight.shape}")
+    if x.ndim < 1 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"input's last dimension must be in_features={weight.shape[1]}, got input of shape {x.shape}")
+    check_same_dtype(x, weight=weight, bias=bias)
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(f"bias must have shape ({weight.shape[0]},), got {bias.shape}")
+    return LinearOp.apply(x, weight) if bias is None else LinearOp.apply(x, weight, bias)

@@ -1,9 +1,18 @@
 """log_softmax, softmax and the losses; log-probabilities are computed stably (shifted by the maximum)."""
+import warnings
+
 import numpy as np
 
+from .. import _args, backend
 from ..autograd import Op
+from ..tensor import Tensor, _broadcast_shape
 from ._broadcast import sum_to_shape
 from ._dtypes import as_float
+from ._table import tensor_method
+from ._tensor_checks import check_same_dtype, float_tensor
+from .shape import Transpose
+
+__all__ = ["softmax", "log_softmax", "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div", "binary_cross_entropy", "binary_cross_entropy_with_logits", "REDUCTIONS", "KL_DIV_REDUCTIONS"]
 
 
 def _log_softmax(xp, x, dim):
@@ -236,3 +245,277 @@ class KLDiv(Op):
                     dt = xp.where(t != 0, self.log_t, xp.zeros((), dtype=t.dtype)) + t / t - x
             gt = sum_to_shape(gy * dt, t.shape)
         return gx, gt
+
+
+@tensor_method
+def log_softmax(x, dim=-1):
+    """log(softmax(x)) along ``dim``, stable for logits of any size.
+
+    Example: ``F.log_softmax(mg.randn(4, 10), dim=1).exp().sum(1)`` -> ones
+    """
+    return LogSoftmax(_args.dim_index(dim, x.ndim))._call_once(x)
+
+
+@tensor_method
+def softmax(x, dim=-1):
+    """exp(x) / sum(exp(x)) along ``dim``, stable for logits of any size.
+
+    Example: ``F.softmax(mg.randn(4, 10), dim=1).sum(1)`` -> ones
+    """
+    return Softmax(_args.dim_index(dim, x.ndim))._call_once(x)
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """Cross-entropy of logits against targets, from a stable log-softmax over the class dim (1).
+
+    input: (C,), (N, C) or (N, C, d1, ...) logits. target: class indices (int) of the input's shape
+    without the class dim, with ignore_index marking positions that count for nothing; or class
+    probabilities (float) of the input's shape. weight: (C,) per-class weights or None.
+    label_smoothing in [0, 1] mixes the target with the uniform distribution. reduction "mean"
+    (over kept positions, weighted by weight[target]), "sum" or "none".
+
+    Example: ``F.cross_entropy(mg.randn(4, 10), mg.tensor([1, 0, 9, 3]), label_smoothing=0.1)``
+    """
+    _args.choice(reduction, "reduction", REDUCTIONS)
+    label_smoothing = _args.real(label_smoothing, "cross_entropy: label_smoothing", 0, 1)
+    target_array = _target_array(target, input)
+    class_weights = _class_weights(weight, input, "cross_entropy")
+    if target_array.dtype.kind == "f":
+        return _cross_entropy_with_probabilities(input, target_array, class_weights, reduction, float(label_smoothing))
+    rows, indices, out_shape, ignored = _class_rows(input, target_array, ignore_index, "cross_entropy")
+    op = CrossEntropy(indices, class_weights, ignore_index if ignored else None, float(label_smoothing), reduction)
+    loss = op._call_once(rows)
+    return loss.reshape(out_shape) if reduction == "none" else loss
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """Negative log-likelihood of log-probabilities input (C,), (N, C) or (N, C, d1, ...) against
+    class indices target: position n costs -weight[target[n]] * input[n, target[n]].
+
+    Example: ``F.nll_loss(F.log_softmax(mg.randn(4, 10), dim=1), mg.tensor([1, 0, 9, 3]))``
+    """
+    _args.choice(reduction, "reduction", REDUCTIONS)
+    target_array = _target_array(target, input)
+    if target_array.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss targets must be integer class indices, got dtype {target_array.dtype}")
+    class_weights = _class_weights(weight, input, "nll_loss")
+    rows, indices, out_shape, _ = _class_rows(input, target_array, ignore_index, "nll_loss")
+    loss = NLLLoss(indices, class_weights, ignore_index, reduction)._call_once(rows)
+    return loss.reshape(out_shape) if reduction == "none" else loss
+
+
+def mse_loss(input, target, reduction="mean"):
+    """(input - target)^2 elementwise, reduced by reduction "mean", "sum" or "none"; the shapes
+    must match. Example: ``F.mse_loss(mg.zeros(3), mg.ones(3))`` -> tensor(1.)"""
+    _args.choice(reduction, "reduction", REDUCTIONS)
+    diff = input - _same_shape_target(input, target, "mse_loss")
+    return _reduce(diff * diff, reduction)
+
+
+def l1_loss(input, target, reduction="mean"):
+    """|input - target| elementwise, reduced by reduction "mean", "sum" or "none"; the shapes must
+    match. Example: ``F.l1_loss(mg.zeros(3), mg.ones(3))`` -> tensor(1.)"""
+    _args.choice(reduction, "reduction", REDUCTIONS)
+    return _reduce((input - _same_shape_target(input, target, "l1_loss")).abs(), reduction)
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta, for d = input - target (beta = 0 is the L1
+    loss, as torch); the shapes must match. reduction "mean", "sum" or "none".
+    Example: ``F.smooth_l1_loss(mg.tensor([0.5, 3.0]), mg.zeros(2))`` -> tensor(1.3125)"""
+    _args.choice(reduction, "reduction", REDUCTIONS)
+    beta = smooth_l1_beta(beta, "smooth_l1_loss")
+    diff = input - _same_shape_target(input, target, "smooth_l1_loss")
+    return _reduce(SmoothL1(beta)._call_once(diff), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta), for d = input - target; the shapes
+    must match. reduction "mean", "sum" or "none".
+    Example: ``F.huber_loss(mg.tensor([0.5, 3.0]), mg.zeros(2), delta=2.0)`` -> tensor(2.0625)"""
+    _args.choice(reduction, "reduction", REDUCTIONS)
+    delta = huber_delta(delta, "huber_loss")
+    diff = input - _same_shape_target(input, target, "huber_loss")
+    return _reduce(SmoothL1(delta, huber=True)._call_once(diff), reduction)
+
+
+KL_DIV_REDUCTIONS = ("mean", "batchmean", "sum", "none")
+
+
+def kl_div(input, target, reduction="mean", log_target=False):
+    """KL divergence of log-probabilities input against probabilities target (log-probabilities with
+    log_target=True), pointwise target * (log(target) - input) with 0 * log(0) = 0; input and target
+    broadcast together, as torch. reduction "batchmean" (the sum divided by input.size(0): the KL
+    divergence per sample), "sum", "none", or "mean" (over every element; torch's warning says so).
+    Example: ``F.kl_div(F.log_softmax(mg.randn(4, 5), 1), F.softmax(mg.randn(4, 5), 1), reduction="batchmean")``"""
+    _args.choice(reduction, "kl_div: reduction", KL_DIV_REDUCTIONS)
+    input = float_tensor(input, "kl_div")
+    if not isinstance(target, Tensor):
+        target = Tensor(_target_array(target, input), dtype=input.dtype)
+    elif target.device != input.device:
+        target = target.to(input.device)
+    check_same_dtype(input, target=target)
+    if _broadcast_shape(input.shape, target.shape) is None:
+        raise ValueError(f"kl_div: input shape {input.shape} and target shape {target.shape} do not broadcast "
+                         f"to one shape")
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      UserWarning, stacklevel=2)
+    loss = KLDiv(bool(log_target))._call_once(input, target)
+    if reduction == "batchmean":
+        return loss.sum() / input.shape[0] if input.ndim else loss.sum()
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """-weight * (t log x + (1 - t) log(1 - x)) for probabilities x = input and targets t, both in
+    [0, 1] and of one shape; each log is clamped at -100, as PyTorch. weight broadcasts to input.
+
+    Example: ``F.binary_cross_entropy(F.sigmoid(mg.randn(4)), mg.tensor([0.0, 1.0, 1.0, 0.0]))``
+    """
+    _args.choice(reduction, "reduction", REDUCTIONS)
+    t = _same_shape_target(input, target, "binary_cross_entropy").data.copy()  # kept for backward
+    xp = backend.array_module(input.data)
+    if bool(xp.any((t < 0) | (t > 1))):
+        raise ValueError(f"binary_cross_entropy: target values must be in [0, 1], got values in "
+                         f"[{float(t.min())}, {float(t.max())}]")
+    x = input.data
+    if bool(xp.any((x < 0) | (x > 1))):
+        raise ValueError("binary_cross_entropy: input values must be probabilities in [0, 1] "
+                         "(apply sigmoid, or use binary_cross_entropy_with_logits on logits)")
+    weight = _broadcast_weight(weight, input, "weight", "binary_cross_entropy")
+    return _reduce(BinaryCrossEntropy(t, weight)._call_once(input), reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+    """binary_cross_entropy(sigmoid(input), target), computed stably for logits of any size.
+
+    pos_weight (broadcast along the last dim, e.g. (C,)) multiplies the positive term; weight
+    broadcasts to input. Example:
+    ``F.binary_cross_entropy_with_logits(mg.randn(4, 3), mg.ones(4, 3), pos_weight=mg.tensor([1.0, 2.0, 3.0]))``
+    """
+    _args.choice(reduction, "reduction", REDUCTIONS)
+    t = _same_shape_target(input, target, "binary_cross_entropy_with_logits").data.copy()  # kept for backward
+    weight = _broadcast_weight(weight, input, "weight", "binary_cross_entropy_with_logits")
+    pos_weight = _broadcast_weight(pos_weight, input, "pos_weight", "binary_cross_entropy_with_logits")
+    return _reduce(BinaryCrossEntropyWithLogits(t, weight, pos_weight)._call_once(input), reduction)
+
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def smooth_l1_beta(beta, fn):
+    """beta as a float >= 0 (0 is the L1 loss), in torch's words; ``fn`` names the function or layer."""
+    beta = _args.real(beta, f"{fn}: beta")
+    if beta < 0:
+        raise ValueError(f"{fn} does not support negative values for beta, got {beta}")
+    return beta
+
+
+def huber_delta(delta, fn):
+    """delta as a float > 0, in torch's words; ``fn`` names the function or layer."""
+    delta = _args.real(delta, f"{fn}: delta")
+    if not delta > 0:
+        raise ValueError(f"{fn} does not support non-positive values for delta, got {delta}")
+    return delta
+
+
+def _reduce(loss, reduction):
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+
+
+def _target_array(target, input):
+    """The target's array on the input's device (a Tensor's data, or an array / list)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"input must be a Tensor, got {type(input).__name__}")
+    target = target.data if isinstance(target, Tensor) else target
+    return backend.to_device(target if hasattr(target, "dtype") else np.asarray(target), input.device)
+
+
+def _same_shape_target(input, target, name):
+    """target as a Tensor of input's dtype and device, required to have input's shape."""
+    if not isinstance(input, Tensor):  # checked first: a Tensor target would fail on input.device
+        raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
+    target = target if isinstance(target, Tensor) else Tensor(_target_array(target, input), dtype=input.dtype)
+    if target.device != input.device:
+        target = target.to(input.device)
+    if input.shape != target.shape:
+        raise ValueError(f"{name}: input shape {input.shape} and target shape {target.shape} differ")
+    check_same_dtype(input, target=target)
+    return target
+
+
+def _broadcast_weight(weight, input, name, fn):
+    """weight (a Tensor or None) as an array broadcast to input's shape."""
+    if weight is None:
+        return None
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"{fn}: {name} must be a Tensor or None, got {type(weight).__name__}")
+    check_same_dtype(input, **{name: weight})
+    xp = backend.array_module(input.data)
+    try:
+        return xp.broadcast_to(weight.data.copy(), input.shape)  # kept by the op for backward (see _class_rows)
+    except ValueError:
+        raise ValueError(f"{fn}: {name} of shape {weight.shape} does not broadcast to the input's shape "
+                         f"{input.shape}") from None
+
+
+def _class_rows(input, target, ignore_index, name):
+    """(logits as (M, C) rows, target indices (M,), the shape of the unreduced loss, whether any
+    position is ignored), with input (C,), (N, C) or (N, C, d1, ...) and integer target of the input's
+    shape without dim 1."""
+    if input.ndim < 1:
+        raise ValueError(f"{name} expects input of shape (C,), (N, C) or (N, C, d1, ...), got {input.shape}")
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{name} targets must be integer class indices or float probabilities, got dtype {target.dtype}")
+    _args.integer(ignore_index, f"{name}: ignore_index")
+    classes = input.shape[0] if input.ndim == 1 else input.shape[1]
+    expected = () if input.ndim == 1 else (input.shape[0],) + input.shape[2:]
+    if target.shape != expected:
+        raise ValueError(f"{name} targets must have shape {expected} for input of shape {input.shape}, "
+                         f"got {target.shape}")
+    ignored = False
+    if target.size:  # the extremes decide the everyday case (no target out of range, none ignored)
+        lowest, highest = int(target.min()), int(target.max())
+        if lowest < 0 or highest >= classes:  # out of range unless those positions are ignored
+            kept = target[target != ignore_index]
+            if kept.size and (int(kept.min()) < 0 or int(kept.max()) >= classes):
+                raise ValueError(f"{name} targets must be in [0, {classes}), got values in [{int(kept.min())}, "
+                                 f"{int(kept.max())}] (ignore_index={ignore_index} marks positions to skip)")
+        ignored = lowest <= ignore_index <= highest and bool((target == ignore_index).any())
+    if input.ndim == 1:
+        rows = input.reshape(1, classes)
+    elif input.ndim == 2:
+        rows = input
+    else:  # classes last, then one row per position
+        rows = Transpose((0,) + tuple(range(2, input.ndim)) + (1,))._call_once(input).reshape(-1, classes)
+    # a copy: the op keeps the indices for backward, and a caller may change its array in place before
+    return rows, target.reshape(-1).copy(), expected, ignored
+
+
+def _class_weights(weight, input, name):
+    """The (C,) array of a weight Tensor for input (C,) or (N, C, ...), or None."""
+    if weight is None:
+        return None
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"{name}: weight must be a Tensor of shape (C,) or None, got {type(weight).__name__}")
+    check_same_dtype(input, weight=weight)
+    classes = input.shape[min(1, input.ndim - 1)] if input.ndim else None  # 0-d input: refused later
+    if classes is not None and weight.shape != (classes,):
+        raise ValueError(f"{name}: weight must have shape ({classes},), one per class, got {weight.shape}")
+    return weight.data.copy()  # kept by the op for backward (see _class_rows)
+
+
+def _cross_entropy_with_probabilities(input, target, class_weights, reduction, label_smoothing):
+    if target.shape != input.shape:
+        raise ValueError(f"cross_entropy with probability targets needs target of the input's shape {input.shape}, "
+                         f"got {target.shape}")
+    class_dim = 0 if input.ndim == 1 else 1
+    classes = input.shape[class_dim]
+    target = target.astype(input.dtype, copy=False) * (1 - label_smoothing) + label_smoothing / classes
+    if class_weights is not None:
+        target = target * class_weights.reshape((classes,) + (1,) * (input.ndim - class_dim - 1))
+    cost = -(log_softmax(input, class_dim) * Tensor._wrap(target, False)).sum(class_dim)
+    return _reduce(cost, reduction)

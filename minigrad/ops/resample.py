@@ -3,8 +3,11 @@ kernels, index for index), and adaptive max pooling. Sources and weights are com
 dim on the host; the gathers and the gradients' scatter-adds run on x's device."""
 import numpy as np
 
-from .. import backend
+from .. import _args, backend
 from ..autograd import Op
+from ..tensor import Tensor
+
+__all__ = ["interpolate", "adaptive_max_pool2d"]
 
 
 def nearest_sources(in_size, out_size, scale=None, shortcuts=False):
@@ -138,3 +141,126 @@ class PlaneGather(Op):
         gx = xp.zeros((planes, int(np.prod(self.in_shape[2:]))), dtype=gy.dtype)
         backend.scatter_add(gx, (xp.arange(planes)[:, None], self.index), gy.reshape(self.index.shape))
         return gx.reshape(self.in_shape), None
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resample the spatial dims of input (N, C, L) or (N, C, H, W) to ``size`` or by ``scale_factor``
+    (one, or one per spatial dim; the output size is floor(in * scale)), as torch.nn.functional.interpolate.
+    mode: "nearest" (torch's legacy nearest: source floor(dst * in / out), or floor(dst / scale_factor)
+    when a scale_factor is given), "linear" (3-D input) or "bilinear" (4-D input), with align_corners
+    (default False) aligning the corner samples instead of the pixel centres. recompute_scale_factor=True
+    uses in / out rather than the given scale_factor. Other modes and antialias=True are not supported.
+
+    Example: ``F.interpolate(mg.randn(1, 3, 8, 8), scale_factor=2, mode="bilinear").shape`` -> (1, 3, 16, 16)
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"interpolate takes a Tensor, got {type(input).__name__}")
+    if mode not in ("nearest", "linear", "bilinear"):
+        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported; minigrad implements 'nearest', "
+                                  f"'linear' (3-D input) and 'bilinear' (4-D input)")
+    if mode == "nearest":
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear")
+    elif align_corners is None:
+        align_corners = False
+    else:
+        align_corners = _args.flag(align_corners, "interpolate: align_corners")
+    spatial = input.ndim - 2
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is None and scale_factor is None:
+        raise ValueError("either size or scale_factor should be defined")
+    if size is not None:
+        out_sizes = _spatial_arguments(size, "size", spatial, input.shape, _args.is_int)
+        scales = [None] * len(out_sizes)
+    else:
+        scales = _spatial_arguments(scale_factor, "scale_factor", spatial, input.shape,
+                                    _args.is_real)
+        scales = [float(s) for s in scales]
+        out_sizes = [int(n * s) for n, s in zip(input.shape[2:], scales)]  # truncation, as torch's conversion
+    if recompute_scale_factor and size is not None:
+        raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+    if recompute_scale_factor:
+        scales = [None] * len(scales)
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported")
+    if input.ndim not in (3, 4):
+        raise NotImplementedError(f"interpolate: only 3-D (N, C, L) and 4-D (N, C, H, W) input is supported "
+                                  f"(got {input.ndim}-D input of shape {input.shape}) for mode {mode!r}")
+    if mode in _LINEAR_MODES and input.ndim != _LINEAR_MODES[mode]:
+        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_LINEAR_MODES[mode]}D input")
+    if input.dtype not in backend.FLOAT_DTYPES:
+        raise NotImplementedError(f"interpolate: mode {mode!r} is not implemented for {input.dtype} input; convert "
+                                  f"it with .float() (or .double())")
+    if min(input.shape[2:]) <= 0 or min(out_sizes) <= 0:
+        names = ("W",) if spatial == 1 else ("H", "W")
+        shown = lambda sizes: ", ".join(f"{n}: {s}" for n, s in zip(names, sizes))  # noqa: E731
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({shown(input.shape[2:])}) "
+                           f"output ({shown(out_sizes)})")
+    op_mode = "nearest" if mode == "nearest" else "linear"
+    return Interpolate(op_mode, [int(s) for s in out_sizes], scales, bool(align_corners))._call_once(input)
+
+
+_LINEAR_MODES = {"linear": 3, "bilinear": 4}  # the input dims each accepts
+
+
+def _spatial_arguments(value, name, spatial, shape, accepts):
+    """``value`` (one value, or one per spatial dim) as a list of ``spatial`` values, each checked by
+    ``accepts``; torch's errors for a wrong count."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != spatial:
+            what, fmt = (("output", "output size of", "output size"), "o") if name == "size" else \
+                (("scale_factor", "scale_factor of shape", "scale_factor"), "s")
+            raise ValueError(f"Input and {what[0]} must have the same number of spatial dimensions, but got input "
+                             f"with spatial dimensions of {list(shape[2:])} and {what[1]} {tuple(value)}. Please "
+                             f"provide input tensor in (N, C, d1, d2, ...,dK) format and {what[2]} in "
+                             f"({fmt}1, {fmt}2, ...,{fmt}K) format.")
+        values = list(value)
+    else:
+        values = [value] * spatial
+    for v in values:
+        if not accepts(v):
+            raise TypeError(f"interpolate: {name} must be {'an int' if name == 'size' else 'a number'} or a "
+                            f"tuple of {spatial}, got {value!r}")
+    return values
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Maximum over the bins that split input (N, C, H, W) or (C, H, W) into output_size (int, or
+    (OH, OW) where None keeps that input size): bin i spans [floor(i * H / OH), ceil((i + 1) * H / OH)),
+    as torch. The gradient goes to each bin's maximum (the first one; a NaN wins, as max_pool2d).
+    return_indices=True also returns the int64 flat positions h * W + w of the maxima in their planes.
+
+    Example: ``F.adaptive_max_pool2d(mg.randn(8, 64, 7, 7), 1).shape`` -> (8, 64, 1, 1)
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"adaptive_max_pool2d takes a Tensor, got {type(input).__name__}")
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"adaptive_max_pool2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
+                           f"{input.ndim}-D input of shape {input.shape}")
+    if input.dtype not in backend.FLOAT_DTYPES:
+        raise NotImplementedError(f"adaptive_max_pool2d is not implemented for {input.dtype} input; convert it "
+                                  f"with .float() (or .double())")
+    if min(input.shape[-3:]) == 0:
+        raise RuntimeError(f"adaptive_max_pool2d: the input's non-batch dims must not be empty, got shape "
+                           f"{input.shape}")
+    if output_size is None or _args.is_int(output_size):
+        output_size = (output_size, output_size)
+    if not isinstance(output_size, (tuple, list)):
+        raise TypeError(f"adaptive_max_pool2d: output_size must be an int or (OH, OW), got {output_size!r}")
+    if len(output_size) != 2:
+        raise RuntimeError(f"adaptive_max_pool2d: output_size must be an int or 2 sizes (OH, OW), got {output_size!r}")
+    sizes = []
+    for wanted, size in zip(output_size, input.shape[-2:]):
+        if wanted is not None and not _args.is_int(wanted):
+            raise TypeError(f"adaptive_max_pool2d: output_size must hold ints (or None), got {output_size!r}")
+        if wanted is not None and wanted < 0:
+            raise RuntimeError(f"adaptive_max_pool2d: output_size must be >= 0, got {tuple(output_size)}")
+        sizes.append(size if wanted is None else int(wanted))
+    image = input if input.ndim == 4 else input.unsqueeze(0)
+    indices = Tensor._wrap(adaptive_max_pool2d_indices(image.data, tuple(sizes)), False)
+    values = PlaneGather.apply(image, indices)
+    if input.ndim == 3:
+        values, indices = values.squeeze(0), indices.squeeze(0)
+    return (values, indices) if return_indices else values

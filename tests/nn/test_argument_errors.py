@@ -62,11 +62,11 @@ def test_a_module_that_takes_a_list_of_tensors_keeps_working_and_keeps_its_own_e
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda: nn.Linear(3.5, 2), (TypeError, "Linear: in_features must be a positive int, got 3.5 (float)")),
-    (lambda: nn.Linear(3, "2"), (TypeError, "Linear: out_features must be a positive int, got '2' (str)")),
-    (lambda: nn.Linear(True, 2), (TypeError, "Linear: in_features must be a positive int, got True (bool)")),
+    (lambda: nn.Linear(3.5, 2), (TypeError, "Linear: in_features must be a positive int, got float 3.5")),
+    (lambda: nn.Linear(3, "2"), (TypeError, "Linear: out_features must be a positive int, got str '2'")),
+    (lambda: nn.Linear(True, 2), (TypeError, "Linear: in_features must be a positive int, got bool True")),
     (lambda: nn.Linear(0, 2), (ValueError, "Linear: in_features must be a positive int, got 0")),
-    (lambda: nn.BatchNorm1d(2.5), (TypeError, "BatchNorm1d: num_features must be a positive int, got 2.5 (float)")),
+    (lambda: nn.BatchNorm1d(2.5), (TypeError, "BatchNorm1d: num_features must be a positive int, got float 2.5")),
     (lambda: nn.BatchNorm2d(-1), (ValueError, "BatchNorm2d: num_features must be a positive int, got -1")),
 ])
 def test_layer_sizes_must_be_positive_ints(make, message):

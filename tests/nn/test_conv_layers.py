@@ -52,7 +52,7 @@ def test_reprs_follow_torch():
     (lambda: nn.Conv2d(3, 6, 3, stride=2, padding="same"), "Conv2d: padding='same' needs stride 1"),
     (lambda: nn.Conv2d(3, 6, 0), "Conv2d: kernel_size must be an int >= 1"),
     (lambda: nn.Conv1d(0, 6, 3), "Conv1d: in_channels must be an int >= 1"),
-    (lambda: nn.MaxPool2d(2, padding=2), "MaxPool2d: padding 2 must be at most half of kernel_size 2"),
+    (lambda: nn.MaxPool2d(2, padding=2), r"MaxPool2d: padding \(2, 2\) must be at most half of kernel_size \(2, 2\)"),
     (lambda: nn.AvgPool2d(2, stride=0), "AvgPool2d: stride must be an int >= 1"),
 ])
 def test_layers_refuse_bad_hyperparameters_at_construction(make, message):

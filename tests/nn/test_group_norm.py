@@ -156,7 +156,7 @@ def test_group_norm_refusals(device):
         F.group_norm(mg.ones(2, 6, 5, dtype="int64", device=device), 3)
     with pytest.raises(ValueError, match="more than 1 value per channel"):
         F.group_norm(mg.randn(1, 3, device=device), 3)
-    with pytest.raises(ValueError, match="eps must be > 0"):
+    with pytest.raises(ValueError, match="eps must be a number > 0"):
         F.group_norm(x, 3, eps=0)
     with pytest.raises(TypeError, match="takes a Tensor"):
         F.group_norm(np.ones((2, 6)), 3)
@@ -193,7 +193,7 @@ def test_group_norm_module_refusals():
         nn.GroupNorm(0, 6)
     with pytest.raises(TypeError, match="num_channels must be a positive int"):
         nn.GroupNorm(2, 6.0)
-    with pytest.raises(ValueError, match="eps must be > 0"):
+    with pytest.raises(ValueError, match="eps must be a number > 0"):
         nn.GroupNorm(2, 6, eps=-1)
     with pytest.raises(RuntimeError, match="divisible by num_groups"):
         nn.GroupNorm(3, 6)(mg.randn(2, 4, 3))
@@ -320,9 +320,9 @@ def test_instance_norm_refusals(device):
         F.instance_norm(x, rm, mg.ones(3, dtype="float64", device=device))
     with pytest.raises(TypeError, match="float32 or float64, got int64"):
         F.instance_norm(mg.ones(2, 3, 4, dtype="int64", device=device))
-    with pytest.raises(ValueError, match="momentum must be in"):
+    with pytest.raises(ValueError, match=r"momentum( \(or None\))? must be a number in \[0, 1\]"):
         F.instance_norm(x, rm, rv, momentum=2)
-    with pytest.raises(ValueError, match="eps must be > 0"):
+    with pytest.raises(ValueError, match="eps must be a number > 0"):
         F.instance_norm(x, eps=0)
     np.testing.assert_array_equal(rm.numpy(), np.zeros(3))  # nothing refused changed the statistics
 
@@ -391,9 +391,9 @@ def test_instance_norm_module_refusals():
         assert nn.InstanceNorm1d(3)(mg.randn(2, 4, 5)).shape == (2, 4, 5)
     with pytest.raises(ValueError, match="num_features must be a positive int, got 0"):
         nn.InstanceNorm2d(0)
-    with pytest.raises(ValueError, match="momentum must be in"):
+    with pytest.raises(ValueError, match=r"momentum( \(or None\))? must be a number in \[0, 1\]"):
         nn.InstanceNorm2d(3, momentum=1.5)
-    with pytest.raises(ValueError, match="eps must be > 0"):
+    with pytest.raises(ValueError, match="eps must be a number > 0"):
         nn.InstanceNorm1d(3, eps=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matching channels: no warning

@@ -97,7 +97,7 @@ def test_max_pool1d_propagates_nan_and_pads_with_minus_infinity(device):
     (lambda x: F.avg_pool1d(x, 11, padding=1), ValueError, "avg_pool1d: pooling window 11 is larger"),
     (lambda x: F.max_pool1d(x, 2, padding=2), ValueError, "padding 2 must be at most half of kernel_size 2"),
     (lambda x: F.avg_pool1d(x, 2, stride=0), ValueError, "avg_pool1d: stride must be an int >= 1"),
-    (lambda x: F.max_pool1d(x, (2, 2)), ValueError, "kernel_size must be an int >= 1 or 1 such ints"),
+    (lambda x: F.max_pool1d(x, (2, 2)), ValueError, "max_pool1d: kernel_size must be an int or 1 ints, got \\(2, 2\\)"),
     (lambda x: F.max_pool1d(x, 2, padding=-1), ValueError, "padding must be an int >= 0"),
     (lambda x: F.max_pool1d(x[None], 2), ValueError, r"expected 3-D input \(N, C, L\) or 2-D input \(C, L\), got 4-D"),
     (lambda x: F.avg_pool1d(x.long(), 2), TypeError, "must be float32 or float64"),

@@ -91,7 +91,7 @@ def test_running_statistics_follow_the_momentum_rule(rng, device):
     (dict(x=np.ones((1, 3))), "more than 1 value per channel"),
     (dict(x=np.ones((4, 1, 1, 1))[:1]), "more than 1 value per channel"),
     (dict(weight=np.ones(4)), "weight has shape \\(4,\\), but the input has 3 channels"),
-    (dict(eps=0.0), "eps must be > 0"),
+    (dict(eps=0.0), "eps must be a number > 0"),
     (dict(x=np.ones(3)), "shape \\(N, C\\)"),
     (dict(weight=np.ones(3, np.float32)), "dtype mismatch: input is float64 but weight is float32"),
     (dict(training=False), "needs running_mean and running_var"),
@@ -168,7 +168,7 @@ def test_gradient_only_for_inputs_that_require_it(rng):
     (lambda x: F.layer_norm(x, (0,)), ValueError, "non-empty tuple of positive ints"),
     (lambda x: F.layer_norm(x, ()), ValueError, "non-empty tuple of positive ints"),
     (lambda x: F.layer_norm(x, 3.0), TypeError, "an int or a tuple of ints"),
-    (lambda x: F.layer_norm(x, 3, eps=0), ValueError, "eps must be > 0"),
+    (lambda x: F.layer_norm(x, 3, eps=0), ValueError, "eps must be a number > 0"),
     (lambda x: F.layer_norm(x, 3, weight=mg.ones(4, dtype="float64")), ValueError, "weight must have shape"),
     (lambda x: F.layer_norm(x, 3, bias=mg.ones(3)), TypeError, "input is float64 but bias is float32"),
     (lambda x: F.layer_norm(x.data, 3), TypeError, "layer_norm takes a Tensor"),
@@ -190,7 +190,7 @@ def test_module_parameters_state_and_repr():
     assert list(nn.LayerNorm(4, bias=False).state_dict()) == ["weight"]
     bare = nn.LayerNorm(4, elementwise_affine=False)
     assert bare.weight is None and bare.bias is None and list(bare.parameters()) == []
-    with pytest.raises(ValueError, match="eps must be > 0"):
+    with pytest.raises(ValueError, match="eps must be a number > 0"):
         nn.LayerNorm(4, eps=-1)
     with pytest.raises(ValueError, match="must equal the input's last"):
         norm(mg.randn(3, 5, 4))

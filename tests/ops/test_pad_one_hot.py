@@ -57,7 +57,7 @@ def test_one_hot_is_int64_and_infers_the_class_count():
     (np.array([0, 3]), 3, ValueError, "smaller than num_classes=3, got 3"),
     (np.array([-1, 0]), -1, ValueError, "must be non-negative, got -1"),
     (np.array([0.0, 1.0]), -1, TypeError, "integer class indices"),
-    (np.array([0, 1]), -2, ValueError, "num_classes must be -1 or a non-negative int"),
+    (np.array([0, 1]), -2, ValueError, "one_hot: num_classes must be an int >= -1, got -2"),
     (np.zeros(0, dtype=np.int64), -1, ValueError, "cannot infer num_classes from an empty tensor"),
 ])
 def test_one_hot_refuses_bad_input(labels, num_classes, error, match):

@@ -1,7 +1,7 @@
 """SyncBatchNorm: BatchNorm whose training statistics cover the global batch of all ranks."""
-from ... import functional as F
 from ...autograd import Op
 from ...distributed import process_group
+from ...ops._tensor_checks import check_same_dtype
 from ..layers import _BatchNorm
 
 
@@ -116,8 +116,8 @@ class SyncBatchNorm(_BatchNorm):
         group = process_group.world()
         if not (self.training and group is not None):
             return super()._normalize(x, use_batch_stats, momentum)
-        F._check_same_dtype(x, weight=self.weight, bias=self.bias, running_mean=self.running_mean,
-                            running_var=self.running_var)
+        check_same_dtype(x, weight=self.weight, bias=self.bias, running_mean=self.running_mean,
+                         running_var=self.running_var)
         op = SyncBatchNormOp(group, None if self.running_mean is None else self.running_mean.data,
                              None if self.running_var is None else self.running_var.data, momentum, self.eps,
                              self.weight is not None, self.bias is not None)
