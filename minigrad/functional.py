@@ -11,7 +11,8 @@ import numpy as np
 
 from . import _args, backend, ops
 from .autograd import no_grad
-from .tensor import Tensor, _broadcast_shape
+from .ops._broadcast import broadcast_shape as _broadcast_shape
+from .tensor import Tensor
 
 
 def _result(x, y, inplace):

@@ -9,7 +9,8 @@ from .. import functional as F
 from ..autograd import no_grad
 from .._kernels._checks import check_gelu_approximate
 from . import init
-from ..tensor import Tensor, _resolve_dtype, float32
+from .._dtypes import float32, resolve_dtype as _resolve_dtype
+from ..tensor import Tensor
 from .module import Module, Parameter
 
 

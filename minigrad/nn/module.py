@@ -5,7 +5,8 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
 from .. import backend
-from ..tensor import Tensor, _resolve_dtype
+from .._dtypes import resolve_dtype as _resolve_dtype
+from ..tensor import Tensor
 
 
 class Parameter(Tensor):

@@ -3,7 +3,7 @@ import numpy as np
 
 from ..autograd import Op
 from ._broadcast import sum_to_shape
-from ._dtypes import as_float
+from .._dtypes import as_float
 
 
 def _log_softmax(xp, x, dim):
