@@ -156,7 +156,8 @@ def scatter(input, dim, index, src=None, *, value=None):
     """A copy with ``src``'s entries (a tensor of input's dtype, or a number ``value``) written at
     ``index`` along ``dim``: ``out[index[i][j]][j] = src[i][j]`` for dim 0 (out of place, as
     torch's scatter). Where index repeats a position the last write in C order wins on cpu
-    (unspecified on cuda, as torch). Differentiable in input and src."""
+    (unspecified on cuda, as torch). Differentiable in input and src.
+    Example: ``mg.zeros(3).scatter(0, mg.tensor([2]), mg.tensor([5.0]))`` -> tensor([0., 0., 5.])"""
     if src is not None and value is not None:
         raise TypeError("scatter(): pass src or value, not both")
     src = value if src is None else src
@@ -174,7 +175,8 @@ def scatter(input, dim, index, src=None, *, value=None):
 @tensor_method
 def scatter_add(input, dim, index, src):
     """A copy with ``src``'s entries added at ``index`` along ``dim`` (repeated positions sum):
-    ``out[index[i][j]][j] += src[i][j]`` for dim 0. Differentiable in input and src."""
+    ``out[index[i][j]][j] += src[i][j]`` for dim 0. Differentiable in input and src.
+    Example: ``mg.zeros(3).scatter_add(0, mg.tensor([1, 1]), mg.ones(2))`` -> tensor([0., 2., 0.])"""
     if not isinstance(src, Tensor):
         raise TypeError(f"scatter_add(): src must be a Tensor, got {type(src).__name__}")
     index = index_tensor(index, "scatter_add")
@@ -250,7 +252,8 @@ def masked_select(input, mask):
 @tensor_method
 def nonzero(input, *, as_tuple=False):
     """Indices of the nonzero entries (NaN counts as nonzero), in C order: an int64 tensor of shape
-    (n, ndim), or with ``as_tuple=True`` a tuple of ndim 1-D tensors (one for a 0-d tensor)."""
+    (n, ndim), or with ``as_tuple=True`` a tuple of ndim 1-D tensors (one for a 0-d tensor).
+    Example: ``mg.tensor([0, 3, 0, 4]).nonzero()`` -> tensor([[1], [3]])"""
     xp, data = backend.array_module(input.data), input.data
     if as_tuple:
         found = xp.nonzero(data.reshape(1) if data.ndim == 0 else data)

@@ -464,98 +464,112 @@ def log(input):
 
 @tensor_method
 def sqrt(input):
+    """The square root, elementwise (NaN below 0). Example: ``mg.tensor([4.0, 9.0]).sqrt()`` -> tensor([2., 3.])"""
     return Sqrt.apply(input)
 
 
 @tensor_method
 def abs(input):
+    """The absolute value, elementwise. Example: ``mg.tensor([-1.5, 2.0]).abs()`` -> tensor([1.5, 2.])"""
     return Abs.apply(input)
 
 
 @tensor_method
 def sin(input):
+    """The sine (radians), elementwise. Example: ``mg.zeros(2).sin()`` -> tensor([0., 0.])"""
     return Sin.apply(input)
 
 
 @tensor_method
 def cos(input):
+    """The cosine (radians), elementwise. Example: ``mg.zeros(2).cos()`` -> tensor([1., 1.])"""
     return Cos.apply(input)
 
 
 @tensor_method
 def tanh(input):
+    """The hyperbolic tangent, elementwise. Example: ``mg.zeros(2).tanh()`` -> tensor([0., 0.])"""
     return Tanh.apply(input)
 
 
 @tensor_method
 def sigmoid(input):
+    """1 / (1 + exp(-x)), elementwise. Example: ``mg.zeros(2).sigmoid()`` -> tensor([0.5, 0.5])"""
     return Sigmoid.apply(input)
 
 
 @tensor_method
 def log1p(input):
-    """log(1 + x), accurate near 0."""
+    """log(1 + x), accurate near 0. Example: ``mg.zeros(2).log1p()`` -> tensor([0., 0.])"""
     return Log1p.apply(input)
 
 
 @tensor_method
 def expm1(input):
-    """exp(x) - 1, accurate near 0."""
+    """exp(x) - 1, accurate near 0. Example: ``mg.zeros(2).expm1()`` -> tensor([0., 0.])"""
     return Expm1.apply(input)
 
 
 @tensor_method
 def rsqrt(input):
-    """1 / sqrt(x)."""
+    """1 / sqrt(x). Example: ``mg.tensor([4.0]).rsqrt()`` -> tensor([0.5])"""
     return Rsqrt.apply(input)
 
 
 @tensor_method
 def reciprocal(input):
-    """1 / x (integers give float32, as torch)."""
+    """1 / x (integers give float32, as torch).
+    Example: ``mg.tensor([2, 4]).reciprocal()`` -> tensor([0.5, 0.25])"""
     return Reciprocal.apply(input)
 
 
 @tensor_method
 def square(input):
-    """x * x (integers stay integers, bools become int64, as torch)."""
+    """x * x (integers stay integers, bools become int64, as torch).
+    Example: ``mg.tensor([2, 3]).square()`` -> tensor([4, 9])"""
     return Square.apply(input)
 
 
 @tensor_method
 def log2(input):
+    """The base-2 logarithm, elementwise. Example: ``mg.tensor([1.0, 8.0]).log2()`` -> tensor([0., 3.])"""
     return Log2.apply(input)
 
 
 @tensor_method
 def log10(input):
+    """The base-10 logarithm, elementwise. Example: ``mg.tensor([1.0, 10.0]).log10()`` -> tensor([0., 1.])"""
     return Log10.apply(input)
 
 
 @tensor_method
 def exp2(input):
-    """2 ** x."""
+    """2 ** x. Example: ``mg.tensor([3.0]).exp2()`` -> tensor([8.])"""
     return Exp2.apply(input)
 
 
 @tensor_method
 def sinh(input):
+    """The hyperbolic sine, elementwise. Example: ``mg.zeros(2).sinh()`` -> tensor([0., 0.])"""
     return Sinh.apply(input)
 
 
 @tensor_method
 def cosh(input):
+    """The hyperbolic cosine, elementwise. Example: ``mg.zeros(2).cosh()`` -> tensor([1., 1.])"""
     return Cosh.apply(input)
 
 
 @tensor_method
 def pow(input, exponent):
+    """``input ** exponent`` (a tensor or number, broadcast). Example: ``mg.tensor([2.0, 3.0]).pow(2)`` -> tensor([4., 9.])"""
     return input ** exponent
 
 
 @tensor_method(aliases=("clip",))
 def clamp(input, min=None, max=None):
-    """Values limited to [min, max] (either may be None); ``clip`` is the same."""
+    """Values limited to [min, max] (either may be None); ``clip`` is the same.
+    Example: ``mg.tensor([-2.0, 0.5, 2.0]).clamp(-1, 1)`` -> tensor([-1., 0.5, 1.])"""
     if min is None and max is None:
         raise ValueError("clamp needs at least one of min and max")
     for name, bound in (("min", min), ("max", max)):
@@ -575,6 +589,7 @@ def maximum(input, other):
 
 @tensor_method
 def minimum(input, other):
+    """As maximum, for the elementwise min. Example: ``mg.tensor([1.0, 5.0]).minimum(mg.tensor([3.0, 2.0]))`` -> [1., 2.]"""
     return Maximum(False)._call_once(input, input._operand(other))
 
 
@@ -595,84 +610,98 @@ def masked_fill(input, mask, value):
 
 @tensor_method
 def add(input, other, *, alpha=1):
-    """input + alpha * other."""
+    """input + alpha * other. Example: ``mg.tensor([1.0, 2.0]).add(mg.ones(2), alpha=10)`` -> tensor([11., 12.])"""
     return input + (other if alpha == 1 else input._operand(other) * alpha)
 
 
 @tensor_method
 def sub(input, other, *, alpha=1):
-    """input - alpha * other."""
+    """input - alpha * other. Example: ``mg.tensor([1.0, 2.0]).sub(1)`` -> tensor([0., 1.])"""
     return input - (other if alpha == 1 else input._operand(other) * alpha)
 
 
 @tensor_method
 def mul(input, other):
+    """``input * other`` (broadcast). Example: ``mg.tensor([1.0, 2.0]).mul(3)`` -> tensor([3., 6.])"""
     return input * other
 
 
 @tensor_method
 def div(input, other):
+    """``input / other`` (true division; integers give float32). Example: ``mg.tensor([1, 2]).div(2)`` -> tensor([0.5, 1.])"""
     return input / other
 
 
 @tensor_method
 def neg(input):
+    """``-input``. Example: ``mg.tensor([1.0, -2.0]).neg()`` -> tensor([-1., 2.])"""
     return -input
 
 
 @tensor_method
 def matmul(input, other):
+    """``input @ other`` (NumPy's matmul rules: batched, 1-D operands as vectors). Example: ``mg.ones(2, 3).matmul(mg.ones(3)).shape`` -> (2,)"""
     return input @ other
 
 
 @tensor_method
 def isnan(input):
+    """Where the entries are NaN, a bool tensor (no grad). Example: ``mg.tensor([1.0, float('nan')]).isnan()`` -> tensor([False, True])"""
     return Tensor._wrap(backend.array_module(input.data).isnan(input.data), False)
 
 
 @tensor_method
 def isinf(input):
+    """Where the entries are +Inf or -Inf, a bool tensor (no grad). Example: ``mg.tensor([1.0, float('inf')]).isinf()`` -> tensor([False, True])"""
     return Tensor._wrap(backend.array_module(input.data).isinf(input.data), False)
 
 
 @tensor_method
 def isfinite(input):
+    """Where the entries are neither NaN nor Inf, a bool tensor (no grad). Example: ``mg.tensor([1.0, float('inf')]).isfinite()`` -> tensor([True, False])"""
     return Tensor._wrap(backend.array_module(input.data).isfinite(input.data), False)
 
 
 @tensor_method
 def eq(input, other):
+    """``input == other`` as a bool tensor (no grad). Example: ``mg.tensor([1, 2]).eq(2)`` -> tensor([False, True])"""
     return input.__eq__(other)
 
 
 @tensor_method
 def ne(input, other):
+    """``input != other`` as a bool tensor (no grad). Example: ``mg.tensor([1, 2]).ne(2)`` -> tensor([True, False])"""
     return input.__ne__(other)
 
 
 @tensor_method
 def lt(input, other):
+    """``input < other`` as a bool tensor (no grad). Example: ``mg.tensor([1, 2]).lt(2)`` -> tensor([True, False])"""
     return input.__lt__(other)
 
 
 @tensor_method
 def le(input, other):
+    """``input <= other`` as a bool tensor (no grad). Example: ``mg.tensor([1, 2]).le(2)`` -> tensor([True, True])"""
     return input.__le__(other)
 
 
 @tensor_method
 def gt(input, other):
+    """``input > other`` as a bool tensor (no grad). Example: ``mg.tensor([1, 2]).gt(1)`` -> tensor([False, True])"""
     return input.__gt__(other)
 
 
 @tensor_method
 def ge(input, other):
+    """``input >= other`` as a bool tensor (no grad). Example: ``mg.tensor([1, 2]).ge(2)`` -> tensor([False, True])"""
     return input.__ge__(other)
 
 
 @tensor_method
 def erf(input):
-    """The error function 2/sqrt(pi) * integral_0^x exp(-t^2) dt (integers give float32)."""
+    """The error function 2/sqrt(pi) * integral_0^x exp(-t^2) dt (integers give float32).
+    Example: ``mg.zeros(2).erf()`` -> tensor([0., 0.])"""
     return Erf.apply(input)
 
 
@@ -773,23 +802,29 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
 
 @tensor_method
 def logical_and(input, other):
-    """Elementwise ``input != 0 and other != 0`` as a bool tensor (any dtypes; broadcast; no grad)."""
+    """Elementwise ``input != 0 and other != 0`` as a bool tensor (any dtypes; broadcast; no grad).
+    Example: ``mg.tensor([0, 1, 2]).logical_and(mg.tensor([1, 1, 0]))`` -> tensor([False, True, False])"""
     return _logical(input, other, "logical_and")
 
 
 @tensor_method
 def logical_or(input, other):
+    """Elementwise ``input != 0 or other != 0`` as a bool tensor (any dtypes; broadcast; no grad).
+    Example: ``mg.tensor([0, 1]).logical_or(mg.tensor([0, 0]))`` -> tensor([False, True])"""
     return _logical(input, other, "logical_or")
 
 
 @tensor_method
 def logical_xor(input, other):
+    """Elementwise: exactly one of ``input`` and ``other`` nonzero, as a bool tensor (broadcast; no grad).
+    Example: ``mg.tensor([1, 1]).logical_xor(mg.tensor([0, 1]))`` -> tensor([True, False])"""
     return _logical(input, other, "logical_xor")
 
 
 @tensor_method
 def logical_not(input):
-    """Elementwise ``input == 0`` as a bool tensor (NaN counts as nonzero, so gives False)."""
+    """Elementwise ``input == 0`` as a bool tensor (NaN counts as nonzero, so gives False).
+    Example: ``mg.tensor([0, 1]).logical_not()`` -> tensor([True, False])"""
     return Tensor._wrap(backend.array_module(input.data).logical_not(input.data), False)
 
 

@@ -2,8 +2,6 @@
 sums and products, flips, rolls and triangles. ``dim``/``dims`` arrive checked and in [0, ndim)."""
 import collections
 
-import numpy as np
-
 from .. import _args, backend
 from .._dtypes import int64, resolve_dtype
 from ..autograd import Op
@@ -143,7 +141,8 @@ def sort(input, dim=-1, descending=False, stable=False):
 @tensor_method
 def argsort(input, dim=-1, descending=False, stable=False):
     """The int64 indices that sort the tensor along ``dim`` (no gradient): ``sort(...).indices``,
-    from the same stable sort (ties in order of appearance; NaN the largest)."""
+    from the same stable sort (ties in order of appearance; NaN the largest).
+    Example: ``mg.tensor([3.0, 1.0, 2.0]).argsort()`` -> tensor([1, 2, 0])"""
     _args.flag(descending, "argsort's descending")
     _args.flag(stable, "argsort's stable")
     return _sort_index(input, _args.dim_index(dim, input.ndim), descending, None)
@@ -255,14 +254,16 @@ def roll(input, shifts, dims=None):
 @tensor_method
 def tril(input, diagonal=0):
     """The lower triangle of the matrices in the last two dims (batched), from ``diagonal`` down
-    (0: the main diagonal, > 0 above it, < 0 below); the other entries are 0."""
+    (0: the main diagonal, > 0 above it, < 0 below); the other entries are 0.
+    Example: ``mg.ones(2, 2).tril()`` -> [[1., 0.], [1., 1.]]"""
     return _triangle(input, diagonal, False, "tril")
 
 
 @tensor_method
 def triu(input, diagonal=0):
     """The upper triangle of the matrices in the last two dims (batched), from ``diagonal`` up;
-    the other entries are 0."""
+    the other entries are 0.
+    Example: ``mg.ones(2, 2).triu(1)`` -> [[0., 1.], [0., 0.]]"""
     return _triangle(input, diagonal, True, "triu")
 
 

@@ -247,7 +247,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None)
 @tensor_method
 def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """Mean over ``dim`` of a float tensor; with ``dtype`` (a float dtype) the tensor is cast to it
-    first, as torch: ``ints.mean(dtype=mg.float32)``."""
+    first, as torch: ``ints.mean(dtype=mg.float32)``.
+    Example: ``mg.tensor([[1.0, 2.0], [3.0, 4.0]]).mean(0)`` -> tensor([2., 3.])"""
     dtype = _reduction_dtype(input, dtype, "mean")
     return Mean(*_args.reduction_dims(dim, keepdim, axis, keepdims), dtype)._call_once(input)
 
@@ -264,6 +265,8 @@ def _reduction_dtype(input, dtype, name):
 
 @tensor_method
 def prod(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Product over ``dim`` (None: all, an int or a tuple); integers and bools multiply as int64.
+    Example: ``mg.tensor([[1.0, 2.0], [3.0, 4.0]]).prod(1)`` -> tensor([2., 12.])"""
     return Prod(*_args.reduction_dims(dim, keepdim, axis, keepdims))._call_once(input)
 
 
@@ -277,18 +280,22 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
 @tensor_method
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
     """Standard deviation: the square root of ``var(...)`` with the same arguments; its gradient
-    is 0 where it is 0 (a constant input), as torch's."""
+    is 0 where it is 0 (a constant input), as torch's.
+    Example: ``mg.tensor([1.0, 3.0]).std()`` -> tensor(1.4142)"""
     return Std(*_args.reduction_dims(dim, keepdim, axis, keepdims), _args.correction(unbiased, correction))._call_once(input)
 
 
 @tensor_method
 def amax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """Largest values over ``dim`` (None or (): all); ties share the gradient equally."""
+    """Largest values over ``dim`` (None or (): all); ties share the gradient equally.
+    Example: ``mg.tensor([[1.0, 5.0], [7.0, 2.0]]).amax(1)`` -> tensor([5., 7.])"""
     return Extremum(*_args.reduction_dims(dim, keepdim, axis, keepdims), largest=True)._call_once(input)
 
 
 @tensor_method
 def amin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Smallest values over ``dim`` (None or (): all); ties share the gradient equally.
+    Example: ``mg.tensor([[1.0, 5.0], [7.0, 2.0]]).amin(1)`` -> tensor([1., 2.])"""
     return Extremum(*_args.reduction_dims(dim, keepdim, axis, keepdims), largest=False)._call_once(input)
 
 
@@ -305,7 +312,8 @@ def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
 
 @tensor_method
 def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """As max, for the smallest values."""
+    """As max, for the smallest values.
+    Example: ``values, indices = mg.tensor([[1.0, 5.0], [7.0, 2.0]]).min(dim=1)`` -> [1., 2.], [0, 1]"""
     return _extremum_with_indices(input, dim, keepdim, axis, keepdims, False)
 
 
@@ -326,12 +334,15 @@ def _extremum_with_indices(input, dim, keepdim, axis, keepdims, largest):
 
 @tensor_method
 def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """Index (int64) of the largest value: over the flattened tensor when dim is None."""
+    """Index (int64) of the largest value: over the flattened tensor when dim is None.
+    Example: ``mg.tensor([[1.0, 5.0], [7.0, 2.0]]).argmax(1)`` -> tensor([1, 0])"""
     return _arg_extremum(input, *_args.reduction_dims(dim, keepdim, axis, keepdims), largest=True)
 
 
 @tensor_method
 def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Index (int64) of the smallest value: over the flattened tensor when dim is None.
+    Example: ``mg.tensor([3.0, 1.0, 2.0]).argmin()`` -> tensor(1)"""
     return _arg_extremum(input, *_args.reduction_dims(dim, keepdim, axis, keepdims), largest=False)
 
 
@@ -356,13 +367,15 @@ def _arg_extremum(input, dim, keepdim, largest):
 
 @tensor_method
 def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """Whether every value is nonzero (True), over ``dim``; a bool tensor without grad."""
+    """Whether every value is nonzero (True), over ``dim``; a bool tensor without grad.
+    Example: ``mg.tensor([[1, 0], [2, 3]]).all(1)`` -> tensor([False, True])"""
     return _truth_reduction(input, "all", *_args.reduction_dims(dim, keepdim, axis, keepdims))
 
 
 @tensor_method
 def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """Whether some value is nonzero (True), over ``dim``; a bool tensor without grad."""
+    """Whether some value is nonzero (True), over ``dim``; a bool tensor without grad.
+    Example: ``mg.tensor([[1, 0], [0, 0]]).any(1)`` -> tensor([True, False])"""
     return _truth_reduction(input, "any", *_args.reduction_dims(dim, keepdim, axis, keepdims))
 
 

@@ -280,17 +280,20 @@ def reshape(input, *shape):
 @tensor_method(function=False)
 def view(input, *shape):
     """The same data seen in another shape, without copying (torch's view): a RuntimeError that
-    says to use reshape when the strides do not allow it (e.g. after transpose)."""
+    says to use reshape when the strides do not allow it (e.g. after transpose).
+    Example: ``mg.arange(6).view(3, 2).shape`` -> (3, 2)"""
     return Reshape(_args.shape(shape), view=True)._call_once(input)
 
 
 @tensor_method(function=False)
 def view_as(input, other):
+    """``input.view(other.shape)``: ``mg.arange(6).view_as(mg.zeros(2, 3)).shape`` -> (2, 3)"""
     return input.view(other.shape)
 
 
 @tensor_method(function=False)
 def reshape_as(input, other):
+    """``input.reshape(other.shape)``: ``mg.arange(6).reshape_as(mg.zeros(3, 2)).shape`` -> (3, 2)"""
     return input.reshape(other.shape)
 
 
@@ -308,14 +311,16 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 @tensor_method
 def unsqueeze(input, dim):
-    """A new dim of size 1 at ``dim`` (in [-ndim-1, ndim])."""
+    """A new dim of size 1 at ``dim`` (in [-ndim-1, ndim]).
+    Example: ``mg.zeros(2, 3).unsqueeze(0).shape`` -> (1, 2, 3)"""
     dim = _args.dim_index(dim, input.ndim + 1)
     return input.reshape(input.shape[:dim] + (1,) + input.shape[dim:])
 
 
 @tensor_method
 def squeeze(input, dim=None):
-    """Dims of size 1 removed: all of them, or those among ``dim`` (an int or tuple)."""
+    """Dims of size 1 removed: all of them, or those among ``dim`` (an int or tuple).
+    Example: ``mg.zeros(2, 1, 3).squeeze().shape`` -> (2, 3)"""
     dims = _args.dim_tuple(dim, input.ndim)
     return input.reshape(tuple(s for i, s in enumerate(input.shape) if not (i in dims and s == 1)))
 
@@ -334,7 +339,8 @@ def permute(input, *dims):
 
 @tensor_method
 def transpose(input, dim0, dim1):
-    """dim0 and dim1 swapped, as torch (not NumPy's axes order)."""
+    """dim0 and dim1 swapped, as torch (not NumPy's axes order).
+    Example: ``mg.zeros(2, 3, 4).transpose(0, 2).shape`` -> (4, 3, 2)"""
     order = list(range(input.ndim))
     dim0, dim1 = _args.dim_index(dim0, input.ndim), _args.dim_index(dim1, input.ndim)
     if input.ndim < 2:
@@ -345,7 +351,7 @@ def transpose(input, dim0, dim1):
 
 @tensor_method
 def t(input):
-    """The transpose of a matrix (a 0-d or 1-d tensor as it is)."""
+    """The transpose of a matrix (a 0-d or 1-d tensor as it is). Example: ``mg.zeros(2, 3).t().shape`` -> (3, 2)"""
     if input.ndim > 2:
         raise ValueError(f"t() expects a tensor with at most 2 dims, got shape {input.shape}; use transpose(dim0, dim1)")
     return input.transpose(0, -1)
@@ -375,12 +381,14 @@ def expand(input, *sizes):
 
 @tensor_method(function=False)
 def expand_as(input, other):
+    """``input.expand(other.shape)``: ``mg.zeros(3, 1).expand_as(mg.zeros(3, 4)).shape`` -> (3, 4)"""
     return input.expand(other.shape)
 
 
 @tensor_method(function=False)
 def repeat(input, *sizes):
-    """The tensor tiled ``sizes[i]`` times along each dim (extra sizes add leading dims)."""
+    """The tensor tiled ``sizes[i]`` times along each dim (extra sizes add leading dims).
+    Example: ``mg.tensor([1, 2]).repeat(2)`` -> tensor([1, 2, 1, 2])"""
     sizes = _args.shape(sizes)
     if len(sizes) < input.ndim or any(s < 0 for s in sizes):
         raise ValueError(f"repeat needs at least {input.ndim} non-negative sizes for a tensor of shape "
@@ -411,7 +419,8 @@ def split(input, split_size_or_sections, dim=0):
 
 @tensor_method
 def chunk(input, chunks, dim=0):
-    """At most ``chunks`` pieces of equal size (the last may be smaller) along ``dim``."""
+    """At most ``chunks`` pieces of equal size (the last may be smaller) along ``dim``.
+    Example: ``[c.shape for c in mg.zeros(5, 2).chunk(2)]`` -> [(3, 2), (2, 2)]"""
     if isinstance(chunks, bool) or not isinstance(chunks, numbers.Integral) or chunks <= 0:
         raise ValueError(f"chunks must be a positive int, got {chunks!r}")
     length = input.shape[_args.dim_index(dim, input.ndim)]
@@ -420,13 +429,15 @@ def chunk(input, chunks, dim=0):
 
 @tensor_method(function=False)
 def contiguous(input):
-    """Self when its data is C-contiguous, else a differentiable contiguous copy."""
+    """Self when its data is C-contiguous, else a differentiable contiguous copy.
+    Example: ``mg.zeros(2, 3).t().contiguous()`` (a C-ordered copy)"""
     return input if input.data.flags.c_contiguous else Clone.apply(input)
 
 
 @tensor_method
 def clone(input):
-    """A differentiable copy: ``y = x.clone()`` has its own memory, and gradients flow to x."""
+    """A differentiable copy: ``y = x.clone()`` has its own memory, and gradients flow to x.
+    Example: ``mg.tensor([1.0]).clone()`` -> tensor([1.])"""
     return Clone.apply(input)
 
 
@@ -442,7 +453,8 @@ def unbind(input, dim=0):
 
 @tensor_method
 def broadcast_to(input, size):
-    """This tensor broadcast to ``size`` (a tuple; -1 keeps a dim), a view as ``expand(*size)``."""
+    """This tensor broadcast to ``size`` (a tuple; -1 keeps a dim), a view as ``expand(*size)``.
+    Example: ``mg.zeros(3).broadcast_to((2, 3)).shape`` -> (2, 3)"""
     return input.expand(size)
 
 
@@ -497,13 +509,13 @@ def movedim(input, source, destination):
 
 @tensor_method
 def swapaxes(input, axis0, axis1):
-    """``transpose(axis0, axis1)`` (torch's alias)."""
+    """``transpose(axis0, axis1)`` (torch's alias). Example: ``mg.zeros(2, 3).swapaxes(0, 1).shape`` -> (3, 2)"""
     return input.transpose(axis0, axis1)
 
 
 @tensor_method
 def swapdims(input, dim0, dim1):
-    """``transpose(dim0, dim1)`` (torch's alias)."""
+    """``transpose(dim0, dim1)`` (torch's alias). Example: ``mg.zeros(2, 3).swapdims(0, 1).shape`` -> (3, 2)"""
     return input.transpose(dim0, dim1)
 
 
@@ -520,7 +532,8 @@ def diag(input, diagonal=0):
 
 @tensor_method
 def trace(input):
-    """The sum of the main diagonal of a matrix (integers sum as int64, as torch)."""
+    """The sum of the main diagonal of a matrix (integers sum as int64, as torch).
+    Example: ``mg.tensor([[1, 2], [3, 4]]).trace()`` -> tensor(5)"""
     if input.ndim != 2:
         raise RuntimeError(f"trace(): expected a matrix, but got a tensor with {input.ndim} dims "
                            f"(shape {input.shape})")
