@@ -15,13 +15,12 @@ from .dlpack import from_dlpack
 from .gradcheck import GradcheckError, gradcheck
 from .serialization import load, save
 from .backend import device
-from .tensor import Tensor, float32, float64, int32, int64
-from .tensor import bool_ as bool  # noqa: A001  (mg.bool as torch.bool)
+from ._dtypes import float32, float64, int32, int64
+from ._dtypes import bool_ as bool  # noqa: A001  (mg.bool as torch.bool)
+from .tensor import Tensor
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, is_tensor, linspace,
                        ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros,
                        zeros_like)
-from .functions import *  # noqa: F401,F403  (mg.exp, mg.sum, mg.cat, ... : module-level forms)
-from .functions import __all__ as _function_names
 
 long, int = int64, int32  # noqa: A001  (torch's aliases mg.long and mg.int)
 
@@ -35,6 +34,24 @@ __all__ = [
     "initial_seed", "Op", "no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled", "gradcheck", "GradcheckError", "cuda",
     "functional", "nn", "optim", "data", "datasets", "save", "load", "set_num_threads", "get_num_threads",
 ]
+
+
+def _function_form(name, method):
+    """mg.<name>(input, ...) for the Tensor method ``method``, with a clear error when input is not a Tensor."""
+    def function(input, *args, **kwargs):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"mg.{name} expects a Tensor as its first argument, got {type(input).__name__}")
+        return method(input, *args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"``mg.{name}(x, ...)`` is ``x.{name}(...)``:\n\n{method.__doc__ or ''}"
+    return function
+
+
+# mg.<name>: the op table (ops/_table.py)
+_functions = {name: _function_form(name, fn) if ops.TENSOR_METHODS.get(name) is fn else fn
+              for name, fn in ops.TORCH_FUNCTIONS.items()}
+globals().update(_functions)
 # `from minigrad import *` must not replace Python's own sum, max, abs, all, int, bool, ...
-__all__ += [name for name in _function_names if not hasattr(builtins, name)]
+__all__ += [name for name in _functions if not hasattr(builtins, name)]
 __all__ += ["profiler", "utils", "from_dlpack"]

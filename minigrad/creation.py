@@ -7,8 +7,9 @@ import numbers
 
 import numpy as np
 
-from . import _random, backend
-from .tensor import Tensor, _check_requires_grad, _resolve_dtype, _shape_argument, _to_array, float32, int64
+from . import _args, _random, backend
+from ._dtypes import check_requires_grad, float32, int64, resolve_dtype, to_array
+from .tensor import Tensor
 
 
 def tensor(data, dtype=None, requires_grad=False, device="cpu"):
@@ -20,20 +21,20 @@ def tensor(data, dtype=None, requires_grad=False, device="cpu"):
 
 
 def _size(size):
-    shape = _shape_argument(size)
+    shape = _args.shape(size)
     if any(s < 0 for s in shape):
         raise ValueError(f"sizes must be non-negative, got {shape}")
     return shape
 
 
 def _create(array, dtype, requires_grad, device, default=float32):
-    dtype = _resolve_dtype(dtype) or default
-    _check_requires_grad(dtype, requires_grad)
+    dtype = resolve_dtype(dtype) or default
+    check_requires_grad(dtype, requires_grad)
     return Tensor._wrap(backend.to_device(array.astype(dtype, copy=False), device), bool(requires_grad))
 
 
 def _create_float(array, dtype, requires_grad, device, what):
-    dtype = _resolve_dtype(dtype) or float32
+    dtype = resolve_dtype(dtype) or float32
     if dtype.kind != "f":
         raise TypeError(f"{what} makes float32 or float64 tensors, not {dtype}")
     return _create(array, dtype, requires_grad, device)
@@ -51,7 +52,7 @@ def ones(*size, dtype=None, requires_grad=False, device="cpu"):
 def empty(*size, dtype=None, requires_grad=False, device="cpu"):
     """A tensor of shape ``size`` whose values are whatever the memory held."""
     # allocated in its dtype: float garbage cast to an integer dtype would warn about invalid casts
-    return _create(np.empty(_size(size), dtype=_resolve_dtype(dtype) or float32), dtype, requires_grad, device)
+    return _create(np.empty(_size(size), dtype=resolve_dtype(dtype) or float32), dtype, requires_grad, device)
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, device="cpu"):
@@ -59,7 +60,7 @@ def full(size, fill_value, dtype=None, requires_grad=False, device="cpu"):
 
     Example: ``mg.full((2, 2), 7).dtype`` -> int64
     """
-    fill = _to_array(fill_value, None)
+    fill = to_array(fill_value.data if isinstance(fill_value, Tensor) else fill_value, None)
     if fill.ndim:
         raise ValueError(f"full's fill_value must be a number, got shape {fill.shape}")
     return _create(np.full(_size((size,)), fill), dtype, requires_grad, device, default=fill.dtype)
@@ -138,7 +139,7 @@ def ones_like(input, dtype=None, requires_grad=False, device=None):
 
 
 def empty_like(input, dtype=None, requires_grad=False, device=None):
-    return _like(input, np.empty(input.shape, dtype=_resolve_dtype(dtype) or input.dtype), dtype, requires_grad, device)
+    return _like(input, np.empty(input.shape, dtype=resolve_dtype(dtype) or input.dtype), dtype, requires_grad, device)
 
 
 def full_like(input, fill_value, dtype=None, requires_grad=False, device=None):
@@ -163,7 +164,7 @@ def from_numpy(array):
     """A tensor that shares memory with the NumPy ``array`` (changes show in both), dtype kept."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
-    return Tensor._wrap(_to_array(array, None), False)
+    return Tensor._wrap(to_array(array, None), False)
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -171,7 +172,7 @@ def as_tensor(data, dtype=None, device=None):
     device; otherwise a converted copy. Python data follows mg.tensor's dtype rules."""
     if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype)
-    array = _to_array(data, _resolve_dtype(dtype))
+    array = to_array(data, resolve_dtype(dtype))
     return Tensor._wrap(backend.to_device(array, device or backend.device_of(array)), False)
 
 

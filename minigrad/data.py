@@ -5,7 +5,8 @@ import numbers
 import numpy as np
 
 from . import _random, backend
-from .tensor import Tensor, _to_array
+from ._dtypes import to_array
+from .tensor import Tensor
 
 
 class Dataset:
@@ -134,7 +135,7 @@ class DataLoader:
         else:
             columns = [np.stack([np.asarray(v) for v in column]) for column in zip(*(self.dataset[int(i)] for i in indices))]
         # fancy indexing and np.stack made fresh arrays: wrapped, not copied again
-        return tuple(Tensor._wrap(backend.to_device(_to_array(np.ascontiguousarray(c), None), self.device), False)
+        return tuple(Tensor._wrap(backend.to_device(to_array(np.ascontiguousarray(c), None), self.device), False)
                      for c in columns)
 
 

@@ -3,7 +3,8 @@ import numpy as np
 
 from .autograd import no_grad
 from .backend import to_device
-from .tensor import Tensor, float64
+from ._dtypes import float64
+from .tensor import Tensor
 
 
 class GradcheckError(AssertionError):

@@ -13,7 +13,8 @@ from ..ops.embedding import padding_index
 from ..ops.normalization import normalized_shape_tuple, positive_eps
 from ..ops.pool import pool_window, unsupported_pool_options
 from . import init
-from ..tensor import Tensor, _resolve_dtype, float32
+from .._dtypes import float32, resolve_dtype
+from ..tensor import Tensor
 from .module import Module, Parameter
 
 
@@ -40,7 +41,7 @@ class Linear(Module):
         in_features = _args.positive_int(in_features, "Linear: in_features")
         out_features = _args.positive_int(out_features, "Linear: out_features")
         self.in_features, self.out_features = in_features, out_features
-        dtype = _resolve_dtype(dtype) or float32
+        dtype = resolve_dtype(dtype) or float32
         self.weight = Parameter(Tensor(np.zeros((out_features, in_features)), dtype=dtype, device=device))
         self.register_parameter(
             "bias", Parameter(Tensor(np.zeros(out_features), dtype=dtype, device=device)) if bias else None)
@@ -278,7 +279,7 @@ class Embedding(Module):
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         if _weight is None:
-            dtype = _resolve_dtype(dtype) or float32
+            dtype = resolve_dtype(dtype) or float32
             self.weight = Parameter(Tensor(np.zeros((num_embeddings, embedding_dim)), dtype=dtype,
                                            device=device or "cpu"), requires_grad=not _freeze)
             self.reset_parameters()
@@ -327,7 +328,7 @@ class Embedding(Module):
 
 def _channel_parameters(layer, num_features, affine, bias, dtype, device):
     """A normalisation layer's per-channel weight (ones) and bias (zeros), or None for each left out."""
-    dtype = _resolve_dtype(dtype) or float32
+    dtype = resolve_dtype(dtype) or float32
     if affine:
         layer.weight = Parameter(Tensor(np.ones(num_features), dtype=dtype, device=device))
     else:
@@ -340,7 +341,7 @@ def _channel_parameters(layer, num_features, affine, bias, dtype, device):
 
 def _running_statistics(layer, num_features, track_running_stats, dtype, device):
     """The buffers running_mean (zeros), running_var (ones) and num_batches_tracked, or None for each."""
-    dtype = _resolve_dtype(dtype) or float32
+    dtype = resolve_dtype(dtype) or float32
     if track_running_stats:
         layer.register_buffer("running_mean", Tensor(np.zeros(num_features), dtype=dtype, device=device))
         layer.register_buffer("running_var", Tensor(np.ones(num_features), dtype=dtype, device=device))
@@ -503,7 +504,7 @@ class LayerNorm(Module):
         self.normalized_shape = normalized_shape_tuple(normalized_shape)
         positive_eps(eps, "LayerNorm")
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        dtype = _resolve_dtype(dtype) or float32
+        dtype = resolve_dtype(dtype) or float32
         if elementwise_affine:
             self.weight = Parameter(Tensor(np.ones(self.normalized_shape), dtype=dtype, device=device))
         else:
@@ -694,7 +695,7 @@ class _ConvNd(Module):
         self.dilation = _args.int_tuple(dilation, n, f"{name}: dilation", minimum=1)
         conv_padding(padding, self.kernel_size, self.stride, self.dilation, name)  # checks it
         self.padding = padding if isinstance(padding, str) else _args.int_tuple(padding, n, f"{name}: padding")
-        dtype = _resolve_dtype(dtype) or float32
+        dtype = resolve_dtype(dtype) or float32
         shape = (out_channels, in_channels // groups) + self.kernel_size
         self.weight = Parameter(Tensor(np.zeros(shape), dtype=dtype, device=device))
         self.register_parameter(

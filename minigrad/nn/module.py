@@ -5,7 +5,8 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
 from .. import backend
-from ..tensor import Tensor, _resolve_dtype
+from .._dtypes import resolve_dtype
+from ..tensor import Tensor
 
 
 class Parameter(Tensor):
@@ -276,7 +277,7 @@ class Module:
             device = backend.normalize_device(target)
             convert = lambda a: backend.to_device(a, device)  # noqa: E731
         else:
-            dtype = _resolve_dtype(target)
+            dtype = resolve_dtype(target)
             if dtype not in backend.FLOAT_DTYPES:
                 raise TypeError(f"Module.to takes a device or a float dtype, got {target!r}")
             convert = lambda a: a.astype(dtype, copy=False) if a.dtype in backend.FLOAT_DTYPES else a  # noqa: E731

@@ -40,3 +40,10 @@ __all__ = [
     "Erf", "Lerp", "AddMM", "NanToNum", "LogSumExp", "Diag",
     "Interpolate", "PlaneGather", "adaptive_max_pool2d_indices",
 ]
+
+# x.exp(), x.sum(), ...: bound here, once every topic above has filled the table (tensor.py imports
+# this package at its end, so Tensor exists whichever of the two is imported first)
+from ..tensor import Tensor as _Tensor  # noqa: E402
+
+for _name, _method in TENSOR_METHODS.items():
+    setattr(_Tensor, _name, _method)

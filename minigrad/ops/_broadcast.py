@@ -1,4 +1,13 @@
-"""Gradients of broadcast operations summed back to each input's shape."""
+"""Broadcasting: the shape operands broadcast to, and gradients summed back to each input's shape."""
+import numpy as np
+
+
+def broadcast_shape(*shapes):
+    """The shape that ``shapes`` broadcast to, or None when they do not: ``broadcast_shape((2, 1), (3,))`` -> (2, 3)"""
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        return None
 
 
 def sum_to_shape(grad, shape):

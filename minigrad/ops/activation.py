@@ -10,7 +10,7 @@ from ..tensor import Tensor
 from ._table import tensor_method
 from ._tensor_checks import float_tensor
 from .inplace import inplace_result
-from .math import Sigmoid, Tanh
+from .math import Sigmoid, sigmoid, tanh  # F.sigmoid and F.tanh are torch.sigmoid and torch.tanh
 
 __all__ = ["relu", "leaky_relu", "gelu", "sigmoid", "tanh", "silu", "softplus", "elu", "logsigmoid", "mish", "hardswish", "softmin"]
 
@@ -178,16 +178,6 @@ def gelu(x, approximate="none"):
 def gelu_approximation(approximate, fn):
     """``approximate`` if it is one of GELU's: "none" (exact) or "tanh"."""
     return _args.choice(approximate, f"{fn}: approximate", ("none", "tanh"))
-
-
-def sigmoid(x):
-    """1 / (1 + exp(-x)), computed without overflow. Example: ``F.sigmoid(mg.zeros(2))`` -> tensor([0.5, 0.5])"""
-    return Sigmoid.apply(x)
-
-
-def tanh(x):
-    """tanh(x) elementwise. Example: ``F.tanh(mg.zeros(2))`` -> tensor([0., 0.])"""
-    return Tanh.apply(x)
 
 
 def silu(x, inplace=False):

@@ -3,7 +3,8 @@ import numpy as np
 
 from .. import _args, backend
 from ..autograd import no_grad
-from ..tensor import Tensor, _broadcast_shape
+from ..tensor import Tensor
+from ._broadcast import broadcast_shape
 
 __all__ = ["cosine_similarity"]
 
@@ -24,7 +25,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
                         f"one with .float() (or .double())")
     dtype = np.result_type(*floats)
     eps = _args.real(eps, "cosine_similarity: eps")
-    shape = _broadcast_shape(x1.shape, x2.shape)
+    shape = broadcast_shape(x1.shape, x2.shape)
     if shape is None:
         raise ValueError(f"cosine_similarity: x1 of shape {x1.shape} and x2 of shape {x2.shape} do not broadcast "
                          f"to one shape")

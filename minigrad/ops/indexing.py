@@ -1,8 +1,16 @@
 """Ops that read or write a tensor at the positions an index tensor names along one dim, as torch's
 gather, scatter and scatter_add. Repeated indices add their gradients (np.add.at on cpu,
 cupyx.scatter_add on cuda, through backend.scatter_add, as GetItem's backward)."""
-from .. import backend
+import numbers
+
+import numpy as np
+
+from .. import _args, backend
+from .._dtypes import bool_, int64
 from ..autograd import Op
+from ..tensor import Tensor
+from ._broadcast import broadcast_shape
+from ._table import tensor_method
 
 INDEX_DTYPES = ("int64", "int32")  # torch's index dtypes
 
@@ -123,3 +131,133 @@ class Scatter(Op):
             gsrc[self.read] = gathered
             gsrc = gsrc.reshape(self.src_shape)
         return gx, None, gsrc
+
+
+def index_tensor(index, what):
+    """An index argument as a Tensor (Tensors as they are, NumPy/CuPy arrays wrapped)."""
+    if isinstance(index, Tensor):
+        return index
+    if isinstance(index, np.ndarray) or hasattr(index, "__cuda_array_interface__"):
+        return Tensor._wrap(index, False)
+    raise TypeError(f"{what}(): index must be an integer Tensor, got {type(index).__name__}")
+
+
+@tensor_method
+def gather(input, dim, index):
+    """Entries along ``dim`` at ``index`` (int64, as many dims as input, no larger than input on the
+    other dims): ``out[i][j] = input[i][index[i][j]]`` for dim 1; the result has index's shape.
+    Differentiable in input (repeated indices add). Example:
+    ``mg.tensor([[1.0, 2.0], [3.0, 4.0]]).gather(1, mg.tensor([[1, 1], [0, 1]]))`` -> [[2., 2.], [3., 4.]]"""
+    return Gather(_args.dim_index(dim, input.ndim))._call_once(input, index_tensor(index, "gather"))
+
+
+@tensor_method
+def scatter(input, dim, index, src=None, *, value=None):
+    """A copy with ``src``'s entries (a tensor of input's dtype, or a number ``value``) written at
+    ``index`` along ``dim``: ``out[index[i][j]][j] = src[i][j]`` for dim 0 (out of place, as
+    torch's scatter). Where index repeats a position the last write in C order wins on cpu
+    (unspecified on cuda, as torch). Differentiable in input and src.
+    Example: ``mg.zeros(3).scatter(0, mg.tensor([2]), mg.tensor([5.0]))`` -> tensor([0., 0., 5.])"""
+    if src is not None and value is not None:
+        raise TypeError("scatter(): pass src or value, not both")
+    src = value if src is None else src
+    if src is None:
+        raise TypeError("scatter() needs src (a tensor) or value (a number)")
+    index = index_tensor(index, "scatter")
+    dim = _args.dim_index(dim, input.ndim)
+    if isinstance(src, Tensor):
+        return Scatter(dim)._call_once(input, index, src)
+    if not isinstance(src, numbers.Number):
+        raise TypeError(f"scatter(): src must be a Tensor or a number, got {type(src).__name__}")
+    return Scatter(dim, value=np.asarray(src).astype(input.dtype).item())._call_once(input, index)
+
+
+@tensor_method
+def scatter_add(input, dim, index, src):
+    """A copy with ``src``'s entries added at ``index`` along ``dim`` (repeated positions sum):
+    ``out[index[i][j]][j] += src[i][j]`` for dim 0. Differentiable in input and src.
+    Example: ``mg.zeros(3).scatter_add(0, mg.tensor([1, 1]), mg.ones(2))`` -> tensor([0., 2., 0.])"""
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_add(): src must be a Tensor, got {type(src).__name__}")
+    index = index_tensor(index, "scatter_add")
+    return Scatter(_args.dim_index(dim, input.ndim), accumulate=True)._call_once(input, index, src)
+
+
+@tensor_method
+def index_select(input, dim, index):
+    """The slices at the positions of a 1-D integer ``index`` along ``dim`` (repeats allowed;
+    their gradients add): ``mg.arange(6.0).reshape(2, 3).index_select(1, mg.tensor([2, 0]))``."""
+    index = index_tensor(index, "index_select")
+    if index.ndim > 1:
+        raise IndexError(f"index_select(): index must be 1-D (or 0-d), got shape {index.shape}")
+    check_index_dtype(index.data, "index_select")
+    backend.common_array_module([input.data, index.data], "index_select")
+    dim = _args.dim_index(dim, input.ndim)
+    if input.ndim == 0 and index.numel() != 1:
+        raise IndexError(f"index_select(): a 0-d tensor takes an index of one value, got {index.numel()}")
+    source = input.reshape(1) if input.ndim == 0 else input
+    check_index_range(index.data, source.shape[dim], dim, "index_select", IndexError)
+    selected = source[(slice(None),) * dim + (index.data.reshape(-1),)]  # indexing copies the index
+    return selected.reshape(()) if input.ndim == 0 else selected
+
+
+@tensor_method
+def take_along_dim(input, indices, dim=None):
+    """Entries at ``indices`` along ``dim``, input and indices broadcast on the other dims (as
+    torch.take_along_dim; negative indices count from the end). With dim None, both are
+    flattened. Differentiable in input. Example: ``x.take_along_dim(x.argmax(1, keepdim=True), 1)``"""
+    indices = index_tensor(indices, "take_along_dim")
+    if dim is None:
+        return input.reshape(-1).take_along_dim(indices.reshape(-1), 0)
+    if indices.ndim != input.ndim:
+        raise RuntimeError(f"take_along_dim(): input of shape {input.shape} and indices of shape "
+                           f"{indices.shape} must have the same number of dims")
+    check_index_dtype(indices.data, "take_along_dim")
+    dim = _args.dim_index(dim, input.ndim)
+    size = input.shape[dim] if input.ndim else 1
+    data = indices.data
+    low, high = (int(data.min()), int(data.max())) if data.size else (0, 0)
+    if low < -size or high >= size:
+        bad = low if low < -size else high
+        raise RuntimeError(f"take_along_dim(): index {bad} is out of bounds for dimension {dim} with size {size}")
+    wrapped = data % size if size else data
+    if input.ndim == 0:
+        return input.gather(0, Tensor._wrap(wrapped, False))
+    shape = broadcast_shape(*(s[:dim] + (1,) + s[dim + 1:] for s in (input.shape, indices.shape)))
+    if shape is None:
+        raise RuntimeError(f"take_along_dim(): input of shape {input.shape} and indices of shape "
+                           f"{indices.shape} do not broadcast on the dims other than {dim}")
+    target = shape[:dim] + (size,) + shape[dim + 1:]
+    source = input if target == input.shape else input.expand(target)
+    wrapped = backend.array_module(data).broadcast_to(wrapped, shape[:dim] + (indices.shape[dim],) + shape[dim + 1:])
+    return source.gather(dim, Tensor._wrap(wrapped, False))
+
+
+@tensor_method
+def masked_select(input, mask):
+    """The entries where the bool ``mask`` is True, as a 1-D tensor (input and mask broadcast
+    together first). Differentiable. Example: ``x.masked_select(x > 0)``"""
+    if not isinstance(mask, Tensor) or mask.dtype != bool_:
+        raise RuntimeError(f"masked_select(): mask must be a bool tensor, got "
+                           f"{mask.dtype if isinstance(mask, Tensor) else type(mask).__name__}")
+    shape = broadcast_shape(input.shape, mask.shape)
+    if shape is None:
+        raise RuntimeError(f"masked_select(): mask of shape {mask.shape} and the tensor's shape "
+                           f"{input.shape} do not broadcast together")
+    xp = backend.common_array_module([input.data, mask.data], "masked_select")
+    source = input if input.shape == shape else input.expand(shape)
+    return source[mask.data if mask.shape == shape else xp.broadcast_to(mask.data, shape)]
+
+
+@tensor_method
+def nonzero(input, *, as_tuple=False):
+    """Indices of the nonzero entries (NaN counts as nonzero), in C order: an int64 tensor of shape
+    (n, ndim), or with ``as_tuple=True`` a tuple of ndim 1-D tensors (one for a 0-d tensor).
+    Example: ``mg.tensor([0, 3, 0, 4]).nonzero()`` -> tensor([[1], [3]])"""
+    xp, data = backend.array_module(input.data), input.data
+    if as_tuple:
+        found = xp.nonzero(data.reshape(1) if data.ndim == 0 else data)
+        return tuple(Tensor._wrap(i.astype(int64, copy=False), False) for i in found)
+    if data.ndim == 0:
+        return Tensor._wrap(xp.zeros((int(data != 0), 0), dtype=int64), False)
+    return Tensor._wrap(xp.argwhere(data).astype(int64, copy=False), False)

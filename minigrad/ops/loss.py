@@ -5,9 +5,10 @@ import numpy as np
 
 from .. import _args, backend
 from ..autograd import Op
-from ..tensor import Tensor, _broadcast_shape
+from ..tensor import Tensor
+from ._broadcast import broadcast_shape
 from ._broadcast import sum_to_shape
-from ._dtypes import as_float
+from .._dtypes import as_float
 from ._table import tensor_method
 from ._tensor_checks import check_same_dtype, float_tensor
 from .shape import Transpose
@@ -355,7 +356,7 @@ def kl_div(input, target, reduction="mean", log_target=False):
     elif target.device != input.device:
         target = target.to(input.device)
     check_same_dtype(input, target=target)
-    if _broadcast_shape(input.shape, target.shape) is None:
+    if broadcast_shape(input.shape, target.shape) is None:
         raise ValueError(f"kl_div: input shape {input.shape} and target shape {target.shape} do not broadcast "
                          f"to one shape")
     if reduction == "mean":

@@ -1,12 +1,16 @@
 """Elementwise arithmetic with NumPy broadcasting, matmul, and the smooth elementwise functions."""
 import math
+import numbers
 
 import numpy as np
 
+from .. import backend
+from .._dtypes import as_float, promote
 from ..autograd import Op
-from ._broadcast import sum_to_shape
-from ._dtypes import as_float, promote
-from ._table import tensor_method
+from ..tensor import Tensor
+from ._broadcast import broadcast_shape, sum_to_shape
+from ._table import tensor_method, torch_function
+from .shape import Where, bool_mask
 
 
 class Add(Op):
@@ -456,3 +460,422 @@ def exp(input):
 def log(input):
     """The natural logarithm, elementwise (-inf at 0, NaN below). Example: ``x.log()``"""
     return Log.apply(input)
+
+
+@tensor_method
+def sqrt(input):
+    """The square root, elementwise (NaN below 0). Example: ``mg.tensor([4.0, 9.0]).sqrt()`` -> tensor([2., 3.])"""
+    return Sqrt.apply(input)
+
+
+@tensor_method
+def abs(input):
+    """The absolute value, elementwise. Example: ``mg.tensor([-1.5, 2.0]).abs()`` -> tensor([1.5, 2.])"""
+    return Abs.apply(input)
+
+
+@tensor_method
+def sin(input):
+    """The sine (radians), elementwise. Example: ``mg.zeros(2).sin()`` -> tensor([0., 0.])"""
+    return Sin.apply(input)
+
+
+@tensor_method
+def cos(input):
+    """The cosine (radians), elementwise. Example: ``mg.zeros(2).cos()`` -> tensor([1., 1.])"""
+    return Cos.apply(input)
+
+
+@tensor_method
+def tanh(input):
+    """The hyperbolic tangent, elementwise. Example: ``mg.zeros(2).tanh()`` -> tensor([0., 0.])"""
+    return Tanh.apply(input)
+
+
+@tensor_method
+def sigmoid(input):
+    """1 / (1 + exp(-x)), elementwise. Example: ``mg.zeros(2).sigmoid()`` -> tensor([0.5, 0.5])"""
+    return Sigmoid.apply(input)
+
+
+@tensor_method
+def log1p(input):
+    """log(1 + x), accurate near 0. Example: ``mg.zeros(2).log1p()`` -> tensor([0., 0.])"""
+    return Log1p.apply(input)
+
+
+@tensor_method
+def expm1(input):
+    """exp(x) - 1, accurate near 0. Example: ``mg.zeros(2).expm1()`` -> tensor([0., 0.])"""
+    return Expm1.apply(input)
+
+
+@tensor_method
+def rsqrt(input):
+    """1 / sqrt(x). Example: ``mg.tensor([4.0]).rsqrt()`` -> tensor([0.5])"""
+    return Rsqrt.apply(input)
+
+
+@tensor_method
+def reciprocal(input):
+    """1 / x (integers give float32, as torch).
+    Example: ``mg.tensor([2, 4]).reciprocal()`` -> tensor([0.5, 0.25])"""
+    return Reciprocal.apply(input)
+
+
+@tensor_method
+def square(input):
+    """x * x (integers stay integers, bools become int64, as torch).
+    Example: ``mg.tensor([2, 3]).square()`` -> tensor([4, 9])"""
+    return Square.apply(input)
+
+
+@tensor_method
+def log2(input):
+    """The base-2 logarithm, elementwise. Example: ``mg.tensor([1.0, 8.0]).log2()`` -> tensor([0., 3.])"""
+    return Log2.apply(input)
+
+
+@tensor_method
+def log10(input):
+    """The base-10 logarithm, elementwise. Example: ``mg.tensor([1.0, 10.0]).log10()`` -> tensor([0., 1.])"""
+    return Log10.apply(input)
+
+
+@tensor_method
+def exp2(input):
+    """2 ** x. Example: ``mg.tensor([3.0]).exp2()`` -> tensor([8.])"""
+    return Exp2.apply(input)
+
+
+@tensor_method
+def sinh(input):
+    """The hyperbolic sine, elementwise. Example: ``mg.zeros(2).sinh()`` -> tensor([0., 0.])"""
+    return Sinh.apply(input)
+
+
+@tensor_method
+def cosh(input):
+    """The hyperbolic cosine, elementwise. Example: ``mg.zeros(2).cosh()`` -> tensor([1., 1.])"""
+    return Cosh.apply(input)
+
+
+@tensor_method
+def pow(input, exponent):
+    """``input ** exponent`` (a tensor or number, broadcast). Example: ``mg.tensor([2.0, 3.0]).pow(2)`` -> tensor([4., 9.])"""
+    return input ** exponent
+
+
+@tensor_method(aliases=("clip",))
+def clamp(input, min=None, max=None):
+    """Values limited to [min, max] (either may be None); ``clip`` is the same.
+    Example: ``mg.tensor([-2.0, 0.5, 2.0]).clamp(-1, 1)`` -> tensor([-1., 0.5, 1.])"""
+    if min is None and max is None:
+        raise ValueError("clamp needs at least one of min and max")
+    for name, bound in (("min", min), ("max", max)):
+        if bound is not None and (isinstance(bound, bool) or not isinstance(bound, numbers.Real)):
+            raise TypeError(f"clamp's {name} must be a number or None, got {type(bound).__name__}")
+    if input.data.dtype.kind != "f" and any(isinstance(b, float) for b in (min, max)):
+        return Clamp(min, max)._call_once(input.float())  # a float bound makes the result float32, as torch
+    return Clamp(min, max)._call_once(input)
+
+
+@tensor_method
+def maximum(input, other):
+    """Elementwise max with ``other`` (a tensor or number, broadcast); NaN wins, ties share the
+    gradient equally, as torch. Example: ``mg.tensor([1.0, 5.0]).maximum(mg.tensor([3.0, 2.0]))`` -> [3., 5.]"""
+    return Maximum(True)._call_once(input, input._operand(other))
+
+
+@tensor_method
+def minimum(input, other):
+    """As maximum, for the elementwise min. Example: ``mg.tensor([1.0, 5.0]).minimum(mg.tensor([3.0, 2.0]))`` -> [1., 2.]"""
+    return Maximum(False)._call_once(input, input._operand(other))
+
+
+@tensor_method
+def masked_fill(input, mask, value):
+    """A copy with ``value`` (a number or one-element tensor) wherever the bool ``mask``
+    (broadcastable to this shape) is True. Example: ``x.masked_fill(x < 0, 0.0)``"""
+    if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise ValueError(f"masked_fill's value must be a number or a one-element tensor, got shape {value.shape}")
+        value = value.item()
+    mask = bool_mask(mask, "masked_fill's mask")
+    if broadcast_shape(mask.shape, input.shape) != input.shape:
+        raise ValueError(f"masked_fill: mask of shape {mask.shape} does not broadcast to the tensor's shape {input.shape}")
+    fill = backend.to_device(np.asarray(value, dtype=input.dtype), input.device)
+    return Where.apply(mask, Tensor._wrap(fill, False), input)
+
+
+@tensor_method
+def add(input, other, *, alpha=1):
+    """input + alpha * other. Example: ``mg.tensor([1.0, 2.0]).add(mg.ones(2), alpha=10)`` -> tensor([11., 12.])"""
+    return input + (other if alpha == 1 else input._operand(other) * alpha)
+
+
+@tensor_method
+def sub(input, other, *, alpha=1):
+    """input - alpha * other. Example: ``mg.tensor([1.0, 2.0]).sub(1)`` -> tensor([0., 1.])"""
+    return input - (other if alpha == 1 else input._operand(other) * alpha)
+
+
+@tensor_method
+def mul(input, other):
+    """``input * other`` (broadcast). Example: ``mg.tensor([1.0, 2.0]).mul(3)`` -> tensor([3., 6.])"""
+    return input * other
+
+
+@tensor_method
+def div(input, other):
+    """``input / other`` (true division; integers give float32). Example: ``mg.tensor([1, 2]).div(2)`` -> tensor([0.5, 1.])"""
+    return input / other
+
+
+@tensor_method
+def neg(input):
+    """``-input``. Example: ``mg.tensor([1.0, -2.0]).neg()`` -> tensor([-1., 2.])"""
+    return -input
+
+
+@tensor_method
+def matmul(input, other):
+    """``input @ other`` (NumPy's matmul rules: batched, 1-D operands as vectors). Example: ``mg.ones(2, 3).matmul(mg.ones(3)).shape`` -> (2,)"""
+    return input @ other
+
+
+@tensor_method
+def isnan(input):
+    """Where the entries are NaN, a bool tensor (no grad). Example: ``mg.tensor([1.0, float('nan')]).isnan()`` -> tensor([False, True])"""
+    return Tensor._wrap(backend.array_module(input.data).isnan(input.data), False)
+
+
+@tensor_method
+def isinf(input):
+    """Where the entries are +Inf or -Inf, a bool tensor (no grad). Example: ``mg.tensor([1.0, float('inf')]).isinf()`` -> tensor([False, True])"""
+    return Tensor._wrap(backend.array_module(input.data).isinf(input.data), False)
+
+
+@tensor_method
+def isfinite(input):
+    """Where the entries are neither NaN nor Inf, a bool tensor (no grad). Example: ``mg.tensor([1.0, float('inf')]).isfinite()`` -> tensor([True, False])"""
+    return Tensor._wrap(backend.array_module(input.data).isfinite(input.data), False)
+
+
+@tensor_method
+def eq(input, other):
+    """``input == other`` as a bool tensor (no grad). Example: ``mg.tensor([1, 2]).eq(2)`` -> tensor([False, True])"""
+    return input.__eq__(other)
+
+
+@tensor_method
+def ne(input, other):
+    """``input != other`` as a bool tensor (no grad). Example: ``mg.tensor([1, 2]).ne(2)`` -> tensor([True, False])"""
+    return input.__ne__(other)
+
+
+@tensor_method
+def lt(input, other):
+    """``input < other`` as a bool tensor (no grad). Example: ``mg.tensor([1, 2]).lt(2)`` -> tensor([True, False])"""
+    return input.__lt__(other)
+
+
+@tensor_method
+def le(input, other):
+    """``input <= other`` as a bool tensor (no grad). Example: ``mg.tensor([1, 2]).le(2)`` -> tensor([True, True])"""
+    return input.__le__(other)
+
+
+@tensor_method
+def gt(input, other):
+    """``input > other`` as a bool tensor (no grad). Example: ``mg.tensor([1, 2]).gt(1)`` -> tensor([False, True])"""
+    return input.__gt__(other)
+
+
+@tensor_method
+def ge(input, other):
+    """``input >= other`` as a bool tensor (no grad). Example: ``mg.tensor([1, 2]).ge(2)`` -> tensor([False, True])"""
+    return input.__ge__(other)
+
+
+@tensor_method
+def erf(input):
+    """The error function 2/sqrt(pi) * integral_0^x exp(-t^2) dt (integers give float32).
+    Example: ``mg.zeros(2).erf()`` -> tensor([0., 0.])"""
+    return Erf.apply(input)
+
+
+@tensor_method
+def lerp(input, end, weight):
+    """Linear interpolation ``input + weight * (end - input)``; end a tensor of input's dtype,
+    weight a number or a tensor (of input's dtype, or 0-d); the three broadcast together, and all
+    three get gradients. Example: ``mg.tensor([0.0, 2.0]).lerp(mg.tensor([4.0, 4.0]), 0.25)`` -> [1., 2.5]"""
+    if not isinstance(end, Tensor):
+        raise TypeError(f"lerp(): end must be a Tensor, got {type(end).__name__}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"lerp() needs float tensors, got dtype {input.dtype}: convert with .float() first")
+    if end.dtype != input.dtype:
+        raise RuntimeError(f"lerp(): expected dtype {input.dtype} for end but got dtype {end.dtype}")
+    if isinstance(weight, Tensor):
+        if weight.dtype.kind != "f" or (weight.dtype != input.dtype and weight.ndim > 0):
+            raise RuntimeError(f"lerp(): expected dtype {input.dtype} for weight but got dtype {weight.dtype}")
+        weight = weight.to(input.dtype)
+    elif isinstance(weight, numbers.Real):
+        weight = Tensor._wrap(backend.to_device(np.asarray(weight, dtype=input.dtype), input.device), False)
+    else:
+        raise TypeError(f"lerp(): weight must be a number or a Tensor, got {type(weight).__name__}")
+    if broadcast_shape(input.shape, end.shape, weight.shape) is None:
+        raise RuntimeError(f"lerp(): self {input.shape}, end {end.shape} and weight {weight.shape} do not "
+                           "broadcast to one shape")
+    backend.common_array_module([input.data, end.data, weight.data], "lerp")
+    return Lerp.apply(input, end, weight)
+
+
+@tensor_method
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat1 @ mat2)`` (torch.addmm, input the input): mat1 (n, m) and mat2
+    (m, p) matrices, input broadcastable to (n, p), all of one dtype; with beta=0 input is ignored
+    (NaN in it does not propagate). Example: ``mg.addmm(bias, x, w.t())`` is a linear layer."""
+    for label, t in (("mat1", mat1), ("mat2", mat2)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"addmm(): {label} must be a Tensor, got {type(t).__name__}")
+        if t.ndim != 2:
+            raise RuntimeError(f"addmm(): {label} must be a matrix, got a {t.ndim}-D tensor of shape {t.shape}")
+    if mat1.shape[1] != mat2.shape[0]:
+        raise RuntimeError(f"addmm(): mat1 and mat2 shapes cannot be multiplied "
+                           f"({mat1.shape[0]}x{mat1.shape[1]} and {mat2.shape[0]}x{mat2.shape[1]})")
+    if not input.dtype == mat1.dtype == mat2.dtype:
+        raise RuntimeError(f"addmm(): self, mat1 and mat2 must have the same dtype, got {input.dtype}, "
+                           f"{mat1.dtype} and {mat2.dtype}")
+    shape = (mat1.shape[0], mat2.shape[1])
+    if broadcast_shape(input.shape, shape) != shape:
+        raise RuntimeError(f"addmm(): self of shape {input.shape} does not broadcast to the product's shape {shape}")
+    for name, value in (("beta", beta), ("alpha", alpha)):
+        if not isinstance(value, numbers.Real):
+            raise TypeError(f"addmm(): {name} must be a number, got {type(value).__name__}")
+        if input.dtype.kind != "f" and not isinstance(value, numbers.Integral):
+            raise TypeError(f"addmm(): {name}={value!r} must be an int for integer tensors (dtype {input.dtype})")
+    backend.common_array_module([input.data, mat1.data, mat2.data], "addmm")
+    return AddMM(beta, alpha)._call_once(input, mat1, mat2)
+
+
+@tensor_method
+def outer(input, vec2):
+    """The outer product of two 1-D tensors: ``out[i, j] = input[i] * vec2[j]`` (dtypes promote
+    as for *). Example: ``mg.tensor([1.0, 2.0]).outer(mg.tensor([1.0, 10.0]))`` -> [[1., 10.], [2., 20.]]"""
+    for label, t in (("self", input), ("vec2", vec2)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"outer(): {label} must be a Tensor, got {type(t).__name__}")
+        if t.ndim != 1:
+            raise RuntimeError(f"outer(): expected a 1-D argument {label}, but got {t.ndim}-D (shape {t.shape})")
+    return input.reshape(-1, 1) * vec2
+
+
+@tensor_method
+def dot(input, other):
+    """The inner product of two 1-D tensors of one dtype and size, a 0-d tensor (torch.dot:
+    no broadcasting, no promotion). Example: ``mg.tensor([1.0, 2.0]).dot(mg.tensor([3.0, 4.0]))`` -> 11."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"dot(): other must be a Tensor, got {type(other).__name__}")
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"dot(): 1-D tensors expected, but got {input.ndim}-D and {other.ndim}-D tensors")
+    if input.shape != other.shape:
+        raise RuntimeError(f"dot(): inconsistent tensor size: {input.shape[0]} and {other.shape[0]} elements")
+    if input.dtype != other.dtype:
+        raise RuntimeError(f"dot(): expected both vectors to have the same dtype, but found {input.dtype} "
+                           f"and {other.dtype}")
+    return MatMul.apply(input, other)
+
+
+@tensor_method
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """NaN, +Inf and -Inf replaced by ``nan``, ``posinf`` and ``neginf`` (None: the dtype's largest
+    and smallest finite values); integer tensors come back unchanged. The gradient is 0 where a
+    value was replaced. Example: ``mg.tensor([float("nan"), 1.0]).nan_to_num()`` -> [0., 1.]"""
+    for name, value in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
+            raise TypeError(f"nan_to_num(): {name} must be a number or None, got {type(value).__name__}")
+    if nan is None:
+        nan = 0.0
+    return NanToNum(nan, posinf, neginf)._call_once(input)
+
+
+@tensor_method
+def logical_and(input, other):
+    """Elementwise ``input != 0 and other != 0`` as a bool tensor (any dtypes; broadcast; no grad).
+    Example: ``mg.tensor([0, 1, 2]).logical_and(mg.tensor([1, 1, 0]))`` -> tensor([False, True, False])"""
+    return _logical(input, other, "logical_and")
+
+
+@tensor_method
+def logical_or(input, other):
+    """Elementwise ``input != 0 or other != 0`` as a bool tensor (any dtypes; broadcast; no grad).
+    Example: ``mg.tensor([0, 1]).logical_or(mg.tensor([0, 0]))`` -> tensor([False, True])"""
+    return _logical(input, other, "logical_or")
+
+
+@tensor_method
+def logical_xor(input, other):
+    """Elementwise: exactly one of ``input`` and ``other`` nonzero, as a bool tensor (broadcast; no grad).
+    Example: ``mg.tensor([1, 1]).logical_xor(mg.tensor([0, 1]))`` -> tensor([True, False])"""
+    return _logical(input, other, "logical_xor")
+
+
+@tensor_method
+def logical_not(input):
+    """Elementwise ``input == 0`` as a bool tensor (NaN counts as nonzero, so gives False).
+    Example: ``mg.tensor([0, 1]).logical_not()`` -> tensor([True, False])"""
+    return Tensor._wrap(backend.array_module(input.data).logical_not(input.data), False)
+
+
+def _logical(input, other, name):
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{name}(): other must be a Tensor, got {type(other).__name__}")
+    if broadcast_shape(input.shape, other.shape) is None:
+        raise RuntimeError(f"{name}(): shapes {input.shape} and {other.shape} do not broadcast together")
+    xp = backend.common_array_module([input.data, other.data], name)
+    return Tensor._wrap(getattr(xp, name)(input.data, other.data), False)
+
+
+@torch_function
+def mm(input, mat2):
+    """Matrix product of two 2-D tensors (torch.mm): (n, m) @ (m, p) -> (n, p), differentiable.
+    Example: ``mg.mm(mg.ones(2, 3), mg.ones(3, 4)).shape`` -> (2, 4)"""
+    return _matrix_product(input, mat2, 2, "mm")
+
+
+@torch_function
+def bmm(input, mat2):
+    """Batched matrix product of two 3-D tensors (torch.bmm): (b, n, m) @ (b, m, p) -> (b, n, p),
+    differentiable; the batch sizes must be equal (no broadcasting, as torch).
+    Example: ``mg.bmm(mg.ones(5, 2, 3), mg.ones(5, 3, 4)).shape`` -> (5, 2, 4)"""
+    if isinstance(input, Tensor) and isinstance(mat2, Tensor) and input.ndim == mat2.ndim == 3 \
+            and input.shape[0] != mat2.shape[0]:
+        raise ValueError(f"bmm: batch sizes differ: {input.shape} and {mat2.shape}")
+    return _matrix_product(input, mat2, 3, "bmm")
+
+
+def _matrix_product(input, mat2, ndim, name):
+    for label, t in (("input", input), ("mat2", mat2)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name} expects Tensors, got {type(t).__name__} for {label}")
+        if t.ndim != ndim:
+            raise ValueError(f"{name} expects {ndim}-D tensors, got {label} of shape {t.shape}")
+    return input.matmul(mat2)
+
+
+@torch_function
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Elementwise |input - other| <= atol + rtol * |other| as a bool tensor (no gradient), as torch.
+    Example: ``mg.isclose(mg.tensor([1.0, 2.0]), mg.tensor([1.0, 2.1]))`` -> tensor([True, False])"""
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        raise TypeError("isclose expects two Tensors")
+    xp = backend.common_array_module([input.data, other.data], "isclose")
+    return Tensor._wrap(xp.isclose(input.data, other.data, rtol=rtol, atol=atol, equal_nan=equal_nan), False)
+
+
+@torch_function
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """True when every element is close (see isclose), as a Python bool (torch.allclose).
+    Example: ``mg.allclose(x, x + 1e-9)`` -> True"""
+    return bool(isclose(input, other, rtol, atol, equal_nan).data.all())

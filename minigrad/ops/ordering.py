@@ -1,12 +1,16 @@
 """Ops that order or rearrange values along dims: sorting (indices; the values are gathered with indexing.Gather), running
 sums and products, flips, rolls and triangles. ``dim``/``dims`` arrive checked and in [0, ndim)."""
-import numpy as np
+import collections
 
-from .. import backend
+from .. import _args, backend
+from .._dtypes import int64, resolve_dtype
 from ..autograd import Op
+from ..tensor import Tensor
+from ._table import tensor_method
+from .indexing import Gather
 
-_INT64 = np.dtype(np.int64)
-
+_SortResult = collections.namedtuple("sort", ["values", "indices"])
+_TopkResult = collections.namedtuple("topk", ["values", "indices"])
 
 def sort_indices(x, dim, descending):
     """int64 indices that sort ``x`` along ``dim`` (an array; no gradient): a stable sort, so equal
@@ -14,10 +18,10 @@ def sort_indices(x, dim, descending):
     ascending, first descending), as torch. Example: ``sort_indices([3, 1, 3], 0, True)`` -> [0, 2, 1]"""
     xp = backend.array_module(x)
     if not descending:
-        return xp.argsort(x, axis=dim, kind="stable").astype(_INT64, copy=False)
+        return xp.argsort(x, axis=dim, kind="stable").astype(int64, copy=False)
     # Stable descending: sort the reversed array ascending and read the result backwards; equal values
     # then come in increasing original position, and NaN (last ascending) comes first.
-    order = xp.argsort(xp.flip(x, dim), axis=dim, kind="stable").astype(_INT64, copy=False)
+    order = xp.argsort(xp.flip(x, dim), axis=dim, kind="stable").astype(int64, copy=False)
     return (x.shape[dim] - 1) - xp.flip(order, dim)
 
 
@@ -34,7 +38,7 @@ class Cumsum(Op):
         self.dim = dim
 
     def forward(self, x):
-        return x.cumsum(axis=self.dim, dtype=None if x.dtype.kind == "f" else _INT64)
+        return x.cumsum(axis=self.dim, dtype=None if x.dtype.kind == "f" else int64)
 
     def backward(self, gy):
         return _reverse_cumsum(gy, self.dim, self.xp)
@@ -53,7 +57,7 @@ class Cumprod(Op):
 
     def forward(self, x):
         self.x = x
-        self.y = x.cumprod(axis=self.dim, dtype=None if x.dtype.kind == "f" else _INT64)
+        self.y = x.cumprod(axis=self.dim, dtype=None if x.dtype.kind == "f" else int64)
         return self.y
 
     def backward(self, gy):
@@ -116,3 +120,156 @@ class Triangle(Op):
 
     def backward(self, gy):
         return self.xp.where(self.mask, gy, self.xp.zeros((), dtype=gy.dtype))
+
+
+@tensor_method
+def sort(input, dim=-1, descending=False, stable=False):
+    """The values sorted along ``dim`` and their int64 indices, a namedtuple (values, indices) as
+    torch's; gradients flow back to the entries the values came from.
+
+    The sort is always stable (``stable`` is accepted for torch's signature): equal values keep
+    their order of appearance, ascending and descending, so results are deterministic. NaN counts
+    as the largest value: last ascending, first descending, as torch.
+
+    Example: ``mg.tensor([3.0, 1.0, 3.0]).sort(descending=True)`` -> values [3., 3., 1.], indices [0, 2, 1]
+    """
+    _args.flag(descending, "sort's descending")
+    _args.flag(stable, "sort's stable")
+    return _SortResult(*_sorted(input, dim, descending, None))
+
+
+@tensor_method
+def argsort(input, dim=-1, descending=False, stable=False):
+    """The int64 indices that sort the tensor along ``dim`` (no gradient): ``sort(...).indices``,
+    from the same stable sort (ties in order of appearance; NaN the largest).
+    Example: ``mg.tensor([3.0, 1.0, 2.0]).argsort()`` -> tensor([1, 2, 0])"""
+    _args.flag(descending, "argsort's descending")
+    _args.flag(stable, "argsort's stable")
+    return _sort_index(input, _args.dim_index(dim, input.ndim), descending, None)
+
+
+@tensor_method
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    """The ``k`` largest (``largest=False``: smallest) values along ``dim`` and their int64 indices,
+    a namedtuple (values, indices) as torch's; gradients flow back to the chosen entries. k must be
+    in [0, size of dim] (a RuntimeError otherwise, as torch).
+
+    Values always come sorted (largest first, or smallest first), also with ``sorted=False``,
+    where torch leaves the order unspecified. Ties are taken in order of appearance (a stable
+    sort), so results are deterministic; NaN counts as the largest value, as torch.
+
+    Example: ``mg.tensor([1.0, 5.0, 3.0]).topk(2)`` -> values [5., 3.], indices [1, 2]
+    """
+    k = _args.integer(k, "topk's k")
+    _args.flag(largest, "topk's largest")
+    _args.flag(sorted, "topk's sorted")
+    size = input.shape[_args.dim_index(dim, input.ndim)] if input.ndim else 1
+    if not 0 <= k <= size:
+        raise RuntimeError(f"topk: k={k} is out of range for dim {dim} of size {size} "
+                           f"(shape {input.shape}); expected 0 <= k <= {size}")
+    return _TopkResult(*_sorted(input, dim, largest, k))
+
+
+def _sorted(input, dim, descending, k):
+    """(values, indices) of the first ``k`` (None: all) entries of the stable sort along dim."""
+    dim = _args.dim_index(dim, input.ndim)
+    indices = _sort_index(input, dim, descending, k)
+    if input.ndim == 0:  # as torch: the value itself at index 0
+        return input.reshape(()), indices
+    return Gather(dim)._call_once(input, indices), indices
+
+
+def _sort_index(input, dim, descending, k):
+    """The int64 indices (a Tensor without grad) of the first ``k`` (None: all) entries of the
+    stable sort along ``dim`` (checked); 0 for a 0-d tensor."""
+    if input.ndim == 0:
+        return Tensor._wrap(backend.array_module(input.data).zeros((), int64), False)
+    index = sort_indices(input.data, dim, descending)
+    if k is not None:
+        index = index[(slice(None),) * dim + (slice(0, k),)]
+    return Tensor._wrap(index, False)
+
+
+@tensor_method
+def cumsum(input, dim, dtype=None):
+    """Running sums along ``dim`` (integer and bool tensors sum as int64, as torch; ``dtype``
+    converts the input first). Example: ``mg.tensor([1.0, 2.0, 3.0]).cumsum(0)`` -> [1., 3., 6.]"""
+    return _running(input, Cumsum, dim, dtype)
+
+
+@tensor_method
+def cumprod(input, dim, dtype=None):
+    """Running products along ``dim`` (integer and bool tensors multiply as int64, as torch). The
+    gradient is exact where the input holds zeros, as torch's.
+    Example: ``mg.tensor([2.0, 3.0, 4.0]).cumprod(0)`` -> [2., 6., 24.]"""
+    return _running(input, Cumprod, dim, dtype)
+
+
+def _running(input, op, dim, dtype):
+    source = input if dtype is None else input.to(resolve_dtype(dtype))
+    dim = _args.dim_index(dim, source.ndim)
+    if source.ndim == 0:
+        return op(0)._call_once(source.reshape(1)).reshape(())
+    return op(dim)._call_once(source)
+
+
+@tensor_method
+def flip(input, *dims, **kwargs):
+    """A copy reversed along each of ``dims``: ``x.flip(0)``, ``x.flip(0, 1)``, ``x.flip((0, 1))``
+    or ``x.flip(dims=[0, 1])``; a dim named twice is a RuntimeError, as torch."""
+    if set(kwargs) - {"dims"} or (dims and kwargs):
+        raise TypeError(f"flip takes dims (ints, or one tuple or list of them), got {dims} {kwargs}")
+    dims = kwargs["dims"] if kwargs else dims[0] if len(dims) == 1 else dims
+    dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    normalized = [_args.dim_index(d, input.ndim) for d in dims]
+    for d, original in zip(normalized, dims):
+        if normalized.count(d) > 1:
+            raise RuntimeError(f"flip: dim {original} appears more than once in dims {dims}")
+    return Flip(tuple(d for d in normalized if d < input.ndim))._call_once(input)
+
+
+@tensor_method
+def roll(input, shifts, dims=None):
+    """The entries moved ``shifts`` places along ``dims`` (those pushed past the end come back at
+    the start); shifts and dims are ints or tuples of the same length. Without dims, the flattened
+    tensor is rolled by one shift and the shape restored, as torch.
+    Example: ``mg.tensor([1, 2, 3]).roll(1)`` -> [3, 1, 2]"""
+    shifts = tuple(_args.integer(s, "roll's shifts") for s in
+                   (shifts if isinstance(shifts, (tuple, list)) else (shifts,)))
+    if dims is None:
+        if len(shifts) != 1:
+            raise RuntimeError(f"roll: without dims the flattened tensor is rolled by one shift, got shifts "
+                               f"{shifts}; pass as many dims as shifts")
+        return Roll(shifts[0], None)._call_once(input)
+    dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    if len(shifts) != len(dims) or not dims:
+        raise RuntimeError(f"roll: shifts and dims must align, got {len(shifts)} shifts {shifts} "
+                           f"and {len(dims)} dims {dims}")
+    dims = tuple(_args.dim_index(d, input.ndim) for d in dims)
+    if input.ndim == 0:  # one entry: rolling changes nothing
+        return Roll(0, None)._call_once(input)
+    return Roll(shifts, dims)._call_once(input)
+
+
+@tensor_method
+def tril(input, diagonal=0):
+    """The lower triangle of the matrices in the last two dims (batched), from ``diagonal`` down
+    (0: the main diagonal, > 0 above it, < 0 below); the other entries are 0.
+    Example: ``mg.ones(2, 2).tril()`` -> [[1., 0.], [1., 1.]]"""
+    return _triangle(input, diagonal, False, "tril")
+
+
+@tensor_method
+def triu(input, diagonal=0):
+    """The upper triangle of the matrices in the last two dims (batched), from ``diagonal`` up;
+    the other entries are 0.
+    Example: ``mg.ones(2, 2).triu(1)`` -> [[0., 1.], [0., 0.]]"""
+    return _triangle(input, diagonal, True, "triu")
+
+
+def _triangle(input, diagonal, upper, name):
+    diagonal = _args.integer(diagonal, f"{name}'s diagonal")
+    if input.ndim < 2:
+        raise RuntimeError(f"{name}: expects a tensor with at least 2 dims (a matrix or a batch of them), "
+                           f"got shape {input.shape}")
+    return Triangle(diagonal, upper)._call_once(input)

@@ -1,11 +1,20 @@
 """Reductions over dims (None for all, an int or a tuple), torch style, with ``keepdim``."""
+import builtins
+import collections
 import math
+import numbers
 
 import numpy as np
 
-from .. import _args
+from .. import _args, autograd, backend
+from .._dtypes import as_float, int64, resolve_dtype
 from ..autograd import Op
-from ._dtypes import as_float
+from ..tensor import Tensor
+from ._table import tensor_method
+
+# Several functions below are named as builtins (sum, max, min, all, any): the code here says builtins.
+_MaxResult = collections.namedtuple("max", ["values", "indices"])
+_MinResult = collections.namedtuple("min", ["values", "indices"])
 
 
 class _Reduction(Op):
@@ -111,7 +120,7 @@ class Var(_Reduction):
         for a in axes:
             count *= x.shape[a]
         self.centered = x - x.mean(axis=axes, keepdims=True)
-        self.divisor = max(count - self.correction, 0)  # 0 gives inf/nan, as torch
+        self.divisor = builtins.max(count - self.correction, 0)  # 0 gives inf/nan, as torch
         with_nan_for_zero = self.xp.asarray(self.divisor, dtype=x.dtype)
         return (self.centered * self.centered).sum(axis=axes, keepdims=self.keepdim) / with_nan_for_zero
 
@@ -144,7 +153,7 @@ class Extremum(_Reduction):
 
     def forward(self, x):
         axes = self._setup(x)
-        if any(x.shape[a] == 0 for a in axes):
+        if builtins.any(x.shape[a] == 0 for a in axes):
             raise ValueError(f"{'max' if self.largest else 'min'} of an empty tensor (shape {x.shape}) is undefined")
         y = x.max(axis=axes, keepdims=True) if self.largest else x.min(axis=axes, keepdims=True)
         self.mask = (x == y) | (self.xp.isnan(x) & self.xp.isnan(y)) if x.dtype.kind == "f" else x == y
@@ -213,7 +222,7 @@ class LogSumExp(_Reduction):
         xp = self.xp
         x = as_float(x)
         axes = self._setup(x)
-        if any(x.shape[a] == 0 for a in axes):
+        if builtins.any(x.shape[a] == 0 for a in axes):
             y = xp.full(self.kept_shape, -math.inf, dtype=x.dtype)
         else:
             top = x.max(axis=axes, keepdims=True)
@@ -224,3 +233,191 @@ class LogSumExp(_Reduction):
 
     def backward(self, gy):
         return self._kept(gy) * self.xp.exp(self.x - self.y)
+
+
+@tensor_method
+def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """Sum over ``dim`` (None: all, an int or a tuple); integer and bool tensors sum as int64.
+    With ``dtype``, the tensor is cast to it first, as torch: ``ints.sum(dtype=mg.float32)``, or
+    ``x.sum(dtype=mg.float64)`` to accumulate float32 values in float64 (the gradient comes back as float32)."""
+    dtype = _reduction_dtype(input, dtype, "sum")
+    return Sum(*_args.reduction_dims(dim, keepdim, axis, keepdims), dtype)._call_once(input)
+
+
+@tensor_method
+def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """Mean over ``dim`` of a float tensor; with ``dtype`` (a float dtype) the tensor is cast to it
+    first, as torch: ``ints.mean(dtype=mg.float32)``.
+    Example: ``mg.tensor([[1.0, 2.0], [3.0, 4.0]]).mean(0)`` -> tensor([2., 3.])"""
+    dtype = _reduction_dtype(input, dtype, "mean")
+    return Mean(*_args.reduction_dims(dim, keepdim, axis, keepdims), dtype)._call_once(input)
+
+
+def _reduction_dtype(input, dtype, name):
+    """sum's and mean's ``dtype``, resolved; a float tensor that requires grad cannot reduce into
+    an integer or bool dtype while grad is recorded (torch refuses it too)."""
+    dtype = resolve_dtype(dtype)
+    if dtype is not None and dtype.kind != "f" and input.requires_grad and autograd.is_grad_enabled():
+        raise RuntimeError(f"{name}(dtype={dtype}) of a tensor that requires grad has no gradient: "
+                           f"apply it to x.detach() (or under mg.no_grad())")
+    return dtype
+
+
+@tensor_method
+def prod(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Product over ``dim`` (None: all, an int or a tuple); integers and bools multiply as int64.
+    Example: ``mg.tensor([[1.0, 2.0], [3.0, 4.0]]).prod(1)`` -> tensor([2., 12.])"""
+    return Prod(*_args.reduction_dims(dim, keepdim, axis, keepdims))._call_once(input)
+
+
+@tensor_method
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+    """Variance over ``dim``, unbiased by default (correction=1; ``unbiased=False`` or
+    ``correction=0`` gives the biased one). Example: ``mg.tensor([1.0, 3.0]).var()`` -> tensor(2.)"""
+    return Var(*_args.reduction_dims(dim, keepdim, axis, keepdims), _args.correction(unbiased, correction))._call_once(input)
+
+
+@tensor_method
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+    """Standard deviation: the square root of ``var(...)`` with the same arguments; its gradient
+    is 0 where it is 0 (a constant input), as torch's.
+    Example: ``mg.tensor([1.0, 3.0]).std()`` -> tensor(1.4142)"""
+    return Std(*_args.reduction_dims(dim, keepdim, axis, keepdims), _args.correction(unbiased, correction))._call_once(input)
+
+
+@tensor_method
+def amax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Largest values over ``dim`` (None or (): all); ties share the gradient equally.
+    Example: ``mg.tensor([[1.0, 5.0], [7.0, 2.0]]).amax(1)`` -> tensor([5., 7.])"""
+    return Extremum(*_args.reduction_dims(dim, keepdim, axis, keepdims), largest=True)._call_once(input)
+
+
+@tensor_method
+def amin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Smallest values over ``dim`` (None or (): all); ties share the gradient equally.
+    Example: ``mg.tensor([[1.0, 5.0], [7.0, 2.0]]).amin(1)`` -> tensor([1., 2.])"""
+    return Extremum(*_args.reduction_dims(dim, keepdim, axis, keepdims), largest=False)._call_once(input)
+
+
+@tensor_method
+def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Without dim, the largest value (0-d; ties share the gradient). With an int dim, a
+    namedtuple (values, indices) as torch; the gradient goes to the index chosen. With a
+    tensor, the elementwise maximum (as torch.max(input, other)).
+
+    Example: ``values, indices = mg.tensor([[1.0, 5.0], [7.0, 2.0]]).max(dim=1)`` -> [5., 7.], [1, 0]
+    """
+    return _extremum_with_indices(input, dim, keepdim, axis, keepdims, True)
+
+
+@tensor_method
+def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """As max, for the smallest values.
+    Example: ``values, indices = mg.tensor([[1.0, 5.0], [7.0, 2.0]]).min(dim=1)`` -> [1., 2.], [0, 1]"""
+    return _extremum_with_indices(input, dim, keepdim, axis, keepdims, False)
+
+
+def _extremum_with_indices(input, dim, keepdim, axis, keepdims, largest):
+    if isinstance(dim, Tensor):  # torch's max(input, other): elementwise
+        return input.maximum(dim) if largest else input.minimum(dim)
+    dim, keepdim = _args.reduction_dims(dim, keepdim, axis, keepdims)
+    if dim is None:
+        return Extremum(None, keepdim, largest)._call_once(input)
+    result = _MaxResult if largest else _MinResult
+    if input.ndim == 0:  # as torch: the value itself at index 0
+        _args.dim_index(dim, 0)
+        return result(input.reshape(()), Tensor._wrap(backend.array_module(input.data).zeros((), int64), False))
+    indices = _arg_extremum(input, dim, True, largest)
+    values = TakeAlongDim(_args.dim_index(dim, input.ndim), keepdim)._call_once(input, indices)
+    return result(values, indices if keepdim else indices.squeeze(dim))
+
+
+@tensor_method
+def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Index (int64) of the largest value: over the flattened tensor when dim is None.
+    Example: ``mg.tensor([[1.0, 5.0], [7.0, 2.0]]).argmax(1)`` -> tensor([1, 0])"""
+    return _arg_extremum(input, *_args.reduction_dims(dim, keepdim, axis, keepdims), largest=True)
+
+
+@tensor_method
+def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Index (int64) of the smallest value: over the flattened tensor when dim is None.
+    Example: ``mg.tensor([3.0, 1.0, 2.0]).argmin()`` -> tensor(1)"""
+    return _arg_extremum(input, *_args.reduction_dims(dim, keepdim, axis, keepdims), largest=False)
+
+
+def _arg_extremum(input, dim, keepdim, largest):
+    if isinstance(dim, tuple):
+        raise TypeError(f"argmax, argmin, max(dim) and min(dim) take one int dim, got {dim}")
+    data, name = input.data, "argmax" if largest else "argmin"
+    if data.size == 0:
+        raise ValueError(f"{name} of an empty tensor (shape {input.shape}) is undefined")
+    if dim is None or data.ndim == 0:
+        _args.dim_tuple(dim, data.ndim)  # checks the dim of a 0-d tensor
+        flat = data.reshape(-1)
+        index = flat.argmax() if largest else flat.argmin()
+        shape = (1,) * data.ndim if keepdim else ()
+    else:
+        dim = _args.dim_index(dim, data.ndim)
+        index = data.argmax(axis=dim) if largest else data.argmin(axis=dim)
+        shape = data.shape[:dim] + ((1,) if keepdim else ()) + data.shape[dim + 1:]
+    xp = backend.array_module(data)
+    return Tensor._wrap(xp.asarray(index, dtype=int64).reshape(shape), False)
+
+
+@tensor_method
+def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Whether every value is nonzero (True), over ``dim``; a bool tensor without grad.
+    Example: ``mg.tensor([[1, 0], [2, 3]]).all(1)`` -> tensor([False, True])"""
+    return _truth_reduction(input, "all", *_args.reduction_dims(dim, keepdim, axis, keepdims))
+
+
+@tensor_method
+def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Whether some value is nonzero (True), over ``dim``; a bool tensor without grad.
+    Example: ``mg.tensor([[1, 0], [0, 0]]).any(1)`` -> tensor([True, False])"""
+    return _truth_reduction(input, "any", *_args.reduction_dims(dim, keepdim, axis, keepdims))
+
+
+def _truth_reduction(input, name, dim, keepdim):
+    nonzero = input.data != 0
+    reduced = getattr(nonzero, name)(axis=_args.dim_tuple(dim, input.ndim), keepdims=keepdim)
+    return Tensor._wrap(backend.array_module(input.data).asarray(reduced), False)
+
+
+@tensor_method
+def norm(input, p="fro", dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """The p-norm over ``dim`` (None: all entries): p a number > 0, 'fro' (2), inf or -inf
+    (largest or smallest absolute value). Example: ``mg.tensor([3.0, 4.0]).norm()`` -> tensor(5.)"""
+    dim, keepdim = _args.reduction_dims(dim, keepdim, axis, keepdims)
+    if p == "fro":
+        p = 2
+    if p == float("inf"):
+        return input.abs().amax(dim, keepdim)
+    if p == float("-inf"):
+        return input.abs().amin(dim, keepdim)
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not p > 0:
+        raise ValueError(f"norm's p must be a number > 0, 'fro', inf or -inf, got {p!r}")
+    return Norm(p, dim, keepdim)._call_once(input)
+
+
+@tensor_method
+def logsumexp(input, dim, keepdim=False):
+    """log(sum(exp(x))) over ``dim`` (an int or a tuple), computed stably (shifted by the max);
+    a slice of all -inf gives -inf, as torch. The gradient is softmax over dim; integers give
+    float32. Example: ``mg.tensor([[0.0, 0.0]]).logsumexp(1)`` -> tensor([0.6931])"""
+    dim, keepdim = _args.reduction_dims(dim, keepdim, None, None)
+    return LogSumExp(dim, keepdim)._call_once(input)
+
+
+@tensor_method
+def count_nonzero(input, dim=None):
+    """The number of nonzero entries (NaN counts) over ``dim`` (None: all; an int or a tuple), as
+    int64. Example: ``mg.tensor([[0, 1], [2, 3]]).count_nonzero(1)`` -> tensor([1, 2])"""
+    names = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
+    normalized = [_args.dim_index(d, input.ndim) for d in names if d is not None]
+    if len(set(normalized)) != len(normalized):
+        raise RuntimeError(f"count_nonzero(): dim {dim} names a dimension more than once")
+    xp = backend.array_module(input.data)
+    counts = (input.data != 0).sum(axis=_args.dim_tuple(dim, input.ndim), dtype=int64)
+    return Tensor._wrap(xp.asarray(counts), False)

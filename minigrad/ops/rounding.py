@@ -1,6 +1,9 @@
 """Piecewise-constant elementwise functions (sign, floor, ceil, round, trunc): their gradient is 0
 everywhere, as torch's; and frac (x - trunc(x)), whose gradient is 1."""
+import numbers
+
 from ..autograd import Op
+from ._table import tensor_method
 
 
 class _PiecewiseConstant(Op):
@@ -74,3 +77,44 @@ class Frac(Op):
 
     def backward(self, gy):
         return gy
+
+
+@tensor_method
+def sign(input):
+    """-1, 0 or 1 in this tensor's dtype (NaN gives 0, as torch).
+    Example: ``mg.tensor([-2.0, 0.0, 3.0]).sign()`` -> tensor([-1., 0., 1.])"""
+    return Sign.apply(input)
+
+
+@tensor_method
+def floor(input):
+    """Rounded down (integer tensors unchanged). Example: ``mg.tensor([-1.5, 1.5]).floor()`` -> tensor([-2., 1.])"""
+    return Floor.apply(input)
+
+
+@tensor_method
+def ceil(input):
+    """Rounded up (integer tensors unchanged). Example: ``mg.tensor([-1.5, 1.5]).ceil()`` -> tensor([-1., 2.])"""
+    return Ceil.apply(input)
+
+
+@tensor_method
+def trunc(input):
+    """Rounded toward zero. Example: ``mg.tensor([-1.5, 1.5]).trunc()`` -> tensor([-1., 1.])"""
+    return Trunc.apply(input)
+
+
+@tensor_method
+def round(input, *, decimals=0):
+    """Rounded half to even (``mg.tensor([0.5, 1.5, 2.5]).round()`` -> [0., 2., 2.]), to ``decimals``
+    decimal places (negative: to tens, hundreds, ...), as torch. Example: ``x.round(decimals=2)``"""
+    if isinstance(decimals, bool) or not isinstance(decimals, numbers.Integral):
+        raise TypeError(f"round's decimals must be an int, got {decimals!r}")
+    return Round(int(decimals))._call_once(input)
+
+
+@tensor_method
+def frac(input):
+    """x - trunc(x), with x's sign (float tensors only); the gradient is 1.
+    Example: ``mg.tensor([-1.5, 2.25]).frac()`` -> tensor([-0.5, 0.25])"""
+    return Frac.apply(input)
