@@ -10,7 +10,7 @@ from ..tensor import Tensor
 from ._table import tensor_method
 from ._tensor_checks import float_tensor
 from .inplace import inplace_result
-from .math import Sigmoid, sigmoid, tanh  # F.sigmoid and F.tanh are torch.sigmoid and torch.tanh
+from .math import sigmoid, tanh  # F.sigmoid and F.tanh are torch.sigmoid and torch.tanh
 
 __all__ = ["relu", "leaky_relu", "gelu", "sigmoid", "tanh", "silu", "softplus", "elu", "logsigmoid", "mish", "hardswish", "softmin"]
 
