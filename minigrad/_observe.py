@@ -5,16 +5,15 @@ An observer has two methods, each given a zero-argument ``proceed`` that does th
     call(op, inputs, proceed) -> outputs           # around Op.__call__ (forward and recording)
     backward(op, grad_outputs, proceed) -> grads   # around op.backward in the graph walk
 
-While at least one observer is active, ``autograd._hooks`` is the dispatcher below; otherwise it is
+While at least one observer is active, ``dispatcher`` is the dispatcher below; otherwise it is
 None and ops pay one ``is not None`` check. Observers are process-wide, as torch's profiler and
 anomaly mode are; they are nested in the order they were added (the first added is outermost).
 """
 import threading
 from functools import partial
 
-from . import autograd
-
 _lock = threading.Lock()
+dispatcher = None  # read by Op.__call__ and the backward walk (minigrad/autograd/)
 
 
 class _Dispatcher:
@@ -23,7 +22,7 @@ class _Dispatcher:
         self._local = threading.local()
 
     def intercepts(self, op):
-        """False for the one call that the dispatcher itself is running through Op._run."""
+        """False for the one call that the dispatcher itself is running through Op.__call__."""
         local = self._local
         if getattr(local, "running", None) is op:
             local.running = None
@@ -32,8 +31,8 @@ class _Dispatcher:
 
     def call(self, op, inputs):
         def run():
-            self._local.running = op  # Op._run sees it and does the real work
-            return op._run(inputs)
+            self._local.running = op  # Op.__call__ sees it and does the real work
+            return op(*inputs)
 
         for observer in reversed(self.observers):
             run = partial(observer.call, op, inputs, run)
@@ -50,15 +49,17 @@ class _Dispatcher:
 
 
 def add(observer):
+    global dispatcher
     with _lock:
-        observers = autograd._hooks.observers if autograd._hooks is not None else ()
-        autograd._hooks = _Dispatcher(observers + (observer,))
+        observers = dispatcher.observers if dispatcher is not None else ()
+        dispatcher = _Dispatcher(observers + (observer,))
 
 
 def remove(observer):
+    global dispatcher
     with _lock:
-        observers = tuple(o for o in autograd._hooks.observers if o is not observer)
-        autograd._hooks = _Dispatcher(observers) if observers else None
+        observers = tuple(o for o in dispatcher.observers if o is not observer)
+        dispatcher = _Dispatcher(observers) if observers else None
 
 
 def as_tuple(outputs):

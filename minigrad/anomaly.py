@@ -96,9 +96,12 @@ class detect_anomaly:
             for index, out in enumerate(outputs):
                 kind = _non_finite_kind(out.data)
                 if kind is not None:
-                    already = [i for i, t in enumerate(inputs) if _non_finite_kind(t.data)]
-                    cause = (f" (its input {already[0]} was already non-finite)" if already
-                             else " from finite inputs")
+                    # an in-place op's input 0 is its output now: what it held before is gone
+                    overwritten = [i for i, t in enumerate(inputs) if t.data is out.data]
+                    already = [i for i, t in enumerate(inputs) if i not in overwritten and _non_finite_kind(t.data)]
+                    cause = (f" (its input {already[0]} was already non-finite)" if already else
+                             f" written in place over its input {overwritten[0]}" if overwritten else
+                             " from finite inputs")
                     raise RuntimeError(
                         f"detect_anomaly: {type(op).__name__} produced {kind} in forward, in output {index} "
                         f"of shape {tuple(out.shape)} ({out.dtype}){cause}; the op was called\n"

@@ -1,42 +1,14 @@
 """Tensor: an array (numpy or cupy) plus its place in the autodiff graph. Its op methods (x.exp(),
-x.sum(), x.reshape(), ...) are the functions of ops/<topic>.py, bound at the end of this file."""
+x.sum(), x.reshape(), ...) are the functions of ops/<topic>.py, bound by ops/__init__.py."""
 import numbers
-import weakref
 
 import numpy as np
 
 from . import _args, autograd, backend
 from ._dtypes import (KIND_NAMES, TYPE_NAMES, bool_, check_requires_grad, float32, float64, int32, int64,
                       like_value, promote, resolve_dtype, to_array)
-from .autograd import _mode
 
 _UNARY = object()  # _without_grad's marker for an operator with no second operand
-
-
-class _HookHandle:
-    """Returned by register_hook and register_post_accumulate_grad_hook: ``remove()`` unregisters
-    the hook."""
-
-    def __init__(self, hooks, hook):
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self):
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
-
-
-class _RetainGrad:
-    """The gradient hook of retain_grad: adds the gradient into the tensor's ``.grad`` (held weakly:
-    the node that keeps the hook must not keep the tensor alive)."""
-
-    def __init__(self, tensor):
-        self._tensor = weakref.ref(tensor)
-
-    def __call__(self, grad):
-        t = self._tensor()
-        if t is not None:
-            t._grad = Tensor._wrap(grad.data.copy() if t._grad is None else autograd._add(t._grad.data, grad.data),
-                                   False)
 
 
 class Tensor:
@@ -53,8 +25,7 @@ class Tensor:
         x.grad                                            # tensor([[2., 4.]])
     """
 
-    # _counter: [version, write time, regraph time] of the storage, shared with views (see
-    # autograd.bump_version); _base: the tensor this one is a view of, or None. Set only when needed:
+    # _counter: the storage's version counter, shared with views (see autograd/versions.py); _base: the tensor this one is a view of, or None. Set only when needed:
     # _view_time, the write clock when this view was taken; _moves, [(time, hidden tensor holding
     # the earlier place)] for each recorded in-place op that moved this tensor in the graph.
     __slots__ = ("data", "_grad", "_requires_grad", "_creator", "_index", "_counter", "_base", "_view_time",
@@ -338,48 +309,17 @@ class Tensor:
 
         Example: ``h = y.register_hook(lambda g: g.clamp(-1, 1))``
         """
-        if not self._requires_grad:
-            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        if not callable(hook):
-            raise TypeError(f"hook must be callable, got {type(hook).__name__}")
-        hooks = self._gradient_hooks()
-        # the hook that retain_grad adds stays last, so .grad holds what the other hooks made (as torch)
-        hooks.insert(len(hooks) - (bool(hooks) and isinstance(hooks[-1], _RetainGrad)), hook)
-        return _HookHandle(hooks, hook)
+        return autograd.hooks.register_hook(self, hook)
 
     def retain_grad(self):
         """Keep this non-leaf tensor's gradient in ``.grad`` when backward computes it (summed over
         backward calls, as a leaf's); a no-op on a leaf. Example: ``h = x @ w; h.retain_grad()``"""
-        if not self._requires_grad:
-            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self._creator is None:
-            return
-        hooks = self._gradient_hooks()
-        if not any(isinstance(hook, _RetainGrad) for hook in hooks):
-            hooks.append(_RetainGrad(self))
+        autograd.hooks.retain_grad(self)
 
     @property
     def retains_grad(self):
         """Whether retain_grad() was called on this non-leaf tensor."""
-        return self._creator is not None and any(isinstance(hook, _RetainGrad) for hook in self._gradient_hooks(False))
-
-    def _gradient_hooks(self, create=True):
-        """This tensor's gradient hooks: a leaf keeps them itself, a result on the node that made it
-        (for the output it is), so that the walk finds them where it holds the gradient."""
-        if self._creator is None:
-            hooks = getattr(self, "_grad_hooks", None)
-            if hooks is None and create:
-                hooks = self._grad_hooks = []
-        else:
-            node_hooks = getattr(self._creator, "_output_hooks", None)
-            if node_hooks is None and create:
-                node_hooks = self._creator._output_hooks = {}
-            hooks = None if node_hooks is None else node_hooks.get(self._index)
-            if hooks is None and create:
-                hooks = node_hooks[self._index] = []
-        if create:
-            autograd.grad_hooks_in_use = True
-        return hooks if hooks is not None else []
+        return autograd.hooks.retains_grad(self)
 
     def register_post_accumulate_grad_hook(self, hook):
         """Call ``hook(tensor)`` each time backward has added a gradient into this leaf's ``.grad``
@@ -387,16 +327,7 @@ class Tensor:
 
         Example: ``w.register_post_accumulate_grad_hook(lambda p: print(p.grad.shape))``
         """
-        if not self.requires_grad or self._creator is not None:
-            raise RuntimeError("register_post_accumulate_grad_hook needs a leaf tensor that requires grad")
-        if not callable(hook):
-            raise TypeError(f"hook must be callable, got {type(hook).__name__}")
-        hooks = getattr(self, "_post_accumulate_grad_hooks", None)
-        if hooks is None:
-            hooks = self._post_accumulate_grad_hooks = []
-        hooks.append(hook)
-        autograd.leaf_hooks_in_use = True
-        return _HookHandle(hooks, hook)
+        return autograd.hooks.register_post_accumulate_grad_hook(self, hook)
 
     # ---- operators --------------------------------------------------------------------------
     def _operand(self, other):
@@ -487,40 +418,8 @@ class Tensor:
 
     # ---- in place ---------------------------------------------------------------------------
     def _in_place(self, op, *operands):
-        """Run in-place ``op`` (its forward writes into input 0 and returns it) on self and
-        ``operands``; return self.
-
-        Without recording it writes straight into ``data``. When recording, self takes a new place in
-        the graph: its previous one moves to a hidden tensor that is the op's input 0.
-        """
-        others = [self._operand(o) for o in operands]
-        recording = _mode.enabled and (self._requires_grad or any([o._requires_grad for o in others]))
-        if recording:
-            if self._creator is None and self._requires_grad:
-                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-            if self._base is not None:
-                raise RuntimeError(
-                    f"{type(op).__name__}: in-place change of a view (a slice, reshape or transpose of another "
-                    "tensor) while recording for backward is not supported; change the base tensor, or use "
-                    "the out-of-place form (y = x + ...) or x.clone() first"
-                )
-            previous = Tensor._wrap(self.data, self._requires_grad)
-            previous._creator, previous._index, previous._counter = self._creator, self._index, self._counter
-            others = [previous if o is self else o for o in others]  # x *= x: the old x on both sides
-            self._creator = op._call_once(previous, *others)._creator
-            self._index, self._requires_grad = 0, True
-            moves = getattr(self, "_moves", None)
-            if moves is None:
-                moves = self._moves = []
-            # nodes that took self as an input before now must keep seeing its earlier place
-            moves.append((autograd.bump_version(self._counter, regraph=True), previous))
-        else:
-            arrays = [self.data] + [o.data for o in others]
-            op.xp = backend.common_array_module(arrays, type(op).__name__)
-            op.needs_input_grad = (False,) * len(arrays)
-            op.forward(*arrays)
-            autograd.bump_version(self._counter)
-        return self
+        """Run in-place ``op`` on self and ``operands``; return self (see autograd/versions.py)."""
+        return autograd.in_place(self, op, *operands)
 
     def add_(self, other, alpha=1):
         """self += alpha * other, in place; returns self."""

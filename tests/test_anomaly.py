@@ -154,3 +154,17 @@ def test_results_keep_their_form_and_only_wanted_gradients_are_checked():
             with pytest.raises(RuntimeError, match="LogOfSecond.backward returned inf in the gradient for input 1"):
                 LogOfSecond()(x, b).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [0.0, 0.0])
+
+
+def test_an_in_place_update_under_no_grad_that_makes_nan_raises_naming_the_line():
+    weight = mg.tensor([1.0, 2.0], requires_grad=True)
+    step = mg.tensor([np.nan, 0.0])
+    with mg.autograd.detect_anomaly(), mg.no_grad():
+        with pytest.raises(RuntimeError, match=r"AddInPlace produced nan .*its input 1 was already") as error:
+            where = _here()
+            weight.sub_(step)
+    assert where in str(error.value)
+    buffer = mg.tensor([1.0, 2.0])  # requires no grad: the in-place op records nothing
+    with mg.autograd.detect_anomaly(), np.errstate(divide="ignore"):
+        with pytest.raises(RuntimeError, match="DivInPlace produced inf in forward.* written in place over its input 0"):
+            buffer.div_(0.0)

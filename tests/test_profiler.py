@@ -91,6 +91,21 @@ def test_nothing_is_recorded_outside_the_context_and_the_hook_is_removed():
     assert [(e.name, e.kind) for e in prof.events] == [("Scale", "forward")]
 
 
+def test_in_place_ops_that_record_nothing_are_seen_too():
+    parameter = mg.randn(3, requires_grad=True)
+    buffer = mg.zeros(3)
+    with mg.profiler.profile() as prof:
+        with mg.no_grad():
+            parameter.add_(1)  # a hand update of a parameter
+        buffer.add_(1)  # a tensor that requires no grad, grad mode on
+        buffer.mul_(2)
+    rows = _rows(prof)
+    assert (rows["AddInPlace"].calls, rows["MulInPlace"].calls) == (2, 1)
+    assert rows["AddInPlace"].backward_calls == 0
+    assert rows["AddInPlace"].forward_bytes == 0  # written into the target's memory
+    np.testing.assert_array_equal(buffer.numpy(), [2, 2, 2])
+
+
 def test_hook_is_removed_when_the_body_raises():
     with pytest.raises(ZeroDivisionError):
         with mg.profiler.profile():

@@ -1,0 +1,30 @@
+"""Reverse-mode autodiff, in small files:
+
+    grad_mode.py   no_grad, enable_grad, set_grad_enabled, inference_mode (per thread, nesting)
+    versions.py    version counters, the write clock, in-place ops taking a new place in the graph
+    op.py          the Op base class and its one entry point, ``op(*tensors)``
+    hooks.py       gradient hooks, retain_grad, post-accumulate hooks and their handles
+    walk.py        backward: the iterative walk in reverse topological order
+
+``mg.autograd.detect_anomaly`` (minigrad/anomaly.py) is here as torch.autograd's is.
+"""
+from .grad_mode import _mode, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from .versions import bump_version, in_place  # noqa: F401
+from .op import BUILT_UNDER_NO_GRAD, Op  # noqa: F401
+from . import hooks, op, walk
+from .walk import backward  # noqa: F401
+from .. import _observe
+from ..anomaly import detect_anomaly  # noqa: F401
+
+# Tensor and Op refer to each other: tensor.py imports the ops, which subclass Op, so it loads once
+# Op exists, and these modules use it at call time.
+from ..tensor import Tensor  # noqa: E402
+
+op.Tensor = hooks.Tensor = walk.Tensor = Tensor
+del Tensor
+
+
+def __getattr__(name):
+    if name == "_hooks":  # the active observers' dispatcher, where it was before the package (tests read it)
+        return _observe.dispatcher
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
