@@ -160,12 +160,12 @@ class Tensor:
         result = self
         if device is not None and device != result.device:
             if result.dtype in backend.FLOAT_DTYPES:
-                result = _ops.ToDevice(device)._call_once(result)
+                result = _ops.ToDevice(device)(result)
             else:
                 result = Tensor._wrap(backend.to_device(result.data, device), False)
         if dtype is not None and dtype != result.dtype:
             if result.dtype in backend.FLOAT_DTYPES and dtype in backend.FLOAT_DTYPES:
-                result = _ops.Cast(dtype)._call_once(result)
+                result = _ops.Cast(dtype)(result)
             else:
                 result = Tensor._wrap(result.data.astype(dtype), False)
         return result
@@ -348,43 +348,43 @@ class Tensor:
         return Tensor._wrap(backend.to_device(array, self.device), False)
 
     def __add__(self, other):
-        return _ops.Add.apply(self, self._operand(other))
+        return _ops.Add()(self, self._operand(other))
 
     def __radd__(self, other):
-        return _ops.Add.apply(self._operand(other), self)
+        return _ops.Add()(self._operand(other), self)
 
     def __sub__(self, other):
-        return _ops.Sub.apply(self, self._operand(other))
+        return _ops.Sub()(self, self._operand(other))
 
     def __rsub__(self, other):
-        return _ops.Sub.apply(self._operand(other), self)
+        return _ops.Sub()(self._operand(other), self)
 
     def __mul__(self, other):
-        return _ops.Mul.apply(self, self._operand(other))
+        return _ops.Mul()(self, self._operand(other))
 
     def __rmul__(self, other):
-        return _ops.Mul.apply(self._operand(other), self)
+        return _ops.Mul()(self._operand(other), self)
 
     def __truediv__(self, other):
-        return _ops.Div.apply(self, self._operand(other))
+        return _ops.Div()(self, self._operand(other))
 
     def __rtruediv__(self, other):
-        return _ops.Div.apply(self._operand(other), self)
+        return _ops.Div()(self._operand(other), self)
 
     def __pow__(self, other):
-        return _ops.Pow.apply(self, self._operand(other))
+        return _ops.Pow()(self, self._operand(other))
 
     def __rpow__(self, other):
-        return _ops.Pow.apply(self._operand(other), self)
+        return _ops.Pow()(self._operand(other), self)
 
     def __matmul__(self, other):
-        return _ops.MatMul.apply(self, self._operand(other))
+        return _ops.MatMul()(self, self._operand(other))
 
     def __rmatmul__(self, other):
-        return _ops.MatMul.apply(self._operand(other), self)
+        return _ops.MatMul()(self._operand(other), self)
 
     def __neg__(self):
-        return _ops.Neg.apply(self)
+        return _ops.Neg()(self)
 
     def __pos__(self):
         return self
@@ -414,7 +414,7 @@ class Tensor:
     __hash__ = object.__hash__  # tensors are dictionary keys by identity (optimizer state)
 
     def __getitem__(self, index):
-        return _ops.GetItem(_index_arrays(index))._call_once(self)
+        return _ops.GetItem(_index_arrays(index))(self)
 
     # ---- in place ---------------------------------------------------------------------------
     def _in_place(self, op, *operands):

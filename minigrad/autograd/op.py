@@ -116,12 +116,9 @@ class Op:
                 t._index = BUILT_UNDER_NO_GRAD
         return tuple(outputs) if type(result) is tuple else outputs[0]
 
-    # The two older spellings, kept until their call sites read ``Op(...)(*inputs)``.
-    _call_once = __call__
-
     @classmethod
     def apply(cls, *inputs):
-        """``Swish.apply(t)`` is ``Swish()(t)``: an op without hyperparameters, without an instance."""
+        """``Swish.apply(t)`` is ``Swish()(t)`` (torch's spelling, for an op without hyperparameters)."""
         return cls()(*inputs)
 
 

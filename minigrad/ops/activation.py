@@ -159,20 +159,20 @@ class Hardswish(Op):
 @tensor_method
 def relu(x, inplace=False):
     """max(x, 0) elementwise. Example: ``F.relu(mg.tensor([-1.0, 2.0]))`` -> tensor([0., 2.])"""
-    return inplace_result(x, ReLU.apply(x), inplace)
+    return inplace_result(x, ReLU()(x), inplace)
 
 
 def leaky_relu(x, negative_slope=0.01, inplace=False):
     """x where x > 0, else negative_slope * x. Example: ``F.leaky_relu(mg.tensor([-1.0, 2.0]))`` ->
     tensor([-0.01, 2.])"""
     negative_slope = _args.real(negative_slope, "leaky_relu: negative_slope")
-    return inplace_result(x, LeakyReLU(negative_slope)._call_once(x), inplace)
+    return inplace_result(x, LeakyReLU(negative_slope)(x), inplace)
 
 
 def gelu(x, approximate="none"):
     """x * Phi(x), Phi the standard normal CDF; approximate="tanh" uses
     0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))). Example: ``F.gelu(mg.randn(4, 8))``"""
-    return GELU(gelu_approximation(approximate, "gelu"))._call_once(x)
+    return GELU(gelu_approximation(approximate, "gelu"))(x)
 
 
 def gelu_approximation(approximate, fn):
@@ -182,38 +182,38 @@ def gelu_approximation(approximate, fn):
 
 def silu(x, inplace=False):
     """x * sigmoid(x) (also called swish). Example: ``F.silu(mg.tensor([0.0, 1.0]))`` -> tensor([0., 0.7310586])"""
-    return _saving_input(SiLU.apply, float_tensor(x, "silu"), inplace)
+    return _saving_input(SiLU(), float_tensor(x, "silu"), inplace)
 
 
 def softplus(x, beta=1.0, threshold=20.0):
     """log(1 + exp(beta * x)) / beta, and x itself where beta * x > threshold (as torch); computed
     without overflow. Example: ``F.softplus(mg.tensor([0.0, 30.0]))`` -> tensor([0.6931472, 30.])"""
     beta, threshold = _args.real(beta, "softplus: beta"), _args.real(threshold, "softplus: threshold")
-    return Softplus(beta, threshold)._call_once(float_tensor(x, "softplus"))
+    return Softplus(beta, threshold)(float_tensor(x, "softplus"))
 
 
 def elu(x, alpha=1.0, inplace=False):
     """x where x > 0, else alpha * (exp(x) - 1). Example: ``F.elu(mg.tensor([-1.0, 2.0]))`` ->
     tensor([-0.6321206, 2.])"""
     alpha = _args.real(alpha, "elu: alpha")
-    return _saving_input(ELU(alpha)._call_once, float_tensor(x, "elu"), inplace)
+    return _saving_input(ELU(alpha), float_tensor(x, "elu"), inplace)
 
 
 def logsigmoid(x):
     """log(sigmoid(x)) = -softplus(-x), finite for large |x|. Example: ``F.logsigmoid(mg.tensor([-100.0]))``
     -> tensor([-100.])"""
-    return LogSigmoid.apply(float_tensor(x, "logsigmoid"))
+    return LogSigmoid()(float_tensor(x, "logsigmoid"))
 
 
 def mish(x, inplace=False):
     """x * tanh(softplus(x)). Example: ``F.mish(mg.tensor([0.0, 1.0]))`` -> tensor([0., 0.86509836])"""
-    return _saving_input(Mish.apply, float_tensor(x, "mish"), inplace)
+    return _saving_input(Mish(), float_tensor(x, "mish"), inplace)
 
 
 def hardswish(x, inplace=False):
     """x * relu6(x + 3) / 6: 0 for x <= -3, x for x >= 3. Example: ``F.hardswish(mg.tensor([-4.0, 1.0, 4.0]))``
     -> tensor([-0., 0.6666667, 4.])"""
-    return _saving_input(Hardswish.apply, float_tensor(x, "hardswish"), inplace)
+    return _saving_input(Hardswish(), float_tensor(x, "hardswish"), inplace)
 
 
 def _saving_input(apply, x, inplace):

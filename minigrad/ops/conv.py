@@ -93,7 +93,7 @@ def convolution(x, weight, bias, stride, padding, dilation, groups, spatial_dims
     if spatial_dims == 1:  # runs as a height-1 image
         stride, dilation, padding = (1,) + stride, (1,) + dilation, ((0, 0),) + padding
     op = ConvolutionOp(stride, padding, dilation, groups)
-    return op._call_once(x, weight) if bias is None else op._call_once(x, weight, bias)
+    return op(x, weight) if bias is None else op(x, weight, bias)
 
 
 def conv_padding(padding, kernel_size, stride, dilation, layer):

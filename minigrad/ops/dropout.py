@@ -56,7 +56,7 @@ def dropout(x, p=0.5, training=True, inplace=False):
     p = _args.probability(p, "dropout probability")
     if not training or p == 0:
         return x
-    return inplace_result(x, DropoutOp(p)._call_once(x), inplace)
+    return inplace_result(x, DropoutOp(p)(x), inplace)
 
 
 def dropout2d(x, p=0.5, training=True, inplace=False):
@@ -78,4 +78,4 @@ def dropout2d(x, p=0.5, training=True, inplace=False):
     if not training or p == 0:
         return x
     check_same_dtype(x)
-    return inplace_result(x, FeatureDropoutOp(p)._call_once(x), inplace)
+    return inplace_result(x, FeatureDropoutOp(p)(x), inplace)

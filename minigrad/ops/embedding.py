@@ -64,7 +64,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         if lowest < 0 or highest >= num_embeddings:
             raise IndexError(f"embedding: indices must be in [0, {num_embeddings}) for a weight of "
                              f"{num_embeddings} embeddings, got values in [{lowest}, {highest}]")
-    return EmbeddingOp(padding_idx)._call_once(weight, input)
+    return EmbeddingOp(padding_idx)(weight, input)
 
 
 def padding_index(padding_idx, num_embeddings, name):

@@ -148,7 +148,7 @@ def gather(input, dim, index):
     other dims): ``out[i][j] = input[i][index[i][j]]`` for dim 1; the result has index's shape.
     Differentiable in input (repeated indices add). Example:
     ``mg.tensor([[1.0, 2.0], [3.0, 4.0]]).gather(1, mg.tensor([[1, 1], [0, 1]]))`` -> [[2., 2.], [3., 4.]]"""
-    return Gather(_args.dim_index(dim, input.ndim))._call_once(input, index_tensor(index, "gather"))
+    return Gather(_args.dim_index(dim, input.ndim))(input, index_tensor(index, "gather"))
 
 
 @tensor_method
@@ -166,10 +166,10 @@ def scatter(input, dim, index, src=None, *, value=None):
     index = index_tensor(index, "scatter")
     dim = _args.dim_index(dim, input.ndim)
     if isinstance(src, Tensor):
-        return Scatter(dim)._call_once(input, index, src)
+        return Scatter(dim)(input, index, src)
     if not isinstance(src, numbers.Number):
         raise TypeError(f"scatter(): src must be a Tensor or a number, got {type(src).__name__}")
-    return Scatter(dim, value=np.asarray(src).astype(input.dtype).item())._call_once(input, index)
+    return Scatter(dim, value=np.asarray(src).astype(input.dtype).item())(input, index)
 
 
 @tensor_method
@@ -180,7 +180,7 @@ def scatter_add(input, dim, index, src):
     if not isinstance(src, Tensor):
         raise TypeError(f"scatter_add(): src must be a Tensor, got {type(src).__name__}")
     index = index_tensor(index, "scatter_add")
-    return Scatter(_args.dim_index(dim, input.ndim), accumulate=True)._call_once(input, index, src)
+    return Scatter(_args.dim_index(dim, input.ndim), accumulate=True)(input, index, src)
 
 
 @tensor_method

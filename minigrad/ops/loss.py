@@ -254,7 +254,7 @@ def log_softmax(x, dim=-1):
 
     Example: ``F.log_softmax(mg.randn(4, 10), dim=1).exp().sum(1)`` -> ones
     """
-    return LogSoftmax(_args.dim_index(dim, x.ndim))._call_once(x)
+    return LogSoftmax(_args.dim_index(dim, x.ndim))(x)
 
 
 @tensor_method
@@ -263,7 +263,7 @@ def softmax(x, dim=-1):
 
     Example: ``F.softmax(mg.randn(4, 10), dim=1).sum(1)`` -> ones
     """
-    return Softmax(_args.dim_index(dim, x.ndim))._call_once(x)
+    return Softmax(_args.dim_index(dim, x.ndim))(x)
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
@@ -285,7 +285,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         return _cross_entropy_with_probabilities(input, target_array, class_weights, reduction, float(label_smoothing))
     rows, indices, out_shape, ignored = _class_rows(input, target_array, ignore_index, "cross_entropy")
     op = CrossEntropy(indices, class_weights, ignore_index if ignored else None, float(label_smoothing), reduction)
-    loss = op._call_once(rows)
+    loss = op(rows)
     return loss.reshape(out_shape) if reduction == "none" else loss
 
 
@@ -301,7 +301,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
         raise TypeError(f"nll_loss targets must be integer class indices, got dtype {target_array.dtype}")
     class_weights = _class_weights(weight, input, "nll_loss")
     rows, indices, out_shape, _ = _class_rows(input, target_array, ignore_index, "nll_loss")
-    loss = NLLLoss(indices, class_weights, ignore_index, reduction)._call_once(rows)
+    loss = NLLLoss(indices, class_weights, ignore_index, reduction)(rows)
     return loss.reshape(out_shape) if reduction == "none" else loss
 
 
@@ -327,7 +327,7 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     _args.choice(reduction, "reduction", REDUCTIONS)
     beta = smooth_l1_beta(beta, "smooth_l1_loss")
     diff = input - _same_shape_target(input, target, "smooth_l1_loss")
-    return _reduce(SmoothL1(beta)._call_once(diff), reduction)
+    return _reduce(SmoothL1(beta)(diff), reduction)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0):
@@ -337,7 +337,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
     _args.choice(reduction, "reduction", REDUCTIONS)
     delta = huber_delta(delta, "huber_loss")
     diff = input - _same_shape_target(input, target, "huber_loss")
-    return _reduce(SmoothL1(delta, huber=True)._call_once(diff), reduction)
+    return _reduce(SmoothL1(delta, huber=True)(diff), reduction)
 
 
 KL_DIV_REDUCTIONS = ("mean", "batchmean", "sum", "none")
@@ -364,7 +364,7 @@ def kl_div(input, target, reduction="mean", log_target=False):
                       "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
                       "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
                       UserWarning, stacklevel=2)
-    loss = KLDiv(bool(log_target))._call_once(input, target)
+    loss = KLDiv(bool(log_target))(input, target)
     if reduction == "batchmean":
         return loss.sum() / input.shape[0] if input.ndim else loss.sum()
     return _reduce(loss, reduction)
@@ -387,7 +387,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
         raise ValueError("binary_cross_entropy: input values must be probabilities in [0, 1] "
                          "(apply sigmoid, or use binary_cross_entropy_with_logits on logits)")
     weight = _broadcast_weight(weight, input, "weight", "binary_cross_entropy")
-    return _reduce(BinaryCrossEntropy(t, weight)._call_once(input), reduction)
+    return _reduce(BinaryCrossEntropy(t, weight)(input), reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
@@ -401,7 +401,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     t = _same_shape_target(input, target, "binary_cross_entropy_with_logits").data.copy()  # kept for backward
     weight = _broadcast_weight(weight, input, "weight", "binary_cross_entropy_with_logits")
     pos_weight = _broadcast_weight(pos_weight, input, "pos_weight", "binary_cross_entropy_with_logits")
-    return _reduce(BinaryCrossEntropyWithLogits(t, weight, pos_weight)._call_once(input), reduction)
+    return _reduce(BinaryCrossEntropyWithLogits(t, weight, pos_weight)(input), reduction)
 
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -491,7 +491,7 @@ def _class_rows(input, target, ignore_index, name):
     elif input.ndim == 2:
         rows = input
     else:  # classes last, then one row per position
-        rows = Transpose((0,) + tuple(range(2, input.ndim)) + (1,))._call_once(input).reshape(-1, classes)
+        rows = Transpose((0,) + tuple(range(2, input.ndim)) + (1,))(input).reshape(-1, classes)
     # a copy: the op keeps the indices for backward, and a caller may change its array in place before
     return rows, target.reshape(-1).copy(), expected, ignored
 

@@ -453,111 +453,111 @@ class NanToNum(Op):
 @tensor_method
 def exp(input):
     """e ** input, elementwise. Example: ``mg.exp(mg.zeros(2))`` -> tensor([1., 1.])"""
-    return Exp.apply(input)
+    return Exp()(input)
 
 
 @tensor_method
 def log(input):
     """The natural logarithm, elementwise (-inf at 0, NaN below). Example: ``x.log()``"""
-    return Log.apply(input)
+    return Log()(input)
 
 
 @tensor_method
 def sqrt(input):
     """The square root, elementwise (NaN below 0). Example: ``mg.tensor([4.0, 9.0]).sqrt()`` -> tensor([2., 3.])"""
-    return Sqrt.apply(input)
+    return Sqrt()(input)
 
 
 @tensor_method
 def abs(input):
     """The absolute value, elementwise. Example: ``mg.tensor([-1.5, 2.0]).abs()`` -> tensor([1.5, 2.])"""
-    return Abs.apply(input)
+    return Abs()(input)
 
 
 @tensor_method
 def sin(input):
     """The sine (radians), elementwise. Example: ``mg.zeros(2).sin()`` -> tensor([0., 0.])"""
-    return Sin.apply(input)
+    return Sin()(input)
 
 
 @tensor_method
 def cos(input):
     """The cosine (radians), elementwise. Example: ``mg.zeros(2).cos()`` -> tensor([1., 1.])"""
-    return Cos.apply(input)
+    return Cos()(input)
 
 
 @tensor_method
 def tanh(input):
     """The hyperbolic tangent, elementwise. Example: ``mg.zeros(2).tanh()`` -> tensor([0., 0.])"""
-    return Tanh.apply(input)
+    return Tanh()(input)
 
 
 @tensor_method
 def sigmoid(input):
     """1 / (1 + exp(-x)), elementwise. Example: ``mg.zeros(2).sigmoid()`` -> tensor([0.5, 0.5])"""
-    return Sigmoid.apply(input)
+    return Sigmoid()(input)
 
 
 @tensor_method
 def log1p(input):
     """log(1 + x), accurate near 0. Example: ``mg.zeros(2).log1p()`` -> tensor([0., 0.])"""
-    return Log1p.apply(input)
+    return Log1p()(input)
 
 
 @tensor_method
 def expm1(input):
     """exp(x) - 1, accurate near 0. Example: ``mg.zeros(2).expm1()`` -> tensor([0., 0.])"""
-    return Expm1.apply(input)
+    return Expm1()(input)
 
 
 @tensor_method
 def rsqrt(input):
     """1 / sqrt(x). Example: ``mg.tensor([4.0]).rsqrt()`` -> tensor([0.5])"""
-    return Rsqrt.apply(input)
+    return Rsqrt()(input)
 
 
 @tensor_method
 def reciprocal(input):
     """1 / x (integers give float32, as torch).
     Example: ``mg.tensor([2, 4]).reciprocal()`` -> tensor([0.5, 0.25])"""
-    return Reciprocal.apply(input)
+    return Reciprocal()(input)
 
 
 @tensor_method
 def square(input):
     """x * x (integers stay integers, bools become int64, as torch).
     Example: ``mg.tensor([2, 3]).square()`` -> tensor([4, 9])"""
-    return Square.apply(input)
+    return Square()(input)
 
 
 @tensor_method
 def log2(input):
     """The base-2 logarithm, elementwise. Example: ``mg.tensor([1.0, 8.0]).log2()`` -> tensor([0., 3.])"""
-    return Log2.apply(input)
+    return Log2()(input)
 
 
 @tensor_method
 def log10(input):
     """The base-10 logarithm, elementwise. Example: ``mg.tensor([1.0, 10.0]).log10()`` -> tensor([0., 1.])"""
-    return Log10.apply(input)
+    return Log10()(input)
 
 
 @tensor_method
 def exp2(input):
     """2 ** x. Example: ``mg.tensor([3.0]).exp2()`` -> tensor([8.])"""
-    return Exp2.apply(input)
+    return Exp2()(input)
 
 
 @tensor_method
 def sinh(input):
     """The hyperbolic sine, elementwise. Example: ``mg.zeros(2).sinh()`` -> tensor([0., 0.])"""
-    return Sinh.apply(input)
+    return Sinh()(input)
 
 
 @tensor_method
 def cosh(input):
     """The hyperbolic cosine, elementwise. Example: ``mg.zeros(2).cosh()`` -> tensor([1., 1.])"""
-    return Cosh.apply(input)
+    return Cosh()(input)
 
 
 @tensor_method
@@ -576,21 +576,21 @@ def clamp(input, min=None, max=None):
         if bound is not None and (isinstance(bound, bool) or not isinstance(bound, numbers.Real)):
             raise TypeError(f"clamp's {name} must be a number or None, got {type(bound).__name__}")
     if input.data.dtype.kind != "f" and any(isinstance(b, float) for b in (min, max)):
-        return Clamp(min, max)._call_once(input.float())  # a float bound makes the result float32, as torch
-    return Clamp(min, max)._call_once(input)
+        return Clamp(min, max)(input.float())  # a float bound makes the result float32, as torch
+    return Clamp(min, max)(input)
 
 
 @tensor_method
 def maximum(input, other):
     """Elementwise max with ``other`` (a tensor or number, broadcast); NaN wins, ties share the
     gradient equally, as torch. Example: ``mg.tensor([1.0, 5.0]).maximum(mg.tensor([3.0, 2.0]))`` -> [3., 5.]"""
-    return Maximum(True)._call_once(input, input._operand(other))
+    return Maximum(True)(input, input._operand(other))
 
 
 @tensor_method
 def minimum(input, other):
     """As maximum, for the elementwise min. Example: ``mg.tensor([1.0, 5.0]).minimum(mg.tensor([3.0, 2.0]))`` -> [1., 2.]"""
-    return Maximum(False)._call_once(input, input._operand(other))
+    return Maximum(False)(input, input._operand(other))
 
 
 @tensor_method
@@ -605,7 +605,7 @@ def masked_fill(input, mask, value):
     if broadcast_shape(mask.shape, input.shape) != input.shape:
         raise ValueError(f"masked_fill: mask of shape {mask.shape} does not broadcast to the tensor's shape {input.shape}")
     fill = backend.to_device(np.asarray(value, dtype=input.dtype), input.device)
-    return Where.apply(mask, Tensor._wrap(fill, False), input)
+    return Where()(mask, Tensor._wrap(fill, False), input)
 
 
 @tensor_method
@@ -702,7 +702,7 @@ def ge(input, other):
 def erf(input):
     """The error function 2/sqrt(pi) * integral_0^x exp(-t^2) dt (integers give float32).
     Example: ``mg.zeros(2).erf()`` -> tensor([0., 0.])"""
-    return Erf.apply(input)
+    return Erf()(input)
 
 
 @tensor_method
@@ -728,7 +728,7 @@ def lerp(input, end, weight):
         raise RuntimeError(f"lerp(): self {input.shape}, end {end.shape} and weight {weight.shape} do not "
                            "broadcast to one shape")
     backend.common_array_module([input.data, end.data, weight.data], "lerp")
-    return Lerp.apply(input, end, weight)
+    return Lerp()(input, end, weight)
 
 
 @tensor_method
@@ -756,7 +756,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
         if input.dtype.kind != "f" and not isinstance(value, numbers.Integral):
             raise TypeError(f"addmm(): {name}={value!r} must be an int for integer tensors (dtype {input.dtype})")
     backend.common_array_module([input.data, mat1.data, mat2.data], "addmm")
-    return AddMM(beta, alpha)._call_once(input, mat1, mat2)
+    return AddMM(beta, alpha)(input, mat1, mat2)
 
 
 @tensor_method
@@ -784,7 +784,7 @@ def dot(input, other):
     if input.dtype != other.dtype:
         raise RuntimeError(f"dot(): expected both vectors to have the same dtype, but found {input.dtype} "
                            f"and {other.dtype}")
-    return MatMul.apply(input, other)
+    return MatMul()(input, other)
 
 
 @tensor_method
@@ -797,7 +797,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
             raise TypeError(f"nan_to_num(): {name} must be a number or None, got {type(value).__name__}")
     if nan is None:
         nan = 0.0
-    return NanToNum(nan, posinf, neginf)._call_once(input)
+    return NanToNum(nan, posinf, neginf)(input)
 
 
 @tensor_method

@@ -110,7 +110,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     op = BatchNormOp(training, None if running_mean is None else running_mean.data,
                      None if running_var is None else running_var.data, float(momentum), eps,
                      weight is not None, bias is not None)
-    return op._call_once(*(t for t in (x, weight, bias) if t is not None))
+    return op(*(t for t in (x, weight, bias) if t is not None))
 
 
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -133,7 +133,7 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
         if t is not None and t.shape != normalized_shape:
             raise ValueError(f"layer_norm: {name} must have shape normalized_shape={normalized_shape}, got {t.shape}")
     op = LayerNormOp(n, eps, weight is not None, bias is not None)
-    return op._call_once(*(t for t in (x, weight, bias) if t is not None))
+    return op(*(t for t in (x, weight, bias) if t is not None))
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):

@@ -176,7 +176,7 @@ def _sorted(input, dim, descending, k):
     indices = _sort_index(input, dim, descending, k)
     if input.ndim == 0:  # as torch: the value itself at index 0
         return input.reshape(()), indices
-    return Gather(dim)._call_once(input, indices), indices
+    return Gather(dim)(input, indices), indices
 
 
 def _sort_index(input, dim, descending, k):
@@ -209,8 +209,8 @@ def _running(input, op, dim, dtype):
     source = input if dtype is None else input.to(resolve_dtype(dtype))
     dim = _args.dim_index(dim, source.ndim)
     if source.ndim == 0:
-        return op(0)._call_once(source.reshape(1)).reshape(())
-    return op(dim)._call_once(source)
+        return op(0)(source.reshape(1)).reshape(())
+    return op(dim)(source)
 
 
 @tensor_method
@@ -225,7 +225,7 @@ def flip(input, *dims, **kwargs):
     for d, original in zip(normalized, dims):
         if normalized.count(d) > 1:
             raise RuntimeError(f"flip: dim {original} appears more than once in dims {dims}")
-    return Flip(tuple(d for d in normalized if d < input.ndim))._call_once(input)
+    return Flip(tuple(d for d in normalized if d < input.ndim))(input)
 
 
 @tensor_method
@@ -240,15 +240,15 @@ def roll(input, shifts, dims=None):
         if len(shifts) != 1:
             raise RuntimeError(f"roll: without dims the flattened tensor is rolled by one shift, got shifts "
                                f"{shifts}; pass as many dims as shifts")
-        return Roll(shifts[0], None)._call_once(input)
+        return Roll(shifts[0], None)(input)
     dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
     if len(shifts) != len(dims) or not dims:
         raise RuntimeError(f"roll: shifts and dims must align, got {len(shifts)} shifts {shifts} "
                            f"and {len(dims)} dims {dims}")
     dims = tuple(_args.dim_index(d, input.ndim) for d in dims)
     if input.ndim == 0:  # one entry: rolling changes nothing
-        return Roll(0, None)._call_once(input)
-    return Roll(shifts, dims)._call_once(input)
+        return Roll(0, None)(input)
+    return Roll(shifts, dims)(input)
 
 
 @tensor_method
@@ -272,4 +272,4 @@ def _triangle(input, diagonal, upper, name):
     if input.ndim < 2:
         raise RuntimeError(f"{name}: expects a tensor with at least 2 dims (a matrix or a batch of them), "
                            f"got shape {input.shape}")
-    return Triangle(diagonal, upper)._call_once(input)
+    return Triangle(diagonal, upper)(input)

@@ -21,4 +21,4 @@ def pad(input, pad, mode="constant", value=0):
                          f"dims), got {pad!r}")
     pairs = [(int(widths[i]), int(widths[i + 1])) for i in range(0, len(widths), 2)]
     per_dim = [(0, 0)] * (input.ndim - len(pairs)) + pairs[::-1]
-    return ConstantPad(tuple(per_dim), value)._call_once(input)
+    return ConstantPad(tuple(per_dim), value)(input)

@@ -59,7 +59,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     Example: ``F.max_pool2d(mg.randn(8, 6, 24, 24), 2).shape`` -> (8, 6, 12, 12)
     """
     kernel_size, stride, padding = _pool_arguments(x, kernel_size, stride, padding, "max_pool2d")
-    return MaxPool2dOp(kernel_size, stride, padding)._call_once(x)
+    return MaxPool2dOp(kernel_size, stride, padding)(x)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True):
@@ -69,7 +69,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True):
     Example: ``F.avg_pool2d(mg.randn(8, 6, 24, 24), 2).shape`` -> (8, 6, 12, 12)
     """
     kernel_size, stride, padding = _pool_arguments(x, kernel_size, stride, padding, "avg_pool2d")
-    return AvgPool2dOp(kernel_size, stride, padding, bool(count_include_pad))._call_once(x)
+    return AvgPool2dOp(kernel_size, stride, padding, bool(count_include_pad))(x)
 
 
 def max_pool1d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -81,7 +81,7 @@ def max_pool1d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     """
     unsupported_pool_options("max_pool1d", dilation=dilation, ceil_mode=ceil_mode, return_indices=return_indices)
     image, kernel_size, stride, padding = _pool1d_arguments(x, kernel_size, stride, padding, "max_pool1d")
-    return _pool1d_result(x, MaxPool2dOp(kernel_size, stride, padding)._call_once(image))
+    return _pool1d_result(x, MaxPool2dOp(kernel_size, stride, padding)(image))
 
 
 def avg_pool1d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
@@ -94,7 +94,7 @@ def avg_pool1d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
     unsupported_pool_options("avg_pool1d", ceil_mode=ceil_mode)
     image, kernel_size, stride, padding = _pool1d_arguments(x, kernel_size, stride, padding, "avg_pool1d")
     op = AvgPool2dOp(kernel_size, stride, padding, bool(count_include_pad))
-    return _pool1d_result(x, op._call_once(image))
+    return _pool1d_result(x, op(image))
 
 
 def adaptive_avg_pool2d(x, output_size):
@@ -111,7 +111,7 @@ def adaptive_avg_pool2d(x, output_size):
     output_size = tuple(size if wanted is None else wanted for wanted, size in zip(output_size, x.shape[2:]))
     if any(not _args.is_int(s) or s < 1 for s in output_size):
         raise ValueError(f"adaptive_avg_pool2d: output_size must be ints >= 1, got {output_size}")
-    return AdaptiveAvgPool2dOp(tuple(int(s) for s in output_size))._call_once(x)
+    return AdaptiveAvgPool2dOp(tuple(int(s) for s in output_size))(x)
 
 
 def _check_image_input(x, layer):

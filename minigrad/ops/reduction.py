@@ -241,7 +241,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None)
     With ``dtype``, the tensor is cast to it first, as torch: ``ints.sum(dtype=mg.float32)``, or
     ``x.sum(dtype=mg.float64)`` to accumulate float32 values in float64 (the gradient comes back as float32)."""
     dtype = _reduction_dtype(input, dtype, "sum")
-    return Sum(*_args.reduction_dims(dim, keepdim, axis, keepdims), dtype)._call_once(input)
+    return Sum(*_args.reduction_dims(dim, keepdim, axis, keepdims), dtype)(input)
 
 
 @tensor_method
@@ -250,7 +250,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
     first, as torch: ``ints.mean(dtype=mg.float32)``.
     Example: ``mg.tensor([[1.0, 2.0], [3.0, 4.0]]).mean(0)`` -> tensor([2., 3.])"""
     dtype = _reduction_dtype(input, dtype, "mean")
-    return Mean(*_args.reduction_dims(dim, keepdim, axis, keepdims), dtype)._call_once(input)
+    return Mean(*_args.reduction_dims(dim, keepdim, axis, keepdims), dtype)(input)
 
 
 def _reduction_dtype(input, dtype, name):
@@ -267,14 +267,14 @@ def _reduction_dtype(input, dtype, name):
 def prod(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Product over ``dim`` (None: all, an int or a tuple); integers and bools multiply as int64.
     Example: ``mg.tensor([[1.0, 2.0], [3.0, 4.0]]).prod(1)`` -> tensor([2., 12.])"""
-    return Prod(*_args.reduction_dims(dim, keepdim, axis, keepdims))._call_once(input)
+    return Prod(*_args.reduction_dims(dim, keepdim, axis, keepdims))(input)
 
 
 @tensor_method
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
     """Variance over ``dim``, unbiased by default (correction=1; ``unbiased=False`` or
     ``correction=0`` gives the biased one). Example: ``mg.tensor([1.0, 3.0]).var()`` -> tensor(2.)"""
-    return Var(*_args.reduction_dims(dim, keepdim, axis, keepdims), _args.correction(unbiased, correction))._call_once(input)
+    return Var(*_args.reduction_dims(dim, keepdim, axis, keepdims), _args.correction(unbiased, correction))(input)
 
 
 @tensor_method
@@ -282,21 +282,21 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
     """Standard deviation: the square root of ``var(...)`` with the same arguments; its gradient
     is 0 where it is 0 (a constant input), as torch's.
     Example: ``mg.tensor([1.0, 3.0]).std()`` -> tensor(1.4142)"""
-    return Std(*_args.reduction_dims(dim, keepdim, axis, keepdims), _args.correction(unbiased, correction))._call_once(input)
+    return Std(*_args.reduction_dims(dim, keepdim, axis, keepdims), _args.correction(unbiased, correction))(input)
 
 
 @tensor_method
 def amax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Largest values over ``dim`` (None or (): all); ties share the gradient equally.
     Example: ``mg.tensor([[1.0, 5.0], [7.0, 2.0]]).amax(1)`` -> tensor([5., 7.])"""
-    return Extremum(*_args.reduction_dims(dim, keepdim, axis, keepdims), largest=True)._call_once(input)
+    return Extremum(*_args.reduction_dims(dim, keepdim, axis, keepdims), largest=True)(input)
 
 
 @tensor_method
 def amin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Smallest values over ``dim`` (None or (): all); ties share the gradient equally.
     Example: ``mg.tensor([[1.0, 5.0], [7.0, 2.0]]).amin(1)`` -> tensor([1., 2.])"""
-    return Extremum(*_args.reduction_dims(dim, keepdim, axis, keepdims), largest=False)._call_once(input)
+    return Extremum(*_args.reduction_dims(dim, keepdim, axis, keepdims), largest=False)(input)
 
 
 @tensor_method
@@ -322,13 +322,13 @@ def _extremum_with_indices(input, dim, keepdim, axis, keepdims, largest):
         return input.maximum(dim) if largest else input.minimum(dim)
     dim, keepdim = _args.reduction_dims(dim, keepdim, axis, keepdims)
     if dim is None:
-        return Extremum(None, keepdim, largest)._call_once(input)
+        return Extremum(None, keepdim, largest)(input)
     result = _MaxResult if largest else _MinResult
     if input.ndim == 0:  # as torch: the value itself at index 0
         _args.dim_index(dim, 0)
         return result(input.reshape(()), Tensor._wrap(backend.array_module(input.data).zeros((), int64), False))
     indices = _arg_extremum(input, dim, True, largest)
-    values = TakeAlongDim(_args.dim_index(dim, input.ndim), keepdim)._call_once(input, indices)
+    values = TakeAlongDim(_args.dim_index(dim, input.ndim), keepdim)(input, indices)
     return result(values, indices if keepdim else indices.squeeze(dim))
 
 
@@ -398,7 +398,7 @@ def norm(input, p="fro", dim=None, keepdim=False, *, axis=None, keepdims=None):
         return input.abs().amin(dim, keepdim)
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or not p > 0:
         raise ValueError(f"norm's p must be a number > 0, 'fro', inf or -inf, got {p!r}")
-    return Norm(p, dim, keepdim)._call_once(input)
+    return Norm(p, dim, keepdim)(input)
 
 
 @tensor_method
@@ -407,7 +407,7 @@ def logsumexp(input, dim, keepdim=False):
     a slice of all -inf gives -inf, as torch. The gradient is softmax over dim; integers give
     float32. Example: ``mg.tensor([[0.0, 0.0]]).logsumexp(1)`` -> tensor([0.6931])"""
     dim, keepdim = _args.reduction_dims(dim, keepdim, None, None)
-    return LogSumExp(dim, keepdim)._call_once(input)
+    return LogSumExp(dim, keepdim)(input)
 
 
 @tensor_method

@@ -199,7 +199,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({shown(input.shape[2:])}) "
                            f"output ({shown(out_sizes)})")
     op_mode = "nearest" if mode == "nearest" else "linear"
-    return Interpolate(op_mode, [int(s) for s in out_sizes], scales, bool(align_corners))._call_once(input)
+    return Interpolate(op_mode, [int(s) for s in out_sizes], scales, bool(align_corners))(input)
 
 
 _LINEAR_MODES = {"linear": 3, "bilinear": 4}  # the input dims each accepts
@@ -260,7 +260,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
         sizes.append(size if wanted is None else int(wanted))
     image = input if input.ndim == 4 else input.unsqueeze(0)
     indices = Tensor._wrap(adaptive_max_pool2d_indices(image.data, tuple(sizes)), False)
-    values = PlaneGather.apply(image, indices)
+    values = PlaneGather()(image, indices)
     if input.ndim == 3:
         values, indices = values.squeeze(0), indices.squeeze(0)
     return (values, indices) if return_indices else values

@@ -274,7 +274,7 @@ def numel(input):
 def reshape(input, *shape):
     """The same entries in another shape (-1: the size that fits), a view where the strides allow it:
     ``mg.arange(6).reshape(2, -1).shape`` -> (2, 3)"""
-    return Reshape(_args.shape(shape))._call_once(input)
+    return Reshape(_args.shape(shape))(input)
 
 
 @tensor_method(function=False)
@@ -282,7 +282,7 @@ def view(input, *shape):
     """The same data seen in another shape, without copying (torch's view): a RuntimeError that
     says to use reshape when the strides do not allow it (e.g. after transpose).
     Example: ``mg.arange(6).view(3, 2).shape`` -> (3, 2)"""
-    return Reshape(_args.shape(shape), view=True)._call_once(input)
+    return Reshape(_args.shape(shape), view=True)(input)
 
 
 @tensor_method(function=False)
@@ -334,7 +334,7 @@ def permute(input, *dims):
     normalized = tuple(_args.dim_index(d, input.ndim) for d in dims)
     if len(set(normalized)) != len(normalized):
         raise ValueError(f"permute's dims {dims} name a dimension more than once")
-    return Transpose(normalized)._call_once(input)
+    return Transpose(normalized)(input)
 
 
 @tensor_method
@@ -346,7 +346,7 @@ def transpose(input, dim0, dim1):
     if input.ndim < 2:
         return input
     order[dim0], order[dim1] = order[dim1], order[dim0]
-    return Transpose(tuple(order))._call_once(input)
+    return Transpose(tuple(order))(input)
 
 
 @tensor_method
@@ -376,7 +376,7 @@ def expand(input, *sizes):
             raise ValueError(f"expand: size {size} at dim {i} does not match the tensor's size {old} there "
                              f"(only dims of size 1 can grow); shape {input.shape}, sizes {sizes}")
         shape.append(size)
-    return Expand(tuple(shape))._call_once(input)
+    return Expand(tuple(shape))(input)
 
 
 @tensor_method(function=False)
@@ -393,7 +393,7 @@ def repeat(input, *sizes):
     if len(sizes) < input.ndim or any(s < 0 for s in sizes):
         raise ValueError(f"repeat needs at least {input.ndim} non-negative sizes for a tensor of shape "
                          f"{input.shape}, got {sizes}")
-    return Repeat(sizes)._call_once(input)
+    return Repeat(sizes)(input)
 
 
 @tensor_method
@@ -431,14 +431,14 @@ def chunk(input, chunks, dim=0):
 def contiguous(input):
     """Self when its data is C-contiguous, else a differentiable contiguous copy.
     Example: ``mg.zeros(2, 3).t().contiguous()`` (a C-ordered copy)"""
-    return input if input.data.flags.c_contiguous else Clone.apply(input)
+    return input if input.data.flags.c_contiguous else Clone()(input)
 
 
 @tensor_method
 def clone(input):
     """A differentiable copy: ``y = x.clone()`` has its own memory, and gradients flow to x.
     Example: ``mg.tensor([1.0]).clone()`` -> tensor([1.])"""
-    return Clone.apply(input)
+    return Clone()(input)
 
 
 @tensor_method
@@ -504,7 +504,7 @@ def movedim(input, source, destination):
     for s, d in zip(source, destination):
         order[d] = s
     rest = iter(i for i in range(input.ndim) if i not in source)
-    return Transpose(tuple(next(rest) if o is None else o for o in order))._call_once(input)
+    return Transpose(tuple(next(rest) if o is None else o for o in order))(input)
 
 
 @tensor_method
@@ -527,7 +527,7 @@ def diag(input, diagonal=0):
     diagonal = _args.integer(diagonal, "diag's diagonal")
     if input.ndim not in (1, 2):
         raise RuntimeError(f"diag(): supports 1-D or 2-D tensors, got {input.ndim}-D (shape {input.shape})")
-    return Diag(diagonal)._call_once(input)
+    return Diag(diagonal)(input)
 
 
 @tensor_method
@@ -604,7 +604,7 @@ def cat(tensors, dim=0):
                              f"shapes must match except along dim {dim}")
     if first.ndim == 0:
         raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use mg.stack")
-    return Cat(dim)._call_once(*tensors)
+    return Cat(dim)(*tensors)
 
 
 @torch_function
@@ -618,7 +618,7 @@ def stack(tensors, dim=0):
         if t.shape != tensors[0].shape:
             raise ValueError(f"stack: tensor {i} has shape {t.shape}, but tensor 0 has {tensors[0].shape}; "
                              "all must have the same shape")
-    return Stack(_args.dim_index(dim, tensors[0].ndim + 1))._call_once(*tensors)
+    return Stack(_args.dim_index(dim, tensors[0].ndim + 1))(*tensors)
 
 
 def bool_mask(cond, what):
@@ -643,7 +643,7 @@ def where(condition, input, other):
         raise ValueError(f"where: condition {condition.shape}, input {input.shape} and other {other.shape} "
                          "do not broadcast to one shape")
     backend.common_array_module([condition.data, input.data, other.data], "where")
-    return Where.apply(condition, input, other)
+    return Where()(condition, input, other)
 
 
 def _where_operand(value, reference, condition):
