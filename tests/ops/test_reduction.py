@@ -258,3 +258,11 @@ def test_sum_and_mean_refuse_bad_dtypes():
         x.sum(dtype="float17")
     with pytest.raises(TypeError, match="unsupported dtype float16"):
         x.mean(dtype=np.float16)
+
+
+def test_norm_gradient_at_a_zero_entry_is_zero_for_p_below_one(device):
+    """The p-norm's gradient at a zero entry is 0 for p < 1 too (0 ** (p - 1) is infinite), as torch."""
+    x = mg.tensor([0.0, 4.0, 0.0], dtype="float64", requires_grad=True, device=device)
+    with np.errstate(all="raise"):
+        x.norm(0.5).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0, 0.0])
