@@ -241,3 +241,45 @@ def test_normalize_defaults_zero_rows_and_eps(device):
 def test_normalize_refuses_bad_arguments(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("shape", [(256, 1024), (64, 16, 8, 8), (7, 3)])
+@pytest.mark.parametrize("dtype, tol", [("float64", 1e-10), ("float32", 1e-4)])
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_outputs_gradients_and_running_stats_match(shape, dtype, tol, training, rng):
+    x = (rng.standard_normal(shape) * 2 + 3).astype(dtype)
+    C = shape[1]
+    w0 = rng.standard_normal(C)
+    results = []
+    for device in ("cpu", "cuda"):
+        tx = mg.tensor(x, requires_grad=True, device=device)
+        w = mg.tensor(w0, dtype=dtype, requires_grad=True, device=device)
+        b = mg.tensor(np.linspace(-1, 1, C), dtype=dtype, requires_grad=True, device=device)
+        rm = mg.tensor(np.linspace(0, 1, C), dtype=dtype, device=device)
+        rv = mg.tensor(np.linspace(1, 2, C), dtype=dtype, device=device)
+        y = F.batch_norm(tx, rm, rv, w, b, training=training, momentum=0.1)
+        y.backward(mg.tensor(np.cos(np.arange(x.size)).reshape(shape), dtype=dtype, device=device))
+        results.append([a.numpy() for a in (y, tx.grad, w.grad, b.grad, w, rm, rv)])
+    for name, a, b in zip(["y", "gx", "gw", "gb", "w", "running_mean", "running_var"], *results):
+        np.testing.assert_allclose(b, a, rtol=tol, atol=tol, err_msg=name)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("shape, normalized_shape", [((4096, 1024), (1024,)), ((8, 16, 24), (16, 24)), ((7, 3), (3,))])
+@pytest.mark.parametrize("dtype, tol", [("float64", 1e-10), ("float32", 1e-4)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_outputs_and_gradients_match(shape, normalized_shape, dtype, tol, affine, rng):
+    x = (rng.standard_normal(shape) * 2 + 3).astype(dtype)
+    w0, b0 = rng.standard_normal(normalized_shape), rng.standard_normal(normalized_shape)
+    gy = np.cos(np.arange(x.size)).reshape(shape)
+    results = []
+    for device in ("cpu", "cuda"):
+        tx = mg.tensor(x, requires_grad=True, device=device)
+        w = mg.tensor(w0, dtype=dtype, requires_grad=True, device=device) if affine else None
+        b = mg.tensor(b0, dtype=dtype, requires_grad=True, device=device) if affine else None
+        y = F.layer_norm(tx, normalized_shape, w, b)
+        y.backward(mg.tensor(gy, dtype=dtype, device=device))
+        results.append([y.numpy(), tx.grad.numpy()] + ([w.grad.numpy(), b.grad.numpy()] if affine else []))
+    for name, a, b in zip(["y", "gx", "gw", "gb"], *results):
+        np.testing.assert_allclose(b, a, rtol=tol, atol=tol * 10, err_msg=name)

@@ -134,3 +134,20 @@ def test_strided_input_gives_the_result_of_a_contiguous_copy(rng):
 def test_pooling_refuses_bad_arguments_naming_the_rule(call, message):
     with pytest.raises(ValueError, match=message):
         call(mg.ones(2, 3, 6, 6))
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("pool", [lambda t: F.max_pool2d(t, 2), lambda t: F.max_pool2d(t, 3, 2, 1),
+                                  lambda t: F.avg_pool2d(t, 3, 2, 1), lambda t: F.avg_pool2d(t, 3, 1, 1, False),
+                                  lambda t: F.adaptive_avg_pool2d(t, (3, 5)), lambda t: F.adaptive_avg_pool2d(t, 13)])
+def test_pooling_outputs_and_gradients_match(pool, dtype, rng):
+    x = rng.standard_normal((3, 4, 10, 9))
+    results = []
+    for device in ("cpu", "cuda"):
+        tx = mg.tensor(x, dtype=dtype, requires_grad=True, device=device)
+        y = pool(tx)
+        y.backward(mg.tensor(np.sin(np.arange(y.numel())).reshape(y.shape), dtype=dtype, device=device))
+        results.append([y.numpy(), tx.grad.numpy()])
+    for name, a, b in zip(["y", "gx"], *results):
+        np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-6, err_msg=name)
