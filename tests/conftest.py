@@ -29,3 +29,11 @@ def rng():
 @pytest.fixture(autouse=True)
 def _seed():
     mg.manual_seed(0)
+
+
+def pytest_collection_modifyitems(items):
+    """A test marked gpu is skipped, with the reason, where the GPU backend cannot run."""
+    if CUDA_SKIP_REASON is not None:
+        for item in items:
+            if item.get_closest_marker("gpu"):
+                item.add_marker(pytest.mark.skip(reason=str(CUDA_SKIP_REASON)))

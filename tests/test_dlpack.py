@@ -45,3 +45,18 @@ def test_bad_exchanges_are_refused_with_the_reason():
         mg.from_dlpack([1.0, 2.0])
     with pytest.raises(TypeError, match="no complex128 tensors"):
         mg.from_dlpack(np.zeros(2, np.complex128))
+
+
+@pytest.mark.gpu
+def test_dlpack_shares_gpu_memory_both_ways():
+    cp = mg.backend.require_cuda()
+    t = mg.randn(3, 4, device="cuda")
+    a = cp.from_dlpack(t)
+    assert t.__dlpack_device__()[0] == 2
+    a[1, 2] = 42.0
+    assert float(t.data[1, 2]) == 42.0
+    b = cp.arange(6, dtype=cp.float32).reshape(2, 3)
+    u = mg.from_dlpack(b)
+    assert u.device == "cuda" and u.data.data.ptr == b.data.ptr
+    u.data[0, 0] = -1.0
+    assert float(b[0, 0]) == -1.0

@@ -281,3 +281,17 @@ def test_mistakes_in_making_and_converting_tensors_say_what_is_wrong():
     with pytest.raises(TypeError, match="unsupported operand of type NoneType"):
         mg.tensor([4, 5]) // None
     assert (~mg.tensor([True, False])).tolist() == [False, True]
+
+
+@pytest.mark.gpu
+def test_mixing_devices_names_both_devices():
+    with pytest.raises(RuntimeError, match="cpu and cuda"):
+        mg.ones(3) + mg.ones(3, device="cuda")
+
+
+@pytest.mark.gpu
+def test_tensor_moves_are_differentiable():
+    x = mg.randn(4, requires_grad=True)
+    (x.cuda() * 2).sum().backward()
+    assert x.grad.device == "cpu"
+    np.testing.assert_array_equal(x.grad.numpy(), 2)

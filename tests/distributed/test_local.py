@@ -218,3 +218,26 @@ def test_post_accumulate_grad_hook_sees_each_accumulated_gradient():
         mg.ones(2).register_post_accumulate_grad_hook(print)
     with pytest.raises(TypeError, match="hook must be callable"):
         w.register_post_accumulate_grad_hook(3)
+
+
+@pytest.mark.gpu
+def test_sync_batch_norm_in_a_world_of_one_matches_on_the_gpu(rng):
+    pytest.importorskip("mpi4py", reason="mpi4py is not installed (pip install 'minigrad[distributed]')")
+    import minigrad.distributed as dist
+
+    x = rng.standard_normal((16, 5, 3)) + 2
+    dist.init_process_group()
+    try:
+        results = []
+        for device in ("cpu", "cuda"):
+            bn = nn.SyncBatchNorm(5).double().to(device)
+            tx = mg.tensor(x, requires_grad=True, device=device)
+            y = bn(tx)
+            y.backward(mg.tensor(np.cos(np.arange(x.size)).reshape(x.shape), device=device))
+            t = mg.tensor(np.arange(3.0), device=device)
+            dist.all_reduce(t)
+            results.append([a.numpy() for a in (y, tx.grad, bn.weight.grad, bn.running_var, t)])
+    finally:
+        dist.destroy_process_group()
+    for name, a, b in zip(["y", "gx", "gw", "running_var", "all_reduce"], *results):
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12, err_msg=name)

@@ -92,3 +92,15 @@ def test_refuses_what_it_cannot_fuse():
     mismatched = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(4))
     with pytest.raises(ValueError, match=r"cannot fold BatchNorm1d\(4\) into a Linear with 3 output channels"):
         nn.utils.fuse_batch_norm(mismatched)
+
+
+@pytest.mark.gpu
+def test_fuse_batch_norm_on_the_gpu_matches_the_cpu(rng):
+    model = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU())
+    model(mg.randn(32, 6) * 3 + 1)  # running statistics away from their initial values
+    x0 = rng.standard_normal((5, 6)).astype(np.float32)
+    outputs = []
+    for device in ("cpu", "cuda"):
+        fused = nn.utils.fuse_batch_norm(model.to(device))
+        outputs.append(fused(mg.tensor(x0, device=device)).numpy())
+    np.testing.assert_allclose(outputs[1], outputs[0], rtol=1e-5, atol=1e-5)

@@ -2,7 +2,9 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+import minigrad.functional as F
 import minigrad.nn as nn
+import minigrad.optim as optim
 
 
 def test_linear_default_init_bounds_and_forward():
@@ -120,3 +122,24 @@ def test_inplace_activations_overwrite_their_input_with_torchs_values_and_gradie
     with pytest.raises(RuntimeError, match="leaf"):
         make()(leaf)
     assert "inplace=True" in repr(make())
+
+
+@pytest.mark.gpu
+def test_a_lenet_batchnorm_step_matches(rng):
+    def lenet():
+        return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+                             nn.Conv2d(4, 8, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 3))
+    mg.manual_seed(0)
+    cpu_model, gpu_model = lenet(), lenet()
+    gpu_model.load_state_dict(cpu_model.state_dict())
+    gpu_model.to("cuda")
+    x, y = rng.standard_normal((16, 1, 8, 8)).astype(np.float32), rng.integers(0, 3, 16)
+    for model, device in ((cpu_model, "cpu"), (gpu_model, "cuda")):
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        for _ in range(2):
+            loss = F.cross_entropy(model(mg.tensor(x, device=device)), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    for (name, a), (_, b) in zip(cpu_model.state_dict().items(), gpu_model.state_dict().items()):
+        np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)

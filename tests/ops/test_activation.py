@@ -339,3 +339,18 @@ def test_silu_softplus_elu_mish_hardswish_modules_compute_their_function_and_pri
         assert repr(module) == text
     inplace = x.clone()
     assert nn.Mish(inplace=True)(inplace) is inplace and nn.ELU(inplace=True)(inplace) is inplace
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("dtype, tol", [("float64", 1e-12), ("float32", 1e-6)])
+def test_gelu_and_leaky_relu_match(approximate, dtype, tol, rng):
+    x = (rng.standard_normal((300, 301)) * 4).astype(dtype)
+    results = []
+    for device in ("cpu", "cuda"):
+        tx = mg.tensor(x, requires_grad=True, device=device)
+        y = F.gelu(tx, approximate) + F.leaky_relu(tx, 0.1)
+        y.backward(mg.tensor(np.sin(np.arange(x.size)).reshape(x.shape), dtype=dtype, device=device))
+        results.append([y.numpy(), tx.grad.numpy()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(b, a, rtol=tol, atol=tol)

@@ -229,3 +229,18 @@ def test_the_threaded_im2col_and_col2im_match_the_reference_every_time(padding, 
             np.testing.assert_allclose(tw.grad.numpy(), ref_gw, rtol=1e-10, atol=1e-10)
     finally:
         mg.set_num_threads(threads)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype, tol", [("float64", 1e-10), ("float32", 1e-4)])
+@pytest.mark.parametrize("stride, padding, dilation, groups", [(1, 1, 1, 1), (2, (2, 0), (1, 2), 2), (1, "same", 2, 1)])
+def test_conv2d_outputs_and_gradients_match(stride, padding, dilation, groups, dtype, tol, rng):
+    x, w, b = rng.standard_normal((5, 4, 11, 9)), rng.standard_normal((6, 4 // groups, 3, 2)), rng.standard_normal(6)
+    results = []
+    for device in ("cpu", "cuda"):
+        tx, tw, tb = (mg.tensor(a, dtype=dtype, requires_grad=True, device=device) for a in (x, w, b))
+        y = F.conv2d(tx, tw, tb, stride, padding, dilation, groups)
+        y.backward(mg.tensor(np.cos(np.arange(y.numel())).reshape(y.shape), dtype=dtype, device=device))
+        results.append([a.numpy() for a in (y, tx.grad, tw.grad, tb.grad)])
+    for name, a, b in zip(["y", "gx", "gw", "gb"], *results):
+        np.testing.assert_allclose(b, a, rtol=tol, atol=tol * np.abs(a).max(), err_msg=name)

@@ -3,6 +3,7 @@ import pytest
 
 import minigrad as mg
 import minigrad.functional as F
+from minigrad._kernels import dropout as cpu_dropout
 
 
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
@@ -61,3 +62,17 @@ def test_float32(device):
 def test_bad_probability_is_refused(p):
     with pytest.raises(ValueError, match="dropout probability"):
         F.dropout(mg.ones(3), p)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_dropout_masks_are_bit_identical_across_devices(dtype):
+    x = mg.randn(1000, 37, dtype=dtype)
+    mg.manual_seed(11)
+    cpu_y = F.dropout(x, 0.3).numpy()
+    mg.manual_seed(11)
+    gpu_y = F.dropout(x.to("cuda"), 0.3).numpy()
+    np.testing.assert_array_equal(gpu_y, cpu_y)
+    from minigrad._kernels import cuda
+
+    assert cuda.philox4x32(5, 7, 12345678901) == cpu_dropout.philox4x32(5, 7, 12345678901)

@@ -471,3 +471,38 @@ def test_loss_modules_print_like_torch():
     # a non-default reduction is shown, as for the other minigrad losses (torch prints none of its options)
     assert repr(nn.KLDivLoss(reduction="batchmean")) == "KLDivLoss(reduction='batchmean')"
     assert repr(nn.HuberLoss("sum")) == "HuberLoss(reduction='sum')"
+
+
+@pytest.mark.gpu
+def test_relu_linear_and_losses_match(rng):
+    x, w, b = rng.standard_normal((32, 20)), rng.standard_normal((10, 20)), rng.standard_normal(10)
+    target = rng.integers(0, 10, 32)
+    outs = []
+    for device in ("cpu", "cuda"):
+        tx, tw, tb = (mg.tensor(a, requires_grad=True, device=device) for a in (x, w, b))
+        loss = F.cross_entropy(F.relu(F.linear(tx, tw, tb)), target) + F.mse_loss(F.softmax(tx), F.log_softmax(tx))
+        loss.backward()
+        outs.append([loss.numpy(), tx.grad.numpy(), tw.grad.numpy(), tb.grad.numpy()])
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.gpu
+def test_losses_with_options_match(rng):
+    logits, target = rng.standard_normal((2, 5, 3)), rng.integers(0, 5, (2, 3))
+    target[0, 1] = -100
+    probabilities, labels = rng.uniform(0.01, 0.99, (4, 3)), rng.uniform(0, 1, (4, 3))
+    outs = []
+    for device in ("cpu", "cuda"):
+        tl = mg.tensor(logits, requires_grad=True, device=device)
+        tp = mg.tensor(probabilities, requires_grad=True, device=device)
+        weight = mg.tensor(np.linspace(0.5, 2, 5), device=device)
+        loss = (F.cross_entropy(tl, mg.tensor(target, device=device), weight, label_smoothing=0.1)
+                + F.nll_loss(F.log_softmax(tl, 1), target, reduction="sum")
+                + F.binary_cross_entropy(tp, labels) + F.binary_cross_entropy_with_logits(
+                    tp, labels, pos_weight=mg.tensor([1.0, 2.0, 3.0], dtype="float64", device=device))
+                + F.l1_loss(tp, mg.tensor(labels, device=device), "sum") + F.pad(tp, (1, 2)).sum())
+        loss.backward()
+        outs.append([loss.numpy(), tl.grad.numpy(), tp.grad.numpy()])
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)

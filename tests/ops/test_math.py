@@ -1,6 +1,9 @@
 """The math of ops/math.py: arithmetic, matmul, clamp, maximum/minimum and the elementwise functions
 (log1p, expm1, rsqrt, reciprocal, square, log2, log10, exp2, sinh, cosh; sign, floor, ceil, round,
-trunc with gradient 0, frac with gradient 1): float64 references, gradcheck, float32, bad input."""
+trunc with gradient 0, frac with gradient 1), erf, lerp, addmm, outer, dot, nan_to_num and the
+logical ops: float64 references, gradcheck, float32, bad input."""
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -8,6 +11,13 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import minigrad as mg
+
+
+F32_RTOL = 1e-5  # float32 results against the float64 reference
+
+
+def _t(array, device, dtype="float64", grad=False):
+    return mg.tensor(np.asarray(array), dtype=dtype, requires_grad=grad, device=device)
 
 
 BINARY = {
@@ -449,3 +459,202 @@ def test_elementwise_functions_refuse_bad_inputs():
         mg.log1p([1.0])
     with pytest.raises(TypeError, match="mg.round expects a Tensor"):
         mg.round(1.5)
+
+
+# ---- erf -------------------------------------------------------------------------------------
+def test_erf_matches_math_erf_gradcheck_and_float32(device):
+    x = np.concatenate([np.linspace(-7, 7, 2001), [0.0, -0.0, 1e-300, 5.99, 6.0]])
+    reference = np.array([math.erf(v) for v in x])
+    np.testing.assert_allclose(_t(x, device).erf().numpy(), reference, rtol=1e-14, atol=1e-300)
+    y32 = mg.erf(_t(x, device, "float32"))
+    assert y32.dtype == mg.float32
+    np.testing.assert_allclose(y32.numpy(), np.array([math.erf(v) for v in x.astype(np.float32)]), rtol=F32_RTOL)
+    t = _t(np.linspace(-3, 3, 13).reshape(13, 1), device, grad=True)
+    assert mg.gradcheck(lambda a: a.erf(), [t])
+
+
+def test_erf_special_values_and_integers(device):
+    y = _t([math.nan, math.inf, -math.inf], device).erf().numpy()
+    np.testing.assert_array_equal(y, [math.nan, 1.0, -1.0])
+    ints = mg.tensor([0, 1, -2], device=device).erf()
+    assert ints.dtype == mg.float32
+    np.testing.assert_allclose(ints.numpy(), [0.0, math.erf(1), math.erf(-2)], rtol=F32_RTOL)
+    assert mg.tensor([], device=device).erf().shape == (0,)
+
+
+# ---- lerp ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("shapes", [((3, 4), (3, 4), (3, 4)), ((4,), (3, 1), (3, 4)), ((2, 1, 4), (3, 1), ()),
+                                    ((), (5,), (2, 1))])
+def test_lerp_with_tensor_weight_matches_reference_and_gradcheck(shapes, rng, device):
+    s, e, w = (rng.normal(size=shape) for shape in shapes)
+    w = w * 1.5  # both branches of torch's formula: |w| < 0.5 and >= 0.5
+    ts, te, tw = (_t(a, device, grad=True) for a in (s, e, w))
+    np.testing.assert_allclose(ts.lerp(te, tw).numpy(), s + w * (e - s), rtol=1e-12, atol=1e-14)
+    assert mg.gradcheck(lambda a, b, c: a.lerp(b, c), [ts, te, tw])
+    y32 = mg.lerp(_t(s, device, "float32"), _t(e, device, "float32"), _t(w, device, "float32"))
+    assert y32.dtype == mg.float32
+    np.testing.assert_allclose(y32.numpy(), s + w * (e - s), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("weight", [0.25, 0.75, 2, -1.5, True])
+def test_lerp_with_number_weight(weight, rng, device):
+    s, e = rng.normal(size=(3, 2)), rng.normal(size=(2,))
+    ts, te = _t(s, device, grad=True), _t(e, device, grad=True)
+    np.testing.assert_allclose(ts.lerp(te, weight).numpy(), s + weight * (e - s), rtol=1e-12, atol=1e-14)
+    assert mg.gradcheck(lambda a, b: a.lerp(b, weight), [ts, te])
+    ts.lerp(te, weight).sum().backward()
+    np.testing.assert_allclose(ts.grad.numpy(), np.full((3, 2), 1 - weight))
+    np.testing.assert_allclose(te.grad.numpy(), np.full(2, 3 * weight))
+
+
+def test_lerp_refuses_bad_input(device):
+    a = _t([1.0, 2.0], device, "float32")
+    with pytest.raises(RuntimeError, match="dtype float32 for end"):
+        a.lerp(_t([1.0, 2.0], device), 0.5)
+    with pytest.raises(RuntimeError, match="for weight"):
+        a.lerp(a, _t([0.5, 0.5], device))
+    with pytest.raises(RuntimeError, match="for weight"):
+        a.lerp(a, mg.tensor([1, 1], device=device))
+    with pytest.raises(TypeError, match="end must be a Tensor"):
+        a.lerp(3.0, 0.5)
+    with pytest.raises(TypeError, match="weight must be a number or a Tensor"):
+        a.lerp(a, "half")
+    with pytest.raises(TypeError, match="float tensors"):
+        mg.tensor([1, 2], device=device).lerp(mg.tensor([3, 4], device=device), 0.5)
+    with pytest.raises(RuntimeError, match="do not broadcast"):
+        a.lerp(_t([1.0, 2.0, 3.0], device, "float32"), 0.5)
+    # a 0-d weight of another float dtype is taken, as torch
+    np.testing.assert_allclose(a.lerp(a * 3, _t(0.5, device)).numpy(), [2.0, 4.0])
+
+
+# ---- addmm, outer, dot -----------------------------------------------------------------------
+@pytest.mark.parametrize("input_shape", [(3, 5), (5,), (1, 5), (3, 1), ()])
+@pytest.mark.parametrize("beta, alpha", [(1, 1), (0.5, -2.0), (0, 3)])
+def test_addmm_matches_reference_and_gradcheck(input_shape, beta, alpha, rng, device):
+    c, a, b = rng.normal(size=input_shape), rng.normal(size=(3, 4)), rng.normal(size=(4, 5))
+    tc, ta, tb = (_t(v, device, grad=True) for v in (c, a, b))
+    expected = beta * c + alpha * (a @ b)
+    np.testing.assert_allclose(mg.addmm(tc, ta, tb, beta=beta, alpha=alpha).numpy(), expected, rtol=1e-12, atol=1e-14)
+    assert mg.gradcheck(lambda x, y, z: x.addmm(y, z, beta=beta, alpha=alpha), [tc, ta, tb])
+    y32 = mg.addmm(*(_t(v, device, "float32") for v in (c, a, b)), beta=beta, alpha=alpha)
+    assert y32.dtype == mg.float32
+    np.testing.assert_allclose(y32.numpy(), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_addmm_with_beta_zero_ignores_nan_input_and_takes_integers(device):
+    nan = _t([math.nan], device, grad=True)
+    ones_a, ones_b = _t(np.ones((2, 4)), device), _t(np.ones((4, 3)), device)
+    y = mg.addmm(nan, ones_a, ones_b, beta=0)
+    np.testing.assert_array_equal(y.detach().numpy(), np.full((2, 3), 4.0))
+    y.sum().backward()
+    np.testing.assert_array_equal(nan.grad.numpy(), [0.0])
+    ints = mg.addmm(mg.tensor([1, 2, 3], device=device), mg.tensor([[1, 2]], device=device),
+                    mg.tensor([[1, 0, 1], [0, 1, 1]], device=device), alpha=2)
+    assert ints.dtype == mg.int64 and ints.tolist() == [[3, 6, 9]]
+
+
+def test_addmm_refuses_bad_input(device):
+    m, a, b = _t(np.ones((2, 3)), device), _t(np.ones((2, 4)), device), _t(np.ones((4, 3)), device)
+    with pytest.raises(RuntimeError, match=r"cannot be multiplied \(2x4 and 5x3\)"):
+        mg.addmm(m, a, _t(np.ones((5, 3)), device))
+    with pytest.raises(RuntimeError, match="mat1 must be a matrix"):
+        mg.addmm(m, _t(np.ones(4), device), b)
+    with pytest.raises(RuntimeError, match="same dtype"):
+        mg.addmm(m.float(), a, b)
+    with pytest.raises(RuntimeError, match="does not broadcast"):
+        mg.addmm(_t(np.ones(4), device), a, b)
+    with pytest.raises(TypeError, match="mat2 must be a Tensor"):
+        mg.addmm(m, a, np.ones((4, 3)))
+    with pytest.raises(TypeError, match="must be an int for integer tensors"):
+        mg.addmm(m.long(), a.long(), b.long(), beta=0.5)
+
+
+def test_outer_matches_reference_gradcheck_and_promotes(rng, device):
+    a, b = rng.normal(size=4), rng.normal(size=3)
+    ta, tb = _t(a, device, grad=True), _t(b, device, grad=True)
+    np.testing.assert_allclose(mg.outer(ta, tb).numpy(), a[:, None] * b[None, :], rtol=1e-12)
+    assert mg.gradcheck(lambda x, y: x.outer(y), [ta, tb])
+    y32 = _t(a, device, "float32").outer(_t(b, device, "float32"))
+    assert y32.dtype == mg.float32 and y32.shape == (4, 3)
+    np.testing.assert_allclose(y32.numpy(), np.outer(a, b), rtol=F32_RTOL, atol=1e-6)
+    mixed = mg.tensor([1, 2], device=device).outer(mg.tensor([1.0, 2.0], device=device))
+    assert mixed.dtype == mg.float32 and mixed.tolist() == [[1.0, 2.0], [2.0, 4.0]]
+    with pytest.raises(RuntimeError, match="1-D argument self"):
+        _t(np.ones((2, 1)), device).outer(tb)
+    with pytest.raises(RuntimeError, match="1-D argument vec2"):
+        ta.outer(_t(np.ones((2, 2)), device))
+
+
+def test_dot_matches_reference_gradcheck_and_refuses(rng, device):
+    a, b = rng.normal(size=5), rng.normal(size=5)
+    ta, tb = _t(a, device, grad=True), _t(b, device, grad=True)
+    y = mg.dot(ta, tb)
+    assert y.shape == ()
+    np.testing.assert_allclose(y.item(), float(np.sum(a * b)), rtol=1e-12)
+    assert mg.gradcheck(lambda x, z: x.dot(z), [ta, tb])
+    np.testing.assert_allclose(_t(a, device, "float32").dot(_t(b, device, "float32")).item(), np.sum(a * b),
+                               rtol=F32_RTOL)
+    assert mg.tensor([1, 2], device=device).dot(mg.tensor([3, 4], device=device)).item() == 11
+    with pytest.raises(RuntimeError, match="inconsistent tensor size"):
+        ta.dot(_t(np.ones(3), device))
+    with pytest.raises(RuntimeError, match="same dtype"):
+        ta.dot(tb.float())
+    with pytest.raises(RuntimeError, match="1-D tensors expected"):
+        _t(np.ones((5, 1)), device).dot(_t(np.ones((5, 1)), device))
+
+
+# ---- nan_to_num ------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("kwargs", [{}, {"nan": 1.5}, {"posinf": 2.0, "neginf": -3.0}, {"nan": -1, "posinf": 7}])
+def test_nan_to_num_matches_numpy(dtype, kwargs, device):
+    x = np.array([math.nan, 1.0, math.inf, -math.inf, -2.5], dtype=dtype)
+    expected = np.nan_to_num(x, **kwargs)
+    y = mg.nan_to_num(_t(x, device, dtype), **kwargs)
+    assert y.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(y.numpy(), expected)
+
+
+def test_nan_to_num_gradient_passes_only_where_finite(rng, device):
+    x = _t([math.nan, 1.0, math.inf, -math.inf, -2.5], device, grad=True)
+    x.nan_to_num().backward(mg.tensor([1.0, 2.0, 3.0, 4.0, 5.0], dtype="float64", device=device))
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 2.0, 0.0, 0.0, 5.0])
+    t = _t(rng.normal(size=(3, 4)), device, grad=True)
+    assert mg.gradcheck(lambda a: a.nan_to_num(posinf=1.0), [t])
+
+
+def test_nan_to_num_of_integers_and_refusals(device):
+    ints = mg.tensor(np.array([1, -2], dtype=np.int32), device=device)
+    y = ints.nan_to_num(nan=3.0)
+    assert y.dtype == mg.int32 and y.tolist() == [1, -2]
+    with pytest.raises(TypeError, match="posinf must be a number"):
+        _t([1.0], device).nan_to_num(posinf="big")
+
+
+# ---- logical ops, count_nonzero (no gradient) ------------------------------------------------
+LOGICAL = {"logical_and": np.logical_and, "logical_or": np.logical_or, "logical_xor": np.logical_xor}
+
+
+@pytest.mark.parametrize("name", LOGICAL)
+def test_logical_binary_ops_match_numpy_for_any_dtype(name, device):
+    a = np.array([0.0, 1.0, -2.5, math.nan])
+    b = np.array([[1], [0]], dtype=np.int64)
+    ta = _t(a, device, "float32", grad=True)
+    tb = mg.tensor(b, device=device)
+    for result in (getattr(ta, name)(tb), getattr(mg, name)(ta, tb)):
+        assert result.dtype == mg.bool and not result.requires_grad
+        np.testing.assert_array_equal(result.numpy(), LOGICAL[name](a, b))
+    bools = mg.tensor([True, False], device=device)
+    np.testing.assert_array_equal(getattr(bools, name)(mg.tensor([True, True], device=device)).numpy(),
+                                  LOGICAL[name]([True, False], [True, True]))
+    with pytest.raises(TypeError, match="other must be a Tensor"):
+        getattr(ta, name)(1)
+    with pytest.raises(RuntimeError, match="do not broadcast"):
+        getattr(ta, name)(mg.tensor([1, 0], device=device))
+
+
+def test_logical_not_matches_numpy(device):
+    a = np.array([0.0, 1.0, math.nan, -0.0])
+    result = mg.logical_not(_t(a, device, grad=True))
+    assert result.dtype == mg.bool and not result.requires_grad
+    np.testing.assert_array_equal(result.numpy(), [True, False, False, True])
+    assert mg.tensor([3, 0], device=device).logical_not().tolist() == [False, True]

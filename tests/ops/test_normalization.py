@@ -1,7 +1,10 @@
 """BatchNorm through F.batch_norm: float64 references, gradcheck, float32, running statistics.
 
 LayerNorm through F.layer_norm and nn.LayerNorm: float64 references, gradcheck, float32, bad
-input."""
+input.
+
+F.normalize: a float64 reference written here, gradcheck, float32, zero rows (torch's clamp at eps),
+bad arguments."""
 import numpy as np
 import pytest
 
@@ -194,3 +197,89 @@ def test_module_parameters_state_and_repr():
         nn.LayerNorm(4, eps=-1)
     with pytest.raises(ValueError, match="must equal the input's last"):
         norm(mg.randn(3, 5, 4))
+
+
+def ref_norm(x, p, dim):
+    a = np.abs(x)
+    if p == np.inf:
+        return a.max(axis=dim, keepdims=True)
+    return (a ** p).sum(axis=dim, keepdims=True) ** (1 / p)
+
+
+@pytest.mark.parametrize("p", [2.0, 1, 3.0, 0.5, float("inf")])
+@pytest.mark.parametrize("dim", [1, 0, -1])
+def test_normalize_matches_reference_and_gradchecks(p, dim, rng, device):
+    x = rng.standard_normal((3, 4, 5))
+    t = mg.tensor(x, requires_grad=True, device=device)
+    expected = x / np.maximum(ref_norm(x, p, dim), 1e-12)
+    np.testing.assert_allclose(F.normalize(t, p, dim).numpy(), expected, rtol=1e-12)
+    assert mg.gradcheck(lambda a: F.normalize(a, p, dim) * mg.tensor(np.arange(60.0).reshape(3, 4, 5), device=device),
+                        [t])
+    y32 = F.normalize(mg.tensor(x, dtype="float32", device=device), p, dim)
+    assert y32.dtype == np.float32
+    x32 = x.astype(np.float32).astype(np.float64)
+    np.testing.assert_allclose(y32.numpy(), x32 / ref_norm(x32, p, dim), rtol=3e-6, atol=1e-7)
+
+
+def test_normalize_defaults_zero_rows_and_eps(device):
+    x = mg.tensor([[3.0, -4.0], [0.0, 0.0], [1e-13, 0.0]], dtype="float64", requires_grad=True, device=device)
+    y = F.normalize(x)  # p=2, dim=1, eps=1e-12
+    np.testing.assert_allclose(y.numpy(), [[0.6, -0.8], [0.0, 0.0], [0.1, 0.0]], rtol=1e-15)
+    y.backward(mg.ones(3, 2, dtype="float64", device=device))
+    # 1 / n - x (x . 1) / n^3 for [3, -4]; below eps the denominator is the constant eps (clamp's gradient is 0 there): the gradient is 1 / eps
+    np.testing.assert_allclose(x.grad.numpy(), [[0.224, 0.168], [1e12, 1e12], [1e12, 1e12]], rtol=1e-12)
+    np.testing.assert_allclose(F.normalize(x, eps=1.0).numpy()[0], [0.6, -0.8], rtol=1e-15)
+    np.testing.assert_allclose(F.normalize(x, eps=10.0).numpy()[0], [0.3, -0.4], rtol=1e-15)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: F.normalize(mg.tensor([3, 4]), dim=0), TypeError, "normalize needs a float32 or float64 tensor, got int64"),
+    (lambda: F.normalize(mg.ones(2)), IndexError, "dim 1 is out of range for a tensor with 1 dimensions"),
+    (lambda: F.normalize(mg.ones(2, 3), p=-1), ValueError, "norm's p must be a number > 0"),
+    (lambda: F.normalize(mg.ones(2, 3), eps=None), TypeError, "normalize: eps must be a number, got None"),
+])
+def test_normalize_refuses_bad_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("shape", [(256, 1024), (64, 16, 8, 8), (7, 3)])
+@pytest.mark.parametrize("dtype, tol", [("float64", 1e-10), ("float32", 1e-4)])
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_outputs_gradients_and_running_stats_match(shape, dtype, tol, training, rng):
+    x = (rng.standard_normal(shape) * 2 + 3).astype(dtype)
+    C = shape[1]
+    w0 = rng.standard_normal(C)
+    results = []
+    for device in ("cpu", "cuda"):
+        tx = mg.tensor(x, requires_grad=True, device=device)
+        w = mg.tensor(w0, dtype=dtype, requires_grad=True, device=device)
+        b = mg.tensor(np.linspace(-1, 1, C), dtype=dtype, requires_grad=True, device=device)
+        rm = mg.tensor(np.linspace(0, 1, C), dtype=dtype, device=device)
+        rv = mg.tensor(np.linspace(1, 2, C), dtype=dtype, device=device)
+        y = F.batch_norm(tx, rm, rv, w, b, training=training, momentum=0.1)
+        y.backward(mg.tensor(np.cos(np.arange(x.size)).reshape(shape), dtype=dtype, device=device))
+        results.append([a.numpy() for a in (y, tx.grad, w.grad, b.grad, w, rm, rv)])
+    for name, a, b in zip(["y", "gx", "gw", "gb", "w", "running_mean", "running_var"], *results):
+        np.testing.assert_allclose(b, a, rtol=tol, atol=tol, err_msg=name)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("shape, normalized_shape", [((4096, 1024), (1024,)), ((8, 16, 24), (16, 24)), ((7, 3), (3,))])
+@pytest.mark.parametrize("dtype, tol", [("float64", 1e-10), ("float32", 1e-4)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_outputs_and_gradients_match(shape, normalized_shape, dtype, tol, affine, rng):
+    x = (rng.standard_normal(shape) * 2 + 3).astype(dtype)
+    w0, b0 = rng.standard_normal(normalized_shape), rng.standard_normal(normalized_shape)
+    gy = np.cos(np.arange(x.size)).reshape(shape)
+    results = []
+    for device in ("cpu", "cuda"):
+        tx = mg.tensor(x, requires_grad=True, device=device)
+        w = mg.tensor(w0, dtype=dtype, requires_grad=True, device=device) if affine else None
+        b = mg.tensor(b0, dtype=dtype, requires_grad=True, device=device) if affine else None
+        y = F.layer_norm(tx, normalized_shape, w, b)
+        y.backward(mg.tensor(gy, dtype=dtype, device=device))
+        results.append([y.numpy(), tx.grad.numpy()] + ([w.grad.numpy(), b.grad.numpy()] if affine else []))
+    for name, a, b in zip(["y", "gx", "gw", "gb"], *results):
+        np.testing.assert_allclose(b, a, rtol=tol, atol=tol * 10, err_msg=name)

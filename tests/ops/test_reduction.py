@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -5,6 +7,13 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import minigrad as mg
+
+
+F32_RTOL = 1e-5  # float32 results against the float64 reference
+
+
+def _t(array, device, dtype="float64", grad=False):
+    return mg.tensor(np.asarray(array), dtype=dtype, requires_grad=grad, device=device)
 
 DIMS = [None, 0, 1, -1, (0, 2)]
 
@@ -258,3 +267,99 @@ def test_sum_and_mean_refuse_bad_dtypes():
         x.sum(dtype="float17")
     with pytest.raises(TypeError, match="unsupported dtype float16"):
         x.mean(dtype=np.float16)
+
+
+def test_norm_gradient_at_a_zero_entry_is_zero_for_p_below_one(device):
+    """The p-norm's gradient at a zero entry is 0 for p < 1 too (0 ** (p - 1) is infinite), as torch."""
+    x = mg.tensor([0.0, 4.0, 0.0], dtype="float64", requires_grad=True, device=device)
+    with np.errstate(all="raise"):
+        x.norm(0.5).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0, 0.0])
+
+
+# ---- references (float64 NumPy, not minigrad) --------------------------------------------------
+def ref_logsumexp(x, axes, keepdim=False):
+    m = np.max(x, axis=axes, keepdims=True)
+    y = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
+    return y if keepdim else np.squeeze(y, axis=axes)
+
+
+# ---- logsumexp -------------------------------------------------------------------------------
+@pytest.mark.parametrize("dim, keepdim", [(1, False), (0, True), (-1, True), ((0, 2), False), ([2, 1], True)])
+def test_logsumexp_matches_reference_and_gradcheck(dim, keepdim, rng, device):
+    x = rng.normal(size=(3, 4, 5)) * 3
+    t = _t(x, device, grad=True)
+    axes = tuple(d % 3 for d in (dim if isinstance(dim, (tuple, list)) else (dim,)))
+    np.testing.assert_allclose(t.logsumexp(dim, keepdim).numpy(), ref_logsumexp(x, axes, keepdim), rtol=1e-12)
+    assert mg.gradcheck(lambda a: a.logsumexp(dim, keepdim=keepdim), [t])
+    t32 = _t(x, device, "float32")
+    assert t32.logsumexp(dim, keepdim).dtype == mg.float32
+    np.testing.assert_allclose(mg.logsumexp(t32, dim, keepdim).numpy(), ref_logsumexp(x, axes, keepdim), rtol=F32_RTOL)
+
+
+def test_logsumexp_gradient_is_softmax(rng, device):
+    x = rng.normal(size=(2, 5))
+    t = _t(x, device, grad=True)
+    t.logsumexp(1).sum().backward()
+    np.testing.assert_allclose(t.grad.numpy(), np.exp(x) / np.exp(x).sum(1, keepdims=True), rtol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning", "ignore:invalid value:RuntimeWarning")
+def test_logsumexp_is_stable_and_handles_infinities(device):
+    big = _t([[1000.0, 1000.0], [-1000.0, -1000.0]], device)
+    np.testing.assert_allclose(big.logsumexp(1).numpy(), [1000 + math.log(2), -1000 + math.log(2)], rtol=1e-12)
+    inf = math.inf
+    x = _t([[-inf, -inf], [1.0, inf], [math.nan, 1.0], [-inf, 0.0]], device, grad=True)
+    y = x.logsumexp(1)
+    np.testing.assert_array_equal(y.detach().numpy(), [-inf, inf, math.nan, 0.0])
+    y[3].backward()
+    np.testing.assert_array_equal(x.grad.numpy()[3], [0.0, 1.0])
+    assert _t(np.zeros((2, 0)), device).logsumexp(1).numpy().tolist() == [-inf, -inf]
+
+
+def test_logsumexp_of_integers_is_float32_and_refuses_bad_dims(device):
+    y = mg.tensor([[1, 2], [3, 4]], device=device).logsumexp(1)
+    assert y.dtype == mg.float32
+    np.testing.assert_allclose(y.numpy(), ref_logsumexp(np.array([[1.0, 2], [3, 4]]), (1,)), rtol=F32_RTOL)
+    x = _t(np.zeros((2, 3)), device)
+    with pytest.raises(IndexError, match="dim 2 is out of range"):
+        x.logsumexp(2)
+    with pytest.raises(TypeError, match="dim"):
+        x.logsumexp()
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (2, 5), (5, 2)])
+def test_trace_matches_reference_and_gradcheck(shape, rng, device):
+    x = rng.normal(size=shape)
+    t = _t(x, device, grad=True)
+    np.testing.assert_allclose(mg.trace(t).item(), sum(x[i, i] for i in range(min(shape))), rtol=1e-12)
+    assert mg.gradcheck(lambda a: a.trace(), [t])
+    assert np.isclose(_t(x, device, "float32").trace().item(), np.trace(x), rtol=F32_RTOL)
+
+
+def test_trace_of_integers_is_int64_and_refusals(device):
+    y = mg.tensor(np.array([[1, 2], [3, 4]], dtype=np.int32), device=device).trace()
+    assert y.dtype == mg.int64 and y.item() == 5
+    with pytest.raises(RuntimeError, match="expected a matrix"):
+        _t(np.ones(3), device).trace()
+    with pytest.raises(TypeError, match="bool"):
+        mg.tensor([[True, False], [True, True]], device=device).trace()
+
+
+@pytest.mark.parametrize("dim", [None, 0, 1, -1, (0, 1), [1]])
+def test_count_nonzero_matches_numpy(dim, device):
+    x = np.array([[0.0, 1.0, math.nan], [2.0, 0.0, 0.0]])
+    result = mg.count_nonzero(_t(x, device), dim)
+    assert result.dtype == mg.int64
+    axis = tuple(dim) if isinstance(dim, list) else dim
+    np.testing.assert_array_equal(result.numpy(), np.count_nonzero(x, axis=axis))
+    assert mg.tensor([[True, False]], device=device).count_nonzero(dim=1).tolist() == [1]
+
+
+def test_count_nonzero_refuses_bad_dims(device):
+    x = _t(np.ones((2, 3)), device)
+    with pytest.raises(RuntimeError, match="more than once"):
+        x.count_nonzero((0, 0))
+    with pytest.raises(IndexError, match="out of range"):
+        x.count_nonzero(2)
+    assert _t(3.0, device).count_nonzero(0).item() == 1

@@ -4,6 +4,13 @@ import pytest
 import minigrad as mg
 
 
+F32_RTOL = 1e-5  # float32 results against the float64 reference
+
+
+def _t(array, device, dtype="float64", grad=False):
+    return mg.tensor(np.asarray(array), dtype=dtype, requires_grad=grad, device=device)
+
+
 def test_reshape_and_transpose_match_numpy_and_gradcheck(rng, device):
     x = rng.standard_normal((2, 3, 4))
     t = mg.tensor(x, requires_grad=True, device=device)
@@ -170,3 +177,160 @@ def test_shape_ops_refuse_bad_arguments():
         mg.randn(2, 3, 4).flatten(2, 1)
     with pytest.raises(TypeError, match="sizes must be ints"):
         x.reshape(2.0, 3)
+
+
+def ref_diag(x, k):
+    if x.ndim == 1:
+        n = len(x) + abs(k)
+        out = np.zeros((n, n), dtype=x.dtype)
+        for i, v in enumerate(x):
+            out[i + max(-k, 0), i + max(k, 0)] = v
+        return out
+    return np.array([x[i, i + k] for i in range(x.shape[0]) if 0 <= i + k < x.shape[1]], dtype=x.dtype)
+
+
+# ---- shape: broadcast_to, narrow, movedim, swapaxes ----------------------------------------------
+def test_broadcast_to_and_expand_as(rng, device):
+    x = rng.normal(size=(3, 1))
+    t = _t(x, device, grad=True)
+    np.testing.assert_array_equal(mg.broadcast_to(t, (2, -1, 4)).numpy(), np.broadcast_to(x, (2, 3, 4)))
+    assert t.expand_as(_t(np.zeros((3, 5)), device)).shape == (3, 5)
+    assert mg.gradcheck(lambda a: a.broadcast_to((2, 3, 4)), [t])
+    with pytest.raises(ValueError, match="does not match"):
+        t.broadcast_to((4, 2))
+
+
+@pytest.mark.parametrize("dim, start, length", [(1, 1, 2), (1, -2, 2), (0, 0, 3), (-1, 4, 0), (0, -3, 1)])
+def test_narrow_matches_slicing_and_gradcheck(dim, start, length, rng, device):
+    x = rng.normal(size=(3, 4))
+    t = _t(x, device, grad=True)
+    begin = start % x.shape[dim] if start < 0 else start
+    expected = x[(slice(None),) * (dim % 2) + (slice(begin, begin + length),)]
+    np.testing.assert_array_equal(t.narrow(dim, start, length).numpy(), expected)
+    np.testing.assert_array_equal(mg.narrow(t, dim, mg.tensor(start), length).numpy(), expected)
+    assert mg.gradcheck(lambda a: a.narrow(dim, start, length), [t])
+
+
+def test_narrow_refuses_bad_input(device):
+    t = _t(np.ones((3, 4)), device)
+    with pytest.raises(IndexError, match=r"start out of range \(expected to be in range of \[-4, 4\], but got 5\)"):
+        t.narrow(1, 5, 0)
+    with pytest.raises(RuntimeError, match=r"start \(2\) \+ length \(3\) exceeds dimension size \(4\)"):
+        t.narrow(1, 2, 3)
+    with pytest.raises(RuntimeError, match="length must be non-negative"):
+        t.narrow(1, 0, -1)
+    with pytest.raises(IndexError, match="out of range"):
+        t.narrow(2, 0, 1)
+    with pytest.raises(RuntimeError, match="0-dim"):
+        _t(1.0, device).narrow(0, 0, 1)
+    with pytest.raises(TypeError, match="start must be an int"):
+        t.narrow(1, 1.0, 2)
+
+
+@pytest.mark.parametrize("source, destination", [(0, -1), ((0, 1), (2, 0)), ([2], [0]), ((0, 1, 2), (1, 2, 0)),
+                                                 ((), ())])
+def test_movedim_matches_numpy_and_gradcheck(source, destination, rng, device):
+    x = rng.normal(size=(2, 3, 4))
+    t = _t(x, device, grad=True)
+    expected = np.moveaxis(x, source, destination)
+    np.testing.assert_array_equal(mg.movedim(t, source, destination).numpy(), expected)
+    np.testing.assert_array_equal(t.moveaxis(source, destination).numpy(), expected)
+    assert mg.gradcheck(lambda a: a.movedim(source, destination), [t])
+
+
+def test_movedim_refuses_bad_input(device):
+    t = _t(np.ones((2, 3, 4)), device)
+    with pytest.raises(RuntimeError, match="must name as many dims"):
+        t.movedim((0, 1), (2,))
+    with pytest.raises(RuntimeError, match="repeated dim in source"):
+        t.movedim((0, 0), (2, 1))
+    with pytest.raises(RuntimeError, match="repeated dim in destination"):
+        t.movedim((0, 1), (2, -1))
+    with pytest.raises(IndexError, match="out of range"):
+        t.movedim(3, 0)
+
+
+def test_swapaxes_and_swapdims_are_transpose(rng, device):
+    x = rng.normal(size=(2, 3, 4))
+    t = _t(x, device, grad=True)
+    np.testing.assert_array_equal(mg.swapaxes(t, 0, 2).numpy(), np.swapaxes(x, 0, 2))
+    np.testing.assert_array_equal(t.swapdims(-1, 1).numpy(), np.swapaxes(x, -1, 1))
+    assert mg.gradcheck(lambda a: mg.swapdims(a, 0, 1), [t])
+    with pytest.raises(IndexError, match="out of range"):
+        t.swapaxes(0, 3)
+
+
+# ---- diag, trace -----------------------------------------------------------------------------
+@pytest.mark.parametrize("shape", [(4,), (3, 5), (5, 3), (3, 3), (0,)])
+@pytest.mark.parametrize("k", [0, 1, -2, 4, -5])
+def test_diag_matches_reference_and_gradcheck(shape, k, rng, device):
+    x = rng.normal(size=shape)
+    t = _t(x, device, grad=True)
+    expected = ref_diag(x, k)
+    result = mg.diag(t, k)
+    assert result.shape == expected.shape
+    np.testing.assert_array_equal(result.numpy(), expected)
+    assert mg.gradcheck(lambda a: a.diag(k), [t])
+    y32 = _t(x, device, "float32").diag(k)
+    assert y32.dtype == mg.float32
+    np.testing.assert_allclose(y32.numpy(), expected, rtol=F32_RTOL)
+
+
+def test_diag_of_integers_and_refusals(device):
+    assert mg.tensor([1, 2], device=device).diag(-1).tolist() == [[0, 0, 0], [1, 0, 0], [0, 2, 0]]
+    with pytest.raises(RuntimeError, match="1-D or 2-D tensors, got 3-D"):
+        _t(np.ones((2, 2, 2)), device).diag()
+    with pytest.raises(RuntimeError, match="got 0-D"):
+        _t(1.0, device).diag()
+    with pytest.raises(TypeError, match="diagonal must be an int"):
+        _t(np.ones((2, 2)), device).diag(1.0)
+
+
+# ---- repeat_interleave -----------------------------------------------------------------------
+@pytest.mark.parametrize("repeats, dim", [(2, None), (3, 0), (2, -1), ([1, 0, 2], 0), ([2], 1), ([0, 1, 3, 1], 1),
+                                          ([1, 2, 0, 1, 1, 2, 3, 0, 1, 1, 2, 1], None)])
+def test_repeat_interleave_matches_numpy_and_gradcheck(repeats, dim, rng, device):
+    x = rng.normal(size=(3, 4))
+    t = _t(x, device, grad=True)
+    counts = mg.tensor(repeats, device=device) if isinstance(repeats, list) else repeats
+    np_counts = np.asarray(repeats)
+    size = x.size if dim is None else x.shape[dim]
+    expected = np.repeat(x.reshape(-1) if dim is None else x, np.broadcast_to(np_counts, (size,)) if np_counts.ndim
+                         else np_counts, axis=0 if dim is None else dim)
+    np.testing.assert_array_equal(t.repeat_interleave(counts, dim).numpy(), expected)
+    np.testing.assert_array_equal(mg.repeat_interleave(t, counts, dim=dim).numpy(), expected)
+    assert mg.gradcheck(lambda a: a.repeat_interleave(counts, dim), [t])
+
+
+def test_repeat_interleave_gradients_of_copies_add(device):
+    x = _t([1.0, 2.0], device, grad=True)
+    x.repeat_interleave(mg.tensor([3, 1], device=device)).backward(_t([1.0, 10.0, 100.0, 5.0], device))
+    np.testing.assert_array_equal(x.grad.numpy(), [111.0, 5.0])
+    y32 = _t([1.0, 2.0], device, "float32").repeat_interleave(2)
+    assert y32.dtype == mg.float32 and y32.tolist() == [1.0, 1.0, 2.0, 2.0]
+
+
+def test_repeat_interleave_one_argument_form_and_scalars(device):
+    assert mg.repeat_interleave(mg.tensor([1, 0, 2], device=device)).tolist() == [0, 2, 2]
+    assert mg.tensor(5, device=device).repeat_interleave(3).tolist() == [5, 5, 5]
+    assert mg.tensor([[1, 2]], device=device).repeat_interleave(mg.tensor(2), dim=1).tolist() == [[1, 1, 2, 2]]
+
+
+def test_repeat_interleave_refuses_bad_input(device):
+    t = mg.tensor([[1, 2], [3, 4]], device=device)
+    with pytest.raises(RuntimeError, match="same size as input along dim 0, but got 3 repeats and size 2"):
+        t.repeat_interleave(mg.tensor([1, 2, 3]), dim=0)
+    with pytest.raises(RuntimeError, match="can not be negative"):
+        t.repeat_interleave(mg.tensor([1, -2]), dim=0)
+    with pytest.raises(RuntimeError, match="can not be negative"):
+        t.repeat_interleave(-1)
+    with pytest.raises(TypeError, match="integer tensor"):
+        t.repeat_interleave(mg.tensor([1.0, 2.0]), dim=0)
+    with pytest.raises(RuntimeError, match="0-dim or 1-dim"):
+        t.repeat_interleave(mg.tensor([[1, 2]]), dim=0)
+    with pytest.raises(TypeError, match="repeats must be an int"):
+        t.repeat_interleave(2.0)
+    with pytest.raises(IndexError, match="out of range"):
+        t.repeat_interleave(2, dim=2)
+    with pytest.raises(RuntimeError, match="output_size=3"):
+        t.repeat_interleave(2, output_size=3)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+import minigrad.functional as F
 import minigrad.nn as nn
 import minigrad.optim as optim
 
@@ -134,3 +135,57 @@ def test_a_state_dict_with_bad_hyperparameters_is_refused():
     saved["param_groups"][0]["betas"] = (1.0, 0.5)
     with pytest.raises(ValueError, match=r"invalid betas\[0\]: 1.0"):
         _stepped(optim.Adam, (2,)).load_state_dict(saved)
+
+
+def _model():
+    return nn.Sequential(nn.Linear(20, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Dropout(0.2), nn.Linear(32, 4))
+
+
+@pytest.mark.gpu
+def test_a_training_step_matches_and_optimizer_state_follows_the_model(rng, tmp_path):
+    mg.manual_seed(0)
+    cpu_model = _model()
+    gpu_model = _model()
+    gpu_model.load_state_dict(cpu_model.state_dict())
+    opt_cpu = optim.SGD(cpu_model.parameters(), lr=0.1, momentum=0.9)
+    opt_gpu = optim.SGD(gpu_model.parameters(), lr=0.1, momentum=0.9)
+    opt_gpu.step()  # no grads yet: nothing happens
+    gpu_model.to("cuda")
+    assert all(p.device == "cuda" for p in gpu_model.parameters())
+    assert gpu_model[1].running_mean.device == "cuda"
+    x, y = rng.standard_normal((16, 20)).astype(np.float32), rng.integers(0, 4, 16)
+    for model, opt, device in ((cpu_model, opt_cpu, "cpu"), (gpu_model, opt_gpu, "cuda")):
+        mg.manual_seed(3)
+        loss = F.cross_entropy(model(mg.tensor(x, device=device)), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    for (name, a), (_, b) in zip(cpu_model.state_dict().items(), gpu_model.state_dict().items()):
+        np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
+    gpu_model.to("cpu")  # the momentum buffers follow at the next step
+    gpu_model(mg.tensor(x)).sum().backward()
+    opt_gpu.step()
+    assert opt_gpu.state[gpu_model[0].weight]["momentum_buffer"].__class__ is np.ndarray
+    # saving never moves a model; loading onto a device works
+    gpu_model.to("cuda")
+    mg.save(gpu_model.state_dict(), tmp_path / "m.npz")
+    assert gpu_model[0].weight.device == "cuda"
+    loaded = mg.load(tmp_path / "m.npz", device="cuda")
+    assert loaded["0.weight"].device == "cuda"
+
+
+@pytest.mark.gpu
+def test_optimizer_state_on_the_gpu_round_trips_and_strided_parameters_update_in_place(rng, tmp_path):
+    import cupy
+
+    p = mg.tensor(rng.standard_normal((6, 4)), requires_grad=True, device="cuda")
+    p.data = cupy.asfortranarray(p.data)
+    opt = optim.Adam([p], lr=0.1)
+    p.grad = mg.tensor(rng.standard_normal((6, 4)), device="cuda")
+    opt.step()
+    assert p.data.flags.f_contiguous and opt.state[p]["exp_avg"].__class__ is cupy.ndarray
+    mg.save(opt.state_dict(), tmp_path / "opt.npz")
+    restored = optim.Adam([mg.tensor(p.numpy(), requires_grad=True, device="cuda")])
+    restored.load_state_dict(mg.load(tmp_path / "opt.npz", device="cuda"))
+    q = restored.param_groups[0]["params"][0]
+    assert restored.state[q]["step"] == 1 and restored.state[q]["exp_avg"].__class__ is cupy.ndarray

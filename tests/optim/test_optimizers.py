@@ -267,3 +267,32 @@ def test_a_new_optimizer_only_implements_update():
     assert list(restored.state.values())[0] == {"steps": 2}
     with pytest.raises(ValueError, match=r"invalid learning rate: -1"):
         SignSGD([p], lr=-1)
+
+
+OPTIMIZER_CASES = [
+    (optim.Adam, dict(lr=0.05, weight_decay=0.1, amsgrad=True)),
+    (optim.AdamW, dict(lr=0.05, maximize=True)),
+    (optim.RMSprop, dict(momentum=0.9, centered=True, weight_decay=0.1)),
+    (optim.RMSprop, dict()),
+    (optim.Adagrad, dict(lr_decay=0.1, initial_accumulator_value=0.2)),
+    (optim.Adadelta, dict(weight_decay=0.1, maximize=True)),
+]
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("cls, options", OPTIMIZER_CASES,
+                         ids=[f"{c.__name__}-{i}" for i, (c, _) in enumerate(OPTIMIZER_CASES)])
+@pytest.mark.parametrize("dtype, tol", [("float64", 1e-12), ("float32", 1e-5)])
+def test_optimizer_kernels_match(cls, options, dtype, tol, rng):
+    p0, grads = rng.standard_normal((33, 31)), rng.standard_normal((10, 33, 31))
+    finals = []
+    for device in ("cpu", "cuda"):
+        p = mg.tensor(p0, dtype=dtype, requires_grad=True, device=device)
+        opt = cls([p], **options)
+        for g in grads:
+            p.grad = mg.tensor(g, dtype=dtype, device=device)
+            opt.step()
+        finals.append([p.numpy()] + [value.get() if device == "cuda" else value
+                                     for value in opt.state[p].values() if hasattr(value, "shape")])
+    for a, b in zip(*finals):
+        np.testing.assert_allclose(b, a, rtol=tol, atol=tol)

@@ -98,3 +98,18 @@ def test_load_state_dict_refuses_a_state_that_does_not_fit():
         optim.SGD([{"params": [_param([1.0], [1.0])]}, {"params": [_param([1.0], [1.0])]}], lr=0.1).load_state_dict(state)
     with pytest.raises(ValueError, match="state 'momentum_buffer' of parameter 0 has shape \\(2,\\), the parameter has \\(3,\\)"):
         optim.SGD([_param([1.0, 2.0, 3.0], [1.0, 1.0, 1.0])], lr=0.1, momentum=0.9).load_state_dict(state)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("options", [dict(momentum=0.9, nesterov=True, weight_decay=0.01), dict(momentum=0.5, dampening=0.2, maximize=True)])
+def test_sgd_matches(options, rng):
+    p0, grads = rng.standard_normal(1000).astype(np.float32), rng.standard_normal((3, 1000)).astype(np.float32)
+    finals = []
+    for device in ("cpu", "cuda"):
+        p = mg.tensor(p0, requires_grad=True, device=device)
+        opt = optim.SGD([p], lr=0.1, **options)
+        for g in grads:
+            p.grad = mg.tensor(g, device=device)
+            opt.step()
+        finals.append(p.numpy())
+    np.testing.assert_allclose(finals[1], finals[0], rtol=1e-6, atol=1e-6)

@@ -97,3 +97,16 @@ def test_bad_arguments_are_refused():
         nn.utils.clip_grad_norm_([np.ones(2)], 1.0)
     with pytest.raises(ValueError, match="clip_value must be a number >= 0, got -0.5"):
         nn.utils.clip_grad_value_(params, -0.5)
+
+
+@pytest.mark.gpu
+def test_clip_grad_norm_matches(rng):
+    grads = [rng.standard_normal((40, 30)), rng.standard_normal(30)]
+    totals = []
+    for device in ("cpu", "cuda"):
+        params = [mg.zeros(*g.shape, dtype="float64", requires_grad=True, device=device) for g in grads]
+        for p, g in zip(params, grads):
+            p.grad = mg.tensor(g, device=device)
+        totals.append([nn.utils.clip_grad_norm_(params, 1.0).numpy()] + [p.grad.numpy() for p in params])
+    for a, b in zip(*totals):
+        np.testing.assert_allclose(b, a, rtol=1e-12)

@@ -1,5 +1,5 @@
-"""F.pad (constant, torch's order from the last dim, negative widths crop) with its gradient, and
-F.one_hot."""
+"""F.pad (constant, torch's order from the last dim, negative widths crop) with its gradient, and the
+arguments it must refuse."""
 import numpy as np
 import pytest
 
@@ -43,23 +43,3 @@ def test_negative_widths_crop_and_the_gradient_flows_to_the_kept_part(device):
 def test_pad_refuses_bad_arguments(pad, mode, error, match):
     with pytest.raises(error, match=match):
         F.pad(mg.ones(3, 2), pad, mode)
-
-
-def test_one_hot_is_int64_and_infers_the_class_count():
-    labels = mg.tensor(np.array([[0, 2], [1, 2]]))
-    encoded = F.one_hot(labels)
-    assert encoded.dtype == np.int64 and encoded.shape == (2, 2, 3) and not encoded.requires_grad
-    np.testing.assert_array_equal(encoded.numpy(), np.eye(3, dtype=np.int64)[labels.numpy()])
-    assert F.one_hot(np.array([1]), num_classes=4).numpy().tolist() == [[0, 1, 0, 0]]
-
-
-@pytest.mark.parametrize("labels, num_classes, error, match", [
-    (np.array([0, 3]), 3, ValueError, "smaller than num_classes=3, got 3"),
-    (np.array([-1, 0]), -1, ValueError, "must be non-negative, got -1"),
-    (np.array([0.0, 1.0]), -1, TypeError, "integer class indices"),
-    (np.array([0, 1]), -2, ValueError, "one_hot: num_classes must be an int >= -1, got -2"),
-    (np.zeros(0, dtype=np.int64), -1, ValueError, "cannot infer num_classes from an empty tensor"),
-])
-def test_one_hot_refuses_bad_input(labels, num_classes, error, match):
-    with pytest.raises(error, match=match):
-        F.one_hot(mg.tensor(labels), num_classes)
