@@ -160,12 +160,12 @@ class Tensor:
         result = self
         if device is not None and device != result.device:
             if result.dtype in backend.FLOAT_DTYPES:
-                result = _ops.ToDevice(device)(result)
+                result = _ops.shape.ToDevice(device)(result)
             else:
                 result = Tensor._wrap(backend.to_device(result.data, device), False)
         if dtype is not None and dtype != result.dtype:
             if result.dtype in backend.FLOAT_DTYPES and dtype in backend.FLOAT_DTYPES:
-                result = _ops.Cast(dtype)(result)
+                result = _ops.shape.Cast(dtype)(result)
             else:
                 result = Tensor._wrap(result.data.astype(dtype), False)
         return result
@@ -348,43 +348,43 @@ class Tensor:
         return Tensor._wrap(backend.to_device(array, self.device), False)
 
     def __add__(self, other):
-        return _ops.Add()(self, self._operand(other))
+        return _ops.math.Add()(self, self._operand(other))
 
     def __radd__(self, other):
-        return _ops.Add()(self._operand(other), self)
+        return _ops.math.Add()(self._operand(other), self)
 
     def __sub__(self, other):
-        return _ops.Sub()(self, self._operand(other))
+        return _ops.math.Sub()(self, self._operand(other))
 
     def __rsub__(self, other):
-        return _ops.Sub()(self._operand(other), self)
+        return _ops.math.Sub()(self._operand(other), self)
 
     def __mul__(self, other):
-        return _ops.Mul()(self, self._operand(other))
+        return _ops.math.Mul()(self, self._operand(other))
 
     def __rmul__(self, other):
-        return _ops.Mul()(self._operand(other), self)
+        return _ops.math.Mul()(self._operand(other), self)
 
     def __truediv__(self, other):
-        return _ops.Div()(self, self._operand(other))
+        return _ops.math.Div()(self, self._operand(other))
 
     def __rtruediv__(self, other):
-        return _ops.Div()(self._operand(other), self)
+        return _ops.math.Div()(self._operand(other), self)
 
     def __pow__(self, other):
-        return _ops.Pow()(self, self._operand(other))
+        return _ops.math.Pow()(self, self._operand(other))
 
     def __rpow__(self, other):
-        return _ops.Pow()(self._operand(other), self)
+        return _ops.math.Pow()(self._operand(other), self)
 
     def __matmul__(self, other):
-        return _ops.MatMul()(self, self._operand(other))
+        return _ops.math.MatMul()(self, self._operand(other))
 
     def __rmatmul__(self, other):
-        return _ops.MatMul()(self._operand(other), self)
+        return _ops.math.MatMul()(self._operand(other), self)
 
     def __neg__(self):
-        return _ops.Neg()(self)
+        return _ops.math.Neg()(self)
 
     def __pos__(self):
         return self
@@ -414,7 +414,7 @@ class Tensor:
     __hash__ = object.__hash__  # tensors are dictionary keys by identity (optimizer state)
 
     def __getitem__(self, index):
-        return _ops.GetItem(_index_arrays(index))(self)
+        return _ops.shape.GetItem(_index_arrays(index))(self)
 
     # ---- in place ---------------------------------------------------------------------------
     def _in_place(self, op, *operands):
@@ -423,37 +423,37 @@ class Tensor:
 
     def add_(self, other, alpha=1):
         """self += alpha * other, in place; returns self."""
-        return self._in_place(_ops.AddInPlace(alpha), other)
+        return self._in_place(_ops.inplace.AddInPlace(alpha), other)
 
     def sub_(self, other, alpha=1):
         """self -= alpha * other, in place; returns self."""
-        return self._in_place(_ops.AddInPlace(-alpha), other)
+        return self._in_place(_ops.inplace.AddInPlace(-alpha), other)
 
     def mul_(self, other):
-        return self._in_place(_ops.MulInPlace(), other)
+        return self._in_place(_ops.inplace.MulInPlace(), other)
 
     def div_(self, other):
-        return self._in_place(_ops.DivInPlace(), other)
+        return self._in_place(_ops.inplace.DivInPlace(), other)
 
     def clamp_(self, min=None, max=None):
         """Limit self to [min, max] in place (either bound may be None); returns self."""
-        return self._in_place(_ops.ClampInPlace(min, max))
+        return self._in_place(_ops.inplace.ClampInPlace(min, max))
 
     def copy_(self, src):
         """Copy ``src`` (broadcast to self's shape, any dtype or device) into self; returns self."""
         if isinstance(src, Tensor):
             src = src.to(self.device)
-        return self._in_place(_ops.CopyInPlace(), src)
+        return self._in_place(_ops.inplace.CopyInPlace(), src)
 
     def fill_(self, value):
         """Set every element to ``value`` (a number or a one-element tensor); returns self."""
-        return self._in_place(_ops.FillInPlace(), value)
+        return self._in_place(_ops.inplace.FillInPlace(), value)
 
     def zero_(self):
-        return self._in_place(_ops.FillInPlace(), 0.0)
+        return self._in_place(_ops.inplace.FillInPlace(), 0.0)
 
     def __setitem__(self, index, value):
-        self._in_place(_ops.SetItemInPlace(_index_arrays(index)), value)
+        self._in_place(_ops.inplace.SetItemInPlace(_index_arrays(index)), value)
 
     __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_  # x += y is x.add_(y): returns x
 
