@@ -57,7 +57,7 @@ MINIGRAD_HD adadelta_constants adadelta_make_constants(double lr, double rho, do
 #else
 
 /* torch's lerp: the form that stays exact at the end that weight is closer to */
-MINIGRAD_HD real NAME(lerp)(real start, real end, real weight) {
+MINIGRAD_HD real NAME(torch_lerp)(real start, real end, real weight) {
     return weight < (real)0.5 ? start + weight * (end - start) : end - (end - start) * (1 - weight);
 }
 
@@ -88,7 +88,7 @@ MINIGRAD_HD real NAME(adam_update)(real p, real g, real* m, real* v, real* v_max
         if (c.decoupled) p = p * (real)c.decay;
         else g = g + (real)c.weight_decay * p;
     }
-    *m = NAME(lerp)(*m, g, (real)c.m_weight);
+    *m = NAME(torch_lerp)(*m, g, (real)c.m_weight);
     second = *v * (real)c.beta2 + (real)c.v_weight * g * g;
     *v = second;
     if (amsgrad) {
@@ -109,7 +109,7 @@ MINIGRAD_HD real NAME(rmsprop_update)(real p, real g, real* sq, real* g_avg, rea
     s = *sq * (real)c.alpha + (real)c.weight * g * g;
     *sq = s;
     if (centered) {
-        *g_avg = NAME(lerp)(*g_avg, g, (real)c.weight);
+        *g_avg = NAME(torch_lerp)(*g_avg, g, (real)c.weight);
         avg = SQRT(s - *g_avg * *g_avg) + (real)c.eps;
     } else {
         avg = SQRT(s) + (real)c.eps;
