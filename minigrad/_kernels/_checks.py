@@ -1,4 +1,4 @@
-"""Argument checks for the kernel front (``front.py``): wrong input raises here, never reaching a
+"""Argument checks for the kernel front (``front/``): wrong input raises here, never reaching a
 typed loop. They serve both devices (CuPy arrays carry NumPy dtypes). Strides are never refused: the
 front copies what a loop needs contiguous."""
 import numpy as np

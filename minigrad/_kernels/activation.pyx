@@ -1,38 +1,19 @@
-"""ReLU loops (CPU). The front (front.py) checks and allocates; these take C-contiguous arrays of
-one shape and dtype and fill the output."""
-import numpy as np
-
+"""ReLU loops (CPU). The front checks and allocates; these take flat C-contiguous arrays of one
+length and dtype and fill the output. The per-element rule is activation.h's, shared with
+cuda/activation.cu."""
 from cython.parallel cimport prange
 
 from ._types cimport PARALLEL_MIN, real
 
+cdef extern from "activation.h" nogil:
+    float relu_float(float v)
+    double relu_double(double v)
+    float relu_gradient_float(float g, float y)
+    double relu_gradient_double(double g, double y)
 
-def relu_forward(x, y):
+
+def relu_forward(const real[::1] x, real[::1] y):
     """y = max(x, 0) with NaN propagating (as torch)."""
-    if x.dtype == np.float32:
-        _relu_forward[float](x.reshape(-1), y.reshape(-1))
-    else:
-        _relu_forward[double](x.reshape(-1), y.reshape(-1))
-
-
-def relu_backward(gy, y, gx):
-    """gx = 0 where the forward output y <= 0, else gy (a NaN output passes gy, as torch)."""
-    if y.dtype == np.float32:
-        _relu_backward[float](gy.reshape(-1), y.reshape(-1), gx.reshape(-1))
-    else:
-        _relu_backward[double](gy.reshape(-1), y.reshape(-1), gx.reshape(-1))
-
-
-cdef inline real _relu(real v) noexcept nogil:
-    return 0 if v <= 0 else v  # NaN <= 0 is false: NaN passes; still a branchless select
-
-
-cdef inline real _relu_gradient(real g, real y) noexcept nogil:
-    # g is loaded unconditionally, so the select compiles without a branch
-    return 0 if y <= 0 else g
-
-
-cdef void _relu_forward(const real[::1] x, real[::1] y) noexcept nogil:
     cdef Py_ssize_t i, n = x.shape[0]
     with nogil:
         if n > PARALLEL_MIN:  # a plain loop below (see _types.pxd)
@@ -43,7 +24,8 @@ cdef void _relu_forward(const real[::1] x, real[::1] y) noexcept nogil:
                 y[i] = _relu(x[i])
 
 
-cdef void _relu_backward(const real[::1] gy, const real[::1] y, real[::1] gx) noexcept nogil:
+def relu_backward(const real[::1] gy, const real[::1] y, real[::1] gx):
+    """gx = 0 where the forward output y <= 0, else gy (a NaN output passes gy, as torch)."""
     cdef Py_ssize_t i, n = y.shape[0]
     with nogil:
         if n > PARALLEL_MIN:
@@ -52,3 +34,15 @@ cdef void _relu_backward(const real[::1] gy, const real[::1] y, real[::1] gx) no
         else:
             for i in range(n):
                 gx[i] = _relu_gradient(gy[i], y[i])
+
+
+cdef inline real _relu(real v) noexcept nogil:
+    if real is float:
+        return relu_float(v)
+    return relu_double(v)
+
+
+cdef inline real _relu_gradient(real g, real y) noexcept nogil:
+    if real is float:
+        return relu_gradient_float(g, y)
+    return relu_gradient_double(g, y)

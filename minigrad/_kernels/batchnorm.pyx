@@ -1,5 +1,5 @@
 """BatchNorm loops (CPU). Statistics are per channel, axis 1 of x viewed as (N, C, S), S the product
-of the spatial dims. The front (front.py) checks, allocates and calls, per kernel, two passes over
+of the spatial dims. The front (front/) checks, allocates and calls, per kernel, two passes over
 memory with per-channel coefficient loops between them:
 
 * ``channel_sums``: s1[c] += sum a,  s2[c] += sum a * (x - m[c])  (double accumulators). With a = x
@@ -16,27 +16,35 @@ NaN and Inf propagate: a channel holding one gets NaN statistics and outputs (as
 import numpy as np
 
 from cython.parallel cimport prange
-from libc.math cimport sqrt
 
 from ._types cimport PARALLEL_MIN, minigrad_max_threads, real
+
+cdef extern from "batchnorm.h" nogil:
+    double batch_norm_train_channel(double s1, double s2, double shift, long long count, double eps, double w,
+                                    double b, double* mean, double* invstd, double* k2, double* k3)
+    double batch_norm_running(double running, double stat, double momentum)
+    double batch_norm_unbiased(double var, long long count)
+    void batch_norm_eval_channel(double running_mean, double running_var, double w, double b, double eps,
+                                 double* k2, double* k3)
+    void batch_norm_backward_channel(double s1, double s2, double mean, double invstd, double w, long long count,
+                                     int training, double* k1, double* k2, double* k3)
 
 cdef enum:
     CHUNK = 1024  # columns per stack-held accumulator block in the (N, C, S > 1) layout: a 32x32 plane
 
 
-def channel_sums(a, x, m, s1, s2):
+def channel_sums(const real[:, :, ::1] a, const real[:, :, ::1] x, const double[::1] m, double[::1] s1,
+                 double[::1] s2):
     """s1[c] += sum a[:, c], s2[c] += sum a[:, c] * (x[:, c] - m[c]). a, x: (N, C, S) contiguous, one
     dtype; m, s1, s2: float64 (C,)."""
-    if a.dtype == np.float32:
-        _channel_sums[float](a, x, m, s1, s2)
-    else:
-        _channel_sums[double](a, x, m, s1, s2)
+    _channel_sums(a, x, m, s1, s2)
 
 
-def train_coefficients(s1, s2, shift, Py_ssize_t count, double eps, double momentum, weight, bias,
-                       running_mean, running_var, mean, invstd, k2, k3):
+def train_coefficients(s1, s2, shift, Py_ssize_t count, double eps, double momentum, weight, bias, running_mean,
+                       running_var, mean, invstd, k2, k3):
     """Batch statistics from the shifted sums, the running statistics (or None) updated in place, and
-    the forward coefficients k2, k3. weight, bias: (C,) in x's dtype or None."""
+    the forward coefficients k2, k3. weight, bias: (C,) in x's dtype or None. Dispatched by hand:
+    every x-dtype argument may be None, and Cython's fused dispatch looks at the first one only."""
     if _is_float32(weight, bias, running_mean):
         _train_coefficients[float](s1, s2, shift, count, eps, momentum, weight, bias, running_mean, running_var,
                                    mean, invstd, k2, k3)
@@ -45,32 +53,30 @@ def train_coefficients(s1, s2, shift, Py_ssize_t count, double eps, double momen
                                     mean, invstd, k2, k3)
 
 
-def eval_coefficients(running_mean, running_var, weight, bias, double eps, k2, k3):
+def eval_coefficients(const real[::1] running_mean, const real[::1] running_var, const real[::1] weight,
+                      const real[::1] bias, double eps, double[::1] k2, double[::1] k3):
     """k2 = w / sqrt(running_var + eps), k3 = b - k2 * running_mean."""
-    if running_mean.dtype == np.float32:
-        _eval_coefficients[float](running_mean, running_var, weight, bias, eps, k2, k3)
-    else:
-        _eval_coefficients[double](running_mean, running_var, weight, bias, eps, k2, k3)
+    _eval_coefficients(running_mean, running_var, weight, bias, eps, k2, k3)
 
 
-def backward_coefficients(s1, s2, mean, invstd, weight, Py_ssize_t count, bint training, k1, k2, k3,
-                          gweight, gbias):
-    """The input-gradient coefficients k1, k2, k3 and gweight, gbias (x's dtype) from the sums."""
-    if gweight.dtype == np.float32:
-        _backward_coefficients[float](s1, s2, mean, invstd, weight, count, training, k1, k2, k3, gweight, gbias)
-    else:
-        _backward_coefficients[double](s1, s2, mean, invstd, weight, count, training, k1, k2, k3, gweight, gbias)
+def backward_coefficients(const double[::1] s1, const double[::1] s2, const double[::1] mean,
+                          const double[::1] invstd, weight, Py_ssize_t count, bint training, double[::1] k1,
+                          double[::1] k2, double[::1] k3, real[::1] gweight, real[::1] gbias):
+    """The input-gradient coefficients k1, k2, k3 and gweight, gbias (x's dtype) from the sums.
+    weight: (C,) in x's dtype or None (untyped here: the dtype is taken from gweight)."""
+    cdef const real[::1] w = weight
+    _backward_coefficients(s1, s2, mean, invstd, w, count, training, k1, k2, k3, gweight, gbias)
 
 
-def channel_affine(g, x, out, k1, k2, k3):
+def channel_affine(g, const real[:, :, ::1] x, real[:, :, ::1] out, k1, const double[::1] k2,
+                   const double[::1] k3):
     """out = k1 * g + k2 * x + k3 per channel; g and k1 None for out = k2 * x + k3. g, x, out:
-    (N, C, S) contiguous, one dtype; k1, k2, k3: float64 (C,)."""
-    has_g = g is not None
-    g, k1 = (g, k1) if has_g else (x, k2)  # stand-ins, never read
-    if x.dtype == np.float32:
-        _channel_affine[float](g, x, out, k1, k2, k3, has_g)
-    else:
-        _channel_affine[double](g, x, out, k1, k2, k3, has_g)
+    (N, C, S) contiguous, one dtype; k1, k2, k3: float64 (C,). g and k1 are untyped here (the
+    dtype is taken from x); without them x and k2 stand in, never read."""
+    cdef bint has_g = g is not None
+    cdef const real[:, :, ::1] gv = g if has_g else x
+    cdef const double[::1] k1v = k1 if has_g else k2
+    _channel_affine(gv, x, out, k1v, k2, k3, has_g)
 
 
 def _is_float32(*vectors):
@@ -83,7 +89,8 @@ def _is_float32(*vectors):
 
 
 # ---- per-channel coefficients (C elements, one typed loop each) --------------------------------
-# The passes compute out = k1 * g + k2 * x + k3 per channel; the mean is folded into k3.
+# The passes compute out = k1 * g + k2 * x + k3 per channel; the mean is folded into k3. The
+# formulas are batchnorm.h's, shared with cuda/batchnorm.cu.
 
 cdef void _train_coefficients(const double[::1] s1, const double[::1] s2, const double[::1] shift,
                               Py_ssize_t count, double eps, double momentum, const real[::1] weight,
@@ -94,20 +101,15 @@ cdef void _train_coefficients(const double[::1] s1, const double[::1] s2, const 
     (running = (1 - momentum) * running + momentum * stat, variance unbiased by n / (n - 1)), and
     the normalising coefficients k2 = w * invstd, k3 = b - k2 * mean."""
     cdef Py_ssize_t c
-    cdef double d, var
+    cdef double var
     cdef bint has_weight = weight is not None, has_bias = bias is not None
     cdef bint has_running = running_mean is not None
     for c in range(s1.shape[0]):
-        d = s1[c] / count - shift[c]                       # mean of the shifted data
-        var = (s2[c] - shift[c] * (s1[c] - count * shift[c])) / count - d * d
-        var = 0 if var < 0 else var  # rounding can make it slightly negative; NaN stays NaN
-        mean[c] = shift[c] + d
-        invstd[c] = 1 / sqrt(var + eps)
-        k2[c] = invstd[c] * (weight[c] if has_weight else 1)
-        k3[c] = (bias[c] if has_bias else 0) - k2[c] * mean[c]
+        var = batch_norm_train_channel(s1[c], s2[c], shift[c], count, eps, weight[c] if has_weight else 1,
+                                       bias[c] if has_bias else 0, &mean[c], &invstd[c], &k2[c], &k3[c])
         if has_running:
-            running_mean[c] = <real>((1 - momentum) * running_mean[c] + momentum * mean[c])
-            running_var[c] = <real>((1 - momentum) * running_var[c] + momentum * var * count / (count - 1.0))
+            running_mean[c] = <real>batch_norm_running(running_mean[c], mean[c], momentum)
+            running_var[c] = <real>batch_norm_running(running_var[c], batch_norm_unbiased(var, count), momentum)
 
 
 cdef void _eval_coefficients(const real[::1] running_mean, const real[::1] running_var, const real[::1] weight,
@@ -116,8 +118,8 @@ cdef void _eval_coefficients(const real[::1] running_mean, const real[::1] runni
     cdef Py_ssize_t c
     cdef bint has_weight = weight is not None, has_bias = bias is not None
     for c in range(running_mean.shape[0]):
-        k2[c] = (weight[c] if has_weight else 1) / sqrt(running_var[c] + eps)
-        k3[c] = (bias[c] if has_bias else 0) - k2[c] * running_mean[c]
+        batch_norm_eval_channel(running_mean[c], running_var[c], weight[c] if has_weight else 1,
+                                bias[c] if has_bias else 0, eps, &k2[c], &k3[c])
 
 
 cdef void _backward_coefficients(const double[::1] s1, const double[::1] s2, const double[::1] mean,
@@ -130,9 +132,8 @@ cdef void _backward_coefficients(const double[::1] s1, const double[::1] s2, con
     cdef Py_ssize_t c
     cdef bint has_weight = weight is not None
     for c in range(s1.shape[0]):
-        k1[c] = (weight[c] if has_weight else 1) * invstd[c]
-        k2[c] = -k1[c] * invstd[c] * invstd[c] * s2[c] / count if training else 0
-        k3[c] = (-k1[c] * s1[c] / count if training else 0) - k2[c] * mean[c]
+        batch_norm_backward_channel(s1[c], s2[c], mean[c], invstd[c], weight[c] if has_weight else 1, count,
+                                    training, &k1[c], &k2[c], &k3[c])
         gweight[c] = <real>(s2[c] * invstd[c])
         gbias[c] = <real>s1[c]
 

@@ -7,7 +7,7 @@ chunk is one GEMM: ``weight (O, C*KH*KW) @ cols`` for the output, ``gy @ cols.T`
 gradient and ``weight.T @ gy`` for the columns' gradient, which col2im folds back into the input.
 
 The loops take validated C-contiguous arrays and preallocated outputs; they check and allocate
-nothing (the front, ``front.py``, does). Padding is given as the top and left offsets; the output
+nothing (the front, ``front/``, does). Padding is given as the top and left offsets; the output
 size (OH, OW) fixes the bottom and right padding, so asymmetric padding ("same" with an even
 kernel) needs nothing more. Threads take (sample, channel) pairs: no two write the same memory.
 """

@@ -1,30 +1,26 @@
-"""The CPU loops: every Cython kernel loop under one name, matching ``cuda_loops.py`` function for
-function (names and parameters; a test checks). The front (front.py) calls them with checked,
-contiguous arrays and allocated outputs."""
-from .activation import relu_backward, relu_forward
-from .conv import col2im, im2col
-from .batchnorm import backward_coefficients, channel_affine, channel_sums, eval_coefficients, train_coefficients
-from .dropout import dropout_backward, dropout_forward, philox4x32
-from .gelu import erf_forward, gelu_backward, gelu_forward
-from .layernorm import layer_norm_backward, layer_norm_forward
-from .linear import add_bias, column_sum
-from .runtime import sync_threads
-from .optimizers import adadelta_step, adagrad_step, adam_step, rmsprop_step
-from .pool import (adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward, avg_pool2d_backward,
-                   avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward)
-from .sgd import sgd_step
+"""The CPU loops: every public def of the Cython kernel modules (the ``*.pyx`` beside this file) under
+one name, matching ``cuda_loops.py`` function for function (names and parameters; a test checks).
+The table is read off the compiled modules, so a new loop needs no entry here. The front calls them
+with checked, contiguous arrays and allocated outputs."""
+import importlib
+from pathlib import Path
 
-__all__ = [
-    "relu_forward", "relu_backward",
-    "dropout_forward", "dropout_backward", "philox4x32",
-    "channel_sums", "train_coefficients", "eval_coefficients", "backward_coefficients", "channel_affine",
-    "add_bias", "column_sum",
-    "sgd_step",
-    "layer_norm_forward", "layer_norm_backward",
-    "gelu_forward", "gelu_backward", "erf_forward",
-    "sync_threads",
-    "adam_step", "rmsprop_step", "adagrad_step", "adadelta_step",
-    "im2col", "col2im",
-    "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
-    "adaptive_avg_pool2d_forward", "adaptive_avg_pool2d_backward",
-]
+from .runtime import sync_threads
+
+# runtime.pyx holds process settings (threads, malloc), not loops; of it the front calls sync_threads
+KERNEL_MODULES = sorted(p.stem for p in Path(__file__).parent.glob("*.pyx") if p.stem != "runtime")
+
+
+def _loops():
+    """{name: def} over the kernel modules: the functions each defines whose names are public."""
+    loops = {"sync_threads": sync_threads}
+    for name in KERNEL_MODULES:
+        module = importlib.import_module(f".{name}", __package__)
+        loops.update({key: value for key, value in vars(module).items()
+                      if not key.startswith("_") and getattr(value, "__module__", None) == module.__name__})
+    return loops
+
+
+_LOOPS = _loops()
+globals().update(_LOOPS)
+__all__ = sorted(_LOOPS)

@@ -1,10 +1,11 @@
 """The GPU loops: the functions of ``cpu_loops.py``, same names and parameters, on cupy arrays.
 
 Like the CPU loops they take checked, C-contiguous arrays and allocated outputs from the front
-(front.py) and only launch kernels. Sources live in ``cuda/*.cu`` (compiled by CuPy's NVRTC on first
+(front/) and only launch kernels. Sources live in ``cuda/*.cu`` (compiled by CuPy's NVRTC on first
 use, and to PTX by the nvcc test); products go to cuBLAS through cupy.matmul in the front.
 """
 import functools
+import hashlib
 from pathlib import Path
 
 import cupy as cp
@@ -18,7 +19,11 @@ THREADS = 256
 
 @functools.lru_cache(maxsize=None)
 def _module(name):
-    return cp.RawModule(code=(SOURCES / f"{name}.cu").read_text(), options=("-I" + str(SOURCES),))
+    # CuPy (and the emulator) cache a build by its source text, which does not show the headers it
+    # includes: their digest, in a comment, makes an edited header rebuild the kernels
+    headers = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(SOURCES.glob("*.h*")))).hexdigest()
+    code = (SOURCES / f"{name}.cu").read_text() + f"\n// headers {headers}\n"
+    return cp.RawModule(code=code, options=("-I" + str(SOURCES),))
 
 
 def _kernel(module, name, dtype):
@@ -122,11 +127,10 @@ def column_sum(g, sums):
 
 # ---- SGD -----------------------------------------------------------------------------------------
 def sgd_step(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov, maximize, first_step):
-    t = param.dtype.type
     _kernel("sgd", "sgd_step", param.dtype)(
         _grid(param.size), (THREADS,),
-        (param, grad, buf, np.int64(param.size), t(lr), t(momentum), t(1 - dampening), t(weight_decay),
-         np.int32(bool(nesterov)), np.int32(bool(maximize)), np.int32(bool(first_step))))
+        (param, grad, buf, np.int64(param.size), np.float64(lr), np.float64(momentum), np.float64(dampening),
+         np.float64(weight_decay), np.int32(bool(nesterov)), np.int32(bool(maximize)), np.int32(bool(first_step))))
 
 
 # ---- LayerNorm -----------------------------------------------------------------------------------

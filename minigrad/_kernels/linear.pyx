@@ -1,4 +1,4 @@
-"""Linear layer loops (CPU). The matrix products go to BLAS through matmul in the front (front.py);
+"""Linear layer loops (CPU). The matrix products go to BLAS through matmul in the front (front/);
 the Cython part is the epilogue: the bias added into the product's output and the bias gradient, with no
 extra temporaries."""
 import numpy as np

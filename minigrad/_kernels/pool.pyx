@@ -2,7 +2,7 @@
 adaptive average pool over (N, C, H, W) arrays, viewed as N * C independent planes.
 
 The loops take validated C-contiguous arrays and preallocated outputs; they check and allocate
-nothing (the front, ``front.py``, does). Threads take planes: no two write the same memory.
+nothing (the front, ``front/``, does). Threads take planes: no two write the same memory.
 Windows are clipped to the input: max-pool's padding acts as -inf, average pooling's as zeros
 (counted in the divisor when ``count_include_pad``, as torch). Sums run in double.
 """
@@ -13,6 +13,13 @@ from libc.math cimport INFINITY
 from libc.string cimport memset
 
 from ._types cimport PARALLEL_MIN, real
+
+cdef extern from "pool.h" nogil:
+    long long pool_clip(long long v, long long lo, long long hi)
+    long long avg_pool_count(long long h0, long long h1, long long w0, long long w1, long long KH, long long KW,
+                             int count_include_pad)
+    long long adaptive_window_start(long long i, long long size, long long count)
+    long long adaptive_window_stop(long long i, long long size, long long count)
 
 
 def max_pool2d_forward(x, y, indices, Py_ssize_t kernel_h, Py_ssize_t kernel_w, Py_ssize_t stride_h,
@@ -78,9 +85,6 @@ def _planes(a):
     return a.reshape(-1, a.shape[2], a.shape[3])
 
 
-cdef inline Py_ssize_t _clip(Py_ssize_t value, Py_ssize_t low, Py_ssize_t high) noexcept nogil:
-    return low if value < low else (high if value > high else value)
-
 
 cdef void _max_pool_forward(const real[:, :, ::1] x, real[:, :, ::1] y, long long[:, :, ::1] indices,
                             Py_ssize_t KH, Py_ssize_t KW, Py_ssize_t SH, Py_ssize_t SW, Py_ssize_t PH,
@@ -90,11 +94,11 @@ cdef void _max_pool_forward(const real[:, :, ::1] x, real[:, :, ::1] y, long lon
     cdef real value, best
     for p in prange(P, schedule="static", use_threads_if=P * OH * OW * KH * KW > PARALLEL_MIN):
         for oh in range(OH):
-            h0 = _clip(oh * SH - PH, 0, H)
-            h1 = _clip(oh * SH - PH + KH, 0, H)
+            h0 = pool_clip(oh * SH - PH, 0, H)
+            h1 = pool_clip(oh * SH - PH + KH, 0, H)
             for ow in range(OW):
-                w0 = _clip(ow * SW - PW, 0, W)
-                w1 = _clip(ow * SW - PW + KW, 0, W)
+                w0 = pool_clip(ow * SW - PW, 0, W)
+                w1 = pool_clip(ow * SW - PW + KW, 0, W)
                 best = -INFINITY
                 best_index = h0 * W + w0
                 for h in range(h0, h1):
@@ -155,13 +159,12 @@ cdef void _avg_pool(const real[:, :, ::1] source, real[:, :, ::1] target, Py_ssi
         if backward:
             memset(&target[p, 0, 0], 0, H * W * sizeof(real))
         for oh in range(OH):
-            h0 = _clip(oh * SH - PH, 0, H)
-            h1 = _clip(oh * SH - PH + KH, 0, H)
+            h0 = pool_clip(oh * SH - PH, 0, H)
+            h1 = pool_clip(oh * SH - PH + KH, 0, H)
             for ow in range(OW):
-                w0 = _clip(ow * SW - PW, 0, W)
-                w1 = _clip(ow * SW - PW + KW, 0, W)
-                # without ceil_mode a window never passes the padded input: KH * KW counts the padding
-                count = KH * KW if count_include_pad else (h1 - h0) * (w1 - w0)
+                w0 = pool_clip(ow * SW - PW, 0, W)
+                w1 = pool_clip(ow * SW - PW + KW, 0, W)
+                count = avg_pool_count(h0, h1, w0, w1, KH, KW, count_include_pad)
                 _window_mean(&source[p, oh, ow] if backward else &source[p, 0, 0],
                              &target[p, 0, 0] if backward else &target[p, oh, ow], W, h0, h1, w0, w1, count, backward)
 
@@ -178,11 +181,11 @@ cdef void _adaptive_avg_pool(const real[:, :, ::1] source, real[:, :, ::1] targe
         if backward:
             memset(&target[p, 0, 0], 0, H * W * sizeof(real))
         for oh in range(OH):
-            h0 = oh * H // OH
-            h1 = ((oh + 1) * H + OH - 1) // OH
+            h0 = adaptive_window_start(oh, H, OH)
+            h1 = adaptive_window_stop(oh, H, OH)
             for ow in range(OW):
-                w0 = ow * W // OW
-                w1 = ((ow + 1) * W + OW - 1) // OW
+                w0 = adaptive_window_start(ow, W, OW)
+                w1 = adaptive_window_stop(ow, W, OW)
                 _window_mean(&source[p, oh, ow] if backward else &source[p, 0, 0],
                              &target[p, 0, 0] if backward else &target[p, oh, ow], W, h0, h1, w0, w1,
                              (h1 - h0) * (w1 - w0), backward)

@@ -15,9 +15,9 @@ needs_nvcc = pytest.mark.skipif(NVCC is None, reason="nvcc (the CUDA toolkit) is
 
 
 def test_every_kernel_module_has_a_source():
-    assert sorted(p.name for p in SOURCES.glob("*.cu")) == ["activation.cu", "batchnorm.cu", "conv.cu", "dropout.cu",
-                                                         "gelu.cu", "layernorm.cu", "optimizers.cu", "pool.cu",
-                                                         "sgd.cu"]
+    # linear's epilogue is plain cupy on the GPU; runtime holds process settings, no kernels
+    modules = {p.stem for p in SOURCES.parent.glob("*.pyx")} - {"linear", "runtime"}
+    assert {p.stem for p in SOURCES.glob("*.cu")} == modules
 
 
 @needs_nvcc

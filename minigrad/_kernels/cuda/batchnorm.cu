@@ -5,6 +5,7 @@
 // blockDim (32, 8) when S == 1 (threads along channels: coalesced rows) and (1, 256) otherwise
 // (threads along the spatial run of one channel).
 #include "common.cuh"
+#include "batchnorm.h"
 
 template <typename T>
 __device__ void channel_sums(const T* a, const T* x, const double* m, double* s1, double* s2,
@@ -48,25 +49,20 @@ __device__ void channel_affine(const T* g, const T* x, T* out, const double* k1,
     }
 }
 
-// Training statistics from the shifted sums, the running statistics updated in place (unbiased
-// variance) and the forward coefficients k2 = w * invstd, k3 = b - k2 * mean. NaN propagates.
+// The per-channel coefficient kernels: batchnorm.h's formulas, one thread per channel.
 template <typename T>
 __device__ void train_coefficients(const double* s1, const double* s2, const double* shift, long long count,
                                    double eps, double momentum, const T* weight, int has_weight, const T* bias,
                                    int has_bias, T* running_mean, T* running_var, int has_running,
                                    double* mean, double* invstd, double* k2, double* k3, long long C) {
     MINIGRAD_GRID_STRIDE(c, C) {
-        double d = s1[c] / count - shift[c];
-        double var = (s2[c] - shift[c] * (s1[c] - count * shift[c])) / count - d * d;
-        var = var < 0 ? 0 : var;  // rounding can make it slightly negative; NaN stays NaN
-        mean[c] = shift[c] + d;
-        invstd[c] = 1.0 / sqrt(var + eps);
-        k2[c] = invstd[c] * (has_weight ? (double)weight[c] : 1.0);
-        k3[c] = (has_bias ? (double)bias[c] : 0.0) - k2[c] * mean[c];
+        const double var = batch_norm_train_channel(s1[c], s2[c], shift[c], count, eps,
+                                                    has_weight ? (double)weight[c] : 1.0,
+                                                    has_bias ? (double)bias[c] : 0.0, &mean[c], &invstd[c], &k2[c],
+                                                    &k3[c]);
         if (has_running) {
-            running_mean[c] = (T)((1 - momentum) * (double)running_mean[c] + momentum * mean[c]);
-            running_var[c] = (T)((1 - momentum) * (double)running_var[c] +
-                                 momentum * var * ((double)count / (count - 1)));
+            running_mean[c] = (T)batch_norm_running((double)running_mean[c], mean[c], momentum);
+            running_var[c] = (T)batch_norm_running((double)running_var[c], batch_norm_unbiased(var, count), momentum);
         }
     }
 }
@@ -76,22 +72,19 @@ __device__ void eval_coefficients(const T* running_mean, const T* running_var, c
                                   int has_weight, const T* bias, int has_bias, double eps, double* k2,
                                   double* k3, long long C) {
     MINIGRAD_GRID_STRIDE(c, C) {
-        k2[c] = (has_weight ? (double)weight[c] : 1.0) / sqrt((double)running_var[c] + eps);
-        k3[c] = (has_bias ? (double)bias[c] : 0.0) - k2[c] * (double)running_mean[c];
+        batch_norm_eval_channel((double)running_mean[c], (double)running_var[c], has_weight ? (double)weight[c] : 1.0,
+                                has_bias ? (double)bias[c] : 0.0, eps, &k2[c], &k3[c]);
     }
 }
 
-// dx = k1 * dy + k2 * x + k3 with the mean folded into k3; gweight = s2 * invstd, gbias = s1.
 template <typename T>
 __device__ void backward_coefficients(const double* s1, const double* s2, const double* mean,
                                       const double* invstd, const T* weight, int has_weight, long long count,
                                       int training, double* k1, double* k2, double* k3, T* gweight, T* gbias,
                                       long long C) {
     MINIGRAD_GRID_STRIDE(c, C) {
-        double w = has_weight ? (double)weight[c] : 1.0;
-        k1[c] = w * invstd[c];
-        k2[c] = training ? -k1[c] * invstd[c] * invstd[c] * s2[c] / count : 0.0;
-        k3[c] = (training ? -k1[c] * s1[c] / count : 0.0) - k2[c] * mean[c];
+        batch_norm_backward_channel(s1[c], s2[c], mean[c], invstd[c], has_weight ? (double)weight[c] : 1.0, count,
+                                    training, &k1[c], &k2[c], &k3[c]);
         gweight[c] = (T)(s2[c] * invstd[c]);
         gbias[c] = (T)s1[c];
     }

@@ -1,7 +1,9 @@
 // Dropout with Philox-4x32-10, bit-identical to the CPU kernel: element i keeps its value when word
-// (i % 4) of Philox(counter = (i / 4, offset), key = seed) is >= threshold (= p * 2^32).
+// (i % 4) of Philox(counter = (i / 4, offset), key = seed) is >= threshold (= p * 2^32); the
+// keep/scale rule is dropout.h's.
 #include "common.cuh"
 #include "philox.h"
+#include "dropout.h"
 
 template <typename T>
 __device__ void dropout_forward(const T* x, T* y, unsigned char* mask, long long n,
@@ -13,9 +15,9 @@ __device__ void dropout_forward(const T* x, T* y, unsigned char* mask, long long
         for (int lane = 0; lane < 4; ++lane) {
             long long i = block * 4 + lane;
             if (i < n) {
-                bool keep = (unsigned long long)words[lane] >= threshold;
+                const int keep = dropout_keeps(words[lane], threshold);
                 mask[i] = keep;
-                y[i] = x[i] * (keep ? scale : T(0));  // a dropped NaN stays NaN, as torch
+                y[i] = dropout_apply(x[i], keep, scale);
             }
         }
     }
@@ -23,7 +25,7 @@ __device__ void dropout_forward(const T* x, T* y, unsigned char* mask, long long
 
 template <typename T>
 __device__ void dropout_backward(const T* gy, const unsigned char* mask, T* gx, long long n, T scale) {
-    MINIGRAD_GRID_STRIDE(i, n) { gx[i] = gy[i] * (mask[i] ? scale : T(0)); }
+    MINIGRAD_GRID_STRIDE(i, n) { gx[i] = dropout_apply(gy[i], mask[i], scale); }
 }
 
 extern "C" __global__ void philox4x32_words(unsigned long long block, unsigned long long offset,

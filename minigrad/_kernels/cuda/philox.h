@@ -3,14 +3,7 @@
    are bit-identical on both. */
 #ifndef MINIGRAD_PHILOX_H
 #define MINIGRAD_PHILOX_H
-#if defined(__CUDACC__) || defined(__CUDACC_RTC__)  /* nvcc, or NVRTC through CuPy */
-#define MINIGRAD_DEVICE_COMPILER
-#endif
-#ifdef MINIGRAD_DEVICE_COMPILER
-#define MINIGRAD_HD __host__ __device__ __forceinline__
-#else
-#define MINIGRAD_HD static inline
-#endif
+#include "device.h"
 
 #define PHILOX_M0 0xD2511F53ull
 #define PHILOX_M1 0xCD9E8D57ull

@@ -3,22 +3,19 @@
 // input entry, over the windows that hold it): no atomics. Max-pool backward scatters each output
 // gradient to its argmax with atomicAdd (the order of additions varies only where windows overlap).
 #include "common.cuh"
+#include "pool.h"
 
 #define POOL_PARAMS                                                                                 \
     long long P, long long H, long long W, long long OH, long long OW, long long KH, long long KW, \
         long long SH, long long SW, long long PH, long long PW
 #define POOL_ARGS P, H, W, OH, OW, KH, KW, SH, SW, PH, PW
 
-__device__ __forceinline__ long long clip(long long v, long long lo, long long hi) {
-    return v < lo ? lo : (v > hi ? hi : v);
-}
-
 template <typename T>
 __device__ void max_pool2d_forward(const T* x, T* y, long long* indices, POOL_PARAMS) {
     MINIGRAD_GRID_STRIDE(i, P * OH * OW) {
         const long long ow = i % OW, oh = (i / OW) % OH, p = i / (OW * OH);
-        const long long h0 = clip(oh * SH - PH, 0, H), h1 = clip(oh * SH - PH + KH, 0, H);
-        const long long w0 = clip(ow * SW - PW, 0, W), w1 = clip(ow * SW - PW + KW, 0, W);
+        const long long h0 = pool_clip(oh * SH - PH, 0, H), h1 = pool_clip(oh * SH - PH + KH, 0, H);
+        const long long w0 = pool_clip(ow * SW - PW, 0, W), w1 = pool_clip(ow * SW - PW + KW, 0, W);
         const T* plane = x + p * H * W;
         long long best_index = h0 * W + w0;  // windows are never empty (padding <= half a window)
         T best = plane[best_index];
@@ -43,23 +40,17 @@ __device__ void max_pool2d_backward(const T* gy, const long long* indices, T* gx
     }
 }
 
-__device__ __forceinline__ long long avg_count(long long h0, long long h1, long long w0, long long w1, long long KH,
-                                               long long KW, int count_include_pad) {
-    // without ceil_mode a window never passes the padded input: KH * KW counts the padding
-    return count_include_pad ? KH * KW : (h1 - h0) * (w1 - w0);
-}
-
 template <typename T>
 __device__ void avg_pool2d_forward(const T* x, T* y, POOL_PARAMS, int count_include_pad) {
     MINIGRAD_GRID_STRIDE(i, P * OH * OW) {
         const long long ow = i % OW, oh = (i / OW) % OH, p = i / (OW * OH);
-        const long long h0 = clip(oh * SH - PH, 0, H), h1 = clip(oh * SH - PH + KH, 0, H);
-        const long long w0 = clip(ow * SW - PW, 0, W), w1 = clip(ow * SW - PW + KW, 0, W);
+        const long long h0 = pool_clip(oh * SH - PH, 0, H), h1 = pool_clip(oh * SH - PH + KH, 0, H);
+        const long long w0 = pool_clip(ow * SW - PW, 0, W), w1 = pool_clip(ow * SW - PW + KW, 0, W);
         const T* plane = x + p * H * W;
         double total = 0;
         for (long long h = h0; h < h1; ++h)
             for (long long w = w0; w < w1; ++w) total += plane[h * W + w];
-        y[i] = T(total / avg_count(h0, h1, w0, w1, KH, KW, count_include_pad));
+        y[i] = T(total / avg_pool_count(h0, h1, w0, w1, KH, KW, count_include_pad));
     }
 }
 
@@ -72,22 +63,14 @@ __device__ void avg_pool2d_backward(const T* gy, T* gx, POOL_PARAMS, int count_i
         const long long ow_lo = w + PW < KW ? 0 : (w + PW - KW) / SW + 1, ow_hi = min((w + PW) / SW + 1, OW);
         double total = 0;
         for (long long oh = oh_lo; oh < oh_hi; ++oh) {
-            const long long h0 = clip(oh * SH - PH, 0, H), h1 = clip(oh * SH - PH + KH, 0, H);
+            const long long h0 = pool_clip(oh * SH - PH, 0, H), h1 = pool_clip(oh * SH - PH + KH, 0, H);
             for (long long ow = ow_lo; ow < ow_hi; ++ow) {
-                const long long w0 = clip(ow * SW - PW, 0, W), w1 = clip(ow * SW - PW + KW, 0, W);
-                total += gy[(p * OH + oh) * OW + ow] / double(avg_count(h0, h1, w0, w1, KH, KW, count_include_pad));
+                const long long w0 = pool_clip(ow * SW - PW, 0, W), w1 = pool_clip(ow * SW - PW + KW, 0, W);
+                total += gy[(p * OH + oh) * OW + ow] / double(avg_pool_count(h0, h1, w0, w1, KH, KW, count_include_pad));
             }
         }
         gx[i] = T(total);
     }
-}
-
-// adaptive window i along a dim of `size` split into `count`: [floor(i * size / count), ceil((i + 1) * size / count))
-__device__ __forceinline__ long long window_start(long long i, long long size, long long count) {
-    return i * size / count;
-}
-__device__ __forceinline__ long long window_stop(long long i, long long size, long long count) {
-    return ((i + 1) * size + count - 1) / count;
 }
 
 template <typename T>
@@ -95,8 +78,8 @@ __device__ void adaptive_avg_pool2d_forward(const T* x, T* y, long long P, long 
                                             long long OW) {
     MINIGRAD_GRID_STRIDE(i, P * OH * OW) {
         const long long ow = i % OW, oh = (i / OW) % OH, p = i / (OW * OH);
-        const long long h0 = window_start(oh, H, OH), h1 = window_stop(oh, H, OH);
-        const long long w0 = window_start(ow, W, OW), w1 = window_stop(ow, W, OW);
+        const long long h0 = adaptive_window_start(oh, H, OH), h1 = adaptive_window_stop(oh, H, OH);
+        const long long w0 = adaptive_window_start(ow, W, OW), w1 = adaptive_window_stop(ow, W, OW);
         const T* plane = x + p * H * W;
         double total = 0;
         for (long long h = h0; h < h1; ++h)
@@ -112,11 +95,11 @@ __device__ void adaptive_avg_pool2d_backward(const T* gy, T* gx, long long P, lo
         const long long w = i % W, h = (i / W) % H, p = i / (W * H);
         double total = 0;
         // the first window that can hold h is floor(h * OH / H); windows after it start later
-        for (long long oh = h * OH / H; oh < OH && window_start(oh, H, OH) <= h; ++oh) {
-            const long long h0 = window_start(oh, H, OH), h1 = window_stop(oh, H, OH);
+        for (long long oh = h * OH / H; oh < OH && adaptive_window_start(oh, H, OH) <= h; ++oh) {
+            const long long h0 = adaptive_window_start(oh, H, OH), h1 = adaptive_window_stop(oh, H, OH);
             if (h >= h1) continue;
-            for (long long ow = w * OW / W; ow < OW && window_start(ow, W, OW) <= w; ++ow) {
-                const long long w0 = window_start(ow, W, OW), w1 = window_stop(ow, W, OW);
+            for (long long ow = w * OW / W; ow < OW && adaptive_window_start(ow, W, OW) <= w; ++ow) {
+                const long long w0 = adaptive_window_start(ow, W, OW), w1 = adaptive_window_stop(ow, W, OW);
                 if (w >= w1) continue;
                 total += gy[(p * OH + oh) * OW + ow] / double((h1 - h0) * (w1 - w0));
             }

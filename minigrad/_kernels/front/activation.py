@@ -1,0 +1,86 @@
+"""ReLU, dropout and GELU (and erf): elementwise loops over flat arrays."""
+import numpy as np
+
+from .._checks import (check_float_array, check_gelu_approximate, check_like, check_mask, check_probability,
+                       dropout_scale)
+
+
+class ActivationKernels:
+    """Methods of ``Kernels`` (a mixin: the helpers it calls are ``KernelsBase``'s)."""
+
+    # ---- ReLU ------------------------------------------------------------------------------------
+    def relu_forward(self, x):
+        """y = max(x, 0), NaN propagating. x: any shape, float32/float64. Returns y like x."""
+        check_float_array(x, "x")
+        x = self._contiguous(x)
+        y = self.xp.empty_like(x)
+        self.loops.relu_forward(x.reshape(-1), y.reshape(-1))
+        return y
+
+    def relu_backward(self, gy, y):
+        """gx = gy where the forward output y is not <= 0, else 0 (NaN outputs pass gy, as torch)."""
+        check_float_array(y, "y")
+        check_like(gy, "gy", y, "y")
+        gy, y = self._contiguous(gy), self._contiguous(y)
+        gx = self.xp.empty_like(y)
+        self.loops.relu_backward(gy.reshape(-1), y.reshape(-1), gx.reshape(-1))
+        return gx
+
+    # ---- Dropout ---------------------------------------------------------------------------------
+    def dropout_forward(self, x, p, seed, offset):
+        """(y, mask): y = x * mask / (1 - p), mask uint8 (1 = kept), from the Philox stream
+        (seed, offset). p = 1 gives x * 0: zeros, never 0/0 NaN; a NaN in x stays NaN (as torch)."""
+        check_float_array(x, "x")
+        check_probability(p)
+        xp = self.xp
+        if p >= 1.0:  # everything dropped; also keeps the threshold below 2**32 for the loop
+            with np.errstate(invalid="ignore"):  # Inf * 0 is NaN on purpose (as torch)
+                return x * x.dtype.type(0), xp.zeros(x.shape, dtype=xp.uint8)
+        x = self._contiguous(x)
+        y, mask = xp.empty_like(x), xp.empty(x.shape, dtype=xp.uint8)
+        self.loops.dropout_forward(x.reshape(-1), y.reshape(-1), mask.reshape(-1), int(p * 4294967296.0), dropout_scale(p),
+                                    int(seed), int(offset))
+        return y, mask
+
+    def dropout_backward(self, gy, mask, p):
+        """gx = gy * mask / (1 - p). gy: float32/float64; mask: uint8 of gy's shape."""
+        check_float_array(gy, "gy")
+        check_probability(p)
+        check_mask(mask, gy.shape)
+        gy, mask = self._contiguous(gy), self._contiguous(mask)
+        gx = self.xp.empty_like(gy)
+        self.loops.dropout_backward(gy.reshape(-1), mask.reshape(-1), gx.reshape(-1), dropout_scale(p))
+        return gx
+
+    def philox4x32(self, block, offset, seed):
+        """The four Philox-4x32-10 words of one counter block (for tests and device parity)."""
+        return self.loops.philox4x32(int(block), int(offset), int(seed))
+
+    # ---- GELU ------------------------------------------------------------------------------------
+    def gelu_forward(self, x, approximate):
+        """GELU of x (any shape); approximate "none" (x * Phi(x)) or "tanh". Returns y like x."""
+        check_float_array(x, "x")
+        tanh_approximation = check_gelu_approximate(approximate)
+        x = self._contiguous(x)
+        y = self.xp.empty_like(x)
+        self.loops.gelu_forward(x.reshape(-1), y.reshape(-1), tanh_approximation)
+        return y
+
+    def erf(self, x):
+        """erf(x) elementwise (libm's on the CPU, CUDA's on the GPU, in double). x: any shape,
+        float32/float64. Returns y like x. Example: ``cpu.erf(np.array([0.5]))`` -> [0.52049988]"""
+        check_float_array(x, "x")
+        x = self._contiguous(x)
+        y = self.xp.empty_like(x)
+        self.loops.erf_forward(x.reshape(-1), y.reshape(-1))
+        return y
+
+    def gelu_backward(self, gy, x, approximate):
+        """gy * GELU'(x) for gy, x of one shape and dtype."""
+        check_float_array(x, "x")
+        check_like(gy, "gy", x, "x")
+        tanh_approximation = check_gelu_approximate(approximate)
+        gy, x = self._contiguous(gy), self._contiguous(x)
+        gx = self.xp.empty_like(x)
+        self.loops.gelu_backward(gy.reshape(-1), x.reshape(-1), gx.reshape(-1), tanh_approximation)
+        return gx

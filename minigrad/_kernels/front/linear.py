@@ -1,0 +1,127 @@
+"""Linear and 2-d convolution: products through matmul (BLAS, cuBLAS) and the loops around them."""
+import numpy as np
+
+from .._checks import check_like, check_linear, check_linear_backward, check_pool_gradient, conv2d_output_size
+
+FLOAT64 = np.dtype(np.float64)
+
+
+class LinearKernels:
+    """Methods of ``Kernels`` (a mixin: the helpers it calls are ``KernelsBase``'s)."""
+
+    # ---- Linear ----------------------------------------------------------------------------------
+    # The products go to BLAS (cuBLAS) through matmul, which takes any strides; the loops are the
+    # epilogue: the bias added into the product, and the bias gradient summed in double.
+    def linear_forward(self, x, weight, bias):
+        """y = x @ weight.T + bias. x: (N, in); weight: (out, in); bias: (out,) or None -> (N, out)."""
+        check_linear(x, weight, bias)
+        y = self.xp.matmul(x, weight.T)
+        if bias is not None:
+            self.loops.add_bias(y, self._contiguous(bias))
+        return y
+
+    def linear_backward(self, gy, x, weight, needs_x, needs_weight, needs_bias):
+        """(gx, gweight, gbias) for y = x @ weight.T + bias, each None when not needed.
+        gy: (N, out); x: (N, in); weight: (out, in), one dtype."""
+        check_linear_backward(gy, x, weight)
+        xp = self.xp
+        gy = self._contiguous(gy)  # e.g. a broadcast gradient (zero strides), which matmul takes slowly
+        gx = xp.matmul(gy, weight) if needs_x else None
+        gweight = xp.matmul(gy.T, x) if needs_weight else None
+        gbias = None
+        if needs_bias:
+            sums = xp.zeros(gy.shape[1])
+            self.loops.column_sum(gy, sums)
+            gbias = sums.astype(gy.dtype)
+        return gx, gweight, gbias
+
+    # ---- Convolution -----------------------------------------------------------------------------
+    # im2col over chunks of the batch: the column matrix of a chunk stays within WORKSPACE_BYTES (a
+    # chunk holds at least one sample), and each chunk is one GEMM per group through xp.matmul.
+    WORKSPACE_BYTES = 32 << 20
+
+    def conv2d_forward(self, x, weight, bias, stride, padding, dilation, groups, keep_columns=False):
+        """(y, columns): y (N, O, OH, OW) = the cross-correlation of x (N, C, H, W) with weight (O,
+        C // groups, KH, KW), plus bias (O,) or None. stride, dilation: (h, w); padding: ((top,
+        bottom), (left, right)). columns: with keep_columns and a batch that fits one chunk, the
+        column matrix (groups, C // groups * KH * KW, N * OH * OW) for conv2d_backward to reuse for
+        the weight gradient; else None.
+        Example: ``y, _ = cpu.conv2d_forward(x, w, None, (1, 1), ((1, 1), (1, 1)), (1, 1), 1)``
+        """
+        out_h, out_w = conv2d_output_size(x, weight, bias, stride, padding, dilation, groups)
+        xp = self.xp
+        x, weight = self._contiguous(x), self._contiguous(weight)
+        N, O, L = x.shape[0], weight.shape[0], out_h * out_w
+        geometry = self._conv_geometry(weight, stride, padding, dilation, out_h, out_w)
+        y = xp.empty((N, O, out_h, out_w), dtype=x.dtype)
+        y3 = y.reshape(N, O, L)
+        weight3 = weight.reshape(groups, O // groups, -1)
+        workspace, chunk = self._conv_workspace(x, geometry)
+        for start in range(0, N, chunk):
+            stop = min(N, start + chunk)
+            cols = self._im2col(x[start:stop], workspace, geometry, groups)
+            out = xp.matmul(weight3, cols).reshape(O, stop - start, L).transpose(1, 0, 2)
+            if bias is None:
+                y3[start:stop] = out
+            else:
+                xp.add(out, bias.reshape(O, 1), out=y3[start:stop])
+        return y, (cols if keep_columns and chunk >= N > 0 else None)
+
+    def conv2d_backward(self, gy, x, weight, stride, padding, dilation, groups, needs_x, needs_weight, needs_bias,
+                        columns=None):
+        """(gx, gweight, gbias) of conv2d_forward for the output gradient gy (N, O, OH, OW); each
+        None unless asked for. columns: what conv2d_forward kept (None: rebuilt from x)."""
+        out_h, out_w = conv2d_output_size(x, weight, None, stride, padding, dilation, groups)
+        N, O, L = x.shape[0], weight.shape[0], out_h * out_w
+        check_pool_gradient(gy, (N, O, out_h, out_w), x.dtype)
+        if columns is not None:
+            check_like(columns, "columns", x, "x", shape=(groups, x.shape[1] // groups * weight[0, 0].size, N * L))
+        xp = self.xp
+        x, weight, gy = self._contiguous(x), self._contiguous(weight), self._contiguous(gy)
+        geometry = self._conv_geometry(weight, stride, padding, dilation, out_h, out_w)
+        weight3 = weight.reshape(groups, O // groups, -1)
+        gx = xp.empty_like(x) if needs_x else None
+        gweight = xp.zeros(weight3.shape, dtype=x.dtype) if needs_weight else None
+        gbias = gy.sum(axis=(0, 2, 3), dtype=FLOAT64).astype(x.dtype) if needs_bias else None
+        if needs_x or needs_weight:
+            self._conv_backward_chunks(gy, x, weight3, groups, geometry, gx, gweight, columns)
+        return gx, None if gweight is None else gweight.reshape(weight.shape), gbias
+
+    def _conv_backward_chunks(self, gy, x, weight3, groups, geometry, gx, gweight, columns):
+        """Fill gx (None: skip) and accumulate gweight (None: skip), one chunk of the batch at a
+        time; columns (the whole batch's, or None) stand in for im2col."""
+        xp = self.xp
+        N, O, L = gy.shape[0], gy.shape[1], geometry[-2] * geometry[-1]
+        workspace, chunk = (None, N) if columns is not None else self._conv_workspace(x, geometry)
+        for start in range(0, N, chunk):
+            stop = min(N, start + chunk)
+            # (groups, O // groups, n * L): the chunk's output gradient laid out like its column matrix
+            gy_cols = xp.ascontiguousarray(gy[start:stop].reshape(stop - start, O, L).transpose(1, 0, 2))
+            gy_cols = gy_cols.reshape(groups, O // groups, -1)
+            if gweight is not None:
+                cols = columns if columns is not None else self._im2col(x[start:stop], workspace, geometry, groups)
+                gweight += xp.matmul(gy_cols, cols.transpose(0, 2, 1))
+            if gx is not None:
+                cols = xp.matmul(weight3.transpose(0, 2, 1), gy_cols)
+                self.loops.col2im(cols.reshape(-1, cols.shape[2]), gx[start:stop], *geometry)
+
+    @staticmethod
+    def _conv_geometry(weight, stride, padding, dilation, out_h, out_w):
+        """The loops' geometry arguments after (x, cols)."""
+        return (weight.shape[2], weight.shape[3], stride[0], stride[1], padding[0][0], padding[1][0], dilation[0],
+                dilation[1], out_h, out_w)
+
+    def _conv_workspace(self, x, geometry):
+        """(flat column buffer, samples per chunk) for x (N, C, H, W)."""
+        kernel_h, kernel_w, out_h, out_w = geometry[0], geometry[1], geometry[-2], geometry[-1]
+        per_sample = x.shape[1] * kernel_h * kernel_w * out_h * out_w
+        chunk = max(1, min(x.shape[0], self.WORKSPACE_BYTES // (per_sample * x.dtype.itemsize)))
+        return self.xp.empty(per_sample * chunk, dtype=x.dtype), chunk
+
+    def _im2col(self, x, workspace, geometry, groups):
+        """The column matrix of x (n, C, H, W) in workspace, as (groups, C // groups * KH * KW, n * L)."""
+        n, C = x.shape[:2]
+        rows = C * geometry[0] * geometry[1]
+        cols = workspace[:rows * n * geometry[-2] * geometry[-1]].reshape(rows, -1)
+        self.loops.im2col(x, cols, *geometry)
+        return cols.reshape(groups, rows // groups, -1)

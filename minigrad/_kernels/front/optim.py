@@ -1,0 +1,116 @@
+"""The optimizers' fused update steps, in place on a parameter and its state."""
+import math
+
+from .._checks import check_optimizer_arrays, check_sgd, check_step
+
+
+class OptimizerKernels:
+    """Methods of ``Kernels`` (a mixin: the helpers it calls are ``KernelsBase``'s)."""
+
+    # ---- SGD -------------------------------------------------------------------------------------
+    def sgd_step(self, param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov, maximize,
+                 first_step):
+        """Update ``param`` (and ``momentum_buffer``) in place with PyTorch's SGD rule::
+
+            d = -grad if maximize else grad;  d += weight_decay * param
+            buf = d on the first step, else momentum * buf + (1 - dampening) * d
+            d = d + momentum * buf if nesterov else buf;  param -= lr * d
+
+        param, grad, momentum_buffer: one shape and dtype, any strides; momentum_buffer may be None
+        when momentum == 0.
+        """
+        check_sgd(param, grad, momentum_buffer, momentum)
+        grad = self._contiguous(grad).reshape(-1)
+        p, buf = stand_ins = self._stand_ins(param, momentum_buffer)
+        p = p.reshape(-1)
+        # the loop's typed parameters convert lr and the flags (and refuse what is not a number)
+        self.loops.sgd_step(p, grad, p if buf is None else buf.reshape(-1), lr, momentum, dampening, weight_decay,
+                            nesterov, maximize, first_step)
+        self._write_back((param, momentum_buffer), stand_ins)
+
+    # ---- Adam, RMSprop, Adagrad, Adadelta --------------------------------------------------------
+    # Each step checks its arrays (any shape and strides, one dtype and device), computes the step's
+    # coefficients in double with PyTorch's formulas and runs one loop over the parameter and its
+    # state. A state array a configuration does not use is None; the loop gets the parameter as a
+    # stand-in that it never reads or writes.
+    def adam_step(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps, weight_decay,
+                  step, amsgrad, maximize, decoupled_weight_decay):
+        """Adam step number ``step`` (from 1; AdamW when ``decoupled_weight_decay``), in place on
+        param, exp_avg, exp_avg_sq and, with amsgrad, max_exp_avg_sq (None otherwise)::
+
+            g = -grad if maximize else grad;  param *= 1 - lr * wd (AdamW) or g += wd * param (Adam)
+            exp_avg = lerp(exp_avg, g, 1 - beta1);  exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g^2
+            v = max(max_exp_avg_sq, exp_avg_sq) with amsgrad, else exp_avg_sq
+            param -= lr / (1 - beta1^step) * exp_avg / (sqrt(v) / sqrt(1 - beta2^step) + eps)
+        """
+        check_optimizer_arrays(param, grad, {"exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq,
+                                             "max_exp_avg_sq": max_exp_avg_sq},
+                               required=("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if amsgrad else ()))
+        check_step(step)
+        step_size = lr / (1 - beta1 ** step)
+        bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
+        grad = self._contiguous(grad).reshape(-1)
+        in_place = (param, exp_avg, exp_avg_sq, max_exp_avg_sq if amsgrad else None)
+        stand_ins = self._stand_ins(*in_place)
+        p, m, v, v_max = self._flat(stand_ins)
+        self.loops.adam_step(p, grad, m, v, p if v_max is None else v_max, float(lr), float(beta1), float(beta2),
+                             float(eps), float(weight_decay), step_size, bias_correction2_sqrt, bool(amsgrad),
+                             bool(maximize), bool(decoupled_weight_decay))
+        self._write_back(in_place, stand_ins)
+
+    def rmsprop_step(self, param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps, weight_decay, momentum,
+                     centered, maximize):
+        """RMSprop step in place on param, square_avg, grad_avg (when ``centered``, else None) and
+        momentum_buffer (when momentum > 0, else None)::
+
+            g = -grad if maximize else grad;  g += weight_decay * param
+            square_avg = alpha * square_avg + (1 - alpha) * g^2
+            avg = sqrt(square_avg - grad_avg^2) + eps with grad_avg = lerp(grad_avg, g, 1 - alpha) if
+                centered, else sqrt(square_avg) + eps
+            buf = momentum * buf + g / avg; param -= lr * buf   (momentum > 0)
+            param -= lr * g / avg                               (otherwise)
+        """
+        check_optimizer_arrays(param, grad, {"square_avg": square_avg, "grad_avg": grad_avg,
+                                             "momentum_buffer": momentum_buffer},
+                               required=("square_avg",) + (("grad_avg",) if centered else ())
+                               + (("momentum_buffer",) if momentum > 0 else ()))
+        grad = self._contiguous(grad).reshape(-1)
+        in_place = (param, square_avg, grad_avg if centered else None, momentum_buffer if momentum > 0 else None)
+        stand_ins = self._stand_ins(*in_place)
+        p, sq, g_avg, buf = self._flat(stand_ins)
+        self.loops.rmsprop_step(p, grad, sq, p if g_avg is None else g_avg, p if buf is None else buf, float(lr),
+                                float(alpha), float(eps), float(weight_decay), float(momentum), bool(centered),
+                                bool(maximize))
+        self._write_back(in_place, stand_ins)
+
+    def adagrad_step(self, param, grad, state_sum, lr, lr_decay, weight_decay, eps, step, maximize):
+        """Adagrad step number ``step`` (from 1) in place on param and state_sum::
+
+            g = -grad if maximize else grad;  g += weight_decay * param;  state_sum += g^2
+            param -= lr / (1 + (step - 1) * lr_decay) * g / (sqrt(state_sum) + eps)
+        """
+        check_optimizer_arrays(param, grad, {"state_sum": state_sum}, required=("state_sum",))
+        check_step(step)
+        clr = lr / (1 + (step - 1) * lr_decay)
+        grad = self._contiguous(grad).reshape(-1)
+        stand_ins = self._stand_ins(param, state_sum)
+        p, total = self._flat(stand_ins)
+        self.loops.adagrad_step(p, grad, total, clr, float(eps), float(weight_decay), bool(maximize))
+        self._write_back((param, state_sum), stand_ins)
+
+    def adadelta_step(self, param, grad, square_avg, acc_delta, lr, rho, eps, weight_decay, maximize):
+        """Adadelta step in place on param, square_avg and acc_delta::
+
+            g = -grad if maximize else grad;  g += weight_decay * param
+            square_avg = rho * square_avg + (1 - rho) * g^2
+            delta = sqrt(acc_delta + eps) / sqrt(square_avg + eps) * g
+            acc_delta = rho * acc_delta + (1 - rho) * delta^2;  param -= lr * delta
+        """
+        check_optimizer_arrays(param, grad, {"square_avg": square_avg, "acc_delta": acc_delta},
+                               required=("square_avg", "acc_delta"))
+        grad = self._contiguous(grad).reshape(-1)
+        stand_ins = self._stand_ins(param, square_avg, acc_delta)
+        p, sq, acc = self._flat(stand_ins)
+        self.loops.adadelta_step(p, grad, sq, acc, float(lr), float(rho), float(eps), float(weight_decay),
+                                 bool(maximize))
+        self._write_back((param, square_avg, acc_delta), stand_ins)
