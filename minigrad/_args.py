@@ -64,6 +64,8 @@ def real(value, what, low=-math.inf, high=math.inf, low_open=False, high_open=Fa
 
 
 def _interval(low, high, low_open, high_open):
+    if (low, high, low_open, high_open) == (-math.inf, math.inf, False, False):  # only NaN is outside
+        return "other than NaN"
     if high == math.inf:
         return f"{'>' if low_open else '>='} {low:g}"
     if low == -math.inf:

@@ -8,6 +8,8 @@ import secrets
 
 import numpy as np
 
+from . import _args
+
 _seed = secrets.randbits(63)
 _dropout_offset = 0
 _rank_stream = 0  # a distributed rank's dropout stream: its rank in the offsets' high bits
@@ -17,11 +19,9 @@ _generator = np.random.default_rng(_seed)
 def manual_seed(seed):
     """Seed every random source in minigrad (initialisation, mg.randn/rand, dropout masks)."""
     global _seed, _dropout_offset, _generator
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
-    seed = int(seed)
+    seed = _args.integer(seed, "manual_seed: seed")
     if not 0 <= seed < 2**64:
-        raise ValueError(f"seed must be in [0, 2**64), got {seed}")
+        raise ValueError(f"manual_seed: seed must be in [0, 2**64), got {seed}")
     _seed = seed
     _dropout_offset = 0
     _generator = np.random.default_rng(seed)

@@ -3,7 +3,6 @@
 Python floats give float32, ints int64 and bools bool; ``dtype=``, ``requires_grad=`` and ``device=``
 work as in torch. Random tensors come from the generator that ``mg.manual_seed`` seeds.
 """
-import numbers
 
 import numpy as np
 
@@ -84,9 +83,7 @@ def randint(*args, size=None, dtype=None, requires_grad=False, device="cpu"):
     if len(args) not in (1, 2) or size is None:
         raise TypeError("randint takes (low, high, size) or (high, size)")
     low, high = (0, args[0]) if len(args) == 1 else args
-    for name, bound in (("low", low), ("high", high)):
-        if isinstance(bound, bool) or not isinstance(bound, numbers.Integral):
-            raise TypeError(f"randint's {name} must be an int, got {bound!r}")
+    low, high = _args.integer(low, "randint: low"), _args.integer(high, "randint: high")
     if not low < high:
         raise ValueError(f"randint needs low < high, got low={low}, high={high}")
     shape = _size(size if isinstance(size, (tuple, list)) else (size,))
@@ -96,9 +93,8 @@ def randint(*args, size=None, dtype=None, requires_grad=False, device="cpu"):
 def randperm(n, dtype=None, requires_grad=False, device="cpu"):
     """A random permutation of 0 .. n-1 (int64 by default), from the generator mg.manual_seed seeds.
     Example: ``mg.randperm(4)`` -> e.g. tensor([2, 0, 3, 1])"""
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
-        raise ValueError(f"randperm needs an int n >= 0, got {n!r}")
-    return _create(_random.generator().permutation(int(n)), dtype, requires_grad, device, default=int64)
+    n = _args.integer(n, "randperm: n", 0)
+    return _create(_random.generator().permutation(n), dtype, requires_grad, device, default=int64)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device="cpu"):
@@ -107,19 +103,18 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device="cpu
     if end is None:
         start, end = 0, start
     bounds = (start, end, step)
-    if any(isinstance(b, bool) or not isinstance(b, numbers.Real) for b in bounds):
-        raise TypeError(f"arange takes numbers, got start={start!r}, end={end!r}, step={step!r}")
+    for name, bound in zip(("start", "end", "step"), bounds):
+        _args.real(bound, f"arange: {name}")
     if step == 0:
-        raise ValueError("arange's step must not be 0")
-    integral = all(isinstance(b, numbers.Integral) for b in bounds)
+        raise ValueError("arange: step must not be 0")
+    integral = all(_args.is_int(b) for b in bounds)
     values = np.arange(start, end, step, dtype=np.int64 if integral else np.float64)
     return _create(values, dtype, requires_grad, device, default=int64 if integral else float32)
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False, device="cpu"):
     """``steps`` evenly spaced values from start to end, both included (float32 by default)."""
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
-        raise ValueError(f"linspace's steps must be a non-negative int, got {steps!r}")
+    steps = _args.integer(steps, "linspace: steps", 0)
     return _create(np.linspace(start, end, steps), dtype, requires_grad, device)
 
 

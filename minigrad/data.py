@@ -1,10 +1,9 @@
 """Datasets and batching, as in PyTorch's torch.utils.data."""
 import math
-import numbers
 
 import numpy as np
 
-from . import _random, backend
+from . import _args, _random, backend
 from ._dtypes import to_array
 from .tensor import Tensor
 
@@ -66,19 +65,22 @@ def random_split(dataset, lengths, generator=None):
     """
     n = len(dataset)
     lengths = list(lengths)
-    if not lengths or any(isinstance(v, bool) or not isinstance(v, numbers.Real) or v < 0 for v in lengths):
-        raise ValueError(f"lengths must be non-negative counts or fractions, got {lengths}")
-    if all(isinstance(v, numbers.Integral) for v in lengths) and sum(lengths) == n:
+    if not lengths:
+        raise ValueError("random_split: lengths must be non-negative counts or fractions, got []")
+    for i, v in enumerate(lengths):
+        _args.real(v, f"random_split: lengths[{i}]", 0)
+    if all(_args.is_int(v) for v in lengths) and sum(lengths) == n:
         counts = [int(v) for v in lengths]
     elif all(v <= 1 for v in lengths) and math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         counts = [int(math.floor(n * v)) for v in lengths]
         for i in range(n - sum(counts)):
             counts[i % len(counts)] += 1
     else:
-        raise ValueError(f"lengths {lengths} must be counts that sum to the dataset's length {n} "
+        raise ValueError(f"random_split: lengths {lengths} must be counts that sum to the dataset's length {n} "
                          "or fractions that sum to 1")
     if generator is not None and not isinstance(generator, np.random.Generator):
-        raise TypeError(f"generator must be a numpy.random.Generator or None, got {type(generator).__name__}")
+        raise TypeError(f"random_split: generator must be a numpy.random.Generator or None, "
+                        f"got {type(generator).__name__}")
     order = (generator or _random.generator()).permutation(n).tolist()
     starts = np.cumsum([0] + counts)
     return [Subset(dataset, order[start:start + count]) for start, count in zip(starts, counts)]
@@ -102,8 +104,7 @@ class DataLoader:
 
     def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, drop_last=False, seed=None,
                  device="cpu"):
-        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        batch_size = _args.positive_int(batch_size, "DataLoader: batch_size")
         if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
             raise TypeError(f"DataLoader needs a dataset with __len__ and __getitem__, got {type(dataset).__name__}")
         if sampler is not None and shuffle:
@@ -111,7 +112,7 @@ class DataLoader:
                              "the order; shuffle it there, e.g. DistributedSampler(shuffle=True))")
         if sampler is not None and (not hasattr(sampler, "__iter__") or not hasattr(sampler, "__len__")):
             raise TypeError(f"sampler must be an iterable of indices with __len__, got {type(sampler).__name__}")
-        self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, int(batch_size), shuffle, drop_last
+        self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, batch_size, shuffle, drop_last
         self.sampler, self.device = sampler, device
         self._rng = np.random.default_rng(seed) if seed is not None else None
 
@@ -170,15 +171,13 @@ class DistributedSampler:
                                    "minigrad.distributed.init_process_group() first")
             num_replicas = distributed.get_world_size() if num_replicas is None else num_replicas
             rank = distributed.get_rank() if rank is None else rank
-        for name, value in (("num_replicas", num_replicas), ("rank", rank), ("seed", seed)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-                raise TypeError(f"DistributedSampler: {name} must be an integer, got {value!r}")
-        if num_replicas < 1:
-            raise ValueError(f"DistributedSampler: num_replicas must be >= 1, got {num_replicas}")
+        num_replicas = _args.integer(num_replicas, "DistributedSampler: num_replicas", 1)
+        rank = _args.integer(rank, "DistributedSampler: rank")
         if not 0 <= rank < num_replicas:
             raise ValueError(f"DistributedSampler: rank must be in [0, {num_replicas - 1}], got {rank}")
-        self.dataset, self.num_replicas, self.rank = dataset, int(num_replicas), int(rank)
-        self.shuffle, self.seed, self.drop_last, self.epoch = bool(shuffle), int(seed), bool(drop_last), 0
+        self.dataset, self.num_replicas, self.rank = dataset, num_replicas, rank
+        self.seed = _args.integer(seed, "DistributedSampler: seed")
+        self.shuffle, self.drop_last, self.epoch = bool(shuffle), bool(drop_last), 0
         n = len(dataset)
         if drop_last and n % self.num_replicas:
             self.num_samples = -(-(n - self.num_replicas) // self.num_replicas)
@@ -188,9 +187,7 @@ class DistributedSampler:
 
     def set_epoch(self, epoch):
         """The epoch whose order to draw (the permutation comes from seed + epoch)."""
-        if isinstance(epoch, bool) or not isinstance(epoch, numbers.Integral):
-            raise TypeError(f"set_epoch takes an integer epoch, got {epoch!r}")
-        self.epoch = int(epoch)
+        self.epoch = _args.integer(epoch, "DistributedSampler.set_epoch: epoch")
 
     def __iter__(self):
         n = len(self.dataset)

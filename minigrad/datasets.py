@@ -3,13 +3,14 @@ from collections import namedtuple
 
 import numpy as np
 
+from . import _args
+
 Split = namedtuple("Split", ["x_train", "y_train", "x_test", "y_test"])
 
 
 def train_test_split(x, y, test_fraction=0.2, seed=0):
     """Shuffle with ``seed`` and split off the last ``test_fraction`` as the test set."""
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    _args.real(test_fraction, "train_test_split: test_fraction", 0, 1, low_open=True, high_open=True)
     order = np.random.default_rng(seed).permutation(len(x))
     n_test = int(round(len(x) * test_fraction))
     test, train = order[:n_test], order[n_test:]
@@ -47,8 +48,8 @@ def make_spirals(n_per_class=200, classes=3, noise=0.2, seed=0, dtype=np.float32
 
     Returns (x of shape (classes * n_per_class, 2), y int64 labels). No dependencies.
     """
-    if n_per_class < 1 or classes < 2:
-        raise ValueError(f"need n_per_class >= 1 and classes >= 2, got {n_per_class}, {classes}")
+    _args.positive_int(n_per_class, "make_spirals: n_per_class")
+    _args.integer(classes, "make_spirals: classes", 2)
     rng = np.random.default_rng(seed)
     radius = np.tile(np.linspace(0.05, 1, n_per_class), classes)
     labels = np.repeat(np.arange(classes), n_per_class)
@@ -74,8 +75,7 @@ def load_mnist(path, kind="train"):
     import gzip
     from pathlib import Path
 
-    if kind not in _IDX_FILES:
-        raise ValueError(f"load_mnist: kind must be 'train' or 'test', got {kind!r}")
+    _args.choice(kind, "load_mnist: kind", tuple(_IDX_FILES))
     folder = Path(path).expanduser()
     arrays = []
     for stem, magic in zip(_IDX_FILES[kind], (_IDX_IMAGES, _IDX_LABELS)):

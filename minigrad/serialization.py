@@ -12,7 +12,7 @@ import zipfile
 
 import numpy as np
 
-from . import backend
+from . import _args, backend
 from .tensor import Tensor
 
 _STRUCTURE = "__structure__"
@@ -136,9 +136,11 @@ def _encode(obj, arrays):
 
 
 def _encode_key(key):
-    if isinstance(key, bool) or not isinstance(key, (str, int)):
+    if isinstance(key, str):
+        return key
+    if not _args.is_int(key):
         raise TypeError(f"mg.save needs str or int dict keys, got {type(key).__name__}")
-    return key
+    return int(key)  # a NumPy integer key is stored as the int it equals (JSON has no int64)
 
 
 def _decode(node, members, device):

@@ -29,6 +29,7 @@ def test_wrong_type_is_a_type_error_that_old_value_error_handlers_still_catch():
     (math.nan, dict(low=0, low_open=True), r"eps must be a number > 0, got nan"),
     (1.0, dict(low=0, high=1, high_open=True), r"eps must be a number in \[0, 1\), got 1.0"),
     (2, dict(high=1), r"eps must be a number <= 1, got 2"),
+    (math.nan, {}, r"eps must be a number other than NaN, got nan"),
 ])
 def test_real_refuses_values_outside_the_interval(value, kwargs, message):
     with pytest.raises(ValueError, match=message):

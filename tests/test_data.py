@@ -56,7 +56,7 @@ def test_a_plain_dataset_is_collated():
 
 
 def test_bad_arguments_are_refused():
-    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+    with pytest.raises(ValueError, match="DataLoader: batch_size must be a positive int, got 0"):
         DataLoader(_dataset(), batch_size=0)
     with pytest.raises(TypeError, match="__len__ and __getitem__"):
         DataLoader(42)

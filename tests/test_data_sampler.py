@@ -78,13 +78,13 @@ def test_dataloader_sampler_order_length_and_exclusion_of_shuffle():
 def test_bad_arguments_are_refused():
     with pytest.raises(ValueError, match=r"rank must be in \[0, 1\], got 2"):
         DistributedSampler(range(4), num_replicas=2, rank=2)
-    with pytest.raises(ValueError, match="num_replicas must be >= 1"):
+    with pytest.raises(ValueError, match="DistributedSampler: num_replicas must be an int >= 1, got 0"):
         DistributedSampler(range(4), num_replicas=0, rank=0)
-    with pytest.raises(TypeError, match="rank must be an integer"):
+    with pytest.raises(TypeError, match="DistributedSampler: rank must be an int, got float 1.0"):
         DistributedSampler(range(4), num_replicas=2, rank=1.0)
     with pytest.raises(TypeError, match="needs a dataset with __len__"):
         DistributedSampler(iter([]), num_replicas=1, rank=0)
-    with pytest.raises(TypeError, match="set_epoch takes an integer"):
+    with pytest.raises(TypeError, match="DistributedSampler.set_epoch: epoch must be an int, got str '1'"):
         DistributedSampler(range(4), num_replicas=1, rank=0).set_epoch("1")
     with pytest.raises(RuntimeError, match="pass num_replicas= and rank=, or call"):
         DistributedSampler(range(4))

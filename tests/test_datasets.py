@@ -27,7 +27,7 @@ def test_split_and_standardize_on_known_numbers():
     scaled = datasets.standardize(split)
     train_x = split.x_train
     np.testing.assert_allclose(scaled.x_test, (split.x_test - train_x.mean(0)) / train_x.std(0))
-    with pytest.raises(ValueError, match="test_fraction"):
+    with pytest.raises(ValueError, match=r"train_test_split: test_fraction must be a number in \(0, 1\), got 1.5"):
         datasets.train_test_split(x, y, test_fraction=1.5)
 
 
@@ -36,7 +36,7 @@ def test_spirals_are_deterministic_and_balanced():
     assert x.shape == (200, 2) and x.dtype == np.float32
     assert np.bincount(y).tolist() == [50] * 4
     np.testing.assert_array_equal(datasets.make_spirals(n_per_class=50, classes=4, seed=1)[0], x)
-    with pytest.raises(ValueError, match="classes >= 2"):
+    with pytest.raises(ValueError, match="make_spirals: classes must be an int >= 2, got 1"):
         datasets.make_spirals(classes=1)
 
 
@@ -70,7 +70,7 @@ def test_load_mnist_names_the_missing_file_and_refuses_bad_files(tmp_path):
 
     with pytest.raises(FileNotFoundError, match="no t10k-images-idx3-ubyte or t10k-images-idx3-ubyte.gz in"):
         load_mnist(tmp_path, kind="test")
-    with pytest.raises(ValueError, match="kind must be 'train' or 'test'"):
+    with pytest.raises(ValueError, match="load_mnist: kind must be one of 'train', 'test'"):
         load_mnist(tmp_path, kind="validation")
     _write_idx(tmp_path / "train-images-idx3-ubyte", np.zeros((2, 3, 3), np.uint8), 2049, False)
     with pytest.raises(ValueError, match="magic number 2049, expected 2051"):

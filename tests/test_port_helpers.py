@@ -51,6 +51,8 @@ def test_randperm_is_a_seeded_permutation():
     assert mg.randperm(10).tolist() == p.tolist()
     assert mg.randperm(0).shape == (0,)
     assert mg.randperm(4, dtype=mg.float32).dtype == mg.float32
-    for bad in (-1, 2.5, True):
-        with pytest.raises(ValueError, match="randperm needs an int n >= 0"):
+    for bad, message in ((-1, "randperm: n must be an int >= 0, got -1"),
+                         (2.5, "randperm: n must be an int, got float 2.5"),
+                         (True, "randperm: n must be an int, got bool True")):
+        with pytest.raises(ValueError, match=message):
             mg.randperm(bad)

@@ -46,8 +46,9 @@ def test_subset_indexes_through_and_batches_in_a_dataloader():
 @pytest.mark.parametrize("lengths, error, match", [
     ([3, 3], ValueError, "must be counts that sum to the dataset's length 10 or fractions that sum to 1"),
     ([0.5, 0.6], ValueError, "fractions that sum to 1"),
-    ([5, -1, 6], ValueError, "non-negative counts or fractions"),
-    ([], ValueError, "non-negative counts or fractions"),
+    ([5, -1, 6], ValueError, r"random_split: lengths\[1\] must be a number >= 0, got -1"),
+    ([5, "5"], TypeError, r"random_split: lengths\[1\] must be a number, got str '5'"),
+    ([], ValueError, r"random_split: lengths must be non-negative counts or fractions, got \[\]"),
 ])
 def test_bad_lengths_are_clear_errors(lengths, error, match):
     with pytest.raises(error, match=match):

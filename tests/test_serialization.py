@@ -37,6 +37,15 @@ def test_nested_optimizer_state_round_trips(tmp_path):
     np.testing.assert_array_equal(loaded["state"][0]["momentum_buffer"], opt.state[p]["momentum_buffer"])
 
 
+
+def test_dict_keys_are_str_or_int(tmp_path):
+    mg.save({"a": 1, 2: "b", np.int64(3): "c"}, tmp_path / "keys.npz")
+    loaded = mg.load(tmp_path / "keys.npz")
+    assert loaded == {"a": 1, 2: "b", 3: "c"} and all(type(k) in (str, int) for k in loaded)
+    for bad in (1.5, True, None):
+        with pytest.raises(TypeError, match=f"mg.save needs str or int dict keys, got {type(bad).__name__}"):
+            mg.save({bad: 0}, tmp_path / "bad.npz")
+
 def test_a_failed_save_keeps_the_previous_file(tmp_path):
     path = tmp_path / "model.npz"
     mg.save({"w": mg.ones(2)}, path)

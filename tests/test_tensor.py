@@ -57,7 +57,7 @@ def test_manual_seed_makes_random_tensors_reproducible():
     np.testing.assert_array_equal(a, mg.randn(3).numpy())
     with pytest.raises(ValueError, match="seed"):
         mg.manual_seed(-1)
-    with pytest.raises(TypeError, match="seed must be an integer, got float"):
+    with pytest.raises(TypeError, match="manual_seed: seed must be an int, got float"):
         mg.manual_seed(1.5)
 
 

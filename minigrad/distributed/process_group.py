@@ -15,7 +15,7 @@ import zlib
 
 import numpy as np
 
-from .. import _random, backend
+from .. import _args, _random, backend
 from ..tensor import Tensor
 
 INSTALL_HINT = 'pip install "minigrad[distributed]"'
@@ -180,8 +180,7 @@ def broadcast(tensor, src=0):
     """
     group = _require_group("broadcast")
     problem = _tensor_problem(tensor, "tensor")
-    if problem is None and (isinstance(src, bool) or not isinstance(src, (int, np.integer))
-                            or not 0 <= src < group.size):
+    if problem is None and not (_args.is_int(src) and 0 <= src < group.size):
         problem = f"src must be a rank in [0, {group.size}), got {src!r}"
     _agree(group, "broadcast", tensor, f"src={src}", problem)
     if group.size > 1:

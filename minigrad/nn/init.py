@@ -9,11 +9,10 @@ Example::
     nn.init.zeros_(layer.bias)
 """
 import math
-import numbers
 
 import numpy as np
 
-from .. import _random, backend
+from .. import _args, _random, backend
 from ..tensor import Tensor
 
 _LINEAR_GAIN = ("linear", "identity", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -35,12 +34,7 @@ def calculate_gain(nonlinearity, param=None):
     if nonlinearity == "selu":
         return 3.0 / 4
     if nonlinearity == "leaky_relu":
-        if param is None:
-            slope = 0.01
-        elif isinstance(param, bool) or not isinstance(param, numbers.Real):
-            raise ValueError(f"negative_slope {param!r} is not a valid number")
-        else:
-            slope = param
+        slope = 0.01 if param is None else _args.real(param, "calculate_gain: param (leaky_relu's negative_slope)")
         return math.sqrt(2.0 / (1 + slope ** 2))
     raise ValueError(f"unsupported nonlinearity {nonlinearity!r}; use one of {', '.join(_LINEAR_GAIN)}, tanh, "
                      "relu, leaky_relu, selu")

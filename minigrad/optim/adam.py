@@ -1,6 +1,6 @@
 """Adam and AdamW (PyTorch's update rules), one fused kernel pass per parameter."""
-from .. import _kernels
-from .optimizer import Optimizer, check_betas, zeros_like_param
+from .. import _args, _kernels
+from .optimizer import Optimizer, zeros_like_param
 
 
 class Adam(Optimizer):
@@ -26,7 +26,12 @@ class Adam(Optimizer):
 
     def _check_hyperparameters(self, group):
         super()._check_hyperparameters(group)
-        check_betas(group)
+        name, betas = type(self).__name__, group["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise _args.ArgumentTypeError(f"{name}: betas must be a pair (beta1, beta2), each in [0, 1), "
+                                          f"got {betas!r}")
+        for i, beta in enumerate(betas):
+            _args.real(beta, f"{name}: betas[{i}]", 0, 1, high_open=True)
 
     def update(self, param, grad, state, group):
         if not state:

@@ -1,6 +1,6 @@
 """RMSprop, Adagrad and Adadelta (PyTorch's update rules), one fused kernel pass per parameter."""
-from .. import _kernels, backend
-from .optimizer import Optimizer, check_number, zeros_like_param
+from .. import _args, _kernels, backend
+from .optimizer import Optimizer, zeros_like_param
 
 
 class RMSprop(Optimizer):
@@ -86,7 +86,7 @@ class Adadelta(Optimizer):
 
     def _check_hyperparameters(self, group):
         super()._check_hyperparameters(group)
-        check_number(group, "rho", 0.0, 1.0)
+        _args.real(group["rho"], f"{type(self).__name__}: rho", 0, 1)
 
     def update(self, param, grad, state, group):
         if not state:

@@ -10,11 +10,11 @@ each ``step()`` (call it after ``optimizer.step()``)::
         train(...); opt.step(); sched.step()
 """
 import math
-import numbers
 import warnings
 from bisect import bisect_right
 from collections import Counter
 
+from .. import _args
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR",
@@ -22,41 +22,23 @@ __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnea
            "OneCycleLR", "ReduceLROnPlateau", "SequentialLR", "ChainedScheduler"]
 
 
-def _check_optimizer(optimizer):
-    if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"a learning-rate scheduler needs an Optimizer (for example optim.SGD(...)), "
-                        f"got {type(optimizer).__name__}")
-
-
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-
-
-def _check_number(name, value, low, high=math.inf, low_open=False):
-    """``value`` must be a real number in [low, high] (in (low, high] with low_open)."""
-    inside = (low < value if low_open else low <= value) and value <= high
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not inside:
-        bounds = f"{'(' if low_open else '['}{low}, {high}{']' if high != math.inf else ')'}"
-        raise ValueError(f"{name} must be a number in {bounds}, got {value!r}")
-
-
-def _per_group(name, optimizer, value):
-    """A list with one value per parameter group from a number or a list of that length."""
+def _per_group(what, optimizer, value):
+    """A list with one value per parameter group from a number or a list of that length; ``what``
+    names the argument in the error ("CyclicLR: max_lr")."""
     if isinstance(value, (list, tuple)):
         if len(value) != len(optimizer.param_groups):
-            raise ValueError(f"{name} has {len(value)} values, the optimizer has "
+            raise ValueError(f"{what} has {len(value)} values, the optimizer has "
                              f"{len(optimizer.param_groups)} parameter groups")
         return list(value)
     return [value] * len(optimizer.param_groups)
 
 
-def _per_group_numbers(name, optimizer, value):
-    """_per_group for learning rates and momenta: each value must be a real number (not a bool)."""
-    values = _per_group(name, optimizer, value)
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, numbers.Real):
-            raise TypeError(f"{name} must be a number or one number per parameter group, got {value!r}")
+def _per_group_numbers(what, optimizer, value):
+    """_per_group for learning rates and momenta: each value must be a real number (not a bool).
+    Example: ``_per_group_numbers("CyclicLR: max_lr", opt, [0.1, 0.2])`` -> [0.1, 0.2]"""
+    values = _per_group(what, optimizer, value)
+    for i, v in enumerate(values):
+        _args.real(v, f"{what}[{i}]" if isinstance(value, (list, tuple)) else what)
     return values
 
 
@@ -65,7 +47,7 @@ class LRScheduler:
     (which ``step()`` has just advanced), usually from the groups' current ``lr``."""
 
     def __init__(self, optimizer, last_epoch=-1):
-        _check_optimizer(optimizer)
+        self._check_optimizer(optimizer)
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
@@ -78,6 +60,15 @@ class LRScheduler:
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._initial_step()
+
+    def _what(self, name):
+        """How an argument's error names it: "StepLR: step_size"."""
+        return f"{type(self).__name__}: {name}"
+
+    def _check_optimizer(self, optimizer):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(self).__name__} needs an Optimizer (for example optim.SGD(...)), "
+                            f"got {type(optimizer).__name__}")
 
     def _initial_step(self):
         """The step a scheduler makes when it is created (or when SequentialLR starts it)."""
@@ -129,7 +120,7 @@ class StepLR(LRScheduler):
     """lr = initial_lr * gamma ** (epoch // step_size)."""
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        _check_positive_int("step_size", step_size)
+        _args.positive_int(step_size, self._what("step_size"))
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
 
@@ -147,9 +138,7 @@ class MultiStepLR(LRScheduler):
     times)."""
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
-        milestones = list(milestones)
-        if any(isinstance(m, bool) or not isinstance(m, numbers.Integral) for m in milestones):
-            raise ValueError(f"milestones must be ints, got {milestones!r}")
+        milestones = [_args.integer(m, self._what(f"milestones[{i}]")) for i, m in enumerate(milestones)]
         self.milestones = dict(Counter(milestones))
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -184,7 +173,7 @@ class CosineAnnealingLR(LRScheduler):
     step as PyTorch does (the schedule continues past T_max as a cosine wave)."""
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
-        _check_positive_int("T_max", T_max)
+        _args.positive_int(T_max, self._what("T_max"))
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
@@ -212,11 +201,12 @@ class _LambdaScheduler(LRScheduler):
     _not_state = ("lr_lambdas",)
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        _check_optimizer(optimizer)
-        self.lr_lambdas = _per_group("lr_lambda", optimizer, lr_lambda)
+        self._check_optimizer(optimizer)
+        self.lr_lambdas = _per_group(self._what("lr_lambda"), optimizer, lr_lambda)
         for fn in self.lr_lambdas:
             if not callable(fn):
-                raise TypeError(f"lr_lambda must be callable (epoch -> factor), got {type(fn).__name__}")
+                raise TypeError(f"{self._what('lr_lambda')} must be callable (epoch -> factor), "
+                                f"got {type(fn).__name__}")
         super().__init__(optimizer, last_epoch)
 
 
@@ -244,11 +234,9 @@ class LinearLR(LRScheduler):
     lr = initial_lr * (start + (end - start) * min(epoch, total_iters) / total_iters)."""
 
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
-        if not 0 < start_factor <= 1:
-            raise ValueError(f"start_factor must be in (0, 1], got {start_factor!r}")
-        if not 0 <= end_factor <= 1:
-            raise ValueError(f"end_factor must be in [0, 1], got {end_factor!r}")
-        _check_positive_int("total_iters", total_iters)
+        _args.real(start_factor, self._what("start_factor"), 0, 1, low_open=True)
+        _args.real(end_factor, self._what("end_factor"), 0, 1)
+        _args.positive_int(total_iters, self._what("total_iters"))
         self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
         super().__init__(optimizer, last_epoch)
 
@@ -270,8 +258,8 @@ class ConstantLR(LRScheduler):
     """lr = initial_lr * factor for the first total_iters epochs, then initial_lr."""
 
     def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
-        _check_number("factor", factor, 0, 1)
-        _check_positive_int("total_iters", total_iters)
+        _args.real(factor, self._what("factor"), 0, 1)
+        _args.positive_int(total_iters, self._what("total_iters"))
         self.factor, self.total_iters = factor, total_iters
         super().__init__(optimizer, last_epoch)
 
@@ -296,9 +284,8 @@ class PolynomialLR(LRScheduler):
     as PyTorch does (0 from total_iters on)."""
 
     def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
-        _check_positive_int("total_iters", total_iters)
-        if isinstance(power, bool) or not isinstance(power, numbers.Real):
-            raise ValueError(f"power must be a number, got {power!r}")
+        _args.positive_int(total_iters, self._what("total_iters"))
+        _args.real(power, self._what("power"))
         self.total_iters, self.power = total_iters, power
         super().__init__(optimizer, last_epoch)
 
@@ -326,10 +313,9 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     """
 
     def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
-        _check_positive_int("T_0", T_0)
-        _check_positive_int("T_mult", T_mult)
-        if isinstance(eta_min, bool) or not isinstance(eta_min, numbers.Real):
-            raise ValueError(f"eta_min must be a number, got {eta_min!r}")
+        _args.positive_int(T_0, self._what("T_0"))
+        _args.positive_int(T_mult, self._what("T_mult"))
+        _args.real(eta_min, self._what("eta_min"))
         self.T_0 = self.T_i = T_0
         self.T_mult, self.eta_min = T_mult, eta_min
         self.T_cur = last_epoch
@@ -351,8 +337,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_cur = self.T_cur % self.T_i
                 self.T_i = self.T_i * self.T_mult
         else:
-            if isinstance(epoch, bool) or not isinstance(epoch, numbers.Real) or epoch < 0:
-                raise ValueError(f"epoch must be a number >= 0, got {epoch!r}")
+            _args.real(epoch, f"{type(self).__name__}.step: epoch", 0)
             if epoch < self.T_0:
                 self.T_i, self.T_cur = self.T_0, epoch
             elif self.T_mult == 1:
@@ -379,8 +364,8 @@ def _start_momentum_cycle(scheduler, optimizer, base_momentum, max_momentum, las
         raise ValueError(f"cycle_momentum=True needs an optimizer with momentum or betas; "
                          f"{type(optimizer).__name__} has neither (pass cycle_momentum=False)")
     scheduler.use_beta1 = "betas" in optimizer.defaults
-    lows = _per_group_numbers("base_momentum", optimizer, base_momentum)
-    highs = _per_group_numbers("max_momentum", optimizer, max_momentum)
+    lows = _per_group_numbers(scheduler._what("base_momentum"), optimizer, base_momentum)
+    highs = _per_group_numbers(scheduler._what("max_momentum"), optimizer, max_momentum)
     if last_epoch == -1:
         for group, high, low in zip(optimizer.param_groups, highs, lows):
             _set_momentum(group, high, scheduler.use_beta1)
@@ -402,28 +387,25 @@ class CyclicLR(LRScheduler):
     def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None, mode="triangular",
                  gamma=1.0, scale_fn=None, scale_mode="cycle", cycle_momentum=True, base_momentum=0.8,
                  max_momentum=0.9, last_epoch=-1):
-        _check_optimizer(optimizer)
-        base_lrs = _per_group_numbers("base_lr", optimizer, base_lr)
-        self.max_lrs = _per_group_numbers("max_lr", optimizer, max_lr)
-        if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real):
-            raise TypeError(f"gamma must be a number, got {gamma!r}")
+        self._check_optimizer(optimizer)
+        base_lrs = _per_group_numbers(self._what("base_lr"), optimizer, base_lr)
+        self.max_lrs = _per_group_numbers(self._what("max_lr"), optimizer, max_lr)
+        _args.real(gamma, self._what("gamma"))
         if last_epoch == -1:
             for group, lr in zip(optimizer.param_groups, base_lrs):
                 group["lr"] = lr
-        _check_number("step_size_up", step_size_up, 0, low_open=True)
+        _args.real(step_size_up, self._what("step_size_up"), 0, low_open=True)
         step_size_down = step_size_up if step_size_down is None else step_size_down
-        _check_number("step_size_down", step_size_down, 0)
+        _args.real(step_size_down, self._what("step_size_down"), 0)
         self.total_size = float(step_size_up) + float(step_size_down)
         self.step_ratio = float(step_size_up) / self.total_size
         if scale_fn is None:
-            if mode not in ("triangular", "triangular2", "exp_range"):
-                raise ValueError(f"mode must be 'triangular', 'triangular2' or 'exp_range' (or pass scale_fn), "
-                                 f"got {mode!r}")
+            _args.choice(mode, self._what("mode"), ("triangular", "triangular2", "exp_range"))
             scale_mode = "iterations" if mode == "exp_range" else "cycle"
         elif not callable(scale_fn):
-            raise TypeError(f"scale_fn must be callable (x -> scale in [0, 1]), got {type(scale_fn).__name__}")
-        if scale_mode not in ("cycle", "iterations"):
-            raise ValueError(f"scale_mode must be 'cycle' or 'iterations', got {scale_mode!r}")
+            raise TypeError(f"{self._what('scale_fn')} must be callable (x -> scale in [0, 1]), "
+                            f"got {type(scale_fn).__name__}")
+        _args.choice(scale_mode, self._what("scale_mode"), ("cycle", "iterations"))
         self.mode, self.gamma, self.scale_mode, self._scale_fn_custom = mode, gamma, scale_mode, scale_fn
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
@@ -468,21 +450,16 @@ class OneCycleLR(LRScheduler):
     def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None, pct_start=0.3,
                  anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85, max_momentum=0.95,
                  div_factor=25.0, final_div_factor=1e4, three_phase=False, last_epoch=-1):
-        _check_optimizer(optimizer)
+        self._check_optimizer(optimizer)
         if total_steps is not None:
-            _check_positive_int("total_steps", total_steps)
-            self.total_steps = total_steps
+            self.total_steps = _args.positive_int(total_steps, self._what("total_steps"))
         elif epochs is not None and steps_per_epoch is not None:
-            _check_positive_int("epochs", epochs)
-            _check_positive_int("steps_per_epoch", steps_per_epoch)
-            self.total_steps = epochs * steps_per_epoch
+            self.total_steps = (_args.positive_int(epochs, self._what("epochs"))
+                                * _args.positive_int(steps_per_epoch, self._what("steps_per_epoch")))
         else:
-            raise ValueError("OneCycleLR needs total_steps, or epochs and steps_per_epoch")
-        if not isinstance(pct_start, float) or not 0 <= pct_start <= 1:
-            raise ValueError(f"pct_start must be a float in [0, 1], got {pct_start!r}")
-        if anneal_strategy not in ("cos", "linear"):
-            raise ValueError(f"anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
-        self.anneal_strategy = anneal_strategy
+            raise ValueError(f"{type(self).__name__} needs total_steps, or epochs and steps_per_epoch")
+        _args.probability(pct_start, self._what("pct_start"))
+        self.anneal_strategy = _args.choice(anneal_strategy, self._what("anneal_strategy"), ("cos", "linear"))
         warmup_end = float(pct_start * self.total_steps) - 1
         # (end step, start lr, end lr, start momentum, end momentum) per phase: names of group entries
         if three_phase:
@@ -494,7 +471,8 @@ class OneCycleLR(LRScheduler):
             self._phases = [(warmup_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
                             (self.total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
         if last_epoch == -1:
-            for group, peak in zip(optimizer.param_groups, _per_group_numbers("max_lr", optimizer, max_lr)):
+            peaks = _per_group_numbers(self._what("max_lr"), optimizer, max_lr)
+            for group, peak in zip(optimizer.param_groups, peaks):
                 group["initial_lr"] = peak / div_factor
                 group["max_lr"] = peak
                 group["min_lr"] = group["initial_lr"] / final_div_factor
@@ -548,17 +526,13 @@ class ReduceLROnPlateau(LRScheduler):
 
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
                  cooldown=0, min_lr=0, eps=1e-8):
-        _check_optimizer(optimizer)
-        if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 <= factor < 1:
-            raise ValueError(f"factor must be a number in [0, 1) (lr is multiplied by it), got {factor!r}")
-        for name, value in (("patience", patience), ("cooldown", cooldown)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-                raise ValueError(f"{name} must be an int >= 0, got {value!r}")
+        self._check_optimizer(optimizer)
+        _args.real(factor, self._what("factor"), 0, 1, high_open=True)
+        _args.integer(patience, self._what("patience"), 0)
+        _args.integer(cooldown, self._what("cooldown"), 0)
         self.optimizer = optimizer
-        if isinstance(min_lr, (list, tuple)):
-            self.default_min_lr, self.min_lrs = None, _per_group("min_lr", optimizer, min_lr)
-        else:
-            self.default_min_lr, self.min_lrs = min_lr, _per_group("min_lr", optimizer, min_lr)
+        self.min_lrs = _per_group(self._what("min_lr"), optimizer, min_lr)
+        self.default_min_lr = None if isinstance(min_lr, (list, tuple)) else min_lr
         self.factor, self.patience, self.cooldown, self.eps = factor, patience, cooldown, eps
         self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
         self._check_mode()
@@ -569,10 +543,8 @@ class ReduceLROnPlateau(LRScheduler):
         self.cooldown_counter = 0
 
     def _check_mode(self):
-        if self.mode not in ("min", "max"):
-            raise ValueError(f"mode must be 'min' or 'max', got {self.mode!r}")
-        if self.threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"threshold_mode must be 'rel' or 'abs', got {self.threshold_mode!r}")
+        _args.choice(self.mode, self._what("mode"), ("min", "max"))
+        _args.choice(self.threshold_mode, self._what("threshold_mode"), ("rel", "abs"))
         self.mode_worse = math.inf if self.mode == "min" else -math.inf
 
     @property
@@ -699,15 +671,14 @@ class SequentialLR(_CompositeScheduler):
     """
 
     def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
-        _check_optimizer(optimizer)
+        self._check_optimizer(optimizer)
         self._take_schedulers(optimizer, schedulers)
-        milestones = list(milestones)
+        milestones = [_args.integer(m, self._what(f"milestones[{i}]")) for i, m in enumerate(milestones)]
         if len(milestones) != len(self._schedulers) - 1:
             raise ValueError(f"SequentialLR needs one milestone fewer than schedulers: got {len(self._schedulers)} "
                              f"schedulers and {len(milestones)} milestones")
-        if any(isinstance(m, bool) or not isinstance(m, numbers.Integral) for m in milestones) \
-                or milestones != sorted(milestones):
-            raise ValueError(f"milestones must be ints in increasing order, got {milestones!r}")
+        if milestones != sorted(milestones):
+            raise ValueError(f"{self._what('milestones')} must be in increasing order, got {milestones!r}")
         self._milestones = milestones
         self.last_epoch = last_epoch + 1
         for group in optimizer.param_groups:

@@ -1,34 +1,12 @@
 """Optimizer base class: parameter groups, the per-parameter loop, zero_grad and state_dict, as in
 PyTorch."""
-import numbers
-
-from .. import backend
+from .. import _args, backend
 from ..tensor import Tensor
-
-
-def check_number(group, name, low=0.0, high=None, high_open=False, label=None):
-    """Raise a ValueError naming ``name`` and its allowed values unless low <= group[name] (and
-    group[name] <= high, or < high when ``high_open``)."""
-    value = group[name]
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and value >= low
-    if ok and high is not None:
-        ok = value < high if high_open else value <= high
-    if not ok:
-        allowed = f">= {low}" if high is None else f"in [{low}, {high}{')' if high_open else ']'}"
-        raise ValueError(f"invalid {label or name}: {value!r} (must be a number {allowed})")
 
 
 def zeros_like_param(param):
     """A C-contiguous zero state array of the parameter's shape, dtype and device."""
     return backend.array_module(param).zeros(param.shape, param.dtype)
-
-
-def check_betas(group):
-    betas = group["betas"]
-    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-        raise ValueError(f"invalid betas: {betas!r} (must be a pair (beta1, beta2), each in [0, 1))")
-    for i, beta in enumerate(betas):
-        check_number({"beta": beta}, "beta", 0.0, 1.0, high_open=True, label=f"betas[{i}]")
 
 
 class Optimizer:
@@ -88,9 +66,11 @@ class Optimizer:
         self.param_groups.append(full)
 
     def _check_hyperparameters(self, group):
-        """Raise a ValueError naming a hyper-parameter of ``group`` that is out of range."""
+        """Raise an error naming the optimizer and a hyper-parameter of ``group`` that is not a
+        number (_args.ArgumentTypeError) or out of range (ValueError), e.g. "SGD: lr must be a
+        number >= 0, got -0.1". Runs when a group is added or loaded, never per step."""
         for name in self.nonnegative:
-            check_number(group, name, label="learning rate" if name == "lr" else None)
+            _args.real(group[name], f"{type(self).__name__}: {name}", 0)
 
     def update(self, param, grad, state, group):
         raise NotImplementedError(f"{type(self).__name__} must implement update(param, grad, state, group)")

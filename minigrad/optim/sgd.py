@@ -28,7 +28,8 @@ class SGD(Optimizer):
     def _check_hyperparameters(self, group):
         super()._check_hyperparameters(group)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
-            raise ValueError("Nesterov momentum requires momentum > 0 and dampening = 0")
+            raise ValueError(f"{type(self).__name__}: Nesterov momentum requires momentum > 0 and dampening = 0, "
+                             f"got momentum={group['momentum']!r}, dampening={group['dampening']!r}")
 
     def update(self, param, grad, state, group):
         momentum = float(group["momentum"])

@@ -235,7 +235,8 @@ def ddp(rank, size):
                  lambda: DDP(nn.Linear(4, 7 if rank == size - 1 else 6)))
     expect_error(ValueError, ["parameters that require grad", "ReLU"],
                  lambda: DDP(nn.ReLU()))
-    expect_error(ValueError, ["bucket_cap_mb"], lambda: DDP(model, bucket_cap_mb=0))
+    expect_error(ValueError, ["DistributedDataParallel: bucket_cap_mb must be a number > 0, got 0"],
+                 lambda: DDP(model, bucket_cap_mb=0))
 
 
 class PartlyUsed(nn.Module):

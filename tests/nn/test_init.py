@@ -24,7 +24,7 @@ def test_gains():
     assert init.calculate_gain("selu") == 0.75
     with pytest.raises(ValueError, match="unsupported nonlinearity 'swish'"):
         init.calculate_gain("swish")
-    with pytest.raises(ValueError, match="negative_slope 'a' is not a valid number"):
+    with pytest.raises(ValueError, match=r"calculate_gain: param \(leaky_relu's negative_slope\) must be a number, got str 'a'"):
         init.calculate_gain("leaky_relu", "a")
 
 

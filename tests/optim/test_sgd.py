@@ -64,10 +64,10 @@ def test_zero_grad_and_state_dict_round_trip():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(lr=-0.1), "invalid learning rate: -0.1"),
-    (dict(lr=0.1, momentum=-1), "invalid momentum: -1"),
-    (dict(lr=0.1, weight_decay=-1), "invalid weight_decay: -1"),
-    (dict(lr=0.1, nesterov=True), "Nesterov momentum requires momentum > 0"),
+    (dict(lr=-0.1), "SGD: lr must be a number >= 0, got -0.1"),
+    (dict(lr=0.1, momentum=-1), "SGD: momentum must be a number >= 0, got -1"),
+    (dict(lr=0.1, weight_decay=-1), "SGD: weight_decay must be a number >= 0, got -1"),
+    (dict(lr=0.1, nesterov=True), "SGD: Nesterov momentum requires momentum > 0 and dampening = 0, got momentum=0, dampening=0"),
     (dict(lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), "dampening = 0"),
 ])
 def test_bad_hyperparameters_are_refused(kwargs, match):

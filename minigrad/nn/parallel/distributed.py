@@ -2,7 +2,7 @@
 import contextlib
 import weakref
 
-from ... import backend
+from ... import _args, backend
 from ...distributed import process_group
 from ..module import Module
 
@@ -77,8 +77,7 @@ class DistributedDataParallel(Module):
         super().__init__()
         if not isinstance(module, Module):
             raise TypeError(f"DistributedDataParallel wraps an nn.Module, got {type(module).__name__}")
-        if isinstance(bucket_cap_mb, bool) or not isinstance(bucket_cap_mb, (int, float)) or not bucket_cap_mb > 0:
-            raise ValueError(f"bucket_cap_mb must be a positive number, got {bucket_cap_mb!r}")
+        _args.real(bucket_cap_mb, "DistributedDataParallel: bucket_cap_mb", 0, low_open=True)
         group = process_group.world()
         if group is None:
             raise RuntimeError("DistributedDataParallel needs a process group; call "

@@ -1,10 +1,9 @@
 """Gradient clipping (PyTorch's torch.nn.utils.clip_grad_norm_ / clip_grad_value_)."""
 import math
-import numbers
 
 import numpy as np
 
-from ... import backend
+from ... import _args, backend
 from ...tensor import Tensor
 
 
@@ -48,9 +47,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     """
     if isinstance(norm_type, str) and norm_type == "inf":
         norm_type = math.inf
-    if isinstance(norm_type, bool) or not isinstance(norm_type, numbers.Real) or not norm_type >= 0:
-        raise ValueError(f"norm_type must be a number > 0, 0 or math.inf, got {norm_type!r}")
-    max_norm, norm_type = float(max_norm), float(norm_type)
+    norm_type = _args.real(norm_type, "clip_grad_norm_: norm_type", 0)
+    max_norm = float(max_norm)
     grads = _grads(parameters, "clip_grad_norm_")
     if not grads:
         return Tensor(np.zeros((), np.float32))
@@ -75,7 +73,6 @@ def clip_grad_value_(parameters, clip_value):
 
     Example: ``nn.utils.clip_grad_value_(model.parameters(), 0.5)``
     """
-    if isinstance(clip_value, bool) or not isinstance(clip_value, numbers.Real) or not clip_value >= 0:
-        raise ValueError(f"clip_value must be a number >= 0, got {clip_value!r}")
+    _args.real(clip_value, "clip_grad_value_: clip_value", 0)
     for g in _grads(parameters, "clip_grad_value_"):
         backend.array_module(g).clip(g, -clip_value, clip_value, out=g)

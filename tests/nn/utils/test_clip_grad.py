@@ -89,13 +89,13 @@ def test_clip_grad_value_clamps_in_place_and_keeps_nan():
 
 def test_bad_arguments_are_refused():
     params = _params([[1.0]])
-    with pytest.raises(ValueError, match=r"norm_type must be a number > 0, 0 or math.inf, got -1"):
+    with pytest.raises(ValueError, match=r"clip_grad_norm_: norm_type must be a number >= 0, got -1"):
         nn.utils.clip_grad_norm_(params, 1.0, norm_type=-1)
-    with pytest.raises(ValueError, match="norm_type .* got 'two'"):
+    with pytest.raises(ValueError, match="clip_grad_norm_: norm_type must be a number, got str 'two'"):
         nn.utils.clip_grad_norm_(params, 1.0, norm_type="two")
     with pytest.raises(TypeError, match="clip_grad_norm_ takes Tensors .* got ndarray"):
         nn.utils.clip_grad_norm_([np.ones(2)], 1.0)
-    with pytest.raises(ValueError, match="clip_value must be a number >= 0, got -0.5"):
+    with pytest.raises(ValueError, match="clip_grad_value_: clip_value must be a number >= 0, got -0.5"):
         nn.utils.clip_grad_value_(params, -0.5)
 
 
