@@ -2,7 +2,7 @@
 
 An observer has two methods, each given a zero-argument ``proceed`` that does the real work:
 
-    call(op, inputs, proceed) -> outputs           # around Op.__call__ (forward and recording)
+    call(op, inputs, proceed) -> outputs           # around Op._run (forward and recording)
     backward(op, grad_outputs, proceed) -> grads   # around op.backward in the graph walk
 
 While at least one observer is active, ``dispatcher`` is the dispatcher below; otherwise it is
@@ -13,7 +13,7 @@ import threading
 from functools import partial
 
 _lock = threading.Lock()
-dispatcher = None  # read by Op.__call__ and the backward walk (minigrad/autograd/)
+dispatcher = None  # read by Op._run and the backward walk (minigrad/autograd/)
 
 
 class _Dispatcher:
@@ -22,7 +22,7 @@ class _Dispatcher:
         self._local = threading.local()
 
     def intercepts(self, op):
-        """False for the one call that the dispatcher itself is running through Op.__call__."""
+        """False for the one call that the dispatcher itself is running through Op._run."""
         local = self._local
         if getattr(local, "running", None) is op:
             local.running = None
@@ -31,8 +31,8 @@ class _Dispatcher:
 
     def call(self, op, inputs):
         def run():
-            self._local.running = op  # Op.__call__ sees it and does the real work
-            return op(*inputs)
+            self._local.running = op  # Op._run sees it and does the real work
+            return op._run(inputs)
 
         for observer in reversed(self.observers):
             run = partial(observer.call, op, inputs, run)

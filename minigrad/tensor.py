@@ -348,43 +348,43 @@ class Tensor:
         return Tensor._wrap(backend.to_device(array, self.device), False)
 
     def __add__(self, other):
-        return _ops.math.Add()(self, self._operand(other))
+        return _ops.math.Add.apply(self, self._operand(other))
 
     def __radd__(self, other):
-        return _ops.math.Add()(self._operand(other), self)
+        return _ops.math.Add.apply(self._operand(other), self)
 
     def __sub__(self, other):
-        return _ops.math.Sub()(self, self._operand(other))
+        return _ops.math.Sub.apply(self, self._operand(other))
 
     def __rsub__(self, other):
-        return _ops.math.Sub()(self._operand(other), self)
+        return _ops.math.Sub.apply(self._operand(other), self)
 
     def __mul__(self, other):
-        return _ops.math.Mul()(self, self._operand(other))
+        return _ops.math.Mul.apply(self, self._operand(other))
 
     def __rmul__(self, other):
-        return _ops.math.Mul()(self._operand(other), self)
+        return _ops.math.Mul.apply(self._operand(other), self)
 
     def __truediv__(self, other):
-        return _ops.math.Div()(self, self._operand(other))
+        return _ops.math.Div.apply(self, self._operand(other))
 
     def __rtruediv__(self, other):
-        return _ops.math.Div()(self._operand(other), self)
+        return _ops.math.Div.apply(self._operand(other), self)
 
     def __pow__(self, other):
-        return _ops.math.Pow()(self, self._operand(other))
+        return _ops.math.Pow.apply(self, self._operand(other))
 
     def __rpow__(self, other):
-        return _ops.math.Pow()(self._operand(other), self)
+        return _ops.math.Pow.apply(self._operand(other), self)
 
     def __matmul__(self, other):
-        return _ops.math.MatMul()(self, self._operand(other))
+        return _ops.math.MatMul.apply(self, self._operand(other))
 
     def __rmatmul__(self, other):
-        return _ops.math.MatMul()(self._operand(other), self)
+        return _ops.math.MatMul.apply(self._operand(other), self)
 
     def __neg__(self):
-        return _ops.math.Neg()(self)
+        return _ops.math.Neg.apply(self)
 
     def __pos__(self):
         return self

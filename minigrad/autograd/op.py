@@ -1,4 +1,4 @@
-"""The Op base class and its one entry point, ``op(*tensors)``.
+"""The Op base class and the one body that runs every op, ``Op._run``.
 
 Calling an op on Tensors runs ``forward`` on the arrays, on a per-call copy of the op (the node),
 and, when grad mode is on and an input requires grad, records that node as its outputs' creator.
@@ -66,14 +66,27 @@ class Op:
         return f"<{self.name()}>" if hasattr(self, "inputs") else f"{type(self).__name__}()"
 
     def __call__(self, *inputs):
-        """Run the op on Tensors: ``y = Swish()(x)``, ``z = Mul()(x, y)``; returns a Tensor (a tuple of
-        them when forward returns a tuple), recorded for backward when grad mode is on and an input
-        requires grad. The profiler and anomaly mode observe every call here."""
+        """Run the op on Tensors: ``y = Swish.apply(x)``, ``z = LeakyReLU(0.1)(x)``; returns a Tensor (a
+        tuple of them when forward returns a tuple), recorded for backward when grad mode is on and an
+        input requires grad. The call runs on its own copy of the instance (the node), so one
+        instance may be called any number of times."""
+        node = object.__new__(type(self))  # this call's own node: saved arrays never mix between calls
+        node.__dict__.update(self.__dict__)
+        return node._run(inputs)
+
+    @classmethod
+    def apply(cls, *inputs):
+        """Run an op that has no hyperparameters (torch's spelling): ``Mul.apply(a, b)`` is
+        ``Mul.apply(a, b)`` without an instance to copy, which is 6% of the engine's time per op
+        (bench: engine overhead)."""
+        return object.__new__(cls)._run(inputs)
+
+    def _run(self, inputs):
+        """The one body that runs every op (``self`` is this call's node); the profiler and anomaly
+        mode observe every call here."""
         dispatcher = _observe.dispatcher
         if dispatcher is not None and dispatcher.intercepts(self):
             return dispatcher.call(self, inputs)  # which comes back here to run the op
-        node = object.__new__(type(self))  # this call's own node: saved arrays never mix between calls
-        node.__dict__.update(self.__dict__)
         arrays, flags, on_cpu = [], [], True
         for t in inputs:  # one pass: type, dtype, device and which inputs require grad
             if not isinstance(t, Tensor):
@@ -93,9 +106,9 @@ class Op:
             arrays.append(data)
         wants_grad = True in flags
         record = wants_grad and _mode.enabled
-        xp = node.xp = np if on_cpu else backend.common_array_module(arrays, type(self).__name__)
-        node.needs_input_grad = tuple(flags) if record else (False,) * len(flags)
-        result = node.forward(*arrays)
+        xp = self.xp = np if on_cpu else backend.common_array_module(arrays, type(self).__name__)
+        self.needs_input_grad = tuple(flags) if record else (False,) * len(flags)
+        result = self.forward(*arrays)
         view_of = inputs[0] if self.output_is_view else None
         outputs, saved_outputs = [], []
         for index, array in enumerate(result if type(result) is tuple else (result,)):
@@ -106,20 +119,16 @@ class Op:
                 t._counter, t._view_time = view_of._counter, clock.last_write
                 t._base = view_of if view_of._base is None else view_of._base
             if record:
-                t._creator, t._index = node, index
+                t._creator, t._index = self, index
                 saved_outputs.append((array, t._counter))
             outputs.append(t)
         if record:
-            node.inputs, node._outputs, node._write_time = inputs, saved_outputs, clock.last_write
+            self.inputs, self._outputs, self._write_time = inputs, saved_outputs, clock.last_write
         elif wants_grad or any([t._index == BUILT_UNDER_NO_GRAD for t in inputs]):
             for t in outputs:
                 t._index = BUILT_UNDER_NO_GRAD
         return tuple(outputs) if type(result) is tuple else outputs[0]
 
-    @classmethod
-    def apply(cls, *inputs):
-        """``Swish.apply(t)`` is ``Swish()(t)`` (torch's spelling, for an op without hyperparameters)."""
-        return cls()(*inputs)
 
 
 def _check_non_float_input(op, t):

@@ -11,7 +11,7 @@ Example (ops/math.py)::
     @tensor_method
     def exp(input):
         \"\"\"e ** input, elementwise.\"\"\"
-        return Exp()(input)
+        return Exp.apply(input)
     # now x.exp() and mg.exp(x)
 """
 TENSOR_METHODS = {}  # name -> function(tensor, ...): Tensor.<name>

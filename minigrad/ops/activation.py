@@ -159,7 +159,7 @@ class Hardswish(Op):
 @tensor_method
 def relu(x, inplace=False):
     """max(x, 0) elementwise. Example: ``F.relu(mg.tensor([-1.0, 2.0]))`` -> tensor([0., 2.])"""
-    return inplace_result(x, ReLU()(x), inplace)
+    return inplace_result(x, ReLU.apply(x), inplace)
 
 
 def leaky_relu(x, negative_slope=0.01, inplace=False):
@@ -202,7 +202,7 @@ def elu(x, alpha=1.0, inplace=False):
 def logsigmoid(x):
     """log(sigmoid(x)) = -softplus(-x), finite for large |x|. Example: ``F.logsigmoid(mg.tensor([-100.0]))``
     -> tensor([-100.])"""
-    return LogSigmoid()(float_tensor(x, "logsigmoid"))
+    return LogSigmoid.apply(float_tensor(x, "logsigmoid"))
 
 
 def mish(x, inplace=False):

@@ -14,7 +14,7 @@ from .shape import index_on_device
 def inplace_result(x, y, inplace):
     """``y``, or, with inplace=True (torch's option), x overwritten with y and returned, as torch:
     gradients are the same, and an in-place change torch would refuse (a leaf that requires grad)
-    is refused too. Example: ``inplace_result(x, ReLU()(x), inplace)``"""
+    is refused too. Example: ``inplace_result(x, ReLU.apply(x), inplace)``"""
     return x.copy_(y) if inplace else y
 
 

@@ -34,4 +34,4 @@ def linear(x, weight, bias=None):
     check_same_dtype(x, weight=weight, bias=bias)
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"bias must have shape ({weight.shape[0]},), got {bias.shape}")
-    return LinearOp()(x, weight) if bias is None else LinearOp()(x, weight, bias)
+    return LinearOp.apply(x, weight) if bias is None else LinearOp.apply(x, weight, bias)

@@ -453,111 +453,111 @@ class NanToNum(Op):
 @tensor_method
 def exp(input):
     """e ** input, elementwise. Example: ``mg.exp(mg.zeros(2))`` -> tensor([1., 1.])"""
-    return Exp()(input)
+    return Exp.apply(input)
 
 
 @tensor_method
 def log(input):
     """The natural logarithm, elementwise (-inf at 0, NaN below). Example: ``x.log()``"""
-    return Log()(input)
+    return Log.apply(input)
 
 
 @tensor_method
 def sqrt(input):
     """The square root, elementwise (NaN below 0). Example: ``mg.tensor([4.0, 9.0]).sqrt()`` -> tensor([2., 3.])"""
-    return Sqrt()(input)
+    return Sqrt.apply(input)
 
 
 @tensor_method
 def abs(input):
     """The absolute value, elementwise. Example: ``mg.tensor([-1.5, 2.0]).abs()`` -> tensor([1.5, 2.])"""
-    return Abs()(input)
+    return Abs.apply(input)
 
 
 @tensor_method
 def sin(input):
     """The sine (radians), elementwise. Example: ``mg.zeros(2).sin()`` -> tensor([0., 0.])"""
-    return Sin()(input)
+    return Sin.apply(input)
 
 
 @tensor_method
 def cos(input):
     """The cosine (radians), elementwise. Example: ``mg.zeros(2).cos()`` -> tensor([1., 1.])"""
-    return Cos()(input)
+    return Cos.apply(input)
 
 
 @tensor_method
 def tanh(input):
     """The hyperbolic tangent, elementwise. Example: ``mg.zeros(2).tanh()`` -> tensor([0., 0.])"""
-    return Tanh()(input)
+    return Tanh.apply(input)
 
 
 @tensor_method
 def sigmoid(input):
     """1 / (1 + exp(-x)), elementwise. Example: ``mg.zeros(2).sigmoid()`` -> tensor([0.5, 0.5])"""
-    return Sigmoid()(input)
+    return Sigmoid.apply(input)
 
 
 @tensor_method
 def log1p(input):
     """log(1 + x), accurate near 0. Example: ``mg.zeros(2).log1p()`` -> tensor([0., 0.])"""
-    return Log1p()(input)
+    return Log1p.apply(input)
 
 
 @tensor_method
 def expm1(input):
     """exp(x) - 1, accurate near 0. Example: ``mg.zeros(2).expm1()`` -> tensor([0., 0.])"""
-    return Expm1()(input)
+    return Expm1.apply(input)
 
 
 @tensor_method
 def rsqrt(input):
     """1 / sqrt(x). Example: ``mg.tensor([4.0]).rsqrt()`` -> tensor([0.5])"""
-    return Rsqrt()(input)
+    return Rsqrt.apply(input)
 
 
 @tensor_method
 def reciprocal(input):
     """1 / x (integers give float32, as torch).
     Example: ``mg.tensor([2, 4]).reciprocal()`` -> tensor([0.5, 0.25])"""
-    return Reciprocal()(input)
+    return Reciprocal.apply(input)
 
 
 @tensor_method
 def square(input):
     """x * x (integers stay integers, bools become int64, as torch).
     Example: ``mg.tensor([2, 3]).square()`` -> tensor([4, 9])"""
-    return Square()(input)
+    return Square.apply(input)
 
 
 @tensor_method
 def log2(input):
     """The base-2 logarithm, elementwise. Example: ``mg.tensor([1.0, 8.0]).log2()`` -> tensor([0., 3.])"""
-    return Log2()(input)
+    return Log2.apply(input)
 
 
 @tensor_method
 def log10(input):
     """The base-10 logarithm, elementwise. Example: ``mg.tensor([1.0, 10.0]).log10()`` -> tensor([0., 1.])"""
-    return Log10()(input)
+    return Log10.apply(input)
 
 
 @tensor_method
 def exp2(input):
     """2 ** x. Example: ``mg.tensor([3.0]).exp2()`` -> tensor([8.])"""
-    return Exp2()(input)
+    return Exp2.apply(input)
 
 
 @tensor_method
 def sinh(input):
     """The hyperbolic sine, elementwise. Example: ``mg.zeros(2).sinh()`` -> tensor([0., 0.])"""
-    return Sinh()(input)
+    return Sinh.apply(input)
 
 
 @tensor_method
 def cosh(input):
     """The hyperbolic cosine, elementwise. Example: ``mg.zeros(2).cosh()`` -> tensor([1., 1.])"""
-    return Cosh()(input)
+    return Cosh.apply(input)
 
 
 @tensor_method
@@ -605,7 +605,7 @@ def masked_fill(input, mask, value):
     if broadcast_shape(mask.shape, input.shape) != input.shape:
         raise ValueError(f"masked_fill: mask of shape {mask.shape} does not broadcast to the tensor's shape {input.shape}")
     fill = backend.to_device(np.asarray(value, dtype=input.dtype), input.device)
-    return Where()(mask, Tensor._wrap(fill, False), input)
+    return Where.apply(mask, Tensor._wrap(fill, False), input)
 
 
 @tensor_method
@@ -702,7 +702,7 @@ def ge(input, other):
 def erf(input):
     """The error function 2/sqrt(pi) * integral_0^x exp(-t^2) dt (integers give float32).
     Example: ``mg.zeros(2).erf()`` -> tensor([0., 0.])"""
-    return Erf()(input)
+    return Erf.apply(input)
 
 
 @tensor_method
@@ -728,7 +728,7 @@ def lerp(input, end, weight):
         raise RuntimeError(f"lerp(): self {input.shape}, end {end.shape} and weight {weight.shape} do not "
                            "broadcast to one shape")
     backend.common_array_module([input.data, end.data, weight.data], "lerp")
-    return Lerp()(input, end, weight)
+    return Lerp.apply(input, end, weight)
 
 
 @tensor_method
@@ -784,7 +784,7 @@ def dot(input, other):
     if input.dtype != other.dtype:
         raise RuntimeError(f"dot(): expected both vectors to have the same dtype, but found {input.dtype} "
                            f"and {other.dtype}")
-    return MatMul()(input, other)
+    return MatMul.apply(input, other)
 
 
 @tensor_method

@@ -260,7 +260,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
         sizes.append(size if wanted is None else int(wanted))
     image = input if input.ndim == 4 else input.unsqueeze(0)
     indices = Tensor._wrap(adaptive_max_pool2d_indices(image.data, tuple(sizes)), False)
-    values = PlaneGather()(image, indices)
+    values = PlaneGather.apply(image, indices)
     if input.ndim == 3:
         values, indices = values.squeeze(0), indices.squeeze(0)
     return (values, indices) if return_indices else values

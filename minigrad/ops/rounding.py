@@ -83,25 +83,25 @@ class Frac(Op):
 def sign(input):
     """-1, 0 or 1 in this tensor's dtype (NaN gives 0, as torch).
     Example: ``mg.tensor([-2.0, 0.0, 3.0]).sign()`` -> tensor([-1., 0., 1.])"""
-    return Sign()(input)
+    return Sign.apply(input)
 
 
 @tensor_method
 def floor(input):
     """Rounded down (integer tensors unchanged). Example: ``mg.tensor([-1.5, 1.5]).floor()`` -> tensor([-2., 1.])"""
-    return Floor()(input)
+    return Floor.apply(input)
 
 
 @tensor_method
 def ceil(input):
     """Rounded up (integer tensors unchanged). Example: ``mg.tensor([-1.5, 1.5]).ceil()`` -> tensor([-1., 2.])"""
-    return Ceil()(input)
+    return Ceil.apply(input)
 
 
 @tensor_method
 def trunc(input):
     """Rounded toward zero. Example: ``mg.tensor([-1.5, 1.5]).trunc()`` -> tensor([-1., 1.])"""
-    return Trunc()(input)
+    return Trunc.apply(input)
 
 
 @tensor_method
@@ -117,4 +117,4 @@ def round(input, *, decimals=0):
 def frac(input):
     """x - trunc(x), with x's sign (float tensors only); the gradient is 1.
     Example: ``mg.tensor([-1.5, 2.25]).frac()`` -> tensor([-0.5, 0.25])"""
-    return Frac()(input)
+    return Frac.apply(input)

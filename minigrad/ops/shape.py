@@ -431,14 +431,14 @@ def chunk(input, chunks, dim=0):
 def contiguous(input):
     """Self when its data is C-contiguous, else a differentiable contiguous copy.
     Example: ``mg.zeros(2, 3).t().contiguous()`` (a C-ordered copy)"""
-    return input if input.data.flags.c_contiguous else Clone()(input)
+    return input if input.data.flags.c_contiguous else Clone.apply(input)
 
 
 @tensor_method
 def clone(input):
     """A differentiable copy: ``y = x.clone()`` has its own memory, and gradients flow to x.
     Example: ``mg.tensor([1.0]).clone()`` -> tensor([1.])"""
-    return Clone()(input)
+    return Clone.apply(input)
 
 
 @tensor_method
@@ -643,7 +643,7 @@ def where(condition, input, other):
         raise ValueError(f"where: condition {condition.shape}, input {input.shape} and other {other.shape} "
                          "do not broadcast to one shape")
     backend.common_array_module([condition.data, input.data, other.data], "where")
-    return Where()(condition, input, other)
+    return Where.apply(condition, input, other)
 
 
 def _where_operand(value, reference, condition):
