@@ -17,6 +17,12 @@ from .._dtypes import float32, resolve_dtype
 from ..tensor import Tensor
 from .module import Module, Parameter
 
+__all__ = ["ELU", "GELU", "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d",
+           "Conv1d", "Conv2d", "Dropout", "Dropout2d", "Embedding", "Flatten", "GroupNorm", "Hardswish",
+           "Identity", "InstanceNorm1d", "InstanceNorm2d", "LayerNorm", "LeakyReLU", "Linear", "LogSigmoid",
+           "LogSoftmax", "MaxPool1d", "MaxPool2d", "Mish", "ModuleDict", "ModuleList", "ReLU", "Sequential",
+           "Sigmoid", "SiLU", "Softmax", "Softmin", "Softplus", "Tanh"]
+
 
 def _reset_weight_and_bias(layer):
     """torch's default for Linear and Conv: kaiming_uniform_(a=sqrt(5)) for the weight, which is

@@ -10,6 +10,9 @@ from .. import functional as F
 from ..ops.loss import KL_DIV_REDUCTIONS, REDUCTIONS, huber_delta, smooth_l1_beta
 from .module import Module
 
+__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "KLDivLoss", "L1Loss", "MSELoss",
+           "NLLLoss", "SmoothL1Loss"]
+
 
 class _Loss(Module):
     def __init__(self, reduction="mean"):

@@ -8,6 +8,8 @@ from .. import backend
 from .._dtypes import resolve_dtype
 from ..tensor import Tensor
 
+__all__ = ["Module", "Parameter"]
+
 
 class Parameter(Tensor):
     """A Tensor that a Module registers as a parameter; requires grad by default.

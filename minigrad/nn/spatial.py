@@ -6,6 +6,9 @@ from .. import _args
 from .. import functional as F
 from .module import Module
 
+__all__ = ["AdaptiveMaxPool2d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "Unflatten", "Upsample",
+           "UpsamplingBilinear2d", "UpsamplingNearest2d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d"]
+
 
 class Upsample(Module):
     """F.interpolate with fixed arguments: resize (N, C, L) or (N, C, H, W) input to ``size`` or by
