@@ -66,7 +66,7 @@ class Op:
         return f"<{self.name()}>" if hasattr(self, "inputs") else f"{type(self).__name__}()"
 
     def __call__(self, *inputs):
-        """Run the op on Tensors: ``y = Swish.apply(x)``, ``z = LeakyReLU(0.1)(x)``; returns a Tensor (a
+        """Run the op on Tensors: ``y = Swish()(x)``, ``z = LeakyReLU(0.1)(x)``; returns a Tensor (a
         tuple of them when forward returns a tuple), recorded for backward when grad mode is on and an
         input requires grad. The call runs on its own copy of the instance (the node), so one
         instance may be called any number of times."""
@@ -77,7 +77,7 @@ class Op:
     @classmethod
     def apply(cls, *inputs):
         """Run an op that has no hyperparameters (torch's spelling): ``Mul.apply(a, b)`` is
-        ``Mul.apply(a, b)`` without an instance to copy, which is 6% of the engine's time per op
+        ``Mul()(a, b)`` without an instance to copy, which is 6% of the engine's time per op
         (bench: engine overhead)."""
         return object.__new__(cls)._run(inputs)
 

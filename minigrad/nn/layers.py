@@ -64,7 +64,7 @@ class Linear(Module):
 
 
 class ReLU(Module):
-    """max(x, 0); inplace=True overwrites the input, as torch. Example: ``nn.ReLU.apply(mg.randn(4))``"""
+    """max(x, 0); inplace=True overwrites the input, as torch. Example: ``nn.ReLU()(mg.randn(4))``"""
 
     def __init__(self, inplace=False):
         super().__init__()
@@ -92,7 +92,7 @@ class LeakyReLU(Module):
 
 
 class GELU(Module):
-    """x * Phi(x), or its tanh approximation with approximate="tanh". Example: ``nn.GELU.apply(mg.randn(4))``"""
+    """x * Phi(x), or its tanh approximation with approximate="tanh". Example: ``nn.GELU()(mg.randn(4))``"""
 
     def __init__(self, approximate="none"):
         super().__init__()
@@ -128,21 +128,21 @@ class _InplaceActivation(Module):
 
 
 class SiLU(_InplaceActivation):
-    """x * sigmoid(x). Example: ``nn.SiLU.apply(mg.randn(4))``"""
+    """x * sigmoid(x). Example: ``nn.SiLU()(mg.randn(4))``"""
 
     def forward(self, x):
         return F.silu(x, self.inplace)
 
 
 class Mish(_InplaceActivation):
-    """x * tanh(softplus(x)). Example: ``nn.Mish.apply(mg.randn(4))``"""
+    """x * tanh(softplus(x)). Example: ``nn.Mish()(mg.randn(4))``"""
 
     def forward(self, x):
         return F.mish(x, self.inplace)
 
 
 class Hardswish(_InplaceActivation):
-    """x * relu6(x + 3) / 6. Example: ``nn.Hardswish.apply(mg.randn(4))``"""
+    """x * relu6(x + 3) / 6. Example: ``nn.Hardswish()(mg.randn(4))``"""
 
     def forward(self, x):
         return F.hardswish(x, self.inplace)
@@ -183,7 +183,7 @@ class Softplus(Module):
 
 
 class LogSigmoid(Module):
-    """log(sigmoid(x)), stable for large |x|. Example: ``nn.LogSigmoid.apply(mg.randn(4))``"""
+    """log(sigmoid(x)), stable for large |x|. Example: ``nn.LogSigmoid()(mg.randn(4))``"""
 
     def forward(self, x):
         return F.logsigmoid(x)
