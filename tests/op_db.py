@@ -482,6 +482,8 @@ ACTIVATIONS = [
     unary("F.tanh", F.tanh, np.tanh),
     unary("silu", F.silu, lambda x: x * _sigmoid(x)),
     unary("mish", F.mish, lambda x: x * np.tanh(np.logaddexp(0, x))),
+    unary("softsign", F.softsign, lambda x: x / (1 + np.abs(x)),
+          errors=[(lambda t: F.softsign(t.index([1, 2])), TypeError, "softsign needs a float32 or float64 tensor")]),
     unary("hardswish", F.hardswish, lambda x: x * np.clip(x + 3, 0, 6) / 6, away(-3, 0, 3, scale=3)),
     unary("softplus", lambda x: F.softplus(x, beta=2.0, threshold=3.0),
           lambda x: np.where(2 * x > 3, x, np.logaddexp(0, 2 * x) / 2), away(1.5, scale=2)),

@@ -21,7 +21,7 @@ __all__ = ["ELU", "GELU", "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BatchN
            "Conv1d", "Conv2d", "Dropout", "Dropout2d", "Embedding", "Flatten", "GroupNorm", "Hardswish",
            "Identity", "InstanceNorm1d", "InstanceNorm2d", "LayerNorm", "LeakyReLU", "Linear", "LogSigmoid",
            "LogSoftmax", "MaxPool1d", "MaxPool2d", "Mish", "ModuleDict", "ModuleList", "ReLU", "Sequential",
-           "Sigmoid", "SiLU", "Softmax", "Softmin", "Softplus", "Tanh"]
+           "Sigmoid", "SiLU", "Softmax", "Softmin", "Softplus", "Softsign", "Tanh"]
 
 
 def _reset_weight_and_bias(layer):
@@ -114,6 +114,13 @@ class Sigmoid(Module):
 class Tanh(Module):
     def forward(self, x):
         return F.tanh(x)
+
+
+class Softsign(Module):
+    """x / (1 + |x|). Example: ``nn.Softsign()(mg.randn(4))``"""
+
+    def forward(self, x):
+        return F.softsign(x)
 
 
 class _InplaceActivation(Module):

@@ -12,7 +12,8 @@ from ._tensor_checks import float_tensor
 from .inplace import inplace_result
 from .math import sigmoid, tanh  # F.sigmoid and F.tanh are torch.sigmoid and torch.tanh
 
-__all__ = ["relu", "leaky_relu", "gelu", "sigmoid", "tanh", "silu", "softplus", "elu", "logsigmoid", "mish", "hardswish", "softmin"]
+__all__ = ["relu", "leaky_relu", "gelu", "sigmoid", "tanh", "silu", "softplus", "elu", "logsigmoid", "mish", "hardswish", "softmin",
+           "softsign"]
 
 
 class ReLU(Op):
@@ -214,6 +215,22 @@ def hardswish(x, inplace=False):
     """x * relu6(x + 3) / 6: 0 for x <= -3, x for x >= 3. Example: ``F.hardswish(mg.tensor([-4.0, 1.0, 4.0]))``
     -> tensor([-0., 0.6666667, 4.])"""
     return _saving_input(Hardswish(), float_tensor(x, "hardswish"), inplace)
+
+
+class Softsign(Op):
+    """x / (1 + |x|); the gradient is 1 / (1 + |x|)^2."""
+
+    def forward(self, x):
+        self.denominator = 1 + self.xp.abs(x)
+        return x / self.denominator
+
+    def backward(self, gy):
+        return gy / self.denominator ** 2
+
+
+def softsign(input):
+    """x / (1 + |x|), elementwise. Example: ``F.softsign(mg.tensor([1.0, -3.0]))`` -> tensor([0.5, -0.75])"""
+    return Softsign.apply(float_tensor(input, "softsign"))
 
 
 def _saving_input(apply, x, inplace):
