@@ -662,40 +662,21 @@ def isfinite(input):
     return Tensor._wrap(backend.array_module(input.data).isfinite(input.data), False)
 
 
-@tensor_method
-def eq(input, other):
-    """``input == other`` as a bool tensor (no grad). Example: ``mg.tensor([1, 2]).eq(2)`` -> tensor([False, True])"""
-    return input.__eq__(other)
+def _comparison(name, symbol):
+    """``mg.<name>`` / ``x.<name>(other)``: the operator ``symbol`` as a function (torch.eq, torch.lt, ...)."""
+    dunder = f"__{name}__"
+
+    def compare(input, other):
+        return getattr(input, dunder)(other)
+
+    compare.__name__ = compare.__qualname__ = name
+    compare.__doc__ = (f"``input {symbol} other`` as a bool tensor (no grad). "
+                       f"Example: ``mg.tensor([1, 2]).{name}(2)``")
+    return tensor_method(compare)
 
 
-@tensor_method
-def ne(input, other):
-    """``input != other`` as a bool tensor (no grad). Example: ``mg.tensor([1, 2]).ne(2)`` -> tensor([True, False])"""
-    return input.__ne__(other)
-
-
-@tensor_method
-def lt(input, other):
-    """``input < other`` as a bool tensor (no grad). Example: ``mg.tensor([1, 2]).lt(2)`` -> tensor([True, False])"""
-    return input.__lt__(other)
-
-
-@tensor_method
-def le(input, other):
-    """``input <= other`` as a bool tensor (no grad). Example: ``mg.tensor([1, 2]).le(2)`` -> tensor([True, True])"""
-    return input.__le__(other)
-
-
-@tensor_method
-def gt(input, other):
-    """``input > other`` as a bool tensor (no grad). Example: ``mg.tensor([1, 2]).gt(1)`` -> tensor([False, True])"""
-    return input.__gt__(other)
-
-
-@tensor_method
-def ge(input, other):
-    """``input >= other`` as a bool tensor (no grad). Example: ``mg.tensor([1, 2]).ge(2)`` -> tensor([False, True])"""
-    return input.__ge__(other)
+eq, ne, lt, le, gt, ge = (_comparison(name, symbol) for name, symbol in
+                          (("eq", "=="), ("ne", "!="), ("lt", "<"), ("le", "<="), ("gt", ">"), ("ge", ">=")))
 
 
 @tensor_method
