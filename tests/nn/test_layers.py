@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
-from op_db import ref_avg_pool, ref_max_pool
+from op_db import ref_avg_pool, ref_group_norm, ref_instance_norm, ref_max_pool
 
 import minigrad as mg
 import minigrad.functional as F
@@ -427,3 +427,113 @@ def test_dropout2d_drops_channels_in_training_and_is_the_identity_in_eval(device
 def test_dropout2d_refuses_a_probability_that_is_not_a_number():
     with pytest.raises(ValueError, match="dropout probability"):
         nn.Dropout2d("0.5")
+
+
+def test_group_norm_module(rng, device):
+    layer = nn.GroupNorm(2, 4, device=device, dtype="float64")
+    assert repr(layer) == "GroupNorm(2, 4, eps=1e-05, affine=True, bias=True)"
+    np.testing.assert_array_equal(layer.weight.numpy(), np.ones(4))
+    np.testing.assert_array_equal(layer.bias.numpy(), np.zeros(4))
+    assert layer.weight.dtype == np.float64 and layer.weight.device == device
+    assert [name for name, _ in layer.named_parameters()] == ["weight", "bias"]
+    layer.weight.data[...] = mg.tensor(rng.uniform(0.5, 1.5, 4), device=device).data
+    x = rng.standard_normal((3, 4, 5))
+    y = layer(mg.tensor(x, device=device))
+    np.testing.assert_allclose(y.numpy(), ref_group_norm(x, 2, layer.weight.numpy(), layer.bias.numpy()),
+                               rtol=1e-10, atol=1e-12)
+    y.sum().backward()
+    assert layer.weight.grad.shape == layer.bias.grad.shape == (4,)
+
+    plain = nn.GroupNorm(2, 4, affine=False)
+    assert plain.weight is None and plain.bias is None and list(plain.parameters()) == []
+    assert repr(plain) == "GroupNorm(2, 4, eps=1e-05, affine=False, bias=False)"
+    no_bias = nn.GroupNorm(1, 4, eps=1e-3, bias=False)
+    assert no_bias.bias is None and repr(no_bias) == "GroupNorm(1, 4, eps=0.001, affine=True, bias=False)"
+    assert nn.GroupNorm(2, 4).weight.dtype == np.float32
+
+
+def test_group_norm_module_refusals():
+    with pytest.raises(ValueError, match=r"num_channels \(6\) must be divisible by num_groups \(4\)"):
+        nn.GroupNorm(4, 6)
+    with pytest.raises(ValueError, match="num_groups must be a positive int, got 0"):
+        nn.GroupNorm(0, 6)
+    with pytest.raises(TypeError, match="num_channels must be a positive int"):
+        nn.GroupNorm(2, 6.0)
+    with pytest.raises(ValueError, match="eps must be a number > 0"):
+        nn.GroupNorm(2, 6, eps=-1)
+    with pytest.raises(RuntimeError, match="divisible by num_groups"):
+        nn.GroupNorm(3, 6)(mg.randn(2, 4, 3))
+    with pytest.raises(RuntimeError, match="weight to be a vector of size equal to the number of channels"):
+        nn.GroupNorm(2, 6)(mg.randn(2, 4, 3))
+
+
+def test_instance_norm_module_defaults(rng, device):
+    layer = nn.InstanceNorm2d(3).to(device)
+    assert repr(layer) == "InstanceNorm2d(3, eps=1e-05, momentum=0.1, affine=False, bias=False, track_running_stats=False)"
+    assert list(layer.parameters()) == [] and list(layer.buffers()) == [] and layer.state_dict() == {}
+    x = rng.standard_normal((2, 3, 4, 5)).astype(np.float32)
+    for mode in (layer.train, layer.eval):  # instance statistics in both modes
+        mode()
+        np.testing.assert_allclose(layer(mg.tensor(x, device=device)).numpy(), ref_instance_norm(x),
+                                   rtol=1e-5, atol=1e-5)
+    unbatched = layer(mg.tensor(x[1], device=device))
+    assert unbatched.shape == (3, 4, 5)
+    np.testing.assert_allclose(unbatched.numpy(), ref_instance_norm(x[1:])[0], rtol=1e-5, atol=1e-5)
+
+
+def test_instance_norm_module_tracks_running_statistics(rng, device):
+    layer = nn.InstanceNorm1d(3, affine=True, track_running_stats=True, momentum=0.2, device=device,
+                              dtype="float64")
+    assert repr(layer) == "InstanceNorm1d(3, eps=1e-05, momentum=0.2, affine=True, bias=True, track_running_stats=True)"
+    assert list(layer.state_dict()) == ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
+    np.testing.assert_array_equal(layer.weight.numpy(), np.ones(3))
+    np.testing.assert_array_equal(layer.bias.numpy(), np.zeros(3))
+    batches = [rng.standard_normal((4, 3, 6)) * (i + 1) for i in range(2)] + [rng.standard_normal((3, 6))]
+    expected_mean, expected_var = np.zeros(3), np.ones(3)
+    for x in batches:
+        y = layer(mg.tensor(x, device=device))
+        assert y.shape == x.shape
+        batch = x if x.ndim == 3 else x[None]
+        np.testing.assert_allclose(y.numpy().reshape(batch.shape), ref_instance_norm(batch), rtol=1e-10,
+                                   atol=1e-12)
+        mean, unbiased = batch.mean(axis=2), batch.var(axis=2, ddof=1)  # per (sample, channel)
+        expected_mean = 0.8 * expected_mean + 0.2 * mean.mean(axis=0)
+        expected_var = 0.8 * expected_var + 0.2 * unbiased.mean(axis=0)
+    np.testing.assert_allclose(layer.running_mean.numpy(), expected_mean, rtol=1e-12)
+    np.testing.assert_allclose(layer.running_var.numpy(), expected_var, rtol=1e-12)
+    assert layer.num_batches_tracked.item() == 0  # as torch: InstanceNorm does not count batches
+    layer.eval()
+    x = rng.standard_normal((2, 3, 6))
+    expected = (x - expected_mean[:, None]) / np.sqrt(expected_var[:, None] + 1e-5)
+    np.testing.assert_allclose(layer(mg.tensor(x, device=device)).numpy(), expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(layer.running_mean.numpy(), expected_mean, rtol=1e-12)  # eval leaves them
+
+
+def test_instance_norm_module_momentum_none_leaves_running_statistics(rng):
+    # torch passes momentum 0.0 for momentum=None: the running statistics never move
+    layer = nn.InstanceNorm1d(2, track_running_stats=True, momentum=None)
+    layer(mg.tensor(rng.standard_normal((3, 2, 5)), dtype="float32"))
+    np.testing.assert_array_equal(layer.running_mean.numpy(), np.zeros(2))
+    np.testing.assert_array_equal(layer.running_var.numpy(), np.ones(2))
+
+
+def test_instance_norm_module_refusals():
+    with pytest.raises(ValueError, match=r"expected 2D or 3D input \(got 1D input"):
+        nn.InstanceNorm1d(3)(mg.randn(4))
+    with pytest.raises(ValueError, match=r"expected 3D or 4D input \(got 2D input"):
+        nn.InstanceNorm2d(3)(mg.randn(3, 5))
+    with pytest.raises(ValueError, match=r"size at dim=1 to match num_features \(3\), but got: 4"):
+        nn.InstanceNorm1d(3, affine=True)(mg.randn(2, 4, 5))
+    with pytest.raises(ValueError, match=r"size at dim=0 to match num_features \(3\), but got: 4"):
+        nn.InstanceNorm2d(3, affine=True)(mg.randn(4, 5, 5))
+    with pytest.warns(UserWarning, match="num_features is not used because affine=False"):
+        assert nn.InstanceNorm1d(3)(mg.randn(2, 4, 5)).shape == (2, 4, 5)
+    with pytest.raises(ValueError, match="num_features must be a positive int, got 0"):
+        nn.InstanceNorm2d(0)
+    with pytest.raises(ValueError, match=r"momentum( \(or None\))? must be a number in \[0, 1\]"):
+        nn.InstanceNorm2d(3, momentum=1.5)
+    with pytest.raises(ValueError, match="eps must be a number > 0"):
+        nn.InstanceNorm1d(3, eps=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matching channels: no warning
+        nn.InstanceNorm1d(3)(mg.randn(2, 3, 5))
