@@ -31,6 +31,21 @@ def _seed():
     mg.manual_seed(0)
 
 
+@pytest.fixture
+def kept_channels():
+    """The checker of a channel dropout (F.dropout2d, nn.Dropout2d): ``kept_channels(x, y, p)``."""
+    def check(x, y, p):
+        """The (N, C) bool mask of kept channels, after checking that y is x / (1 - p) on them and 0
+        on the others (x has no zeros)."""
+        zero = (y == 0).reshape(x.shape[0], x.shape[1], -1)
+        kept = ~zero.all(axis=2)
+        assert (kept | zero.all(axis=2)).all(), "a channel was partly dropped"
+        scale = np.where(kept, 1 / (1 - p), 0.0).reshape(kept.shape + (1,) * (x.ndim - 2))
+        np.testing.assert_allclose(y, x * scale, rtol=1e-6 if y.dtype == np.float32 else 1e-12)
+        return kept
+    return check
+
+
 def pytest_collection_modifyitems(items):
     """A test marked gpu is skipped, with the reason, where the GPU backend cannot run."""
     if CUDA_SKIP_REASON is not None:

@@ -1,8 +1,13 @@
+"""minigrad/data.py: DataLoader batching and shuffling, TensorDataset, random_split (counts and fractions,
+PyTorch's remainder rule, seeding) and Subset, DistributedSampler (torch's strided split, padding and
+drop_last) and DataLoader(sampler=)."""
+import math
+
 import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.data import DataLoader, Dataset, TensorDataset
+from minigrad.data import DataLoader, Dataset, DistributedSampler, Subset, TensorDataset, random_split
 
 
 def _dataset(n=10):
@@ -62,3 +67,137 @@ def test_bad_arguments_are_refused():
         DataLoader(42)
     with pytest.raises(ValueError, match="same first dimension, got \\[3, 4\\]"):
         TensorDataset(np.zeros(3), np.zeros(4))
+
+
+def _range_dataset(n):
+    return TensorDataset(np.arange(n, dtype=np.float32), np.arange(n) % 3)
+
+
+def test_counts_split_a_permutation_without_overlap():
+    subsets = random_split(_range_dataset(10), [3, 0, 7])
+    assert [len(s) for s in subsets] == [3, 0, 7]
+    indices = sorted(int(s[i][0]) for s in subsets for i in range(len(s)))
+    assert indices == list(range(10))
+
+
+@pytest.mark.parametrize("n, fractions, expected", [(10, [0.33, 0.33, 0.34], [4, 3, 3]), (10, [0.5, 0.5], [5, 5]),
+                                                    (7, [0.2, 0.8], [2, 5]), (5, [0.1, 0.1, 0.8], [1, 0, 4])])
+def test_fractions_floor_then_hand_out_the_remainder_round_robin(n, fractions, expected):
+    assert [len(s) for s in random_split(_range_dataset(n), fractions)] == expected
+
+
+def test_seeded_by_manual_seed_or_a_generator():
+    mg.manual_seed(5)
+    first = random_split(_range_dataset(20), [0.5, 0.5])[0].indices
+    mg.manual_seed(5)
+    assert random_split(_range_dataset(20), [0.5, 0.5])[0].indices == first
+    a = random_split(_range_dataset(20), [10, 10], generator=np.random.default_rng(1))
+    b = random_split(_range_dataset(20), [10, 10], generator=np.random.default_rng(1))
+    assert a[1].indices == b[1].indices
+    assert a[0].indices == np.random.default_rng(1).permutation(20)[:10].tolist()
+
+
+def test_subset_indexes_through_and_batches_in_a_dataloader():
+    subset = Subset(_range_dataset(10), [9, 2, 4])
+    assert len(subset) == 3 and float(subset[0][0]) == 9.0
+    assert [float(x) for x, _ in subset[[1, 2]]] == [2.0, 4.0]
+    xb, yb = next(iter(DataLoader(subset, batch_size=3)))
+    np.testing.assert_array_equal(xb.numpy(), [9.0, 2.0, 4.0])
+    np.testing.assert_array_equal(yb.numpy(), [0, 2, 1])
+
+
+@pytest.mark.parametrize("lengths, error, match", [
+    ([3, 3], ValueError, "must be counts that sum to the dataset's length 10 or fractions that sum to 1"),
+    ([0.5, 0.6], ValueError, "fractions that sum to 1"),
+    ([5, -1, 6], ValueError, r"random_split: lengths\[1\] must be a number >= 0, got -1"),
+    ([5, "5"], TypeError, r"random_split: lengths\[1\] must be a number, got str '5'"),
+    ([], ValueError, r"random_split: lengths must be non-negative counts or fractions, got \[\]"),
+])
+def test_bad_lengths_are_clear_errors(lengths, error, match):
+    with pytest.raises(error, match=match):
+        random_split(_range_dataset(10), lengths)
+    with pytest.raises(TypeError, match="generator must be a numpy.random.Generator"):
+        random_split(_range_dataset(10), [5, 5], generator=1)
+
+
+def torch_rule(n, replicas, rank, drop_last, order):
+    """torch.utils.data.DistributedSampler's index rule written out on a given order."""
+    indices = list(order)
+    if drop_last and n % replicas:
+        num_samples = math.ceil((n - replicas) / replicas)
+    else:
+        num_samples = math.ceil(n / replicas)
+    total = num_samples * replicas
+    if not drop_last:
+        padding = total - len(indices)
+        if padding <= len(indices):
+            indices += indices[:padding]
+        else:
+            indices += (indices * math.ceil(padding / len(indices)))[:padding]
+    else:
+        indices = indices[:total]
+    return indices[rank:total:replicas]
+
+
+@pytest.mark.parametrize("n,replicas", [(10, 3), (12, 4), (2, 5), (7, 1), (5, 2)])
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_unshuffled_split_follows_torch_rule(n, replicas, drop_last):
+    for rank in range(replicas):
+        sampler = DistributedSampler(range(n), num_replicas=replicas, rank=rank, shuffle=False, drop_last=drop_last)
+        expected = torch_rule(n, replicas, rank, drop_last, range(n))
+        assert list(sampler) == expected and len(sampler) == len(expected)
+
+
+def test_shuffled_ranks_partition_one_permutation_that_changes_with_the_epoch():
+    n, replicas = 23, 4
+    samplers = [DistributedSampler(range(n), num_replicas=replicas, rank=r, seed=11) for r in range(replicas)]
+    first = [list(s) for s in samplers]
+    order = list(np.random.default_rng(11).permutation(n))
+    assert first == [torch_rule(n, replicas, r, False, order) for r in range(replicas)]
+    assert sorted(set(sum(first, []))) == list(range(n))  # every sample, padding repeats a few
+    assert sum(len(f) for f in first) == 24
+    for s in samplers:
+        s.set_epoch(1)
+    second = [list(s) for s in samplers]
+    assert second != first and sorted(set(sum(second, []))) == list(range(n))
+    assert [list(s) for s in samplers] == second  # the same epoch gives the same order
+
+
+def test_the_ranks_batches_together_are_the_global_batches():
+    n, replicas, per_rank = 24, 3, 2
+    dataset = TensorDataset(np.arange(n, dtype=np.float64))
+    global_batches = [b[0].numpy() for b in DataLoader(dataset, batch_size=per_rank * replicas,
+                                                       sampler=DistributedSampler(dataset, 1, 0, seed=4))]
+    rank_batches = [[b[0].numpy() for b in DataLoader(dataset, batch_size=per_rank,
+                                                      sampler=DistributedSampler(dataset, replicas, r, seed=4))]
+                    for r in range(replicas)]
+    for step, expected in enumerate(global_batches):
+        together = np.concatenate([rank_batches[r][step] for r in range(replicas)])
+        assert sorted(together) == sorted(expected)
+
+
+def test_dataloader_sampler_order_length_and_exclusion_of_shuffle():
+    dataset = TensorDataset(np.arange(10, dtype=np.float32))
+    loader = DataLoader(dataset, batch_size=3, sampler=[9, 2, 5, 0])
+    assert len(loader) == 2
+    assert [b[0].numpy().tolist() for b in loader] == [[9.0, 2.0, 5.0], [0.0]]
+    assert len(DataLoader(dataset, batch_size=3, sampler=[9, 2, 5, 0], drop_last=True)) == 1
+    with pytest.raises(ValueError, match="sampler and shuffle=True are mutually exclusive"):
+        DataLoader(dataset, batch_size=3, shuffle=True, sampler=[1, 2])
+    with pytest.raises(TypeError, match="sampler must be an iterable of indices with __len__"):
+        DataLoader(dataset, sampler=3)
+
+
+def test_distributed_sampler_refuses_bad_arguments():
+    with pytest.raises(ValueError, match=r"rank must be in \[0, 1\], got 2"):
+        DistributedSampler(range(4), num_replicas=2, rank=2)
+    with pytest.raises(ValueError, match="DistributedSampler: num_replicas must be an int >= 1, got 0"):
+        DistributedSampler(range(4), num_replicas=0, rank=0)
+    with pytest.raises(TypeError, match="DistributedSampler: rank must be an int, got float 1.0"):
+        DistributedSampler(range(4), num_replicas=2, rank=1.0)
+    with pytest.raises(TypeError, match="needs a dataset with __len__"):
+        DistributedSampler(iter([]), num_replicas=1, rank=0)
+    with pytest.raises(TypeError, match="DistributedSampler.set_epoch: epoch must be an int, got str '1'"):
+        DistributedSampler(range(4), num_replicas=1, rank=0).set_epoch("1")
+    with pytest.raises(RuntimeError, match="pass num_replicas= and rank=, or call"):
+        DistributedSampler(range(4))

@@ -1,6 +1,6 @@
-"""Pooling through F.max_pool2d / F.avg_pool2d / F.adaptive_avg_pool2d: forward and gradients
-against float64 references written here (a loop over windows), gradcheck, float32, NaN, and the
-arguments they must refuse."""
+"""Pooling through F.max_pool2d / F.avg_pool2d / F.adaptive_avg_pool2d and F.max_pool1d / F.avg_pool1d
+(2-D pooling on a height-1 image): forward and gradients against float64 references written here (a
+loop over windows), gradcheck, float32, (C, L) input, NaN, and the arguments they must refuse."""
 import itertools
 
 import numpy as np
@@ -53,9 +53,10 @@ POOL_GRID = [((2, 2), None, (0, 0)), ((3, 3), (2, 2), (1, 1)), ((3, 2), (1, 2), 
 
 
 def _run(fn, x, device, rng):
+    """(y, gx, gy): fn at x on device, then backward of a random gy of x's dtype."""
     tx = mg.tensor(x, requires_grad=True, device=device)
     y = fn(tx)
-    gy = rng.standard_normal(y.shape)
+    gy = rng.standard_normal(y.shape).astype(x.dtype)
     y.backward(mg.tensor(gy, device=device))
     return y.numpy(), tx.grad.numpy(), gy
 
@@ -96,7 +97,7 @@ def test_adaptive_avg_pool2d_matches_reference_and_gradchecks(output_size, expec
 
 @pytest.mark.parametrize("pool", [lambda t: F.max_pool2d(t, 2), lambda t: F.avg_pool2d(t, 3, 1, 1),
                                   lambda t: F.adaptive_avg_pool2d(t, (2, 3))])
-def test_float32_within_tolerance(pool, rng, device):
+def test_pool2d_float32_within_tolerance(pool, rng, device):
     x = rng.standard_normal((2, 3, 8, 8)).astype(np.float32)
     y32, gx32, gy = _run(pool, x, device, rng)
     tx = mg.tensor(x.astype(np.float64), requires_grad=True, device=device)
@@ -151,3 +152,80 @@ def test_pooling_outputs_and_gradients_match(pool, dtype, rng):
         results.append([y.numpy(), tx.grad.numpy()])
     for name, a, b in zip(["y", "gx"], *results):
         np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-6, err_msg=name)
+
+
+def reference_pool1d(x, gy, kind, kernel, stride, padding, count_include_pad=True):
+    """(y, gx) in float64 for x (N, C, L): reference_pool on the height-1 image (N, C, 1, L)."""
+    y, gx = reference_pool(x[:, :, None], None if gy is None else gy[:, :, None], kind, (1, kernel), (1, stride),
+                           (0, padding), count_include_pad)
+    return y[:, :, 0], gx[:, :, 0]
+
+
+GRID = [(2, None, 0), (3, 2, 1), (3, 1, 1), (4, 3, 2), (1, 2, 0), (5, 5, 2)]
+
+
+def _pool(kind, kernel, stride=None, padding=0, count_include_pad=True):
+    if kind == "max":
+        return lambda t: F.max_pool1d(t, kernel, stride, padding)
+    return lambda t: F.avg_pool1d(t, kernel, stride, padding, count_include_pad=count_include_pad)
+
+
+KINDS = [("max", True), ("avg", True), ("avg", False)]  # (kind, count_include_pad)
+
+
+@pytest.mark.parametrize("kind, count_include_pad", KINDS)
+@pytest.mark.parametrize("kernel, stride, padding", GRID)
+def test_pool1d_matches_reference_and_gradchecks(kind, count_include_pad, kernel, stride, padding, rng, device):
+    x = rng.standard_normal((2, 3, 11))
+    pool = _pool(kind, kernel, stride, padding, count_include_pad)
+    y, gx, gy = _run(pool, x, device, rng)
+    ref_y, ref_gx = reference_pool1d(x, gy, kind, kernel, stride or kernel, padding, count_include_pad)
+    assert y.shape == ref_y.shape
+    np.testing.assert_allclose(y, ref_y, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(gx, ref_gx, rtol=1e-12, atol=1e-15)
+    assert mg.gradcheck(pool, [mg.tensor(x, requires_grad=True, device=device)])
+
+
+@pytest.mark.parametrize("kind, count_include_pad", KINDS)
+def test_pool1d_float32_within_tolerance(kind, count_include_pad, rng, device):
+    x = rng.standard_normal((4, 5, 16)).astype(np.float32)
+    y, gx, gy = _run(_pool(kind, 3, 2, 1, count_include_pad), x, device, rng)
+    ref_y, ref_gx = reference_pool1d(x.astype(np.float64), gy.astype(np.float64), kind, 3, 2, 1, count_include_pad)
+    assert y.dtype == gx.dtype == np.float32
+    np.testing.assert_allclose(y, ref_y, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(gx, ref_gx, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["max", "avg"])
+def test_pool1d_unbatched_c_l_input_gives_c_ol(kind, rng, device):
+    x = rng.standard_normal((3, 9))
+    y, gx, gy = _run(_pool(kind, 3, 2, 1, count_include_pad=False), x, device, rng)
+    ref_y, ref_gx = reference_pool1d(x[None], gy[None], kind, 3, 2, 1, count_include_pad=False)
+    assert y.shape == (3, 5)
+    np.testing.assert_allclose(y, ref_y[0], rtol=1e-12)
+    np.testing.assert_allclose(gx, ref_gx[0], rtol=1e-12)
+
+
+def test_max_pool1d_propagates_nan_and_pads_with_minus_infinity(device):
+    x = mg.tensor([[[-5.0, -3.0, np.nan, 1.0, -2.0]]], device=device)
+    np.testing.assert_array_equal(F.max_pool1d(x, 2, padding=1).numpy(), [[[-5.0, np.nan, 1.0]]])
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda x: F.max_pool1d(x, 9), ValueError, "max_pool1d: pooling window 9 is larger than the padded input"),
+    (lambda x: F.avg_pool1d(x, 11, padding=1), ValueError, "avg_pool1d: pooling window 11 is larger"),
+    (lambda x: F.max_pool1d(x, 2, padding=2), ValueError, "padding 2 must be at most half of kernel_size 2"),
+    (lambda x: F.avg_pool1d(x, 2, stride=0), ValueError, "avg_pool1d: stride must be an int >= 1"),
+    (lambda x: F.max_pool1d(x, (2, 2)), ValueError, "max_pool1d: kernel_size must be an int or 1 ints, got \\(2, 2\\)"),
+    (lambda x: F.max_pool1d(x, 2, padding=-1), ValueError, "padding must be an int >= 0"),
+    (lambda x: F.max_pool1d(x[None], 2), ValueError, r"expected 3-D input \(N, C, L\) or 2-D input \(C, L\), got 4-D"),
+    (lambda x: F.avg_pool1d(x.long(), 2), TypeError, "must be float32 or float64"),
+    (lambda x: F.max_pool1d(x.numpy(), 2), TypeError, "max_pool1d takes a Tensor"),
+    (lambda x: F.max_pool1d(x, 2, dilation=2), NotImplementedError, "dilation=2 is not supported"),
+    (lambda x: F.max_pool1d(x, 2, ceil_mode=True), NotImplementedError, "ceil_mode=True is not supported"),
+    (lambda x: F.max_pool1d(x, 2, return_indices=True), NotImplementedError, "return_indices=True"),
+    (lambda x: F.avg_pool1d(x, 2, 2, 0, True), NotImplementedError, "ceil_mode=True"),  # torch's position
+])
+def test_pool1d_refuses_bad_arguments_naming_the_rule(call, error, match):
+    with pytest.raises(error, match=match):
+        call(mg.ones(2, 3, 8))
