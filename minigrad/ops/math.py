@@ -4,7 +4,7 @@ import numbers
 
 import numpy as np
 
-from .. import backend
+from .. import _args, backend
 from .._dtypes import as_float, promote
 from ..autograd import Op
 from ..tensor import Tensor
@@ -573,8 +573,8 @@ def clamp(input, min=None, max=None):
     if min is None and max is None:
         raise ValueError("clamp needs at least one of min and max")
     for name, bound in (("min", min), ("max", max)):
-        if bound is not None and (isinstance(bound, bool) or not isinstance(bound, numbers.Real)):
-            raise TypeError(f"clamp's {name} must be a number or None, got {type(bound).__name__}")
+        if bound is not None and not _args.is_real(bound):
+            raise _args.ArgumentTypeError(f"clamp: {name} must be a number or None, got {type(bound).__name__}")
     if input.data.dtype.kind != "f" and any(isinstance(b, float) for b in (min, max)):
         return Clamp(min, max)(input.float())  # a float bound makes the result float32, as torch
     return Clamp(min, max)(input)
@@ -774,8 +774,8 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     and smallest finite values); integer tensors come back unchanged. The gradient is 0 where a
     value was replaced. Example: ``mg.tensor([float("nan"), 1.0]).nan_to_num()`` -> [0., 1.]"""
     for name, value in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
-            raise TypeError(f"nan_to_num(): {name} must be a number or None, got {type(value).__name__}")
+        if value is not None and not _args.is_real(value):
+            raise _args.ArgumentTypeError(f"nan_to_num: {name} must be a number or None, got {type(value).__name__}")
     if nan is None:
         nan = 0.0
     return NanToNum(nan, posinf, neginf)(input)

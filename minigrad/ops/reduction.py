@@ -2,7 +2,6 @@
 import builtins
 import collections
 import math
-import numbers
 
 import numpy as np
 
@@ -396,7 +395,7 @@ def norm(input, p="fro", dim=None, keepdim=False, *, axis=None, keepdims=None):
         return input.abs().amax(dim, keepdim)
     if p == float("-inf"):
         return input.abs().amin(dim, keepdim)
-    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not p > 0:
+    if not _args.is_real(p) or not p > 0:
         raise ValueError(f"norm's p must be a number > 0, 'fro', inf or -inf, got {p!r}")
     return Norm(p, dim, keepdim)(input)
 

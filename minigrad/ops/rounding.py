@@ -1,7 +1,6 @@
 """Piecewise-constant elementwise functions (sign, floor, ceil, round, trunc): their gradient is 0
 everywhere, as torch's; and frac (x - trunc(x)), whose gradient is 1."""
-import numbers
-
+from .. import _args
 from ..autograd import Op
 from ._table import tensor_method
 
@@ -108,9 +107,7 @@ def trunc(input):
 def round(input, *, decimals=0):
     """Rounded half to even (``mg.tensor([0.5, 1.5, 2.5]).round()`` -> [0., 2., 2.]), to ``decimals``
     decimal places (negative: to tens, hundreds, ...), as torch. Example: ``x.round(decimals=2)``"""
-    if isinstance(decimals, bool) or not isinstance(decimals, numbers.Integral):
-        raise TypeError(f"round's decimals must be an int, got {decimals!r}")
-    return Round(int(decimals))(input)
+    return Round(_args.integer(decimals, "round: decimals"))(input)
 
 
 @tensor_method

@@ -421,8 +421,7 @@ def split(input, split_size_or_sections, dim=0):
 def chunk(input, chunks, dim=0):
     """At most ``chunks`` pieces of equal size (the last may be smaller) along ``dim``.
     Example: ``[c.shape for c in mg.zeros(5, 2).chunk(2)]`` -> [(3, 2), (2, 2)]"""
-    if isinstance(chunks, bool) or not isinstance(chunks, numbers.Integral) or chunks <= 0:
-        raise ValueError(f"chunks must be a positive int, got {chunks!r}")
+    chunks = _args.positive_int(chunks, "chunk: chunks")
     length = input.shape[_args.dim_index(dim, input.ndim)]
     return input.split(max(-(-length // chunks), 1), dim)
 
