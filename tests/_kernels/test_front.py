@@ -122,3 +122,14 @@ def test_dropout_keeps_nan_even_where_it_drops_as_torch():
     assert np.isnan(cpu.dropout_backward(x, mask, 0.5)).all()
     assert np.isnan(cpu.dropout_forward(x, 1.0, 0, 0)[0]).all()
     np.testing.assert_array_equal(cpu.dropout_forward(np.ones(8), 1.0, 0, 0)[0], 0)
+
+
+@pytest.mark.gpu
+def test_cuda_kernels_refuse_bad_input_like_the_cpu_kernels():
+    import cupy
+
+    for module, xp in ((cpu, np), (_kernels.cuda, cupy)):
+        with pytest.raises(TypeError, match="float32 or float64"):
+            module.relu_forward(xp.arange(3))
+        with pytest.raises(ValueError, match="more than 1 value per channel"):
+            module.batch_norm_forward_train(xp.ones((1, 3)), None, None, None, None, 0.1, 1e-5)
