@@ -168,3 +168,10 @@ def test_an_in_place_update_under_no_grad_that_makes_nan_raises_naming_the_line(
     with mg.autograd.detect_anomaly(), np.errstate(divide="ignore"):
         with pytest.raises(RuntimeError, match="DivInPlace produced inf in forward.* written in place over its input 0"):
             buffer.div_(0.0)
+
+
+@pytest.mark.gpu
+def test_anomaly_mode_on_the_gpu():
+    x = mg.tensor([1.0, 0.0], device="cuda", requires_grad=True)
+    with mg.autograd.detect_anomaly(), pytest.raises(RuntimeError, match="Log produced inf"):
+        x.log()

@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+import minigrad.functional as F
+import minigrad.nn as nn
 from minigrad import autograd
 
 
@@ -173,3 +175,19 @@ def test_profiles_nest_and_gradients_are_unchanged():
     assert np.array_equal(x.grad.numpy(), np.full(4, 3.0))
     assert _rows(outer)["Scale"].calls == 2 and _rows(inner)["Scale"].calls == 1
     assert autograd._hooks is None
+
+
+@pytest.mark.gpu
+def test_profiler_times_gpu_ops_with_cuda_events_and_counts_match_the_cpu(rng):
+    x0 = rng.standard_normal((512, 256)).astype(np.float32)
+    counts = []
+    for device in ("cpu", "cuda"):
+        model = nn.Sequential(nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10)).to(device)
+        with mg.profiler.profile(use_cuda=device == "cuda") as prof:
+            F.cross_entropy(model(mg.tensor(x0, device=device)), np.arange(512) % 10).backward()
+        stats = prof.key_averages()
+        counts.append({s.name: (s.calls, s.backward_calls) for s in stats})
+        if device == "cuda":
+            assert all(s.device_ns > 0 for s in stats)
+            assert "CUDA" in prof.table().splitlines()[1]
+    assert counts[0] == counts[1]

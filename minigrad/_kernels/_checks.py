@@ -1,6 +1,8 @@
 """Argument checks for the kernel front (``front/``): wrong input raises here, never reaching a
 typed loop. They serve both devices (CuPy arrays carry NumPy dtypes). Strides are never refused: the
-front copies what a loop needs contiguous."""
+front copies what a loop needs contiguous. Only what protects memory is checked here (dtype, shape,
+device, sizes that index memory); the semantic checks (eps > 0, a dropout probability in [0, 1],
+GELU's approximation) run once, in the user-facing functions (ops/)."""
 import numpy as np
 
 # dtype equality is a C comparison; dtype.name is computed in Python and costs microseconds
@@ -33,11 +35,6 @@ def check_like(array, name, reference, reference_name, shape=None):
         raise TypeError(f"{name} and {reference_name} are on different devices")
 
 
-def check_probability(p):
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability must be in [0, 1], got {p}")
-
-
 def check_mask(mask, shape):
     if not hasattr(mask, "dtype") or mask.dtype != UINT8 or mask.shape != shape:
         raise ValueError(f"mask must be uint8 of shape {shape}, got {getattr(mask, 'dtype', type(mask))} "
@@ -68,17 +65,11 @@ def check_stat_vector(v, name, channels):
         raise ValueError(f"{name} must be float64 of shape ({channels},), got {v.dtype} {v.shape}")
 
 
-def check_batch_norm_train(x, dims, eps, running_mean, running_var):
+def check_batch_norm_train(x, dims, running_mean, running_var):
     if dims[0] * dims[2] < 2:
         raise ValueError(f"BatchNorm needs more than 1 value per channel when training, got input of shape {x.shape}")
-    check_eps(eps)
     if (running_mean is None) != (running_var is None):
         raise ValueError("running_mean and running_var must both be given or both be None")
-
-
-def check_eps(eps):
-    if not eps > 0:
-        raise ValueError(f"eps must be > 0, got {eps}")
 
 
 def check_linear(x, weight, bias):
@@ -114,14 +105,8 @@ def check_sgd(param, grad, momentum_buffer, momentum):
 
 
 def dropout_scale(p):
+    """1 / (1 - p), and 0 for p >= 1 (everything dropped) instead of a division by zero."""
     return 0.0 if p >= 1.0 else 1.0 / (1.0 - p)
-
-
-def check_gelu_approximate(approximate):
-    """True for "tanh", False for "none"; anything else is an error."""
-    if approximate not in ("none", "tanh"):
-        raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
-    return approximate == "tanh"
 
 
 def check_optimizer_arrays(param, grad, states, required=()):

@@ -11,37 +11,25 @@ nothing (the front, ``front/``, does). Padding is given as the top and left offs
 size (OH, OW) fixes the bottom and right padding, so asymmetric padding ("same" with an even
 kernel) needs nothing more. Threads take (sample, channel) pairs: no two write the same memory.
 """
-import numpy as np
-
 from cython.parallel cimport prange
 from libc.string cimport memset
 
 from ._types cimport PARALLEL_MIN, real
 
 
-def im2col(x, cols, Py_ssize_t kernel_h, Py_ssize_t kernel_w, Py_ssize_t stride_h, Py_ssize_t stride_w,
-           Py_ssize_t pad_h, Py_ssize_t pad_w, Py_ssize_t dilation_h, Py_ssize_t dilation_w,
-           Py_ssize_t out_h, Py_ssize_t out_w):
+def im2col(const real[:, :, :, ::1] x, real[:, ::1] cols, Py_ssize_t kernel_h, Py_ssize_t kernel_w,
+           Py_ssize_t stride_h, Py_ssize_t stride_w, Py_ssize_t pad_h, Py_ssize_t pad_w, Py_ssize_t dilation_h,
+           Py_ssize_t dilation_w, Py_ssize_t out_h, Py_ssize_t out_w):
     """Fill cols (C * KH * KW, n * OH * OW) from x (n, C, H, W)."""
-    if x.dtype == np.float32:
-        _im2col[float](x, cols, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w,
-                       out_h, out_w)
-    else:
-        _im2col[double](x, cols, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w,
-                        out_h, out_w)
+    _im2col(x, cols, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, out_h, out_w)
 
 
-def col2im(cols, gx, Py_ssize_t kernel_h, Py_ssize_t kernel_w, Py_ssize_t stride_h, Py_ssize_t stride_w,
-           Py_ssize_t pad_h, Py_ssize_t pad_w, Py_ssize_t dilation_h, Py_ssize_t dilation_w,
-           Py_ssize_t out_h, Py_ssize_t out_w):
+def col2im(const real[:, ::1] cols, real[:, :, :, ::1] gx, Py_ssize_t kernel_h, Py_ssize_t kernel_w,
+           Py_ssize_t stride_h, Py_ssize_t stride_w, Py_ssize_t pad_h, Py_ssize_t pad_w, Py_ssize_t dilation_h,
+           Py_ssize_t dilation_w, Py_ssize_t out_h, Py_ssize_t out_w):
     """Overwrite gx (n, C, H, W) with the sum, over kernel taps, of the column entries that read
     each input position (the adjoint of im2col)."""
-    if gx.dtype == np.float32:
-        _col2im[float](cols, gx, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w,
-                       out_h, out_w)
-    else:
-        _col2im[double](cols, gx, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w,
-                        out_h, out_w)
+    _col2im(cols, gx, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, out_h, out_w)
 
 
 # [lo, hi): the outputs o in [0, count) whose input index o * stride + offset is in [0, size). Two

@@ -1,27 +1,19 @@
 """Linear layer loops (CPU). The matrix products go to BLAS through matmul in the front (front/);
 the Cython part is the epilogue: the bias added into the product's output and the bias gradient, with no
 extra temporaries."""
-import numpy as np
-
 from cython.parallel cimport prange
 
 from ._types cimport PARALLEL_MIN, real
 
 
-def add_bias(y, bias):
+def add_bias(real[:, ::1] y, const real[::1] bias):
     """y[n, :] += bias. y: (N, out) contiguous; bias: (out,) contiguous, y's dtype."""
-    if y.dtype == np.float32:
-        _add_bias[float](y, bias)
-    else:
-        _add_bias[double](y, bias)
+    _add_bias(y, bias)
 
 
-def column_sum(g, sums):
+def column_sum(const real[:, ::1] g, double[::1] sums):
     """sums[j] += sum_n g[n, j], in double. g: (N, out) contiguous; sums: float64 (out,)."""
-    if g.dtype == np.float32:
-        _column_sum[float](g, sums)
-    else:
-        _column_sum[double](g, sums)
+    _column_sum(g, sums)
 
 
 cdef void _add_bias(real[:, ::1] y, const real[::1] bias) noexcept nogil:

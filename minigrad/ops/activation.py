@@ -47,10 +47,10 @@ class GELU(Op):
 
     def forward(self, x):
         self.x = x
-        return self.kernels.gelu_forward(x, self.approximate)
+        return self.kernels.gelu_forward(x, self.approximate == "tanh")
 
     def backward(self, gy):
-        return self.kernels.gelu_backward(gy, self.x, self.approximate)
+        return self.kernels.gelu_backward(gy, self.x, self.approximate == "tanh")
 
 
 def _sigmoid(xp, x):

@@ -93,3 +93,24 @@ def test_bad_arguments_raise_clear_errors():
         cpu.batch_norm_elemt(x, k, np.ones(2), k)
     with pytest.raises(ValueError, match=r"k3 must be float64 of shape \(3,\), got float32"):
         cpu.batch_norm_elemt(x, k, k, k.astype(np.float32))
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("shape", [(256, 70), (4, 6, 33), (7, 3)])
+@pytest.mark.parametrize("dtype, tol", [("float64", 1e-10), ("float32", 1e-4)])
+def test_cuda_kernel_entries_match_the_cpu(shape, dtype, tol, rng):
+    import cupy as cp
+
+    from minigrad._kernels import cuda
+
+    x = (rng.standard_normal(shape) * 2 + 3).astype(dtype)
+    gy = rng.standard_normal(shape).astype(dtype)
+    C = shape[1]
+    mean, k1, k2, k3 = (rng.standard_normal(C) for _ in range(4))
+    expected = [*cpu.batch_norm_stats(x), *cpu.batch_norm_backward_reduce(gy, x, mean),
+                cpu.batch_norm_elemt(x, mean, k2, k3), cpu.batch_norm_elemt(x, mean, k2, k3, gy, k1)]
+    xg, gyg, mean_g, k1g, k2g, k3g = (cp.asarray(a) for a in (x, gy, mean, k1, k2, k3))
+    found = [*cuda.batch_norm_stats(xg), *cuda.batch_norm_backward_reduce(gyg, xg, mean_g),
+             cuda.batch_norm_elemt(xg, mean_g, k2g, k3g), cuda.batch_norm_elemt(xg, mean_g, k2g, k3g, gyg, k1g)]
+    for name, a, b in zip(["mean", "m2", "sum_gy", "sum_gy_xmu", "elemt", "elemt_gy"], expected, found):
+        np.testing.assert_allclose(cp.asnumpy(b), a, rtol=tol, atol=tol, err_msg=name)

@@ -51,8 +51,6 @@ def test_mask_keeps_shape_and_depends_only_on_seed_and_offset(rng):
 
 
 def test_bad_arguments_are_refused():
-    with pytest.raises(ValueError, match="probability must be in \\[0, 1\\], got 1.5"):
-        cpu.dropout_forward(np.ones(3), 1.5, 0, 0)
     with pytest.raises(TypeError, match="float32 or float64, got int64"):
         cpu.dropout_forward(np.ones(3, dtype=np.int64), 0.5, 0, 0)
     with pytest.raises(ValueError, match="mask must be uint8 of shape \\(3,\\)"):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from minigrad import _kernels
-from minigrad._kernels import cpu, cpu_loops
+from minigrad._kernels import cpu, cpu_loops, cuda_launch
 
 
 def _strided_views(rng, shape, dtype):
@@ -23,13 +23,27 @@ def _strided_views(rng, shape, dtype):
 
 
 def test_cpu_and_cuda_loop_modules_export_the_same_functions_with_the_same_parameters():
+    # a CUDA loop is written in cuda_loops.py or launches the kernel of its name, whose parameters
+    # (less sizes and presence flags) cuda_launch reads off the .cu source
     tree = ast.parse(Path(_kernels.__file__).with_name("cuda_loops.py").read_text())
-    cuda = {node.name: [a.arg for a in node.args.args] for node in tree.body if isinstance(node, ast.FunctionDef)}
-    public = {name for name in cuda if not name.startswith("_")}
-    assert public == set(cpu_loops.__all__), "cuda_loops defines loops that cpu_loops lacks, or the reverse"
+    by_hand = {node.name: [a.arg for a in node.args.args] for node in tree.body
+               if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")}
+    assert set(by_hand) <= set(cpu_loops.__all__), "cuda_loops defines loops that cpu_loops lacks"
     for name in cpu_loops.__all__:
         cpu_params = list(inspect.signature(getattr(cpu_loops, name)).parameters)
-        assert cuda[name] == cpu_params, name
+        cuda_params = by_hand[name] if name in by_hand else list(cuda_launch.binding(name).loop_params)
+        assert cuda_params == cpu_params, name
+
+
+def test_every_cuda_kernel_binds_with_known_argument_types_and_sizes():
+    kernels = cuda_launch.kernels()
+    assert set(cuda_launch.LAUNCHES) <= set(kernels)
+    for name, signature in kernels.items():
+        binding = cuda_launch.binding(name)
+        assert len(binding.sources) == len(signature.params), name
+        assert signature.typed == bool(binding.typed_arguments), name
+    assert kernels["adam_step"].params[-1] == ("flag", "decoupled_weight_decay")
+    assert [p for _, p in kernels["im2col"].params][2:6] == ["n", "C", "H", "W"]  # macro parameters expanded
 
 
 def test_for_array_and_for_xp_pick_the_cpu_kernels():
@@ -108,3 +122,14 @@ def test_dropout_keeps_nan_even_where_it_drops_as_torch():
     assert np.isnan(cpu.dropout_backward(x, mask, 0.5)).all()
     assert np.isnan(cpu.dropout_forward(x, 1.0, 0, 0)[0]).all()
     np.testing.assert_array_equal(cpu.dropout_forward(np.ones(8), 1.0, 0, 0)[0], 0)
+
+
+@pytest.mark.gpu
+def test_cuda_kernels_refuse_bad_input_like_the_cpu_kernels():
+    import cupy
+
+    for module, xp in ((cpu, np), (_kernels.cuda, cupy)):
+        with pytest.raises(TypeError, match="float32 or float64"):
+            module.relu_forward(xp.arange(3))
+        with pytest.raises(ValueError, match="more than 1 value per channel"):
+            module.batch_norm_forward_train(xp.ones((1, 3)), None, None, None, None, 0.1, 1e-5)

@@ -71,3 +71,18 @@ def test_rmsprop_adagrad_adadelta_refuse_missing_or_mismatched_state():
         cpu.adagrad_step(p, g, np.zeros((3, 1)), 1e-2, 0, 0, 1e-10, 1, False)
     with pytest.raises(ValueError, match="acc_delta is required"):
         cpu.adadelta_step(p, g, np.zeros(3), None, 1.0, 0.9, 1e-6, 0, False)
+
+
+@pytest.mark.gpu
+def test_optimizer_kernels_refuse_bad_input_like_the_cpu_kernels():
+    import cupy
+
+    from minigrad._kernels import cuda
+
+    for module, xp in ((cpu, np), (cuda, cupy)):
+        with pytest.raises(ValueError, match="max_exp_avg_sq is required"):
+            module.adam_step(xp.ones(3), xp.ones(3), xp.zeros(3), xp.zeros(3), None, 1e-3, 0.9, 0.999, 1e-8, 0, 1,
+                             True, False, False)
+        with pytest.raises(TypeError, match="different devices"):
+            module.adagrad_step(xp.ones(3), np.ones(3) if xp is cupy else cupy.ones(3), xp.zeros(3), 0.1, 0, 0,
+                                1e-10, 1, False)

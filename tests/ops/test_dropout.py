@@ -62,9 +62,9 @@ def test_float32(device):
 
 
 @pytest.mark.parametrize("p", [-0.1, 1.5, "0.5", None])
-def test_bad_probability_is_refused(p):
+def test_bad_probability_is_refused(p, device):
     with pytest.raises(ValueError, match="dropout probability"):
-        F.dropout(mg.ones(3), p)
+        F.dropout(mg.ones(3, device=device), p)
 
 
 @pytest.mark.gpu

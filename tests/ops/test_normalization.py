@@ -98,6 +98,7 @@ def test_running_statistics_follow_the_momentum_rule(rng, device):
     (dict(x=np.ones((4, 1, 1, 1))[:1]), "more than 1 value per channel"),
     (dict(weight=np.ones(4)), "weight has shape \\(4,\\), but the input has 3 channels"),
     (dict(eps=0.0), "eps must be a number > 0"),
+    (dict(eps=0.0, training=False), "eps must be a number > 0"),  # checked before the mode's own checks
     (dict(x=np.ones(3)), "shape \\(N, C\\)"),
     (dict(weight=np.ones(3, np.float32)), "dtype mismatch: input is float64 but weight is float32"),
     (dict(training=False), "needs running_mean and running_var"),

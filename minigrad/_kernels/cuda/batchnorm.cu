@@ -41,7 +41,7 @@ __device__ void channel_sums(const T* a, const T* x, const double* m, double* s1
 
 template <typename T>
 __device__ void channel_affine(const T* g, const T* x, T* out, const double* k1, const double* k2,
-                               const double* k3, int has_g, long long total, long long C, long long S) {
+                               const double* k3, flag has_g, long long total, long long C, long long S) {
     MINIGRAD_GRID_STRIDE(i, total) {
         long long c = (i / S) % C;
         double v = k2[c] * (double)x[i] + k3[c];
@@ -52,15 +52,15 @@ __device__ void channel_affine(const T* g, const T* x, T* out, const double* k1,
 // The per-channel coefficient kernels: batchnorm.h's formulas, one thread per channel.
 template <typename T>
 __device__ void train_coefficients(const double* s1, const double* s2, const double* shift, long long count,
-                                   double eps, double momentum, const T* weight, int has_weight, const T* bias,
-                                   int has_bias, T* running_mean, T* running_var, int has_running,
+                                   double eps, double momentum, const T* weight, flag has_weight, const T* bias,
+                                   flag has_bias, T* running_mean, T* running_var, flag has_running_mean,
                                    double* mean, double* invstd, double* k2, double* k3, long long C) {
     MINIGRAD_GRID_STRIDE(c, C) {
         const double var = batch_norm_train_channel(s1[c], s2[c], shift[c], count, eps,
                                                     has_weight ? (double)weight[c] : 1.0,
                                                     has_bias ? (double)bias[c] : 0.0, &mean[c], &invstd[c], &k2[c],
                                                     &k3[c]);
-        if (has_running) {
+        if (has_running_mean) {
             running_mean[c] = (T)batch_norm_running((double)running_mean[c], mean[c], momentum);
             running_var[c] = (T)batch_norm_running((double)running_var[c], batch_norm_unbiased(var, count), momentum);
         }
@@ -69,7 +69,7 @@ __device__ void train_coefficients(const double* s1, const double* s2, const dou
 
 template <typename T>
 __device__ void eval_coefficients(const T* running_mean, const T* running_var, const T* weight,
-                                  int has_weight, const T* bias, int has_bias, double eps, double* k2,
+                                  flag has_weight, const T* bias, flag has_bias, double eps, double* k2,
                                   double* k3, long long C) {
     MINIGRAD_GRID_STRIDE(c, C) {
         batch_norm_eval_channel((double)running_mean[c], (double)running_var[c], has_weight ? (double)weight[c] : 1.0,
@@ -79,8 +79,8 @@ __device__ void eval_coefficients(const T* running_mean, const T* running_var, c
 
 template <typename T>
 __device__ void backward_coefficients(const double* s1, const double* s2, const double* mean,
-                                      const double* invstd, const T* weight, int has_weight, long long count,
-                                      int training, double* k1, double* k2, double* k3, T* gweight, T* gbias,
+                                      const double* invstd, const T* weight, flag has_weight, long long count,
+                                      flag training, double* k1, double* k2, double* k3, T* gweight, T* gbias,
                                       long long C) {
     MINIGRAD_GRID_STRIDE(c, C) {
         batch_norm_backward_channel(s1[c], s2[c], mean[c], invstd[c], has_weight ? (double)weight[c] : 1.0, count,
@@ -91,32 +91,32 @@ __device__ void backward_coefficients(const double* s1, const double* s2, const 
 }
 
 #define INSTANTIATE(T)                                                                                 \
-    extern "C" __global__ void channel_sums_##T(const T* a, const T* x, const double* m, double* s1,    \
+    extern "C" __global__ void channel_sums_##T(const T* a, const T* x, const double* m, double* s1,   \
                                                 double* s2, long long N, long long C, long long S) {   \
         channel_sums<T>(a, x, m, s1, s2, N, C, S);                                                     \
     }                                                                                                  \
     extern "C" __global__ void channel_affine_##T(const T* g, const T* x, T* out, const double* k1,    \
-                                                  const double* k2, const double* k3, int has_g,       \
+                                                  const double* k2, const double* k3, flag has_g,      \
                                                   long long total, long long C, long long S) {         \
         channel_affine<T>(g, x, out, k1, k2, k3, has_g, total, C, S);                                  \
     }                                                                                                  \
     extern "C" __global__ void train_coefficients_##T(                                                 \
         const double* s1, const double* s2, const double* shift, long long count, double eps,          \
-        double momentum, const T* weight, int has_weight, const T* bias, int has_bias, T* running_mean, \
-        T* running_var, int has_running, double* mean, double* invstd, double* k2, double* k3,         \
+        double momentum, const T* weight, flag has_weight, const T* bias, flag has_bias, T* running_mean, \
+        T* running_var, flag has_running_mean, double* mean, double* invstd, double* k2, double* k3,   \
         long long C) {                                                                                 \
         train_coefficients<T>(s1, s2, shift, count, eps, momentum, weight, has_weight, bias, has_bias, \
-                              running_mean, running_var, has_running, mean, invstd, k2, k3, C);       \
+                              running_mean, running_var, has_running_mean, mean, invstd, k2, k3, C);   \
     }                                                                                                  \
     extern "C" __global__ void eval_coefficients_##T(const T* running_mean, const T* running_var,      \
-                                                     const T* weight, int has_weight, const T* bias,   \
-                                                     int has_bias, double eps, double* k2, double* k3, \
+                                                     const T* weight, flag has_weight, const T* bias,  \
+                                                     flag has_bias, double eps, double* k2, double* k3, \
                                                      long long C) {                                    \
         eval_coefficients<T>(running_mean, running_var, weight, has_weight, bias, has_bias, eps, k2, k3, C); \
     }                                                                                                  \
     extern "C" __global__ void backward_coefficients_##T(                                              \
-        const double* s1, const double* s2, const double* mean, const double* invstd, const T* weight,  \
-        int has_weight, long long count, int training, double* k1, double* k2, double* k3, T* gweight,  \
+        const double* s1, const double* s2, const double* mean, const double* invstd, const T* weight, \
+        flag has_weight, long long count, flag training, double* k1, double* k2, double* k3, T* gweight, \
         T* gbias, long long C) {                                                                       \
         backward_coefficients<T>(s1, s2, mean, invstd, weight, has_weight, count, training, k1, k2, k3, \
                                  gweight, gbias, C);                                                   \

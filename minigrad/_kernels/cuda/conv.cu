@@ -5,14 +5,16 @@
 // the sum order is fixed, so results are deterministic.
 #include "common.cuh"
 
-// The geometry travels as plain arguments (what CuPy passes to a RawKernel), bundled here.
+// The geometry travels as plain arguments (what CuPy passes to a RawKernel), named as the loop's
+// parameters (cuda_launch.py binds them by name), bundled here.
 struct ConvGeometry {
     long long C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW;
 };
 #define GEOMETRY_PARAMS                                                                          \
-    long long C, long long H, long long W, long long KH, long long KW, long long SH, long long SW, \
-        long long PH, long long PW, long long DH, long long DW, long long OH, long long OW
-#define GEOMETRY {C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW}
+    long long C, long long H, long long W, long long kernel_h, long long kernel_w, long long stride_h, \
+        long long stride_w, long long pad_h, long long pad_w, long long dilation_h, long long dilation_w, \
+        long long out_h, long long out_w
+#define GEOMETRY {C, H, W, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, out_h, out_w}
 
 template <typename T>
 __device__ void im2col(const T* x, T* cols, long long n, ConvGeometry g) {
@@ -49,10 +51,10 @@ __device__ void col2im(const T* cols, T* gx, long long n, ConvGeometry g) {
 }
 
 #define INSTANTIATE(T)                                                                             \
-    extern "C" __global__ void im2col_##T(const T* x, T* cols, long long n, GEOMETRY_PARAMS) {    \
+    extern "C" __global__ void im2col_##T(const T* x, T* cols, long long n, GEOMETRY_PARAMS) {     \
         im2col<T>(x, cols, n, ConvGeometry GEOMETRY);                                              \
     }                                                                                              \
-    extern "C" __global__ void col2im_##T(const T* cols, T* gx, long long n, GEOMETRY_PARAMS) {   \
+    extern "C" __global__ void col2im_##T(const T* cols, T* gx, long long n, GEOMETRY_PARAMS) {    \
         col2im<T>(cols, gx, n, ConvGeometry GEOMETRY);                                             \
     }
 INSTANTIATE(float)

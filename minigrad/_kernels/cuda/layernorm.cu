@@ -100,21 +100,21 @@ __device__ void column_sums(const T* gy, const T* x, const double* mean, const d
     }
 }
 
-#define INSTANTIATE(T)                                                                                    \
+#define INSTANTIATE(T)                                                                                     \
     extern "C" __global__ void layer_norm_forward_##T(const T* x, const T* weight, const T* bias, double eps, \
                                                       T* y, double* mean, double* invstd, long long M,     \
                                                       long long D) {                                       \
-        forward<T>(x, weight, bias, eps, y, mean, invstd, M, D);                                          \
-    }                                                                                                     \
+        forward<T>(x, weight, bias, eps, y, mean, invstd, M, D);                                           \
+    }                                                                                                      \
     extern "C" __global__ void layer_norm_row_backward_##T(const T* gy, const T* x, const double* mean,    \
                                                            const double* invstd, const T* weight, T* gx,   \
                                                            long long M, long long D) {                     \
-        row_backward<T>(gy, x, mean, invstd, weight, gx, M, D);                                           \
-    }                                                                                                     \
+        row_backward<T>(gy, x, mean, invstd, weight, gx, M, D);                                            \
+    }                                                                                                      \
     extern "C" __global__ void layer_norm_column_sums_##T(const T* gy, const T* x, const double* mean,     \
                                                           const double* invstd, T* gweight, T* gbias,      \
                                                           long long M, long long D) {                      \
-        column_sums<T>(gy, x, mean, invstd, gweight, gbias, M, D);                                        \
+        column_sums<T>(gy, x, mean, invstd, gweight, gbias, M, D);                                         \
     }
 INSTANTIATE(float)
 INSTANTIATE(double)

@@ -6,9 +6,14 @@
 #include "pool.h"
 
 #define POOL_PARAMS                                                                                 \
-    long long P, long long H, long long W, long long OH, long long OW, long long KH, long long KW, \
+    long long P, long long H, long long W, long long OH, long long OW, long long KH, long long KW,  \
         long long SH, long long SW, long long PH, long long PW
 #define POOL_ARGS P, H, W, OH, OW, KH, KW, SH, SW, PH, PW
+// the extern "C" kernels' window parameters are named as the loop's (cuda_launch.py binds them by name)
+#define WINDOW_PARAMS                                                                                         \
+    long long P, long long H, long long W, long long OH, long long OW, long long kernel_h, long long kernel_w, \
+        long long stride_h, long long stride_w, long long pad_h, long long pad_w
+#define WINDOW_ARGS P, H, W, OH, OW, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w
 
 template <typename T>
 __device__ void max_pool2d_forward(const T* x, T* y, long long* indices, POOL_PARAMS) {
@@ -41,7 +46,7 @@ __device__ void max_pool2d_backward(const T* gy, const long long* indices, T* gx
 }
 
 template <typename T>
-__device__ void avg_pool2d_forward(const T* x, T* y, POOL_PARAMS, int count_include_pad) {
+__device__ void avg_pool2d_forward(const T* x, T* y, POOL_PARAMS, flag count_include_pad) {
     MINIGRAD_GRID_STRIDE(i, P * OH * OW) {
         const long long ow = i % OW, oh = (i / OW) % OH, p = i / (OW * OH);
         const long long h0 = pool_clip(oh * SH - PH, 0, H), h1 = pool_clip(oh * SH - PH + KH, 0, H);
@@ -55,7 +60,7 @@ __device__ void avg_pool2d_forward(const T* x, T* y, POOL_PARAMS, int count_incl
 }
 
 template <typename T>
-__device__ void avg_pool2d_backward(const T* gy, T* gx, POOL_PARAMS, int count_include_pad) {
+__device__ void avg_pool2d_backward(const T* gy, T* gx, POOL_PARAMS, flag count_include_pad) {
     MINIGRAD_GRID_STRIDE(i, P * H * W) {
         const long long w = i % W, h = (i / W) % H, p = i / (W * H);
         // outputs whose window [o * S - PAD, o * S - PAD + K) holds the position
@@ -108,29 +113,29 @@ __device__ void adaptive_avg_pool2d_backward(const T* gy, T* gx, long long P, lo
     }
 }
 
-#define INSTANTIATE(T)                                                                                          \
-    extern "C" __global__ void max_pool2d_forward_##T(const T* x, T* y, long long* indices, POOL_PARAMS) {    \
-        max_pool2d_forward<T>(x, y, indices, POOL_ARGS);                                                      \
-    }                                                                                                         \
-    extern "C" __global__ void max_pool2d_backward_##T(const T* gy, const long long* indices, T* gx,         \
-                                                       long long P, long long H, long long W, long long OH,  \
-                                                       long long OW) {                                       \
-        max_pool2d_backward<T>(gy, indices, gx, P, H, W, OH, OW);                                             \
-    }                                                                                                         \
-    extern "C" __global__ void avg_pool2d_forward_##T(const T* x, T* y, POOL_PARAMS, int count_include_pad) { \
-        avg_pool2d_forward<T>(x, y, POOL_ARGS, count_include_pad);                                            \
-    }                                                                                                         \
-    extern "C" __global__ void avg_pool2d_backward_##T(const T* gy, T* gx, POOL_PARAMS,                      \
-                                                       int count_include_pad) {                              \
-        avg_pool2d_backward<T>(gy, gx, POOL_ARGS, count_include_pad);                                         \
-    }                                                                                                         \
-    extern "C" __global__ void adaptive_avg_pool2d_forward_##T(const T* x, T* y, long long P, long long H,    \
-                                                               long long W, long long OH, long long OW) {    \
-        adaptive_avg_pool2d_forward<T>(x, y, P, H, W, OH, OW);                                                \
-    }                                                                                                         \
+#define INSTANTIATE(T)                                                                              \
+    extern "C" __global__ void max_pool2d_forward_##T(const T* x, T* y, long long* indices, WINDOW_PARAMS) { \
+        max_pool2d_forward<T>(x, y, indices, WINDOW_ARGS);                                          \
+    }                                                                                               \
+    extern "C" __global__ void max_pool2d_backward_##T(const T* gy, const long long* indices, T* gx, \
+                                                       long long P, long long H, long long W, long long OH, \
+                                                       long long OW) {                              \
+        max_pool2d_backward<T>(gy, indices, gx, P, H, W, OH, OW);                                   \
+    }                                                                                               \
+    extern "C" __global__ void avg_pool2d_forward_##T(const T* x, T* y, WINDOW_PARAMS, flag count_include_pad) { \
+        avg_pool2d_forward<T>(x, y, WINDOW_ARGS, count_include_pad);                                \
+    }                                                                                               \
+    extern "C" __global__ void avg_pool2d_backward_##T(const T* gy, T* gx, WINDOW_PARAMS,           \
+                                                       flag count_include_pad) {                    \
+        avg_pool2d_backward<T>(gy, gx, WINDOW_ARGS, count_include_pad);                             \
+    }                                                                                               \
+    extern "C" __global__ void adaptive_avg_pool2d_forward_##T(const T* x, T* y, long long P, long long H, \
+                                                               long long W, long long OH, long long OW) { \
+        adaptive_avg_pool2d_forward<T>(x, y, P, H, W, OH, OW);                                      \
+    }                                                                                               \
     extern "C" __global__ void adaptive_avg_pool2d_backward_##T(const T* gy, T* gx, long long P, long long H, \
-                                                                long long W, long long OH, long long OW) {   \
-        adaptive_avg_pool2d_backward<T>(gy, gx, P, H, W, OH, OW);                                             \
+                                                                long long W, long long OH, long long OW) { \
+        adaptive_avg_pool2d_backward<T>(gy, gx, P, H, W, OH, OW);                                   \
     }
 INSTANTIATE(float)
 INSTANTIATE(double)

@@ -1,8 +1,7 @@
 """ReLU, dropout and GELU (and erf): elementwise loops over flat arrays."""
 import numpy as np
 
-from .._checks import (check_float_array, check_gelu_approximate, check_like, check_mask, check_probability,
-                       dropout_scale)
+from .._checks import check_float_array, check_like, check_mask, dropout_scale
 
 
 class ActivationKernels:
@@ -29,9 +28,9 @@ class ActivationKernels:
     # ---- Dropout ---------------------------------------------------------------------------------
     def dropout_forward(self, x, p, seed, offset):
         """(y, mask): y = x * mask / (1 - p), mask uint8 (1 = kept), from the Philox stream
-        (seed, offset). p = 1 gives x * 0: zeros, never 0/0 NaN; a NaN in x stays NaN (as torch)."""
+        (seed, offset). p in [0, 1] (F.dropout checks it); p = 1 gives x * 0: zeros, never 0/0 NaN; a
+        NaN in x stays NaN (as torch)."""
         check_float_array(x, "x")
-        check_probability(p)
         xp = self.xp
         if p >= 1.0:  # everything dropped; also keeps the threshold below 2**32 for the loop
             with np.errstate(invalid="ignore"):  # Inf * 0 is NaN on purpose (as torch)
@@ -45,7 +44,6 @@ class ActivationKernels:
     def dropout_backward(self, gy, mask, p):
         """gx = gy * mask / (1 - p). gy: float32/float64; mask: uint8 of gy's shape."""
         check_float_array(gy, "gy")
-        check_probability(p)
         check_mask(mask, gy.shape)
         gy, mask = self._contiguous(gy), self._contiguous(mask)
         gx = self.xp.empty_like(gy)
@@ -57,13 +55,13 @@ class ActivationKernels:
         return self.loops.philox4x32(int(block), int(offset), int(seed))
 
     # ---- GELU ------------------------------------------------------------------------------------
-    def gelu_forward(self, x, approximate):
-        """GELU of x (any shape); approximate "none" (x * Phi(x)) or "tanh". Returns y like x."""
+    def gelu_forward(self, x, tanh_approximation):
+        """GELU of x (any shape): x * Phi(x), or its tanh approximation when ``tanh_approximation``.
+        Returns y like x."""
         check_float_array(x, "x")
-        tanh_approximation = check_gelu_approximate(approximate)
         x = self._contiguous(x)
         y = self.xp.empty_like(x)
-        self.loops.gelu_forward(x.reshape(-1), y.reshape(-1), tanh_approximation)
+        self.loops.gelu_forward(x.reshape(-1), y.reshape(-1), bool(tanh_approximation))
         return y
 
     def erf(self, x):
@@ -75,12 +73,11 @@ class ActivationKernels:
         self.loops.erf_forward(x.reshape(-1), y.reshape(-1))
         return y
 
-    def gelu_backward(self, gy, x, approximate):
-        """gy * GELU'(x) for gy, x of one shape and dtype."""
+    def gelu_backward(self, gy, x, tanh_approximation):
+        """gy * GELU'(x) for gy, x of one shape and dtype (``tanh_approximation`` as in gelu_forward)."""
         check_float_array(x, "x")
         check_like(gy, "gy", x, "x")
-        tanh_approximation = check_gelu_approximate(approximate)
         gy, x = self._contiguous(gy), self._contiguous(x)
         gx = self.xp.empty_like(x)
-        self.loops.gelu_backward(gy.reshape(-1), x.reshape(-1), gx.reshape(-1), tanh_approximation)
+        self.loops.gelu_backward(gy.reshape(-1), x.reshape(-1), gx.reshape(-1), bool(tanh_approximation))
         return gx

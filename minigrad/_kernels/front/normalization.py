@@ -1,8 +1,8 @@
 """BatchNorm (and the local parts of SyncBatchNorm) and LayerNorm."""
 import numpy as np
 
-from .._checks import (check_batch_norm_train, check_channel_vector, check_channels, check_eps, check_float_array,
-                       check_like, check_stat_vector)
+from .._checks import (check_batch_norm_train, check_channel_vector, check_channels, check_float_array, check_like,
+                       check_stat_vector)
 
 FLOAT64 = np.dtype(np.float64)
 
@@ -33,7 +33,7 @@ class NormalizationKernels:
         1/sqrt(var + eps), float64 (C,), for backward.
         """
         x3, (N, C, S) = self._channels(x, "x")
-        check_batch_norm_train(x, (N, C, S), eps, running_mean, running_var)
+        check_batch_norm_train(x, (N, C, S), running_mean, running_var)
         weight, bias = self._vectors(x, C, weight=weight, bias=bias)
         check_channel_vector(running_mean, "running_mean", x, C)
         check_channel_vector(running_var, "running_var", x, C)
@@ -56,7 +56,6 @@ class NormalizationKernels:
         """Normalise with the running statistics in one pass. x: (N, C, ...); running_mean,
         running_var: (C,) in x's dtype (required); weight, bias: (C,) or None. Returns y like x."""
         x3, (N, C, S) = self._channels(x, "x")
-        check_eps(eps)
         if running_mean is None or running_var is None:
             raise ValueError("running_mean and running_var are required in eval mode")
         running_mean, running_var, weight, bias = self._vectors(
@@ -156,7 +155,6 @@ class NormalizationKernels:
         """
         xp = self.xp
         check_float_array(x, "x", ndim=2)
-        check_eps(eps)
         for name, v in (("weight", weight), ("bias", bias)):
             if v is not None:
                 check_like(v, name, x, "x", shape=(x.shape[1],))
