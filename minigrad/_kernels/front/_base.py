@@ -1,4 +1,9 @@
-"""What every topic of the front shares: the device, its loops, contiguous copies and write-back."""
+"""What every topic of the front shares: the device, its loops, contiguous copies and write-back,
+and the one method every elementwise kernel goes through."""
+import inspect
+
+from .. import cpu_loops
+from .._checks import check_float_array, check_like
 
 
 class KernelsBase:
@@ -16,6 +21,30 @@ class KernelsBase:
 
     def __repr__(self):
         return f"<minigrad kernels on {self.xp.__name__}>"
+
+    def elementwise(self, loop, *arrays, scalars=()):
+        """The output of the elementwise loop named ``loop``, whose arguments are the input arrays
+        (flat), the output, then ``scalars``. Inputs: one float dtype, shape and device, any strides.
+        A new elementwise kernel needs no method of its own here.
+
+        Example: ``kernels.elementwise("relu_backward", gy, y)`` -> gx like y
+        """
+        names = self._parameter_names.get(loop) or self._name_parameters(loop)
+        first = arrays[-1]  # the last input: relu_backward(gy, y) checks gy against y, as messages name them
+        check_float_array(first, names[len(arrays) - 1])
+        for name, array in zip(names, arrays[:-1]):
+            check_like(array, name, first, names[len(arrays) - 1])
+        arrays = [self._contiguous(a) for a in arrays]
+        out = self.xp.empty_like(arrays[0])
+        getattr(self.loops, loop)(*self._flat(arrays), out.reshape(-1), *scalars)
+        return out
+
+    _parameter_names = {}  # loop name -> its parameters' names, for messages
+
+    def _name_parameters(self, loop):
+        # the Cython def's names: the CUDA launchers take the same arguments (a test checks) as *arguments
+        names = self._parameter_names[loop] = tuple(inspect.signature(getattr(cpu_loops, loop)).parameters)
+        return names
 
     def _contiguous(self, array):
         return array if array.flags.c_contiguous else self.xp.ascontiguousarray(array)

@@ -10,20 +10,11 @@ class ActivationKernels:
     # ---- ReLU ------------------------------------------------------------------------------------
     def relu_forward(self, x):
         """y = max(x, 0), NaN propagating. x: any shape, float32/float64. Returns y like x."""
-        check_float_array(x, "x")
-        x = self._contiguous(x)
-        y = self.xp.empty_like(x)
-        self.loops.relu_forward(x.reshape(-1), y.reshape(-1))
-        return y
+        return self.elementwise("relu_forward", x)
 
     def relu_backward(self, gy, y):
         """gx = gy where the forward output y is not <= 0, else 0 (NaN outputs pass gy, as torch)."""
-        check_float_array(y, "y")
-        check_like(gy, "gy", y, "y")
-        gy, y = self._contiguous(gy), self._contiguous(y)
-        gx = self.xp.empty_like(y)
-        self.loops.relu_backward(gy.reshape(-1), y.reshape(-1), gx.reshape(-1))
-        return gx
+        return self.elementwise("relu_backward", gy, y)
 
     # ---- Dropout ---------------------------------------------------------------------------------
     def dropout_forward(self, x, p, seed, offset):
