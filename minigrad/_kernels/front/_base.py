@@ -35,9 +35,9 @@ class KernelsBase:
         for name, array in zip(names, arrays[:-1]):
             check_like(array, name, first, names[len(arrays) - 1])
         arrays = [self._contiguous(a) for a in arrays]
-        out = self.xp.empty_like(arrays[0])
-        getattr(self.loops, loop)(*self._flat(arrays), out.reshape(-1), *scalars)
-        return out
+        flat_out = self.xp.empty(first.size, first.dtype)  # flat: the CuPy emulator cannot allocate 0-d
+        getattr(self.loops, loop)(*self._flat(arrays), flat_out, *scalars)
+        return flat_out.reshape(first.shape)
 
     _parameter_names = {}  # loop name -> its parameters' names, for messages
 

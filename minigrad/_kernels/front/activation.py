@@ -1,7 +1,7 @@
 """ReLU, dropout and GELU (and erf): elementwise loops over flat arrays."""
 import numpy as np
 
-from .._checks import check_float_array, check_like, check_mask, dropout_scale
+from .._checks import check_float_array, check_mask, dropout_scale
 
 
 class ActivationKernels:
@@ -49,26 +49,13 @@ class ActivationKernels:
     def gelu_forward(self, x, tanh_approximation):
         """GELU of x (any shape): x * Phi(x), or its tanh approximation when ``tanh_approximation``.
         Returns y like x."""
-        check_float_array(x, "x")
-        x = self._contiguous(x)
-        y = self.xp.empty_like(x)
-        self.loops.gelu_forward(x.reshape(-1), y.reshape(-1), bool(tanh_approximation))
-        return y
+        return self.elementwise("gelu_forward", x, scalars=(bool(tanh_approximation),))
 
     def erf(self, x):
         """erf(x) elementwise (libm's on the CPU, CUDA's on the GPU, in double). x: any shape,
         float32/float64. Returns y like x. Example: ``cpu.erf(np.array([0.5]))`` -> [0.52049988]"""
-        check_float_array(x, "x")
-        x = self._contiguous(x)
-        y = self.xp.empty_like(x)
-        self.loops.erf_forward(x.reshape(-1), y.reshape(-1))
-        return y
+        return self.elementwise("erf_forward", x)
 
     def gelu_backward(self, gy, x, tanh_approximation):
         """gy * GELU'(x) for gy, x of one shape and dtype (``tanh_approximation`` as in gelu_forward)."""
-        check_float_array(x, "x")
-        check_like(gy, "gy", x, "x")
-        gy, x = self._contiguous(gy), self._contiguous(x)
-        gx = self.xp.empty_like(x)
-        self.loops.gelu_backward(gy.reshape(-1), x.reshape(-1), gx.reshape(-1), bool(tanh_approximation))
-        return gx
+        return self.elementwise("gelu_backward", gy, x, scalars=(bool(tanh_approximation),))
