@@ -1,4 +1,4 @@
-"""ReLU loops (CPU). The front checks and allocates; these take flat C-contiguous arrays of one
+"""ReLU and hardtanh loops (CPU). The front checks and allocates; these take flat C-contiguous arrays of one
 length and dtype and fill the output. The per-element rule is activation.h's, shared with
 cuda/activation.cu."""
 from cython.parallel cimport prange
@@ -10,6 +10,10 @@ cdef extern from "activation.h" nogil:
     double relu_double(double v)
     float relu_gradient_float(float g, float y)
     double relu_gradient_double(double g, double y)
+    float hardtanh_float(float v, float min_val, float max_val)
+    double hardtanh_double(double v, double min_val, double max_val)
+    float hardtanh_gradient_float(float g, float v, float min_val, float max_val)
+    double hardtanh_gradient_double(double g, double v, double min_val, double max_val)
 
 
 def relu_forward(const real[::1] x, real[::1] y):
@@ -46,3 +50,41 @@ cdef inline real _relu_gradient(real g, real y) noexcept nogil:
     if real is float:
         return relu_gradient_float(g, y)
     return relu_gradient_double(g, y)
+
+
+def hardtanh_forward(const real[::1] x, real[::1] y, double min_val, double max_val):
+    """y = x limited to [min_val, max_val] (bounds rounded to x's dtype, as torch); NaN stays NaN."""
+    cdef Py_ssize_t i, n = x.shape[0]
+    cdef real low = <real>min_val, high = <real>max_val
+    with nogil:
+        if n > PARALLEL_MIN:
+            for i in prange(n, schedule="static"):
+                y[i] = _hardtanh(x[i], low, high)
+        else:
+            for i in range(n):
+                y[i] = _hardtanh(x[i], low, high)
+
+
+def hardtanh_backward(const real[::1] gy, const real[::1] x, real[::1] gx, double min_val, double max_val):
+    """gx = gy where min_val < x < max_val, else 0."""
+    cdef Py_ssize_t i, n = x.shape[0]
+    cdef real low = <real>min_val, high = <real>max_val
+    with nogil:
+        if n > PARALLEL_MIN:
+            for i in prange(n, schedule="static"):
+                gx[i] = _hardtanh_gradient(gy[i], x[i], low, high)
+        else:
+            for i in range(n):
+                gx[i] = _hardtanh_gradient(gy[i], x[i], low, high)
+
+
+cdef inline real _hardtanh(real v, real low, real high) noexcept nogil:
+    if real is float:
+        return hardtanh_float(v, low, high)
+    return hardtanh_double(v, low, high)
+
+
+cdef inline real _hardtanh_gradient(real g, real v, real low, real high) noexcept nogil:
+    if real is float:
+        return hardtanh_gradient_float(g, v, low, high)
+    return hardtanh_gradient_double(g, v, low, high)

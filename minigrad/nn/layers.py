@@ -7,7 +7,7 @@ import numpy as np
 from .. import _args
 from .. import functional as F
 from ..autograd import no_grad
-from ..ops.activation import gelu_approximation
+from ..ops.activation import gelu_approximation, hardtanh_bounds
 from ..ops.conv import conv_padding, convolution
 from ..ops.embedding import padding_index
 from ..ops.normalization import normalized_shape_tuple, positive_eps
@@ -21,7 +21,8 @@ __all__ = ["ELU", "GELU", "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BatchN
            "Conv1d", "Conv2d", "Dropout", "Dropout2d", "Embedding", "Flatten", "GroupNorm", "Hardswish",
            "Identity", "InstanceNorm1d", "InstanceNorm2d", "LayerNorm", "LeakyReLU", "Linear", "LogSigmoid",
            "LogSoftmax", "MaxPool1d", "MaxPool2d", "Mish", "ModuleDict", "ModuleList", "ReLU", "Sequential",
-           "Sigmoid", "SiLU", "Softmax", "Softmin", "Softplus", "Softsign", "Tanh"]
+           "Sigmoid", "SiLU", "Softmax", "Softmin", "Softplus", "Softsign", "Tanh",
+           "Hardtanh"]
 
 
 def _reset_weight_and_bias(layer):
@@ -114,6 +115,21 @@ class Sigmoid(Module):
 class Tanh(Module):
     def forward(self, x):
         return F.tanh(x)
+
+
+class Hardtanh(Module):
+    """x limited to [min_val, max_val]. Example: ``nn.Hardtanh(-2.0, 2.0)(mg.randn(4))``"""
+
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+        super().__init__()
+        self.min_val, self.max_val = hardtanh_bounds(min_val, max_val, "Hardtanh")
+        self.inplace = inplace
+
+    def forward(self, x):
+        return F.hardtanh(x, self.min_val, self.max_val, self.inplace)
+
+    def extra_repr(self):
+        return f"min_val={self.min_val}, max_val={self.max_val}" + (", inplace=True" if self.inplace else "")
 
 
 class Softsign(Module):

@@ -13,7 +13,7 @@ from .inplace import inplace_result
 from .math import sigmoid, tanh  # F.sigmoid and F.tanh are torch.sigmoid and torch.tanh
 
 __all__ = ["relu", "leaky_relu", "gelu", "sigmoid", "tanh", "silu", "softplus", "elu", "logsigmoid", "mish", "hardswish", "softmin",
-           "softsign"]
+           "softsign", "hardtanh"]
 
 
 class ReLU(Op):
@@ -215,6 +215,35 @@ def hardswish(x, inplace=False):
     """x * relu6(x + 3) / 6: 0 for x <= -3, x for x >= 3. Example: ``F.hardswish(mg.tensor([-4.0, 1.0, 4.0]))``
     -> tensor([-0., 0.6666667, 4.])"""
     return _saving_input(Hardswish(), float_tensor(x, "hardswish"), inplace)
+
+
+class Hardtanh(Op):
+    """x limited to [min_val, max_val], on the compiled kernels; the gradient passes strictly inside
+    the bounds (0 at them, as torch)."""
+
+    def __init__(self, min_val, max_val):
+        self.min_val, self.max_val = min_val, max_val
+
+    def forward(self, x):
+        self.x = x
+        return self.kernels.elementwise("hardtanh_forward", x, scalars=(self.min_val, self.max_val))
+
+    def backward(self, gy):
+        return self.kernels.elementwise("hardtanh_backward", gy, self.x, scalars=(self.min_val, self.max_val))
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """input limited to [min_val, max_val] (torch's F.hardtanh; relu6 is hardtanh(x, 0, 6)).
+    Example: ``F.hardtanh(mg.tensor([-2.0, 0.5, 3.0]))`` -> tensor([-1., 0.5, 1.])"""
+    return _saving_input(Hardtanh(*hardtanh_bounds(min_val, max_val)), float_tensor(input, "hardtanh"), inplace)
+
+
+def hardtanh_bounds(min_val, max_val, what="hardtanh"):
+    """(min_val, max_val) as floats with min_val <= max_val: F.hardtanh's and nn.Hardtanh's check."""
+    min_val, max_val = _args.real(min_val, f"{what}: min_val"), _args.real(max_val, f"{what}: max_val")
+    if min_val > max_val:
+        raise ValueError(f"{what}: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+    return min_val, max_val
 
 
 class Softsign(Op):

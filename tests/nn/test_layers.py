@@ -537,3 +537,22 @@ def test_instance_norm_module_refusals():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matching channels: no warning
         nn.InstanceNorm1d(3)(mg.randn(2, 3, 5))
+
+
+def test_hardtanh_module_checks_its_bounds_at_construction_and_prints_like_torch():
+    layer = nn.Hardtanh(-2, 2)
+    assert repr(layer) == "Hardtanh(min_val=-2.0, max_val=2.0)" and repr(nn.Hardtanh()) == "Hardtanh(min_val=-1.0, max_val=1.0)"
+    x = mg.tensor([-3.0, -1.5, 0.5, 2.5])
+    np.testing.assert_array_equal(layer(x).numpy(), [-2.0, -1.5, 0.5, 2.0])
+    y = mg.tensor([-3.0, 0.5], requires_grad=False)
+    assert nn.Hardtanh(inplace=True)(y) is y and y.tolist() == [-1.0, 0.5]
+    with pytest.raises(ValueError, match=r"Hardtanh: min_val \(1.0\) cannot be greater than max_val \(0.0\)"):
+        nn.Hardtanh(1.0, 0.0)
+    with pytest.raises(TypeError, match="Hardtanh: max_val must be a number, got str"):
+        nn.Hardtanh(0.0, "1")
+
+
+def test_softsign_module_is_the_function():
+    x = mg.randn(5, dtype=mg.float64)
+    np.testing.assert_array_equal(nn.Softsign()(x).numpy(), mg.nn.functional.softsign(x).numpy())
+    assert repr(nn.Softsign()) == "Softsign()"
