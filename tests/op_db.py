@@ -12,7 +12,7 @@ mask tensor; anything else is passed as it is.
 
 Adding an op: append one ``OpInfo`` (reuse a sample generator), e.g.::
 
-    unary("hardtanh", F.hardtanh, lambda x: np.clip(x, -1, 1), domain=avoid(-1, 1))
+    unary("hardtanh", F.hardtanh, lambda x: np.clip(x, -1, 1), away(-1, 1))
 """
 import math
 from dataclasses import dataclass, field
