@@ -354,3 +354,16 @@ def test_gelu_and_leaky_relu_match(approximate, dtype, tol, rng):
         results.append([y.numpy(), tx.grad.numpy()])
     for a, b in zip(*results):
         np.testing.assert_allclose(b, a, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_hardtanh_at_and_beyond_its_bounds_as_torch(dtype, device):
+    # torch's hardtanh_backward: 0 where x <= min_val or x >= max_val (the bounds included), gy
+    # elsewhere, NaN included; the forward keeps NaN and rounds the bounds to x's dtype
+    x = mg.tensor([-1.0, 1.0, 0.5, -2.0, 3.0, float("nan"), 0.1], dtype=dtype, requires_grad=True, device=device)
+    y = F.hardtanh(x, -1.0, 1.0)
+    np.testing.assert_array_equal(y.numpy(), np.array([-1, 1, 0.5, -1, 1, np.nan, 0.1], dtype))
+    y.backward(mg.full((7,), 2.0, dtype=dtype, device=device))
+    np.testing.assert_array_equal(x.grad.numpy(), [0, 0, 2, 0, 0, 2, 2])
+    relu6 = F.hardtanh(mg.tensor([-3.0, 2.0, 7.0], dtype=dtype, device=device), 0.0, 6.0)
+    np.testing.assert_array_equal(relu6.numpy(), [0, 2, 6])
