@@ -1,4 +1,4 @@
-"""Run the benchmark suite: ``python -m bench [--repeat N] [--threads N] [--json PATH] [--gpu]``.
+"""Run the benchmark suite: ``python -m bench [--repeat N] [--threads N] [--json PATH] [--gpu] [--quick]``.
 
 Every case runs its contenders (minigrad, a NumPy composite of the same math, PyTorch when
 importable) interleaved in one process, with the same thread count for all, and prints medians
@@ -98,13 +98,17 @@ def main():
     parser.add_argument("--json", help="write the results to this file")
     parser.add_argument("--filter", default="", help="run only cases whose name contains this text")
     parser.add_argument("--gpu", action="store_true", help="run the GPU section (needs CuPy and a GPU)")
+    parser.add_argument("--quick", action="store_true",
+                        help="one run per contender, the GPU section at small sizes: checks that every case runs "
+                             "(e.g. on the CPU emulation of CuPy), its timings mean nothing")
     args = parser.parse_args()
+    repeat, warmup = (1, 1) if args.quick else (args.repeat, 3)
 
     blas = set_threads(args.threads)
     if args.gpu:
         from .gpu import gpu_cases
 
-        cases, bandwidth = gpu_cases(), None
+        cases, bandwidth = gpu_cases(small=args.quick), None
     else:
         from .cases import cpu_cases
 
@@ -121,7 +125,7 @@ def main():
     for case in cases:
         if args.filter not in case.name:
             continue
-        medians = run_case(case, args.repeat)
+        medians = run_case(case, repeat, warmup)
         fraction = None
         if case.bandwidth_bytes and bandwidth:
             fraction = case.bandwidth_bytes / bandwidth / medians["minigrad"]

@@ -18,7 +18,14 @@ def _synchronized(fn, sync):
     return run
 
 
-def gpu_cases():
+# ``--quick``: sizes that run in seconds on the CPU emulation of CuPy (every case's code path, no timing)
+SMALL_BN_SHAPES = [(32, 16), (4, 8, 5, 5)]
+SMALL_MLP_SIZES = [(16, 32, 24)]
+
+
+def gpu_cases(small=False):
+    """The GPU cases at the benchmark's sizes, or at ``SMALL_*`` sizes when ``small``."""
+    bn_shapes, mlp_sizes = (SMALL_BN_SHAPES, SMALL_MLP_SIZES) if small else (BN_SHAPES, MLP_SIZES)
     reason = mg.cuda.unavailable_reason()
     if reason:
         raise SystemExit(f"the GPU section needs CUDA: {reason}")
@@ -28,7 +35,7 @@ def gpu_cases():
     has_torch_cuda = torch is not None and torch.cuda.is_available()
     cases = []
     for dtype in (np.float32, np.float64):
-        for shape in BN_SHAPES:
+        for shape in bn_shapes:
             rng = np.random.default_rng(0)
             x, gy = (rng.standard_normal(shape).astype(dtype) for _ in range(2))
             C = shape[1]
@@ -55,7 +62,7 @@ def gpu_cases():
 
                 contenders["torch"] = _synchronized(torch_run, torch.cuda.synchronize)
             cases.append(Case(f"cuda batchnorm train fwd+bwd {np.dtype(dtype).name} {shape} (numpy=cupy)", contenders))
-    for batch, inputs, hidden in MLP_SIZES:
+    for batch, inputs, hidden in mlp_sizes:
         rng = np.random.default_rng(0)
         x, y = rng.standard_normal((batch, inputs)).astype(np.float32), rng.integers(0, 10, batch)
         model = mlp(inputs, hidden, device="cuda")

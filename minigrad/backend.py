@@ -3,6 +3,8 @@
 This is the one module (with ``_kernels/cuda.py``) that imports CuPy, and only when a CUDA array or
 device is actually asked for: ``import minigrad`` never needs CuPy.
 """
+import sys
+
 import numpy as np
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -106,6 +108,15 @@ def array_module(array):
     if cp is not None and isinstance(array, cp.ndarray):
         return cp
     raise TypeError(f"expected a numpy or cupy array, got {type(array).__name__}")
+
+
+def is_array(obj):
+    """Whether ``obj`` is a numpy or a cupy array (a NumPy scalar or a Python number is not).
+    Never imports CuPy: a cupy array exists only once cupy has been imported."""
+    if isinstance(obj, np.ndarray):
+        return True
+    cp = sys.modules.get("cupy")
+    return cp is not None and isinstance(obj, getattr(cp, "ndarray", ()))
 
 
 def common_array_module(arrays, what="op"):

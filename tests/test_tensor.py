@@ -386,3 +386,77 @@ def test_type_as_moves_to_the_other_device_too(device):
     assert moved.device == device and moved.dtype == np.float64
     (moved * 3).sum().backward()
     assert x.grad.device == "cpu" and x.grad.dtype == np.float32 and x.grad.tolist() == [3, 3]
+
+
+# Each spelling of a move, as (name, function of the tensor and the target device's reference tensor).
+MOVES = [
+    ("to(device)", lambda t, other: t.to(other.device)),
+    ("to(device=)", lambda t, other: t.to(device=other.device)),
+    ("to(other)", lambda t, other: t.to(other)),
+    ("type_as", lambda t, other: t.type_as(other)),
+    ("cpu/cuda", lambda t, other: t.cpu() if other.device == "cpu" else t.cuda()),
+]
+
+
+def _array_type(device):
+    return np.ndarray if device == "cpu" else mg.backend.cupy_or_none().ndarray
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("source, target", [("cpu", "cuda"), ("cuda", "cpu")])
+@pytest.mark.parametrize("dtype, requires_grad", [
+    pytest.param(dtype, grad, id=f"{np.dtype(dtype).name}-{'grad' if grad else 'no_grad'}")
+    for dtype, grad in [(mg.float32, False), (mg.float32, True), (mg.float64, False), (mg.float64, True),
+                        (mg.int64, False), (mg.bool, False)]])
+@pytest.mark.parametrize("name, move", MOVES, ids=[name for name, _ in MOVES])
+def test_a_move_puts_the_array_on_the_target_device_and_the_gradient_on_the_source(name, move, requires_grad,
+                                                                                     dtype, source, target):
+    values = [1.5, -2.0, 0.0] if dtype in (mg.float32, mg.float64) else [1, 0, 3]
+    x = mg.tensor(values, dtype=dtype, device=source, requires_grad=requires_grad)
+    moved = move(x, mg.zeros(1, dtype=dtype, device=target))
+    assert moved.device == target and type(moved.data) is _array_type(target)
+    assert moved.dtype == dtype and moved.tolist() == x.tolist()
+    assert moved.requires_grad == requires_grad
+    if requires_grad:
+        (moved * mg.tensor([2.0, 3.0, 4.0], dtype=dtype, device=target)).sum().backward()
+        assert x.grad.device == source and type(x.grad.data) is _array_type(source)
+        assert x.grad.dtype == dtype and x.grad.tolist() == [2, 3, 4]
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("source, target", [("cpu", "cuda"), ("cuda", "cpu")])
+def test_a_move_with_a_cast_gives_the_gradient_in_the_source_dtype_and_device(source, target):
+    x = mg.tensor([1.5, -2.0], device=source, requires_grad=True)
+    moved = x.to(target, mg.float64)
+    assert moved.device == target and type(moved.data) is _array_type(target) and moved.dtype == mg.float64
+    (moved * mg.tensor([2.0, 3.0], dtype=mg.float64, device=target)).sum().backward()
+    assert type(x.grad.data) is _array_type(source) and x.grad.dtype == mg.float32 and x.grad.tolist() == [2, 3]
+
+
+@pytest.mark.gpu
+def test_a_round_trip_through_the_gpu_is_differentiable_and_gradchecks():
+    x = mg.tensor([0.5, -1.25, 2.0], dtype=mg.float64, requires_grad=True)
+    back = (x.cuda() * x.cuda()).cpu()
+    assert type(back.data) is np.ndarray
+    back.sum().backward()
+    assert type(x.grad.data) is np.ndarray and x.grad.tolist() == [1.0, -2.5, 4.0]
+    assert mg.gradcheck(lambda a: (a.cuda().exp() * 2).cpu(), [x])
+
+
+class _NoGradient(mg.Op):
+    """The identity, whose backward passes no gradient on."""
+
+    def forward(self, x):
+        return x * 1
+
+    def backward(self, gy):
+        return None
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("source, target", [("cpu", "cuda"), ("cuda", "cpu")])
+def test_a_move_that_no_gradient_reaches_gives_zeros_on_the_source_device(source, target):
+    x = mg.ones(3, device=source, requires_grad=True)
+    unreached = _NoGradient()(x.to(target)).sum().to(source)
+    (unreached + (x * 2).sum()).backward()
+    assert type(x.grad.data) is _array_type(source) and x.grad.tolist() == [2, 2, 2]

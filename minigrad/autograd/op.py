@@ -112,8 +112,9 @@ class Op:
         view_of = inputs[0] if self.output_is_view else None
         outputs, saved_outputs = [], []
         for index, array in enumerate(result if type(result) is tuple else (result,)):
-            if type(array) is not xp.ndarray and not isinstance(array, xp.ndarray):
-                array = xp.asarray(array)  # e.g. the NumPy scalar a full reduction returns
+            if type(array) is not xp.ndarray and not backend.is_array(array):
+                # e.g. the NumPy scalar a full reduction returns; an array stays on its device (ToDevice)
+                array = xp.asarray(array)
             t = Tensor._wrap(array, record)
             if view_of is not None:
                 t._counter, t._view_time = view_of._counter, clock.last_write

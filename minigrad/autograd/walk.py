@@ -32,11 +32,11 @@ def backward(root, grad, retain_graph=False):
         run_backward = op.backward if dispatcher is None else dispatcher.backward(op)
         if len(op._outputs) == 1:  # fast path: one gradient, no lists (bench engine chain 12% faster)
             gy = grads.pop((op, 0), None)
-            grad_outputs = (op.xp.zeros_like(op._outputs[0][0]) if gy is None else gy,)
+            grad_outputs = (_zeros_like(op._outputs[0][0]) if gy is None else gy,)
             grad_inputs = run_backward(grad_outputs[0])
         else:
             grad_outputs = [grads.pop((op, index), None) for index in range(len(op._outputs))]
-            grad_outputs = [op.xp.zeros_like(out) if g is None else g for g, (out, _) in zip(grad_outputs, op._outputs)]
+            grad_outputs = [_zeros_like(out) if g is None else g for g, (out, _) in zip(grad_outputs, op._outputs)]
             grad_inputs = run_backward(*grad_outputs)
         if type(grad_inputs) is not tuple:
             grad_inputs = tuple(grad_inputs) if isinstance(grad_inputs, list) else (grad_inputs,)
@@ -92,6 +92,12 @@ def _as_gradient_of(op, t, g):
         raise RuntimeError(f"{type(op).__name__}.backward returned a gradient of shape {g.shape} "
                            f"for an input of shape {t.data.shape}")
     return g if g.dtype == t.data.dtype else g.astype(t.data.dtype)
+
+
+def _zeros_like(output):
+    """The gradient of an output that no gradient reached, on the output's device (ToDevice's output
+    is not on its input's device, so not ``op.xp``'s)."""
+    return backend.array_module(output).zeros_like(output)
 
 
 def add_arrays(a, b):

@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from .. import _args, backend
-from .._dtypes import as_float, promote
+from .._dtypes import as_float, promote, to_array
 from ..autograd import Op
 from ..tensor import Tensor
 from ._broadcast import broadcast_shape, sum_to_shape
@@ -595,12 +595,18 @@ def minimum(input, other):
 
 @tensor_method
 def masked_fill(input, mask, value):
-    """A copy with ``value`` (a number or one-element tensor) wherever the bool ``mask``
-    (broadcastable to this shape) is True. Example: ``x.masked_fill(x < 0, 0.0)``"""
+    """A copy with ``value`` (a number or one-element tensor, on any device) wherever the bool ``mask``
+    (broadcastable to this shape) is True. A mask tensor must be on this tensor's device, as torch
+    (0-d included); a list or array mask is built there. Example: ``x.masked_fill(x < 0, 0.0)``"""
     if isinstance(value, Tensor):
         if value.numel() != 1:
             raise ValueError(f"masked_fill's value must be a number or a one-element tensor, got shape {value.shape}")
         value = value.item()
+    if not isinstance(mask, Tensor):  # a list or array has no device of its own
+        mask = Tensor._wrap(backend.to_device(to_array(mask, None), input.device), False)
+    elif mask.device != input.device:
+        raise RuntimeError(f"masked_fill: expected the mask on the tensor's device ({input.device}), got it on "
+                           f"{mask.device}; move it with mask.to({str(input.device)!r})")
     mask = bool_mask(mask, "masked_fill's mask")
     if broadcast_shape(mask.shape, input.shape) != input.shape:
         raise ValueError(f"masked_fill: mask of shape {mask.shape} does not broadcast to the tensor's shape {input.shape}")

@@ -297,6 +297,35 @@ def test_mse_loss_matches_reference_and_gradchecks(rng, device):
         F.mse_loss(ta, mg.randn(4))
 
 
+# Losses whose target is moved to the input's device (differentiably: the target's gradient goes back).
+TARGET_MOVING_LOSSES = {
+    "mse_loss": (F.mse_loss, True), "l1_loss": (F.l1_loss, True), "smooth_l1_loss": (F.smooth_l1_loss, True),
+    "huber_loss": (F.huber_loss, True), "kl_div": (lambda i, t: F.kl_div(i, t, reduction="batchmean"), True),
+    "binary_cross_entropy": (F.binary_cross_entropy, False),
+    "binary_cross_entropy_with_logits": (F.binary_cross_entropy_with_logits, False),
+}
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", TARGET_MOVING_LOSSES)
+def test_a_cpu_target_moves_to_the_gpu_input_and_its_gradient_comes_back(name, rng):
+    loss_fn, target_gets_grad = TARGET_MOVING_LOSSES[name]
+    a, b = rng.uniform(0.1, 0.9, (3, 4)), rng.uniform(0.1, 0.9, (3, 4))
+    on_gpu, target = mg.tensor(a, requires_grad=True, device="cuda"), mg.tensor(b, requires_grad=target_gets_grad)
+    loss = loss_fn(on_gpu, target)
+    assert loss.device == "cuda" and type(loss.data) is mg.backend.cupy_or_none().ndarray
+    on_cpu, cpu_target = mg.tensor(a, requires_grad=True), mg.tensor(b, requires_grad=target_gets_grad)
+    expected = loss_fn(on_cpu, cpu_target)
+    np.testing.assert_allclose(loss.item(), expected.item(), rtol=1e-6)
+    loss.backward()
+    expected.backward()
+    assert on_gpu.grad.device == "cuda"
+    np.testing.assert_allclose(on_gpu.grad.numpy(), on_cpu.grad.numpy(), rtol=1e-6)
+    if target_gets_grad:
+        assert target.grad.device == "cpu" and type(target.grad.data) is np.ndarray
+        np.testing.assert_allclose(target.grad.numpy(), cpu_target.grad.numpy(), rtol=1e-6)
+
+
 def ref_smooth_l1(d, beta):
     if beta == 0:
         return np.abs(d)

@@ -162,7 +162,7 @@ ELEMENTWISE = {
                    lambda rng: rng.standard_normal((3, 4))),
     "log_softmax(-1)": (lambda a: a.log_softmax(-1), lambda x: x - np.log(np.exp(x).sum(-1, keepdims=True)),
                         lambda rng: rng.standard_normal((3, 4))),
-    "masked_fill": (lambda a: a.masked_fill(mg.tensor([[True, False, False, True]]), -2.0),
+    "masked_fill": (lambda a: a.masked_fill(mg.tensor([[True, False, False, True]], device=a.device), -2.0),
                     lambda x: np.where([[True, False, False, True]], -2.0, x), lambda rng: rng.standard_normal((3, 4))),
 }
 
@@ -177,6 +177,28 @@ def test_elementwise_ops_match_numpy_and_gradcheck(name, rng, device):
     result32 = function(mg.tensor(x, dtype="float32", device=device))
     assert result32.dtype == np.float32
     np.testing.assert_allclose(result32.numpy(), reference(x), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("mask_shape", [(), (3,)], ids=["0-d", "1-d"])
+@pytest.mark.parametrize("device, other", [("cuda", "cpu"), ("cpu", "cuda")])
+def test_masked_fill_refuses_a_mask_on_another_device_as_torch(device, other, mask_shape):
+    x = mg.ones(3, device=device)
+    mask = mg.ones(mask_shape, dtype=mg.bool, device=other)
+    with pytest.raises(RuntimeError, match=f"masked_fill: expected the mask on the tensor's device \\({device}\\), "
+                                           f"got it on {other}"):
+        x.masked_fill(mask, 0.0)
+
+
+@pytest.mark.gpu
+def test_masked_fill_on_the_gpu_takes_a_mask_without_a_device_and_a_cpu_value():
+    x = mg.ones(3, device="cuda", requires_grad=True)
+    for mask in ([True, False, True], np.array([True, False, True])):  # built on the tensor's device
+        filled = x.masked_fill(mask, mg.tensor(-2.0))  # a one-element value, on any device, is a number
+        assert filled.device == "cuda" and type(filled.data) is mg.backend.cupy_or_none().ndarray
+        assert filled.tolist() == [-2, 1, -2]
+    filled.sum().backward()
+    assert x.grad.device == "cuda" and x.grad.tolist() == [0, 1, 0]
 
 
 def test_module_level_forms_call_the_methods(rng):
