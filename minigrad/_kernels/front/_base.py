@@ -35,9 +35,11 @@ class KernelsBase:
         for name, array in zip(names, arrays[:-1]):
             check_like(array, name, first, names[len(arrays) - 1])
         arrays = [self._contiguous(a) for a in arrays]
-        flat_out = self.xp.empty(first.size, first.dtype)  # flat: the CuPy emulator cannot allocate 0-d
-        getattr(self.loops, loop)(*self._flat(arrays), flat_out, *scalars)
-        return flat_out.reshape(first.shape)
+        # an array of its own (not a view: a leaf adopts it as .grad without a copy); a 0-d one is
+        # made flat, since the CuPy emulator cannot allocate 0-d arrays
+        out = self.xp.empty(first.shape, first.dtype) if first.ndim else self.xp.empty(1, first.dtype)
+        getattr(self.loops, loop)(*self._flat(arrays), out.reshape(-1), *scalars)
+        return out if first.ndim else out.reshape(())
 
     _parameter_names = {}  # loop name -> its parameters' names, for messages
 
