@@ -79,6 +79,19 @@ _POOL_FORWARD = Launch("P H W OH OW", lambda x, y, **_: _pool_planes(x, y), lamb
 _POOL_BACKWARD = Launch("P H W OH OW", lambda gy, gx, **_: _pool_planes(gx, gy), lambda gx, **_: per_element(gx.size))
 _LAYER_NORM_ROWS = Launch("M D", lambda x, **_: x.shape, _rows)
 
+# Launch geometry and the CUDA limits each choice respects (block <= 1024 threads, grid.x <= 2^31 - 1,
+# grid.y/z <= 65535, static + dynamic shared memory <= 48 KiB without opting in):
+# - per_element (ELEMENTWISE and every entry below built on it): blocks of THREADS = 256 threads, at
+#   most 65535 blocks; every such kernel loops MINIGRAD_GRID_STRIDE (common.cuh), so a count beyond
+#   65535 * 256 is covered by the stride, not dropped; no shared memory.
+# - channel_sums: blocks of (32, 8) threads for (N, C) input (threads along channels, coalesced) or
+#   (1, 256) along one channel's run; grid ceil(C / 32) or C blocks (C < 2^31); dynamic shared memory
+#   2 * 256 doubles = 4 KiB for the two sums of every thread.
+# - layer_norm_forward / layer_norm_row_backward: one block of 256 threads per row, grid min(M, 65535)
+#   with a row-stride loop over the rest; static shared memory 33 doubles (264 B).
+# - layer_norm_column_sums: blocks of (32, 8), grid ceil(D / 32) (D < 2^36); static shared memory
+#   2 * 8 * 32 doubles = 4 KiB.
+# - philox4x32_words: one thread.
 LAUNCHES = {
     "philox4x32_words": Launch("", lambda **_: (), lambda **_: ((1,), (1,), 0)),  # one thread
     # one thread per Philox block of four elements
