@@ -46,6 +46,16 @@ def kept_channels():
     return check
 
 
+@pytest.fixture
+def same_state():
+    """``same_state(model_a, model_b)``: their state dicts agree entry by entry (float32 steps on two
+    devices: rtol 1e-4, atol 1e-5), each mismatch named."""
+    def check(model_a, model_b):
+        for (name, a), (_, b) in zip(model_a.state_dict().items(), model_b.state_dict().items()):
+            np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
+    return check
+
+
 def pytest_collection_modifyitems(items):
     """A test marked gpu is skipped, with the reason, where the GPU backend cannot run."""
     if CUDA_SKIP_REASON is not None:

@@ -134,7 +134,7 @@ def test_inplace_activations_overwrite_their_input_with_torchs_values_and_gradie
 
 
 @pytest.mark.gpu
-def test_a_lenet_batchnorm_step_matches(rng):
+def test_a_lenet_batchnorm_step_matches(rng, same_state):
     def lenet():
         return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
                              nn.Conv2d(4, 8, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 3))
@@ -150,8 +150,7 @@ def test_a_lenet_batchnorm_step_matches(rng):
             opt.zero_grad()
             loss.backward()
             opt.step()
-    for (name, a), (_, b) in zip(cpu_model.state_dict().items(), gpu_model.state_dict().items()):
-        np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
+    same_state(cpu_model, gpu_model)
 
 
 def test_sequential_slicing_gives_a_sequential_sharing_the_modules():
