@@ -7,7 +7,7 @@ import pytest
 import minigrad as mg
 import minigrad.functional as F
 import minigrad.nn as nn
-from minigrad import autograd
+from minigrad import _observe
 
 
 class Scale(mg.Op):
@@ -89,7 +89,7 @@ def test_nothing_is_recorded_outside_the_context_and_the_hook_is_removed():
     with mg.profiler.profile() as prof:
         Scale()(x)
     Scale()(x).sum().backward()
-    assert autograd._hooks is None
+    assert _observe.dispatcher is None
     assert [(e.name, e.kind) for e in prof.events] == [("Scale", "forward")]
 
 
@@ -112,7 +112,7 @@ def test_hook_is_removed_when_the_body_raises():
     with pytest.raises(ZeroDivisionError):
         with mg.profiler.profile():
             1 / 0
-    assert autograd._hooks is None
+    assert _observe.dispatcher is None
 
 
 def test_record_function_ranges_contain_their_ops_and_self_time_excludes_them():
@@ -174,7 +174,7 @@ def test_profiles_nest_and_gradients_are_unchanged():
         Scale()(x)
     assert np.array_equal(x.grad.numpy(), np.full(4, 3.0))
     assert _rows(outer)["Scale"].calls == 2 and _rows(inner)["Scale"].calls == 1
-    assert autograd._hooks is None
+    assert _observe.dispatcher is None
 
 
 @pytest.mark.gpu

@@ -2,7 +2,7 @@
 
     grad_mode.py   no_grad, enable_grad, set_grad_enabled, inference_mode (per thread, nesting)
     versions.py    version counters, the write clock, in-place ops taking a new place in the graph
-    op.py          the Op base class and its one entry point, ``op(*tensors)``
+    op.py          the Op base class; Op._run, the one body that runs every op
     hooks.py       gradient hooks, retain_grad, post-accumulate hooks and their handles
     walk.py        backward: the iterative walk in reverse topological order
 
@@ -13,7 +13,6 @@ from .versions import bump_version, in_place  # noqa: F401
 from .op import BUILT_UNDER_NO_GRAD, Op  # noqa: F401
 from . import hooks, op, walk
 from .walk import backward  # noqa: F401
-from .. import _observe
 from ..anomaly import detect_anomaly  # noqa: F401
 
 # Tensor and Op refer to each other: tensor.py imports the ops, which subclass Op, so it loads once
@@ -22,9 +21,3 @@ from ..tensor import Tensor  # noqa: E402
 
 op.Tensor = hooks.Tensor = walk.Tensor = Tensor
 del Tensor
-
-
-def __getattr__(name):
-    if name == "_hooks":  # the active observers' dispatcher, where it was before the package (tests read it)
-        return _observe.dispatcher
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
