@@ -26,3 +26,17 @@ def test_star_import_keeps_python_builtins():
     assert len(mg.__all__) == len(set(mg.__all__))
     assert not [name for name in mg.__all__ if hasattr(builtins, name)]
     assert {"exp", "cat", "where", "clip", "moveaxis", "repeat_interleave"} <= set(mg.__all__)
+
+
+def test_two_topics_claiming_one_name_is_an_error():
+    from minigrad.ops import _table
+
+    table = {}
+
+    def exp(input):
+        return input
+
+    _table._add(table, "exp", exp)
+    _table._add(table, "exp", exp)  # the same function again (an alias bound twice) is fine
+    with pytest.raises(RuntimeError, match="exp is bound twice"):
+        _table._add(table, "exp", lambda input: input)
