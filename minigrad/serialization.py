@@ -3,15 +3,20 @@
 Arrays are stored as npz members; the nesting around them (dicts, lists, numbers, strings, as in
 an optimizer's state_dict) is stored as JSON in a member named ``__structure__``. Saving writes a
 temporary file next to the target and renames it over the target, so a crash never leaves a
-half-written checkpoint and never loses the previous one.
+half-written checkpoint and never loses the previous one. Loading checks the archive (index, sizes,
+CRCs) before trusting it and reads each array once, into its final buffer.
 """
+import contextlib
 import errno
+import fcntl
+import hashlib
 import json
 import math
 import os
+import secrets
 import stat
 import struct
-import tempfile
+import time
 import zipfile
 import zlib
 
@@ -28,23 +33,88 @@ def save(obj, path):
     """Save a state dict (name -> Tensor/array, possibly nested in dicts and lists with numbers and
     strings) to ``path`` as .npz. Tensors on the GPU are copied to the host; nothing is moved.
 
+    The file is written to a temporary file next to ``path`` and renamed over it: a failed or killed
+    save leaves the previous file whole. A new file gets the mode the umask gives, an overwritten
+    one keeps its mode. Temporary files that killed saves of the same ``path`` left are removed.
     Example: ``mg.save(model.state_dict(), "model.npz")``
     """
     arrays = {}
     structure = _encode(obj, arrays)
     arrays[_STRUCTURE] = np.frombuffer(json.dumps(structure).encode(), dtype=np.uint8)
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".minigrad-", suffix=".npz.tmp")
+    directory, name = os.path.split(os.path.abspath(path))
+    prefix = f".minigrad-{hashlib.sha256(name.encode('utf-8', 'surrogateescape')).hexdigest()[:16]}-"
+    _remove_stale_temporaries(directory, prefix)
+    file, temporary = _create_temporary(directory, prefix, _mode_of(path))
     try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        with file:
+            np.savez(file, **arrays)
+            file.flush()
+            os.fsync(file.fileno())
+            os.replace(temporary, path)  # before closing: the lock is held until the name is gone
     except BaseException:
-        os.unlink(tmp)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
         raise
+
+
+# A save holds an exclusive flock on its temporary file from creation to rename; a killed save's lock
+# is released by the kernel. The age bound covers the instant between creating the file and locking it.
+_STALE_AFTER_S = 60
+
+
+def _create_temporary(directory, prefix, mode):
+    """A new locked file ``<prefix><random>.tmp`` in ``directory``, opened for writing, and its path.
+    Created with mode 0o666 so that the umask (and a default ACL) apply, as to any new file; ``mode``
+    (an overwritten file's) replaces that when given."""
+    while True:
+        temporary = os.path.join(directory, f"{prefix}{secrets.token_hex(8)}.tmp")
+        try:
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+            break
+        except FileExistsError:
+            continue
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if mode is not None:
+            os.fchmod(fd, mode)
+        return os.fdopen(fd, "wb"), temporary
+    except BaseException:
+        os.close(fd)
+        os.unlink(temporary)
+        raise
+
+
+def _mode_of(path):
+    """The permission bits of the regular file at ``path``, or None when there is none."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return stat.S_IMODE(status.st_mode) & 0o777 if stat.S_ISREG(status.st_mode) else None
+
+
+def _remove_stale_temporaries(directory, prefix):
+    """Remove the temporary files of this target that no live save holds (left by a killed save)."""
+    try:
+        names = [n for n in os.listdir(directory) if n.startswith(prefix) and n.endswith(".tmp")]
+    except OSError:
+        return
+    for name in names:
+        temporary = os.path.join(directory, name)
+        try:
+            fd = os.open(temporary, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            status = os.fstat(fd)
+            if stat.S_ISREG(status.st_mode) and time.time() - status.st_mtime > _STALE_AFTER_S:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                os.unlink(temporary)
+        except OSError:  # BlockingIOError: a live save holds it; or it went away meanwhile
+            pass
+        finally:
+            os.close(fd)
 
 
 def load(path, device="cpu"):
