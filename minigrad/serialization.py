@@ -228,9 +228,6 @@ def _read_members(path, file):
     except _Refused:
         raise
     except ValueError as error:
-        if "allow_pickle" in str(error):
-            raise ValueError(f"{path} holds pickled Python objects; minigrad never unpickles (unsafe). "
-                             "Re-save it with mg.save") from None
         raise ValueError(f"{path} is a damaged .npz ({error})") from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError, RuntimeError,
             zlib.error, struct.error, OverflowError) as error:
