@@ -145,6 +145,8 @@ def _sampler_order(sampler):
     even a whole one, a bool, a string) is an IndexError naming it, as NumPy's and torch's indexing
     refuse it, instead of being truncated to an int."""
     indices = np.fromiter(sampler, dtype=object, count=len(sampler))
+    if all(kind is int or issubclass(kind, np.integer) for kind in set(map(type, indices))):
+        return indices.astype(np.int64)
     for position, index in enumerate(indices):
         if not _args.is_int(index):
             raise IndexError(f"DataLoader: the sampler gave index {index!r} ({type(index).__name__}) at position "
