@@ -122,7 +122,7 @@ class DataLoader:
 
     def __iter__(self):
         if self.sampler is not None:
-            order = np.fromiter(self.sampler, dtype=np.int64, count=len(self.sampler))
+            order = _sampler_order(self.sampler)
         elif self.shuffle:
             order = (self._rng or _random.generator()).permutation(len(self.dataset))
         else:
@@ -138,6 +138,20 @@ class DataLoader:
         # fancy indexing and np.stack made fresh arrays: wrapped, not copied again
         return tuple(Tensor._wrap(backend.to_device(to_array(np.ascontiguousarray(c), None), self.device), False)
                      for c in columns)
+
+
+def _sampler_order(sampler):
+    """The int64 array of the ``len(sampler)`` indices ``sampler`` yields; a non-integer one (a float,
+    even a whole one, a bool, a string) is an IndexError naming it, as NumPy's and torch's indexing
+    refuse it, instead of being truncated to an int."""
+    indices = np.fromiter(sampler, dtype=object, count=len(sampler))
+    if all(kind is int or issubclass(kind, np.integer) for kind in set(map(type, indices))):
+        return indices.astype(np.int64)
+    for position, index in enumerate(indices):
+        if not _args.is_int(index):
+            raise IndexError(f"DataLoader: the sampler gave index {index!r} ({type(index).__name__}) at position "
+                             f"{position}; indices must be integers")
+    return indices.astype(np.int64)
 
 
 class DistributedSampler:

@@ -1,4 +1,6 @@
 """Small datasets for examples and tutorials, all offline."""
+import math
+import os
 from collections import namedtuple
 
 import numpy as np
@@ -72,7 +74,6 @@ def load_mnist(path, kind="train"):
     Returns (images uint8 of shape (N, rows, cols), labels int64 of shape (N,)).
     Example: ``x, y = load_mnist("~/data/fashion", kind="test"); x.shape`` -> (10000, 28, 28)
     """
-    import gzip
     from pathlib import Path
 
     _args.choice(kind, "load_mnist: kind", tuple(_IDX_FILES))
@@ -84,25 +85,63 @@ def load_mnist(path, kind="train"):
         if found is None:
             raise FileNotFoundError(f"load_mnist: no {stem} or {stem}.gz in {folder} (download the IDX files of "
                                     "MNIST or Fashion-MNIST there; nothing is downloaded automatically)")
-        opener = gzip.open if found.suffix == ".gz" else open
-        with opener(found, "rb") as f:
-            arrays.append(_read_idx(f.read(), magic, found))
+        arrays.append(_read_idx_file(found, magic))
     images, labels = arrays
     if len(images) != len(labels):
         raise ValueError(f"load_mnist: {len(images)} images but {len(labels)} labels in {folder}")
     return images, labels.astype(np.int64)
 
 
-def _read_idx(raw, magic, path):
-    """The uint8 array in an IDX file's bytes (big-endian header: magic, then one count per dim)."""
+# deflate (gzip) expands at most 1032:1, so a .gz file of n bytes holds less than 1032 n bytes
+_DEFLATE_MAX_RATIO = 1032
+_READ_CHUNK = 1 << 20
+
+
+def _read_idx_file(path, magic):
+    """The uint8 array of the IDX file at ``path`` (gzipped when its name ends in .gz). The header's
+    declared size is checked against what the file can hold before anything is allocated, and the
+    data is read in bounded chunks up to one byte past it, so a gzip bomb is never inflated whole.
+    Every error is a ValueError naming the file."""
+    import gzip
+    import zlib
+
+    gzipped = path.suffix == ".gz"
+    capacity = os.path.getsize(path) * (_DEFLATE_MAX_RATIO if gzipped else 1)
+    try:
+        with (gzip.open if gzipped else open)(path, "rb") as file:
+            return _read_idx(file, magic, path, capacity, gzipped)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+        raise ValueError(f"load_mnist: {path} is a damaged or truncated gzip file ({error})") from None
+
+
+def _read_idx(file, magic, path, capacity, gzipped):
+    """The uint8 array after the IDX header (big-endian: magic, then one count per dim) in ``file``,
+    whose uncompressed content is at most ``capacity`` bytes."""
     ndim = 3 if magic == _IDX_IMAGES else 1
-    header = 4 * (1 + ndim)
-    if len(raw) < header or int.from_bytes(raw[:4], "big") != magic:
-        found = int.from_bytes(raw[:4], "big") if len(raw) >= 4 else None
+    header = file.read(4 * (1 + ndim))
+    if len(header) < 4 * (1 + ndim) or int.from_bytes(header[:4], "big") != magic:
+        found = int.from_bytes(header[:4], "big") if len(header) >= 4 else None
         raise ValueError(f"load_mnist: {path} is not an IDX file of {ndim}-D unsigned bytes "
                          f"(magic number {found}, expected {magic})")
-    shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
-    if len(raw) - header != int(np.prod(shape)):
-        raise ValueError(f"load_mnist: {path} holds {len(raw) - header} bytes of data, but its header "
-                         f"says shape {shape}; the file is truncated or corrupt")
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape).copy()
+    shape = tuple(int.from_bytes(header[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+    size = math.prod(shape)
+
+    def mismatch(holds):
+        return ValueError(f"load_mnist: {path} {holds}, but its header says shape {shape} ({size} bytes); "
+                          "the file is truncated or corrupt")
+
+    room = capacity - len(header)
+    if size > room:
+        raise mismatch(f"can hold at most {room} bytes of data (deflate expands at most {_DEFLATE_MAX_RATIO}:1)"
+                       if gzipped else f"holds {room} bytes of data")
+    data = np.empty(size, dtype=np.uint8)
+    view, filled = memoryview(data), 0
+    while filled < size:
+        count = file.readinto(view[filled:filled + _READ_CHUNK])
+        if not count:
+            raise mismatch(f"holds {filled} bytes of data")
+        filled += count
+    if file.read(1):
+        raise ValueError(f"load_mnist: {path} holds more than the {size} bytes of data its header declares "
+                         f"(shape {shape}); the file is corrupt")
+    return data.reshape(shape)

@@ -2,6 +2,7 @@
 PyTorch's remainder rule, seeding) and Subset, DistributedSampler (torch's strided split, padding and
 drop_last) and DataLoader(sampler=)."""
 import math
+import re
 
 import numpy as np
 import pytest
@@ -201,3 +202,30 @@ def test_distributed_sampler_refuses_bad_arguments():
         DistributedSampler(range(4), num_replicas=1, rank=0).set_epoch("1")
     with pytest.raises(RuntimeError, match="pass num_replicas= and rank=, or call"):
         DistributedSampler(range(4))
+
+
+class _ListDataset(Dataset):
+    """A plain (not Tensor) dataset, indexed one example at a time."""
+
+    def __getitem__(self, index):
+        return (np.float32(index),)
+
+    def __len__(self):
+        return 4
+
+
+@pytest.mark.parametrize("dataset", [TensorDataset(np.arange(4, dtype=np.float32)), _ListDataset()],
+                         ids=["TensorDataset", "Dataset"])
+@pytest.mark.parametrize("bad", [0.5, 1.7, 2.2, 1.0, np.float64(2.0), True, "1", None])
+def test_a_sampler_giving_a_non_integer_index_is_an_index_error_naming_it(dataset, bad):
+    # NumPy indexing refuses floats, whole or not (torch too); they were truncated to 0, 1, 2 before
+    loader = DataLoader(dataset, batch_size=2, sampler=[0, bad, 3])
+    with pytest.raises(IndexError, match=rf"DataLoader: the sampler gave index {re.escape(repr(bad))} "
+                                         rf"\({type(bad).__name__}\) at position 1; indices must be integers"):
+        list(loader)
+
+
+def test_a_sampler_may_give_numpy_integers():
+    loader = DataLoader(TensorDataset(np.arange(4, dtype=np.float32)), batch_size=2,
+                        sampler=[np.int32(3), np.uint8(0), np.int64(2), 1])
+    assert [b[0].numpy().tolist() for b in loader] == [[3.0, 0.0], [2.0, 1.0]]

@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -84,3 +86,81 @@ def test_load_mnist_names_the_missing_file_and_refuses_bad_files(tmp_path):
     _write_idx(tmp_path / "train-labels-idx1-ubyte", np.zeros(3, np.uint8), 2049, False)
     with pytest.raises(ValueError, match="2 images but 3 labels"):
         load_mnist(tmp_path)
+
+
+def _labels_gz(path, raw):
+    import gzip
+
+    with gzip.open(path / "train-labels-idx1-ubyte.gz", "wb") as f:
+        f.write(raw)
+    return path / "train-labels-idx1-ubyte.gz"
+
+
+def _images(path, n=3):
+    _write_idx(path / "train-images-idx3-ubyte", np.zeros((n, 2, 2), np.uint8), 2051, False)
+
+
+def _idx_header(magic, *dims):
+    return b"".join(v.to_bytes(4, "big") for v in (magic, *dims))
+
+
+@pytest.mark.parametrize("damage, problem", [
+    (lambda gz: gz[:len(gz) // 2], "is a damaged or truncated gzip file"),
+    (lambda gz: gz[:-3], "is a damaged or truncated gzip file"),
+    (lambda gz: gz[:-100] + bytes(b ^ 0x55 for b in gz[-100:-90]) + gz[-90:], "is a damaged or truncated gzip file"),
+    (lambda gz: b"\x1f\x8b\x08" + b"\xff" * 20, "is a damaged or truncated gzip file"),
+    (lambda gz: b"PK\x03\x04 a zip, not a gzip", "is a damaged or truncated gzip file"),
+])
+def test_load_mnist_names_a_damaged_gzip_file(tmp_path, damage, problem):
+    from minigrad.datasets import load_mnist
+
+    _images(tmp_path, n=300)
+    good = _labels_gz(tmp_path, _idx_header(2049, 300) + bytes(range(256)) + bytes(44))
+    good.write_bytes(damage(good.read_bytes()))
+    with pytest.raises(ValueError, match=f"load_mnist: {re.escape(str(good))} {problem}"):
+        load_mnist(tmp_path)
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_load_mnist_refuses_a_header_larger_than_the_file_before_allocating(tmp_path, compress):
+    from minigrad.datasets import load_mnist
+
+    raw = _idx_header(2051, 2 ** 31, 2 ** 31, 4)  # 2**64 bytes: 0 in int64
+    if compress:
+        import gzip
+        path = tmp_path / "train-images-idx3-ubyte.gz"
+        path.write_bytes(gzip.compress(raw))
+    else:
+        path = tmp_path / "train-images-idx3-ubyte"
+        path.write_bytes(raw)
+    holds = r"can hold at most \d+ bytes of data \(deflate expands at most 1032:1\)" if compress else "holds 0 bytes of data"
+    with pytest.raises(ValueError, match=rf"load_mnist: {re.escape(str(path))} {holds}, but its header "
+                                         rf"says shape \(2147483648, 2147483648, 4\) \(18446744073709551616 bytes\)"):
+        load_mnist(tmp_path)
+
+
+def test_load_mnist_stops_decompressing_a_gzip_bomb_at_the_declared_size(tmp_path):
+    import gzip
+    import time
+    import tracemalloc
+
+    from minigrad.datasets import load_mnist
+
+    _images(tmp_path, n=3)
+    path = tmp_path / "train-labels-idx1-ubyte.gz"
+    with gzip.open(path, "wb", compresslevel=9) as f:  # 3 labels declared, 128 MB of zeros follow
+        f.write(_idx_header(2049, 3) + bytes(3))
+        zeros = bytes(1 << 24)
+        for _ in range(8):
+            f.write(zeros)
+    assert path.stat().st_size < 1 << 20
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        with pytest.raises(ValueError, match=f"load_mnist: {re.escape(str(path))} holds more than the 3 bytes "
+                                             r"of data its header declares \(shape \(3,\)\)"):
+            load_mnist(tmp_path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert time.perf_counter() - start < 2 and peak < 16 << 20

@@ -5,10 +5,14 @@ and OpenMP probe that minigrad's kernels are built with (minigrad/_build.py), wi
 ``_kernels`` folder on the include path (so ``from _types cimport real`` works), and imports the
 result. Builds are cached by a hash of the sources and the toolchain in ``build_directory``, else
 $MINIGRAD_CACHE, else ~/.cache/minigrad; compiling happens in a temporary folder that is removed.
+A cached build is imported only when its folder and file are the current user's and writable by
+nobody else (it is rebuilt otherwise); a cache folder others can write is refused.
 """
 import hashlib
 import importlib.util
 import os
+import shutil
+import stat
 import sys
 import sysconfig
 import tempfile
@@ -52,6 +56,7 @@ def load(name, sources, verbose=False, build_directory=None):
         raise ValueError("sources needs a .pyx file (the module's Cython source)")
 
     folder = Path(build_directory) if build_directory is not None else cache_root() / "cython_extensions"
+    _make_private_folder(folder)
     target = folder / f"{name}_{_build_hash(name, paths)}"
     built = _find_built(target, name)
     if built is None:
@@ -74,9 +79,48 @@ def _build_hash(name, paths):
     return digest.hexdigest()[:16]
 
 
+def _writable_by_others(status):
+    """Why another user could change the file or folder ``status`` (an lstat) describes, or None when
+    only the current user can: it is theirs, not a link, and not writable by group or others."""
+    if status.st_uid != os.getuid():
+        return f"it belongs to user id {status.st_uid}, not to you ({os.getuid()})"
+    if stat.S_ISLNK(status.st_mode):
+        return "it is a symbolic link"
+    if status.st_mode & 0o022:
+        return f"group or others can write it (mode {stat.S_IMODE(status.st_mode):o})"
+    return None
+
+
+def _make_private_folder(folder):
+    """Create the cache folder (mode 0o755) or check that only the current user can write it: a module
+    another user put there, at the predictable <name>_<hash> path, would run its code when imported."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o755, exist_ok=True)
+    problem = _writable_by_others(os.stat(folder))
+    if problem:
+        raise PermissionError(f"cython_extension.load: the build cache {folder} is not private: {problem}, so "
+                              "another user could plant a module there that this process would import. Use a "
+                              "folder only you can write (build_directory= or $MINIGRAD_CACHE), or chmod go-w it")
+
+
 def _find_built(target, name):
+    """The cached build in ``target``, or None when there is none or someone else could have changed it
+    (its folder or file is not the current user's alone): that build is removed, to be redone."""
     path = target / f"{name}{sysconfig.get_config_var('EXT_SUFFIX')}"
-    return path if path.is_file() else None
+    if not os.path.lexists(target):
+        return None
+    folder_status = os.lstat(target)
+    if _writable_by_others(folder_status) or not stat.S_ISDIR(folder_status.st_mode):
+        shutil.rmtree(target) if stat.S_ISDIR(folder_status.st_mode) else os.unlink(target)
+        return None
+    try:
+        status = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if _writable_by_others(status) or not stat.S_ISREG(status.st_mode):
+        os.unlink(path)
+        return None
+    return path
 
 
 def _compile(name, paths, target, verbose):
@@ -107,10 +151,11 @@ def _compile(name, paths, target, verbose):
         except BaseException as error:
             raise RuntimeError(f"cython_extension.load: building {name} failed: {error}\n{log.read()}") from None
         built = next(Path(tmp).glob(f"{name}*{sysconfig.get_config_var('EXT_SUFFIX')}"))
-        target.mkdir(parents=True, exist_ok=True)
+        target.mkdir(mode=0o755, exist_ok=True)
         final = target / built.name
         staging = target / f"{built.name}.{os.getpid()}.tmp"
-        staging.write_bytes(built.read_bytes())
+        with os.fdopen(os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o755), "wb") as file:
+            file.write(built.read_bytes())
         os.replace(staging, final)  # atomic: a concurrent load sees the whole file or none
         log.say(f"built {name} in {time.perf_counter() - start:.1f} s with {' '.join(command_class.flags)} -> {final}")
     return final

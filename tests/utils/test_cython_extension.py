@@ -2,7 +2,9 @@
 hash, imports, and leaves nothing in the temporary folder. One tiny module is compiled per run."""
 import contextlib
 import io
+import os
 import re
+import shutil
 import sysconfig
 import tempfile
 
@@ -91,3 +93,97 @@ def test_bad_arguments_and_build_errors_are_explained(tmp_path):
     with pytest.raises(RuntimeError, match="building broken failed(.|\n)*broken.pyx:1"):
         cython_extension.load("broken", [broken], build_directory=tmp_path / "cache")
     assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").rglob("*.so"))
+
+
+# ---- a module another user planted at the predictable <name>_<hash> path is never imported ------
+PLANTED_PYX = """
+open({marker!r}, "w").close()  # runs when the module is imported
+
+def add(double a, double b):
+    return -1.0
+"""
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    """(a compiled tiny_ext whose import creates the file ``marker``, marker), compiled, never imported."""
+    root = tmp_path_factory.mktemp("planted")
+    marker = root / "planted_module_ran"
+    source = root / "tiny_ext.pyx"  # the same module name as the user's, another source
+    source.write_text(PLANTED_PYX.format(marker=str(marker)))
+    with contextlib.redirect_stdout(io.StringIO()):
+        path = cython_extension._compile("tiny_ext", [source], root / "build", verbose=False)
+    return path, marker
+
+
+def _plant(cache, source, planted_path):
+    """Put the planted build where load("tiny_ext", [source]) with $MINIGRAD_CACHE=cache looks:
+    returns (cache folder, build folder, file)."""
+    folder = cache / "cython_extensions"
+    target = folder / f"tiny_ext_{cython_extension._build_hash('tiny_ext', [source])}"
+    target.mkdir(parents=True)
+    shutil.copy(planted_path, target / planted_path.name)
+    return folder, target, target / planted_path.name
+
+
+_ANOTHER_USER = 54321
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="making a file another user's needs root")
+
+
+@pytest.mark.parametrize("share, problem", [
+    (lambda folder: folder.chmod(0o777), r"group or others can write it \(mode 777\)"),
+    (lambda folder: folder.chmod(0o775), r"group or others can write it \(mode 775\)"),
+    pytest.param(lambda folder: os.chown(folder, _ANOTHER_USER, -1), f"it belongs to user id {_ANOTHER_USER}",
+                 marks=needs_root),
+])
+def test_a_cache_folder_others_can_write_is_refused(built, planted, tmp_path, monkeypatch, share, problem):
+    _, _, source, _, _ = built
+    folder, _, _ = _plant(tmp_path / "shared", source, planted[0])
+    share(folder)
+    monkeypatch.setenv("MINIGRAD_CACHE", str(tmp_path / "shared"))
+    with pytest.raises(PermissionError, match=rf"the build cache {re.escape(str(folder))} is not private: {problem}"):
+        cython_extension.load("tiny_ext", [source])
+    assert not planted[1].exists()
+
+
+@pytest.mark.parametrize("tamper", [
+    pytest.param(lambda folder, target, file: os.chown(file, _ANOTHER_USER, -1), marks=needs_root, id="file-of-another-user"),
+    pytest.param(lambda folder, target, file: os.chown(target, _ANOTHER_USER, -1), marks=needs_root, id="folder-of-another-user"),
+    pytest.param(lambda folder, target, file: file.chmod(0o777), id="file-writable-by-others"),
+    pytest.param(lambda folder, target, file: target.chmod(0o775), id="folder-writable-by-group"),
+    pytest.param(lambda folder, target, file: (file.rename(folder / "elsewhere.so"), file.symlink_to(folder / "elsewhere.so")),
+                 id="symlink"),
+])
+def test_a_cached_build_others_could_have_changed_is_rebuilt(built, planted, tmp_path, monkeypatch, tamper):
+    module, _, source, _, _ = built
+    folder, target, file = _plant(tmp_path / "cache", source, planted[0])
+    tamper(folder, target, file)
+    rebuilt = []
+
+    def compile_by_copying(name, paths, target, verbose):  # the real compiler is exercised below
+        target.mkdir(mode=0o755, exist_ok=True)
+        rebuilt.append(shutil.copy(module.__file__, target / file.name))
+        return target / file.name
+
+    monkeypatch.setattr(cython_extension, "_compile", compile_by_copying)
+    monkeypatch.setenv("MINIGRAD_CACHE", str(tmp_path / "cache"))
+    assert cython_extension.load("tiny_ext", [source]).add(2.0, 3.0) == 5.0
+    assert rebuilt and not planted[1].exists()
+
+
+def test_a_planted_build_is_replaced_by_a_real_rebuild_that_stays_private(built, planted, tmp_path, monkeypatch):
+    _, _, source, _, _ = built
+    _, target, file = _plant(tmp_path / "cache", source, planted[0])
+    file.chmod(0o666)
+    monkeypatch.setenv("MINIGRAD_CACHE", str(tmp_path / "cache"))
+    saved_umask = os.umask(0o002)  # a group-writable default must not make every later load rebuild
+    try:
+        with contextlib.redirect_stdout(io.StringIO()) as output:
+            module = cython_extension.load("tiny_ext", [source])
+            again = cython_extension.load("tiny_ext", [source])
+    finally:
+        os.umask(saved_umask)
+    assert module.add(2.0, 3.0) == 5.0 and not planted[1].exists()
+    assert output.getvalue().count("compiling tiny_ext") == 1 and again.__file__ == module.__file__
+    for path in (target.parent, target, file):
+        assert cython_extension._writable_by_others(os.lstat(path)) is None, path
