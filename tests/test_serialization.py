@@ -1,4 +1,7 @@
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -6,6 +9,8 @@ import pytest
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.optim as optim
+
+ROOT = str(Path(__file__).resolve().parents[1])
 
 
 def _model():
@@ -69,3 +74,27 @@ def test_plain_npz_loads_as_tensors(tmp_path):
     np.savez(tmp_path / "plain.npz", w=np.arange(3.0))
     loaded = mg.load(tmp_path / "plain.npz")
     assert isinstance(loaded["w"], mg.Tensor) and loaded["w"].dtype == np.float64
+
+
+def test_a_save_cut_off_mid_write_keeps_the_previous_file(tmp_path):
+    # The new save runs out of file size (RLIMIT_FSIZE) after 64 KiB, in a child process: a save that
+    # wrote over the old file in place would leave it truncated.
+    resource = pytest.importorskip("resource")
+    path = tmp_path / "model.npz"
+    mg.save({"w": mg.ones(3)}, path)
+    script = f"""
+import resource, signal, sys
+import numpy as np
+import minigrad as mg
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit then fails with EFBIG
+resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 16, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+try:
+    mg.save({{"w": mg.tensor(np.zeros(1 << 18))}}, {str(path)!r})
+except OSError as error:
+    sys.exit(f"refused: {{error}}")
+"""
+    child = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                           env=dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")])))
+    assert child.returncode == 1 and "refused" in child.stderr, child.stderr
+    np.testing.assert_array_equal(mg.load(path)["w"].numpy(), [1, 1, 1])
+    assert os.listdir(tmp_path) == ["model.npz"]  # no temporary left behind

@@ -133,3 +133,17 @@ def test_cuda_kernels_refuse_bad_input_like_the_cpu_kernels():
             module.relu_forward(xp.arange(3))
         with pytest.raises(ValueError, match="more than 1 value per channel"):
             module.batch_norm_forward_train(xp.ones((1, 3)), None, None, None, None, 0.1, 1e-5)
+
+
+@pytest.mark.parametrize("kernel_size, padding", [((2, 2), (2, 2)), ((3, 3), (2, 1)), ((3, 2), (1, 2))])
+def test_pooling_padding_over_half_a_window_is_refused(kernel_size, padding):
+    # a window over padding alone would hold only -inf (max) or only zeros (average)
+    x = np.zeros((1, 1, 6, 6))
+    for pool in (cpu.max_pool2d_forward, cpu.avg_pool2d_forward):
+        with pytest.raises(ValueError, match="must be at most half of kernel_size"):
+            pool(x, kernel_size, (1, 1), padding)
+
+
+def test_pooling_padding_of_exactly_half_a_window_is_accepted():
+    y, _ = cpu.max_pool2d_forward(np.arange(16.0).reshape(1, 1, 4, 4), (2, 2), (2, 2), (1, 1))
+    np.testing.assert_array_equal(y[0, 0], [[0, 2, 3], [8, 10, 11], [12, 14, 15]])
