@@ -109,11 +109,7 @@ def add_arrays(a, b):
 def _accumulate_leaf(t, grad, op=None, grad_outputs=(), grad_inputs=()):
     """Add ``grad``, returned by ``op.backward(*grad_outputs)`` among ``grad_inputs``, to ``t.grad``."""
     if t._grad is not None:
-        # in place, as torch: an array taken from .grad earlier (x.grad.numpy()) holds the new total,
-        # and an op that saved it refuses to backpropagate through it
-        accumulated = t._grad.data
-        accumulated += grad
-        t._grad._bump_version()
+        t._grad.data = add_arrays(t._grad.data, grad)
     else:
         _adopt_first_grad(t, grad, op, grad_outputs, grad_inputs)
     if hooks.leaf_hooks_in_use:  # e.g. DDP's bucket reductions; a leaf without hooks pays one check
