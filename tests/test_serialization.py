@@ -98,3 +98,12 @@ except OSError as error:
     assert child.returncode == 1 and "refused" in child.stderr, child.stderr
     np.testing.assert_array_equal(mg.load(path)["w"].numpy(), [1, 1, 1])
     assert os.listdir(tmp_path) == ["model.npz"]  # no temporary left behind
+
+
+def test_a_second_save_to_a_path_replaces_the_first(tmp_path):
+    path = tmp_path / "model.npz"
+    mg.save({"w": mg.ones(2)}, path)
+    mg.save({"w": mg.zeros(3), "step": 7}, path)
+    loaded = mg.load(path)
+    np.testing.assert_array_equal(loaded["w"].numpy(), [0, 0, 0])
+    assert loaded["step"] == 7 and os.listdir(tmp_path) == ["model.npz"]
