@@ -12,6 +12,9 @@ def test_integer_and_positive_int():
     assert _args.positive_int(2, "Linear: in_features") == 2
     with pytest.raises(TypeError, match=r"Linear: in_features must be a positive int, got bool True"):
         _args.positive_int(True, "Linear: in_features")
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match=f"Linear: in_features must be a positive int, got {bad}"):
+            _args.positive_int(bad, "Linear: in_features")
     with pytest.raises(ValueError, match=r"n must be an int >= 1, got 0"):
         _args.integer(0, "n", 1)
     with pytest.raises(TypeError, match="n must be an int, got float 2.0"):

@@ -302,3 +302,16 @@ def test_gradients_of_0d_tensors_are_arrays_first_accumulated_and_summed():
     assert type(b.grad.data) is np.ndarray and b.grad.item() == (2 * 4.0 + 1) * 2 * 2.0
     assert repr(b.grad) == "tensor(36., dtype=float64)"
     assert mg.gradcheck(lambda t: t * t * t.sin(), [mg.tensor(0.7, dtype=mg.float64, requires_grad=True)])
+
+
+def test_a_second_backward_updates_the_grad_tensor_but_not_an_array_taken_from_it_earlier(device):
+    # minigrad's rule (torch adds into .grad's memory instead): .grad stays the same Tensor with the
+    # new total, while an array taken with .grad.numpy() keeps the values it had. DDP's reduction of
+    # late gradients tells a new gradient from an averaged one by this.
+    x = mg.tensor([1.0, 2.0], dtype="float64", requires_grad=True, device=device)
+    (x * 2).sum().backward()
+    grad, taken = x.grad, x.grad.numpy()
+    (x * 3).sum().backward()
+    assert x.grad is grad
+    np.testing.assert_array_equal(x.grad.numpy(), [5, 5])
+    np.testing.assert_array_equal(taken, [2, 2])

@@ -18,6 +18,7 @@ def test_full_takes_its_dtype_from_the_value_as_torch():
     assert mg.full((2,), 1.5).dtype == np.float32
     assert mg.full((2,), True).dtype == np.bool_
     assert mg.full((2,), 7, dtype="float64").dtype == np.float64
+    assert mg.full((2,), 1e-4, dtype="float64").numpy()[0] == 1e-4  # not rounded through float32
     np.testing.assert_array_equal(mg.full([2, 3], -1.0).numpy(), np.full((2, 3), -1.0))
 
 

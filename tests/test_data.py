@@ -40,6 +40,15 @@ def test_shuffle_is_a_permutation_deterministic_by_seed_and_new_each_epoch():
     np.testing.assert_array_equal(rows[:, 0] / 2, first)  # features stay with their labels
 
 
+def test_seed_zero_is_a_seed():
+    # seed=0 fixes the order: it must not fall back to the generator that mg.manual_seed seeds
+    def order(global_seed):
+        mg.manual_seed(global_seed)
+        return np.concatenate([b[1].numpy() for b in DataLoader(_dataset(30), batch_size=4, shuffle=True, seed=0)])
+    np.testing.assert_array_equal(order(1), order(2))
+    assert (order(1) != np.arange(30)).any()
+
+
 def test_shuffle_without_seed_follows_manual_seed():
     def order():
         mg.manual_seed(9)

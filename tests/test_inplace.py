@@ -160,6 +160,18 @@ def test_clamp_gradient_passes_inside_the_bounds_only():
     assert mg.gradcheck(recorded(lambda y, _: y.clamp_(-1.0, 1.0)), [x, mg.zeros(1, dtype="float64")])
 
 
+def test_clamp_gradient_at_exactly_a_bound_is_one_as_out_of_place_clamp():
+    # torch passes the gradient where low <= x <= high: a value sitting on a bound keeps it
+    x = mg.tensor([-1.0, -0.5, 1.0], dtype="float64", requires_grad=True)
+    y = x * 1
+    y.clamp_(-1.0, 1.0)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1, 1, 1])
+    out_of_place = mg.tensor([-1.0, -0.5, 1.0], dtype="float64", requires_grad=True)
+    out_of_place.clamp(-1.0, 1.0).sum().backward()
+    np.testing.assert_array_equal(out_of_place.grad.numpy(), x.grad.numpy())
+
+
 def test_an_operand_that_requires_grad_makes_the_in_place_op_recorded():
     w = mg.tensor([2.0, 3.0], dtype="float64", requires_grad=True)
     buffer = mg.zeros(2, dtype="float64")

@@ -4,6 +4,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,8 @@ import pytest
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.optim as optim
+
+ROOT = str(Path(__file__).resolve().parents[1])
 
 
 def _model():
@@ -195,3 +198,36 @@ def _record(errors, function, *args):
         function(*args)
     except Exception as error:  # noqa: BLE001 - reported by the test's thread
         errors.append(error)
+
+
+def test_a_save_cut_off_mid_write_keeps_the_previous_file(tmp_path):
+    # The new save runs out of file size (RLIMIT_FSIZE) after 64 KiB, in a child process: a save that
+    # wrote over the old file in place would leave it truncated.
+    resource = pytest.importorskip("resource")
+    path = tmp_path / "model.npz"
+    mg.save({"w": mg.ones(3)}, path)
+    script = f"""
+import resource, signal, sys
+import numpy as np
+import minigrad as mg
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit then fails with EFBIG
+resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 16, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+try:
+    mg.save({{"w": mg.tensor(np.zeros(1 << 18))}}, {str(path)!r})
+except OSError as error:
+    sys.exit(f"refused: {{error}}")
+"""
+    child = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                           env=dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")])))
+    assert child.returncode == 1 and "refused" in child.stderr, child.stderr
+    np.testing.assert_array_equal(mg.load(path)["w"].numpy(), [1, 1, 1])
+    assert os.listdir(tmp_path) == ["model.npz"]  # no temporary left behind
+
+
+def test_a_second_save_to_a_path_replaces_the_first(tmp_path):
+    path = tmp_path / "model.npz"
+    mg.save({"w": mg.ones(2)}, path)
+    mg.save({"w": mg.zeros(3), "step": 7}, path)
+    loaded = mg.load(path)
+    np.testing.assert_array_equal(loaded["w"].numpy(), [0, 0, 0])
+    assert loaded["step"] == 7 and os.listdir(tmp_path) == ["model.npz"]

@@ -133,3 +133,41 @@ def test_cuda_kernels_refuse_bad_input_like_the_cpu_kernels():
             module.relu_forward(xp.arange(3))
         with pytest.raises(ValueError, match="more than 1 value per channel"):
             module.batch_norm_forward_train(xp.ones((1, 3)), None, None, None, None, 0.1, 1e-5)
+
+
+@pytest.mark.parametrize("kernel_size, padding", [((2, 2), (2, 2)), ((3, 3), (2, 1)), ((3, 2), (1, 2))])
+def test_pooling_padding_over_half_a_window_is_refused(kernel_size, padding):
+    # a window over padding alone would hold only -inf (max) or only zeros (average)
+    x = np.zeros((1, 1, 6, 6))
+    for pool in (cpu.max_pool2d_forward, cpu.avg_pool2d_forward):
+        with pytest.raises(ValueError, match="must be at most half of kernel_size"):
+            pool(x, kernel_size, (1, 1), padding)
+
+
+def test_pooling_padding_of_exactly_half_a_window_is_accepted():
+    y, _ = cpu.max_pool2d_forward(np.arange(16.0).reshape(1, 1, 4, 4), (2, 2), (2, 2), (1, 1))
+    np.testing.assert_array_equal(y[0, 0], [[0, 2, 3], [8, 10, 11], [12, 14, 15]])
+    # a window as large as the input plus its padding on both sides fits: 1 + 2 * 1 = 3
+    one = np.full((1, 1, 1, 1), 5.0)
+    assert cpu.max_pool2d_forward(one, (3, 3), (1, 1), (1, 1))[0].shape == (1, 1, 1, 1)
+    np.testing.assert_array_equal(cpu.avg_pool2d_forward(one, (3, 3), (1, 1), (1, 1)), [[[[5 / 9]]]])
+
+
+
+@pytest.mark.parametrize("kernel_size, stride, padding, match", [
+    ((0, 2), (1, 1), (0, 0), r"kernel_size must be two ints >= 1"),
+    ((2, 2), (0, 1), (0, 0), r"stride must be two ints >= 1"),
+    ((2, 2), (1, 1), (-1, 0), r"padding must be two ints >= 0"),
+    ((5, 5), (1, 1), (1, 1), r"pooling window \(5, 5\) is larger than the padded input \(2, 2\)"),
+])
+def test_pooling_geometry_is_checked_by_the_front(kernel_size, stride, padding, match):
+    x = np.zeros((1, 1, 2, 2))
+    for pool in (cpu.max_pool2d_forward, cpu.avg_pool2d_forward):
+        with pytest.raises(ValueError, match=match):
+            pool(x, kernel_size, stride, padding)
+
+
+def test_conv_groups_must_divide_the_output_channels_at_the_front():
+    x, weight = np.zeros((1, 4, 3, 3)), np.zeros((3, 2, 1, 1))  # 3 output channels in 2 groups
+    with pytest.raises(ValueError, match="groups must be an int >= 1 dividing the 3 output channels, got 2"):
+        cpu.conv2d_forward(x, weight, None, (1, 1), ((0, 0), (0, 0)), (1, 1), 2)

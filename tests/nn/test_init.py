@@ -21,6 +21,7 @@ def test_gains():
     assert init.calculate_gain("relu") == math.sqrt(2)
     assert init.calculate_gain("leaky_relu") == math.sqrt(2 / (1 + 0.01 ** 2))
     assert init.calculate_gain("leaky_relu", 0.2) == math.sqrt(2 / 1.04)
+    assert init.calculate_gain("leaky_relu", 0) == math.sqrt(2)  # slope 0 is given, not the default 0.01
     assert init.calculate_gain("selu") == 0.75
     with pytest.raises(ValueError, match="unsupported nonlinearity 'swish'"):
         init.calculate_gain("swish")

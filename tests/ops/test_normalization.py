@@ -55,6 +55,15 @@ def test_eval_forward_uses_running_statistics_and_gradchecks(shape, rng, device)
     np.testing.assert_array_equal(trm.numpy(), rm)  # eval never updates
 
 
+def test_eval_gradient_divides_by_sqrt_of_running_var_plus_eps(device):
+    # d(sum y)/dx = weight / sqrt(running_var + eps): 1 / sqrt(1e-4 + 1e-3) = 30.15, not 100 without
+    # eps (gradcheck's tolerance cannot tell the two apart when eps dominates the variance)
+    x = mg.tensor(np.linspace(-1, 1, 6).reshape(3, 2), dtype="float64", requires_grad=True, device=device)
+    running_mean, running_var = mg.zeros(2, dtype="float64", device=device), mg.full((2,), 1e-4, dtype="float64", device=device)
+    F.batch_norm(x, running_mean, running_var, training=False, eps=1e-3).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.full((3, 2), 1 / np.sqrt(1.1e-3)), rtol=1e-12)
+
+
 @pytest.mark.parametrize("shape", SHAPES)
 def test_float32_within_tolerance(shape, rng, device):
     x, w, b, (tx, tw, tb) = _tensors(rng, shape, device, dtype="float32")

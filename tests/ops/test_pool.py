@@ -229,3 +229,10 @@ def test_max_pool1d_propagates_nan_and_pads_with_minus_infinity(device):
 def test_pool1d_refuses_bad_arguments_naming_the_rule(call, error, match):
     with pytest.raises(error, match=match):
         call(mg.ones(2, 3, 8))
+
+
+def test_max_pool_sends_a_tied_windows_gradient_to_its_first_maximum(device):
+    # torch picks the first maximum in row-major order; a later one would move the gradient
+    x = mg.tensor(np.ones((1, 1, 2, 4)), dtype="float64", requires_grad=True, device=device)
+    F.max_pool2d(x, 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy()[0, 0], [[1, 0, 1, 0], [0, 0, 0, 0]])

@@ -334,3 +334,13 @@ def test_repeat_interleave_refuses_bad_input(device):
         t.repeat_interleave(2, dim=2)
     with pytest.raises(RuntimeError, match="output_size=3"):
         t.repeat_interleave(2, output_size=3)
+
+
+@pytest.mark.parametrize("shape, start, end", [((5,), 0, -1), ((2, 3, 4), 1, 1), ((2, 3, 4), -1, 2), ((2, 3), 0, 0)])
+def test_flatten_of_a_single_dim_is_the_same_shape(shape, start, end):
+    # start_dim == end_dim merges one dim with itself: torch returns the shape unchanged
+    x = mg.randn(*shape, requires_grad=True)
+    y = x.flatten(start, end)
+    assert y.shape == shape
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones(shape))

@@ -86,6 +86,23 @@ def test_loaded_state_takes_the_parameter_dtype_and_device():
     assert opt.state[p]["step"] == 4
 
 
+
+@pytest.mark.parametrize("make", [lambda p: optim.Adam([p]), lambda p: optim.SGD([p], lr=0.1, momentum=0.9)])
+def test_load_state_dict_copies_so_later_steps_leave_the_dict_alone(make):
+    p = mg.tensor([1.0, 2.0], dtype="float64", requires_grad=True)
+    opt = make(p)
+    p.grad = mg.tensor([0.5, -0.5], dtype="float64")
+    opt.step()
+    saved = opt.state_dict()
+    before = {name: np.array(value) for name, value in saved["state"][0].items()}
+    resumed = make(p)
+    resumed.load_state_dict(saved)
+    resumed.step()
+    resumed.step()
+    for name, value in saved["state"][0].items():
+        np.testing.assert_array_equal(value, before[name], err_msg=name)
+
+
 def test_state_follows_a_model_converted_to_another_dtype():
     model = nn.Linear(3, 2)
     opt = optim.Adam(model.parameters())

@@ -154,6 +154,18 @@ def test_a_parameter_group_without_grads_keeps_no_state_and_groups_have_their_ow
     assert c not in opt.state and opt.state[a]["step"] == 1
 
 
+def test_zero_grad_sets_to_none_or_zeroes_in_place():
+    p = mg.tensor([1.0, 2.0], requires_grad=True)
+    opt = optim.SGD([p], lr=0.1)
+    p.grad = mg.tensor([3.0, 4.0])
+    grad = p.grad
+    opt.zero_grad(set_to_none=False)
+    assert p.grad is grad
+    np.testing.assert_array_equal(grad.numpy(), [0, 0])
+    opt.zero_grad()
+    assert p.grad is None
+
+
 def test_step_takes_a_closure_and_returns_its_loss():
     p = mg.tensor([2.0], requires_grad=True)
     opt = optim.RMSprop([p])

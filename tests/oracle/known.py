@@ -60,8 +60,6 @@ CASES_KNOWN = [
                                                                       INDEXING),
     bug("setitem-tensor-value", "spurious-error", INDEXING),
     bug("sigmoid-tail", "value", "issue 19: sigmoid precision for negative inputs"),
-    bug("full-float64", "value", "issue 19: full/new_full round a float64 fill through float32"),
-    bug("new", "value", "issue 19: full/new_full round a float64 fill through float32"),
     bug("clamp-nan-bound", "value", "issue 19: clamp with a NaN bound"),
     *[bug(f"arange-int64[{a}]", "shape value", "issue 19: arange with an int64 dtype and float bounds")
       for a in ("(0, 2.5)", "(9.84,)")],
