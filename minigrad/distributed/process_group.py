@@ -6,7 +6,8 @@ passes (collective, op, dtype, shape) and whether its own arguments were valid. 
 raises the same clear error on every rank instead of a hang or garbage; DDP's bucket reductions,
 whose shapes are checked once at construction, skip this exchange.
 
-CuPy arrays use NCCL (``cupy.cuda.nccl``) when CuPy has it, and otherwise a host copy through MPI.
+CuPy arrays use NCCL (``cupy.cuda.nccl``, from ``nccl_bindings()``) when CuPy has it, and
+otherwise a host copy through MPI.
 """
 import collections
 import enum
@@ -38,7 +39,8 @@ class _Group:
         self.comm = mpi.COMM_WORLD.Dup()  # our messages never match a user's own COMM_WORLD traffic
         self.rank, self.size = self.comm.Get_rank(), self.comm.Get_size()
         self.calls = collections.Counter()  # collectives started, by MPI name (tests count them)
-        self.nccl = None  # the NCCL communicator, made on the first CuPy collective
+        self.host = _MpiArrays(self)
+        self.device = None  # the collectives of CuPy arrays, made on the first one
         self.previous_excepthook = None
 
 
@@ -267,9 +269,23 @@ def _in_place(tensor, collective):
 
 
 # ---- array collectives (NumPy through MPI buffers; CuPy through NCCL or a host copy) -------------
-def _mpi_op(group, op):
-    mpi = group.mpi
-    return {ReduceOp.SUM: mpi.SUM, ReduceOp.AVG: mpi.SUM, ReduceOp.MAX: mpi.MAX, ReduceOp.MIN: mpi.MIN}[op]
+# One object per kind of array does the transfers: _MpiArrays for NumPy, and for CuPy either
+# _NcclArrays (device pointers, ordered on the current stream) or _HostCopyArrays (MPI on host
+# copies). The callers below never branch on the kind.
+def nccl_bindings():
+    """The NCCL bindings CuPy arrays go through (``cupy.cuda.nccl``), or None: host copies instead.
+    The one factory of NCCL communicators; tests replace it with a stand-in of the same API."""
+    return backend.nccl_or_none()
+
+
+def _arrays(group, array):
+    """The collectives object for ``array``'s kind (made on first use, for all later calls)."""
+    if isinstance(array, np.ndarray):
+        return group.host
+    if group.device is None:
+        nccl = nccl_bindings()
+        group.device = _HostCopyArrays(group) if nccl is None else _NcclArrays(group, nccl)
+    return group.device
 
 
 def allreduce_array(group, array, op=ReduceOp.SUM):
@@ -280,24 +296,23 @@ def allreduce_array(group, array, op=ReduceOp.SUM):
 
 def allgather_array(group, array):
     """(world size, *array.shape): every rank's array, in rank order (no checks, as allreduce_array)."""
-    return _allgather_array(group, array) if group.size > 1 else array[None]
+    if group.size == 1:
+        return array[None]
+    group.calls["Allgather"] += 1
+    return _arrays(group, array).allgather(backend.array_module(array).ascontiguousarray(array))
 
 
 def start_allreduce(group, array, op=ReduceOp.SUM):
     """Start a non-blocking in-place allreduce of a contiguous array; ``.wait()`` on the result
     finishes it (AVG divides by the world size there)."""
     group.calls["Iallreduce"] += 1
-    if isinstance(array, np.ndarray):
-        return _Pending(group.comm.Iallreduce(group.mpi.IN_PLACE, array, op=_mpi_op(group, op)), array, op,
-                        group.size)
-    nccl = _nccl_communicator(group)
-    if nccl is not None:
-        nccl.allReduce(array.data.ptr, array.data.ptr, array.size, _nccl_dtype(array.dtype), _nccl_op(op),
-                       _current_stream())
-        return _Pending(None, array, op, group.size)  # ordered on the stream: later kernels see the sum
-    host = backend.to_device(array, "cpu")
-    return _Pending(group.comm.Iallreduce(group.mpi.IN_PLACE, host, op=_mpi_op(group, op)), array, op, group.size,
-                    host=host)
+    return _arrays(group, array).start_allreduce(array, op)
+
+
+def broadcast_array(group, array, src):
+    """In place on a contiguous array (no checks, as allreduce_array)."""
+    group.calls["Bcast"] += 1
+    _arrays(group, array).broadcast(array, src)
 
 
 class _Pending:
@@ -322,69 +337,77 @@ class _Pending:
         return self.array
 
 
-def broadcast_array(group, array, src):
-    """In place on a contiguous array (no checks, as allreduce_array)."""
-    group.calls["Bcast"] += 1
-    if isinstance(array, np.ndarray):
-        group.comm.Bcast(array, root=src)
-        return
-    nccl = _nccl_communicator(group)
-    if nccl is not None:
-        nccl.bcast(array.data.ptr, array.size, _nccl_dtype(array.dtype), src, _current_stream())
-        return
-    host = backend.to_device(array, "cpu")
-    group.comm.Bcast(host, root=src)
-    array[...] = backend.to_device(host, "cuda")
+class _MpiArrays:
+    """NumPy arrays through MPI's buffer interface."""
 
+    def __init__(self, group):
+        self.group = group
+        mpi = group.mpi
+        self.ops = {ReduceOp.SUM: mpi.SUM, ReduceOp.AVG: mpi.SUM, ReduceOp.MAX: mpi.MAX, ReduceOp.MIN: mpi.MIN}
 
-def _allgather_array(group, array):
-    """(world size, *array.shape): every rank's array, in rank order."""
-    group.calls["Allgather"] += 1
-    xp = backend.array_module(array)
-    array = xp.ascontiguousarray(array)
-    out = xp.empty((group.size,) + array.shape, dtype=array.dtype)
-    if xp is np:
-        group.comm.Allgather(array, out)
+    def start_allreduce(self, array, op):
+        return _Pending(self._iallreduce(array, op), array, op, self.group.size)
+
+    def _iallreduce(self, array, op):
+        return self.group.comm.Iallreduce(self.group.mpi.IN_PLACE, array, op=self.ops[op])
+
+    def broadcast(self, array, src):
+        self.group.comm.Bcast(array, root=src)
+
+    def allgather(self, array):
+        out = np.empty((self.group.size,) + array.shape, dtype=array.dtype)
+        self.group.comm.Allgather(array, out)
         return out
-    nccl = _nccl_communicator(group)
-    if nccl is not None:
-        nccl.allGather(array.data.ptr, out.data.ptr, array.size, _nccl_dtype(array.dtype), _current_stream())
+
+
+class _HostCopyArrays(_MpiArrays):
+    """CuPy arrays without NCCL: each collective copies to the host, goes through MPI, copies back."""
+
+    def start_allreduce(self, array, op):
+        host = backend.to_device(array, "cpu")
+        return _Pending(self._iallreduce(host, op), array, op, self.group.size, host=host)
+
+    def broadcast(self, array, src):
+        host = backend.to_device(array, "cpu")
+        super().broadcast(host, src)
+        array[...] = backend.to_device(host, "cuda")
+
+    def allgather(self, array):
+        return backend.to_device(super().allgather(backend.to_device(array, "cpu")), "cuda")
+
+
+class _NcclArrays:
+    """CuPy arrays through NCCL, one GPU per rank: device pointers, element counts and NCCL's dtype
+    and op codes, ordered on the current stream (later kernels see the results)."""
+
+    def __init__(self, group, nccl):
+        self.size = group.size
+        unique_id = nccl.get_unique_id() if group.rank == 0 else None
+        unique_id = group.comm.bcast(unique_id, root=0)  # once, a small tuple
+        self.communicator = nccl.NcclCommunicator(group.size, unique_id, group.rank)
+        self.dtypes = {np.dtype(np.float32): nccl.NCCL_FLOAT32, np.dtype(np.float64): nccl.NCCL_FLOAT64,
+                       np.dtype(np.int64): nccl.NCCL_INT64, np.dtype(np.int32): nccl.NCCL_INT32}
+        self.ops = {ReduceOp.SUM: nccl.NCCL_SUM, ReduceOp.AVG: nccl.NCCL_SUM, ReduceOp.MAX: nccl.NCCL_MAX,
+                    ReduceOp.MIN: nccl.NCCL_MIN}
+
+    def _dtype(self, array):
+        if array.dtype not in self.dtypes:
+            raise TypeError(f"NCCL collectives take float32, float64, int32 or int64 arrays, got {array.dtype}")
+        return self.dtypes[array.dtype]
+
+    def start_allreduce(self, array, op):
+        self.communicator.allReduce(array.data.ptr, array.data.ptr, array.size, self._dtype(array), self.ops[op],
+                                    backend.current_stream_pointer())
+        return _Pending(None, array, op, self.size)
+
+    def broadcast(self, array, src):
+        self.communicator.bcast(array.data.ptr, array.size, self._dtype(array), src, backend.current_stream_pointer())
+
+    def allgather(self, array):
+        out = backend.array_module(array).empty((self.size,) + array.shape, dtype=array.dtype)
+        self.communicator.allGather(array.data.ptr, out.data.ptr, array.size, self._dtype(array),
+                                    backend.current_stream_pointer())
         return out
-    host = np.empty(out.shape, dtype=out.dtype)
-    group.comm.Allgather(backend.to_device(array, "cpu"), host)
-    return backend.to_device(host, "cuda")
-
-
-def _nccl_communicator(group):
-    """NCCL over this world (one GPU per rank), or None when CuPy has no NCCL: then a host copy."""
-    if group.nccl is None:
-        nccl = backend.nccl_or_none()
-        if nccl is None:
-            group.nccl = False
-        else:
-            unique_id = nccl.get_unique_id() if group.rank == 0 else None
-            unique_id = group.comm.bcast(unique_id, root=0)  # once, a small tuple
-            group.nccl = nccl.NcclCommunicator(group.size, unique_id, group.rank)
-    return group.nccl or None
-
-
-def _nccl_dtype(dtype):
-    nccl = backend.nccl_or_none()
-    codes = {np.dtype(np.float32): nccl.NCCL_FLOAT32, np.dtype(np.float64): nccl.NCCL_FLOAT64,
-             np.dtype(np.int64): nccl.NCCL_INT64, np.dtype(np.int32): nccl.NCCL_INT32}
-    if dtype not in codes:
-        raise TypeError(f"NCCL collectives take float32, float64, int32 or int64 arrays, got {dtype}")
-    return codes[dtype]
-
-
-def _nccl_op(op):
-    nccl = backend.nccl_or_none()
-    return {ReduceOp.SUM: nccl.NCCL_SUM, ReduceOp.AVG: nccl.NCCL_SUM, ReduceOp.MAX: nccl.NCCL_MAX,
-            ReduceOp.MIN: nccl.NCCL_MIN}[op]
-
-
-def _current_stream():
-    return backend.current_stream_pointer()
 
 
 def world():

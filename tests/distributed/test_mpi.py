@@ -29,6 +29,10 @@ MISSING = ("mpi4py is not installed (pip install 'minigrad[distributed]')" if im
 pytestmark = pytest.mark.skipif(MISSING is not None, reason=str(MISSING))
 
 
+def _cupy_is_emulated():
+    return importlib.util.find_spec("cupy") is not None and importlib.util.find_spec("cupy._emu") is not None
+
+
 def launch(scenario, processes, limit_s=LIMIT_S, workdir=None):
     """(return code, output) of the scenario on ``processes`` ranks; a job still running after
     ``limit_s`` is killed (with all its processes) and fails the test as a hang."""
@@ -70,6 +74,13 @@ def test_sync_batchnorm_matches_batchnorm_on_the_concatenated_unequal_batches():
 @pytest.mark.parametrize("processes", [2, 4])
 def test_ddp_sync_batchnorm_and_sampler_train_as_one_process_on_the_global_batch(processes):
     run_ok("equivalence", processes)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not _cupy_is_emulated(), reason="the stand-in NCCL reads device memory through host pointers: "
+                    "it needs the CPU emulation of CuPy (PYTHONPATH=../shared/cuda-emu/python)")
+def test_cuda_collectives_ddp_and_sync_batchnorm_go_through_nccl_and_match_the_cpu():
+    run_ok("nccl", 2)
 
 
 def test_a_rank_that_raises_fails_the_job_fast_with_its_error():

@@ -346,6 +346,53 @@ def equivalence(rank, size):
         np.testing.assert_allclose(value.numpy(), reference_state[name].numpy(), rtol=0, atol=1e-10, err_msg=name)
 
 
+# ---- CuPy arrays through the NCCL path (a stand-in NCCL on MPI, under the CPU emulation of CuPy) --
+def nccl(rank, size):
+    """Collectives, DDP (parameter broadcast, bucketed gradient averaging) and SyncBatchNorm on CUDA
+    tensors give the CPU path's numbers, and every CuPy transfer went through NcclCommunicator."""
+    import fake_nccl
+
+    dist.process_group.nccl_bindings = lambda: fake_nccl
+    cpu, cuda = (everything_on(device, rank, size) for device in ("cpu", "cuda"))
+    for name in cpu:
+        np.testing.assert_allclose(cuda[name], cpu[name], rtol=1e-12, atol=1e-14, err_msg=name)
+    assert all(fake_nccl.calls[method] > 0 for method in ("allReduce", "bcast", "allGather")), fake_nccl.calls
+    assert isinstance(dist.process_group.world().device, dist.process_group._NcclArrays)
+
+
+def everything_on(device, rank, size):
+    """name -> NumPy array of what this rank ends with after collectives and two DDP steps on device."""
+    results = {}
+    values = np.arange(6, dtype=np.float64).reshape(2, 3) * (rank + 1) - rank
+    for op in dist.ReduceOp:
+        for dtype in ("float32", "float64"):
+            t = mg.tensor(values, dtype=dtype, device=device)
+            dist.all_reduce(t, op=op)
+            results[f"all_reduce {op} {dtype}"] = t.numpy()
+    counts = mg.tensor(np.array([rank, 1], dtype=np.int64), device=device)
+    dist.all_reduce(counts)
+    results["all_reduce int64"] = counts.numpy()
+    t = mg.tensor(values, device=device)
+    dist.broadcast(t, src=size - 1)
+    results["broadcast"] = t.numpy()
+    parts = [mg.zeros(2, 3, device=device) for _ in range(size)]
+    dist.all_gather(parts, mg.tensor(values, dtype="float32", device=device))
+    results.update({f"all_gather {r}": part.numpy() for r, part in enumerate(parts)})
+
+    mg.manual_seed(rank)  # different models before DDP broadcasts rank 0's
+    model = nn.SyncBatchNorm.convert_sync_batchnorm(mlp(batch_norm=True)).to(device)
+    parallel = DDP(model, bucket_cap_mb=40 * 8 / 2 ** 20)  # several buckets
+    opt = optim.SGD(parallel.parameters(), lr=0.1, momentum=0.9)
+    rng = np.random.default_rng(rank)
+    for _ in range(2):
+        x, target = rng.standard_normal((3 + rank, 4)), rng.standard_normal((3 + rank, 6))
+        opt.zero_grad()
+        F.mse_loss(parallel(mg.tensor(x, device=device)), mg.tensor(target, device=device)).backward()
+        opt.step()
+    results.update({name: value.numpy() for name, value in model.state_dict().items()})
+    return results
+
+
 # ---- a rank that raises --------------------------------------------------------------------------
 def raises(rank, size):
     if rank == size - 1:
@@ -353,7 +400,7 @@ def raises(rank, size):
     dist.barrier()  # the other ranks wait here; the abort must end them
 
 
-SCENARIOS = {f.__name__: f for f in (collectives, ddp, sync_batchnorm, equivalence, raises)}
+SCENARIOS = {f.__name__: f for f in (collectives, ddp, sync_batchnorm, equivalence, nccl, raises)}
 
 if __name__ == "__main__":
     mg.set_num_threads(1)
