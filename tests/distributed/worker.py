@@ -4,7 +4,11 @@ A failed check raises, and init_process_group's hook aborts the whole job, so th
 sees a non-zero exit and the failing rank's traceback. Each rank prints ``OK <rank>`` at the end.
 References are computed by every rank alone, on the global data, without communicating.
 """
+import datetime
+import os
+import signal
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -400,12 +404,75 @@ def raises(rank, size):
     dist.barrier()  # the other ranks wait here; the abort must end them
 
 
-SCENARIOS = {f.__name__: f for f in (collectives, ddp, sync_batchnorm, equivalence, nccl, raises)}
+def all_end_with_sys_exit(rank, size):
+    """Every rank ends at the same point without destroy_process_group: a clean end (exit code 0)."""
+    dist.all_reduce(mg.ones(2))
+    print(f"OK {rank}", flush=True)
+    sys.exit(0)
+
+
+# ---- faults: each must end the job with a clear error within FAULT_TIMEOUT plus a few seconds ------
+FAULT_TIMEOUT = datetime.timedelta(seconds=3)
+
+
+def exits(rank, size):
+    if rank == size - 1:
+        sys.exit(1)  # SystemExit skips the excepthook: the exit check-in tells the others
+    dist.barrier()
+
+
+def sigterm(rank, size):
+    if rank == size - 1:
+        os.kill(os.getpid(), signal.SIGTERM)
+    dist.barrier()
+
+
+def skips_backward(rank, size):
+    model = DDP(mlp())
+    for step in range(3):
+        loss = model(mg.ones(2, 4, dtype="float64")).sum()
+        if not (rank == size - 1 and step == 1):
+            loss.backward()
+
+
+def extra_batch(rank, size):
+    model = DDP(mlp())
+    for _ in range(3 + (rank == size - 1)):
+        model(mg.ones(2, 4, dtype="float64")).sum().backward()
+    dist.barrier()
+
+
+def allreduce_vs_barrier(rank, size):
+    if rank == 0:
+        dist.all_reduce(mg.ones(3))
+    else:
+        dist.barrier()
+
+
+def extra_allreduce(rank, size):
+    """The issue's case: rank 0 would get 10 + 2 = 12 instead of 10 + 11 = 21, then the job would hang."""
+    if rank == 1:
+        dist.all_reduce(mg.tensor([2.0]))
+    shared = mg.tensor([10.0 + rank])
+    dist.all_reduce(shared)
+    print(f"rank {rank} summed {shared.item()}", flush=True)
+
+
+def hangs(rank, size):
+    if rank == size - 1:
+        time.sleep(60)  # stuck outside any collective
+    dist.all_reduce(mg.ones(3))
+
+
+FAULTS = (exits, sigterm, skips_backward, extra_batch, allreduce_vs_barrier, extra_allreduce, hangs)
+SCENARIOS = {f.__name__: f for f in (collectives, ddp, sync_batchnorm, equivalence, nccl, raises, all_end_with_sys_exit)
+             + FAULTS}
 
 if __name__ == "__main__":
     mg.set_num_threads(1)
-    dist.init_process_group(backend="mpi")
-    SCENARIOS[sys.argv[1]](dist.get_rank(), dist.get_world_size())
+    scenario = SCENARIOS[sys.argv[1]]
+    dist.init_process_group(backend="mpi", timeout=FAULT_TIMEOUT if scenario in FAULTS else None)
+    scenario(dist.get_rank(), dist.get_world_size())
     dist.barrier()
     print(f"OK {dist.get_rank()}", flush=True)
     dist.destroy_process_group()
