@@ -206,7 +206,9 @@ class DistributedSampler:
     def __iter__(self):
         n = len(self.dataset)
         if self.shuffle:
-            indices = np.random.default_rng(self.seed + self.epoch).permutation(n)
+            # any int, as torch; NumPy takes seeds >= 0 only (those keep their permutations)
+            seed = self.seed + self.epoch
+            indices = np.random.default_rng(seed if seed >= 0 else seed % 2 ** 64).permutation(n)
         else:
             indices = np.arange(n)
         if self.drop_last:

@@ -11,9 +11,14 @@ Example::
     dist.init_process_group(backend="mpi")
     t = mg.tensor([float(dist.get_rank())])
     dist.all_reduce(t, op=dist.ReduceOp.SUM)      # in place: 0 + 1 + ... + (size - 1) on every rank
+
+Every collective is bounded by init_process_group's ``timeout`` (DistTimeoutError, then the job
+aborts), and ranks that reach different collectives raise DistDesyncError on every rank.
 """
-from .process_group import (ReduceOp, all_gather, all_reduce, barrier, broadcast, destroy_process_group,
-                            get_rank, get_world_size, init_process_group, is_initialized)
+from .process_group import (DistBackendError, DistDesyncError, DistError, DistTimeoutError, ReduceOp, all_gather,
+                            all_reduce, barrier, broadcast, destroy_process_group, get_rank, get_world_size,
+                            init_process_group, is_initialized)
 
 __all__ = ["init_process_group", "destroy_process_group", "is_initialized", "get_rank", "get_world_size",
-           "barrier", "all_reduce", "broadcast", "all_gather", "ReduceOp"]
+           "barrier", "all_reduce", "broadcast", "all_gather", "ReduceOp", "DistError", "DistBackendError",
+           "DistTimeoutError", "DistDesyncError"]

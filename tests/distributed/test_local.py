@@ -1,5 +1,6 @@
 """minigrad.distributed in one process: without mpi4py, in a world of one, and the pieces that need
 no communication (Chan's merge, the gradient hook)."""
+import datetime
 import importlib.util
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import minigrad as mg
 import minigrad.distributed as dist
 import minigrad.functional as F
 import minigrad.nn as nn
+from minigrad.data import DistributedSampler
 from minigrad.nn.parallel.sync_batchnorm import merge_channel_statistics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,6 +62,18 @@ def test_collectives_and_ddp_need_a_process_group():
 def test_only_the_mpi_backend_exists():
     with pytest.raises(ValueError, match="backend must be 'mpi'.*'nccl'"):
         dist.init_process_group(backend="nccl")
+
+
+@pytest.mark.parametrize("timeout", [30, datetime.timedelta(0), datetime.timedelta(seconds=-1)])
+def test_the_timeout_is_a_positive_timedelta(timeout):
+    with pytest.raises(ValueError, match="timeout must be a positive datetime.timedelta"):
+        dist.init_process_group(timeout=timeout)
+    assert not dist.is_initialized()
+
+
+def test_the_errors_are_torch_s_runtime_errors():
+    assert issubclass(dist.DistTimeoutError, dist.DistBackendError) and issubclass(dist.DistDesyncError, dist.DistError)
+    assert issubclass(dist.DistBackendError, dist.DistError) and issubclass(dist.DistError, RuntimeError)
 
 
 @pytest.fixture
@@ -187,6 +201,20 @@ def test_convert_sync_batchnorm_replaces_batchnorm_at_any_depth_sharing_state():
     assert inner[1].weight is weight and inner[1].running_mean is running_mean and inner[1].momentum is None
     assert not inner[1].training and list(model.state_dict()) == list(converted.state_dict())
     assert isinstance(nn.SyncBatchNorm.convert_sync_batchnorm(nn.BatchNorm1d(3)), nn.SyncBatchNorm)
+
+
+def test_distributed_sampler_takes_any_int_seed_and_epoch_as_torch():
+    def shares(seed, epoch):
+        samplers = [DistributedSampler(range(10), num_replicas=2, rank=r, seed=seed) for r in range(2)]
+        for sampler in samplers:
+            sampler.set_epoch(epoch)
+        return [list(sampler) for sampler in samplers]
+
+    for seed, epoch in ((-1, 0), (0, -1), (-(2 ** 70), 3), (2 ** 70, -5)):
+        first, second = shares(seed, epoch)
+        assert sorted(first + second) == list(range(10)) and shares(seed, epoch) == [first, second]
+    assert shares(-1, 0) != shares(1, 0)
+    assert shares(3, 4)[0] == [int(i) for i in np.random.default_rng(7).permutation(10)[0::2]]  # as before
 
 
 @pytest.mark.parametrize("sizes", [[5, 3, 4], [1, 0, 6, 2], [0, 4], [7]])

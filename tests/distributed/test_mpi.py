@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,10 @@ def _mpiexec():
 MISSING = ("mpi4py is not installed (pip install 'minigrad[distributed]')" if importlib.util.find_spec("mpi4py") is None
            else "no mpiexec on PATH or beside this Python" if _mpiexec() is None else None)
 pytestmark = pytest.mark.skipif(MISSING is not None, reason=str(MISSING))
+
+
+def _cupy_is_emulated():
+    return importlib.util.find_spec("cupy") is not None and importlib.util.find_spec("cupy._emu") is not None
 
 
 def launch(scenario, processes, limit_s=LIMIT_S, workdir=None):
@@ -70,6 +75,47 @@ def test_sync_batchnorm_matches_batchnorm_on_the_concatenated_unequal_batches():
 @pytest.mark.parametrize("processes", [2, 4])
 def test_ddp_sync_batchnorm_and_sampler_train_as_one_process_on_the_global_batch(processes):
     run_ok("equivalence", processes)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not _cupy_is_emulated(), reason="the stand-in NCCL reads device memory through host pointers: "
+                    "it needs the CPU emulation of CuPy (PYTHONPATH=../shared/cuda-emu/python)")
+def test_cuda_collectives_ddp_and_sync_batchnorm_go_through_nccl_and_match_the_cpu():
+    run_ok("nccl", 2)
+
+
+def test_ranks_that_all_end_with_sys_exit_end_cleanly():
+    run_ok("all_end_with_sys_exit", 2)
+
+
+# what each fault must print (worker.py FAULTS run with timeout=3 s); each one hung or summed
+# wrongly before the check-ins, the exit check and the timeout
+FAULT_REPORTS = {
+    "exits": ["DistDesyncError", "collective #1", "rank 0 called barrier() at worker.py", "rank 1 called exit()"],
+    "sigterm": ["signal 15"],  # mpiexec ends the job itself when a rank dies of a signal
+    "skips_backward": ["DistDesyncError", "rank 0 called DistributedDataParallel gradients", "backward of forward #2",
+                       "rank 1 called DistributedDataParallel gradients", "backward of forward #3"],
+    "extra_batch": ["DistDesyncError", "rank 0 called barrier()", "rank 1 called DistributedDataParallel gradients",
+                    "backward of forward #4"],
+    "allreduce_vs_barrier": ["DistDesyncError", "rank 0 called all_reduce(op=ReduceOp.SUM float32 (3,)",
+                             "rank 1 called barrier()"],
+    "extra_allreduce": ["DistDesyncError", "rank 0 called all_reduce(op=ReduceOp.SUM float32 (1,) on cpu) at worker.py",
+                        "rank 1 called all_reduce(op=ReduceOp.SUM float32 (1,) on cpu) at worker.py"],
+    "hangs": ["DistTimeoutError", "rank 0 of 2: all_reduce(op=ReduceOp.SUM float32 (3,) on cpu) at worker.py",
+              "(collective #1) did not complete within the timeout (3 s)", "has not reached collective #1"],
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULT_REPORTS))
+def test_a_fault_on_one_rank_ends_the_job_with_a_clear_error_within_the_timeout(fault):
+    started = time.monotonic()
+    code, output = launch(fault, 2, limit_s=30)
+    elapsed = time.monotonic() - started
+    assert code != 0, output
+    missing = [words for words in FAULT_REPORTS[fault] if words not in output]
+    assert not missing, f"{fault}: the output lacks {missing}:\n{output}"
+    assert "summed" not in output  # no rank went on with a wrong sum
+    assert elapsed < 3 + 10, f"{fault} took {elapsed:.1f} s to end"
 
 
 def test_a_rank_that_raises_fails_the_job_fast_with_its_error():

@@ -4,7 +4,11 @@ A failed check raises, and init_process_group's hook aborts the whole job, so th
 sees a non-zero exit and the failing rank's traceback. Each rank prints ``OK <rank>`` at the end.
 References are computed by every rank alone, on the global data, without communicating.
 """
+import datetime
+import os
+import signal
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -346,6 +350,53 @@ def equivalence(rank, size):
         np.testing.assert_allclose(value.numpy(), reference_state[name].numpy(), rtol=0, atol=1e-10, err_msg=name)
 
 
+# ---- CuPy arrays through the NCCL path (a stand-in NCCL on MPI, under the CPU emulation of CuPy) --
+def nccl(rank, size):
+    """Collectives, DDP (parameter broadcast, bucketed gradient averaging) and SyncBatchNorm on CUDA
+    tensors give the CPU path's numbers, and every CuPy transfer went through NcclCommunicator."""
+    import fake_nccl
+
+    dist.process_group.nccl_bindings = lambda: fake_nccl
+    cpu, cuda = (everything_on(device, rank, size) for device in ("cpu", "cuda"))
+    for name in cpu:
+        np.testing.assert_allclose(cuda[name], cpu[name], rtol=1e-12, atol=1e-14, err_msg=name)
+    assert all(fake_nccl.calls[method] > 0 for method in ("allReduce", "bcast", "allGather")), fake_nccl.calls
+    assert isinstance(dist.process_group.world().device, dist.process_group._NcclArrays)
+
+
+def everything_on(device, rank, size):
+    """name -> NumPy array of what this rank ends with after collectives and two DDP steps on device."""
+    results = {}
+    values = np.arange(6, dtype=np.float64).reshape(2, 3) * (rank + 1) - rank
+    for op in dist.ReduceOp:
+        for dtype in ("float32", "float64"):
+            t = mg.tensor(values, dtype=dtype, device=device)
+            dist.all_reduce(t, op=op)
+            results[f"all_reduce {op} {dtype}"] = t.numpy()
+    counts = mg.tensor(np.array([rank, 1], dtype=np.int64), device=device)
+    dist.all_reduce(counts)
+    results["all_reduce int64"] = counts.numpy()
+    t = mg.tensor(values, device=device)
+    dist.broadcast(t, src=size - 1)
+    results["broadcast"] = t.numpy()
+    parts = [mg.zeros(2, 3, device=device) for _ in range(size)]
+    dist.all_gather(parts, mg.tensor(values, dtype="float32", device=device))
+    results.update({f"all_gather {r}": part.numpy() for r, part in enumerate(parts)})
+
+    mg.manual_seed(rank)  # different models before DDP broadcasts rank 0's
+    model = nn.SyncBatchNorm.convert_sync_batchnorm(mlp(batch_norm=True)).to(device)
+    parallel = DDP(model, bucket_cap_mb=40 * 8 / 2 ** 20)  # several buckets
+    opt = optim.SGD(parallel.parameters(), lr=0.1, momentum=0.9)
+    rng = np.random.default_rng(rank)
+    for _ in range(2):
+        x, target = rng.standard_normal((3 + rank, 4)), rng.standard_normal((3 + rank, 6))
+        opt.zero_grad()
+        F.mse_loss(parallel(mg.tensor(x, device=device)), mg.tensor(target, device=device)).backward()
+        opt.step()
+    results.update({name: value.numpy() for name, value in model.state_dict().items()})
+    return results
+
+
 # ---- a rank that raises --------------------------------------------------------------------------
 def raises(rank, size):
     if rank == size - 1:
@@ -353,12 +404,75 @@ def raises(rank, size):
     dist.barrier()  # the other ranks wait here; the abort must end them
 
 
-SCENARIOS = {f.__name__: f for f in (collectives, ddp, sync_batchnorm, equivalence, raises)}
+def all_end_with_sys_exit(rank, size):
+    """Every rank ends at the same point without destroy_process_group: a clean end (exit code 0)."""
+    dist.all_reduce(mg.ones(2))
+    print(f"OK {rank}", flush=True)
+    sys.exit(0)
+
+
+# ---- faults: each must end the job with a clear error within FAULT_TIMEOUT plus a few seconds ------
+FAULT_TIMEOUT = datetime.timedelta(seconds=3)
+
+
+def exits(rank, size):
+    if rank == size - 1:
+        sys.exit(1)  # SystemExit skips the excepthook: the exit check-in tells the others
+    dist.barrier()
+
+
+def sigterm(rank, size):
+    if rank == size - 1:
+        os.kill(os.getpid(), signal.SIGTERM)
+    dist.barrier()
+
+
+def skips_backward(rank, size):
+    model = DDP(mlp())
+    for step in range(3):
+        loss = model(mg.ones(2, 4, dtype="float64")).sum()
+        if not (rank == size - 1 and step == 1):
+            loss.backward()
+
+
+def extra_batch(rank, size):
+    model = DDP(mlp())
+    for _ in range(3 + (rank == size - 1)):
+        model(mg.ones(2, 4, dtype="float64")).sum().backward()
+    dist.barrier()
+
+
+def allreduce_vs_barrier(rank, size):
+    if rank == 0:
+        dist.all_reduce(mg.ones(3))
+    else:
+        dist.barrier()
+
+
+def extra_allreduce(rank, size):
+    """The issue's case: rank 0 would get 10 + 2 = 12 instead of 10 + 11 = 21, then the job would hang."""
+    if rank == 1:
+        dist.all_reduce(mg.tensor([2.0]))
+    shared = mg.tensor([10.0 + rank])
+    dist.all_reduce(shared)
+    print(f"rank {rank} summed {shared.item()}", flush=True)
+
+
+def hangs(rank, size):
+    if rank == size - 1:
+        time.sleep(60)  # stuck outside any collective
+    dist.all_reduce(mg.ones(3))
+
+
+FAULTS = (exits, sigterm, skips_backward, extra_batch, allreduce_vs_barrier, extra_allreduce, hangs)
+SCENARIOS = {f.__name__: f for f in (collectives, ddp, sync_batchnorm, equivalence, nccl, raises, all_end_with_sys_exit)
+             + FAULTS}
 
 if __name__ == "__main__":
     mg.set_num_threads(1)
-    dist.init_process_group(backend="mpi")
-    SCENARIOS[sys.argv[1]](dist.get_rank(), dist.get_world_size())
+    scenario = SCENARIOS[sys.argv[1]]
+    dist.init_process_group(backend="mpi", timeout=FAULT_TIMEOUT if scenario in FAULTS else None)
+    scenario(dist.get_rank(), dist.get_world_size())
     dist.barrier()
     print(f"OK {dist.get_rank()}", flush=True)
     dist.destroy_process_group()

@@ -3,6 +3,7 @@ import contextlib
 import weakref
 
 from ... import _args, backend
+from ...autograd import is_grad_enabled
 from ...distributed import process_group
 from ..module import Module
 
@@ -59,8 +60,14 @@ class DistributedDataParallel(Module):
     non-blocking allreduce (``Iallreduce``) starts as soon as all its gradients are ready, so the
     messages overlap the rest of backward; the last bucket waits for all of them and leaves every
     ``.grad`` as the average over ranks. Gradients that arrive later (a parameter used by several
-    ops) are averaged too; a parameter that gets none makes the next forward raise, naming it. With ``broadcast_buffers`` (torch's default) every forward
-    in training first copies rank 0's buffers (e.g. plain BatchNorm's running statistics) to all.
+    ops) are averaged too; a parameter that gets none makes the next forward raise, naming it. With
+    ``broadcast_buffers`` (torch's default) every forward in training first copies rank 0's buffers
+    (e.g. plain BatchNorm's running statistics) to all.
+
+    Each backward's reduction starts with one check-in (see minigrad.distributed) naming how many
+    training forwards (grad enabled) this wrapper has run, so a rank that skipped a backward, or
+    ran one more batch than the others, is reported on every rank instead of averaging gradients of
+    different steps.
 
     ``.module`` is the wrapped model. As in torch, ``state_dict()`` keys carry a ``"module."`` prefix
     (the wrapped model is the child named ``module``); save ``ddp.module.state_dict()`` for keys that
@@ -88,10 +95,13 @@ class DistributedDataParallel(Module):
         problem = None if params else (f"DistributedDataParallel needs a module with parameters that require "
                                        f"grad; {type(module).__name__} has none")
         _check_same_model(group, module, problem)
-        _broadcast_from_rank_0(group, list(module.parameters()) + list(module.buffers()))
+        _broadcast_from_rank_0(group, list(module.parameters()) + list(module.buffers()),
+                               "DistributedDataParallel parameters and buffers")
         self._group = group
         self._buckets = _make_buckets(params, bucket_cap_mb * _MB)
         self._bucket_index = {id(p): index for index, b in enumerate(self._buckets) for p in b.params}
+        self._bucket_sizes = " + ".join(str(b.numel) for b in self._buckets)
+        self._forwards = 0  # training forwards with grad enabled: the step a reduction belongs to
         self._require_sync = True
         self._reset_reduction()
         this = weakref.ref(self)  # the hooks never keep a discarded wrapper alive
@@ -108,8 +118,11 @@ class DistributedDataParallel(Module):
                 "gradients were not averaged across ranks (parameters without a gradient: " + ", ".join(missing)
                 + "); every parameter must take part in the loss")
         self._reset_reduction()
+        if self.training and is_grad_enabled():
+            self._forwards += 1
         if self.broadcast_buffers and self.training:
-            _broadcast_from_rank_0(self._group, list(self.module.buffers()))
+            _broadcast_from_rank_0(self._group, list(self.module.buffers()),
+                                   "DistributedDataParallel buffers", f"forward #{self._forwards}")
         return self.module(*args, **kwargs)
 
     @contextlib.contextmanager
@@ -138,6 +151,7 @@ class DistributedDataParallel(Module):
         self._ready = set()
         self._ready_count = [0] * len(self._buckets)
         self._pending = []
+        self._checked_in = False  # whether this backward's check-in is done (its first gradient does it)
         self._late_buckets = set()
         self._finished = False
         self._averaged = {}  # id(param) -> (its grad Tensor, the averaged array), once finished
@@ -155,13 +169,24 @@ class DistributedDataParallel(Module):
             return  # not sent yet: the added gradient will be in the bucket
         self._ready.add(id(p))
         self._ready_count[index] += 1
+        if not self._checked_in:
+            # the first gradient of a backward waits for every rank's: then each bucket's message
+            # starts as soon as it is ready, overlapping the rest of backward
+            try:
+                process_group.check_in(self._group, "DistributedDataParallel gradients",
+                                       f"the backward of forward #{self._forwards}",
+                                       f"buckets of {self._bucket_sizes} {self._buckets[0].params[0].dtype}")
+            except Exception:
+                self._reset_reduction()  # the error is this backward's, not the next forward's
+                raise
+            self._checked_in = True
         # buckets start in index order, so every rank starts the same collectives in the same order
         pending = self._pending
         while len(pending) < len(self._buckets) and \
                 self._ready_count[len(pending)] == len(self._buckets[len(pending)].params):
             bucket = self._buckets[len(pending)]
-            pending.append(process_group.start_allreduce(self._group, bucket.flatten_grads(),
-                                                         process_group.ReduceOp.AVG))
+            pending.append(process_group.start_allreduce(self._group, bucket.flatten_grads(), process_group.ReduceOp.AVG,
+                                                         "DistributedDataParallel gradients"))
         if len(pending) < len(self._buckets):
             for reduction in pending:
                 reduction.test()
@@ -170,7 +195,8 @@ class DistributedDataParallel(Module):
             averaged = reduction.wait()
             if index in self._late_buckets:
                 averaged = bucket.flatten_grads()
-                process_group.allreduce_array(self._group, averaged, process_group.ReduceOp.AVG)
+                process_group.allreduce_array(self._group, averaged, process_group.ReduceOp.AVG,
+                                              "DistributedDataParallel late gradients")
             bucket.scatter_grads(averaged)
         self._finished = True
         self._averaged = {id(q): (q.grad, q.grad.data) for b in self._buckets for q in b.params}
@@ -181,21 +207,24 @@ class DistributedDataParallel(Module):
             raise RuntimeError("DistributedDataParallel: a late gradient was added in place into an averaged one "
                                "and cannot be told apart from it")
         added = p.grad.data - averaged if p.grad is grad_tensor else p.grad.data.copy()
-        process_group.allreduce_array(self._group, added, process_group.ReduceOp.AVG)
+        process_group.allreduce_array(self._group, added, process_group.ReduceOp.AVG,
+                                      "DistributedDataParallel late gradients")
         p.grad.data = (averaged if p.grad is grad_tensor else 0) + added
         self._averaged[id(p)] = (p.grad, p.grad.data)
 
 
-def _broadcast_from_rank_0(group, tensors):
-    """Rank 0's values into ``tensors`` on every rank: one message per dtype and device."""
-    if group.size == 1:
+def _broadcast_from_rank_0(group, tensors, name, where=""):
+    """Rank 0's values into ``tensors`` on every rank: one check-in as collective ``name``, then one
+    message per dtype and device. Nothing at all without tensors (a model without buffers)."""
+    if group.size == 1 or not tensors:
         return
     kinds = {}
     for t in tensors:
         kinds.setdefault((t.dtype, t.device), []).append(t)
-    for same_kind in kinds.values():
-        flat = backend.array_module(same_kind[0].data).concatenate([t.data.reshape(-1) for t in same_kind])
-        process_group.broadcast_array(group, flat, 0)
+    flats = [backend.array_module(same_kind[0].data).concatenate([t.data.reshape(-1) for t in same_kind])
+             for same_kind in kinds.values()]
+    process_group.broadcast_arrays(group, flats, 0, name, where)
+    for same_kind, flat in zip(kinds.values(), flats):
         offset = 0
         for t in same_kind:
             t.data[...] = flat[offset:offset + t.data.size].reshape(t.shape)
@@ -209,7 +238,7 @@ def _check_same_model(group, module, problem):
     lines = [f"{kind} {name}: {t.dtype} {tuple(t.shape)} requires_grad={t.requires_grad}"
              for kind, members in (("parameter", module.named_parameters()), ("buffer", module.named_buffers()))
              for name, t in members]
-    reports = process_group.agree(group, "\n".join(lines), problem)
+    reports = process_group.agree(group, "DistributedDataParallel model", "\n".join(lines), problem)
     if reports is None:
         return
     failing = [f"rank {rank}: {p}" for rank, (_, p) in enumerate(reports) if p is not None]

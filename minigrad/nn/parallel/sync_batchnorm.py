@@ -55,7 +55,7 @@ class SyncBatchNormOp(Op):
         stats[0] = local_count
         if local_count:
             stats[1:1 + channels], stats[1 + channels:] = kernels.batch_norm_stats(x)
-        everyone = process_group.allgather_array(self.group, stats)
+        everyone = process_group.allgather_array(self.group, stats, "SyncBatchNorm forward")
         counts = everyone[:, 0].tolist()
         count, mean, m2 = merge_channel_statistics(counts, everyone[:, 1:1 + channels], everyone[:, 1 + channels:])
         if count < 2:
@@ -83,7 +83,7 @@ class SyncBatchNormOp(Op):
         gx = None
         if self.needs_input_grad[0]:
             sums = xp.concatenate([sum_gy, sum_gy_xmu])
-            process_group.allreduce_array(self.group, sums)
+            process_group.allreduce_array(self.group, sums, process_group.ReduceOp.SUM, "SyncBatchNorm backward")
             global_gy, global_gy_xmu = sums[:channels], sums[channels:]
             scale = self.invstd if self.weight is None else self.invstd * self.weight
             gx = self.kernels.batch_norm_elemt(
