@@ -420,7 +420,11 @@ class Tensor:
 
     # ---- in place ---------------------------------------------------------------------------
     def _in_place(self, op, *operands):
-        """Run in-place ``op`` on self and ``operands``; return self (see autograd/versions.py)."""
+        """Run in-place ``op`` on self and ``operands``; return self (see autograd/versions.py).
+        An integer or bool self records nothing (it cannot require grad, as torch's): a float
+        operand that requires grad is written as a value."""
+        if self.data.dtype.kind in "iub":
+            operands = [o.detach() if isinstance(o, Tensor) else o for o in operands]
         return autograd.in_place(self, op, *operands)
 
     def add_(self, other, alpha=1):
