@@ -462,6 +462,10 @@ ELEMENTWISE = [
         lambda rng: S(rng.standard_normal((3, 4)), rng.standard_normal((4,)) > 0),
         lambda rng: S(rng.standard_normal(()), np.array(True)),
     )),
+    OpInfo("masked_fill(tensor value)", lambda x, m, v: x.masked_fill(m, v), lambda x, m, v: np.where(m, v, x), fixed(
+        lambda rng: S(rng.standard_normal((3, 4)), np.array([True, False, True, True]), np.array(rng.standard_normal())),
+        lambda rng: S(rng.standard_normal(()), np.array(True), np.array(rng.standard_normal())),
+    )),
 ]
 
 ACTIVATIONS = [
