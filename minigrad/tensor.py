@@ -414,11 +414,17 @@ class Tensor:
     __hash__ = object.__hash__  # tensors are dictionary keys by identity (optimizer state)
 
     def __getitem__(self, index):
-        return _ops.shape.GetItem(_index_arrays(index))(self)
+        first, then = _index_steps(index, self)
+        selected = _ops.shape.GetItem(first)(self)
+        return selected if then is None else _ops.shape.GetItem(then)(selected)
 
     # ---- in place ---------------------------------------------------------------------------
     def _in_place(self, op, *operands):
-        """Run in-place ``op`` on self and ``operands``; return self (see autograd/versions.py)."""
+        """Run in-place ``op`` on self and ``operands``; return self (see autograd/versions.py).
+        An integer or bool self records nothing (it cannot require grad, as torch's): a float
+        operand that requires grad is written as a value."""
+        if self.data.dtype.kind in "iub":
+            operands = [o.detach() if isinstance(o, Tensor) else o for o in operands]
         return autograd.in_place(self, op, *operands)
 
     def add_(self, other, alpha=1):
@@ -453,7 +459,7 @@ class Tensor:
         return self._in_place(_ops.inplace.FillInPlace(), 0.0)
 
     def __setitem__(self, index, value):
-        self._in_place(_ops.inplace.SetItemInPlace(_index_arrays(index)), value)
+        self._in_place(_ops.inplace.SetItemInPlace(*_index_steps(index, self)), value)
 
     __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_  # x += y is x.add_(y): returns x
 
@@ -511,23 +517,37 @@ def _like(array, value):
     return backend.array_module(array).full(array.shape, value, dtype=array.dtype)
 
 
-def _index_arrays(index):
-    """An index with Tensors replaced by their arrays, integer or boolean arrays checked."""
+def _index_steps(index, tensor):
+    """``index`` into ``tensor`` as two NumPy indices (first, then or None) that apply it as torch
+    does (ops/indexing.torch_index_steps), with Tensors replaced by their arrays, integer or bool
+    arrays checked."""
     items = index if isinstance(index, tuple) else (index,)
-    converted = []
+    converted, has_int, has_array = [], False, False  # torch's rule differs from NumPy's only with both
     for item in items:
         if isinstance(item, Tensor):
             item = item.data
         if isinstance(item, list):
-            item = np.asarray(item)
+            item = np.asarray(item, dtype=np.int64 if item == [] else None)  # x[[]]: no positions, as torch
         if hasattr(item, "dtype"):
             if item.dtype.kind not in "iub":
                 raise IndexError(f"tensors used as indices must be integer or bool, got {item.dtype}")
             # a copy, as torch's: GetItem keeps the index for backward, and the caller's index tensor or
             # array may be changed in place before it (the gradient would go to entries never read)
             item = item.copy()
+            if item.ndim == 0 and item.dtype.kind != "b":
+                has_int = True
+            else:
+                has_array = True
+        elif item is True or item is False:
+            has_array = True
+        elif type(item) is int:
+            has_int = True
         converted.append(item)
-    return tuple(converted) if isinstance(index, tuple) else converted[0]
+    if not isinstance(index, tuple):
+        return converted[0], None
+    if has_int and has_array:
+        return _ops.indexing.torch_index_steps(tuple(converted), tensor.data.ndim)
+    return tuple(converted), None
 
 
 # The operators above apply ops, which sit one layer up and import this module; importing them

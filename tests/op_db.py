@@ -462,6 +462,10 @@ ELEMENTWISE = [
         lambda rng: S(rng.standard_normal((3, 4)), rng.standard_normal((4,)) > 0),
         lambda rng: S(rng.standard_normal(()), np.array(True)),
     )),
+    OpInfo("masked_fill(tensor value)", lambda x, m, v: x.masked_fill(m, v), lambda x, m, v: np.where(m, v, x), fixed(
+        lambda rng: S(rng.standard_normal((3, 4)), np.array([True, False, True, True]), np.array(rng.standard_normal())),
+        lambda rng: S(rng.standard_normal(()), np.array(True), np.array(rng.standard_normal())),
+    )),
 ]
 
 ACTIVATIONS = [
@@ -596,8 +600,9 @@ SHAPE = [
 ]
 
 
-def _getitem(index):
-    return OpInfo(f"getitem{index}".replace(" ", ""), lambda x: x[index], lambda x: x[index],
+def _getitem(index, ref=None):
+    """x[index] on (4, 5, 3); ``ref``: NumPy's form where NumPy's rule differs from torch's."""
+    return OpInfo(f"getitem{index}".replace(" ", ""), lambda x: x[index], ref or (lambda x: x[index]),
                   fixed(lambda rng: S(rng.standard_normal((4, 5, 3)))))
 
 
@@ -623,6 +628,9 @@ INDEXING = [
     _getitem((1,)), _getitem((slice(None), 2)), _getitem((slice(1, None, 2), Ellipsis, slice(None, None, -1))),
     _getitem((None, -1, slice(4, 0, -2))), _getitem((np.array([0, 2, 2]),)),
     _getitem((slice(None), np.array([[1, 0], [4, 4]]))), _getitem((np.array([True, False, True, True]),)),
+    # torch selects with an int first: the index arrays' dims stay in place (NumPy moves them to the front)
+    _getitem((0, slice(None), np.array([2, 0, 2])), lambda x: x[0][:, [2, 0, 2]]),
+    _getitem((1, slice(1, None), np.array([True, False, True])), lambda x: x[1, 1:][:, [0, 2]]),
     OpInfo("gather", lambda x, dim, i: mg.gather(x, dim, i), lambda x, dim, i: np.take_along_axis(x, i, dim), fixed(
         lambda rng: S(rng.standard_normal((3, 4)), 1, rng.integers(0, 4, (3, 6))),
         lambda rng: S(rng.standard_normal((3, 4)), 0, rng.integers(0, 3, (2, 4)))),

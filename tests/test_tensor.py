@@ -460,3 +460,20 @@ def test_a_move_that_no_gradient_reaches_gives_zeros_on_the_source_device(source
     unreached = _NoGradient()(x.to(target)).sum().to(source)
     (unreached + (x * 2).sum()).backward()
     assert type(x.grad.data) is _array_type(source) and x.grad.tolist() == [2, 2, 2]
+
+
+@pytest.mark.parametrize("dtype, expected", [("int64", [1, 2, 0]), ("bool", [True, True, False])])
+@pytest.mark.parametrize("write", ["copy_", "setitem", "setitem list", "view copy_"])
+def test_writing_a_float_that_requires_grad_into_integers_gives_no_grad_as_torch(write, dtype, expected):
+    w = mg.tensor([1.5, 2.5], requires_grad=True)
+    x = mg.zeros(3, dtype=dtype)
+    if write == "copy_":
+        x.copy_(mg.cat([w, mg.zeros(1)]))
+    elif write == "setitem":
+        x[:2] = w
+    elif write == "setitem list":
+        x[[0, 1]] = w
+    else:
+        x[:2].copy_(w)  # a view of an integer tensor: nothing to record either
+    assert not x.requires_grad and x.grad_fn is None
+    assert x.dtype == dtype and x.tolist() == expected

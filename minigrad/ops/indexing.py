@@ -133,6 +133,60 @@ class Scatter(Op):
         return gx, None, gsrc
 
 
+def _index_kind(item):
+    """"int" (an int or 0-d integer array: torch selects with it), "bool" (a bool or 0-d bool array:
+    a new dim), "array" (an integer or bool array of 1 or more dims) or "basic" (a slice, None, ...)."""
+    if type(item) is int:
+        return "int"
+    dtype = getattr(item, "dtype", None)  # NumPy scalars have one too
+    if dtype is None:
+        return "bool" if isinstance(item, bool) else "int" if isinstance(item, int) else "basic"
+    if item.ndim:
+        return "array"
+    return "bool" if dtype.kind == "b" else "int"
+
+
+def torch_index_steps(index, ndim):
+    """``index`` (ints, slices, None, ..., bools, integer or bool arrays) on an ``ndim``-d array as
+    two NumPy indices (first, then): ``a[first][then]`` (``a[first]`` when then is None) is torch's
+    ``a[index]``, and ``a[first]`` is a view.
+
+    torch first selects with every int (a 0-d integer tensor included), slices, and inserts the None
+    and bool dims; the index arrays then apply to what is left, each bool mask counting as the index
+    arrays of its nonzero(). Their result dims go where the first index array stands when the arrays
+    are adjacent there, else in front. NumPy counts ints as index arrays too, so an int apart from
+    them moves their dims to the front (``t[0, :, [1, 2]]``: torch (3, 2), NumPy (2, 3)); only an
+    index with both ints and index arrays takes two steps: the basic index, then the index arrays.
+    Example: ``torch_index_steps((0, slice(None), a), 3)``
+    -> ``((0, slice(None), slice(None)), (slice(None), a))``"""
+    if type(index) is not tuple:
+        return index, None
+    kinds = [_index_kind(i) for i in index]
+    if "int" not in kinds or ("array" not in kinds and "bool" not in kinds):
+        return index, None
+    # the dims each item consumes: a bool mask its ndim, None and bools none
+    used = [item.ndim if kind == "array" and item.dtype.kind == "b" else int(kind != "bool" and item is not None)
+            for item, kind in zip(index, kinds)]
+    ellipsis_dims = max(ndim - sum(n for item, n in zip(index, used) if item is not Ellipsis), 0)
+    basic, arrays = [], []  # arrays: one entry per dim of the basic index's result
+    for item, kind, n in zip(index, kinds, used):
+        if kind == "int":
+            basic.append(int(item))
+        elif kind == "bool":  # torch: a new dim of size 1, indexed by [0] (True) or [] (False)
+            basic.append(None)
+            arrays.append(np.zeros(int(bool(item)), dtype=np.int64))
+        elif kind == "array":
+            basic.extend([slice(None)] * n)
+            arrays.append(item)
+        elif item is Ellipsis:
+            basic.append(Ellipsis)
+            arrays.extend([slice(None)] * ellipsis_dims)
+        else:  # a slice or None
+            basic.append(item)
+            arrays.append(slice(None))
+    return tuple(basic), tuple(arrays)
+
+
 def index_tensor(index, what):
     """An index argument as a Tensor (Tensors as they are, NumPy/CuPy arrays wrapped)."""
     if isinstance(index, Tensor):

@@ -147,23 +147,32 @@ class FillInPlace(Op):
 
 
 class SetItemInPlace(Op):
-    """a[index] = value, value broadcast to the indexed shape."""
+    """a[index] = value, value broadcast to the indexed shape. With ``then`` (indexing.torch_index_steps:
+    torch's rule for ints among index arrays), ``a[index][then] = value``: a[index] is a view."""
 
-    def __init__(self, index):
-        self.index = index
+    def __init__(self, index, then=None):
+        self.index, self.then = index, then
+
+    def _indexed(self, a):
+        """(the array that the last index writes or reads, that index)."""
+        return (a, self.index) if self.then is None else (a[self.index], self.then)
 
     def forward(self, a, value):
-        index = self.index = index_on_device(self.index, self.xp)
-        _check_broadcast(self, a[index].shape, value.shape)
+        if self.xp is not np:
+            self.index, self.then = (index_on_device(i, self.xp) for i in (self.index, self.then))
+        target, index = self._indexed(a)
+        _check_broadcast(self, target[index].shape, value.shape)
         self.value_shape = value.shape
-        a[index] = value
+        target[index] = value
         return a
 
     def backward(self, gy):
         ga = gv = None
         if self.needs_input_grad[0]:
             ga = gy.copy()
-            ga[self.index] = 0  # the overwritten values do not reach the output
+            target, index = self._indexed(ga)
+            target[index] = 0  # the overwritten values do not reach the output
         if self.needs_input_grad[1]:
-            gv = sum_to_shape(gy[self.index], self.value_shape)
+            target, index = self._indexed(gy)
+            gv = sum_to_shape(target[index], self.value_shape)
         return ga, gv

@@ -595,13 +595,17 @@ def minimum(input, other):
 
 @tensor_method
 def masked_fill(input, mask, value):
-    """A copy with ``value`` (a number or one-element tensor, on any device) wherever the bool ``mask``
-    (broadcastable to this shape) is True. A mask tensor must be on this tensor's device, as torch
-    (0-d included); a list or array mask is built there. Example: ``x.masked_fill(x < 0, 0.0)``"""
+    """A copy with ``value`` (a number or one-element tensor, on any device; differentiable) wherever
+    the bool ``mask`` (broadcastable to this shape) is True. A mask tensor must be on this tensor's
+    device, as torch (0-d included); a list or array mask is built there.
+    Example: ``x.masked_fill(x < 0, 0.0)``"""
     if isinstance(value, Tensor):
         if value.numel() != 1:
             raise ValueError(f"masked_fill's value must be a number or a one-element tensor, got shape {value.shape}")
-        value = value.item()
+        if value.requires_grad and input.dtype.kind == "f":  # torch differentiates w.r.t. the value too
+            value = value.reshape(()).to(input.device, input.dtype)
+        else:
+            value = value.item()
     if not isinstance(mask, Tensor):  # a list or array has no device of its own
         mask = Tensor._wrap(backend.to_device(to_array(mask, None), input.device), False)
     elif mask.device != input.device:
@@ -610,8 +614,9 @@ def masked_fill(input, mask, value):
     mask = bool_mask(mask, "masked_fill's mask")
     if broadcast_shape(mask.shape, input.shape) != input.shape:
         raise ValueError(f"masked_fill: mask of shape {mask.shape} does not broadcast to the tensor's shape {input.shape}")
-    fill = backend.to_device(np.asarray(value, dtype=input.dtype), input.device)
-    return Where.apply(mask, Tensor._wrap(fill, False), input)
+    if not isinstance(value, Tensor):
+        value = Tensor._wrap(backend.to_device(np.asarray(value, dtype=input.dtype), input.device), False)
+    return Where.apply(mask, value, input)
 
 
 @tensor_method

@@ -404,9 +404,9 @@ def split(input, split_size_or_sections, dim=0):
     length = input.shape[dim]
     if isinstance(split_size_or_sections, numbers.Integral):
         size = int(split_size_or_sections)
-        if size <= 0:
-            raise ValueError(f"split_size must be a positive int, got {size}")
-        sizes = [min(size, length - start) for start in range(0, length, size)] or [0]
+        if size < 0 or size == 0 < length:
+            raise ValueError(f"split_size must be a positive int (or 0 on a dim of size 0, as torch), got {size}")
+        sizes = [min(size, length - start) for start in range(0, length, size or 1)] or [0]
     else:
         sizes = [int(s) for s in split_size_or_sections]
         if sum(sizes) != length or any(s < 0 for s in sizes):
@@ -419,11 +419,13 @@ def split(input, split_size_or_sections, dim=0):
 
 @tensor_method
 def chunk(input, chunks, dim=0):
-    """At most ``chunks`` pieces of equal size (the last may be smaller) along ``dim``.
-    Example: ``[c.shape for c in mg.zeros(5, 2).chunk(2)]`` -> [(3, 2), (2, 2)]"""
+    """At most ``chunks`` pieces of equal size (the last may be smaller) along ``dim``; a dim of size 0
+    gives ``chunks`` empty pieces, as torch. Example: ``[c.shape for c in mg.zeros(5, 2).chunk(2)]`` -> [(3, 2), (2, 2)]"""
     chunks = _args.positive_int(chunks, "chunk: chunks")
     length = input.shape[_args.dim_index(dim, input.ndim)]
-    return input.split(max(-(-length // chunks), 1), dim)
+    if length == 0:  # torch: ``chunks`` empty pieces
+        return input.split([0] * chunks, dim)
+    return input.split(-(-length // chunks), dim)
 
 
 @tensor_method(function=False)

@@ -8,6 +8,8 @@ import pytest
 
 import minigrad as mg
 
+from .torch_index_cases import CASES as TORCH_INDEX_CASES
+
 
 def assert_same(result, expected, dtype=None):
     """Shape, dtype and values (assert_array_equal alone would broadcast a () against a (1,))."""
@@ -386,3 +388,85 @@ def test_unbind_refuses_a_0d_tensor_and_a_bad_dim():
         mg.tensor(3.0).unbind()
     with pytest.raises(IndexError, match="dim 2 is out of range"):
         mg.zeros(2, 3).unbind(2)
+
+
+# ---- t[index] and t[index] = v: torch's rule for ints mixed with index tensors ---------------------
+class _IndexOf:
+    def __getitem__(self, index):
+        return index
+
+
+def torch_case_index(expression, device):
+    """The index that ``expression`` (a case of torch_index_cases) writes, its tensors on ``device``."""
+    return eval(f"_[{expression}]", {"_": _IndexOf(), "T": lambda values: mg.tensor(values, device=device)})
+
+
+def _case_id(case):
+    return f"{case[0]}[{case[1]}]"
+
+
+def _unique_positions(case):
+    return len(set(case[3])) == len(case[3])
+
+
+@pytest.mark.parametrize("case", TORCH_INDEX_CASES, ids=_case_id)
+def test_getitem_matches_torch_and_its_gradient_adds_at_the_positions_read(case, device):
+    shape, expression, result_shape, positions = case
+    size, positions = int(np.prod(shape)), np.asarray(positions, dtype=np.int64)
+    t = mg.arange(size, device=device).reshape(shape)
+    assert_same(t[torch_case_index(expression, device)], np.reshape(positions, result_shape))
+    values = np.random.default_rng(19).standard_normal(size)
+    x = mg.tensor(values.reshape(shape), requires_grad=True, device=device)
+    y = x[torch_case_index(expression, device)]
+    assert_same(y, values[positions].reshape(result_shape))
+    weights = np.arange(1.0, len(positions) + 1)
+    y.backward(mg.tensor(weights.reshape(result_shape), device=device))
+    expected = np.bincount(positions, weights, minlength=size)  # float64 reference
+    np.testing.assert_allclose(x.grad.numpy(), expected.reshape(shape), rtol=1e-15)
+    x32 = mg.tensor(values.reshape(shape), dtype="float32", device=device)
+    assert_same(x32[torch_case_index(expression, device)], values.astype(np.float32)[positions].reshape(result_shape))
+
+
+@pytest.mark.parametrize("case", [c for c in TORCH_INDEX_CASES if "T(" not in c[1] or c[3]][::4], ids=_case_id)
+def test_getitem_with_torch_cases_gradchecks(case):
+    x = mg.tensor(np.random.default_rng(0).standard_normal(case[0]), requires_grad=True)
+    assert mg.gradcheck(lambda a: a[torch_case_index(case[1], "cpu")], [x])
+
+
+@pytest.mark.parametrize("case", [c for c in TORCH_INDEX_CASES if _unique_positions(c)], ids=_case_id)
+def test_setitem_writes_where_torch_reads_and_sends_gradients_to_both_sides(case, device):
+    shape, expression, result_shape, positions = case
+    size, positions = int(np.prod(shape)), np.asarray(positions, dtype=np.int64)
+    source = mg.zeros(shape, dtype=mg.float64, device=device, requires_grad=True)
+    written = np.arange(1.0, len(positions) + 1).reshape(result_shape)
+    value = mg.tensor(written, requires_grad=True, device=device)
+    target = source * 1
+    target[torch_case_index(expression, device)] = value
+    expected = np.zeros(size)
+    expected[positions] = written.reshape(-1)
+    assert_same(target, expected.reshape(shape))
+    gradient = np.random.default_rng(1).standard_normal(size)
+    target.backward(mg.tensor(gradient.reshape(shape), device=device))
+    kept = gradient.copy()
+    kept[positions] = 0  # the overwritten entries do not reach the output
+    np.testing.assert_array_equal(source.grad.numpy(), kept.reshape(shape))
+    np.testing.assert_array_equal(value.grad.numpy(), gradient[positions].reshape(result_shape))
+
+
+def test_setitem_with_an_int_and_an_index_list_broadcasts_the_value_as_torch():
+    t = mg.zeros(2, 3, 4)
+    t[0, :, [1, 2]] = mg.tensor([10.0, 20.0])  # the indexed shape is (3, 2), as torch's
+    expected = np.zeros((2, 3, 4))
+    expected[0, :, 1], expected[0, :, 2] = 10, 20
+    assert_same(t, expected.astype(np.float32))
+
+
+def test_an_empty_index_list_selects_nothing_as_torch(device):
+    x = mg.arange(12.0, device=device).reshape(3, 4).requires_grad_()
+    picked = x[[]]
+    assert_same(picked, np.zeros((0, 4), dtype=np.float32))
+    picked.sum().backward()
+    assert_same(x.grad, np.zeros((3, 4), dtype=np.float32))
+    x = mg.arange(12.0, device=device).reshape(3, 4)
+    x[[]] = 5.0
+    assert_same(x, np.arange(12.0, dtype=np.float32).reshape(3, 4))

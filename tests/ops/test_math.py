@@ -190,6 +190,18 @@ def test_masked_fill_refuses_a_mask_on_another_device_as_torch(device, other, ma
         x.masked_fill(mask, 0.0)
 
 
+@pytest.mark.parametrize("value_device", ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)])
+def test_masked_fill_sends_the_gradient_of_a_tensor_value_back_in_its_dtype_and_device(device, value_device):
+    x = mg.ones(2, 3, device=device, requires_grad=True)
+    value = mg.tensor(-2.0, dtype=mg.float64, device=value_device, requires_grad=True)
+    filled = x.masked_fill(mg.tensor([True, False, True], device=device), value)
+    assert filled.dtype == mg.float32 and filled.tolist() == [[-2, 1, -2]] * 2
+    (filled * mg.arange(1.0, 7.0, device=device).reshape(2, 3)).sum().backward()
+    assert value.grad.dtype == mg.float64 and value.grad.device == value_device
+    assert value.grad.item() == 1 + 3 + 4 + 6  # the weights where the mask put the value
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, 2, 0], [0, 5, 0]])
+
+
 @pytest.mark.gpu
 def test_masked_fill_on_the_gpu_takes_a_mask_without_a_device_and_a_cpu_value():
     x = mg.ones(3, device="cuda", requires_grad=True)

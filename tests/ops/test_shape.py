@@ -130,6 +130,11 @@ def test_split_and_chunk_sizes_as_torch():
     assert [p.shape[0] for p in mg.arange(5).chunk(3)] == [2, 2, 1]
     assert [p.shape[0] for p in mg.arange(6).chunk(4)] == [2, 2, 2]
     assert [p.shape[0] for p in mg.arange(2).chunk(5)] == [1, 1]
+    assert [p.shape for p in mg.zeros(0).chunk(5)] == [(0,)] * 5  # an empty dim: `chunks` empty pieces
+    assert [p.shape for p in mg.zeros(2, 0).chunk(3, 1)] == [(2, 0)] * 3
+    assert [p.shape for p in mg.zeros(0).split(0)] == [(0,)]  # size 0 only on an empty dim
+    with pytest.raises(ValueError, match="positive int \\(or 0 on a dim of size 0"):
+        mg.zeros(3).split(0)
 
 
 def test_view_shares_memory_and_refuses_non_contiguous_data():
