@@ -56,15 +56,11 @@ OP_TABLE = [
 
 CASES_KNOWN = [
     expected_difference("randint", "value", "random: only shape, dtype and range are comparable"),
-    bug("getitem[int-slice-list]", "shape value grad", INDEXING), bug("getitem[int-slice-mask]", "shape value grad",
-                                                                      INDEXING),
-    bug("setitem-tensor-value", "spurious-error", INDEXING),
     bug("sigmoid-tail", "value", "issue 19: sigmoid precision for negative inputs"),
     bug("clamp-nan-bound", "value", "issue 19: clamp with a NaN bound"),
     *[bug(f"arange-int64[{a}]", "shape value", "issue 19: arange with an int64 dtype and float bounds")
       for a in ("(0, 2.5)", "(9.84,)")],
     bug("arange-wrong-sign", "missing-error", ERRORS),
-    bug("masked_fill-grad-value", "grad", NO_GRAD_ARRIVES),
     bug("bce-target-grad", "grad", NO_GRAD_ARRIVES), bug("bce-edges", "grad", NO_GRAD_ARRIVES),
     bug("cross_entropy-unbatched", "grad", NO_GRAD_ARRIVES + " (cross_entropy's probability target too)"),
     bug("bool-add-alpha", "dtype value", BOOL), bug("bool-pow", "dtype", BOOL), bug("op[bool-pow-True]", "dtype", BOOL),
@@ -74,8 +70,7 @@ CASES_KNOWN = [
     bug("abs-nan-grad", "grad", SPECIAL_GRAD),
     bug("compare-0d*", "spurious-error", ZERO_D), bug("0d-result*", "spurious-error", ZERO_D),
     *[bug(name, "spurious-error outputs", EMPTY) for name in (
-        "argmax-empty-dim", "max-dim-empty", "prod-empty-grad", "linear-zero-features", "chunk[(0, 5)]",
-        "chunk-empty-1d", "getitem[empty-list]", "setitem[empty-list]")],
+        "argmax-empty-dim", "max-dim-empty", "prod-empty-grad", "linear-zero-features")],
     *[bug(name, "spurious-error", OPTIONS) for name in (
         "clamp-tensor-bounds", "softmax-dtype", "norm[0]", "relu-int", "pool-unbatched[0]", "pool-unbatched[1]",
         "pool-unbatched[2]")],
@@ -92,9 +87,6 @@ CASES_KNOWN = [
         *[f"op[{a}-sub-{b}]" for a in ("int32", "int64", "float32", "float64") for b in ("bool", "True")],
         *[f"op[{a}-sub-True]-reflected" for a in ("int32", "int64", "float32", "float64")],
         "op[bool-sub-3]-reflected", "op[bool-sub-2.5]-reflected")],
-    bug("copy-float-grad-into-int", "spurious-error", "issue 19: copy_ of a float that requires grad into an int tensor"),
-    bug("setitem-float-grad-into-int", "spurious-error", "issue 19: x[i] = v of a float that requires grad into an int "
-                                                         "tensor"),
     # beyond the issue
     bug("Tensor", "dtype", "oracle finding: mg.Tensor(data) keeps data's dtype (int64 here); torch.Tensor is "
                            "always float32"),
