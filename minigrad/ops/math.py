@@ -167,14 +167,15 @@ class Tanh(Op):
 
 
 class Sigmoid(Op):
+    """1 / (1 + exp(-x)) on the compiled kernels, in the stable form of activation.h (exact to
+    float32's or float64's precision for negative x too); the gradient gy y (1 - y) from the output."""
+
     def forward(self, x):
-        # 0.5 (1 + tanh(x / 2)) never overflows, unlike 1 / (1 + exp(-x)) for very negative x
-        x = as_float(x)
-        self.y = 0.5 * (1 + self.xp.tanh(0.5 * x))
+        self.y = self.kernels.sigmoid_forward(as_float(x))
         return self.y
 
     def backward(self, gy):
-        return gy * self.y * (1 - self.y)
+        return self.kernels.sigmoid_backward(gy, self.y)
 
 
 class Abs(Op):

@@ -92,6 +92,19 @@ def test_sigmoid_is_finite_for_large_inputs():
     np.testing.assert_allclose(y, [0, 0.5, 1])
 
 
+@pytest.mark.parametrize("dtype, x, torch_value", [("float32", -20.0, 2.06115369216775e-09),
+                                                    ("float32", -88.0, 6.054601485195952e-39),
+                                                    ("float64", -40.0, 4.248354255291589e-18),
+                                                    ("float64", -700.0, 9.85967654375977e-305)])
+def test_sigmoid_keeps_its_precision_for_negative_inputs_as_torch(device, dtype, x, torch_value):
+    # torch 2.13's values; 0.5 (1 + tanh(x / 2)) gave 0 for all four
+    t = mg.tensor([x], dtype=dtype, device=device, requires_grad=True)
+    y = t.sigmoid()
+    y.backward(mg.ones(1, dtype=dtype, device=device))
+    np.testing.assert_allclose(y.numpy(), [torch_value], rtol=3 * np.finfo(dtype).eps)
+    np.testing.assert_allclose(t.grad.numpy(), [torch_value], rtol=3 * np.finfo(dtype).eps)  # y (1 - y)
+
+
 def test_pow_gradient_with_zero_base_is_finite():
     x = mg.tensor([0.0, 2.0], dtype="float64", requires_grad=True)
     e = mg.tensor([2.0, 2.0], dtype="float64", requires_grad=True)
