@@ -217,19 +217,17 @@ class Cos(Op):
 
 
 class Clamp(Op):
-    """min(max(x, low), high), either bound None; NaN stays NaN and the gradient flows where
-    low <= x <= high, as torch's."""
+    """min(max(x, low), high), either bound None; NaN stays NaN, a NaN bound gives NaN, and the
+    gradient flows where low <= x <= high (nowhere with a NaN bound), as torch's."""
 
     def __init__(self, low=None, high=None):
         self.low, self.high = low, high
 
     def forward(self, x):
-        xp, low, high = self.xp, self.low, self.high
-        y = x
-        if low is not None:
-            y = xp.where(y < low, xp.asarray(low, dtype=x.dtype), y)  # where, not maximum: NaN stays
-        if high is not None:
-            y = xp.where(y > high, xp.asarray(high, dtype=x.dtype), y)
+        xp, y = self.xp, x
+        for bound, beyond in ((self.low, xp.less), (self.high, xp.greater)):
+            if bound is not None:  # where, not maximum: NaN stays; bound != bound: a NaN bound wins
+                y = xp.where(beyond(y, bound) | (bound != bound), xp.asarray(bound, dtype=x.dtype), y)
         self.x = x
         return y
 

@@ -240,6 +240,20 @@ def test_clamp_keeps_nan_and_passes_the_gradient_inside_the_bounds():
     np.testing.assert_array_equal(mg.tensor([5.0]).clamp(3, 1).numpy(), [1])  # min > max gives max, as torch
 
 
+@pytest.mark.parametrize("clamp", [lambda t, low, high: t.clamp(low, high), lambda t, low, high: t.clip(low, high),
+                                   lambda t, low, high: mg.clamp(t, min=low, max=high),
+                                   lambda t, low, high: t.clone().clamp_(low, high)])
+@pytest.mark.parametrize("low, high", [(float("nan"), None), (None, float("nan")), (0.0, float("nan")),
+                                       (float("nan"), 1.0)])
+def test_clamp_with_a_nan_bound_gives_nan_and_no_gradient_as_torch(device, clamp, low, high):
+    x = mg.tensor([1.0, -2.0, 5.0, float("nan")], device=device, requires_grad=True)
+    y = clamp(x, low, high)
+    assert np.isnan(y.numpy()).all()  # torch 2.13: [nan, nan, nan, nan]; the NaN bound was ignored
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0, 0, 0, 0])
+    assert np.isnan(mg.tensor([1, 2], device=device).clamp(low, high).numpy()).all()  # float32, as torch
+
+
 def test_clamp_of_integers_by_a_float_bound_computes_in_float32():
     ints = mg.tensor([0, 1, 2])
     clamped = ints.clamp(0.5, 1.5)
