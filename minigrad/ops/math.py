@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from .. import _args, backend
-from .._dtypes import as_float, promote, to_array
+from .._dtypes import alpha_factor, as_float, promote, result_dtype, to_array
 from ..autograd import Op
 from ..tensor import Tensor
 from ._broadcast import broadcast_shape, sum_to_shape
@@ -84,7 +84,8 @@ class Pow(Op):
         if a.dtype is not b.dtype:
             a, b = promote(a, b)
         self.a, self.b = a, b
-        self.y = a ** b
+        # bools stay bool, as torch (NumPy's bool ** bool is int8): a ** True is a, a ** False is True
+        self.y = a | ~b if a.dtype.kind == "b" else a ** b
         return self.y
 
     def backward(self, gy):
@@ -615,14 +616,23 @@ def masked_fill(input, mask, value):
 
 @tensor_method
 def add(input, other, *, alpha=1):
-    """input + alpha * other. Example: ``mg.tensor([1.0, 2.0]).add(mg.ones(2), alpha=10)`` -> tensor([11., 12.])"""
-    return input + (other if alpha == 1 else input._operand(other) * alpha)
+    """input + alpha * other, in the dtype of input + other (alpha does not promote, as torch).
+    Example: ``mg.tensor([1.0, 2.0]).add(mg.ones(2), alpha=10)`` -> tensor([11., 12.])"""
+    return input + _scaled(input, other, alpha, "add")
 
 
 @tensor_method
 def sub(input, other, *, alpha=1):
     """input - alpha * other. Example: ``mg.tensor([1.0, 2.0]).sub(1)`` -> tensor([0., 1.])"""
-    return input - (other if alpha == 1 else input._operand(other) * alpha)
+    return input - _scaled(input, other, alpha, "sub")
+
+
+def _scaled(input, other, alpha, what):
+    """alpha * other for add and sub, in the dtype that input and other give (see alpha_factor)."""
+    if type(alpha) is int and alpha == 1:
+        return other
+    other = input._operand(other)
+    return other * alpha_factor(result_dtype(input.data, other.data), alpha, what)
 
 
 @tensor_method
