@@ -73,7 +73,7 @@ class Div(Op):
         if self.needs_input_grad[0]:
             ga = sum_to_shape(gy / b, self.a_shape)
         if self.needs_input_grad[1]:
-            gb = sum_to_shape(-gy * a / (b * b), b.shape)
+            gb = sum_to_shape(-gy * (a / b / b), b.shape)  # torch's order: b * b would overflow at 1e160
         return ga, gb
 
 
@@ -91,12 +91,14 @@ class Pow(Op):
     def backward(self, gy):
         xp, a, b = self.xp, self.a, self.b
         ga = gb = None
-        if self.needs_input_grad[0]:
-            ga = sum_to_shape(gy * b * a ** (b - 1), a.shape)
-        if self.needs_input_grad[1]:
-            # d(a**b)/db = a**b log a, taken as 0 where a == 0 (the limit for b > 0)
-            log_a = xp.log(xp.where(a == 0, 1, a))
-            gb = sum_to_shape(gy * self.y * log_a, b.shape)
+        zero = xp.zeros((), dtype=gy.dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.needs_input_grad[0]:  # b a^(b-1), and 0 where b == 0 (torch's: x ** 0 is constant, at 0 too)
+                ga = sum_to_shape(xp.where(b == 0, zero, gy * b * a ** (b - 1)), a.shape)
+            if self.needs_input_grad[1]:
+                # d(a**b)/db = a**b log a, and 0 where a == 0 <= b (the limit for b > 0, as torch's);
+                # a == 0 > b gives inf * -inf = -inf, as torch's
+                gb = sum_to_shape(xp.where((a == 0) & (b >= 0), zero, gy * self.y * xp.log(a)), b.shape)
         return ga, gb
 
 
@@ -180,14 +182,15 @@ class Sigmoid(Op):
 
 
 class Abs(Op):
-    """|x|; the gradient at 0 is 0, as torch's."""
+    """|x|; the gradient at 0 and at NaN is 0, as torch's (its sign of NaN is 0)."""
 
     def forward(self, x):
         self.x = x
         return self.xp.abs(x)
 
     def backward(self, gy):
-        return gy * self.xp.sign(self.x)
+        x = self.x
+        return gy * ((x > 0).astype(gy.dtype) - (x < 0).astype(gy.dtype))
 
 
 class Sqrt(Op):
@@ -243,7 +246,8 @@ class Clamp(Op):
 
 class Maximum(Op):
     """Elementwise max(a, b) (``largest=False``: min) with broadcasting; NaN wins, and a tie sends
-    half the gradient to each side, as torch's maximum/minimum."""
+    half the gradient to each side, as torch's maximum/minimum. Each side gets the gradient unless it
+    lost the comparison, so where either is NaN both get all of it, as torch's."""
 
     def __init__(self, largest=True):
         self.largest = largest
@@ -256,10 +260,10 @@ class Maximum(Op):
 
     def backward(self, gy):
         xp, a, b = self.xp, self.a, self.b
-        a_wins = (a > b if self.largest else a < b) | xp.isnan(a)
-        share_a = xp.where(a == b, 0.5, a_wins.astype(gy.dtype))
-        ga = sum_to_shape(gy * share_a, a.shape) if self.needs_input_grad[0] else None
-        gb = sum_to_shape(gy * (1 - share_a), b.shape) if self.needs_input_grad[1] else None
+        a_loses, b_loses = (a < b, a > b) if self.largest else (a > b, a < b)
+        tie = xp.where(a == b, 0.5, 1.0).astype(gy.dtype)
+        ga = sum_to_shape(gy * xp.where(a_loses, 0, tie), a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to_shape(gy * xp.where(b_loses, 0, tie), b.shape) if self.needs_input_grad[1] else None
         return ga, gb
 
 

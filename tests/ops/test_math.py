@@ -707,3 +707,50 @@ def test_logical_not_matches_numpy(device):
     assert result.dtype == mg.bool and not result.requires_grad
     np.testing.assert_array_equal(result.numpy(), [True, False, False, True])
     assert mg.tensor([3, 0], device=device).logical_not().tolist() == [False, True]
+
+
+NAN, INF = float("nan"), float("inf")
+
+
+def _gradients(device, fn, *inputs):
+    """fn's output and the float64 gradients of its inputs, after backward of the output's sum."""
+    tensors = [mg.tensor(v, dtype=mg.float64, device=device, requires_grad=True) for v in inputs]
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 and the like, on purpose
+        y = fn(*tensors)
+        y.sum().backward()
+    return y.numpy(), [t.grad.numpy() for t in tensors]
+
+
+@pytest.mark.parametrize("largest, expected_a, expected_b", [
+    (True, [1, 1, 1, 0.5, 1, 0], [1, 1, 1, 0.5, 0, 1]),  # torch 2.13: NaN on either side sends the
+    (False, [1, 1, 1, 0.5, 0, 1], [1, 1, 1, 0.5, 1, 0]),  # gradient to both, a loser gets 0, a tie half
+])
+def test_maximum_and_minimum_gradients_at_nan_as_torch(device, largest, expected_a, expected_b):
+    fn = mg.maximum if largest else mg.minimum
+    _, (ga, gb) = _gradients(device, fn, [NAN, 1.0, NAN, 2.0, 2.0, 3.0], [0.0, NAN, NAN, 2.0, 1.0, 4.0])
+    np.testing.assert_array_equal(ga, expected_a)
+    np.testing.assert_array_equal(gb, expected_b)
+
+
+def test_pow_gradients_at_special_points_as_torch(device):
+    # torch 2.13: d/da is 0 where b == 0 (x ** 0 is constant, at 0, NaN and inf too); d/db is 0 where
+    # a == 0 <= b and -inf where a == 0 > b
+    a = [0.0, 2.0, 0.0, 0.0, 0.0, 0.0, -2.0, NAN, 0.0]
+    b = [0.0, 0.0, -1.0, 0.5, -0.5, 2.0, 0.5, 0.0, NAN]
+    y, (ga, gb) = _gradients(device, lambda x, e: x ** e, a, b)
+    np.testing.assert_array_equal(ga, [0, 0, -INF, INF, -INF, 0, NAN, 0, NAN])
+    np.testing.assert_array_equal(gb, [0, 0.6931471805599453, -INF, 0, -INF, 0, NAN, NAN, NAN])
+    _, (ga,) = _gradients(device, lambda x: x ** 0, [0.0, 2.0, -1.0, NAN, INF])
+    np.testing.assert_array_equal(ga, [0, 0, 0, 0, 0])
+    _, (gb,) = _gradients(device, lambda e: 0.0 ** e, [-1.0, -0.5, 0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(gb, [-INF, -INF, 0, 0, 0])
+
+
+def test_abs_gradient_at_nan_is_zero_as_torch(device):
+    _, (g,) = _gradients(device, lambda x: x.abs(), [NAN, 0.0, -0.0, -2.0, INF])
+    np.testing.assert_array_equal(g, [0, 0, 0, -1, 1])
+
+
+def test_division_gradient_of_the_divisor_does_not_overflow(device):
+    _, (ga, gb) = _gradients(device, lambda a, b: a / b, [1e300], [1e300])
+    np.testing.assert_array_equal(gb, [-1e-300])  # -a / b / b, as torch; -a / (b * b) was -0
