@@ -133,30 +133,44 @@ def layer_norm_case(shape, dtype=np.float32):
         contenders["torch"] = torch_run
     return Case(f"layernorm fwd+bwd {np.dtype(dtype).name} {shape}", contenders, bandwidth_bytes=6 * x.nbytes)
 
-# ---- ReLU and Dropout ------------------------------------------------------------------------------
-def relu_case(n=1 << 20):
+# ---- ReLU, sigmoid and Dropout ---------------------------------------------------------------------
+def _activation_case(name, minigrad_fn, numpy_fn, torch_fn, n=1 << 20):
+    """fwd+bwd of an activation on n float32 normal samples; numpy_fn(x, gy) returns (y, gx)."""
     x = np.random.default_rng(0).standard_normal(n).astype(np.float32)
     gy = np.ones_like(x)
     tx, tgy = mg.tensor(x, requires_grad=True), mg.tensor(gy)
 
     def minigrad_run():
         tx.grad = None
-        F.relu(tx).backward(tgy)
+        minigrad_fn(tx).backward(tgy)
 
-    def numpy_run():
-        y = np.maximum(x, 0)
-        return y, gy * (y > 0)
-
-    contenders = {"minigrad": minigrad_run, "numpy": numpy_run}
+    contenders = {"minigrad": minigrad_run, "numpy": lambda: numpy_fn(x, gy)}
     if torch is not None:
         px, pgy = torch.tensor(x, requires_grad=True), torch.tensor(gy)
 
         def torch_run():
             px.grad = None
-            torch.relu(px).backward(pgy)
+            torch_fn(px).backward(pgy)
 
         contenders["torch"] = torch_run
-    return Case("relu fwd+bwd float32 1M", contenders)
+    return Case(f"{name} fwd+bwd float32 {n >> 20}M", contenders)
+
+
+def relu_case():
+    def numpy_relu(x, gy):
+        y = np.maximum(x, 0)
+        return y, gy * (y > 0)
+
+    return _activation_case("relu", F.relu, numpy_relu, torch and torch.relu)
+
+
+def sigmoid_case():
+    def numpy_sigmoid(x, gy):  # the stable form, as minigrad's kernel
+        e = np.exp(-np.abs(x))
+        y = np.where(x >= 0, 1, e) / (1 + e)
+        return y, gy * y * (1 - y)
+
+    return _activation_case("sigmoid", F.sigmoid, numpy_sigmoid, torch and torch.sigmoid)
 
 
 def dropout_case(n=1 << 20, p=0.5):
@@ -354,7 +368,7 @@ def cpu_cases():
     cases = [batch_norm_train_case(shape, dtype) for dtype in (np.float32, np.float64) for shape in BN_SHAPES]
     cases += [batch_norm_eval_case(shape) for shape in BN_SHAPES]
     cases += [layer_norm_case(shape) for shape in LN_SHAPES]
-    cases += [relu_case(), dropout_case(), sgd_case()]
+    cases += [relu_case(), sigmoid_case(), dropout_case(), sgd_case()]
     cases += [adam_case(784, hidden, fused) for hidden in ADAM_HIDDEN for fused in (False, True)]
     cases += [mlp_step_case(*size) for size in MLP_SIZES]
     cases += [engine_chain_case()]

@@ -128,6 +128,18 @@ def result_dtype(a, b):
     return zero if _CATEGORY[zero.kind] > _CATEGORY[dims.kind] else dims
 
 
+def alpha_factor(dtype, alpha, what):
+    """add/sub's ``alpha`` as the factor of the other operand for a result of ``dtype``: as torch,
+    alpha never changes the result's dtype, so a bool result takes bool(alpha) (True + 2 * True is
+    True); a bool alpha needs a bool result, a float alpha a float one.
+    Example: ``alpha_factor(bool_, 2, "add")`` -> True"""
+    if isinstance(alpha, (bool, np.bool_)) and dtype.kind != "b":
+        raise RuntimeError(f"{what}: a bool alpha is only supported for bool results, got {dtype}")
+    if dtype.kind != "f" and not isinstance(alpha, numbers.Integral):
+        raise TypeError(f"{what}: for integer and bool tensors alpha must not be a float, got {alpha!r}")
+    return bool(alpha) if dtype.kind == "b" else alpha
+
+
 def promote(a, b):
     """``a`` and ``b`` cast to their result dtype (see result_dtype)."""
     dtype = result_dtype(a, b)

@@ -4,6 +4,8 @@ Python floats give float32, ints int64 and bools bool; ``dtype=``, ``requires_gr
 work as in torch. Random tensors come from the generator that ``mg.manual_seed`` seeds.
 """
 
+import math
+
 import numpy as np
 
 from . import _args, _random, backend
@@ -59,7 +61,7 @@ def full(size, fill_value, dtype=None, requires_grad=False, device="cpu"):
 
     Example: ``mg.full((2, 2), 7).dtype`` -> int64
     """
-    # converted straight to a given dtype: 1e-4 as float64 is not rounded through float32 first
+    # converted straight to a given dtype: through float32 first, 0.1 into float64 would be 0.10000000149
     fill = to_array(fill_value.data if isinstance(fill_value, Tensor) else fill_value, resolve_dtype(dtype))
     if fill.ndim:
         raise ValueError(f"full's fill_value must be a number, got shape {fill.shape}")
@@ -109,8 +111,48 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device="cpu
     if step == 0:
         raise ValueError("arange: step must not be 0")
     integral = all(_args.is_int(b) for b in bounds)
-    values = np.arange(start, end, step, dtype=np.int64 if integral else np.float64)
-    return _create(values, dtype, requires_grad, device, default=int64 if integral else float32)
+    dtype = resolve_dtype(dtype) or (int64 if integral else float32)
+    return _create(_range_values(start, end, step, dtype), dtype, requires_grad, device)
+
+
+def _range_values(start, end, step, dtype):
+    """arange's values as torch computes them for ``dtype``: ceil((end - start) / step) values
+    start + i * step, in double with one rounding (a fused multiply-add, as torch's CUDA and scalar CPU
+    loops; its CPU vector loop, for the elements before the last 16 floats or 8 doubles, starts each
+    vector of 8 floats or 4 doubles at a rounded value, which can differ in the last place).
+    Integer dtypes step from the bounds truncated to integers, and int64 also counts from them:
+    arange(0, 2.5, dtype=int64) is [0, 1], with int32 [0, 1, 2]."""
+    if dtype == int64:
+        first, stride = int(start), int(step)
+        if stride == 0:
+            raise ValueError(f"arange: step {step!r} is 0 once truncated to an integer (dtype int64)")
+        count = (int(end) - first + stride - (1 if stride > 0 else -1)) // stride
+        return first + stride * np.arange(max(count, 0), dtype=np.int64)
+    count = (float(end) - float(start)) / float(step)
+    if not math.isfinite(count):
+        raise ValueError(f"arange: unsupported range {start} -> {end} with step {step}")
+    indices = np.arange(max(math.ceil(count), 0), dtype=np.float64)
+    if dtype.kind != "f":
+        return int(start) + int(step) * indices.astype(np.int64)
+    return _fused_multiply_add(float(step), indices, float(start))
+
+
+def _split(a):
+    """(high, low): a = high + low exactly, each half of a double's bits (Veltkamp's splitting)."""
+    c = 134217729.0 * a  # 2^27 + 1
+    high = c - (c - a)
+    return high, a - high
+
+
+def _fused_multiply_add(a, b, c):
+    """a * b + c rounded once (up to rare double roundings), for a float a and c and an array b:
+    the exact product as p + e (Dekker's two-product) and the sum's error (Knuth's two-sum)."""
+    p = a * b
+    (a_high, a_low), (b_high, b_low) = _split(a), _split(b)
+    e = ((a_high * b_high - p) + a_high * b_low + a_low * b_high) + a_low * b_low
+    s = p + c
+    s_part = s - p
+    return s + (((p - (s - s_part)) + (c - s_part)) + e)
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False, device="cpu"):

@@ -5,8 +5,8 @@ import numbers
 import numpy as np
 
 from . import _args, autograd, backend
-from ._dtypes import (KIND_NAMES, TYPE_NAMES, bool_, check_requires_grad, float32, float64, int32, int64,
-                      like_value, promote, resolve_dtype, to_array)
+from ._dtypes import (KIND_NAMES, TYPE_NAMES, alpha_factor, bool_, check_requires_grad, float32, float64, int32,
+                      int64, like_value, promote, resolve_dtype, to_array)
 
 _UNARY = object()  # _without_grad's marker for an operator with no second operand
 
@@ -429,11 +429,11 @@ class Tensor:
 
     def add_(self, other, alpha=1):
         """self += alpha * other, in place; returns self."""
-        return self._in_place(_ops.inplace.AddInPlace(alpha), other)
+        return self._in_place(_ops.inplace.AddInPlace(alpha_factor(self.dtype, alpha, "add_")), other)
 
     def sub_(self, other, alpha=1):
         """self -= alpha * other, in place; returns self."""
-        return self._in_place(_ops.inplace.AddInPlace(-alpha), other)
+        return self._in_place(_ops.inplace.AddInPlace(-alpha_factor(self.dtype, alpha, "sub_")), other)
 
     def mul_(self, other):
         return self._in_place(_ops.inplace.MulInPlace(), other)

@@ -724,12 +724,13 @@ LOSSES = [
           away(-0.5, 0.5, scale=1.5), lambda rng, s: np.zeros(s)),
     _pair("binary_cross_entropy", F.binary_cross_entropy, ref_bce, uniform(0.05, 0.95), _prob_target,
           errors=[(lambda t: F.binary_cross_entropy(t(3), t(4)), (ValueError, RuntimeError), "size|shape")]),
+    # the weighted entries differentiate the target too (torch gives it a gradient)
     OpInfo("binary_cross_entropy_weighted", F.binary_cross_entropy, ref_bce, fixed(
-        lambda rng: S(rng.uniform(0.05, 0.95, (3, 4)), Const(rng.uniform(0, 1, (3, 4))), Const(rng.uniform(0.5, 2, 4))))),
+        lambda rng: S(rng.uniform(0.05, 0.95, (3, 4)), rng.uniform(0, 1, (3, 4)), Const(rng.uniform(0.5, 2, 4))))),
     _pair("binary_cross_entropy_with_logits", F.binary_cross_entropy_with_logits, ref_bce_logits, smooth, _prob_target),
     OpInfo("binary_cross_entropy_with_logits_weights", lambda x, y, w, pw: F.binary_cross_entropy_with_logits(
         x, y, w, pos_weight=pw), lambda x, y, w, pw: ref_bce_logits(x, y, w, pos_weight=pw), fixed(
-        lambda rng: S(rng.standard_normal((3, 4)), Const(rng.uniform(0, 1, (3, 4))), Const(rng.uniform(0.5, 2, 4)),
+        lambda rng: S(rng.standard_normal((3, 4)), rng.uniform(0, 1, (3, 4)), Const(rng.uniform(0.5, 2, 4)),
                       Const(rng.uniform(0.5, 3, 4))))),
     OpInfo("cross_entropy", F.cross_entropy, ref_cross_entropy, fixed(
         lambda rng: S(rng.standard_normal((4, 5)), _logits_target(rng, (4, 5), 5), name="basic"),

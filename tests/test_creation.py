@@ -32,6 +32,42 @@ def test_arange_dtypes_and_values_follow_torch():
     assert mg.arange(3, dtype=mg.float64).dtype == np.float64
 
 
+def test_full_and_new_full_convert_the_value_straight_to_the_dtype(device):
+    # through float32 first, 0.1 became 0.10000000149011612 in a float64 tensor
+    assert mg.full((2,), 0.1, dtype=mg.float64, device=device).tolist() == [0.1, 0.1]
+    assert mg.zeros(1, dtype=mg.float64, device=device).new_full((2,), 0.1).tolist() == [0.1, 0.1]
+    assert mg.full((1,), 2.7, dtype=mg.int64).tolist() == [2]  # torch truncates
+    assert mg.full((1,), 2 ** 40 + 1, dtype=mg.float64).tolist() == [2 ** 40 + 1]
+
+
+@pytest.mark.parametrize("args, dtype, torch_values", [
+    ((0, 2.5), mg.int64, [0, 1]),  # int64 truncates the bounds, then counts: torch 2.13's values
+    ((9.84,), mg.int64, list(range(9))),
+    ((-0.5, 3), mg.int64, [0, 1, 2]),
+    ((2.5, 0, -1), mg.int64, [2, 1]),
+    ((0, 5, 1.5), mg.int64, [0, 1, 2, 3, 4]),
+    ((0, 2.5), mg.int32, [0, 1, 2]),  # other integer dtypes count ceil((end - start) / step) in double
+    ((9.84,), mg.int32, list(range(10))),
+    ((0, 5, 1.5), mg.int32, [0, 1, 2, 3]),
+    ((0, 2, 0.5), mg.int32, [0, 0, 0, 0]),
+    ((0, -2.5, -1), "uint8", [0, 255, 254]),
+    ((-2.0, 0.3, 0.2), mg.float32, [-2.0, -1.7999999523162842, -1.600000023841858, -1.399999976158142,
+                                    -1.2000000476837158, -1.0, -0.800000011920929, -0.6000000238418579,
+                                    -0.4000000059604645, -0.20000000298023224, 1.1102230246251565e-16,
+                                    0.20000000298023224]),
+    ((-3.2, -3.165, 0.01), mg.float64, [-3.2, -3.1900000000000004, -3.18, -3.1700000000000004]),
+    ((1.0, 2.2, 0.4), mg.float32, [1.0, 1.399999976158142, 1.7999999523162842, 2.200000047683716]),
+])
+def test_arange_counts_and_computes_as_torch(args, dtype, torch_values):
+    assert mg.arange(*args, dtype=dtype).tolist() == torch_values
+
+
+def test_arange_refuses_an_int64_step_truncated_to_zero():
+    with pytest.raises(ValueError, match="step 0.5 is 0 once truncated"):
+        mg.arange(0, 5, 0.5, dtype=mg.int64)
+    assert len(mg.arange(0, 1, 0.1)) == 10
+
+
 def test_linspace_eye_and_random_tensors():
     np.testing.assert_allclose(mg.linspace(0, 1, 5).numpy(), [0, 0.25, 0.5, 0.75, 1])
     assert mg.linspace(0, 1, 5).dtype == np.float32 and mg.linspace(0, 1, 0).shape == (0,)

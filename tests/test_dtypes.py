@@ -122,3 +122,38 @@ def test_a_zero_dim_operand_decides_the_dtype_only_when_its_category_is_higher_a
     s = mg.tensor(2.0, dtype=mg.float64, requires_grad=True)
     (x * s).sum().backward()
     assert x.grad.dtype == mg.float32 and s.grad.dtype == mg.float64 and s.grad.item() == 3.0
+
+
+bools = lambda: mg.tensor([True, False])  # noqa: E731
+
+
+@pytest.mark.parametrize("expression, dtype, values", [  # torch 2.13's results
+    (lambda: bools().add(True, alpha=2), np.bool_, [True, True]),  # alpha does not promote (was int64)
+    (lambda: bools().add(bools(), alpha=2), np.bool_, [True, False]),
+    (lambda: bools().add(mg.tensor(True), alpha=2), np.bool_, [True, True]),
+    (lambda: bools().add(True, alpha=0), np.bool_, [True, False]),
+    (lambda: bools().add_(True, alpha=2), np.bool_, [True, True]),
+    (lambda: bools() ** True, np.bool_, [True, False]),  # bool ** bool stays bool (was int8)
+    (lambda: bools() ** False, np.bool_, [True, True]),
+    (lambda: bools().pow(True), np.bool_, [True, False]),
+    (lambda: bools() ** 2, np.int64, [1, 0]),
+    (lambda: bools().add(1, alpha=2), np.int64, [3, 2]),
+    (lambda: mg.tensor([1, 2], dtype="int8").add(True, alpha=2), np.int8, [3, 4]),
+    (lambda: mg.tensor([1, 2], dtype="uint8") ** True, np.uint8, [1, 2]),
+])
+def test_bool_tensors_with_python_bools_and_alpha_keep_torchs_dtype(expression, dtype, values):
+    result = expression()
+    assert result.dtype == dtype
+    assert result.tolist() == values
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: ints(1, 2).add(1, alpha=2.5), TypeError, "add: for integer and bool tensors alpha must not be a float"),
+    (lambda: bools().add(True, alpha=1.0), TypeError, "alpha must not be a float"),
+    (lambda: ints(1, 2).add_(1, alpha=2.5), TypeError, "add_: for integer and bool tensors alpha must not be a float"),
+    (lambda: ints(1, 2).sub(1, alpha=True), RuntimeError, "sub: a bool alpha is only supported for bool results"),
+    (lambda: mg.ones(2).add_(1, alpha=True), RuntimeError, "a bool alpha is only supported for bool results"),
+])
+def test_alpha_of_the_wrong_kind_is_refused_as_torch(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -1,4 +1,4 @@
-"""ReLU and hardtanh loops (CPU). The front checks and allocates; these take flat C-contiguous arrays of one
+"""ReLU, hardtanh and sigmoid loops (CPU). The front checks and allocates; these take flat C-contiguous arrays of one
 length and dtype and fill the output. The per-element rule is activation.h's, shared with
 cuda/activation.cu."""
 from cython.parallel cimport prange
@@ -14,6 +14,14 @@ cdef extern from "activation.h" nogil:
     double hardtanh_double(double v, double min_val, double max_val)
     float hardtanh_gradient_float(float g, float v, float min_val, float max_val)
     double hardtanh_gradient_double(double g, double v, double min_val, double max_val)
+    float sigmoid_float(float v)
+    double sigmoid_double(double v)
+    float sigmoid_gradient_float(float g, float y)
+    double sigmoid_gradient_double(double g, double y)
+
+cdef enum:
+    # an exp per element costs tens of cycles: threads pay off at fewer elements than a copy-like loop
+    EXP_PARALLEL_MIN = PARALLEL_MIN // 8
 
 
 def relu_forward(const real[::1] x, real[::1] y):
@@ -88,3 +96,39 @@ cdef inline real _hardtanh_gradient(real g, real v, real low, real high) noexcep
     if real is float:
         return hardtanh_gradient_float(g, v, low, high)
     return hardtanh_gradient_double(g, v, low, high)
+
+
+def sigmoid_forward(const real[::1] x, real[::1] y):
+    """y = 1 / (1 + exp(-x)) in the stable form of activation.h (accurate for negative x too)."""
+    cdef Py_ssize_t i, n = x.shape[0]
+    with nogil:
+        if n > EXP_PARALLEL_MIN:
+            for i in prange(n, schedule="static"):
+                y[i] = _sigmoid(x[i])
+        else:
+            for i in range(n):
+                y[i] = _sigmoid(x[i])
+
+
+def sigmoid_backward(const real[::1] gy, const real[::1] y, real[::1] gx):
+    """gx = gy * y * (1 - y) from the forward output y."""
+    cdef Py_ssize_t i, n = y.shape[0]
+    with nogil:
+        if n > PARALLEL_MIN:
+            for i in prange(n, schedule="static"):
+                gx[i] = _sigmoid_gradient(gy[i], y[i])
+        else:
+            for i in range(n):
+                gx[i] = _sigmoid_gradient(gy[i], y[i])
+
+
+cdef inline real _sigmoid(real v) noexcept nogil:
+    if real is float:
+        return sigmoid_float(v)
+    return sigmoid_double(v)
+
+
+cdef inline real _sigmoid_gradient(real g, real y) noexcept nogil:
+    if real is float:
+        return sigmoid_gradient_float(g, y)
+    return sigmoid_gradient_double(g, y)

@@ -88,7 +88,7 @@ class DivInPlace(Op):
 
     def backward(self, gy):
         ga = gy / self.b if self.needs_input_grad[0] else None
-        gb = sum_to_shape(-gy * self.a / (self.b * self.b), self.b.shape) if self.needs_input_grad[1] else None
+        gb = sum_to_shape(-gy * (self.a / self.b / self.b), self.b.shape) if self.needs_input_grad[1] else None
         return ga, gb
 
 

@@ -145,47 +145,60 @@ class NLLLoss(Op):
 
 
 class BinaryCrossEntropy(Op):
-    """-weight * (t log x + (1 - t) log(1 - x)) elementwise, each log clamped at -100 (as PyTorch).
+    """-weight * (t log x + (1 - t) log(1 - x)) elementwise, each log clamped at -100 (as PyTorch),
+    for probabilities x and targets t of one shape; weight: an array broadcastable to x, or None.
+    Both x and t get gradients: the target's is -weight * logit(x) (unclamped, as torch's)."""
 
-    x: probabilities in [0, 1]; target t and weight: arrays broadcastable to x (weight may be None).
-    """
+    def __init__(self, weight=None):
+        self.weight = weight
 
-    def __init__(self, target, weight=None):
-        self.target, self.weight = target, weight
-
-    def forward(self, x):
-        xp, t = self.xp, self.target
+    def forward(self, x, t):
+        xp = self.xp
         with np.errstate(divide="ignore"):
             cost = -(t * xp.maximum(xp.log(x), -100) + (1 - t) * xp.maximum(xp.log1p(-x), -100))
-        self.x = x
+        self.x, self.t = x, t.copy()  # a copy: a target changed through .data keeps the gradient (test_loss)
         return cost if self.weight is None else cost * self.weight
 
     def backward(self, gy):
-        x, t = self.x, self.target
+        x, t = self.x, self.t
+        if self.weight is not None:
+            gy = gy * self.weight
         # PyTorch's gradient: (x - t) / max(x (1 - x), 1e-12), finite at x = 0 and x = 1
-        g = gy * (x - t) / self.xp.maximum(x * (1 - x), 1e-12)
-        return g if self.weight is None else g * self.weight
+        gx = gy * (x - t) / self.xp.maximum(x * (1 - x), 1e-12) if self.needs_input_grad[0] else None
+        with np.errstate(divide="ignore"):  # x = 0 or 1: an infinite logit, as torch's
+            gt = -gy * self.xp.log(x / (1 - x)) if self.needs_input_grad[1] else None
+        return gx, gt
 
 
 class BinaryCrossEntropyWithLogits(Op):
     """BCE on logits z, stable for any z: (1 - t) z + l (log1p(exp(-|z|)) + max(-z, 0)) with
-    l = 1 + (pos_weight - 1) t, times weight. target, weight, pos_weight: arrays broadcastable to
-    z (weight and pos_weight may be None)."""
+    l = 1 + (pos_weight - 1) t, times weight. Inputs z and target t of one shape; weight,
+    pos_weight: arrays broadcastable to z, or None. The target's gradient is
+    weight * (-z - (pos_weight - 1) log(sigmoid(z))), as torch's."""
 
-    def __init__(self, target, weight=None, pos_weight=None):
-        self.target, self.weight, self.pos_weight = target, weight, pos_weight
+    def __init__(self, weight=None, pos_weight=None):
+        self.weight, self.pos_weight = weight, pos_weight
 
-    def forward(self, z):
-        xp, t = self.xp, self.target
+    def forward(self, z, t):
+        xp = self.xp
         self.log_weight = 1 if self.pos_weight is None else 1 + (self.pos_weight - 1) * t
-        cost = (1 - t) * z + self.log_weight * (xp.log1p(xp.exp(-xp.abs(z))) + xp.maximum(-z, 0))
-        self.z = z
+        self.softplus_minus_z = xp.log1p(xp.exp(-xp.abs(z))) + xp.maximum(-z, 0)  # -log(sigmoid(z))
+        cost = (1 - t) * z + self.log_weight * self.softplus_minus_z
+        self.z, self.t = z, t.copy()  # see BinaryCrossEntropy
         return cost if self.weight is None else cost * self.weight
 
     def backward(self, gy):
-        # d/dz: (1 - t) - l * sigmoid(-z), sigmoid(-z) = 0.5 (1 - tanh(z / 2)) without overflow
-        g = gy * ((1 - self.target) - self.log_weight * 0.5 * (1 - self.xp.tanh(0.5 * self.z)))
-        return g if self.weight is None else g * self.weight
+        if self.weight is not None:
+            gy = gy * self.weight
+        gz = gt = None
+        if self.needs_input_grad[0]:
+            # d/dz: (1 - t) - l * sigmoid(-z), sigmoid(-z) = 0.5 (1 - tanh(z / 2)) without overflow
+            gz = gy * ((1 - self.t) - self.log_weight * 0.5 * (1 - self.xp.tanh(0.5 * self.z)))
+        if self.needs_input_grad[1]:
+            gt = -gy * self.z
+            if self.pos_weight is not None:
+                gt = gt + gy * (self.pos_weight - 1) * self.softplus_minus_z
+        return gz, gt
 
 
 class SmoothL1(Op):
@@ -377,8 +390,8 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     Example: ``F.binary_cross_entropy(F.sigmoid(mg.randn(4)), mg.tensor([0.0, 1.0, 1.0, 0.0]))``
     """
     _args.choice(reduction, "reduction", REDUCTIONS)
-    t = _same_shape_target(input, target, "binary_cross_entropy").data.copy()  # kept for backward
-    xp = backend.array_module(input.data)
+    target = _same_shape_target(input, target, "binary_cross_entropy")
+    xp, t = backend.array_module(input.data), target.data
     if bool(xp.any((t < 0) | (t > 1))):
         raise ValueError(f"binary_cross_entropy: target values must be in [0, 1], got values in "
                          f"[{float(t.min())}, {float(t.max())}]")
@@ -387,7 +400,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
         raise ValueError("binary_cross_entropy: input values must be probabilities in [0, 1] "
                          "(apply sigmoid, or use binary_cross_entropy_with_logits on logits)")
     weight = _broadcast_weight(weight, input, "weight", "binary_cross_entropy")
-    return _reduce(BinaryCrossEntropy(t, weight)(input), reduction)
+    return _reduce(BinaryCrossEntropy(weight)(input, target), reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
@@ -398,10 +411,10 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     ``F.binary_cross_entropy_with_logits(mg.randn(4, 3), mg.ones(4, 3), pos_weight=mg.tensor([1.0, 2.0, 3.0]))``
     """
     _args.choice(reduction, "reduction", REDUCTIONS)
-    t = _same_shape_target(input, target, "binary_cross_entropy_with_logits").data.copy()  # kept for backward
+    target = _same_shape_target(input, target, "binary_cross_entropy_with_logits")
     weight = _broadcast_weight(weight, input, "weight", "binary_cross_entropy_with_logits")
     pos_weight = _broadcast_weight(pos_weight, input, "pos_weight", "binary_cross_entropy_with_logits")
-    return _reduce(BinaryCrossEntropyWithLogits(t, weight, pos_weight)(input), reduction)
+    return _reduce(BinaryCrossEntropyWithLogits(weight, pos_weight)(input, target), reduction)
 
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -455,6 +468,8 @@ def _broadcast_weight(weight, input, name, fn):
     if not isinstance(weight, Tensor):
         raise TypeError(f"{fn}: {name} must be a Tensor or None, got {type(weight).__name__}")
     check_same_dtype(input, **{name: weight})
+    if weight.requires_grad:
+        raise RuntimeError(f"{fn} is not differentiable with respect to {name} (as torch): pass {name}.detach()")
     xp = backend.array_module(input.data)
     try:
         return xp.broadcast_to(weight.data.copy(), input.shape)  # kept by the op for backward (see _class_rows)

@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from .. import _args, backend
-from .._dtypes import as_float, promote, to_array
+from .._dtypes import alpha_factor, as_float, promote, result_dtype, to_array
 from ..autograd import Op
 from ..tensor import Tensor
 from ._broadcast import broadcast_shape, sum_to_shape
@@ -73,7 +73,7 @@ class Div(Op):
         if self.needs_input_grad[0]:
             ga = sum_to_shape(gy / b, self.a_shape)
         if self.needs_input_grad[1]:
-            gb = sum_to_shape(-gy * a / (b * b), b.shape)
+            gb = sum_to_shape(-gy * (a / b / b), b.shape)  # torch's order: b * b would overflow at 1e160
         return ga, gb
 
 
@@ -84,18 +84,21 @@ class Pow(Op):
         if a.dtype is not b.dtype:
             a, b = promote(a, b)
         self.a, self.b = a, b
-        self.y = a ** b
+        # bools stay bool, as torch (NumPy's bool ** bool is int8): a ** True is a, a ** False is True
+        self.y = a | ~b if a.dtype.kind == "b" else a ** b
         return self.y
 
     def backward(self, gy):
         xp, a, b = self.xp, self.a, self.b
         ga = gb = None
-        if self.needs_input_grad[0]:
-            ga = sum_to_shape(gy * b * a ** (b - 1), a.shape)
-        if self.needs_input_grad[1]:
-            # d(a**b)/db = a**b log a, taken as 0 where a == 0 (the limit for b > 0)
-            log_a = xp.log(xp.where(a == 0, 1, a))
-            gb = sum_to_shape(gy * self.y * log_a, b.shape)
+        zero = xp.zeros((), dtype=gy.dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.needs_input_grad[0]:  # b a^(b-1), and 0 where b == 0 (torch's: x ** 0 is constant, at 0 too)
+                ga = sum_to_shape(xp.where(b == 0, zero, gy * b * a ** (b - 1)), a.shape)
+            if self.needs_input_grad[1]:
+                # d(a**b)/db = a**b log a, and 0 where a == 0 <= b (the limit for b > 0, as torch's);
+                # a == 0 > b gives inf * -inf = -inf, as torch's
+                gb = sum_to_shape(xp.where((a == 0) & (b >= 0), zero, gy * self.y * xp.log(a)), b.shape)
         return ga, gb
 
 
@@ -167,25 +170,27 @@ class Tanh(Op):
 
 
 class Sigmoid(Op):
+    """1 / (1 + exp(-x)) on the compiled kernels, in the stable form of activation.h (exact to
+    float32's or float64's precision for negative x too); the gradient gy y (1 - y) from the output."""
+
     def forward(self, x):
-        # 0.5 (1 + tanh(x / 2)) never overflows, unlike 1 / (1 + exp(-x)) for very negative x
-        x = as_float(x)
-        self.y = 0.5 * (1 + self.xp.tanh(0.5 * x))
+        self.y = self.kernels.sigmoid_forward(as_float(x))
         return self.y
 
     def backward(self, gy):
-        return gy * self.y * (1 - self.y)
+        return self.kernels.sigmoid_backward(gy, self.y)
 
 
 class Abs(Op):
-    """|x|; the gradient at 0 is 0, as torch's."""
+    """|x|; the gradient at 0 and at NaN is 0, as torch's (its sign of NaN is 0)."""
 
     def forward(self, x):
         self.x = x
         return self.xp.abs(x)
 
     def backward(self, gy):
-        return gy * self.xp.sign(self.x)
+        x = self.x
+        return gy * ((x > 0).astype(gy.dtype) - (x < 0).astype(gy.dtype))
 
 
 class Sqrt(Op):
@@ -216,19 +221,17 @@ class Cos(Op):
 
 
 class Clamp(Op):
-    """min(max(x, low), high), either bound None; NaN stays NaN and the gradient flows where
-    low <= x <= high, as torch's."""
+    """min(max(x, low), high), either bound None; NaN stays NaN, a NaN bound gives NaN, and the
+    gradient flows where low <= x <= high (nowhere with a NaN bound), as torch's."""
 
     def __init__(self, low=None, high=None):
         self.low, self.high = low, high
 
     def forward(self, x):
-        xp, low, high = self.xp, self.low, self.high
-        y = x
-        if low is not None:
-            y = xp.where(y < low, xp.asarray(low, dtype=x.dtype), y)  # where, not maximum: NaN stays
-        if high is not None:
-            y = xp.where(y > high, xp.asarray(high, dtype=x.dtype), y)
+        xp, y = self.xp, x
+        for bound, beyond in ((self.low, xp.less), (self.high, xp.greater)):
+            if bound is not None:  # where, not maximum: NaN stays; bound != bound: a NaN bound wins
+                y = xp.where(beyond(y, bound) | (bound != bound), xp.asarray(bound, dtype=x.dtype), y)
         self.x = x
         return y
 
@@ -243,7 +246,8 @@ class Clamp(Op):
 
 class Maximum(Op):
     """Elementwise max(a, b) (``largest=False``: min) with broadcasting; NaN wins, and a tie sends
-    half the gradient to each side, as torch's maximum/minimum."""
+    half the gradient to each side, as torch's maximum/minimum. Each side gets the gradient unless it
+    lost the comparison, so where either is NaN both get all of it, as torch's."""
 
     def __init__(self, largest=True):
         self.largest = largest
@@ -256,10 +260,10 @@ class Maximum(Op):
 
     def backward(self, gy):
         xp, a, b = self.xp, self.a, self.b
-        a_wins = (a > b if self.largest else a < b) | xp.isnan(a)
-        share_a = xp.where(a == b, 0.5, a_wins.astype(gy.dtype))
-        ga = sum_to_shape(gy * share_a, a.shape) if self.needs_input_grad[0] else None
-        gb = sum_to_shape(gy * (1 - share_a), b.shape) if self.needs_input_grad[1] else None
+        a_loses, b_loses = (a < b, a > b) if self.largest else (a > b, a < b)
+        tie = xp.where(a == b, 0.5, 1.0).astype(gy.dtype)
+        ga = sum_to_shape(gy * xp.where(a_loses, 0, tie), a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to_shape(gy * xp.where(b_loses, 0, tie), b.shape) if self.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -621,14 +625,23 @@ def masked_fill(input, mask, value):
 
 @tensor_method
 def add(input, other, *, alpha=1):
-    """input + alpha * other. Example: ``mg.tensor([1.0, 2.0]).add(mg.ones(2), alpha=10)`` -> tensor([11., 12.])"""
-    return input + (other if alpha == 1 else input._operand(other) * alpha)
+    """input + alpha * other, in the dtype of input + other (alpha does not promote, as torch).
+    Example: ``mg.tensor([1.0, 2.0]).add(mg.ones(2), alpha=10)`` -> tensor([11., 12.])"""
+    return input + _scaled(input, other, alpha, "add")
 
 
 @tensor_method
 def sub(input, other, *, alpha=1):
     """input - alpha * other. Example: ``mg.tensor([1.0, 2.0]).sub(1)`` -> tensor([0., 1.])"""
-    return input - (other if alpha == 1 else input._operand(other) * alpha)
+    return input - _scaled(input, other, alpha, "sub")
+
+
+def _scaled(input, other, alpha, what):
+    """alpha * other for add and sub, in the dtype that input and other give (see alpha_factor)."""
+    if type(alpha) is int and alpha == 1:
+        return other
+    other = input._operand(other)
+    return other * alpha_factor(result_dtype(input.data, other.data), alpha, what)
 
 
 @tensor_method

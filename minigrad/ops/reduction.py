@@ -119,12 +119,20 @@ class Var(_Reduction):
         for a in axes:
             count *= x.shape[a]
         self.centered = x - x.mean(axis=axes, keepdims=True)
-        self.divisor = builtins.max(count - self.correction, 0)  # 0 gives inf/nan, as torch
-        with_nan_for_zero = self.xp.asarray(self.divisor, dtype=x.dtype)
+        self.dof = count - self.correction
+        with_nan_for_zero = self.xp.asarray(builtins.max(self.dof, 0), dtype=x.dtype)  # 0 gives inf/nan, as torch
         return (self.centered * self.centered).sum(axis=axes, keepdims=self.keepdim) / with_nan_for_zero
 
     def backward(self, gy):
-        return self._grad_like_input(gy) * self.centered * (2 / self.xp.asarray(self.divisor, dtype=gy.dtype))
+        xp = self.xp
+        if self.dof <= 0 and (self.dim is None or self.centered.ndim == 0):
+            # torch's gradient of a full reduction without degrees of freedom: inf, NaN where x is the mean
+            slope = xp.where(self.centered == 0, xp.asarray(math.nan, gy.dtype), xp.asarray(math.inf, gy.dtype))
+        else:  # torch's 2 (x - mean) / dof, dof as it is (negative: finite; 0: +-inf, NaN at the mean)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                slope = self.centered * (2 / xp.asarray(self.dof, dtype=gy.dtype))
+        with np.errstate(invalid="ignore"):
+            return self._grad_like_input(gy) * slope
 
 
 class Std(Var):
@@ -197,8 +205,11 @@ class Norm(_Reduction):
         axes = self._setup(x)
         self.x = x
         abs_x = xp.abs(x)
-        self.y = (abs_x ** p).sum(axis=axes, keepdims=True) ** (1 / p) if p != 2 else \
-            xp.sqrt((x * x).sum(axis=axes, keepdims=True))
+        if math.prod(x.shape[a] for a in axes) == 1:  # one element per norm: torch's is |x|, no x^p to overflow
+            self.y = abs_x
+        else:
+            self.y = (abs_x ** p).sum(axis=axes, keepdims=True) ** (1 / p) if p != 2 else \
+                xp.sqrt((x * x).sum(axis=axes, keepdims=True))
         return self.y if self.keepdim else self.y.reshape(tuple(s for i, s in enumerate(self.y.shape) if i not in axes))
 
     def backward(self, gy):

@@ -31,3 +31,21 @@ def test_relu_kernels_refuse_wrong_input():
         cpu.relu_backward(np.ones(3, np.float32), np.ones(3))
     with pytest.raises(TypeError, match="must be an array"):
         cpu.relu_forward([1.0, 2.0])
+
+
+@pytest.mark.parametrize("dtype, low", [(np.float32, -110.0), (np.float64, -760.0)])
+def test_sigmoid_kernel_is_within_two_ulps_down_to_subnormal_outputs(dtype, low):
+    # 0.5 (1 + tanh(x / 2)) lost everything below float32's 1e-8: sigmoid(-20) came out 0
+    x = np.linspace(low, 40.0, 200_001).astype(dtype)
+    y = cpu.sigmoid_forward(x)
+    exact = 1 / (1 + np.exp(-x.astype(np.longdouble)))
+    ulps = np.abs(y - exact) / np.maximum(exact, np.finfo(dtype).smallest_normal) / np.finfo(dtype).eps
+    assert ulps.max() < 2
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_kernels_at_special_values_and_gradient_from_the_output(dtype, rng):
+    y = cpu.sigmoid_forward(np.array([np.nan, -np.inf, np.inf, 0.0, -0.0, -1e4], dtype))
+    np.testing.assert_array_equal(y, [np.nan, 0, 1, 0.5, 0.5, 0])
+    y, gy = rng.random(1000).astype(dtype), rng.standard_normal(1000).astype(dtype)
+    np.testing.assert_allclose(cpu.sigmoid_backward(gy, y), gy * y * (1 - y), rtol=4 * np.finfo(dtype).eps)

@@ -45,6 +45,14 @@ def test_relu(dtype, rng):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid(dtype, rng):
+    x, gy = 30 * rng.standard_normal(N).astype(dtype), rng.standard_normal(N).astype(dtype)
+    x[::7] = np.nan
+    check(lambda x, y: cpu_loops.sigmoid_forward(x, y), [x, np.empty_like(x)])
+    check(lambda gy, y, gx: cpu_loops.sigmoid_backward(gy, y, gx), [gy, x, np.empty_like(x)])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_dropout_masks_depend_on_the_position_only(dtype, rng):
     x = rng.standard_normal(N).astype(dtype)
     y, mask = cpu.dropout_forward(x, 0.3, 7, 11)

@@ -76,3 +76,17 @@ def test_cosine_similarity_promotes_dtypes_as_torch(device):
 def test_cosine_similarity_refuses_bad_arguments(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.parametrize("dtype, big", [(mg.float64, 1e300), (mg.float32, 3e38)])
+def test_cosine_similarity_of_huge_single_entries_as_torch(device, dtype, big):
+    # torch 2.13 gives -1 (a norm over one element is |x|) and a 0 gradient; minigrad gave 0: x ** 2 overflowed
+    x1 = mg.tensor([[big], [2.0]], dtype=dtype, device=device, requires_grad=True)
+    x2 = mg.tensor([[-big], [-3.0]], dtype=dtype, device=device)
+    y = F.cosine_similarity(x1, x2, dim=1)
+    np.testing.assert_array_equal(y.numpy(), [-1, -1])
+    y.sum().backward()
+    np.testing.assert_array_equal(x1.grad.numpy(), [[0], [0]])
+    # over two entries torch's norm overflows too and the result is 0, as here
+    with np.errstate(over="ignore"):
+        assert F.cosine_similarity(mg.tensor([big, big], dtype=dtype), mg.tensor([-big, -big], dtype=dtype), dim=0).item() == 0

@@ -214,6 +214,63 @@ def test_bad_arguments_are_clear_errors(call, error, match):
         call(mg.tensor(np.arange(6.0).reshape(2, 3) / 10))
 
 
+# torch 2.13's gradients of the target (and of the input, for the record) of
+# x = [[0.2, 0.7, 0.0], [0.9, 0.5, 1.0]], t = [[0.0, 1.0, 0.3], [0.6, 0.2, 1.0]], weight [1.0, 2.0, 0.5]
+BCE_TARGET_GRAD_MEAN = [[0.23104906018664842, -0.28243262012906784, np.inf], [-0.3662040962227033, -0.0, -np.inf]]
+BCE_TARGET_GRAD_SUM = [[1.3862943611198906, -1.694595720774407, np.inf], [-2.1972245773362196, -0.0, -np.inf]]
+# logits z = [[0.3, -2.0, 40.0], [-50.0, 1.5, 0.0]], the same t, pos_weight [1.0, 3.0, 0.5]
+BCE_LOGITS_TARGET_GRAD = {
+    ("mean", False, False): [[-0.05, 0.3333333333333333, -6.666666666666667], [8.333333333333334, -0.25, -0.0]],
+    ("sum", False, False): [[-0.3, 2.0, -40.0], [50.0, -1.5, -0.0]],
+    ("mean", False, True): [[-0.05, 1.0423093370143244, -6.666666666666667],
+                            [8.333333333333334, -0.18286224067241585, -0.057762265046662105]],
+    ("sum", False, True): [[-0.3, 6.253856022085946, -40.0], [50.0, -1.0971734440344951, -0.34657359027997264]],
+    ("mean", True, True): [[-0.05, 2.0846186740286488, -3.3333333333333335],
+                           [8.333333333333334, -0.3657244813448317, -0.028881132523331052]],
+    ("sum", True, True): [[-0.3, 12.507712044171893, -20.0], [50.0, -2.1943468880689903, -0.17328679513998632]],
+}
+
+
+@pytest.mark.parametrize("reduction, expected", [("mean", BCE_TARGET_GRAD_MEAN), ("sum", BCE_TARGET_GRAD_SUM)])
+@pytest.mark.parametrize("module", [False, True])
+def test_binary_cross_entropy_gives_its_target_a_gradient_as_torch(device, reduction, expected, module):
+    x = mg.tensor([[0.2, 0.7, 0.0], [0.9, 0.5, 1.0]], dtype=mg.float64, device=device, requires_grad=True)
+    t = mg.tensor([[0.0, 1.0, 0.3], [0.6, 0.2, 1.0]], dtype=mg.float64, device=device, requires_grad=True)
+    weight = mg.tensor([1.0, 2.0, 0.5], dtype=mg.float64, device=device)
+    loss = nn.BCELoss(weight, reduction=reduction) if module else \
+        (lambda a, b: F.binary_cross_entropy(a, b, weight, reduction))
+    loss(x, t).backward()
+    np.testing.assert_allclose(t.grad.numpy(), expected, rtol=1e-14)  # -weight * logit(x), unclamped
+    assert np.signbit(t.grad.numpy()[1, 1])  # -logit(0.5) is -0.0, as torch's
+
+
+@pytest.mark.parametrize("reduction, weighted, pos_weighted", list(BCE_LOGITS_TARGET_GRAD))
+@pytest.mark.parametrize("module", [False, True])
+def test_binary_cross_entropy_with_logits_gives_its_target_a_gradient_as_torch(device, reduction, weighted,
+                                                                               pos_weighted, module):
+    z = mg.tensor([[0.3, -2.0, 40.0], [-50.0, 1.5, 0.0]], dtype=mg.float64, device=device, requires_grad=True)
+    t = mg.tensor([[0.0, 1.0, 0.3], [0.6, 0.2, 1.0]], dtype=mg.float64, device=device, requires_grad=True)
+    weight = mg.tensor([1.0, 2.0, 0.5], dtype=mg.float64, device=device) if weighted else None
+    pos_weight = mg.tensor([1.0, 3.0, 0.5], dtype=mg.float64, device=device) if pos_weighted else None
+    loss = nn.BCEWithLogitsLoss(weight, reduction=reduction, pos_weight=pos_weight) if module else \
+        (lambda a, b: F.binary_cross_entropy_with_logits(a, b, weight, reduction, pos_weight))
+    loss(z, t).backward()
+    np.testing.assert_allclose(t.grad.numpy(), BCE_LOGITS_TARGET_GRAD[reduction, weighted, pos_weighted], rtol=1e-14)
+    assert mg.gradcheck(lambda b: F.binary_cross_entropy_with_logits(z.detach(), b, weight, reduction, pos_weight),
+                        [t])
+
+
+@pytest.mark.parametrize("name", ["weight", "pos_weight"])
+def test_bce_weights_that_require_grad_are_refused_as_torch(name):
+    x, t = mg.tensor([0.3, 0.6], requires_grad=True), mg.tensor([0.0, 1.0])
+    weight = mg.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match=f"not differentiable with respect to {name}"):
+        F.binary_cross_entropy_with_logits(x, t, **{name: weight})
+    if name == "weight":
+        with pytest.raises(RuntimeError, match="binary_cross_entropy is not differentiable with respect to weight"):
+            F.binary_cross_entropy(x, t, weight)
+
+
 @pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss", "binary_cross_entropy", "bce_with_logits"])
 def test_targets_and_weights_changed_in_place_before_backward_do_not_change_the_gradient(loss, rng):
     # the ops keep targets and weights for backward: they keep copies, so the gradient is that of the
@@ -301,8 +358,8 @@ def test_mse_loss_matches_reference_and_gradchecks(rng, device):
 TARGET_MOVING_LOSSES = {
     "mse_loss": (F.mse_loss, True), "l1_loss": (F.l1_loss, True), "smooth_l1_loss": (F.smooth_l1_loss, True),
     "huber_loss": (F.huber_loss, True), "kl_div": (lambda i, t: F.kl_div(i, t, reduction="batchmean"), True),
-    "binary_cross_entropy": (F.binary_cross_entropy, False),
-    "binary_cross_entropy_with_logits": (F.binary_cross_entropy_with_logits, False),
+    "binary_cross_entropy": (F.binary_cross_entropy, True),
+    "binary_cross_entropy_with_logits": (F.binary_cross_entropy_with_logits, True),
 }
 
 

@@ -92,6 +92,19 @@ def test_sigmoid_is_finite_for_large_inputs():
     np.testing.assert_allclose(y, [0, 0.5, 1])
 
 
+@pytest.mark.parametrize("dtype, x, torch_value", [("float32", -20.0, 2.06115369216775e-09),
+                                                    ("float32", -88.0, 6.054601485195952e-39),
+                                                    ("float64", -40.0, 4.248354255291589e-18),
+                                                    ("float64", -700.0, 9.85967654375977e-305)])
+def test_sigmoid_keeps_its_precision_for_negative_inputs_as_torch(device, dtype, x, torch_value):
+    # torch 2.13's values; 0.5 (1 + tanh(x / 2)) gave 0 for all four
+    t = mg.tensor([x], dtype=dtype, device=device, requires_grad=True)
+    y = t.sigmoid()
+    y.backward(mg.ones(1, dtype=dtype, device=device))
+    np.testing.assert_allclose(y.numpy(), [torch_value], rtol=3 * np.finfo(dtype).eps)
+    np.testing.assert_allclose(t.grad.numpy(), [torch_value], rtol=3 * np.finfo(dtype).eps)  # y (1 - y)
+
+
 def test_pow_gradient_with_zero_base_is_finite():
     x = mg.tensor([0.0, 2.0], dtype="float64", requires_grad=True)
     e = mg.tensor([2.0, 2.0], dtype="float64", requires_grad=True)
@@ -237,6 +250,20 @@ def test_clamp_keeps_nan_and_passes_the_gradient_inside_the_bounds():
     y[1:].sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [0, 0, 1, 0, 1])  # inclusive at the bound, as torch
     np.testing.assert_array_equal(mg.tensor([5.0]).clamp(3, 1).numpy(), [1])  # min > max gives max, as torch
+
+
+@pytest.mark.parametrize("clamp", [lambda t, low, high: t.clamp(low, high), lambda t, low, high: t.clip(low, high),
+                                   lambda t, low, high: mg.clamp(t, min=low, max=high),
+                                   lambda t, low, high: t.clone().clamp_(low, high)])
+@pytest.mark.parametrize("low, high", [(float("nan"), None), (None, float("nan")), (0.0, float("nan")),
+                                       (float("nan"), 1.0)])
+def test_clamp_with_a_nan_bound_gives_nan_and_no_gradient_as_torch(device, clamp, low, high):
+    x = mg.tensor([1.0, -2.0, 5.0, float("nan")], device=device, requires_grad=True)
+    y = clamp(x, low, high)
+    assert np.isnan(y.numpy()).all()  # torch 2.13: [nan, nan, nan, nan]; the NaN bound was ignored
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0, 0, 0, 0])
+    assert np.isnan(mg.tensor([1, 2], device=device).clamp(low, high).numpy()).all()  # float32, as torch
 
 
 def test_clamp_of_integers_by_a_float_bound_computes_in_float32():
@@ -692,3 +719,50 @@ def test_logical_not_matches_numpy(device):
     assert result.dtype == mg.bool and not result.requires_grad
     np.testing.assert_array_equal(result.numpy(), [True, False, False, True])
     assert mg.tensor([3, 0], device=device).logical_not().tolist() == [False, True]
+
+
+NAN, INF = float("nan"), float("inf")
+
+
+def _gradients(device, fn, *inputs):
+    """fn's output and the float64 gradients of its inputs, after backward of the output's sum."""
+    tensors = [mg.tensor(v, dtype=mg.float64, device=device, requires_grad=True) for v in inputs]
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 and the like, on purpose
+        y = fn(*tensors)
+        y.sum().backward()
+    return y.numpy(), [t.grad.numpy() for t in tensors]
+
+
+@pytest.mark.parametrize("largest, expected_a, expected_b", [
+    (True, [1, 1, 1, 0.5, 1, 0], [1, 1, 1, 0.5, 0, 1]),  # torch 2.13: NaN on either side sends the
+    (False, [1, 1, 1, 0.5, 0, 1], [1, 1, 1, 0.5, 1, 0]),  # gradient to both, a loser gets 0, a tie half
+])
+def test_maximum_and_minimum_gradients_at_nan_as_torch(device, largest, expected_a, expected_b):
+    fn = mg.maximum if largest else mg.minimum
+    _, (ga, gb) = _gradients(device, fn, [NAN, 1.0, NAN, 2.0, 2.0, 3.0], [0.0, NAN, NAN, 2.0, 1.0, 4.0])
+    np.testing.assert_array_equal(ga, expected_a)
+    np.testing.assert_array_equal(gb, expected_b)
+
+
+def test_pow_gradients_at_special_points_as_torch(device):
+    # torch 2.13: d/da is 0 where b == 0 (x ** 0 is constant, at 0, NaN and inf too); d/db is 0 where
+    # a == 0 <= b and -inf where a == 0 > b
+    a = [0.0, 2.0, 0.0, 0.0, 0.0, 0.0, -2.0, NAN, 0.0]
+    b = [0.0, 0.0, -1.0, 0.5, -0.5, 2.0, 0.5, 0.0, NAN]
+    y, (ga, gb) = _gradients(device, lambda x, e: x ** e, a, b)
+    np.testing.assert_array_equal(ga, [0, 0, -INF, INF, -INF, 0, NAN, 0, NAN])
+    np.testing.assert_array_equal(gb, [0, 0.6931471805599453, -INF, 0, -INF, 0, NAN, NAN, NAN])
+    _, (ga,) = _gradients(device, lambda x: x ** 0, [0.0, 2.0, -1.0, NAN, INF])
+    np.testing.assert_array_equal(ga, [0, 0, 0, 0, 0])
+    _, (gb,) = _gradients(device, lambda e: 0.0 ** e, [-1.0, -0.5, 0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(gb, [-INF, -INF, 0, 0, 0])
+
+
+def test_abs_gradient_at_nan_is_zero_as_torch(device):
+    _, (g,) = _gradients(device, lambda x: x.abs(), [NAN, 0.0, -0.0, -2.0, INF])
+    np.testing.assert_array_equal(g, [0, 0, 0, -1, 1])
+
+
+def test_division_gradient_of_the_divisor_does_not_overflow(device):
+    _, (ga, gb) = _gradients(device, lambda a, b: a / b, [1e300], [1e300])
+    np.testing.assert_array_equal(gb, [-1e-300])  # -a / b / b, as torch; -a / (b * b) was -0

@@ -363,3 +363,36 @@ def test_count_nonzero_refuses_bad_dims(device):
     with pytest.raises(IndexError, match="out of range"):
         x.count_nonzero(2)
     assert _t(3.0, device).count_nonzero(0).item() == 1
+
+
+@pytest.mark.parametrize("op, values, kwargs, torch_value, torch_grad", [  # torch 2.13, float64
+    ("var", [1.0, 2.0, 4.0], {"correction": 3}, np.inf, [np.inf, np.inf, np.inf]),
+    ("var", [2.0, 2.0, 2.0], {"correction": 3}, np.nan, [np.nan, np.nan, np.nan]),
+    ("var", [1.0, 2.0, 4.0], {"correction": 4}, np.inf, [np.inf, np.inf, np.inf]),
+    ("var", [5.0], {}, np.nan, [np.nan]),
+    ("std", [1.0, 2.0, 4.0], {"correction": 3}, np.inf, [np.nan, np.nan, np.nan]),
+    ("var", [[1.0, 2.0], [3.0, 3.0]], {"dim": 1, "correction": 2}, [np.inf, np.nan],
+     [[-np.inf, np.inf], [np.nan, np.nan]]),
+    ("var", [[1.0, 2.0], [3.0, 3.0]], {"dim": 1, "correction": 3}, [np.inf, np.nan], [[1.0, -1.0], [-0.0, -0.0]]),
+    ("std", [[1.0, 2.0], [3.0, 3.0]], {"dim": 1, "correction": 3}, [np.inf, np.nan], [[0.0, -0.0], [np.nan, np.nan]]),
+])
+def test_var_and_std_without_degrees_of_freedom_give_torchs_values_and_gradients(device, op, values, kwargs,
+                                                                                 torch_value, torch_grad):
+    # torch's gradient: inf (NaN at the mean) for a full reduction, else 2 (x - mean) / (N - correction)
+    x = mg.tensor(values, dtype=mg.float64, device=device, requires_grad=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = getattr(x, op)(**kwargs)
+        y.sum().backward()
+    np.testing.assert_array_equal(y.numpy(), torch_value)
+    np.testing.assert_array_equal(x.grad.numpy(), torch_grad)
+
+
+@pytest.mark.parametrize("p", [2, 3, 1, 0.5])
+def test_a_norm_over_one_element_is_its_absolute_value_without_overflow_as_torch(device, p):
+    x = mg.tensor([[1e300], [-3e300]], dtype=mg.float64, device=device, requires_grad=True)
+    y = x.norm(p, dim=1)
+    np.testing.assert_array_equal(y.numpy(), [1e300, 3e300])  # torch 2.13; x ** p overflowed to inf
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[1], [-1]])  # torch's is NaN for p = 3 (inf / inf)
+    with np.errstate(over="ignore"):  # more elements overflow, as torch
+        assert mg.tensor([1e300, 1e300], dtype=mg.float64).norm().item() == np.inf

@@ -1,4 +1,4 @@
-"""ReLU, dropout and GELU (and erf): elementwise loops over flat arrays."""
+"""ReLU, sigmoid, dropout and GELU (and erf): elementwise loops over flat arrays."""
 import numpy as np
 
 from .._checks import check_float_array, check_mask, dropout_scale
@@ -15,6 +15,17 @@ class ActivationKernels:
     def relu_backward(self, gy, y):
         """gx = gy where the forward output y is not <= 0, else 0 (NaN outputs pass gy, as torch)."""
         return self.elementwise("relu_backward", gy, y)
+
+    # ---- Sigmoid ---------------------------------------------------------------------------------
+    def sigmoid_forward(self, x):
+        """y = 1 / (1 + exp(-x)), accurate for negative x (activation.h's stable form). x: any shape,
+        float32/float64. Returns y like x. Example: ``cpu.sigmoid_forward(np.array([-20.0], np.float32))``
+        -> [2.0611537e-09]"""
+        return self.elementwise("sigmoid_forward", x)
+
+    def sigmoid_backward(self, gy, y):
+        """gx = gy * y * (1 - y) from the forward output y (gy like y)."""
+        return self.elementwise("sigmoid_backward", gy, y)
 
     # ---- Dropout ---------------------------------------------------------------------------------
     def dropout_forward(self, x, p, seed, offset):
