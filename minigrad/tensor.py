@@ -52,7 +52,11 @@ class Tensor:
 
     @classmethod
     def _wrap(cls, array, requires_grad):
-        """A tensor around ``array`` without checks or copies (used by ops)."""
+        """A tensor around ``array`` without checks or copies (used by ops). NumPy ops on 0-d arrays
+        return NumPy scalars (``np.array(1.0) < 2`` is a np.bool_): those become 0-d arrays here, so
+        that ``data`` is always an array (a scalar has no device, ``.get()`` or in-place writes)."""
+        if isinstance(array, np.generic):
+            array = np.asarray(array)
         t = object.__new__(cls)
         t.data, t._grad, t._requires_grad, t._creator, t._index = array, None, requires_grad, None, 0
         t._counter, t._base = [0, 0, 0], None

@@ -87,6 +87,15 @@ def away(*points, margin=0.15, scale=1.5):
     return draw
 
 
+def integers(lo, hi):
+    """Integer samples in [lo, hi) (int64 arrays: tensors without gradient)."""
+    return lambda rng, shape: rng.integers(lo, hi, shape)
+
+
+def nonzero_integers(rng, shape):
+    return rng.choice(np.array([-3, -2, -1, 1, 2, 3]), shape)
+
+
 def uniform(lo, hi):
     return lambda rng, shape: rng.uniform(lo, hi, shape)
 
@@ -98,7 +107,7 @@ unit = uniform(-0.9, 0.9)
 NONFINITE = np.array([np.nan, np.inf, -np.inf, -0.0, 0.0, 0.7, -1.3])
 UNARY_SHAPES = [(0,), (1,), (0, 3), (3, 1), (2, 3, 4), ()]
 BROADCAST_PAIRS = [((2, 3), (2, 3)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2, 3)), ((2, 3), ()),
-                   ((3, 1, 2), (4, 1)), ((0, 3), (3,)), ((1,), (0,))]
+                   ((3, 1, 2), (4, 1)), ((0, 3), (3,)), ((1,), (0,)), ((), ())]
 
 
 def unary_samples(domain, nonfinite=True, **kwargs):
@@ -897,5 +906,35 @@ DROPOUT = [
 ]
 
 
-OPS = ELEMENTWISE + ACTIVATIONS + REDUCTIONS + SHAPE + INDEXING + LINEAR + LOSSES + NORMALIZATION + CONV_POOL + DROPOUT
+def without_grad(entry):
+    """``entry`` as an op whose results are data without gradient (bool or integer): forward,
+    float32, strided and error checks, no gradcheck."""
+    entry.differentiable = False
+    return entry
+
+
+def _integer_binary(name, op, ref, divisor=integers(-3, 4)):
+    return without_grad(binary(name, op, ref, integers(-3, 4), divisor, nonfinite=False, dtypes=(F64,)))
+
+
+# Comparisons, predicates, logical and bitwise ops: no gradient, but 0-d, empty and broadcast
+# samples as every op (NumPy gives scalars for 0-d operands; a tensor holds an array).
+WITHOUT_GRAD = [
+    *(without_grad(binary(name, getattr(mg, name), ref, method=name)) for name, ref in (
+        ("eq", np.equal), ("ne", np.not_equal), ("lt", np.less), ("le", np.less_equal), ("gt", np.greater),
+        ("ge", np.greater_equal), ("logical_and", np.logical_and), ("logical_or", np.logical_or),
+        ("logical_xor", np.logical_xor))),
+    *(without_grad(elementwise(name, getattr(np, name))) for name in ("isnan", "isinf", "isfinite", "logical_not")),
+    without_grad(binary("isclose", lambda a, b: mg.isclose(a, b, rtol=0.5), lambda a, b: np.isclose(a, b, rtol=0.5))),
+    without_grad(unary("invert", lambda a: ~a, np.invert, integers(-3, 4), nonfinite=False, dtypes=(F64,))),
+    _integer_binary("bitwise_and", lambda a, b: a & b, np.bitwise_and),
+    _integer_binary("bitwise_or", lambda a, b: a | b, np.bitwise_or),
+    _integer_binary("bitwise_xor", lambda a, b: a ^ b, np.bitwise_xor),
+    _integer_binary("floordiv", lambda a, b: a // b, np.floor_divide, nonzero_integers),
+    _integer_binary("mod", lambda a, b: a % b, np.mod, nonzero_integers),
+]
+
+
+OPS = (ELEMENTWISE + ACTIVATIONS + REDUCTIONS + SHAPE + INDEXING + LINEAR + LOSSES + NORMALIZATION + CONV_POOL
+       + DROPOUT + WITHOUT_GRAD)
 assert len({op.name for op in OPS}) == len(OPS), "op names must be unique (they name the tests)"

@@ -126,6 +126,17 @@ def test_float32_stays_float32_within_tolerance_of_the_reference(op, device, req
     check_against_reference(op, F32, device)
 
 
+@by_name(OPS)
+def test_results_hold_arrays_of_their_device(op, device):
+    """Every output's data is an array of the device, 0-d results included (NumPy gives a scalar for
+    0-d operands: it has no device, no ``.get()``, no in-place writes)."""
+    array_type = np.ndarray if device == "cpu" else pytest.importorskip("cupy").ndarray
+    for sample in samples(op):
+        args, _ = tensors(sample, F64, device)
+        for out in outputs(op.op(*args, **sample.kwargs)):
+            assert isinstance(out.data, array_type), f"{sample.name}: data is a {type(out.data).__name__}"
+
+
 def as_one_output(op, sample, args, variables):
     """gradcheck's fn: the variables in, every float output flattened into one Tensor."""
     positions = [i for i, a in enumerate(args) if any(a is v for v in variables)]
