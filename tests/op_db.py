@@ -184,7 +184,7 @@ def ref_reduction(fn):
 
 
 def ref_log_softmax(x, dim):
-    if x.ndim == 0:
+    if x.ndim == 0 or x.size == 0:
         return np.zeros_like(x)
     return x - np.max(x, dim, keepdims=True) - np.log(np.sum(np.exp(x - np.max(x, dim, keepdims=True)),
                                                              dim, keepdims=True))
@@ -373,6 +373,16 @@ def ref_bce_logits(x, y, weight=None, reduction="mean", pos_weight=None):
     return _reduce(loss * (1 if weight is None else weight), reduction)
 
 
+def ref_arg(fn):
+    """np.argmax or np.argmin over ``dim`` with torch's empty result where another dim is 0."""
+    def ref(x, dim, keepdim=False):
+        if x.size:
+            return fn(x, dim, keepdims=keepdim)
+        kept = np.zeros(x.shape[:dim] + (1,) + x.shape[dim + 1:], np.int64)
+        return kept if keepdim else kept.squeeze(dim)
+    return ref
+
+
 def _norm(x, p, dim, keepdim=True):
     return np.sum(np.abs(x) ** p, axis=dim, keepdims=keepdim) ** (1 / p)
 
@@ -499,14 +509,17 @@ ACTIVATIONS = [
     unary("logsigmoid", F.logsigmoid, _logsigmoid),
     OpInfo("softmax", F.softmax, lambda x, dim: np.exp(ref_log_softmax(x, dim)),
            reduction_samples(shapes=[((), dict(dim=0)), ((5,), dict(dim=0)), ((2, 3, 4), dict(dim=1)),
-                                     ((2, 3, 4), dict(dim=-1)), ((1, 4), dict(dim=0)), ((0, 3), dict(dim=1))],
+                                     ((2, 3, 4), dict(dim=-1)), ((1, 4), dict(dim=0)), ((0, 3), dict(dim=1)),
+                                     ((0, 3), dict(dim=0)), ((0,), dict(dim=0))],
                              nonfinite=False), method="softmax", errors=[bad_dim(F.softmax)]),
     OpInfo("log_softmax", F.log_softmax, ref_log_softmax,
            reduction_samples(shapes=[((), dict(dim=0)), ((5,), dict(dim=0)), ((2, 3, 4), dict(dim=1)),
-                                     ((2, 3, 4), dict(dim=0)), ((3, 1), dict(dim=1)), ((0, 3), dict(dim=1))]),
+                                     ((2, 3, 4), dict(dim=0)), ((3, 1), dict(dim=1)), ((0, 3), dict(dim=1)),
+                                     ((3, 0), dict(dim=0)), ((0,), dict(dim=0))]),
            method="log_softmax", errors=[bad_dim(F.log_softmax)]),
     OpInfo("softmin", F.softmin, lambda x, dim: np.exp(ref_log_softmax(-x, dim)),
-           reduction_samples(shapes=[((4,), dict(dim=0)), ((2, 3, 4), dict(dim=1))])),
+           reduction_samples(shapes=[((4,), dict(dim=0)), ((2, 3, 4), dict(dim=1)), ((3, 0), dict(dim=1)),
+                                     ((0,), dict(dim=0))])),
     OpInfo("logsumexp", mg.logsumexp,
            lambda x, dim, keepdim=False: np.log(np.sum(np.exp(x), axis=dim, keepdims=keepdim)),
            reduction_samples(shapes=[((5,), dict(dim=0)), ((2, 3, 4), dict(dim=1)),
@@ -517,9 +530,8 @@ REDUCTIONS = [
     reduction("sum", np.sum, errors=[bad_dim(mg.sum)]),
     reduction("mean", np.mean, shapes=[s for s in REDUCTION_SHAPES if 0 not in s[0]]),
     reduction("prod", np.prod, uniform(0.5, 1.5), shapes=[s for s in REDUCTION_SHAPES if 0 not in s[0]]),
-    reduction("prod_empty", np.prod, shapes=[((0, 3), dict(dim=0))], function="prod", xfail={
-        t: "minigrad bug: prod(dim) of an input with an empty dim fails in backward (reshape of size 3 into (3, 0))"
-        for t in ("gradcheck", "strided")}),
+    reduction("prod_empty", np.prod, shapes=[((0, 3), dict(dim=0)), ((0, 3), dict(dim=1)), ((0, 3), {})],
+              function="prod"),
     reduction("amax", np.amax, distinct, shapes=[s for s in REDUCTION_SHAPES if 0 not in s[0]]),
     reduction("amin", np.amin, distinct, shapes=[s for s in REDUCTION_SHAPES if 0 not in s[0]]),
     OpInfo("std", mg.std, ref_reduction(lambda x, **k: np.std(x, ddof=1, **k)),
@@ -532,11 +544,13 @@ REDUCTIONS = [
            lambda x, dim: np.var(x, axis=dim), reduction_samples(shapes=[((2, 3, 4), dict(dim=2))])),
     OpInfo("max", mg.max, lambda x: np.max(x), reduction_samples(distinct, [((5,), {}), ((2, 3), {})]),
            method="max"),
-    OpInfo("max_dim", lambda x, dim: mg.max(x, dim), lambda x, dim: (np.max(x, dim), np.argmax(x, dim)),
-           reduction_samples(distinct, [((4,), dict(dim=0)), ((2, 3, 4), dict(dim=1))])),
+    OpInfo("max_dim", lambda x, dim: mg.max(x, dim), lambda x, dim: (np.max(x, dim), ref_arg(np.argmax)(x, dim)),
+           reduction_samples(distinct, [((4,), dict(dim=0)), ((2, 3, 4), dict(dim=1)), ((0, 3), dict(dim=1))]),
+           errors=[(lambda t: mg.max(t(0, 3), 0), IndexError, "max\\(\\): expected reduction dim 0 to have non-zero size")]),
     OpInfo("min_dim", lambda x, dim: mg.min(x, dim, keepdim=True),
-           lambda x, dim: (np.min(x, dim, keepdims=True), np.argmin(x, dim, keepdims=True)),
-           reduction_samples(distinct, [((4,), dict(dim=0)), ((2, 3, 4), dict(dim=2))])),
+           lambda x, dim: (np.min(x, dim, keepdims=True), ref_arg(np.argmin)(x, dim, keepdim=True)),
+           reduction_samples(distinct, [((4,), dict(dim=0)), ((2, 3, 4), dict(dim=2)), ((3, 0), dict(dim=0))]),
+           errors=[(lambda t: mg.min(t(3, 0), 1), IndexError, "min\\(\\): expected reduction dim 1 to have non-zero size")]),
     OpInfo("norm", mg.norm, lambda x, dim=None, keepdim=False: _norm(x, 2, dim, keepdim) if dim is not None
            else np.sqrt(np.sum(x ** 2)),
            reduction_samples(kinked, [((5,), {}), ((2, 3, 4), dict(dim=1)), ((2, 3), dict(dim=0, keepdim=True))]),
@@ -680,7 +694,9 @@ LINEAR = [
         lambda rng: S(rng.standard_normal((3, 4)), rng.standard_normal((2, 4)), rng.standard_normal(2)),
         lambda rng: S(rng.standard_normal((2, 3, 4)), rng.standard_normal((5, 4))),
         lambda rng: S(rng.standard_normal(4), rng.standard_normal((2, 4)), rng.standard_normal(2)),
-        lambda rng: S(rng.standard_normal((0, 4)), rng.standard_normal((2, 4)), rng.standard_normal(2))),
+        lambda rng: S(rng.standard_normal((0, 4)), rng.standard_normal((2, 4)), rng.standard_normal(2)),
+        lambda rng: S(rng.standard_normal((3, 0)), rng.standard_normal((2, 0)), rng.standard_normal(2), name="in=0"),
+        lambda rng: S(rng.standard_normal((2, 3, 4)), rng.standard_normal((0, 4)), rng.standard_normal(0), name="out=0")),
         errors=[(lambda t: F.linear(t(3, 4), t(2, 5)), (ValueError, RuntimeError), "shape|size|match")]),
 ]
 
@@ -930,6 +946,13 @@ WITHOUT_GRAD = [
     _integer_binary("bitwise_and", lambda a, b: a & b, np.bitwise_and),
     _integer_binary("bitwise_or", lambda a, b: a | b, np.bitwise_or),
     _integer_binary("bitwise_xor", lambda a, b: a ^ b, np.bitwise_xor),
+    *(without_grad(OpInfo(name, getattr(mg, name), ref_arg(getattr(np, name)), reduction_samples(
+        distinct, [((4,), dict(dim=0)), ((2, 3, 4), dict(dim=1, keepdim=True)), ((5, 0), dict(dim=0))]),
+        method=name, errors=[(lambda t, name=name: getattr(mg, name)(t(5, 0), 1), IndexError,
+                              "expected reduction dim 1 to have non-zero size"),
+                             (lambda t, name=name: getattr(mg, name)(t(5, 0)), IndexError,
+                              "expected a reduction dim to be given for an empty input")]))
+      for name in ("argmax", "argmin")),
     _integer_binary("floordiv", lambda a, b: a // b, np.floor_divide, nonzero_integers),
     _integer_binary("mod", lambda a, b: a % b, np.mod, nonzero_integers),
 ]

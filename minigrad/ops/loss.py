@@ -17,6 +17,8 @@ __all__ = ["softmax", "log_softmax", "cross_entropy", "nll_loss", "mse_loss", "l
 
 
 def _log_softmax(xp, x, dim):
+    if x.size == 0:  # nothing to normalise (and no maximum to shift by)
+        return x.copy()
     shifted = x - x.max(axis=dim, keepdims=True)
     return shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
 
