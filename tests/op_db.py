@@ -557,6 +557,8 @@ REDUCTIONS = [
            method="norm"),
     OpInfo("norm_p1", lambda x, dim: mg.norm(x, p=1, dim=dim), lambda x, dim: np.abs(x).sum(dim),
            reduction_samples(kinked, [((2, 3, 4), dict(dim=1))])),
+    OpInfo("norm_p0", lambda x, dim: mg.norm(x, p=0, dim=dim), lambda x, dim: (x != 0).sum(dim).astype(np.float64),
+           reduction_samples(kinked, [((2, 3, 4), dict(dim=1)), ((0, 3), dict(dim=1))])),
     OpInfo("norm_p3", lambda x: x.norm(p=3), lambda x: np.sum(np.abs(x) ** 3) ** (1 / 3),
            reduction_samples(kinked, [((2, 3), {})])),
     OpInfo("cumsum", mg.cumsum, lambda x, dim: np.cumsum(x, dim),

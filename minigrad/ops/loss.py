@@ -8,7 +8,7 @@ from ..autograd import Op
 from ..tensor import Tensor
 from ._broadcast import broadcast_shape
 from ._broadcast import sum_to_shape
-from .._dtypes import as_float
+from .._dtypes import as_float, resolve_dtype
 from ._table import tensor_method
 from ._tensor_checks import check_same_dtype, float_tensor
 from .shape import Transpose
@@ -251,21 +251,33 @@ class KLDiv(Op):
 
 
 @tensor_method
-def log_softmax(x, dim=-1):
-    """log(softmax(x)) along ``dim``, stable for logits of any size.
+def log_softmax(x, dim=-1, *, dtype=None):
+    """log(softmax(x)) along ``dim``, stable for logits of any size; ``dtype`` (float32 or float64)
+    casts x first, as torch (differentiable: the gradient comes back in x's dtype).
 
     Example: ``F.log_softmax(mg.randn(4, 10), dim=1).exp().sum(1)`` -> ones
     """
-    return LogSoftmax(_args.dim_index(dim, x.ndim))(x)
+    return LogSoftmax(_args.dim_index(dim, x.ndim))(_cast_first(x, dtype, "log_softmax"))
 
 
 @tensor_method
-def softmax(x, dim=-1):
-    """exp(x) / sum(exp(x)) along ``dim``, stable for logits of any size.
+def softmax(x, dim=-1, *, dtype=None):
+    """exp(x) / sum(exp(x)) along ``dim``, stable for logits of any size; ``dtype`` (float32 or
+    float64) casts x first, as torch: ``F.softmax(half_precision_logits, 1, dtype=mg.float64)``.
 
     Example: ``F.softmax(mg.randn(4, 10), dim=1).sum(1)`` -> ones
     """
-    return Softmax(_args.dim_index(dim, x.ndim))(x)
+    return Softmax(_args.dim_index(dim, x.ndim))(_cast_first(x, dtype, "softmax"))
+
+
+def _cast_first(x, dtype, name):
+    """x in ``dtype`` (a float dtype), or x itself for None."""
+    if dtype is None:
+        return x
+    dtype = resolve_dtype(dtype)
+    if dtype not in backend.FLOAT_DTYPES:
+        raise TypeError(f"{name}(): dtype must be float32 or float64, got {dtype}")
+    return x.to(dtype)
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):

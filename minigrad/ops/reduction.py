@@ -191,25 +191,29 @@ class TakeAlongDim(Op):
 
 
 class Norm(_Reduction):
-    """The p-norm (sum |x|^p)^(1/p) for a finite p > 0; the gradient at a zero norm, and at a zero
-    entry, is 0, as torch."""
+    """The p-norm (sum |x|^p)^(1/p) for a finite p > 0, and for p = 0 the count of nonzero entries
+    (gradient 0); the gradient at a zero norm, and at a zero entry, is 0, as torch."""
 
     def __init__(self, p=2, dim=None, keepdim=False):
         super().__init__(dim, keepdim)
         self.p = p
 
     def forward(self, x):
-        self._require_float(x, "norm()")
         xp, p = self.xp, self.p
         axes = self._setup(x)
         self.x = x
-        abs_x = xp.abs(x)
-        self.y = (abs_x ** p).sum(axis=axes, keepdims=True) ** (1 / p) if p != 2 else \
-            xp.sqrt((x * x).sum(axis=axes, keepdims=True))
+        if p == 0:
+            self.y = (x != 0).sum(axis=axes, keepdims=True).astype(x.dtype)
+        elif p == 2:
+            self.y = xp.sqrt((x * x).sum(axis=axes, keepdims=True))
+        else:
+            self.y = (xp.abs(x) ** p).sum(axis=axes, keepdims=True) ** (1 / p)
         return self.y if self.keepdim else self.y.reshape(tuple(s for i, s in enumerate(self.y.shape) if i not in axes))
 
     def backward(self, gy):
         xp, x, y, p = self.xp, self.x, self.y, self.p
+        if p == 0:  # a count: flat wherever it is defined
+            return xp.zeros_like(x)
         safe_y = xp.where(y == 0, xp.ones((), dtype=y.dtype), y)
         if p == 2:
             scale = x / safe_y
@@ -401,8 +405,10 @@ def _truth_reduction(input, name, dim, keepdim):
 
 @tensor_method
 def norm(input, p="fro", dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """The p-norm over ``dim`` (None: all entries): p a number > 0, 'fro' (2), inf or -inf
-    (largest or smallest absolute value). Example: ``mg.tensor([3.0, 4.0]).norm()`` -> tensor(5.)"""
+    """The p-norm over ``dim`` (None: all entries) of a float tensor: p a number >= 0 (0 counts the
+    nonzero entries), 'fro' (2), inf or -inf (largest or smallest absolute value).
+    Example: ``mg.tensor([3.0, 4.0]).norm()`` -> tensor(5.)"""
+    _Reduction._require_float(input, "norm()")
     dim, keepdim = _args.reduction_dims(dim, keepdim, axis, keepdims)
     if p == "fro":
         p = 2
@@ -410,8 +416,8 @@ def norm(input, p="fro", dim=None, keepdim=False, *, axis=None, keepdims=None):
         return input.abs().amax(dim, keepdim)
     if p == float("-inf"):
         return input.abs().amin(dim, keepdim)
-    if not _args.is_real(p) or not p > 0:
-        raise ValueError(f"norm's p must be a number > 0, 'fro', inf or -inf, got {p!r}")
+    if not _args.is_real(p) or not p >= 0:
+        raise ValueError(f"norm's p must be a number >= 0, 'fro', inf or -inf, got {p!r}")
     return Norm(p, dim, keepdim)(input)
 
 

@@ -24,6 +24,22 @@ def test_relu_matches_numpy_gradcheck_and_float32(rng, device):
     np.testing.assert_array_equal(y32.numpy(), np.maximum(x.astype(np.float32), 0))
 
 
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int8", "uint8"])
+def test_relu_of_integers_clips_at_zero_without_gradient(dtype, device):
+    """As torch: relu (F.relu, Tensor.relu, nn.ReLU, inplace too) takes integer tensors and keeps
+    their dtype; bool is refused."""
+    values = [3, 0, -2, 5] if dtype != "uint8" else [3, 0, 2, 5]
+    expected = np.maximum(np.array(values, dtype=dtype), 0)
+    for relu in (F.relu, lambda t: t.relu(), nn.ReLU(), nn.ReLU(inplace=True)):
+        x = mg.tensor(np.array(values, dtype=dtype), device=device)
+        y = relu(x)
+        assert y.dtype == np.dtype(dtype) and not y.requires_grad
+        np.testing.assert_array_equal(y.numpy(), expected)
+    assert F.relu(mg.tensor(-3, device=device)).item() == 0
+    with pytest.raises(TypeError, match="relu: bool inputs are not supported"):
+        F.relu(mg.tensor([True, False], device=device))
+
+
 def test_relu_takes_non_contiguous_input_and_gradients():
     x = mg.randn(4, 6, requires_grad=True)
     y = F.relu(x.T)

@@ -255,6 +255,24 @@ def test_log_softmax_and_softmax_match_reference_and_gradcheck(axis, rng, device
     assert F.softmax(mg.tensor(x, dtype="float32", device=device), axis).dtype == np.float32
 
 
+@pytest.mark.parametrize("fn", [F.softmax, F.log_softmax, F.softmin, lambda x, dim, dtype: x.softmax(dim, dtype=dtype),
+                                lambda x, dim, dtype: x.log_softmax(dim, dtype=dtype)],
+                         ids=["softmax", "log_softmax", "softmin", "Tensor.softmax", "Tensor.log_softmax"])
+def test_softmax_dtype_casts_the_input_first(fn, device):
+    """As torch's dtype=: the input is cast before the op (a float32 input gives a float64 result
+    equal to the op on x.double(); integers may be cast), the gradient comes back in x's dtype."""
+    x = mg.tensor([[1.0, 2.0, -0.5], [0.1, 0.2, 0.3]], requires_grad=True, device=device)
+    y = fn(x, 1, dtype=mg.float64)
+    assert y.dtype == mg.float64
+    np.testing.assert_array_equal(y.numpy(), fn(x.detach().double(), 1, dtype=None).numpy())
+    y.sum().backward()
+    assert x.grad.dtype == mg.float32
+    z = fn(mg.tensor([1, 2], device=device), 0, dtype="float32")
+    assert z.dtype == mg.float32
+    with pytest.raises(TypeError, match=r"dtype must be float32 or float64, got int64"):
+        fn(x, 1, dtype=mg.int64)
+
+
 def test_cross_entropy_matches_reference_gradchecks_and_float32(rng, device):
     x, target = rng.standard_normal((8, 5)), rng.integers(0, 5, 8)
     t = mg.tensor(x, requires_grad=True, device=device)

@@ -192,9 +192,26 @@ def test_norm_of_zeros_has_a_zero_gradient_and_bad_p_is_refused():
     x = mg.zeros(3, dtype="float64", requires_grad=True)
     x.norm().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [0, 0, 0])
-    for p in (0, -1, "nuc"):
+    for p in (-1, "nuc"):
         with pytest.raises(ValueError, match="p must be"):
             mg.randn(3).norm(p)
+
+
+def test_norm_p0_counts_the_nonzero_entries_with_a_zero_gradient(device):
+    """As torch: norm(p=0) is the number of nonzero entries (NaN counts), in the input's dtype."""
+    x = mg.tensor([[1.0, 0.0, -2.0], [0.0, 0.0, float("nan")]], dtype="float64", requires_grad=True, device=device)
+    assert x.norm(p=0).item() == 3.0 and x.norm(p=0).dtype == mg.float64
+    np.testing.assert_array_equal(x.norm(0, dim=1, keepdim=True).numpy(), [[2.0], [1.0]])
+    x.norm(p=0).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize("p", [2, "fro", 1, 0, 3, float("inf"), float("-inf")], ids=str)
+def test_norm_of_integers_is_an_error_for_every_p(p):
+    """As torch (linalg.vector_norm needs a float tensor): inf and -inf went through amax/amin and
+    returned an integer tensor."""
+    with pytest.raises(TypeError, match=r"norm\(\) needs a float tensor, got dtype int64: convert it with .float"):
+        mg.tensor([1, -2]).norm(p)
 
 
 def test_reductions_refuse_bad_dims_and_empty_max():
