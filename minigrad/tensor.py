@@ -376,6 +376,9 @@ class Tensor:
         return _ops.math.Div.apply(self._operand(other), self)
 
     def __pow__(self, other):
+        if self.dtype.kind in "iub" and isinstance(other, numbers.Integral) and other < 0:
+            # torch's rule for a number exponent (a tensor of negative exponents is computed elementwise)
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
         return _ops.math.Pow.apply(self, self._operand(other))
 
     def __rpow__(self, other):

@@ -84,7 +84,7 @@ class Pow(Op):
         if a.dtype is not b.dtype:
             a, b = promote(a, b)
         self.a, self.b = a, b
-        self.y = a ** b
+        self.y = _integer_power(self.xp, a, b) if b.dtype.kind in "iu" else a ** b
         return self.y
 
     def backward(self, gy):
@@ -97,6 +97,16 @@ class Pow(Op):
             log_a = xp.log(xp.where(a == 0, 1, a))
             gb = sum_to_shape(gy * self.y * log_a, b.shape)
         return ga, gb
+
+
+def _integer_power(xp, a, b):
+    """a ** b for integers as torch: where b < 0 (NumPy refuses), 1 ** b is 1, (-1) ** b is -1 or
+    1 by b's parity, any other base gives 0 (the truncated 1 / a ** |b|)."""
+    negative = b < 0
+    if not negative.any():
+        return a ** b
+    reciprocal = xp.where(a == 1, 1, xp.where(a == -1, 1 - 2 * (b % 2), 0)).astype(a.dtype)
+    return xp.where(negative, reciprocal, a ** xp.where(negative, 0, b))
 
 
 class Neg(Op):

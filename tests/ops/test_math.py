@@ -92,6 +92,23 @@ def test_sigmoid_is_finite_for_large_inputs():
     np.testing.assert_allclose(y, [0, 0.5, 1])
 
 
+def test_integer_powers_with_negative_exponents_follow_torch(device):
+    """A tensor of negative exponents is computed elementwise (torch's values: 1 ** b = 1, (-1) ** b
+    by parity, else 0; NumPy refused them); a negative number exponent is torch's RuntimeError, empty
+    and bool tensors included."""
+    base = mg.tensor([2, 1, -1, 0, -2, 3, -1, 5], device=device)
+    exponent = mg.tensor([-1, -1, -1, -1, -2, -3, -2, 2], device=device)
+    assert (base ** exponent).tolist() == [0, 1, -1, 0, 0, 0, 1, 25]
+    assert base.pow(exponent).dtype == mg.int64
+    assert (mg.tensor([True, False], device=device) ** mg.tensor([-1, -2], device=device)).tolist() == [1, 0]
+    assert (2 ** mg.tensor([-1, 2], device=device)).tolist() == [0, 4]
+    for call in (lambda: base ** -1, lambda: base.pow(-2), lambda: mg.pow(base, -1),
+                 lambda: mg.zeros(0, dtype=mg.int64, device=device) ** -1, lambda: mg.tensor([True], device=device) ** -1):
+        with pytest.raises(RuntimeError, match=r"^Integers to negative integer powers are not allowed\.$"):
+            call()
+    assert (mg.tensor([2], device=device) ** -1.0).tolist() == [0.5]
+
+
 def test_pow_gradient_with_zero_base_is_finite():
     x = mg.tensor([0.0, 2.0], dtype="float64", requires_grad=True)
     e = mg.tensor([2.0, 2.0], dtype="float64", requires_grad=True)
