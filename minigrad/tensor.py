@@ -391,6 +391,9 @@ class Tensor:
         return _ops.math.MatMul.apply(self._operand(other), self)
 
     def __neg__(self):
+        if self.dtype == bool_:
+            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                               "invert a mask, use the `~` or `logical_not()` operator instead.")
         return _ops.math.Neg.apply(self)
 
     def __pos__(self):
@@ -491,10 +494,10 @@ class Tensor:
         return self._without_grad(other, lambda a, b: a ^ b, "^", "iub")
 
     def __floordiv__(self, other):
-        return self._without_grad(other, lambda a, b: a // b, "//", "iuf")
+        return self._without_grad(other, _integer_checked(lambda a, b: a // b, "//"), "//", "iuf")
 
     def __mod__(self, other):
-        return self._without_grad(other, lambda a, b: a % b, "%", "iuf")
+        return self._without_grad(other, _integer_checked(lambda a, b: a % b, "%"), "%", "iuf")
 
 
 
@@ -512,6 +515,16 @@ def _to_arguments(args, kwargs):
         else:
             dtype = arg
     return (None if device is None else backend.normalize_device(device)), resolve_dtype(dtype)
+
+
+def _integer_checked(divide, symbol):
+    """``divide`` (// or %) on arrays of one dtype, refusing an integer division by zero as torch
+    does (NumPy gives 0 and a warning)."""
+    def checked(a, b):
+        if b.dtype.kind in "iu" and a.size and bool((b == 0).any()):  # every entry of b is used unless a is empty
+            raise RuntimeError(f"ZeroDivisionError: integer division by zero in {symbol}")
+        return divide(a, b)
+    return checked
 
 
 def _like(array, value):

@@ -104,6 +104,30 @@ def test_comparisons_give_bool_tensors_without_grad():
     np.testing.assert_array_equal((x == mg.tensor([1.0, 0.0])).numpy(), [True, False])
 
 
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")
+def test_integer_floor_division_and_modulo_by_zero_are_errors_as_in_torch(device):
+    """torch: RuntimeError "ZeroDivisionError" (NumPy gave 0 with a warning); float division by 0
+    gives inf/nan, and an empty tensor has nothing to divide."""
+    ints = mg.tensor([5, -7], device=device)
+    for call in (lambda: ints // 0, lambda: ints % 0, lambda: ints // mg.tensor([1, 0], device=device),
+                 lambda: mg.tensor([5], dtype=mg.int32, device=device) % mg.tensor(0, device=device),
+                 lambda: ints // False):
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            call()
+    assert (ints // 2).tolist() == [2, -4] and (ints % 3).tolist() == [2, 2]
+    assert (ints // 0.0).tolist() == [float("inf"), float("-inf")]
+    assert (mg.zeros(0, dtype=mg.int64, device=device) // 0).shape == (0,)
+
+
+def test_negating_a_bool_tensor_is_an_error_that_suggests_logical_not(device):
+    mask = mg.tensor([True, False], device=device)
+    for negate in (lambda m: -m, lambda m: m.neg(), mg.neg):
+        with pytest.raises(RuntimeError, match=r"Negation, the `-` operator, on a bool tensor is not supported.*"
+                                               r"use the `~` or `logical_not\(\)` operator instead"):
+            negate(mask)
+    assert (~mask).tolist() == [False, True]
+
+
 def test_dtype_conversion_is_differentiable():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     y = x.double()

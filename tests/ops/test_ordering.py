@@ -339,7 +339,7 @@ def test_flip_returns_a_copy_and_zero_dim_tensors_pass_through(device):
     flipped[0] = 10.0  # a copy, as torch: the input is unchanged
     np.testing.assert_array_equal(t.numpy(), [1.0, 2.0, 3.0])
     scalar = mg.tensor(4.0, device=device)
-    assert scalar.flip(0).item() == 4.0 and scalar.roll(3).item() == 4.0 and scalar.roll(1, 0).item() == 4.0
+    assert scalar.flip(0).item() == 4.0 and scalar.roll(3).item() == 4.0
     for flipped in (scalar.flip(0), scalar.flip(())):  # still 0-d (np.ascontiguousarray makes 0-d arrays 1-d)
         assert flipped.shape == ()
     leaf = mg.tensor(4.0, dtype=mg.float64, requires_grad=True, device=device)
@@ -373,6 +373,19 @@ def test_flip_roll_and_triangles_refuse_bad_arguments(device):
         t.roll(1.5, 0)
     with pytest.raises(IndexError, match="dim 2 is out of range"):
         t.roll(1, 2)
+    with pytest.raises(TypeError, match="flip\\(\\) missing 1 required argument: 'dims'"):
+        t.flip()
+    with pytest.raises(TypeError, match="missing 1 required argument: 'dims'"):
+        mg.flip(t)
+
+
+@pytest.mark.parametrize("dim", [0, -1, 1, (0,)], ids=str)
+def test_rolling_a_0d_tensor_along_a_dim_is_an_error_as_in_torch(dim, device):
+    """torch: "Dimension specified as 0 but tensor has no dimensions" for every dim (dims=None rolls it)."""
+    t = mg.tensor(1.5, device=device)
+    with pytest.raises(IndexError, match=r"roll: dim specified as -?\d but the tensor has no dimensions"):
+        t.roll(1, dim)
+    assert t.roll(3).item() == 1.5
     with pytest.raises(RuntimeError, match="tril: expects a tensor with at least 2 dims.*shape \\(3,\\)"):
         mg.randn(3, device=device).tril()
     with pytest.raises(RuntimeError, match="triu: expects a tensor with at least 2 dims"):

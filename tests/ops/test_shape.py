@@ -332,5 +332,10 @@ def test_repeat_interleave_refuses_bad_input(device):
         t.repeat_interleave(2.0)
     with pytest.raises(IndexError, match="out of range"):
         t.repeat_interleave(2, dim=2)
+    scalar = mg.tensor(1.5, device=device)
+    for dim in (0, -1, 1):  # torch: a 0-d tensor has no dim to repeat along (dim=None repeats it)
+        with pytest.raises(IndexError, match=f"repeat_interleave: dim specified as {dim} but the tensor has no dim"):
+            scalar.repeat_interleave(2, dim=dim)
+    assert scalar.repeat_interleave(2).tolist() == [1.5, 1.5]
     with pytest.raises(RuntimeError, match="output_size=3"):
         t.repeat_interleave(2, output_size=3)
