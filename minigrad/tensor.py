@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from . import _args, autograd, backend
-from ._dtypes import (KIND_NAMES, TYPE_NAMES, bool_, check_requires_grad, float32, float64, int32, int64,
+from ._dtypes import (KIND_NAMES, TYPE_NAMES, bool_, check_fill, check_requires_grad, float32, float64, int32, int64,
                       like_value, promote, resolve_dtype, to_array)
 
 _UNARY = object()  # _without_grad's marker for an operator with no second operand
@@ -457,12 +457,14 @@ class Tensor:
 
     def fill_(self, value):
         """Set every element to ``value`` (a number or a one-element tensor); returns self."""
+        check_fill(value, self.dtype)
         return self._in_place(_ops.inplace.FillInPlace(), value)
 
     def zero_(self):
         return self._in_place(_ops.inplace.FillInPlace(), 0.0)
 
     def __setitem__(self, index, value):
+        check_fill(value, self.dtype)
         self._in_place(_ops.inplace.SetItemInPlace(_index_arrays(index)), value)
 
     __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_  # x += y is x.add_(y): returns x

@@ -31,6 +31,14 @@ def test_arange_dtypes_and_values_follow_torch():
     assert mg.arange(3, dtype=mg.float64).dtype == np.float64
 
 
+@pytest.mark.parametrize("start, end, step", [(0, 5, -1), (5, 0, 1), (0.0, 1.0, -0.1), (2, -3, 0.5)])
+def test_arange_with_a_step_of_the_wrong_sign_is_an_error_as_in_torch(start, end, step):
+    """torch: "upper bound and lower bound inconsistent with step sign" (NumPy gives an empty range)."""
+    with pytest.raises(RuntimeError, match="upper bound and lower bound inconsistent with step sign"):
+        mg.arange(start, end, step)
+    assert mg.arange(5, 5, -1).shape == (0,) and mg.arange(3, 0, -1).tolist() == [3, 2, 1]
+
+
 def test_linspace_eye_and_random_tensors():
     np.testing.assert_allclose(mg.linspace(0, 1, 5).numpy(), [0, 0.25, 0.5, 0.75, 1])
     assert mg.linspace(0, 1, 5).dtype == np.float32 and mg.linspace(0, 1, 0).shape == (0,)

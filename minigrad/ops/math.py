@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from .. import _args, backend
-from .._dtypes import as_float, promote, to_array
+from .._dtypes import as_float, check_fill, promote, to_array
 from ..autograd import Op
 from ..tensor import Tensor
 from ._broadcast import broadcast_shape, sum_to_shape
@@ -620,6 +620,7 @@ def masked_fill(input, mask, value):
     mask = bool_mask(mask, "masked_fill's mask")
     if broadcast_shape(mask.shape, input.shape) != input.shape:
         raise ValueError(f"masked_fill: mask of shape {mask.shape} does not broadcast to the tensor's shape {input.shape}")
+    check_fill(value, input.dtype)
     fill = backend.to_device(np.asarray(value, dtype=input.dtype), input.device)
     return Where.apply(mask, Tensor._wrap(fill, False), input)
 
