@@ -397,8 +397,8 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
         raise ValueError(f"binary_cross_entropy: target values must be in [0, 1], got values in "
                          f"[{float(t.min())}, {float(t.max())}]")
     x = input.data
-    if bool(xp.any((x < 0) | (x > 1))):
-        raise ValueError("binary_cross_entropy: input values must be probabilities in [0, 1] "
+    if not bool(xp.all((x >= 0) & (x <= 1))):  # NaN is refused too, as torch's
+        raise ValueError("binary_cross_entropy: input values must be probabilities in [0, 1], NaN excluded "
                          "(apply sigmoid, or use binary_cross_entropy_with_logits on logits)")
     weight = _broadcast_weight(weight, input, "weight", "binary_cross_entropy")
     return _reduce(BinaryCrossEntropy(t, weight)(input), reduction)
