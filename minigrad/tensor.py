@@ -91,7 +91,7 @@ class Tensor:
         return (self[i] for i in range(len(self.data)))
 
     def __repr__(self):
-        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
+        body = np.array2string(backend.to_device(self.data, "cpu"), separator=", ", prefix="tensor(")
         # as torch: the dtypes that Python numbers produce by default are not shown
         extras = "" if self.dtype in (float32, int64, bool_) else f", dtype={self.dtype}"
         extras += "" if self.device == "cpu" else ", device='cuda'"
@@ -100,7 +100,11 @@ class Tensor:
 
     # ---- conversion -------------------------------------------------------------------------
     def numpy(self):
-        """The data as a numpy array (shared on cpu, copied from the GPU)."""
+        """The data as a numpy array (shared on cpu, copied from the GPU). As torch, a tensor that
+        requires grad (with grad mode on) is refused: the array is outside the graph, so take it from
+        ``x.detach().numpy()``, which says so."""
+        if self._requires_grad and autograd.is_grad_enabled():
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         return backend.to_device(self.data, "cpu")
 
     def __array__(self, dtype=None, copy=None):
@@ -109,7 +113,7 @@ class Tensor:
 
     def tolist(self):
         """The values as (nested) Python numbers: ``mg.tensor([[1, 2]]).tolist()`` -> [[1, 2]]."""
-        return self.numpy().tolist()
+        return backend.to_device(self.data, "cpu").tolist()
 
     def __dlpack__(self, *, stream=None, **kwargs):
         """A DLPack capsule of the data, zero-copy (np.from_dlpack, torch.from_dlpack, cupy.from_dlpack

@@ -53,7 +53,7 @@ def test_integer_tensors_work_as_indices_targets_and_masks():
     predictions = x.argmax(dim=1)
     accuracy = (predictions == ints(2, 1)).float().mean()
     assert accuracy.item() == 0.5
-    np.testing.assert_array_equal(x[x > 2.5].numpy(), [3, 4, 5, 6])
+    np.testing.assert_array_equal(x[x > 2.5].detach().numpy(), [3, 4, 5, 6])
 
 
 def test_comparison_methods_and_bool_operators():

@@ -128,6 +128,21 @@ def test_negating_a_bool_tensor_is_an_error_that_suggests_logical_not(device):
     assert (~mask).tolist() == [False, True]
 
 
+def test_numpy_of_a_tensor_that_requires_grad_says_to_detach_as_torch(device):
+    """torch: "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+    (np.asarray too); allowed inside no_grad; tolist, item and repr keep working."""
+    x = mg.tensor([1.0, 2.0], requires_grad=True, device=device)
+    for requiring in (x, x * 2):
+        for convert in (lambda t: t.numpy(), np.asarray):
+            with pytest.raises(RuntimeError, match=r"^Can't call numpy\(\) on Tensor that requires grad\. "
+                                                   r"Use tensor\.detach\(\)\.numpy\(\) instead\.$"):
+                convert(requiring)
+        np.testing.assert_array_equal(requiring.detach().numpy(), requiring.tolist())
+        with mg.no_grad():
+            np.testing.assert_array_equal(requiring.numpy(), requiring.tolist())
+    assert x.tolist() == [1.0, 2.0] and x[1].item() == 2.0 and "requires_grad=True" in repr(x)
+
+
 def test_dtype_conversion_is_differentiable():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     y = x.double()
@@ -243,7 +258,7 @@ def test_size_is_a_method_with_an_optional_dim_and_the_other_info_methods():
 def test_len_and_iteration_go_over_dim_0():
     t = mg.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], requires_grad=True)
     rows = list(t)
-    assert len(t) == 3 and len(rows) == 3 and rows[1].numpy().tolist() == [3, 4]
+    assert len(t) == 3 and len(rows) == 3 and rows[1].detach().numpy().tolist() == [3, 4]
     sum(row.sum() for row in rows).backward()  # rows keep their gradients
     np.testing.assert_array_equal(t.grad.numpy(), np.ones((3, 2)))
     with pytest.raises(TypeError, match="0-d"):

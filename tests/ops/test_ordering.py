@@ -135,7 +135,7 @@ def test_topk_gradient_reaches_only_the_chosen_entries(device):
     t = mg.tensor([[1.0, 5.0, 3.0, 4.0]], requires_grad=True, device=device)
     values, indices = t.topk(2, sorted=False)
     values.backward(mg.tensor([[10.0, 20.0]], device=device))
-    np.testing.assert_array_equal(values.numpy(), [[5.0, 4.0]])  # sorted even with sorted=False
+    np.testing.assert_array_equal(values.detach().numpy(), [[5.0, 4.0]])  # sorted even with sorted=False
     np.testing.assert_array_equal(indices.numpy(), [[1, 3]])
     np.testing.assert_array_equal(t.grad.numpy(), [[0.0, 10.0, 0.0, 20.0]])
 
@@ -177,7 +177,7 @@ def test_sort_float32_integer_bool_zero_dim_and_empty(rng, device):
 def test_sort_of_a_transposed_tensor_equals_the_contiguous_copy(rng, device):
     x = rng.standard_normal((4, 6))
     t = mg.tensor(x, requires_grad=True, device=device).t()
-    np.testing.assert_array_equal(t.sort(1).values.numpy(), np.sort(x.T, axis=1))
+    np.testing.assert_array_equal(t.sort(1).values.detach().numpy(), np.sort(x.T, axis=1))
     assert mg.gradcheck(lambda a: a.t().topk(2, 1).values, [mg.tensor(x, requires_grad=True, device=device)])
 
 
@@ -219,7 +219,7 @@ def test_cumsum_matches_reference_and_gradcheck(shape, dim, rng, device):
     t = mg.tensor(x, requires_grad=True, device=device)
     rows, restore = _rows(x, dim)
     expected = restore([[sum(row[:i + 1]) for i in range(len(row))] for row in rows])
-    np.testing.assert_allclose(t.cumsum(dim).numpy(), expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(t.cumsum(dim).detach().numpy(), expected, rtol=1e-12, atol=1e-12)
     assert mg.gradcheck(lambda a: a.cumsum(dim), [t])
     g = rng.standard_normal(shape)
     t.cumsum(dim).backward(mg.tensor(g, device=device))
@@ -235,7 +235,7 @@ def test_cumsum_matches_reference_and_gradcheck(shape, dim, rng, device):
 def test_cumprod_matches_reference_and_gradcheck_with_and_without_zeros(shape, dim, rng, device):
     x = rng.standard_normal(shape)
     t = mg.tensor(x, requires_grad=True, device=device)
-    np.testing.assert_allclose(t.cumprod(dim).numpy(), np.cumprod(x, axis=dim), rtol=1e-12)
+    np.testing.assert_allclose(t.cumprod(dim).detach().numpy(), np.cumprod(x, axis=dim), rtol=1e-12)
     assert mg.gradcheck(lambda a: a.cumprod(dim), [t])
     single = mg.tensor(x, dtype=mg.float32, device=device).cumprod(dim)
     assert single.dtype == mg.float32
@@ -323,7 +323,7 @@ def test_rearranging_ops_match_reference_and_gradcheck(case, rng, device):
     function, reference, shape = REARRANGE_CASES[case]
     x = rng.standard_normal(shape)
     t = mg.tensor(x, requires_grad=True, device=device)
-    np.testing.assert_array_equal(function(t).numpy(), reference(x))
+    np.testing.assert_array_equal(function(t).detach().numpy(), reference(x))
     assert mg.gradcheck(function, [t])
     single = function(mg.tensor(x, dtype=mg.float32, device=device))
     assert single.dtype == mg.float32

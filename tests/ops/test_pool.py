@@ -59,7 +59,7 @@ def _run(fn, x, device, rng):
     y = fn(tx)
     gy = rng.standard_normal(y.shape).astype(x.dtype)
     y.backward(mg.tensor(gy, device=device))
-    return y.numpy(), tx.grad.numpy(), gy
+    return y.detach().numpy(), tx.grad.numpy(), gy
 
 
 @pytest.mark.parametrize("kernel, stride, padding", POOL_GRID)
@@ -105,7 +105,7 @@ def test_pool2d_float32_within_tolerance(pool, rng, device):
     y64 = pool(tx)
     y64.backward(mg.tensor(gy.astype(np.float32).astype(np.float64), device=device))
     assert y32.dtype == gx32.dtype == np.float32
-    np.testing.assert_allclose(y32, y64.numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(y32, y64.detach().numpy(), rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(gx32, tx.grad.numpy(), rtol=1e-6, atol=1e-6)
 
 
@@ -152,7 +152,7 @@ def test_pooling_outputs_and_gradients_match(pool, dtype, rng):
         tx = mg.tensor(x, dtype=dtype, requires_grad=True, device=device)
         y = pool(tx)
         y.backward(mg.tensor(np.sin(np.arange(y.numel())).reshape(y.shape), dtype=dtype, device=device))
-        results.append([y.numpy(), tx.grad.numpy()])
+        results.append([y.detach().numpy(), tx.grad.numpy()])
     for name, a, b in zip(["y", "gx"], *results):
         np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-6, err_msg=name)
 
@@ -257,5 +257,5 @@ def test_unbatched_input_pools_as_a_batch_of_one(pool, shape, rng, device):
         results.append((y[0] if batched else y, t.grad[0] if batched else t.grad))
     (y, gx), (y1, gx1) = results
     assert y.shape == y1.shape
-    np.testing.assert_allclose(y.numpy(), y1.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(y.detach().numpy(), y1.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(gx.numpy(), gx1.numpy(), rtol=1e-12)
