@@ -7,6 +7,7 @@ Example::
     to_array([1.0, 2.0], None).dtype           # -> float32 (Python floats, as torch)
     result_dtype(ints, np.asarray(2.5, float32))   # int64 (3,) with a float 0-d -> float32
 """
+import math
 import numbers
 
 import numpy as np
@@ -104,6 +105,27 @@ def like_value(array, value):
         return np.asarray(value, dtype=dtype)
     except (TypeError, ValueError, OverflowError):
         raise TypeError(f"unsupported operand {value!r} for a tensor of dtype {array.dtype}") from None
+
+
+def check_fill(value, dtype):
+    """Refuse, as torch's fills do (full, new_full, full_like, fill_, masked_fill, x[i] = v, scatter,
+    nn.init.constant_), a number that ``dtype`` cannot hold: a finite float beyond its range (1e300
+    in float32 would be inf) or an integer beyond its bounds (it would wrap). NaN and +-inf fill
+    float tensors; anything fills bool. dtype None: the value's own (a NumPy scalar's dtype; float32
+    for a Python float, int64 for an int). Example: ``check_fill(1e300, float32)`` raises."""
+    if dtype is None:
+        dtype = value.dtype if isinstance(value, np.generic) else float32 if isinstance(value, float) else int64
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)) or dtype.kind == "b":
+        return
+    if dtype.kind == "f":
+        fits = not math.isfinite(value) or abs(value) <= float(np.finfo(dtype).max)
+    else:
+        bounds = np.iinfo(dtype)
+        fits = math.isfinite(value) and bounds.min <= int(value) <= bounds.max
+    if not fits:
+        raise RuntimeError(f"value {value!r} cannot be converted to type {dtype} without overflow")
 
 
 def common_dtype(dtypes):

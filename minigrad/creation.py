@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from . import _args, _random, backend
-from ._dtypes import check_requires_grad, float32, int64, resolve_dtype, to_array
+from ._dtypes import check_fill, check_requires_grad, float32, int64, resolve_dtype, to_array
 from .tensor import Tensor
 
 
@@ -62,6 +62,7 @@ def full(size, fill_value, dtype=None, requires_grad=False, device="cpu"):
     Example: ``mg.full((2, 2), 7).dtype`` -> int64
     """
     # converted straight to a given dtype: through float32 first, 0.1 into float64 would be 0.10000000149
+    check_fill(fill_value, resolve_dtype(dtype))
     fill = to_array(fill_value.data if isinstance(fill_value, Tensor) else fill_value, resolve_dtype(dtype))
     if fill.ndim:
         raise ValueError(f"full's fill_value must be a number, got shape {fill.shape}")
@@ -108,6 +109,9 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device="cpu
     bounds = (start, end, step)
     for name, bound in zip(("start", "end", "step"), bounds):
         _args.real(bound, f"arange: {name}")
+    if (step > 0 and end < start) or (step < 0 and end > start):  # as torch (NumPy gives an empty range)
+        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign: start {start}, "
+                           f"end {end}, step {step}")
     if step == 0:
         raise ValueError("arange: step must not be 0")
     integral = all(_args.is_int(b) for b in bounds)
@@ -181,6 +185,7 @@ def empty_like(input, dtype=None, requires_grad=False, device=None):
 
 
 def full_like(input, fill_value, dtype=None, requires_grad=False, device=None):
+    check_fill(fill_value, resolve_dtype(dtype) or input.dtype)
     return _like(input, np.full(input.shape, fill_value), dtype, requires_grad, device)
 
 

@@ -23,7 +23,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
         x = mg.randn(4, 3, dtype="float64", requires_grad=True)
         mg.gradcheck(lambda t: (t * t).sum(dim=1), [x])
     """
-    inputs = [Tensor(t.numpy().astype(float64), requires_grad=t.requires_grad, device=t.device)
+    inputs = [Tensor(t.detach().numpy().astype(float64), requires_grad=t.requires_grad, device=t.device)
               for t in inputs]
     checked = [i for i, t in enumerate(inputs) if t.requires_grad]
     if not checked:
@@ -43,7 +43,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
         t = inputs[i]
         analytic = np.zeros(t.shape) if t.grad is None else t.grad.numpy()
         numeric = np.zeros(t.shape)
-        values = t.numpy().copy()
+        values = t.detach().numpy().copy()
         for index in np.ndindex(*t.shape):
             original = values[index]
             values[index] = original + eps

@@ -5,8 +5,8 @@ import numbers
 import numpy as np
 
 from . import _args, autograd, backend
-from ._dtypes import (KIND_NAMES, TYPE_NAMES, alpha_factor, bool_, check_requires_grad, float32, float64, int32,
-                      int64, like_value, promote, resolve_dtype, to_array)
+from ._dtypes import (KIND_NAMES, TYPE_NAMES, alpha_factor, bool_, check_fill, check_requires_grad, float32,
+                      float64, int32, int64, like_value, promote, resolve_dtype, to_array)
 
 _UNARY = object()  # _without_grad's marker for an operator with no second operand
 
@@ -52,7 +52,11 @@ class Tensor:
 
     @classmethod
     def _wrap(cls, array, requires_grad):
-        """A tensor around ``array`` without checks or copies (used by ops)."""
+        """A tensor around ``array`` without checks or copies (used by ops). NumPy ops on 0-d arrays
+        return NumPy scalars (``np.array(1.0) < 2`` is a np.bool_): those become 0-d arrays here, so
+        that ``data`` is always an array (a scalar has no device, ``.get()`` or in-place writes)."""
+        if isinstance(array, np.generic):
+            array = np.asarray(array)
         t = object.__new__(cls)
         t.data, t._grad, t._requires_grad, t._creator, t._index = array, None, requires_grad, None, 0
         t._counter, t._base = [0, 0, 0], None
@@ -87,7 +91,7 @@ class Tensor:
         return (self[i] for i in range(len(self.data)))
 
     def __repr__(self):
-        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
+        body = np.array2string(backend.to_device(self.data, "cpu"), separator=", ", prefix="tensor(")
         # as torch: the dtypes that Python numbers produce by default are not shown
         extras = "" if self.dtype in (float32, int64, bool_) else f", dtype={self.dtype}"
         extras += "" if self.device == "cpu" else ", device='cuda'"
@@ -96,7 +100,11 @@ class Tensor:
 
     # ---- conversion -------------------------------------------------------------------------
     def numpy(self):
-        """The data as a numpy array (shared on cpu, copied from the GPU)."""
+        """The data as a numpy array (shared on cpu, copied from the GPU). As torch, a tensor that
+        requires grad (with grad mode on) is refused: the array is outside the graph, so take it from
+        ``x.detach().numpy()``, which says so."""
+        if self._requires_grad and autograd.is_grad_enabled():
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         return backend.to_device(self.data, "cpu")
 
     def __array__(self, dtype=None, copy=None):
@@ -105,7 +113,7 @@ class Tensor:
 
     def tolist(self):
         """The values as (nested) Python numbers: ``mg.tensor([[1, 2]]).tolist()`` -> [[1, 2]]."""
-        return self.numpy().tolist()
+        return backend.to_device(self.data, "cpu").tolist()
 
     def __dlpack__(self, *, stream=None, **kwargs):
         """A DLPack capsule of the data, zero-copy (np.from_dlpack, torch.from_dlpack, cupy.from_dlpack
@@ -372,6 +380,9 @@ class Tensor:
         return _ops.math.Div.apply(self._operand(other), self)
 
     def __pow__(self, other):
+        if self.dtype.kind in "iub" and isinstance(other, numbers.Integral) and other < 0:
+            # torch's rule for a number exponent (a tensor of negative exponents is computed elementwise)
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
         return _ops.math.Pow.apply(self, self._operand(other))
 
     def __rpow__(self, other):
@@ -384,6 +395,9 @@ class Tensor:
         return _ops.math.MatMul.apply(self._operand(other), self)
 
     def __neg__(self):
+        if self.dtype == bool_:
+            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                               "invert a mask, use the `~` or `logical_not()` operator instead.")
         return _ops.math.Neg.apply(self)
 
     def __pos__(self):
@@ -453,12 +467,14 @@ class Tensor:
 
     def fill_(self, value):
         """Set every element to ``value`` (a number or a one-element tensor); returns self."""
+        check_fill(value, self.dtype)
         return self._in_place(_ops.inplace.FillInPlace(), value)
 
     def zero_(self):
         return self._in_place(_ops.inplace.FillInPlace(), 0.0)
 
     def __setitem__(self, index, value):
+        check_fill(value, self.dtype)
         self._in_place(_ops.inplace.SetItemInPlace(*_index_steps(index, self)), value)
 
     __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_  # x += y is x.add_(y): returns x
@@ -490,10 +506,10 @@ class Tensor:
         return self._without_grad(other, lambda a, b: a ^ b, "^", "iub")
 
     def __floordiv__(self, other):
-        return self._without_grad(other, lambda a, b: a // b, "//", "iuf")
+        return self._without_grad(other, _integer_checked(lambda a, b: a // b, "//"), "//", "iuf")
 
     def __mod__(self, other):
-        return self._without_grad(other, lambda a, b: a % b, "%", "iuf")
+        return self._without_grad(other, _integer_checked(lambda a, b: a % b, "%"), "%", "iuf")
 
 
 
@@ -511,6 +527,16 @@ def _to_arguments(args, kwargs):
         else:
             dtype = arg
     return (None if device is None else backend.normalize_device(device)), resolve_dtype(dtype)
+
+
+def _integer_checked(divide, symbol):
+    """``divide`` (// or %) on arrays of one dtype, refusing an integer division by zero as torch
+    does (NumPy gives 0 and a warning)."""
+    def checked(a, b):
+        if b.dtype.kind in "iu" and a.size and bool((b == 0).any()):  # every entry of b is used unless a is empty
+            raise RuntimeError(f"ZeroDivisionError: integer division by zero in {symbol}")
+        return divide(a, b)
+    return checked
 
 
 def _like(array, value):

@@ -87,6 +87,15 @@ def away(*points, margin=0.15, scale=1.5):
     return draw
 
 
+def integers(lo, hi):
+    """Integer samples in [lo, hi) (int64 arrays: tensors without gradient)."""
+    return lambda rng, shape: rng.integers(lo, hi, shape)
+
+
+def nonzero_integers(rng, shape):
+    return rng.choice(np.array([-3, -2, -1, 1, 2, 3]), shape)
+
+
 def uniform(lo, hi):
     return lambda rng, shape: rng.uniform(lo, hi, shape)
 
@@ -98,7 +107,7 @@ unit = uniform(-0.9, 0.9)
 NONFINITE = np.array([np.nan, np.inf, -np.inf, -0.0, 0.0, 0.7, -1.3])
 UNARY_SHAPES = [(0,), (1,), (0, 3), (3, 1), (2, 3, 4), ()]
 BROADCAST_PAIRS = [((2, 3), (2, 3)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2, 3)), ((2, 3), ()),
-                   ((3, 1, 2), (4, 1)), ((0, 3), (3,)), ((1,), (0,))]
+                   ((3, 1, 2), (4, 1)), ((0, 3), (3,)), ((1,), (0,)), ((), ())]
 
 
 def unary_samples(domain, nonfinite=True, **kwargs):
@@ -175,7 +184,7 @@ def ref_reduction(fn):
 
 
 def ref_log_softmax(x, dim):
-    if x.ndim == 0:
+    if x.ndim == 0 or x.size == 0:
         return np.zeros_like(x)
     return x - np.max(x, dim, keepdims=True) - np.log(np.sum(np.exp(x - np.max(x, dim, keepdims=True)),
                                                              dim, keepdims=True))
@@ -364,6 +373,16 @@ def ref_bce_logits(x, y, weight=None, reduction="mean", pos_weight=None):
     return _reduce(loss * (1 if weight is None else weight), reduction)
 
 
+def ref_arg(fn):
+    """np.argmax or np.argmin over ``dim`` with torch's empty result where another dim is 0."""
+    def ref(x, dim, keepdim=False):
+        if x.size:
+            return fn(x, dim, keepdims=keepdim)
+        kept = np.zeros(x.shape[:dim] + (1,) + x.shape[dim + 1:], np.int64)
+        return kept if keepdim else kept.squeeze(dim)
+    return ref
+
+
 def _norm(x, p, dim, keepdim=True):
     return np.sum(np.abs(x) ** p, axis=dim, keepdims=keepdim) ** (1 / p)
 
@@ -494,14 +513,17 @@ ACTIVATIONS = [
     unary("logsigmoid", F.logsigmoid, _logsigmoid),
     OpInfo("softmax", F.softmax, lambda x, dim: np.exp(ref_log_softmax(x, dim)),
            reduction_samples(shapes=[((), dict(dim=0)), ((5,), dict(dim=0)), ((2, 3, 4), dict(dim=1)),
-                                     ((2, 3, 4), dict(dim=-1)), ((1, 4), dict(dim=0)), ((0, 3), dict(dim=1))],
+                                     ((2, 3, 4), dict(dim=-1)), ((1, 4), dict(dim=0)), ((0, 3), dict(dim=1)),
+                                     ((0, 3), dict(dim=0)), ((0,), dict(dim=0))],
                              nonfinite=False), method="softmax", errors=[bad_dim(F.softmax)]),
     OpInfo("log_softmax", F.log_softmax, ref_log_softmax,
            reduction_samples(shapes=[((), dict(dim=0)), ((5,), dict(dim=0)), ((2, 3, 4), dict(dim=1)),
-                                     ((2, 3, 4), dict(dim=0)), ((3, 1), dict(dim=1)), ((0, 3), dict(dim=1))]),
+                                     ((2, 3, 4), dict(dim=0)), ((3, 1), dict(dim=1)), ((0, 3), dict(dim=1)),
+                                     ((3, 0), dict(dim=0)), ((0,), dict(dim=0))]),
            method="log_softmax", errors=[bad_dim(F.log_softmax)]),
     OpInfo("softmin", F.softmin, lambda x, dim: np.exp(ref_log_softmax(-x, dim)),
-           reduction_samples(shapes=[((4,), dict(dim=0)), ((2, 3, 4), dict(dim=1))])),
+           reduction_samples(shapes=[((4,), dict(dim=0)), ((2, 3, 4), dict(dim=1)), ((3, 0), dict(dim=1)),
+                                     ((0,), dict(dim=0))])),
     OpInfo("logsumexp", mg.logsumexp,
            lambda x, dim, keepdim=False: np.log(np.sum(np.exp(x), axis=dim, keepdims=keepdim)),
            reduction_samples(shapes=[((5,), dict(dim=0)), ((2, 3, 4), dict(dim=1)),
@@ -512,9 +534,8 @@ REDUCTIONS = [
     reduction("sum", np.sum, errors=[bad_dim(mg.sum)]),
     reduction("mean", np.mean, shapes=[s for s in REDUCTION_SHAPES if 0 not in s[0]]),
     reduction("prod", np.prod, uniform(0.5, 1.5), shapes=[s for s in REDUCTION_SHAPES if 0 not in s[0]]),
-    reduction("prod_empty", np.prod, shapes=[((0, 3), dict(dim=0))], function="prod", xfail={
-        t: "minigrad bug: prod(dim) of an input with an empty dim fails in backward (reshape of size 3 into (3, 0))"
-        for t in ("gradcheck", "strided")}),
+    reduction("prod_empty", np.prod, shapes=[((0, 3), dict(dim=0)), ((0, 3), dict(dim=1)), ((0, 3), {})],
+              function="prod"),
     reduction("amax", np.amax, distinct, shapes=[s for s in REDUCTION_SHAPES if 0 not in s[0]]),
     reduction("amin", np.amin, distinct, shapes=[s for s in REDUCTION_SHAPES if 0 not in s[0]]),
     OpInfo("std", mg.std, ref_reduction(lambda x, **k: np.std(x, ddof=1, **k)),
@@ -527,17 +548,21 @@ REDUCTIONS = [
            lambda x, dim: np.var(x, axis=dim), reduction_samples(shapes=[((2, 3, 4), dict(dim=2))])),
     OpInfo("max", mg.max, lambda x: np.max(x), reduction_samples(distinct, [((5,), {}), ((2, 3), {})]),
            method="max"),
-    OpInfo("max_dim", lambda x, dim: mg.max(x, dim), lambda x, dim: (np.max(x, dim), np.argmax(x, dim)),
-           reduction_samples(distinct, [((4,), dict(dim=0)), ((2, 3, 4), dict(dim=1))])),
+    OpInfo("max_dim", lambda x, dim: mg.max(x, dim), lambda x, dim: (np.max(x, dim), ref_arg(np.argmax)(x, dim)),
+           reduction_samples(distinct, [((4,), dict(dim=0)), ((2, 3, 4), dict(dim=1)), ((0, 3), dict(dim=1))]),
+           errors=[(lambda t: mg.max(t(0, 3), 0), IndexError, "max\\(\\): expected reduction dim 0 to have non-zero size")]),
     OpInfo("min_dim", lambda x, dim: mg.min(x, dim, keepdim=True),
-           lambda x, dim: (np.min(x, dim, keepdims=True), np.argmin(x, dim, keepdims=True)),
-           reduction_samples(distinct, [((4,), dict(dim=0)), ((2, 3, 4), dict(dim=2))])),
+           lambda x, dim: (np.min(x, dim, keepdims=True), ref_arg(np.argmin)(x, dim, keepdim=True)),
+           reduction_samples(distinct, [((4,), dict(dim=0)), ((2, 3, 4), dict(dim=2)), ((3, 0), dict(dim=0))]),
+           errors=[(lambda t: mg.min(t(3, 0), 1), IndexError, "min\\(\\): expected reduction dim 1 to have non-zero size")]),
     OpInfo("norm", mg.norm, lambda x, dim=None, keepdim=False: _norm(x, 2, dim, keepdim) if dim is not None
            else np.sqrt(np.sum(x ** 2)),
            reduction_samples(kinked, [((5,), {}), ((2, 3, 4), dict(dim=1)), ((2, 3), dict(dim=0, keepdim=True))]),
            method="norm"),
     OpInfo("norm_p1", lambda x, dim: mg.norm(x, p=1, dim=dim), lambda x, dim: np.abs(x).sum(dim),
            reduction_samples(kinked, [((2, 3, 4), dict(dim=1))])),
+    OpInfo("norm_p0", lambda x, dim: mg.norm(x, p=0, dim=dim), lambda x, dim: (x != 0).sum(dim).astype(np.float64),
+           reduction_samples(kinked, [((2, 3, 4), dict(dim=1)), ((0, 3), dict(dim=1))])),
     OpInfo("norm_p3", lambda x: x.norm(p=3), lambda x: np.sum(np.abs(x) ** 3) ** (1 / 3),
            reduction_samples(kinked, [((2, 3), {})])),
     OpInfo("cumsum", mg.cumsum, lambda x, dim: np.cumsum(x, dim),
@@ -679,7 +704,9 @@ LINEAR = [
         lambda rng: S(rng.standard_normal((3, 4)), rng.standard_normal((2, 4)), rng.standard_normal(2)),
         lambda rng: S(rng.standard_normal((2, 3, 4)), rng.standard_normal((5, 4))),
         lambda rng: S(rng.standard_normal(4), rng.standard_normal((2, 4)), rng.standard_normal(2)),
-        lambda rng: S(rng.standard_normal((0, 4)), rng.standard_normal((2, 4)), rng.standard_normal(2))),
+        lambda rng: S(rng.standard_normal((0, 4)), rng.standard_normal((2, 4)), rng.standard_normal(2)),
+        lambda rng: S(rng.standard_normal((3, 0)), rng.standard_normal((2, 0)), rng.standard_normal(2), name="in=0"),
+        lambda rng: S(rng.standard_normal((2, 3, 4)), rng.standard_normal((0, 4)), rng.standard_normal(0), name="out=0")),
         errors=[(lambda t: F.linear(t(3, 4), t(2, 5)), (ValueError, RuntimeError), "shape|size|match")]),
 ]
 
@@ -906,5 +933,42 @@ DROPOUT = [
 ]
 
 
-OPS = ELEMENTWISE + ACTIVATIONS + REDUCTIONS + SHAPE + INDEXING + LINEAR + LOSSES + NORMALIZATION + CONV_POOL + DROPOUT
+def without_grad(entry):
+    """``entry`` as an op whose results are data without gradient (bool or integer): forward,
+    float32, strided and error checks, no gradcheck."""
+    entry.differentiable = False
+    return entry
+
+
+def _integer_binary(name, op, ref, divisor=integers(-3, 4)):
+    return without_grad(binary(name, op, ref, integers(-3, 4), divisor, nonfinite=False, dtypes=(F64,)))
+
+
+# Comparisons, predicates, logical and bitwise ops: no gradient, but 0-d, empty and broadcast
+# samples as every op (NumPy gives scalars for 0-d operands; a tensor holds an array).
+WITHOUT_GRAD = [
+    *(without_grad(binary(name, getattr(mg, name), ref, method=name)) for name, ref in (
+        ("eq", np.equal), ("ne", np.not_equal), ("lt", np.less), ("le", np.less_equal), ("gt", np.greater),
+        ("ge", np.greater_equal), ("logical_and", np.logical_and), ("logical_or", np.logical_or),
+        ("logical_xor", np.logical_xor))),
+    *(without_grad(elementwise(name, getattr(np, name))) for name in ("isnan", "isinf", "isfinite", "logical_not")),
+    without_grad(binary("isclose", lambda a, b: mg.isclose(a, b, rtol=0.5), lambda a, b: np.isclose(a, b, rtol=0.5))),
+    without_grad(unary("invert", lambda a: ~a, np.invert, integers(-3, 4), nonfinite=False, dtypes=(F64,))),
+    _integer_binary("bitwise_and", lambda a, b: a & b, np.bitwise_and),
+    _integer_binary("bitwise_or", lambda a, b: a | b, np.bitwise_or),
+    _integer_binary("bitwise_xor", lambda a, b: a ^ b, np.bitwise_xor),
+    *(without_grad(OpInfo(name, getattr(mg, name), ref_arg(getattr(np, name)), reduction_samples(
+        distinct, [((4,), dict(dim=0)), ((2, 3, 4), dict(dim=1, keepdim=True)), ((5, 0), dict(dim=0))]),
+        method=name, errors=[(lambda t, name=name: getattr(mg, name)(t(5, 0), 1), IndexError,
+                              "expected reduction dim 1 to have non-zero size"),
+                             (lambda t, name=name: getattr(mg, name)(t(5, 0)), IndexError,
+                              "expected a reduction dim to be given for an empty input")]))
+      for name in ("argmax", "argmin")),
+    _integer_binary("floordiv", lambda a, b: a // b, np.floor_divide, nonzero_integers),
+    _integer_binary("mod", lambda a, b: a % b, np.mod, nonzero_integers),
+]
+
+
+OPS = (ELEMENTWISE + ACTIVATIONS + REDUCTIONS + SHAPE + INDEXING + LINEAR + LOSSES + NORMALIZATION + CONV_POOL
+       + DROPOUT + WITHOUT_GRAD)
 assert len({op.name for op in OPS}) == len(OPS), "op names must be unique (they name the tests)"

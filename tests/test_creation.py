@@ -66,6 +66,12 @@ def test_arange_refuses_an_int64_step_truncated_to_zero():
     with pytest.raises(ValueError, match="step 0.5 is 0 once truncated"):
         mg.arange(0, 5, 0.5, dtype=mg.int64)
     assert len(mg.arange(0, 1, 0.1)) == 10
+@pytest.mark.parametrize("start, end, step", [(0, 5, -1), (5, 0, 1), (0.0, 1.0, -0.1), (2, -3, 0.5)])
+def test_arange_with_a_step_of_the_wrong_sign_is_an_error_as_in_torch(start, end, step):
+    """torch: "upper bound and lower bound inconsistent with step sign" (NumPy gives an empty range)."""
+    with pytest.raises(RuntimeError, match="upper bound and lower bound inconsistent with step sign"):
+        mg.arange(start, end, step)
+    assert mg.arange(5, 5, -1).shape == (0,) and mg.arange(3, 0, -1).tolist() == [3, 2, 1]
 
 
 def test_linspace_eye_and_random_tensors():

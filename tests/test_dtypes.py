@@ -1,4 +1,6 @@
 """Integer and bool tensors, and torch's type promotion between them and float tensors."""
+import re
+
 import numpy as np
 import pytest
 
@@ -51,7 +53,7 @@ def test_integer_tensors_work_as_indices_targets_and_masks():
     predictions = x.argmax(dim=1)
     accuracy = (predictions == ints(2, 1)).float().mean()
     assert accuracy.item() == 0.5
-    np.testing.assert_array_equal(x[x > 2.5].numpy(), [3, 4, 5, 6])
+    np.testing.assert_array_equal(x[x > 2.5].detach().numpy(), [3, 4, 5, 6])
 
 
 def test_comparison_methods_and_bool_operators():
@@ -157,3 +159,35 @@ def test_bool_tensors_with_python_bools_and_alpha_keep_torchs_dtype(expression, 
 def test_alpha_of_the_wrong_kind_is_refused_as_torch(call, error, match):
     with pytest.raises(error, match=match):
         call()
+_FILLS = {
+    "full": lambda value, dtype: mg.full((2,), value, dtype=dtype),
+    "new_full": lambda value, dtype: mg.zeros(1, dtype=dtype).new_full((2,), value),
+    "full_like": lambda value, dtype: mg.full_like(mg.zeros(2, dtype=dtype), value),
+    "fill_": lambda value, dtype: mg.zeros(2, dtype=dtype).fill_(value),
+    "masked_fill": lambda value, dtype: mg.zeros(2, dtype=dtype).masked_fill(mg.tensor([True, False]), value),
+    "setitem": lambda value, dtype: mg.zeros(2, dtype=dtype).__setitem__(0, value),
+    "scatter": lambda value, dtype: mg.zeros(3, dtype=dtype).scatter(0, mg.tensor([0]), value),
+    "constant_": lambda value, dtype: mg.nn.init.constant_(mg.zeros(2, dtype=dtype), value),
+}
+
+
+@pytest.mark.parametrize("fill", _FILLS.values(), ids=_FILLS.keys())
+@pytest.mark.parametrize("value, dtype, shown", [(1e300, "float32", "float32"), (-3.5e38, "float32", "float32"),
+                                                 (2 ** 31, "int32", "int32"), (1e300, "int64", "int64")],
+                         ids=["1e300-float32", "-3.5e38-float32", "2**31-int32", "1e300-int64"])
+def test_fills_refuse_a_value_the_dtype_cannot_hold(fill, value, dtype, shown):
+    """As torch's fills ("value cannot be converted to type float without overflow"): the value
+    would become inf or wrap silently. Arithmetic (x + 1e300) still overflows to inf, as torch's."""
+    if fill is _FILLS["constant_"] and dtype != "float32":
+        pytest.skip("nn.init fills float tensors")
+    with pytest.raises(RuntimeError, match=re.escape(f"value {value!r} cannot be converted to type {shown} without overflow")):
+        fill(value, dtype)
+
+
+@pytest.mark.parametrize("fill", _FILLS.values(), ids=_FILLS.keys())
+def test_fills_take_the_extremes_and_non_finite_values_a_dtype_holds(fill):
+    for value, dtype in ((3.4e38, "float32"), (float("inf"), "float32"), (float("nan"), "float32"),
+                         (1e300, "float64"), (2 ** 31 - 1, "int32"), (2.5, "bool")):
+        if fill is _FILLS["constant_"] and dtype in ("int32", "bool"):
+            continue
+        fill(value, dtype)

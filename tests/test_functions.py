@@ -8,8 +8,8 @@ import minigrad as mg
 def test_cat_matches_numpy_and_sends_each_input_its_gradient(rng, device):
     a, b, c = rng.standard_normal((2, 3)), rng.standard_normal((2, 1)), rng.standard_normal((2, 4))
     tensors = [mg.tensor(x, requires_grad=True, device=device) for x in (a, b, c)]
-    np.testing.assert_array_equal(mg.cat(tensors, dim=1).numpy(), np.concatenate([a, b, c], axis=1))
-    np.testing.assert_array_equal(mg.cat([tensors[0], tensors[0]]).numpy(), np.concatenate([a, a]))
+    np.testing.assert_array_equal(mg.cat(tensors, dim=1).detach().numpy(), np.concatenate([a, b, c], axis=1))
+    np.testing.assert_array_equal(mg.cat([tensors[0], tensors[0]]).detach().numpy(), np.concatenate([a, a]))
     weights = mg.tensor(np.arange(16.0).reshape(2, 8), device=device)
     assert mg.gradcheck(lambda *ts: mg.cat(ts, dim=-1) * weights, tensors)
     assert mg.cat([mg.tensor(a, dtype="float32")] * 2).dtype == np.float32
@@ -19,7 +19,7 @@ def test_stack_matches_numpy_and_gradcheck(rng, device):
     xs = [rng.standard_normal((2, 3)) for _ in range(3)]
     tensors = [mg.tensor(x, requires_grad=True, device=device) for x in xs]
     for dim in (0, 1, 2, -1):
-        np.testing.assert_array_equal(mg.stack(tensors, dim=dim).numpy(), np.stack(xs, axis=dim))
+        np.testing.assert_array_equal(mg.stack(tensors, dim=dim).detach().numpy(), np.stack(xs, axis=dim))
     weights = mg.tensor(np.arange(18.0).reshape(2, 3, 3), device=device)
     assert mg.gradcheck(lambda *ts: mg.stack(ts, dim=2) * weights, tensors)
 
@@ -36,9 +36,9 @@ def test_where_matches_numpy_and_gradients_go_to_the_chosen_side(rng, device):
     cond = a > 0
     ta, tb = (mg.tensor(x, requires_grad=True, device=device) for x in (a, b))
     condition = mg.tensor(cond, device=device)
-    np.testing.assert_array_equal(mg.where(condition, ta, tb).numpy(), np.where(cond, a, b))
+    np.testing.assert_array_equal(mg.where(condition, ta, tb).detach().numpy(), np.where(cond, a, b))
     assert mg.gradcheck(lambda x, y: mg.where(condition, x, y), [ta, tb])
-    np.testing.assert_array_equal(mg.where(condition, ta, 0.0).numpy(), np.where(cond, a, 0))
+    np.testing.assert_array_equal(mg.where(condition, ta, 0.0).detach().numpy(), np.where(cond, a, 0))
     assert mg.gradcheck(lambda x: mg.where(condition, 1.5, x), [tb])
     assert mg.where(condition, mg.tensor(a, dtype="float32", device=device), 0.0).dtype == np.float32
     assert mg.where(mg.tensor([True, False]), 1, 2).dtype == np.int64

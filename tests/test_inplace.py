@@ -92,17 +92,17 @@ def test_no_grad_parameter_updates_change_the_parameters_in_their_memory():
             p -= lr * p.grad
     for p, old, array in zip(params, before, arrays):
         assert p.data is array and p.requires_grad and p.is_leaf and p._version == 2  # 1: its initialisation
-        np.testing.assert_allclose(p.numpy(), old - lr * p.grad.numpy(), rtol=1e-6)
+        np.testing.assert_allclose(p.detach().numpy(), old - lr * p.grad.numpy(), rtol=1e-6)
 
 
 def test_in_place_on_a_leaf_that_requires_grad_is_refused_outside_no_grad():
     x = mg.randn(3, requires_grad=True)
-    before = x.numpy().copy()
+    before = x.detach().numpy().copy()
     for change in (lambda: x.__iadd__(1.0), lambda: x.mul_(2.0), lambda: x.zero_(),
                    lambda: x.__setitem__(0, 1.0), lambda: x.copy_(mg.zeros(3))):
         with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):
             change()
-    np.testing.assert_array_equal(x.numpy(), before)
+    np.testing.assert_array_equal(x.detach().numpy(), before)
     assert x._version == 0 and x.is_leaf and x.requires_grad
 
 
@@ -127,11 +127,11 @@ def test_recorded_in_place_chain_matches_reference_and_gradchecks():
     y = in_place_chain(x, w, w2)
     assert not y.is_leaf and y.requires_grad and y._version == 2
     assert y.grad_fn.name() == "MulInPlaceBackward"
-    np.testing.assert_allclose(y.numpy(), (x.numpy() * 2 + w.numpy()) * w2.numpy())
+    np.testing.assert_allclose(y.detach().numpy(), (x.detach().numpy() * 2 + w.detach().numpy()) * w2.detach().numpy())
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), 2 * w2.numpy())
-    np.testing.assert_allclose(w.grad.numpy(), w2.numpy())
-    np.testing.assert_allclose(w2.grad.numpy(), x.numpy() * 2 + w.numpy())
+    np.testing.assert_allclose(x.grad.numpy(), 2 * w2.detach().numpy())
+    np.testing.assert_allclose(w.grad.numpy(), w2.detach().numpy())
+    np.testing.assert_allclose(w2.grad.numpy(), x.detach().numpy() * 2 + w.detach().numpy())
     assert mg.gradcheck(in_place_chain, [x, w, w2])
 
 
@@ -189,7 +189,7 @@ def test_multiplying_by_itself_in_place_keeps_the_factor_backward_needs():
         y *= y
         return y
 
-    np.testing.assert_allclose(square_in_place(x).numpy(), [2.25, 4.0])
+    np.testing.assert_allclose(square_in_place(x).detach().numpy(), [2.25, 4.0])
     assert mg.gradcheck(square_in_place, [x])
 
 
@@ -205,7 +205,7 @@ def test_setitem_broadcasts_and_sends_gradients_to_both_sides():
         return y * y
 
     expected = np.array([[5.0, 5.0, 2.0], [10.0, 20.0, 30.0]])
-    np.testing.assert_allclose(put(x, v).numpy(), expected ** 2)
+    np.testing.assert_allclose(put(x, v).detach().numpy(), expected ** 2)
     assert mg.gradcheck(put, [x.double(), v])
     put(x, v).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [[0, 0, 4], [0, 0, 0]])
@@ -217,7 +217,7 @@ def test_fill_with_a_one_element_tensor_gets_its_gradient():
     y = mg.zeros(3, dtype="float64")
     y.fill_(value)
     (y * mg.tensor([1.0, 2.0, 3.0], dtype="float64")).sum().backward()
-    np.testing.assert_allclose(y.numpy(), [2.0, 2.0, 2.0])
+    np.testing.assert_allclose(y.detach().numpy(), [2.0, 2.0, 2.0])
     assert value.grad.item() == 6.0
 
 
@@ -282,7 +282,7 @@ def test_ops_recorded_before_an_in_place_change_keep_the_earlier_place_in_the_gr
     y += w
     y *= 2
     (z * z).sum().backward(retain_graph=True)
-    np.testing.assert_allclose(x.grad.numpy(), 2 * (2 * x.numpy() + 3) * 2)
+    np.testing.assert_allclose(x.grad.numpy(), 2 * (2 * x.detach().numpy() + 3) * 2)
     assert w.grad is None  # z never saw w
     x.grad = None
     y.sum().backward()

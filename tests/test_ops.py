@@ -90,7 +90,7 @@ def reference(op, sample, dtype, got):
     args = float64_values(sample, dtype)
     with np.errstate(all="ignore"):
         if op.ref_takes_output:
-            return outputs(op.ref(*[g.numpy() for g in got], *args, **sample.kwargs))
+            return outputs(op.ref(*[g.detach().numpy() for g in got], *args, **sample.kwargs))
         return outputs(op.ref(*args, **sample.kwargs))
 
 
@@ -106,12 +106,12 @@ def check_against_reference(op, dtype, device):
             assert g.device == device and g.shape == w.shape, f"{sample.name}: {g.device} {g.shape} vs {w.shape}"
             if w.dtype.kind == "f":
                 assert g.dtype == dtype, f"{sample.name}: dtype {g.dtype}, expected {dtype}"
-            np.testing.assert_allclose(g.numpy(), w, rtol=rtol, atol=atol, equal_nan=True,
+            np.testing.assert_allclose(g.detach().numpy(), w, rtol=rtol, atol=atol, equal_nan=True,
                                        err_msg=f"{op.name} sample {sample.name}")
         if op.method:
             args, _ = tensors(sample, dtype, device)
             method = getattr(args[0], op.method)(*args[1:], **sample.kwargs)
-            np.testing.assert_array_equal(outputs(method)[0].numpy(), got[0].numpy(), err_msg=f"Tensor.{op.method}")
+            np.testing.assert_array_equal(outputs(method)[0].detach().numpy(), got[0].detach().numpy(), err_msg=f"Tensor.{op.method}")
 
 
 @by_name(OPS)
@@ -124,6 +124,17 @@ def test_forward_matches_the_float64_reference(op, device, request):
 def test_float32_stays_float32_within_tolerance_of_the_reference(op, device, request):
     expect_failure_if_known(op, "float32", device, request)
     check_against_reference(op, F32, device)
+
+
+@by_name(OPS)
+def test_results_hold_arrays_of_their_device(op, device):
+    """Every output's data is an array of the device, 0-d results included (NumPy gives a scalar for
+    0-d operands: it has no device, no ``.get()``, no in-place writes)."""
+    array_type = np.ndarray if device == "cpu" else pytest.importorskip("cupy").ndarray
+    for sample in samples(op):
+        args, _ = tensors(sample, F64, device)
+        for out in outputs(op.op(*args, **sample.kwargs)):
+            assert isinstance(out.data, array_type), f"{sample.name}: data is a {type(out.data).__name__}"
 
 
 def as_one_output(op, sample, args, variables):
@@ -193,7 +204,7 @@ def test_strided_input_gives_the_contiguous_result(op, view, device, request):
                 loss = sum(((o * mg.tensor(np.cos(np.arange(o.numel())).reshape(o.shape), device=device)).sum()
                             for o in floats), mg.tensor(0.0, dtype=F64, device=device))
                 loss.backward()
-            runs.append([o.numpy() for o in outs]
+            runs.append([o.detach().numpy() for o in outs]
                         + [np.zeros(v.shape) if v.grad is None else v.grad.numpy() for v in variables])
         for contiguous, strided in zip(*runs):
             np.testing.assert_allclose(strided, contiguous, rtol=1e-12, atol=1e-14, equal_nan=True,

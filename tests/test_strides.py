@@ -14,7 +14,7 @@ def _train_step(model, x, target):
         opt.zero_grad()
         F.cross_entropy(model(x), target).backward()
         opt.step()
-    return [p.numpy().copy() for p in model.parameters()] + [b.numpy().copy() for b in model.buffers()]
+    return [p.detach().numpy().copy() for p in model.parameters()] + [b.numpy().copy() for b in model.buffers()]
 
 
 def test_a_model_with_strided_parameters_trains_like_a_contiguous_one(rng):

@@ -104,6 +104,45 @@ def test_comparisons_give_bool_tensors_without_grad():
     np.testing.assert_array_equal((x == mg.tensor([1.0, 0.0])).numpy(), [True, False])
 
 
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")
+def test_integer_floor_division_and_modulo_by_zero_are_errors_as_in_torch(device):
+    """torch: RuntimeError "ZeroDivisionError" (NumPy gave 0 with a warning); float division by 0
+    gives inf/nan, and an empty tensor has nothing to divide."""
+    ints = mg.tensor([5, -7], device=device)
+    for call in (lambda: ints // 0, lambda: ints % 0, lambda: ints // mg.tensor([1, 0], device=device),
+                 lambda: mg.tensor([5], dtype=mg.int32, device=device) % mg.tensor(0, device=device),
+                 lambda: ints // False):
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            call()
+    assert (ints // 2).tolist() == [2, -4] and (ints % 3).tolist() == [2, 2]
+    assert (ints // 0.0).tolist() == [float("inf"), float("-inf")]
+    assert (mg.zeros(0, dtype=mg.int64, device=device) // 0).shape == (0,)
+
+
+def test_negating_a_bool_tensor_is_an_error_that_suggests_logical_not(device):
+    mask = mg.tensor([True, False], device=device)
+    for negate in (lambda m: -m, lambda m: m.neg(), mg.neg):
+        with pytest.raises(RuntimeError, match=r"Negation, the `-` operator, on a bool tensor is not supported.*"
+                                               r"use the `~` or `logical_not\(\)` operator instead"):
+            negate(mask)
+    assert (~mask).tolist() == [False, True]
+
+
+def test_numpy_of_a_tensor_that_requires_grad_says_to_detach_as_torch(device):
+    """torch: "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+    (np.asarray too); allowed inside no_grad; tolist, item and repr keep working."""
+    x = mg.tensor([1.0, 2.0], requires_grad=True, device=device)
+    for requiring in (x, x * 2):
+        for convert in (lambda t: t.numpy(), np.asarray):
+            with pytest.raises(RuntimeError, match=r"^Can't call numpy\(\) on Tensor that requires grad\. "
+                                                   r"Use tensor\.detach\(\)\.numpy\(\) instead\.$"):
+                convert(requiring)
+        np.testing.assert_array_equal(requiring.detach().numpy(), requiring.tolist())
+        with mg.no_grad():
+            np.testing.assert_array_equal(requiring.numpy(), requiring.tolist())
+    assert x.tolist() == [1.0, 2.0] and x[1].item() == 2.0 and "requires_grad=True" in repr(x)
+
+
 def test_dtype_conversion_is_differentiable():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     y = x.double()
@@ -219,7 +258,7 @@ def test_size_is_a_method_with_an_optional_dim_and_the_other_info_methods():
 def test_len_and_iteration_go_over_dim_0():
     t = mg.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], requires_grad=True)
     rows = list(t)
-    assert len(t) == 3 and len(rows) == 3 and rows[1].numpy().tolist() == [3, 4]
+    assert len(t) == 3 and len(rows) == 3 and rows[1].detach().numpy().tolist() == [3, 4]
     sum(row.sum() for row in rows).backward()  # rows keep their gradients
     np.testing.assert_array_equal(t.grad.numpy(), np.ones((3, 2)))
     with pytest.raises(TypeError, match="0-d"):

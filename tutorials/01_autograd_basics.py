@@ -34,7 +34,7 @@ print(a.dtype, b.dtype, a.shape, a.requires_grad)
 y = (a * a * 3).sum()
 y.backward()
 print("dy/da =\n", a.grad.numpy())
-assert np.allclose(a.grad.numpy(), 6 * a.numpy())
+assert np.allclose(a.grad.numpy(), 6 * a.detach().numpy())
 
 # %% [markdown]
 # `mg.utils.make_dot` shows the recorded graph: one box per op with its output's shape and dtype, one
@@ -104,8 +104,8 @@ for ax, (name, fn) in zip(axes, [("tanh", lambda t: t.tanh()), ("sigmoid", lambd
     grid.grad = None
     out = fn(grid)
     out.sum().backward()
-    ax.plot(grid.numpy(), out.numpy(), label=name)
-    ax.plot(grid.numpy(), grid.grad.numpy(), "--", label=f"d {name} / dx (autograd)")
+    ax.plot(grid.detach().numpy(), out.detach().numpy(), label=name)
+    ax.plot(grid.detach().numpy(), grid.grad.numpy(), "--", label=f"d {name} / dx (autograd)")
     ax.legend(loc="upper left")
     ax.set_title(name)
 save_figure(fig, "01_derivatives", args.quick)

@@ -89,7 +89,7 @@ with tempfile.TemporaryDirectory() as folder:
     fresh.load_state_dict(mg.load(path))
 model.eval(), fresh.eval()
 x_test = mg.tensor(data.x_test)
-same = np.array_equal(model(x_test).numpy(), fresh(x_test).numpy())
+same = np.array_equal(model(x_test).detach().numpy(), fresh(x_test).detach().numpy())
 print(f"the loaded model predicts the same: {same}; its test accuracy: {accuracy(fresh, data.x_test, data.y_test):.3f}")
 assert same
 if not args.quick:

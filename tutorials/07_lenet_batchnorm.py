@@ -176,7 +176,7 @@ model, history = run(True, final_lr, 0, epochs=final_epochs, data=full)
 final_test = accuracy(model, full.x_test, full.y_test)
 print(f"BatchNorm LeNet, lr {final_lr:g}, {final_epochs} epochs: test accuracy {final_test:.4f}")
 
-filters = model[0].weight.numpy()[:, 0]  # (6, 5, 5)
+filters = model[0].weight.detach().numpy()[:, 0]  # (6, 5, 5)
 fig, axes = plt.subplots(1, len(filters), figsize=(1.6 * len(filters), 1.9))
 for index, (ax, kernel) in enumerate(zip(axes, filters)):
     bound = np.abs(kernel).max()
@@ -193,7 +193,7 @@ with tempfile.TemporaryDirectory() as folder:
 model.eval()
 restored.eval()
 probe = mg.tensor(full.x_test[:256])
-same = np.array_equal(model(probe).numpy(), restored(probe).numpy())
+same = np.array_equal(model(probe).detach().numpy(), restored(probe).detach().numpy())
 print(f"saved and reloaded: predictions identical = {same}")
 assert same, "a reloaded model must predict exactly as the saved one"
 

@@ -6,6 +6,8 @@ registered, the walk pays one flag check per node for them.
 """
 import weakref
 
+from .. import backend
+
 Tensor = None  # set by autograd/__init__.py once tensor.py has loaded
 # True once any tensor has a gradient hook (register_hook, retain_grad).
 grad_hooks_in_use = False
@@ -111,7 +113,11 @@ def run_grad_hooks(hooks, grad):
             got = f"shape {result.shape}" if isinstance(result, Tensor) else type(result).__name__
             raise RuntimeError(f"a gradient hook must return None or a Tensor of the gradient's shape "
                                f"{grad.shape}, got {got}")
-        grad = result.data.astype(grad.dtype, copy=False)
+        device = backend.device_of(grad)
+        if result.dtype != grad.dtype or result.device != device:  # as torch: no silent cast or move
+            raise RuntimeError(f"hook {getattr(hook, '__name__', hook)!r} has changed the type of value (was "
+                               f"{grad.dtype} on {device}, got {result.dtype} on {result.device})")
+        grad = result.data
     return grad
 
 

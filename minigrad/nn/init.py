@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from .. import _args, _random, backend
+from .._dtypes import check_fill
 from ..tensor import Tensor
 
 _LINEAR_GAIN = ("linear", "identity", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -89,6 +90,8 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 
 def constant_(tensor, val):
     """Fill with ``val``. Example: ``nn.init.constant_(b, 0.1)``"""
+    if isinstance(tensor, Tensor):
+        check_fill(val, tensor.dtype)
     return _fill(tensor, np.full(tensor.shape, val, dtype=np.float64))
 
 

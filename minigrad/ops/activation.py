@@ -159,7 +159,12 @@ class Hardswish(Op):
 
 @tensor_method
 def relu(x, inplace=False):
-    """max(x, 0) elementwise. Example: ``F.relu(mg.tensor([-1.0, 2.0]))`` -> tensor([0., 2.])"""
+    """max(x, 0) elementwise; integer tensors too, without gradient, as torch (bool is refused).
+    Example: ``F.relu(mg.tensor([-1.0, 2.0]))`` -> tensor([0., 2.])"""
+    if x.dtype.kind in "iub":
+        if x.dtype.kind == "b":
+            raise TypeError("relu: bool inputs are not supported (as torch's); convert with .long() or .float()")
+        return inplace_result(x, x.clamp(min=0), inplace)
     return inplace_result(x, ReLU.apply(x), inplace)
 
 
@@ -281,6 +286,4 @@ def softmin(x, dim=None, dtype=None):
         warnings.warn("Implicit dimension choice for softmin has been deprecated. Change the call to include "
                       "dim=X as an argument.", UserWarning, stacklevel=2)
         dim = 0 if x.ndim in (0, 1, 3) else 1
-    if dtype is not None:
-        x = x.to(dtype)
-    return (-x).softmax(dim)
+    return (-x).softmax(dim, dtype=dtype)

@@ -6,7 +6,7 @@ import numbers
 import numpy as np
 
 from .. import _args, backend
-from .._dtypes import bool_, int64
+from .._dtypes import bool_, check_fill, int64
 from ..autograd import Op
 from ..tensor import Tensor
 from ._broadcast import broadcast_shape
@@ -223,6 +223,7 @@ def scatter(input, dim, index, src=None, *, value=None):
         return Scatter(dim)(input, index, src)
     if not isinstance(src, numbers.Number):
         raise TypeError(f"scatter(): src must be a Tensor or a number, got {type(src).__name__}")
+    check_fill(src, input.dtype)
     return Scatter(dim, value=np.asarray(src).astype(input.dtype).item())(input, index)
 
 

@@ -1,4 +1,6 @@
 """y = x @ weight.T + bias for x of shape (*, in_features)."""
+import math
+
 from ..autograd import Op
 from ._tensor_checks import check_same_dtype
 
@@ -8,7 +10,7 @@ __all__ = ["linear"]
 class LinearOp(Op):
     def forward(self, x, weight, bias=None):
         self.x_shape = x.shape
-        x2 = x.reshape(-1, x.shape[-1])
+        x2 = x.reshape(_rows(x), x.shape[-1])  # not -1: with 0 in_features there is no size to infer
         self.x2, self.weight, self.has_bias = x2, weight, bias is not None
         y = self.kernels.linear_forward(x2, weight, bias)
         return y.reshape(x.shape[:-1] + (weight.shape[0],))
@@ -16,10 +18,15 @@ class LinearOp(Op):
     def backward(self, gy):
         needs = self.needs_input_grad
         gx, gweight, gbias = self.kernels.linear_backward(
-            gy.reshape(-1, gy.shape[-1]), self.x2, self.weight, needs[0], needs[1], self.has_bias and needs[2])
+            gy.reshape(_rows(gy), gy.shape[-1]), self.x2, self.weight, needs[0], needs[1], self.has_bias and needs[2])
         if gx is not None and gx.shape != self.x_shape:  # reshaped only when needed: a fresh array, not a
             gx = gx.reshape(self.x_shape)                # view, is adopted as a leaf's grad without a copy
         return (gx, gweight, gbias) if self.has_bias else (gx, gweight)
+
+
+def _rows(array):
+    """The number of rows of ``array`` flattened to a matrix of its last dim."""
+    return math.prod(array.shape[:-1])
 
 
 def linear(x, weight, bias=None):

@@ -8,7 +8,7 @@ from ..autograd import Op
 from ..tensor import Tensor
 from ._broadcast import broadcast_shape
 from ._broadcast import sum_to_shape
-from .._dtypes import as_float
+from .._dtypes import as_float, resolve_dtype
 from ._table import tensor_method
 from ._tensor_checks import check_same_dtype, float_tensor
 from .shape import Transpose
@@ -17,6 +17,8 @@ __all__ = ["softmax", "log_softmax", "cross_entropy", "nll_loss", "mse_loss", "l
 
 
 def _log_softmax(xp, x, dim):
+    if x.size == 0:  # nothing to normalise (and no maximum to shift by)
+        return x.copy()
     shifted = x - x.max(axis=dim, keepdims=True)
     return shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
 
@@ -262,21 +264,33 @@ class KLDiv(Op):
 
 
 @tensor_method
-def log_softmax(x, dim=-1):
-    """log(softmax(x)) along ``dim``, stable for logits of any size.
+def log_softmax(x, dim=-1, *, dtype=None):
+    """log(softmax(x)) along ``dim``, stable for logits of any size; ``dtype`` (float32 or float64)
+    casts x first, as torch (differentiable: the gradient comes back in x's dtype).
 
     Example: ``F.log_softmax(mg.randn(4, 10), dim=1).exp().sum(1)`` -> ones
     """
-    return LogSoftmax(_args.dim_index(dim, x.ndim))(x)
+    return LogSoftmax(_args.dim_index(dim, x.ndim))(_cast_first(x, dtype, "log_softmax"))
 
 
 @tensor_method
-def softmax(x, dim=-1):
-    """exp(x) / sum(exp(x)) along ``dim``, stable for logits of any size.
+def softmax(x, dim=-1, *, dtype=None):
+    """exp(x) / sum(exp(x)) along ``dim``, stable for logits of any size; ``dtype`` (float32 or
+    float64) casts x first, as torch: ``F.softmax(half_precision_logits, 1, dtype=mg.float64)``.
 
     Example: ``F.softmax(mg.randn(4, 10), dim=1).sum(1)`` -> ones
     """
-    return Softmax(_args.dim_index(dim, x.ndim))(x)
+    return Softmax(_args.dim_index(dim, x.ndim))(_cast_first(x, dtype, "softmax"))
+
+
+def _cast_first(x, dtype, name):
+    """x in ``dtype`` (a float dtype), or x itself for None."""
+    if dtype is None:
+        return x
+    dtype = resolve_dtype(dtype)
+    if dtype not in backend.FLOAT_DTYPES:
+        raise TypeError(f"{name}(): dtype must be float32 or float64, got {dtype}")
+    return x.to(dtype)
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
@@ -392,12 +406,12 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     _args.choice(reduction, "reduction", REDUCTIONS)
     target = _same_shape_target(input, target, "binary_cross_entropy")
     xp, t = backend.array_module(input.data), target.data
-    if bool(xp.any((t < 0) | (t > 1))):
-        raise ValueError(f"binary_cross_entropy: target values must be in [0, 1], got values in "
+    if not bool(xp.all((t >= 0) & (t <= 1))):  # NaN is refused too, as torch's
+        raise ValueError(f"binary_cross_entropy: target values must be in [0, 1], NaN excluded, got values in "
                          f"[{float(t.min())}, {float(t.max())}]")
     x = input.data
-    if bool(xp.any((x < 0) | (x > 1))):
-        raise ValueError("binary_cross_entropy: input values must be probabilities in [0, 1] "
+    if not bool(xp.all((x >= 0) & (x <= 1))):  # NaN is refused too, as torch's
+        raise ValueError("binary_cross_entropy: input values must be probabilities in [0, 1], NaN excluded "
                          "(apply sigmoid, or use binary_cross_entropy_with_logits on logits)")
     weight = _broadcast_weight(weight, input, "weight", "binary_cross_entropy")
     return _reduce(BinaryCrossEntropy(weight)(input, target), reduction)

@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from .. import _args, backend
-from .._dtypes import alpha_factor, as_float, promote, result_dtype, to_array
+from .._dtypes import alpha_factor, as_float, check_fill, promote, result_dtype, to_array
 from ..autograd import Op
 from ..tensor import Tensor
 from ._broadcast import broadcast_shape, sum_to_shape
@@ -85,7 +85,10 @@ class Pow(Op):
             a, b = promote(a, b)
         self.a, self.b = a, b
         # bools stay bool, as torch (NumPy's bool ** bool is int8): a ** True is a, a ** False is True
-        self.y = a | ~b if a.dtype.kind == "b" else a ** b
+        if a.dtype.kind == "b":
+            self.y = a | ~b
+        else:
+            self.y = _integer_power(self.xp, a, b) if b.dtype.kind in "iu" else a ** b
         return self.y
 
     def backward(self, gy):
@@ -100,6 +103,16 @@ class Pow(Op):
                 # a == 0 > b gives inf * -inf = -inf, as torch's
                 gb = sum_to_shape(xp.where((a == 0) & (b >= 0), zero, gy * self.y * xp.log(a)), b.shape)
         return ga, gb
+
+
+def _integer_power(xp, a, b):
+    """a ** b for integers as torch: where b < 0 (NumPy refuses), 1 ** b is 1, (-1) ** b is -1 or
+    1 by b's parity, any other base gives 0 (the truncated 1 / a ** |b|)."""
+    negative = b < 0
+    if not negative.any():
+        return a ** b
+    reciprocal = xp.where(a == 1, 1, xp.where(a == -1, 1 - 2 * (b % 2), 0)).astype(a.dtype)
+    return xp.where(negative, reciprocal, a ** xp.where(negative, 0, b))
 
 
 class Neg(Op):
@@ -619,6 +632,7 @@ def masked_fill(input, mask, value):
     if broadcast_shape(mask.shape, input.shape) != input.shape:
         raise ValueError(f"masked_fill: mask of shape {mask.shape} does not broadcast to the tensor's shape {input.shape}")
     if not isinstance(value, Tensor):
+        check_fill(value, input.dtype)
         value = Tensor._wrap(backend.to_device(np.asarray(value, dtype=input.dtype), input.device), False)
     return Where.apply(mask, value, input)
 

@@ -219,6 +219,8 @@ def flip(input, *dims, **kwargs):
     or ``x.flip(dims=[0, 1])``; a dim named twice is a RuntimeError, as torch."""
     if set(kwargs) - {"dims"} or (dims and kwargs):
         raise TypeError(f"flip takes dims (ints, or one tuple or list of them), got {dims} {kwargs}")
+    if not dims and not kwargs:  # as torch: no default (flip(()) is the way to flip nothing)
+        raise TypeError("flip() missing 1 required argument: 'dims'")
     dims = kwargs["dims"] if kwargs else dims[0] if len(dims) == 1 else dims
     dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
     normalized = [_args.dim_index(d, input.ndim) for d in dims]
@@ -245,9 +247,9 @@ def roll(input, shifts, dims=None):
     if len(shifts) != len(dims) or not dims:
         raise RuntimeError(f"roll: shifts and dims must align, got {len(shifts)} shifts {shifts} "
                            f"and {len(dims)} dims {dims}")
+    if input.ndim == 0:  # as torch: a 0-d tensor has no dim to roll along (dims=None rolls it)
+        raise IndexError(f"roll: dim specified as {dims[0]} but the tensor has no dimensions")
     dims = tuple(_args.dim_index(d, input.ndim) for d in dims)
-    if input.ndim == 0:  # one entry: rolling changes nothing
-        return Roll(0, None)(input)
     return Roll(shifts, dims)(input)
 
 

@@ -53,23 +53,23 @@ class AdaptiveAvgPool2dOp(Op):
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0):
-    """Maximum over windows of x (N, C, H, W); stride defaults to kernel_size; padding (at most
-    half a window) acts as -inf. NaN in a window gives NaN. Returns (N, C, OH, OW).
+    """Maximum over windows of x (N, C, H, W) or (C, H, W); stride defaults to kernel_size; padding
+    (at most half a window) acts as -inf. NaN in a window gives NaN. Returns (N, C, OH, OW) or (C, OH, OW).
 
     Example: ``F.max_pool2d(mg.randn(8, 6, 24, 24), 2).shape`` -> (8, 6, 12, 12)
     """
     kernel_size, stride, padding = _pool_arguments(x, kernel_size, stride, padding, "max_pool2d")
-    return MaxPool2dOp(kernel_size, stride, padding)(x)
+    return _per_image(MaxPool2dOp(kernel_size, stride, padding), x)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True):
-    """Mean over windows of x (N, C, H, W); stride defaults to kernel_size; zero padding (at most
-    half a window), counted in the divisor when count_include_pad (torch's default).
+    """Mean over windows of x (N, C, H, W) or (C, H, W); stride defaults to kernel_size; zero padding
+    (at most half a window), counted in the divisor when count_include_pad (torch's default).
 
     Example: ``F.avg_pool2d(mg.randn(8, 6, 24, 24), 2).shape`` -> (8, 6, 12, 12)
     """
     kernel_size, stride, padding = _pool_arguments(x, kernel_size, stride, padding, "avg_pool2d")
-    return AvgPool2dOp(kernel_size, stride, padding, bool(count_include_pad))(x)
+    return _per_image(AvgPool2dOp(kernel_size, stride, padding, bool(count_include_pad)), x)
 
 
 def max_pool1d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -98,7 +98,7 @@ def avg_pool1d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
 
 
 def adaptive_avg_pool2d(x, output_size):
-    """Mean over the windows that split x (N, C, H, W) into output_size (int, or (OH, OW) where None
+    """Mean over the windows that split x (N, C, H, W) or (C, H, W) into output_size (int, or (OH, OW) where None
     keeps that input size): window i spans [floor(i * H / OH), ceil((i + 1) * H / OH)).
 
     Example: ``F.adaptive_avg_pool2d(mg.randn(8, 64, 7, 7), 1).shape`` -> (8, 64, 1, 1)
@@ -108,25 +108,31 @@ def adaptive_avg_pool2d(x, output_size):
         output_size = (output_size, output_size)
     if len(output_size) != 2:
         raise ValueError(f"adaptive_avg_pool2d: output_size must be an int or (OH, OW), got {output_size!r}")
-    output_size = tuple(size if wanted is None else wanted for wanted, size in zip(output_size, x.shape[2:]))
+    output_size = tuple(size if wanted is None else wanted for wanted, size in zip(output_size, x.shape[-2:]))
     if any(not _args.is_int(s) or s < 1 for s in output_size):
         raise ValueError(f"adaptive_avg_pool2d: output_size must be ints >= 1, got {output_size}")
-    return AdaptiveAvgPool2dOp(tuple(int(s) for s in output_size))(x)
+    return _per_image(AdaptiveAvgPool2dOp(tuple(int(s) for s in output_size)), x)
+
+
+def _per_image(op, x):
+    """``op`` (of (N, C, H, W) arrays) on x, an unbatched (C, H, W) x as a batch of one, as torch."""
+    return op(x) if x.ndim == 4 else op(x.unsqueeze(0)).squeeze(0)
 
 
 def _check_image_input(x, layer):
     if not isinstance(x, Tensor):
         raise TypeError(f"{layer} takes a Tensor, got {type(x).__name__}")
-    if x.ndim != 4:
-        raise ValueError(f"{layer}: expected 4-D input (N, C, H, W), got {x.ndim}-D input of shape {x.shape}")
+    if x.ndim not in (3, 4):
+        raise ValueError(f"{layer}: expected 4-D input (N, C, H, W) or 3-D input (C, H, W), got {x.ndim}-D input "
+                         f"of shape {x.shape}")
     check_same_dtype(x)
 
 
 def _pool_arguments(x, kernel_size, stride, padding, layer):
-    """(kernel_size, stride, padding) as (h, w) pairs, checked against x (N, C, H, W)."""
+    """(kernel_size, stride, padding) as (h, w) pairs, checked against x (N, C, H, W) or (C, H, W)."""
     _check_image_input(x, layer)
     kernel_size, stride, padding = pool_window(kernel_size, stride, padding, 2, layer)
-    for size, k, p in zip(x.shape[2:], kernel_size, padding):
+    for size, k, p in zip(x.shape[-2:], kernel_size, padding):
         if size + 2 * p < k:
             raise ValueError(f"{layer}: pooling window {kernel_size} is larger than the padded input: "
                              f"input of shape {x.shape} with padding {padding}")

@@ -16,6 +16,11 @@ _MaxResult = collections.namedtuple("max", ["values", "indices"])
 _MinResult = collections.namedtuple("min", ["values", "indices"])
 
 
+class EmptyReductionError(IndexError, ValueError):
+    """No index to give over a dim of size 0: an IndexError as torch's, and the ValueError that
+    minigrad raised before (``except ValueError`` keeps working)."""
+
+
 class _Reduction(Op):
     def __init__(self, dim=None, keepdim=False):
         self.dim, self.keepdim = dim, keepdim
@@ -92,6 +97,8 @@ class Prod(_Reduction):
 
     def backward(self, gy):
         xp, x, axes = self.xp, self.x, self.axes
+        if x.size == 0:  # no entry, no gradient (the flattening below needs a size to infer)
+            return xp.zeros_like(x)
         kept = [a for a in range(x.ndim) if a not in axes]
         # reduced axes last and flattened: products of the entries before and after each one
         moved = x.transpose(kept + list(axes)).reshape(tuple(x.shape[a] for a in kept) + (-1,))
@@ -192,28 +199,31 @@ class TakeAlongDim(Op):
 
 
 class Norm(_Reduction):
-    """The p-norm (sum |x|^p)^(1/p) for a finite p > 0; the gradient at a zero norm, and at a zero
-    entry, is 0, as torch."""
+    """The p-norm (sum |x|^p)^(1/p) for a finite p > 0, and for p = 0 the count of nonzero entries
+    (gradient 0); the gradient at a zero norm, and at a zero entry, is 0, as torch."""
 
     def __init__(self, p=2, dim=None, keepdim=False):
         super().__init__(dim, keepdim)
         self.p = p
 
     def forward(self, x):
-        self._require_float(x, "norm()")
         xp, p = self.xp, self.p
         axes = self._setup(x)
         self.x = x
-        abs_x = xp.abs(x)
-        if math.prod(x.shape[a] for a in axes) == 1:  # one element per norm: torch's is |x|, no x^p to overflow
-            self.y = abs_x
+        if p == 0:
+            self.y = (x != 0).sum(axis=axes, keepdims=True).astype(x.dtype)
+        elif math.prod(x.shape[a] for a in axes) == 1:  # one element per norm: torch's is |x|, no x^p to overflow
+            self.y = xp.abs(x)
+        elif p == 2:
+            self.y = xp.sqrt((x * x).sum(axis=axes, keepdims=True))
         else:
-            self.y = (abs_x ** p).sum(axis=axes, keepdims=True) ** (1 / p) if p != 2 else \
-                xp.sqrt((x * x).sum(axis=axes, keepdims=True))
+            self.y = (xp.abs(x) ** p).sum(axis=axes, keepdims=True) ** (1 / p)
         return self.y if self.keepdim else self.y.reshape(tuple(s for i, s in enumerate(self.y.shape) if i not in axes))
 
     def backward(self, gy):
         xp, x, y, p = self.xp, self.x, self.y, self.p
+        if p == 0:  # a count: flat wherever it is defined
+            return xp.zeros_like(x)
         safe_y = xp.where(y == 0, xp.ones((), dtype=y.dtype), y)
         if p == 2:
             scale = x / safe_y
@@ -337,7 +347,7 @@ def _extremum_with_indices(input, dim, keepdim, axis, keepdims, largest):
     if input.ndim == 0:  # as torch: the value itself at index 0
         _args.dim_index(dim, 0)
         return result(input.reshape(()), Tensor._wrap(backend.array_module(input.data).zeros((), int64), False))
-    indices = _arg_extremum(input, dim, True, largest)
+    indices = _arg_extremum(input, dim, True, largest, "max" if largest else "min")
     values = TakeAlongDim(_args.dim_index(dim, input.ndim), keepdim)(input, indices)
     return result(values, indices if keepdim else indices.squeeze(dim))
 
@@ -356,22 +366,30 @@ def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return _arg_extremum(input, *_args.reduction_dims(dim, keepdim, axis, keepdims), largest=False)
 
 
-def _arg_extremum(input, dim, keepdim, largest):
+def _arg_extremum(input, dim, keepdim, largest, name=None):
+    """The indices of the extremum over ``dim``; as torch, an empty input has none over a dim of size 0
+    (IndexError) and an empty result over a nonzero dim (``mg.zeros(5, 0).argmax(0)`` -> shape (0,))."""
     if isinstance(dim, tuple):
         raise TypeError(f"argmax, argmin, max(dim) and min(dim) take one int dim, got {dim}")
-    data, name = input.data, "argmax" if largest else "argmin"
-    if data.size == 0:
-        raise ValueError(f"{name} of an empty tensor (shape {input.shape}) is undefined")
+    data, name = input.data, name or ("argmax" if largest else "argmin")
+    xp = backend.array_module(data)
     if dim is None or data.ndim == 0:
         _args.dim_tuple(dim, data.ndim)  # checks the dim of a 0-d tensor
+        if data.size == 0:
+            raise EmptyReductionError(f"{name}(): expected a reduction dim to be given for an empty input "
+                             f"(shape {input.shape})")
         flat = data.reshape(-1)
         index = flat.argmax() if largest else flat.argmin()
         shape = (1,) * data.ndim if keepdim else ()
     else:
         dim = _args.dim_index(dim, data.ndim)
-        index = data.argmax(axis=dim) if largest else data.argmin(axis=dim)
+        if data.shape[dim] == 0:
+            raise EmptyReductionError(f"{name}(): expected reduction dim {dim} to have non-zero size (input of shape "
+                             f"{input.shape})")
         shape = data.shape[:dim] + ((1,) if keepdim else ()) + data.shape[dim + 1:]
-    xp = backend.array_module(data)
+        if data.size == 0:
+            return Tensor._wrap(xp.zeros(shape, dtype=int64), False)
+        index = data.argmax(axis=dim) if largest else data.argmin(axis=dim)
     return Tensor._wrap(xp.asarray(index, dtype=int64).reshape(shape), False)
 
 
@@ -397,8 +415,10 @@ def _truth_reduction(input, name, dim, keepdim):
 
 @tensor_method
 def norm(input, p="fro", dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """The p-norm over ``dim`` (None: all entries): p a number > 0, 'fro' (2), inf or -inf
-    (largest or smallest absolute value). Example: ``mg.tensor([3.0, 4.0]).norm()`` -> tensor(5.)"""
+    """The p-norm over ``dim`` (None: all entries) of a float tensor: p a number >= 0 (0 counts the
+    nonzero entries), 'fro' (2), inf or -inf (largest or smallest absolute value).
+    Example: ``mg.tensor([3.0, 4.0]).norm()`` -> tensor(5.)"""
+    _Reduction._require_float(input, "norm()")
     dim, keepdim = _args.reduction_dims(dim, keepdim, axis, keepdims)
     if p == "fro":
         p = 2
@@ -406,8 +426,8 @@ def norm(input, p="fro", dim=None, keepdim=False, *, axis=None, keepdims=None):
         return input.abs().amax(dim, keepdim)
     if p == float("-inf"):
         return input.abs().amin(dim, keepdim)
-    if not _args.is_real(p) or not p > 0:
-        raise ValueError(f"norm's p must be a number > 0, 'fro', inf or -inf, got {p!r}")
+    if not _args.is_real(p) or not p >= 0:
+        raise ValueError(f"norm's p must be a number >= 0, 'fro', inf or -inf, got {p!r}")
     return Norm(p, dim, keepdim)(input)
 
 

@@ -568,7 +568,9 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         counts = repeats.numpy().astype(int64, copy=False)
     else:
         counts = np.asarray(_args.integer(repeats, "repeat_interleave's repeats"), dtype=int64)
-    source = input.reshape(-1) if dim is None or input.ndim == 0 else input
+    if dim is not None and input.ndim == 0:  # as torch: no dim to repeat along (dim=None repeats it)
+        raise IndexError(f"repeat_interleave: dim specified as {dim} but the tensor has no dimensions")
+    source = input.reshape(-1) if dim is None else input
     dim = 0 if dim is None else _args.dim_index(dim, source.ndim)
     size = source.shape[dim]
     if counts.ndim == 1 and counts.size != 1 and counts.size != size:

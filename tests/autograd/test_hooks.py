@@ -105,6 +105,19 @@ def test_hooks_refuse_what_torch_refuses():
         z.sum().backward()
 
 
+@pytest.mark.parametrize("leaf", [True, False], ids=["leaf", "result"])
+def test_a_hook_that_changes_the_gradients_dtype_is_an_error_as_in_torch(leaf):
+    """torch: "hook '<lambda>' has changed the type of value (was torch.FloatTensor got
+    torch.DoubleTensor)"; the float64 gradient was cast back to float32 silently."""
+    for changed in (lambda g: g.double(), lambda g: g.long()):
+        x = mg.tensor([1.0, 2.0], requires_grad=True)
+        hooked = x if leaf else x * 2
+        hooked.register_hook(changed)
+        with pytest.raises(RuntimeError, match=r"hook '<lambda>' has changed the type of value \(was float32 on cpu, "
+                                               r"got (float64|int64) on cpu\)"):
+            (hooked * 3).sum().backward()
+
+
 def test_inference_mode_records_nothing_nests_and_decorates():
     w = mg.tensor([1.0], requires_grad=True)
     with mg.inference_mode():

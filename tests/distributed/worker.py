@@ -292,7 +292,7 @@ def sync_batchnorm(rank, size):
             assert calls("Allgather") - gathers == 1  # one collective in forward
             (y * mg.tensor(upstream_all[local], dtype=dtype)).sum().backward()
             assert calls("Iallreduce") - reductions == 1  # and one in backward
-            np.testing.assert_allclose(y.numpy(), y_ref[local], rtol=tolerance, atol=tolerance)
+            np.testing.assert_allclose(y.detach().numpy(), y_ref[local], rtol=tolerance, atol=tolerance)
             np.testing.assert_allclose(x.grad.numpy(), gx_ref[local], rtol=tolerance, atol=tolerance)
             np.testing.assert_allclose(bn.running_mean.numpy(), 0.5 * mean_ref, rtol=tolerance)
             np.testing.assert_allclose(bn.running_var.numpy(), 0.5 + 0.5 * var_ref, rtol=tolerance)
@@ -310,7 +310,7 @@ def sync_batchnorm(rank, size):
             expected = ((x_all[local] - bn.running_mean.numpy().reshape(shape))
                         / np.sqrt(bn.running_var.numpy().reshape(shape) + 1e-5) * weight.reshape(shape)
                         + bias.reshape(shape))
-            np.testing.assert_allclose(y_eval.numpy(), expected, rtol=tolerance, atol=tolerance)
+            np.testing.assert_allclose(y_eval.detach().numpy(), expected, rtol=tolerance, atol=tolerance)
 
     # a global batch of one sample: the same error on every rank
     bn = nn.SyncBatchNorm(3)

@@ -62,8 +62,8 @@ def test_distributions_have_the_right_range_and_moments(fill, parameters, kind, 
 def test_constants_seeding_in_place_and_no_graph():
     w = nn.Parameter(mg.zeros(3, 4))
     array = w.data
-    assert init.constant_(w, 0.5) is w and w.data is array and (w.numpy() == 0.5).all()
-    assert init.ones_(w).numpy().sum() == 12 and init.zeros_(w).numpy().sum() == 0
+    assert init.constant_(w, 0.5) is w and w.data is array and (w.detach().numpy() == 0.5).all()
+    assert init.ones_(w).detach().numpy().sum() == 12 and init.zeros_(w).detach().numpy().sum() == 0
     (w * 2).sum().backward()  # still a leaf: filling recorded nothing
     np.testing.assert_array_equal(w.grad.numpy(), 2)
     mg.manual_seed(7)
@@ -79,14 +79,14 @@ def test_linear_initialises_as_torch_and_reset_parameters_redraws():
     layer = nn.Linear(50, 20)
     bound = 1 / math.sqrt(50)
     for p in (layer.weight, layer.bias):
-        assert np.abs(p.numpy()).max() <= bound and np.abs(p.numpy()).max() > 0.9 * bound
+        assert np.abs(p.detach().numpy()).max() <= bound and np.abs(p.detach().numpy()).max() > 0.9 * bound
     # the draws: weight then bias from the seeded generator, U(-1/sqrt(in), 1/sqrt(in))
     rng = np.random.default_rng(0)
-    np.testing.assert_allclose(layer.weight.numpy(), rng.uniform(-bound, bound, (20, 50)).astype(np.float32), rtol=1e-6)
-    np.testing.assert_allclose(layer.bias.numpy(), rng.uniform(-bound, bound, 20).astype(np.float32), rtol=1e-6)
-    before = layer.weight.numpy().copy()
+    np.testing.assert_allclose(layer.weight.detach().numpy(), rng.uniform(-bound, bound, (20, 50)).astype(np.float32), rtol=1e-6)
+    np.testing.assert_allclose(layer.bias.detach().numpy(), rng.uniform(-bound, bound, 20).astype(np.float32), rtol=1e-6)
+    before = layer.weight.detach().numpy().copy()
     layer.reset_parameters()
-    assert not np.array_equal(layer.weight.numpy(), before)
+    assert not np.array_equal(layer.weight.detach().numpy(), before)
 
 
 def test_initialising_a_weight_that_a_graph_saved_makes_backward_refuse():

@@ -20,10 +20,10 @@ def test_linear_default_init_bounds_and_forward():
     layer = nn.Linear(100, 30)
     bound = 1 / np.sqrt(100)
     assert layer.weight.shape == (30, 100) and layer.bias.shape == (30,)
-    assert np.abs(layer.weight.numpy()).max() <= bound and np.abs(layer.bias.numpy()).max() <= bound
-    assert np.abs(layer.weight.numpy()).max() > 0.9 * bound  # uniform over the whole range
+    assert np.abs(layer.weight.detach().numpy()).max() <= bound and np.abs(layer.bias.detach().numpy()).max() <= bound
+    assert np.abs(layer.weight.detach().numpy()).max() > 0.9 * bound  # uniform over the whole range
     x = mg.randn(5, 100)
-    np.testing.assert_allclose(layer(x).numpy(), x.numpy() @ layer.weight.numpy().T + layer.bias.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(layer(x).detach().numpy(), x.numpy() @ layer.weight.detach().numpy().T + layer.bias.detach().numpy(), rtol=1e-5)
     with pytest.raises(ValueError, match="last dimension must be in_features=100"):
         layer(mg.randn(5, 99))
 
@@ -41,7 +41,7 @@ def test_batchnorm_running_statistics_over_batches_and_eval(rng):
     assert bn.num_batches_tracked.item() == 3
     bn.eval()
     x = rng.standard_normal((4, 3))
-    np.testing.assert_allclose(bn(mg.tensor(x)).numpy(), (x - ref_m) / np.sqrt(ref_v + 1e-5), rtol=1e-10)
+    np.testing.assert_allclose(bn(mg.tensor(x)).detach().numpy(), (x - ref_m) / np.sqrt(ref_v + 1e-5), rtol=1e-10)
     assert bn.num_batches_tracked.item() == 3
 
 
@@ -124,7 +124,7 @@ def test_inplace_activations_overwrite_their_input_with_torchs_values_and_gradie
     hidden = x @ w
     y = make()(hidden)
     assert y is hidden  # the input itself, overwritten, as torch
-    np.testing.assert_array_equal(y.numpy(), expected.numpy())
+    np.testing.assert_array_equal(y.detach().numpy(), expected.detach().numpy())
     (y * y).sum().backward()
     np.testing.assert_allclose(w.grad.numpy(), expected_grad, rtol=1e-12)
     leaf = mg.randn(3, requires_grad=True)
@@ -160,7 +160,7 @@ def test_sequential_slicing_gives_a_sequential_sharing_the_modules():
     assert head[0] is model[0] and model[-1] is model[3]
     assert [type(m).__name__ for m in model[::2]] == ["Linear", "Linear"]
     x = mg.randn(5, 3)
-    np.testing.assert_array_equal(model[2:](head(x)).numpy(), model(x).numpy())
+    np.testing.assert_array_equal(model[2:](head(x)).detach().numpy(), model(x).detach().numpy())
     with pytest.raises(IndexError, match="index 4 is out of range for 4 modules"):
         model[4]
     with pytest.raises(TypeError, match="index must be an int or a slice, got str"):
@@ -234,9 +234,9 @@ def test_conv2d_attributes_shapes_and_default_initialisation():
     assert (conv.kernel_size, conv.stride, conv.padding, conv.dilation, conv.groups) == ((5, 3), (2, 2), (1, 1), (1, 1), 4)
     bound = 1 / math.sqrt(2 * 5 * 3)  # kaiming_uniform(a=sqrt(5)) over fan_in = in_channels // groups * KH * KW
     for p, nearly in ((conv.weight, 0.99), (conv.bias, 0.75)):  # 960 and 32 draws from uniform(-bound, bound)
-        largest = np.abs(p.numpy()).max()
+        largest = np.abs(p.detach().numpy()).max()
         assert nearly * bound < largest <= bound
-    assert abs(conv.weight.numpy().std() - bound / math.sqrt(3)) < 0.1 * bound  # uniform's std
+    assert abs(conv.weight.detach().numpy().std() - bound / math.sqrt(3)) < 0.1 * bound  # uniform's std
     assert conv(mg.randn(2, 8, 11, 9)).shape == (2, 32, 5, 5)
     assert nn.Conv2d(1, 2, 3, bias=False, dtype="float64").bias is None
 
@@ -248,7 +248,7 @@ def test_conv1d_matches_conv2d_on_height_one_images(rng):
     y = conv1(x)
     y2 = F.conv2d(x.reshape(2, 4, 1, 15), conv1.weight.reshape(6, 2, 1, 3), conv1.bias, stride=(1, 2),
                   padding=(0, 1), dilation=(1, 2), groups=2)
-    np.testing.assert_allclose(y.numpy(), y2.numpy().reshape(y.shape), rtol=1e-6)
+    np.testing.assert_allclose(y.detach().numpy(), y2.detach().numpy().reshape(y.shape), rtol=1e-6)
 
 
 def test_conv_and_pool_reprs_follow_torch():
@@ -321,7 +321,7 @@ def test_a_small_lenet_with_batchnorm_learns_and_survives_a_state_dict_round_tri
     restored = lenet(batch_norm=True)
     restored.load_state_dict(mg.load(tmp_path / "lenet.npz"))
     restored.eval()
-    np.testing.assert_array_equal(restored(mg.tensor(images)).numpy(), model(mg.tensor(images)).numpy())
+    np.testing.assert_array_equal(restored(mg.tensor(images)).detach().numpy(), model(mg.tensor(images)).detach().numpy())
 
 
 @pytest.mark.parametrize("call, error, match", [
@@ -344,8 +344,8 @@ def test_embedding_initialises_as_torch_from_the_seeded_generator(device):
     expected = np.random.default_rng(7).normal(0.0, 1.0, (10, 4))  # N(0, 1) from mg.manual_seed's generator
     expected[7] = 0.0  # the padding row, -3 counted from the end
     assert layer.padding_idx == 7 and layer.weight.dtype == np.float32 and layer.weight.requires_grad
-    np.testing.assert_allclose(layer.weight.numpy(), expected, rtol=1e-6)
-    big = nn.Embedding(1000, 64).weight.numpy()
+    np.testing.assert_allclose(layer.weight.detach().numpy(), expected, rtol=1e-6)
+    big = nn.Embedding(1000, 64).weight.detach().numpy()
     assert abs(big.mean()) < 0.02 and abs(big.std() - 1) < 0.02
     assert nn.Embedding(3, 2, dtype=mg.float64).weight.dtype == np.float64
 
@@ -353,7 +353,7 @@ def test_embedding_initialises_as_torch_from_the_seeded_generator(device):
 def test_embedding_forward_repr_and_state_dict(device):
     layer = nn.Embedding(6, 3, padding_idx=0, device=device)
     x = mg.tensor([[0, 5], [2, 2]], device=device)
-    np.testing.assert_array_equal(layer(x).numpy(), layer.weight.numpy()[[[0, 5], [2, 2]]])
+    np.testing.assert_array_equal(layer(x).detach().numpy(), layer.weight.detach().numpy()[[[0, 5], [2, 2]]])
     assert repr(layer) == "Embedding(6, 3, padding_idx=0)" and repr(nn.Embedding(4, 2)) == "Embedding(4, 2)"
     assert list(layer.state_dict()) == ["weight"]
 
@@ -364,7 +364,7 @@ def test_embedding_from_pretrained_freezes_and_keeps_the_given_rows(device):
     assert not frozen.weight.requires_grad and (frozen.num_embeddings, frozen.embedding_dim) == (3, 2)
     np.testing.assert_array_equal(frozen(mg.tensor([2, 0], device=device)).numpy(), [[5, 6], [1, 2]])
     trainable = nn.Embedding.from_pretrained(vectors, freeze=False, padding_idx=1)
-    np.testing.assert_array_equal(trainable.weight.numpy()[1], [3, 4])  # the padding row is not zeroed
+    np.testing.assert_array_equal(trainable.weight.detach().numpy()[1], [3, 4])  # the padding row is not zeroed
     trainable(mg.tensor([1, 1, 2], device=device)).sum().backward()
     np.testing.assert_array_equal(trainable.weight.grad.numpy(), [[0, 0], [0, 0], [1, 1]])
 
@@ -385,7 +385,7 @@ def test_an_embedding_bag_of_words_classifier_learns_and_the_padding_row_stays_z
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.2 * losses[0]
-    np.testing.assert_array_equal(model_embed.weight.numpy()[0], 0)
+    np.testing.assert_array_equal(model_embed.weight.detach().numpy()[0], 0)
 
 
 def test_pool1d_modules_follow_torchs_attributes_repr_and_results(rng):
@@ -431,14 +431,14 @@ def test_dropout2d_refuses_a_probability_that_is_not_a_number():
 def test_group_norm_module(rng, device):
     layer = nn.GroupNorm(2, 4, device=device, dtype="float64")
     assert repr(layer) == "GroupNorm(2, 4, eps=1e-05, affine=True, bias=True)"
-    np.testing.assert_array_equal(layer.weight.numpy(), np.ones(4))
-    np.testing.assert_array_equal(layer.bias.numpy(), np.zeros(4))
+    np.testing.assert_array_equal(layer.weight.detach().numpy(), np.ones(4))
+    np.testing.assert_array_equal(layer.bias.detach().numpy(), np.zeros(4))
     assert layer.weight.dtype == np.float64 and layer.weight.device == device
     assert [name for name, _ in layer.named_parameters()] == ["weight", "bias"]
     layer.weight.data[...] = mg.tensor(rng.uniform(0.5, 1.5, 4), device=device).data
     x = rng.standard_normal((3, 4, 5))
     y = layer(mg.tensor(x, device=device))
-    np.testing.assert_allclose(y.numpy(), ref_group_norm(x, 2, layer.weight.numpy(), layer.bias.numpy()),
+    np.testing.assert_allclose(y.detach().numpy(), ref_group_norm(x, 2, layer.weight.detach().numpy(), layer.bias.detach().numpy()),
                                rtol=1e-10, atol=1e-12)
     y.sum().backward()
     assert layer.weight.grad.shape == layer.bias.grad.shape == (4,)
@@ -485,15 +485,15 @@ def test_instance_norm_module_tracks_running_statistics(rng, device):
                               dtype="float64")
     assert repr(layer) == "InstanceNorm1d(3, eps=1e-05, momentum=0.2, affine=True, bias=True, track_running_stats=True)"
     assert list(layer.state_dict()) == ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
-    np.testing.assert_array_equal(layer.weight.numpy(), np.ones(3))
-    np.testing.assert_array_equal(layer.bias.numpy(), np.zeros(3))
+    np.testing.assert_array_equal(layer.weight.detach().numpy(), np.ones(3))
+    np.testing.assert_array_equal(layer.bias.detach().numpy(), np.zeros(3))
     batches = [rng.standard_normal((4, 3, 6)) * (i + 1) for i in range(2)] + [rng.standard_normal((3, 6))]
     expected_mean, expected_var = np.zeros(3), np.ones(3)
     for x in batches:
         y = layer(mg.tensor(x, device=device))
         assert y.shape == x.shape
         batch = x if x.ndim == 3 else x[None]
-        np.testing.assert_allclose(y.numpy().reshape(batch.shape), ref_instance_norm(batch), rtol=1e-10,
+        np.testing.assert_allclose(y.detach().numpy().reshape(batch.shape), ref_instance_norm(batch), rtol=1e-10,
                                    atol=1e-12)
         mean, unbiased = batch.mean(axis=2), batch.var(axis=2, ddof=1)  # per (sample, channel)
         expected_mean = 0.8 * expected_mean + 0.2 * mean.mean(axis=0)
@@ -504,7 +504,7 @@ def test_instance_norm_module_tracks_running_statistics(rng, device):
     layer.eval()
     x = rng.standard_normal((2, 3, 6))
     expected = (x - expected_mean[:, None]) / np.sqrt(expected_var[:, None] + 1e-5)
-    np.testing.assert_allclose(layer(mg.tensor(x, device=device)).numpy(), expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(layer(mg.tensor(x, device=device)).detach().numpy(), expected, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(layer.running_mean.numpy(), expected_mean, rtol=1e-12)  # eval leaves them
 
 

@@ -13,7 +13,7 @@ def test_upsample_nearest_repeats_pixels_and_keeps_torch_attributes(rng, device)
     layer = nn.Upsample(scale_factor=2)
     assert layer.scale_factor == 2.0 and isinstance(layer.scale_factor, float) and layer.mode == "nearest"
     t = mg.tensor(x, requires_grad=True, device=device)
-    np.testing.assert_array_equal(layer(t).numpy(), x.repeat(2, axis=2).repeat(2, axis=3))
+    np.testing.assert_array_equal(layer(t).detach().numpy(), x.repeat(2, axis=2).repeat(2, axis=3))
     assert mg.gradcheck(layer, [t])
     assert nn.Upsample(scale_factor=(2, 3)).scale_factor == (2.0, 3.0)
 
@@ -57,7 +57,7 @@ def test_zero_pads_match_numpy_pad(layer, widths, rng, device):
     x = rng.standard_normal((2, 3, 4, 5))
     t = mg.tensor(x, requires_grad=True, device=device)
     expected = np.pad(x, widths) if widths else np.pad(x, [(0, 0), (0, 0), (1, 0), (0, 2)])[:, :, :-1, 1:]
-    np.testing.assert_array_equal(layer(t).numpy(), expected)
+    np.testing.assert_array_equal(layer(t).detach().numpy(), expected)
     assert mg.gradcheck(layer, [t])
 
 
@@ -86,9 +86,9 @@ def test_pad_layers_keep_torch_attributes_and_refuse_on_forward(device):
 def test_unflatten_splits_one_dim(rng, device):
     x = rng.standard_normal((2, 12, 3))
     t = mg.tensor(x, requires_grad=True, device=device)
-    np.testing.assert_array_equal(nn.Unflatten(1, (3, 4))(t).numpy(), x.reshape(2, 3, 4, 3))
-    np.testing.assert_array_equal(nn.Unflatten(-2, [2, -1, 3])(t).numpy(), x.reshape(2, 2, 2, 3, 3))
-    np.testing.assert_array_equal(nn.Unflatten(-1, (3,))(t).numpy(), x)
+    np.testing.assert_array_equal(nn.Unflatten(1, (3, 4))(t).detach().numpy(), x.reshape(2, 3, 4, 3))
+    np.testing.assert_array_equal(nn.Unflatten(-2, [2, -1, 3])(t).detach().numpy(), x.reshape(2, 2, 2, 3, 3))
+    np.testing.assert_array_equal(nn.Unflatten(-1, (3,))(t).detach().numpy(), x)
     assert nn.Unflatten(1, (3, -1))(mg.zeros(2, 0, device=device)).shape == (2, 3, 0)
     assert mg.gradcheck(nn.Unflatten(1, (4, 3)), [t])
 
@@ -120,10 +120,10 @@ def test_unflatten_refusals_on_construction():
 def test_adaptive_max_pool2d_layer(rng, device):
     x = rng.standard_normal((2, 3, 7, 6))
     t = mg.tensor(x, requires_grad=True, device=device)
-    np.testing.assert_array_equal(nn.AdaptiveMaxPool2d((2, None))(t).numpy(),
+    np.testing.assert_array_equal(nn.AdaptiveMaxPool2d((2, None))(t).detach().numpy(),
                                   np.stack([x[:, :, 0:4].max(axis=2), x[:, :, 3:7].max(axis=2)], axis=2))
     values, indices = nn.AdaptiveMaxPool2d(1, return_indices=True)(t)
-    np.testing.assert_array_equal(values.numpy()[..., 0, 0], x.max(axis=(2, 3)))
+    np.testing.assert_array_equal(values.detach().numpy()[..., 0, 0], x.max(axis=(2, 3)))
     np.testing.assert_array_equal(indices.numpy()[..., 0, 0], x.reshape(2, 3, -1).argmax(axis=2))
     assert mg.gradcheck(nn.AdaptiveMaxPool2d(3), [t])
 

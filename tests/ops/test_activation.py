@@ -16,12 +16,28 @@ def test_relu_matches_numpy_gradcheck_and_float32(rng, device):
     x = rng.standard_normal((5, 7))
     x[np.abs(x) < 1e-3] = 0.5  # keep central differences away from the kink
     t = mg.tensor(x, requires_grad=True, device=device)
-    np.testing.assert_array_equal(F.relu(t).numpy(), np.maximum(x, 0))
-    np.testing.assert_array_equal(t.relu().numpy(), np.maximum(x, 0))
+    np.testing.assert_array_equal(F.relu(t).detach().numpy(), np.maximum(x, 0))
+    np.testing.assert_array_equal(t.relu().detach().numpy(), np.maximum(x, 0))
     assert mg.gradcheck(F.relu, [t])
     y32 = F.relu(mg.tensor(x, dtype="float32", device=device))
     assert y32.dtype == np.float32
     np.testing.assert_array_equal(y32.numpy(), np.maximum(x.astype(np.float32), 0))
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int8", "uint8"])
+def test_relu_of_integers_clips_at_zero_without_gradient(dtype, device):
+    """As torch: relu (F.relu, Tensor.relu, nn.ReLU, inplace too) takes integer tensors and keeps
+    their dtype; bool is refused."""
+    values = [3, 0, -2, 5] if dtype != "uint8" else [3, 0, 2, 5]
+    expected = np.maximum(np.array(values, dtype=dtype), 0)
+    for relu in (F.relu, lambda t: t.relu(), nn.ReLU(), nn.ReLU(inplace=True)):
+        x = mg.tensor(np.array(values, dtype=dtype), device=device)
+        y = relu(x)
+        assert y.dtype == np.dtype(dtype) and not y.requires_grad
+        np.testing.assert_array_equal(y.numpy(), expected)
+    assert F.relu(mg.tensor(-3, device=device)).item() == 0
+    with pytest.raises(TypeError, match="relu: bool inputs are not supported"):
+        F.relu(mg.tensor([True, False], device=device))
 
 
 def test_relu_takes_non_contiguous_input_and_gradients():
@@ -55,7 +71,7 @@ def test_matches_reference_gradchecks_and_keeps_float32(name, fn, reference, rng
     x = rng.standard_normal((5, 7)) * 3
     x[0, :3] = [1e-3, -1e-3, 8.5]  # near the kink, and where GELU's tails matter
     t = mg.tensor(x, requires_grad=True, device=device)
-    np.testing.assert_allclose(fn(t).numpy(), reference(x), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(fn(t).detach().numpy(), reference(x), rtol=1e-12, atol=1e-15)
     assert mg.gradcheck(fn, [t])
     y32 = fn(mg.tensor(x, dtype="float32", device=device))
     assert y32.dtype == np.float32
@@ -69,7 +85,7 @@ def test_nan_propagates(fn, nan_gradient, device):
     t = mg.tensor([np.nan, 1.0, -1.0], dtype="float64", requires_grad=True, device=device)
     y = fn(t)
     y.backward(mg.ones(3, dtype="float64", device=device))
-    assert np.isnan(y.numpy()[0]) and np.isfinite(y.numpy()[1:]).all()
+    assert np.isnan(y.detach().numpy()[0]) and np.isfinite(y.detach().numpy()[1:]).all()
     assert np.isnan(t.grad.numpy()[0]) == nan_gradient and np.isfinite(t.grad.numpy()[1:]).all()
 
 
@@ -78,7 +94,7 @@ def test_gelu_is_finite_for_huge_inputs(approximate):
     x = mg.tensor([-1e200, -40.0, 40.0, 1e200], dtype="float64", requires_grad=True)
     y = F.gelu(x, approximate)
     y.sum().backward()
-    np.testing.assert_array_equal(y.numpy(), [0.0, 0.0, 40.0, 1e200])
+    np.testing.assert_array_equal(y.detach().numpy(), [0.0, 0.0, 40.0, 1e200])
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 1.0, 1.0])
 
 
@@ -88,9 +104,9 @@ def test_softmax_and_log_softmax_take_dim(dim, rng, device):
     t = mg.tensor(x, requires_grad=True, device=device)
     shifted = x - x.max(axis=dim, keepdims=True)
     expected = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
-    np.testing.assert_allclose(F.log_softmax(t, dim=dim).numpy(), expected, rtol=1e-12)
-    np.testing.assert_allclose(F.softmax(t, dim=dim).numpy(), np.exp(expected), rtol=1e-12)
-    np.testing.assert_allclose(nn.LogSoftmax(dim=dim)(t).numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(F.log_softmax(t, dim=dim).detach().numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(F.softmax(t, dim=dim).detach().numpy(), np.exp(expected), rtol=1e-12)
+    np.testing.assert_allclose(nn.LogSoftmax(dim=dim)(t).detach().numpy(), expected, rtol=1e-12)
     assert mg.gradcheck(lambda a: nn.Softmax(dim=dim)(a), [t])
 
 
@@ -174,7 +190,7 @@ def test_matches_reference_and_gradchecks(name, fn, reference, derivative, rng, 
     t = mg.tensor(x, requires_grad=True, device=device)
     y = fn(t)
     assert y.dtype == np.float64 and y.shape == (6, 10)
-    np.testing.assert_allclose(y.numpy(), reference(x), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(y.detach().numpy(), reference(x), rtol=1e-12, atol=1e-300)
     gy = rng.uniform(0.5, 1.5, x.shape)
     y.backward(mg.tensor(gy, device=device))
     np.testing.assert_allclose(t.grad.numpy(), gy * derivative(x), rtol=1e-11, atol=1e-300)
@@ -190,7 +206,7 @@ def test_float32_stays_float32_within_a_few_ulp(name, fn, reference, derivative,
     y.sum().backward()
     assert y.dtype == np.float32 and t.grad.dtype == np.float32
     x64 = x.astype(np.float64)
-    np.testing.assert_allclose(y.numpy(), reference(x64), rtol=2e-6, atol=1e-37)
+    np.testing.assert_allclose(y.detach().numpy(), reference(x64), rtol=2e-6, atol=1e-37)
     # derivatives: relative for the tiny ones, absolute 1e-7 elsewhere (silu' and mish' cross 0 near x = -2.4,
     # where float32's 1 + x (1 - s) cancels)
     tiny = (np.abs(derivative(x64)) > 1e-37) & (np.abs(x64) > 9)  # float32 normal numbers, but < 1e-7
@@ -213,7 +229,7 @@ def test_large_inputs_are_finite_and_exact(device):
         x.grad = None
         y = fn(x)
         y.sum().backward()
-        np.testing.assert_allclose(y.numpy(), value, rtol=1e-12, atol=0)
+        np.testing.assert_allclose(y.detach().numpy(), value, rtol=1e-12, atol=0)
         np.testing.assert_allclose(x.grad.numpy(), grad, rtol=1e-12, atol=0)
 
 
@@ -248,9 +264,9 @@ def test_infinities_and_nan_as_torch(fn, value, grad, device):
     with np.errstate(all="raise"):  # no NumPy warning escapes either
         y = fn(x)
         y.sum().backward()
-    np.testing.assert_array_equal(y.numpy()[:3], value)
+    np.testing.assert_array_equal(y.detach().numpy()[:3], value)
     np.testing.assert_array_equal(x.grad.numpy()[:3], grad)
-    assert np.isfinite(y.numpy()[3]) and np.isfinite(x.grad.numpy()[3])
+    assert np.isfinite(y.detach().numpy()[3]) and np.isfinite(x.grad.numpy()[3])
 
 
 @pytest.mark.parametrize("fn", [F.silu, F.elu, F.mish, F.hardswish, lambda t, inplace: F.elu(t, 0.5, inplace)])
@@ -264,12 +280,12 @@ def test_inplace_overwrites_the_input_and_keeps_gradients(fn, rng, device):
     y = leaf * 1
     out = fn(y, inplace=True)
     assert out is y
-    np.testing.assert_array_equal(y.numpy(), expected.numpy())
+    np.testing.assert_array_equal(y.detach().numpy(), expected.detach().numpy())
     out.sum().backward()  # the op read a copy: the overwrite does not spoil its saved input
     np.testing.assert_array_equal(leaf.grad.numpy(), expected_grad)
     plain = mg.tensor(x, device=device)
     assert fn(plain, inplace=True) is plain
-    np.testing.assert_array_equal(plain.numpy(), expected.numpy())
+    np.testing.assert_array_equal(plain.numpy(), expected.detach().numpy())
     with pytest.raises(RuntimeError, match="leaf Variable that requires grad is being used in an in-place"):
         fn(leaf, inplace=True)
 
@@ -280,8 +296,8 @@ def test_softmin_is_softmax_of_the_negation(dim, rng, device):
     t = mg.tensor(x, requires_grad=True, device=device)
     shifted = -x - (-x).max(axis=dim, keepdims=True)
     expected = np.exp(shifted) / np.exp(shifted).sum(axis=dim, keepdims=True)
-    np.testing.assert_allclose(F.softmin(t, dim).numpy(), expected, rtol=1e-12)
-    np.testing.assert_allclose(nn.Softmin(dim=dim)(t).numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(F.softmin(t, dim).detach().numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(nn.Softmin(dim=dim)(t).detach().numpy(), expected, rtol=1e-12)
     assert mg.gradcheck(lambda a: F.softmin(a, dim) * mg.tensor(np.arange(60.0).reshape(3, 4, 5), device=device), [t])
     y32 = F.softmin(mg.tensor(x, dtype="float32", device=device), dim)
     assert y32.dtype == np.float32
@@ -351,7 +367,7 @@ def test_gelu_and_leaky_relu_match(approximate, dtype, tol, rng):
         tx = mg.tensor(x, requires_grad=True, device=device)
         y = F.gelu(tx, approximate) + F.leaky_relu(tx, 0.1)
         y.backward(mg.tensor(np.sin(np.arange(x.size)).reshape(x.shape), dtype=dtype, device=device))
-        results.append([y.numpy(), tx.grad.numpy()])
+        results.append([y.detach().numpy(), tx.grad.numpy()])
     for a, b in zip(*results):
         np.testing.assert_allclose(b, a, rtol=tol, atol=tol)
 
@@ -362,7 +378,7 @@ def test_hardtanh_at_and_beyond_its_bounds_as_torch(dtype, device):
     # elsewhere, NaN included; the forward keeps NaN and rounds the bounds to x's dtype
     x = mg.tensor([-1.0, 1.0, 0.5, -2.0, 3.0, float("nan"), 0.1], dtype=dtype, requires_grad=True, device=device)
     y = F.hardtanh(x, -1.0, 1.0)
-    np.testing.assert_array_equal(y.numpy(), np.array([-1, 1, 0.5, -1, 1, np.nan, 0.1], dtype))
+    np.testing.assert_array_equal(y.detach().numpy(), np.array([-1, 1, 0.5, -1, 1, np.nan, 0.1], dtype))
     y.backward(mg.full((7,), 2.0, dtype=dtype, device=device))
     np.testing.assert_array_equal(x.grad.numpy(), [0, 0, 2, 0, 0, 2, 2])
     relu6 = F.hardtanh(mg.tensor([-3.0, 2.0, 7.0], dtype=dtype, device=device), 0.0, 6.0)

@@ -79,7 +79,7 @@ def test_conv2d_forward_and_gradients_match_reference(stride, padding, dilation,
     gy = rng.standard_normal(y.shape)
     y.backward(mg.tensor(gy, device=device))
     ref_y, ref_gx, ref_gw, ref_gb = reference_conv2d(x, w, b, gy, stride, padding, dilation, groups)
-    np.testing.assert_allclose(y.numpy(), ref_y, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(y.detach().numpy(), ref_y, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(tensors[0].grad.numpy(), ref_gx, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(tensors[1].grad.numpy(), ref_gw, rtol=1e-10, atol=1e-10)
     if bias:
@@ -105,7 +105,7 @@ def test_float32_within_tolerance(stride, padding, dilation, rng, device):
     x32, w32, b32, gy32 = (a.astype(np.float32).astype(np.float64) for a in (x, w, b, gy))
     for got, want in zip([y] + [t.grad for t in tensors], reference_conv2d(x32, w32, b32, gy32, stride, padding, dilation, 1)):
         assert got.dtype == np.float32
-        np.testing.assert_allclose(got.numpy(), want, atol=FLOAT32_TOLERANCE * np.abs(want).max())
+        np.testing.assert_allclose(got.detach().numpy(), want, atol=FLOAT32_TOLERANCE * np.abs(want).max())
 
 
 def test_conv1d_matches_the_reference_and_gradchecks(rng, device):
@@ -116,7 +116,7 @@ def test_conv1d_matches_the_reference_and_gradchecks(rng, device):
     y.backward(mg.tensor(gy, device=device))
     ref = reference_conv2d(x[:, :, None], w[:, :, None], b, gy[:, :, None], (1, 2), (0, 3), (1, 2), 2)
     for got, want in zip([y] + [t.grad for t in tensors], [ref[0][:, :, 0], ref[1][:, :, 0], ref[2][:, :, 0], ref[3]]):
-        np.testing.assert_allclose(got.numpy(), want, rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(got.detach().numpy(), want, rtol=1e-10, atol=1e-10)
     small = [mg.tensor(rng.standard_normal(shape), requires_grad=True, device=device) for shape in ((2, 3, 6), (2, 3, 4))]
     assert mg.gradcheck(lambda *t: F.conv1d(*t, padding="same"), small)
 
@@ -129,7 +129,7 @@ def test_chunks_of_the_batch_give_the_same_result(rng, monkeypatch):
         tensors = [mg.tensor(a, requires_grad=True) for a in (x, w, b)]
         y = F.conv2d(*tensors, padding=1, stride=(1, 2))
         y.backward(mg.tensor(np.cos(np.arange(y.numel())).reshape(y.shape)))
-        results.append([y.numpy()] + [t.grad.numpy() for t in tensors])
+        results.append([y.detach().numpy()] + [t.grad.numpy() for t in tensors])
     want = reference_conv2d(x, w, b, np.cos(np.arange(results[0][0].size)).reshape(results[0][0].shape),
                             (1, 2), 1, 1, 1)
     for result in results:
@@ -224,7 +224,7 @@ def test_the_threaded_im2col_and_col2im_match_the_reference_every_time(padding, 
             tx, tw = mg.tensor(x, requires_grad=True), mg.tensor(w, requires_grad=True)
             y = F.conv2d(tx, tw, stride=stride, padding=padding)
             y.backward(mg.tensor(gy))
-            np.testing.assert_allclose(y.numpy(), ref_y, rtol=1e-10, atol=1e-10)
+            np.testing.assert_allclose(y.detach().numpy(), ref_y, rtol=1e-10, atol=1e-10)
             np.testing.assert_allclose(tx.grad.numpy(), ref_gx, rtol=1e-10, atol=1e-10)
             np.testing.assert_allclose(tw.grad.numpy(), ref_gw, rtol=1e-10, atol=1e-10)
     finally:
@@ -241,6 +241,6 @@ def test_conv2d_outputs_and_gradients_match(stride, padding, dilation, groups, d
         tx, tw, tb = (mg.tensor(a, dtype=dtype, requires_grad=True, device=device) for a in (x, w, b))
         y = F.conv2d(tx, tw, tb, stride, padding, dilation, groups)
         y.backward(mg.tensor(np.cos(np.arange(y.numel())).reshape(y.shape), dtype=dtype, device=device))
-        results.append([a.numpy() for a in (y, tx.grad, tw.grad, tb.grad)])
+        results.append([a.detach().numpy() for a in (y, tx.grad, tw.grad, tb.grad)])
     for name, a, b in zip(["y", "gx", "gw", "gb"], *results):
         np.testing.assert_allclose(b, a, rtol=tol, atol=tol * np.abs(a).max(), err_msg=name)

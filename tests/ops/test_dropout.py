@@ -24,7 +24,7 @@ def test_p_zero_identity_p_one_zeros_and_eval_identity(device):
     assert F.dropout(x, 0.0) is x
     assert F.dropout(x, 0.7, training=False) is x
     y = F.dropout(x, 1.0)
-    np.testing.assert_array_equal(y.numpy(), 0)
+    np.testing.assert_array_equal(y.detach().numpy(), 0)
     y.sum().backward()
     assert np.isfinite(x.grad.numpy()).all() and not x.grad.numpy().any()
     # non-finite input stays visible, as torch (x * 0): Inf and NaN give NaN, never a hidden 0
@@ -52,7 +52,7 @@ def test_gradient_applies_the_same_mask_and_gradchecks(device):
     y = fn(x)
     x.grad = None
     y.backward(mg.ones(6, 5, dtype="float64", device=device))
-    np.testing.assert_allclose(x.grad.numpy(), (y.numpy() != 0) / 0.6)
+    np.testing.assert_allclose(x.grad.numpy(), (y.detach().numpy() != 0) / 0.6)
 
 
 def test_float32(device):
@@ -119,7 +119,7 @@ def test_dropout2d_gradient_applies_the_same_channel_mask_and_gradchecks(rng, de
     y = fn(x)
     gy = rng.standard_normal(y.shape)
     y.backward(mg.tensor(gy, device=device))
-    kept = kept_channels(x.numpy(), y.numpy(), 0.4)
+    kept = kept_channels(x.detach().numpy(), y.detach().numpy(), 0.4)
     assert kept.any() and not kept.all()
     np.testing.assert_allclose(x.grad.numpy(), gy * np.where(kept, 1 / 0.6, 0.0)[:, :, None, None], rtol=1e-12)
 
@@ -135,7 +135,7 @@ def test_dropout2d_p_zero_eval_identity_p_one_zeros_and_nonfinite_stays_visible(
     assert F.dropout2d(x, 0.0) is x
     assert F.dropout2d(x, 0.7, training=False) is x
     y = F.dropout2d(x, 1.0)
-    np.testing.assert_array_equal(y.numpy(), 0)
+    np.testing.assert_array_equal(y.detach().numpy(), 0)
     y.sum().backward()
     assert not x.grad.numpy().any()
     bad = mg.ones(1, 2, 1, 2, device=device)

@@ -48,7 +48,7 @@ def test_cross_entropy_matches_the_definition_and_gradchecks(reduction, smoothin
     t = mg.tensor(x, requires_grad=True, device=device)
     tw = None if weight is None else mg.tensor(weight, device=device)
     fn = lambda a: F.cross_entropy(a, target, tw, reduction=reduction, label_smoothing=smoothing)  # noqa: E731
-    np.testing.assert_allclose(fn(t).numpy(), reference_cross_entropy(x, target, weight, -100, reduction, smoothing),
+    np.testing.assert_allclose(fn(t).detach().numpy(), reference_cross_entropy(x, target, weight, -100, reduction, smoothing),
                                rtol=1e-12, atol=1e-14)
     assert mg.gradcheck(fn, [t])
     loss32 = F.cross_entropy(mg.tensor(x, dtype="float32", device=device), target,
@@ -66,8 +66,8 @@ def test_cross_entropy_ignore_index_and_spatial_targets(rng, device):
     rows = np.moveaxis(x, 1, -1).reshape(-1, 4)
     expected = reference_cross_entropy(rows, target.reshape(-1), None, 7, "none", 0.1).reshape(2, 3, 5)
     fn = lambda a: F.cross_entropy(a, mg.tensor(target), ignore_index=7, reduction="none", label_smoothing=0.1)  # noqa
-    np.testing.assert_allclose(fn(t).numpy(), expected, rtol=1e-12, atol=1e-14)
-    assert (fn(t).numpy()[0, 1] == 0).all()
+    np.testing.assert_allclose(fn(t).detach().numpy(), expected, rtol=1e-12, atol=1e-14)
+    assert (fn(t).detach().numpy()[0, 1] == 0).all()
     assert mg.gradcheck(lambda a: F.cross_entropy(a, target, ignore_index=7), [t])
     # a NaN in an ignored position does not reach the loss; elsewhere it does
     x[0, :, 1, 2] = np.nan
@@ -98,7 +98,7 @@ def test_cross_entropy_with_probability_targets(reduction, rng, device):
     expected = reduce(-(smoothed * w * log_softmax(x, 1)).sum(1), reduction)
     fn = lambda a: F.cross_entropy(a, mg.tensor(p, device=device), mg.tensor(w, device=device),  # noqa: E731
                                    reduction=reduction, label_smoothing=0.2)
-    np.testing.assert_allclose(fn(t).numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(fn(t).detach().numpy(), expected, rtol=1e-12)
     assert mg.gradcheck(fn, [t])
 
 
@@ -121,9 +121,9 @@ def test_nll_loss_matches_the_definition(reduction, rng, device):
     expected = reduce(cost, reduction, sum(w[y] for y in target if y != -100))
     t = mg.tensor(log_p, requires_grad=True, device=device)
     fn = lambda a: F.nll_loss(a, target, mg.tensor(w, device=device), reduction=reduction)  # noqa: E731
-    np.testing.assert_allclose(fn(t).numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(fn(t).detach().numpy(), expected, rtol=1e-12)
     assert mg.gradcheck(fn, [t])
-    np.testing.assert_allclose(nn.NLLLoss(mg.tensor(w, device=device), reduction=reduction)(t, target).numpy(), expected,
+    np.testing.assert_allclose(nn.NLLLoss(mg.tensor(w, device=device), reduction=reduction)(t, target).detach().numpy(), expected,
                                rtol=1e-12)
     np.testing.assert_allclose(F.nll_loss(F.log_softmax(t, 1), target).item(),
                                F.cross_entropy(t, target).item(), rtol=1e-12)
@@ -134,10 +134,10 @@ def test_mse_and_l1_losses(reduction, rng, device):
     a, b = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
     a[0, 0] = b[0, 0]  # |a - b| has gradient 0 where they are equal, as PyTorch
     ta, tb = mg.tensor(a, requires_grad=True, device=device), mg.tensor(b, requires_grad=True, device=device)
-    np.testing.assert_allclose(F.mse_loss(ta, tb, reduction).numpy(), reduce((a - b) ** 2, reduction), rtol=1e-12)
-    np.testing.assert_allclose(F.l1_loss(ta, tb, reduction).numpy(), reduce(np.abs(a - b), reduction), rtol=1e-12)
-    np.testing.assert_allclose(nn.L1Loss(reduction)(ta, tb).numpy(), reduce(np.abs(a - b), reduction), rtol=1e-12)
-    np.testing.assert_allclose(nn.MSELoss(reduction=reduction)(ta, b).numpy(), reduce((a - b) ** 2, reduction), rtol=1e-12)
+    np.testing.assert_allclose(F.mse_loss(ta, tb, reduction).detach().numpy(), reduce((a - b) ** 2, reduction), rtol=1e-12)
+    np.testing.assert_allclose(F.l1_loss(ta, tb, reduction).detach().numpy(), reduce(np.abs(a - b), reduction), rtol=1e-12)
+    np.testing.assert_allclose(nn.L1Loss(reduction)(ta, tb).detach().numpy(), reduce(np.abs(a - b), reduction), rtol=1e-12)
+    np.testing.assert_allclose(nn.MSELoss(reduction=reduction)(ta, b).detach().numpy(), reduce((a - b) ** 2, reduction), rtol=1e-12)
     assert mg.gradcheck(lambda x, y: F.mse_loss(x, y, reduction), [ta, tb])
     F.l1_loss(ta, tb, "sum").backward()
     np.testing.assert_array_equal(ta.grad.numpy(), np.sign(a - b))
@@ -154,9 +154,9 @@ def test_binary_cross_entropy(reduction, rng, device):
     x, t, w = rng.uniform(0.05, 0.95, (4, 3)), rng.uniform(0, 1, (4, 3)), rng.uniform(0.5, 2, 3)
     tx = mg.tensor(x, requires_grad=True, device=device)
     fn = lambda a: F.binary_cross_entropy(a, mg.tensor(t, device=device), mg.tensor(w, device=device), reduction)  # noqa
-    np.testing.assert_allclose(fn(tx).numpy(), reduce(reference_bce(x, t, w), reduction), rtol=1e-12)
+    np.testing.assert_allclose(fn(tx).detach().numpy(), reduce(reference_bce(x, t, w), reduction), rtol=1e-12)
     assert mg.gradcheck(fn, [tx])
-    np.testing.assert_allclose(nn.BCELoss(mg.tensor(w, device=device), reduction)(tx, t).numpy(),
+    np.testing.assert_allclose(nn.BCELoss(mg.tensor(w, device=device), reduction)(tx, t).detach().numpy(),
                                reduce(reference_bce(x, t, w), reduction), rtol=1e-12)
 
 
@@ -164,7 +164,7 @@ def test_binary_cross_entropy_clamps_its_logs_at_minus_100(device):
     x = mg.tensor([0.0, 1.0, 0.0, 1.0], dtype="float64", requires_grad=True, device=device)
     t = mg.tensor([0.0, 1.0, 1.0, 0.0], dtype="float64", device=device)
     loss = F.binary_cross_entropy(x, t, reduction="none")
-    np.testing.assert_array_equal(loss.numpy(), [0.0, 0.0, 100.0, 100.0])
+    np.testing.assert_array_equal(loss.detach().numpy(), [0.0, 0.0, 100.0, 100.0])
     loss.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, -1e12, 1e12])  # (x - t) / max(x (1 - x), 1e-12)
 
@@ -178,14 +178,14 @@ def test_binary_cross_entropy_with_logits_is_stable_and_weighted(reduction, rng,
     tz = mg.tensor(z, requires_grad=True, device=device)
     fn = lambda a: F.binary_cross_entropy_with_logits(a, t, mg.tensor(w, device=device), reduction,  # noqa: E731
                                                       mg.tensor(pos_weight, device=device))
-    np.testing.assert_allclose(fn(tz).numpy(), reduce(expected, reduction), rtol=1e-11)
+    np.testing.assert_allclose(fn(tz).detach().numpy(), reduce(expected, reduction), rtol=1e-11)
     assert mg.gradcheck(fn, [tz])
     module = nn.BCEWithLogitsLoss(reduction=reduction, pos_weight=mg.tensor(pos_weight, device=device))
-    np.testing.assert_allclose(module(tz, t).numpy(), reduce(expected / w, reduction), rtol=1e-11)
+    np.testing.assert_allclose(module(tz, t).detach().numpy(), reduce(expected / w, reduction), rtol=1e-11)
     # huge logits: the loss is |z| for a wrong sign, 0 for the right one, and the gradient stays finite
     huge = mg.tensor([[1e4, -1e4, 3e38]], requires_grad=True, device=device)
     loss = F.binary_cross_entropy_with_logits(huge, mg.tensor([[0.0, 0.0, 1.0]], device=device), reduction="none")
-    np.testing.assert_allclose(loss.numpy(), [[1e4, 0.0, 0.0]])
+    np.testing.assert_allclose(loss.detach().numpy(), [[1e4, 0.0, 0.0]])
     loss.sum().backward()
     np.testing.assert_allclose(huge.grad.numpy(), [[1.0, 0.0, 0.0]])
 
@@ -203,7 +203,12 @@ def test_binary_cross_entropy_with_logits_is_stable_and_weighted(reduction, rng,
     (lambda x: F.nll_loss(x, [0, 1], ignore_index=1.0), TypeError, "nll_loss: ignore_index must be an int, got float 1.0"),
     (lambda x: F.binary_cross_entropy(F.sigmoid(x), x * 0 + 1.5), ValueError, "target values must be in \\[0, 1\\]"),
     (lambda x: F.binary_cross_entropy(F.sigmoid(x), -x * 0 - 0.5), ValueError, "target values must be in \\[0, 1\\]"),
+    (lambda x: F.binary_cross_entropy(F.sigmoid(x), x.masked_fill(x > 0.3, float("nan")) * 0), ValueError,
+     "target values must be in \\[0, 1\\]"),
     (lambda x: F.binary_cross_entropy(x * 3, x * 0), ValueError, "input values must be probabilities in \\[0, 1\\]"),
+    (lambda x: F.binary_cross_entropy(x.masked_fill(x > 0.3, float("nan")), x * 0), ValueError,
+     "input values must be probabilities in \\[0, 1\\], NaN excluded"),
+    (lambda x: nn.BCELoss()(mg.tensor([float("nan")], dtype="float64"), x[0, :1]), ValueError, "NaN excluded"),
     (lambda x: F.binary_cross_entropy_with_logits(x, x * 0, pos_weight=mg.ones(2, dtype="float64")), ValueError,
      "pos_weight of shape \\(2,\\) does not broadcast to the input's shape \\(2, 3\\)"),
     (lambda x: F.mse_loss(x, mg.ones(3, dtype="float64")), ValueError, "input shape \\(2, 3\\) and target shape \\(3,\\)"),
@@ -305,11 +310,29 @@ def reference_log_softmax(x, axis):
 def test_log_softmax_and_softmax_match_reference_and_gradcheck(axis, rng, device):
     x = rng.standard_normal((4, 6))
     t = mg.tensor(x, requires_grad=True, device=device)
-    np.testing.assert_allclose(F.log_softmax(t, axis).numpy(), reference_log_softmax(x, axis), rtol=1e-12)
-    np.testing.assert_allclose(F.softmax(t, axis).numpy(), np.exp(reference_log_softmax(x, axis)), rtol=1e-12)
+    np.testing.assert_allclose(F.log_softmax(t, axis).detach().numpy(), reference_log_softmax(x, axis), rtol=1e-12)
+    np.testing.assert_allclose(F.softmax(t, axis).detach().numpy(), np.exp(reference_log_softmax(x, axis)), rtol=1e-12)
     assert mg.gradcheck(lambda a: F.log_softmax(a, axis), [t])
     assert mg.gradcheck(lambda a: F.softmax(a, axis), [t])
     assert F.softmax(mg.tensor(x, dtype="float32", device=device), axis).dtype == np.float32
+
+
+@pytest.mark.parametrize("fn", [F.softmax, F.log_softmax, F.softmin, lambda x, dim, dtype: x.softmax(dim, dtype=dtype),
+                                lambda x, dim, dtype: x.log_softmax(dim, dtype=dtype)],
+                         ids=["softmax", "log_softmax", "softmin", "Tensor.softmax", "Tensor.log_softmax"])
+def test_softmax_dtype_casts_the_input_first(fn, device):
+    """As torch's dtype=: the input is cast before the op (a float32 input gives a float64 result
+    equal to the op on x.double(); integers may be cast), the gradient comes back in x's dtype."""
+    x = mg.tensor([[1.0, 2.0, -0.5], [0.1, 0.2, 0.3]], requires_grad=True, device=device)
+    y = fn(x, 1, dtype=mg.float64)
+    assert y.dtype == mg.float64
+    np.testing.assert_array_equal(y.detach().numpy(), fn(x.detach().double(), 1, dtype=None).numpy())
+    y.sum().backward()
+    assert x.grad.dtype == mg.float32
+    z = fn(mg.tensor([1, 2], device=device), 0, dtype="float32")
+    assert z.dtype == mg.float32
+    with pytest.raises(TypeError, match=r"dtype must be float32 or float64, got int64"):
+        fn(x, 1, dtype=mg.int64)
 
 
 def test_cross_entropy_matches_reference_gradchecks_and_float32(rng, device):
@@ -406,8 +429,8 @@ def test_smooth_l1_loss(reduction, beta, rng, device):
     d = a - b
     expected = reduce(ref_smooth_l1(d, beta), reduction)
     loss = F.smooth_l1_loss(ta, tb, reduction, beta)
-    np.testing.assert_allclose(loss.numpy(), expected, rtol=1e-12)
-    np.testing.assert_allclose(nn.SmoothL1Loss(reduction, beta)(ta, tb).numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(loss.detach().numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(nn.SmoothL1Loss(reduction, beta)(ta, tb).detach().numpy(), expected, rtol=1e-12)
     gy = rng.uniform(0.5, 1.5, loss.shape)
     loss.backward(mg.tensor(gy, device=device))
     slope = np.sign(d) if beta == 0 else np.clip(d / beta, -1, 1)
@@ -429,14 +452,14 @@ def test_huber_loss(reduction, delta, rng, device):
     d = a - b
     expected = reduce(ref_huber(d, delta), reduction)
     loss = F.huber_loss(ta, tb, reduction, delta)
-    np.testing.assert_allclose(loss.numpy(), expected, rtol=1e-12)
-    np.testing.assert_allclose(nn.HuberLoss(reduction, delta)(ta, tb).numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(loss.detach().numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(nn.HuberLoss(reduction, delta)(ta, tb).detach().numpy(), expected, rtol=1e-12)
     loss.sum().backward()
     scale = 1 / d.size if reduction == "mean" else 1
     np.testing.assert_allclose(ta.grad.numpy(), scale * np.clip(d, -delta, delta), rtol=1e-12)
     assert mg.gradcheck(lambda x, y: F.huber_loss(x, y, reduction, delta), [ta, tb])
     # Huber with delta is delta times smooth L1 with beta = delta
-    np.testing.assert_allclose(loss.numpy(), delta * F.smooth_l1_loss(ta, tb, reduction, delta).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(loss.detach().numpy(), delta * F.smooth_l1_loss(ta, tb, reduction, delta).detach().numpy(), rtol=1e-12)
     a32, b32 = a.astype(np.float32), b.astype(np.float32)
     loss32 = F.huber_loss(mg.tensor(a32, device=device), mg.tensor(b32, device=device), reduction, delta)
     assert loss32.dtype == np.float32
@@ -479,8 +502,8 @@ def test_kl_div(reduction, log_target, rng, device):
     t = np.log(p) if log_target else p
     tx, tt = mg.tensor(x, requires_grad=True, device=device), mg.tensor(t, requires_grad=True, device=device)
     expected = kl_reduce(ref_kl(x, t, log_target), reduction, 4)
-    np.testing.assert_allclose(F.kl_div(tx, tt, reduction, log_target).numpy(), expected, rtol=1e-12)
-    np.testing.assert_allclose(nn.KLDivLoss(reduction, log_target)(tx, tt).numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(F.kl_div(tx, tt, reduction, log_target).detach().numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(nn.KLDivLoss(reduction, log_target)(tx, tt).detach().numpy(), expected, rtol=1e-12)
     F.kl_div(tx, tt, reduction, log_target).sum().backward()
     scale = 0.25 if reduction == "batchmean" else 1.0
     np.testing.assert_allclose(tx.grad.numpy(), -scale * (p if not log_target else np.exp(t)), rtol=1e-12)
@@ -501,7 +524,7 @@ def test_kl_div_zero_targets_mean_and_broadcasting(rng, device):
     loss.sum().backward()
     # torch's values: 0 * log 0 = 0, but 0 * -inf and a negative target give NaN
     expected = [[0.2 * np.log(0.2) + 0.2, 0.0, 0.8 * np.log(0.8) + 0.4], [np.nan, 1.0, np.nan]]
-    np.testing.assert_allclose(loss.numpy(), expected, rtol=1e-15)
+    np.testing.assert_allclose(loss.detach().numpy(), expected, rtol=1e-15)
     np.testing.assert_array_equal(x.grad.numpy(), [[-0.2, 0.0, -0.8], [0.0, -1.0, 0.1]])
     # torch's target gradient (xlogy's): log t + t / t - x, so NaN where t = 0
     np.testing.assert_allclose(t.grad.numpy(), [[np.log(0.2) + 2, np.nan, np.log(0.8) + 1.5], [np.nan, 2.0, np.nan]],
@@ -510,10 +533,10 @@ def test_kl_div_zero_targets_mean_and_broadcasting(rng, device):
     ta = mg.tensor(a, requires_grad=True, device=device)
     with pytest.warns(UserWarning, match="reduction: 'mean' divides the total loss by both the batch size"):
         mean = F.kl_div(ta, mg.tensor(p, device=device))  # target (1, 4) broadcast against input (3, 4)
-    np.testing.assert_allclose(mean.numpy(), ref_kl(a, p, False).mean(), rtol=1e-12)
+    np.testing.assert_allclose(mean.detach().numpy(), ref_kl(a, p, False).mean(), rtol=1e-12)
     tp = mg.tensor(p, requires_grad=True, device=device)
     assert mg.gradcheck(lambda u, v: F.kl_div(u, v, "batchmean"), [ta, tp])
-    np.testing.assert_allclose(F.kl_div(ta[0:1], mg.tensor(np.tile(p, (3, 1)), device=device), "batchmean").numpy(),
+    np.testing.assert_allclose(F.kl_div(ta[0:1], mg.tensor(np.tile(p, (3, 1)), device=device), "batchmean").detach().numpy(),
                                ref_kl(a[0:1], p, False).sum() * 3, rtol=1e-12)  # divides by input.size(0) = 1
     zero_d = F.kl_div(mg.tensor(-1.0, dtype="float64", device=device), [0.5], "batchmean")  # 0-d input: the sum
     np.testing.assert_allclose(zero_d.numpy(), [0.5 * np.log(0.5) + 0.5], rtol=1e-15)
@@ -568,7 +591,7 @@ def test_relu_linear_and_losses_match(rng):
         tx, tw, tb = (mg.tensor(a, requires_grad=True, device=device) for a in (x, w, b))
         loss = F.cross_entropy(F.relu(F.linear(tx, tw, tb)), target) + F.mse_loss(F.softmax(tx), F.log_softmax(tx))
         loss.backward()
-        outs.append([loss.numpy(), tx.grad.numpy(), tw.grad.numpy(), tb.grad.numpy()])
+        outs.append([loss.detach().numpy(), tx.grad.numpy(), tw.grad.numpy(), tb.grad.numpy()])
     for a, b in zip(*outs):
         np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
 
@@ -589,6 +612,6 @@ def test_losses_with_options_match(rng):
                     tp, labels, pos_weight=mg.tensor([1.0, 2.0, 3.0], dtype="float64", device=device))
                 + F.l1_loss(tp, mg.tensor(labels, device=device), "sum") + F.pad(tp, (1, 2)).sum())
         loss.backward()
-        outs.append([loss.numpy(), tl.grad.numpy(), tp.grad.numpy()])
+        outs.append([loss.detach().numpy(), tl.grad.numpy(), tp.grad.numpy()])
     for a, b in zip(*outs):
         np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)

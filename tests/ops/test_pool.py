@@ -8,6 +8,7 @@ import pytest
 
 import minigrad as mg
 import minigrad.functional as F
+import minigrad.nn as nn
 
 
 def _windows(size, kernel, stride, padding):
@@ -58,7 +59,7 @@ def _run(fn, x, device, rng):
     y = fn(tx)
     gy = rng.standard_normal(y.shape).astype(x.dtype)
     y.backward(mg.tensor(gy, device=device))
-    return y.numpy(), tx.grad.numpy(), gy
+    return y.detach().numpy(), tx.grad.numpy(), gy
 
 
 @pytest.mark.parametrize("kernel, stride, padding", POOL_GRID)
@@ -104,7 +105,7 @@ def test_pool2d_float32_within_tolerance(pool, rng, device):
     y64 = pool(tx)
     y64.backward(mg.tensor(gy.astype(np.float32).astype(np.float64), device=device))
     assert y32.dtype == gx32.dtype == np.float32
-    np.testing.assert_allclose(y32, y64.numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(y32, y64.detach().numpy(), rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(gx32, tx.grad.numpy(), rtol=1e-6, atol=1e-6)
 
 
@@ -128,7 +129,9 @@ def test_strided_input_gives_the_result_of_a_contiguous_copy(rng):
     (lambda x: F.max_pool2d(x, 2, padding=2), r"padding \(2, 2\) must be at most half of kernel_size"),
     (lambda x: F.max_pool2d(x, 2, stride=0), "stride must be an int >= 1"),
     (lambda x: F.avg_pool2d(x, 2, padding=-1), "padding must be an int >= 0"),
-    (lambda x: F.max_pool2d(x[0], 2), r"expected 4-D input \(N, C, H, W\), got 3-D"),
+    (lambda x: F.max_pool2d(x[0, 0], 2), r"expected 4-D input \(N, C, H, W\) or 3-D input \(C, H, W\), got 2-D"),
+    (lambda x: F.avg_pool2d(x[None], 2), r"avg_pool2d: expected 4-D input .* got 5-D"),
+    (lambda x: F.adaptive_avg_pool2d(x[0, 0, 0], 2), r"adaptive_avg_pool2d: expected 4-D input .* got 1-D"),
     (lambda x: F.adaptive_avg_pool2d(x, (0, 2)), "output_size must be ints >= 1"),
     (lambda x: F.adaptive_avg_pool2d(x, (1, 2, 3)), r"output_size must be an int or \(OH, OW\)"),
 ])
@@ -149,7 +152,7 @@ def test_pooling_outputs_and_gradients_match(pool, dtype, rng):
         tx = mg.tensor(x, dtype=dtype, requires_grad=True, device=device)
         y = pool(tx)
         y.backward(mg.tensor(np.sin(np.arange(y.numel())).reshape(y.shape), dtype=dtype, device=device))
-        results.append([y.numpy(), tx.grad.numpy()])
+        results.append([y.detach().numpy(), tx.grad.numpy()])
     for name, a, b in zip(["y", "gx"], *results):
         np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-6, err_msg=name)
 
@@ -236,3 +239,28 @@ def test_max_pool_sends_a_tied_windows_gradient_to_its_first_maximum(device):
     x = mg.tensor(np.ones((1, 1, 2, 4)), dtype="float64", requires_grad=True, device=device)
     F.max_pool2d(x, 2).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy()[0, 0], [[1, 0, 1, 0], [0, 0, 0, 0]])
+_IMAGE, _SEQUENCE = (3, 5, 6), (3, 7)
+
+
+@pytest.mark.parametrize("pool, shape", [
+    (lambda t: F.max_pool2d(t, 2), _IMAGE), (lambda t: F.avg_pool2d(t, 3, 1, 1), _IMAGE),
+    (lambda t: F.adaptive_avg_pool2d(t, (2, 3)), _IMAGE), (lambda t: F.adaptive_max_pool2d(t, 2), _IMAGE),
+    (nn.MaxPool2d(2, 1), _IMAGE), (nn.AvgPool2d(2), _IMAGE), (nn.AdaptiveAvgPool2d(3), _IMAGE),
+    (nn.AdaptiveMaxPool2d((3, 2)), _IMAGE), (lambda t: F.max_pool1d(t, 2), _SEQUENCE),
+    (lambda t: F.avg_pool1d(t, 3, 2, 1), _SEQUENCE), (nn.MaxPool1d(3), _SEQUENCE), (nn.AvgPool1d(2), _SEQUENCE)],
+    ids=["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "MaxPool2d", "AvgPool2d",
+         "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "max_pool1d", "avg_pool1d", "MaxPool1d", "AvgPool1d"])
+def test_unbatched_input_pools_as_a_batch_of_one(pool, shape, rng, device):
+    """As torch: (C, H, W) for the 2-D pools and (C, L) for the 1-D ones give the result of the
+    batch of one without its batch dim, gradients included."""
+    x = rng.standard_normal(shape)
+    results = []
+    for batched in (False, True):
+        t = mg.tensor(x[None] if batched else x, requires_grad=True, device=device)
+        y = pool(t)
+        (y * mg.tensor(np.arange(y.numel()).reshape(y.shape), device=device)).sum().backward()
+        results.append((y[0] if batched else y, t.grad[0] if batched else t.grad))
+    (y, gx), (y1, gx1) = results
+    assert y.shape == y1.shape
+    np.testing.assert_allclose(y.detach().numpy(), y1.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(gx.numpy(), gx1.numpy(), rtol=1e-12)

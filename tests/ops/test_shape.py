@@ -14,10 +14,10 @@ def _t(array, device, dtype="float64", grad=False):
 def test_reshape_and_transpose_match_numpy_and_gradcheck(rng, device):
     x = rng.standard_normal((2, 3, 4))
     t = mg.tensor(x, requires_grad=True, device=device)
-    np.testing.assert_array_equal(t.reshape(6, 4).numpy(), x.reshape(6, 4))
-    np.testing.assert_array_equal(t.reshape((4, -1)).numpy(), x.reshape(4, -1))
-    np.testing.assert_array_equal(t.permute(1, 0, 2).numpy(), x.transpose(1, 0, 2))
-    np.testing.assert_array_equal(t.T.numpy(), x.T)
+    np.testing.assert_array_equal(t.reshape(6, 4).detach().numpy(), x.reshape(6, 4))
+    np.testing.assert_array_equal(t.reshape((4, -1)).detach().numpy(), x.reshape(4, -1))
+    np.testing.assert_array_equal(t.permute(1, 0, 2).detach().numpy(), x.transpose(1, 0, 2))
+    np.testing.assert_array_equal(t.T.detach().numpy(), x.T)
     assert mg.gradcheck(lambda a: a.reshape(4, 6) * mg.tensor(np.arange(24.0).reshape(4, 6), device=device), [t])
     assert mg.gradcheck(lambda a: a.permute(2, 0, 1) * mg.tensor(np.arange(24.0).reshape(4, 2, 3), device=device), [t])
     assert mg.tensor(x, dtype="float32").reshape(-1).dtype == np.float32
@@ -37,7 +37,7 @@ INDICES = [1, -1, slice(1, 3), (slice(None), 2), (0, slice(None, None, 2)), [0, 
 def test_indexing_matches_numpy_and_scatters_gradients(index, rng, device):
     x = rng.standard_normal((3, 4))
     t = mg.tensor(x, requires_grad=True, device=device)
-    np.testing.assert_array_equal(t[index].numpy(), x[index])
+    np.testing.assert_array_equal(t[index].detach().numpy(), x[index])
     assert mg.gradcheck(lambda a: a[index], [t])
     assert mg.tensor(x, dtype="float32")[index].dtype == np.float32
 
@@ -104,7 +104,7 @@ def test_shape_ops_match_numpy_and_gradcheck(case, rng, device):
     x = rng.standard_normal(shape)
     t = mg.tensor(x, requires_grad=True, device=device)
     result = function(t)
-    np.testing.assert_array_equal(result.numpy(), reference(x))
+    np.testing.assert_array_equal(result.detach().numpy(), reference(x))
     assert mg.gradcheck(function, [t])
     assert function(mg.tensor(x, dtype="float32", device=device)).dtype == np.float32
 
@@ -120,7 +120,7 @@ def test_split_and_chunk_cover_the_dim_and_send_gradients_back(method, sizes, rn
     x = rng.standard_normal((3, 4))
     t = mg.tensor(x, requires_grad=True)
     pieces = getattr(t, method)(sizes, dim=1)
-    np.testing.assert_array_equal(np.concatenate([p.numpy() for p in pieces], axis=1), x)
+    np.testing.assert_array_equal(np.concatenate([p.detach().numpy() for p in pieces], axis=1), x)
     weights = [np.arange(p.numel(), dtype=float).reshape(p.shape) for p in pieces]
     assert mg.gradcheck(lambda a: mg.cat([p * mg.tensor(w) for p, w in zip(getattr(a, method)(sizes, dim=1), weights)], 1), [t])
 
@@ -198,7 +198,7 @@ def ref_diag(x, k):
 def test_broadcast_to_and_expand_as(rng, device):
     x = rng.normal(size=(3, 1))
     t = _t(x, device, grad=True)
-    np.testing.assert_array_equal(mg.broadcast_to(t, (2, -1, 4)).numpy(), np.broadcast_to(x, (2, 3, 4)))
+    np.testing.assert_array_equal(mg.broadcast_to(t, (2, -1, 4)).detach().numpy(), np.broadcast_to(x, (2, 3, 4)))
     assert t.expand_as(_t(np.zeros((3, 5)), device)).shape == (3, 5)
     assert mg.gradcheck(lambda a: a.broadcast_to((2, 3, 4)), [t])
     with pytest.raises(ValueError, match="does not match"):
@@ -211,8 +211,8 @@ def test_narrow_matches_slicing_and_gradcheck(dim, start, length, rng, device):
     t = _t(x, device, grad=True)
     begin = start % x.shape[dim] if start < 0 else start
     expected = x[(slice(None),) * (dim % 2) + (slice(begin, begin + length),)]
-    np.testing.assert_array_equal(t.narrow(dim, start, length).numpy(), expected)
-    np.testing.assert_array_equal(mg.narrow(t, dim, mg.tensor(start), length).numpy(), expected)
+    np.testing.assert_array_equal(t.narrow(dim, start, length).detach().numpy(), expected)
+    np.testing.assert_array_equal(mg.narrow(t, dim, mg.tensor(start), length).detach().numpy(), expected)
     assert mg.gradcheck(lambda a: a.narrow(dim, start, length), [t])
 
 
@@ -238,8 +238,8 @@ def test_movedim_matches_numpy_and_gradcheck(source, destination, rng, device):
     x = rng.normal(size=(2, 3, 4))
     t = _t(x, device, grad=True)
     expected = np.moveaxis(x, source, destination)
-    np.testing.assert_array_equal(mg.movedim(t, source, destination).numpy(), expected)
-    np.testing.assert_array_equal(t.moveaxis(source, destination).numpy(), expected)
+    np.testing.assert_array_equal(mg.movedim(t, source, destination).detach().numpy(), expected)
+    np.testing.assert_array_equal(t.moveaxis(source, destination).detach().numpy(), expected)
     assert mg.gradcheck(lambda a: a.movedim(source, destination), [t])
 
 
@@ -258,8 +258,8 @@ def test_movedim_refuses_bad_input(device):
 def test_swapaxes_and_swapdims_are_transpose(rng, device):
     x = rng.normal(size=(2, 3, 4))
     t = _t(x, device, grad=True)
-    np.testing.assert_array_equal(mg.swapaxes(t, 0, 2).numpy(), np.swapaxes(x, 0, 2))
-    np.testing.assert_array_equal(t.swapdims(-1, 1).numpy(), np.swapaxes(x, -1, 1))
+    np.testing.assert_array_equal(mg.swapaxes(t, 0, 2).detach().numpy(), np.swapaxes(x, 0, 2))
+    np.testing.assert_array_equal(t.swapdims(-1, 1).detach().numpy(), np.swapaxes(x, -1, 1))
     assert mg.gradcheck(lambda a: mg.swapdims(a, 0, 1), [t])
     with pytest.raises(IndexError, match="out of range"):
         t.swapaxes(0, 3)
@@ -274,7 +274,7 @@ def test_diag_matches_reference_and_gradcheck(shape, k, rng, device):
     expected = ref_diag(x, k)
     result = mg.diag(t, k)
     assert result.shape == expected.shape
-    np.testing.assert_array_equal(result.numpy(), expected)
+    np.testing.assert_array_equal(result.detach().numpy(), expected)
     assert mg.gradcheck(lambda a: a.diag(k), [t])
     y32 = _t(x, device, "float32").diag(k)
     assert y32.dtype == mg.float32
@@ -302,8 +302,8 @@ def test_repeat_interleave_matches_numpy_and_gradcheck(repeats, dim, rng, device
     size = x.size if dim is None else x.shape[dim]
     expected = np.repeat(x.reshape(-1) if dim is None else x, np.broadcast_to(np_counts, (size,)) if np_counts.ndim
                          else np_counts, axis=0 if dim is None else dim)
-    np.testing.assert_array_equal(t.repeat_interleave(counts, dim).numpy(), expected)
-    np.testing.assert_array_equal(mg.repeat_interleave(t, counts, dim=dim).numpy(), expected)
+    np.testing.assert_array_equal(t.repeat_interleave(counts, dim).detach().numpy(), expected)
+    np.testing.assert_array_equal(mg.repeat_interleave(t, counts, dim=dim).detach().numpy(), expected)
     assert mg.gradcheck(lambda a: a.repeat_interleave(counts, dim), [t])
 
 
@@ -337,6 +337,11 @@ def test_repeat_interleave_refuses_bad_input(device):
         t.repeat_interleave(2.0)
     with pytest.raises(IndexError, match="out of range"):
         t.repeat_interleave(2, dim=2)
+    scalar = mg.tensor(1.5, device=device)
+    for dim in (0, -1, 1):  # torch: a 0-d tensor has no dim to repeat along (dim=None repeats it)
+        with pytest.raises(IndexError, match=f"repeat_interleave: dim specified as {dim} but the tensor has no dim"):
+            scalar.repeat_interleave(2, dim=dim)
+    assert scalar.repeat_interleave(2).tolist() == [1.5, 1.5]
     with pytest.raises(RuntimeError, match="output_size=3"):
         t.repeat_interleave(2, output_size=3)
 

@@ -42,7 +42,7 @@ def test_checkpoint_round_trip_continues_bit_identically(cls, kwargs, tmp_path):
     mg.save(model.state_dict(), tmp_path / "model.npz")
     mg.save(opt.state_dict(), tmp_path / "opt.npz")
     _train(model, opt, x, y, 4)
-    uninterrupted = [p.numpy().copy() for p in model.parameters()]
+    uninterrupted = [p.detach().numpy().copy() for p in model.parameters()]
 
     resumed_model, _, _ = _model_and_data()
     resumed_model.load_state_dict(mg.load(tmp_path / "model.npz"))
@@ -50,7 +50,7 @@ def test_checkpoint_round_trip_continues_bit_identically(cls, kwargs, tmp_path):
     resumed.load_state_dict(mg.load(tmp_path / "opt.npz"))
     _train(resumed_model, resumed, x, y, 4)
     for a, b in zip(uninterrupted, resumed_model.parameters()):
-        np.testing.assert_array_equal(b.numpy(), a)
+        np.testing.assert_array_equal(b.detach().numpy(), a)
 
 
 def test_adam_state_keeps_an_int_step_and_arrays_and_state_dict_copies_them():
@@ -201,7 +201,7 @@ def test_optimizer_state_on_the_gpu_round_trips_and_strided_parameters_update_in
     opt.step()
     assert p.data.flags.f_contiguous and opt.state[p]["exp_avg"].__class__ is cupy.ndarray
     mg.save(opt.state_dict(), tmp_path / "opt.npz")
-    restored = optim.Adam([mg.tensor(p.numpy(), requires_grad=True, device="cuda")])
+    restored = optim.Adam([mg.tensor(p.detach().numpy(), requires_grad=True, device="cuda")])
     restored.load_state_dict(mg.load(tmp_path / "opt.npz", device="cuda"))
     q = restored.param_groups[0]["params"][0]
     assert restored.state[q]["step"] == 1 and restored.state[q]["exp_avg"].__class__ is cupy.ndarray

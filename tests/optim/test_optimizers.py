@@ -99,7 +99,7 @@ def _run(cls, kwargs, p0, grads, dtype, device="cpu"):
     for g in grads:
         p.grad = mg.tensor(g.astype(dtype), device=device)
         opt.step()
-    return p.numpy()
+    return p.detach().numpy()
 
 
 @pytest.mark.parametrize("cls, reference, kwargs", CASES, ids=IDS)
@@ -122,7 +122,7 @@ def test_adam_first_step_by_hand():
     p = mg.tensor([1.0, -2.0], dtype="float64", requires_grad=True)
     p.grad = mg.tensor([3.0, -0.5], dtype="float64")
     optim.Adam([p], lr=0.1, eps=0.0).step()
-    np.testing.assert_allclose(p.numpy(), [0.9, -1.9], rtol=1e-14)
+    np.testing.assert_allclose(p.detach().numpy(), [0.9, -1.9], rtol=1e-14)
 
 
 def test_parameters_of_any_shape_and_strides_are_updated_like_contiguous_ones(rng):
@@ -138,7 +138,7 @@ def test_parameters_of_any_shape_and_strides_are_updated_like_contiguous_ones(rn
             p.grad = mg.tensor(np.asfortranarray(g)) if transposed else mg.tensor(g)
             opt.step()
         assert p.data is data  # updated in place, never replaced
-        results.append((p.numpy(), opt.state[p]["exp_avg_sq"]))
+        results.append((p.detach().numpy(), opt.state[p]["exp_avg_sq"]))
     np.testing.assert_array_equal(results[1][0], results[0][0])
     np.testing.assert_array_equal(results[1][1], results[0][1])
 
@@ -273,7 +273,7 @@ def test_a_new_optimizer_only_implements_update():
     p.grad = mg.tensor([3.0, -0.5], dtype="float64")
     opt.step()
     opt.step()
-    np.testing.assert_allclose(p.numpy(), [0.8, -0.8])
+    np.testing.assert_allclose(p.detach().numpy(), [0.8, -0.8])
     restored = SignSGD([mg.zeros(2, dtype="float64", requires_grad=True)])
     restored.load_state_dict(opt.state_dict())
     assert list(restored.state.values())[0] == {"steps": 2}
@@ -304,7 +304,7 @@ def test_optimizer_kernels_match(cls, options, dtype, tol, rng):
         for g in grads:
             p.grad = mg.tensor(g, dtype=dtype, device=device)
             opt.step()
-        finals.append([p.numpy()] + [value.get() if device == "cuda" else value
+        finals.append([p.detach().numpy()] + [value.get() if device == "cuda" else value
                                      for value in opt.state[p].values() if hasattr(value, "shape")])
     for a, b in zip(*finals):
         np.testing.assert_allclose(b, a, rtol=tol, atol=tol)

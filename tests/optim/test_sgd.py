@@ -15,29 +15,29 @@ def test_momentum_trajectory_by_hand():
     p = _param([1.0, 2.0], [1.0, 1.0])
     opt = optim.SGD([p], lr=0.1, momentum=0.9)
     opt.step()
-    np.testing.assert_allclose(p.numpy(), [0.9, 1.9])
+    np.testing.assert_allclose(p.detach().numpy(), [0.9, 1.9])
     opt.step()
-    np.testing.assert_allclose(p.numpy(), [0.71, 1.71])
+    np.testing.assert_allclose(p.detach().numpy(), [0.71, 1.71])
 
 
 def test_weight_decay_by_hand():
     p = _param([1.0], [0.0])
     optim.SGD([p], lr=0.1, weight_decay=0.5).step()
-    np.testing.assert_allclose(p.numpy(), [0.95])
+    np.testing.assert_allclose(p.detach().numpy(), [0.95])
 
 
 def test_nesterov_dampening_and_maximize_follow_pytorch_rule():
     p = _param([1.0], [2.0])
     opt = optim.SGD([p], lr=0.1, momentum=0.5, nesterov=True)
     opt.step()  # buf = 2, d = 2 + 0.5 * 2 = 3
-    np.testing.assert_allclose(p.numpy(), [0.7])
+    np.testing.assert_allclose(p.detach().numpy(), [0.7])
     opt.step()  # buf = 0.5 * 2 + 2 = 3, d = 2 + 1.5 = 3.5
-    np.testing.assert_allclose(p.numpy(), [0.35])
+    np.testing.assert_allclose(p.detach().numpy(), [0.35])
     q = _param([1.0], [2.0])
     opt = optim.SGD([q], lr=0.1, momentum=0.5, dampening=0.5, maximize=True)
     opt.step()  # buf = -2
     opt.step()  # buf = 0.5 * -2 + 0.5 * -2 = -2
-    np.testing.assert_allclose(q.numpy(), [1.4])
+    np.testing.assert_allclose(q.detach().numpy(), [1.4])
 
 
 def test_parameters_without_grad_are_skipped_and_groups_have_their_own_lr():
@@ -58,7 +58,7 @@ def test_zero_grad_and_state_dict_round_trip():
     restored.load_state_dict(state)
     assert restored.param_groups[0]["lr"] == 0.1
     restored.step()
-    np.testing.assert_allclose(q.numpy(), [0.71, 1.71])
+    np.testing.assert_allclose(q.detach().numpy(), [0.71, 1.71])
     restored.zero_grad()
     assert q.grad is None
 
@@ -111,5 +111,5 @@ def test_sgd_matches(options, rng):
         for g in grads:
             p.grad = mg.tensor(g, device=device)
             opt.step()
-        finals.append(p.numpy())
+        finals.append(p.detach().numpy())
     np.testing.assert_allclose(finals[1], finals[0], rtol=1e-6, atol=1e-6)
