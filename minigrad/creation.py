@@ -60,7 +60,7 @@ def full(size, fill_value, dtype=None, requires_grad=False, device="cpu"):
     Example: ``mg.full((2, 2), 7).dtype`` -> int64
     """
     # converted straight to a given dtype: 1e-4 as float64 is not rounded through float32 first
-    fill = to_array(fill_value.data if isinstance(fill_value, Tensor) else fill_value, resolve_dtype(dtype))
+    fill = to_array(fill_value._data if isinstance(fill_value, Tensor) else fill_value, resolve_dtype(dtype))
     if fill.ndim:
         raise ValueError(f"full's fill_value must be a number, got shape {fill.shape}")
     return _create(np.full(_size((size,)), fill), dtype, requires_grad, device, default=fill.dtype)

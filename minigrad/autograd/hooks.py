@@ -35,7 +35,7 @@ class RetainGrad:
     def __call__(self, grad):
         t = self._tensor()
         if t is not None:
-            total = grad.data.copy() if t._grad is None else walk.add_arrays(t._grad.data, grad.data)
+            total = grad._data.copy() if t._grad is None else walk.add_arrays(t._grad._data, grad._data)
             t._grad = Tensor._wrap(total, False)
 
 
@@ -111,7 +111,7 @@ def run_grad_hooks(hooks, grad):
             got = f"shape {result.shape}" if isinstance(result, Tensor) else type(result).__name__
             raise RuntimeError(f"a gradient hook must return None or a Tensor of the gradient's shape "
                                f"{grad.shape}, got {got}")
-        grad = result.data.astype(grad.dtype, copy=False)
+        grad = result._data.astype(grad.dtype, copy=False)
     return grad
 
 

@@ -377,12 +377,12 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     Example: ``F.binary_cross_entropy(F.sigmoid(mg.randn(4)), mg.tensor([0.0, 1.0, 1.0, 0.0]))``
     """
     _args.choice(reduction, "reduction", REDUCTIONS)
-    t = _same_shape_target(input, target, "binary_cross_entropy").data.copy()  # kept for backward
-    xp = backend.array_module(input.data)
+    t = _same_shape_target(input, target, "binary_cross_entropy")._data.copy()  # kept for backward
+    xp = backend.array_module(input._data)
     if bool(xp.any((t < 0) | (t > 1))):
         raise ValueError(f"binary_cross_entropy: target values must be in [0, 1], got values in "
                          f"[{float(t.min())}, {float(t.max())}]")
-    x = input.data
+    x = input._data
     if bool(xp.any((x < 0) | (x > 1))):
         raise ValueError("binary_cross_entropy: input values must be probabilities in [0, 1] "
                          "(apply sigmoid, or use binary_cross_entropy_with_logits on logits)")
@@ -398,7 +398,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     ``F.binary_cross_entropy_with_logits(mg.randn(4, 3), mg.ones(4, 3), pos_weight=mg.tensor([1.0, 2.0, 3.0]))``
     """
     _args.choice(reduction, "reduction", REDUCTIONS)
-    t = _same_shape_target(input, target, "binary_cross_entropy_with_logits").data.copy()  # kept for backward
+    t = _same_shape_target(input, target, "binary_cross_entropy_with_logits")._data.copy()  # kept for backward
     weight = _broadcast_weight(weight, input, "weight", "binary_cross_entropy_with_logits")
     pos_weight = _broadcast_weight(pos_weight, input, "pos_weight", "binary_cross_entropy_with_logits")
     return _reduce(BinaryCrossEntropyWithLogits(t, weight, pos_weight)(input), reduction)
@@ -431,7 +431,7 @@ def _target_array(target, input):
     """The target's array on the input's device (a Tensor's data, or an array / list)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"input must be a Tensor, got {type(input).__name__}")
-    target = target.data if isinstance(target, Tensor) else target
+    target = target._data if isinstance(target, Tensor) else target
     return backend.to_device(target if hasattr(target, "dtype") else np.asarray(target), input.device)
 
 
@@ -455,9 +455,9 @@ def _broadcast_weight(weight, input, name, fn):
     if not isinstance(weight, Tensor):
         raise TypeError(f"{fn}: {name} must be a Tensor or None, got {type(weight).__name__}")
     check_same_dtype(input, **{name: weight})
-    xp = backend.array_module(input.data)
+    xp = backend.array_module(input._data)
     try:
-        return xp.broadcast_to(weight.data.copy(), input.shape)  # kept by the op for backward (see _class_rows)
+        return xp.broadcast_to(weight._data.copy(), input.shape)  # kept by the op for backward (see _class_rows)
     except ValueError:
         raise ValueError(f"{fn}: {name} of shape {weight.shape} does not broadcast to the input's shape "
                          f"{input.shape}") from None
@@ -506,7 +506,7 @@ def _class_weights(weight, input, name):
     classes = input.shape[min(1, input.ndim - 1)] if input.ndim else None  # 0-d input: refused later
     if classes is not None and weight.shape != (classes,):
         raise ValueError(f"{name}: weight must have shape ({classes},), one per class, got {weight.shape}")
-    return weight.data.copy()  # kept by the op for backward (see _class_rows)
+    return weight._data.copy()  # kept by the op for backward (see _class_rows)
 
 
 def _cross_entropy_with_probabilities(input, target, class_weights, reduction, label_smoothing):
