@@ -291,7 +291,7 @@ class Tensor:
         return self
 
     def _bump_version(self):
-        """Record an in-place write to ``data`` made outside the in-place methods (optimizers call it
+        """Record an in-place write to ``_data`` made outside the in-place methods (optimizers call it
         after updating a parameter's array), so that backward refuses arrays saved before it."""
         autograd.bump_version(self._counter)
 
