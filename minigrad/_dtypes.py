@@ -64,7 +64,7 @@ def python_dtype(array):
 
 
 def to_array(data, dtype):
-    """An array for ``data`` (not a Tensor: callers pass a Tensor's ``.data``) following the dtype
+    """An array for ``data`` (not a Tensor: callers pass a Tensor's ``._data``) following the dtype
     rules: Python floats become float32, ints int64, bools bool; arrays (and NumPy scalars) keep
     their dtype."""
     if isinstance(data, np.ndarray) or (not isinstance(data, (numbers.Number, list, tuple))

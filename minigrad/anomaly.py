@@ -94,11 +94,11 @@ class detect_anomaly:
             node._anomaly_stack = stack
         if self.check_nan:
             for index, out in enumerate(outputs):
-                kind = _non_finite_kind(out.data)
+                kind = _non_finite_kind(out._data)
                 if kind is not None:
                     # an in-place op's input 0 is its output now: what it held before is gone
-                    overwritten = [i for i, t in enumerate(inputs) if t.data is out.data]
-                    already = [i for i, t in enumerate(inputs) if i not in overwritten and _non_finite_kind(t.data)]
+                    overwritten = [i for i, t in enumerate(inputs) if t._data is out._data]
+                    already = [i for i, t in enumerate(inputs) if i not in overwritten and _non_finite_kind(t._data)]
                     cause = (f" (its input {already[0]} was already non-finite)" if already else
                              f" written in place over its input {overwritten[0]}" if overwritten else
                              " from finite inputs")

@@ -63,7 +63,7 @@ def full(size, fill_value, dtype=None, requires_grad=False, device="cpu"):
     """
     # converted straight to a given dtype: through float32 first, 0.1 into float64 would be 0.10000000149
     check_fill(fill_value, resolve_dtype(dtype))
-    fill = to_array(fill_value.data if isinstance(fill_value, Tensor) else fill_value, resolve_dtype(dtype))
+    fill = to_array(fill_value._data if isinstance(fill_value, Tensor) else fill_value, resolve_dtype(dtype))
     if fill.ndim:
         raise ValueError(f"full's fill_value must be a number, got shape {fill.shape}")
     return _create(np.full(_size((size,)), fill), dtype, requires_grad, device, default=fill.dtype)

@@ -35,7 +35,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
     out.backward(projection)
 
     def objective_at(t, values):
-        t.data = to_device(values, t.device)
+        t._data = to_device(values, t.device)
         with no_grad():
             return float((fn(*inputs).numpy() * weights).sum())
 
@@ -52,7 +52,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
             minus = objective_at(t, values)
             values[index] = original
             numeric[index] = (plus - minus) / (2 * eps)
-        t.data = to_device(values, t.device)
+        t._data = to_device(values, t.device)
         error = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
         if error.size and error.max() > 0:
             worst = np.unravel_index(int(np.argmax(error)), error.shape)

@@ -152,13 +152,13 @@ class profile:
 
     # observer interface (minigrad/_observe.py)
     def call(self, op, inputs, proceed):
-        arrays = [t.data for t in inputs]
+        arrays = [t._data for t in inputs]
         event = self._open(type(op).__name__, "forward", arrays)
         try:
             outputs = proceed()
         finally:
             self._close(event)
-        event.bytes = _new_bytes([t.data for t in _observe.as_tuple(outputs)], arrays)
+        event.bytes = _new_bytes([t._data for t in _observe.as_tuple(outputs)], arrays)
         return outputs
 
     def backward(self, op, grad_outputs, proceed):

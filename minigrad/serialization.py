@@ -304,7 +304,7 @@ def _read_array(path, archive, member):
 def _encode(obj, arrays):
     if isinstance(obj, Tensor) or isinstance(obj, np.ndarray) or hasattr(obj, "__cuda_array_interface__"):
         name = f"a{len(arrays)}"
-        arrays[name] = backend.to_device(obj.data if isinstance(obj, Tensor) else obj, "cpu")
+        arrays[name] = backend.to_device(obj._data if isinstance(obj, Tensor) else obj, "cpu")
         if arrays[name].dtype.kind not in "iufb":
             raise TypeError(f"cannot save an array of dtype {arrays[name].dtype}")
         return {"array": name, "tensor": isinstance(obj, Tensor)}

@@ -14,9 +14,10 @@ _UNARY = object()  # _without_grad's marker for an operator with no second opera
 class Tensor:
     """An n-dimensional array that records the ops applied to it for reverse-mode autodiff.
 
-    ``data`` is the numpy (cpu) or cupy (cuda) array; ``grad`` is a Tensor of the same shape,
-    filled by ``backward``. In-place methods (``x += y``, ``x.mul_(2)``, ``x[i] = v``) write into
-    ``data`` and bump ``_version``, a counter shared with the tensor's views.
+    ``_data`` is the numpy (cpu) or cupy (cuda) array (``numpy()`` gives it on the cpu; ``data`` is
+    torch's: a Tensor on it outside the graph); ``grad`` is a Tensor of the same shape, filled by
+    ``backward``. In-place methods (``x += y``, ``x.mul_(2)``, ``x[i] = v``) write into ``_data``
+    and bump ``_version``, a counter shared with the tensor's views.
 
     Example::
 
@@ -28,21 +29,21 @@ class Tensor:
     # _counter: the storage's version counter, shared with views (see autograd/versions.py); _base: the tensor this one is a view of, or None. Set only when needed:
     # _view_time, the write clock when this view was taken; _moves, [(time, hidden tensor holding
     # the earlier place)] for each recorded in-place op that moved this tensor in the graph.
-    __slots__ = ("data", "_grad", "_requires_grad", "_creator", "_index", "_counter", "_base", "_view_time",
+    __slots__ = ("_data", "_grad", "_requires_grad", "_creator", "_index", "_counter", "_base", "_view_time",
                  "_moves", "__weakref__",
                  "_post_accumulate_grad_hooks",  # set only by register_post_accumulate_grad_hook
                  "_grad_hooks")  # a leaf's gradient hooks, set only by register_hook / retain_grad
     __array_ufunc__ = None  # numpy defers to Tensor's reflected operators: array + tensor -> Tensor
 
     def __init__(self, data, dtype=None, requires_grad=False, device=None):
-        source = data.data if isinstance(data, Tensor) else data
+        source = data._data if isinstance(data, Tensor) else data
         array = to_array(source, resolve_dtype(dtype))
         if array is source:
             array = array.copy()
         if device is not None:
             array = backend.to_device(array, device)
         check_requires_grad(array.dtype, requires_grad)
-        self.data = array
+        self._data = array
         self._grad = None
         self._requires_grad = bool(requires_grad)
         self._creator = None
@@ -58,15 +59,15 @@ class Tensor:
         if isinstance(array, np.generic):
             array = np.asarray(array)
         t = object.__new__(cls)
-        t.data, t._grad, t._requires_grad, t._creator, t._index = array, None, requires_grad, None, 0
+        t._data, t._grad, t._requires_grad, t._creator, t._index = array, None, requires_grad, None, 0
         t._counter, t._base = [0, 0, 0], None
         return t
 
     # ---- properties -------------------------------------------------------------------------
-    shape = property(lambda self: self.data.shape)
-    ndim = property(lambda self: self.data.ndim)
-    dtype = property(lambda self: self.data.dtype)
-    device = property(lambda self: backend.device_of(self.data))
+    shape = property(lambda self: self._data.shape)
+    ndim = property(lambda self: self._data.ndim)
+    dtype = property(lambda self: self._data.dtype)
+    device = property(lambda self: backend.device_of(self._data))
     is_leaf = property(lambda self: self._creator is None)
     grad_fn = property(lambda self: self._creator, doc="The node that made this tensor (e.g. <MulBackward>), or None")
     _version = property(lambda self: self._counter[0], doc="In-place writes so far to this tensor's storage")
@@ -75,23 +76,23 @@ class Tensor:
 
     def size(self, dim=None):
         """The shape (a tuple), or the length of one dim: ``mg.zeros(2, 3).size(1)`` -> 3."""
-        return self.data.shape if dim is None else self.data.shape[_args.dim_index(dim, self.ndim)]
+        return self._data.shape if dim is None else self._data.shape[_args.dim_index(dim, self.ndim)]
 
     def dim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self._data)
 
     def __iter__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(len(self.data)))
+        return (self[i] for i in range(len(self._data)))
 
     def __repr__(self):
-        body = np.array2string(backend.to_device(self.data, "cpu"), separator=", ", prefix="tensor(")
+        body = np.array2string(backend.to_device(self._data, "cpu"), separator=", ", prefix="tensor(")
         # as torch: the dtypes that Python numbers produce by default are not shown
         extras = "" if self.dtype in (float32, int64, bool_) else f", dtype={self.dtype}"
         extras += "" if self.device == "cpu" else ", device='cuda'"
@@ -105,7 +106,7 @@ class Tensor:
         ``x.detach().numpy()``, which says so."""
         if self._requires_grad and autograd.is_grad_enabled():
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        return backend.to_device(self.data, "cpu")
+        return backend.to_device(self._data, "cpu")
 
     def __array__(self, dtype=None, copy=None):
         array = self.numpy()
@@ -113,7 +114,7 @@ class Tensor:
 
     def tolist(self):
         """The values as (nested) Python numbers: ``mg.tensor([[1, 2]]).tolist()`` -> [[1, 2]]."""
-        return backend.to_device(self.data, "cpu").tolist()
+        return backend.to_device(self._data, "cpu").tolist()
 
     def __dlpack__(self, *, stream=None, **kwargs):
         """A DLPack capsule of the data, zero-copy (np.from_dlpack, torch.from_dlpack, cupy.from_dlpack
@@ -124,16 +125,16 @@ class Tensor:
                                "use tensor.detach().__dlpack__() (the result shares memory but not the graph)")
         if stream is not None:
             kwargs["stream"] = stream
-        return self.data.__dlpack__(**kwargs)
+        return self._data.__dlpack__(**kwargs)
 
     def __dlpack_device__(self):
         """(device type, device id) in DLPack's codes: (1, 0) for the CPU, (2, n) for CUDA device n."""
-        return self.data.__dlpack_device__()
+        return self._data.__dlpack_device__()
 
     def item(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
-        return self.data.item()
+        return self._data.item()
 
     def __float__(self):
         return float(self.item())
@@ -142,19 +143,41 @@ class Tensor:
         return int(self.item())
 
     def __index__(self):
-        if self.dtype.kind not in "iu" or self.data.size != 1:
+        if self.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError(f"only integer tensors of one element can be used as an index, "
                             f"got dtype {self.dtype} and shape {self.shape}")
         return int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
-        return bool(self.data.item())
+        return bool(self._data.item())
+
+    @property
+    def data(self):
+        """This tensor's values as a Tensor outside the graph, as torch's ``.data``: same storage,
+        requires_grad False, no grad_fn, and its own version counter, so writes through it change
+        this tensor unseen by autograd (``p.data.add_(p.grad, alpha=-lr)``; a graph that saved ``p``
+        backpropagates with the new values). Use ``detach()`` to have such writes checked.
+        """
+        return Tensor._wrap(self._data, False)
+
+    @data.setter
+    def data(self, value):
+        """``x.data = t``: x takes t's storage (t's shape, dtype and device, as torch), keeping its
+        graph, grad and version counter; a view stops being one."""
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
+        if self._requires_grad and value.dtype not in backend.FLOAT_DTYPES:
+            raise RuntimeError(f"data set to a tensor that requires gradients must be floating point "
+                               f"(float32 or float64), got {value.dtype}")
+        if self._base is not None:
+            self._base, self._counter = None, list(self._counter)
+        self._data = value._data
 
     def detach(self):
         """A tensor sharing this data (and its version counter), outside the graph."""
-        t = Tensor._wrap(self.data, False)
+        t = Tensor._wrap(self._data, False)
         t._counter = self._counter
         return t
 
@@ -170,12 +193,12 @@ class Tensor:
             if result.dtype in backend.FLOAT_DTYPES:
                 result = _ops.shape.ToDevice(device)(result)
             else:
-                result = Tensor._wrap(backend.to_device(result.data, device), False)
+                result = Tensor._wrap(backend.to_device(result._data, device), False)
         if dtype is not None and dtype != result.dtype:
             if result.dtype in backend.FLOAT_DTYPES and dtype in backend.FLOAT_DTYPES:
                 result = _ops.shape.Cast(dtype)(result)
             else:
-                result = Tensor._wrap(result.data.astype(dtype), False)
+                result = Tensor._wrap(result._data.astype(dtype), False)
         return result
 
     def cpu(self):
@@ -276,7 +299,7 @@ class Tensor:
         return self
 
     def _bump_version(self):
-        """Record an in-place write to ``data`` made outside the in-place methods (optimizers call it
+        """Record an in-place write to ``_data`` made outside the in-place methods (optimizers call it
         after updating a parameter's array), so that backward refuses arrays saved before it."""
         autograd.bump_version(self._counter)
 
@@ -296,14 +319,14 @@ class Tensor:
                 "expression was created with requires_grad=True)"
             )
         if gradient is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise RuntimeError(
                     f"backward() without gradient works only on a tensor with one element; this one has "
                     f"shape {self.shape}: pass gradient= of that shape"
                 )
-            gradient = _like(self.data, 1.0)
+            gradient = _like(self._data, 1.0)
         else:
-            gradient = gradient.data if isinstance(gradient, Tensor) else gradient
+            gradient = gradient._data if isinstance(gradient, Tensor) else gradient
             if gradient.shape != self.shape:
                 raise RuntimeError(f"gradient has shape {gradient.shape}, but the tensor has shape {self.shape}")
             gradient = backend.to_device(gradient, self.device).astype(self.dtype, copy=False)
@@ -343,7 +366,7 @@ class Tensor:
         next to this tensor (see _dtypes.like_value), an array in its own dtype, a list as mg.tensor reads it."""
         if isinstance(other, Tensor):
             return other
-        data = self.data
+        data = self._data
         if isinstance(other, (int, float)) and type(data) is np.ndarray:  # the common case, kept short
             return Tensor._wrap(like_value(data, other), False)
         if isinstance(other, numbers.Number):
@@ -404,8 +427,8 @@ class Tensor:
         return self
 
     def _compare(self, other, fn):
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor._wrap(fn(self.data, other), False)
+        other = other._data if isinstance(other, Tensor) else other
+        return Tensor._wrap(fn(self._data, other), False)
 
     def __lt__(self, other):
         return self._compare(other, lambda a, b: a < b)
@@ -437,7 +460,7 @@ class Tensor:
         """Run in-place ``op`` on self and ``operands``; return self (see autograd/versions.py).
         An integer or bool self records nothing (it cannot require grad, as torch's): a float
         operand that requires grad is written as a value."""
-        if self.data.dtype.kind in "iub":
+        if self._data.dtype.kind in "iub":
             operands = [o.detach() if isinstance(o, Tensor) else o for o in operands]
         return autograd.in_place(self, op, *operands)
 
@@ -489,9 +512,9 @@ class Tensor:
             if t.requires_grad and autograd.is_grad_enabled():
                 raise RuntimeError(f"{what} has no gradient; apply it to x.detach() (or under mg.no_grad())")
         if other is None:
-            return Tensor._wrap(fn(self.data), False)
-        backend.common_array_module([self.data, other.data], what)
-        return Tensor._wrap(fn(*promote(self.data, other.data)), False)
+            return Tensor._wrap(fn(self._data), False)
+        backend.common_array_module([self._data, other._data], what)
+        return Tensor._wrap(fn(*promote(self._data, other._data)), False)
 
     def __invert__(self):
         return self._without_grad(_UNARY, lambda a: ~a, "~", "iub")
@@ -551,7 +574,7 @@ def _index_steps(index, tensor):
     converted, has_int, has_array = [], False, False  # torch's rule differs from NumPy's only with both
     for item in items:
         if isinstance(item, Tensor):
-            item = item.data
+            item = item._data
         if isinstance(item, list):
             item = np.asarray(item, dtype=np.int64 if item == [] else None)  # x[[]]: no positions, as torch
         if hasattr(item, "dtype"):
@@ -572,7 +595,7 @@ def _index_steps(index, tensor):
     if not isinstance(index, tuple):
         return converted[0], None
     if has_int and has_array:
-        return _ops.indexing.torch_index_steps(tuple(converted), tensor.data.ndim)
+        return _ops.indexing.torch_index_steps(tuple(converted), tensor._data.ndim)
     return tuple(converted), None
 
 

@@ -293,13 +293,13 @@ def test_gradients_of_0d_tensors_are_arrays_first_accumulated_and_summed():
     # NumPy returns 0-d results as scalars: a gradient must stay an array (it is a Tensor's data)
     a = mg.tensor(3.0, dtype=mg.float64, requires_grad=True)
     (a * a).backward()  # the first gradient, from Mul's backward on 0-d arrays
-    assert type(a.grad.data) is np.ndarray and a.grad.item() == 6.0
+    assert type(a.grad._data) is np.ndarray and a.grad.item() == 6.0
     (a * a).backward()  # accumulated into the leaf
-    assert type(a.grad.data) is np.ndarray and a.grad.item() == 12.0
+    assert type(a.grad._data) is np.ndarray and a.grad.item() == 12.0
     b = mg.tensor(2.0, dtype=mg.float64, requires_grad=True)
     y = b * b
     (y * y + y).backward()  # y feeds two ops: its gradients are summed in the walk
-    assert type(b.grad.data) is np.ndarray and b.grad.item() == (2 * 4.0 + 1) * 2 * 2.0
+    assert type(b.grad._data) is np.ndarray and b.grad.item() == (2 * 4.0 + 1) * 2 * 2.0
     assert repr(b.grad) == "tensor(36., dtype=float64)"
     assert mg.gradcheck(lambda t: t * t * t.sin(), [mg.tensor(0.7, dtype=mg.float64, requires_grad=True)])
 

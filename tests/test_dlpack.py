@@ -9,7 +9,7 @@ def test_numpy_reads_and_writes_a_tensor_through_dlpack():
     t = mg.randn(3, 4)
     a = np.from_dlpack(t)
     assert t.__dlpack_device__() == (1, 0)
-    assert np.shares_memory(a, t.data)
+    assert np.shares_memory(a, t._data)
     a[1, 2] = 42.0
     assert t.data[1, 2] == 42.0
     t.data[0, 0] = -7.0
@@ -21,7 +21,7 @@ def test_from_dlpack_shares_memory_with_a_numpy_array(dtype):
     a = np.arange(12).reshape(3, 4).astype(dtype)
     t = mg.from_dlpack(a)
     assert t.dtype == a.dtype and t.shape == (3, 4) and not t.requires_grad
-    assert np.shares_memory(a, t.data)
+    assert np.shares_memory(a, t._data)
     t.data[2, 3] = 0
     assert a[2, 3] == 0
 
@@ -30,7 +30,7 @@ def test_from_dlpack_keeps_strides_and_the_result_takes_part_in_ops():
     base = np.arange(24.0).reshape(4, 6)
     view = base[:, ::2]
     t = mg.from_dlpack(view)
-    assert t.data.strides == view.strides
+    assert t._data.strides == view.strides
     base[0, 2] = 100.0
     np.testing.assert_array_equal((t * 2.0).numpy(), view * 2)
 
@@ -57,6 +57,6 @@ def test_dlpack_shares_gpu_memory_both_ways():
     assert float(t.data[1, 2]) == 42.0
     b = cp.arange(6, dtype=cp.float32).reshape(2, 3)
     u = mg.from_dlpack(b)
-    assert u.device == "cuda" and u.data.data.ptr == b.data.ptr
+    assert u.device == "cuda" and u._data.data.ptr == b.data.ptr
     u.data[0, 0] = -1.0
     assert float(b[0, 0]) == -1.0

@@ -46,9 +46,9 @@ def test_in_place_methods_change_memory_return_self_and_bump_the_version(name, d
     reference = reference or setitem_reference
     a, b = operands(dtype)
     x = mg.tensor(a, device=device)
-    array, view = x.data, x.reshape(12)
+    array, view = x._data, x.reshape(12)
     result = method(x, mg.tensor(b, device=device))
-    assert result is x and x.data is array and x._version == 1 and view._version == 1
+    assert result is x and x._data is array and x._version == 1 and view._version == 1
     expected = reference(a.astype(np.float64), b.astype(np.float64))
     np.testing.assert_allclose(x.numpy(), expected, rtol=tol, atol=tol)
     np.testing.assert_allclose(view.numpy(), expected.reshape(12), rtol=tol, atol=tol)  # views see it
@@ -83,15 +83,15 @@ def test_integer_and_bool_tensors_change_in_place_within_their_dtype():
 def test_no_grad_parameter_updates_change_the_parameters_in_their_memory():
     model = mg.nn.Linear(3, 2)
     params = list(model.parameters())
-    before = [p.data.copy() for p in params]
-    arrays = [p.data for p in params]
+    before = [p.detach().numpy().copy() for p in params]
+    arrays = [p._data for p in params]
     model(mg.randn(4, 3)).sum().backward()
     lr = 0.1
     with mg.no_grad():
         for p in params:
             p -= lr * p.grad
     for p, old, array in zip(params, before, arrays):
-        assert p.data is array and p.requires_grad and p.is_leaf and p._version == 2  # 1: its initialisation
+        assert p._data is array and p.requires_grad and p.is_leaf and p._version == 2  # 1: its initialisation
         np.testing.assert_allclose(p.detach().numpy(), old - lr * p.grad.numpy(), rtol=1e-6)
 
 
@@ -108,9 +108,9 @@ def test_in_place_on_a_leaf_that_requires_grad_is_refused_outside_no_grad():
 
 def test_in_place_on_tensors_outside_the_graph_writes_straight_in():
     x = mg.tensor([1.0, 2.0])
-    array = x.data
+    array = x._data
     x.mul_(3.0).add_(1.0)
-    assert x.data is array and not x.requires_grad and x.is_leaf
+    assert x._data is array and not x.requires_grad and x.is_leaf
     np.testing.assert_allclose(x.numpy(), [4.0, 7.0])
 
 

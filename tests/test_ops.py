@@ -134,7 +134,7 @@ def test_results_hold_arrays_of_their_device(op, device):
     for sample in samples(op):
         args, _ = tensors(sample, F64, device)
         for out in outputs(op.op(*args, **sample.kwargs)):
-            assert isinstance(out.data, array_type), f"{sample.name}: data is a {type(out.data).__name__}"
+            assert isinstance(out._data, array_type), f"{sample.name}: data is a {type(out._data).__name__}"
 
 
 def as_one_output(op, sample, args, variables):

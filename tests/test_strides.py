@@ -23,11 +23,11 @@ def test_a_model_with_strided_parameters_trains_like_a_contiguous_one(rng):
     strided = nn.Sequential(nn.Linear(6, 5), nn.BatchNorm1d(5), nn.ReLU(), nn.Linear(5, 3))
     strided.load_state_dict(reference.state_dict())
     # a transposed array, views with steps and negative steps as parameter data
-    strided[0].weight.data = np.ascontiguousarray(strided[0].weight.data.T).T
-    strided[1].weight.data = np.repeat(strided[1].weight.data, 2)[::2]
-    strided[1].bias.data = strided[1].bias.data[::-1].copy()[::-1]
-    strided[1].running_var.data = np.repeat(strided[1].running_var.data, 3)[1::3]
-    strided[3].bias.data = np.repeat(strided[3].bias.data, 2)[1::2]
+    strided[0].weight._data = np.ascontiguousarray(strided[0].weight._data.T).T
+    strided[1].weight._data = np.repeat(strided[1].weight._data, 2)[::2]
+    strided[1].bias._data = strided[1].bias._data[::-1].copy()[::-1]
+    strided[1].running_var._data = np.repeat(strided[1].running_var._data, 3)[1::3]
+    strided[3].bias._data = np.repeat(strided[3].bias._data, 2)[1::2]
     x = mg.tensor(np.asfortranarray(rng.standard_normal((8, 6)).astype(np.float32)))
     target = np.arange(8) % 3
     for got, want in zip(_train_step(strided, x, target), _train_step(reference, x, target)):

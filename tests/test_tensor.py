@@ -77,7 +77,7 @@ def test_data_is_assignable_and_grad_accumulates_across_backward_calls():
     (x * 3).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [6, 6])
     x.grad = None
-    x.data = np.array([5.0, 6.0], dtype=np.float32)
+    x.data = mg.tensor([5.0, 6.0])
     (x * x).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [10, 12])
 
@@ -381,7 +381,7 @@ def test_new_full_and_new_tensor_cast_the_values_to_the_source_dtype(device):
     assert copied.dtype == np.float32 and copied.tolist() == [1, 2]  # always a copy
     leaf = mg.tensor([3.0, 4.0], requires_grad=True)
     detached = leaf.new_tensor(leaf)
-    assert not detached.requires_grad and detached.grad_fn is None and detached.data is not leaf.data
+    assert not detached.requires_grad and detached.grad_fn is None and detached._data is not leaf._data
 
 
 def test_new_functions_refuse_bad_arguments():
@@ -453,12 +453,12 @@ def test_a_move_puts_the_array_on_the_target_device_and_the_gradient_on_the_sour
     values = [1.5, -2.0, 0.0] if dtype in (mg.float32, mg.float64) else [1, 0, 3]
     x = mg.tensor(values, dtype=dtype, device=source, requires_grad=requires_grad)
     moved = move(x, mg.zeros(1, dtype=dtype, device=target))
-    assert moved.device == target and type(moved.data) is _array_type(target)
+    assert moved.device == target and type(moved._data) is _array_type(target)
     assert moved.dtype == dtype and moved.tolist() == x.tolist()
     assert moved.requires_grad == requires_grad
     if requires_grad:
         (moved * mg.tensor([2.0, 3.0, 4.0], dtype=dtype, device=target)).sum().backward()
-        assert x.grad.device == source and type(x.grad.data) is _array_type(source)
+        assert x.grad.device == source and type(x.grad._data) is _array_type(source)
         assert x.grad.dtype == dtype and x.grad.tolist() == [2, 3, 4]
 
 
@@ -467,18 +467,18 @@ def test_a_move_puts_the_array_on_the_target_device_and_the_gradient_on_the_sour
 def test_a_move_with_a_cast_gives_the_gradient_in_the_source_dtype_and_device(source, target):
     x = mg.tensor([1.5, -2.0], device=source, requires_grad=True)
     moved = x.to(target, mg.float64)
-    assert moved.device == target and type(moved.data) is _array_type(target) and moved.dtype == mg.float64
+    assert moved.device == target and type(moved._data) is _array_type(target) and moved.dtype == mg.float64
     (moved * mg.tensor([2.0, 3.0], dtype=mg.float64, device=target)).sum().backward()
-    assert type(x.grad.data) is _array_type(source) and x.grad.dtype == mg.float32 and x.grad.tolist() == [2, 3]
+    assert type(x.grad._data) is _array_type(source) and x.grad.dtype == mg.float32 and x.grad.tolist() == [2, 3]
 
 
 @pytest.mark.gpu
 def test_a_round_trip_through_the_gpu_is_differentiable_and_gradchecks():
     x = mg.tensor([0.5, -1.25, 2.0], dtype=mg.float64, requires_grad=True)
     back = (x.cuda() * x.cuda()).cpu()
-    assert type(back.data) is np.ndarray
+    assert type(back._data) is np.ndarray
     back.sum().backward()
-    assert type(x.grad.data) is np.ndarray and x.grad.tolist() == [1.0, -2.5, 4.0]
+    assert type(x.grad._data) is np.ndarray and x.grad.tolist() == [1.0, -2.5, 4.0]
     assert mg.gradcheck(lambda a: (a.cuda().exp() * 2).cpu(), [x])
 
 
@@ -498,7 +498,7 @@ def test_a_move_that_no_gradient_reaches_gives_zeros_on_the_source_device(source
     x = mg.ones(3, device=source, requires_grad=True)
     unreached = _NoGradient()(x.to(target)).sum().to(source)
     (unreached + (x * 2).sum()).backward()
-    assert type(x.grad.data) is _array_type(source) and x.grad.tolist() == [2, 2, 2]
+    assert type(x.grad._data) is _array_type(source) and x.grad.tolist() == [2, 2, 2]
 
 
 @pytest.mark.parametrize("dtype, expected", [("int64", [1, 2, 0]), ("bool", [True, True, False])])

@@ -126,7 +126,7 @@ probe = mg.tensor(data.x_test[:256])
 
 def recorder(trace):
     def record(step, model):
-        buffers = {name: b.data.copy() for name, b in model.named_buffers()}
+        buffers = {name: b.clone() for name, b in model.named_buffers()}
         relus = [i for i, m in enumerate(model) if type(m).__name__ == "ReLU"]
         with mg.no_grad():
             h = probe

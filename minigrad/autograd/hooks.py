@@ -37,7 +37,7 @@ class RetainGrad:
     def __call__(self, grad):
         t = self._tensor()
         if t is not None:
-            total = grad.data.copy() if t._grad is None else walk.add_arrays(t._grad.data, grad.data)
+            total = grad._data.copy() if t._grad is None else walk.add_arrays(t._grad._data, grad._data)
             t._grad = Tensor._wrap(total, False)
 
 
@@ -117,7 +117,7 @@ def run_grad_hooks(hooks, grad):
         if result.dtype != grad.dtype or result.device != device:  # as torch: no silent cast or move
             raise RuntimeError(f"hook {getattr(hook, '__name__', hook)!r} has changed the type of value (was "
                                f"{grad.dtype} on {device}, got {result.dtype} on {result.device})")
-        grad = result.data
+        grad = result._data
     return grad
 
 

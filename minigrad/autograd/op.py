@@ -91,7 +91,7 @@ class Op:
         for t in inputs:  # one pass: type, dtype, device and which inputs require grad
             if not isinstance(t, Tensor):
                 raise TypeError(f"{type(self).__name__} takes Tensors, got {type(t).__name__}")
-            data = t.data
+            data = t._data
             dtype = data.dtype
             if dtype is not _FLOAT32 and dtype is not _FLOAT64 and dtype not in backend.FLOAT_DTYPES:
                 _check_non_float_input(self, t)
@@ -134,9 +134,9 @@ class Op:
 
 def _check_non_float_input(op, t):
     """Integer and bool tensors are inputs without gradients (indices, masks, counts)."""
-    if t.data.dtype.kind not in "iub":
-        raise TypeError(f"{type(op).__name__}: unsupported dtype {t.data.dtype}; minigrad computes in "
+    if t._data.dtype.kind not in "iub":
+        raise TypeError(f"{type(op).__name__}: unsupported dtype {t._data.dtype}; minigrad computes in "
                         "float32 or float64 and keeps integer and bool tensors for indices and masks")
     if t.requires_grad:
-        raise TypeError(f"{type(op).__name__}: a {t.data.dtype} tensor cannot require grad; "
+        raise TypeError(f"{type(op).__name__}: a {t._data.dtype} tensor cannot require grad; "
                         "only float32 and float64 tensors can")

@@ -49,7 +49,7 @@ def in_place(tensor, op, *operands):
     """Run in-place ``op`` (its forward writes into input 0 and returns it) on ``tensor`` and
     ``operands`` (Tensors, numbers or arrays); return ``tensor``. ``Tensor._in_place`` is this.
 
-    Without recording it writes straight into ``tensor.data``. When recording, the tensor takes a
+    Without recording it writes straight into ``tensor._data``. When recording, the tensor takes a
     new place in the graph: its previous one moves to a hidden tensor that is the op's input 0.
     """
     others = [tensor._operand(o) for o in operands]
@@ -65,7 +65,7 @@ def in_place(tensor, op, *operands):
             "tensor) while recording for backward is not supported; change the base tensor, or use "
             "the out-of-place form (y = x + ...) or x.clone() first"
         )
-    previous = type(tensor)._wrap(tensor.data, tensor._requires_grad)
+    previous = type(tensor)._wrap(tensor._data, tensor._requires_grad)
     previous._creator, previous._index, previous._counter = tensor._creator, tensor._index, tensor._counter
     others = [previous if o is tensor else o for o in others]  # x *= x: the old x on both sides
     tensor._creator = op(previous, *others)._creator
@@ -96,7 +96,7 @@ def inputs_at_forward(op):
 def check_saved_arrays(op):
     """Raise if an array that ``op``'s forward may have saved (an input, an output, or a view of
     one) was written in place after the forward ran."""
-    written = [(f"input {i}", t.data, t._counter) for i, t in enumerate(op.inputs)
+    written = [(f"input {i}", t._data, t._counter) for i, t in enumerate(op.inputs)
                if t._counter[WRITE_TIME] > op._write_time]
     written += [(f"output {i}", a, c) for i, (a, c) in enumerate(op._outputs) if c[WRITE_TIME] > op._write_time]
     if not written:

@@ -46,7 +46,7 @@ def backward(root, grad, retain_graph=False):
         for t, g, needed in zip(inputs, grad_inputs, op.needs_input_grad):
             if g is None or not needed:
                 continue
-            data = t.data
+            data = t._data
             if type(g) is not np.ndarray or g.shape != data.shape or g.dtype != data.dtype:
                 g = _as_gradient_of(op, t, g)  # checked here, called only off the common case (bench: -6%)
             if t._creator is not None:
@@ -88,10 +88,10 @@ def _as_gradient_of(op, t, g):
     """``g``, returned by ``op.backward`` for input ``t``, as an array of t's shape and dtype."""
     if type(g) is not np.ndarray and not isinstance(g, op.xp.ndarray):
         g = op.xp.asarray(g)  # NumPy returns 0-d results as scalars; a gradient stays an array
-    if g.shape != t.data.shape:
+    if g.shape != t._data.shape:
         raise RuntimeError(f"{type(op).__name__}.backward returned a gradient of shape {g.shape} "
-                           f"for an input of shape {t.data.shape}")
-    return g if g.dtype == t.data.dtype else g.astype(t.data.dtype)
+                           f"for an input of shape {t._data.shape}")
+    return g if g.dtype == t._data.dtype else g.astype(t._data.dtype)
 
 
 def _zeros_like(output):
@@ -109,7 +109,7 @@ def add_arrays(a, b):
 def _accumulate_leaf(t, grad, op=None, grad_outputs=(), grad_inputs=()):
     """Add ``grad``, returned by ``op.backward(*grad_outputs)`` among ``grad_inputs``, to ``t.grad``."""
     if t._grad is not None:
-        t._grad.data = add_arrays(t._grad.data, grad)
+        t._grad._data = add_arrays(t._grad._data, grad)
     else:
         _adopt_first_grad(t, grad, op, grad_outputs, grad_inputs)
     if hooks.leaf_hooks_in_use:  # e.g. DDP's bucket reductions; a leaf without hooks pays one check

@@ -279,9 +279,9 @@ def all_gather(tensor_list, tensor):
     if problem is None:
         problem = _gather_list_problem(tensor_list, tensor, group.size)
     check_in(group, "all_gather", _caller(), _arguments(tensor, "", problem), problem)
-    gathered = tensor.data[None] if group.size == 1 else start_allgather(group, tensor.data, "all_gather").wait()
+    gathered = tensor._data[None] if group.size == 1 else start_allgather(group, tensor._data, "all_gather").wait()
     for target, part in zip(tensor_list, gathered):
-        target.data[...] = part
+        target._data[...] = part
 
 
 def _tensor_problem(tensor, name):
@@ -313,7 +313,7 @@ def _arguments(tensor, detail, problem=None):
 
 def _in_place(tensor, collective):
     """Run ``collective`` on a contiguous array holding tensor's values and copy the result back."""
-    array = tensor.data
+    array = tensor._data
     work = array if array.flags.c_contiguous else backend.array_module(array).ascontiguousarray(array)
     collective(work)
     if work is not array:

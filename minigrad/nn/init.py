@@ -61,7 +61,7 @@ def _fill(tensor, values):
     """Write the float64 array ``values`` into tensor's memory (its dtype and device)."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"nn.init fills a Tensor, got {type(tensor).__name__}")
-    tensor.data[...] = backend.to_device(np.asarray(values), tensor.device).astype(tensor.dtype, copy=False)
+    tensor._data[...] = backend.to_device(np.asarray(values), tensor.device).astype(tensor.dtype, copy=False)
     tensor._bump_version()  # a graph that saved the old values now refuses backward, as torch's
     return tensor
 

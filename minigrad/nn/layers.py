@@ -417,7 +417,7 @@ class _BatchNorm(Module):
         use_batch_stats = self.training or not self.track_running_stats
         y = self._normalize(x, use_batch_stats, momentum)
         if update:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked._data += 1
         return y
 
     def _normalize(self, x, use_batch_stats, momentum):

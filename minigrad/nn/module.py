@@ -20,7 +20,7 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data, requires_grad=True):
-        array = data.data if isinstance(data, Tensor) else data
+        array = data._data if isinstance(data, Tensor) else data
         super().__init__(array, requires_grad=requires_grad, device=backend.device_of(array)
                          if hasattr(array, "flags") else None)
 
@@ -226,7 +226,7 @@ class Module:
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad.data = backend.array_module(p.grad.data).zeros_like(p.grad.data)
+                p.grad._data = backend.array_module(p.grad._data).zeros_like(p.grad._data)
 
     def state_dict(self):
         """Parameters and buffers by dotted name, as Tensors sharing this module's arrays."""
@@ -265,8 +265,8 @@ class Module:
         for name, target in own.items():
             if name in state:
                 value = state[name]
-                value = value.data if isinstance(value, Tensor) else value
-                target.data[...] = backend.to_device(value, target.device).astype(target.dtype, copy=False)
+                value = value._data if isinstance(value, Tensor) else value
+                target._data[...] = backend.to_device(value, target.device).astype(target.dtype, copy=False)
                 target._bump_version()  # a graph that saved the old values now refuses backward, as torch's
         return IncompatibleKeys(missing, unexpected)
 
@@ -284,9 +284,9 @@ class Module:
                 raise TypeError(f"Module.to takes a device or a float dtype, got {target!r}")
             convert = lambda a: a.astype(dtype, copy=False) if a.dtype in backend.FLOAT_DTYPES else a  # noqa: E731
         for t in list(self.parameters()) + list(self.buffers()):
-            t.data = convert(t.data)
+            t._data = convert(t._data)
             if t.grad is not None:
-                t.grad.data = convert(t.grad.data)
+                t.grad._data = convert(t.grad._data)
         return self
 
     def cuda(self):

@@ -58,7 +58,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
                            "move them to one device")
     num_embeddings = weight.shape[0]
     padding_idx = padding_index(padding_idx, num_embeddings, "embedding")
-    indices = input.data
+    indices = input._data
     if indices.size:
         lowest, highest = int(indices.min()), int(indices.max())
         if lowest < 0 or highest >= num_embeddings:
@@ -82,7 +82,7 @@ def one_hot(tensor, num_classes=-1):
     """int64 one-hot encoding: shape (*tensor.shape, num_classes), 1 at each index. num_classes=-1
     takes the largest index + 1. Example: ``F.one_hot(mg.tensor([0, 2]), 3)`` ->
     tensor([[1, 0, 0], [0, 0, 1]])"""
-    indices = tensor.data if isinstance(tensor, Tensor) else tensor
+    indices = tensor._data if isinstance(tensor, Tensor) else tensor
     if not hasattr(indices, "dtype") or indices.dtype.kind not in "iu":
         raise TypeError(f"one_hot takes a tensor of integer class indices, got "
                         f"{getattr(indices, 'dtype', type(indices).__name__)}")

@@ -245,14 +245,14 @@ def index_select(input, dim, index):
     index = index_tensor(index, "index_select")
     if index.ndim > 1:
         raise IndexError(f"index_select(): index must be 1-D (or 0-d), got shape {index.shape}")
-    check_index_dtype(index.data, "index_select")
-    backend.common_array_module([input.data, index.data], "index_select")
+    check_index_dtype(index._data, "index_select")
+    backend.common_array_module([input._data, index._data], "index_select")
     dim = _args.dim_index(dim, input.ndim)
     if input.ndim == 0 and index.numel() != 1:
         raise IndexError(f"index_select(): a 0-d tensor takes an index of one value, got {index.numel()}")
     source = input.reshape(1) if input.ndim == 0 else input
-    check_index_range(index.data, source.shape[dim], dim, "index_select", IndexError)
-    selected = source[(slice(None),) * dim + (index.data.reshape(-1),)]  # indexing copies the index
+    check_index_range(index._data, source.shape[dim], dim, "index_select", IndexError)
+    selected = source[(slice(None),) * dim + (index._data.reshape(-1),)]  # indexing copies the index
     return selected.reshape(()) if input.ndim == 0 else selected
 
 
@@ -267,10 +267,10 @@ def take_along_dim(input, indices, dim=None):
     if indices.ndim != input.ndim:
         raise RuntimeError(f"take_along_dim(): input of shape {input.shape} and indices of shape "
                            f"{indices.shape} must have the same number of dims")
-    check_index_dtype(indices.data, "take_along_dim")
+    check_index_dtype(indices._data, "take_along_dim")
     dim = _args.dim_index(dim, input.ndim)
     size = input.shape[dim] if input.ndim else 1
-    data = indices.data
+    data = indices._data
     low, high = (int(data.min()), int(data.max())) if data.size else (0, 0)
     if low < -size or high >= size:
         bad = low if low < -size else high
@@ -299,9 +299,9 @@ def masked_select(input, mask):
     if shape is None:
         raise RuntimeError(f"masked_select(): mask of shape {mask.shape} and the tensor's shape "
                            f"{input.shape} do not broadcast together")
-    xp = backend.common_array_module([input.data, mask.data], "masked_select")
+    xp = backend.common_array_module([input._data, mask._data], "masked_select")
     source = input if input.shape == shape else input.expand(shape)
-    return source[mask.data if mask.shape == shape else xp.broadcast_to(mask.data, shape)]
+    return source[mask._data if mask.shape == shape else xp.broadcast_to(mask._data, shape)]
 
 
 @tensor_method
@@ -309,7 +309,7 @@ def nonzero(input, *, as_tuple=False):
     """Indices of the nonzero entries (NaN counts as nonzero), in C order: an int64 tensor of shape
     (n, ndim), or with ``as_tuple=True`` a tuple of ndim 1-D tensors (one for a 0-d tensor).
     Example: ``mg.tensor([0, 3, 0, 4]).nonzero()`` -> tensor([[1], [3]])"""
-    xp, data = backend.array_module(input.data), input.data
+    xp, data = backend.array_module(input._data), input._data
     if as_tuple:
         found = xp.nonzero(data.reshape(1) if data.ndim == 0 else data)
         return tuple(Tensor._wrap(i.astype(int64, copy=False), False) for i in found)

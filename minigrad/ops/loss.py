@@ -405,11 +405,11 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     """
     _args.choice(reduction, "reduction", REDUCTIONS)
     target = _same_shape_target(input, target, "binary_cross_entropy")
-    xp, t = backend.array_module(input.data), target.data
+    xp, t = backend.array_module(input._data), target._data
     if not bool(xp.all((t >= 0) & (t <= 1))):  # NaN is refused too, as torch's
         raise ValueError(f"binary_cross_entropy: target values must be in [0, 1], NaN excluded, got values in "
                          f"[{float(t.min())}, {float(t.max())}]")
-    x = input.data
+    x = input._data
     if not bool(xp.all((x >= 0) & (x <= 1))):  # NaN is refused too, as torch's
         raise ValueError("binary_cross_entropy: input values must be probabilities in [0, 1], NaN excluded "
                          "(apply sigmoid, or use binary_cross_entropy_with_logits on logits)")
@@ -458,7 +458,7 @@ def _target_array(target, input):
     """The target's array on the input's device (a Tensor's data, or an array / list)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"input must be a Tensor, got {type(input).__name__}")
-    target = target.data if isinstance(target, Tensor) else target
+    target = target._data if isinstance(target, Tensor) else target
     return backend.to_device(target if hasattr(target, "dtype") else np.asarray(target), input.device)
 
 
@@ -484,9 +484,9 @@ def _broadcast_weight(weight, input, name, fn):
     check_same_dtype(input, **{name: weight})
     if weight.requires_grad:
         raise RuntimeError(f"{fn} is not differentiable with respect to {name} (as torch): pass {name}.detach()")
-    xp = backend.array_module(input.data)
+    xp = backend.array_module(input._data)
     try:
-        return xp.broadcast_to(weight.data.copy(), input.shape)  # kept by the op for backward (see _class_rows)
+        return xp.broadcast_to(weight._data.copy(), input.shape)  # kept by the op for backward (see _class_rows)
     except ValueError:
         raise ValueError(f"{fn}: {name} of shape {weight.shape} does not broadcast to the input's shape "
                          f"{input.shape}") from None
@@ -535,7 +535,7 @@ def _class_weights(weight, input, name):
     classes = input.shape[min(1, input.ndim - 1)] if input.ndim else None  # 0-d input: refused later
     if classes is not None and weight.shape != (classes,):
         raise ValueError(f"{name}: weight must have shape ({classes},), one per class, got {weight.shape}")
-    return weight.data.copy()  # kept by the op for backward (see _class_rows)
+    return weight._data.copy()  # kept by the op for backward (see _class_rows)
 
 
 def _cross_entropy_with_probabilities(input, target, class_weights, reduction, label_smoothing):

@@ -592,7 +592,7 @@ def clamp(input, min=None, max=None):
     for name, bound in (("min", min), ("max", max)):
         if bound is not None and not _args.is_real(bound):
             raise _args.ArgumentTypeError(f"clamp: {name} must be a number or None, got {type(bound).__name__}")
-    if input.data.dtype.kind != "f" and any(isinstance(b, float) for b in (min, max)):
+    if input._data.dtype.kind != "f" and any(isinstance(b, float) for b in (min, max)):
         return Clamp(min, max)(input.float())  # a float bound makes the result float32, as torch
     return Clamp(min, max)(input)
 
@@ -655,7 +655,7 @@ def _scaled(input, other, alpha, what):
     if type(alpha) is int and alpha == 1:
         return other
     other = input._operand(other)
-    return other * alpha_factor(result_dtype(input.data, other.data), alpha, what)
+    return other * alpha_factor(result_dtype(input._data, other._data), alpha, what)
 
 
 @tensor_method
@@ -685,19 +685,19 @@ def matmul(input, other):
 @tensor_method
 def isnan(input):
     """Where the entries are NaN, a bool tensor (no grad). Example: ``mg.tensor([1.0, float('nan')]).isnan()`` -> tensor([False, True])"""
-    return Tensor._wrap(backend.array_module(input.data).isnan(input.data), False)
+    return Tensor._wrap(backend.array_module(input._data).isnan(input._data), False)
 
 
 @tensor_method
 def isinf(input):
     """Where the entries are +Inf or -Inf, a bool tensor (no grad). Example: ``mg.tensor([1.0, float('inf')]).isinf()`` -> tensor([False, True])"""
-    return Tensor._wrap(backend.array_module(input.data).isinf(input.data), False)
+    return Tensor._wrap(backend.array_module(input._data).isinf(input._data), False)
 
 
 @tensor_method
 def isfinite(input):
     """Where the entries are neither NaN nor Inf, a bool tensor (no grad). Example: ``mg.tensor([1.0, float('inf')]).isfinite()`` -> tensor([True, False])"""
-    return Tensor._wrap(backend.array_module(input.data).isfinite(input.data), False)
+    return Tensor._wrap(backend.array_module(input._data).isfinite(input._data), False)
 
 
 def _comparison(name, symbol):
@@ -746,7 +746,7 @@ def lerp(input, end, weight):
     if broadcast_shape(input.shape, end.shape, weight.shape) is None:
         raise RuntimeError(f"lerp(): self {input.shape}, end {end.shape} and weight {weight.shape} do not "
                            "broadcast to one shape")
-    backend.common_array_module([input.data, end.data, weight.data], "lerp")
+    backend.common_array_module([input._data, end._data, weight._data], "lerp")
     return Lerp.apply(input, end, weight)
 
 
@@ -774,7 +774,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
             raise TypeError(f"addmm(): {name} must be a number, got {type(value).__name__}")
         if input.dtype.kind != "f" and not isinstance(value, numbers.Integral):
             raise TypeError(f"addmm(): {name}={value!r} must be an int for integer tensors (dtype {input.dtype})")
-    backend.common_array_module([input.data, mat1.data, mat2.data], "addmm")
+    backend.common_array_module([input._data, mat1._data, mat2._data], "addmm")
     return AddMM(beta, alpha)(input, mat1, mat2)
 
 
@@ -844,7 +844,7 @@ def logical_xor(input, other):
 def logical_not(input):
     """Elementwise ``input == 0`` as a bool tensor (NaN counts as nonzero, so gives False).
     Example: ``mg.tensor([0, 1]).logical_not()`` -> tensor([True, False])"""
-    return Tensor._wrap(backend.array_module(input.data).logical_not(input.data), False)
+    return Tensor._wrap(backend.array_module(input._data).logical_not(input._data), False)
 
 
 def _logical(input, other, name):
@@ -852,8 +852,8 @@ def _logical(input, other, name):
         raise TypeError(f"{name}(): other must be a Tensor, got {type(other).__name__}")
     if broadcast_shape(input.shape, other.shape) is None:
         raise RuntimeError(f"{name}(): shapes {input.shape} and {other.shape} do not broadcast together")
-    xp = backend.common_array_module([input.data, other.data], name)
-    return Tensor._wrap(getattr(xp, name)(input.data, other.data), False)
+    xp = backend.common_array_module([input._data, other._data], name)
+    return Tensor._wrap(getattr(xp, name)(input._data, other._data), False)
 
 
 @torch_function
@@ -889,12 +889,12 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     Example: ``mg.isclose(mg.tensor([1.0, 2.0]), mg.tensor([1.0, 2.1]))`` -> tensor([True, False])"""
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
         raise TypeError("isclose expects two Tensors")
-    xp = backend.common_array_module([input.data, other.data], "isclose")
-    return Tensor._wrap(xp.isclose(input.data, other.data, rtol=rtol, atol=atol, equal_nan=equal_nan), False)
+    xp = backend.common_array_module([input._data, other._data], "isclose")
+    return Tensor._wrap(xp.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan), False)
 
 
 @torch_function
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """True when every element is close (see isclose), as a Python bool (torch.allclose).
     Example: ``mg.allclose(x, x + 1e-9)`` -> True"""
-    return bool(isclose(input, other, rtol, atol, equal_nan).data.all())
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())

@@ -107,8 +107,8 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         raise ValueError("batch_norm in eval mode (training=False) needs running_mean and running_var")
     if (running_mean is None) != (running_var is None):
         raise ValueError("running_mean and running_var must both be given or both be None")
-    op = BatchNormOp(training, None if running_mean is None else running_mean.data,
-                     None if running_var is None else running_var.data, float(momentum), eps,
+    op = BatchNormOp(training, None if running_mean is None else running_mean._data,
+                     None if running_var is None else running_var._data, float(momentum), eps,
                      weight is not None, bias is not None)
     return op(*(t for t in (x, weight, bias) if t is not None))
 
@@ -195,18 +195,18 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     n, channels = shape[0], shape[1]
     if input.numel() == 0:  # as torch: an empty batch makes the running statistics NaN, empty spatial dims keep them
         if running_mean is not None and n == 0:
-            running_mean.data[...] = running_var.data[...] = float("nan")
+            running_mean._data[...] = running_var._data[...] = float("nan")
         return _channel_affine(input * 1, weight, bias)
     # as torch: each (sample, channel) is a channel of BatchNorm on input viewed as (1, N * C, *spatial),
     # with the running statistics repeated N times, then averaged back over the batch
-    xp = backend.array_module(input.data)
-    repeated = [None if t is None else Tensor._wrap(xp.tile(t.data, n), False) for t in (running_mean, running_var)]
+    xp = backend.array_module(input._data)
+    repeated = [None if t is None else Tensor._wrap(xp.tile(t._data, n), False) for t in (running_mean, running_var)]
     y = batch_norm(input.reshape(1, n * channels, *shape[2:]), repeated[0], repeated[1],
                    None if weight is None else weight.repeat(n), None if bias is None else bias.repeat(n),
                    True, momentum, eps)
     if running_mean is not None:
         for running, updated in zip((running_mean, running_var), repeated):
-            running.data[...] = updated.data.reshape(n, channels).mean(axis=0)
+            running._data[...] = updated._data.reshape(n, channels).mean(axis=0)
     return y.reshape(shape)
 
 

@@ -183,8 +183,8 @@ def _sort_index(input, dim, descending, k):
     """The int64 indices (a Tensor without grad) of the first ``k`` (None: all) entries of the
     stable sort along ``dim`` (checked); 0 for a 0-d tensor."""
     if input.ndim == 0:
-        return Tensor._wrap(backend.array_module(input.data).zeros((), int64), False)
-    index = sort_indices(input.data, dim, descending)
+        return Tensor._wrap(backend.array_module(input._data).zeros((), int64), False)
+    index = sort_indices(input._data, dim, descending)
     if k is not None:
         index = index[(slice(None),) * dim + (slice(0, k),)]
     return Tensor._wrap(index, False)

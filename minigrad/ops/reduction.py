@@ -346,7 +346,7 @@ def _extremum_with_indices(input, dim, keepdim, axis, keepdims, largest):
     result = _MaxResult if largest else _MinResult
     if input.ndim == 0:  # as torch: the value itself at index 0
         _args.dim_index(dim, 0)
-        return result(input.reshape(()), Tensor._wrap(backend.array_module(input.data).zeros((), int64), False))
+        return result(input.reshape(()), Tensor._wrap(backend.array_module(input._data).zeros((), int64), False))
     indices = _arg_extremum(input, dim, True, largest, "max" if largest else "min")
     values = TakeAlongDim(_args.dim_index(dim, input.ndim), keepdim)(input, indices)
     return result(values, indices if keepdim else indices.squeeze(dim))
@@ -371,7 +371,7 @@ def _arg_extremum(input, dim, keepdim, largest, name=None):
     (IndexError) and an empty result over a nonzero dim (``mg.zeros(5, 0).argmax(0)`` -> shape (0,))."""
     if isinstance(dim, tuple):
         raise TypeError(f"argmax, argmin, max(dim) and min(dim) take one int dim, got {dim}")
-    data, name = input.data, name or ("argmax" if largest else "argmin")
+    data, name = input._data, name or ("argmax" if largest else "argmin")
     xp = backend.array_module(data)
     if dim is None or data.ndim == 0:
         _args.dim_tuple(dim, data.ndim)  # checks the dim of a 0-d tensor
@@ -408,9 +408,9 @@ def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
 
 
 def _truth_reduction(input, name, dim, keepdim):
-    nonzero = input.data != 0
+    nonzero = input._data != 0
     reduced = getattr(nonzero, name)(axis=_args.dim_tuple(dim, input.ndim), keepdims=keepdim)
-    return Tensor._wrap(backend.array_module(input.data).asarray(reduced), False)
+    return Tensor._wrap(backend.array_module(input._data).asarray(reduced), False)
 
 
 @tensor_method
@@ -448,6 +448,6 @@ def count_nonzero(input, dim=None):
     normalized = [_args.dim_index(d, input.ndim) for d in names if d is not None]
     if len(set(normalized)) != len(normalized):
         raise RuntimeError(f"count_nonzero(): dim {dim} names a dimension more than once")
-    xp = backend.array_module(input.data)
-    counts = (input.data != 0).sum(axis=_args.dim_tuple(dim, input.ndim), dtype=int64)
+    xp = backend.array_module(input._data)
+    counts = (input._data != 0).sum(axis=_args.dim_tuple(dim, input.ndim), dtype=int64)
     return Tensor._wrap(xp.asarray(counts), False)

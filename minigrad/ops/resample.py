@@ -259,7 +259,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
             raise RuntimeError(f"adaptive_max_pool2d: output_size must be >= 0, got {tuple(output_size)}")
         sizes.append(size if wanted is None else int(wanted))
     image = input if input.ndim == 4 else input.unsqueeze(0)
-    indices = Tensor._wrap(adaptive_max_pool2d_indices(image.data, tuple(sizes)), False)
+    indices = Tensor._wrap(adaptive_max_pool2d_indices(image._data, tuple(sizes)), False)
     values = PlaneGather.apply(image, indices)
     if input.ndim == 3:
         values, indices = values.squeeze(0), indices.squeeze(0)

@@ -267,7 +267,7 @@ class Diag(Op):
 @tensor_method
 def numel(input):
     """The number of elements: ``mg.zeros(2, 3).numel()`` -> 6"""
-    return input.data.size
+    return input._data.size
 
 
 @tensor_method
@@ -432,7 +432,7 @@ def chunk(input, chunks, dim=0):
 def contiguous(input):
     """Self when its data is C-contiguous, else a differentiable contiguous copy.
     Example: ``mg.zeros(2, 3).t().contiguous()`` (a C-ordered copy)"""
-    return input if input.data.flags.c_contiguous else Clone.apply(input)
+    return input if input._data.flags.c_contiguous else Clone.apply(input)
 
 
 @tensor_method
@@ -556,7 +556,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         if input.ndim != 1 or input.dtype.kind not in "iu":
             raise RuntimeError(f"repeat_interleave(repeats): repeats must be a 1-D integer tensor, got dtype "
                                f"{input.dtype} and shape {input.shape}")
-        xp = backend.array_module(input.data)
+        xp = backend.array_module(input._data)
         positions = Tensor._wrap(xp.arange(input.shape[0], dtype="int64"), False)
         return positions.repeat_interleave(input, output_size=output_size)
     if isinstance(repeats, Tensor):
@@ -588,7 +588,7 @@ def _tensors(tensors, what):
     tensors = list(tensors) if isinstance(tensors, (list, tuple)) else None
     if not tensors or not all(isinstance(t, Tensor) for t in tensors):
         raise TypeError(f"{what} expects a non-empty list or tuple of Tensors")
-    backend.common_array_module([t.data for t in tensors], what)
+    backend.common_array_module([t._data for t in tensors], what)
     return tensors
 
 
@@ -645,7 +645,7 @@ def where(condition, input, other):
     if broadcast_shape(condition.shape, input.shape, other.shape) is None:
         raise ValueError(f"where: condition {condition.shape}, input {input.shape} and other {other.shape} "
                          "do not broadcast to one shape")
-    backend.common_array_module([condition.data, input.data, other.data], "where")
+    backend.common_array_module([condition._data, input._data, other._data], "where")
     return Where.apply(condition, input, other)
 
 
@@ -656,5 +656,5 @@ def _where_operand(value, reference, condition):
         return value
     if not isinstance(value, numbers.Number):
         raise TypeError(f"where's input and other must be Tensors or numbers, got {type(value).__name__}")
-    array = to_array(value, None) if reference is None else like_value(reference.data, value)
+    array = to_array(value, None) if reference is None else like_value(reference._data, value)
     return Tensor._wrap(backend.to_device(array, condition.device), False)

@@ -91,8 +91,8 @@ class Optimizer:
                 if state is None:
                     state = self.state[p] = {}
                 elif state:
-                    _follow_parameter(state, p.data)
-                update(p.data, grad.data, state, group)
+                    _follow_parameter(state, p._data)
+                update(p._data, grad._data, state, group)
                 p._bump_version()  # an op that saved p for backward now refuses to use it
         return loss
 
@@ -102,7 +102,7 @@ class Optimizer:
                 if set_to_none:
                     p._grad = None  # the attribute behind p.grad (its setter checks assigned Tensors)
                 elif p.grad is not None:
-                    p.grad.data[...] = 0
+                    p.grad._data[...] = 0
 
     def state_dict(self):
         """{"optimizer": class name, "state": {index: {name: array or number}},
@@ -153,7 +153,7 @@ class Optimizer:
         if name not in self.state_names:
             raise ValueError(f"state {name!r} of parameter {index} is not kept by {type(self).__name__} "
                              f"(it keeps {', '.join(self.state_names)}): the state_dict is from another optimizer")
-        value = value.data if isinstance(value, Tensor) else value
+        value = value._data if isinstance(value, Tensor) else value
         if name not in self.param_shaped:
             return value.item() if hasattr(value, "item") else value
         if not hasattr(value, "shape") or tuple(value.shape) != p.shape:

@@ -124,8 +124,8 @@ def test_sync_batchnorm_in_a_world_of_one_is_batchnorm_and_gradchecks(world_of_o
     layer = nn.BatchNorm1d if len(shape) < 4 else nn.BatchNorm2d
     bn, sync = layer(3, momentum=0.3).double(), nn.SyncBatchNorm(3, momentum=0.3).double()
     for module in (bn, sync):
-        module.weight.data[...] = [0.5, 1.0, 2.0]
-        module.bias.data[...] = [0.1, -0.2, 0.3]
+        module.weight.data[...] = mg.tensor([0.5, 1.0, 2.0], dtype=mg.float64)
+        module.bias.data[...] = mg.tensor([0.1, -0.2, 0.3], dtype=mg.float64)
     tx, sx = mg.tensor(x, requires_grad=True), mg.tensor(x, requires_grad=True)
     upstream = mg.tensor(rng.standard_normal(shape))
     (bn(tx) * upstream).sum().backward()

@@ -52,7 +52,7 @@ def collectives(rank, size):
             assert t.dtype == dtype
         # a transposed (non-contiguous) tensor is reduced in place too
         base = mg.tensor(values, dtype=dtype)
-        view = mg.Tensor._wrap(base.data.T, False)
+        view = mg.Tensor._wrap(base._data.T, False)
         dist.all_reduce(view)
         np.testing.assert_allclose(base.numpy(), np.sum(by_rank, axis=0).astype(dtype), rtol=1e-6)
 

@@ -61,8 +61,8 @@ def test_distributions_have_the_right_range_and_moments(fill, parameters, kind, 
 
 def test_constants_seeding_in_place_and_no_graph():
     w = nn.Parameter(mg.zeros(3, 4))
-    array = w.data
-    assert init.constant_(w, 0.5) is w and w.data is array and (w.detach().numpy() == 0.5).all()
+    array = w._data
+    assert init.constant_(w, 0.5) is w and w._data is array and (w.detach().numpy() == 0.5).all()
     assert init.ones_(w).detach().numpy().sum() == 12 and init.zeros_(w).detach().numpy().sum() == 0
     (w * 2).sum().backward()  # still a leaf: filling recorded nothing
     np.testing.assert_array_equal(w.grad.numpy(), 2)

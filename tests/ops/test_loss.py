@@ -295,7 +295,7 @@ def test_targets_and_weights_changed_in_place_before_backward_do_not_change_the_
     fn(expected, target, weight).backward()
     changed = mg.tensor(x, requires_grad=True)
     result = fn(changed, target, weight)
-    target.data[...] = target.data[::-1].copy()
+    target._data[...] = target._data[::-1].copy()
     weight.data[...] = 7.0
     result.backward()
     np.testing.assert_array_equal(changed.grad.numpy(), expected.grad.numpy())
@@ -393,7 +393,7 @@ def test_a_cpu_target_moves_to_the_gpu_input_and_its_gradient_comes_back(name, r
     a, b = rng.uniform(0.1, 0.9, (3, 4)), rng.uniform(0.1, 0.9, (3, 4))
     on_gpu, target = mg.tensor(a, requires_grad=True, device="cuda"), mg.tensor(b, requires_grad=target_gets_grad)
     loss = loss_fn(on_gpu, target)
-    assert loss.device == "cuda" and type(loss.data) is mg.backend.cupy_or_none().ndarray
+    assert loss.device == "cuda" and type(loss._data) is mg.backend.cupy_or_none().ndarray
     on_cpu, cpu_target = mg.tensor(a, requires_grad=True), mg.tensor(b, requires_grad=target_gets_grad)
     expected = loss_fn(on_cpu, cpu_target)
     np.testing.assert_allclose(loss.item(), expected.item(), rtol=1e-6)
@@ -402,7 +402,7 @@ def test_a_cpu_target_moves_to_the_gpu_input_and_its_gradient_comes_back(name, r
     assert on_gpu.grad.device == "cuda"
     np.testing.assert_allclose(on_gpu.grad.numpy(), on_cpu.grad.numpy(), rtol=1e-6)
     if target_gets_grad:
-        assert target.grad.device == "cpu" and type(target.grad.data) is np.ndarray
+        assert target.grad.device == "cpu" and type(target.grad._data) is np.ndarray
         np.testing.assert_allclose(target.grad.numpy(), cpu_target.grad.numpy(), rtol=1e-6)
 
 

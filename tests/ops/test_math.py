@@ -235,7 +235,7 @@ def test_masked_fill_on_the_gpu_takes_a_mask_without_a_device_and_a_cpu_value():
     x = mg.ones(3, device="cuda", requires_grad=True)
     for mask in ([True, False, True], np.array([True, False, True])):  # built on the tensor's device
         filled = x.masked_fill(mask, mg.tensor(-2.0))  # a one-element value, on any device, is a number
-        assert filled.device == "cuda" and type(filled.data) is mg.backend.cupy_or_none().ndarray
+        assert filled.device == "cuda" and type(filled._data) is mg.backend.cupy_or_none().ndarray
         assert filled.tolist() == [-2, 1, -2]
     filled.sum().backward()
     assert x.grad.device == "cuda" and x.grad.tolist() == [0, 1, 0]
@@ -505,7 +505,7 @@ def test_piecewise_functions_of_integers_and_bools(device):
     for name in ("floor", "ceil", "round", "trunc"):
         result = getattr(ints, name)()
         assert result.dtype == np.int64 and result.tolist() == [-3, 0, 7], name
-        assert result.data is not ints.data
+        assert result._data is not ints._data
     assert ints.round(decimals=0).tolist() == [-3, 0, 7]
     sign = ints.sign()
     assert sign.dtype == np.int64 and sign.tolist() == [-1, 0, 1]

@@ -58,7 +58,7 @@ def test_an_index_changed_in_place_before_backward_does_not_move_the_gradient(ma
     x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
     index = make_index()
     y = x[index]
-    data = index.data if isinstance(index, mg.Tensor) else index
+    data = index._data if isinstance(index, mg.Tensor) else index
     data[...] = data[::-1]  # [1, 0], or [False, True, True]
     y.backward(mg.tensor([1.0, 10.0]))
     np.testing.assert_array_equal(x.grad.numpy(), [1, 10, 0])
@@ -140,7 +140,7 @@ def test_split_and_chunk_sizes_as_torch():
 def test_view_shares_memory_and_refuses_non_contiguous_data():
     x = mg.arange(6.0)
     v = x.view(2, 3)
-    assert np.shares_memory(v.data, x.data) and v.view_as(x).shape == (6,)
+    assert np.shares_memory(v._data, x._data) and v.view_as(x).shape == (6,)
     assert mg.zeros(2, 3).reshape_as(mg.zeros(3, 2)).shape == (3, 2)
     with pytest.raises(RuntimeError, match="use .reshape"):
         v.t().view(6)

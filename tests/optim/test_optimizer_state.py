@@ -195,11 +195,11 @@ def test_optimizer_state_on_the_gpu_round_trips_and_strided_parameters_update_in
     import cupy
 
     p = mg.tensor(rng.standard_normal((6, 4)), requires_grad=True, device="cuda")
-    p.data = cupy.asfortranarray(p.data)
+    p._data = cupy.asfortranarray(p._data)
     opt = optim.Adam([p], lr=0.1)
     p.grad = mg.tensor(rng.standard_normal((6, 4)), device="cuda")
     opt.step()
-    assert p.data.flags.f_contiguous and opt.state[p]["exp_avg"].__class__ is cupy.ndarray
+    assert p._data.flags.f_contiguous and opt.state[p]["exp_avg"].__class__ is cupy.ndarray
     mg.save(opt.state_dict(), tmp_path / "opt.npz")
     restored = optim.Adam([mg.tensor(p.detach().numpy(), requires_grad=True, device="cuda")])
     restored.load_state_dict(mg.load(tmp_path / "opt.npz", device="cuda"))

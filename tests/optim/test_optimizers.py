@@ -132,12 +132,12 @@ def test_parameters_of_any_shape_and_strides_are_updated_like_contiguous_ones(rn
     for transposed in (False, True):
         data = base.T if transposed else np.ascontiguousarray(base.T)
         p = mg.tensor(np.zeros((8, 6)), dtype="float64", requires_grad=True)
-        p.data = data  # a parameter whose array is a transposed view
+        p._data = data  # a parameter whose array is a transposed view
         opt = optim.Adam([p], lr=0.1, amsgrad=True)
         for g in grads:
             p.grad = mg.tensor(np.asfortranarray(g)) if transposed else mg.tensor(g)
             opt.step()
-        assert p.data is data  # updated in place, never replaced
+        assert p._data is data  # updated in place, never replaced
         results.append((p.detach().numpy(), opt.state[p]["exp_avg_sq"]))
     np.testing.assert_array_equal(results[1][0], results[0][0])
     np.testing.assert_array_equal(results[1][1], results[0][1])
@@ -227,10 +227,10 @@ def test_a_gradient_of_another_shape_or_dtype_is_a_clear_error():
     with pytest.raises(RuntimeError, match="assigned grad has shape"):
         p.grad = mg.zeros(4, dtype="float64")
     p.grad = mg.zeros(3, dtype="float64")
-    p.grad.data = np.zeros(4)  # the array behind a gradient can still be swapped: the kernel checks too
+    p.grad._data = np.zeros(4)  # the array behind a gradient can still be swapped: the kernel checks too
     with pytest.raises(ValueError, match=r"grad has shape \(4,\), expected \(3,\)"):
         opt.step()
-    p.grad.data = np.zeros(3, dtype=np.float32)
+    p.grad._data = np.zeros(3, dtype=np.float32)
     with pytest.raises(TypeError, match="grad has dtype float32, but param has float64"):
         opt.step()
 

@@ -61,10 +61,6 @@ CASES_KNOWN = [
     # beyond the issue
     bug("Tensor", "dtype", "oracle finding: mg.Tensor(data) keeps data's dtype (int64 here); torch.Tensor is "
                            "always float32"),
-    bug("data", "spurious-error", "oracle finding: .data is a NumPy array, not a Tensor (x.data * 2 has no "
-                                  "requires_grad)"),
-    bug("data-assign", "spurious-error", "oracle finding: assigning a Tensor to .data fails "
-                                         "(\"device 'cuda' needs CuPy\")"),
     *[bug(name, "spurious-error", "oracle finding: // and % refuse bool tensors (torch computes them as 0/1)")
       for name in [f"op[bool-{op}-{b}]" for op in ("floordiv", "mod") for b in ("int32", "int64", "float32", "float64",
                                                                                "3", "2.5")]

@@ -21,31 +21,31 @@ class _Bucket:
         self.offsets, self.numel = [], 0
         for p in params:
             self.offsets.append(self.numel)
-            self.numel += p.data.size
+            self.numel += p._data.size
 
     def flatten_grads(self):
         # dtype and device read now: the model may have been moved (ddp.double(), .to("cuda")) since
-        first = self.params[0].grad.data
+        first = self.params[0].grad._data
         flat = backend.array_module(first).empty(self.numel, dtype=first.dtype)
         for p, offset in zip(self.params, self.offsets):
-            flat[offset:offset + p.data.size] = p.grad.data.reshape(-1)
+            flat[offset:offset + p._data.size] = p.grad._data.reshape(-1)
         return flat
 
     def scatter_grads(self, flat):
         # views of a fresh buffer, never reused: no gradient a user holds is overwritten later
         for p, offset in zip(self.params, self.offsets):
-            p.grad.data = flat[offset:offset + p.data.size].reshape(p.data.shape)
+            p.grad._data = flat[offset:offset + p._data.size].reshape(p._data.shape)
 
 
 def _make_buckets(params, cap_bytes):
     buckets, current, current_bytes = [], [], 0
     for p in reversed(params):
-        same_kind = not current or (p.data.dtype == current[0].data.dtype and type(p.data) is type(current[0].data))
-        if current and (not same_kind or current_bytes + p.data.nbytes > cap_bytes):
+        same_kind = not current or (p._data.dtype == current[0]._data.dtype and type(p._data) is type(current[0]._data))
+        if current and (not same_kind or current_bytes + p._data.nbytes > cap_bytes):
             buckets.append(_Bucket(current))
             current, current_bytes = [], 0
         current.append(p)
-        current_bytes += p.data.nbytes
+        current_bytes += p._data.nbytes
     if current:
         buckets.append(_Bucket(current))
     return buckets
@@ -199,18 +199,18 @@ class DistributedDataParallel(Module):
                                               "DistributedDataParallel late gradients")
             bucket.scatter_grads(averaged)
         self._finished = True
-        self._averaged = {id(q): (q.grad, q.grad.data) for b in self._buckets for q in b.params}
+        self._averaged = {id(q): (q.grad, q.grad._data) for b in self._buckets for q in b.params}
 
     def _average_late_gradient(self, p):
         grad_tensor, averaged = self._averaged[id(p)]
-        if p.grad is grad_tensor and p.grad.data is averaged:  # relies on out-of-place accumulation
+        if p.grad is grad_tensor and p.grad._data is averaged:  # relies on out-of-place accumulation
             raise RuntimeError("DistributedDataParallel: a late gradient was added in place into an averaged one "
                                "and cannot be told apart from it")
-        added = p.grad.data - averaged if p.grad is grad_tensor else p.grad.data.copy()
+        added = p.grad._data - averaged if p.grad is grad_tensor else p.grad._data.copy()
         process_group.allreduce_array(self._group, added, process_group.ReduceOp.AVG,
                                       "DistributedDataParallel late gradients")
-        p.grad.data = (averaged if p.grad is grad_tensor else 0) + added
-        self._averaged[id(p)] = (p.grad, p.grad.data)
+        p.grad._data = (averaged if p.grad is grad_tensor else 0) + added
+        self._averaged[id(p)] = (p.grad, p.grad._data)
 
 
 def _broadcast_from_rank_0(group, tensors, name, where=""):
@@ -221,15 +221,15 @@ def _broadcast_from_rank_0(group, tensors, name, where=""):
     kinds = {}
     for t in tensors:
         kinds.setdefault((t.dtype, t.device), []).append(t)
-    flats = [backend.array_module(same_kind[0].data).concatenate([t.data.reshape(-1) for t in same_kind])
+    flats = [backend.array_module(same_kind[0]._data).concatenate([t._data.reshape(-1) for t in same_kind])
              for same_kind in kinds.values()]
     process_group.broadcast_arrays(group, flats, 0, name, where)
     for same_kind, flat in zip(kinds.values(), flats):
         offset = 0
         for t in same_kind:
-            t.data[...] = flat[offset:offset + t.data.size].reshape(t.shape)
+            t._data[...] = flat[offset:offset + t._data.size].reshape(t.shape)
             t._bump_version()
-            offset += t.data.size
+            offset += t._data.size
 
 
 def _check_same_model(group, module, problem):

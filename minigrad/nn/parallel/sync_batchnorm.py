@@ -118,8 +118,8 @@ class SyncBatchNorm(_BatchNorm):
             return super()._normalize(x, use_batch_stats, momentum)
         check_same_dtype(x, weight=self.weight, bias=self.bias, running_mean=self.running_mean,
                          running_var=self.running_var)
-        op = SyncBatchNormOp(group, None if self.running_mean is None else self.running_mean.data,
-                             None if self.running_var is None else self.running_var.data, momentum, self.eps,
+        op = SyncBatchNormOp(group, None if self.running_mean is None else self.running_mean._data,
+                             None if self.running_var is None else self.running_var._data, momentum, self.eps,
                              self.weight is not None, self.bias is not None)
         return op(x, *(t for t in (self.weight, self.bias) if t is not None))
 

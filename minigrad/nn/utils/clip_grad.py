@@ -12,7 +12,7 @@ def _grads(parameters, what):
     for p in parameters:
         if not isinstance(p, Tensor):
             raise TypeError(f"{what} takes Tensors (for example model.parameters()), got {type(p).__name__}")
-    return [p.grad.data for p in parameters if p.grad is not None]
+    return [p.grad._data for p in parameters if p.grad is not None]
 
 
 def _norm(array, norm_type):

@@ -50,19 +50,19 @@ def _fold_sequential(sequential, pairs):
 
 
 def _fold(layer, norm):
-    weight = layer.weight.data
+    weight = layer.weight._data
     if weight.shape[0] != norm.num_features:
         raise ValueError(f"cannot fold {type(norm).__name__}({norm.num_features}) into a {type(layer).__name__} "
                          f"with {weight.shape[0]} output channels")
     xp = backend.array_module(weight)
-    scale = 1.0 / xp.sqrt(norm.running_var.data.astype(xp.float64) + norm.eps)
-    shift = -norm.running_mean.data.astype(xp.float64) * scale
+    scale = 1.0 / xp.sqrt(norm.running_var._data.astype(xp.float64) + norm.eps)
+    shift = -norm.running_mean._data.astype(xp.float64) * scale
     if norm.weight is not None:
-        scale = scale * norm.weight.data
-        shift = shift * norm.weight.data
+        scale = scale * norm.weight._data
+        shift = shift * norm.weight._data
     if norm.bias is not None:
-        shift = shift + norm.bias.data
-    bias = shift if layer.bias is None else layer.bias.data.astype(xp.float64) * scale + shift
+        shift = shift + norm.bias._data
+    bias = shift if layer.bias is None else layer.bias._data.astype(xp.float64) * scale + shift
     per_channel = scale.reshape((-1,) + (1,) * (weight.ndim - 1))
     layer.weight = Parameter((weight * per_channel).astype(weight.dtype))
     layer.register_parameter("bias", Parameter(bias.astype(weight.dtype)))
