@@ -82,3 +82,10 @@ def test_a_dataloader_collates_dicts_and_takes_collate_fn_and_batch_size_none():
     assert len(unbatched) == 5 and unbatched[3]["y"] == 3 and unbatched[3]["x"].shape == (2,)
     with pytest.raises(ValueError, match="batch_size=None option disables auto-batching"):
         DataLoader(_Records(), batch_size=None, drop_last=True)
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_batches_and_the_tensors_inside_them_move_to_the_loaders_device(device, num_workers):
+    first = next(iter(DataLoader(_Records(), batch_size=2, device=device, num_workers=num_workers)))
+    assert first["x"].device == device and first["y"].device == device
+    np.testing.assert_array_equal(first["x"].cpu().numpy(), [[0, 0], [1, 1]])
