@@ -3,7 +3,7 @@
 Each worker takes tasks ``(epoch, batch_index, indices)`` from its own index queue and puts
 ``(epoch, batch_index, result)`` on the shared result queue; the result is the pickled batch, a
 WorkerError, or EXHAUSTED (its copy of an IterableDataset has no more batches). None as a task
-stops the worker.
+(or the pool's stop event, seen before the next task) stops the worker.
 """
 import os
 import queue
@@ -75,7 +75,8 @@ def worker_seeds(base_seed, worker_id):
     return base_seed + worker_id, numpy_state
 
 
-def worker_loop(worker_id, num_workers, base_seed, fetcher, index_queue, result_queue, worker_init_fn, parent_pid):
+def worker_loop(worker_id, num_workers, base_seed, fetcher, index_queue, result_queue, stop, worker_init_fn,
+                parent_pid):
     global _worker_info
     result_queue.cancel_join_thread()  # exiting at shutdown must not wait for the main process to read
     try:
@@ -101,7 +102,7 @@ def worker_loop(worker_id, num_workers, base_seed, fetcher, index_queue, result_
                 if os.getppid() != parent_pid:  # the main process is gone: nobody will ask again
                     return
                 continue
-            if task is None:
+            if task is None or stop.is_set():  # set at shutdown: the tasks still queued are not wanted
                 return
             task_epoch, batch_index, indices = task
             result = init_error

@@ -250,16 +250,17 @@ class _WorkerPool:
         # a child of the generator's seed sequence: the shuffling stream stays that of num_workers=0
         base_seed = int(_random_source(loader._rng, "DataLoader").spawn(1)[0].integers(2 ** 63))
         self.closed, self.result_queue, self.index_queues, self.workers = False, context.Queue(), [], []
+        self.stop = context.Event()
         fetcher = loader._fetcher()
         try:
             for worker_id in range(n):
                 index_queue = context.Queue()
                 worker = context.Process(target=_worker.worker_loop, daemon=True,
                                          args=(worker_id, n, base_seed, fetcher, index_queue, self.result_queue,
-                                               loader.worker_init_fn, os.getpid()))
+                                               self.stop, loader.worker_init_fn, os.getpid()))
+                worker.start()
                 self.index_queues.append(index_queue)
                 self.workers.append(worker)
-                worker.start()
         except (pickle.PicklingError, AttributeError, TypeError) as error:
             self.shutdown()
             raise RuntimeError(f"DataLoader: could not start worker processes with the "
@@ -272,6 +273,7 @@ class _WorkerPool:
         if self.closed:
             return
         self.closed = True
+        self.stop.set()
         for index_queue, worker in zip(self.index_queues, self.workers):
             if worker.is_alive():
                 index_queue.put(None)

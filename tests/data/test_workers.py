@@ -3,6 +3,7 @@ seeding (torch's rule), errors that name the worker (a raise, a death, a timeout
 shutdown, persistent workers, IterableDataset split by get_worker_info."""
 import os
 import random
+import signal
 import time
 
 import numpy as np
@@ -77,20 +78,23 @@ def test_a_worker_that_raises_names_itself_and_the_original_exception():
 
 
 class _Dies(Dataset):
+    def __init__(self, killed):
+        self.killed = killed
+
     def __len__(self):
         return 8
 
     def __getitem__(self, index):
         if index == 3:
-            os._exit(7)
+            os.kill(os.getpid(), signal.SIGKILL) if self.killed else os._exit(7)
         return np.float32(index)
 
 
-def test_a_worker_that_dies_is_a_clear_error_within_seconds():
+@pytest.mark.parametrize("killed, how", [(False, "exited with code 7"), (True, "was killed by signal 9")])
+def test_a_worker_that_dies_is_a_clear_error_within_seconds(killed, how):
     start = time.monotonic()
-    with pytest.raises(RuntimeError, match=r"DataLoader worker 1 \(pid \d+\) exited unexpectedly: it exited with "
-                                           r"code 7"):
-        list(DataLoader(_Dies(), batch_size=2, num_workers=2))
+    with pytest.raises(RuntimeError, match=rf"DataLoader worker 1 \(pid \d+\) exited unexpectedly: it {how}"):
+        list(DataLoader(_Dies(killed), batch_size=2, num_workers=2))
     assert time.monotonic() - start < 5
 
 
@@ -187,6 +191,46 @@ def test_an_iterable_dataset_split_by_worker_info():
     first, second = ([b.numpy().tolist() for b in loader] for _ in range(2))
     assert first == second == [[0, 2, 4], [1, 3, 5]]  # each epoch restarts the workers' iterators
     loader._pool.shutdown()
+
+
+def test_a_failing_worker_init_fn_or_an_unpicklable_batch_is_the_workers_error():
+    def init(worker_id):
+        raise KeyError(f"no config for worker {worker_id}")
+
+    with pytest.raises(KeyError, match=r"Caught KeyError in DataLoader worker process 0.*no config for worker 0"):
+        list(DataLoader(TensorDataset(np.arange(4.0)), batch_size=2, num_workers=2, worker_init_fn=init))
+    with pytest.raises(Exception, match=r"(?s)in DataLoader worker process 0.*pickle"):
+        list(DataLoader(TensorDataset(np.arange(4.0)), batch_size=2, num_workers=2, collate_fn=lambda b: lambda: b))
+
+
+def test_a_non_integer_index_with_workers_is_an_index_error_and_stops_them():
+    loader = DataLoader(TensorDataset(np.arange(4.0)), batch_size=2, num_workers=2, sampler=[0, 1.5, 2, 3])
+    with pytest.raises(IndexError, match=r"the sampler gave index 1.5 \(float\) at position 1"):
+        list(loader)
+
+
+class _Slower(Dataset):
+    def __len__(self):
+        return 6
+
+    def __getitem__(self, index):
+        time.sleep({2: 0.5, 4: 3}.get(index, 0))
+        return np.float32(index)
+
+
+def test_breaking_out_of_an_epoch_stops_the_workers_without_running_their_queued_tasks():
+    iterator = iter(DataLoader(_Slower(), batch_size=1, num_workers=2, prefetch_factor=2))
+    next(iterator)
+    processes, start = iterator.pool.workers, time.monotonic()
+    del iterator  # worker 0 is in index 2's 0.5 s and has index 4's 3 s queued: it must not run it
+    assert all(p.exitcode is not None for p in processes) and time.monotonic() - start < 2
+
+
+def test_spawn_needs_a_picklable_dataset():
+    with pytest.raises(RuntimeError, match="could not start worker processes with the 'spawn' start method, which "
+                                           "pickles the dataset, collate_fn and worker_init_fn"):
+        iter(DataLoader(TensorDataset(np.arange(4.0)), num_workers=1, multiprocessing_context="spawn",
+                        collate_fn=lambda batch: batch))
 
 
 def test_worker_arguments_are_checked():
