@@ -37,7 +37,7 @@ def default_collate(batch):
         if _NOT_NUMERIC.search(elem.dtype.str):
             raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
                             f"found {elem.dtype}")
-        return _tensor(np.stack([np.asarray(b) for b in batch]))
+        return _tensor(np.stack(batch))
     if isinstance(elem, (bool, int, float)):  # bool before int, as np.asarray keeps it bool
         return _tensor(np.asarray(batch, dtype=np.float64 if isinstance(elem, float) else None))
     if isinstance(elem, (str, bytes)):
@@ -51,7 +51,7 @@ def default_collate(batch):
     if _is_namedtuple(elem):
         return type(elem)(*(default_collate(list(field)) for field in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
-        if any(len(example) != len(elem) for example in batch):
+        if len(set(map(len, batch))) != 1:
             raise RuntimeError("each element in list of batch should be of equal size")
         fields = [default_collate(list(field)) for field in zip(*batch)]
         if isinstance(elem, tuple):

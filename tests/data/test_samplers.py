@@ -148,3 +148,14 @@ def test_pin_memory_is_accepted_and_warns_at_each_epoch_without_a_gpu():
     for _ in range(2):
         with pytest.warns(UserWarning, match="'pin_memory' argument is set as true but no accelerator is found"):
             assert next(iter(loader)).numpy().tolist() == [0.0, 1.0]
+
+
+def test_dataloader_generator_gives_the_order_of_the_same_seed():
+    dataset = TensorDataset(np.arange(20))
+    by_seed = [b[0].numpy().tolist() for b in DataLoader(dataset, batch_size=5, shuffle=True, seed=3)]
+    loader = DataLoader(dataset, batch_size=5, shuffle=True, generator=np.random.default_rng(3))
+    assert [b[0].numpy().tolist() for b in loader] == by_seed
+    with pytest.raises(ValueError, match="give seed= or generator=, not both"):
+        DataLoader(dataset, shuffle=True, seed=3, generator=np.random.default_rng(3))
+    with pytest.raises(TypeError, match="DataLoader: generator must be a numpy.random.Generator or None, got int"):
+        DataLoader(dataset, shuffle=True, generator=3)
