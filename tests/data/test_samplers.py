@@ -159,3 +159,13 @@ def test_dataloader_generator_gives_the_order_of_the_same_seed():
         DataLoader(dataset, shuffle=True, seed=3, generator=np.random.default_rng(3))
     with pytest.raises(TypeError, match="DataLoader: generator must be a numpy.random.Generator or None, got int"):
         DataLoader(dataset, shuffle=True, generator=3)
+
+
+def test_torch_style_imports_of_the_submodules_give_the_same_classes():
+    import minigrad.data
+    from minigrad.utils.data.dataloader import DataLoader as aliased_loader, default_collate
+    from minigrad.utils.data.dataset import Dataset as aliased_dataset
+    from minigrad.utils.data.sampler import Sampler as aliased_sampler
+
+    assert aliased_loader is DataLoader and aliased_dataset is Dataset and aliased_sampler is Sampler
+    assert default_collate is minigrad.data.default_collate
