@@ -375,4 +375,7 @@ def cpu_cases():
     from .conv import conv_cases  # imports this module's Case
 
     cases += conv_cases()
+    from .data import data_cases
+
+    cases += data_cases()
     return cases

@@ -1,5 +1,5 @@
-"""minigrad/data.py: DataLoader batching and shuffling, TensorDataset, random_split (counts and fractions,
-PyTorch's remainder rule, seeding) and Subset, DistributedSampler (torch's strided split, padding and
+"""minigrad/data/ (dataset.py, sampler.py, dataloader.py): DataLoader batching and shuffling, TensorDataset,
+random_split (counts and fractions, PyTorch's remainder rule, seeding) and Subset, DistributedSampler (torch's strided split, padding and
 drop_last) and DataLoader(sampler=)."""
 import math
 import re

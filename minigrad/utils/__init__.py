@@ -9,6 +9,11 @@ from .. import data
 from . import cython_extension
 from .graph import Graph, make_dot
 
-sys.modules[__name__ + ".data"] = data  # `from minigrad.utils.data import DataLoader`, as torch.utils.data
+# `from minigrad.utils.data import DataLoader` and `from minigrad.utils.data.sampler import Sampler`, as
+# torch.utils.data: the same modules under a second name, not second copies of them
+sys.modules[__name__ + ".data"] = data
+for _submodule in ("dataset", "sampler", "dataloader", "collate"):
+    sys.modules[f"{__name__}.data.{_submodule}"] = getattr(data, _submodule)
+del _submodule
 
 __all__ = ["make_dot", "Graph", "cython_extension", "data"]
