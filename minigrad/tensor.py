@@ -68,6 +68,14 @@ class Tensor:
     _version = property(lambda self: self._counter[0], doc="In-place writes so far to this tensor's storage")
     T = property(lambda self: self.permute(*reversed(range(self.ndim))), doc="All dims reversed, as torch's .T.")
     mT = property(lambda self: self.transpose(-2, -1), doc="The last two dims swapped (a batch of matrices).")
+    is_cuda = property(lambda self: self.device == "cuda", doc="True for a tensor on the GPU, as torch's.")
+
+    def __format__(self, format_spec):
+        """As torch's: a 0-d tensor formats as its number (``f"{loss:.4f}"`` -> '0.6931'); any other
+        tensor takes only the empty spec (its repr) and refuses a spec with TypeError."""
+        if self.data.ndim == 0:
+            return format(self.item(), format_spec)
+        return object.__format__(self, format_spec)
 
     def size(self, dim=None):
         """The shape (a tuple), or the length of one dim: ``mg.zeros(2, 3).size(1)`` -> 3."""

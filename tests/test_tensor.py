@@ -477,3 +477,18 @@ def test_writing_a_float_that_requires_grad_into_integers_gives_no_grad_as_torch
         x[:2].copy_(w)  # a view of an integer tensor: nothing to record either
     assert not x.requires_grad and x.grad_fn is None
     assert x.dtype == dtype and x.tolist() == expected
+
+
+def test_format_spec_as_torch():
+    # torch 2.13: a 0-d tensor formats as its number; any other tensor refuses a spec
+    assert f"{mg.tensor(1.23456):.4f}" == "1.2346"
+    assert f"{mg.tensor(3):>5}" == "    3"
+    assert f"{mg.tensor(1.5, requires_grad=True):.2f}" == "1.50"
+    assert f"{mg.tensor([1.0, 2.0])}" == "tensor([1., 2.])"
+    for tensor in (mg.tensor([1.23456]), mg.tensor([1.0, 2.0])):
+        with pytest.raises(TypeError, match="unsupported format string passed to Tensor.__format__"):
+            f"{tensor:.4f}"
+
+
+def test_is_cuda(device):
+    assert mg.zeros(2, device=device).is_cuda is (device == "cuda")
