@@ -18,6 +18,7 @@ float64 = np.dtype(np.float64)
 int32 = np.dtype(np.int32)
 int64 = np.dtype(np.int64)
 bool_ = np.dtype(np.bool_)
+float16 = np.dtype(np.float16)  # torch's mg.half: named, so refusing it can say so (see resolve_dtype)
 DTYPE_NAMES = {
     "float32": float32, "float": float32, "float64": float64, "double": float64,
     "int64": int64, "long": int64, "int32": int32, "int": int32, "bool": bool_,
@@ -40,6 +41,9 @@ def resolve_dtype(dtype):
     except TypeError:
         raise TypeError(f"unknown dtype {dtype!r}: use mg.float32, mg.float64, mg.int64, mg.int32, mg.bool or "
                         "their names (devices are 'cpu', 'cuda' or 'cuda:0')") from None
+    if resolved == float16:
+        raise TypeError("unsupported dtype float16 (mg.half): minigrad computes and stores floats in float32 or "
+                        "float64; use mg.float32 (x.float()) where a torch script uses half")
     if resolved not in backend.FLOAT_DTYPES and resolved.kind not in "iub":
         raise TypeError(f"unsupported dtype {resolved}: minigrad computes in float32 or float64 "
                         "and keeps integer and bool tensors for indices, targets and masks")

@@ -107,6 +107,23 @@ def test_dtype_names_and_aliases():
         mg.tensor([1.0], dtype="float16")
 
 
+def test_torch_dtype_aliases():
+    assert (mg.float, mg.double, mg.short, mg.int16, mg.int8, mg.uint8) == (
+        np.float32, np.float64, np.int16, np.int16, np.int8, np.uint8)
+    for alias in (mg.float, mg.double, mg.long, mg.int, mg.short, mg.int32, mg.int16, mg.int8, mg.uint8, mg.bool):
+        assert mg.zeros(2, dtype=alias).dtype == alias
+    assert (mg.ones(2, dtype=mg.uint8) * 200).tolist() == [200, 200]
+    assert mg.tensor([1.7, -2.5]).to(mg.short).tolist() == [1, -2]  # torch truncates toward zero
+    assert mg.half is mg.float16 and mg.half == np.float16
+
+
+@pytest.mark.parametrize("call", [lambda: mg.zeros(2, dtype=mg.half), lambda: mg.tensor([1.0]).to(mg.float16),
+                                  lambda: mg.tensor([1.0], dtype="half")])
+def test_half_is_named_but_refused_with_the_way_out(call):
+    with pytest.raises(TypeError, match=r"unsupported dtype float16 \(mg.half\).*use mg.float32"):
+        call()
+
+
 def test_a_zero_dim_operand_decides_the_dtype_only_when_its_category_is_higher_as_torch():
     f32, i64 = mg.ones(3), mg.tensor([1, 2, 3])
     f64_scalar = mg.tensor(2.0, dtype=mg.float64)
