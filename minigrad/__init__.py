@@ -27,7 +27,7 @@ from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, fu
 long, int, float, double = int64, int32, float32, float64  # noqa: A001
 int16 = short = _dtypes.DTYPE_NAMES["int16"]
 int8, uint8 = _dtypes.DTYPE_NAMES["int8"], _dtypes.DTYPE_NAMES["uint8"]
-float16 = half = _dtypes.float16  # a name only: minigrad refuses float16 tensors (see _dtypes.resolve_dtype)
+float16 = half = _dtypes.float16  # storage only: ops refuse float16 tensors (autograd/op.py)
 from ._legacy import BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor  # noqa: E402
 
 __version__ = "0.1.0"

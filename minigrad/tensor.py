@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from . import _args, autograd, backend
-from ._dtypes import (KIND_NAMES, TYPE_NAMES, bool_, check_requires_grad, float32, float64, int32, int64,
+from ._dtypes import (KIND_NAMES, TYPE_NAMES, bool_, check_requires_grad, float16, float32, float64, int32, int64,
                       like_value, promote, resolve_dtype, to_array)
 
 _UNARY = object()  # _without_grad's marker for an operator with no second operand
@@ -175,6 +175,9 @@ class Tensor:
             if result.dtype in backend.FLOAT_DTYPES and dtype in backend.FLOAT_DTYPES:
                 result = _ops.shape.Cast(dtype)(result)
             else:
+                if result.requires_grad and dtype == float16 and autograd.is_grad_enabled():
+                    raise TypeError("to(float16): float16 tensors are storage only in minigrad and cannot carry "
+                                    "gradients; convert x.detach() (or under mg.no_grad())")
                 result = Tensor._wrap(result.data.astype(dtype), False)
         return result
 
@@ -189,6 +192,10 @@ class Tensor:
 
     def double(self):
         return self.to(float64)
+
+    def half(self):
+        """As float16 (mg.half): storage only in minigrad; convert back with .float() to compute."""
+        return self.to(float16)
 
     def long(self):
         return self.to(int64)

@@ -31,12 +31,13 @@ def test_integer_arrays_stay_integer_but_cannot_require_grad():
 
 
 def test_unsupported_dtypes_are_refused():
-    with pytest.raises(TypeError, match="float16"):
-        mg.tensor(np.ones(2, dtype=np.float16))
+    # float16 is storage only (issue 23): its tensors are made, the ops refuse them
+    with pytest.raises(TypeError, match="float16 .* storage only"):
+        mg.tensor(np.ones(2, dtype=np.float16)) + 1
     with pytest.raises(TypeError, match="unknown dtype"):
         mg.tensor([1.0], dtype="not-a-dtype")
-    with pytest.raises(TypeError, match="float16"):
-        mg.zeros(2, dtype="float16")
+    with pytest.raises(TypeError, match="unsupported dtype complex128"):
+        mg.zeros(2, dtype="complex128")
     with pytest.raises(TypeError, match="complex"):
         mg.tensor([1j])
 

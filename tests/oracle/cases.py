@@ -552,7 +552,9 @@ NAMES = [
     C("dtype-aliases", lambda m: [m.float, m.double, m.short, m.int16, m.int8, m.uint8, m.half, m.float16]),
     C("dtype-small-ints", lambda m: [m.tensor([1, -2, 3], dtype=dtype) + 1 for dtype in (m.short, m.int8)]
       + [m.tensor([1, 2, 250], dtype=m.uint8) + 1]),
-    C("half-tensor", lambda m: m.zeros(2, dtype=m.half)),
+    C("half-tensor", lambda m: (m.zeros(2, dtype=m.half), m.tensor([0.1, 1.5, 70000.0], dtype=m.float16),
+                                m.t([0.1, -2.5]).half(), m.t([0.1, -2.5]).to(m.half).float(), m.t([3]).half())),
+    C("half-ops", lambda m: m.zeros(2, dtype=m.half) + 1),
     C("legacy", lambda m: (m.FloatTensor([1, 2]), m.DoubleTensor([1, 2]), m.LongTensor([1.7, 2]), m.IntTensor([3]),
                            m.BoolTensor([1, 0]), m.ByteTensor([1, 2]), m.FloatTensor((2, 3)), m.FloatTensor(),
                            _shape_dtype(m.FloatTensor(2, 3)), _shape_dtype(m.LongTensor(4)))),

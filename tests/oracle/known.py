@@ -55,8 +55,8 @@ OP_TABLE = [
 ]
 
 CASES_KNOWN = [
-    expected_difference("half-tensor", "spurious-error", "mg.half is a name only: minigrad has no float16 tensors "
-                        "(it stores floats in float32 or float64; the README says so)"),
+    expected_difference("half-ops", "spurious-error", "float16 (mg.half) is storage only in minigrad: ops refuse it "
+                        "(compute in float32); the README says so"),
     expected_difference("randint", "value", "random: only shape, dtype and range are comparable"),
     bug("sigmoid-tail", "value", "issue 19: sigmoid precision for negative inputs"),
     bug("clamp-nan-bound", "value", "issue 19: clamp with a NaN bound"),
