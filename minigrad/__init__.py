@@ -6,7 +6,7 @@
 """
 import builtins
 
-from . import autograd, backend, cuda, data, datasets, functional, nn, ops, optim
+from . import accelerator, autograd, backend, backends, cuda, data, datasets, functional, nn, onnx, ops, optim
 from . import profiler, utils  # tools for looking inside (observe, never change, the graph)
 from ._kernels.runtime import get_num_threads, set_num_threads
 from ._random import initial_seed, manual_seed
@@ -15,6 +15,7 @@ from .dlpack import from_dlpack
 from .gradcheck import GradcheckError, gradcheck
 from .serialization import load, save
 from .backend import device
+from . import _dtypes
 from ._dtypes import float32, float64, int32, int64
 from ._dtypes import bool_ as bool  # noqa: A001  (mg.bool as torch.bool)
 from .tensor import Tensor
@@ -22,7 +23,12 @@ from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, fu
                        ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros,
                        zeros_like)
 
-long, int = int64, int32  # noqa: A001  (torch's aliases mg.long and mg.int)
+# torch's dtype names: mg.int, mg.float, mg.bool shadow builtins only as attributes (not in __all__)
+long, int, float, double = int64, int32, float32, float64  # noqa: A001
+int16 = short = _dtypes.DTYPE_NAMES["int16"]
+int8, uint8 = _dtypes.DTYPE_NAMES["int8"], _dtypes.DTYPE_NAMES["uint8"]
+float16 = half = _dtypes.float16  # storage only: ops refuse float16 tensors (autograd/op.py)
+from ._legacy import BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -54,4 +60,6 @@ _functions = {name: _function_form(name, fn) if ops.TENSOR_METHODS.get(name) is 
 globals().update(_functions)
 # `from minigrad import *` must not replace Python's own sum, max, abs, all, int, bool, ...
 __all__ += [name for name in _functions if not hasattr(builtins, name)]
-__all__ += ["profiler", "utils", "from_dlpack"]
+__all__ += ["profiler", "utils", "from_dlpack", "accelerator", "backends", "onnx", "double", "short", "half",
+            "float16", "int16", "int8", "uint8", "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor",
+            "ByteTensor"]

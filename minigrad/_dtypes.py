@@ -25,14 +25,15 @@ DTYPE_NAMES = {
     "int16": np.dtype(np.int16), "short": np.dtype(np.int16), "int8": np.dtype(np.int8),
     "uint8": np.dtype(np.uint8),
 }
-TYPE_NAMES = {float32: "Float", float64: "Double", int64: "Long", int32: "Int", bool_: "Bool",
+float16 = np.dtype(np.float16)  # mg.half: storage only (create, convert, save, load); ops refuse it
+TYPE_NAMES = {float32: "Float", float64: "Double", float16: "Half", int64: "Long", int32: "Int", bool_: "Bool",
               np.dtype(np.int16): "Short", np.dtype(np.int8): "Char", np.dtype(np.uint8): "Byte"}
 KIND_NAMES = {"iub": "integer and bool", "iuf": "integer and float"}  # dtype kinds as messages name them
 
 
 def resolve_dtype(dtype):
     """A numpy dtype from a dtype, its name ('float32', 'long', 'bool', ...) or a Python type;
-    None stays None. Floats other than float32/float64 and non-numeric dtypes are refused."""
+    None stays None. Floats other than float32/float64/float16 (storage only) and non-numeric dtypes are refused."""
     if dtype is None:
         return None
     try:
@@ -41,7 +42,7 @@ def resolve_dtype(dtype):
     except TypeError:
         raise TypeError(f"unknown dtype {dtype!r}: use mg.float32, mg.float64, mg.int64, mg.int32, mg.bool or "
                         "their names (devices are 'cpu', 'cuda' or 'cuda:0')") from None
-    if resolved not in backend.FLOAT_DTYPES and resolved.kind not in "iub":
+    if resolved not in backend.FLOAT_DTYPES and resolved != float16 and resolved.kind not in "iub":
         raise TypeError(f"unsupported dtype {resolved}: minigrad computes in float32 or float64 "
                         "and keeps integer and bool tensors for indices, targets and masks")
     return resolved
@@ -84,7 +85,7 @@ def to_array(data, dtype):
         raise TypeError(f"cannot make a tensor from data of dtype {array.dtype}")
     if dtype is not None:
         return array.astype(dtype, copy=False)
-    if array.dtype.kind == "f" and array.dtype not in backend.FLOAT_DTYPES:
+    if array.dtype.kind == "f" and array.dtype not in backend.FLOAT_DTYPES and array.dtype != float16:
         raise TypeError(f"unsupported dtype {array.dtype}: minigrad computes in float32 or float64")
     return array
 

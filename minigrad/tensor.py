@@ -5,8 +5,8 @@ import numbers
 import numpy as np
 
 from . import _args, autograd, backend
-from ._dtypes import (KIND_NAMES, TYPE_NAMES, alpha_factor, bool_, check_fill, check_requires_grad, float32,
-                      float64, int32, int64, like_value, promote, resolve_dtype, to_array)
+from ._dtypes import (KIND_NAMES, TYPE_NAMES, alpha_factor, bool_, check_fill, check_requires_grad, float16,
+                      float32, float64, int32, int64, like_value, promote, resolve_dtype, to_array)
 
 _UNARY = object()  # _without_grad's marker for an operator with no second operand
 
@@ -73,6 +73,14 @@ class Tensor:
     _version = property(lambda self: self._counter[0], doc="In-place writes so far to this tensor's storage")
     T = property(lambda self: self.permute(*reversed(range(self.ndim))), doc="All dims reversed, as torch's .T.")
     mT = property(lambda self: self.transpose(-2, -1), doc="The last two dims swapped (a batch of matrices).")
+    is_cuda = property(lambda self: self.device == "cuda", doc="True for a tensor on the GPU, as torch's.")
+
+    def __format__(self, format_spec):
+        """As torch's: a 0-d tensor formats as its number (``f"{loss:.4f}"`` -> '0.6931'); any other
+        tensor takes only the empty spec (its repr) and refuses a spec with TypeError."""
+        if self._data.ndim == 0:
+            return format(self.item(), format_spec)
+        return object.__format__(self, format_spec)
 
     def size(self, dim=None):
         """The shape (a tuple), or the length of one dim: ``mg.zeros(2, 3).size(1)`` -> 3."""
@@ -198,6 +206,9 @@ class Tensor:
             if result.dtype in backend.FLOAT_DTYPES and dtype in backend.FLOAT_DTYPES:
                 result = _ops.shape.Cast(dtype)(result)
             else:
+                if result.requires_grad and dtype == float16 and autograd.is_grad_enabled():
+                    raise TypeError("to(float16): float16 tensors are storage only in minigrad and cannot carry "
+                                    "gradients; convert x.detach() (or under mg.no_grad())")
                 result = Tensor._wrap(result._data.astype(dtype), False)
         return result
 
@@ -212,6 +223,10 @@ class Tensor:
 
     def double(self):
         return self.to(float64)
+
+    def half(self):
+        """As float16 (mg.half): storage only in minigrad; convert back with .float() to compute."""
+        return self.to(float16)
 
     def long(self):
         return self.to(int64)

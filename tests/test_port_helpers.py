@@ -27,8 +27,10 @@ def test_mm_and_bmm_refuse_other_ranks_and_batches():
         mg.bmm(mg.zeros(2, 3, 4), mg.zeros(4, 2))
     with pytest.raises(ValueError, match="batch sizes differ"):
         mg.bmm(mg.zeros(2, 3, 4), mg.zeros(3, 4, 2))
-    with pytest.raises(TypeError, match="expects Tensors"):
+    with pytest.raises(TypeError, match="mg.mm expects a Tensor as its first argument, got ndarray"):
         mg.mm(np.zeros((2, 2)), mg.zeros(2, 2))
+    with pytest.raises(TypeError, match="mm expects Tensors, got ndarray for mat2"):
+        mg.zeros(2, 2).mm(np.zeros((2, 2)))
 
 
 def test_isclose_and_allclose_follow_torchs_tolerance_rule(device):

@@ -135,6 +135,9 @@ class Op:
 def _check_non_float_input(op, t):
     """Integer and bool tensors are inputs without gradients (indices, masks, counts)."""
     if t._data.dtype.kind not in "iub":
+        if t._data.dtype == np.float16:
+            raise TypeError(f"{type(op).__name__}: float16 (mg.half) tensors are storage only in minigrad (create, "
+                            "convert, save, load); compute in float32: x.float()")
         raise TypeError(f"{type(op).__name__}: unsupported dtype {t._data.dtype}; minigrad computes in "
                         "float32 or float64 and keeps integer and bool tensors for indices and masks")
     if t.requires_grad:

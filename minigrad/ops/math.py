@@ -856,14 +856,14 @@ def _logical(input, other, name):
     return Tensor._wrap(getattr(xp, name)(input._data, other._data), False)
 
 
-@torch_function
+@tensor_method
 def mm(input, mat2):
     """Matrix product of two 2-D tensors (torch.mm): (n, m) @ (m, p) -> (n, p), differentiable.
-    Example: ``mg.mm(mg.ones(2, 3), mg.ones(3, 4)).shape`` -> (2, 4)"""
+    Example: ``mg.ones(2, 3).mm(mg.ones(3, 4)).shape`` -> (2, 4)"""
     return _matrix_product(input, mat2, 2, "mm")
 
 
-@torch_function
+@tensor_method
 def bmm(input, mat2):
     """Batched matrix product of two 3-D tensors (torch.bmm): (b, n, m) @ (b, m, p) -> (b, n, p),
     differentiable; the batch sizes must be equal (no broadcasting, as torch).
@@ -880,6 +880,9 @@ def _matrix_product(input, mat2, ndim, name):
             raise TypeError(f"{name} expects Tensors, got {type(t).__name__} for {label}")
         if t.ndim != ndim:
             raise ValueError(f"{name} expects {ndim}-D tensors, got {label} of shape {t.shape}")
+    if input.shape[-1] != mat2.shape[-2]:  # torch's words: matmul's would name another op
+        raise ValueError(f"{name}: mat1 and mat2 shapes cannot be multiplied ({'x'.join(map(str, input.shape[-2:]))} "
+                         f"and {'x'.join(map(str, mat2.shape[-2:]))})")
     return input.matmul(mat2)
 
 

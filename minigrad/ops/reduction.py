@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from .. import _args, autograd, backend
-from .._dtypes import as_float, int64, resolve_dtype
+from .._dtypes import as_float, float16, int64, resolve_dtype
 from ..autograd import Op
 from ..tensor import Tensor
 from ._table import tensor_method
@@ -277,6 +277,9 @@ def _reduction_dtype(input, dtype, name):
     """sum's and mean's ``dtype``, resolved; a float tensor that requires grad cannot reduce into
     an integer or bool dtype while grad is recorded (torch refuses it too)."""
     dtype = resolve_dtype(dtype)
+    if dtype == float16:
+        raise TypeError(f"{name}(): unsupported dtype float16 (mg.half is storage only in minigrad); "
+                        "reduce in float32 or float64")
     if dtype is not None and dtype.kind != "f" and input.requires_grad and autograd.is_grad_enabled():
         raise RuntimeError(f"{name}(dtype={dtype}) of a tensor that requires grad has no gradient: "
                            f"apply it to x.detach() (or under mg.no_grad())")

@@ -541,5 +541,67 @@ OPTIONS = [
                                                 reduction="mean")),
 ]
 
-CASES = CREATION + CONVERSION + PROMOTION + OPERATOR_CASES + INDEXING + NO_GRAD + INPLACE + OPTIONS
+
+# ---- torch's other names (issue 23): aliases, legacy types, fills, formatting, device queries -------------
+def _filled_diagonal(m, y):
+    y.fill_diagonal_(7.0)
+    return y
+
+
+NAMES = [
+    C("dtype-aliases", lambda m: [m.float, m.double, m.short, m.int16, m.int8, m.uint8, m.half, m.float16]),
+    C("dtype-small-ints", lambda m: [m.tensor([1, -2, 3], dtype=dtype) + 1 for dtype in (m.short, m.int8)]
+      + [m.tensor([1, 2, 250], dtype=m.uint8) + 1]),
+    C("half-tensor", lambda m: (m.zeros(2, dtype=m.half), m.tensor([0.1, 1.5, 70000.0], dtype=m.float16),
+                                m.t([0.1, -2.5]).half(), m.t([0.1, -2.5]).to(m.half).float(), m.t([3]).half())),
+    C("half-ops", lambda m: m.zeros(2, dtype=m.half) + 1),
+    C("legacy", lambda m: (m.FloatTensor([1, 2]), m.DoubleTensor([1, 2]), m.LongTensor([1.7, 2]), m.IntTensor([3]),
+                           m.BoolTensor([1, 0]), m.ByteTensor([1, 2]), m.FloatTensor((2, 3)), m.FloatTensor(),
+                           _shape_dtype(m.FloatTensor(2, 3)), _shape_dtype(m.LongTensor(4)))),
+    C("legacy-isinstance", lambda m: (isinstance(m.zeros(2), m.FloatTensor), isinstance(m.t([1.0], "float64"),
+                                                                                        m.FloatTensor),
+                                      isinstance(m.t([1.0], "float64"), m.DoubleTensor),
+                                      isinstance(m.t([1]), m.LongTensor), isinstance(m.t([1]), m.IntTensor))),
+    C("legacy-number", lambda m: m.FloatTensor(2.5)),
+    C("legacy-other-dtype", lambda m: m.FloatTensor(m.t([1.0], "float64"))),
+    C("format", lambda m: (f"{m.t(np.array(1.23456)):.4f}", f"{m.t(np.array(3)):>5}", f"{m.t([1.0, 2.0], 'float32')}",
+                           f"{m.t(np.array(2.5)).requires_grad_():.2f}"), "Tensor.__format__"),
+    C("format-one-element", lambda m: f"{m.t([1.5]):.2f}"),
+    C("format-many", lambda m: f"{m.t([1.0, 2.0]):.4f}"),
+    C("is_cuda", lambda m: (m.zeros(2).is_cuda, m.t([1]).is_cuda)),
+    C("mm-bmm-methods", lambda m: (m.leaf(A24[0]).mm(m.leaf(A24[1].T)), m.leaf(A24).bmm(m.leaf(A24.transpose(0, 2, 1))))),
+    C("mm-method-inner-mismatch", lambda m: m.t(A24[0]).mm(m.t(A24[0]))),
+    C("bmm-method-batch-mismatch", lambda m: m.t(A24).bmm(m.t(np.ones((3, 4, 2))))),
+    C("random-fills-degenerate", lambda m: (m.zeros(3).normal_(5.0, 0.0), m.zeros(3, dtype=m.float64).uniform_(2.0, 2.0),
+                                            m.zeros(3, dtype=m.float64).exponential_(math.inf))),
+    C("random-fills-kind", lambda m: [(_shape_dtype(x), bool((x >= 0).all())) for x in (
+        m.zeros(2, 3).exponential_(), m.zeros(4, dtype=m.float64).uniform_(), m.empty(3).normal_(0, 1).abs())],
+      "Tensor.exponential_ Tensor.uniform_ Tensor.normal_"),
+    *each("random-fill-refused", lambda m, f: f(m), [
+        lambda m: m.zeros(2).normal_(0, -1), lambda m: m.zeros(2).uniform_(2, 1), lambda m: m.zeros(2).exponential_(0),
+        lambda m: m.zeros(2).exponential_(-1), lambda m: m.zeros(2, dtype=m.int64).normal_(),
+        lambda m: m.zeros(2, dtype=m.int64).exponential_(), lambda m: m.leaf([1.0]).normal_(),
+        lambda m: m.leaf([1.0]).uniform_(), lambda m: m.leaf([1.0]).exponential_()]),
+    *each("random-fill-grad", lambda m, op: _inplace(m, op), [
+        lambda y, m: y.normal_(3.0, 0.0), lambda y, m: y.uniform_(1.0, 1.0), lambda y, m: y.exponential_(math.inf)]),
+    C("fill_diagonal_", lambda m: (m.zeros(2, 3).fill_diagonal_(1.0), m.zeros(7, 3).fill_diagonal_(5, wrap=True),
+                                   m.zeros(7, 3).fill_diagonal_(5), m.zeros(3, 5).fill_diagonal_(5, wrap=True),
+                                   m.zeros(4, 3).fill_diagonal_(5, wrap=True), m.zeros(3, 3, 3).fill_diagonal_(1),
+                                   m.zeros(2, 3, dtype=m.int64).fill_diagonal_(2.7),
+                                   m.zeros(2, 3, dtype=m.bool).fill_diagonal_(1), m.zeros(0, 3).fill_diagonal_(1))),
+    C("fill_diagonal_-grad", lambda m: _filled_diagonal(m, m.leaf(np.ones((3, 4))) * 2)),
+    *each("fill_diagonal_-refused", lambda m, f: f(m), [
+        lambda m: m.zeros(3).fill_diagonal_(1), lambda m: m.zeros(3, 3, 2).fill_diagonal_(1),
+        lambda m: m.leaf(np.ones((2, 2))).fill_diagonal_(1)]),
+    C("accelerator", lambda m: (m.accelerator.is_available(), m.accelerator.current_accelerator(),
+                                m.accelerator.device_count(), m.cuda.device_count()),
+      "mg.accelerator.is_available mg.accelerator.current_accelerator mg.accelerator.device_count mg.cuda.device_count"),
+    C("cuda-current_device-without-gpu", lambda m: m.cuda.current_device(), "mg.cuda.current_device"),
+    C("cuda-synchronize-without-gpu", lambda m: m.cuda.synchronize(), "mg.cuda.synchronize"),
+    C("backends", lambda m: (m.backends.cudnn.benchmark, m.backends.cudnn.deterministic, m.backends.cudnn.enabled,
+                             m.backends.cudnn.is_available(), m.backends.mps.is_available()),
+      "mg.backends.cudnn mg.backends.mps"),
+]
+
+CASES = CREATION + CONVERSION + PROMOTION + OPERATOR_CASES + INDEXING + NO_GRAD + INPLACE + OPTIONS + NAMES
 assert len({c.name for c in CASES}) == len(CASES), [c.name for c in CASES if [d.name for d in CASES].count(c.name) > 1]
