@@ -208,10 +208,18 @@ OPTIMIZERS = [
     ("RMSprop", {"maximize": True, "eps": 1e-3}), ("Adagrad", {}),
     ("Adagrad", {"lr": 0.1, "lr_decay": 0.1, "weight_decay": 0.2, "initial_accumulator_value": 0.5, "eps": 1e-5}),
     ("Adadelta", {}), ("Adadelta", {"lr": 0.5, "rho": 0.8, "eps": 1e-4, "weight_decay": 0.1, "maximize": True}),
+    ("Adamax", {}), ("Adamax", {"lr": 0.05, "betas": (0.5, 0.8), "eps": 1e-3, "weight_decay": 0.1, "maximize": True}),
+    ("NAdam", {}), ("NAdam", {"lr": 0.05, "betas": (0.6, 0.9), "weight_decay": 0.1, "momentum_decay": 0.1}),
+    ("NAdam", {"lr": 0.02, "weight_decay": 0.3, "decoupled_weight_decay": True, "maximize": True}),
+    ("RAdam", {}), ("RAdam", {"lr": 0.05, "betas": (0.8, 0.5), "weight_decay": 0.1}),
+    ("RAdam", {"lr": 0.02, "betas": (0.9, 0.6), "weight_decay": 0.3, "decoupled_weight_decay": True, "maximize": True}),
+    ("ASGD", {}), ("ASGD", {"lr": 0.1, "lambd": 0.5, "alpha": 0.5, "t0": 2, "weight_decay": 0.1, "maximize": True}),
 ]
 OPTIMIZER_ERRORS = [("SGD", {"lr": -0.1}), ("SGD", {"lr": 0.1, "nesterov": True}), ("Adam", {"betas": (1.0, 0.9)}),
                     ("Adam", {"eps": -1.0}), ("RMSprop", {"alpha": -0.5}), ("Adagrad", {"lr_decay": -1}),
-                    ("Adadelta", {"rho": 1.5}), ("AdamW", {"weight_decay": -0.1}), ("SGD", {"lr": 0.1, "momentum": -1})]
+                    ("Adadelta", {"rho": 1.5}), ("AdamW", {"weight_decay": -0.1}), ("SGD", {"lr": 0.1, "momentum": -1}),
+                    ("Adamax", {"betas": (0.9, 1.0)}), ("NAdam", {"momentum_decay": -1.0}), ("RAdam", {"eps": -1.0}),
+                    ("ASGD", {"lr": -0.1}), ("ASGD", {"weight_decay": -1.0})]
 STEPS = 6
 
 
