@@ -219,7 +219,7 @@ OPTIMIZER_ERRORS = [("SGD", {"lr": -0.1}), ("SGD", {"lr": 0.1, "nesterov": True}
                     ("Adam", {"eps": -1.0}), ("RMSprop", {"alpha": -0.5}), ("Adagrad", {"lr_decay": -1}),
                     ("Adadelta", {"rho": 1.5}), ("AdamW", {"weight_decay": -0.1}), ("SGD", {"lr": 0.1, "momentum": -1}),
                     ("Adamax", {"betas": (0.9, 1.0)}), ("NAdam", {"momentum_decay": -1.0}), ("RAdam", {"eps": -1.0}),
-                    ("ASGD", {"lr": -0.1}), ("ASGD", {"weight_decay": -1.0})]
+                    ("ASGD", {"lr": -0.1}), ("ASGD", {"weight_decay": -1.0}), ("LBFGS", {"lr": -1.0})]
 STEPS = 6
 
 
@@ -241,6 +241,32 @@ def run_optimizer(side, name, kwargs, dtype):
             trace += [side.numpy(p).copy() for p in params]
         opt.zero_grad()
         return trace + [[p.grad is None for p in params], [g["lr"] for g in opt.param_groups]]
+    return run(side, call)
+
+
+# (options, dtype): 18 iterations without a line search amplify float32 rounding (of the gradients, whose
+# last bits differ from torch's) beyond the float32 tolerance, so the third case runs in float64 only
+LBFGS_CASES = [*[(kwargs, dtype) for kwargs in ({"max_iter": 3}, {"max_iter": 5, "line_search_fn": "strong_wolfe"})
+                 for dtype in ("float64", "float32")],
+               ({"lr": 0.5, "history_size": 2, "max_iter": 6, "tolerance_change": 1e-3}, "float64")]
+
+
+def run_lbfgs(side, kwargs, dtype):
+    """Three LBFGS steps on the Rosenbrock function from (-1.5, 2): iterates, losses and counts."""
+    def call():
+        x = side.tensor(np.array([-1.5, 2.0]), dtype, requires_grad=True)
+        opt = side.optim.LBFGS([x], **kwargs)
+
+        def closure():
+            opt.zero_grad()
+            loss = (1 - x[0]) ** 2 + 100 * (x[1] - x[0] * x[0]) ** 2
+            loss.backward()
+            return loss
+        trace = []
+        for _ in range(3):
+            loss = opt.step(closure)
+            trace += [side.numpy(x).copy(), np.array(float(loss)), opt.state[x]["n_iter"], opt.state[x]["func_evals"]]
+        return trace
     return run(side, call)
 
 
