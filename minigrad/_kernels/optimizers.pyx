@@ -1,5 +1,5 @@
-"""Optimizer loops (CPU): Adam/AdamW, RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam and ASGD, each one fused pass over a
-parameter and its state. The per-element updates are optimizers.h's (PyTorch's order of operations),
+"""Optimizer loops (CPU): Adam/AdamW, RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam and ASGD, each one
+fused pass over a parameter and its state. The per-element updates are optimizers.h's (PyTorch's order of operations),
 shared with cuda/optimizers.cu. The loops take validated, flat C-contiguous arrays of one length and
 dtype and the step's coefficients (computed once, in double, by the kernel front); they check and
 allocate nothing.

@@ -1,6 +1,6 @@
-// Optimizer steps (Adam, RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam, ASGD), one thread per element (grid-stride); the updates are optimizers.h's, as in the CPU
-// loops (optimizers.pyx). Coefficients arrive as doubles. Unused optional state arrays get a stand-in
-// that is never touched.
+// Optimizer steps (Adam, RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam, ASGD), one thread per element
+// (grid-stride); the updates are optimizers.h's, as in the CPU loops (optimizers.pyx). Coefficients arrive
+// as doubles. Unused optional state arrays get a stand-in that is never touched.
 #include "common.cuh"
 #include "optimizers.h"
 

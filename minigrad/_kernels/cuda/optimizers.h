@@ -18,13 +18,19 @@ typedef struct { double lr, alpha, weight, eps, weight_decay, momentum; int maxi
 typedef struct { double clr, eps, weight_decay; int maximize; } adagrad_constants;
 typedef struct { double lr, rho, weight, eps, weight_decay; int maximize; } adadelta_constants;
 typedef struct { double weight_decay, m_weight, beta2, eps, neg_clr; int maximize; } adamax_constants;
+/* the moment updates NAdam and RAdam share (Adam's, before its denominator) */
 typedef struct {
-    double weight_decay, decay, m_weight, beta2, v_weight, eps, bias_correction2, grad_coefficient, exp_avg_coefficient;
+    double weight_decay, decay, m_weight, beta2, v_weight;
     int maximize, has_decay, decoupled;
+} moment_constants;
+typedef struct {
+    moment_constants moments;
+    double eps, bias_correction2, grad_coefficient, exp_avg_coefficient;
 } nadam_constants;
 typedef struct {
-    double weight_decay, decay, m_weight, beta2, v_weight, eps, bias_correction1, lr, bias_correction2_sqrt, rect;
-    int maximize, has_decay, decoupled, rectified;
+    moment_constants moments;
+    double eps, bias_correction1, lr, bias_correction2_sqrt, rect;
+    int rectified;
 } radam_constants;
 typedef struct { double weight_decay, decay, neg_eta, mu; int maximize, average; } asgd_constants;
 
@@ -68,14 +74,21 @@ MINIGRAD_HD adamax_constants adamax_make_constants(double clr, double beta1, dou
     return c;
 }
 
+MINIGRAD_HD moment_constants moment_make_constants(double lr, double beta1, double beta2, double weight_decay,
+                                                   int maximize, int decoupled) {
+    moment_constants c = {weight_decay, 1 - lr * weight_decay, 1 - beta1, beta2, 1 - beta2, maximize,
+                          weight_decay != 0, decoupled};
+    return c;
+}
+
 /* bias_correction2 = 1 - beta2^t;  mu, mu_next: the momentum schedule's values at steps t and t + 1;
    mu_product: the product of mu over steps 1..t (this step's included); decoupled: decoupled weight decay. */
 MINIGRAD_HD nadam_constants nadam_make_constants(double lr, double beta1, double beta2, double eps, double weight_decay,
                                                  double bias_correction2, double mu, double mu_next,
                                                  double mu_product, int maximize, int decoupled) {
-    nadam_constants c = {weight_decay, 1 - lr * weight_decay, 1 - beta1, beta2, 1 - beta2, eps, bias_correction2,
-                         -lr * (1.0 - mu) / (1.0 - mu_product), -lr * mu_next / (1.0 - mu_product * mu_next),
-                         maximize, weight_decay != 0, decoupled};
+    nadam_constants c = {moment_make_constants(lr, beta1, beta2, weight_decay, maximize, decoupled), eps,
+                         bias_correction2, -lr * (1.0 - mu) / (1.0 - mu_product),
+                         -lr * mu_next / (1.0 - mu_product * mu_next)};
     return c;
 }
 
@@ -84,8 +97,8 @@ MINIGRAD_HD nadam_constants nadam_make_constants(double lr, double beta1, double
 MINIGRAD_HD radam_constants radam_make_constants(double lr, double beta1, double beta2, double eps, double weight_decay,
                                                  double bias_correction1, double bias_correction2_sqrt, double rect,
                                                  int rectified, int maximize, int decoupled) {
-    radam_constants c = {weight_decay, 1 - lr * weight_decay, 1 - beta1, beta2, 1 - beta2, eps, bias_correction1, lr,
-                         bias_correction2_sqrt, rect, maximize, weight_decay != 0, decoupled, rectified};
+    radam_constants c = {moment_make_constants(lr, beta1, beta2, weight_decay, maximize, decoupled), eps,
+                         bias_correction1, lr, bias_correction2_sqrt, rect, rectified};
     return c;
 }
 
@@ -202,37 +215,34 @@ MINIGRAD_HD real NAME(adamax_update)(real p, real g, real* m, real* u, adamax_co
 }
 
 /* g = -g if maximize;  p *= 1 - lr * wd (decoupled) or g += wd * p;
-   m = lerp(m, g, 1 - beta1);  v = beta2 * v + (1 - beta2) * g^2;  denom = sqrt(v / bias_correction2) + eps;
+   m = lerp(m, g, 1 - beta1);  v = beta2 * v + (1 - beta2) * g^2;  returns v (p and g through their pointers) */
+MINIGRAD_HD real NAME(moment_update)(real* p, real* g, real* m, real* v, moment_constants c) {
+    real second;
+    if (c.maximize) *g = -*g;
+    if (c.has_decay) {
+        if (c.decoupled) *p = *p * (real)c.decay;
+        else *g = *g + (real)c.weight_decay * *p;
+    }
+    *m = NAME(torch_lerp)(*m, *g, (real)c.m_weight);
+    second = *v * (real)c.beta2 + (real)c.v_weight * *g * *g;
+    *v = second;
+    return second;
+}
+
+/* moment_update, then denom = sqrt(v / bias_correction2) + eps;
    p += grad_coefficient * g / denom;  p += exp_avg_coefficient * m / denom */
 MINIGRAD_HD real NAME(nadam_update)(real p, real g, real* m, real* v, nadam_constants c) {
-    real second, denom;
-    if (c.maximize) g = -g;
-    if (c.has_decay) {
-        if (c.decoupled) p = p * (real)c.decay;
-        else g = g + (real)c.weight_decay * p;
-    }
-    *m = NAME(torch_lerp)(*m, g, (real)c.m_weight);
-    second = *v * (real)c.beta2 + (real)c.v_weight * g * g;
-    *v = second;
+    real second = NAME(moment_update)(&p, &g, m, v, c.moments), denom;
     denom = SQRT(second / (real)c.bias_correction2) + (real)c.eps;
     p = p + (real)c.grad_coefficient * g / denom;
     return p + (real)c.exp_avg_coefficient * *m / denom;
 }
 
-/* g = -g if maximize;  p *= 1 - lr * wd (decoupled) or g += wd * p;
-   m = lerp(m, g, 1 - beta1);  v = beta2 * v + (1 - beta2) * g^2;
+/* moment_update, then
    p -= m / bias_correction1 * lr * (bias_correction2_sqrt / (sqrt(v) + eps)) * rect   (rectified)
    p -= m / bias_correction1 * lr                                                    (otherwise) */
 MINIGRAD_HD real NAME(radam_update)(real p, real g, real* m, real* v, radam_constants c) {
-    real second, update;
-    if (c.maximize) g = -g;
-    if (c.has_decay) {
-        if (c.decoupled) p = p * (real)c.decay;
-        else g = g + (real)c.weight_decay * p;
-    }
-    *m = NAME(torch_lerp)(*m, g, (real)c.m_weight);
-    second = *v * (real)c.beta2 + (real)c.v_weight * g * g;
-    *v = second;
+    real second = NAME(moment_update)(&p, &g, m, v, c.moments), update;
     update = *m / (real)c.bias_correction1 * (real)c.lr;
     if (c.rectified) update = update * ((real)c.bias_correction2_sqrt / (SQRT(second) + (real)c.eps)) * (real)c.rect;
     return p - update;

@@ -173,7 +173,9 @@ class OptimizerKernels:
         rho_inf = 2 / (1 - beta2) - 1
         rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
         rectified = rho_t > 5.0
-        rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5 if rectified else 1.0
+        rect = 1.0
+        if rectified:  # the variance rectification term r_t (undefined while rho_t <= 4)
+            rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
         grad = self._contiguous(grad).reshape(-1)
         stand_ins = self._stand_ins(param, exp_avg, exp_avg_sq)
         p, m, v = self._flat(stand_ins)
