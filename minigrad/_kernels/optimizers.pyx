@@ -1,5 +1,5 @@
-"""Optimizer loops (CPU): Adam/AdamW, RMSprop, Adagrad and Adadelta, each one fused pass over a
-parameter and its state. The per-element updates are optimizers.h's (PyTorch's order of operations),
+"""Optimizer loops (CPU): Adam/AdamW, RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam and ASGD, each one
+fused pass over a parameter and its state. The per-element updates are optimizers.h's (PyTorch's order of operations),
 shared with cuda/optimizers.cu. The loops take validated, flat C-contiguous arrays of one length and
 dtype and the step's coefficients (computed once, in double, by the kernel front); they check and
 allocate nothing.
@@ -37,6 +37,31 @@ cdef extern from "optimizers.h" nogil:
     double adagrad_update_double(double p, double g, double* total, adagrad_constants c)
     float adadelta_update_float(float p, float g, float* sq, float* acc, adadelta_constants c)
     double adadelta_update_double(double p, double g, double* sq, double* acc, adadelta_constants c)
+    ctypedef struct adamax_constants:
+        pass
+    ctypedef struct nadam_constants:
+        pass
+    ctypedef struct radam_constants:
+        pass
+    ctypedef struct asgd_constants:
+        pass
+    adamax_constants adamax_make_constants(double clr, double beta1, double beta2, double eps, double weight_decay,
+                                           int maximize)
+    nadam_constants nadam_make_constants(double lr, double beta1, double beta2, double eps, double weight_decay,
+                                         double bias_correction2, double mu, double mu_next, double mu_product,
+                                         int maximize, int decoupled)
+    radam_constants radam_make_constants(double lr, double beta1, double beta2, double eps, double weight_decay,
+                                         double bias_correction1, double bias_correction2_sqrt, double rect,
+                                         int rectified, int maximize, int decoupled)
+    asgd_constants asgd_make_constants(double lambd, double eta, double mu, double weight_decay, int maximize)
+    float adamax_update_float(float p, float g, float* m, float* u, adamax_constants c)
+    double adamax_update_double(double p, double g, double* m, double* u, adamax_constants c)
+    float nadam_update_float(float p, float g, float* m, float* v, nadam_constants c)
+    double nadam_update_double(double p, double g, double* m, double* v, nadam_constants c)
+    float radam_update_float(float p, float g, float* m, float* v, radam_constants c)
+    double radam_update_double(double p, double g, double* m, double* v, radam_constants c)
+    float asgd_update_float(float p, float g, float* ax, asgd_constants c)
+    double asgd_update_double(double p, double g, double* ax, asgd_constants c)
 
 
 def adam_step(real[::1] param, const real[::1] grad, real[::1] exp_avg, real[::1] exp_avg_sq,
@@ -156,3 +181,88 @@ cdef inline real _adadelta_update(real p, real g, real* sq, real* acc, adadelta_
     if real is float:
         return adadelta_update_float(p, g, sq, acc, c)
     return adadelta_update_double(p, g, sq, acc, c)
+
+
+def adamax_step(real[::1] param, const real[::1] grad, real[::1] exp_avg, real[::1] exp_inf, double clr, double beta1,
+                double beta2, double eps, double weight_decay, bint maximize):
+    """One Adamax step in place with the bias-corrected learning rate clr = lr / (1 - beta1^t)."""
+    cdef Py_ssize_t i, n = param.shape[0]
+    cdef adamax_constants c = adamax_make_constants(clr, beta1, beta2, eps, weight_decay, maximize)
+    with nogil:
+        if n > PARALLEL_MIN:  # a plain loop below (see _types.pxd)
+            for i in prange(n, schedule="static"):
+                param[i] = _adamax_update(param[i], grad[i], &exp_avg[i], &exp_inf[i], c)
+        else:
+            for i in range(n):
+                param[i] = _adamax_update(param[i], grad[i], &exp_avg[i], &exp_inf[i], c)
+
+
+cdef inline real _adamax_update(real p, real g, real* m, real* u, adamax_constants c) noexcept nogil:
+    if real is float:
+        return adamax_update_float(p, g, m, u, c)
+    return adamax_update_double(p, g, m, u, c)
+
+
+def nadam_step(real[::1] param, const real[::1] grad, real[::1] exp_avg, real[::1] exp_avg_sq, double lr,
+               double beta1, double beta2, double eps, double weight_decay, double bias_correction2, double mu,
+               double mu_next, double mu_product, bint maximize, bint decoupled_weight_decay):
+    """One NAdam step in place (optimizers.h's nadam_make_constants says what the coefficients are)."""
+    cdef Py_ssize_t i, n = param.shape[0]
+    cdef nadam_constants c = nadam_make_constants(lr, beta1, beta2, eps, weight_decay, bias_correction2, mu, mu_next,
+                                                  mu_product, maximize, decoupled_weight_decay)
+    with nogil:
+        if n > PARALLEL_MIN:  # a plain loop below (see _types.pxd)
+            for i in prange(n, schedule="static"):
+                param[i] = _nadam_update(param[i], grad[i], &exp_avg[i], &exp_avg_sq[i], c)
+        else:
+            for i in range(n):
+                param[i] = _nadam_update(param[i], grad[i], &exp_avg[i], &exp_avg_sq[i], c)
+
+
+cdef inline real _nadam_update(real p, real g, real* m, real* v, nadam_constants c) noexcept nogil:
+    if real is float:
+        return nadam_update_float(p, g, m, v, c)
+    return nadam_update_double(p, g, m, v, c)
+
+
+def radam_step(real[::1] param, const real[::1] grad, real[::1] exp_avg, real[::1] exp_avg_sq, double lr,
+               double beta1, double beta2, double eps, double weight_decay, double bias_correction1,
+               double bias_correction2_sqrt, double rect, bint rectified, bint maximize, bint decoupled_weight_decay):
+    """One RAdam step in place (optimizers.h's radam_make_constants says what the coefficients are)."""
+    cdef Py_ssize_t i, n = param.shape[0]
+    cdef radam_constants c = radam_make_constants(lr, beta1, beta2, eps, weight_decay, bias_correction1,
+                                                  bias_correction2_sqrt, rect, rectified, maximize,
+                                                  decoupled_weight_decay)
+    with nogil:
+        if n > PARALLEL_MIN:  # a plain loop below (see _types.pxd)
+            for i in prange(n, schedule="static"):
+                param[i] = _radam_update(param[i], grad[i], &exp_avg[i], &exp_avg_sq[i], c)
+        else:
+            for i in range(n):
+                param[i] = _radam_update(param[i], grad[i], &exp_avg[i], &exp_avg_sq[i], c)
+
+
+cdef inline real _radam_update(real p, real g, real* m, real* v, radam_constants c) noexcept nogil:
+    if real is float:
+        return radam_update_float(p, g, m, v, c)
+    return radam_update_double(p, g, m, v, c)
+
+
+def asgd_step(real[::1] param, const real[::1] grad, real[::1] ax, double lambd, double eta, double mu,
+              double weight_decay, bint maximize):
+    """One ASGD step in place with the step's learning rate eta and averaging weight mu."""
+    cdef Py_ssize_t i, n = param.shape[0]
+    cdef asgd_constants c = asgd_make_constants(lambd, eta, mu, weight_decay, maximize)
+    with nogil:
+        if n > PARALLEL_MIN:  # a plain loop below (see _types.pxd)
+            for i in prange(n, schedule="static"):
+                param[i] = _asgd_update(param[i], grad[i], &ax[i], c)
+        else:
+            for i in range(n):
+                param[i] = _asgd_update(param[i], grad[i], &ax[i], c)
+
+
+cdef inline real _asgd_update(real p, real g, real* ax, asgd_constants c) noexcept nogil:
+    if real is float:
+        return asgd_update_float(p, g, ax, c)
+    return asgd_update_double(p, g, ax, c)

@@ -3,6 +3,20 @@ from .. import _args, _kernels
 from .optimizer import Optimizer, zeros_like_param
 
 
+def betas_pair(betas):
+    """A list of betas as the tuple PyTorch keeps (anything else is left for the check)."""
+    return tuple(betas) if isinstance(betas, list) else betas
+
+
+def check_betas(optimizer, betas):
+    """Raise unless ``betas`` is a pair of numbers in [0, 1), naming ``optimizer`` (its class name)."""
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise _args.ArgumentTypeError(f"{optimizer}: betas must be a pair (beta1, beta2), each in [0, 1), "
+                                      f"got {betas!r}")
+    for i, beta in enumerate(betas):
+        _args.real(beta, f"{optimizer}: betas[{i}]", 0, 1, high_open=True)
+
+
 class Adam(Optimizer):
     """Adam (Kingma & Ba) with PyTorch's rule and defaults: L2 weight decay added to the gradient,
     optional AMSGrad and maximize. State per parameter: ``step`` (int), ``exp_avg``, ``exp_avg_sq``
@@ -21,17 +35,12 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
                  maximize=False):
-        super().__init__(params, dict(lr=lr, betas=tuple(betas) if isinstance(betas, list) else betas, eps=eps,
-                                      weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize))
+        super().__init__(params, dict(lr=lr, betas=betas_pair(betas), eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad, maximize=maximize))
 
     def _check_hyperparameters(self, group):
         super()._check_hyperparameters(group)
-        name, betas = type(self).__name__, group["betas"]
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise _args.ArgumentTypeError(f"{name}: betas must be a pair (beta1, beta2), each in [0, 1), "
-                                          f"got {betas!r}")
-        for i, beta in enumerate(betas):
-            _args.real(beta, f"{name}: betas[{i}]", 0, 1, high_open=True)
+        check_betas(type(self).__name__, group["betas"])
 
     def update(self, param, grad, state, group):
         if not state:

@@ -31,6 +31,10 @@ def test_adam_above_the_parallel_threshold_equals_the_numpy_rule(rng):
     (cpu.rmsprop_step, lambda p, g, s: (p, g, s[0], s[1], s[2], 1e-2, 0.9, 1e-8, 0.1, 0.9, True, False)),
     (cpu.adagrad_step, lambda p, g, s: (p, g, s[0], 0.1, 0.01, 0.1, 1e-10, 3, True)),
     (cpu.adadelta_step, lambda p, g, s: (p, g, s[0], s[1], 1.0, 0.9, 1e-6, 0.1, False)),
+    (cpu.adamax_step, lambda p, g, s: (p, g, s[0], s[1], 1e-2, 0.9, 0.99, 1e-8, 0.1, 3, True)),
+    (cpu.nadam_step, lambda p, g, s: (p, g, s[0], s[1], 1e-2, 0.9, 0.99, 1e-8, 0.1, 0.45, 0.46, 0.1, 3, True, True)),
+    (cpu.radam_step, lambda p, g, s: (p, g, s[0], s[1], 1e-2, 0.9, 0.5, 1e-8, 0.1, 3, True, False)),
+    (cpu.asgd_step, lambda p, g, s: (p, g, s[0], 1e-4, 0.01, 0.5, 0.1, True)),
 ])
 def test_state_and_parameters_of_any_strides_give_the_contiguous_result(kernel, make_args, rng):
     param, grad = rng.standard_normal((5, 7)), rng.standard_normal((5, 7))
@@ -73,6 +77,18 @@ def test_rmsprop_adagrad_adadelta_refuse_missing_or_mismatched_state():
         cpu.adadelta_step(p, g, np.zeros(3), None, 1.0, 0.9, 1e-6, 0, False)
 
 
+def test_adamax_nadam_radam_asgd_refuse_missing_or_mismatched_state():
+    p, g = np.ones(3), np.ones(3)
+    with pytest.raises(ValueError, match="exp_inf is required"):
+        cpu.adamax_step(p, g, np.zeros(3), None, 1e-2, 0.9, 0.999, 1e-8, 0, 1, False)
+    with pytest.raises(ValueError, match="step must be an int >= 1"):
+        cpu.nadam_step(p, g, np.zeros(3), np.zeros(3), 1e-2, 0.9, 0.999, 1e-8, 0, 0.4, 0.4, 0.4, 0, False, False)
+    with pytest.raises(TypeError, match="exp_avg_sq has dtype float32, but param has float64"):
+        cpu.radam_step(p, g, np.zeros(3), np.zeros(3, np.float32), 1e-3, 0.9, 0.999, 1e-8, 0, 1, False, False)
+    with pytest.raises(ValueError, match=r"ax has shape \(2,\), expected \(3,\)"):
+        cpu.asgd_step(p, g, np.zeros(2), 1e-4, 0.01, 1.0, 0, False)
+
+
 @pytest.mark.gpu
 def test_optimizer_kernels_refuse_bad_input_like_the_cpu_kernels():
     import cupy
@@ -86,3 +102,5 @@ def test_optimizer_kernels_refuse_bad_input_like_the_cpu_kernels():
         with pytest.raises(TypeError, match="different devices"):
             module.adagrad_step(xp.ones(3), np.ones(3) if xp is cupy else cupy.ones(3), xp.zeros(3), 0.1, 0, 0,
                                 1e-10, 1, False)
+        with pytest.raises(ValueError, match="ax is required"):
+            module.asgd_step(xp.ones(3), xp.ones(3), None, 1e-4, 0.01, 1.0, 0, False)

@@ -122,6 +122,12 @@ def _optimizer_cases():
            for c in (False, True) for mo in (0.0, 0.9)},
         "adagrad": (lambda p, g, s: cpu_loops.adagrad_step(p, g, s[0], 1e-2, 1e-10, 0.1, True), 1),
         "adadelta": (lambda p, g, s: cpu_loops.adadelta_step(p, g, s[0], s[1], 1.0, 0.9, 1e-6, 0.1, False), 2),
+        "adamax": (lambda p, g, s: cpu_loops.adamax_step(p, g, s[0], s[1], 1e-2, 0.9, 0.99, 1e-8, 0.1, True), 2),
+        "nadam": (lambda p, g, s: cpu_loops.nadam_step(p, g, s[0], s[1], 1e-2, 0.9, 0.99, 1e-8, 0.1, 0.05, 0.45,
+                                                       0.46, 0.2, False, True), 2),
+        "radam": (lambda p, g, s: cpu_loops.radam_step(p, g, s[0], s[1], 1e-2, 0.9, 0.5, 1e-8, 0.1, 0.3, 0.8, 0.9,
+                                                       True, True, False), 2),
+        "asgd": (lambda p, g, s: cpu_loops.asgd_step(p, g, s[0], 1e-4, 0.01, 0.5, 0.1, False), 1),
     }
 
 

@@ -15,6 +15,10 @@ OPTIMIZERS = [
     (optim.Adagrad, dict(lr=0.1, lr_decay=0.01)),
     (optim.Adadelta, dict()),
     (optim.SGD, dict(lr=0.1, momentum=0.9)),
+    (optim.Adamax, dict(lr=1e-2)),
+    (optim.NAdam, dict(lr=1e-2, weight_decay=0.1)),
+    (optim.RAdam, dict(lr=1e-2, betas=(0.9, 0.6))),
+    (optim.ASGD, dict(lr=0.1, t0=2)),
 ]
 
 

@@ -246,7 +246,8 @@ class _CountingParameter(mg.Tensor):
 
 
 @pytest.mark.parametrize("cls, kwargs", [(optim.SGD, dict(lr=0.1, momentum=0.9)), (optim.Adam, {}), (optim.AdamW, {}),
-                                         (optim.RMSprop, {}), (optim.Adagrad, {}), (optim.Adadelta, {})])
+                                         (optim.RMSprop, {}), (optim.Adagrad, {}), (optim.Adadelta, {}),
+                                         (optim.Adamax, {}), (optim.NAdam, {}), (optim.RAdam, {}), (optim.ASGD, {})])
 def test_each_step_reports_the_in_place_write_of_every_updated_parameter(cls, kwargs):
     updated = _CountingParameter(np.ones(3), requires_grad=True)
     untouched = _CountingParameter(np.ones(3), requires_grad=True)
@@ -288,6 +289,10 @@ OPTIMIZER_CASES = [
     (optim.RMSprop, dict()),
     (optim.Adagrad, dict(lr_decay=0.1, initial_accumulator_value=0.2)),
     (optim.Adadelta, dict(weight_decay=0.1, maximize=True)),
+    (optim.Adamax, dict(lr=0.05, weight_decay=0.1)),
+    (optim.NAdam, dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True)),
+    (optim.RAdam, dict(lr=0.05, betas=(0.9, 0.6), weight_decay=0.1, maximize=True)),
+    (optim.ASGD, dict(lr=0.05, t0=3, weight_decay=0.1)),
 ]
 
 

@@ -44,6 +44,11 @@ def test_optimizer_matches_torch(name, kwargs, dtype, request):
     check(request, T.run_optimizer(MG, name, kwargs, dtype), T.run_optimizer(TORCH, name, kwargs, dtype), dtype)
 
 
+@pytest.mark.parametrize("kwargs, dtype", T.LBFGS_CASES, ids=[f"{k}-{d}" for k, d in T.LBFGS_CASES])
+def test_lbfgs_matches_torch(kwargs, dtype, request):
+    check(request, T.run_lbfgs(MG, kwargs, dtype), T.run_lbfgs(TORCH, kwargs, dtype), dtype)
+
+
 @pytest.mark.parametrize("name, kwargs", T.OPTIMIZER_ERRORS, ids=[f"{n}{k}" for n, k in T.OPTIMIZER_ERRORS])
 def test_optimizer_refusals_match_torch(name, kwargs, request):
     check(request, T.run_optimizer_error(MG, name, kwargs), T.run_optimizer_error(TORCH, name, kwargs))

@@ -208,10 +208,18 @@ OPTIMIZERS = [
     ("RMSprop", {"maximize": True, "eps": 1e-3}), ("Adagrad", {}),
     ("Adagrad", {"lr": 0.1, "lr_decay": 0.1, "weight_decay": 0.2, "initial_accumulator_value": 0.5, "eps": 1e-5}),
     ("Adadelta", {}), ("Adadelta", {"lr": 0.5, "rho": 0.8, "eps": 1e-4, "weight_decay": 0.1, "maximize": True}),
+    ("Adamax", {}), ("Adamax", {"lr": 0.05, "betas": (0.5, 0.8), "eps": 1e-3, "weight_decay": 0.1, "maximize": True}),
+    ("NAdam", {}), ("NAdam", {"lr": 0.05, "betas": (0.6, 0.9), "weight_decay": 0.1, "momentum_decay": 0.1}),
+    ("NAdam", {"lr": 0.02, "weight_decay": 0.3, "decoupled_weight_decay": True, "maximize": True}),
+    ("RAdam", {}), ("RAdam", {"lr": 0.05, "betas": (0.8, 0.5), "weight_decay": 0.1}),
+    ("RAdam", {"lr": 0.02, "betas": (0.9, 0.6), "weight_decay": 0.3, "decoupled_weight_decay": True, "maximize": True}),
+    ("ASGD", {}), ("ASGD", {"lr": 0.1, "lambd": 0.5, "alpha": 0.5, "t0": 2, "weight_decay": 0.1, "maximize": True}),
 ]
 OPTIMIZER_ERRORS = [("SGD", {"lr": -0.1}), ("SGD", {"lr": 0.1, "nesterov": True}), ("Adam", {"betas": (1.0, 0.9)}),
                     ("Adam", {"eps": -1.0}), ("RMSprop", {"alpha": -0.5}), ("Adagrad", {"lr_decay": -1}),
-                    ("Adadelta", {"rho": 1.5}), ("AdamW", {"weight_decay": -0.1}), ("SGD", {"lr": 0.1, "momentum": -1})]
+                    ("Adadelta", {"rho": 1.5}), ("AdamW", {"weight_decay": -0.1}), ("SGD", {"lr": 0.1, "momentum": -1}),
+                    ("Adamax", {"betas": (0.9, 1.0)}), ("NAdam", {"momentum_decay": -1.0}), ("RAdam", {"eps": -1.0}),
+                    ("ASGD", {"lr": -0.1}), ("ASGD", {"weight_decay": -1.0}), ("LBFGS", {"lr": -1.0})]
 STEPS = 6
 
 
@@ -233,6 +241,32 @@ def run_optimizer(side, name, kwargs, dtype):
             trace += [side.numpy(p).copy() for p in params]
         opt.zero_grad()
         return trace + [[p.grad is None for p in params], [g["lr"] for g in opt.param_groups]]
+    return run(side, call)
+
+
+# (options, dtype): 18 iterations without a line search amplify float32 rounding (of the gradients, whose
+# last bits differ from torch's) beyond the float32 tolerance, so the third case runs in float64 only
+LBFGS_CASES = [*[(kwargs, dtype) for kwargs in ({"max_iter": 3}, {"max_iter": 5, "line_search_fn": "strong_wolfe"})
+                 for dtype in ("float64", "float32")],
+               ({"lr": 0.5, "history_size": 2, "max_iter": 6, "tolerance_change": 1e-3}, "float64")]
+
+
+def run_lbfgs(side, kwargs, dtype):
+    """Three LBFGS steps on the Rosenbrock function from (-1.5, 2): iterates, losses and counts."""
+    def call():
+        x = side.tensor(np.array([-1.5, 2.0]), dtype, requires_grad=True)
+        opt = side.optim.LBFGS([x], **kwargs)
+
+        def closure():
+            opt.zero_grad()
+            loss = (1 - x[0]) ** 2 + 100 * (x[1] - x[0] * x[0]) ** 2
+            loss.backward()
+            return loss
+        trace = []
+        for _ in range(3):
+            loss = opt.step(closure)
+            trace += [side.numpy(x).copy(), np.array(float(loss)), opt.state[x]["n_iter"], opt.state[x]["func_evals"]]
+        return trace
     return run(side, call)
 
 

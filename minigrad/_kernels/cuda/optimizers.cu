@@ -1,6 +1,6 @@
-// Optimizer steps, one thread per element (grid-stride); the updates are optimizers.h's, as in the CPU
-// loops (optimizers.pyx). Coefficients arrive as doubles. Unused optional state arrays get a stand-in
-// that is never touched.
+// Optimizer steps (Adam, RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam, ASGD), one thread per element
+// (grid-stride); the updates are optimizers.h's, as in the CPU loops (optimizers.pyx). Coefficients arrive
+// as doubles. Unused optional state arrays get a stand-in that is never touched.
 #include "common.cuh"
 #include "optimizers.h"
 
@@ -39,6 +39,37 @@
         MINIGRAD_GRID_STRIDE(i, n) {                                                                          \
             param[i] = adadelta_update(param[i], grad[i], &square_avg[i], &acc_delta[i], c);                  \
         }                                                                                                     \
+    }                                                                                                         \
+    extern "C" __global__ void adamax_step_##T(T* param, const T* grad, T* exp_avg, T* exp_inf, long long n,  \
+                                               double clr, double beta1, double beta2, double eps,            \
+                                               double weight_decay, flag maximize) {                          \
+        const adamax_constants c = adamax_make_constants(clr, beta1, beta2, eps, weight_decay, maximize);     \
+        MINIGRAD_GRID_STRIDE(i, n) { param[i] = adamax_update(param[i], grad[i], &exp_avg[i], &exp_inf[i], c); } \
+    }                                                                                                         \
+    extern "C" __global__ void nadam_step_##T(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, long long n, \
+                                              double lr, double beta1, double beta2, double eps,              \
+                                              double weight_decay, double bias_correction2, double mu,        \
+                                              double mu_next, double mu_product, flag maximize,               \
+                                              flag decoupled_weight_decay) {                                  \
+        const nadam_constants c = nadam_make_constants(lr, beta1, beta2, eps, weight_decay, bias_correction2, \
+                                                       mu, mu_next, mu_product, maximize,                     \
+                                                       decoupled_weight_decay);                               \
+        MINIGRAD_GRID_STRIDE(i, n) { param[i] = nadam_update(param[i], grad[i], &exp_avg[i], &exp_avg_sq[i], c); } \
+    }                                                                                                         \
+    extern "C" __global__ void radam_step_##T(T* param, const T* grad, T* exp_avg, T* exp_avg_sq, long long n, \
+                                              double lr, double beta1, double beta2, double eps,              \
+                                              double weight_decay, double bias_correction1,                   \
+                                              double bias_correction2_sqrt, double rect, flag rectified,      \
+                                              flag maximize, flag decoupled_weight_decay) {                   \
+        const radam_constants c = radam_make_constants(lr, beta1, beta2, eps, weight_decay, bias_correction1, \
+                                                       bias_correction2_sqrt, rect, rectified, maximize,      \
+                                                       decoupled_weight_decay);                               \
+        MINIGRAD_GRID_STRIDE(i, n) { param[i] = radam_update(param[i], grad[i], &exp_avg[i], &exp_avg_sq[i], c); } \
+    }                                                                                                         \
+    extern "C" __global__ void asgd_step_##T(T* param, const T* grad, T* ax, long long n, double lambd,       \
+                                             double eta, double mu, double weight_decay, flag maximize) {     \
+        const asgd_constants c = asgd_make_constants(lambd, eta, mu, weight_decay, maximize);                 \
+        MINIGRAD_GRID_STRIDE(i, n) { param[i] = asgd_update(param[i], grad[i], &ax[i], c); }                  \
     }
 INSTANTIATE(float)
 INSTANTIATE(double)

@@ -17,6 +17,22 @@ typedef struct {
 typedef struct { double lr, alpha, weight, eps, weight_decay, momentum; int maximize, has_decay; } rmsprop_constants;
 typedef struct { double clr, eps, weight_decay; int maximize; } adagrad_constants;
 typedef struct { double lr, rho, weight, eps, weight_decay; int maximize; } adadelta_constants;
+typedef struct { double weight_decay, m_weight, beta2, eps, neg_clr; int maximize; } adamax_constants;
+/* the moment updates NAdam and RAdam share (Adam's, before its denominator) */
+typedef struct {
+    double weight_decay, decay, m_weight, beta2, v_weight;
+    int maximize, has_decay, decoupled;
+} moment_constants;
+typedef struct {
+    moment_constants moments;
+    double eps, bias_correction2, grad_coefficient, exp_avg_coefficient;
+} nadam_constants;
+typedef struct {
+    moment_constants moments;
+    double eps, bias_correction1, lr, bias_correction2_sqrt, rect;
+    int rectified;
+} radam_constants;
+typedef struct { double weight_decay, decay, neg_eta, mu; int maximize, average; } asgd_constants;
 
 MINIGRAD_HD sgd_constants sgd_make_constants(double lr, double momentum, double dampening, double weight_decay,
                                              int nesterov, int maximize, int first_step) {
@@ -48,6 +64,48 @@ MINIGRAD_HD adagrad_constants adagrad_make_constants(double clr, double eps, dou
 MINIGRAD_HD adadelta_constants adadelta_make_constants(double lr, double rho, double eps, double weight_decay,
                                                        int maximize) {
     adadelta_constants c = {lr, rho, 1 - rho, eps, weight_decay, maximize};
+    return c;
+}
+
+/* clr = lr / (1 - beta1^t), the step's bias-corrected learning rate. */
+MINIGRAD_HD adamax_constants adamax_make_constants(double clr, double beta1, double beta2, double eps,
+                                                   double weight_decay, int maximize) {
+    adamax_constants c = {weight_decay, 1 - beta1, beta2, eps, -clr, maximize};
+    return c;
+}
+
+MINIGRAD_HD moment_constants moment_make_constants(double lr, double beta1, double beta2, double weight_decay,
+                                                   int maximize, int decoupled) {
+    moment_constants c = {weight_decay, 1 - lr * weight_decay, 1 - beta1, beta2, 1 - beta2, maximize,
+                          weight_decay != 0, decoupled};
+    return c;
+}
+
+/* bias_correction2 = 1 - beta2^t;  mu, mu_next: the momentum schedule's values at steps t and t + 1;
+   mu_product: the product of mu over steps 1..t (this step's included); decoupled: decoupled weight decay. */
+MINIGRAD_HD nadam_constants nadam_make_constants(double lr, double beta1, double beta2, double eps, double weight_decay,
+                                                 double bias_correction2, double mu, double mu_next,
+                                                 double mu_product, int maximize, int decoupled) {
+    nadam_constants c = {moment_make_constants(lr, beta1, beta2, weight_decay, maximize, decoupled), eps,
+                         bias_correction2, -lr * (1.0 - mu) / (1.0 - mu_product),
+                         -lr * mu_next / (1.0 - mu_product * mu_next)};
+    return c;
+}
+
+/* bias_correction1 = 1 - beta1^t, bias_correction2_sqrt = sqrt(1 - beta2^t); rectified: whether the
+   variance rectification term rho_t exceeds 5, then rect is the rectification factor r_t. */
+MINIGRAD_HD radam_constants radam_make_constants(double lr, double beta1, double beta2, double eps, double weight_decay,
+                                                 double bias_correction1, double bias_correction2_sqrt, double rect,
+                                                 int rectified, int maximize, int decoupled) {
+    radam_constants c = {moment_make_constants(lr, beta1, beta2, weight_decay, maximize, decoupled), eps,
+                         bias_correction1, lr, bias_correction2_sqrt, rect, rectified};
+    return c;
+}
+
+/* eta, mu: the step's learning rate and averaging weight (state kept by the optimizer). */
+MINIGRAD_HD asgd_constants asgd_make_constants(double lambd, double eta, double mu, double weight_decay,
+                                               int maximize) {
+    asgd_constants c = {weight_decay, 1 - lambd * eta, -eta, mu, maximize, mu != 1};
     return c;
 }
 
@@ -142,5 +200,62 @@ MINIGRAD_HD real NAME(adadelta_update)(real p, real g, real* sq, real* acc, adad
     delta = SQRT(*acc + (real)c.eps) / SQRT(s + (real)c.eps) * g;
     *acc = *acc * (real)c.rho + (real)c.weight * delta * delta;
     return p - (real)c.lr * delta;
+}
+
+/* g = -g if maximize;  g += wd * p;  m = lerp(m, g, 1 - beta1);  u = max(beta2 * u, |g| + eps);
+   p += -clr * m / u */
+MINIGRAD_HD real NAME(adamax_update)(real p, real g, real* m, real* u, adamax_constants c) {
+    real norm;
+    if (c.maximize) g = -g;
+    if (c.weight_decay != 0) g = g + (real)c.weight_decay * p;
+    *m = NAME(torch_lerp)(*m, g, (real)c.m_weight);
+    norm = NAME(nan_max)(*u * (real)c.beta2, (g < 0 ? -g : g) + (real)c.eps);
+    *u = norm;
+    return p + (real)c.neg_clr * *m / norm;
+}
+
+/* g = -g if maximize;  p *= 1 - lr * wd (decoupled) or g += wd * p;
+   m = lerp(m, g, 1 - beta1);  v = beta2 * v + (1 - beta2) * g^2;  returns v (p and g through their pointers) */
+MINIGRAD_HD real NAME(moment_update)(real* p, real* g, real* m, real* v, moment_constants c) {
+    real second;
+    if (c.maximize) *g = -*g;
+    if (c.has_decay) {
+        if (c.decoupled) *p = *p * (real)c.decay;
+        else *g = *g + (real)c.weight_decay * *p;
+    }
+    *m = NAME(torch_lerp)(*m, *g, (real)c.m_weight);
+    second = *v * (real)c.beta2 + (real)c.v_weight * *g * *g;
+    *v = second;
+    return second;
+}
+
+/* moment_update, then denom = sqrt(v / bias_correction2) + eps;
+   p += grad_coefficient * g / denom;  p += exp_avg_coefficient * m / denom */
+MINIGRAD_HD real NAME(nadam_update)(real p, real g, real* m, real* v, nadam_constants c) {
+    real second = NAME(moment_update)(&p, &g, m, v, c.moments), denom;
+    denom = SQRT(second / (real)c.bias_correction2) + (real)c.eps;
+    p = p + (real)c.grad_coefficient * g / denom;
+    return p + (real)c.exp_avg_coefficient * *m / denom;
+}
+
+/* moment_update, then
+   p -= m / bias_correction1 * lr * (bias_correction2_sqrt / (sqrt(v) + eps)) * rect   (rectified)
+   p -= m / bias_correction1 * lr                                                    (otherwise) */
+MINIGRAD_HD real NAME(radam_update)(real p, real g, real* m, real* v, radam_constants c) {
+    real second = NAME(moment_update)(&p, &g, m, v, c.moments), update;
+    update = *m / (real)c.bias_correction1 * (real)c.lr;
+    if (c.rectified) update = update * ((real)c.bias_correction2_sqrt / (SQRT(second) + (real)c.eps)) * (real)c.rect;
+    return p - update;
+}
+
+/* g = -g if maximize;  g += wd * p;  p = p * (1 - lambd * eta) - eta * g;
+   ax += (p - ax) * mu, or ax = p when mu == 1 */
+MINIGRAD_HD real NAME(asgd_update)(real p, real g, real* ax, asgd_constants c) {
+    if (c.maximize) g = -g;
+    if (c.weight_decay != 0) g = g + (real)c.weight_decay * p;
+    p = p * (real)c.decay;
+    p = p + (real)c.neg_eta * g;
+    *ax = c.average ? *ax + (p - *ax) * (real)c.mu : p;
+    return p;
 }
 #endif

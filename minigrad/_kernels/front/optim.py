@@ -114,3 +114,87 @@ class OptimizerKernels:
         self.loops.adadelta_step(p, grad, sq, acc, float(lr), float(rho), float(eps), float(weight_decay),
                                  bool(maximize))
         self._write_back((param, square_avg, acc_delta), stand_ins)
+
+    # ---- Adamax, NAdam, RAdam, ASGD --------------------------------------------------------------
+    def adamax_step(self, param, grad, exp_avg, exp_inf, lr, beta1, beta2, eps, weight_decay, step, maximize):
+        """Adamax step number ``step`` (from 1) in place on param, exp_avg and exp_inf::
+
+            g = -grad if maximize else grad;  g += weight_decay * param
+            exp_avg = lerp(exp_avg, g, 1 - beta1);  exp_inf = max(beta2 * exp_inf, |g| + eps)
+            param -= lr / (1 - beta1^step) * exp_avg / exp_inf
+        """
+        check_optimizer_arrays(param, grad, {"exp_avg": exp_avg, "exp_inf": exp_inf}, required=("exp_avg", "exp_inf"))
+        check_step(step)
+        clr = lr / (1 - beta1 ** step)
+        grad = self._contiguous(grad).reshape(-1)
+        stand_ins = self._stand_ins(param, exp_avg, exp_inf)
+        p, m, u = self._flat(stand_ins)
+        self.loops.adamax_step(p, grad, m, u, clr, float(beta1), float(beta2), float(eps), float(weight_decay),
+                               bool(maximize))
+        self._write_back((param, exp_avg, exp_inf), stand_ins)
+
+    def nadam_step(self, param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay, mu, mu_next,
+                   mu_product, step, maximize, decoupled_weight_decay):
+        """NAdam step number ``step`` (from 1) in place on param, exp_avg and exp_avg_sq; mu and mu_next
+        are the momentum schedule at steps t and t + 1, mu_product the product of mu over steps 1..t::
+
+            g = -grad if maximize else grad;  param *= 1 - lr * wd (decoupled) or g += wd * param
+            exp_avg = lerp(exp_avg, g, 1 - beta1);  exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g^2
+            denom = sqrt(exp_avg_sq / (1 - beta2^step)) + eps
+            param -= lr * (1 - mu) / (1 - mu_product) * g / denom
+            param -= lr * mu_next / (1 - mu_product * mu_next) * exp_avg / denom
+        """
+        check_optimizer_arrays(param, grad, {"exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq},
+                               required=("exp_avg", "exp_avg_sq"))
+        check_step(step)
+        grad = self._contiguous(grad).reshape(-1)
+        stand_ins = self._stand_ins(param, exp_avg, exp_avg_sq)
+        p, m, v = self._flat(stand_ins)
+        self.loops.nadam_step(p, grad, m, v, float(lr), float(beta1), float(beta2), float(eps), float(weight_decay),
+                              1 - beta2 ** step, float(mu), float(mu_next), float(mu_product), bool(maximize),
+                              bool(decoupled_weight_decay))
+        self._write_back((param, exp_avg, exp_avg_sq), stand_ins)
+
+    def radam_step(self, param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay, step, maximize,
+                   decoupled_weight_decay):
+        """RAdam step number ``step`` (from 1) in place on param, exp_avg and exp_avg_sq::
+
+            g = -grad if maximize else grad;  param *= 1 - lr * wd (decoupled) or g += wd * param
+            exp_avg = lerp(exp_avg, g, 1 - beta1);  exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g^2
+            rho_inf = 2 / (1 - beta2) - 1;  rho_t = rho_inf - 2 step beta2^step / (1 - beta2^step)
+            param -= exp_avg / (1 - beta1^step) * lr * sqrt(1 - beta2^step) / (sqrt(exp_avg_sq) + eps) * r_t
+                with r_t = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t)) when
+                rho_t > 5, else param -= exp_avg / (1 - beta1^step) * lr
+        """
+        check_optimizer_arrays(param, grad, {"exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq},
+                               required=("exp_avg", "exp_avg_sq"))
+        check_step(step)
+        bias_correction2 = 1 - beta2 ** step
+        rho_inf = 2 / (1 - beta2) - 1
+        rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
+        rectified = rho_t > 5.0
+        rect = 1.0
+        if rectified:  # the variance rectification term r_t (undefined while rho_t <= 4)
+            rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+        grad = self._contiguous(grad).reshape(-1)
+        stand_ins = self._stand_ins(param, exp_avg, exp_avg_sq)
+        p, m, v = self._flat(stand_ins)
+        self.loops.radam_step(p, grad, m, v, float(lr), float(beta1), float(beta2), float(eps), float(weight_decay),
+                              1 - beta1 ** step, bias_correction2 ** 0.5, rect, rectified, bool(maximize),
+                              bool(decoupled_weight_decay))
+        self._write_back((param, exp_avg, exp_avg_sq), stand_ins)
+
+    def asgd_step(self, param, grad, ax, lambd, eta, mu, weight_decay, maximize):
+        """ASGD step in place on param and its average ax, with the step's learning rate eta and
+        averaging weight mu (kept by the optimizer)::
+
+            g = -grad if maximize else grad;  g += weight_decay * param
+            param = param * (1 - lambd * eta) - eta * g;  ax += (param - ax) * mu  (ax = param when mu == 1)
+        """
+        check_optimizer_arrays(param, grad, {"ax": ax}, required=("ax",))
+        grad = self._contiguous(grad).reshape(-1)
+        stand_ins = self._stand_ins(param, ax)
+        p, average = self._flat(stand_ins)
+        self.loops.asgd_step(p, grad, average, float(lambd), float(eta), float(mu), float(weight_decay),
+                             bool(maximize))
+        self._write_back((param, ax), stand_ins)
