@@ -98,8 +98,8 @@ class Softplus(Op):
 
 
 class ELU(Op):
-    """x where x > 0, else alpha (exp(x) - 1). The gradient is 1 where x > 0, else alpha exp(x) (alpha
-    at 0, NaN at NaN: torch's vectorised CPU loop gives NaN there, its scalar loop gy)."""
+    """x where x > 0, else alpha (exp(x) - 1). The gradient is alpha exp(x) where x <= 0, else 1 (alpha
+    at 0; gy at NaN, as torch's)."""
 
     def __init__(self, alpha=1.0):
         self.alpha = alpha
@@ -111,7 +111,7 @@ class ELU(Op):
 
     def backward(self, gy):
         xp, x = self.xp, self.x
-        return gy * xp.where(x > 0, 1, self.alpha * xp.exp(xp.minimum(x, 0))).astype(gy.dtype, copy=False)
+        return gy * xp.where(x <= 0, self.alpha * xp.exp(xp.minimum(x, 0)), 1).astype(gy.dtype, copy=False)
 
 
 class LogSigmoid(Op):
@@ -142,8 +142,8 @@ class Mish(Op):
 
 
 class Hardswish(Op):
-    """x * min(max(x + 3, 0), 6) / 6. torch's gradient: 0 where x <= -3, 1 where x >= 3, x / 3 + 1/2
-    between (and NaN at NaN, as torch's vectorised CPU loop; its scalar loop gives gy)."""
+    """x * min(max(x + 3, 0), 6) / 6. torch's gradient: 0 where x <= -3, x / 3 + 1/2 where x < 3, else 1
+    (so gy at NaN, as torch's)."""
 
     def forward(self, x):
         xp = self.xp
@@ -153,7 +153,7 @@ class Hardswish(Op):
 
     def backward(self, gy):
         xp, x = self.xp, self.x
-        slope = xp.where(x <= -3, 0, xp.where(x >= 3, 1, x / 3 + 0.5))
+        slope = xp.where(x <= -3, 0, xp.where(x < 3, x / 3 + 0.5, 1))
         return gy * slope.astype(gy.dtype, copy=False)
 
 
@@ -252,14 +252,16 @@ def hardtanh_bounds(min_val, max_val, what="hardtanh"):
 
 
 class Softsign(Op):
-    """x / (1 + |x|); the gradient is 1 / (1 + |x|)^2."""
+    """x / (1 + |x|); the gradient is 1 / (1 + |x|)^2, and NaN at +-inf (torch differentiates the
+    quotient: inf / inf there)."""
 
     def forward(self, x):
-        self.denominator = 1 + self.xp.abs(x)
+        self.x, self.denominator = x, 1 + self.xp.abs(x)
         return x / self.denominator
 
     def backward(self, gy):
-        return gy / self.denominator ** 2
+        xp = self.xp
+        return xp.where(xp.isinf(self.x), xp.nan, gy / self.denominator ** 2).astype(gy.dtype, copy=False)
 
 
 def softsign(input):

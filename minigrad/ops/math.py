@@ -88,7 +88,7 @@ class Pow(Op):
         if a.dtype.kind == "b":
             self.y = a | ~b
         else:
-            self.y = _integer_power(self.xp, a, b) if b.dtype.kind in "iu" else a ** b
+            self.y = _integer_power(self.xp, a, b) if b.dtype.kind in "iu" else _float_power(self.xp, a, b)
         return self.y
 
     def backward(self, gy):
@@ -97,12 +97,21 @@ class Pow(Op):
         zero = xp.zeros((), dtype=gy.dtype)
         with np.errstate(divide="ignore", invalid="ignore"):
             if self.needs_input_grad[0]:  # b a^(b-1), and 0 where b == 0 (torch's: x ** 0 is constant, at 0 too)
-                ga = sum_to_shape(xp.where(b == 0, zero, gy * b * a ** (b - 1)), a.shape)
+                ga = sum_to_shape(xp.where(b == 0, zero, gy * b * _float_power(xp, a, b - 1)), a.shape)
             if self.needs_input_grad[1]:
                 # d(a**b)/db = a**b log a, and 0 where a == 0 <= b (the limit for b > 0, as torch's);
                 # a == 0 > b gives inf * -inf = -inf, as torch's
                 gb = sum_to_shape(xp.where((a == 0) & (b >= 0), zero, gy * self.y * xp.log(a)), b.shape)
         return ga, gb
+
+
+def _float_power(xp, a, b):
+    """a ** b, with torch's square roots for a number exponent: ** 0.5 is sqrt and ** -0.5 is 1 / sqrt
+    (they differ from pow at -inf and -0: (-inf) ** 0.5 is NaN, (-0.) ** -0.5 is -inf)."""
+    if b.ndim == 0 and b.dtype.kind == "f" and float(b) in (0.5, -0.5):
+        root = xp.sqrt(a)
+        return root if float(b) > 0 else 1 / root
+    return a ** b
 
 
 def _integer_power(xp, a, b):

@@ -21,16 +21,6 @@ OP_TABLE = [
                         "random masks: minigrad's Philox stream keyed by mg.manual_seed is not torch's generator; "
                         "shape and dtype are compared, the op table checks the mask's values"),
     # the same class, at points the issue does not name
-    bug("pow_fractional-*-nonfinite", "grad", SPECIAL_GRAD + " ((-inf) ** 0.5: torch NaN, minigrad -0)"),
-    bug("pow_fractional-*-edges", "grad", SPECIAL_GRAD + " ((-inf) ** 0.5: torch NaN, minigrad -0)"),
-    bug("elu-*-nonfinite", "grad", SPECIAL_GRAD + " (elu at NaN: torch passes the upstream gradient)"),
-    bug("elu-float32-*-edges", "grad", SPECIAL_GRAD + " (elu at NaN: torch passes the upstream gradient)"),
-    bug("hardswish-*-nonfinite", "grad", SPECIAL_GRAD + " (hardswish at NaN: torch passes the upstream gradient)"),
-    bug("hardswish-float32-*-edges", "grad", SPECIAL_GRAD + " (hardswish at NaN)"),
-    bug("gelu_tanh-*-nonfinite", "grad", SPECIAL_GRAD + " (gelu tanh at +-inf: torch NaN, minigrad finite)"),
-    bug("gelu_tanh-*-edges", "grad", SPECIAL_GRAD + " (gelu tanh at +-inf: torch NaN, minigrad finite)"),
-    bug("softsign-*-nonfinite", "grad", SPECIAL_GRAD + " (softsign at +-inf: torch NaN, minigrad 0)"),
-    bug("softsign-*-edges", "grad", SPECIAL_GRAD + " (softsign at +-inf: torch NaN, minigrad 0)"),
     expected_difference("prod-*-(2,3,4){'dim':(0,2)}", "missing-error",
                         "minigrad's prod takes a tuple of dims, as its sum does; torch's prod takes one int"),
     expected_difference("getitem(None,-1,slice(4,0,-2))-*", "missing-error", NEGATIVE_STEP),
