@@ -146,6 +146,9 @@ class NLLLoss(Op):
         return g
 
 
+_BCE_EPS = float(np.float32(1e-12))
+
+
 class BinaryCrossEntropy(Op):
     """-weight * (t log x + (1 - t) log(1 - x)) elementwise, each log clamped at -100 (as PyTorch),
     for probabilities x and targets t of one shape; weight: an array broadcastable to x, or None.
@@ -165,8 +168,9 @@ class BinaryCrossEntropy(Op):
         x, t = self.x, self.t
         if self.weight is not None:
             gy = gy * self.weight
-        # PyTorch's gradient: (x - t) / max(x (1 - x), 1e-12), finite at x = 0 and x = 1
-        gx = gy * (x - t) / self.xp.maximum(x * (1 - x), 1e-12) if self.needs_input_grad[0] else None
+        # PyTorch's gradient: (x - t) / max(x (1 - x), eps), finite at x = 0 and x = 1; torch's eps is
+        # 1e-12 rounded to float32 (9.99999996e-13), in float64 too
+        gx = gy * (x - t) / self.xp.maximum(x * (1 - x), _BCE_EPS) if self.needs_input_grad[0] else None
         with np.errstate(divide="ignore"):  # x = 0 or 1: an infinite logit, as torch's
             gt = -gy * self.xp.log(x / (1 - x)) if self.needs_input_grad[1] else None
         return gx, gt
@@ -309,7 +313,10 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     target_array = _target_array(target, input)
     class_weights = _class_weights(weight, input, "cross_entropy")
     if target_array.dtype.kind == "f":
-        return _cross_entropy_with_probabilities(input, target_array, class_weights, reduction, float(label_smoothing))
+        # a Tensor target stays in the graph: torch's gradient reaches a target that requires grad
+        target = target if isinstance(target, Tensor) and target.device == input.device \
+            else Tensor._wrap(target_array, False)
+        return _cross_entropy_with_probabilities(input, target, class_weights, reduction, float(label_smoothing))
     rows, indices, out_shape, ignored = _class_rows(input, target_array, ignore_index, "cross_entropy")
     op = CrossEntropy(indices, class_weights, ignore_index if ignored else None, float(label_smoothing), reduction)
     loss = op(rows)
@@ -544,8 +551,8 @@ def _cross_entropy_with_probabilities(input, target, class_weights, reduction, l
                          f"got {target.shape}")
     class_dim = 0 if input.ndim == 1 else 1
     classes = input.shape[class_dim]
-    target = target.astype(input.dtype, copy=False) * (1 - label_smoothing) + label_smoothing / classes
+    target = target.to(input.dtype) * (1 - label_smoothing) + label_smoothing / classes
     if class_weights is not None:
-        target = target * class_weights.reshape((classes,) + (1,) * (input.ndim - class_dim - 1))
-    cost = -(log_softmax(input, class_dim) * Tensor._wrap(target, False)).sum(class_dim)
+        target = target * Tensor._wrap(class_weights.reshape((classes,) + (1,) * (input.ndim - class_dim - 1)), False)
+    cost = -(log_softmax(input, class_dim) * target).sum(class_dim)
     return _reduce(cost, reduction)

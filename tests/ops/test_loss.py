@@ -166,7 +166,8 @@ def test_binary_cross_entropy_clamps_its_logs_at_minus_100(device):
     loss = F.binary_cross_entropy(x, t, reduction="none")
     np.testing.assert_array_equal(loss.detach().numpy(), [0.0, 0.0, 100.0, 100.0])
     loss.sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, -1e12, 1e12])  # (x - t) / max(x (1 - x), 1e-12)
+    # torch's (x - t) / max(x (1 - x), eps), eps = float32(1e-12)
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, -1000000003995.8029, 1000000003995.8029])
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -615,3 +616,20 @@ def test_losses_with_options_match(rng):
         outs.append([loss.detach().numpy(), tl.grad.numpy(), tp.grad.numpy()])
     for a, b in zip(*outs):
         np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+
+
+def test_cross_entropy_probability_target_gets_torchs_gradient(device):
+    x = mg.tensor([[1.0, 2.0, 0.5], [0.0, 1.0, 2.0]], dtype=mg.float64, device=device)
+    target = mg.tensor([[0.2, 0.3, 0.5], [1.0, 0.0, 0.0]], dtype=mg.float64, requires_grad=True, device=device)
+    weight = mg.tensor([1.0, 2.0, 3.0], dtype=mg.float64, device=device)
+    F.cross_entropy(x, target, weight=weight, label_smoothing=0.1).backward()
+    torch_grad = [[0.6589659528485752, 0.41793190569715044, 2.6518978585457256],
+                  [1.0834226839999712, 1.2668453679999423, 0.5502680519999136]]
+    np.testing.assert_allclose(target.grad.numpy(), torch_grad, rtol=1e-14)
+
+
+@pytest.mark.parametrize("dtype, torch_grad", [(mg.float64, 166666667332.63382), (mg.float32, 166666665984.0)])
+def test_binary_cross_entropy_gradient_at_one_uses_torchs_float32_eps(dtype, torch_grad, device):
+    x = mg.tensor([0.0, 1.0, 1.0], dtype=dtype, requires_grad=True, device=device)
+    F.binary_cross_entropy(x, mg.tensor([0.0, 1.0, 0.5], dtype=dtype, device=device)).backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, 0.0, torch_grad], rtol=1e-7 if dtype is mg.float32 else 1e-15)

@@ -37,8 +37,6 @@ OP_TABLE = [
 
 CASES_KNOWN = [
     expected_difference("randint", "value", "random: only shape, dtype and range are comparable"),
-    bug("bce-edges", "grad", NO_GRAD_ARRIVES),
-    bug("cross_entropy-unbatched", "grad", NO_GRAD_ARRIVES + " (cross_entropy's probability target too)"),
     bug("op[bool-pow-bool]", "missing-error", BOOL + " (torch: pow is not implemented for bool ** bool)"),
     bug("op[bool-pow-True]-reflected", "missing-error", BOOL + " (torch: pow is not implemented for bool ** bool)"),
     bug("clamp-tensor-bounds", "spurious-error", OPTIONS),
