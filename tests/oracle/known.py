@@ -57,8 +57,6 @@ CASES_KNOWN = [
       for name in [f"op[bool-{op}-{b}]" for op in ("floordiv", "mod") for b in ("int32", "int64", "float32", "float64",
                                                                                "3", "2.5")]
       + [f"op[{a}-{op}-bool]" for op in ("floordiv", "mod") for a in ("float32", "float64")]],
-    bug("hook[post-accumulate]", "outputs value", "oracle finding: register_post_accumulate_grad_hook fires once "
-                                                  "per use of the leaf; torch once per backward"),
     bug("cat-legacy-empty", "spurious-error", "oracle finding: mg.cat refuses a 1-D empty tensor beside others "
                                               "(torch skips it)"),
     expected_difference("getitem[step]", "missing-error", NEGATIVE_STEP),
