@@ -76,8 +76,4 @@ CASES_KNOWN = [
 
 TRAINING_KNOWN = [
     bug("Conv2d-unbatched-*", "spurious-error", OPTIONS + " (unbatched input, as pooling: nn.Conv2d)"),
-    bug("Sequential-slice-*", "value", "oracle finding: slicing nn.Sequential renumbers its modules from 0 "
-                                       "(torch keeps their names, so state_dict keys differ)"),
-    bug("structure", "value", "oracle finding: repr of BatchNorm and LayerNorm lacks torch 2.13's ', bias=True'; "
-                              "a sliced Sequential renumbers its modules"),
 ]
