@@ -745,7 +745,7 @@ LOSSES = [
           lambda a, b, reduction: _reduce(np.where(np.abs(a - b) < 0.7, 0.5 * (a - b) ** 2,
                                                    0.7 * (np.abs(a - b) - 0.35)), reduction),
           away(-0.7, 0.7, scale=1.5), lambda rng, s: np.zeros(s)),
-    _pair("smooth_l1_loss", lambda a, b, reduction: F.smooth_l1_loss(a, b, reduction, beta=0.5),
+    _pair("smooth_l1_loss", lambda a, b, reduction: F.smooth_l1_loss(a, b, reduction=reduction, beta=0.5),
           lambda a, b, reduction: _reduce(np.where(np.abs(a - b) < 0.5, 0.5 * (a - b) ** 2 / 0.5,
                                                    np.abs(a - b) - 0.25), reduction),
           away(-0.5, 0.5, scale=1.5), lambda rng, s: np.zeros(s)),

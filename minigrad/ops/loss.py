@@ -297,7 +297,8 @@ def _cast_first(x, dtype, name):
     return x.to(dtype)
 
 
-def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                  label_smoothing=0.0):
     """Cross-entropy of logits against targets, from a stable log-softmax over the class dim (1).
 
     input: (C,), (N, C) or (N, C, d1, ...) logits. target: class indices (int) of the input's shape
@@ -308,6 +309,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
 
     Example: ``F.cross_entropy(mg.randn(4, 10), mg.tensor([1, 0, 9, 3]), label_smoothing=0.1)``
     """
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _args.choice(reduction, "reduction", REDUCTIONS)
     label_smoothing = _args.real(label_smoothing, "cross_entropy: label_smoothing", 0, 1)
     target_array = _target_array(target, input)
@@ -323,12 +325,13 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     return loss.reshape(out_shape) if reduction == "none" else loss
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log-likelihood of log-probabilities input (C,), (N, C) or (N, C, d1, ...) against
     class indices target: position n costs -weight[target[n]] * input[n, target[n]].
 
     Example: ``F.nll_loss(F.log_softmax(mg.randn(4, 10), dim=1), mg.tensor([1, 0, 9, 3]))``
     """
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _args.choice(reduction, "reduction", REDUCTIONS)
     target_array = _target_array(target, input)
     if target_array.dtype.kind not in "iu":
@@ -339,25 +342,28 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     return loss.reshape(out_shape) if reduction == "none" else loss
 
 
-def mse_loss(input, target, reduction="mean"):
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """(input - target)^2 elementwise, reduced by reduction "mean", "sum" or "none"; the shapes
     must match. Example: ``F.mse_loss(mg.zeros(3), mg.ones(3))`` -> tensor(1.)"""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _args.choice(reduction, "reduction", REDUCTIONS)
     diff = input - _same_shape_target(input, target, "mse_loss")
     return _reduce(diff * diff, reduction)
 
 
-def l1_loss(input, target, reduction="mean"):
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """|input - target| elementwise, reduced by reduction "mean", "sum" or "none"; the shapes must
     match. Example: ``F.l1_loss(mg.zeros(3), mg.ones(3))`` -> tensor(1.)"""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _args.choice(reduction, "reduction", REDUCTIONS)
     return _reduce((input - _same_shape_target(input, target, "l1_loss")).abs(), reduction)
 
 
-def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta, for d = input - target (beta = 0 is the L1
     loss, as torch); the shapes must match. reduction "mean", "sum" or "none".
     Example: ``F.smooth_l1_loss(mg.tensor([0.5, 3.0]), mg.zeros(2))`` -> tensor(1.3125)"""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _args.choice(reduction, "reduction", REDUCTIONS)
     beta = smooth_l1_beta(beta, "smooth_l1_loss")
     diff = input - _same_shape_target(input, target, "smooth_l1_loss")
@@ -377,12 +383,13 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
 KL_DIV_REDUCTIONS = ("mean", "batchmean", "sum", "none")
 
 
-def kl_div(input, target, reduction="mean", log_target=False):
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """KL divergence of log-probabilities input against probabilities target (log-probabilities with
     log_target=True), pointwise target * (log(target) - input) with 0 * log(0) = 0; input and target
     broadcast together, as torch. reduction "batchmean" (the sum divided by input.size(0): the KL
     divergence per sample), "sum", "none", or "mean" (over every element; torch's warning says so).
     Example: ``F.kl_div(F.log_softmax(mg.randn(4, 5), 1), F.softmax(mg.randn(4, 5), 1), reduction="batchmean")``"""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _args.choice(reduction, "kl_div: reduction", KL_DIV_REDUCTIONS)
     input = float_tensor(input, "kl_div")
     if not isinstance(target, Tensor):
@@ -404,12 +411,13 @@ def kl_div(input, target, reduction="mean", log_target=False):
     return _reduce(loss, reduction)
 
 
-def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """-weight * (t log x + (1 - t) log(1 - x)) for probabilities x = input and targets t, both in
     [0, 1] and of one shape; each log is clamped at -100, as PyTorch. weight broadcasts to input.
 
     Example: ``F.binary_cross_entropy(F.sigmoid(mg.randn(4)), mg.tensor([0.0, 1.0, 1.0, 0.0]))``
     """
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _args.choice(reduction, "reduction", REDUCTIONS)
     target = _same_shape_target(input, target, "binary_cross_entropy")
     xp, t = backend.array_module(input.data), target.data
@@ -424,13 +432,15 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     return _reduce(BinaryCrossEntropy(weight)(input, target), reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):
     """binary_cross_entropy(sigmoid(input), target), computed stably for logits of any size.
 
     pos_weight (broadcast along the last dim, e.g. (C,)) multiplies the positive term; weight
     broadcasts to input. Example:
     ``F.binary_cross_entropy_with_logits(mg.randn(4, 3), mg.ones(4, 3), pos_weight=mg.tensor([1.0, 2.0, 3.0]))``
     """
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _args.choice(reduction, "reduction", REDUCTIONS)
     target = _same_shape_target(input, target, "binary_cross_entropy_with_logits")
     weight = _broadcast_weight(weight, input, "weight", "binary_cross_entropy_with_logits")
@@ -439,6 +449,20 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
 
 
 REDUCTIONS = ("mean", "sum", "none")
+
+
+def legacy_reduction(size_average, reduce, reduction):
+    """reduction, or torch's mapping of the deprecated size_average and reduce (None counts as True)
+    where either is given: both true "mean", reduce alone "sum", else "none", with torch's UserWarning.
+    Example: ``legacy_reduction(False, None, "mean")`` -> "sum" """
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.",
+                  UserWarning, stacklevel=3)
+    return reduction
 
 
 def smooth_l1_beta(beta, fn):

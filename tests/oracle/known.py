@@ -25,10 +25,6 @@ OP_TABLE = [
                         "minigrad's prod takes a tuple of dims, as its sum does; torch's prod takes one int"),
     expected_difference("getitem(None,-1,slice(4,0,-2))-*", "missing-error", NEGATIVE_STEP),
     expected_difference("getitem(slice(1,None,2),Ellipsis,slice(None,None,-1))-*", "missing-error", NEGATIVE_STEP),
-    *[bug(f"smooth_l1_loss-*-{shape}-{reduction}", "value grad shape",
-          "oracle finding: F.smooth_l1_loss's third positional argument is reduction (README); torch's is the "
-          "deprecated size_average, so the same positional call means another loss")
-      for shape in ("(3,4)", "(5,)") for reduction in ("sum", "none")],
     bug("errors-hardtanh-2", "spurious-error", OPTIONS + " (integer input, as relu: hardtanh)"),
     bug("errors-softsign-0", "spurious-error", OPTIONS + " (integer input, as relu: softsign)"),
     expected_difference("errors-max_pool1d-0", "spurious-error", "dilation > 1 is NotImplementedError (README)"),
