@@ -52,12 +52,9 @@ INF, NAN = np.inf, np.nan
     (lambda x: x ** 0.5, [-INF, -0.0, INF, 4.0], [NAN, -INF, 0.0, 0.25]),  # torch's sqrt and rsqrt
     (lambda x: x ** 1.5, [-INF, -0.0, INF, 4.0], [NAN, -0.0, INF, 3.0]),
     (lambda x: x ** -0.5, [-INF, -0.0, INF, 4.0], [-0.0, -INF, -0.0, -0.0625]),
-    (F.elu, [NAN, -INF, INF, 0.0], [1.0, 0.0, 1.0, 1.0]),
-    (lambda x: F.elu(x, alpha=2.0), [NAN, -INF, INF, 0.0], [1.0, 0.0, 1.0, 2.0]),
-    (F.hardswish, [NAN, -INF, INF, -3.0, 3.0], [1.0, 0.0, 1.0, 0.0, 1.0]),
     (lambda x: F.gelu(x, approximate="tanh"), [NAN, -INF, INF, 0.0], [NAN, NAN, NAN, 0.5]),
     (F.softsign, [NAN, -INF, INF, 0.0], [NAN, NAN, NAN, 1.0]),
-], ids=["pow0.5", "pow1.5", "pow-0.5", "elu", "elu-alpha2", "hardswish", "gelu-tanh", "softsign"])
+], ids=["pow0.5", "pow1.5", "pow-0.5", "gelu-tanh", "softsign"])
 def test_gradients_at_special_points_are_torchs(fn, x, torch_grad, dtype, device):
     x = mg.tensor(x, dtype=dtype, requires_grad=True, device=device)
     with np.errstate(all="ignore"):

@@ -98,8 +98,8 @@ class Softplus(Op):
 
 
 class ELU(Op):
-    """x where x > 0, else alpha (exp(x) - 1). The gradient is alpha exp(x) where x <= 0, else 1 (alpha
-    at 0; gy at NaN, as torch's)."""
+    """x where x > 0, else alpha (exp(x) - 1). The gradient is 1 where x > 0, else alpha exp(x) (alpha
+    at 0, NaN at NaN: torch's vectorised CPU loop gives NaN there, its scalar loop gy)."""
 
     def __init__(self, alpha=1.0):
         self.alpha = alpha
@@ -111,7 +111,7 @@ class ELU(Op):
 
     def backward(self, gy):
         xp, x = self.xp, self.x
-        return gy * xp.where(x <= 0, self.alpha * xp.exp(xp.minimum(x, 0)), 1).astype(gy.dtype, copy=False)
+        return gy * xp.where(x > 0, 1, self.alpha * xp.exp(xp.minimum(x, 0))).astype(gy.dtype, copy=False)
 
 
 class LogSigmoid(Op):
@@ -142,8 +142,8 @@ class Mish(Op):
 
 
 class Hardswish(Op):
-    """x * min(max(x + 3, 0), 6) / 6. torch's gradient: 0 where x <= -3, x / 3 + 1/2 where x < 3, else 1
-    (so gy at NaN, as torch's)."""
+    """x * min(max(x + 3, 0), 6) / 6. torch's gradient: 0 where x <= -3, 1 where x >= 3, x / 3 + 1/2
+    between (and NaN at NaN, as torch's vectorised CPU loop; its scalar loop gives gy)."""
 
     def forward(self, x):
         xp = self.xp
@@ -153,7 +153,7 @@ class Hardswish(Op):
 
     def backward(self, gy):
         xp, x = self.xp, self.x
-        slope = xp.where(x <= -3, 0, xp.where(x < 3, x / 3 + 0.5, 1))
+        slope = xp.where(x <= -3, 0, xp.where(x >= 3, 1, x / 3 + 0.5))
         return gy * slope.astype(gy.dtype, copy=False)
 
 
@@ -239,8 +239,17 @@ class Hardtanh(Op):
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """input limited to [min_val, max_val] (torch's F.hardtanh; relu6 is hardtanh(x, 0, 6)).
-    Example: ``F.hardtanh(mg.tensor([-2.0, 0.5, 3.0]))`` -> tensor([-1., 0.5, 1.])"""
-    return _saving_input(Hardtanh(*hardtanh_bounds(min_val, max_val)), float_tensor(input, "hardtanh"), inplace)
+    Integer input is clamped to the bounds truncated to integers, without gradient (as torch; bool, and
+    unsigned input with a negative bound, are refused). Example: ``F.hardtanh(mg.tensor([-2.0, 0.5, 3.0]))``
+    -> tensor([-1., 0.5, 1.])"""
+    min_val, max_val = hardtanh_bounds(min_val, max_val)
+    if isinstance(input, Tensor) and input.dtype.kind in "iub":
+        if input.dtype.kind == "b":
+            raise TypeError("hardtanh: bool inputs are not supported (as torch's); convert with .long() or .float()")
+        if input.dtype.kind == "u" and min(min_val, max_val) < 0:
+            raise ValueError("hardtanh: cannot do hardtanh on an unsigned type with negative limits")
+        return inplace_result(input, input.clamp(int(min_val), int(max_val)), inplace)
+    return _saving_input(Hardtanh(min_val, max_val), float_tensor(input, "hardtanh"), inplace)
 
 
 def hardtanh_bounds(min_val, max_val, what="hardtanh"):
@@ -265,7 +274,10 @@ class Softsign(Op):
 
 
 def softsign(input):
-    """x / (1 + |x|), elementwise. Example: ``F.softsign(mg.tensor([1.0, -3.0]))`` -> tensor([0.5, -0.75])"""
+    """x / (1 + |x|), elementwise; integer input gives float32, as torch's true division (bool is refused).
+    Example: ``F.softsign(mg.tensor([1.0, -3.0]))`` -> tensor([0.5, -0.75])"""
+    if isinstance(input, Tensor) and input.dtype.kind in "iu":
+        input = input.float()
     return Softsign.apply(float_tensor(input, "softsign"))
 
 

@@ -21,12 +21,14 @@ OP_TABLE = [
                         "random masks: minigrad's Philox stream keyed by mg.manual_seed is not torch's generator; "
                         "shape and dtype are compared, the op table checks the mask's values"),
     # the same class, at points the issue does not name
+    *[expected_difference(name, "grad", "torch's elu and hardswish gradient at NaN depends on the tensor's length: "
+                                        "its scalar tail loop passes gy, its vectorised loop (16+ float64, 32+ "
+                                        "float32 elements) gives NaN; minigrad gives NaN at any length")
+      for name in ("elu-*-nonfinite", "elu-float32-*-edges", "hardswish-*-nonfinite", "hardswish-float32-*-edges")],
     expected_difference("prod-*-(2,3,4){'dim':(0,2)}", "missing-error",
                         "minigrad's prod takes a tuple of dims, as its sum does; torch's prod takes one int"),
     expected_difference("getitem(None,-1,slice(4,0,-2))-*", "missing-error", NEGATIVE_STEP),
     expected_difference("getitem(slice(1,None,2),Ellipsis,slice(None,None,-1))-*", "missing-error", NEGATIVE_STEP),
-    bug("errors-hardtanh-2", "spurious-error", OPTIONS + " (integer input, as relu: hardtanh)"),
-    bug("errors-softsign-0", "spurious-error", OPTIONS + " (integer input, as relu: softsign)"),
     expected_difference("errors-max_pool1d-0", "spurious-error", "dilation > 1 is NotImplementedError (README)"),
     expected_difference("errors-pad-1", "spurious-error", "only mode='constant' (README)"),
 ]
