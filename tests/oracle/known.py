@@ -35,15 +35,8 @@ OP_TABLE = [
 
 CASES_KNOWN = [
     expected_difference("randint", "value", "random: only shape, dtype and range are comparable"),
-    bug("op[bool-pow-bool]", "missing-error", BOOL + " (torch: pow is not implemented for bool ** bool)"),
-    bug("op[bool-pow-True]-reflected", "missing-error", BOOL + " (torch: pow is not implemented for bool ** bool)"),
     bug("clamp-tensor-bounds", "spurious-error", OPTIONS),
     bug("conv-unbatched", "spurious-error", OPTIONS + " (unbatched input, as pooling: conv1d/conv2d)"),
-    *[bug(name, "missing-error", ERRORS + " (- on bool tensors)") for name in (
-        *[f"op[bool-sub-{b}]" for b in ("int32", "int64", "float32", "float64", "3", "2.5")],
-        *[f"op[{a}-sub-{b}]" for a in ("int32", "int64", "float32", "float64") for b in ("bool", "True")],
-        *[f"op[{a}-sub-True]-reflected" for a in ("int32", "int64", "float32", "float64")],
-        "op[bool-sub-3]-reflected", "op[bool-sub-2.5]-reflected")],
     # beyond the issue
     expected_difference("Tensor", "dtype", "mg.Tensor is mg.tensor's alias (DESIGN.md); torch.Tensor is the legacy "
                                            "float32 constructor"),
@@ -51,10 +44,6 @@ CASES_KNOWN = [
                                   "requires_grad)"),
     bug("data-assign", "spurious-error", "oracle finding: assigning a Tensor to .data fails "
                                          "(\"device 'cuda' needs CuPy\")"),
-    *[bug(name, "spurious-error", "oracle finding: // and % refuse bool tensors (torch computes them as 0/1)")
-      for name in [f"op[bool-{op}-{b}]" for op in ("floordiv", "mod") for b in ("int32", "int64", "float32", "float64",
-                                                                               "3", "2.5")]
-      + [f"op[{a}-{op}-bool]" for op in ("floordiv", "mod") for a in ("float32", "float64")]],
     bug("cat-legacy-empty", "spurious-error", "oracle finding: mg.cat refuses a 1-D empty tensor beside others "
                                               "(torch skips it)"),
     expected_difference("getitem[step]", "missing-error", NEGATIVE_STEP),
