@@ -44,8 +44,6 @@ CASES_KNOWN = [
                                   "requires_grad)"),
     bug("data-assign", "spurious-error", "oracle finding: assigning a Tensor to .data fails "
                                          "(\"device 'cuda' needs CuPy\")"),
-    bug("cat-legacy-empty", "spurious-error", "oracle finding: mg.cat refuses a 1-D empty tensor beside others "
-                                              "(torch skips it)"),
     expected_difference("getitem[step]", "missing-error", NEGATIVE_STEP),
     expected_difference("setitem[step]", "missing-error", NEGATIVE_STEP),
     expected_difference("grad-mode[inference_mode]", "value grad",
