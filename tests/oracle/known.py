@@ -36,7 +36,6 @@ OP_TABLE = [
 CASES_KNOWN = [
     expected_difference("randint", "value", "random: only shape, dtype and range are comparable"),
     bug("clamp-tensor-bounds", "spurious-error", OPTIONS),
-    bug("conv-unbatched", "spurious-error", OPTIONS + " (unbatched input, as pooling: conv1d/conv2d)"),
     # beyond the issue
     expected_difference("Tensor", "dtype", "mg.Tensor is mg.tensor's alias (DESIGN.md); torch.Tensor is the legacy "
                                            "float32 constructor"),
@@ -60,5 +59,4 @@ CASES_KNOWN = [
 ]
 
 TRAINING_KNOWN = [
-    bug("Conv2d-unbatched-*", "spurious-error", OPTIONS + " (unbatched input, as pooling: nn.Conv2d)"),
 ]
