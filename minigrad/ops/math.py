@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from .. import _args, backend
-from .._dtypes import alpha_factor, as_float, check_fill, promote, result_dtype, to_array
+from .._dtypes import alpha_factor, as_float, check_fill, common_dtype, promote, result_dtype, to_array
 from ..autograd import Op
 from ..tensor import Tensor
 from ._broadcast import broadcast_shape, sum_to_shape
@@ -264,6 +264,39 @@ class Clamp(Op):
         if self.high is not None:
             inside = inside & (self.x <= self.high)
         return gy * inside
+
+
+class ClampTensor(Op):
+    """min(max(x, low), high) with tensor bounds (either may be absent: has_low, has_high say which
+    arrive after x), all broadcast, in one dtype. torch's gradients: x's where low <= x <= high, low's
+    where x < low < high, high's where x > high or high < low (there the result is high)."""
+
+    def __init__(self, has_low, has_high):
+        self.has_low, self.has_high = has_low, has_high
+
+    def forward(self, x, *bounds):
+        xp = self.xp
+        bounds = iter(bounds)
+        low = next(bounds) if self.has_low else None
+        high = next(bounds) if self.has_high else None
+        self.x, self.low, self.high = x, low, high
+        y = x if low is None else xp.where((x < low) | (low != low), low, x)  # NaN stays, a NaN bound wins
+        y = y if high is None else xp.where((y > high) | (high != high), high, y)
+        return xp.broadcast_to(y, broadcast_shape(*(a.shape for a in (x, low, high) if a is not None))).copy()
+
+    def backward(self, gy):
+        x, low, high = self.x, self.low, self.high
+        inside = True
+        grads = []
+        if low is not None:
+            inside = x >= low
+            below = (x < low) & (low < high) if high is not None else x < low
+            grads.append(sum_to_shape(gy * below, low.shape))
+        if high is not None:
+            inside = inside & (x <= high)
+            above = (x > high) | (high < low) if low is not None else x > high
+            grads.append(sum_to_shape(gy * above, high.shape))
+        return (sum_to_shape(gy * inside, x.shape), *grads)
 
 
 class Maximum(Op):
@@ -598,12 +631,24 @@ def clamp(input, min=None, max=None):
     Example: ``mg.tensor([-2.0, 0.5, 2.0]).clamp(-1, 1)`` -> tensor([-1., 0.5, 1.])"""
     if min is None and max is None:
         raise ValueError("clamp needs at least one of min and max")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        return _clamp_tensor(input, min, max)
     for name, bound in (("min", min), ("max", max)):
         if bound is not None and not _args.is_real(bound):
             raise _args.ArgumentTypeError(f"clamp: {name} must be a number or None, got {type(bound).__name__}")
     if input.data.dtype.kind != "f" and any(isinstance(b, float) for b in (min, max)):
         return Clamp(min, max)(input.float())  # a float bound makes the result float32, as torch
     return Clamp(min, max)(input)
+
+
+def _clamp_tensor(input, min, max):
+    """clamp with a tensor bound (the other a tensor or None, as torch), in torch's result dtype."""
+    if not all(b is None or isinstance(b, Tensor) for b in (min, max)):
+        raise TypeError("clamp: min and max must both be tensors (or None) or both numbers, as torch's")
+    bounds = [b for b in (min, max) if b is not None]
+    dtype = common_dtype([result_dtype(input.data, bound.data) for bound in bounds])
+    operands = [t if t.dtype == dtype else t.to(dtype) for t in (input, *bounds)]
+    return ClampTensor(min is not None, max is not None)(*operands)
 
 
 @tensor_method

@@ -35,7 +35,6 @@ OP_TABLE = [
 
 CASES_KNOWN = [
     expected_difference("randint", "value", "random: only shape, dtype and range are comparable"),
-    bug("clamp-tensor-bounds", "spurious-error", OPTIONS),
     # beyond the issue
     expected_difference("Tensor", "dtype", "mg.Tensor is mg.tensor's alias (DESIGN.md); torch.Tensor is the legacy "
                                            "float32 constructor"),
