@@ -9,11 +9,6 @@ Aspects: missing-error (torch raises, minigrad does not), spurious-error (the re
 (their number), shape, dtype, value, grad."""
 from oracle.harness import bug, expected_difference
 
-SPECIAL_GRAD = "issue 19: gradient at special points"
-OPTIONS = "issue 19: missing torch options"
-ERRORS = "issue 19: missing errors"
-NO_GRAD_ARRIVES = "issue 19: gradients that silently do not arrive"
-BOOL = "issue 19: bool dtypes of add(alpha) and **"
 NEGATIVE_STEP = "minigrad takes negative slice steps (NumPy's); torch refuses them"
 
 OP_TABLE = [
