@@ -28,7 +28,7 @@ DTYPE_NAMES = {
 float16 = np.dtype(np.float16)  # mg.half: storage only (create, convert, save, load); ops refuse it
 TYPE_NAMES = {float32: "Float", float64: "Double", float16: "Half", int64: "Long", int32: "Int", bool_: "Bool",
               np.dtype(np.int16): "Short", np.dtype(np.int8): "Char", np.dtype(np.uint8): "Byte"}
-KIND_NAMES = {"iub": "integer and bool", "iuf": "integer and float"}  # dtype kinds as messages name them
+KIND_NAMES = {"iub": "integer and bool", "iuf": "integer and float", "iufb": "integer, float and bool"}  # dtype kinds as messages name them
 
 
 def resolve_dtype(dtype):

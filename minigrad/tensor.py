@@ -400,9 +400,11 @@ class Tensor:
         return _ops.math.Add.apply(self._operand(other), self)
 
     def __sub__(self, other):
+        _refuse_bool_subtraction(self, other)
         return _ops.math.Sub.apply(self, self._operand(other))
 
     def __rsub__(self, other):
+        _refuse_bool_subtraction(self, other)
         return _ops.math.Sub.apply(self._operand(other), self)
 
     def __mul__(self, other):
@@ -421,9 +423,13 @@ class Tensor:
         if self.dtype.kind in "iub" and isinstance(other, numbers.Integral) and other < 0:
             # torch's rule for a number exponent (a tensor of negative exponents is computed elementwise)
             raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if self.dtype.kind == "b" and isinstance(other, Tensor) and other.dtype.kind == "b":
+            raise RuntimeError('"pow" not implemented for \'Bool\' (a bool tensor to a bool tensor power, as torch)')
         return _ops.math.Pow.apply(self, self._operand(other))
 
     def __rpow__(self, other):
+        if self.dtype.kind == "b" and isinstance(other, (bool, np.bool_)):  # torch makes the base a bool tensor
+            raise RuntimeError('"pow" not implemented for \'Bool\' (a bool to a bool tensor power, as torch)')
         return _ops.math.Pow.apply(self._operand(other), self)
 
     def __matmul__(self, other):
@@ -544,10 +550,10 @@ class Tensor:
         return self._without_grad(other, lambda a, b: a ^ b, "^", "iub")
 
     def __floordiv__(self, other):
-        return self._without_grad(other, _integer_checked(lambda a, b: a // b, "//"), "//", "iuf")
+        return self._without_grad(other, _integer_checked(lambda a, b: a // b, "//"), "//", "iufb")
 
     def __mod__(self, other):
-        return self._without_grad(other, _integer_checked(lambda a, b: a % b, "%"), "%", "iuf")
+        return self._without_grad(other, _integer_checked(lambda a, b: a % b, "%"), "%", "iufb")
 
 
 
@@ -567,10 +573,20 @@ def _to_arguments(args, kwargs):
     return (None if device is None else backend.normalize_device(device)), resolve_dtype(dtype)
 
 
+def _refuse_bool_subtraction(tensor, other):
+    """torch's refusal of - with a bool tensor, or a Python bool, on either side."""
+    if tensor.dtype.kind == "b" or isinstance(other, (bool, np.bool_)) or \
+            (isinstance(other, Tensor) and other.dtype.kind == "b"):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
 def _integer_checked(divide, symbol):
     """``divide`` (// or %) on arrays of one dtype, refusing an integer division by zero as torch
     does (NumPy gives 0 and a warning)."""
     def checked(a, b):
+        if a.dtype.kind == "b":  # a bool beside a number is promoted to it (0 / 1) first, as torch's
+            raise RuntimeError(f"{symbol} is not implemented for two bool operands (as torch's); convert one with .long()")
         if b.dtype.kind in "iu" and a.size and bool((b == 0).any()):  # every entry of b is used unless a is empty
             raise RuntimeError(f"ZeroDivisionError: integer division by zero in {symbol}")
         return divide(a, b)

@@ -31,7 +31,7 @@ class PageNamespace:
 def op_from_the_page():
     """The page's op, module and op-table entry, executed from its text (not imported from minigrad)."""
     F = PageNamespace()
-    op_code = {"Op": mg.Op, "float_tensor": float_tensor}
+    op_code = {"Op": mg.Op, "Tensor": mg.Tensor, "float_tensor": float_tensor}
     exec(BLOCKS["minigrad/ops/activation.py"], op_code)
     F.softsign = op_code["softsign"]
     layer_code = {"Module": Module, "F": F}

@@ -78,8 +78,8 @@ def test_integer_and_bool_operators_refuse_floats_and_grad():
         ~x
     with pytest.raises(TypeError, match="& is defined for integer and bool"):
         x & ints(1, 1)
-    with pytest.raises(TypeError, match="// is defined for integer and float"):
-        mg.tensor([True]) // 2
+    with pytest.raises(RuntimeError, match="// is not implemented for two bool operands"):
+        mg.tensor([True]) // True  # a bool beside a number is 0 / 1, as torch's
     with pytest.raises(RuntimeError, match="no gradient.*detach"):
         x // 2
     with mg.no_grad():
@@ -228,3 +228,23 @@ def test_half_is_storage_only(device, tmp_path):
 def test_half_refuses_ops_and_gradients(call, error, message):
     with pytest.raises(error, match=message):
         call(mg.zeros(2, dtype=mg.half))
+
+
+def test_bool_operands_of_minus_pow_floordiv_and_mod_as_torch():
+    b = mg.tensor([True, False])
+    for subtraction in (lambda: b - 1, lambda: 1.5 - b, lambda: mg.tensor([1.0, 2.0]) - True, lambda: mg.sub(b, b)):
+        with pytest.raises(RuntimeError, match="Subtraction, the `-` operator, with a bool tensor is not supported"):
+            subtraction()
+    for power in (lambda: b ** b, lambda: True ** b):
+        with pytest.raises(RuntimeError, match='"pow" not implemented for \'Bool\''):
+            power()
+    assert (b ** True).dtype == mg.bool and (b ** True).tolist() == [True, False]  # a number exponent works
+    # // and % promote a bool beside a number to 0 / 1 (torch's dtypes and values), refuse bool with bool
+    assert (b // mg.tensor([1, 2])).dtype == mg.int64 and (b // mg.tensor([1, 2])).tolist() == [1, 0]
+    assert (b % 2.5).dtype == mg.float32 and (b % 2.5).tolist() == [1.0, 0.0]
+    with np.errstate(divide="ignore"):
+        assert (mg.tensor([1.0, 2.0], dtype=mg.float64) // b).tolist() == [1.0, float("inf")]
+    with pytest.raises(RuntimeError, match="bool"):
+        b // b
+    with pytest.raises(RuntimeError, match="bool"):
+        b % True

@@ -42,3 +42,21 @@ def test_one_nan_anywhere_in_a_batch_makes_the_loss_nan(batch_norm, device):
         bad = x.copy()
         bad[row, col] = np.nan
         assert np.isnan(F.cross_entropy(model(mg.tensor(bad, device=device)), target).item()), (row, col)
+
+
+INF, NAN = np.inf, np.nan
+
+
+@pytest.mark.parametrize("dtype", [mg.float32, mg.float64])
+@pytest.mark.parametrize("fn, x, torch_grad", [
+    (lambda x: x ** 0.5, [-INF, -0.0, INF, 4.0], [NAN, -INF, 0.0, 0.25]),  # torch's sqrt and rsqrt
+    (lambda x: x ** 1.5, [-INF, -0.0, INF, 4.0], [NAN, -0.0, INF, 3.0]),
+    (lambda x: x ** -0.5, [-INF, -0.0, INF, 4.0], [-0.0, -INF, -0.0, -0.0625]),
+    (lambda x: F.gelu(x, approximate="tanh"), [NAN, -INF, INF, 0.0], [NAN, NAN, NAN, 0.5]),
+    (F.softsign, [NAN, -INF, INF, 0.0], [NAN, NAN, NAN, 1.0]),
+], ids=["pow0.5", "pow1.5", "pow-0.5", "gelu-tanh", "softsign"])
+def test_gradients_at_special_points_are_torchs(fn, x, torch_grad, dtype, device):
+    x = mg.tensor(x, dtype=dtype, requires_grad=True, device=device)
+    with np.errstate(all="ignore"):
+        fn(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.array(torch_grad, dtype=x.grad.numpy().dtype))

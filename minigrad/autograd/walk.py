@@ -17,7 +17,9 @@ def backward(root, grad, retain_graph=False):
         _accumulate_leaf(root, hooks.run_grad_hooks(getattr(root, "_grad_hooks", None) or (), grad))
         return
     grads = {(root._creator, root._index): grad}  # (node, output index) -> gradient of that output
-    hooked_leaves = {}  # id -> (leaf, summed gradient): a leaf's hooks see its total, as torch's
+    # id -> (leaf, summed gradient): a leaf's hooks see its total and its post-accumulate hooks run
+    # once, after its .grad is complete, as torch's
+    hooked_leaves = {}
     for op in _topological_order(root._creator):
         if op._released:
             raise RuntimeError(f"trying to backward through {type(op).__name__} a second time, but its saved "
@@ -52,7 +54,8 @@ def backward(root, grad, retain_graph=False):
             if t._creator is not None:
                 key = (t._creator, t._index)
                 grads[key] = add_arrays(grads[key], g) if key in grads else g
-            elif hooks.grad_hooks_in_use and getattr(t, "_grad_hooks", None):
+            elif (hooks.grad_hooks_in_use and getattr(t, "_grad_hooks", None)) or \
+                    (hooks.leaf_hooks_in_use and getattr(t, "_post_accumulate_grad_hooks", None)):
                 previous = hooked_leaves.get(id(t))
                 hooked_leaves[id(t)] = (t, g if previous is None else add_arrays(previous[1], g))
             else:
@@ -62,7 +65,8 @@ def backward(root, grad, retain_graph=False):
             op.__dict__.clear()
             op._released = True
     for t, g in hooked_leaves.values():
-        _accumulate_leaf(t, hooks.run_grad_hooks(t._grad_hooks, g))  # no op: adopted only as a copy
+        # no op: adopted only as a copy
+        _accumulate_leaf(t, hooks.run_grad_hooks(getattr(t, "_grad_hooks", None) or (), g))
 
 
 def _topological_order(start):

@@ -398,9 +398,9 @@ class _BatchNorm(Module):
     expected_dims = ()
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 dtype=None, device="cpu"):
+                 dtype=None, device="cpu", *, bias=True):
         super().__init__()
-        _init_normalization(self, num_features, eps, momentum, affine, affine, track_running_stats, dtype, device)
+        _init_normalization(self, num_features, eps, momentum, affine, bias, track_running_stats, dtype, device)
 
     def forward(self, x):
         if x.ndim not in self.expected_dims:
@@ -427,7 +427,7 @@ class _BatchNorm(Module):
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -547,7 +547,8 @@ class LayerNorm(Module):
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")
 
 class Flatten(Module):
     """Flatten dims start_dim..end_dim into one (default: all but the batch dim)."""
@@ -563,7 +564,8 @@ class Flatten(Module):
 
 
 class Sequential(Module):
-    """Modules applied in order; indexing with an int gives a module, with a slice a Sequential.
+    """Modules applied in order; indexing with an int gives a module, with a slice a Sequential that
+    keeps the selected modules' names (as torch's: ``seq[1:]`` holds "1", "2", ...).
 
     Example: ``nn.Sequential(nn.Linear(4, 8), nn.ReLU())[:1]`` -> Sequential((0): Linear(...))
     """
@@ -581,9 +583,12 @@ class Sequential(Module):
         return x
 
     def __getitem__(self, index):
-        modules = list(self._modules.values())
         if isinstance(index, slice):
-            return type(self)(*modules[index])
+            selected = type(self)()
+            for name, module in list(self._modules.items())[index]:
+                selected.add_module(name, module)
+            return selected
+        modules = list(self._modules.values())
         return modules[_list_index(index, len(modules))]
 
     def __len__(self):

@@ -239,8 +239,17 @@ class Hardtanh(Op):
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """input limited to [min_val, max_val] (torch's F.hardtanh; relu6 is hardtanh(x, 0, 6)).
-    Example: ``F.hardtanh(mg.tensor([-2.0, 0.5, 3.0]))`` -> tensor([-1., 0.5, 1.])"""
-    return _saving_input(Hardtanh(*hardtanh_bounds(min_val, max_val)), float_tensor(input, "hardtanh"), inplace)
+    Integer input is clamped to the bounds truncated to integers, without gradient (as torch; bool, and
+    unsigned input with a negative bound, are refused). Example: ``F.hardtanh(mg.tensor([-2.0, 0.5, 3.0]))``
+    -> tensor([-1., 0.5, 1.])"""
+    min_val, max_val = hardtanh_bounds(min_val, max_val)
+    if isinstance(input, Tensor) and input.dtype.kind in "iub":
+        if input.dtype.kind == "b":
+            raise TypeError("hardtanh: bool inputs are not supported (as torch's); convert with .long() or .float()")
+        if input.dtype.kind == "u" and min(min_val, max_val) < 0:
+            raise ValueError("hardtanh: cannot do hardtanh on an unsigned type with negative limits")
+        return inplace_result(input, input.clamp(int(min_val), int(max_val)), inplace)
+    return _saving_input(Hardtanh(min_val, max_val), float_tensor(input, "hardtanh"), inplace)
 
 
 def hardtanh_bounds(min_val, max_val, what="hardtanh"):
@@ -252,18 +261,23 @@ def hardtanh_bounds(min_val, max_val, what="hardtanh"):
 
 
 class Softsign(Op):
-    """x / (1 + |x|); the gradient is 1 / (1 + |x|)^2."""
+    """x / (1 + |x|); the gradient is 1 / (1 + |x|)^2, and NaN at +-inf (torch differentiates the
+    quotient: inf / inf there)."""
 
     def forward(self, x):
-        self.denominator = 1 + self.xp.abs(x)
+        self.x, self.denominator = x, 1 + self.xp.abs(x)
         return x / self.denominator
 
     def backward(self, gy):
-        return gy / self.denominator ** 2
+        xp = self.xp
+        return xp.where(xp.isinf(self.x), xp.nan, gy / self.denominator ** 2).astype(gy.dtype, copy=False)
 
 
 def softsign(input):
-    """x / (1 + |x|), elementwise. Example: ``F.softsign(mg.tensor([1.0, -3.0]))`` -> tensor([0.5, -0.75])"""
+    """x / (1 + |x|), elementwise; integer input gives float32, as torch's true division (bool is refused).
+    Example: ``F.softsign(mg.tensor([1.0, -3.0]))`` -> tensor([0.5, -0.75])"""
+    if isinstance(input, Tensor) and input.dtype.kind in "iu":
+        input = input.float()
     return Softsign.apply(float_tensor(input, "softsign"))
 
 

@@ -39,7 +39,7 @@ class ConvolutionOp(Op):
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D cross-correlation (torch's conv2d). x: (N, C, H, W); weight: (O, C // groups, KH, KW);
+    """2-D cross-correlation (torch's conv2d). x: (N, C, H, W) or unbatched (C, H, W); weight: (O, C // groups, KH, KW);
     bias: (O,) or None. stride, dilation: int or (h, w); padding: int, (h, w), "valid" (none) or
     "same" (output as large as the input; stride 1 only; an odd total goes to the bottom/right).
     Returns (N, O, OH, OW) with OH = (H + 2 * pad_h - dilation_h * (KH - 1) - 1) // stride_h + 1.
@@ -50,7 +50,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """1-D cross-correlation (torch's conv1d). x: (N, C, L); weight: (O, C // groups, K); bias: (O,)
+    """1-D cross-correlation (torch's conv1d). x: (N, C, L) or unbatched (C, L); weight: (O, C // groups, K); bias: (O,)
     or None; stride, padding, dilation as in conv2d, for one dim. Returns (N, O, OL).
 
     Example: ``F.conv1d(mg.randn(8, 3, 100), mg.randn(16, 3, 5)).shape`` -> (8, 16, 96)
@@ -64,9 +64,12 @@ def convolution(x, weight, bias, stride, padding, dilation, groups, spatial_dims
     if not isinstance(x, Tensor) or not isinstance(weight, Tensor):
         raise TypeError(f"{layer} takes Tensors, got {type(x).__name__} and {type(weight).__name__}")
     dims = ("N, C, H, W", "N, C, L")[spatial_dims == 1]
+    if x.ndim == spatial_dims + 1:  # unbatched (C, ...) input, as torch's: a batch of one
+        return convolution(x.unsqueeze(0), weight, bias, stride, padding, dilation, groups, spatial_dims,
+                           layer).squeeze(0)
     if x.ndim != spatial_dims + 2:
-        raise ValueError(f"{layer}: expected {spatial_dims + 2}-D input ({dims}), got {x.ndim}-D input "
-                         f"of shape {x.shape}")
+        raise ValueError(f"{layer}: expected {spatial_dims + 2}-D input ({dims}) or {spatial_dims + 1}-D "
+                         f"unbatched input, got {x.ndim}-D input of shape {x.shape}")
     if weight.ndim != spatial_dims + 2:
         raise ValueError(f"{layer}: weight must have {spatial_dims + 2} dims (out_channels, in_channels // groups, "
                          f"*kernel_size), got shape {weight.shape}")

@@ -146,6 +146,9 @@ class NLLLoss(Op):
         return g
 
 
+_BCE_EPS = float(np.float32(1e-12))
+
+
 class BinaryCrossEntropy(Op):
     """-weight * (t log x + (1 - t) log(1 - x)) elementwise, each log clamped at -100 (as PyTorch),
     for probabilities x and targets t of one shape; weight: an array broadcastable to x, or None.
@@ -165,8 +168,9 @@ class BinaryCrossEntropy(Op):
         x, t = self.x, self.t
         if self.weight is not None:
             gy = gy * self.weight
-        # PyTorch's gradient: (x - t) / max(x (1 - x), 1e-12), finite at x = 0 and x = 1
-        gx = gy * (x - t) / self.xp.maximum(x * (1 - x), 1e-12) if self.needs_input_grad[0] else None
+        # PyTorch's gradient: (x - t) / max(x (1 - x), eps), finite at x = 0 and x = 1; torch's eps is
+        # 1e-12 rounded to float32 (9.99999996e-13), in float64 too
+        gx = gy * (x - t) / self.xp.maximum(x * (1 - x), _BCE_EPS) if self.needs_input_grad[0] else None
         with np.errstate(divide="ignore"):  # x = 0 or 1: an infinite logit, as torch's
             gt = -gy * self.xp.log(x / (1 - x)) if self.needs_input_grad[1] else None
         return gx, gt
@@ -293,7 +297,8 @@ def _cast_first(x, dtype, name):
     return x.to(dtype)
 
 
-def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                  label_smoothing=0.0):
     """Cross-entropy of logits against targets, from a stable log-softmax over the class dim (1).
 
     input: (C,), (N, C) or (N, C, d1, ...) logits. target: class indices (int) of the input's shape
@@ -304,24 +309,29 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
 
     Example: ``F.cross_entropy(mg.randn(4, 10), mg.tensor([1, 0, 9, 3]), label_smoothing=0.1)``
     """
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _args.choice(reduction, "reduction", REDUCTIONS)
     label_smoothing = _args.real(label_smoothing, "cross_entropy: label_smoothing", 0, 1)
     target_array = _target_array(target, input)
     class_weights = _class_weights(weight, input, "cross_entropy")
     if target_array.dtype.kind == "f":
-        return _cross_entropy_with_probabilities(input, target_array, class_weights, reduction, float(label_smoothing))
+        # a Tensor target stays in the graph: torch's gradient reaches a target that requires grad
+        target = target if isinstance(target, Tensor) and target.device == input.device \
+            else Tensor._wrap(target_array, False)
+        return _cross_entropy_with_probabilities(input, target, class_weights, reduction, float(label_smoothing))
     rows, indices, out_shape, ignored = _class_rows(input, target_array, ignore_index, "cross_entropy")
     op = CrossEntropy(indices, class_weights, ignore_index if ignored else None, float(label_smoothing), reduction)
     loss = op(rows)
     return loss.reshape(out_shape) if reduction == "none" else loss
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log-likelihood of log-probabilities input (C,), (N, C) or (N, C, d1, ...) against
     class indices target: position n costs -weight[target[n]] * input[n, target[n]].
 
     Example: ``F.nll_loss(F.log_softmax(mg.randn(4, 10), dim=1), mg.tensor([1, 0, 9, 3]))``
     """
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _args.choice(reduction, "reduction", REDUCTIONS)
     target_array = _target_array(target, input)
     if target_array.dtype.kind not in "iu":
@@ -332,25 +342,28 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     return loss.reshape(out_shape) if reduction == "none" else loss
 
 
-def mse_loss(input, target, reduction="mean"):
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """(input - target)^2 elementwise, reduced by reduction "mean", "sum" or "none"; the shapes
     must match. Example: ``F.mse_loss(mg.zeros(3), mg.ones(3))`` -> tensor(1.)"""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _args.choice(reduction, "reduction", REDUCTIONS)
     diff = input - _same_shape_target(input, target, "mse_loss")
     return _reduce(diff * diff, reduction)
 
 
-def l1_loss(input, target, reduction="mean"):
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """|input - target| elementwise, reduced by reduction "mean", "sum" or "none"; the shapes must
     match. Example: ``F.l1_loss(mg.zeros(3), mg.ones(3))`` -> tensor(1.)"""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _args.choice(reduction, "reduction", REDUCTIONS)
     return _reduce((input - _same_shape_target(input, target, "l1_loss")).abs(), reduction)
 
 
-def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta, for d = input - target (beta = 0 is the L1
     loss, as torch); the shapes must match. reduction "mean", "sum" or "none".
     Example: ``F.smooth_l1_loss(mg.tensor([0.5, 3.0]), mg.zeros(2))`` -> tensor(1.3125)"""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _args.choice(reduction, "reduction", REDUCTIONS)
     beta = smooth_l1_beta(beta, "smooth_l1_loss")
     diff = input - _same_shape_target(input, target, "smooth_l1_loss")
@@ -370,12 +383,13 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
 KL_DIV_REDUCTIONS = ("mean", "batchmean", "sum", "none")
 
 
-def kl_div(input, target, reduction="mean", log_target=False):
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """KL divergence of log-probabilities input against probabilities target (log-probabilities with
     log_target=True), pointwise target * (log(target) - input) with 0 * log(0) = 0; input and target
     broadcast together, as torch. reduction "batchmean" (the sum divided by input.size(0): the KL
     divergence per sample), "sum", "none", or "mean" (over every element; torch's warning says so).
     Example: ``F.kl_div(F.log_softmax(mg.randn(4, 5), 1), F.softmax(mg.randn(4, 5), 1), reduction="batchmean")``"""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _args.choice(reduction, "kl_div: reduction", KL_DIV_REDUCTIONS)
     input = float_tensor(input, "kl_div")
     if not isinstance(target, Tensor):
@@ -397,12 +411,13 @@ def kl_div(input, target, reduction="mean", log_target=False):
     return _reduce(loss, reduction)
 
 
-def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """-weight * (t log x + (1 - t) log(1 - x)) for probabilities x = input and targets t, both in
     [0, 1] and of one shape; each log is clamped at -100, as PyTorch. weight broadcasts to input.
 
     Example: ``F.binary_cross_entropy(F.sigmoid(mg.randn(4)), mg.tensor([0.0, 1.0, 1.0, 0.0]))``
     """
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _args.choice(reduction, "reduction", REDUCTIONS)
     target = _same_shape_target(input, target, "binary_cross_entropy")
     xp, t = backend.array_module(input._data), target._data
@@ -417,13 +432,15 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     return _reduce(BinaryCrossEntropy(weight)(input, target), reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):
     """binary_cross_entropy(sigmoid(input), target), computed stably for logits of any size.
 
     pos_weight (broadcast along the last dim, e.g. (C,)) multiplies the positive term; weight
     broadcasts to input. Example:
     ``F.binary_cross_entropy_with_logits(mg.randn(4, 3), mg.ones(4, 3), pos_weight=mg.tensor([1.0, 2.0, 3.0]))``
     """
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _args.choice(reduction, "reduction", REDUCTIONS)
     target = _same_shape_target(input, target, "binary_cross_entropy_with_logits")
     weight = _broadcast_weight(weight, input, "weight", "binary_cross_entropy_with_logits")
@@ -432,6 +449,20 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
 
 
 REDUCTIONS = ("mean", "sum", "none")
+
+
+def legacy_reduction(size_average, reduce, reduction):
+    """reduction, or torch's mapping of the deprecated size_average and reduce (None counts as True)
+    where either is given: both true "mean", reduce alone "sum", else "none", with torch's UserWarning.
+    Example: ``legacy_reduction(False, None, "mean")`` -> "sum" """
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.",
+                  UserWarning, stacklevel=3)
+    return reduction
 
 
 def smooth_l1_beta(beta, fn):
@@ -544,8 +575,8 @@ def _cross_entropy_with_probabilities(input, target, class_weights, reduction, l
                          f"got {target.shape}")
     class_dim = 0 if input.ndim == 1 else 1
     classes = input.shape[class_dim]
-    target = target.astype(input.dtype, copy=False) * (1 - label_smoothing) + label_smoothing / classes
+    target = target.to(input.dtype) * (1 - label_smoothing) + label_smoothing / classes
     if class_weights is not None:
-        target = target * class_weights.reshape((classes,) + (1,) * (input.ndim - class_dim - 1))
-    cost = -(log_softmax(input, class_dim) * Tensor._wrap(target, False)).sum(class_dim)
+        target = target * Tensor._wrap(class_weights.reshape((classes,) + (1,) * (input.ndim - class_dim - 1)), False)
+    cost = -(log_softmax(input, class_dim) * target).sum(class_dim)
     return _reduce(cost, reduction)

@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from .. import _args, backend
-from .._dtypes import alpha_factor, as_float, check_fill, promote, result_dtype, to_array
+from .._dtypes import alpha_factor, as_float, check_fill, common_dtype, promote, result_dtype, to_array
 from ..autograd import Op
 from ..tensor import Tensor
 from ._broadcast import broadcast_shape, sum_to_shape
@@ -88,7 +88,7 @@ class Pow(Op):
         if a.dtype.kind == "b":
             self.y = a | ~b
         else:
-            self.y = _integer_power(self.xp, a, b) if b.dtype.kind in "iu" else a ** b
+            self.y = _integer_power(self.xp, a, b) if b.dtype.kind in "iu" else _float_power(self.xp, a, b)
         return self.y
 
     def backward(self, gy):
@@ -97,12 +97,21 @@ class Pow(Op):
         zero = xp.zeros((), dtype=gy.dtype)
         with np.errstate(divide="ignore", invalid="ignore"):
             if self.needs_input_grad[0]:  # b a^(b-1), and 0 where b == 0 (torch's: x ** 0 is constant, at 0 too)
-                ga = sum_to_shape(xp.where(b == 0, zero, gy * b * a ** (b - 1)), a.shape)
+                ga = sum_to_shape(xp.where(b == 0, zero, gy * b * _float_power(xp, a, b - 1)), a.shape)
             if self.needs_input_grad[1]:
                 # d(a**b)/db = a**b log a, and 0 where a == 0 <= b (the limit for b > 0, as torch's);
                 # a == 0 > b gives inf * -inf = -inf, as torch's
                 gb = sum_to_shape(xp.where((a == 0) & (b >= 0), zero, gy * self.y * xp.log(a)), b.shape)
         return ga, gb
+
+
+def _float_power(xp, a, b):
+    """a ** b, with torch's square roots for a number exponent: ** 0.5 is sqrt and ** -0.5 is 1 / sqrt
+    (they differ from pow at -inf and -0: (-inf) ** 0.5 is NaN, (-0.) ** -0.5 is -inf)."""
+    if b.ndim == 0 and b.dtype.kind == "f" and float(b) in (0.5, -0.5):
+        root = xp.sqrt(a)
+        return root if float(b) > 0 else 1 / root
+    return a ** b
 
 
 def _integer_power(xp, a, b):
@@ -255,6 +264,39 @@ class Clamp(Op):
         if self.high is not None:
             inside = inside & (self.x <= self.high)
         return gy * inside
+
+
+class ClampTensor(Op):
+    """min(max(x, low), high) with tensor bounds (either may be absent: has_low, has_high say which
+    arrive after x), all broadcast, in one dtype. torch's gradients: x's where low <= x <= high, low's
+    where x < low < high, high's where x > high or high < low (there the result is high)."""
+
+    def __init__(self, has_low, has_high):
+        self.has_low, self.has_high = has_low, has_high
+
+    def forward(self, x, *bounds):
+        xp = self.xp
+        bounds = iter(bounds)
+        low = next(bounds) if self.has_low else None
+        high = next(bounds) if self.has_high else None
+        self.x, self.low, self.high = x, low, high
+        y = x if low is None else xp.where((x < low) | (low != low), low, x)  # NaN stays, a NaN bound wins
+        y = y if high is None else xp.where((y > high) | (high != high), high, y)
+        return xp.broadcast_to(y, broadcast_shape(*(a.shape for a in (x, low, high) if a is not None))).copy()
+
+    def backward(self, gy):
+        x, low, high = self.x, self.low, self.high
+        inside = True
+        grads = []
+        if low is not None:
+            inside = x >= low
+            below = (x < low) & (low < high) if high is not None else x < low
+            grads.append(sum_to_shape(gy * below, low.shape))
+        if high is not None:
+            inside = inside & (x <= high)
+            above = (x > high) | (high < low) if low is not None else x > high
+            grads.append(sum_to_shape(gy * above, high.shape))
+        return (sum_to_shape(gy * inside, x.shape), *grads)
 
 
 class Maximum(Op):
@@ -589,12 +631,24 @@ def clamp(input, min=None, max=None):
     Example: ``mg.tensor([-2.0, 0.5, 2.0]).clamp(-1, 1)`` -> tensor([-1., 0.5, 1.])"""
     if min is None and max is None:
         raise ValueError("clamp needs at least one of min and max")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        return _clamp_tensor(input, min, max)
     for name, bound in (("min", min), ("max", max)):
         if bound is not None and not _args.is_real(bound):
             raise _args.ArgumentTypeError(f"clamp: {name} must be a number or None, got {type(bound).__name__}")
     if input._data.dtype.kind != "f" and any(isinstance(b, float) for b in (min, max)):
         return Clamp(min, max)(input.float())  # a float bound makes the result float32, as torch
     return Clamp(min, max)(input)
+
+
+def _clamp_tensor(input, min, max):
+    """clamp with a tensor bound (the other a tensor or None, as torch), in torch's result dtype."""
+    if not all(b is None or isinstance(b, Tensor) for b in (min, max)):
+        raise TypeError("clamp: min and max must both be tensors (or None) or both numbers, as torch's")
+    bounds = [b for b in (min, max) if b is not None]
+    dtype = common_dtype([result_dtype(input._data, bound._data) for bound in bounds])
+    operands = [t if t.dtype == dtype else t.to(dtype) for t in (input, *bounds)]
+    return ClampTensor(min is not None, max is not None)(*operands)
 
 
 @tensor_method

@@ -596,9 +596,15 @@ def _tensors(tensors, what):
 def cat(tensors, dim=0):
     """Tensors joined along an existing ``dim``; all shapes must agree except along ``dim``.
 
+    A 1-D empty tensor beside others is skipped but for its dtype, as torch's legacy rule.
     Example: ``mg.cat([mg.zeros(2, 3), mg.ones(1, 3)]).shape`` -> (3, 3)
     """
     tensors = _tensors(tensors, "cat")
+    shaped = [t for t in tensors if t.shape != (0,)]
+    if shaped and len(shaped) < len(tensors):
+        dtype = common_dtype([t.dtype for t in tensors])
+        joined = cat(shaped, dim)
+        return joined if joined.dtype == dtype else joined.to(dtype)
     first = tensors[0]
     dim = _args.dim_index(dim, first.ndim)
     for i, t in enumerate(tensors):

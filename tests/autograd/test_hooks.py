@@ -133,3 +133,13 @@ def test_inference_mode_records_nothing_nests_and_decorates():
         return t * 3
 
     assert not predict(w).requires_grad and mg.is_grad_enabled()
+
+
+def test_post_accumulate_grad_hook_runs_once_per_backward_after_the_leaf_grad_is_complete():
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    w.register_post_accumulate_grad_hook(lambda p: seen.append(p.grad.numpy().copy()))
+    (w * 2 + w * w + w).sum().backward()  # three uses of w
+    np.testing.assert_array_equal(np.array(seen), [[5.0, 7.0]])  # torch: one call, the whole 2 + 2w + 1
+    (w * 3).sum().backward()
+    np.testing.assert_array_equal(np.array(seen), [[5.0, 7.0], [8.0, 10.0]])

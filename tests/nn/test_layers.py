@@ -279,7 +279,7 @@ def test_layers_refuse_bad_hyperparameters_at_construction(make, message):
 
 @pytest.mark.parametrize("x_shape, message", [
     ((2, 4, 8, 8), r"Conv2d: input of shape \(2, 4, 8, 8\) has 4 channels, but weight of shape \(6, 3, 3, 3\)"),
-    ((3, 8, 8), r"Conv2d: expected 4-D input \(N, C, H, W\), got 3-D input of shape \(3, 8, 8\)"),
+    ((8, 8), r"Conv2d: expected 4-D input \(N, C, H, W\) or 3-D unbatched input, got 2-D input of shape \(8, 8\)"),
     ((2, 3, 2, 8), r"Conv2d: kernel size 3 \(dilation 1\) spans 3, larger than the padded input: size 2"),
 ])
 def test_conv2d_refuses_inputs_that_do_not_fit_naming_the_layer(x_shape, message):

@@ -104,10 +104,14 @@ def test_assignment_errors_and_missing_super_init():
 
 
 def test_repr_is_readable():
-    text = repr(nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.2)))
-    assert text == ("Sequential(\n  (0): Linear(in_features=4, out_features=8, bias=True)\n"
-                    "  (1): BatchNorm1d(8, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)\n"
-                    "  (2): ReLU()\n  (3): Dropout(p=0.2, inplace=False)\n)")
+    text = repr(nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.LayerNorm(8), nn.ReLU(), nn.Dropout(0.2)))
+    assert text == ("Sequential(\n  (0): Linear(in_features=4, out_features=8, bias=True)\n"  # torch 2.13's
+                    "  (1): BatchNorm1d(8, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)\n"
+                    "  (2): LayerNorm((8,), eps=1e-05, elementwise_affine=True, bias=True)\n"
+                    "  (3): ReLU()\n  (4): Dropout(p=0.2, inplace=False)\n)")
+    assert repr(nn.BatchNorm2d(3, affine=False)) == ("BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=False, bias=False, "
+                                                     "track_running_stats=True)")
+    assert repr(nn.LayerNorm(4, bias=False)) == "LayerNorm((4,), eps=1e-05, elementwise_affine=True, bias=False)"
 
 
 def test_nn_functional_is_the_functional_module():
@@ -171,7 +175,7 @@ def test_repr_nests_like_torch():
         "  (0): Linear(in_features=4, out_features=8, bias=True)\n"
         "  (1): GELU(approximate='none')\n"
         "  (2): ModuleList(\n"
-        "    (0): LayerNorm((8,), eps=1e-05, elementwise_affine=True)\n"
+        "    (0): LayerNorm((8,), eps=1e-05, elementwise_affine=True, bias=True)\n"
         "    (1): Dropout(p=0.1, inplace=False)\n"
         "  )\n"
         ")")
@@ -254,3 +258,11 @@ def test_a_module_that_takes_a_list_of_tensors_keeps_working_and_keeps_its_own_e
 
     with pytest.raises(AttributeError, match="no_such_method"):  # a Tensor input: the user's own error
         Broken()(mg.ones(2))
+
+
+def test_a_sliced_sequential_keeps_its_modules_names():
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    tail = model[1:]
+    assert list(tail._modules) == ["1", "2"]  # torch's OrderedDict of the selected items
+    assert list(tail.state_dict()) == ["2.weight", "2.bias"]
+    assert tail[1] is model[2] and list(model[::2]._modules) == ["0", "2"]

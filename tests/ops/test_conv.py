@@ -157,7 +157,7 @@ def test_only_the_gradients_asked_for_are_computed(rng):
     ((2, 3, 4, 4), (4, 3, 5, 5), {}, "larger than the padded input"),
     ((2, 3, 4, 4), (4, 3, 3, 3), dict(dilation=2), "larger than the padded input"),
     ((2, 4, 8, 8), (3, 2, 3, 3), dict(groups=2), "groups=2 must divide the 3 output channels"),
-    ((3, 8, 8), (4, 3, 3, 3), {}, r"expected 4-D input \(N, C, H, W\), got 3-D"),
+    ((8, 8), (4, 3, 3, 3), {}, r"expected 4-D input \(N, C, H, W\) or 3-D unbatched input, got 2-D"),
     ((2, 3, 8, 8), (4, 3, 3), {}, "weight must have 4 dims"),
     ((2, 3, 8, 8), (4, 3, 3, 3), dict(padding=-1), "padding must be an int >= 0"),
     ((2, 3, 8, 8), (4, 3, 3, 3), dict(stride=0), "stride must be an int >= 1"),
@@ -244,3 +244,15 @@ def test_conv2d_outputs_and_gradients_match(stride, padding, dilation, groups, d
         results.append([a.detach().numpy() for a in (y, tx.grad, tw.grad, tb.grad)])
     for name, a, b in zip(["y", "gx", "gw", "gb"], *results):
         np.testing.assert_allclose(b, a, rtol=tol, atol=tol * np.abs(a).max(), err_msg=name)
+
+
+def test_unbatched_input_is_a_batch_of_one_as_torch():
+    x = np.random.default_rng(0).standard_normal((3, 8))
+    w = np.random.default_rng(1).standard_normal((2, 3, 2))
+    tx, tw = mg.tensor(x, requires_grad=True), mg.tensor(w, requires_grad=True)
+    y = F.conv1d(tx, tw)
+    assert y.shape == (2, 7)
+    batched = F.conv1d(mg.tensor(x[None]), mg.tensor(w))
+    np.testing.assert_allclose(y.detach().numpy(), batched.detach().numpy()[0], rtol=1e-12)
+    assert mg.gradcheck(lambda a, b: F.conv1d(a, b), [tx, tw])
+    assert F.conv2d(mg.ones(3, 5, 5), mg.ones(4, 3, 2, 2), padding=1).shape == (4, 6, 6)

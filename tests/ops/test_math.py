@@ -781,3 +781,22 @@ def test_abs_gradient_at_nan_is_zero_as_torch(device):
 def test_division_gradient_of_the_divisor_does_not_overflow(device):
     _, (ga, gb) = _gradients(device, lambda a, b: a / b, [1e300], [1e300])
     np.testing.assert_array_equal(gb, [-1e-300])  # -a / b / b, as torch; -a / (b * b) was -0
+
+
+def test_clamp_with_tensor_bounds_as_torch():
+    x = mg.tensor([[-2.0, 0.3, 0.7, 1.5], [0.0, -0.5, 2.0, 0.2]], dtype=mg.float64, requires_grad=True)
+    low = mg.tensor([0.0, -1.0, 0.5, 0.0], dtype=mg.float64, requires_grad=True)
+    high = mg.tensor(1.0, dtype=mg.float64, requires_grad=True)
+    y = x.clamp(low, high)
+    y.sum().backward()
+    # torch 2.13's values and gradients
+    np.testing.assert_array_equal(y.detach().numpy(), [[0.0, 0.3, 0.7, 1.0], [0.0, -0.5, 1.0, 0.2]])
+    np.testing.assert_array_equal(x.grad.numpy(), [[0.0, 1.0, 1.0, 0.0], [1.0, 1.0, 0.0, 1.0]])
+    np.testing.assert_array_equal(low.grad.numpy(), [1.0, 0.0, 0.0, 0.0])
+    assert high.grad.item() == 2.0
+    crossed = mg.tensor([0.5, 3.0], requires_grad=True)
+    mg.clip(crossed, mg.tensor([2.0, 2.0]), mg.tensor([1.0, 1.0])).sum().backward()  # min > max: max, as torch
+    np.testing.assert_array_equal(crossed.grad.numpy(), [0.0, 0.0])
+    assert mg.tensor([1, 5, -3]).clamp(mg.tensor([0, 0, 0]), mg.tensor(2)).tolist() == [1, 2, 0]
+    with pytest.raises(TypeError, match="both be tensors"):
+        x.clamp(low, 1.0)

@@ -196,7 +196,7 @@ def test_bad_arguments_are_clear_errors(call, error, match):
 
 def test_module_parameters_state_and_repr():
     norm = nn.LayerNorm((4, 5))
-    assert repr(norm) == "LayerNorm((4, 5), eps=1e-05, elementwise_affine=True)"
+    assert repr(norm) == "LayerNorm((4, 5), eps=1e-05, elementwise_affine=True, bias=True)"
     assert list(norm.state_dict()) == ["weight", "bias"]
     np.testing.assert_array_equal(norm.weight.detach().numpy(), np.ones((4, 5)))
     np.testing.assert_array_equal(norm.bias.detach().numpy(), np.zeros((4, 5)))

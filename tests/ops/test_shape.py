@@ -354,3 +354,13 @@ def test_flatten_of_a_single_dim_is_the_same_shape(shape, start, end):
     assert y.shape == shape
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.ones(shape))
+
+
+def test_cat_skips_a_1d_empty_tensor_beside_others_but_for_its_dtype():
+    x = mg.ones(2, 3, requires_grad=True)
+    joined = mg.cat([mg.zeros(0), x], dim=1)  # torch's legacy rule
+    assert joined.shape == (2, 3) and joined.dtype == mg.float32
+    joined.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones((2, 3)))
+    assert mg.cat([mg.zeros(0, dtype=mg.float64), mg.ones(2, 3)]).dtype == mg.float64
+    assert mg.cat([mg.zeros(0), mg.zeros(0)]).shape == (0,)

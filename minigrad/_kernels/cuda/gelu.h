@@ -20,9 +20,9 @@ MINIGRAD_HD double gelu(double v, int tanh_approximation) {
 
 MINIGRAD_HD double gelu_derivative(double v, int tanh_approximation) {
     if (tanh_approximation) {
-        const double t = tanh(GELU_SQRT_2_OVER_PI * (v + GELU_CUBIC * v * v * v)), sech2 = 1 - t * t;
-        /* where tanh saturates the second term is 0, also for |x| so large that x^3 overflows */
-        return 0.5 * (1 + t) + (sech2 > 0 ? 0.5 * v * sech2 * GELU_SQRT_2_OVER_PI * (1 + 3 * GELU_CUBIC * v * v) : 0.0);
+        const double t = tanh(GELU_SQRT_2_OVER_PI * (v + GELU_CUBIC * v * v * v));
+        /* torch's formula as it stands: NaN (0 * inf) at +-inf and where x^2 overflows */
+        return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * GELU_SQRT_2_OVER_PI * (1 + 3 * GELU_CUBIC * v * v);
     }
     return 0.5 * (1 + erf(v * GELU_SQRT_HALF)) + v * GELU_INV_SQRT_2PI * exp(-0.5 * v * v);
 }
