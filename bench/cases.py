@@ -220,7 +220,7 @@ def sgd_case(inputs=784, hidden=256):
     for p in params:
         p.grad = mg.ones(*p.shape)
     opt = optim.SGD(params, lr=0.01, momentum=0.9)
-    arrays = [p.numpy().copy() for p in params]
+    arrays = [p.detach().numpy().copy() for p in params]
     grads = [np.ones_like(a) for a in arrays]
     buffers = [np.zeros_like(a) for a in arrays]
 
@@ -261,7 +261,7 @@ def adam_case(inputs, hidden, torch_fused):
     for p, g in zip(params, grads):
         p.grad = mg.tensor(g)
     opt = optim.Adam(params, lr=1e-3)
-    arrays = [p.numpy().copy() for p in params]
+    arrays = [p.detach().numpy().copy() for p in params]
     moments = [(np.zeros_like(a), np.zeros_like(a)) for a in arrays]
     step_count = [0]
     contenders = {"minigrad": opt.step, "numpy": lambda: numpy_adam_step(arrays, grads, moments, step_count)}
@@ -333,7 +333,7 @@ def mlp_step_case(batch, inputs, hidden):
     model = mlp(inputs, hidden)
     opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     minigrad_run = training_step(F.cross_entropy, model, opt, mg.tensor(x), y)
-    arrays = [p.numpy().copy() for p in model.parameters()]
+    arrays = [p.detach().numpy().copy() for p in model.parameters()]
     state = (arrays, [np.zeros_like(a) for a in arrays])
     contenders = {"minigrad": minigrad_run, "numpy": lambda: numpy_mlp_step(state, x, y, rng)}
     if torch is not None:
