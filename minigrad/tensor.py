@@ -519,6 +519,10 @@ class Tensor:
 
     def __setitem__(self, index, value):
         check_fill(value, self.dtype)
+        if isinstance(value, (list, tuple)):
+            # read in this tensor's dtype, as NumPy's a[i] = [...]: through mg.tensor's float32, 0.1
+            # written into float64 would be 0.10000000149 (torch refuses lists here)
+            value = to_array(value, self.dtype)
         self._in_place(_ops.inplace.SetItemInPlace(*_index_steps(index, self)), value)
 
     __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_  # x += y is x.add_(y): returns x

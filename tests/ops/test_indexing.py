@@ -470,3 +470,16 @@ def test_an_empty_index_list_selects_nothing_as_torch(device):
     x = mg.arange(12.0, device=device).reshape(3, 4)
     x[[]] = 5.0
     assert_same(x, np.arange(12.0, dtype=np.float32).reshape(3, 4))
+
+
+def test_a_list_written_by_index_keeps_the_tensor_s_precision(device):
+    """x[i] = [...] reads the list in x's dtype (it went through float32 before: 0.1 became
+    0.10000000149 in a float64 tensor); torch refuses lists here, NumPy reads them so."""
+    x = mg.zeros(3, dtype=mg.float64, device=device)
+    x[...] = [0.1, 0.2, 1e-320]
+    assert x.tolist() == [0.1, 0.2, 1e-320]
+    x[1:] = (0.3, 0.7)
+    assert x.tolist() == [0.1, 0.3, 0.7]
+    ints = mg.zeros(2, dtype=mg.int64, device=device)
+    ints[...] = [2 ** 40, -3]
+    assert ints.tolist() == [2 ** 40, -3] and ints.dtype == mg.int64
