@@ -13,6 +13,13 @@ class _BetasOptimizer(Optimizer):
         super()._check_hyperparameters(group)
         check_betas(type(self).__name__, group["betas"])
 
+    def _start_state(self, param, state, **scalars):
+        """A parameter's state before its first step, in torch's key order: ``step`` 0, the given
+        scalars, then a zero array for each of ``param_shaped``."""
+        if not state:
+            state.update(step=0, **scalars)
+            state.update((name, zeros_like_param(param)) for name in self.param_shaped)
+
 
 class Adamax(_BetasOptimizer):
     """Adamax (Adam with the infinity norm, Kingma & Ba) with PyTorch's rule and defaults. State per
@@ -32,10 +39,7 @@ class Adamax(_BetasOptimizer):
                                       maximize=maximize))
 
     def update(self, param, grad, state, group):
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = zeros_like_param(param)
-            state["exp_inf"] = zeros_like_param(param)
+        self._start_state(param, state)
         beta1, beta2 = group["betas"]
         _kernels.for_array(param).adamax_step(
             param, grad, state["exp_avg"], state["exp_inf"], float(group["lr"]), float(beta1), float(beta2),
@@ -65,11 +69,7 @@ class NAdam(_BetasOptimizer):
                                       maximize=maximize))
 
     def update(self, param, grad, state, group):
-        if not state:
-            state["step"] = 0
-            state["mu_product"] = 1.0
-            state["exp_avg"] = zeros_like_param(param)
-            state["exp_avg_sq"] = zeros_like_param(param)
+        self._start_state(param, state, mu_product=1.0)
         beta1, beta2 = group["betas"]
         step, momentum_decay = state["step"] + 1, group["momentum_decay"]
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
@@ -102,10 +102,7 @@ class RAdam(_BetasOptimizer):
                                       decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))
 
     def update(self, param, grad, state, group):
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = zeros_like_param(param)
-            state["exp_avg_sq"] = zeros_like_param(param)
+        self._start_state(param, state)
         beta1, beta2 = group["betas"]
         _kernels.for_array(param).radam_step(
             param, grad, state["exp_avg"], state["exp_avg_sq"], float(group["lr"]), float(beta1), float(beta2),
