@@ -22,12 +22,15 @@ def _empty(path):
     path.write_bytes(b"")
 
 
-def _torch_zip(path):
-    # the layout of torch.save's zip format: a pickle and raw storages, no .npy members
+def _zip_of_other_files(path):
+    # neither an .npz (.npy members) nor torch.save's layout (one <name>/data.pkl)
     with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("archive/data.pkl", b"\x80\x02}q\x00.")
-        archive.writestr("archive/data/0", b"\x00" * 16)
-        archive.writestr("archive/version", b"3\n")
+        archive.writestr("report/readme.txt", b"hello")
+        archive.writestr("report/data.bin", b"\x00" * 16)
+
+
+def _text(path):
+    path.write_text("w,b\n1.0,2.0\n")
 
 
 def _random_bytes(path):
@@ -59,11 +62,15 @@ def _strings(path):
 @pytest.mark.parametrize("make, problem", [
     (_npy, r"is a \.npy file \(one NumPy array\), not an \.npz state dict"),
     (_empty, r"is empty \(0 bytes\)"),
-    (_torch_zip, "is a zip archive but not an .npz: it holds 'archive/data.pkl'.*PyTorch .pt checkpoint"),
-    (_random_bytes, "is not an .npz file"),
-    (_html, "is a text/HTML file, not an .npz"),
-    (_pickle, "is a Python pickle, not an .npz; minigrad never unpickles"),
-    (_truncated, "is a damaged or truncated .npz"),
+    (_zip_of_other_files, "is a zip archive but not a checkpoint: it holds 'report/readme.txt', and neither only "
+                          r"NumPy arrays \(an .npz\) nor one data.pkl \(a PyTorch checkpoint; it has 0\)"),
+    (_random_bytes, r"is not a checkpoint mg.load reads \(a PyTorch zip, an .npz or a .safetensors file\): it "
+                    r"starts with bytes b'"),
+    (_html, "is a text/HTML file, not a checkpoint"),
+    (_text, r"is a text file \(it starts with 'w,b\\n1.0,2.0\\n'\), not a checkpoint"),
+    (_pickle, "is a bare Python pickle, not a checkpoint: mg.load reads PyTorch's zip checkpoints, .npz and "
+              ".safetensors files, never a pickle.dump'ed object"),
+    (_truncated, "is a damaged or truncated zip archive"),
     (_member_without_npy_header, "is a damaged .npz: member 'w' is not a NumPy array"),
     (_strings, "member 'names' has dtype \\|S6; minigrad loads numeric and bool arrays only"),
 ])
@@ -179,11 +186,11 @@ def _duplicate_member(path):
 
 
 @pytest.mark.parametrize("make, problem", [
-    (_comment_length_swallows_the_rest, r"is a damaged \.npz: its zip index lists 1 members? but says it has 4"),
+    (_comment_length_swallows_the_rest, r"is a damaged zip archive: its zip index lists 1 members? but says it has 4"),
     (_flag_bit(0), r"is a damaged or truncated \.npz .*encrypted"),
     (_flag_bit(5), r"is a damaged or truncated \.npz .*compressed patched data"),
     (_flag_bit(6), r"is a damaged or truncated \.npz .*strong encryption"),
-    (_compression_method, r"is a damaged or unsupported \.npz: member 'a0.npy' uses compression method 99"),
+    (_compression_method, r"is a damaged or unsupported zip archive: member 'a0.npy' uses compression method 99"),
     (_bad_crc, r"is a damaged or truncated \.npz .*Bad CRC-32"),
     (_flipped_data_byte, r"is a damaged or truncated \.npz .*Bad CRC-32"),
     (_huge_declared_shape, r"is a damaged \.npz: member 'w' declares shape \(1000000000000,\) of float32 "
@@ -195,7 +202,7 @@ def _duplicate_member(path):
     (lambda path: _deep_structure(path, 101), r"its __structure__ member is damaged \(nested deeper than 100 levels\)"),
     (_structure_missing_an_array, r"its __structure__ member is damaged \(no array 'a0' in the file\)"),
     (_unreferenced_array, r"its __structure__ member is damaged \(the file holds arrays it does not name: a1\)"),
-    (_duplicate_member, r"is a damaged \.npz: member 'w.npy' appears twice"),
+    (_duplicate_member, r"is a damaged zip archive: member 'w.npy' appears twice"),
 ])
 def test_load_refuses_a_damaged_or_crafted_archive(tmp_path, make, problem):
     import time
