@@ -5,7 +5,7 @@ each backticked name, qualified by where it stands (``mg.X``, ``F.X``, ``nn.X``,
 ``lr_scheduler.X``, ``init.X``, ``utils.X``; a ``.X`` is a method of Tensor, or of Module, Optimizer or
 the schedulers in their bullets; ``a/b`` alternatives are separate names). ``inventory()`` keeps the
 names torch also has and splits them into covered (a call in the oracle's tables names them: the op
-table's entries, tests/oracle/cases.py, tests/oracle/training.py) and NOT_COMPARABLE (with why).
+table's entries, tests/oracle/cases.py, training.py, test_serialization.py) and NOT_COMPARABLE (with why).
 """
 import re
 from pathlib import Path
@@ -13,14 +13,13 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = [ROOT / "tests" / "op_db.py", Path(__file__).with_name("cases.py"), Path(__file__).with_name("training.py")]
+SOURCES = [ROOT / "tests" / "op_db.py", Path(__file__).with_name("cases.py"), Path(__file__).with_name("training.py"),
+           Path(__file__).with_name("test_serialization.py")]
 
 NOT_COMPARABLE = {
     "mg.manual_seed": "the generators differ (Philox keyed by the seed vs torch's Mersenne Twister); seeded "
                       "reproducibility is tested in tests/",
     "Tensor.cuda": "no GPU on the oracle's machines; the GPU path is tested against the CPU in tests/ (gpu marker)",
-    "mg.save": "the file format differs by design (.npz, never unpickled; torch pickles)",
-    "mg.load": "the file format differs by design (.npz, never unpickled; torch pickles)",
     "mg.set_num_threads": "a process setting: no value to compare",
     "mg.get_num_threads": "a process setting: its default follows each library's own thread pool",
     "Tensor.grad_fn": "autograd node objects differ by design; only `grad_fn is None` is compared",
