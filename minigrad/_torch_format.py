@@ -206,6 +206,10 @@ def _allowed():
     return allowed
 
 
+class Refused(ValueError):
+    """A ValueError that already names the path and the problem (not reworded as damage)."""
+
+
 class NoDevice(RuntimeError):
     """The file's tensors were saved on a device this machine lacks (torch raises a RuntimeError too)."""
 
@@ -334,6 +338,70 @@ def read(path, archive, prefix, read_member, map_location, weights_only):
     unpickler = _FullUnpickler(data)
     unpickler.persistent_load = persistent_load
     return unpickler.load()
+
+
+def read_legacy(path, file, map_location, weights_only):
+    """The object a checkpoint in torch's legacy format holds (torch before 1.6, or
+    _use_new_zipfile_serialization=False): pickles of a magic number, a protocol version and system
+    information, the object's pickle, the list of its storage keys, then each storage as its element
+    count (int64) and its little-endian bytes. Its tensors load onto the CPU."""
+    size = file.seek(0, io.SEEK_END)
+    file.seek(0)
+    storages = {}
+
+    def persistent_load(pid):
+        if not (isinstance(pid, tuple) and len(pid) == 6 and pid[0] == "storage" and isinstance(pid[1], StorageType)
+                and isinstance(pid[2], str) and isinstance(pid[3], str) and pid[5] is None):
+            raise ValueError(f"it refers to {pid!r:.100}, not to a storage as torch writes them")
+        storage_type, key, location, count = pid[1:5]
+        if resolve_device(map_location, location) != "cpu":
+            raise Refused(f"{path} is in torch's legacy format, whose tensors mg.load reads onto the CPU only "
+                          f"(it has tensors saved on {location}): load with map_location='cpu', then move them")
+        _check_int(count, f"storage {key!r}'s size")
+        dtype = np.dtype(np.float32 if storage_type.dtype is _BFLOAT16 else storage_type.dtype)
+        if count * dtype.itemsize > size:
+            raise ValueError(f"storage {key!r} declares {count} elements, more than the file holds")
+        storages.setdefault(key, (_Storage(np.empty(count, dtype), "cpu"), storage_type.dtype))
+        return storages[key][0]
+
+    def unpickle(persistent_load):
+        if weights_only:
+            return _WeightsOnlyUnpickler(file, path, persistent_load).load()
+        unpickler = _FullUnpickler(file)
+        unpickler.persistent_load = persistent_load
+        return unpickler.load()
+
+    def no_storages(pid):
+        raise ValueError(f"its header refers to {pid!r:.100}")
+
+    for _ in range(3):  # the magic number (already checked), the protocol version, the system information
+        unpickle(no_storages)
+    loaded = unpickle(persistent_load)
+    keys = unpickle(no_storages)
+    if not isinstance(keys, list) or sorted(map(str, keys)) != sorted(storages):
+        raise ValueError(f"its storage list {keys!r:.100} does not match the storages its tensors use")
+    for key in keys:
+        storage, stored_dtype = storages[key]
+        if int.from_bytes(file.read(8), "little") != storage.array.size:
+            raise ValueError(f"storage {key!r} does not start with its size")
+        raw = np.empty(storage.array.size, np.uint16) if stored_dtype is _BFLOAT16 else storage.array
+        read_into(file, raw, f"storage {key}")
+        if stored_dtype is _BFLOAT16:
+            np.left_shift(raw.astype(np.uint32), 16, out=storage.array.view(np.uint32))
+    return loaded
+
+
+def read_into(stream, array, name):
+    """Read ``array.nbytes`` bytes of ``stream`` into ``array``, in chunks."""
+    buffer, filled = memoryview(array.reshape(-1).view(np.uint8)), 0
+    while filled < array.nbytes:
+        count = stream.readinto(buffer[filled:filled + _READ_CHUNK])
+        if not count:
+            raise EOFError(f"{name} ends after {filled} of its {array.nbytes} bytes")
+        filled += count
+
+
+_READ_CHUNK = 1 << 20
 
 
 def _read_storage(read_member, member, dtype, count, byteorder):

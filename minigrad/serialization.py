@@ -235,6 +235,9 @@ def _load_file(path, file, map_location, weights_only):
         return _load_zip(path, file, map_location, weights_only)
     if _looks_like_safetensors(head, file):
         return _load_safetensors(path, file, map_location)
+    if head.startswith(_LEGACY_TORCH_MAGIC):
+        with _damage_named(path, "PyTorch checkpoint (torch's legacy format)"):
+            return _torch_format.read_legacy(path, file, map_location, weights_only)
     _refuse_unknown(path, head)
 
 
@@ -264,7 +267,7 @@ def _damage_named(path, kind):
     """Turns what reading a damaged file raises into one ValueError naming ``path``; refusals pass."""
     try:
         yield
-    except (_Refused, _torch_format.RefusedGlobal, _torch_format.NoDevice):
+    except (_torch_format.Refused, _torch_format.RefusedGlobal, _torch_format.NoDevice):
         raise
     except ValueError as error:
         raise ValueError(f"{path} is a damaged {kind} ({str(error)[:300]})") from None
@@ -377,10 +380,6 @@ def _refuse_unknown(path, head):
     if head.startswith(b"\x93NUMPY"):
         raise ValueError(f"{path} is a .npy file (one NumPy array), not an .npz state dict; read it with "
                          "np.load and wrap it with mg.tensor, or save state dicts with mg.save")
-    if head.startswith(_LEGACY_TORCH_MAGIC):
-        raise ValueError(f"{path} is a PyTorch checkpoint in torch's legacy format (before torch 1.6, or "
-                         "_use_new_zipfile_serialization=False), which mg.load does not read; re-save it where "
-                         "torch is installed: torch.save(torch.load(path), new_path) writes the zip format")
     if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):  # a pickle's protocol opcode
         raise ValueError(f"{path} is a bare Python pickle, not a checkpoint: mg.load reads PyTorch's zip "
                          "checkpoints, .npz and .safetensors files, never a pickle.dump'ed object (unsafe)")
@@ -393,13 +392,11 @@ def _refuse_unknown(path, head):
                      f"file): it starts with bytes {head!r}")
 
 
-class _Refused(ValueError):
-    """A ValueError that already names the path and the problem (not rewrapped as a zip error)."""
+_Refused = _torch_format.Refused
 
 
 # np.savez writes stored members, np.savez_compressed deflated ones; deflate expands at most 1032:1
 _MAX_EXPANSION = {zipfile.ZIP_STORED: 1, zipfile.ZIP_DEFLATED: 1032}
-_READ_CHUNK = 1 << 20
 
 
 def _check_index(path, file, archive):
@@ -450,21 +447,11 @@ def _read_array(path, archive, member):
             raise _Refused(f"{path} is a damaged .npz: member {name!r} declares shape {shape} of {dtype} "
                            f"({nbytes} bytes), more than its {room} bytes can hold")
         array = np.empty(shape[::-1] if fortran_order else shape, dtype)
-        _fill(stream, array, name)
+        _torch_format.read_into(stream, array, f"member {name!r}")
         rest = len(stream.read())  # the end of the member: zipfile compares the CRC-32 here
         if rest:
             raise _Refused(f"{path} is a damaged .npz: member {name!r} has {rest} bytes after its array")
     return array.T if fortran_order else array
-
-
-def _fill(stream, array, name):
-    """Read ``array.nbytes`` bytes of ``stream`` into ``array``, in chunks."""
-    buffer, filled = memoryview(array.reshape(-1).view(np.uint8)), 0
-    while filled < array.nbytes:
-        count = stream.readinto(buffer[filled:filled + _READ_CHUNK])
-        if not count:
-            raise EOFError(f"member {name!r} ends after {filled} of its {array.nbytes} bytes")
-        filled += count
 
 
 def _member_reader(archive, members):
@@ -479,7 +466,7 @@ def _member_reader(archive, members):
                              f"{dtype} elements needs {count * dtype.itemsize}")
         array = np.empty(count, dtype)
         with archive.open(member) as stream:
-            _fill(stream, array, name)
+            _torch_format.read_into(stream, array, f"member {name!r}")
             stream.read()  # the end of the member: zipfile compares the CRC-32 here
         return array
     return read

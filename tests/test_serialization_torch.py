@@ -137,11 +137,18 @@ def _torch_zip(path, data):
         archive.writestr("archive/version", "3\n")
 
 
+def _legacy(path, data):
+    header = [0x1950A86A20F9469CFC6C, 1001, {"little_endian": True}]  # magic number, protocol, system info
+    path.write_bytes(b"".join(pickle.dumps(part, protocol=2) for part in header) + data
+                     + pickle.dumps([], protocol=2))  # the object, then its (no) storage keys
+
+
+@pytest.mark.parametrize("container", [_torch_zip, _legacy])
 @pytest.mark.parametrize("payload", [_System, _Open])
-def test_a_crafted_file_never_runs_its_payload(tmp_path, payload):
+def test_a_crafted_file_never_runs_its_payload(tmp_path, payload, container):
     marker = tmp_path / "ran"
     path = tmp_path / "evil.pt"
-    _torch_zip(path, pickle.dumps({"weight": [1.0], "x": payload(marker)}, protocol=2))
+    container(path, pickle.dumps({"weight": [1.0], "x": payload(marker)}, protocol=2))
     with pytest.raises(pickle.UnpicklingError, match=re.escape(str(path)) + ": weights-only loading refused the global "
                        + ("posix.system" if payload is _System else "io.open")):
         mg.load(path)
@@ -213,10 +220,34 @@ def test_a_tensor_must_lie_inside_its_storage(tmp_path, data, storage, problem):
         mg.load(path)
 
 
-def _write_checkpoint(path, data, storage):
+def _write_checkpoint(path, data, storage, byteorder=None):
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("archive/data.pkl", data)
         archive.writestr("archive/data/0", storage)
+        if byteorder:
+            archive.writestr("archive/byteorder", byteorder)
+
+
+def test_a_big_endian_checkpoint_loads_in_native_order(tmp_path):
+    path = tmp_path / "big.pt"
+    _write_checkpoint(path, _storage_pickle(0, (4,), (1,)), np.arange(4, dtype=">f4").tobytes(), byteorder="big")
+    loaded = mg.load(path)
+    assert loaded.dtype == np.float32 and loaded.dtype.isnative and loaded.numpy().tolist() == [0, 1, 2, 3]
+
+
+def test_loading_holds_about_one_copy_of_the_checkpoint(tmp_path):
+    import tracemalloc
+
+    path = tmp_path / "big.pt"
+    mg.save({f"layer{i}": mg.tensor(np.full(1 << 20, i, dtype=np.float32)) for i in range(5)}, path)  # 20 MB
+    tracemalloc.start()
+    try:
+        loaded = mg.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [int(t.numpy()[0]) for t in loaded.values()] == list(range(5))
+    assert peak < 1.2 * path.stat().st_size, f"peak {peak / path.stat().st_size:.2f} x the checkpoint"
 
 
 def test_a_damaged_storage_fails_its_crc(tmp_path):
@@ -318,9 +349,20 @@ def test_a_pickled_pytorch_module_is_refused_naming_its_class():
         mg.load(FIXTURES / "module.pt")
 
 
-def test_pytorch_s_legacy_format_is_a_clear_error():
-    with pytest.raises(ValueError, match="legacy.pt is a PyTorch checkpoint in torch's legacy format .*re-save it"):
-        mg.load(FIXTURES / "legacy.pt")
+def test_pytorch_s_legacy_format_loads_on_the_cpu(tmp_path):
+    loaded = mg.load(FIXTURES / "legacy.pt")
+    for name, value in loaded["state"].items():
+        np.testing.assert_array_equal(value.numpy(), EXPECTED[f"mlp.{name}"])
+    np.testing.assert_array_equal(loaded["transposed"].numpy(), EXPECTED["tensors.base"].T)
+    assert loaded["bfloat16"].dtype == np.float32 and loaded["bfloat16"].numpy().tolist() == [1.5, -2.25]
+    with pytest.raises(ValueError, match="legacy.pt is in torch's legacy format, whose tensors mg.load reads onto "
+                                         "the CPU only .*map_location='cpu'"):
+        mg.load(FIXTURES / "legacy.pt", map_location={"cpu": "cuda"})
+    data = (FIXTURES / "legacy.pt").read_bytes()
+    (tmp_path / "cut.pt").write_bytes(data[:-5])
+    with pytest.raises(ValueError, match=r"cut.pt is a damaged or truncated PyTorch checkpoint \(torch's legacy "
+                                         r"format\) \(EOFError: storage \d+ ends after"):
+        mg.load(tmp_path / "cut.pt")
 
 
 # ---- safetensors ---------------------------------------------------------------------------------------

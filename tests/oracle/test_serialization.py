@@ -1,6 +1,6 @@
 """mg.save / mg.load against torch.save / torch.load: files torch writes now load into minigrad models
-to torch's outputs, every dtype and strided/shared storage comes through, files minigrad writes load
-in torch with weights_only=True, and what minigrad refuses (a pickled module, the legacy format)."""
+to torch's outputs, every dtype and strided/shared storage comes through (also in torch's legacy
+format), files minigrad writes load in torch with weights_only=True, and a pickled module is refused."""
 import collections
 import pickle
 
@@ -90,13 +90,22 @@ def test_torch_loads_what_minigrad_saves_with_weights_only(tmp_path):
     np.testing.assert_array_equal(reference[0].weight.detach().numpy(), model[0].weight.detach().numpy())
 
 
-def test_what_minigrad_refuses_from_torch(tmp_path):
+def test_a_pickled_torch_module_is_refused(tmp_path):
     torch.save(torch.nn.Linear(2, 2), tmp_path / "module.pt")
     with pytest.raises(pickle.UnpicklingError, match="refused the global torch.nn.modules.linear.Linear"):
         mg.load(tmp_path / "module.pt")
-    torch.save({"w": torch.ones(2)}, tmp_path / "legacy.pt", _use_new_zipfile_serialization=False)
-    with pytest.raises(ValueError, match="torch's legacy format"):
-        mg.load(tmp_path / "legacy.pt")
+
+
+
+def test_torch_s_legacy_format_loads(tmp_path):
+    tensors = _tensors()
+    torch.save(tensors, tmp_path / "legacy.pt", _use_new_zipfile_serialization=False)
+    loaded = mg.load(tmp_path / "legacy.pt")
+    for name, tensor in tensors.items():
+        want = tensor.float() if tensor.dtype == torch.bfloat16 else tensor
+        assert loaded[name].dtype == want.numpy().dtype, name
+        np.testing.assert_array_equal(loaded[name].numpy(), want.numpy())
+    assert all(np.shares_memory(loaded["base"]._data, loaded[name]._data) for name in ("t", "slice", "row"))
 
 
 def test_safetensors_files_cross_between_the_libraries(tmp_path):
