@@ -253,10 +253,11 @@ def test_load_refuses_special_files_without_blocking(tmp_path, kind):
     assert expected[1] in str(outcome[0]), outcome
 
 
-def test_load_holds_about_one_copy_of_the_checkpoint(tmp_path):
+@pytest.mark.parametrize("name", ["big.npz", "big.pt"])  # the .npz format and torch's
+def test_load_holds_about_one_copy_of_the_checkpoint(tmp_path, name):
     import tracemalloc
 
-    path = tmp_path / "big.npz"
+    path = tmp_path / name
     weights = {f"layer{i}": mg.tensor(np.full(1 << 20, i, dtype=np.float32)) for i in range(5)}  # 20 MB
     mg.save(weights, path)
     size = path.stat().st_size
