@@ -4,6 +4,7 @@ A checkpoint is a zip archive ``<name>/data.pkl`` (a pickle whose tensors refer 
 persistent id), ``<name>/data/<key>`` (each storage's raw bytes), ``<name>/byteorder`` and
 ``<name>/version``. Tensors are rebuilt as views (offset, shape, strides in elements) of one array
 per storage, so tensors that share a storage in the file share memory after loading (on the CPU).
+torch's legacy format (before 1.6: consecutive pickles, then the raw storages) is read too.
 
 Weights-only loading (torch's design) unpickles with ``_WeightsOnlyUnpickler``: a global is only
 looked up in an allow-list (torch's tensor/storage/dtype names, plain containers, minigrad's own
@@ -85,10 +86,15 @@ def _view(storage, offset, size, stride):
     return np.lib.stride_tricks.as_strided(array[offset:], size, tuple(s * array.itemsize for s in stride))
 
 
+def _requires_grad(array, requires_grad):
+    """torch's flag where minigrad allows it: float16 (storage only here) and integers never require grad."""
+    return bool(requires_grad) and array.dtype in backend.FLOAT_DTYPES
+
+
 def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks, metadata=None):
     """torch._utils._rebuild_tensor_v2: a Tensor viewing ``storage``."""
     array = backend.to_device(to_array(_view(storage, storage_offset, size, stride), None), storage.device)
-    return Tensor._wrap(array, bool(requires_grad) and array.dtype.kind == "f")
+    return Tensor._wrap(array, _requires_grad(array, requires_grad))
 
 
 def _rebuild_parameter(data, requires_grad, backward_hooks, state=None):
@@ -97,7 +103,7 @@ def _rebuild_parameter(data, requires_grad, backward_hooks, state=None):
 
     if not isinstance(data, Tensor):
         raise ValueError(f"a parameter's data is a {type(data).__name__}, not a tensor")
-    return Parameter._wrap(data._data, bool(requires_grad))
+    return Parameter._wrap(data._data, _requires_grad(data._data, requires_grad))
 
 
 def _rebuild_array(storage, offset, shape, strides):
@@ -134,7 +140,8 @@ _TORCH_GLOBALS = {
     **{f"torch.{name}": (np.dtype(dtype), False) for name, dtype in _TORCH_DTYPES.items()},
     f"{__name__}._rebuild_array": (_rebuild_array, True),
 }
-_CONTAINER_GLOBALS = {"_codecs.encode": _encode_latin1, "collections.OrderedDict": OrderedDict, "collections.defaultdict": defaultdict,
+_CONTAINER_GLOBALS = {"_codecs.encode": _encode_latin1, "collections.OrderedDict": OrderedDict,
+                      "collections.defaultdict": defaultdict,
                       "builtins.set": set, "builtins.frozenset": frozenset, "builtins.dict": dict,
                       "builtins.list": list, "builtins.tuple": tuple, "builtins.slice": slice,
                       "builtins.complex": complex, "builtins.int": int, "builtins.float": float}

@@ -407,7 +407,8 @@ def _check_index(path, file, archive):
     # entry (a comment length, say) can hide the members after it
     declared = zipfile._EndRecData(file)[zipfile._ECD_ENTRIES_TOTAL]
     if len(listed) != declared:
-        raise _Refused(f"{path} is a damaged zip archive: its zip index lists {len(listed)} members but says it has {declared}")
+        raise _Refused(f"{path} is a damaged zip archive: its zip index lists {len(listed)} members but says it "
+                       f"has {declared}")
     size = _size_of(file)
     members = {}
     for member in listed:

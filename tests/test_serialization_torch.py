@@ -169,7 +169,8 @@ def _global(module, name):
     (_global(nn.Linear.__module__, "Linear") + pickle.EMPTY_DICT + pickle.BUILD + pickle.STOP,
      "setting the state of a builtins.type"),
     # an allowed value (a storage class) that is not callable
-    (_global("torch", "FloatStorage") + pickle.EMPTY_TUPLE + pickle.REDUCE + pickle.STOP, "a call to torch.FloatStorage"),
+    (_global("torch", "FloatStorage") + pickle.EMPTY_TUPLE + pickle.REDUCE + pickle.STOP,
+     "a call to torch.FloatStorage"),
 ])
 def test_weights_only_loading_refuses_calls_and_state_outside_the_allow_list(tmp_path, data, problem):
     path = tmp_path / "crafted.pt"

@@ -66,12 +66,18 @@ def test_every_dtype_and_strided_shared_storage_torch_saves_loads(tmp_path):
         assert loaded[name].dtype == want.numpy().dtype, name
         np.testing.assert_array_equal(loaded[name].numpy(), want.numpy())
     assert all(np.shares_memory(loaded["base"]._data, loaded[name]._data) for name in ("t", "slice", "row"))
+    parameters = {"float": torch.nn.Parameter(torch.ones(2)), "half": torch.nn.Parameter(torch.ones(2).half())}
+    torch.save(parameters, tmp_path / "parameters.pt")
+    loaded = mg.load(tmp_path / "parameters.pt")
+    assert all(type(p) is nn.Parameter for p in loaded.values())
+    assert loaded["float"].requires_grad and not loaded["half"].requires_grad  # float16 is storage only here
 
 
 def test_torch_loads_what_minigrad_saves_with_weights_only(tmp_path):
     base = mg.randn(4, 6)
     obj = collections.OrderedDict(
-        base=base, t=base.T, slice=base[1:, ::2], parameter=nn.Parameter(mg.ones(3)), grad=mg.ones(2, requires_grad=True),
+        base=base, t=base.T, slice=base[1:, ::2], parameter=nn.Parameter(mg.ones(3)),
+        grad=mg.ones(2, requires_grad=True),
         half=mg.ones(2, dtype=mg.float16), flags=mg.tensor([True, False]), small=mg.tensor(np.int8([1, -2])),
         nested=[1, (2.5, "x"), None, {"k": mg.arange(3)}], dtype=mg.float64, device=mg.device("cpu"))
     mg.save(obj, tmp_path / "mine.pt")
