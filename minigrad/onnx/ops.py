@@ -1,0 +1,549 @@
+"""The exporter table: how each op (and each module exported whole) becomes ONNX nodes.
+
+An exporter is a function of a ``Call`` (minigrad/onnx/_graph.py): ``call.op`` is the traced node,
+whose hyperparameters (and what its forward stored) it reads; ``call.inputs`` are the value names of
+the op's Tensor inputs and ``call.arrays`` their traced arrays; ``call.graph`` adds nodes
+(``graph.node(op_type, inputs, **attributes)`` returns the output name) and constants
+(``graph.constant``, ``graph.ints``, ``graph.scalar``). It returns the value name of each output.
+Adding an op is one entry::
+
+    @exports(ConvTranspose2dOp)
+    def _conv_transpose(call):
+        return call.graph.node("ConvTranspose", call.inputs, strides=list(call.op.stride), ...)
+
+An option that ONNX cannot express is refused with ``call.refuse(reason)``, which names the op and
+the module. A module whose ops do not trace to an ONNX graph that generalises (a batch size baked
+into a reshape, say) gets an exporter for the whole module call: ``@exports_module(Layer, when=...)``,
+``when(module)`` saying which calls it takes (the others are traced op by op).
+"""
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..nn import layers, spatial
+from ..ops import activation, conv, embedding, indexing, inplace, linear, loss, normalization, pool, reduction, \
+    resample, rounding, shape
+from ..ops import math as mathops
+from ._trace import Comparison
+
+OP_EXPORTERS = {}  # Op class -> exporter(call) -> output name(s)
+MODULE_EXPORTERS = {}  # Module class -> ModuleExporter
+
+
+@dataclass(frozen=True)
+class ModuleExporter:
+    export: object  # exporter(call), call.op the module, call.inputs its positional Tensor arguments
+    claims: object  # claims(module) -> whether this call is exported whole
+
+
+def exports(*op_classes):
+    """Register the decorated function as the exporter of ``op_classes`` (exact classes)."""
+    def register(exporter):
+        for op_class in op_classes:
+            OP_EXPORTERS[op_class] = exporter
+        return exporter
+    return register
+
+
+def exports_module(*module_classes, when=lambda module: True):
+    """Register the decorated function as the exporter of whole calls of ``module_classes`` for which
+    ``when(module)`` is true."""
+    def register(exporter):
+        for module_class in module_classes:
+            MODULE_EXPORTERS[module_class] = ModuleExporter(exporter, when)
+        return exporter
+    return register
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+def _same_dtype_inputs(call):
+    """The inputs cast to the output's dtype (ONNX's arithmetic takes one dtype; minigrad promotes)."""
+    graph, dtype = call.graph, call.outputs[0].dtype
+    return [graph.cast(name, array.dtype, dtype) for name, array in zip(call.inputs, call.arrays)]
+
+
+def _float_input(call):
+    """Input 0 in the output's float dtype (integer input computes as float, as minigrad's ops)."""
+    return call.graph.cast(call.inputs[0], call.arrays[0].dtype, call.outputs[0].dtype)
+
+
+def _scalar(call, value):
+    """A 0-d constant in the output's dtype."""
+    return call.graph.scalar(value, call.outputs[0].dtype)
+
+
+def _axis(axis, ndim):
+    return int(axis) % max(ndim, 1)
+
+
+# ---- elementwise arithmetic -----------------------------------------------------------------------
+_BINARY = {mathops.Add: "Add", mathops.Sub: "Sub", mathops.Mul: "Mul", mathops.Div: "Div", mathops.Pow: "Pow"}
+
+
+@exports(*_BINARY)
+def _binary(call):
+    return call.graph.node(_BINARY[type(call.op)], _same_dtype_inputs(call))
+
+
+@exports(mathops.Maximum)
+def _maximum(call):
+    return call.graph.node("Max" if call.op.largest else "Min", _same_dtype_inputs(call))
+
+
+@exports(inplace.AddInPlace, inplace.MulInPlace, inplace.DivInPlace)
+def _binary_inplace(call):
+    graph, (a, b) = call.graph, _same_dtype_inputs(call)
+    if isinstance(call.op, inplace.AddInPlace):
+        if call.op.alpha != 1:
+            b = graph.node("Mul", [b, _scalar(call, call.op.alpha)])
+        return graph.node("Add", [a, b])
+    return graph.node("Mul" if isinstance(call.op, inplace.MulInPlace) else "Div", [a, b])
+
+
+@exports(inplace.CopyInPlace)
+def _copy_inplace(call):
+    """a[...] = b: b (in a's dtype) broadcast to a's shape."""
+    graph, (a, b) = call.graph, _same_dtype_inputs(call)
+    if call.arrays[1].shape == call.arrays[0].shape:
+        return graph.node("Identity", [b])
+    return graph.node("Expand", [b, graph.node("Shape", [a])])
+
+
+@exports(mathops.MatMul)
+def _matmul(call):
+    return call.graph.node("MatMul", _same_dtype_inputs(call))
+
+
+_UNARY = {mathops.Neg: "Neg", mathops.Exp: "Exp", mathops.Log: "Log", mathops.Tanh: "Tanh",
+          mathops.Sigmoid: "Sigmoid", mathops.Abs: "Abs", mathops.Sqrt: "Sqrt", mathops.Sin: "Sin",
+          mathops.Cos: "Cos", mathops.Erf: "Erf", mathops.Reciprocal: "Reciprocal", mathops.Sinh: "Sinh",
+          mathops.Cosh: "Cosh", rounding.Floor: "Floor", rounding.Ceil: "Ceil", rounding.Sign: "Sign",
+          activation.ReLU: "Relu", activation.Softsign: "Softsign", activation.Hardswish: "HardSwish"}
+
+
+@exports(*_UNARY)
+def _unary(call):
+    return call.graph.node(_UNARY[type(call.op)], [_float_input(call)] if call.outputs[0].dtype.kind == "f"
+                           else call.inputs)
+
+
+@exports(mathops.Log1p, mathops.Expm1, mathops.Rsqrt, mathops.Square, mathops.Log2, mathops.Log10, mathops.Exp2)
+def _composed_unary(call):
+    graph, x, op = call.graph, _float_input(call), call.op
+    if isinstance(op, mathops.Log1p):
+        return graph.node("Log", [graph.node("Add", [x, _scalar(call, 1)])])
+    if isinstance(op, mathops.Expm1):
+        return graph.node("Sub", [graph.node("Exp", [x]), _scalar(call, 1)])
+    if isinstance(op, mathops.Rsqrt):
+        return graph.node("Reciprocal", [graph.node("Sqrt", [x])])
+    if isinstance(op, mathops.Square):
+        return graph.node("Mul", [x, x])
+    if isinstance(op, mathops.Exp2):
+        return graph.node("Pow", [_scalar(call, 2), x])
+    return graph.node("Div", [graph.node("Log", [x]), _scalar(call, math.log(10 if type(op) is mathops.Log10 else 2))])
+
+
+@exports(mathops.Clamp, inplace.ClampInPlace, activation.Hardtanh)
+def _clip(call):
+    op, graph, dtype = call.op, call.graph, call.outputs[0].dtype
+    low, high = (op.min_val, op.max_val) if isinstance(op, activation.Hardtanh) else (op.low, op.high)
+    bounds = [graph.scalar(b, dtype) if b is not None else "" for b in (low, high)]
+    while bounds and bounds[-1] == "":
+        bounds.pop()
+    return graph.node("Clip", [_float_input(call) if dtype.kind == "f" else call.inputs[0]] + bounds)
+
+
+@exports(rounding.Round)
+def _round(call):
+    graph, x, scale = call.graph, call.inputs[0], 10.0 ** call.op.decimals
+    if call.op.decimals == 0:
+        return graph.node("Round", [x])
+    scaled = graph.node("Round", [graph.node("Mul", [x, _scalar(call, scale)])])
+    return graph.node("Div", [scaled, _scalar(call, scale)])
+
+
+@exports(shape.Where)
+def _where(call):
+    graph, dtype = call.graph, call.outputs[0].dtype
+    (condition, a, b), (_, a_array, b_array) = call.inputs, call.arrays
+    return graph.node("Where", [condition, graph.cast(a, a_array.dtype, dtype), graph.cast(b, b_array.dtype, dtype)])
+
+
+_COMPARISONS = {"__lt__": "Less", "__le__": "LessOrEqual", "__gt__": "Greater", "__ge__": "GreaterOrEqual",
+                "__eq__": "Equal", "__ne__": "Equal"}
+
+
+@exports(Comparison)
+def _comparison(call):
+    """x < other and the like, other cast to x's dtype (a number compares in x's dtype, as NumPy's)."""
+    graph, (x, other), (x_array, other_array) = call.graph, call.inputs, call.arrays
+    dtype = np.result_type(x_array, other_array) if other_array.ndim else x_array.dtype
+    x, other = graph.cast(x, x_array.dtype, dtype), graph.cast(other, other_array.dtype, dtype)
+    result = graph.node(_COMPARISONS[call.op.method], [x, other])
+    return graph.node("Not", [result]) if call.op.method == "__ne__" else result
+
+
+# ---- activations ----------------------------------------------------------------------------------
+@exports(activation.LeakyReLU)
+def _leaky_relu(call):
+    return call.graph.node("LeakyRelu", [call.inputs[0]], alpha=float(call.op.negative_slope))
+
+
+@exports(activation.ELU)
+def _elu(call):
+    return call.graph.node("Elu", [call.inputs[0]], alpha=float(call.op.alpha))
+
+
+@exports(activation.GELU)
+def _gelu(call):
+    """x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), or 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))
+    (ONNX's Gelu arrives in opset 20)."""
+    graph, x = call.graph, call.inputs[0]
+    if call.op.approximate == "tanh":
+        cube = graph.node("Mul", [graph.node("Mul", [x, x]), x])
+        inner = graph.node("Add", [x, graph.node("Mul", [cube, _scalar(call, 0.044715)])])
+        shape_ = graph.node("Tanh", [graph.node("Mul", [inner, _scalar(call, math.sqrt(2 / math.pi))])])
+    else:
+        shape_ = graph.node("Erf", [graph.node("Mul", [x, _scalar(call, 1 / math.sqrt(2))])])
+    half_x = graph.node("Mul", [x, _scalar(call, 0.5)])
+    return graph.node("Mul", [half_x, graph.node("Add", [shape_, _scalar(call, 1)])])
+
+
+@exports(activation.SiLU)
+def _silu(call):
+    x = call.inputs[0]
+    return call.graph.node("Mul", [x, call.graph.node("Sigmoid", [x])])
+
+
+@exports(activation.Mish)
+def _mish(call):
+    graph, x = call.graph, call.inputs[0]
+    return graph.node("Mul", [x, graph.node("Tanh", [graph.node("Softplus", [x])])])
+
+
+@exports(activation.LogSigmoid)
+def _logsigmoid(call):
+    graph = call.graph
+    return graph.node("Neg", [graph.node("Softplus", [graph.node("Neg", [call.inputs[0]])])])
+
+
+@exports(activation.Softplus)
+def _softplus(call):
+    """softplus(beta x) / beta, and x itself where beta x > threshold."""
+    graph, x, op = call.graph, call.inputs[0], call.op
+    scaled = graph.node("Mul", [x, _scalar(call, op.beta)])
+    soft = graph.node("Div", [graph.node("Softplus", [scaled]), _scalar(call, op.beta)])
+    return graph.node("Where", [graph.node("Greater", [scaled, _scalar(call, op.threshold)]), x, soft])
+
+
+@exports(loss.Softmax, loss.LogSoftmax)
+def _softmax(call):
+    op_type = "Softmax" if isinstance(call.op, loss.Softmax) else "LogSoftmax"
+    return call.graph.node(op_type, [_float_input(call)], axis=_axis(call.op.dim, call.arrays[0].ndim))
+
+
+# ---- layers -------------------------------------------------------------------------------------
+@exports(linear.LinearOp)
+def _linear(call):
+    graph, (x, weight, *bias), x_array = call.graph, call.inputs, call.arrays[0]
+    if x_array.ndim == 2:
+        return graph.node("Gemm", [x, weight] + bias, transB=1)
+    y = graph.node("MatMul", [x, graph.node("Transpose", [weight], perm=[1, 0])])
+    return graph.node("Add", [y, bias[0]]) if bias else y
+
+
+@exports(conv.ConvolutionOp)
+def _convolution(call):
+    """Padding ((top, bottom), (left, right)) becomes ONNX's (begins..., ends...); 1-D input ran as
+    height-1 images, so its height entries are dropped."""
+    op = call.op
+    (top, bottom), (left, right) = op.padding
+    if call.arrays[0].ndim == 3:
+        strides, dilations, pads = [op.stride[1]], [op.dilation[1]], [left, right]
+    else:
+        strides, dilations, pads = list(op.stride), list(op.dilation), [top, left, bottom, right]
+    return call.graph.node("Conv", list(call.inputs), strides=strides, dilations=dilations, pads=pads,
+                           group=op.groups, kernel_shape=list(call.arrays[1].shape[2:]))
+
+
+@exports(pool.MaxPool2dOp, pool.AvgPool2dOp)
+def _pool(call):
+    op = call.op
+    attributes = dict(kernel_shape=list(op.kernel_size), strides=list(op.stride), pads=list(op.padding) * 2)
+    if isinstance(op, pool.MaxPool2dOp):
+        return call.graph.node("MaxPool", call.inputs, **attributes)
+    return call.graph.node("AveragePool", call.inputs, count_include_pad=int(op.count_include_pad), **attributes)
+
+
+def _adaptive_pool(call, x, in_sizes, out_sizes, kind):
+    """Global{kind}Pool for a (1, 1) output, {kind}Pool where the output size divides the input's
+    (equal windows); torch's unequal windows have no ONNX op."""
+    if tuple(out_sizes) == (1, 1):
+        return call.graph.node(f"Global{kind}Pool", [x])
+    if any(size % out for size, out in zip(in_sizes, out_sizes)):
+        call.refuse(f"output size {tuple(out_sizes)} does not divide the input size {tuple(in_sizes)} (unequal "
+                    "windows have no ONNX op)")
+    kernel = [size // out for size, out in zip(in_sizes, out_sizes)]
+    return call.graph.node(f"{kind}Pool", [x], kernel_shape=kernel, strides=kernel)
+
+
+@exports(pool.AdaptiveAvgPool2dOp)
+def _adaptive_avg_pool(call):
+    return _adaptive_pool(call, call.inputs[0], call.arrays[0].shape[2:], call.op.output_size, "Average")
+
+
+@exports_module(spatial.AdaptiveMaxPool2d)
+def _adaptive_max_pool(call):
+    """Exported whole: traced, it is a gather at indices computed from the traced values."""
+    if call.op.return_indices:
+        call.refuse("return_indices=True is not exported")
+    graph, x, array = call.graph, call.inputs[0], call.arrays[0]
+    unbatched = array.ndim == 3
+    y = _adaptive_pool(call, graph.unsqueeze(x, [0]) if unbatched else x, array.shape[-2:],
+                       call.outputs[0].shape[-2:], "Max")
+    return graph.squeeze(y, [0]) if unbatched else y
+
+
+@exports(normalization.BatchNormOp)
+def _batch_norm(call):
+    op, graph = call.op, call.graph
+    if op.training:
+        call.refuse("batch statistics (training=True) are not exported; export the model in eval mode")
+    x, *affine = call.inputs
+    channels, dtype = call.arrays[0].shape[1], call.arrays[0].dtype
+    weight = affine[0] if op.has_weight else graph.constant(np.ones(channels, dtype))
+    bias = affine[-1] if op.has_bias else graph.constant(np.zeros(channels, dtype))
+    statistics = [graph.value(op.running_mean), graph.value(op.running_var)]
+    return graph.node("BatchNormalization", [x, weight, bias] + statistics, epsilon=float(op.eps))
+
+
+@exports(normalization.LayerNormOp)
+def _layer_norm(call):
+    op, graph = call.op, call.graph
+    x, *affine = call.inputs
+    array = call.arrays[0]
+    normalized_shape = array.shape[array.ndim - op.normalized_ndim:]
+    weight = affine[0] if op.has_weight else graph.constant(np.ones(normalized_shape, array.dtype))
+    bias = [affine[-1]] if op.has_bias else []
+    return graph.node("LayerNormalization", [x, weight] + bias, axis=-op.normalized_ndim, epsilon=float(op.eps))
+
+
+@exports_module(layers.InstanceNorm1d, layers.InstanceNorm2d,
+                when=lambda module: module.training or not module.track_running_stats)
+def _instance_norm(call):
+    """Statistics per sample and channel (traced op by op, they would be a BatchNorm over a
+    reshape that fixes the batch size)."""
+    module, graph = call.op, call.graph
+    array, x = call.arrays[0], call.inputs[0]
+    channels, dtype = module.num_features, array.dtype
+    unbatched = array.ndim == module.no_batch_dim
+    if unbatched:
+        x = graph.unsqueeze(x, [0])
+    weight = graph.value(module.weight._data) if module.weight is not None else \
+        graph.constant(np.ones(channels, dtype))
+    bias = graph.value(module.bias._data) if module.bias is not None else graph.constant(np.zeros(channels, dtype))
+    y = graph.node("InstanceNormalization", [x, weight, bias], epsilon=float(module.eps))
+    return graph.squeeze(y, [0]) if unbatched else y
+
+
+@exports(embedding.EmbeddingOp)
+def _embedding(call):
+    weight, indices = call.inputs
+    return call.graph.node("Gather", [weight, call.graph.cast(indices, call.arrays[1].dtype, np.int64)], axis=0)
+
+
+@exports(resample.Interpolate)
+def _interpolate(call):
+    """Resize of the trailing dims: by the scale factors the user gave (torch then steps by 1 /
+    scale, as ONNX does), else to the traced sizes (the leading dims taken from the input, so the
+    batch may vary)."""
+    op, graph, array = call.op, call.graph, call.arrays[0]
+    leading = array.ndim - len(op.out_sizes)
+    if op.mode == "nearest":
+        modes = dict(mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+    elif op.mode == "linear":
+        modes = dict(mode="linear", coordinate_transformation_mode="align_corners" if op.align_corners
+                     else "pytorch_half_pixel")
+    else:
+        call.refuse(f"mode {op.mode!r} has no exporter")
+    if all(scale is not None for scale in op.scales):
+        scales = graph.constant(np.array([1.0] * leading + [float(s) for s in op.scales], np.float32))
+        return graph.node("Resize", [call.inputs[0], "", scales], **modes)
+    shape_ = graph.node("Shape", [call.inputs[0]], start=0, end=leading)
+    sizes = graph.node("Concat", [shape_, graph.ints(op.out_sizes)], axis=0)
+    return graph.node("Resize", [call.inputs[0], "", "", sizes], **modes)
+
+
+# ---- shape and indexing ---------------------------------------------------------------------------
+@exports(shape.Reshape)
+def _reshape(call):
+    """The traced target shape, except that leading sizes equal to the input's are 0 (ONNX: "copy
+    the input's"), so that a batch dim declared dynamic stays so (x.view(x.size(0), -1))."""
+    in_shape, target = call.arrays[0].shape, list(call.outputs[0].shape)
+    requested = list(call.op.shape) if isinstance(call.op.shape, (tuple, list)) else [call.op.shape]
+    if len(requested) == len(target) and requested.count(-1) == 1:
+        target[requested.index(-1)] = -1  # kept inferred, as asked: it follows a dynamic batch
+    for axis, (size, in_size) in enumerate(zip(target, in_shape)):
+        if size != in_size or size == 0:
+            break
+        target[axis] = 0
+    return call.graph.node("Reshape", [call.inputs[0], call.graph.ints(target)])
+
+
+@exports(shape.Transpose)
+def _transpose(call):
+    ndim = call.arrays[0].ndim
+    axes = call.op.axes if call.op.axes is not None else tuple(reversed(range(ndim)))
+    return call.graph.node("Transpose", call.inputs, perm=[_axis(a, ndim) for a in axes])
+
+
+@exports(shape.Expand)
+def _expand(call):
+    """Broadcast to the traced shape, 1 where the input's size is kept (ONNX's Expand broadcasts
+    both ways, so a dynamic batch dim stays dynamic)."""
+    in_shape, target = call.arrays[0].shape, list(call.outputs[0].shape)
+    offset = len(target) - len(in_shape)
+    for axis, size in enumerate(in_shape):
+        if size == target[offset + axis]:
+            target[offset + axis] = 1
+    return call.graph.node("Expand", [call.inputs[0], call.graph.ints(target)])
+
+
+@exports(shape.Repeat)
+def _repeat(call):
+    graph, x, repeats = call.graph, call.inputs[0], call.op.repeats
+    new_dims = len(repeats) - call.arrays[0].ndim
+    if new_dims:
+        x = graph.unsqueeze(x, list(range(new_dims)))
+    return graph.node("Tile", [x, graph.ints(repeats)])
+
+
+@exports(shape.Cat)
+def _cat(call):
+    return call.graph.node("Concat", _same_dtype_inputs(call), axis=_axis(call.op.dim, call.outputs[0].ndim))
+
+
+@exports(shape.Stack)
+def _stack(call):
+    axis = _axis(call.op.dim, call.outputs[0].ndim)
+    parts = [call.graph.unsqueeze(name, [axis]) for name in _same_dtype_inputs(call)]
+    return call.graph.node("Concat", parts, axis=axis)
+
+
+@exports(shape.Clone, shape.ToDevice)
+def _identity(call):
+    return call.graph.node("Identity", call.inputs)
+
+
+@exports(shape.Cast)
+def _cast(call):
+    return call.graph.cast(call.inputs[0], call.arrays[0].dtype, call.outputs[0].dtype) \
+        if call.arrays[0].dtype != call.outputs[0].dtype else call.graph.node("Identity", call.inputs)
+
+
+@exports(shape.ConstantPad)
+def _pad(call):
+    """Pad (or, with negative widths, crop) with the constant value."""
+    graph, dtype = call.graph, call.outputs[0].dtype
+    befores, afters = zip(*call.op.widths)
+    value = graph.scalar(call.op.value, dtype)
+    return graph.node("Pad", [call.inputs[0], graph.ints(befores + afters), value], mode="constant")
+
+
+@exports(shape.GetItem)
+def _getitem(call):
+    """Basic indexing (ints, slices, None, ...) as Slice, Squeeze and Unsqueeze; one integer
+    array (or list) index as Gather."""
+    graph, array, index = call.graph, call.arrays[0], call.op.index
+    items = list(index) if isinstance(index, tuple) else [index]
+    arrays = [i for i, item in enumerate(items) if isinstance(item, list) or getattr(item, "ndim", 0) > 0]
+    if arrays and (len(arrays) > 1 or any(item is None or item is Ellipsis for item in items)):
+        call.refuse("only basic indices and a single integer-array index are exported")
+    at = next((i for i, item in enumerate(items) if item is Ellipsis), None)
+    if at is not None:
+        used = sum(1 for item in items if item is not None and item is not Ellipsis)
+        items[at:at + 1] = [slice(None)] * (array.ndim - used)
+    starts, ends, axes, steps, squeezed, inserted = [], [], [], [], [], []
+    axis = out_axis = 0
+    for item in items:
+        if item is None:
+            inserted.append(out_axis)
+            out_axis += 1
+            continue
+        if isinstance(item, slice):
+            start, stop, step = item.indices(array.shape[axis])
+            if (start, stop, step) != (0, array.shape[axis], 1):
+                if step < 0 and stop < 0:
+                    stop = -(2 ** 62)  # before the first entry: ONNX reads a negative end as from the end
+                starts.append(start), ends.append(stop), axes.append(axis), steps.append(step)
+            out_axis += 1
+        elif not (isinstance(item, list) or getattr(item, "ndim", 0) > 0):  # an int
+            position = int(item) % array.shape[axis]
+            starts.append(position), ends.append(position + 1), axes.append(axis), steps.append(1)
+            squeezed.append(axis)
+        else:
+            position_of_array = (axis, out_axis)
+            out_axis += 1
+        axis += 1
+    x = call.inputs[0]
+    if axes:
+        x = graph.node("Slice", [x, graph.ints(starts), graph.ints(ends), graph.ints(axes), graph.ints(steps)])
+    if arrays:
+        indices = np.asarray(items[arrays[0]].get() if hasattr(items[arrays[0]], "get") else items[arrays[0]])
+        if indices.dtype == bool:
+            call.refuse("boolean mask indices are not exported")
+        gather_axis = position_of_array[0] - sum(1 for a in squeezed if a < position_of_array[0])
+        x = graph.squeeze(x, squeezed) if squeezed else x
+        return graph.node("Gather", [x, graph.constant(indices.astype(np.int64))], axis=gather_axis)
+    if squeezed:
+        x = graph.squeeze(x, squeezed)
+    if inserted:
+        x = graph.unsqueeze(x, inserted)
+    return x if x is not call.inputs[0] else graph.node("Identity", [x])
+
+
+@exports(indexing.Gather)
+def _gather(call):
+    x, index = call.inputs
+    return call.graph.node("GatherElements", [x, call.graph.cast(index, call.arrays[1].dtype, np.int64)],
+                           axis=_axis(call.op.dim, call.arrays[0].ndim))
+
+
+# ---- reductions ---------------------------------------------------------------------------------
+_REDUCTIONS = {reduction.Sum: "ReduceSum", reduction.Mean: "ReduceMean", reduction.Prod: "ReduceProd",
+               reduction.LogSumExp: "ReduceLogSumExp"}
+
+
+@exports(*_REDUCTIONS)
+def _reduce(call):
+    x = _float_input(call) if call.outputs[0].dtype.kind == "f" else \
+        call.graph.cast(call.inputs[0], call.arrays[0].dtype, call.outputs[0].dtype)
+    return call.graph.reduce(_REDUCTIONS[type(call.op)], x, call.op.axes, call.op.keepdim)
+
+
+@exports(reduction.Extremum)
+def _extremum(call):
+    return call.graph.reduce("ReduceMax" if call.op.largest else "ReduceMin", call.inputs[0], call.op.axes,
+                             call.op.keepdim)
+
+
+@exports(reduction.Var, reduction.Std)
+def _variance(call):
+    """sum((x - mean)^2) / (count - correction), and its square root for Std."""
+    graph, op, x = call.graph, call.op, call.inputs[0]
+    count = math.prod(call.arrays[0].shape[a] for a in op.axes)
+    centered = graph.node("Sub", [x, graph.reduce("ReduceMean", x, op.axes, True)])
+    total = graph.reduce("ReduceSum", graph.node("Mul", [centered, centered]), op.axes, op.keepdim)
+    variance = graph.node("Div", [total, _scalar(call, max(count - op.correction, 0))])
+    return graph.node("Sqrt", [variance]) if isinstance(op, reduction.Std) else variance
+
+
+@exports(reduction.Norm)
+def _norm(call):
+    op, graph, x = call.op, call.graph, call.inputs[0]
+    if op.p == 2:
+        return graph.reduce("ReduceL2", x, op.axes, op.keepdim)
+    if op.p == 1:
+        return graph.reduce("ReduceL1", x, op.axes, op.keepdim)
+    call.refuse(f"p={op.p} (only the 1- and 2-norm are exported)")
