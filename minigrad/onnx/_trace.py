@@ -4,8 +4,8 @@ The recorder is an observer of ``_observe`` (the hook the profiler uses), so it 
 with the op's node (hyperparameters, and what forward stored on it), its input Tensors and its output
 Tensors. Module calls are followed by wrapping ``Module.__call__`` for the duration of the run: that
 gives the module path of each op call, and lets a module exporter (``exports_module``) stand for a
-whole module call, the ops inside it then not being recorded. Tensor's comparisons, which compute
-without an Op, are followed the same way.
+whole module call, the ops inside it then not being recorded. The Tensor methods that compute without
+an Op (comparisons, logical operators, dtype conversions, argmax) are followed the same way.
 """
 import contextlib
 from dataclasses import dataclass
@@ -66,31 +66,42 @@ class Recorder:
                 self._paths.get(id(module), "?"), module)))
         return outputs
 
-    def _compare(self, comparison, x, other, original):
-        result = original(x, other)
-        if not self._claimed and (isinstance(other, Tensor) or _args.is_real(other)):
-            other = other if isinstance(other, Tensor) else Tensor._wrap(np.asarray(other), False)
-            self.calls.append(OpCall(comparison, (x, other), (result,), self._stack[-1]))
+    def _follow(self, method, x, args, kwargs, original):
+        """A followed Tensor method: recorded when it computed a new Tensor without recording an op."""
+        before = len(self.calls)
+        result = original(x, *args, **kwargs)
+        if self._claimed or len(self.calls) != before or not isinstance(result, Tensor) or result is x:
+            return result
+        inputs, arguments = [x], []
+        for argument in args:
+            if isinstance(argument, Tensor):
+                inputs.append(argument)
+            elif method in OPERATORS and _args.is_real(argument):  # x < 0: the number as an input
+                inputs.append(Tensor._wrap(np.asarray(argument), False))
+            else:
+                arguments.append(argument)
+        self.calls.append(OpCall(TensorMethod(method, tuple(arguments), dict(kwargs)), tuple(inputs), (result,),
+                                 self._stack[-1]))
         return result
 
     @contextlib.contextmanager
     def recording(self):
-        """While open: op calls are recorded, and module calls and comparisons are followed (by
-        wrapping Module.__call__ and Tensor's comparison methods)."""
+        """While open: op calls are recorded, and module calls and the Tensor methods that compute
+        without an op (FOLLOWED) are followed, by wrapping them on their classes."""
         originals = {(Module, "__call__"): Module.__call__}
-        originals.update({(Tensor, method): getattr(Tensor, method) for method in COMPARISONS})
+        originals.update({(Tensor, method): getattr(Tensor, method) for method in FOLLOWED})
         recorder = self
 
         def traced_call(module, *args, **kwargs):
             return recorder._module_call(module, originals[Module, "__call__"], args, kwargs)
 
-        def traced_comparison(method):
-            comparison, original = Comparison(method), originals[Tensor, method]
-            return lambda x, other: recorder._compare(comparison, x, other, original)
+        def traced_method(method):
+            original = originals[Tensor, method]
+            return lambda x, *args, **kwargs: recorder._follow(method, x, args, kwargs, original)
 
         Module.__call__ = traced_call
-        for method in COMPARISONS:
-            setattr(Tensor, method, traced_comparison(method))
+        for method in FOLLOWED:
+            setattr(Tensor, method, traced_method(method))
         _observe.add(self)
         try:
             yield self
@@ -100,15 +111,19 @@ class Recorder:
                 setattr(owner, method, original)
 
 
-COMPARISONS = ("__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__")
+OPERATORS = ("__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__", "__and__", "__or__", "__xor__")
+FOLLOWED = OPERATORS + ("__invert__", "to", "argmax", "argmin")  # Tensor methods that compute without an Op
 
 
-@dataclass(frozen=True)
-class Comparison:
-    """A recorded comparison (Tensor's comparisons compute without an Op): ``method`` is the Tensor
-    method, "__lt__" for x < other."""
+@dataclass
+class TensorMethod:
+    """A recorded call of a FOLLOWED Tensor method: ``name`` ("__lt__" for x < other, "to", ...),
+    ``arguments`` and ``options`` its non-Tensor positional and keyword arguments (a number operand
+    of an operator is an input, as a 0-d Tensor)."""
 
-    method: str
+    name: str
+    arguments: tuple
+    options: dict
 
 
 def _describe(path, module):

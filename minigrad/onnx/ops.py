@@ -25,7 +25,7 @@ from ..nn import layers, spatial
 from ..ops import activation, conv, embedding, indexing, inplace, linear, loss, normalization, pool, reduction, \
     resample, rounding, shape
 from ..ops import math as mathops
-from ._trace import Comparison
+from ._trace import TensorMethod
 
 OP_EXPORTERS = {}  # Op class -> exporter(call) -> output name(s)
 MODULE_EXPORTERS = {}  # Module class -> ModuleExporter
@@ -63,8 +63,8 @@ def _same_dtype_inputs(call):
     return [graph.cast(name, array.dtype, dtype) for name, array in zip(call.inputs, call.arrays)]
 
 
-def _float_input(call):
-    """Input 0 in the output's float dtype (integer input computes as float, as minigrad's ops)."""
+def _input_in_output_dtype(call):
+    """Input 0 in the output's dtype (integer input to a float function computes as float, as minigrad's)."""
     return call.graph.cast(call.inputs[0], call.arrays[0].dtype, call.outputs[0].dtype)
 
 
@@ -124,13 +124,12 @@ _UNARY = {mathops.Neg: "Neg", mathops.Exp: "Exp", mathops.Log: "Log", mathops.Ta
 
 @exports(*_UNARY)
 def _unary(call):
-    return call.graph.node(_UNARY[type(call.op)], [_float_input(call)] if call.outputs[0].dtype.kind == "f"
-                           else call.inputs)
+    return call.graph.node(_UNARY[type(call.op)], [_input_in_output_dtype(call)])
 
 
 @exports(mathops.Log1p, mathops.Expm1, mathops.Rsqrt, mathops.Square, mathops.Log2, mathops.Log10, mathops.Exp2)
 def _composed_unary(call):
-    graph, x, op = call.graph, _float_input(call), call.op
+    graph, x, op = call.graph, _input_in_output_dtype(call), call.op
     if isinstance(op, mathops.Log1p):
         return graph.node("Log", [graph.node("Add", [x, _scalar(call, 1)])])
     if isinstance(op, mathops.Expm1):
@@ -151,7 +150,7 @@ def _clip(call):
     bounds = [graph.scalar(b, dtype) if b is not None else "" for b in (low, high)]
     while bounds and bounds[-1] == "":
         bounds.pop()
-    return graph.node("Clip", [_float_input(call) if dtype.kind == "f" else call.inputs[0]] + bounds)
+    return graph.node("Clip", [_input_in_output_dtype(call)] + bounds)
 
 
 @exports(rounding.Round)
@@ -170,18 +169,55 @@ def _where(call):
     return graph.node("Where", [condition, graph.cast(a, a_array.dtype, dtype), graph.cast(b, b_array.dtype, dtype)])
 
 
-_COMPARISONS = {"__lt__": "Less", "__le__": "LessOrEqual", "__gt__": "Greater", "__ge__": "GreaterOrEqual",
-                "__eq__": "Equal", "__ne__": "Equal"}
+def _operator(op_type, negate=False):
+    """x < other and the like, in the operands' common dtype (a number compares in x's, as NumPy)."""
+    def export(call):
+        graph, (x, other), (x_array, other_array) = call.graph, call.inputs, call.arrays
+        dtype = np.result_type(x_array, other_array) if other_array.ndim else x_array.dtype
+        result = graph.node(op_type, [graph.cast(x, x_array.dtype, dtype), graph.cast(other, other_array.dtype, dtype)])
+        return graph.node("Not", [result]) if negate else result
+    return export
 
 
-@exports(Comparison)
-def _comparison(call):
-    """x < other and the like, other cast to x's dtype (a number compares in x's dtype, as NumPy's)."""
-    graph, (x, other), (x_array, other_array) = call.graph, call.inputs, call.arrays
-    dtype = np.result_type(x_array, other_array) if other_array.ndim else x_array.dtype
-    x, other = graph.cast(x, x_array.dtype, dtype), graph.cast(other, other_array.dtype, dtype)
-    result = graph.node(_COMPARISONS[call.op.method], [x, other])
-    return graph.node("Not", [result]) if call.op.method == "__ne__" else result
+def _bitwise(op_type, logical_type):
+    def export(call):
+        return call.graph.node(logical_type if call.outputs[0].dtype == bool else op_type, _same_dtype_inputs(call))
+    return export
+
+
+def _arg_extremum(op_type):
+    """argmax/argmin(dim=None, keepdim=False): the first extreme entry, as NumPy's."""
+    def export(call):
+        graph, x, (arguments, options) = call.graph, call.inputs[0], (call.op.arguments, call.op.options)
+        dim = arguments[0] if arguments else options.get("dim", options.get("axis"))
+        keepdim = arguments[1] if len(arguments) > 1 else options.get("keepdim", options.get("keepdims")) or False
+        if dim is None:
+            flat = graph.node(op_type, [graph.node("Reshape", [x, graph.ints([-1])])], axis=0, keepdims=0)
+            return graph.node("Reshape", [flat, graph.ints(call.outputs[0].shape)])
+        return graph.node(op_type, [x], axis=_axis(dim, call.arrays[0].ndim), keepdims=int(bool(keepdim)))
+    return export
+
+
+def _conversion(call):
+    """Tensor.to between dtypes (or devices) where no op ran: integer and bool tensors."""
+    return call.graph.node("Identity", call.inputs[:1]) if call.arrays[0].dtype == call.outputs[0].dtype else \
+        call.graph.cast(call.inputs[0], call.arrays[0].dtype, call.outputs[0].dtype)
+
+
+# the FOLLOWED Tensor methods (minigrad/onnx/_trace.py) by name
+_TENSOR_METHODS = {
+    "__lt__": _operator("Less"), "__le__": _operator("LessOrEqual"), "__gt__": _operator("Greater"),
+    "__ge__": _operator("GreaterOrEqual"), "__eq__": _operator("Equal"), "__ne__": _operator("Equal", negate=True),
+    "__and__": _bitwise("BitwiseAnd", "And"), "__or__": _bitwise("BitwiseOr", "Or"),
+    "__xor__": _bitwise("BitwiseXor", "Xor"), "to": _conversion,
+    "__invert__": lambda call: call.graph.node("Not" if call.outputs[0].dtype == bool else "BitwiseNot", call.inputs),
+    "argmax": _arg_extremum("ArgMax"), "argmin": _arg_extremum("ArgMin"),
+}
+
+
+@exports(TensorMethod)
+def _tensor_method(call):
+    return _TENSOR_METHODS[call.op.name](call)
 
 
 # ---- activations ----------------------------------------------------------------------------------
@@ -203,11 +239,11 @@ def _gelu(call):
     if call.op.approximate == "tanh":
         cube = graph.node("Mul", [graph.node("Mul", [x, x]), x])
         inner = graph.node("Add", [x, graph.node("Mul", [cube, _scalar(call, 0.044715)])])
-        shape_ = graph.node("Tanh", [graph.node("Mul", [inner, _scalar(call, math.sqrt(2 / math.pi))])])
+        curve = graph.node("Tanh", [graph.node("Mul", [inner, _scalar(call, math.sqrt(2 / math.pi))])])
     else:
-        shape_ = graph.node("Erf", [graph.node("Mul", [x, _scalar(call, 1 / math.sqrt(2))])])
+        curve = graph.node("Erf", [graph.node("Mul", [x, _scalar(call, 1 / math.sqrt(2))])])
     half_x = graph.node("Mul", [x, _scalar(call, 0.5)])
-    return graph.node("Mul", [half_x, graph.node("Add", [shape_, _scalar(call, 1)])])
+    return graph.node("Mul", [half_x, graph.node("Add", [curve, _scalar(call, 1)])])
 
 
 @exports(activation.SiLU)
@@ -240,7 +276,7 @@ def _softplus(call):
 @exports(loss.Softmax, loss.LogSoftmax)
 def _softmax(call):
     op_type = "Softmax" if isinstance(call.op, loss.Softmax) else "LogSoftmax"
-    return call.graph.node(op_type, [_float_input(call)], axis=_axis(call.op.dim, call.arrays[0].ndim))
+    return call.graph.node(op_type, [_input_in_output_dtype(call)], axis=_axis(call.op.dim, call.arrays[0].ndim))
 
 
 # ---- layers -------------------------------------------------------------------------------------
@@ -370,8 +406,8 @@ def _interpolate(call):
     if all(scale is not None for scale in op.scales):
         scales = graph.constant(np.array([1.0] * leading + [float(s) for s in op.scales], np.float32))
         return graph.node("Resize", [call.inputs[0], "", scales], **modes)
-    shape_ = graph.node("Shape", [call.inputs[0]], start=0, end=leading)
-    sizes = graph.node("Concat", [shape_, graph.ints(op.out_sizes)], axis=0)
+    leading_sizes = graph.node("Shape", [call.inputs[0]], start=0, end=leading)
+    sizes = graph.node("Concat", [leading_sizes, graph.ints(op.out_sizes)], axis=0)
     return graph.node("Resize", [call.inputs[0], "", "", sizes], **modes)
 
 
@@ -451,6 +487,9 @@ def _pad(call):
     return graph.node("Pad", [call.inputs[0], graph.ints(befores + afters), value], mode="constant")
 
 
+_END = 2 ** 63 - 1  # a slice's open end, for ONNX's Slice
+
+
 @exports(shape.GetItem)
 def _getitem(call):
     """Basic indexing (ints, slices, None, ...) as Slice, Squeeze and Unsqueeze; one integer
@@ -466,24 +505,25 @@ def _getitem(call):
         items[at:at + 1] = [slice(None)] * (array.ndim - used)
     starts, ends, axes, steps, squeezed, inserted = [], [], [], [], [], []
     axis = out_axis = 0
-    for item in items:
-        if item is None:
+    for item in items:  # Python's start, stop and step as given: ONNX's Slice reads them alike, so that
+        if item is None:  # x[-1] and x[1:] follow a dynamic size
             inserted.append(out_axis)
             out_axis += 1
             continue
         if isinstance(item, slice):
-            start, stop, step = item.indices(array.shape[axis])
-            if (start, stop, step) != (0, array.shape[axis], 1):
-                if step < 0 and stop < 0:
-                    stop = -(2 ** 62)  # before the first entry: ONNX reads a negative end as from the end
+            step = 1 if item.step is None else int(item.step)
+            start = (0 if step > 0 else _END) if item.start is None else int(item.start)
+            stop = (_END if step > 0 else -_END) if item.stop is None else int(item.stop)
+            if (start, stop, step) != (0, _END, 1):
                 starts.append(start), ends.append(stop), axes.append(axis), steps.append(step)
             out_axis += 1
         elif not (isinstance(item, list) or getattr(item, "ndim", 0) > 0):  # an int
-            position = int(item) % array.shape[axis]
-            starts.append(position), ends.append(position + 1), axes.append(axis), steps.append(1)
+            position = int(item)
+            starts.append(position), ends.append(position + 1 if position != -1 else _END), axes.append(axis)
+            steps.append(1)
             squeezed.append(axis)
         else:
-            position_of_array = (axis, out_axis)
+            array_axis = axis
             out_axis += 1
         axis += 1
     x = call.inputs[0]
@@ -493,7 +533,7 @@ def _getitem(call):
         indices = np.asarray(items[arrays[0]].get() if hasattr(items[arrays[0]], "get") else items[arrays[0]])
         if indices.dtype == bool:
             call.refuse("boolean mask indices are not exported")
-        gather_axis = position_of_array[0] - sum(1 for a in squeezed if a < position_of_array[0])
+        gather_axis = array_axis - sum(1 for a in squeezed if a < array_axis)
         x = graph.squeeze(x, squeezed) if squeezed else x
         return graph.node("Gather", [x, graph.constant(indices.astype(np.int64))], axis=gather_axis)
     if squeezed:
@@ -517,9 +557,7 @@ _REDUCTIONS = {reduction.Sum: "ReduceSum", reduction.Mean: "ReduceMean", reducti
 
 @exports(*_REDUCTIONS)
 def _reduce(call):
-    x = _float_input(call) if call.outputs[0].dtype.kind == "f" else \
-        call.graph.cast(call.inputs[0], call.arrays[0].dtype, call.outputs[0].dtype)
-    return call.graph.reduce(_REDUCTIONS[type(call.op)], x, call.op.axes, call.op.keepdim)
+    return call.graph.reduce(_REDUCTIONS[type(call.op)], _input_in_output_dtype(call), call.op.axes, call.op.keepdim)
 
 
 @exports(reduction.Extremum)
@@ -530,12 +568,15 @@ def _extremum(call):
 
 @exports(reduction.Var, reduction.Std)
 def _variance(call):
-    """sum((x - mean)^2) / (count - correction), and its square root for Std."""
+    """sum((x - mean)^2) / (count - correction), and its square root for Std; the count is read from
+    the input's shape, so that a reduction over a dynamic axis follows it."""
     graph, op, x = call.graph, call.op, call.inputs[0]
-    count = math.prod(call.arrays[0].shape[a] for a in op.axes)
     centered = graph.node("Sub", [x, graph.reduce("ReduceMean", x, op.axes, True)])
     total = graph.reduce("ReduceSum", graph.node("Mul", [centered, centered]), op.axes, op.keepdim)
-    variance = graph.node("Div", [total, _scalar(call, max(count - op.correction, 0))])
+    sizes = graph.node("Gather", [graph.node("Shape", [x]), graph.ints(op.axes)], axis=0)
+    count = graph.cast(graph.reduce("ReduceProd", sizes, [0], False), np.int64, call.outputs[0].dtype)
+    divisor = graph.node("Max", [graph.node("Sub", [count, _scalar(call, op.correction)]), _scalar(call, 0)])
+    variance = graph.node("Div", [total, divisor])
     return graph.node("Sqrt", [variance]) if isinstance(op, reduction.Std) else variance
 
 
