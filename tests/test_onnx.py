@@ -50,10 +50,10 @@ def export_and_run(model, inputs, tmp_path, dynamic=False, runs=()):
         with mg.no_grad():
             expected = model(*case)
         expected = expected if isinstance(expected, tuple) else (expected,)
-        got = session.run(None, {name: t.numpy() for name, t in zip(names, case)})
+        got = session.run(None, {name: t.cpu().numpy() for name, t in zip(names, case)})
         for want, have in zip(expected, got):
             assert have.shape == want.shape
-            np.testing.assert_allclose(have, want.numpy(), rtol=2e-5, atol=2e-5)
+            np.testing.assert_allclose(have, want.cpu().numpy(), rtol=2e-5, atol=2e-5)
     return exported
 
 
@@ -158,6 +158,11 @@ TENSOR_OPS = [
         + x.norm(p=1, dim=1, keepdim=True) + x.sum() + mg.minimum(x, x * 0.5)),
     ("over-the-batch-axis", lambda x: x.var(0, keepdim=True) + x.mean(0) + x[-1:] * x[:1] + x[-1] + x[1:].sum(0)),
     ("in-place", lambda x: x.clone().add_(1).mul_(2).div_(3).clamp_(-1, 1) + x.abs().sub_(0.5)),
+    ("max-min-with-dim", lambda x: x.max(1, keepdim=True).values + x.min(0).values + x.max(1).indices[:, None]),
+    ("flip-roll-triangles-cumsum", lambda x: x.flip(1) + x.roll(1, 1) + x.roll(2) + x.triu(1) + x.tril(-1)
+        + x.cumsum(1)),
+    ("lerp-addmm-trunc-clamp", lambda x: mg.lerp(x, x * 3, x.sigmoid()) + mg.addmm(x, x, mg.eye(4), beta=0.5, alpha=2)
+        + (x * 3).trunc() + (x * 3).frac() + x.clamp(min=x * 0.5) + x.clamp(max=x[:1]) + x.clamp(x[:1], x[:1] + 1)),
     ("casts-and-comparisons", lambda x: x.double().float() + x.long().float() + (x <= 0.5).float()
         + (x == x).float() + (x != 0).float() + (x > x * 2).float() + (0.1 < x).float()
         + ((x > 0) & (x < 1) | ~(x > -1) ^ (x > 0.5)).float() + x.argmax(1, keepdim=True) - x.argmin(0)
@@ -261,6 +266,14 @@ def test_fused_batchnorm_model(tmp_path):
     assert "BatchNormalization" not in {node.op_type for node in exported.graph.node}
 
 
+def test_a_model_on_each_device_exports(device, tmp_path):
+    model = nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 4 * 4, 2))
+    _randomise_statistics(model)
+    model.to(device)
+    export_and_run(model, (mg.randn(2, 1, 6, 6, device=device),), tmp_path, dynamic=True,
+                   runs=[(mg.randn(3, 1, 6, 6, device=device),)])
+
+
 def test_multiple_inputs_and_outputs_and_a_file_object():
     class TwoWay(nn.Module):
         def __init__(self):
@@ -302,16 +315,35 @@ def test_float64_model(tmp_path):
 
 
 # ---- refusals and train mode ----------------------------------------------------------------------
-class _Cumulative(nn.Module):
+class Swish(mg.Op):
+    """A user's op: it has no exporter until one is registered."""
+
     def forward(self, x):
-        return x.cumsum(1)
+        return x / (1 + np.exp(-x))
 
 
-def test_an_unsupported_op_names_the_op_and_the_module(tmp_path):
-    model = nn.Sequential(nn.Linear(3, 3), nn.Sequential(nn.ReLU(), _Cumulative())).eval()
-    with pytest.raises(minigrad.onnx.UnsupportedOperatorError, match=r"Cumsum called in '1\.1' \(_Cumulative\)"):
+class _SwishLayer(nn.Module):
+    def forward(self, x):
+        return Swish()(x)
+
+
+def test_an_op_without_an_exporter_names_the_op_and_the_module(tmp_path):
+    model = nn.Sequential(nn.Linear(3, 3), nn.Sequential(nn.ReLU(), _SwishLayer())).eval()
+    with pytest.raises(minigrad.onnx.UnsupportedOperatorError,
+                       match=r"Swish called in '1\.1' \(_SwishLayer\) cannot be exported: it has no ONNX exporter"):
         minigrad.onnx.export(model, mg.randn(2, 3), tmp_path / "x.onnx")
     assert not (tmp_path / "x.onnx").exists()
+
+
+def test_a_user_op_exports_once_it_has_an_exporter(tmp_path, monkeypatch):
+    monkeypatch.setitem(minigrad.onnx.OP_EXPORTERS, Swish, None)  # removed again after the test
+
+    @minigrad.onnx.exports(Swish)
+    def _swish(call):
+        x = call.inputs[0]
+        return call.graph.node("Mul", [x, call.graph.node("Sigmoid", [x])])
+
+    export_and_run(nn.Sequential(nn.Linear(3, 3), _SwishLayer()), (mg.randn(2, 3),), tmp_path)
 
 
 class _NumpySigns(nn.Module):

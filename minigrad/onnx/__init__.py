@@ -26,7 +26,8 @@ from ._graph import Call, Graph, UnsupportedOperatorError
 from ._trace import Recorder
 from .ops import MODULE_EXPORTERS, OP_EXPORTERS, exports, exports_module
 
-__all__ = ["export", "UnsupportedOperatorError", "exports", "exports_module", "DEFAULT_OPSET", "SUPPORTED_OPSETS"]
+__all__ = ["export", "UnsupportedOperatorError", "exports", "exports_module", "OP_EXPORTERS", "MODULE_EXPORTERS",
+           "DEFAULT_OPSET", "SUPPORTED_OPSETS"]
 
 DEFAULT_OPSET = 17
 SUPPORTED_OPSETS = range(17, 21)  # LayerNormalization needs 17; 21 changed GroupNormalization's meaning

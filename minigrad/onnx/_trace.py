@@ -4,8 +4,8 @@ The recorder is an observer of ``_observe`` (the hook the profiler uses), so it 
 with the op's node (hyperparameters, and what forward stored on it), its input Tensors and its output
 Tensors. Module calls are followed by wrapping ``Module.__call__`` for the duration of the run: that
 gives the module path of each op call, and lets a module exporter (``exports_module``) stand for a
-whole module call, the ops inside it then not being recorded. The Tensor methods that compute without
-an Op (comparisons, logical operators, dtype conversions, argmax) are followed the same way.
+whole module call, the ops inside it then not being recorded. The functions that compute Tensors
+without an Op (comparisons, logical operators, dtype conversions, argmax) are followed the same way.
 """
 import contextlib
 from dataclasses import dataclass
@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import _args, _observe
 from ..nn.module import Module
+from ..ops import reduction
 from ..tensor import Tensor
 
 
@@ -66,8 +67,8 @@ class Recorder:
                 self._paths.get(id(module), "?"), module)))
         return outputs
 
-    def _follow(self, method, x, args, kwargs, original):
-        """A followed Tensor method: recorded when it computed a new Tensor without recording an op."""
+    def _follow(self, name, x, args, kwargs, original):
+        """A FOLLOWED function: recorded when it computed a new Tensor without recording an op."""
         before = len(self.calls)
         result = original(x, *args, **kwargs)
         if self._claimed or len(self.calls) != before or not isinstance(result, Tensor) or result is x:
@@ -76,48 +77,50 @@ class Recorder:
         for argument in args:
             if isinstance(argument, Tensor):
                 inputs.append(argument)
-            elif method in OPERATORS and _args.is_real(argument):  # x < 0: the number as an input
+            elif name in OPERATORS and _args.is_real(argument):  # x < 0: the number as an input
                 inputs.append(Tensor._wrap(np.asarray(argument), False))
             else:
                 arguments.append(argument)
-        self.calls.append(OpCall(TensorMethod(method, tuple(arguments), dict(kwargs)), tuple(inputs), (result,),
+        self.calls.append(OpCall(FollowedCall(name, tuple(arguments), dict(kwargs)), tuple(inputs), (result,),
                                  self._stack[-1]))
         return result
 
     @contextlib.contextmanager
     def recording(self):
-        """While open: op calls are recorded, and module calls and the Tensor methods that compute
-        without an op (FOLLOWED) are followed, by wrapping them on their classes."""
+        """While open: op calls are recorded, and module calls and the functions that compute
+        without an op (FOLLOWED) are followed, by wrapping them where they are looked up."""
         originals = {(Module, "__call__"): Module.__call__}
-        originals.update({(Tensor, method): getattr(Tensor, method) for method in FOLLOWED})
+        originals.update({(owner, name): getattr(owner, name) for owner, name in FOLLOWED})
         recorder = self
 
         def traced_call(module, *args, **kwargs):
             return recorder._module_call(module, originals[Module, "__call__"], args, kwargs)
 
-        def traced_method(method):
-            original = originals[Tensor, method]
-            return lambda x, *args, **kwargs: recorder._follow(method, x, args, kwargs, original)
+        def traced(owner, name):
+            original = originals[owner, name]
+            return lambda x, *args, **kwargs: recorder._follow(name, x, args, kwargs, original)
 
         Module.__call__ = traced_call
-        for method in FOLLOWED:
-            setattr(Tensor, method, traced_method(method))
+        for owner, name in FOLLOWED:
+            setattr(owner, name, traced(owner, name))
         _observe.add(self)
         try:
             yield self
         finally:
             _observe.remove(self)
-            for (owner, method), original in originals.items():
-                setattr(owner, method, original)
+            for (owner, name), original in originals.items():
+                setattr(owner, name, original)
 
 
 OPERATORS = ("__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__", "__and__", "__or__", "__xor__")
-FOLLOWED = OPERATORS + ("__invert__", "to", "argmax", "argmin")  # Tensor methods that compute without an Op
+# what computes Tensors without an Op: (where it is looked up, its name); _arg_extremum gives the
+# indices of argmax, argmin, max(dim) and min(dim)
+FOLLOWED = tuple((Tensor, name) for name in OPERATORS + ("__invert__", "to")) + ((reduction, "_arg_extremum"),)
 
 
 @dataclass
-class TensorMethod:
-    """A recorded call of a FOLLOWED Tensor method: ``name`` ("__lt__" for x < other, "to", ...),
+class FollowedCall:
+    """A recorded call of a FOLLOWED function: ``name`` ("__lt__" for x < other, "to", ...),
     ``arguments`` and ``options`` its non-Tensor positional and keyword arguments (a number operand
     of an operator is an input, as a 0-d Tensor)."""
 

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..nn import layers, spatial
-from ..ops import activation, conv, embedding, indexing, inplace, linear, loss, normalization, pool, reduction, \
-    resample, rounding, shape
+from ..ops import activation, conv, embedding, indexing, inplace, linear, loss, normalization, ordering, pool, \
+    reduction, resample, rounding, shape
 from ..ops import math as mathops
-from ._trace import TensorMethod
+from ._trace import FollowedCall
 
 OP_EXPORTERS = {}  # Op class -> exporter(call) -> output name(s)
 MODULE_EXPORTERS = {}  # Module class -> ModuleExporter
@@ -162,6 +162,43 @@ def _round(call):
     return graph.node("Div", [scaled, _scalar(call, scale)])
 
 
+@exports(mathops.ClampTensor)
+def _clamp_tensor(call):
+    graph, (x, *bounds) = call.graph, _same_dtype_inputs(call)
+    if call.op.has_low:
+        x = graph.node("Max", [x, bounds.pop(0)])
+    if call.op.has_high:
+        x = graph.node("Min", [x, bounds.pop(0)])
+    return graph.node("Expand", [x, graph.ints(call.outputs[0].shape)]) if x is call.inputs[0] else x
+
+
+@exports(rounding.Trunc, rounding.Frac)
+def _trunc(call):
+    graph, x = call.graph, call.inputs[0]
+    if call.arrays[0].dtype.kind != "f":
+        return graph.node("Identity", [x])
+    negative = graph.node("Less", [x, _scalar(call, 0)])
+    truncated = graph.node("Where", [negative, graph.node("Ceil", [x]), graph.node("Floor", [x])])
+    return graph.node("Sub", [x, truncated]) if isinstance(call.op, rounding.Frac) else truncated
+
+
+@exports(mathops.Lerp)
+def _lerp(call):
+    """start + weight (end - start) where |weight| < 0.5, else end - (end - start)(1 - weight), as minigrad's."""
+    graph, (start, end, weight) = call.graph, _same_dtype_inputs(call)
+    difference = graph.node("Sub", [end, start])
+    near_start = graph.node("Add", [start, graph.node("Mul", [weight, difference])])
+    near_end = graph.node("Sub", [end, graph.node("Mul", [difference, graph.node("Sub", [_scalar(call, 1), weight])])])
+    small = graph.node("Less", [graph.node("Abs", [weight]), _scalar(call, 0.5)])
+    return graph.node("Where", [small, near_start, near_end])
+
+
+@exports(mathops.AddMM)
+def _addmm(call):
+    graph, (bias, mat1, mat2) = call.graph, _same_dtype_inputs(call)
+    return graph.node("Gemm", [mat1, mat2, bias], alpha=float(call.op.alpha), beta=float(call.op.beta))
+
+
 @exports(shape.Where)
 def _where(call):
     graph, dtype = call.graph, call.outputs[0].dtype
@@ -185,17 +222,16 @@ def _bitwise(op_type, logical_type):
     return export
 
 
-def _arg_extremum(op_type):
-    """argmax/argmin(dim=None, keepdim=False): the first extreme entry, as NumPy's."""
-    def export(call):
-        graph, x, (arguments, options) = call.graph, call.inputs[0], (call.op.arguments, call.op.options)
-        dim = arguments[0] if arguments else options.get("dim", options.get("axis"))
-        keepdim = arguments[1] if len(arguments) > 1 else options.get("keepdim", options.get("keepdims")) or False
-        if dim is None:
-            flat = graph.node(op_type, [graph.node("Reshape", [x, graph.ints([-1])])], axis=0, keepdims=0)
-            return graph.node("Reshape", [flat, graph.ints(call.outputs[0].shape)])
-        return graph.node(op_type, [x], axis=_axis(dim, call.arrays[0].ndim), keepdims=int(bool(keepdim)))
-    return export
+def _arg_extremum(call):
+    """The indices of argmax, argmin, max(dim) and min(dim): the first extreme entry, as NumPy's."""
+    graph, x = call.graph, call.inputs[0]
+    arguments = dict(zip(("dim", "keepdim", "largest"), call.op.arguments), **call.op.options)
+    dim, keepdim, largest = arguments["dim"], arguments["keepdim"], arguments["largest"]
+    op_type = "ArgMax" if largest else "ArgMin"
+    if dim is None:
+        flat = graph.node(op_type, [graph.node("Reshape", [x, graph.ints([-1])])], axis=0, keepdims=0)
+        return graph.node("Reshape", [flat, graph.ints(call.outputs[0].shape)])
+    return graph.node(op_type, [x], axis=_axis(dim, call.arrays[0].ndim), keepdims=int(bool(keepdim)))
 
 
 def _conversion(call):
@@ -204,19 +240,19 @@ def _conversion(call):
         call.graph.cast(call.inputs[0], call.arrays[0].dtype, call.outputs[0].dtype)
 
 
-# the FOLLOWED Tensor methods (minigrad/onnx/_trace.py) by name
+# the FOLLOWED functions (minigrad/onnx/_trace.py) by name
 _TENSOR_METHODS = {
     "__lt__": _operator("Less"), "__le__": _operator("LessOrEqual"), "__gt__": _operator("Greater"),
     "__ge__": _operator("GreaterOrEqual"), "__eq__": _operator("Equal"), "__ne__": _operator("Equal", negate=True),
     "__and__": _bitwise("BitwiseAnd", "And"), "__or__": _bitwise("BitwiseOr", "Or"),
     "__xor__": _bitwise("BitwiseXor", "Xor"), "to": _conversion,
     "__invert__": lambda call: call.graph.node("Not" if call.outputs[0].dtype == bool else "BitwiseNot", call.inputs),
-    "argmax": _arg_extremum("ArgMax"), "argmin": _arg_extremum("ArgMin"),
+    "_arg_extremum": _arg_extremum,
 }
 
 
-@exports(TensorMethod)
-def _tensor_method(call):
+@exports(FollowedCall)
+def _followed(call):
     return _TENSOR_METHODS[call.op.name](call)
 
 
@@ -541,6 +577,52 @@ def _getitem(call):
     if inserted:
         x = graph.unsqueeze(x, inserted)
     return x if x is not call.inputs[0] else graph.node("Identity", [x])
+
+
+@exports(ordering.Flip)
+def _flip(call):
+    ndim = call.arrays[0].ndim
+    dims = [_axis(d, ndim) for d in (call.op.dims if isinstance(call.op.dims, (tuple, list)) else (call.op.dims,))]
+    graph = call.graph
+    return graph.node("Slice", [call.inputs[0], graph.ints([-1] * len(dims)), graph.ints([-_END] * len(dims)),
+                                graph.ints(dims), graph.ints([-1] * len(dims))])
+
+
+@exports(ordering.Roll)
+def _roll(call):
+    """Per dim, the last ``shift`` entries moved to the front: a Concat of two Slices."""
+    graph, op, x, array = call.graph, call.op, call.inputs[0], call.arrays[0]
+    flat = op.dims is None
+    if flat:
+        x = graph.node("Reshape", [x, graph.ints([-1])])
+    shifts = (op.shifts,) if flat or not isinstance(op.shifts, (tuple, list)) else op.shifts
+    dims = (0,) if flat else (op.dims if isinstance(op.dims, (tuple, list)) else (op.dims,))
+    sizes = (array.size,) if flat else tuple(array.shape[_axis(d, array.ndim)] for d in dims)
+    for shift, dim, size in zip(shifts, dims, sizes):
+        shift = int(shift) % size if size else 0
+        if shift:
+            parts = [graph.node("Slice", [x, graph.ints([start]), graph.ints([stop]), graph.ints([dim])])
+                     for start, stop in ((-shift, _END), (0, -shift))]
+            x = graph.node("Concat", parts, axis=_axis(dim, array.ndim if not flat else 1))
+    return graph.node("Reshape", [x, graph.node("Shape", [call.inputs[0]])]) if flat else graph.node("Identity", [x])
+
+
+@exports(ordering.Triangle)
+def _triangle(call):
+    return call.graph.node("Trilu", [call.inputs[0], call.graph.ints(call.op.diagonal)], upper=int(call.op.upper))
+
+
+@exports(ordering.Cumsum)
+def _cumsum(call):
+    x = _input_in_output_dtype(call)
+    return call.graph.node("CumSum", [x, call.graph.ints(_axis(call.op.dim, call.arrays[0].ndim))])
+
+
+@exports(reduction.TakeAlongDim)
+def _take_along_dim(call):
+    graph, (x, index), axis = call.graph, call.inputs, _axis(call.op.dim, call.arrays[0].ndim)
+    taken = graph.node("GatherElements", [x, graph.cast(index, call.arrays[1].dtype, np.int64)], axis=axis)
+    return taken if call.op.keepdim else graph.squeeze(taken, [axis])
 
 
 @exports(indexing.Gather)
