@@ -8,6 +8,7 @@ whole module call, the ops inside it then not being recorded. The functions that
 without an Op (comparisons, logical operators, dtype conversions, argmax) are followed the same way.
 """
 import contextlib
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,11 +39,12 @@ class Recorder:
         self._paths = {id(m): name for name, m in model.named_modules()}
         self._stack = [_describe("", model)]
         self._claimed = 0  # > 0 inside a module call that a module exporter stands for
+        self._thread = threading.get_ident()  # the exporting thread: what other threads run is not recorded
 
     # observer interface (minigrad/_observe.py)
     def call(self, op, inputs, proceed):
         outputs = proceed()
-        if not self._claimed:
+        if not self._claimed and threading.get_ident() == self._thread:
             self.calls.append(OpCall(op, tuple(inputs), _observe.as_tuple(outputs), self._stack[-1]))
         return outputs
 
@@ -50,6 +52,8 @@ class Recorder:
         return proceed()
 
     def _module_call(self, module, call, args, kwargs):
+        if threading.get_ident() != self._thread:
+            return call(module, *args, **kwargs)
         claimed = not self._claimed and type(module) in self._module_exporters and \
             self._module_exporters[type(module)].claims(module)
         self._stack.append(_describe(self._paths.get(id(module), "?"), module))
@@ -71,7 +75,8 @@ class Recorder:
         """A FOLLOWED function: recorded when it computed a new Tensor without recording an op."""
         before = len(self.calls)
         result = original(x, *args, **kwargs)
-        if self._claimed or len(self.calls) != before or not isinstance(result, Tensor) or result is x:
+        if self._claimed or len(self.calls) != before or not isinstance(result, Tensor) or result is x or \
+                threading.get_ident() != self._thread:
             return result
         inputs, arguments = [x], []
         for argument in args:
