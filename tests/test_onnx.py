@@ -162,6 +162,8 @@ TENSOR_OPS = [
     ("max-min-with-dim", lambda x: x.max(1, keepdim=True).values + x.min(0).values + x.max(1).indices[:, None]),
     ("flip-roll-triangles-cumsum", lambda x: x.flip(1) + x.roll(1, 1) + x.roll(2) + x.triu(1) + x.tril(-1)
         + x.cumsum(1)),
+    ("fill-nan-to-num", lambda x: x.clone().fill_(mg.tensor(2.0)) + x.clone().fill_(0.5)  # NaN and infinities
+        + (x.log() + 1 / (x * 0)).nan_to_num(0.5) + (1 / (x * 0)).nan_to_num(posinf=7.0) + x.nan_to_num()),
     ("lerp-addmm-trunc-clamp", lambda x: mg.lerp(x, x * 3, x.sigmoid()) + mg.addmm(x, x, mg.eye(4), beta=0.5, alpha=2)
         + (x * 3).trunc() + (x * 3).frac() + x.clamp(min=x * 0.5) + x.clamp(max=x[:1]) + x.clamp(x[:1], x[:1] + 1)),
     ("casts-and-comparisons", lambda x: x.double().float() + x.long().float() + (x <= 0.5).float()
@@ -182,6 +184,7 @@ class _Lambda(nn.Module):
         return self.function(x)
 
 
+@pytest.mark.filterwarnings("ignore:(invalid value|divide by zero):RuntimeWarning")  # fill-nan-to-num's on purpose
 @pytest.mark.parametrize("opset_version", [17, 18])  # 18 moved the axes of most reductions to an input
 @pytest.mark.parametrize("function", [case[1] for case in TENSOR_OPS], ids=[case[0] for case in TENSOR_OPS])
 def test_tensor_ops_round_trip(function, opset_version, tmp_path):
@@ -190,12 +193,14 @@ def test_tensor_ops_round_trip(function, opset_version, tmp_path):
                    opset_version=opset_version)
 
 
-def test_gather_stack_and_repeat_round_trip(tmp_path):
+def test_gather_scatter_stack_and_repeat_round_trip(tmp_path):  # constants of the batch size: not dynamic
     index = mg.tensor([[2, 0], [1, 1], [3, 2]])
 
     def function(x):
         picked = mg.gather(x, 1, index)
-        return mg.stack([picked, picked * 2], dim=1).repeat(2, 1, 1, 2)
+        scattered = x.scatter(1, index, x[:, :2] * 10) + x.scatter_add(1, index, x[:, 1:3]) \
+            + x.scatter(0, index % 3, 0.5)
+        return mg.stack([picked, picked * 2], dim=1).repeat(2, 1, 1, 2).sum((0, 2, 3))[:, None] + scattered
 
     export_and_run(_Lambda(function), (mg.randn(3, 4),), tmp_path)
 
@@ -345,6 +350,34 @@ class Swish(mg.Op):
 class _SwishLayer(nn.Module):
     def forward(self, x):
         return Swish()(x)
+
+
+def _op_classes():
+    """Every concrete Op class of minigrad (a name with a leading underscore is a base class)."""
+    found, stack = set(), [mg.Op]
+    while stack:
+        for subclass in stack.pop().__subclasses__():
+            if subclass not in found:
+                found.add(subclass)
+                stack.append(subclass)
+    return {c for c in found if c.__module__.startswith("minigrad.") and not c.__name__.startswith("_")}
+
+
+def test_every_op_of_minigrad_has_an_exporter_or_says_why_not():
+    """A new op needs an entry in minigrad/onnx/ops.py: an exporter, or its reason in NOT_EXPORTED."""
+    missing = {c.__name__ for c in _op_classes()} - {c.__name__ for c in minigrad.onnx.OP_EXPORTERS} - \
+        set(minigrad.onnx.NOT_EXPORTED)
+    assert not missing, f"ops without an ONNX exporter or a NOT_EXPORTED reason: {sorted(missing)}"
+
+
+def test_an_op_listed_as_not_exported_gives_its_reason(tmp_path):
+    class Dropping(nn.Module):
+        def forward(self, x):
+            return mg.functional.dropout(x, 0.5, training=True)
+
+    with pytest.raises(minigrad.onnx.UnsupportedOperatorError, match=r"DropoutOp called in the model itself "
+                       r"\(Dropping\) cannot be exported: dropout with training=True is random"):
+        minigrad.onnx.export(Dropping().eval(), mg.randn(2, 3), tmp_path / "x.onnx")
 
 
 def test_an_op_without_an_exporter_names_the_op_and_the_module(tmp_path):

@@ -24,10 +24,10 @@ from ..nn.module import Module
 from ..tensor import Tensor
 from ._graph import Call, Graph, UnsupportedOperatorError
 from ._trace import Recorder
-from .ops import MODULE_EXPORTERS, OP_EXPORTERS, exports, exports_module
+from .ops import MODULE_EXPORTERS, NOT_EXPORTED, OP_EXPORTERS, exports, exports_module
 
 __all__ = ["export", "UnsupportedOperatorError", "exports", "exports_module", "OP_EXPORTERS", "MODULE_EXPORTERS",
-           "DEFAULT_OPSET", "SUPPORTED_OPSETS"]
+           "NOT_EXPORTED", "DEFAULT_OPSET", "SUPPORTED_OPSETS"]
 
 DEFAULT_OPSET = 17
 SUPPORTED_OPSETS = range(17, 21)  # LayerNormalization needs 17; 21 changed GroupNormalization's meaning
@@ -47,7 +47,9 @@ def export(model, args, f, export_params=True, verbose=False, training=None, inp
     statistics, Dropout is the identity. A model in train mode is switched to eval mode for the
     export, with a warning, and switched back afterwards (``training`` is accepted for torch's
     signature; only eval-mode export exists). The trace follows the Python control flow of this one
-    run: a branch on the data or on the batch size is fixed as traced.
+    run: a branch on the batch size is fixed as traced; a branch on the values, or a value computed
+    outside minigrad's ops (NumPy on x.numpy()), is refused where a second run on other input
+    values shows it (the model runs twice).
 
     An op that has no ONNX exporter (or an option of an op that ONNX cannot express) raises
     UnsupportedOperatorError naming the op and the module that called it. Needs ``pip install
@@ -128,7 +130,8 @@ def _export_call(graph, recorded):
     exporter = MODULE_EXPORTERS[type(recorded.op)].export if is_module else OP_EXPORTERS.get(type(recorded.op))
     call = Call(graph, recorded)
     if exporter is None:
-        call.refuse("it has no ONNX exporter (minigrad/onnx/ops.py lists the ops that have one)")
+        call.refuse(NOT_EXPORTED.get(call.name, "it has no ONNX exporter (minigrad/onnx/ops.py lists the ops that "
+                                                "have one; mg.onnx.exports adds one)"))
     names = exporter(call)
     names = names if isinstance(names, (tuple, list)) else (names,)
     if len(names) != len(call.outputs):
@@ -163,8 +166,9 @@ def _other_values(inputs):
 
 def _check_constants(recorder, probe, inputs, parameters):
     """Refuse a trace whose constants depend on the input values: an array that no recorded op
-    computed (a comparison's mask, an argmax, a NumPy computation on x.numpy()) is written as a
-    constant, which must then be the same in a run on other input values; so must the ops called."""
+    computed (NumPy on x.numpy(), say) is written as a constant, which must then be the same in a run
+    on other input values; so must the ops called. A check on one other run: it can miss a
+    dependence, but what it refuses does depend on the values."""
     if [type(c.op) for c in recorder.calls] != [type(c.op) for c in probe.calls]:
         raise UnsupportedOperatorError(
             "ONNX export: the model calls other ops when its inputs have other values (control flow on the "
@@ -175,9 +179,9 @@ def _check_constants(recorder, probe, inputs, parameters):
             if id(t._data) not in computed and not _same_values(t._data, u._data):
                 raise UnsupportedOperatorError(
                     f"ONNX export: input {position} of {type(call.op).__name__} called in {call.module} is computed "
-                    "from the model's inputs outside minigrad's recorded ops (such as argmax, a bitwise operation "
-                    "or NumPy on x.numpy()), so the file would hold its traced value as a constant; compute it "
-                    "with Tensor ops that have an exporter (minigrad/onnx/ops.py)")
+                    "from the model's inputs outside minigrad's recorded ops (NumPy on x.numpy(), say), so the file "
+                    "would hold its traced value as a constant; compute it with Tensor ops that have an exporter "
+                    "(minigrad/onnx/ops.py)")
         computed.update(id(t._data) for t in call.outputs)
 
 

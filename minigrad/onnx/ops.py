@@ -30,6 +30,21 @@ from ._trace import FollowedCall
 OP_EXPORTERS = {}  # Op class -> exporter(call) -> output name(s)
 MODULE_EXPORTERS = {}  # Module class -> ModuleExporter
 
+# Op classes without an exporter, and why (the error says it); every other op of minigrad has one
+_TRAINING_ONLY = "it runs in training only (export the model in eval mode, where it is not called)"
+_LOSS = "a loss is computed in training, not in an inference graph (export the model that gives its input)"
+NOT_EXPORTED = {
+    "DropoutOp": "dropout with training=True is random; " + _TRAINING_ONLY,
+    "FeatureDropoutOp": "dropout with training=True is random; " + _TRAINING_ONLY,
+    "SyncBatchNormOp": _TRAINING_ONLY,
+    "CrossEntropy": _LOSS, "NLLLoss": _LOSS, "BinaryCrossEntropy": _LOSS, "BinaryCrossEntropyWithLogits": _LOSS,
+    "KLDiv": _LOSS, "SmoothL1": _LOSS,
+    "Cumprod": "ONNX has no running product",
+    "PlaneGather": "it gathers at positions computed from the traced values (AdaptiveMaxPool2d is exported whole)",
+    "SetItemInPlace": "assignment to an indexed part (x[i] = v) is not exported; build the result with cat or where",
+    "Diag": "diag is not exported",
+}
+
 
 @dataclass(frozen=True)
 class ModuleExporter:
@@ -110,6 +125,13 @@ def _copy_inplace(call):
     return graph.node("Expand", [b, graph.node("Shape", [a])])
 
 
+@exports(inplace.FillInPlace)
+def _fill_inplace(call):
+    """a[...] = value (a one-element tensor), in a's dtype and shape."""
+    graph, (a, value) = call.graph, _same_dtype_inputs(call)
+    return graph.node("Expand", [graph.node("Reshape", [value, graph.ints([])]), graph.node("Shape", [a])])
+
+
 @exports(mathops.MatMul)
 def _matmul(call):
     return call.graph.node("MatMul", _same_dtype_inputs(call))
@@ -180,6 +202,20 @@ def _trunc(call):
     negative = graph.node("Less", [x, _scalar(call, 0)])
     truncated = graph.node("Where", [negative, graph.node("Ceil", [x]), graph.node("Floor", [x])])
     return graph.node("Sub", [x, truncated]) if isinstance(call.op, rounding.Frac) else truncated
+
+
+@exports(mathops.NanToNum)
+def _nan_to_num(call):
+    graph, op, x, array = call.graph, call.op, call.inputs[0], call.arrays[0]
+    if array.dtype.kind != "f":
+        return graph.node("Identity", [x])
+    info = np.finfo(array.dtype)
+    y = graph.node("Where", [graph.node("IsNaN", [x]), _scalar(call, op.nan), x])
+    posinf, neginf = (info.max if op.posinf is None else op.posinf), (info.min if op.neginf is None else op.neginf)
+    for value, positive in ((posinf, 1), (neginf, 0)):
+        infinite = graph.node("IsInf", [x], detect_positive=positive, detect_negative=1 - positive)
+        y = graph.node("Where", [infinite, _scalar(call, value), y])
+    return y
 
 
 @exports(mathops.Lerp)
@@ -623,6 +659,22 @@ def _take_along_dim(call):
     graph, (x, index), axis = call.graph, call.inputs, _axis(call.op.dim, call.arrays[0].ndim)
     taken = graph.node("GatherElements", [x, graph.cast(index, call.arrays[1].dtype, np.int64)], axis=axis)
     return taken if call.op.keepdim else graph.squeeze(taken, [axis])
+
+
+@exports(indexing.Scatter)
+def _scatter(call):
+    """ScatterElements of src's leading index.shape block (or of the number ``value``) into x."""
+    graph, op, (x, index, *src) = call.graph, call.op, call.inputs
+    index_array = call.arrays[1]
+    if index_array.ndim == 0:
+        call.refuse("a 0-d index is not exported")
+    if src:
+        updates = graph.node("Slice", [src[0], graph.ints([0] * index_array.ndim), graph.ints(index_array.shape),
+                                       graph.ints(range(index_array.ndim))])
+    else:
+        updates = graph.constant(np.full(index_array.shape, op.value, dtype=call.outputs[0].dtype))
+    return graph.node("ScatterElements", [x, graph.cast(index, index_array.dtype, np.int64), updates],
+                      axis=_axis(op.dim, call.arrays[0].ndim), reduction="add" if op.accumulate else None)
 
 
 @exports(indexing.Gather)
