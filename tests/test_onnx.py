@@ -118,6 +118,10 @@ LAYERS = [
     ("Upsample-nearest-size", lambda: nn.Upsample(size=(5, 7)), (2, 3, 3, 4)),
     ("Upsample-linear", lambda: nn.Upsample(scale_factor=3, mode="linear"), (2, 3, 4)),
     ("Upsample-bilinear", lambda: nn.Upsample(size=(5, 7), mode="bilinear"), (2, 3, 3, 4)),
+    ("Upsample-nearest-fractional", lambda: nn.Upsample(scale_factor=1.5), (2, 3, 5, 4)),
+    ("Upsample-bilinear-scale", lambda: nn.Upsample(scale_factor=(1.5, 2), mode="bilinear"), (2, 3, 5, 4)),
+    ("Upsample-bilinear-corners", lambda: nn.Upsample(scale_factor=2, mode="bilinear", align_corners=True),
+     (2, 3, 3, 4)),
     ("UpsamplingNearest2d", lambda: nn.UpsamplingNearest2d(scale_factor=2), (2, 3, 3, 3)),
     ("UpsamplingBilinear2d", lambda: nn.UpsamplingBilinear2d(size=(6, 5)), (2, 3, 3, 4)),
 ]
@@ -242,6 +246,37 @@ class BasicBlock(nn.Module):
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
         return self.relu(out + self.downsample(x))
+
+
+class SelfAttentionBlock(nn.Module):
+    """A pre-norm transformer block written with Tensor ops: heads by view and transpose."""
+
+    def __init__(self, width, heads):
+        super().__init__()
+        self.heads = heads
+        self.norm1, self.norm2 = nn.LayerNorm(width), nn.LayerNorm(width)
+        self.qkv, self.out = nn.Linear(width, 3 * width), nn.Linear(width, width)
+        self.mlp = nn.Sequential(nn.Linear(width, 2 * width), nn.GELU(), nn.Linear(2 * width, width))
+
+    def forward(self, x):
+        batch, length, width = x.shape
+        q, k, v = self.qkv(self.norm1(x)).view(batch, length, 3, self.heads, -1).permute(2, 0, 3, 1, 4)
+        weights = (q @ k.transpose(-2, -1) / (width // self.heads) ** 0.5).softmax(-1)
+        x = x + self.out((weights @ v).transpose(1, 2).reshape(batch, length, width))
+        return x + self.mlp(self.norm2(x))
+
+
+def test_self_attention_block_with_dynamic_batch_and_length(tmp_path):
+    mg.manual_seed(10)
+    block = SelfAttentionBlock(8, heads=2).eval()
+    path = tmp_path / "attention.onnx"
+    minigrad.onnx.export(block, mg.randn(2, 5, 8), path, input_names=["x"], output_names=["y"],
+                         dynamic_axes={"x": {0: "batch", 1: "length"}, "y": {0: "batch", 1: "length"}})
+    session = _session(str(path))
+    for shape in [(2, 5, 8), (3, 7, 8), (1, 1, 8)]:
+        x = mg.randn(*shape)
+        with mg.no_grad():
+            np.testing.assert_allclose(session.run(None, {"x": x.numpy()})[0], block(x).numpy(), rtol=2e-5, atol=2e-5)
 
 
 def test_mlp_with_batchnorm_and_dropout(tmp_path):
