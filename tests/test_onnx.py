@@ -79,6 +79,8 @@ LAYERS = [
     ("BatchNorm1d", lambda: nn.BatchNorm1d(5), (4, 5)),
     ("BatchNorm1d-3d", lambda: nn.BatchNorm1d(3, affine=False), (4, 3, 6)),
     ("BatchNorm2d", lambda: nn.BatchNorm2d(3), (2, 3, 4, 4)),
+    ("BatchNorm2d-batch-statistics", lambda: nn.BatchNorm2d(3, track_running_stats=False), (2, 3, 4, 4)),
+    ("BatchNorm1d-batch-statistics", lambda: nn.BatchNorm1d(3, track_running_stats=False, affine=False), (4, 3)),
     ("LayerNorm", lambda: nn.LayerNorm(6), (2, 4, 6)),
     ("LayerNorm-2d-noaffine", lambda: nn.LayerNorm((4, 6), elementwise_affine=False), (2, 4, 6)),
     ("GroupNorm", lambda: nn.GroupNorm(2, 4), (2, 4, 3, 3)),

@@ -417,13 +417,29 @@ def _adaptive_max_pool(call):
 def _batch_norm(call):
     op, graph = call.op, call.graph
     if op.training:
-        call.refuse("batch statistics (training=True) are not exported; export the model in eval mode")
+        return _batch_statistics_norm(call)
     x, *affine = call.inputs
     channels, dtype = call.arrays[0].shape[1], call.arrays[0].dtype
     weight = affine[0] if op.has_weight else graph.constant(np.ones(channels, dtype))
     bias = affine[-1] if op.has_bias else graph.constant(np.zeros(channels, dtype))
     statistics = [graph.value(op.running_mean), graph.value(op.running_var)]
     return graph.node("BatchNormalization", [x, weight, bias] + statistics, epsilon=float(op.eps))
+
+
+def _batch_statistics_norm(call):
+    """BatchNorm with the batch's mean and biased variance per channel (a BatchNorm without running
+    statistics, in eval mode too; the running statistics that training updates are not outputs)."""
+    op, graph, (x, *affine), ndim = call.op, call.graph, call.inputs, call.arrays[0].ndim
+    axes = [0] + list(range(2, ndim))
+    centered = graph.node("Sub", [x, graph.reduce("ReduceMean", x, axes, True)])
+    variance = graph.reduce("ReduceMean", graph.node("Mul", [centered, centered]), axes, True)
+    y = graph.node("Div", [centered, graph.node("Sqrt", [graph.node("Add", [variance, _scalar(call, op.eps)])])])
+    per_channel = graph.ints([-1] + [1] * (ndim - 2))
+    if op.has_weight:
+        y = graph.node("Mul", [y, graph.node("Reshape", [affine[0], per_channel])])
+    if op.has_bias:
+        y = graph.node("Add", [y, graph.node("Reshape", [affine[-1], per_channel])])
+    return y
 
 
 @exports(normalization.LayerNormOp)
