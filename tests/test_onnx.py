@@ -293,7 +293,10 @@ def test_mlp_with_batchnorm_and_dropout(tmp_path):
 def test_lenet_batchnorm_of_tutorial_7(tmp_path):
     mg.manual_seed(3)
     model = _train_a_little(_lenet_bn(), mg.randn(16, 1, 8, 8), mg.randint(0, 10, (16,)))
-    export_and_run(model, (mg.randn(4, 1, 8, 8),), tmp_path, dynamic=True, runs=[(mg.randn(7, 1, 8, 8),)])
+    exported = export_and_run(model, (mg.randn(4, 1, 8, 8),), tmp_path, dynamic=True,
+                              runs=[(mg.randn(7, 1, 8, 8),)])
+    assert [node.name for node in exported.graph.node][:3] == ["/0/Conv", "/1/BatchNormalization", "/2/Relu"]
+    assert exported.graph.node[-1].name == "/Identity"  # nodes are named after the module that made them
 
 
 def test_resnet_basic_block(tmp_path):

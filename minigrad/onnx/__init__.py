@@ -102,6 +102,7 @@ def export(model, args, f, export_params=True, verbose=False, training=None, inp
         graph.reserve(name)
     for recorded in recorder.calls:
         _export_call(graph, recorded)
+    graph.scope = ""
     for name, t in zip(output_names, outputs):
         graph.node("Identity", [graph.value(t._data)], name=name)
     outputs_follow_inputs = any(name in dynamic for name in input_names)
@@ -128,6 +129,7 @@ def _export_call(graph, recorded):
     """Write one recorded call as nodes and name its outputs."""
     is_module = isinstance(recorded.op, Module)
     exporter = MODULE_EXPORTERS[type(recorded.op)].export if is_module else OP_EXPORTERS.get(type(recorded.op))
+    graph.scope = recorded.module.path
     call = Call(graph, recorded)
     if exporter is None:
         call.refuse(NOT_EXPORTED.get(call.name, "it has no ONNX exporter (minigrad/onnx/ops.py lists the ops that "

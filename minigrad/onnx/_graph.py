@@ -27,6 +27,7 @@ class Graph:
         self._alive = []  # the arrays named, so that their ids stay theirs
         self._taken = set()
         self._counts = {}
+        self.scope = ""  # the module path of the call being exported: nodes are named after it, as torch's
 
     # ---- names --------------------------------------------------------------------------------
     def fresh(self, stem):
@@ -83,7 +84,8 @@ class Graph:
         given (one output). Attributes that are None are left out."""
         names = [name] if name is not None else [self.fresh(op_type) for _ in range(outputs)]
         attributes = {key: value for key, value in attributes.items() if value is not None}
-        self.nodes.append(self.helper.make_node(op_type, list(inputs), names, name=self.fresh(f"{op_type}_node"),
+        node_name = self.fresh(f"/{self.scope}/{op_type}" if self.scope else f"/{op_type}")
+        self.nodes.append(self.helper.make_node(op_type, list(inputs), names, name=node_name,
                                                 **attributes))
         return names if outputs > 1 else names[0]
 

@@ -19,15 +19,27 @@ from ..ops import reduction
 from ..tensor import Tensor
 
 
+@dataclass(frozen=True)
+class Scope:
+    """Where a call happened: the path of the module that made it ("" for the model) and its class."""
+
+    path: str
+    kind: str
+
+    def __str__(self):
+        """How an error names the module, e.g. "'features.3' (Conv2d)"."""
+        return f"'{self.path}' ({self.kind})" if self.path else f"the model itself ({self.kind})"
+
+
 @dataclass
 class OpCall:
     """One recorded call: ``op`` is the node (an Op instance, or the Module of a module exporter),
-    ``inputs`` and ``outputs`` its Tensors, ``module`` the path of the module that called it."""
+    ``inputs`` and ``outputs`` its Tensors, ``module`` the Scope of the module that called it."""
 
     op: object
     inputs: tuple
     outputs: tuple
-    module: str
+    module: Scope
 
 
 class Recorder:
@@ -37,7 +49,7 @@ class Recorder:
         self.calls = []
         self._module_exporters = module_exporters
         self._paths = {id(m): name for name, m in model.named_modules()}
-        self._stack = [_describe("", model)]
+        self._stack = [Scope("", type(model).__name__)]
         self._claimed = 0  # > 0 inside a module call that a module exporter stands for
         self._thread = threading.get_ident()  # the exporting thread: what other threads run is not recorded
 
@@ -56,7 +68,11 @@ class Recorder:
             return call(module, *args, **kwargs)
         claimed = not self._claimed and type(module) in self._module_exporters and \
             self._module_exporters[type(module)].claims(module)
-        self._stack.append(_describe(self._paths.get(id(module), "?"), module))
+        scope = Scope(self._paths.get(id(module), "?"), type(module).__name__)
+        if claimed and kwargs:
+            raise TypeError(f"ONNX export: {scope} was called with keyword arguments, which its exporter does "
+                            "not take")
+        self._stack.append(scope)
         self._claimed += claimed
         try:
             outputs = call(module, *args, **kwargs)
@@ -64,11 +80,7 @@ class Recorder:
             self._claimed -= claimed
             self._stack.pop()
         if claimed:
-            if kwargs:
-                raise TypeError(f"ONNX export: {self._stack[-1]} was called with keyword arguments, which its "
-                                "exporter does not take")
-            self.calls.append(OpCall(module, tuple(args), _observe.as_tuple(outputs), _describe(
-                self._paths.get(id(module), "?"), module)))
+            self.calls.append(OpCall(module, tuple(args), _observe.as_tuple(outputs), scope))
         return outputs
 
     def _follow(self, name, x, args, kwargs, original):
@@ -133,7 +145,3 @@ class FollowedCall:
     arguments: tuple
     options: dict
 
-
-def _describe(path, module):
-    """How an error names a module: its path in the model and its class, e.g. "'features.3' (Conv2d)"."""
-    return f"'{path}' ({type(module).__name__})" if path else f"the model itself ({type(module).__name__})"
