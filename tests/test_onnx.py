@@ -420,6 +420,19 @@ def test_an_op_listed_as_not_exported_gives_its_reason(tmp_path):
         minigrad.onnx.export(Dropping().eval(), mg.randn(2, 3), tmp_path / "x.onnx")
 
 
+def test_a_module_exported_whole_refuses_keyword_arguments_naming_it(tmp_path):
+    class KeywordCaller(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.norm = nn.InstanceNorm1d(3)
+
+        def forward(self, x):
+            return self.norm(x=x)
+
+    with pytest.raises(TypeError, match=r"'norm' \(InstanceNorm1d\) was called with keyword arguments"):
+        minigrad.onnx.export(KeywordCaller().eval(), mg.randn(2, 3, 4), tmp_path / "x.onnx")
+
+
 def test_an_op_without_an_exporter_names_the_op_and_the_module(tmp_path):
     model = nn.Sequential(nn.Linear(3, 3), nn.Sequential(nn.ReLU(), _SwishLayer())).eval()
     with pytest.raises(minigrad.onnx.UnsupportedOperatorError,
