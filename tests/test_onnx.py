@@ -199,6 +199,12 @@ def test_tensor_ops_round_trip(function, opset_version, tmp_path):
                    opset_version=opset_version)
 
 
+def test_a_comparison_with_a_float64_tensor_compares_in_float64(tmp_path):
+    threshold = mg.tensor(0.1, dtype=mg.float64)  # float32's 0.1 is above it, float64's is not
+    export_and_run(_Lambda(lambda x: (x > threshold).float() + (x > 0.1).float()), (mg.full((2, 3), 0.1),),
+                   tmp_path)
+
+
 def test_gather_scatter_stack_and_repeat_round_trip(tmp_path):  # constants of the batch size: not dynamic
     index = mg.tensor([[2, 0], [1, 1], [3, 2]])
 

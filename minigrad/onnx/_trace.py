@@ -94,8 +94,9 @@ class Recorder:
         for argument in args:
             if isinstance(argument, Tensor):
                 inputs.append(argument)
-            elif name in OPERATORS and _args.is_real(argument):  # x < 0: the number as an input
-                inputs.append(Tensor._wrap(np.asarray(argument), False))
+            elif name in OPERATORS and _args.is_real(argument):  # x < 0.5: the number as an input, in x's
+                weak = x.dtype.kind == "f" and not isinstance(argument, bool)  # float dtype (NumPy's rule)
+                inputs.append(Tensor._wrap(np.asarray(argument, dtype=x.dtype if weak else None), False))
             else:
                 arguments.append(argument)
         self.calls.append(OpCall(FollowedCall(name, tuple(arguments), dict(kwargs)), tuple(inputs), (result,),

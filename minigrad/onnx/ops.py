@@ -243,10 +243,10 @@ def _where(call):
 
 
 def _operator(op_type, negate=False):
-    """x < other and the like, in the operands' common dtype (a number compares in x's, as NumPy)."""
+    """x < other and the like, in the operands' common dtype (a number arrives in x's float dtype)."""
     def export(call):
         graph, (x, other), (x_array, other_array) = call.graph, call.inputs, call.arrays
-        dtype = np.result_type(x_array, other_array) if other_array.ndim else x_array.dtype
+        dtype = np.result_type(x_array, other_array)
         result = graph.node(op_type, [graph.cast(x, x_array.dtype, dtype), graph.cast(other, other_array.dtype, dtype)])
         return graph.node("Not", [result]) if negate else result
     return export
