@@ -370,6 +370,33 @@ def test_multiple_inputs_and_outputs_and_a_file_object():
     np.testing.assert_allclose(total, want_total.numpy(), rtol=1e-6, atol=1e-6)
 
 
+class _Recurrent(nn.Module):
+    """A step of a recurrent cell: (x, (h, c)) in, (y, (h, c)) out, as word_language_model passes hidden."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(6, 8)
+
+    def forward(self, x, hidden, scale=None):
+        h, c = hidden
+        gates = self.linear(mg.cat([x, h], dim=1))
+        c = c * gates[:, :4].sigmoid() + gates[:, 4:].tanh()
+        h = c.tanh() * scale
+        return h * 2, (h, c)
+
+
+def test_nested_arguments_keyword_arguments_and_nested_outputs(tmp_path):
+    model, x, h, c, scale = _Recurrent().eval(), mg.randn(3, 2), mg.randn(3, 4), mg.randn(3, 4), mg.rand(4)
+    path = tmp_path / "step.onnx"
+    minigrad.onnx.export(model, (x, (h, c), {"scale": scale}), path, input_names=["x", "h0", "c0", "scale"],
+                         output_names=["y", "h1", "c1"])
+    got = _session(str(path)).run(None, {"x": x.numpy(), "h0": h.numpy(), "c0": c.numpy(), "scale": scale.numpy()})
+    with mg.no_grad():
+        y, (h1, c1) = model(x, (h, c), scale=scale)
+    for have, want in zip(got, (y, h1, c1)):
+        np.testing.assert_allclose(have, want.numpy(), rtol=1e-6, atol=1e-6)
+
+
 def test_a_fixed_batch_is_fixed_in_the_file(tmp_path):
     path = tmp_path / "fixed.onnx"
     minigrad.onnx.export(nn.Linear(3, 2).eval(), mg.randn(4, 3), path)
@@ -509,7 +536,8 @@ def test_a_model_in_eval_mode_exports_without_warning(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
-    (dict(args=[1.0]), TypeError, "args must be a Tensor or a tuple of Tensors, got float"),
+    (dict(args=[1.0]), TypeError, "args must be Tensors in tuples, lists or dicts, got float"),
+    (dict(args=3), TypeError, "args must be a Tensor or a tuple of Tensors, got int"),
     (dict(opset_version=11), ValueError, "opset_version must be in 17..20"),
     (dict(dynamic_axes={"nope": [0]}), ValueError, "dynamic_axes names 'nope'"),
     (dict(input_names=["a", "b"]), ValueError, "2 input names given for 1 input"),

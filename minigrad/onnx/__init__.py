@@ -37,9 +37,11 @@ def export(model, args, f, export_params=True, verbose=False, training=None, inp
            opset_version=None, dynamic_axes=None, do_constant_folding=True, **unsupported):
     """Write ``model`` (a Module) as an ONNX model to ``f`` (a path or a binary file object).
 
-    args: the example input, a Tensor or a tuple of Tensors, on which the model runs once to be
-    traced. input_names / output_names: names of the graph's inputs and outputs (default "input_0",
-    ..., "output_0", ...). dynamic_axes: torch's form, {name: {axis: "dim name"}} or {name: [axis,
+    args: the example input on which the model runs once to be traced: a Tensor, or a tuple of
+    arguments (Tensors, or nested tuples and lists of them, such as an LSTM's (h, c)) whose last may
+    be a dict of keyword arguments, as torch's. input_names / output_names: names of the graph's
+    inputs and outputs, the Tensors of args and of the result in order (default "input_0", ...,
+    "output_0", ...). dynamic_axes: torch's form, {name: {axis: "dim name"}} or {name: [axis,
     ...]}: those axes of those inputs/outputs may differ at run time (the batch, typically); every
     other size is the one traced. opset_version: 17 (default) to 20.
 
@@ -75,7 +77,8 @@ def export(model, args, f, export_params=True, verbose=False, training=None, inp
         raise NotImplementedError("minigrad.onnx.export: only eval-mode export exists (training=None or False)")
     if not isinstance(f, (str, os.PathLike)) and not hasattr(f, "write"):
         raise TypeError(f"minigrad.onnx.export: f must be a path or a binary file object, got {type(f).__name__}")
-    inputs = _example_inputs(args)
+    args, kwargs = _example_arguments(args)
+    inputs = _leaves((args, kwargs), "args")
     was_training = model.training
     if was_training:
         warnings.warn("minigrad.onnx.export: the model is in train mode; it is exported in eval mode (BatchNorm "
@@ -83,12 +86,12 @@ def export(model, args, f, export_params=True, verbose=False, training=None, inp
                       "silence this warning.", UserWarning, stacklevel=2)
         model.eval()
     try:
-        recorder, result = _trace(model, inputs)
-        probe, _ = _trace(model, _other_values(inputs))
+        recorder, result = _trace(model, args, kwargs)
+        probe, _ = _trace(model, *_replace_leaves((args, kwargs), _other_values(inputs)))
     finally:
         if was_training:
             model.train()
-    outputs = _outputs(result)
+    outputs = _leaves(result, "the model's result")
     parameters = {id(t._data): name for named in (model.named_parameters(), model.named_buffers()) for name, t in named}
     _check_constants(recorder, probe, inputs, parameters)
     input_names = _names(input_names, len(inputs), "input")
@@ -142,10 +145,10 @@ def _export_call(graph, recorded):
         graph.bind(array, name)
 
 
-def _trace(model, inputs):
+def _trace(model, args, kwargs):
     recorder = Recorder(model, MODULE_EXPORTERS)
     with no_grad(), recorder.recording():
-        result = model(*inputs)
+        result = model(*args, **kwargs)
     return recorder, result
 
 
@@ -192,21 +195,41 @@ def _same_values(a, b):
     return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
 
 
-def _example_inputs(args):
-    inputs = (args,) if isinstance(args, Tensor) else args
-    if not isinstance(inputs, (tuple, list)) or not all(isinstance(t, Tensor) for t in inputs):
-        kinds = type(args).__name__ if not isinstance(args, (tuple, list)) else \
-            ", ".join(type(a).__name__ for a in args)
-        raise TypeError(f"minigrad.onnx.export: args must be a Tensor or a tuple of Tensors, got {kinds}")
-    return tuple(inputs)
+def _example_arguments(args):
+    """torch's forms of ``args``: a Tensor, or a tuple of arguments whose last may be a dict of
+    keyword arguments; an argument may be a (nested) tuple or list of Tensors (an LSTM's (h, c))."""
+    args = (args,) if isinstance(args, Tensor) else args
+    if not isinstance(args, (tuple, list)):
+        raise TypeError(f"minigrad.onnx.export: args must be a Tensor or a tuple of Tensors, got {type(args).__name__}")
+    if args and isinstance(args[-1], dict):
+        return tuple(args[:-1]), dict(args[-1])
+    return tuple(args), {}
 
 
-def _outputs(result):
-    outputs = (result,) if isinstance(result, Tensor) else result
-    if not isinstance(outputs, (tuple, list)) or not all(isinstance(t, Tensor) for t in outputs):
-        raise TypeError("minigrad.onnx.export: the model must return a Tensor or a tuple of Tensors, got "
-                        f"{type(result).__name__}")
-    return tuple(outputs)
+def _leaves(structure, what):
+    """The Tensors of nested tuples, lists and dicts, in order (the graph's inputs or outputs)."""
+    if isinstance(structure, Tensor):
+        return (structure,)
+    if isinstance(structure, dict):
+        structure = tuple(structure.values())
+    if not isinstance(structure, (tuple, list)):
+        raise TypeError(f"minigrad.onnx.export: {what} must be Tensors in tuples, lists or dicts, got "
+                        f"{type(structure).__name__}")
+    return tuple(leaf for item in structure for leaf in _leaves(item, what))
+
+
+def _replace_leaves(structure, leaves):
+    """``structure`` with its Tensors replaced by ``leaves`` in order."""
+    leaves = iter(leaves)
+
+    def rebuild(item):
+        if isinstance(item, Tensor):
+            return next(leaves)
+        if isinstance(item, dict):
+            return {key: rebuild(value) for key, value in item.items()}
+        return type(item)(rebuild(value) for value in item)
+
+    return rebuild(structure)
 
 
 def _names(names, count, stem):
