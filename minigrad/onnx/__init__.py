@@ -43,7 +43,8 @@ def export(model, args, f, export_params=True, verbose=False, training=None, inp
     inputs and outputs, the Tensors of args and of the result in order (default "input_0", ...,
     "output_0", ...). dynamic_axes: torch's form, {name: {axis: "dim name"}} or {name: [axis,
     ...]}: those axes of those inputs/outputs may differ at run time (the batch, typically); every
-    other size is the one traced. opset_version: 17 (default) to 20.
+    other size is the one traced. opset_version: 17 (default) to 20; an older one (9, 11 of scripts
+    written for torch) writes 17, with a warning.
 
     The model is exported with eval-mode semantics: BatchNorm normalises with its running
     statistics, Dropout is the identity. A model in train mode is switched to eval mode for the
@@ -55,8 +56,16 @@ def export(model, args, f, export_params=True, verbose=False, training=None, inp
 
     An op that has no ONNX exporter (or an option of an op that ONNX cannot express) raises
     UnsupportedOperatorError naming the op and the module that called it. Needs ``pip install
-    "minigrad[onnx]"`` (the onnx package; onnxruntime to run the file).
+    "minigrad[onnx]"`` (the onnx package; onnxruntime to run the file). Returns None, as torch's.
     """
+    _export(model, args, f, export_params, verbose, training, input_names, output_names, opset_version,
+            dynamic_axes, do_constant_folding, **unsupported)
+
+
+def _export(model, args, f, export_params=True, verbose=False, training=None, input_names=None, output_names=None,
+            opset_version=None, dynamic_axes=None, do_constant_folding=True, **unsupported):
+    """torch's older ``torch.onnx._export`` (pytorch/examples' fast_neural_style calls it): export as
+    ``export`` does, and return the model's eval-mode result on ``args``."""
     try:
         import onnx
     except ImportError:
@@ -70,9 +79,13 @@ def export(model, args, f, export_params=True, verbose=False, training=None, inp
         raise NotImplementedError("minigrad.onnx.export: export_params=False is not supported (the parameters "
                                   "are always written as initialisers)")
     opset = DEFAULT_OPSET if opset_version is None else opset_version
-    if opset not in SUPPORTED_OPSETS:
-        raise ValueError(f"minigrad.onnx.export: opset_version must be in {SUPPORTED_OPSETS.start}.."
-                         f"{SUPPORTED_OPSETS.stop - 1}, got {opset_version!r}")
+    if not isinstance(opset, int) or opset >= SUPPORTED_OPSETS.stop:
+        raise ValueError(f"minigrad.onnx.export: opset_version must be an int up to {SUPPORTED_OPSETS.stop - 1}, "
+                         f"got {opset_version!r}")
+    if opset < SUPPORTED_OPSETS.start:  # scripts written for torch ask for 9 or 11; the file is what they want
+        warnings.warn(f"minigrad.onnx.export: opset_version={opset} is older than minigrad writes; writing opset "
+                      f"{SUPPORTED_OPSETS.start}", UserWarning, stacklevel=3)
+        opset = SUPPORTED_OPSETS.start
     if training:
         raise NotImplementedError("minigrad.onnx.export: only eval-mode export exists (training=None or False)")
     if not isinstance(f, (str, os.PathLike)) and not hasattr(f, "write"):
@@ -83,7 +96,7 @@ def export(model, args, f, export_params=True, verbose=False, training=None, inp
     if was_training:
         warnings.warn("minigrad.onnx.export: the model is in train mode; it is exported in eval mode (BatchNorm "
                       "with its running statistics, Dropout as the identity). Call model.eval() first to "
-                      "silence this warning.", UserWarning, stacklevel=2)
+                      "silence this warning.", UserWarning, stacklevel=3)
         model.eval()
     try:
         recorder, result = _trace(model, args, kwargs)
@@ -126,6 +139,7 @@ def export(model, args, f, export_params=True, verbose=False, training=None, inp
         onnx.save_model(model_proto, os.fspath(f))
     if verbose:
         print(onnx.helper.printable_graph(model_proto.graph))
+    return result
 
 
 def _export_call(graph, recorded):
