@@ -108,11 +108,31 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
             return cat([g.reshape(-1) for g in grads])
 
     try:
+        _check_graph_gradient_is_backwards(func, inputs, grad_outputs, atol, rtol)
         return gradcheck(first_derivatives, [*inputs, *grad_outputs], eps=eps, atol=atol, rtol=rtol)
     except GradcheckError:
         if raise_exception:
             raise
         return False
+
+
+def _check_graph_gradient_is_backwards(func, inputs, grad_outputs, atol, rtol):
+    """The first derivative that create_graph computes (with backward_graph) must be the array
+    backward's: the finite differences of gradgradcheck see only its slope."""
+    wanted = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
+    results = []
+    for create_graph in (False, True):
+        with enable_grad():
+            outs = _as_list(func(*inputs))
+            grads = autograd.grad(outs, wanted, grad_outputs, create_graph=create_graph, materialize_grads=True)
+        results.append([g.detach().numpy() for g in grads])
+    for i, (array, graph) in enumerate(zip(*results)):
+        error = np.abs(graph - array) - (atol + rtol * np.abs(array))
+        if error.size and error.max() > 0:
+            worst = np.unravel_index(int(np.argmax(error)), error.shape)
+            raise GradcheckError(
+                f"gradgradcheck: the gradient of input {i} under create_graph (backward_graph) differs from "
+                f"backward's at index {tuple(map(int, worst))}: {graph[worst]:.8g} vs {array[worst]:.8g}")
 
 
 def _as_list(values):
