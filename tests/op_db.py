@@ -984,7 +984,7 @@ assert len({op.name for op in OPS}) == len(OPS), "op names must be unique (they 
 # The entries whose op has no double backward yet (issue 26): create_graph through them must raise
 # (test_ops checks it). Remove a name once its op has backward_graph.
 WITHOUT_DOUBLE_BACKWARD = {
-    "conv1d", "conv2d", "embedding", "embedding_padding_idx"
+    "embedding", "embedding_padding_idx"
 }
 for _op in OPS:
     _op.gradgrad = _op.name not in WITHOUT_DOUBLE_BACKWARD
