@@ -1,8 +1,8 @@
 """Second derivatives of the NN ops (activations, losses, normalisations, convolution, pooling,
 resampling, embedding, dropout, distances; issue 26) beyond the op table's gradgradcheck: tolerances
-tight enough that a missing small term fails, float32 against float64, the third derivative of the ops
-whose gradient is an op of its own (convolution, pooling, interpolation, embedding), and a gradient
-penalty through a small convolutional network."""
+tight enough that a missing small term fails, float32 against float64, third derivatives (the ops whose
+gradient is an op of its own: convolution, pooling, interpolation, embedding; and a few composed ones),
+and a gradient penalty through a small convolutional network."""
 import numpy as np
 import pytest
 
@@ -76,11 +76,18 @@ THIRD_ORDER = {
     "bilinear": (lambda x: F.interpolate(x * x, size=(3, 7), mode="bilinear"), [(1, 2, 4, 3)]),
     "embedding": (lambda w: F.embedding(mg.tensor(np.array([[0, 2], [2, 1]]), device=w.device), w, padding_idx=1) ** 3,
                   [(3, 4)]),
+    "gelu": (lambda x: F.gelu(x), [(3, 4)]),
+    "mish": (lambda x: F.mish(x), [(3, 4)]),
+    "cross_entropy": (lambda x: F.cross_entropy(x, mg.tensor(np.array([0, 3, 1]), device=x.device),
+                                                label_smoothing=0.1), [(3, 4)]),
+    "binary_cross_entropy_with_logits": (lambda x, t: F.binary_cross_entropy_with_logits(x, t), [(3, 4), (3, 4)]),
+    "batch_norm": (lambda x, w: F.batch_norm(x, None, None, w, training=True), [(4, 3), (3,)]),
+    "layer_norm": (lambda x, w: F.layer_norm(x, (4,), w), [(3, 4), (4,)]),
 }
 
 
 @pytest.mark.parametrize("name", list(THIRD_ORDER))
-def test_third_derivatives_of_the_ops_whose_gradient_is_an_op(name, device, rng):
+def test_third_derivatives(name, device, rng):
     fn, shapes = THIRD_ORDER[name]
     inputs = [mg.tensor(rng.permutation(int(np.prod(s))).reshape(s) / np.prod(s) + 0.5, dtype=mg.float64,
                         device=device, requires_grad=True) for s in shapes]
