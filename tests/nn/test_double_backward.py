@@ -34,6 +34,7 @@ LAYERS = {
     "BatchNorm2d-eval": (lambda: nn.BatchNorm2d(2).eval(), (3, 2, 2, 3)),
     "LayerNorm": (lambda: nn.LayerNorm((3, 4)), (2, 3, 4)),
     "GroupNorm": (lambda: nn.GroupNorm(2, 4), (3, 4, 3)),
+    "InstanceNorm1d-affine": (lambda: nn.InstanceNorm1d(2, affine=True), (3, 2, 4)),
     "InstanceNorm2d-affine": (lambda: nn.InstanceNorm2d(3, affine=True), (2, 3, 2, 3)),
 }
 
