@@ -5,6 +5,9 @@ An observer has two methods, each given a zero-argument ``proceed`` that does th
     call(op, inputs, proceed) -> outputs           # around Op._run (forward and recording)
     backward(op, grad_outputs, proceed) -> grads   # around op.backward in the graph walk
 
+(under create_graph the walk runs op.backward_graph, and the gradients are Tensors: ``arrays``
+gives their arrays.)
+
 While at least one observer is active, ``dispatcher`` is the dispatcher below; otherwise it is
 None and ops pay one ``is not None`` check. Observers are process-wide, as torch's profiler and
 anomaly mode are; they are nested in the order they were added (the first added is outermost).
@@ -38,9 +41,12 @@ class _Dispatcher:
             run = partial(observer.call, op, inputs, run)
         return run()
 
-    def backward(self, op):
+    def backward(self, op, backward=None):
+        """``backward`` (op.backward by default) run through the observers."""
+        backward = op.backward if backward is None else backward
+
         def run_backward(*grad_outputs):
-            run = partial(op.backward, *grad_outputs)
+            run = partial(backward, *grad_outputs)
             for observer in reversed(self.observers):
                 run = partial(observer.backward, op, grad_outputs, run)
             return run()
@@ -65,3 +71,8 @@ def remove(observer):
 def as_tuple(outputs):
     """An op's result or a backward's gradients as a tuple (backward may return a list)."""
     return tuple(outputs) if isinstance(outputs, (tuple, list)) else (outputs,)
+
+
+def arrays(values):
+    """The arrays of gradients that may be Tensors (create_graph) or arrays (or None)."""
+    return [getattr(v, "_data", v) for v in values]

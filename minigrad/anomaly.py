@@ -111,7 +111,8 @@ class detect_anomaly:
     def backward(self, op, grad_outputs, proceed):
         grads = proceed()
         if self.check_nan:
-            for index, (grad, needed) in enumerate(zip(_observe.as_tuple(grads), op.needs_input_grad)):
+            grad_outputs = _observe.arrays(grad_outputs)
+            for index, (grad, needed) in enumerate(zip(_observe.arrays(_observe.as_tuple(grads)), op.needs_input_grad)):
                 # a gradient nobody asked for (a constant's) is discarded by the walk, finite or not
                 kind = None if grad is None or not needed else _non_finite_kind(grad)
                 if kind is not None:

@@ -162,12 +162,13 @@ class profile:
         return outputs
 
     def backward(self, op, grad_outputs, proceed):
+        grad_outputs = _observe.arrays(grad_outputs)
         event = self._open(type(op).__name__, "backward", grad_outputs)
         try:
             grads = proceed()
         finally:
             self._close(event)
-        event.bytes = _new_bytes(_observe.as_tuple(grads), grad_outputs)
+        event.bytes = _new_bytes(_observe.arrays(_observe.as_tuple(grads)), grad_outputs)
         return grads
 
     # ---- results --------------------------------------------------------------------------------

@@ -318,34 +318,20 @@ class Tensor:
         after updating a parameter's array), so that backward refuses arrays saved before it."""
         autograd.bump_version(self._counter)
 
-    def backward(self, gradient=None, retain_graph=False):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate gradients of this tensor into the ``.grad`` of the leaves it depends on.
 
         ``gradient`` (same shape as self) is required unless the tensor has exactly one element.
+        ``create_graph=True`` records the backward itself, so each ``.grad`` is a Tensor in the graph
+        that can be differentiated again (retain_graph defaults to it); ``inputs`` (tensors) limits
+        the accumulation to their ``.grad``.
         """
-        if not self._requires_grad:
-            if self._index == autograd.BUILT_UNDER_NO_GRAD:
-                raise RuntimeError(
-                    "backward() called on a tensor computed with grad mode off (inside mg.no_grad() or "
-                    "set_grad_enabled(False)), so no graph was recorded for it; compute it outside no_grad"
-                )
-            raise RuntimeError(
-                "backward() called on a tensor that does not require grad (no input of the "
-                "expression was created with requires_grad=True)"
-            )
-        if gradient is None:
-            if self._data.size != 1:
-                raise RuntimeError(
-                    f"backward() without gradient works only on a tensor with one element; this one has "
-                    f"shape {self.shape}: pass gradient= of that shape"
-                )
-            gradient = _like(self._data, 1.0)
+        gradient = autograd.differentiate.seed_gradient(self, gradient, create_graph)
+        retain_graph = create_graph if retain_graph is None else retain_graph
+        if inputs is None:
+            autograd.backward(self, gradient, retain_graph, create_graph)
         else:
-            gradient = gradient._data if isinstance(gradient, Tensor) else gradient
-            if gradient.shape != self.shape:
-                raise RuntimeError(f"gradient has shape {gradient.shape}, but the tensor has shape {self.shape}")
-            gradient = backend.to_device(gradient, self.device).astype(self.dtype, copy=False)
-        autograd.backward(self, gradient, retain_graph)
+            autograd.differentiate.backward_into(self, gradient, retain_graph, create_graph, inputs)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` with the gradient of this tensor each time backward computes it; a
@@ -595,10 +581,6 @@ def _integer_checked(divide, symbol):
             raise RuntimeError(f"ZeroDivisionError: integer division by zero in {symbol}")
         return divide(a, b)
     return checked
-
-
-def _like(array, value):
-    return backend.array_module(array).full(array.shape, value, dtype=array.dtype)
 
 
 def _index_steps(index, tensor):

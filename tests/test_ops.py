@@ -168,6 +168,36 @@ def test_gradcheck_in_float64(op, device, request):
     assert checked, f"{op.name} has no sample for gradcheck"
 
 
+def _gradient_samples(op, device):
+    """(sample, args, variables) for each sample whose gradient is checked."""
+    for sample in samples(op):
+        args, variables = tensors(sample, F64, device)
+        if sample.grad and variables:
+            yield sample, args, variables
+
+
+@by_name([op for op in DIFFERENTIABLE if op.gradgrad])
+def test_gradgradcheck_in_float64(op, device, request):
+    expect_failure_if_known(op, "gradgradcheck", device, request)
+    checked = 0
+    for sample, args, variables in _gradient_samples(op, device):
+        try:
+            mg.autograd.gradgradcheck(as_one_output(op, sample, args, variables), variables)
+        except mg.GradcheckError as error:
+            raise AssertionError(f"{op.name} sample {sample.name}: {error}") from None
+        checked += 1
+    assert checked, f"{op.name} has no sample for gradgradcheck"
+
+
+@by_name([op for op in DIFFERENTIABLE if not op.gradgrad])
+def test_create_graph_through_an_op_without_double_backward_raises(op, device):
+    """A gap in double backward is an error that names the op, never a silently wrong gradient."""
+    sample, args, variables = next(_gradient_samples(op, device))
+    out = as_one_output(op, sample, args, variables)(*variables)
+    with pytest.raises(RuntimeError, match=r"double backward \(create_graph=True\) is not implemented"):
+        mg.autograd.grad(out.sum(), variables, create_graph=True)
+
+
 def transposed(a):
     """The same values with the last two axes' strides swapped (a Fortran-order view)."""
     return np.swapaxes(np.ascontiguousarray(np.swapaxes(a, -1, -2)), -1, -2) if a.ndim >= 2 else a

@@ -36,7 +36,11 @@ class RetainGrad:
 
     def __call__(self, grad):
         t = self._tensor()
-        if t is not None:
+        if t is None:
+            return
+        if grad.requires_grad:  # a gradient in the graph (create_graph): kept as it is, added out of place
+            t._grad = grad if t._grad is None else t._grad + grad
+        else:
             total = grad._data.copy() if t._grad is None else walk.add_arrays(t._grad._data, grad._data)
             t._grad = Tensor._wrap(total, False)
 
@@ -103,21 +107,22 @@ def register_post_accumulate_grad_hook(tensor, hook):
 
 
 def run_grad_hooks(hooks, grad):
-    """``grad`` (an array) passed through each hook (``hook(grad) -> Tensor or None``) in
-    registration order."""
+    """``grad`` passed through each hook (``hook(grad) -> Tensor or None``) in registration order:
+    an array, or under create_graph a Tensor in the graph (which the hooks get as it is)."""
+    in_graph = isinstance(grad, Tensor)
     for hook in list(hooks):
-        result = hook(Tensor._wrap(grad, False))
+        result = hook(grad if in_graph else Tensor._wrap(grad, False))
         if result is None:
             continue
         if not isinstance(result, Tensor) or result.shape != grad.shape:
             got = f"shape {result.shape}" if isinstance(result, Tensor) else type(result).__name__
             raise RuntimeError(f"a gradient hook must return None or a Tensor of the gradient's shape "
                                f"{grad.shape}, got {got}")
-        device = backend.device_of(grad)
+        device = grad.device if in_graph else backend.device_of(grad)
         if result.dtype != grad.dtype or result.device != device:  # as torch: no silent cast or move
             raise RuntimeError(f"hook {getattr(hook, '__name__', hook)!r} has changed the type of value (was "
                                f"{grad.dtype} on {device}, got {result.dtype} on {result.device})")
-        grad = result._data
+        grad = result if in_graph else result._data
     return grad
 
 

@@ -45,6 +45,7 @@ class Op:
     # slot, set only by autograd/hooks.py: freeing the node's saved arrays keeps them)
     __slots__ = ("inputs", "needs_input_grad", "xp", "_outputs", "_write_time", "_output_hooks", "__dict__")
     output_is_view = False
+    overwrites_input = False  # set by in-place ops: forward writes the result into input 0
     _released = False  # set on the node when backward frees what forward saved
 
     @property
@@ -57,6 +58,16 @@ class Op:
 
     def backward(self, *grad_outputs):
         raise NotImplementedError(f"{type(self).__name__} must implement backward")
+
+    def backward_graph(self, inputs, *grad_outputs):
+        """The differentiable backward that create_graph=True runs: ``inputs`` are the node's input
+        Tensors as at forward, ``grad_outputs`` Tensors (one per output); returns one Tensor or None
+        per input, built only from minigrad ops on Tensors so that it is itself in the graph. Arrays
+        saved on ``self`` serve only as constants (masks, indices, shapes), wrapped with
+        ``Tensor._wrap(array, False)``; anything that depends differentiably on the inputs is
+        recomputed from ``inputs``."""
+        raise RuntimeError(f"{type(self).__name__}: double backward (create_graph=True) is not implemented "
+                           "for this op")
 
     def name(self):
         """The node's name as torch prints grad_fn: ``"MulBackward"`` for a Mul."""

@@ -93,9 +93,10 @@ def inputs_at_forward(op):
     return placed
 
 
-def check_saved_arrays(op):
+def check_saved_arrays(op, every_input=False):
     """Raise if an array that ``op``'s forward may have saved (an input, an output, or a view of
-    one) was written in place after the forward ran."""
+    one) was written in place after the forward ran; with ``every_input`` (create_graph: backward_graph
+    reads the inputs themselves), if any input was."""
     written = [(f"input {i}", t._data, t._counter) for i, t in enumerate(op.inputs)
                if t._counter[WRITE_TIME] > op._write_time]
     written += [(f"output {i}", a, c) for i, (a, c) in enumerate(op._outputs) if c[WRITE_TIME] > op._write_time]
@@ -105,6 +106,8 @@ def check_saved_arrays(op):
     for value in op.__dict__.values():
         saved.extend(value if isinstance(value, (tuple, list)) else (value,))
     saved = [a for a in saved if isinstance(a, op.xp.ndarray)]
+    if every_input:
+        saved += [t._data for t in op.inputs[1 if op.overwrites_input else 0:]]
     for where, array, counter in written:
         if any(op.xp.may_share_memory(array, a) for a in saved):
             name = type(op).__name__

@@ -14,8 +14,18 @@ def sum_to_shape(grad, shape):
     """Sum ``grad`` over the axes that broadcasting added or stretched to reach ``shape``."""
     if grad.shape == shape:
         return grad
-    lead = grad.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, size in enumerate(shape) if size == 1 and grad.shape[lead + i] != 1
-    )
+    axes = _stretched_axes(grad.shape, shape)
     return grad.sum(axis=axes, keepdims=True).reshape(shape) if axes else grad.reshape(shape)
+
+
+def sum_to(grad, shape):
+    """sum_to_shape for a gradient Tensor (backward_graph): differentiable, so in the graph."""
+    if grad.shape == shape:
+        return grad
+    axes = _stretched_axes(grad.shape, shape)
+    return grad.sum(dim=axes, keepdim=True).reshape(shape) if axes else grad.reshape(shape)
+
+
+def _stretched_axes(grad_shape, shape):
+    lead = len(grad_shape) - len(shape)
+    return tuple(range(lead)) + tuple(lead + i for i, size in enumerate(shape) if size == 1 and grad_shape[lead + i] != 1)

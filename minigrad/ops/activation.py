@@ -1,16 +1,19 @@
 """ReLU and GELU on the compiled kernels; LeakyReLU, SiLU, Softplus, ELU, LogSigmoid, Mish, Hardswish
 (one xp body for both devices)."""
+import math
 import warnings
 
 import numpy as np
 
 from .. import _args
 from ..autograd import Op
+from ..autograd.adjoint import constant
 from ..tensor import Tensor
 from ._table import tensor_method
 from ._tensor_checks import float_tensor
 from .inplace import inplace_result
-from .math import sigmoid, tanh  # F.sigmoid and F.tanh are torch.sigmoid and torch.tanh
+from .math import erf, exp, sigmoid, tanh  # F.sigmoid and F.tanh are torch.sigmoid and torch.tanh
+from .shape import where
 
 __all__ = ["relu", "leaky_relu", "gelu", "sigmoid", "tanh", "silu", "softplus", "elu", "logsigmoid", "mish", "hardswish", "softmin",
            "softsign", "hardtanh"]
@@ -23,6 +26,9 @@ class ReLU(Op):
 
     def backward(self, gy):
         return self.kernels.relu_backward(gy, self.y)
+
+    def backward_graph(self, inputs, gy):
+        return where(constant(self.y <= 0), 0.0, gy)  # NaN passes gy, as the kernel
 
 
 class LeakyReLU(Op):
@@ -38,6 +44,9 @@ class LeakyReLU(Op):
     def backward(self, gy):
         return self.xp.where(self.positive, gy, gy * self.negative_slope)
 
+    def backward_graph(self, inputs, gy):
+        return where(constant(self.positive), gy, gy * self.negative_slope)
+
 
 class GELU(Op):
     """x * Phi(x) (approximate="none") or its tanh approximation, on the compiled kernels."""
@@ -51,6 +60,15 @@ class GELU(Op):
 
     def backward(self, gy):
         return self.kernels.gelu_backward(gy, self.x, self.approximate == "tanh")
+
+    def backward_graph(self, inputs, gy):
+        x, = inputs
+        if self.approximate == "tanh":  # d/dx 0.5 x (1 + t), t = tanh(u), u = k (x + 0.044715 x^3)
+            k = math.sqrt(2 / math.pi)
+            t = tanh(k * (x + 0.044715 * x ** 3))
+            return gy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x))
+        cdf = 0.5 * (1 + erf(x * math.sqrt(0.5)))
+        return gy * (cdf + x * exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi)))
 
 
 def _sigmoid(xp, x):
@@ -78,6 +96,11 @@ class SiLU(Op):
         with np.errstate(invalid="ignore"):
             return gy * (s * (1 + self.x * (1 - s)))
 
+    def backward_graph(self, inputs, gy):
+        x, = inputs
+        s = sigmoid(x)
+        return gy * (s * (1 + x * (1 - s)))
+
 
 class Softplus(Op):
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (as torch). Computed without
@@ -96,6 +119,10 @@ class Softplus(Op):
         bx = self.bx
         return gy * self.xp.where(bx > self.threshold, 1, _sigmoid(self.xp, bx)).astype(gy.dtype, copy=False)
 
+    def backward_graph(self, inputs, gy):
+        x, = inputs
+        return where(constant(self.bx > self.threshold), gy, gy * sigmoid(x * self.beta))
+
 
 class ELU(Op):
     """x where x > 0, else alpha (exp(x) - 1). The gradient is 1 where x > 0, else alpha exp(x) (alpha
@@ -113,6 +140,10 @@ class ELU(Op):
         xp, x = self.xp, self.x
         return gy * xp.where(x > 0, 1, self.alpha * xp.exp(xp.minimum(x, 0))).astype(gy.dtype, copy=False)
 
+    def backward_graph(self, inputs, gy):
+        x, = inputs
+        return where(constant(self.x > 0), gy, gy * (self.alpha * exp(x.clamp(max=0))))
+
 
 class LogSigmoid(Op):
     """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), finite for any finite x; gradient sigmoid(-x)."""
@@ -124,6 +155,9 @@ class LogSigmoid(Op):
 
     def backward(self, gy):
         return gy * _sigmoid(self.xp, -self.x)
+
+    def backward_graph(self, inputs, gy):
+        return gy * sigmoid(-inputs[0])
 
 
 class Mish(Op):
@@ -140,6 +174,11 @@ class Mish(Op):
         with np.errstate(invalid="ignore"):
             return gy * (t + x * _sigmoid(self.xp, x) * (1 - t * t))
 
+    def backward_graph(self, inputs, gy):
+        x, = inputs
+        t = tanh(Softplus()(x))
+        return gy * (t + x * sigmoid(x) * (1 - t * t))
+
 
 class Hardswish(Op):
     """x * min(max(x + 3, 0), 6) / 6. torch's gradient: 0 where x <= -3, 1 where x >= 3, x / 3 + 1/2
@@ -155,6 +194,11 @@ class Hardswish(Op):
         xp, x = self.xp, self.x
         slope = xp.where(x <= -3, 0, xp.where(x >= 3, 1, x / 3 + 0.5))
         return gy * slope.astype(gy.dtype, copy=False)
+
+    def backward_graph(self, inputs, gy):
+        x, = inputs
+        inside = where(constant(self.x >= 3), gy, gy * (x / 3 + 0.5))
+        return where(constant(self.x <= -3), 0.0, inside)
 
 
 @tensor_method
@@ -236,6 +280,9 @@ class Hardtanh(Op):
     def backward(self, gy):
         return self.kernels.elementwise("hardtanh_backward", gy, self.x, scalars=(self.min_val, self.max_val))
 
+    def backward_graph(self, inputs, gy):
+        return where(constant((self.x <= self.min_val) | (self.x >= self.max_val)), 0.0, gy)  # NaN passes gy
+
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """input limited to [min_val, max_val] (torch's F.hardtanh; relu6 is hardtanh(x, 0, 6)).
@@ -271,6 +318,10 @@ class Softsign(Op):
     def backward(self, gy):
         xp = self.xp
         return xp.where(xp.isinf(self.x), xp.nan, gy / self.denominator ** 2).astype(gy.dtype, copy=False)
+
+    def backward_graph(self, inputs, gy):  # the same gradient in Tensor ops, differentiable again
+        x, = inputs
+        return (gy / (1 + x.abs()) ** 2).masked_fill(x.isinf(), float("nan"))
 
 
 def softsign(input):

@@ -37,6 +37,78 @@ class ConvolutionOp(Op):
             gweight = None if gweight is None else gweight[:, :, 0, :]
         return (gx, gweight, gbias) if self.has_bias else (gx, gweight)
 
+    def backward_graph(self, inputs, gy):
+        x, weight = inputs[0], inputs[1]
+        if self.one_d:  # as forward: height-1 images
+            x, weight, gy = x.unsqueeze(2), weight.unsqueeze(2), gy.unsqueeze(2)
+        geometry = self.stride, self.padding, self.dilation, self.groups
+        needs = self.needs_input_grad
+        gx = ConvInputGrad(x.shape, *geometry)(gy, weight) if needs[0] else None
+        gweight = ConvWeightGrad(weight.shape, *geometry)(x, gy) if needs[1] else None
+        if self.one_d:
+            gx = None if gx is None else gx.squeeze(2)
+            gweight = None if gweight is None else gweight.squeeze(2)
+        return (gx, gweight, gy.sum((0, 2, 3))) if self.has_bias else (gx, gweight)
+
+
+class _ConvGradient(Op):
+    """Base of the two gradients of a 2-D convolution as ops, so that they are differentiable to any
+    order (each is bilinear; the gradients of each are the convolution and the other one).
+    Hyperparameters: the shape of the gradient it computes, then ConvolutionOp's."""
+
+    def __init__(self, shape, stride, padding, dilation, groups):
+        self.shape, self.geometry = tuple(shape), (stride, padding, dilation, groups)
+
+    def _convolution(self, x, weight):
+        """The convolution's output (array) for arrays x and weight."""
+        return self.kernels.conv2d_forward(x, weight, None, *self.geometry)[0]
+
+    def _gradients(self, gy, x, weight, needs_x, needs_weight):
+        """(gx, gweight) of the convolution of arrays x and weight, for its output gradient gy."""
+        return self.kernels.conv2d_backward(gy, x, weight, *self.geometry, needs_x, needs_weight, False)[:2]
+
+    def _placeholder(self, like):
+        """An array of the gradient's shape, for the kernels that read only its shape."""
+        return self.xp.empty(self.shape, dtype=like.dtype)
+
+
+class ConvInputGrad(_ConvGradient):
+    """The input gradient (N, C, H, W) of a convolution, as an op of its output gradient gy and its
+    weight; ``shape`` is the input's."""
+
+    def forward(self, gy, weight):
+        self.gy, self.weight = gy, weight
+        return self._gradients(gy, self._placeholder(gy), weight, True, False)[0]
+
+    def backward(self, g):
+        needs = self.needs_input_grad
+        ggy = self._convolution(g, self.weight) if needs[0] else None
+        gweight = self._gradients(self.gy, g, self.weight, False, True)[1] if needs[1] else None
+        return ggy, gweight
+
+    def backward_graph(self, inputs, g):
+        gy, weight = inputs
+        return ConvolutionOp(*self.geometry)(g, weight), ConvWeightGrad(weight.shape, *self.geometry)(g, gy)
+
+
+class ConvWeightGrad(_ConvGradient):
+    """The weight gradient (O, C // groups, KH, KW) of a convolution, as an op of its input x and its
+    output gradient gy; ``shape`` is the weight's."""
+
+    def forward(self, x, gy):
+        self.x, self.gy = x, gy
+        return self._gradients(gy, x, self._placeholder(gy), False, True)[1]
+
+    def backward(self, g):
+        needs = self.needs_input_grad
+        gx = self._gradients(self.gy, self.x, g, True, False)[0] if needs[0] else None
+        ggy = self._convolution(self.x, g) if needs[1] else None
+        return gx, ggy
+
+    def backward_graph(self, inputs, g):
+        x, gy = inputs
+        return ConvInputGrad(x.shape, *self.geometry)(gy, g), ConvolutionOp(*self.geometry)(x, g)
+
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D cross-correlation (torch's conv2d). x: (N, C, H, W) or unbatched (C, H, W); weight: (O, C // groups, KH, KW);

@@ -4,7 +4,9 @@ import warnings
 import numpy as np
 
 from .. import _args, _random
+from .._kernels._checks import dropout_scale
 from ..autograd import Op
+from ..autograd.adjoint import constant
 from ..tensor import Tensor
 from ._tensor_checks import check_same_dtype
 from .inplace import inplace_result
@@ -23,6 +25,9 @@ class DropoutOp(Op):
 
     def backward(self, gy):
         return self.kernels.dropout_backward(gy, self.mask, self.p)
+
+    def backward_graph(self, inputs, gy):
+        return gy * constant(self.mask.astype(gy.dtype) * gy.dtype.type(dropout_scale(self.p)))
 
 
 class FeatureDropoutOp(Op):
@@ -45,6 +50,10 @@ class FeatureDropoutOp(Op):
     def backward(self, gy):
         with np.errstate(invalid="ignore"):
             return gy * self.scale
+
+    def backward_graph(self, inputs, gy):
+        with np.errstate(invalid="ignore"):
+            return gy * constant(self.scale)
 
 
 def dropout(x, p=0.5, training=True, inplace=False):

@@ -3,8 +3,10 @@ import numpy as np
 
 from .. import _args, backend
 from ..autograd import Op
+from ..autograd.adjoint import constant, linear_backward_graph
 from ..tensor import Tensor
 from ._tensor_checks import check_same_dtype
+from .shape import where
 
 __all__ = ["embedding", "one_hot"]
 
@@ -29,6 +31,11 @@ class EmbeddingOp(Op):
         if self.padding_idx is not None:
             gw[self.padding_idx] = 0
         return gw, None
+
+    def backward_graph(self, inputs, gy):
+        if self.padding_idx is not None:  # zeroed first: the adjoint of the scatter is then the lookup
+            gy = where(constant((self.indices != self.padding_idx)[..., None]), gy, 0.0)
+        return linear_backward_graph(self, inputs, gy)
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,

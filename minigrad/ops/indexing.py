@@ -8,6 +8,7 @@ import numpy as np
 from .. import _args, backend
 from .._dtypes import bool_, check_fill, int64
 from ..autograd import Op
+from ..autograd.adjoint import linear_backward_graph
 from ..tensor import Tensor
 from ._broadcast import broadcast_shape
 from ._table import tensor_method
@@ -73,6 +74,8 @@ class Gather(Op):
         self.in_shape, self.positions = x.shape, positions_along(index1, self.dim)
         return x1[self.positions].reshape(index.shape)
 
+    backward_graph = linear_backward_graph
+
     def backward(self, gy):
         gx = self.xp.zeros(self.in_shape or (1,), dtype=gy.dtype)
         backend.scatter_add(gx, self.positions, gy.reshape(self.positions[self.dim].shape))
@@ -111,6 +114,9 @@ class Scatter(Op):
         else:
             out[self.positions] = values
         return out.reshape(x.shape)
+
+    backward_graph = linear_backward_graph
+    linear_part = {"value": 0}  # a number value makes it affine
 
     def backward(self, gy):
         xp = self.xp

@@ -7,7 +7,9 @@ overwritten values only when its backward needs them (``needs_input_grad``).
 import numpy as np
 
 from ..autograd import Op
-from ._broadcast import sum_to_shape
+from ..autograd.adjoint import constant
+from ._broadcast import sum_to, sum_to_shape
+from .shape import GetItem
 from .shape import index_on_device
 
 
@@ -16,6 +18,21 @@ def inplace_result(x, y, inplace):
     gradients are the same, and an in-place change torch would refuse (a leaf that requires grad)
     is refused too. Example: ``inplace_result(x, ReLU.apply(x), inplace)``"""
     return x.copy_(y) if inplace else y
+
+
+def _old_value(t, array):
+    """Input ``t`` of an in-place op as it was before the op overwrote it: its saved copy ``array``,
+    at t's place in the graph (t's own array holds the result now)."""
+    old = type(t)._wrap(array, t._requires_grad)
+    old._creator, old._index = t._creator, t._index
+    return old
+
+
+class _InPlaceOp(Op):
+    """An op whose forward writes into input 0: backward_graph never reads input 0's array, which
+    holds the result (the version check of create_graph leaves it out)."""
+
+    overwrites_input = True
 
 
 def _check_broadcast(op, target_shape, shape):
@@ -41,7 +58,7 @@ def _check_fits(op, a, b, true_division=False):
                            f"in-place target's dtype {a.dtype}")
 
 
-class AddInPlace(Op):
+class AddInPlace(_InPlaceOp):
     """a += alpha * b (sub_ is alpha = -alpha)."""
 
     def __init__(self, alpha=1):
@@ -57,8 +74,12 @@ class AddInPlace(Op):
         gb = sum_to_shape(gy if self.alpha == 1 else self.alpha * gy, self.b_shape) if self.needs_input_grad[1] else None
         return gy, gb
 
+    def backward_graph(self, inputs, gy):
+        gb = sum_to(gy if self.alpha == 1 else self.alpha * gy, self.b_shape) if self.needs_input_grad[1] else None
+        return gy, gb
 
-class MulInPlace(Op):
+
+class MulInPlace(_InPlaceOp):
     def forward(self, a, b):
         _check_fits(self, a, b)
         if self.needs_input_grad[1]:
@@ -74,8 +95,15 @@ class MulInPlace(Op):
         gb = sum_to_shape(gy * self.a, self.b.shape) if self.needs_input_grad[1] else None
         return ga, gb
 
+    def backward_graph(self, inputs, gy):
+        a, b = inputs
+        b = b if b is not a else _old_value(a, self.b)  # x.mul_(x): b was a, overwritten since
+        ga = gy * b if self.needs_input_grad[0] else None
+        gb = sum_to(gy * _old_value(a, self.a), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
 
-class DivInPlace(Op):
+
+class DivInPlace(_InPlaceOp):
     def forward(self, a, b):
         _check_fits(self, a, b, true_division=True)
         if self.needs_input_grad[1]:
@@ -91,8 +119,15 @@ class DivInPlace(Op):
         gb = sum_to_shape(-gy * (self.a / self.b / self.b), self.b.shape) if self.needs_input_grad[1] else None
         return ga, gb
 
+    def backward_graph(self, inputs, gy):
+        a, b = inputs
+        b = b if b is not a else _old_value(a, self.b)
+        ga = gy / b if self.needs_input_grad[0] else None
+        gb = sum_to(-gy * (_old_value(a, self.a) / b / b), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
 
-class ClampInPlace(Op):
+
+class ClampInPlace(_InPlaceOp):
     """a = min(max(a, low), high) with either bound None; the gradient passes where low <= a <= high."""
 
     def __init__(self, low=None, high=None):
@@ -118,8 +153,11 @@ class ClampInPlace(Op):
     def backward(self, gy):
         return gy * self.inside
 
+    def backward_graph(self, inputs, gy):
+        return gy * constant(self.inside.astype(gy.dtype))
 
-class CopyInPlace(Op):
+
+class CopyInPlace(_InPlaceOp):
     """a[...] = b, b broadcast to a's shape and cast to a's dtype."""
 
     def forward(self, a, b):
@@ -131,8 +169,11 @@ class CopyInPlace(Op):
     def backward(self, gy):
         return None, sum_to_shape(gy, self.b_shape)
 
+    def backward_graph(self, inputs, gy):
+        return None, sum_to(gy, self.b_shape)
 
-class FillInPlace(Op):
+
+class FillInPlace(_InPlaceOp):
     """a[...] = value, value a one-element array."""
 
     def forward(self, a, value):
@@ -145,8 +186,11 @@ class FillInPlace(Op):
     def backward(self, gy):
         return None, gy.sum().reshape(self.value_shape)
 
+    def backward_graph(self, inputs, gy):
+        return None, gy.sum().reshape(self.value_shape)
 
-class SetItemInPlace(Op):
+
+class SetItemInPlace(_InPlaceOp):
     """a[index] = value, value broadcast to the indexed shape. With ``then`` (indexing.torch_index_steps:
     torch's rule for ints among index arrays), ``a[index][then] = value``: a[index] is a view."""
 
@@ -175,4 +219,14 @@ class SetItemInPlace(Op):
         if self.needs_input_grad[1]:
             target, index = self._indexed(gy)
             gv = sum_to_shape(target[index], self.value_shape)
+        return ga, gv
+
+    def backward_graph(self, inputs, gy):
+        ga = gv = None
+        if self.needs_input_grad[0]:
+            kept = self.backward(self.xp.ones(gy.shape, gy.dtype))[0]  # 1 where a's values reach the output
+            ga = gy * constant(kept)
+        if self.needs_input_grad[1]:
+            picked = GetItem(self.index)(gy)
+            gv = sum_to(picked if self.then is None else GetItem(self.then)(picked), self.value_shape)
         return ga, gv

@@ -23,6 +23,16 @@ class LinearOp(Op):
             gx = gx.reshape(self.x_shape)                # view, is adopted as a leaf's grad without a copy
         return (gx, gweight, gbias) if self.has_bias else (gx, gweight)
 
+    def backward_graph(self, inputs, gy):
+        x, weight = inputs[:2]
+        needs = self.needs_input_grad
+        gy2 = gy.reshape(_rows(gy), gy.shape[-1])
+        gx = (gy2 @ weight).reshape(self.x_shape) if needs[0] else None
+        gweight = gy2.t() @ x.reshape(_rows(x), x.shape[-1]) if needs[1] else None
+        if not self.has_bias:
+            return gx, gweight
+        return gx, gweight, gy2.sum(0) if needs[2] else None
+
 
 def _rows(array):
     """The number of rows of ``array`` flattened to a matrix of its last dim."""

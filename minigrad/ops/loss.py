@@ -5,13 +5,16 @@ import numpy as np
 
 from .. import _args, backend
 from ..autograd import Op
+from ..autograd.adjoint import constant
 from ..tensor import Tensor
 from ._broadcast import broadcast_shape
-from ._broadcast import sum_to_shape
+from ._broadcast import sum_to, sum_to_shape
 from .._dtypes import as_float, resolve_dtype
 from ._table import tensor_method
 from ._tensor_checks import check_same_dtype, float_tensor
-from .shape import Transpose
+from .activation import LogSigmoid
+from .math import sigmoid
+from .shape import Transpose, where
 
 __all__ = ["softmax", "log_softmax", "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div", "binary_cross_entropy", "binary_cross_entropy_with_logits", "REDUCTIONS", "KL_DIV_REDUCTIONS"]
 
@@ -34,6 +37,9 @@ class LogSoftmax(Op):
     def backward(self, gy):
         return gy - self.xp.exp(self.y) * gy.sum(axis=self.dim, keepdims=True)
 
+    def backward_graph(self, inputs, gy):
+        return gy - Softmax(self.dim)(inputs[0]) * gy.sum(self.dim, keepdim=True)
+
 
 class Softmax(Op):
     def __init__(self, dim=-1):
@@ -45,6 +51,10 @@ class Softmax(Op):
 
     def backward(self, gy):
         return self.y * (gy - (gy * self.y).sum(axis=self.dim, keepdims=True))
+
+    def backward_graph(self, inputs, gy):
+        y = Softmax(self.dim)(inputs[0])
+        return y * (gy - (gy * y).sum(self.dim, keepdim=True))
 
 
 class CrossEntropy(Op):
@@ -112,6 +122,22 @@ class CrossEntropy(Op):
         with np.errstate(invalid="ignore"):
             return xp.where(self.kept[:, None], g * scale, 0)
 
+    def backward_graph(self, inputs, gy):
+        xp, smoothing = self.xp, self.label_smoothing
+        probabilities = Softmax(1)(inputs[0])
+        M, C = self.probabilities.shape
+        one_hot = xp.zeros((M, C), dtype=self.probabilities.dtype)
+        if self.plain:
+            one_hot[self.rows, self.target] = 1
+            return (probabilities - constant(one_hot)) * (gy / M)
+        one_hot[self.rows, self.safe_target] = 1
+        g = (probabilities - constant(one_hot)) * constant(self.target_weight[:, None] * (1 - smoothing))
+        if smoothing:
+            weights = xp.ones(C, dtype=one_hot.dtype) if self.weight is None else self.weight
+            g = g + (probabilities * float(weights.sum()) - constant(weights)) * constant(
+                (smoothing / C) * self.kept[:, None].astype(one_hot.dtype))
+        return where(constant(self.kept[:, None]), g * _loss_scale(self, gy), 0.0)
+
 
 class NLLLoss(Op):
     """Negative log-likelihood: row n costs -weight[y] * log_p[n, y] for target y != ignore_index.
@@ -145,6 +171,25 @@ class NLLLoss(Op):
             g[self.rows, self.safe_target] = self.xp.where(self.kept, -self.target_weight * scale, 0)
         return g
 
+    def backward_graph(self, inputs, gy):
+        xp = self.xp
+        picked = xp.zeros(self.shape, dtype=bool)
+        picked[self.rows, self.safe_target] = self.kept
+        weights = xp.zeros(self.shape, dtype=self.target_weight.dtype)
+        weights[self.rows, self.safe_target] = -self.target_weight
+        return where(constant(picked), constant(weights) * _loss_scale(self, gy), 0.0)
+
+
+def _loss_scale(op, gy):
+    """The factor of each row's gradient in the differentiable backward of CrossEntropy and NLLLoss:
+    gy per row ("none"), gy over the summed target weights ("mean"), or gy ("sum")."""
+    if op.reduction == "none":
+        return gy[:, None]
+    if op.reduction == "sum":
+        return gy
+    with np.errstate(invalid="ignore", divide="ignore"):  # every target ignored: masked by the caller
+        return gy / float(op.denominator)
+
 
 _BCE_EPS = float(np.float32(1e-12))
 
@@ -174,6 +219,21 @@ class BinaryCrossEntropy(Op):
         with np.errstate(divide="ignore"):  # x = 0 or 1: an infinite logit, as torch's
             gt = -gy * self.xp.log(x / (1 - x)) if self.needs_input_grad[1] else None
         return gx, gt
+
+    def backward_graph(self, inputs, gy):
+        x, t = inputs[0], _graph_target(self, inputs)
+        if self.weight is not None:
+            gy = gy * constant(self.weight)
+        gx = gy * (x - t) / (x * (1 - x)).clamp(min=_BCE_EPS) if self.needs_input_grad[0] else None
+        with np.errstate(divide="ignore"):
+            gt = -gy * (x / (1 - x)).log() if self.needs_input_grad[1] else None
+        return gx, gt
+
+
+def _graph_target(op, inputs):
+    """The target of a binary cross-entropy node for its differentiable backward: the input Tensor
+    when it requires grad, else the copy forward kept (see BinaryCrossEntropy)."""
+    return inputs[1] if op.needs_input_grad[1] else constant(op.t)
 
 
 class BinaryCrossEntropyWithLogits(Op):
@@ -206,6 +266,21 @@ class BinaryCrossEntropyWithLogits(Op):
                 gt = gt + gy * (self.pos_weight - 1) * self.softplus_minus_z
         return gz, gt
 
+    def backward_graph(self, inputs, gy):
+        z, t = inputs[0], _graph_target(self, inputs)
+        if self.weight is not None:
+            gy = gy * constant(self.weight)
+        positive_factor = None if self.pos_weight is None else constant(self.pos_weight - 1)
+        gz = gt = None
+        if self.needs_input_grad[0]:
+            log_weight = 1 if positive_factor is None else 1 + positive_factor * t
+            gz = gy * ((1 - t) - log_weight * sigmoid(-z))
+        if self.needs_input_grad[1]:
+            gt = -gy * z
+            if positive_factor is not None:
+                gt = gt - gy * positive_factor * LogSigmoid.apply(z)
+        return gz, gt
+
 
 class SmoothL1(Op):
     """Elementwise loss of the difference d = input - target: smooth L1 (huber=False) is
@@ -232,6 +307,14 @@ class SmoothL1(Op):
         if beta == 0:
             return gy * ((d > 0).astype(d.dtype) - (d < 0).astype(d.dtype))
         return gy * xp.clip(d / beta, -1, 1)
+
+    def backward_graph(self, inputs, gy):
+        d, beta = inputs[0], self.beta
+        if self.huber:
+            return gy * d.clamp(-beta, beta)
+        if beta == 0:
+            return gy * constant((self.d > 0).astype(self.d.dtype) - (self.d < 0).astype(self.d.dtype))
+        return gy * (d / beta).clamp(-1, 1)
 
 
 class KLDiv(Op):
@@ -264,6 +347,20 @@ class KLDiv(Op):
                 else:  # xlogy(t, t)'s two partial derivatives, then -x
                     dt = xp.where(t != 0, self.log_t, xp.zeros((), dtype=t.dtype)) + t / t - x
             gt = sum_to_shape(gy * dt, t.shape)
+        return gx, gt
+
+    def backward_graph(self, inputs, gy):
+        x, t = inputs
+        gx = gt = None
+        if self.needs_input_grad[0]:
+            gx = sum_to(-gy * (t.exp() if self.log_target else t), x.shape)
+        if self.needs_input_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                if self.log_target:
+                    dt = t.exp() * (t - x + 1)
+                else:  # as backward: log t (0 at t = 0) + t / t - x
+                    dt = where(constant(self.t != 0), t, 1.0).log() + t / t - x
+            gt = sum_to(gy * dt, t.shape)
         return gx, gt
 
 

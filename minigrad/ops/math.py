@@ -7,10 +7,11 @@ import numpy as np
 from .. import _args, backend
 from .._dtypes import alpha_factor, as_float, check_fill, common_dtype, promote, result_dtype, to_array
 from ..autograd import Op
+from ..autograd.adjoint import constant, linear_backward_graph
 from ..tensor import Tensor
-from ._broadcast import broadcast_shape, sum_to_shape
+from ._broadcast import broadcast_shape, sum_to, sum_to_shape
 from ._table import tensor_method, torch_function
-from .shape import Where, bool_mask
+from .shape import Where, bool_mask, where
 
 
 class Add(Op):
@@ -19,6 +20,8 @@ class Add(Op):
             a, b = promote(a, b)
         self.shapes = a.shape, b.shape
         return a + b
+
+    backward_graph = linear_backward_graph
 
     def backward(self, gy):
         return sum_to_shape(gy, self.shapes[0]), sum_to_shape(gy, self.shapes[1])
@@ -30,6 +33,8 @@ class Sub(Op):
             a, b = promote(a, b)
         self.shapes = a.shape, b.shape
         return a - b
+
+    backward_graph = linear_backward_graph
 
     def backward(self, gy):
         gb = -sum_to_shape(gy, self.shapes[1]) if self.needs_input_grad[1] else None
@@ -53,6 +58,12 @@ class Mul(Op):
         gb = sum_to_shape(gy * self.a, b_shape) if self.needs_input_grad[1] else None
         return ga, gb
 
+    def backward_graph(self, inputs, gy):
+        a, b = inputs
+        ga = sum_to(gy * b, a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(gy * a, b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
 
 class Div(Op):
     """True division: integer operands divide as float32, as torch's true_divide."""
@@ -74,6 +85,12 @@ class Div(Op):
             ga = sum_to_shape(gy / b, self.a_shape)
         if self.needs_input_grad[1]:
             gb = sum_to_shape(-gy * (a / b / b), b.shape)  # torch's order: b * b would overflow at 1e160
+        return ga, gb
+
+    def backward_graph(self, inputs, gy):
+        a, b = inputs
+        ga = sum_to(gy / b, a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(-gy * (a / b / b), b.shape) if self.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -104,6 +121,21 @@ class Pow(Op):
                 gb = sum_to_shape(xp.where((a == 0) & (b >= 0), zero, gy * self.y * xp.log(a)), b.shape)
         return ga, gb
 
+    def backward_graph(self, inputs, gy):
+        a, b = inputs
+        ga = gb = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.needs_input_grad[0]:
+                ga = sum_to(_masked(b._data == 0, gy * b * a ** (b - 1)), a.shape)
+            if self.needs_input_grad[1]:
+                gb = sum_to(_masked((a._data == 0) & (b._data >= 0), gy * a ** b * a.log()), b.shape)
+        return ga, gb
+
+
+def _masked(condition, t):
+    """``t`` with 0 where the array ``condition`` holds (and no gradient flowing there)."""
+    return where(constant(condition), 0.0, t)
+
 
 def _float_power(xp, a, b):
     """a ** b, with torch's square roots for a number exponent: ** 0.5 is sqrt and ** -0.5 is 1 / sqrt
@@ -127,6 +159,8 @@ def _integer_power(xp, a, b):
 class Neg(Op):
     def forward(self, x):
         return -x
+
+    backward_graph = linear_backward_graph
 
     def backward(self, gy):
         return -gy
@@ -160,6 +194,18 @@ class MatMul(Op):
             gb = sum_to_shape(self.xp.swapaxes(a2, -1, -2) @ gy, b2.shape).reshape(b.shape)
         return ga, gb
 
+    def backward_graph(self, inputs, gy):
+        a, b = inputs
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a
+        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+        if b.ndim == 1:
+            gy = gy.unsqueeze(-1)
+        if a.ndim == 1:
+            gy = gy.unsqueeze(-2)
+        ga = sum_to(gy @ b2.transpose(-1, -2), a2.shape).reshape(a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(a2.transpose(-1, -2) @ gy, b2.shape).reshape(b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
 
 class Exp(Op):
     def forward(self, x):
@@ -169,6 +215,9 @@ class Exp(Op):
 
     def backward(self, gy):
         return gy * self.y
+
+    def backward_graph(self, inputs, gy):
+        return gy * inputs[0].exp()
 
 
 class Log(Op):
@@ -180,6 +229,9 @@ class Log(Op):
     def backward(self, gy):
         return gy / self.x
 
+    def backward_graph(self, inputs, gy):
+        return gy / inputs[0]
+
 
 class Tanh(Op):
     def forward(self, x):
@@ -189,6 +241,10 @@ class Tanh(Op):
 
     def backward(self, gy):
         return gy * (1 - self.y * self.y)
+
+    def backward_graph(self, inputs, gy):
+        y = inputs[0].tanh()
+        return gy * (1 - y * y)
 
 
 class Sigmoid(Op):
@@ -202,6 +258,10 @@ class Sigmoid(Op):
     def backward(self, gy):
         return self.kernels.sigmoid_backward(gy, self.y)
 
+    def backward_graph(self, inputs, gy):
+        y = inputs[0].sigmoid()
+        return gy * y * (1 - y)
+
 
 class Abs(Op):
     """|x|; the gradient at 0 and at NaN is 0, as torch's (its sign of NaN is 0)."""
@@ -212,7 +272,15 @@ class Abs(Op):
 
     def backward(self, gy):
         x = self.x
-        return gy * ((x > 0).astype(gy.dtype) - (x < 0).astype(gy.dtype))
+        return gy * _sign(x, gy.dtype)
+
+    def backward_graph(self, inputs, gy):
+        return gy * constant(_sign(inputs[0]._data, gy.dtype))
+
+
+def _sign(x, dtype):
+    """torch's sign, 0 at NaN."""
+    return (x > 0).astype(dtype) - (x < 0).astype(dtype)
 
 
 class Sqrt(Op):
@@ -223,6 +291,9 @@ class Sqrt(Op):
     def backward(self, gy):
         return gy / (2 * self.y)
 
+    def backward_graph(self, inputs, gy):
+        return gy / (2 * inputs[0].sqrt())
+
 
 class Sin(Op):
     def forward(self, x):
@@ -232,6 +303,9 @@ class Sin(Op):
     def backward(self, gy):
         return gy * self.xp.cos(self.x)
 
+    def backward_graph(self, inputs, gy):
+        return gy * inputs[0].cos()
+
 
 class Cos(Op):
     def forward(self, x):
@@ -240,6 +314,9 @@ class Cos(Op):
 
     def backward(self, gy):
         return -gy * self.xp.sin(self.x)
+
+    def backward_graph(self, inputs, gy):
+        return -gy * inputs[0].sin()
 
 
 class Clamp(Op):
@@ -258,12 +335,18 @@ class Clamp(Op):
         return y
 
     def backward(self, gy):
+        return gy * self._inside()
+
+    def backward_graph(self, inputs, gy):
+        return gy * constant(self.xp.asarray(self._inside(), gy.dtype))
+
+    def _inside(self):
         inside = True
         if self.low is not None:
             inside = self.x >= self.low
         if self.high is not None:
             inside = inside & (self.x <= self.high)
-        return gy * inside
+        return inside
 
 
 class ClampTensor(Op):
@@ -285,18 +368,24 @@ class ClampTensor(Op):
         return xp.broadcast_to(y, broadcast_shape(*(a.shape for a in (x, low, high) if a is not None))).copy()
 
     def backward(self, gy):
+        return tuple(sum_to_shape(gy * mask, shape) for mask, shape in self._masks())
+
+    def backward_graph(self, inputs, gy):
+        return tuple(sum_to(gy * constant(mask.astype(gy.dtype)), shape) for mask, shape in self._masks())
+
+    def _masks(self):
+        """(where the gradient flows, the input's shape) for x, then low and high if present."""
         x, low, high = self.x, self.low, self.high
-        inside = True
-        grads = []
+        inside, masks = True, []
         if low is not None:
             inside = x >= low
             below = (x < low) & (low < high) if high is not None else x < low
-            grads.append(sum_to_shape(gy * below, low.shape))
+            masks.append((below, low.shape))
         if high is not None:
             inside = inside & (x <= high)
             above = (x > high) | (high < low) if low is not None else x > high
-            grads.append(sum_to_shape(gy * above, high.shape))
-        return (sum_to_shape(gy * inside, x.shape), *grads)
+            masks.append((above, high.shape))
+        return [(inside, x.shape), *masks]
 
 
 class Maximum(Op):
@@ -314,12 +403,19 @@ class Maximum(Op):
         return self.xp.maximum(a, b) if self.largest else self.xp.minimum(a, b)
 
     def backward(self, gy):
+        return tuple(sum_to_shape(gy * share, shape) if needed else None
+                     for (share, shape), needed in zip(self._shares(gy.dtype), self.needs_input_grad))
+
+    def backward_graph(self, inputs, gy):
+        return tuple(sum_to(gy * constant(share), shape) if needed else None
+                     for (share, shape), needed in zip(self._shares(gy.dtype), self.needs_input_grad))
+
+    def _shares(self, dtype):
+        """(the share of the gradient, the input's shape) for a and b."""
         xp, a, b = self.xp, self.a, self.b
         a_loses, b_loses = (a < b, a > b) if self.largest else (a > b, a < b)
-        tie = xp.where(a == b, 0.5, 1.0).astype(gy.dtype)
-        ga = sum_to_shape(gy * xp.where(a_loses, 0, tie), a.shape) if self.needs_input_grad[0] else None
-        gb = sum_to_shape(gy * xp.where(b_loses, 0, tie), b.shape) if self.needs_input_grad[1] else None
-        return ga, gb
+        tie = xp.where(a == b, 0.5, 1.0).astype(dtype)
+        return (xp.where(a_loses, 0, tie), a.shape), (xp.where(b_loses, 0, tie), b.shape)
 
 
 class Log1p(Op):
@@ -332,6 +428,9 @@ class Log1p(Op):
     def backward(self, gy):
         return gy / (1 + self.x)
 
+    def backward_graph(self, inputs, gy):
+        return gy / (1 + inputs[0])
+
 
 class Expm1(Op):
     """exp(x) - 1, accurate for small x."""
@@ -342,6 +441,9 @@ class Expm1(Op):
 
     def backward(self, gy):
         return gy * (self.y + 1)
+
+    def backward_graph(self, inputs, gy):
+        return gy * inputs[0].exp()
 
 
 class Rsqrt(Op):
@@ -354,6 +456,10 @@ class Rsqrt(Op):
     def backward(self, gy):
         return gy * (-0.5 * self.y * self.y * self.y)
 
+    def backward_graph(self, inputs, gy):
+        y = inputs[0].rsqrt()
+        return gy * (-0.5 * y * y * y)
+
 
 class Reciprocal(Op):
     """1 / x; integers give float32, as torch."""
@@ -364,6 +470,10 @@ class Reciprocal(Op):
 
     def backward(self, gy):
         return -gy * self.y * self.y
+
+    def backward_graph(self, inputs, gy):
+        y = inputs[0].reciprocal()
+        return -gy * y * y
 
 
 class Square(Op):
@@ -378,6 +488,9 @@ class Square(Op):
     def backward(self, gy):
         return 2 * gy * self.x
 
+    def backward_graph(self, inputs, gy):
+        return 2 * gy * inputs[0]
+
 
 class Log2(Op):
     """log(x) / log(base), base 2 (Log10: base 10)."""
@@ -390,6 +503,9 @@ class Log2(Op):
 
     def backward(self, gy):
         return gy / (self.x * self._log_base)
+
+    def backward_graph(self, inputs, gy):
+        return gy / (inputs[0] * self._log_base)
 
 
 class Log10(Log2):
@@ -406,6 +522,9 @@ class Exp2(Op):
     def backward(self, gy):
         return gy * self.y * math.log(2)
 
+    def backward_graph(self, inputs, gy):
+        return gy * inputs[0].exp2() * math.log(2)
+
 
 class Sinh(Op):
     _function, _derivative = "sinh", "cosh"
@@ -416,6 +535,9 @@ class Sinh(Op):
 
     def backward(self, gy):
         return gy * getattr(self.xp, self._derivative)(self.x)
+
+    def backward_graph(self, inputs, gy):
+        return gy * getattr(inputs[0], self._derivative)()
 
 
 class Cosh(Sinh):
@@ -436,6 +558,10 @@ class Erf(Op):
     def backward(self, gy):
         return gy * (_TWO_OVER_SQRT_PI * self.xp.exp(-self.x * self.x))
 
+    def backward_graph(self, inputs, gy):
+        x = inputs[0]
+        return gy * (_TWO_OVER_SQRT_PI * (-x * x).exp())
+
 
 class Lerp(Op):
     """start + weight * (end - start), the three broadcast together; computed as torch does (from
@@ -454,6 +580,13 @@ class Lerp(Op):
         gs = sum_to_shape(gy * (1 - w), start_shape) if self.needs_input_grad[0] else None
         ge = sum_to_shape(gy * w, end_shape) if self.needs_input_grad[1] else None
         gw = sum_to_shape(gy * self.diff, weight_shape) if self.needs_input_grad[2] else None
+        return gs, ge, gw
+
+    def backward_graph(self, inputs, gy):
+        start, end, w = inputs
+        gs = sum_to(gy * (1 - w), start.shape) if self.needs_input_grad[0] else None
+        ge = sum_to(gy * w, end.shape) if self.needs_input_grad[1] else None
+        gw = sum_to(gy * (end - start), w.shape) if self.needs_input_grad[2] else None
         return gs, ge, gw
 
 
@@ -483,6 +616,13 @@ class AddMM(Op):
         g2 = (self.mat1.T @ gy) * alpha if self.needs_input_grad[2] else None
         return gi, g1, g2
 
+    def backward_graph(self, inputs, gy):
+        _, mat1, mat2 = inputs
+        gi = sum_to(gy * self.beta, self.input_shape) if self.needs_input_grad[0] else None
+        g1 = (gy @ mat2.t()) * self.alpha if self.needs_input_grad[1] else None
+        g2 = (mat1.t() @ gy) * self.alpha if self.needs_input_grad[2] else None
+        return gi, g1, g2
+
 
 class NanToNum(Op):
     """NaN, +Inf and -Inf replaced by ``nan``, ``posinf`` and ``neginf`` (None: the dtype's largest
@@ -507,6 +647,9 @@ class NanToNum(Op):
 
     def backward(self, gy):
         return gy * self.finite
+
+    def backward_graph(self, inputs, gy):
+        return gy * constant(self.finite)
 
 
 @tensor_method

@@ -4,6 +4,7 @@ import math
 
 from .. import _args, backend
 from ..autograd import Op
+from ..autograd.adjoint import constant
 from ..tensor import Tensor
 from ._tensor_checks import check_same_dtype, float_tensor
 
@@ -42,7 +43,19 @@ class BatchNormOp(Op):
     def backward(self, gy):
         gx, gweight, gbias = self.kernels.batch_norm_backward(
             gy, self.x, self.mean, self.invstd, self.weight, self.training)
-        return (gx,) + ((gweight,) if self.has_weight else ()) + ((gbias,) if self.has_bias else ())
+        return affine_grads(self, (gx, gweight, gbias))
+
+    def backward_graph(self, inputs, gy):
+        x, weight = inputs[0], inputs[1] if self.has_weight else None
+        axes = (0,) + tuple(range(2, x.ndim))
+        per_channel = (-1,) + (1,) * (x.ndim - 2)
+        statistics = None
+        if not self.training:  # the running statistics: constants
+            statistics = tuple(constant(s.astype(x.dtype).reshape(per_channel)) for s in (self.mean, self.invstd))
+        grads = normalization_backward_graph(
+            x, gy, None if weight is None else weight.reshape(per_channel),
+            lambda t: t.mean(axes, keepdim=True), lambda t: t.sum(axes), self.eps, statistics)
+        return affine_grads(self, grads)
 
 
 class LayerNormOp(Op):
@@ -78,6 +91,41 @@ class LayerNormOp(Op):
         if self.has_bias:
             grads.append(None if gbias is None else gbias.reshape(self.affine_shape))
         return tuple(grads)
+
+    def backward_graph(self, inputs, gy):
+        width = self.rows.shape[1]
+        weight = inputs[1].reshape(-1) if self.has_weight else None
+        gx, gweight, gbias = normalization_backward_graph(
+            inputs[0].reshape(-1, width), gy.reshape(-1, width), weight, lambda t: t.mean(1, keepdim=True),
+            lambda t: t.sum(0), self.eps)
+        return affine_grads(self, (gx.reshape(gy.shape), gweight.reshape(self.affine_shape),
+                                    gbias.reshape(self.affine_shape)))
+
+
+def normalization_backward_graph(x, gy, weight, mean, total, eps, statistics=None):
+    """(gx, gweight, gbias) of y = x_hat * weight + bias (weight None: 1), as Tensors in the graph:
+    the differentiable backward of the normalisations. x_hat = (x - mu) * invstd with mu and the biased
+    variance from ``mean`` (Tensor -> its mean over the normalised positions, kept broadcastable) and
+    invstd = 1 / sqrt(var + eps); statistics: (mu, invstd) Tensors to use instead, constants (BatchNorm's
+    eval mode). ``total`` sums the affine gradients over the positions that share a weight entry."""
+    if statistics is None:
+        centered = x - mean(x)
+        invstd = (mean(centered * centered) + eps) ** -0.5
+    else:
+        centered, invstd = x - statistics[0], statistics[1]
+    x_hat = centered * invstd
+    g = gy if weight is None else gy * weight
+    if statistics is None:  # mu and var depend on x: the two mean terms
+        gx = invstd * (g - mean(g) - x_hat * mean(g * x_hat))
+    else:
+        gx = g * invstd
+    return gx, total(gy * x_hat), total(gy)
+
+
+def affine_grads(op, grads):
+    """(gx, gweight, gbias) cut to the op's inputs (x, weight if it has one, bias if it has one)."""
+    gx, gweight, gbias = grads
+    return (gx,) + ((gweight,) if op.has_weight else ()) + ((gbias,) if op.has_bias else ())
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):

@@ -5,6 +5,7 @@ import collections
 from .. import _args, backend
 from .._dtypes import int64, resolve_dtype
 from ..autograd import Op
+from ..autograd.adjoint import linear_backward_graph
 from ..tensor import Tensor
 from ._table import tensor_method
 from .indexing import Gather
@@ -40,6 +41,8 @@ class Cumsum(Op):
     def forward(self, x):
         return x.cumsum(axis=self.dim, dtype=None if x.dtype.kind == "f" else int64)
 
+    backward_graph = linear_backward_graph
+
     def backward(self, gy):
         return _reverse_cumsum(gy, self.dim, self.xp)
 
@@ -72,6 +75,14 @@ class Cumprod(Op):
         at_first = xp.where(before, zero, gy * without_first).sum(axis=dim, keepdims=True)
         return gx + xp.where(first, at_first, zero)
 
+    def backward_graph(self, inputs, gy):
+        x = inputs[0]
+        if bool((x._data == 0).any()):
+            raise RuntimeError("Cumprod: double backward (create_graph=True) is not implemented for an input "
+                               "with zero entries")
+        dim = self.dim
+        return (gy * x.cumprod(dim)).flip(dim).cumsum(dim).flip(dim) / x
+
 
 class Flip(Op):
     """x reversed along each of ``dims`` (a copy, as torch's flip); the gradient is flipped back."""
@@ -81,6 +92,8 @@ class Flip(Op):
 
     def forward(self, x):
         return self.xp.flip(x, self.dims).copy()  # C order; not ascontiguousarray, which makes a 0-d array 1-d
+
+    backward_graph = linear_backward_graph
 
     def backward(self, gy):
         return self.xp.flip(gy, self.dims)
@@ -95,6 +108,8 @@ class Roll(Op):
 
     def forward(self, x):
         return self.xp.roll(x, self.shifts, axis=self.dims)
+
+    backward_graph = linear_backward_graph
 
     def backward(self, gy):
         back = -self.shifts if self.dims is None else tuple(-s for s in self.shifts)
@@ -117,6 +132,8 @@ class Triangle(Op):
         else:
             self.mask = xp.tri(rows, cols, k=self.diagonal, dtype=bool)
         return xp.where(self.mask, x, xp.zeros((), dtype=x.dtype))
+
+    backward_graph = linear_backward_graph
 
     def backward(self, gy):
         return self.xp.where(self.mask, gy, self.xp.zeros((), dtype=gy.dtype))

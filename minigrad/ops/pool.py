@@ -1,8 +1,10 @@
 """Pooling over (N, C, H, W) input: max (argmax kept for backward), average, adaptive average."""
 from .. import _args
 from ..autograd import Op
+from ..autograd.adjoint import linear_backward_graph
 from ..tensor import Tensor
 from ._tensor_checks import check_same_dtype
+from .resample import plane_scatter
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d"]
 
@@ -21,6 +23,9 @@ class MaxPool2dOp(Op):
     def backward(self, gy):
         return self.kernels.max_pool2d_backward(gy, self.indices, self.x_shape)
 
+    def backward_graph(self, inputs, gy):
+        return plane_scatter(gy, self.indices, self.x_shape)
+
 
 class AvgPool2dOp(Op):
     """Hyperparameters: kernel_size, stride, padding, each (h, w), and count_include_pad."""
@@ -37,6 +42,8 @@ class AvgPool2dOp(Op):
         return self.kernels.avg_pool2d_backward(gy, self.x_shape, self.kernel_size, self.stride, self.padding,
                                                 self.count_include_pad)
 
+    backward_graph = linear_backward_graph
+
 
 class AdaptiveAvgPool2dOp(Op):
     """Hyperparameter: output_size (OH, OW)."""
@@ -50,6 +57,8 @@ class AdaptiveAvgPool2dOp(Op):
 
     def backward(self, gy):
         return self.kernels.adaptive_avg_pool2d_backward(gy, self.x_shape)
+
+    backward_graph = linear_backward_graph
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0):

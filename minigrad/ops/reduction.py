@@ -8,8 +8,10 @@ import numpy as np
 from .. import _args, autograd, backend
 from .._dtypes import as_float, float16, int64, resolve_dtype
 from ..autograd import Op
+from ..autograd.adjoint import constant, linear_backward_graph
 from ..tensor import Tensor
 from ._table import tensor_method
+from .shape import where
 
 # Several functions below are named as builtins (sum, max, min, all, any): the code here says builtins.
 _MaxResult = collections.namedtuple("max", ["values", "indices"])
@@ -45,6 +47,18 @@ class _Reduction(Op):
         """gy broadcast back to the input's shape (a read-only view)."""
         return self.xp.broadcast_to(self._kept(gy), self.in_shape)
 
+    def _kept_graph(self, gy):
+        """_kept for a gradient Tensor (backward_graph)."""
+        return gy if self.keepdim else gy.reshape(self.kept_shape)
+
+    def _graph_like_input(self, gy):
+        """_grad_like_input for a gradient Tensor (backward_graph)."""
+        return self._kept_graph(gy).expand(self.in_shape)
+
+    def _kept_again(self, op_type, x, *options):
+        """This reduction of ``x`` computed again in the graph, with the reduced axes kept."""
+        return op_type(self.axes, True, *options)(x)
+
 
 class _CastFirst(_Reduction):
     """A reduction that, given a ``dtype``, casts its input to it before reducing (torch's dtype=
@@ -67,6 +81,8 @@ class Sum(_CastFirst):
         default = x.dtype if self.dtype is not None or x.dtype.kind == "f" else "int64"
         return x.sum(axis=axes, keepdims=self.keepdim, dtype=default)
 
+    backward_graph = linear_backward_graph
+
     def backward(self, gy):
         return self._grad_like_input(gy)
 
@@ -82,6 +98,8 @@ class Mean(_CastFirst):
         for a in axes:
             self.count *= x.shape[a]
         return x.mean(axis=axes, keepdims=self.keepdim)
+
+    backward_graph = linear_backward_graph
 
     def backward(self, gy):
         return self._grad_like_input(gy / self.count)
@@ -110,6 +128,13 @@ class Prod(_Reduction):
         for position, a in enumerate(kept + list(axes)):
             inverse[a] = position
         return others.transpose(inverse) * self._grad_like_input(gy)
+
+    def backward_graph(self, inputs, gy):
+        x = inputs[0]
+        if bool((x._data == 0).any()):
+            raise RuntimeError("Prod: double backward (create_graph=True) is not implemented for an input "
+                               "with zero entries")
+        return self._graph_like_input(gy) * (self._kept_again(Prod, x) / x)
 
 
 class Var(_Reduction):
@@ -141,6 +166,13 @@ class Var(_Reduction):
         with np.errstate(invalid="ignore"):
             return self._grad_like_input(gy) * slope
 
+    def backward_graph(self, inputs, gy):
+        x = inputs[0]
+        if self.dof <= 0 and (self.dim is None or x.ndim == 0):  # the constant inf / NaN slope of backward
+            return self._graph_like_input(gy) * constant(Var.backward(self, self.xp.ones_like(gy._data)))
+        centered = x - x.mean(dim=self.axes, keepdim=True)
+        return self._graph_like_input(gy) * centered * (2 / self.dof)
+
 
 class Std(Var):
     """Standard deviation (the square root of Var); where it is 0 the gradient is 0, as torch's,
@@ -155,6 +187,12 @@ class Std(Var):
         zero = y == 0
         gvar = xp.where(zero, xp.zeros((), dtype=gy.dtype), gy) / xp.where(zero, xp.ones((), dtype=y.dtype), 2 * y)
         return super().backward(gvar)
+
+    def backward_graph(self, inputs, gy):
+        y = self._kept_again(Std, inputs[0], self.correction)
+        zero = constant(y._data == 0)
+        gvar = where(zero, 0.0, self._kept_graph(gy)) / where(zero, 1.0, 2 * y)
+        return super().backward_graph(inputs, gvar if self.keepdim else gvar.reshape(gy.shape))
 
 
 class Extremum(_Reduction):
@@ -178,6 +216,10 @@ class Extremum(_Reduction):
         ties = mask.sum(axis=self.axes, keepdims=True)
         return self._grad_like_input(gy) * mask / ties
 
+    def backward_graph(self, inputs, gy):
+        mask = self.mask
+        return self._graph_like_input(gy) * constant((mask / mask.sum(axis=self.axes, keepdims=True)).astype(gy.dtype))
+
 
 class TakeAlongDim(Op):
     """x's entries at ``index`` along ``dim`` (index: integers, x's shape with size 1 at dim), as the
@@ -190,6 +232,8 @@ class TakeAlongDim(Op):
         self.in_shape, self.index = x.shape, index
         y = self.xp.take_along_axis(x, index, axis=self.dim)
         return y if self.keepdim else y.squeeze(self.dim)
+
+    backward_graph = linear_backward_graph
 
     def backward(self, gy):
         xp, dim = self.xp, self.dim
@@ -232,6 +276,21 @@ class Norm(_Reduction):
                 scale = xp.where(x == 0, xp.zeros((), dtype=x.dtype), xp.sign(x) * (xp.abs(x) / safe_y) ** (p - 1))
         return xp.where(y == 0, xp.zeros((), dtype=y.dtype), scale) * self._grad_like_input(gy)
 
+    def backward_graph(self, inputs, gy):
+        x, p = inputs[0], self.p
+        if p == 0:  # a count: flat
+            return self._graph_like_input(gy) * 0.0
+        y = Norm(p, self.axes, True)(x)
+        zero_norm = constant(y._data == 0)
+        safe_y = where(zero_norm, 1.0, y)
+        if p == 2:
+            scale = x / safe_y
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                zero = constant(x._data == 0)
+                scale = where(zero, 0.0, constant(self.xp.sign(x._data)) * (where(zero, 1.0, x.abs()) / safe_y) ** (p - 1))
+        return where(zero_norm, 0.0, scale) * self._graph_like_input(gy)
+
 
 class LogSumExp(_Reduction):
     """log(sum(exp(x))) over dims, shifted by the max (finite for inputs of any size); a slice of
@@ -253,6 +312,10 @@ class LogSumExp(_Reduction):
 
     def backward(self, gy):
         return self._kept(gy) * self.xp.exp(self.x - self.y)
+
+    def backward_graph(self, inputs, gy):
+        x = inputs[0]
+        return self._kept_graph(gy) * (x - self._kept_again(LogSumExp, x)).exp()
 
 
 @tensor_method

@@ -5,6 +5,7 @@ import numpy as np
 
 from .. import _args, backend
 from ..autograd import Op
+from ..autograd.adjoint import constant, linear_backward_graph
 from ..tensor import Tensor
 
 __all__ = ["interpolate", "adaptive_max_pool2d"]
@@ -96,6 +97,8 @@ class Interpolate(Op):
             gy = g
         return gy
 
+    backward_graph = linear_backward_graph
+
 
 def _adaptive_bins(in_size, out_size):
     """(out_size, K) source indices of torch's adaptive bins [floor(i * in / out), ceil((i + 1) * in
@@ -130,8 +133,8 @@ class PlaneGather(Op):
     (adaptive max pooling's values); each gradient entry is added at its index, repeats adding up."""
 
     def forward(self, x, index):
-        planes = x.shape[0] * x.shape[1]
-        self.in_shape, self.index = x.shape, index.reshape(planes, int(np.prod(index.shape[2:])))
+        self._locate(x.shape, index)
+        planes = self.index.shape[0]
         return self.xp.take_along_axis(x.reshape(planes, int(np.prod(x.shape[2:]))), self.index,
                                        axis=1).reshape(index.shape)
 
@@ -141,6 +144,25 @@ class PlaneGather(Op):
         gx = xp.zeros((planes, int(np.prod(self.in_shape[2:]))), dtype=gy.dtype)
         backend.scatter_add(gx, (xp.arange(planes)[:, None], self.index), gy.reshape(self.index.shape))
         return gx.reshape(self.in_shape), None
+
+    backward_graph = linear_backward_graph
+
+    def _locate(self, in_shape, index):
+        """Keep what backward reads: the input's shape and the index as (planes, positions)."""
+        planes = in_shape[0] * in_shape[1]
+        self.in_shape, self.index = in_shape, index.reshape(planes, int(np.prod(index.shape[2:])))
+
+
+def plane_scatter(gy, index, in_shape):
+    """The Tensor of shape in_shape (N, C, H, W) in which each entry of gy (N, C, OH, OW) is added
+    at its flat position index[n, c, ...] of plane (n, c): PlaneGather's gradient (max pooling's,
+    for its argmax indices), differentiable: its own gradient gathers at ``index`` again."""
+    xp = backend.array_module(index)
+    gather = PlaneGather()
+    gather.xp, gather.needs_input_grad = xp, (True, False)
+    gather._locate(in_shape, index)
+    x_like = constant(xp.broadcast_to(xp.zeros((), gy.dtype), in_shape))  # only its shape and dtype are read
+    return linear_backward_graph(gather, (x_like, constant(index)), gy)[0]
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,

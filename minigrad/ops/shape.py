@@ -6,6 +6,7 @@ import numpy as np
 from .. import _args, backend
 from .._dtypes import bool_, common_dtype, int64, like_value, promote, to_array
 from ..autograd import Op
+from ..autograd.adjoint import linear_backward_graph
 from ..tensor import Tensor
 from ._broadcast import broadcast_shape, sum_to_shape
 from ._table import tensor_method, torch_function
@@ -28,6 +29,9 @@ class Reshape(Op):
                 "(at least one dimension spans across two contiguous subspaces): use .reshape(...) instead")
         return y
 
+    backward_graph = linear_backward_graph
+    linear_part = {"view": False}  # its adjoint reshapes gradients, which may not be contiguous
+
     def backward(self, gy):
         return gy.reshape(self.in_shape)
 
@@ -46,6 +50,8 @@ class Transpose(Op):
             raise ValueError(f"axes {axes} are not a permutation of a tensor's {x.ndim} dimensions")
         self.inverse = tuple(np.argsort([a % x.ndim for a in axes]))
         return x.transpose(axes)
+
+    backward_graph = linear_backward_graph
 
     def backward(self, gy):
         return gy.transpose(self.inverse)
@@ -73,6 +79,8 @@ class GetItem(Op):
         self.index = index_on_device(self.index, self.xp)
         return x[self.index]
 
+    backward_graph = linear_backward_graph
+
     def backward(self, gy):
         gx = self.xp.zeros(self.in_shape, dtype=gy.dtype)
         if _is_basic(self.index):  # ints and slices pick each entry at most once
@@ -95,6 +103,8 @@ class ToDevice(Op):
         self.source = backend.device_of(x)
         return backend.to_device(x, self.device)
 
+    backward_graph = linear_backward_graph
+
     def backward(self, gy):
         return backend.to_device(gy, self.source)
 
@@ -106,6 +116,8 @@ class Cast(Op):
     def forward(self, x):
         self.source = x.dtype
         return x.astype(self.dtype)
+
+    backward_graph = linear_backward_graph
 
     def backward(self, gy):
         return gy.astype(self.source)
@@ -123,6 +135,8 @@ class Expand(Op):
         self.in_shape = x.shape
         return self.xp.broadcast_to(x, self.shape)
 
+    backward_graph = linear_backward_graph
+
     def backward(self, gy):
         return sum_to_shape(gy, self.in_shape)
 
@@ -138,6 +152,8 @@ class Repeat(Op):
         self.padded_shape = (1,) * (len(self.repeats) - x.ndim) + x.shape
         self.in_shape = x.shape
         return self.xp.tile(x, self.repeats)
+
+    backward_graph = linear_backward_graph
 
     def backward(self, gy):
         interleaved = []
@@ -158,6 +174,8 @@ class Cat(Op):
         self.sizes = [a.shape[self.dim] for a in arrays]
         return self.xp.concatenate([a.astype(dtype, copy=False) for a in arrays], axis=self.dim)
 
+    backward_graph = linear_backward_graph
+
     def backward(self, gy):
         bounds = np.cumsum(self.sizes)[:-1].tolist()
         return tuple(self.xp.split(gy, bounds, axis=self.dim))
@@ -173,6 +191,8 @@ class Stack(Op):
         dtype = common_dtype([a.dtype for a in arrays])
         return self.xp.stack([a.astype(dtype, copy=False) for a in arrays], axis=self.dim)
 
+    backward_graph = linear_backward_graph
+
     def backward(self, gy):
         return tuple(self.xp.moveaxis(gy, self.dim, 0))
 
@@ -184,6 +204,8 @@ class Where(Op):
         a, b = promote(a, b)
         self.cond, self.shapes = cond, (a.shape, b.shape)
         return self.xp.where(cond, a, b)
+
+    backward_graph = linear_backward_graph
 
     def backward(self, gy):
         zero = self.xp.zeros((), dtype=gy.dtype)
@@ -197,6 +219,8 @@ class Clone(Op):
 
     def forward(self, x):
         return x.copy()
+
+    backward_graph = linear_backward_graph
 
     def backward(self, gy):
         return gy
@@ -222,6 +246,9 @@ class ConstantPad(Op):
         y = self.xp.full(out_shape, self.value, dtype=x.dtype)
         y[self.target] = x[self.source]
         return y
+
+    backward_graph = linear_backward_graph
+    linear_part = {"value": 0}  # the pad value makes it affine
 
     def backward(self, gy):
         gx = self.xp.zeros(self.in_shape, dtype=gy.dtype)
@@ -255,6 +282,8 @@ class Diag(Op):
         """The (row, column) indices of the ``length`` entries of diagonal k."""
         steps = self.xp.arange(length)
         return steps + max(-self.k, 0), steps + max(self.k, 0)
+
+    backward_graph = linear_backward_graph
 
     def backward(self, gy):
         if len(self.in_shape) == 1:

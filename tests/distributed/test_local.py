@@ -152,6 +152,21 @@ def test_sync_batchnorm_in_a_world_of_one_is_batchnorm_and_gradchecks(world_of_o
 
 
 @needs_mpi4py
+@pytest.mark.parametrize("affine", [True, False])
+def test_sync_batchnorm_double_backward_in_a_world_of_one(world_of_one, affine, rng):
+    def sync_batchnorm(x, *weight_and_bias):
+        op = nn.parallel.sync_batchnorm.SyncBatchNormOp(dist.process_group.world(), None, None, 0.1, 1e-5, affine,
+                                                       affine)
+        return op(x, *weight_and_bias)
+
+    inputs = [mg.tensor(rng.standard_normal((4, 3, 2)), requires_grad=True)]
+    if affine:
+        inputs += [mg.tensor(rng.uniform(0.5, 1.5, 3), requires_grad=True), mg.tensor(rng.standard_normal(3),
+                                                                                        requires_grad=True)]
+    assert mg.autograd.gradgradcheck(sync_batchnorm, inputs, atol=1e-7, rtol=1e-6)
+
+
+@needs_mpi4py
 def test_sync_batchnorm_float32_keeps_the_variance_of_data_far_from_zero(world_of_one, rng):
     x = (rng.standard_normal((512, 4)) + 1e4).astype(np.float32)
     sync = nn.SyncBatchNorm(4, momentum=1.0)

@@ -72,6 +72,10 @@ def test_sync_batchnorm_matches_batchnorm_on_the_concatenated_unequal_batches():
     run_ok("sync_batchnorm", 3)
 
 
+def test_sync_batchnorm_double_backward_matches_batchnorm_on_the_concatenated_batches():
+    run_ok("sync_batchnorm_double_backward", 3)
+
+
 @pytest.mark.parametrize("processes", [2, 4])
 def test_ddp_sync_batchnorm_and_sampler_train_as_one_process_on_the_global_batch(processes):
     run_ok("equivalence", processes)

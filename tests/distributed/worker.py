@@ -318,6 +318,39 @@ def sync_batchnorm(rank, size):
     expect_error(ValueError, ["more than 1 value per channel over the global batch", "got 1"], lambda: bn(one))
 
 
+def sync_batchnorm_double_backward(rank, size):
+    """create_graph through SyncBatchNorm: a gradient penalty's gradients (the second derivatives)
+    on each rank's share equal BatchNorm's on the concatenated batch, computed by every rank alone."""
+    rng = np.random.default_rng(4)
+    sizes, channels = [3, 0, 4][:size], 3
+    x_all = rng.standard_normal((sum(sizes), channels, 2)) * 2 + 5
+    upstream_all, direction_all = rng.standard_normal(x_all.shape), rng.standard_normal(x_all.shape)
+    local = slice(sum(sizes[:rank]), sum(sizes[:rank + 1]))
+
+    def penalty_gradients(layer, x, upstream, direction):
+        """(d/dx, d/dweight) of sum(direction * d(sum(layer(x) * upstream))/dx); the bias does not
+        reach the input gradient, so it gets none."""
+        x = mg.tensor(x, requires_grad=True)
+        gx, = mg.autograd.grad((layer(x) * mg.tensor(upstream)).sum(), [x], create_graph=True)
+        (gx * mg.tensor(direction)).sum().backward()
+        assert layer.bias.grad is None
+        return x.grad.numpy(), layer.weight.grad.numpy()
+
+    weight, bias = rng.uniform(0.5, 1.5, channels), rng.standard_normal(channels)
+    layers = [nn.BatchNorm1d(channels).double(), nn.SyncBatchNorm.convert_sync_batchnorm(nn.BatchNorm1d(channels))]
+    for layer in layers:
+        layer.double()
+        layer.weight.data[...], layer.bias.data[...] = weight, bias
+    reference = penalty_gradients(layers[0], x_all, upstream_all, direction_all)
+    reductions = calls("Iallreduce")
+    gx, gweight = penalty_gradients(layers[1], x_all[local], upstream_all[local], direction_all[local])
+    assert calls("Iallreduce") > reductions  # the double backward's global means
+    np.testing.assert_allclose(gx, reference[0][local], rtol=1e-9, atol=1e-10)
+    summed = mg.tensor(gweight)  # each rank's share of the weight's gradient; their sum is the total
+    dist.all_reduce(summed)
+    np.testing.assert_allclose(summed.numpy(), reference[1], rtol=1e-9, atol=1e-10)
+
+
 # ---- the pinned equivalence ----------------------------------------------------------------------
 def equivalence(rank, size):
     """DDP + SyncBatchNorm + DistributedSampler on `size` processes train the same parameters and
@@ -465,8 +498,8 @@ def hangs(rank, size):
 
 
 FAULTS = (exits, sigterm, skips_backward, extra_batch, allreduce_vs_barrier, extra_allreduce, hangs)
-SCENARIOS = {f.__name__: f for f in (collectives, ddp, sync_batchnorm, equivalence, nccl, raises, all_end_with_sys_exit)
-             + FAULTS}
+SCENARIOS = {f.__name__: f for f in (collectives, ddp, sync_batchnorm, sync_batchnorm_double_backward, equivalence, nccl,
+                                     raises, all_end_with_sys_exit) + FAULTS}
 
 if __name__ == "__main__":
     mg.set_num_threads(1)

@@ -143,6 +143,28 @@ CONVERSION = [
     C("backward-nonscalar", lambda m: (m.leaf([1.0, 2.0]) * 2).backward()),
     C("grad-accumulates", lambda m: (lambda x: ((x * 2).sum().backward(), (x * 3).sum().backward(), x.grad)[2])(
         m.leaf([1.0]))),
+    # higher-order gradients (issue 26): the derivatives of tests/higher_order_cases.py are compared in
+    # tests/oracle/test_higher_order.py; these cover the API's options
+    C("autograd-grad-second-order", lambda m: (lambda x: m.autograd.grad(
+        m.autograd.grad((x ** 3).sum(), x, create_graph=True)[0].sum(), x))(m.leaf([1.0, -2.0])), "mg.autograd.grad"),
+    C("backward-create-graph", lambda m: (lambda x: ((x.sin() * x).sum().backward(create_graph=True),
+                                                     x.grad.detach())[1])(m.leaf([0.5, 1.5]))),
+    C("backward-inputs", lambda m: (lambda x, w: ((x * w).sum().backward(inputs=[w]), x.grad is None, w.grad)[1:])(
+        m.leaf([0.5, 1.5]), m.leaf([2.0, 3.0]))),
+    C("autograd-grad-unused", lambda m: (lambda x, unused: m.autograd.grad(
+        (x * 2).sum(), [x, unused], materialize_grads=True))(m.leaf([1.0]), m.leaf([2.0, 3.0]))),
+    C("gradgradcheck", lambda m: m.autograd.gradgradcheck(lambda t: (t.tanh() ** 3).sum(), [m.leaf([0.3, -0.7])]),
+      "mg.autograd.gradgradcheck"),
+    C("functional-hessian", lambda m: m.autograd.functional.hessian(lambda t: (t ** 3).sum() * t.prod(),
+                                                                    m.t([0.5, -1.5], "float64")),
+      "mg.autograd.functional"),
+    C("functional-jacobian-jvp-vjp", lambda m: (lambda f, x, v: (
+        m.autograd.functional.jacobian(f, x), m.autograd.functional.jvp(f, x, v)[1],
+        m.autograd.functional.vjp(f, x, v)[1]))(lambda t: t.exp() * t.flip(0), m.t([0.5, -1.5], "float64"),
+                                                m.t([1.0, 2.0], "float64"))),
+    C("functional-hvp-vhp", lambda m: (lambda f, x, v: (m.autograd.functional.hvp(f, x, v)[1],
+                                                        m.autograd.functional.vhp(f, x, v)[1]))(
+        lambda t: t.tanh().prod(), m.t([0.5, -1.5], "float64"), m.t([1.0, 2.0], "float64"))),
 ]
 
 # ---- operators and dtype promotion ----------------------------------------------------------------------

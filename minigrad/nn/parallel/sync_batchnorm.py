@@ -2,6 +2,7 @@
 from ...autograd import Op
 from ...distributed import process_group
 from ...ops._tensor_checks import check_same_dtype
+from ...ops.normalization import affine_grads, normalization_backward_graph
 from ..layers import _BatchNorm
 
 
@@ -96,6 +97,40 @@ class SyncBatchNormOp(Op):
         if self.has_bias:
             grads += (sum_gy.astype(dtype),)
         return grads
+
+    def backward_graph(self, inputs, gy):
+        """BatchNorm's differentiable backward with the means taken over the global batch: four
+        differentiable Allreduces (each rank must run it in step, as the first-order backward)."""
+        x, weight = inputs[0], inputs[1] if self.has_weight else None
+        axes = (0,) + tuple(range(2, x.ndim))
+        per_channel = (-1,) + (1,) * (x.ndim - 2)
+
+        def global_mean(t):
+            return GlobalSum(self.group)(t.sum(axes)).reshape(per_channel) / self.count
+
+        grads = normalization_backward_graph(x, gy, None if weight is None else weight.reshape(per_channel),
+                                             global_mean, lambda t: t.sum(axes), self.eps)
+        return affine_grads(self, grads)
+
+
+class GlobalSum(Op):
+    """The sum over the ranks of the group of an array (every rank gets it): one Allreduce. Its
+    gradient is the sum over the ranks of their gradients, another GlobalSum; so it is differentiable
+    to any order, each rank differentiating in step."""
+
+    def __init__(self, group):
+        self.group = group
+
+    def forward(self, x):
+        total = self.xp.array(x, copy=True, order="C")
+        process_group.allreduce_array(self.group, total, process_group.ReduceOp.SUM, "SyncBatchNorm double backward")
+        return total
+
+    def backward(self, gy):
+        return self.forward(gy)
+
+    def backward_graph(self, inputs, gy):
+        return GlobalSum(self.group)(gy)
 
 
 class SyncBatchNorm(_BatchNorm):
