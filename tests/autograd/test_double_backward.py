@@ -96,3 +96,12 @@ def test_profiler_records_backward_graph_and_the_ops_it_runs():
     rows = {row.name: row for row in prof.key_averages()}
     assert rows["Tanh"].backward_calls >= 2  # the first backward (as backward_graph) and the second
     assert rows["Mul"].calls >= 1  # backward_graph's own ops are recorded as forward calls
+
+
+@pytest.mark.parametrize("reduce", [lambda x: x.prod(), lambda x: x.cumprod(0).sum()], ids=["prod", "cumprod"])
+def test_prod_and_cumprod_refuse_create_graph_at_a_zero_entry(reduce):
+    x = t([2.0, 0.0, 3.0])
+    with pytest.raises(RuntimeError, match="double backward .* not implemented for an input with zero entries"):
+        mg.autograd.grad(reduce(x), x, create_graph=True)
+    reduce(x).backward()  # first order is exact there
+    assert x.grad is not None
