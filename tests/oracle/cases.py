@@ -489,6 +489,11 @@ OPTIONS = [
                                                                                    training=False))),
     C("dropout-p-bad", lambda m: m.F.dropout(m.t([1.0]), p=-0.1)),
     C("dropout2d-3d", lambda m: m.F.dropout2d(m.leaf(np.ones((2, 3, 4))), 0.0)),
+    C("dropout2d-other-dims", lambda m: (m.F.dropout2d(m.leaf(np.ones((2, 3))), 1.0), m.F.dropout2d(m.leaf(np.ones(3)), 0.5,
+                                                                                              training=False))),
+    C("dropout2d-1d-train", lambda m: m.F.dropout2d(m.t(np.ones(3)), 0.5)),
+    C("dropout1d-3d", lambda m: (m.F.dropout1d(m.leaf(np.ones((2, 3))), 1.0), m.F.dropout3d(m.leaf(np.ones((2, 2, 2, 2))), 1.0))),
+    C("dropout1d-4d", lambda m: m.F.dropout1d(m.t(np.ones((2, 3, 4, 4))), 0.5)),
     *each("pool-unbatched", lambda m, f: f(m)(m.leaf(A24[None, 0])), [
         lambda m: lambda x: m.F.max_pool2d(x, 2), lambda m: lambda x: m.F.avg_pool2d(x, 2),
         lambda m: lambda x: m.F.adaptive_avg_pool2d(x, 2), lambda m: lambda x: m.F.adaptive_max_pool2d(x, 2),

@@ -55,6 +55,8 @@ MODULES = [
     M("Dropout-eval", lambda nn: nn.Dropout(0.4), _x(3, 4), train=False),
     M("Dropout-p0", lambda nn: nn.Dropout(0.0), _x(3, 4)),
     M("Dropout2d-eval", lambda nn: nn.Dropout2d(0.5), _x(2, 3, 2, 2), train=False),
+    M("Dropout1d-eval", lambda nn: nn.Dropout1d(0.5), _x(2, 3, 2), train=False),
+    M("Dropout3d-eval", lambda nn: nn.Dropout3d(0.5), _x(2, 3, 2, 2, 1), train=False),
     M("BatchNorm1d", lambda nn: nn.BatchNorm1d(3), _x(4, 3, offset=1.0)),
     M("BatchNorm1d-3d", lambda nn: nn.BatchNorm1d(3, eps=0.1, momentum=0.3), _x(4, 3, 5)),
     M("BatchNorm1d-cumulative", lambda nn: nn.BatchNorm1d(3, momentum=None), _x(4, 3)),
