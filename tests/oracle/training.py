@@ -200,7 +200,10 @@ INIT_RANDOM = [("uniform_", {}), ("uniform_", {"a": -2.0, "b": 0.5}), ("normal_"
                ("xavier_uniform_", {}), ("xavier_uniform_", {"gain": 2.0}), ("xavier_normal_", {"gain": 0.5}),
                ("kaiming_uniform_", {}), ("kaiming_uniform_", {"a": math.sqrt(5)}),
                ("kaiming_uniform_", {"mode": "fan_out", "nonlinearity": "relu"}),
-               ("kaiming_normal_", {"a": 0.2, "mode": "fan_out"}), ("kaiming_normal_", {"nonlinearity": "tanh"})]
+               ("kaiming_normal_", {"a": 0.2, "mode": "fan_out"}), ("kaiming_normal_", {"nonlinearity": "tanh"}),
+               ("orthogonal_", {}), ("orthogonal_", {"gain": 2.0}),
+               ("trunc_normal_", {"mean": 0.5, "std": 0.5, "a": -0.2, "b": 1.0}),  # redraws outside [a, b]
+               ("trunc_normal_", {"a": 1.5, "b": 2.5})]  # mass < 0.3: uniform proposals
 INIT_EXACT = [
     lambda m: m.nn.init.constant_(m.t(np.zeros((2, 3))), 0.3),
     lambda m: m.nn.init.constant_(m.t(np.zeros(2, np.float32)), 1e300),
@@ -210,6 +213,15 @@ INIT_EXACT = [
     + [m.nn.init.calculate_gain("leaky_relu", p) for p in (None, 0.2)],
     lambda m: m.nn.init.calculate_gain("softmax"),
     lambda m: m.nn.init.xavier_uniform_(m.t(np.zeros(3))),
+    lambda m: (m.nn.init.eye_(m.t(np.zeros((2, 3)))), m.nn.init.eye_(m.t(np.zeros((4, 2))))),
+    lambda m: (m.nn.init.dirac_(m.t(np.zeros((4, 2, 3)))), m.nn.init.dirac_(m.t(np.zeros((4, 3, 2, 3))), groups=2),
+               m.nn.init.dirac_(m.t(np.zeros((2, 2, 1, 2, 3))))),
+    lambda m: (m.nn.init.sparse_(m.t(np.zeros((10, 4))), 0.25) == 0).sum(0),
+    lambda m: m.nn.init.eye_(m.t(np.zeros((2, 2, 2)))),
+    lambda m: m.nn.init.dirac_(m.t(np.zeros((3, 3)))),
+    lambda m: m.nn.init.dirac_(m.t(np.zeros((3, 3, 3))), groups=2),
+    lambda m: m.nn.init.orthogonal_(m.t(np.zeros(3))),
+    lambda m: m.nn.init.sparse_(m.t(np.zeros((2, 2, 2))), 0.5),
 ]
 
 
