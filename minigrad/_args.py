@@ -14,6 +14,7 @@ Example::
 """
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -160,3 +161,27 @@ def correction(unbiased, correction):
     if unbiased is not None and correction is not None:
         raise TypeError("pass unbiased or correction, not both")
     return correction if correction is not None else (0 if unbiased is False else 1)
+
+
+NO_ALPHA = object()  # alpha not given: tells the deprecated overload from a keyword alpha
+
+
+def alpha_overload(name, other, extra, alpha, positional_alpha=False):
+    """(other, alpha) of ``x.add(other, *extra, alpha=...)`` (and sub, add_, sub_), with torch's
+    deprecated overload ``x.add_(Number alpha, Tensor other)`` (older scripts' ``p.data.add_(-lr,
+    p.grad)``): accepted with torch's UserWarning (scalars commute, so ``x.add_(2, 3)`` is the same either
+    way). positional_alpha: the in-place methods also keep minigrad's ``x.add_(tensor, alpha)``."""
+    if not extra:
+        return other, 1 if alpha is NO_ALPHA else alpha
+    if len(extra) == 1 and alpha is NO_ALPHA and is_real(other):
+        warnings.warn(f"This overload of {name} is deprecated:\n\t{name}(Number alpha, Tensor other)\nConsider using "
+                      f"one of the following signatures instead:\n\t{name}(Tensor other, *, Number alpha = 1)",
+                      UserWarning, stacklevel=3)
+        return extra[0], other
+    if len(extra) == 1 and alpha is NO_ALPHA and positional_alpha:
+        return other, extra[0]
+    if len(extra) == 1 and is_real(other):
+        raise TypeError(f"{name}() received an invalid combination of arguments - got unrecognized keyword "
+                        f"arguments: alpha (the deprecated {name}(Number alpha, Tensor other) takes no alpha=)")
+    raise TypeError(f"{name}() takes 1 positional argument but {1 + len(extra)} were given; use "
+                    f"{name}(other, alpha=...)")

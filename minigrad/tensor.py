@@ -471,12 +471,16 @@ class Tensor:
             operands = [o.detach() if isinstance(o, Tensor) else o for o in operands]
         return autograd.in_place(self, op, *operands)
 
-    def add_(self, other, alpha=1):
-        """self += alpha * other, in place; returns self."""
+    def add_(self, other, *positional, alpha=_args.NO_ALPHA):
+        """self += alpha * other, in place; returns self. torch's deprecated ``add_(Number alpha, Tensor
+        other)`` works with its warning (``p.data.add_(-lr, p.grad)``)."""
+        other, alpha = _args.alpha_overload("add_", other, positional, alpha, positional_alpha=True)
         return self._in_place(_ops.inplace.AddInPlace(alpha_factor(self.dtype, alpha, "add_")), other)
 
-    def sub_(self, other, alpha=1):
-        """self -= alpha * other, in place; returns self."""
+    def sub_(self, other, *positional, alpha=_args.NO_ALPHA):
+        """self -= alpha * other, in place; returns self (torch's deprecated ``sub_(Number alpha, Tensor
+        other)`` too)."""
+        other, alpha = _args.alpha_overload("sub_", other, positional, alpha, positional_alpha=True)
         return self._in_place(_ops.inplace.AddInPlace(-alpha_factor(self.dtype, alpha, "sub_")), other)
 
     def mul_(self, other):

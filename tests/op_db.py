@@ -319,12 +319,62 @@ def ref_interpolate(x, size, mode="nearest", align_corners=None):
     return x
 
 
-def ref_pad(x, pad, value=0):
+def ref_pad(x, pad, mode="constant", value=None):
+    """Negative widths crop first (torch's order), then np.pad in the matching mode."""
     widths = [(0, 0)] * x.ndim
     for i in range(len(pad) // 2):
         widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
     crop = tuple(slice(max(-lo, 0), x.shape[d] - max(-hi, 0)) for d, (lo, hi) in enumerate(widths))
-    return np.pad(x[crop], [(max(lo, 0), max(hi, 0)) for lo, hi in widths], constant_values=value)
+    options = {"constant_values": value or 0} if mode == "constant" else {}
+    return np.pad(x[crop], [(max(lo, 0), max(hi, 0)) for lo, hi in widths],
+                  mode={"replicate": "edge", "circular": "wrap"}.get(mode, mode), **options)
+
+
+def _keys_cubic(d, a=-0.75):
+    d = np.abs(d)
+    return np.where(d <= 1, (a + 2) * d ** 3 - (a + 3) * d ** 2 + 1,
+                    np.where(d < 2, a * d ** 3 - 5 * a * d ** 2 + 8 * a * d - 4 * a, 0.0))
+
+
+def ref_bicubic(x, size=None, scale_factor=None, align_corners=False):
+    """Each output pixel as the 4x4 sum of Keys-weighted taps around its source, taps clamped to the border."""
+    (n_in, m_in) = x.shape[2:]
+    if size is None:
+        factors = (scale_factor,) * 2 if np.isscalar(scale_factor) else scale_factor
+        size = tuple(int(d * f) for d, f in zip((n_in, m_in), factors))
+    else:
+        factors = (None, None)
+    out = np.zeros(x.shape[:2] + tuple(size))
+
+    def source(j, n, m, factor):
+        if align_corners:
+            return j * (n - 1) / (m - 1) if m > 1 else 0.0
+        return (j + 0.5) * (1 / factor if factor else n / m) - 0.5
+
+    for i, j in np.ndindex(*size):
+        sy, sx = source(i, n_in, size[0], factors[0]), source(j, m_in, size[1], factors[1])
+        for ty in range(int(np.floor(sy)) - 1, int(np.floor(sy)) + 3):
+            for tx in range(int(np.floor(sx)) - 1, int(np.floor(sx)) + 3):
+                out[:, :, i, j] += (_keys_cubic(sy - ty) * _keys_cubic(sx - tx)
+                                    * x[:, :, min(max(ty, 0), n_in - 1), min(max(tx, 0), m_in - 1)])
+    return out
+
+
+def ref_pixel_shuffle(x, r):
+    """out[..., c, h * r + i, w * r + j] = x[..., c * r^2 + i * r + j, h, w], entry by entry."""
+    *batch, channels, height, width = x.shape
+    out = np.empty((*batch, channels // (r * r), height * r, width * r))
+    for c, i, j in np.ndindex(channels // (r * r), r, r):
+        out[..., c, i::r, j::r] = x[..., c * r * r + i * r + j, :, :]
+    return out
+
+
+def ref_pixel_unshuffle(x, r):
+    *batch, channels, height, width = x.shape
+    out = np.empty((*batch, channels * r * r, height // r, width // r))
+    for c, i, j in np.ndindex(channels, r, r):
+        out[..., c * r * r + i * r + j, :, :] = x[..., c, i::r, j::r]
+    return out
 
 
 def ref_cross_entropy(logits, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
@@ -889,13 +939,66 @@ CONV_POOL = [
                                                else "bilinear", align_corners=ac, name=f"{shape}->{size},{ac}"))(*c)
         for c in [((1, 2, 5), 8, False), ((1, 2, 5), 3, True), ((2, 1, 3, 4), (5, 2), False),
                   ((1, 1, 3, 3), (4, 6), True), ((1, 1, 4), 1, True)]])),
+    OpInfo("interpolate_bicubic", lambda x, **kw: F.interpolate(x, mode="bicubic", **kw), ref_bicubic, fixed(*[
+        (lambda shape, kw: lambda rng: S(rng.standard_normal(shape), **kw, name=f"{shape}{kw}"))(*c)
+        for c in [((1, 2, 4, 5), dict(size=(7, 3))), ((2, 1, 3, 3), dict(size=(6, 4), align_corners=True)),
+                  ((1, 1, 5, 4), dict(scale_factor=1.5)), ((1, 1, 5, 5), dict(scale_factor=1.1)),
+                  ((1, 1, 4, 6), dict(scale_factor=(0.5, 2.5), align_corners=True)),
+                  ((1, 1, 1, 3), dict(size=(1, 1), align_corners=True))]]),
+        errors=[(lambda t: F.interpolate(t(1, 2, 4), 3, mode="bicubic"), NotImplementedError,
+                 "Got 3D input, but bicubic mode needs 4D input")]),
     OpInfo("pad", F.pad, ref_pad, fixed(
         lambda rng: S(rng.standard_normal((2, 3)), (1, 2)),
         lambda rng: S(rng.standard_normal((2, 3, 4)), (0, 1, 2, 0), value=-1.5),
         lambda rng: S(rng.standard_normal((2, 5)), (-1, 2, 1, -1), name="crop"),
         lambda rng: S(rng.standard_normal((0, 2)), (1, 1))),
         errors=[(lambda t: F.pad(t(2, 3), (1, 2, 3)), ValueError, "pad"),
-                (lambda t: F.pad(t(2, 3), (1, 1), mode="reflect"), ValueError, "constant")]),
+                (lambda t: F.pad(t(2, 3), (1, 1), mode="symmetric"), NotImplementedError,
+                 "Unrecognised padding mode symmetric")]),
+    *(OpInfo(f"pad_{mode}", F.pad, ref_pad, fixed(
+        lambda rng: S(rng.standard_normal((2, 5)), (2, 3), mode=mode, name="unbatched 1-d"),
+        lambda rng: S(rng.standard_normal((2, 2, 4)), (3, 1), mode=mode),
+        lambda rng: S(rng.standard_normal((2, 3, 4)), (1, 2, 2, 0), mode=mode, name="unbatched 2-d"),
+        lambda rng: S(rng.standard_normal((1, 2, 3, 4)), (0, 3, 2, 1), mode=mode),
+        lambda rng: S(rng.standard_normal((1, 1, 2, 3, 4)), (1, 1, 1, 0, 1, 1), mode=mode, name="3-d"),
+        lambda rng: S(rng.standard_normal((2, 6)), (-2, 1), mode=mode, name="crop"),
+        lambda rng: S(rng.standard_normal((0, 2, 3)), (1, 1), mode=mode, name="empty batch")),
+        errors=[(lambda t, mode=mode: F.pad(t(2, 3), (1, 1), mode=mode, value=2.0), RuntimeError,
+                 f'Padding mode "{mode}" doesn\'t take in value argument'),
+                (lambda t, mode=mode: F.pad(t(3), (1, 1), mode=mode), NotImplementedError,
+                 "Padding size 2 is not supported for 1D input tensor"),
+                (lambda t, mode=mode: F.pad(t(1, 2, 3, 4), (1, 1), mode=mode), NotImplementedError,
+                 "Padding size 2 is not supported for 4D input tensor"),
+                (lambda t, mode=mode: F.pad(t(2, 3), (-2, -2), mode=mode), RuntimeError,
+                 r"input \(W: 3\) is too small. Calculated output W: -1")]
+        + {"reflect": [(lambda t: F.pad(t(2, 3), (3, 0), mode="reflect"), RuntimeError,
+                        "less than the corresponding input dimension")],
+           "circular": [(lambda t: F.pad(t(2, 3), (4, 0), mode="circular"), RuntimeError,
+                         "wrapping around more than once"),
+                        (lambda t: F.pad(t(2, 5), (-5, 1), mode="circular"), RuntimeError,
+                         "leaves nothing to wrap around")]}.get(mode, [])
+        + ([(lambda t, mode=mode: F.pad(t(2, 0), (1, 1), mode=mode), RuntimeError,
+             r"non-zero dimensions for input, but got: \[2, 0\]")] if mode != "circular" else []))
+      for mode in ("reflect", "replicate", "circular")),
+    OpInfo("pixel_shuffle", F.pixel_shuffle, ref_pixel_shuffle, fixed(
+        lambda rng: S(rng.standard_normal((2, 8, 3, 2)), 2), lambda rng: S(rng.standard_normal((9, 2, 3)), 3,
+                                                                           name="unbatched"),
+        lambda rng: S(rng.standard_normal((2, 1, 4, 1, 2)), 2, name="two batch dims"),
+        lambda rng: S(rng.standard_normal((0, 4, 2, 2)), 2, name="empty"),
+        lambda rng: S(rng.standard_normal((1, 3, 2, 2)), 1, name="r=1")),
+        errors=[(lambda t: F.pixel_shuffle(t(1, 5, 2, 2), 2), RuntimeError, r"input.size\(-3\)=5 is not divisible by 4"),
+                (lambda t: F.pixel_shuffle(t(4, 2), 2), RuntimeError, "at least 3 dimensions"),
+                (lambda t: F.pixel_shuffle(t(1, 4, 2, 2), 0), RuntimeError, "positive upscale_factor"),
+                (lambda t: F.pixel_shuffle(t(1, 4, 2, 2), 2.0), TypeError, "upscale_factor must be an int")]),
+    OpInfo("pixel_unshuffle", F.pixel_unshuffle, ref_pixel_unshuffle, fixed(
+        lambda rng: S(rng.standard_normal((2, 2, 6, 4)), 2), lambda rng: S(rng.standard_normal((1, 3, 6)), 3,
+                                                                           name="unbatched"),
+        lambda rng: S(rng.standard_normal((2, 1, 1, 2, 2)), 2, name="two batch dims")),
+        errors=[(lambda t: F.pixel_unshuffle(t(1, 1, 5, 4), 2), RuntimeError,
+                 r"height to be divisible by downscale_factor, but input.size\(-2\)=5"),
+                (lambda t: F.pixel_unshuffle(t(1, 1, 4, 3), 2), RuntimeError,
+                 r"width to be divisible by downscale_factor, but input.size\(-1\)=3"),
+                (lambda t: F.pixel_unshuffle(t(1, 1, 4, 4), -1), RuntimeError, "positive downscale_factor")]),
     OpInfo("embedding", lambda i, w: F.embedding(i, w), lambda i, w: w[i], fixed(
         lambda rng: S(np.array([[0, 2, 2], [4, 1, 0]]), rng.standard_normal((5, 3))),
         lambda rng: S(np.array(3), rng.standard_normal((5, 2))),
@@ -936,6 +1039,15 @@ DROPOUT = [
            ref_takes_output=True),
     OpInfo("dropout2d_mask", _seeded(lambda x: F.dropout2d(x, P)), lambda out, x: _dropout_mask_ref(out, x, True),
            lambda rng: [S(away(margin=0.1)(rng, (4, 6, 3, 2)))], ref_takes_output=True),
+    OpInfo("dropout2d_other_dims_mask", _seeded(lambda x: F.dropout2d(x, P)),
+           lambda out, x: _dropout_mask_ref(out, x, True),
+           lambda rng: [S(away(margin=0.1)(rng, s), name=str(s)) for s in [(6, 5), (2, 3, 2, 1, 2)]],
+           ref_takes_output=True),
+    OpInfo("dropout1d_mask", _seeded(lambda x: F.dropout1d(x, P)), lambda out, x: _dropout_mask_ref(out, x, True),
+           lambda rng: [S(away(margin=0.1)(rng, (4, 6, 3)))], ref_takes_output=True,
+           errors=[(lambda t: F.dropout1d(t(2, 3, 4, 4)), RuntimeError, "Expected 2D or 3D input")]),
+    OpInfo("dropout3d_mask", _seeded(lambda x: F.dropout3d(x, P)), lambda out, x: _dropout_mask_ref(out, x, True),
+           lambda rng: [S(away(margin=0.1)(rng, (3, 4, 2, 1, 2)))], ref_takes_output=True),
     OpInfo("dropout2d_eval", lambda x: F.dropout2d(x, 0.5, training=False), lambda x: x,
            fixed(lambda rng: S(rng.standard_normal((2, 3, 4, 1))), lambda rng: S(rng.standard_normal((1, 2, 3, 3))))),
 ]

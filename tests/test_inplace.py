@@ -307,3 +307,29 @@ def test_a_buffer_that_joins_the_graph_in_place_does_not_reroute_earlier_ops():
     np.testing.assert_allclose(w.grad.numpy(), [1.0, 1.0])
     buffer.sum().backward()  # buffer's own graph was not freed by the backward above
     np.testing.assert_allclose(w.grad.numpy(), [2.0, 2.0])
+
+
+def test_torchs_deprecated_number_alpha_first_overload_works_with_its_warning(device):
+    """Older scripts' SGD step ``p.data.add_(-lr, p.grad)``: torch 2.13 accepts add_(Number alpha, Tensor other)
+    (and add, sub, sub_, torch.add) with a deprecation UserWarning."""
+    p = mg.nn.Parameter(mg.ones(3, device=device))
+    p.grad = mg.full((3,), 2.0, device=device)
+    with pytest.warns(UserWarning, match="This overload of add_ is deprecated"):
+        assert p.data.add_(-0.1, p.grad) is not None
+    np.testing.assert_allclose(p.detach().numpy(), [0.8] * 3, rtol=1e-6)
+    x, g = mg.ones(3, device=device), mg.full((3,), 2.0, device=device)
+    with pytest.warns(UserWarning, match="This overload of sub_ is deprecated"):
+        np.testing.assert_allclose(x.clone().sub_(-0.1, g).numpy(), [1.2] * 3, rtol=1e-6)
+    with pytest.warns(UserWarning, match="This overload of add is deprecated"):
+        np.testing.assert_allclose(mg.add(x, 3, g).numpy(), [7.0] * 3)
+    with pytest.warns(UserWarning, match="This overload of sub is deprecated"):
+        np.testing.assert_allclose(x.sub(0.5, g).numpy(), [0.0] * 3)
+
+
+def test_the_deprecated_overload_refuses_what_torch_refuses(device):
+    x, g = mg.ones(3, device=device), mg.ones(3, device=device)
+    with pytest.raises(TypeError, match="unrecognized keyword arguments: alpha"):
+        x.add_(-0.1, g, alpha=2)
+    with pytest.raises(TypeError, match="add\\(\\) takes 1 positional argument but 2 were given"):
+        x.add(g, 2)
+    assert x.add_(g, 2) is x and x.tolist() == [3.0] * 3  # minigrad's positional alpha of add_ still works

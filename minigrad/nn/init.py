@@ -9,6 +9,7 @@ Example::
     nn.init.zeros_(layer.bias)
 """
 import math
+import warnings
 
 import numpy as np
 
@@ -131,3 +132,111 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
     """N(0, std^2) with std = gain / sqrt(fan) (He et al., 2015)."""
     fan = _fan(tensor, mode)
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan), generator)
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+    """Fill with draws from N(mean, std^2) truncated to [a, b] (absolute bounds), as torch: redraw the
+    values outside [a, b] while the bounds keep more than 30% of the mass, else propose uniformly in
+    [a, b] and accept with the normal's density ratio. A mean more than 2 std outside [a, b] warns.
+
+    Example: ``nn.init.trunc_normal_(w, std=0.02, a=-0.04, b=0.04)``
+    """
+    if not (std > 0 and a < b):
+        raise ValueError(f"trunc_normal_ needs std > 0 and a < b, got std={std}, a={a}, b={b}")
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values may "
+                      "be incorrect.", stacklevel=2)
+    rng, shape = _generator(generator), tensor.shape
+    mass = (math.erf((b - mean) / std / math.sqrt(2)) - math.erf((a - mean) / std / math.sqrt(2))) / 2
+    if mass > 0.3:
+        values = rng.normal(mean, std, shape)
+        outside = (values < a) | (values > b)
+        while outside.any():
+            values[outside] = rng.normal(mean, std, int(outside.sum()))
+            outside = (values < a) | (values > b)
+    else:
+        peak = max(a, min(mean, b))  # the density is highest at the point of [a, b] nearest the mean
+        values, pending = np.empty(shape), np.ones(shape, dtype=bool)
+        while pending.any():
+            candidates = rng.uniform(a, b, int(pending.sum()))
+            log_ratio = (-0.5 * ((candidates - mean) / std) ** 2) - (-0.5 * ((peak - mean) / std) ** 2)
+            accept = np.log(rng.uniform(size=candidates.size)) <= log_ratio
+            flat = np.flatnonzero(pending)[accept]
+            values.reshape(-1)[flat] = candidates[accept]
+            pending.reshape(-1)[flat] = False
+    return _fill(tensor, values)
+
+
+def eye_(tensor):
+    """The identity matrix in a 2-D tensor (ones on the diagonal, rectangular allowed), as torch.eye.
+    Example: ``nn.init.eye_(mg.empty(3, 5))``"""
+    if _dims(tensor) != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    return _fill(tensor, np.eye(*tensor.shape))
+
+
+def dirac_(tensor, groups=1):
+    """The Dirac delta in a 3-, 4- or 5-D convolution weight (out, in, *kernel): a convolution with it
+    passes each input channel through unchanged (the first min(out / groups, in) channels of each group;
+    a 1 at the kernel's centre, index size // 2), as torch.
+
+    Example: ``F.conv2d(x, nn.init.dirac_(mg.empty(3, 3, 3, 3)), padding=1)`` equals x
+    """
+    if _dims(tensor) not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    out_channels = tensor.shape[0]
+    if not _args.is_int(groups) or groups < 1 or out_channels % groups:
+        raise ValueError(f"dim 0 must be divisible by groups (dim 0 has size {out_channels}, groups={groups!r})")
+    values = np.zeros(tensor.shape)
+    per_group = out_channels // groups
+    centre = tuple(size // 2 for size in tensor.shape[2:])
+    for g in range(groups):
+        for d in range(min(per_group, tensor.shape[1])):
+            values[(g * per_group + d, d) + centre] = 1
+    return _fill(tensor, values)
+
+
+def orthogonal_(tensor, gain=1, generator=None):
+    """A (semi-)orthogonal matrix (Saxe et al., 2013) times ``gain``, as torch: the tensor seen as
+    (rows, numel / rows), Q of the QR factorisation of a standard normal matrix with the signs of R's
+    diagonal folded in (so Q is uniform over the orthogonal group); rows or columns orthonormal,
+    whichever are fewer. Example: ``nn.init.orthogonal_(w, gain=nn.init.calculate_gain("tanh"))``
+    """
+    if _dims(tensor) < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    flattened = _generator(generator).normal(0.0, 1.0, (rows, cols))
+    if rows < cols:
+        flattened = flattened.T
+    q, r = np.linalg.qr(flattened)
+    q = q * np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, (q * gain).reshape(tensor.shape))
+
+
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """A sparse 2-D matrix (Martens, 2010), as torch: N(0, std^2) values with ceil(sparsity * rows)
+    entries of each column set to zero (random rows, drawn per column).
+
+    Example: ``nn.init.sparse_(w, sparsity=0.1)``
+    """
+    if _dims(tensor) != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    sparsity = _args.real(sparsity, "sparse_: sparsity", 0, 1)
+    rows, cols = tensor.shape
+    zeros_per_column = math.ceil(sparsity * rows)
+    rng = _generator(generator)
+    values = rng.normal(0.0, std, (rows, cols))
+    for column in range(cols):
+        values[rng.permutation(rows)[:zeros_per_column], column] = 0
+    return _fill(tensor, values)
+
+
+def _dims(tensor):
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"nn.init fills a Tensor, got {type(tensor).__name__}")
+    return tensor.ndim

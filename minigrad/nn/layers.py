@@ -18,7 +18,7 @@ from ..tensor import Tensor
 from .module import Module, Parameter
 
 __all__ = ["ELU", "GELU", "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d",
-           "Conv1d", "Conv2d", "Dropout", "Dropout2d", "Embedding", "Flatten", "GroupNorm", "Hardswish",
+           "Conv1d", "Conv2d", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "Embedding", "Flatten", "GroupNorm", "Hardswish",
            "Identity", "InstanceNorm1d", "InstanceNorm2d", "LayerNorm", "LeakyReLU", "Linear", "LogSigmoid",
            "LogSoftmax", "MaxPool1d", "MaxPool2d", "Mish", "ModuleDict", "ModuleList", "ReLU", "Sequential",
            "Sigmoid", "SiLU", "Softmax", "Softmin", "Softplus", "Softsign", "Tanh",
@@ -273,15 +273,36 @@ class Dropout(_DropoutNd):
         return F.dropout(x, self.p, self.training, self.inplace)
 
 
+class Dropout1d(_DropoutNd):
+    """Channel dropout (F.dropout1d) of (N, C, L) or (C, L) input.
+
+    Example: ``nn.Dropout1d(0.2)(mg.randn(8, 16, 10)).shape`` -> (8, 16, 10)
+    """
+
+    def forward(self, x):
+        return F.dropout1d(x, self.p, self.training, self.inplace)
+
+
 class Dropout2d(_DropoutNd):
     """Channel dropout (F.dropout2d) with probability p in training: each channel of (N, C, H, W)
-    input is zeroed or scaled by 1/(1-p) as a whole; the identity in eval.
+    input is zeroed or scaled by 1/(1-p) as a whole; the identity in eval. As torch 2.13, 3-D input is
+    (N, C, L) and other dims run with a deprecation warning (2-D: element-wise).
 
     Example: ``nn.Dropout2d(0.2)(mg.randn(8, 16, 4, 4)).shape`` -> (8, 16, 4, 4)
     """
 
     def forward(self, x):
         return F.dropout2d(x, self.p, self.training, self.inplace)
+
+
+class Dropout3d(_DropoutNd):
+    """Channel dropout (F.dropout3d) of (N, C, D, H, W) or (C, D, H, W) input.
+
+    Example: ``nn.Dropout3d(0.2)(mg.randn(2, 4, 3, 3, 3)).shape`` -> (2, 4, 3, 3, 3)
+    """
+
+    def forward(self, x):
+        return F.dropout3d(x, self.p, self.training, self.inplace)
 
 
 class Embedding(Module):

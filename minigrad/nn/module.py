@@ -235,7 +235,9 @@ class Module:
             for registry in (module._parameters, module._buffers):
                 for name, value in registry.items():
                     if value is not None and not (registry is module._buffers and name in module._non_persistent_buffers):
-                        state[f"{prefix}.{name}" if prefix else name] = value.detach()
+                        # an uninitialized (lazy) tensor has nothing to detach: it goes in as it is, as torch's
+                        lazy = hasattr(value, "materialize")
+                        state[f"{prefix}.{name}" if prefix else name] = value if lazy else value.detach()
         return state
 
     def load_state_dict(self, state, strict=True):
@@ -249,6 +251,9 @@ class Module:
             raise TypeError(f"load_state_dict takes a state dict (a mapping of names to Tensors), got "
                             f"{type(state).__name__}")
         own = self.state_dict()
+        for name, target in own.items():  # a lazy module takes the loaded shapes, as torch's load hook
+            if hasattr(target, "materialize") and name in state and not hasattr(state[name], "materialize"):
+                target.materialize(tuple(state[name].shape))
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]
         mismatched = [f"{k}: checkpoint {tuple(state[k].shape)}, model {own[k].shape}"
@@ -284,7 +289,7 @@ class Module:
                 raise TypeError(f"Module.to takes a device or a float dtype, got {target!r}")
             convert = lambda a: a.astype(dtype, copy=False) if a.dtype in backend.FLOAT_DTYPES else a  # noqa: E731
         for t in list(self.parameters()) + list(self.buffers()):
-            t._data = convert(t._data)
+            t._data = convert(t.placeholder() if hasattr(t, "materialize") else t._data)
             if t.grad is not None:
                 t.grad._data = convert(t.grad._data)
         return self

@@ -1,12 +1,14 @@
 """Layers that resize, pad or reshape: Upsample (and UpsamplingNearest2d / UpsamplingBilinear2d),
-the constant paddings, Unflatten and AdaptiveMaxPool2d, with torch's arguments and reprs."""
+the paddings, Unflatten, AdaptiveMaxPool2d and PixelShuffle / PixelUnshuffle, with torch's arguments and reprs."""
 import math
 
 from .. import _args
 from .. import functional as F
 from .module import Module
 
-__all__ = ["AdaptiveMaxPool2d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "Unflatten", "Upsample",
+__all__ = ["AdaptiveMaxPool2d", "CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d", "ConstantPad2d",
+           "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d",
+           "ReplicationPad2d", "ReplicationPad3d", "PixelShuffle", "PixelUnshuffle", "Unflatten", "Upsample",
            "UpsamplingBilinear2d", "UpsamplingNearest2d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d"]
 
 
@@ -134,6 +136,90 @@ class ZeroPad3d(ConstantPad3d):
         return f"{self.padding}"
 
 
+class _CopyPadNd(Module):
+    """The paddings that copy the input's values: F.pad in ``mode`` over the last widths / 2 dims."""
+    widths, mode = 2, None
+
+    def __init__(self, padding):
+        super().__init__()
+        self.padding = _widths(padding, self.widths)
+
+    def forward(self, input):
+        return F.pad(input, self.padding, self.mode)
+
+    def extra_repr(self):
+        return f"{self.padding}"
+
+
+class ReflectionPad1d(_CopyPadNd):
+    """Mirror the last dim at its edges (the edge not repeated): padding an int, or (left, right), each
+    < the dim's size. Input (C, W) or (N, C, W).
+
+    Example: ``nn.ReflectionPad1d(2)(mg.arange(4.0).reshape(1, 1, 4))`` -> [[[2., 1., 0., 1., 2., 3., 2., 1.]]]
+    """
+    mode = "reflect"
+
+
+class ReflectionPad2d(_CopyPadNd):
+    """Mirror the last two dims: padding an int, or (left, right, top, bottom). Input (C, H, W) or (N, C, H, W).
+
+    Example: ``nn.ReflectionPad2d(1)(mg.randn(1, 3, 4, 4)).shape`` -> (1, 3, 6, 6)
+    """
+    widths, mode = 4, "reflect"
+
+
+class ReflectionPad3d(_CopyPadNd):
+    """Mirror the last three dims: padding an int, or (left, right, top, bottom, front, back)."""
+    widths, mode = 6, "reflect"
+
+
+class ReplicationPad1d(_CopyPadNd):
+    """Repeat the last dim's edge values: padding an int, or (left, right). Input (C, W) or (N, C, W).
+
+    Example: ``nn.ReplicationPad1d((1, 2))(mg.arange(3.0).reshape(1, 3))`` -> [[0., 0., 1., 2., 2., 2.]]
+    """
+    mode = "replicate"
+
+
+class ReplicationPad2d(_CopyPadNd):
+    """Repeat the edge values of the last two dims: padding an int, or (left, right, top, bottom)."""
+    widths, mode = 4, "replicate"
+
+
+class ReplicationPad3d(_CopyPadNd):
+    """Repeat the edge values of the last three dims: padding an int, or six widths."""
+    widths, mode = 6, "replicate"
+
+
+class _CircularPadNd(_CopyPadNd):
+    """torch checks the input's dims in the circular modules (the other modes leave it to F.pad)."""
+    mode = "circular"
+
+    def forward(self, input):
+        low = self.widths // 2 + 1
+        if input.ndim not in (low, low + 1):
+            raise ValueError(f"expected {low}D or {low + 1}D input (got {input.ndim}D input)")
+        return super().forward(input)
+
+
+class CircularPad1d(_CircularPadNd):
+    """Wrap the last dim around: padding an int, or (left, right), each <= the dim's size. Input (C, W)
+    or (N, C, W); other dims are a ValueError, as torch.
+
+    Example: ``nn.CircularPad1d(1)(mg.arange(3.0).reshape(1, 3))`` -> [[2., 0., 1., 2., 0.]]
+    """
+
+
+class CircularPad2d(_CircularPadNd):
+    """Wrap the last two dims around: padding an int, or (left, right, top, bottom)."""
+    widths = 4
+
+
+class CircularPad3d(_CircularPadNd):
+    """Wrap the last three dims around: padding an int, or six widths."""
+    widths = 6
+
+
 class Unflatten(Module):
     """Split dim ``dim`` into ``unflattened_size`` (a tuple or list of ints, one of which may be -1),
     as torch's Tensor.unflatten. Named dims are not supported.
@@ -197,3 +283,37 @@ class AdaptiveMaxPool2d(Module):
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
+
+
+class PixelShuffle(Module):
+    """F.pixel_shuffle: (*, C * r^2, H, W) -> (*, C, H * r, W * r) with r = upscale_factor.
+
+    Example: ``nn.PixelShuffle(2)(mg.randn(1, 8, 3, 3)).shape`` -> (1, 2, 6, 6)
+    """
+
+    def __init__(self, upscale_factor):
+        super().__init__()
+        self.upscale_factor = upscale_factor
+
+    def forward(self, input):
+        return F.pixel_shuffle(input, self.upscale_factor)
+
+    def extra_repr(self):
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    """F.pixel_unshuffle: (*, C, H * r, W * r) -> (*, C * r^2, H, W) with r = downscale_factor.
+
+    Example: ``nn.PixelUnshuffle(2)(mg.randn(1, 2, 6, 6)).shape`` -> (1, 8, 3, 3)
+    """
+
+    def __init__(self, downscale_factor):
+        super().__init__()
+        self.downscale_factor = downscale_factor
+
+    def forward(self, input):
+        return F.pixel_unshuffle(input, self.downscale_factor)
+
+    def extra_repr(self):
+        return f"downscale_factor={self.downscale_factor}"

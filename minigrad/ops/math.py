@@ -835,15 +835,19 @@ def masked_fill(input, mask, value):
 
 
 @tensor_method
-def add(input, other, *, alpha=1):
-    """input + alpha * other, in the dtype of input + other (alpha does not promote, as torch).
+def add(input, other, *deprecated, alpha=_args.NO_ALPHA):
+    """input + alpha * other, in the dtype of input + other (alpha does not promote, as torch); torch's
+    deprecated ``add(Number alpha, Tensor other)`` is accepted with its warning.
     Example: ``mg.tensor([1.0, 2.0]).add(mg.ones(2), alpha=10)`` -> tensor([11., 12.])"""
+    other, alpha = _args.alpha_overload("add", other, deprecated, alpha)
     return input + _scaled(input, other, alpha, "add")
 
 
 @tensor_method
-def sub(input, other, *, alpha=1):
-    """input - alpha * other. Example: ``mg.tensor([1.0, 2.0]).sub(1)`` -> tensor([0., 1.])"""
+def sub(input, other, *deprecated, alpha=_args.NO_ALPHA):
+    """input - alpha * other (and torch's deprecated ``sub(Number alpha, Tensor other)``).
+    Example: ``mg.tensor([1.0, 2.0]).sub(1)`` -> tensor([0., 1.])"""
+    other, alpha = _args.alpha_overload("sub", other, deprecated, alpha)
     return input - _scaled(input, other, alpha, "sub")
 
 

@@ -1,5 +1,5 @@
 """Resampling the trailing spatial dims: nearest and (bi)linear interpolation (torch's upsample
-kernels, index for index), and adaptive max pooling. Sources and weights are computed once per
+kernels, index for index), adaptive max pooling, and pixel (un)shuffle. Sources and weights are computed once per
 dim on the host; the gathers and the gradients' scatter-adds run on x's device."""
 import numpy as np
 
@@ -7,8 +7,9 @@ from .. import _args, backend
 from ..autograd import Op
 from ..autograd.adjoint import constant, linear_backward_graph
 from ..tensor import Tensor
+from ._table import torch_function
 
-__all__ = ["interpolate", "adaptive_max_pool2d"]
+__all__ = ["interpolate", "adaptive_max_pool2d", "pixel_shuffle", "pixel_unshuffle"]
 
 
 def nearest_sources(in_size, out_size, scale=None, shortcuts=False):
@@ -45,10 +46,36 @@ def linear_sources(in_size, out_size, align_corners, scale=None, dtype=np.float6
     return i0, i1, real(1) - w1, w1
 
 
+def cubic_sources(in_size, out_size, align_corners, scale=None, dtype=np.float64):
+    """(indices, weights), four of each: output j = sum_k weights[k][j] * x[indices[k][j]], torch's cubic
+    convolution (Keys, A = -0.75) on the taps floor(s) - 1 .. floor(s) + 2 of the source s, each tap
+    clamped into [0, in - 1] (the border value repeats). s as linear's but not clamped at 0."""
+    real = np.dtype(dtype).type
+    positions = np.arange(out_size, dtype=real)
+    if align_corners:
+        source = positions * (real(in_size - 1) / real(out_size - 1) if out_size > 1 else real(0))
+    else:
+        s = real(1.0 / scale) if scale is not None and scale > 0 else real(in_size) / real(out_size)
+        source = s * (positions + real(0.5)) - real(0.5)
+    floor = np.floor(source)
+    t = (source - floor).astype(real)
+    a = real(-0.75)
+
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    weights = (far(t + 1), near(t), near(1 - t), far(2 - t))
+    indices = tuple(np.clip(floor.astype(np.int64) - 1 + k, 0, in_size - 1) for k in range(4))
+    return indices, weights
+
+
 class Interpolate(Op):
-    """Resample the last len(out_sizes) dims of x to ``out_sizes``. mode: "nearest" or "linear"
-    (linear along each dim: bilinear for two). scales: per dim, the scale factor the user gave
-    (torch then uses 1 / scale as the step) or None. Applied one dim at a time, the last first,
+    """Resample the last len(out_sizes) dims of x to ``out_sizes``. mode: "nearest", "linear" (linear
+    along each dim: bilinear for two) or "cubic" (bicubic for two). scales: per dim, the scale factor the
+    user gave (torch then uses 1 / scale as the step) or None. Applied one dim at a time, the last first,
     which is torch's order of rounding: h0 * (w0 * x00 + w1 * x01) + h1 * (w0 * x10 + w1 * x11)."""
 
     def __init__(self, mode, out_sizes, scales, align_corners=False):
@@ -56,44 +83,50 @@ class Interpolate(Op):
         self.align_corners = bool(align_corners)
 
     def _tables(self, x):
-        """Per spatial dim, last first: (axis, in_size, sources) with sources (i,) for nearest and
-        (i0, i1, w0, w1) for linear, on x's device; weights shaped to broadcast over later dims."""
+        """Per spatial dim, last first: (axis, in_size, indices, weights), on x's device: output j along
+        the axis is sum_k weights[k][j] * x[indices[k][j]] (weights None for nearest: one index, weight
+        1); weights shaped to broadcast over later dims."""
         xp, tables = self.xp, []
         first = x.ndim - len(self.out_sizes)
         for axis in reversed(range(first, x.ndim)):
             in_size, out_size, scale = x.shape[axis], self.out_sizes[axis - first], self.scales[axis - first]
             if self.mode == "nearest":
-                sources = (nearest_sources(in_size, out_size, scale, shortcuts=len(self.out_sizes) == 2),)
-            else:
+                indices, weights = (nearest_sources(in_size, out_size, scale, shortcuts=len(self.out_sizes) == 2),), None
+            elif self.mode == "linear":
                 i0, i1, w0, w1 = linear_sources(in_size, out_size, self.align_corners, scale, x.dtype)
-                trailing = (1,) * (x.ndim - axis - 1)
-                sources = (i0, i1, w0.reshape((-1,) + trailing), w1.reshape((-1,) + trailing))
-            tables.append((axis, in_size, tuple(s if xp is np else xp.asarray(s) for s in sources)))
+                indices, weights = (i0, i1), (w0, w1)
+            else:
+                indices, weights = cubic_sources(in_size, out_size, self.align_corners, scale, x.dtype)
+            on_device = (lambda a: a) if xp is np else xp.asarray
+            trailing = (1,) * (x.ndim - axis - 1)
+            tables.append((axis, in_size, tuple(on_device(i) for i in indices),
+                           weights and tuple(on_device(w.reshape((-1,) + trailing)) for w in weights)))
         return tables
 
     def forward(self, x):
         self.in_shape, self.tables = x.shape, self._tables(x)
         y = x
-        for axis, _, sources in self.tables:
+        for axis, _, indices, weights in self.tables:
             before = (slice(None),) * axis
-            if len(sources) == 1:
-                y = y[before + sources]
+            if weights is None:
+                y = y[before + indices]
             else:
-                i0, i1, w0, w1 = sources
-                y = w0 * y[before + (i0,)] + w1 * y[before + (i1,)]
+                taps = [w * y[before + (i,)] for i, w in zip(indices, weights)]
+                y = taps[0]
+                for tap in taps[1:]:
+                    y = y + tap
         return y
 
     def backward(self, gy):
         xp = self.xp
-        for axis, in_size, sources in reversed(self.tables):
+        for axis, in_size, indices, weights in reversed(self.tables):
             before = (slice(None),) * axis
             g = xp.zeros(gy.shape[:axis] + (in_size,) + gy.shape[axis + 1:], dtype=gy.dtype)
-            if len(sources) == 1:  # a source repeated k times collects k gradients
-                backend.scatter_add(g, before + sources, gy)
+            if weights is None:  # a source repeated k times collects k gradients
+                backend.scatter_add(g, before + indices, gy)
             else:
-                i0, i1, w0, w1 = sources
-                backend.scatter_add(g, before + (i0,), gy * w0)
-                backend.scatter_add(g, before + (i1,), gy * w1)
+                for i, w in zip(indices, weights):
+                    backend.scatter_add(g, before + (i,), gy * w)
             gy = g
         return gy
 
@@ -170,20 +203,21 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     """Resample the spatial dims of input (N, C, L) or (N, C, H, W) to ``size`` or by ``scale_factor``
     (one, or one per spatial dim; the output size is floor(in * scale)), as torch.nn.functional.interpolate.
     mode: "nearest" (torch's legacy nearest: source floor(dst * in / out), or floor(dst / scale_factor)
-    when a scale_factor is given), "linear" (3-D input) or "bilinear" (4-D input), with align_corners
-    (default False) aligning the corner samples instead of the pixel centres. recompute_scale_factor=True
+    when a scale_factor is given), "linear" (3-D input), "bilinear" or "bicubic" (4-D input; bicubic is
+    torch's cubic convolution with A = -0.75, border values repeated, so it can overshoot the input's
+    range), with align_corners (default False) aligning the corner samples instead of the pixel centres. recompute_scale_factor=True
     uses in / out rather than the given scale_factor. Other modes and antialias=True are not supported.
 
     Example: ``F.interpolate(mg.randn(1, 3, 8, 8), scale_factor=2, mode="bilinear").shape`` -> (1, 3, 16, 16)
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"interpolate takes a Tensor, got {type(input).__name__}")
-    if mode not in ("nearest", "linear", "bilinear"):
+    if mode not in ("nearest", *_INTERPOLATING_MODES):
         raise NotImplementedError(f"interpolate: mode {mode!r} is not supported; minigrad implements 'nearest', "
-                                  f"'linear' (3-D input) and 'bilinear' (4-D input)")
+                                  f"'linear' (3-D input), 'bilinear' and 'bicubic' (4-D input)")
     if mode == "nearest":
         if align_corners is not None:
-            raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear")
+            raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic")
     elif align_corners is None:
         align_corners = False
     else:
@@ -210,8 +244,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if input.ndim not in (3, 4):
         raise NotImplementedError(f"interpolate: only 3-D (N, C, L) and 4-D (N, C, H, W) input is supported "
                                   f"(got {input.ndim}-D input of shape {input.shape}) for mode {mode!r}")
-    if mode in _LINEAR_MODES and input.ndim != _LINEAR_MODES[mode]:
-        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_LINEAR_MODES[mode]}D input")
+    if mode in _INTERPOLATING_MODES and input.ndim != _INTERPOLATING_MODES[mode]:
+        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_INTERPOLATING_MODES[mode]}D input")
     if input.dtype not in backend.FLOAT_DTYPES:
         raise NotImplementedError(f"interpolate: mode {mode!r} is not implemented for {input.dtype} input; convert "
                                   f"it with .float() (or .double())")
@@ -220,11 +254,11 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         shown = lambda sizes: ", ".join(f"{n}: {s}" for n, s in zip(names, sizes))  # noqa: E731
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({shown(input.shape[2:])}) "
                            f"output ({shown(out_sizes)})")
-    op_mode = "nearest" if mode == "nearest" else "linear"
+    op_mode = {"nearest": "nearest", "bicubic": "cubic"}.get(mode, "linear")
     return Interpolate(op_mode, [int(s) for s in out_sizes], scales, bool(align_corners))(input)
 
 
-_LINEAR_MODES = {"linear": 3, "bilinear": 4}  # the input dims each accepts
+_INTERPOLATING_MODES = {"linear": 3, "bilinear": 4, "bicubic": 4}  # the input dims each accepts
 
 
 def _spatial_arguments(value, name, spatial, shape, accepts):
@@ -286,3 +320,54 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     if input.ndim == 3:
         values, indices = values.squeeze(0), indices.squeeze(0)
     return (values, indices) if return_indices else values
+
+
+def _pixel_factor(input, factor, name, what):
+    """torch's checks shared by pixel_shuffle and pixel_unshuffle: a Tensor of >= 3 dims and a positive int factor."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name} takes a Tensor, got {type(input).__name__}")
+    if not _args.is_int(factor):
+        raise TypeError(f"{name}: {what} must be an int, got {factor!r}")
+    if input.ndim < 3:
+        raise RuntimeError(f"{name} expects input to have at least 3 dimensions, but got input with {input.ndim} "
+                           f"dimension(s)")
+    if factor <= 0:
+        raise RuntimeError(f"{name} expects a positive {what}, but got {factor}")
+    return int(factor)
+
+
+@torch_function
+def pixel_shuffle(input, upscale_factor):
+    """Rearrange (*, C * r^2, H, W) into (*, C, H * r, W * r), r = upscale_factor: out[..., c, h * r + i,
+    w * r + j] = input[..., c * r^2 + i * r + j, h, w] (Shi et al., 2016), as torch. A view-and-permute:
+    the gradient is the inverse rearrangement.
+
+    Example: ``F.pixel_shuffle(mg.randn(1, 9, 4, 4), 3).shape`` -> (1, 1, 12, 12)
+    """
+    r = _pixel_factor(input, upscale_factor, "pixel_shuffle", "upscale_factor")
+    *batch, channels, height, width = input.shape
+    if channels % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
+                           f"upscale_factor, but input.size(-3)={channels} is not divisible by {r * r}")
+    b = len(batch)
+    blocks = input.reshape(*batch, channels // (r * r), r, r, height, width)
+    order = tuple(range(b)) + (b, b + 3, b + 1, b + 4, b + 2)  # (C, H, r, W, r)
+    return blocks.permute(*order).reshape(*batch, channels // (r * r), height * r, width * r)
+
+
+@torch_function
+def pixel_unshuffle(input, downscale_factor):
+    """pixel_shuffle's inverse: (*, C, H * r, W * r) -> (*, C * r^2, H, W), r = downscale_factor, as torch.
+
+    Example: ``F.pixel_unshuffle(mg.randn(1, 1, 12, 12), 3).shape`` -> (1, 9, 4, 4)
+    """
+    r = _pixel_factor(input, downscale_factor, "pixel_unshuffle", "downscale_factor")
+    *batch, channels, height, width = input.shape
+    for name, axis, size in (("height", -2, height), ("width", -1, width)):
+        if size % r:
+            raise RuntimeError(f"pixel_unshuffle expects {name} to be divisible by downscale_factor, but "
+                               f"input.size({axis})={size} is not divisible by {r}")
+    b = len(batch)
+    blocks = input.reshape(*batch, channels, height // r, r, width // r, r)
+    order = tuple(range(b)) + (b, b + 2, b + 4, b + 1, b + 3)  # (C, r, r, H, W)
+    return blocks.permute(*order).reshape(*batch, channels * r * r, height // r, width // r)

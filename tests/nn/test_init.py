@@ -1,5 +1,6 @@
 """nn.init: the distributions' ranges and moments, fans and gains as PyTorch computes them,
-seeding, in-place filling without a graph, and nn.Linear's default initialisation."""
+seeding, in-place filling without a graph, nn.Linear's default initialisation, and the structured
+fills (orthogonal_, trunc_normal_, eye_, dirac_, sparse_)."""
 import math
 
 import numpy as np
@@ -107,7 +108,63 @@ def test_initialising_a_weight_that_a_graph_saved_makes_backward_refuse():
     (lambda: init.normal_(mg.zeros(2), std=-1.0), ValueError, "std >= 0"),
     (lambda: init.zeros_(np.zeros(2)), TypeError, "nn.init fills a Tensor, got ndarray"),
     (lambda: init.normal_(mg.zeros(2), generator=3), TypeError, "generator must be a numpy.random.Generator"),
+    (lambda: init.orthogonal_(mg.zeros(3)), ValueError, "Only tensors with 2 or more dimensions are supported"),
+    (lambda: init.eye_(mg.zeros(2, 2, 2)), ValueError, "Only tensors with 2 dimensions are supported"),
+    (lambda: init.dirac_(mg.zeros(3, 3)), ValueError, "Only tensors with 3, 4, or 5 dimensions are supported"),
+    (lambda: init.dirac_(mg.zeros(3, 3, 3), groups=2), ValueError, "dim 0 must be divisible by groups"),
+    (lambda: init.sparse_(mg.zeros(2, 2, 2), 0.5), ValueError, "Only tensors with 2 dimensions are supported"),
+    (lambda: init.sparse_(mg.zeros(2, 2), 1.5), ValueError, "sparsity"),
+    (lambda: init.trunc_normal_(mg.zeros(2), a=1.0, b=-1.0), ValueError, "a < b"),
 ])
 def test_bad_arguments_are_clear_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.parametrize("shape, gain", [((6, 6), 1.0), ((3, 8), 2.0), ((8, 3), 0.5), ((4, 2, 3, 3), 1.0)])
+def test_orthogonal_rows_or_columns_are_orthonormal_times_gain(shape, gain, device):
+    w = init.orthogonal_(mg.empty(*shape, dtype=mg.float64, device=device), gain=gain).numpy().reshape(shape[0], -1)
+    small = w @ w.T if w.shape[0] <= w.shape[1] else w.T @ w  # the fewer of rows and columns are orthonormal
+    np.testing.assert_allclose(small / gain ** 2, np.eye(len(small)), atol=1e-12)
+    assert init.orthogonal_(mg.empty(0, 3)).shape == (0, 3)
+
+
+def test_orthogonal_is_uniform_over_signs():
+    """With R's diagonal signs folded in, Q's entries are symmetric about 0 (plain QR biases R's diagonal positive)."""
+    first = np.array([init.orthogonal_(mg.empty(3, 3, dtype=mg.float64)).numpy()[0, 0] for _ in range(400)])
+    assert 0.35 < (first > 0).mean() < 0.65
+
+
+@pytest.mark.parametrize("mean, std, a, b", [(0.0, 1.0, -2.0, 2.0), (0.5, 0.2, 0.0, 0.6), (0.0, 1.0, 2.0, 3.0)])
+def test_trunc_normal_stays_in_bounds_with_the_truncated_moments(mean, std, a, b):
+    values = init.trunc_normal_(mg.empty(40000, dtype=mg.float64), mean, std, a, b).numpy()
+    assert values.min() >= a and values.max() <= b
+    alpha, beta = (a - mean) / std, (b - mean) / std
+    pdf = lambda z: math.exp(-z * z / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+    cdf = lambda z: (1 + math.erf(z / math.sqrt(2))) / 2  # noqa: E731
+    expected_mean = mean + std * (pdf(alpha) - pdf(beta)) / (cdf(beta) - cdf(alpha))
+    assert abs(values.mean() - expected_mean) < 4 * std / math.sqrt(len(values))
+
+
+def test_trunc_normal_far_from_its_bounds_warns_as_torch():
+    with pytest.warns(UserWarning, match="mean is more than 2 std from \\[a, b\\]"):
+        init.trunc_normal_(mg.empty(10), mean=5.0, std=1.0, a=-1.0, b=1.0)
+
+
+def test_eye_and_dirac_give_identity_maps(rng, device):
+    np.testing.assert_array_equal(init.eye_(mg.empty(2, 3, device=device)).numpy(), np.eye(2, 3))
+    import minigrad.functional as F
+    x = mg.tensor(rng.standard_normal((2, 3, 5, 4)), device=device)
+    weight = init.dirac_(mg.empty(3, 3, 3, 3, dtype=mg.float64, device=device))
+    np.testing.assert_array_equal(F.conv2d(x, weight, padding=1).numpy(), x.numpy())  # conv with dirac = identity
+    line = mg.tensor(rng.standard_normal((1, 4, 6)), device=device)
+    grouped = init.dirac_(mg.empty(4, 2, 3, dtype=mg.float64, device=device), groups=2)  # 2 groups of 2 channels
+    np.testing.assert_array_equal(F.conv1d(line, grouped, padding=1, groups=2).numpy(), line.numpy())
+    wider = init.dirac_(mg.empty(5, 3, 1, 1, dtype=mg.float64)).numpy()[:, :, 0, 0]  # more outputs than inputs
+    np.testing.assert_array_equal(wider, np.eye(5, 3))
+
+
+def test_sparse_zeroes_the_same_count_in_every_column():
+    w = init.sparse_(mg.empty(20, 7, dtype=mg.float64), sparsity=0.12, std=0.5).numpy()
+    np.testing.assert_array_equal((w == 0).sum(axis=0), [math.ceil(0.12 * 20)] * 7)
+    assert 0.3 < w[w != 0].std() < 0.7

@@ -153,11 +153,42 @@ def test_dropout2d_inplace_overwrites_the_input(device):
 @pytest.mark.parametrize("call, error, match", [
     (lambda: F.dropout2d(mg.ones(2, 3, 4, 4), 1.5), ValueError, "dropout probability must be a number in \\[0, 1\\]"),
     (lambda: F.dropout2d(mg.ones(2, 3, 4, 4), -0.1), ValueError, "dropout probability"),
-    (lambda: F.dropout2d(mg.ones(2, 3), 0.5), ValueError, r"expected 4-D input \(N, C, H, W\) or 3-D .* got 2-D"),
-    (lambda: F.dropout2d(mg.ones(1, 2, 3, 4, 5), 0.5), ValueError, "got 5-D input of shape \\(1, 2, 3, 4, 5\\)"),
+    (lambda: F.dropout2d(mg.ones(3), 0.5), RuntimeError, "Feature dropout requires at least 2 dimensions"),
+    (lambda: F.dropout1d(mg.ones(2, 3, 4, 4), 0.5), RuntimeError, "dropout1d: Expected 2D or 3D input, but received a 4D"),
+    (lambda: F.dropout3d(mg.ones(2, 3, 4, 4), 1.5), ValueError, "dropout probability"),
     (lambda: F.dropout2d(mg.ones(2, 3, 4, 4, dtype=mg.int64), 0.5), TypeError, "must be float32 or float64"),
     (lambda: F.dropout2d(np.ones((2, 3, 4, 4)), 0.5), TypeError, "dropout2d takes a Tensor"),
 ])
+@pytest.mark.filterwarnings("ignore:dropout2d:UserWarning")
 def test_dropout2d_refuses_bad_arguments(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.parametrize("shape", [(40, 30), (4, 20, 2, 1, 3)])
+def test_dropout2d_on_other_dims_warns_and_runs_as_torch_2_13(shape, rng, device, kept_channels):
+    """torch 2.13 deprecates (warns) and runs feature dropout on input[n, c]: 2-D input is element-wise."""
+    x = rng.uniform(1.0, 2.0, size=shape)
+    with pytest.warns(UserWarning, match=f"Received a {len(shape)}-D input to dropout2d, which is deprecated"):
+        y = F.dropout2d(mg.tensor(x, device=device), 0.5).numpy()
+    assert 0.35 < kept_channels(x, y, 0.5).mean() < 0.65
+    with pytest.warns(UserWarning, match="deprecated"):
+        assert F.dropout2d(mg.ones(3, device=device), 0.5, training=False).shape == (3,)  # eval: no dim check
+
+
+def test_dropout1d_and_dropout3d_take_unbatched_input_with_the_channels_first(rng, device, kept_channels):
+    x = rng.uniform(1.0, 2.0, size=(40, 6))
+    y = F.dropout1d(mg.tensor(x, device=device), 0.5).numpy()  # (C, L): each row kept or dropped whole
+    assert set(np.unique((y != 0).sum(axis=1))) <= {0, 6} and 0.3 < (y[:, 0] != 0).mean() < 0.7
+    v = rng.uniform(1.0, 2.0, size=(30, 2, 2, 2))
+    w = F.dropout3d(mg.tensor(v, device=device), 0.5).numpy()
+    assert set(np.unique((w != 0).reshape(30, -1).sum(axis=1))) <= {0, 8}
+    assert F.dropout3d(mg.ones(2, 3, 2, 2, 2, device=device), 0.5).shape == (2, 3, 2, 2, 2)
+
+
+def test_dropout_layers_1d_3d_keep_torch_reprs(device):
+    import minigrad.nn as nn
+    assert repr(nn.Dropout1d(0.3)) == "Dropout1d(p=0.3, inplace=False)" and repr(nn.Dropout3d()) == "Dropout3d(p=0.5, inplace=False)"
+    layer = nn.Dropout3d(0.4).eval()
+    x = mg.ones(2, 2, 2, 2, device=device)
+    assert layer(x) is x

@@ -1,5 +1,5 @@
 """F.pad (constant, torch's order from the last dim, negative widths crop) with its gradient, and the
-arguments it must refuse."""
+arguments it must refuse (the copying modes are in the op table, and their layers in tests/nn/test_spatial.py)."""
 import numpy as np
 import pytest
 
@@ -37,7 +37,8 @@ def test_negative_widths_crop_and_the_gradient_flows_to_the_kept_part(device):
     ((1,), "constant", ValueError, "even length"),
     ((1, 1, 1, 1, 1, 1), "constant", ValueError, "at most 2 \\* 2"),
     ((1.5, 1), "constant", ValueError, "tuple of ints"),
-    ((1, 1), "reflect", ValueError, "only mode='constant' is supported, got 'reflect'"),
+    ((1, 1), "reflection", NotImplementedError, "Unrecognised padding mode reflection"),
+    ((1, 1, 1, 1), "reflect", NotImplementedError, "Padding size 4 is not supported for 2D input tensor"),
     ((-3, 0), "constant", ValueError, "leave a negative size for a dim of size 2"),
 ])
 def test_pad_refuses_bad_arguments(pad, mode, error, match):

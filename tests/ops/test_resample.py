@@ -1,4 +1,4 @@
-"""F.interpolate: torch's legacy nearest (3-D and 4-D input), linear (3-D) and bilinear (4-D) with
+"""F.interpolate: torch's legacy nearest (3-D and 4-D input), linear (3-D), bilinear and bicubic (4-D) with
 align_corners, torch's handling of a given scale_factor, the gradients (repeated sources add up), and
 the refusals. References are loops over output positions written from torch's kernels.
 
@@ -159,7 +159,8 @@ def test_batch_of_zero_and_strided_input(rng, device):
 
 
 @pytest.mark.parametrize("shape, kwargs, error, match", [
-    ((1, 1, 4, 4), dict(size=3, mode="bicubic"), NotImplementedError, "'bicubic' is not supported"),
+    ((1, 1, 4), dict(size=3, mode="bicubic"), NotImplementedError, "Got 3D input, but bicubic mode needs 4D"),
+    ((1, 1, 4, 4), dict(size=3, mode="bicubic", antialias=True), NotImplementedError, "antialias"),
     ((1, 1, 4, 4), dict(size=3, mode="area"), NotImplementedError, "'area' is not supported"),
     ((1, 1, 4, 4), dict(size=3, mode="nearest-exact"), NotImplementedError, "'nearest-exact' is not supported"),
     ((1, 1, 4, 4, 4), dict(size=3, mode="trilinear"), NotImplementedError, "'trilinear' is not supported"),

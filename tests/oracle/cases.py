@@ -360,6 +360,13 @@ INPLACE = [
 ]
 
 # ---- differentiable ops: options and edges the op table does not sample ------------------------------------
+def _loaded_lazy_linear(m):
+    """A LazyLinear given its values by load_state_dict (then still lazy), as torch's load hook."""
+    layer = m.nn.LazyLinear(2).double()
+    layer.load_state_dict({"weight": m.t(np.arange(8.0).reshape(2, 4) / 10), "bias": m.t([0.5, -0.5])})
+    return layer
+
+
 def _x(m, values=None, dtype="float64"):
     return m.leaf(np.array([[0.5, -1.5, 2.0, 0.0], [3.0, 1.0, -0.25, 4.0], [1.0, 1.0, -2.0, 0.5]])
                   if values is None else values, dtype)
@@ -489,6 +496,18 @@ OPTIONS = [
     C("pad-options", lambda m: (m.F.pad(m.leaf(np.ones((2, 3))), (1, 1, 2, 0), value=3.0),
                                 m.F.pad(m.leaf(np.ones((1, 1, 2, 3))), (0, 0, -1, 1)),
                                 m.F.pad(m.leaf(np.ones(3)), (2, -3)))),
+    C("lazy-modules", lambda m: (m.nn.LazyLinear(3)(m.t(np.ones((2, 5)))).shape[1], m.nn.LazyConv2d(4, 3)(
+        m.t(np.ones((1, 2, 5, 5)))).shape[1], m.nn.LazyBatchNorm1d()(m.leaf(A24[0].T.copy())),
+        m.nn.LazyLinear(2).has_uninitialized_params(), m.nn.LazyConv1d(2, 2)(m.t(np.ones((3, 4)))).shape[0],
+        m.nn.LazyBatchNorm2d(affine=False)(m.leaf(A24[None])),
+        isinstance(m.nn.LazyLinear(2).weight, m.nn.UninitializedParameter),
+        isinstance(m.nn.LazyBatchNorm2d().running_mean, m.nn.UninitializedBuffer))),
+    C("lazy-load_state_dict", lambda m: _loaded_lazy_linear(m)(m.leaf(A24[0]))),
+    C("add-deprecated-alpha-first", lambda m: (m.t([1.0, 2.0]).add_(-0.5, m.t([2.0, 4.0])),
+                                               m.t([1.0, 2.0]).sub_(2, m.t([1.0, 1.0])),
+                                               m.add(m.leaf([1.0, 2.0]), 3, m.leaf([0.5, 1.0])),
+                                               m.leaf([1.0]).sub(0.5, m.leaf([3.0])))),
+    C("add-deprecated-alpha-twice", lambda m: m.t([1.0]).add_(-0.5, m.t([2.0]), alpha=2)),
     C("embedding-options", lambda m: (m.F.embedding(m.t([[0, 2], [2, 2]]), m.leaf(np.arange(6.0).reshape(3, 2)),
                                                     padding_idx=2),
                                       m.F.embedding(m.t(np.array([1, 0], np.int32)), m.leaf(np.eye(2)),
@@ -497,6 +516,11 @@ OPTIONS = [
                                                                                    training=False))),
     C("dropout-p-bad", lambda m: m.F.dropout(m.t([1.0]), p=-0.1)),
     C("dropout2d-3d", lambda m: m.F.dropout2d(m.leaf(np.ones((2, 3, 4))), 0.0)),
+    C("dropout2d-other-dims", lambda m: (m.F.dropout2d(m.leaf(np.ones((2, 3))), 1.0), m.F.dropout2d(m.leaf(np.ones(3)), 0.5,
+                                                                                              training=False))),
+    C("dropout2d-1d-train", lambda m: m.F.dropout2d(m.t(np.ones(3)), 0.5)),
+    C("dropout1d-3d", lambda m: (m.F.dropout1d(m.leaf(np.ones((2, 3))), 1.0), m.F.dropout3d(m.leaf(np.ones((2, 2, 2, 2))), 1.0))),
+    C("dropout1d-4d", lambda m: m.F.dropout1d(m.t(np.ones((2, 3, 4, 4))), 0.5)),
     *each("pool-unbatched", lambda m, f: f(m)(m.leaf(A24[None, 0])), [
         lambda m: lambda x: m.F.max_pool2d(x, 2), lambda m: lambda x: m.F.avg_pool2d(x, 2),
         lambda m: lambda x: m.F.adaptive_avg_pool2d(x, 2), lambda m: lambda x: m.F.adaptive_max_pool2d(x, 2),

@@ -55,6 +55,8 @@ MODULES = [
     M("Dropout-eval", lambda nn: nn.Dropout(0.4), _x(3, 4), train=False),
     M("Dropout-p0", lambda nn: nn.Dropout(0.0), _x(3, 4)),
     M("Dropout2d-eval", lambda nn: nn.Dropout2d(0.5), _x(2, 3, 2, 2), train=False),
+    M("Dropout1d-eval", lambda nn: nn.Dropout1d(0.5), _x(2, 3, 2), train=False),
+    M("Dropout3d-eval", lambda nn: nn.Dropout3d(0.5), _x(2, 3, 2, 2, 1), train=False),
     M("BatchNorm1d", lambda nn: nn.BatchNorm1d(3), _x(4, 3, offset=1.0)),
     M("BatchNorm1d-3d", lambda nn: nn.BatchNorm1d(3, eps=0.1, momentum=0.3), _x(4, 3, 5)),
     M("BatchNorm1d-cumulative", lambda nn: nn.BatchNorm1d(3, momentum=None), _x(4, 3)),
@@ -85,6 +87,19 @@ MODULES = [
     M("ConstantPad1d", lambda nn: nn.ConstantPad1d((1, -1), 2.5), _x(2, 3)),
     M("ConstantPad2d", lambda nn: nn.ConstantPad2d(1, -1.0), _x(1, 2, 3)),
     M("ConstantPad3d", lambda nn: nn.ConstantPad3d((1, 0, 0, 1, 1, 0), 0.5), _x(1, 1, 2, 2)),
+    M("ReflectionPad1d", lambda nn: nn.ReflectionPad1d((2, 1)), _x(2, 4)),
+    M("ReflectionPad2d", lambda nn: nn.ReflectionPad2d((1, 2, 0, 1)), _x(1, 2, 3, 3)),
+    M("ReflectionPad3d", lambda nn: nn.ReflectionPad3d(1), _x(1, 1, 2, 3, 2)),
+    M("ReplicationPad1d", lambda nn: nn.ReplicationPad1d(3), _x(1, 2, 2)),
+    M("ReplicationPad2d", lambda nn: nn.ReplicationPad2d((2, 0, 1, 3)), _x(2, 3, 2)),
+    M("ReplicationPad3d", lambda nn: nn.ReplicationPad3d((1, 0, 0, 2, 1, 1)), _x(1, 1, 2, 2, 2)),
+    M("CircularPad1d", lambda nn: nn.CircularPad1d((1, 3)), _x(2, 3)),
+    M("CircularPad2d", lambda nn: nn.CircularPad2d(1), _x(1, 2, 3, 2)),
+    M("CircularPad3d", lambda nn: nn.CircularPad3d((0, 1, 1, 0, 2, 1)), _x(1, 2, 2, 3)),
+    M("PixelShuffle", lambda nn: nn.PixelShuffle(2), _x(1, 8, 2, 3)),
+    M("PixelUnshuffle", lambda nn: nn.PixelUnshuffle(3), _x(2, 3, 6)),
+    M("Upsample-bicubic", lambda nn: nn.Upsample(scale_factor=2, mode="bicubic"), _x(1, 2, 3, 3)),
+    M("Upsample-bicubic-ac", lambda nn: nn.Upsample(size=(5, 2), mode="bicubic", align_corners=True), _x(1, 1, 3, 4)),
     M("Embedding", lambda nn: nn.Embedding(5, 3, padding_idx=1), lambda m: (m.t([[0, 1], [4, 1]]),)),
     M("Embedding-from_pretrained", lambda nn: nn.Embedding.from_pretrained(
         nn.Linear(3, 4).weight.detach() * 0 + 1, freeze=False, padding_idx=0),
@@ -185,7 +200,10 @@ INIT_RANDOM = [("uniform_", {}), ("uniform_", {"a": -2.0, "b": 0.5}), ("normal_"
                ("xavier_uniform_", {}), ("xavier_uniform_", {"gain": 2.0}), ("xavier_normal_", {"gain": 0.5}),
                ("kaiming_uniform_", {}), ("kaiming_uniform_", {"a": math.sqrt(5)}),
                ("kaiming_uniform_", {"mode": "fan_out", "nonlinearity": "relu"}),
-               ("kaiming_normal_", {"a": 0.2, "mode": "fan_out"}), ("kaiming_normal_", {"nonlinearity": "tanh"})]
+               ("kaiming_normal_", {"a": 0.2, "mode": "fan_out"}), ("kaiming_normal_", {"nonlinearity": "tanh"}),
+               ("orthogonal_", {}), ("orthogonal_", {"gain": 2.0}),
+               ("trunc_normal_", {"mean": 0.5, "std": 0.5, "a": -0.2, "b": 1.0}),  # redraws outside [a, b]
+               ("trunc_normal_", {"a": 1.5, "b": 2.5})]  # mass < 0.3: uniform proposals
 INIT_EXACT = [
     lambda m: m.nn.init.constant_(m.t(np.zeros((2, 3))), 0.3),
     lambda m: m.nn.init.constant_(m.t(np.zeros(2, np.float32)), 1e300),
@@ -195,6 +213,15 @@ INIT_EXACT = [
     + [m.nn.init.calculate_gain("leaky_relu", p) for p in (None, 0.2)],
     lambda m: m.nn.init.calculate_gain("softmax"),
     lambda m: m.nn.init.xavier_uniform_(m.t(np.zeros(3))),
+    lambda m: (m.nn.init.eye_(m.t(np.zeros((2, 3)))), m.nn.init.eye_(m.t(np.zeros((4, 2))))),
+    lambda m: (m.nn.init.dirac_(m.t(np.zeros((4, 2, 3)))), m.nn.init.dirac_(m.t(np.zeros((4, 3, 2, 3))), groups=2),
+               m.nn.init.dirac_(m.t(np.zeros((2, 2, 1, 2, 3))))),
+    lambda m: (m.nn.init.sparse_(m.t(np.zeros((10, 4))), 0.25) == 0).sum(0),
+    lambda m: m.nn.init.eye_(m.t(np.zeros((2, 2, 2)))),
+    lambda m: m.nn.init.dirac_(m.t(np.zeros((3, 3)))),
+    lambda m: m.nn.init.dirac_(m.t(np.zeros((3, 3, 3))), groups=2),
+    lambda m: m.nn.init.orthogonal_(m.t(np.zeros(3))),
+    lambda m: m.nn.init.sparse_(m.t(np.zeros((2, 2, 2))), 0.5),
 ]
 
 
