@@ -250,7 +250,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
         return unfold(input.unsqueeze(0), kernel_size, dilation, padding, stride).squeeze(0)
     if input.ndim != 4:
         raise ValueError(f"unfold: expected 4-D input (N, C, H, W) or 3-D unbatched input, got shape {input.shape}")
-    blocks = _sliding_blocks(kernel_size, dilation, padding, stride, "unfold")
+    blocks = sliding_blocks(kernel_size, dilation, padding, stride, "unfold")
     _block_counts(input.shape[2:], *blocks, "unfold")
     return UnfoldOp(*blocks)(input)
 
@@ -270,7 +270,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         raise ValueError(f"fold: expected 3-D input (N, C * prod(kernel_size), L) or 2-D unbatched input, got "
                          f"shape {input.shape}")
     output_size = _args.int_tuple(output_size, 2, "fold: output_size", minimum=1)
-    blocks = _sliding_blocks(kernel_size, dilation, padding, stride, "fold")
+    blocks = sliding_blocks(kernel_size, dilation, padding, stride, "fold")
     kernel_h, kernel_w = blocks[0]
     if input.shape[1] % (kernel_h * kernel_w):
         raise ValueError(f"fold: input.shape[1] = {input.shape[1]} must be divisible by the product of kernel_size "
@@ -283,8 +283,9 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     return FoldOp(output_size, *blocks)(input)
 
 
-def _sliding_blocks(kernel_size, dilation, padding, stride, name):
-    """(kernel_size, stride, padding, dilation), each an (h, w) pair, in the order UnfoldOp takes."""
+def sliding_blocks(kernel_size, dilation, padding, stride, name):
+    """(kernel_size, stride, padding, dilation) of unfold/fold, each checked and made an (h, w)
+    pair, in the order UnfoldOp takes."""
     return (_args.int_tuple(kernel_size, 2, f"{name}: kernel_size", minimum=1),
             _args.int_tuple(stride, 2, f"{name}: stride", minimum=1),
             _args.int_tuple(padding, 2, f"{name}: padding", minimum=0),
