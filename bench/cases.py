@@ -364,7 +364,8 @@ def engine_chain_case(length=100):
     return Case(f"engine overhead: {length}-op chain fwd+bwd, 1 element", contenders)
 
 
-def cpu_cases():
+def cpu_cases(small=False):
+    """small (``--quick``): the cases that have a small size take it."""
     cases = [batch_norm_train_case(shape, dtype) for dtype in (np.float32, np.float64) for shape in BN_SHAPES]
     cases += [batch_norm_eval_case(shape) for shape in BN_SHAPES]
     cases += [layer_norm_case(shape) for shape in LN_SHAPES]
@@ -374,7 +375,7 @@ def cpu_cases():
     cases += [engine_chain_case()]
     from .conv import conv_cases  # imports this module's Case
 
-    cases += conv_cases()
+    cases += conv_cases(small)
     from .data import data_cases
 
     cases += data_cases()

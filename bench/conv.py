@@ -130,8 +130,45 @@ def lenet_step_case(batch=256):
     return Case(f"LeNet-BN train step f32 batch {batch} 28x28, SGD momentum", contenders)
 
 
-def conv_cases():
-    return [conv_case(*shape) for shape in CONV_SHAPES] + [max_pool_case(), lenet_step_case()]
+# DCGAN's generator (nz=100, ngf=64): the latent (N, 100, 1, 1) -> 512x4x4 (kernel 4, stride 1, padding 0),
+# then kernel 4, stride 2, padding 1 up to 3x64x64; no bias (DCGAN's BatchNorm follows each layer)
+DCGAN_CHANNELS = [100, 512, 256, 128, 64, 3]
+
+
+def dcgan_generator_case(batch=64):
+    """The generator's five transposed convolutions alone (no BatchNorm/ReLU between them), forward
+    and backward: the gradients of the latent and of every weight."""
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((batch, DCGAN_CHANNELS[0], 1, 1)).astype(np.float32)
+    weights = [(rng.standard_normal((c_in, c_out, 4, 4)) * 0.02).astype(np.float32)
+               for c_in, c_out in zip(DCGAN_CHANNELS, DCGAN_CHANNELS[1:])]
+    gy = rng.standard_normal((batch, 3, 64, 64)).astype(np.float32)
+
+    def runner(conv_transpose2d, leaf, tensor):
+        leaves = [leaf(a) for a in [z] + weights]
+        upstream = tensor(gy)
+
+        def run():
+            for t in leaves:
+                t.grad = None
+            x = leaves[0]
+            for i, w in enumerate(leaves[1:]):
+                x = conv_transpose2d(x, w, None, *((1, 0) if i == 0 else (2, 1)))
+            x.backward(upstream)
+        return run
+
+    contenders = {"minigrad": runner(F.conv_transpose2d, lambda a: mg.tensor(a, requires_grad=True), mg.tensor)}
+    if torch is not None:
+        contenders["torch"] = runner(torch.nn.functional.conv_transpose2d,
+                                     lambda a: torch.tensor(a, requires_grad=True), torch.tensor)
+    return Case(f"DCGAN generator conv_transpose2d x5 fwd+bwd f32 batch {batch}", contenders)
+
+
+def conv_cases(small=False):
+    """small: the DCGAN case at batch 8 (``--quick``)."""
+    return [conv_case(*shape) for shape in CONV_SHAPES] + [max_pool_case(), lenet_step_case(),
+                                                           dcgan_generator_case(8 if small else 64)]
+
 
 
 # ---- peak memory -----------------------------------------------------------------------------------

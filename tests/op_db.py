@@ -268,6 +268,66 @@ def ref_conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return y + _channel(bias, y.ndim) if bias is not None else y
 
 
+def ref_conv_transpose(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """A direct scatter: each input entry adds input * weight tap at position * stride + tap * dilation
+    of the padded output, whose padding is then cut off."""
+    n = weight.ndim - 2
+    if x.ndim == n + 1:
+        return ref_conv_transpose(x[None], weight, bias, stride, padding, output_padding, groups, dilation)[0]
+    kernel = weight.shape[2:]
+    stride, padding, extra, dilation = (_ntuple(v, n) for v in (stride, padding, output_padding, dilation))
+    cin, cout = x.shape[1] // groups, weight.shape[1]
+    out = [(size - 1) * s - 2 * p + d * (k - 1) + e + 1
+           for size, s, p, d, k, e in zip(x.shape[2:], stride, padding, dilation, kernel, extra)]
+    full = np.zeros((x.shape[0], cout * groups) + tuple(o + 2 * p for o, p in zip(out, padding)))
+    for g in range(groups):
+        for position in np.ndindex(*x.shape[2:]):
+            for tap in np.ndindex(*kernel):
+                target = tuple(i * s + t * d for i, t, s, d in zip(position, tap, stride, dilation))
+                full[(slice(None), slice(g * cout, (g + 1) * cout)) + target] += \
+                    x[(slice(None), slice(g * cin, (g + 1) * cin)) + position] @ weight[(slice(g * cin, (g + 1) * cin),
+                                                                                        slice(None)) + tap]
+    y = full[(Ellipsis,) + tuple(slice(p, p + o) for p, o in zip(padding, out))]
+    return y + _channel(bias, y.ndim) if bias is not None else y
+
+
+def _block_positions(image_size, kernel_size, dilation, padding, stride):
+    """(kernel, dilation, padding, stride, ((row, block index, tap position in the padded image), ...))."""
+    kernel, dilation, padding, stride = (_ntuple(v, 2) for v in (kernel_size, dilation, padding, stride))
+    counts = [(size + 2 * p - d * (k - 1) - 1) // s + 1
+              for size, k, d, p, s in zip(image_size, kernel, dilation, padding, stride)]
+    taps = [(i * kernel[1] + j, (a * counts[1] + b), (a * stride[0] + i * dilation[0], b * stride[1] + j * dilation[1]))
+            for i, j in np.ndindex(*kernel) for a, b in np.ndindex(*counts)]
+    return kernel, padding, taps
+
+
+def ref_unfold(x, kernel_size, dilation=1, padding=0, stride=1):
+    if x.ndim == 3:
+        return ref_unfold(x[None], kernel_size, dilation, padding, stride)[0]
+    kernel, padding, taps = _block_positions(x.shape[2:], kernel_size, dilation, padding, stride)
+    padded = np.pad(x, [(0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2])
+    taps_per_channel = kernel[0] * kernel[1]
+    out = np.zeros((x.shape[0], x.shape[1] * taps_per_channel, max(t[1] for t in taps) + 1))
+    for c in range(x.shape[1]):
+        for tap, block, (h, w) in taps:
+            out[:, c * taps_per_channel + tap, block] = padded[:, c, h, w]
+    return out
+
+
+def ref_fold(blocks, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    if blocks.ndim == 2:
+        return ref_fold(blocks[None], output_size, kernel_size, dilation, padding, stride)[0]
+    size = _ntuple(output_size, 2)
+    kernel, padding, taps = _block_positions(size, kernel_size, dilation, padding, stride)
+    taps_per_channel = kernel[0] * kernel[1]
+    padded = np.zeros((blocks.shape[0], blocks.shape[1] // taps_per_channel, size[0] + 2 * padding[0],
+                       size[1] + 2 * padding[1]))
+    for c in range(padded.shape[1]):
+        for tap, block, (h, w) in taps:
+            padded[:, c, h, w] += blocks[:, c * taps_per_channel + tap, block]
+    return padded[:, :, padding[0]:padding[0] + size[0], padding[1]:padding[1] + size[1]]
+
+
 def ref_max_pool(x, kernel_size, stride=None, padding=0, dilation=1):
     n = x.ndim - 2
     kernel = _ntuple(kernel_size, n)
@@ -891,10 +951,16 @@ NORMALIZATION = [
 ]
 
 
-def _conv_sample(x_shape, w_shape, bias=True, **kwargs):
+def _conv_sample(x_shape, w_shape, bias=True, bias_size=None, **kwargs):
+    bias_size = w_shape[0] if bias_size is None else bias_size
     return lambda rng: S(rng.standard_normal(x_shape), rng.standard_normal(w_shape),
-                         *((rng.standard_normal(w_shape[0]),) if bias else ()), name=f"{x_shape}*{w_shape}{kwargs}",
+                         *((rng.standard_normal(bias_size),) if bias else ()), name=f"{x_shape}*{w_shape}{kwargs}",
                          **kwargs)
+
+
+def _conv_transpose_sample(x_shape, w_shape, bias=True, **kwargs):
+    """weight (in_channels, out_channels // groups, *kernel_size)"""
+    return _conv_sample(x_shape, w_shape, bias, w_shape[1] * kwargs.get("groups", 1), **kwargs)
 
 
 def _pool_sample(shape, *args, **kwargs):
@@ -915,6 +981,45 @@ CONV_POOL = [
         tol={F32: (1e-4, 1e-4)},
         errors=[(lambda t: F.conv2d(t(1, 3, 5, 5), t(2, 3, 3, 3), stride=0), ValueError, "stride"),
                 (lambda t: F.conv2d(t(1, 3, 2, 2), t(2, 3, 3, 3)), (ValueError, RuntimeError), "size|kernel|small")]),
+    OpInfo("conv_transpose1d", F.conv_transpose1d, ref_conv_transpose, fixed(
+        _conv_transpose_sample((2, 3, 5), (3, 2, 3)),
+        _conv_transpose_sample((1, 4, 4), (4, 1, 2), stride=3, padding=1, output_padding=2, groups=2),
+        _conv_transpose_sample((2, 2, 4), (2, 3, 3), bias=False, dilation=2, output_padding=1),
+        _conv_transpose_sample((3, 5), (3, 2, 2), stride=2)),
+        errors=[(lambda t: F.conv_transpose1d(t(2, 3, 7), t(4, 2, 3)), (ValueError, RuntimeError), "channels"),
+                (lambda t: F.conv_transpose1d(t(1, 2, 4), t(2, 2, 3), stride=2, output_padding=2), ValueError,
+                 "output_padding .* smaller than either stride"),
+                (lambda t: F.conv_transpose1d(t(1, 3, 4), t(3, 2, 3), groups=2), ValueError, "groups=2 must divide"),
+                (lambda t: F.conv_transpose1d(t(1, 2, 2), t(2, 2, 1), padding=1), ValueError, "too small"),
+                (lambda t: F.conv_transpose1d(t(2, 2, 2, 4), t(2, 2, 3)), ValueError, "3-D input")]),
+    OpInfo("conv_transpose2d", F.conv_transpose2d, ref_conv_transpose, fixed(
+        _conv_transpose_sample((2, 3, 3, 4), (3, 2, 3, 2)),
+        _conv_transpose_sample((1, 4, 3, 3), (4, 2, 4, 4), stride=2, padding=1, output_padding=(1, 0), groups=2),
+        _conv_transpose_sample((1, 2, 3, 2), (2, 2, 2, 3), bias=False, stride=(1, 2), padding=(0, 1),
+                               dilation=(3, 1), output_padding=(2, 1)),
+        _conv_transpose_sample((2, 3, 3), (2, 1, 2, 2))),
+        tol={F32: (1e-4, 1e-4)},
+        errors=[(lambda t: F.conv_transpose2d(t(1, 3, 5, 5), t(2, 3, 3, 3)), ValueError,
+                 "has 3 channels, but weight of shape .* expects in_channels"),
+                (lambda t: F.conv_transpose2d(t(1, 2, 3, 3), t(2, 2, 3, 3), output_padding=1), ValueError,
+                 "output_padding"),
+                (lambda t: F.conv_transpose2d(t(1, 2, 3, 3), t(2, 2, 3, 3), padding="same"), TypeError, "padding"),
+                (lambda t: F.conv_transpose2d(t(1, 2, 3, 3), t(2, 2, 3)), ValueError, "weight must have 4 dims"),
+                (lambda t: F.conv_transpose2d(t(1, 2, 3, 3), t(2, 2, 3, 3), t(3)), ValueError, "bias"),
+                (lambda t: F.conv_transpose2d(t(1, 2, 3, 3), t(2, 2, 3, 3, dtype="float32")), (TypeError, ValueError),
+                 "dtype")]),
+    OpInfo("unfold", F.unfold, ref_unfold, fixed(
+        _pool_sample((2, 3, 4, 5), 2), _pool_sample((1, 2, 5, 5), (2, 3), 2, 1, (2, 1)),
+        _pool_sample((2, 4, 4), 3, padding=1)),
+        errors=[(lambda t: F.unfold(t(2, 3, 4), 5), ValueError, "no sliding block"),
+                (lambda t: F.unfold(t(1, 2, 3, 4, 4), 2), ValueError, "4-D input"),
+                (lambda t: F.unfold(t(1, 2, 4, 4), 0), ValueError, "kernel_size")]),
+    OpInfo("fold", F.fold, ref_fold, fixed(
+        _pool_sample((2, 12, 12), (4, 5), 2), _pool_sample((1, 12, 9), (5, 5), (2, 3), 2, 1, (2, 1)),
+        _pool_sample((18, 16), 4, 3, padding=1)),
+        errors=[(lambda t: F.fold(t(1, 12, 11), (4, 5), 2), ValueError, "12 sliding blocks, but input.shape.2. = 11"),
+                (lambda t: F.fold(t(1, 10, 12), (4, 5), 2), ValueError, "divisible by the product of kernel_size"),
+                (lambda t: F.fold(t(1, 2, 3, 4), (4, 5), 2), ValueError, "3-D input")]),
     OpInfo("max_pool1d", F.max_pool1d, ref_max_pool, fixed(
         _pool_sample((2, 3, 7), 2), _pool_sample((1, 2, 9), 3, 2, 1)),
         errors=[(lambda t: F.max_pool1d(t(1, 2, 9), 2, dilation=2), NotImplementedError, "dilation")]),

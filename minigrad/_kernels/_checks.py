@@ -134,6 +134,62 @@ def _check_ints(values, name, minimum):
 def conv2d_output_size(x, weight, bias, stride, padding, dilation, groups):
     """(OH, OW) of a convolution of x (N, C, H, W) with weight (O, C // groups, KH, KW); raises
     unless every argument fits. padding is ((top, bottom), (left, right))."""
+    _check_conv_arrays(x, weight, stride, padding, dilation, groups, "output channels")
+    if x.shape[1] != weight.shape[1] * groups:
+        raise ValueError(f"x has {x.shape[1]} channels, but weight {weight.shape} with groups={groups} "
+                         f"expects {weight.shape[1] * groups}")
+    if bias is not None:
+        check_like(bias, "bias", weight, "weight", shape=(weight.shape[0],))
+    return _window_counts(x.shape[2:], weight.shape[2:], stride, padding, dilation)
+
+
+def _window_counts(image_size, kernel_size, stride, padding, dilation):
+    """The positions of a kernel_size window along each dim of padded images; raises unless there
+    is at least one."""
+    sizes = []
+    for size, k, s, (before, after), d in zip(image_size, kernel_size, stride, padding, dilation):
+        span = d * (k - 1) + 1
+        if size + before + after < span or k < 1:
+            raise ValueError(f"kernel {tuple(kernel_size)} (dilation {dilation}) is larger than the padded "
+                             f"input {tuple(image_size)} + padding {padding}")
+        sizes.append((size + before + after - span) // s + 1)
+    return tuple(sizes)
+
+
+def conv_transpose2d_output_size(x, weight, bias, stride, padding, output_padding, dilation, groups):
+    """(OH, OW) of a transposed convolution of x (N, C, H, W) with weight (C, O // groups, KH, KW):
+    OH = (H - 1) * stride_h - top - bottom + dilation_h * (KH - 1) + output_padding_h + 1. Raises
+    unless every argument fits; output_padding must be below the stride or the dilation."""
+    _check_conv_arrays(x, weight, stride, padding, dilation, groups, "input channels")
+    if x.shape[1] != weight.shape[0]:
+        raise ValueError(f"x has {x.shape[1]} channels, but weight {weight.shape} expects {weight.shape[0]}")
+    if bias is not None:
+        check_like(bias, "bias", weight, "weight", shape=(weight.shape[1] * groups,))
+    _check_ints(output_padding, "output_padding", 0)
+    sizes = []
+    for size, k, s, (before, after), extra, d in zip(x.shape[2:], weight.shape[2:], stride, padding, output_padding,
+                                                     dilation):
+        if extra >= max(s, d):
+            raise ValueError(f"output_padding {output_padding} must be below stride {stride} or dilation {dilation}")
+        sizes.append((size - 1) * s - before - after + d * (k - 1) + extra + 1)
+        if sizes[-1] < 1:
+            raise ValueError(f"transposed convolution of input {x.shape[2:]} with kernel {weight.shape[2:]}, "
+                             f"padding {padding} gives an empty output")
+    return tuple(sizes)
+
+
+def block_counts(image_size, kernel_size, stride, padding, dilation):
+    """(OH, OW): the positions of sliding kernel_size blocks in images of image_size (H, W) padded by
+    padding (h, w) on both sides; raises unless there is at least one."""
+    for values, name, minimum in ((image_size, "image_size", 1), (kernel_size, "kernel_size", 1),
+                                  (stride, "stride", 1), (padding, "padding", 0), (dilation, "dilation", 1)):
+        _check_ints(values, name, minimum)
+    return _window_counts(image_size, kernel_size, stride, tuple((p, p) for p in padding), dilation)
+
+
+def _check_conv_arrays(x, weight, stride, padding, dilation, groups, grouped_channels):
+    """What a convolution and a transposed one check alike; groups divide weight.shape[0], the
+    ``grouped_channels``."""
     check_float_array(x, "x", ndim=4)
     check_float_array(weight, "weight", ndim=4)
     if weight.dtype != x.dtype or type(weight) is not type(x):
@@ -145,20 +201,8 @@ def conv2d_output_size(x, weight, bias, stride, padding, dilation, groups):
     for pair in padding:
         _check_ints(pair, "padding", 0)
     if not isinstance(groups, (int, np.integer)) or groups < 1 or weight.shape[0] % groups:
-        raise ValueError(f"groups must be an int >= 1 dividing the {weight.shape[0]} output channels, got {groups}")
-    if x.shape[1] != weight.shape[1] * groups:
-        raise ValueError(f"x has {x.shape[1]} channels, but weight {weight.shape} with groups={groups} "
-                         f"expects {weight.shape[1] * groups}")
-    if bias is not None:
-        check_like(bias, "bias", weight, "weight", shape=(weight.shape[0],))
-    sizes = []
-    for size, k, s, (before, after), d in zip(x.shape[2:], weight.shape[2:], stride, padding, dilation):
-        span = d * (k - 1) + 1
-        if size + before + after < span or k < 1:
-            raise ValueError(f"kernel {weight.shape[2:]} (dilation {dilation}) is larger than the padded "
-                             f"input {x.shape[2:]} + padding {padding}")
-        sizes.append((size + before + after - span) // s + 1)
-    return tuple(sizes)
+        raise ValueError(f"groups must be an int >= 1 dividing the {weight.shape[0]} {grouped_channels}, "
+                         f"got {groups}")
 
 
 def pool2d_output_size(image_size, kernel_size, stride, padding):

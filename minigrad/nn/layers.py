@@ -8,7 +8,7 @@ from .. import _args
 from .. import functional as F
 from ..autograd import no_grad
 from ..ops.activation import gelu_approximation, hardtanh_bounds
-from ..ops.conv import conv_padding, convolution
+from ..ops.conv import conv_padding, conv_transpose, convolution, sliding_blocks
 from ..ops.embedding import padding_index
 from ..ops.normalization import normalized_shape_tuple, positive_eps
 from ..ops.pool import pool_window, unsupported_pool_options
@@ -17,12 +17,12 @@ from .._dtypes import float32, resolve_dtype
 from ..tensor import Tensor
 from .module import Module, Parameter
 
-__all__ = ["ELU", "GELU", "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d",
-           "Conv1d", "Conv2d", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "Embedding", "Flatten", "GroupNorm", "Hardswish",
-           "Identity", "InstanceNorm1d", "InstanceNorm2d", "LayerNorm", "LeakyReLU", "Linear", "LogSigmoid",
-           "LogSoftmax", "MaxPool1d", "MaxPool2d", "Mish", "ModuleDict", "ModuleList", "ReLU", "Sequential",
-           "Sigmoid", "SiLU", "Softmax", "Softmin", "Softplus", "Softsign", "Tanh",
-           "Hardtanh"]
+__all__ = ["ELU", "GELU", "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv1d",
+           "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "Embedding",
+           "Flatten", "Fold", "GroupNorm", "Hardswish", "Identity", "InstanceNorm1d", "InstanceNorm2d", "LayerNorm",
+           "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MaxPool1d", "MaxPool2d", "Mish", "ModuleDict", "ModuleList",
+           "ReLU", "Sequential", "Sigmoid", "SiLU", "Softmax", "Softmin", "Softplus", "Softsign", "Tanh", "Hardtanh",
+           "Unfold"]
 
 
 def _reset_weight_and_bias(layer):
@@ -729,11 +729,13 @@ class ModuleDict(Module):
         raise NotImplementedError("ModuleDict has no forward: index it and call its modules")
 # ---- convolution and pooling ------------------------------------------------------------------
 class _ConvNd(Module):
-    """Shared by Conv1d and Conv2d: torch's attributes (kernel_size, stride, padding, dilation as
-    tuples, padding "same"/"valid" kept as given) and default initialisation (kaiming_uniform with
-    a=sqrt(5): weight and bias uniform in +-1/sqrt(fan_in), fan_in = in_channels // groups * prod(kernel))."""
+    """Shared by Conv1d, Conv2d and the transposed ones: torch's attributes (kernel_size, stride,
+    padding, dilation as tuples, padding "same"/"valid" kept as given) and default initialisation
+    (kaiming_uniform with a=sqrt(5): weight and bias uniform in +-1/sqrt(fan_in), fan_in =
+    weight.shape[1] * prod(kernel))."""
 
     spatial_dims = 0
+    transposed = False
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
                  dtype=None, device="cpu"):
@@ -748,10 +750,13 @@ class _ConvNd(Module):
         self.kernel_size = _args.int_tuple(kernel_size, n, f"{name}: kernel_size", minimum=1)
         self.stride = _args.int_tuple(stride, n, f"{name}: stride", minimum=1)
         self.dilation = _args.int_tuple(dilation, n, f"{name}: dilation", minimum=1)
+        if isinstance(padding, str) and self.transposed:
+            raise TypeError(f"{name}: padding must be an int or a tuple of ints, got {padding!r}")
         conv_padding(padding, self.kernel_size, self.stride, self.dilation, name)  # checks it
         self.padding = padding if isinstance(padding, str) else _args.int_tuple(padding, n, f"{name}: padding")
         dtype = resolve_dtype(dtype) or float32
-        shape = (out_channels, in_channels // groups) + self.kernel_size
+        channels = (in_channels, out_channels // groups) if self.transposed else (out_channels, in_channels // groups)
+        shape = channels + self.kernel_size
         self.weight = Parameter(Tensor(np.zeros(shape), dtype=dtype, device=device))
         self.register_parameter(
             "bias", Parameter(Tensor(np.zeros(out_channels), dtype=dtype, device=device)) if bias else None)
@@ -771,6 +776,8 @@ class _ConvNd(Module):
             text += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
         if self.dilation != (1,) * n:
             text += f", dilation={self.dilation}"
+        if self.transposed and self.output_padding != (0,) * n:
+            text += f", output_padding={self.output_padding}"
         if self.groups != 1:
             text += f", groups={self.groups}"
         if self.bias is None:
@@ -795,6 +802,107 @@ class Conv2d(_ConvNd):
     """
 
     spatial_dims = 2
+
+
+class _ConvTransposeNd(_ConvNd):
+    """Shared by ConvTranspose1d and ConvTranspose2d: torch's constructor (padding_mode "zeros"
+    only), weight (in_channels, out_channels // groups, *kernel_size)."""
+
+    transposed = True
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}, got '
+                             f'{padding_mode!r}')
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, dtype,
+                         device or "cpu")
+        self.padding_mode = padding_mode
+        self.output_padding = _args.int_tuple(output_padding, self.spatial_dims, f"{type(self).__name__}: "
+                                              "output_padding", minimum=0)
+
+    def forward(self, input, output_size=None):
+        """output_size: the spatial size wanted (or with its N, C), which picks output_padding
+        between the sizes the stride leaves open, as torch's."""
+        return conv_transpose(input, self.weight, self.bias, self.stride, self.padding,
+                              self._output_padding(input, output_size), self.groups, self.dilation,
+                              self.spatial_dims, type(self).__name__)
+
+    def _output_padding(self, input, output_size):
+        if output_size is None:
+            return self.output_padding
+        n = self.spatial_dims
+        output_size = tuple(output_size)
+        if len(output_size) == input.ndim:  # with the non-spatial dims
+            output_size = output_size[input.ndim - n:]
+        if len(output_size) != n:
+            raise ValueError(f"{type(self).__name__}: for {input.ndim}-D input, output_size must have {n} or "
+                             f"{input.ndim} elements, got {len(output_size)}")
+        smallest = [(size - 1) * s - 2 * p + d * (k - 1) + 1 for size, s, p, d, k in
+                    zip(input.shape[-n:], self.stride, self.padding, self.dilation, self.kernel_size)]
+        largest = [low + s - 1 for low, s in zip(smallest, self.stride)]
+        if any(not low <= size <= high for size, low, high in zip(output_size, smallest, largest)):
+            raise ValueError(f"{type(self).__name__}: requested an output size of {list(output_size)}, but valid "
+                             f"sizes range from {smallest} to {largest} (for an input of {tuple(input.shape[-n:])})")
+        return tuple(size - low for size, low in zip(output_size, smallest))
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-D transposed convolution (the gradient of Conv1d) over (N, C, L) input; weight
+    (in_channels, out_channels // groups, K). forward(input, output_size=None).
+
+    Example: ``nn.ConvTranspose1d(16, 8, 4, stride=2, padding=1)(mg.randn(2, 16, 10)).shape`` -> (2, 8, 20)
+    """
+
+    spatial_dims = 1
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-D transposed convolution (the gradient of Conv2d) over (N, C, H, W) input; weight
+    (in_channels, out_channels // groups, KH, KW). forward(input, output_size=None): output_size
+    picks output_padding.
+
+    Example: ``nn.ConvTranspose2d(512, 256, 4, 2, 1)(mg.randn(8, 512, 4, 4)).shape`` -> (8, 256, 8, 8)
+    """
+
+    spatial_dims = 2
+
+
+class Unfold(Module):
+    """F.unfold as a module: (N, C, H, W) -> sliding blocks (N, C * prod(kernel_size), L).
+
+    Example: ``nn.Unfold(3, padding=1)(mg.randn(2, 4, 5, 5)).shape`` -> (2, 36, 25)
+    """
+
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
+        sliding_blocks(kernel_size, dilation, padding, stride, type(self).__name__)  # checks them
+
+    def forward(self, input):
+        return F.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, dilation={self.dilation}, padding={self.padding}, "
+                f"stride={self.stride}")
+
+
+class Fold(Unfold):
+    """F.fold as a module: sliding blocks (N, C * prod(kernel_size), L) -> summed into (N, C, *output_size).
+
+    Example: ``nn.Fold((5, 5), 3, padding=1)(mg.randn(2, 36, 25)).shape`` -> (2, 4, 5, 5)
+    """
+
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__(kernel_size, dilation, padding, stride)
+        self.output_size = output_size
+        _args.int_tuple(output_size, 2, "Fold: output_size", minimum=1)
+
+    def forward(self, input):
+        return F.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}, " + super().extra_repr()
 
 
 class _Pool2d(Module):
