@@ -378,4 +378,7 @@ def cpu_cases():
     from .data import data_cases
 
     cases += data_cases()
+    from .attention import attention_cases
+
+    cases += attention_cases()
     return cases

@@ -941,14 +941,14 @@ def _masked_rows(rng):
     return mask
 
 
-_sdpa = F.scaled_dot_product_attention
 ATTENTION = [
-    OpInfo("scaled_dot_product_attention", _sdpa, ref_attention, fixed(
+    OpInfo("scaled_dot_product_attention", F.scaled_dot_product_attention, ref_attention, fixed(
         _attention_sample((2, 3, 5, 4), (2, 3, 6, 4), (2, 3, 6, 3), name="4d"),
         _attention_sample((5, 4), (6, 4), (6, 2), name="2d"),
         _attention_sample((2, 1, 5, 4), (3, 6, 4), (1, 6, 3), name="broadcast-batch"),
-        _attention_sample((1, 70, 4), (1, 130, 4), (1, 130, 3), name="several-blocks"),
-        _attention_sample((2, 70, 4), (2, 67, 4), (2, 67, 3), name="causal-blocks", is_causal=True),
+        # past the CPU kernel's 64-row blocks; one feature, so that gradcheck stays quick on the emulated GPU
+        _attention_sample((1, 66, 1), (1, 130, 1), (1, 130, 1), name="several-blocks"),
+        _attention_sample((1, 67, 1), (1, 66, 1), (1, 66, 1), name="causal-blocks", is_causal=True),
         _attention_sample((2, 5, 3), (2, 4, 3), (2, 4, 2), name="causal-L>S", is_causal=True),
         _attention_sample((2, 4, 5, 3), (2, 2, 6, 3), (2, 2, 6, 2), name="gqa", enable_gqa=True),
         _attention_sample((2, 3, 5, 4), (2, 3, 6, 4), (2, 3, 6, 3), _bool_mask((5, 6)), name="bool-mask"),
@@ -957,19 +957,19 @@ ATTENTION = [
         _attention_sample((2, 1, 5, 4), (2, 1, 6, 4), (2, 1, 6, 3), _masked_rows, name="fully-masked-rows"),
         _attention_sample((0, 5, 4), (0, 6, 4), (0, 6, 3), name="empty-batch"),
         _attention_sample((2, 0, 4), (2, 6, 4), (2, 6, 3), name="no-queries")),
-        errors=[(lambda t: _sdpa(t(2, 5, 4), t(2, 6, 4), t(2, 6, 3), attn_mask=t(5, 6) > 0, is_causal=True),
+        errors=[(lambda t: F.scaled_dot_product_attention(t(2, 5, 4), t(2, 6, 4), t(2, 6, 3), attn_mask=t(5, 6) > 0, is_causal=True),
                  ValueError, "attn_mask or is_causal"),
-                (lambda t: _sdpa(t(2, 5, 4), t(2, 6, 3), t(2, 6, 3)), ValueError, "expected key"),
-                (lambda t: _sdpa(t(2, 5, 4), t(2, 6, 4), t(2, 6, 3), attn_mask=t(4, 6) > 0), ValueError,
+                (lambda t: F.scaled_dot_product_attention(t(2, 5, 4), t(2, 6, 3), t(2, 6, 3)), ValueError, "expected key"),
+                (lambda t: F.scaled_dot_product_attention(t(2, 5, 4), t(2, 6, 4), t(2, 6, 3), attn_mask=t(4, 6) > 0), ValueError,
                  "does not broadcast"),
-                (lambda t: _sdpa(t(2, 5, 4), t(2, 6, 4), t(2, 6, 3), attn_mask=t.index([[1] * 6] * 5)), TypeError,
+                (lambda t: F.scaled_dot_product_attention(t(2, 5, 4), t(2, 6, 4), t(2, 6, 3), attn_mask=t.index([[1] * 6] * 5)), TypeError,
                  "must be bool or the query's dtype"),
-                (lambda t: _sdpa(t(1, 3, 5, 4), t(1, 2, 6, 4), t(1, 2, 6, 3), enable_gqa=True), ValueError,
+                (lambda t: F.scaled_dot_product_attention(t(1, 3, 5, 4), t(1, 2, 6, 4), t(1, 2, 6, 3), enable_gqa=True), ValueError,
                  "divide the query heads"),
-                (lambda t: _sdpa(t(2, 5, 4), t(2, 6, 4).float(), t(2, 6, 3)), TypeError, "one dtype"),
-                (lambda t: _sdpa(t(2, 5, 4), t(2, 6, 4), t(2, 6, 3), dropout_p=1.5), ValueError, "dropout_p"),
-                (lambda t: _sdpa(t.index([1, 2]), t(2, 6, 4), t(2, 6, 3)), TypeError, "float32 or float64")]),
-    OpInfo("scaled_dot_product_attention_dropout_p0", lambda q, k, v: _sdpa(q, k, v, dropout_p=0.0), ref_attention,
+                (lambda t: F.scaled_dot_product_attention(t(2, 5, 4), t(2, 6, 4).float(), t(2, 6, 3)), TypeError, "one dtype"),
+                (lambda t: F.scaled_dot_product_attention(t(2, 5, 4), t(2, 6, 4), t(2, 6, 3), dropout_p=1.5), ValueError, "dropout_p"),
+                (lambda t: F.scaled_dot_product_attention(t.index([1, 2]), t(2, 6, 4), t(2, 6, 3)), TypeError, "float32 or float64")]),
+    OpInfo("scaled_dot_product_attention_dropout_p0", lambda q, k, v: F.scaled_dot_product_attention(q, k, v, dropout_p=0.0), ref_attention,
            fixed(_attention_sample((2, 3, 5, 4), (2, 3, 6, 4), (2, 3, 6, 3), name="p0"))),
 ]
 
