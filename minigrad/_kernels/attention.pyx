@@ -42,7 +42,7 @@ cdef enum:
     BLOCK_K = 64
     TILE = 4  # query rows of a GEMM micro-kernel tile (attention_tile.h)
     LANES = 16  # partial sums and maxima of a row's reductions
-    QROWS = 8  # query rows the backward takes through a key block at a time (two tiles)
+    QROWS = 32  # query rows the backward takes through a key block at a time (eight tiles)
     WORK_PARALLEL_MIN = 1 << 18  # multiply-adds of a call below which one thread does it all
 
 
@@ -230,7 +230,7 @@ cdef inline void _backward_head(const real[:, :, ::1] gout, const real[:, :, ::1
         for j in range(BLOCK_K * Ev):
             gv_acc[j] = 0
         for b in range(kv * g.group, (kv + 1) * g.group):
-            for i0 in range(j0 if g.causal else 0, L, 8):  # 8 = QROWS; causal: query i sees keys j <= i
+            for i0 in range(j0 if g.causal else 0, L, 32):  # 32 = QROWS; causal: query i sees keys j <= i
                 rows = min(QROWS, L - i0)
                 for r in range(QROWS):
                     for e in range(E):
