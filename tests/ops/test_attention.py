@@ -62,6 +62,20 @@ def test_dropout_matches_the_naive_attention_with_the_same_mask():
     np.testing.assert_allclose(out.numpy()[0], expected, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("options", [{}, {"is_causal": True}, {"enable_gqa": True}, {"mask": True}],
+                         ids=["plain", "causal", "gqa", "mask"])
+def test_gradients_across_the_cpu_kernels_blocks(options):
+    """gradcheck with L and S past the kernel's 64-row blocks and 32-row backward passes (the op table
+    keeps these samples forward-only, for the emulated GPU's sake)."""
+    rng = np.random.default_rng(0)
+    kv_heads = 1 if options.get("enable_gqa") else 2
+    q = mg.tensor(rng.standard_normal((2, 67, 2)), requires_grad=True)
+    k = mg.tensor(rng.standard_normal((kv_heads, 130, 2)), requires_grad=True)
+    v = mg.tensor(rng.standard_normal((kv_heads, 130, 1)), requires_grad=True)
+    mask = mg.tensor(rng.random((67, 130)) < 0.8) if options.pop("mask", False) else None
+    assert mg.gradcheck(lambda q, k, v: sdpa(q, k, v, attn_mask=mask, **options), [q, k, v])
+
+
 def test_memory_grows_with_the_sequence_not_its_square():
     L = S = 2048  # the (L, S) float32 weights would be 16 MiB
     q, k, v = (mg.randn(1, L, 16, requires_grad=True) for _ in range(3))
