@@ -379,4 +379,7 @@ def cpu_cases(small=False):
     from .data import data_cases
 
     cases += data_cases()
+    from .attention import attention_cases
+
+    cases += attention_cases()
     return cases

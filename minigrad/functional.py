@@ -4,6 +4,7 @@ Each function lives in the ops topic file of its concept, beside its Op classes 
 checks (minigrad/ops/<topic>.py); this module re-exports each topic's ``__all__``.
 """
 from .ops.activation import *  # noqa: F401,F403
+from .ops.attention import *  # noqa: F401,F403
 from .ops.conv import *  # noqa: F401,F403
 from .ops.distance import *  # noqa: F401,F403
 from .ops.dropout import *  # noqa: F401,F403

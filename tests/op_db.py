@@ -1115,6 +1115,78 @@ CONV_POOL = [
 ]
 
 
+def ref_attention(q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False):
+    """The naive softmax(q k^T * scale + mask) v, the (L, S) weights in memory; a row with every key
+    masked gives zeros (torch 2.13)."""
+    L, S = q.shape[-2], k.shape[-2]
+    scale = 1 / np.sqrt(q.shape[-1]) if scale is None else scale
+    if enable_gqa:
+        k, v = (np.repeat(a, q.shape[-3] // k.shape[-3], axis=-3) for a in (k, v))
+    scores = q @ np.swapaxes(k, -1, -2) * scale
+    if is_causal:
+        scores = np.where(np.tril(np.ones((L, S), bool)), scores, -np.inf)
+    if attn_mask is not None:
+        scores = np.where(attn_mask, scores, -np.inf) if attn_mask.dtype == bool else scores + attn_mask
+    top = scores.max(-1, keepdims=True)
+    weights = np.exp(scores - np.where(np.isfinite(top), top, 0))
+    total = weights.sum(-1, keepdims=True)
+    return (weights / np.where(total > 0, total, 1)) @ v
+
+
+def _attention_sample(q, k, v, *mask, name, grad=True, **kwargs):
+    def sample(rng):
+        masks = [m(rng) if callable(m) else m for m in mask]
+        return S(rng.standard_normal(q), rng.standard_normal(k), rng.standard_normal(v), *masks, name=name, grad=grad,
+                 **kwargs)
+    return sample
+
+
+def _bool_mask(shape, p=0.7):
+    return lambda rng: rng.random(shape) < p
+
+
+def _masked_rows(rng):
+    """A bool mask (2, 1, 5, 6) with every key of some rows masked (small samples: gradcheck runs them on
+    the emulated GPU too)."""
+    mask = rng.random((2, 1, 5, 6)) < 0.7
+    mask[0, 0, 1] = mask[1, 0, 4] = False
+    return mask
+
+
+ATTENTION = [
+    OpInfo("scaled_dot_product_attention", F.scaled_dot_product_attention, ref_attention, fixed(
+        _attention_sample((2, 2, 3, 2), (2, 2, 4, 2), (2, 2, 4, 3), name="4d"),
+        _attention_sample((3, 2), (4, 2), (4, 2), name="2d"),
+        _attention_sample((2, 1, 3, 2), (2, 4, 2), (1, 4, 1), name="broadcast-batch"),
+        # past the CPU kernel's 64-row blocks: forward only here (gradcheck would take minutes on the emulated
+        # GPU); tests/ops/test_attention.py checks their gradients on the CPU
+        _attention_sample((1, 66, 2), (1, 130, 2), (1, 130, 1), name="several-blocks", grad=False),
+        _attention_sample((1, 67, 2), (1, 66, 2), (1, 66, 1), name="causal-blocks", is_causal=True, grad=False),
+        _attention_sample((2, 5, 2), (2, 3, 2), (2, 3, 1), name="causal-L>S", is_causal=True),
+        _attention_sample((1, 4, 3, 2), (1, 2, 4, 2), (1, 2, 4, 1), name="gqa", enable_gqa=True),
+        _attention_sample((2, 2, 3, 2), (2, 2, 4, 2), (2, 2, 4, 1), _bool_mask((3, 4)), name="bool-mask"),
+        _attention_sample((2, 2, 3, 2), (2, 2, 4, 2), (2, 2, 4, 1), lambda rng: Const(rng.standard_normal((2, 1, 4))),
+                          name="float-mask", scale=0.3),
+        _attention_sample((2, 1, 5, 2), (2, 1, 6, 2), (2, 1, 6, 1), _masked_rows, name="fully-masked-rows"),
+        _attention_sample((0, 5, 4), (0, 6, 4), (0, 6, 3), name="empty-batch"),
+        _attention_sample((2, 0, 4), (2, 6, 4), (2, 6, 3), name="no-queries")),
+        errors=[(lambda t: F.scaled_dot_product_attention(t(2, 5, 4), t(2, 6, 4), t(2, 6, 3), attn_mask=t(5, 6) > 0, is_causal=True),
+                 ValueError, "attn_mask or is_causal"),
+                (lambda t: F.scaled_dot_product_attention(t(2, 5, 4), t(2, 6, 3), t(2, 6, 3)), ValueError, "expected key"),
+                (lambda t: F.scaled_dot_product_attention(t(2, 5, 4), t(2, 6, 4), t(2, 6, 3), attn_mask=t(4, 6) > 0), ValueError,
+                 "does not broadcast"),
+                (lambda t: F.scaled_dot_product_attention(t(2, 5, 4), t(2, 6, 4), t(2, 6, 3), attn_mask=t.index([[1] * 6] * 5)), TypeError,
+                 "must be bool or the query's dtype"),
+                (lambda t: F.scaled_dot_product_attention(t(1, 3, 5, 4), t(1, 2, 6, 4), t(1, 2, 6, 3), enable_gqa=True), ValueError,
+                 "divide the query heads"),
+                (lambda t: F.scaled_dot_product_attention(t(2, 5, 4), t(2, 6, 4).float(), t(2, 6, 3)), TypeError, "one dtype"),
+                (lambda t: F.scaled_dot_product_attention(t(2, 5, 4), t(2, 6, 4), t(2, 6, 3), dropout_p=1.5), ValueError, "dropout_p"),
+                (lambda t: F.scaled_dot_product_attention(t.index([1, 2]), t(2, 6, 4), t(2, 6, 3)), TypeError, "float32 or float64")]),
+    OpInfo("scaled_dot_product_attention_dropout_p0", lambda q, k, v: F.scaled_dot_product_attention(q, k, v, dropout_p=0.0), ref_attention,
+           fixed(_attention_sample((2, 2, 3, 2), (2, 2, 4, 2), (2, 2, 4, 1), name="p0"))),
+]
+
+
 P = 0.25
 
 
@@ -1195,7 +1267,7 @@ WITHOUT_GRAD = [
 
 
 OPS = (ELEMENTWISE + ACTIVATIONS + REDUCTIONS + SHAPE + INDEXING + LINEAR + LOSSES + NORMALIZATION + CONV_POOL
-       + DROPOUT + WITHOUT_GRAD)
+       + DROPOUT + ATTENTION + WITHOUT_GRAD)
 assert len({op.name for op in OPS}) == len(OPS), "op names must be unique (they name the tests)"
 
 # The entries whose op has no double backward yet (issue 26): create_graph through them must raise

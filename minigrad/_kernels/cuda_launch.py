@@ -79,6 +79,18 @@ _POOL_FORWARD = Launch("P H W OH OW", lambda x, y, **_: _pool_planes(x, y), lamb
 _POOL_BACKWARD = Launch("P H W OH OW", lambda gy, gx, **_: _pool_planes(gx, gy), lambda gx, **_: per_element(gx.size))
 _LAYER_NORM_ROWS = Launch("M D", lambda x, **_: x.shape, _rows)
 
+
+def _warp_rows(count):
+    """attention.cu: one warp per row, four warps a block (the kernels loop over rows beyond the grid)."""
+    return (max(1, min((int(count) + 3) // 4, 65535)),), (128,), 0
+
+
+def _attention_sizes(q, k, v, **_):
+    return q.shape[0], q.shape[1], k.shape[1], q.shape[2], v.shape[2], q.shape[0] // k.shape[0]
+
+
+_ATTENTION_QUERY_ROWS = Launch("B L S E Ev group", _attention_sizes, lambda B, L, **_: _warp_rows(B * L))
+
 # Launch geometry and the CUDA limits each choice respects (block <= 1024 threads, grid.x <= 2^31 - 1,
 # grid.y/z <= 65535, static + dynamic shared memory <= 48 KiB without opting in):
 # - per_element (ELEMENTWISE and every entry below built on it): blocks of THREADS = 256 threads, at
@@ -91,6 +103,8 @@ _LAYER_NORM_ROWS = Launch("M D", lambda x, **_: x.shape, _rows)
 #   with a row-stride loop over the rest; static shared memory 33 doubles (264 B).
 # - layer_norm_column_sums: blocks of (32, 8), grid ceil(D / 32) (D < 2^36); static shared memory
 #   2 * 8 * 32 doubles = 4 KiB.
+# - attention_*: blocks of 128 threads (four warps, a row each), grid min(rows / 4, 65535) with a
+#   row-stride loop over the rest; no shared memory (a lane keeps 8 entries of a row in registers).
 # - philox4x32_words: one thread.
 LAUNCHES = {
     "philox4x32_words": Launch("", lambda **_: (), lambda **_: ((1,), (1,), 0)),  # one thread
@@ -101,6 +115,9 @@ LAUNCHES = {
     "train_coefficients": _CHANNELS,
     "eval_coefficients": _CHANNELS,
     "backward_coefficients": _CHANNELS,
+    "attention_forward": _ATTENTION_QUERY_ROWS,
+    "attention_backward_query": _ATTENTION_QUERY_ROWS,
+    "attention_backward_key": _ATTENTION_QUERY_ROWS._replace(shape=lambda B, S, group, **_: _warp_rows(B // group * S)),
     "layer_norm_forward": _LAYER_NORM_ROWS,
     "layer_norm_row_backward": _LAYER_NORM_ROWS,
     # blockDim (32, 8): threads along columns, eight row-strided partial sums per column

@@ -98,6 +98,14 @@ def column_sum(g, sums):
     sums += g.sum(axis=0, dtype=cp.float64)
 
 
+def attention_backward(gout, q, k, v, out, lse, mask, mask_index, delta, gq, gk, gv, scale, is_causal, threshold,
+                       dropout_scale, seed, offset):
+    settings = (scale, is_causal, threshold, dropout_scale, seed, offset)
+    # the query pass writes delta, which the key pass reads
+    _launcher("attention_backward_query")(gout, q, k, v, out, lse, mask, mask_index, delta, gq, *settings)
+    _launcher("attention_backward_key")(gout, q, k, v, lse, mask, mask_index, delta, gk, gv, *settings)
+
+
 def layer_norm_backward(gy, x, mean, invstd, weight, gx, gweight, gbias):
     _launcher("layer_norm_row_backward")(gy, x, mean, invstd, weight, gx)
     _launcher("layer_norm_column_sums")(gy, x, mean, invstd, gweight, gbias)

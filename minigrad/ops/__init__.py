@@ -3,7 +3,7 @@ argument checks. Importing a topic fills the op table (ops/_table.py) with its `
 and ``@torch_function`` functions; ``functional.py`` re-exports each topic's ``__all__``.
 A new topic is one import line here."""
 from ._table import TENSOR_METHODS, TORCH_FUNCTIONS
-from . import activation, conv, distance, dropout, embedding, indexing, inplace, linear, loss, math  # noqa: F401
+from . import activation, attention, conv, distance, dropout, embedding, indexing, inplace, linear, loss, math  # noqa: F401
 from . import fill, normalization, ordering, padding, pool, reduction, resample, rounding, shape  # noqa: F401
 
 # x.exp(), x.sum(), ...: bound here, once every topic above has filled the table (tensor.py imports

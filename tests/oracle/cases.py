@@ -595,6 +595,9 @@ def _filled_diagonal(m, y):
 
 
 NAMES = [
+    C("square-subsequent-mask", lambda m: (m.nn.Transformer.generate_square_subsequent_mask(4),
+                                           m.nn.Transformer.generate_square_subsequent_mask(2, dtype=m.float64)),
+      covers="nn.Transformer.generate_square_subsequent_mask"),
     C("dtype-aliases", lambda m: [m.float, m.double, m.short, m.int16, m.int8, m.uint8, m.half, m.float16]),
     C("dtype-small-ints", lambda m: [m.tensor([1, -2, 3], dtype=dtype) + 1 for dtype in (m.short, m.int8)]
       + [m.tensor([1, 2, 250], dtype=m.uint8) + 1]),

@@ -1,0 +1,136 @@
+"""Scaled dot-product attention on the fused blockwise kernels (FlashAttention's recurrence: memory
+O(L) per head, the weights never stored; see _kernels/attention.pyx)."""
+import math
+
+import numpy as np
+
+from .. import _args, _random, backend
+from .._kernels._checks import dropout_scale
+from ..autograd import Op, grad_mode
+from ..tensor import Tensor
+from ._tensor_checks import float_tensor
+
+__all__ = ["scaled_dot_product_attention"]
+
+
+class ScaledDotProductAttention(Op):
+    """Inputs: q (B, L, E), k (B / group, S, E), v (B / group, S, Ev); output (B, L, Ev). The mask
+    (an additive float array (M, L, S) and the int64 index of each head's mask) is a constant."""
+
+    def __init__(self, scale, is_causal, dropout_p, mask=None, mask_index=None):
+        self.scale, self.is_causal, self.mask, self.mask_index = scale, is_causal, mask, mask_index
+        self.dropout_p = dropout_p
+
+    def forward(self, q, k, v):
+        dropout = (0, 1.0, 0, 0)
+        if self.dropout_p > 0:
+            seed, offset = _random.next_dropout_stream()
+            dropout = (min(int(self.dropout_p * 4294967296.0), 4294967296), dropout_scale(self.dropout_p), seed, offset)
+        self.dropout = dropout
+        out, self.lse = self.kernels.attention_forward(q, k, v, self.mask, self.mask_index, self.scale,
+                                                       self.is_causal, dropout)
+        self.q, self.k, self.v, self.out = q, k, v, out
+        return out
+
+    def backward(self, gout):
+        return self.kernels.attention_backward(gout, self.q, self.k, self.v, self.out, self.lse, self.mask,
+                                               self.mask_index, self.scale, self.is_causal, self.dropout)
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                                 enable_gqa=False):
+    """softmax(query @ key^T * scale + mask) @ value, as torch's, on a fused kernel that never stores
+    the (L, S) weights.
+
+    query (*batch, L, E), key (*batch, S, E), value (*batch, S, Ev) -> (*batch, L, Ev); the batch dims
+    broadcast. attn_mask: bool (True takes part) or float (added to the scores), broadcastable to
+    (*batch, L, S). is_causal: query i sees keys j <= i (top-left; not with attn_mask). scale: default
+    1 / sqrt(E). dropout_p: drops weights (masks follow mg.manual_seed), whatever the module's mode.
+    enable_gqa: key/value have H / g heads (dim -3) for the query's H; query head h reads head h // g.
+    A row whose keys are all masked gives zeros and passes no gradient, as torch 2.13.
+    Example: ``F.scaled_dot_product_attention(mg.randn(2, 4, 16, 8), k, v, is_causal=True)``
+    """
+    name = "scaled_dot_product_attention"
+    for what, t in (("query", query), ("key", key), ("value", value)):
+        float_tensor(t, f"{name}: {what}")
+        if t.ndim < 2:
+            raise ValueError(f"{name}: {what} needs at least 2 dims (..., length, features), got shape {tuple(t.shape)}")
+    if not query.dtype == key.dtype == value.dtype:
+        raise TypeError(f"{name}: query, key and value must have one dtype, got {query.dtype}, {key.dtype}, "
+                        f"{value.dtype}")
+    if query.device != key.device or key.device != value.device:
+        raise ValueError(f"{name}: query, key and value must be on one device")
+    L, E, S, Ev = query.shape[-2], query.shape[-1], key.shape[-2], value.shape[-1]
+    if key.shape[-1] != E or value.shape[-2] != S:
+        raise ValueError(f"{name}: expected key (..., S, {E}) and value (..., S, Ev) with one S, got query "
+                         f"{tuple(query.shape)}, key {tuple(key.shape)}, value {tuple(value.shape)}")
+    dropout_p = _args.probability(dropout_p, f"{name}: dropout_p")
+    is_causal = _args.flag(is_causal, f"{name}: is_causal")
+    scale = 1.0 / math.sqrt(E) if scale is None else _args.real(scale, f"{name}: scale")
+    if attn_mask is not None and is_causal:
+        raise ValueError(f"{name}: give attn_mask or is_causal=True, not both (torch's rule)")
+    heads, group = _heads(query, key, value, _args.flag(enable_gqa, f"{name}: enable_gqa"))
+    try:
+        lead = np.broadcast_shapes(query.shape[:-2 - heads], key.shape[:-2 - heads], value.shape[:-2 - heads])
+    except ValueError:
+        raise ValueError(f"{name}: the batch dims of query {tuple(query.shape)}, key {tuple(key.shape)} and value "
+                         f"{tuple(value.shape)} do not broadcast") from None
+    q_heads = tuple(query.shape[-3:-2]) if heads else ()
+    kv_heads = tuple(key.shape[-3:-2]) if heads else ()
+    q = _batched(query, lead + q_heads)
+    k, v = _batched(key, lead + kv_heads), _batched(value, lead + kv_heads)
+    mask, mask_index = _additive_mask(attn_mask, lead + q_heads, L, S, query)
+    out = ScaledDotProductAttention(scale, is_causal, dropout_p, mask, mask_index)(q, k, v)
+    return out.reshape(*lead, *q_heads, L, Ev)
+
+
+def _heads(query, key, value, enable_gqa):
+    """(1, group) with grouped-query heads (dim -3), (0, 1) without."""
+    if not enable_gqa:
+        return 0, 1
+    if min(query.ndim, key.ndim, value.ndim) < 3:
+        raise ValueError("scaled_dot_product_attention: enable_gqa needs heads at dim -3 of query, key and value")
+    Hq, Hk = query.shape[-3], key.shape[-3]
+    if value.shape[-3] != Hk or Hk == 0 or Hq % Hk:
+        raise ValueError(f"scaled_dot_product_attention: with enable_gqa the key/value heads ({Hk}, "
+                         f"{value.shape[-3]}) must be equal and divide the query heads ({Hq})")
+    return 1, Hq // Hk
+
+
+def _batched(t, batch):
+    """t (..., n, d) broadcast to (*batch, n, d) and flattened to (prod(batch), n, d)."""
+    shape = (*batch, *t.shape[-2:])
+    if tuple(t.shape) != shape:
+        t = t.expand(*shape)
+    return t.reshape(math.prod(batch), *t.shape[-2:])
+
+
+def _additive_mask(attn_mask, batch, L, S, query):
+    """(mask (M, L, S) additive in query's dtype, mask_index int64 (prod(batch),)) or (None, None)."""
+    if attn_mask is None:
+        return None, None
+    name = "scaled_dot_product_attention: attn_mask"
+    if not isinstance(attn_mask, Tensor):
+        raise TypeError(f"{name} must be a Tensor, got {type(attn_mask).__name__}")
+    if attn_mask.dtype != np.bool_ and attn_mask.dtype != query.dtype:
+        raise TypeError(f"{name} must be bool or the query's dtype {query.dtype}, got {attn_mask.dtype}")
+    if attn_mask.requires_grad and grad_mode.is_grad_enabled():
+        raise NotImplementedError(f"{name}: no gradient flows to the mask; pass attn_mask.detach()")
+    if attn_mask.device != query.device:
+        raise ValueError(f"{name} is on {attn_mask.device}, query on {query.device}")
+    try:
+        np.broadcast_shapes(tuple(attn_mask.shape), (*batch, L, S))
+        if attn_mask.ndim > len(batch) + 2:
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"{name} of shape {tuple(attn_mask.shape)} does not broadcast to (*batch, L, S) = "
+                         f"{(*batch, L, S)}") from None
+    array = attn_mask._data
+    xp = backend.array_module(array)
+    if array.dtype == np.bool_:
+        array = xp.where(array, xp.zeros((), query.dtype), xp.full((), -np.inf, query.dtype))
+    array = array.reshape((1,) * (len(batch) + 2 - array.ndim) + array.shape)
+    lead = array.shape[:-2]
+    mask = xp.ascontiguousarray(xp.broadcast_to(array, lead + (L, S))).reshape(math.prod(lead), L, S)
+    index = xp.broadcast_to(xp.arange(mask.shape[0], dtype=np.int64).reshape(lead), batch).reshape(-1)
+    return mask, xp.ascontiguousarray(index)

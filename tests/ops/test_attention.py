@@ -1,0 +1,112 @@
+"""F.scaled_dot_product_attention (ops/attention.py) beyond the op table: dropout on the weights
+(statistics, seeded masks, p = 0 exact, gradients through the same mask), memory that does not grow
+with L x S, rows with every key masked (torch 2.13: zeros, zero gradients), and refusals."""
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import minigrad.functional as F
+
+sdpa = F.scaled_dot_product_attention
+
+
+def _one_hot_values(L, S, device, dtype="float64"):
+    """q = k = 0 (uniform weights 1/S) and v = eye(S): out[i, j] = S^-1 * dropout factor of (i, j)."""
+    q, k = mg.zeros(1, L, 4, dtype=dtype, device=device), mg.zeros(1, S, 4, dtype=dtype, device=device)
+    return q, k, mg.eye(S, dtype=dtype, device=device).reshape(1, S, S)
+
+
+@pytest.mark.parametrize("p", [0.2, 0.6])
+def test_dropout_drops_a_fraction_p_and_scales_the_rest(p, device):
+    L, S = (64, 128) if device == "cpu" else (16, 32)
+    q, k, v = _one_hot_values(L, S, device)
+    factors = sdpa(q, k, v, dropout_p=p).numpy() * S
+    kept = factors != 0
+    assert abs(kept.mean() - (1 - p)) < 4 * np.sqrt(p * (1 - p) / kept.size)
+    np.testing.assert_allclose(factors[kept], 1 / (1 - p), rtol=1e-12)
+
+
+def test_dropout_masks_follow_the_seed_and_p_zero_is_exact(device):
+    q, k, v = (mg.randn(2, 9, 4, dtype="float64", device=device) for _ in range(3))
+    mg.manual_seed(3)
+    first = sdpa(q, k, v, dropout_p=0.4).numpy()
+    mg.manual_seed(3)
+    np.testing.assert_array_equal(sdpa(q, k, v, dropout_p=0.4).numpy(), first)
+    assert not np.array_equal(sdpa(q, k, v, dropout_p=0.4).numpy(), first)  # the next call, a new mask
+    np.testing.assert_array_equal(sdpa(q, k, v, dropout_p=0.0).numpy(), sdpa(q, k, v).numpy())
+    np.testing.assert_array_equal(sdpa(q, k, v, dropout_p=1.0).numpy(), 0)
+
+
+def test_dropout_gradient_goes_through_the_forward_mask(device):
+    def seeded(q, k, v):
+        mg.manual_seed(11)  # every call of gradcheck draws the same mask
+        return sdpa(q, k, v, dropout_p=0.3, is_causal=True)
+    inputs = [mg.randn(1, 2, 7, 3, dtype="float64", device=device, requires_grad=True) for _ in range(3)]
+    assert mg.gradcheck(seeded, inputs)
+
+
+def test_dropout_matches_the_naive_attention_with_the_same_mask():
+    L, S = 5, 7
+    q, k, v = _one_hot_values(L, S, "cpu")
+    mg.manual_seed(5)
+    factors = sdpa(q, k, v, dropout_p=0.5).numpy()[0] * S  # the mask of the next call with this seed
+    rng = np.random.default_rng(0)
+    qa, ka, va = rng.standard_normal((1, L, 3)), rng.standard_normal((1, S, 3)), rng.standard_normal((1, S, 2))
+    scores = qa[0] @ ka[0].T / np.sqrt(3)
+    weights = np.exp(scores - scores.max(-1, keepdims=True))
+    expected = (weights / weights.sum(-1, keepdims=True) * factors) @ va[0]
+    mg.manual_seed(5)
+    out = sdpa(mg.tensor(qa), mg.tensor(ka), mg.tensor(va), dropout_p=0.5)
+    np.testing.assert_allclose(out.numpy()[0], expected, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("options", [{}, {"is_causal": True}, {"enable_gqa": True}, {"mask": True}],
+                         ids=["plain", "causal", "gqa", "mask"])
+def test_gradients_across_the_cpu_kernels_blocks(options):
+    """gradcheck with L and S past the kernel's 64-row blocks and 32-row backward passes (the op table
+    keeps these samples forward-only, for the emulated GPU's sake)."""
+    rng = np.random.default_rng(0)
+    kv_heads = 1 if options.get("enable_gqa") else 2
+    q = mg.tensor(rng.standard_normal((2, 67, 2)), requires_grad=True)
+    k = mg.tensor(rng.standard_normal((kv_heads, 130, 2)), requires_grad=True)
+    v = mg.tensor(rng.standard_normal((kv_heads, 130, 1)), requires_grad=True)
+    mask = mg.tensor(rng.random((67, 130)) < 0.8) if options.pop("mask", False) else None
+    assert mg.gradcheck(lambda q, k, v: sdpa(q, k, v, attn_mask=mask, **options), [q, k, v])
+
+
+def test_memory_grows_with_the_sequence_not_its_square():
+    L = S = 2048  # the (L, S) float32 weights would be 16 MiB
+    q, k, v = (mg.randn(1, L, 16, requires_grad=True) for _ in range(3))
+    grad = mg.randn(1, L, 16)
+    tracemalloc.start()
+    sdpa(q, k, v, is_causal=True).backward(grad)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 4 << 20, f"forward + backward peaked at {peak} bytes"
+
+
+def test_rows_with_every_key_masked_give_zeros_and_zero_gradients(device):
+    # torch 2.13 (CPU): out[0, 1] = 0 and the gradients are finite, zero through that row
+    q, k, v = (mg.randn(1, n, 4, dtype="float64", device=device, requires_grad=True) for n in (3, 5, 5))
+    mask = mg.ones(3, 5, dtype=mg.bool, device=device)
+    mask[1] = False
+    out = sdpa(q, k, v, attn_mask=mask)
+    out.sum().backward()
+    np.testing.assert_array_equal(out.detach().numpy()[0, 1], 0)
+    np.testing.assert_array_equal(q.grad.numpy()[0, 1], 0)
+    for t in (q, k, v):
+        assert np.isfinite(t.grad.numpy()).all()
+    float_mask = mg.zeros(3, 5, dtype="float64", device=device).masked_fill(~mask, -np.inf)
+    np.testing.assert_array_equal(sdpa(q, k, v, attn_mask=float_mask).detach().numpy(), out.detach().numpy())
+
+
+def test_refuses_a_mask_that_requires_grad_and_out_of_range_mask_indices():
+    q = mg.randn(2, 3, 4)
+    with pytest.raises(NotImplementedError, match="no gradient flows to the mask"):
+        sdpa(q, q, q, attn_mask=mg.zeros(3, 3, requires_grad=True))
+    from minigrad._kernels import cpu
+    a = q.numpy()
+    with pytest.raises(ValueError, match="mask_index must lie in"):
+        cpu.attention_forward(a, a, a, np.zeros((1, 3, 3), np.float32), np.array([0, 1]), 1.0, False, (0, 1.0, 0, 0))
