@@ -79,6 +79,12 @@ _POOL_FORWARD = Launch("P H W OH OW", lambda x, y, **_: _pool_planes(x, y), lamb
 _POOL_BACKWARD = Launch("P H W OH OW", lambda gy, gx, **_: _pool_planes(gx, gy), lambda gx, **_: per_element(gx.size))
 _LAYER_NORM_ROWS = Launch("M D", lambda x, **_: x.shape, _rows)
 
+
+def _recurrent_step(state):
+    """recurrent.cu's step kernels: a thread per element of the (B, H) array named ``state``."""
+    return Launch("n H", lambda **arguments: (arguments[state].size, arguments[state].shape[-1]),
+                  lambda n, **_: per_element(n))
+
 # Launch geometry and the CUDA limits each choice respects (block <= 1024 threads, grid.x <= 2^31 - 1,
 # grid.y/z <= 65535, static + dynamic shared memory <= 48 KiB without opting in):
 # - per_element (ELEMENTWISE and every entry below built on it): blocks of THREADS = 256 threads, at
@@ -92,6 +98,7 @@ _LAYER_NORM_ROWS = Launch("M D", lambda x, **_: x.shape, _rows)
 # - layer_norm_column_sums: blocks of (32, 8), grid ceil(D / 32) (D < 2^36); static shared memory
 #   2 * 8 * 32 doubles = 4 KiB.
 # - philox4x32_words: one thread.
+# - lstm_cell_* / gru_cell_*: per_element over the B x H state of one step.
 LAUNCHES = {
     "philox4x32_words": Launch("", lambda **_: (), lambda **_: ((1,), (1,), 0)),  # one thread
     # one thread per Philox block of four elements
@@ -114,6 +121,10 @@ LAUNCHES = {
     "max_pool2d_backward": _POOL_BACKWARD._replace(shape=lambda gy, **_: per_element(gy.size)),
     "avg_pool2d_backward": _POOL_BACKWARD,
     "adaptive_avg_pool2d_backward": _POOL_BACKWARD,
+    "lstm_cell_forward": _recurrent_step("c_prev"),
+    "lstm_cell_backward": _recurrent_step("c"),
+    "gru_cell_forward": _recurrent_step("h_prev"),
+    "gru_cell_backward": _recurrent_step("h_prev"),
 }
 
 
