@@ -4,16 +4,17 @@
 import sys
 
 from .. import functional
-from . import init, layers, loss, module, spatial
+from . import init, layers, loss, module, recurrent, spatial
 from .layers import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .module import *  # noqa: F401,F403
+from .recurrent import *  # noqa: F401,F403
 from .spatial import *  # noqa: F401,F403
 from . import parallel  # after layers: SyncBatchNorm extends their BatchNorm
 from .parallel import SyncBatchNorm
 
-__all__ = [*module.__all__, *layers.__all__, *loss.__all__, *spatial.__all__, "SyncBatchNorm", "init", "utils",
-           "parallel"]
+__all__ = [*module.__all__, *layers.__all__, *loss.__all__, *recurrent.__all__, *spatial.__all__, "SyncBatchNorm",
+           "init", "utils", "parallel"]
 
 sys.modules[__name__ + ".functional"] = functional  # `import minigrad.nn.functional as F` works
 
