@@ -99,7 +99,8 @@ def main():
     parser.add_argument("--filter", default="", help="run only cases whose name contains this text")
     parser.add_argument("--gpu", action="store_true", help="run the GPU section (needs CuPy and a GPU)")
     parser.add_argument("--quick", action="store_true",
-                        help="one run per contender, the GPU section at small sizes: checks that every case runs "
+                        help="one run per contender, the GPU section and the recurrent cases at small sizes: checks "
+                             "that every case runs "
                              "(e.g. on the CPU emulation of CuPy), its timings mean nothing")
     args = parser.parse_args()
     repeat, warmup = (1, 1) if args.quick else (args.repeat, 3)
@@ -112,7 +113,7 @@ def main():
     else:
         from .cases import cpu_cases
 
-        cases, bandwidth = cpu_cases(), measure_bandwidth()
+        cases, bandwidth = cpu_cases(small=args.quick), measure_bandwidth()
     info = versions()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; threads per contender: {args.threads} ({blas}); "
           f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")

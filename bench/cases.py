@@ -364,7 +364,8 @@ def engine_chain_case(length=100):
     return Case(f"engine overhead: {length}-op chain fwd+bwd, 1 element", contenders)
 
 
-def cpu_cases():
+def cpu_cases(small=False):
+    """Every CPU case; small: the recurrent cases at a --quick size."""
     cases = [batch_norm_train_case(shape, dtype) for dtype in (np.float32, np.float64) for shape in BN_SHAPES]
     cases += [batch_norm_eval_case(shape) for shape in BN_SHAPES]
     cases += [layer_norm_case(shape) for shape in LN_SHAPES]
@@ -378,4 +379,7 @@ def cpu_cases():
     from .data import data_cases
 
     cases += data_cases()
+    from .recurrent import recurrent_cases
+
+    cases += recurrent_cases(small)
     return cases
