@@ -99,7 +99,7 @@ def main():
     parser.add_argument("--filter", default="", help="run only cases whose name contains this text")
     parser.add_argument("--gpu", action="store_true", help="run the GPU section (needs CuPy and a GPU)")
     parser.add_argument("--quick", action="store_true",
-                        help="one run per contender, the GPU section (and the DCGAN case) at small sizes: checks that every case runs "
+                        help="one run per contender, the GPU section (and the DCGAN and recurrent cases) at small sizes: checks that every case runs "
                              "(e.g. on the CPU emulation of CuPy), its timings mean nothing")
     args = parser.parse_args()
     repeat, warmup = (1, 1) if args.quick else (args.repeat, 3)

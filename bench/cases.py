@@ -382,4 +382,8 @@ def cpu_cases(small=False):
     from .attention import attention_cases
 
     cases += attention_cases()
+
+    from .recurrent import recurrent_cases
+
+    cases += recurrent_cases(small)
     return cases

@@ -22,6 +22,7 @@ import numpy as np
 
 import minigrad as mg
 import minigrad.functional as F
+from minigrad.ops.recurrent import GATES, recurrent_layer
 
 
 class Const:
@@ -967,6 +968,123 @@ def _pool_sample(shape, *args, **kwargs):
     return lambda rng: S(distinct(rng, shape), *args, name=f"{shape}{args}{kwargs}", **kwargs)
 
 
+# ---- recurrent layers: one direction of one layer over a (packed) sequence, and the one-step cells -----
+def _ref_sigmoid_tanh_cell(mode, pre_x, pre_h, h, c):
+    """One step of ``mode`` from the two projections (biases included): (h', c')."""
+    if mode == "LSTM":
+        i, f, g, o = np.split(pre_x + pre_h, 4, axis=-1)
+        c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
+        return _sigmoid(o) * np.tanh(c), c
+    if mode == "GRU":
+        (xr, xz, xn), (hr, hz, hn) = np.split(pre_x, 3, axis=-1), np.split(pre_h, 3, axis=-1)
+        r, z = _sigmoid(xr + hr), _sigmoid(xz + hz)
+        return (1 - z) * np.tanh(xn + r * hn) + z * h, None
+    pre = pre_x + pre_h
+    return (np.tanh(pre) if mode == "RNN_TANH" else np.maximum(pre, 0)), None
+
+
+def ref_recurrent(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, batch_sizes=None, reverse=False):
+    """The layer step by step: step t updates the first batch_sizes[t] sequences' states."""
+    starts = np.concatenate([[0], np.cumsum(batch_sizes)[:-1]]).astype(int)
+    h, c, y = h0.copy(), None if c0 is None else c0.copy(), np.zeros((x.shape[0], h0.shape[1]))
+    order = range(len(batch_sizes))
+    for t in (reversed(order) if reverse else order):
+        n, rows = batch_sizes[t], slice(starts[t], starts[t] + batch_sizes[t])
+        pre_x = x[rows] @ w_ih.T + (0 if b_ih is None else b_ih)
+        pre_h = h[:n] @ w_hh.T + (0 if b_hh is None else b_hh)
+        new_h, new_c = _ref_sigmoid_tanh_cell(mode, pre_x, pre_h, h[:n], None if c is None else c[:n])
+        h[:n] = new_h if w_hr is None else new_h @ w_hr.T
+        if c is not None:
+            c[:n] = new_c
+        y[rows] = h[:n]
+    return (y, h) if c is None else (y, h, c)
+
+
+def _layer_call(mode):
+    def call(x, h0, *rest, batch_sizes, reverse=False):
+        c0, rest = (rest[0], rest[1:]) if mode == "LSTM" else (None, rest)
+        weights = tuple(rest) + (None,) * (5 - len(rest))
+        return recurrent_layer(mode, x, batch_sizes, h0 if c0 is None else (h0, c0), weights, reverse)
+    return call
+
+
+def _layer_ref(mode):
+    def ref(x, h0, *rest, batch_sizes, reverse=False):
+        c0, rest = (rest[0], rest[1:]) if mode == "LSTM" else (None, rest)
+        return ref_recurrent(mode, x, h0, c0, *(tuple(rest) + (None,) * (5 - len(rest))), batch_sizes=batch_sizes,
+                             reverse=reverse)
+    return ref
+
+
+def _layer_sample(mode, batch_sizes, in_size, hidden, bias=True, proj=0, reverse=False, scale=0.6):
+    """x, h0 (c0), weights for ``mode`` over steps of ``batch_sizes`` rows."""
+    gates, out = {"LSTM": 4, "GRU": 3}.get(mode, 1), proj or hidden
+
+    def make(rng):
+        normal = lambda *shape: rng.standard_normal(shape) * scale  # noqa: E731
+        args = [normal(sum(batch_sizes), in_size), normal(batch_sizes[0], out)]
+        args += [normal(batch_sizes[0], hidden)] if mode == "LSTM" else []
+        args += [normal(gates * hidden, in_size), normal(gates * hidden, out)]
+        args += [normal(gates * hidden), normal(gates * hidden)] if bias else ([None, None] if proj else [])
+        args += [normal(proj, hidden)] if proj else []
+        return S(*args, batch_sizes=list(batch_sizes), reverse=reverse,
+                 name=f"{batch_sizes}{'-reverse' if reverse else ''}{'' if bias else '-no-bias'}{f'-proj{proj}' if proj else ''}")
+    return make
+
+
+def _layer_entry(mode, extra_samples=(), **kwargs):
+    samples = [_layer_sample(mode, [2, 2, 2], 3, 4), _layer_sample(mode, [3, 2, 2, 1], 2, 3, bias=False, reverse=True),
+               _layer_sample(mode, [3, 1], 2, 3, reverse=True), _layer_sample(mode, [1], 3, 2, scale=3.0),
+               *extra_samples]
+    name = f"{mode.lower()}_layer"
+    return OpInfo(name, _layer_call(mode), _layer_ref(mode), fixed(*samples), errors=[
+        (lambda t: _layer_call(mode)(t(5, 3), t(2, 4), *([t(2, 4)] if mode == "LSTM" else []),
+                                     t(GATES[mode] * 4, 2), t(GATES[mode] * 4, 4), batch_sizes=[2, 2, 1]),
+         ValueError, rf"{name[:-6]}: input must have shape \(5, 2\), got \(5, 3\)"),
+        (lambda t: _layer_call(mode)(t(4, 2), t(3, 4), *([t(2, 4)] if mode == "LSTM" else []),
+                                     t(GATES[mode] * 4, 2), t(GATES[mode] * 4, 4), batch_sizes=[2, 2]),
+         ValueError, r"h0 must have shape \(2, 4\), got \(3, 4\)"),
+        (lambda t: _layer_call(mode)(t(4, 2), t(2, 4, dtype=F32), *([t(2, 4)] if mode == "LSTM" else []),
+                                     t(GATES[mode] * 4, 2), t(GATES[mode] * 4, 4), batch_sizes=[2, 2]),
+         TypeError, "dtype mismatch: input is float64 but h0 is float32")], **kwargs)
+
+
+def _cell_entry(mode, function):
+    def call(x, h, *rest):
+        c, rest = (rest[0], rest[1:]) if mode == "LSTM" else (None, rest)
+        return function(x, h if c is None else (h, c), *rest)
+
+    def ref(x, h, *rest):
+        c, rest = (rest[0], rest[1:]) if mode == "LSTM" else (None, rest)
+        return tuple(ref_recurrent(mode, x, h, c, *rest, batch_sizes=[x.shape[0]])[1:])
+
+    def sample(batch, bias, name):
+        def make(rng):
+            args = [rng.standard_normal((*batch, 3)), rng.standard_normal((*batch, 2))]
+            args += [rng.standard_normal((*batch, 2))] if mode == "LSTM" else []
+            args += [rng.standard_normal((GATES[mode] * 2, 3)), rng.standard_normal((GATES[mode] * 2, 2))]
+            args += [rng.standard_normal(GATES[mode] * 2), rng.standard_normal(GATES[mode] * 2)] if bias else []
+            return S(*args, name=name)
+        return make
+    hidden = (lambda t: (t(4, 5), t(4, 5))) if mode == "LSTM" else (lambda t: t(4, 5))
+    return OpInfo(function.__name__, call, ref, fixed(sample((4,), True, "batched"), sample((2,), False, "no-bias")),
+                  errors=[(lambda t: function(t(2, 4, 3), hidden(t), t(GATES[mode] * 5, 3), t(GATES[mode] * 5, 5)),
+                           RuntimeError, f"{function.__name__}: input must be 2-D \\(batch, size\\), got \\(2, 4, 3\\)")])
+
+
+RECURRENT = [
+    _layer_entry("LSTM", [_layer_sample("LSTM", [3, 2, 1], 2, 4, proj=2), _layer_sample("LSTM", [2, 2], 2, 3, bias=False,
+                                                                                        proj=1, reverse=True)]),
+    _layer_entry("GRU"),
+    _layer_entry("RNN_TANH"),
+    _layer_entry("RNN_RELU"),
+    _cell_entry("LSTM", mg.lstm_cell),
+    _cell_entry("GRU", mg.gru_cell),
+    _cell_entry("RNN_TANH", mg.rnn_tanh_cell),
+    _cell_entry("RNN_RELU", mg.rnn_relu_cell),
+]
+
+
 CONV_POOL = [
     OpInfo("conv1d", F.conv1d, ref_conv, fixed(
         _conv_sample((2, 3, 7), (4, 3, 3)), _conv_sample((1, 4, 8), (2, 2, 2), stride=2, padding=1, groups=2),
@@ -1266,7 +1384,7 @@ WITHOUT_GRAD = [
 ]
 
 
-OPS = (ELEMENTWISE + ACTIVATIONS + REDUCTIONS + SHAPE + INDEXING + LINEAR + LOSSES + NORMALIZATION + CONV_POOL
+OPS = (ELEMENTWISE + ACTIVATIONS + REDUCTIONS + SHAPE + INDEXING + LINEAR + LOSSES + NORMALIZATION + RECURRENT + CONV_POOL
        + DROPOUT + ATTENTION + WITHOUT_GRAD)
 assert len({op.name for op in OPS}) == len(OPS), "op names must be unique (they name the tests)"
 

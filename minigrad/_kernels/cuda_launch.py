@@ -91,6 +91,12 @@ def _attention_sizes(q, k, v, **_):
 
 _ATTENTION_QUERY_ROWS = Launch("B L S E Ev group", _attention_sizes, lambda B, L, **_: _warp_rows(B * L))
 
+
+def _recurrent_step(state):
+    """recurrent.cu's step kernels: a thread per element of the (B, H) array named ``state``."""
+    return Launch("n H", lambda **arguments: (arguments[state].size, arguments[state].shape[-1]),
+                  lambda n, **_: per_element(n))
+
 # Launch geometry and the CUDA limits each choice respects (block <= 1024 threads, grid.x <= 2^31 - 1,
 # grid.y/z <= 65535, static + dynamic shared memory <= 48 KiB without opting in):
 # - per_element (ELEMENTWISE and every entry below built on it): blocks of THREADS = 256 threads, at
@@ -106,6 +112,7 @@ _ATTENTION_QUERY_ROWS = Launch("B L S E Ev group", _attention_sizes, lambda B, L
 # - attention_*: blocks of 128 threads (four warps, a row each), grid min(rows / 4, 65535) with a
 #   row-stride loop over the rest; no shared memory (a lane keeps 8 entries of a row in registers).
 # - philox4x32_words: one thread.
+# - lstm_cell_* / gru_cell_*: per_element over the B x H state of one step.
 LAUNCHES = {
     "philox4x32_words": Launch("", lambda **_: (), lambda **_: ((1,), (1,), 0)),  # one thread
     # one thread per Philox block of four elements
@@ -131,6 +138,10 @@ LAUNCHES = {
     "max_pool2d_backward": _POOL_BACKWARD._replace(shape=lambda gy, **_: per_element(gy.size)),
     "avg_pool2d_backward": _POOL_BACKWARD,
     "adaptive_avg_pool2d_backward": _POOL_BACKWARD,
+    "lstm_cell_forward": _recurrent_step("c_prev"),
+    "lstm_cell_backward": _recurrent_step("c"),
+    "gru_cell_forward": _recurrent_step("h_prev"),
+    "gru_cell_backward": _recurrent_step("h_prev"),
 }
 
 

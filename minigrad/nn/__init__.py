@@ -4,19 +4,19 @@
 import sys
 
 from .. import functional
-from . import init, layers, lazy, loss, module, spatial, transformer
+from . import init, layers, lazy, loss, module, recurrent, spatial, transformer
 from .layers import *  # noqa: F401,F403
 from .lazy import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .module import *  # noqa: F401,F403
+from .recurrent import *  # noqa: F401,F403
 from .spatial import *  # noqa: F401,F403
 from .transformer import *  # noqa: F401,F403
 from . import parallel  # after layers: SyncBatchNorm extends their BatchNorm
 from .parallel import SyncBatchNorm
 
-__all__ = [*module.__all__, *layers.__all__, *lazy.__all__, *loss.__all__, *spatial.__all__, *transformer.__all__,
-           "SyncBatchNorm", "init", "utils",
-           "parallel"]
+__all__ = [*module.__all__, *layers.__all__, *lazy.__all__, *loss.__all__, *recurrent.__all__, *spatial.__all__,
+           *transformer.__all__, "SyncBatchNorm", "init", "utils", "parallel"]
 
 sys.modules[__name__ + ".functional"] = functional  # `import minigrad.nn.functional as F` works
 

@@ -4,7 +4,7 @@ and ``@torch_function`` functions; ``functional.py`` re-exports each topic's ``_
 A new topic is one import line here."""
 from ._table import TENSOR_METHODS, TORCH_FUNCTIONS
 from . import activation, attention, conv, distance, dropout, embedding, indexing, inplace, linear, loss, math  # noqa: F401
-from . import fill, normalization, ordering, padding, pool, reduction, resample, rounding, shape  # noqa: F401
+from . import fill, normalization, ordering, padding, pool, recurrent, reduction, resample, rounding, shape  # noqa: F401
 
 # x.exp(), x.sum(), ...: bound here, once every topic above has filled the table (tensor.py imports
 # this package at its end, so Tensor exists whichever of the two is imported first)

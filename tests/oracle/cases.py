@@ -652,5 +652,19 @@ NAMES = [
       "mg.backends.cudnn mg.backends.mps"),
 ]
 
-CASES = CREATION + CONVERSION + PROMOTION + OPERATOR_CASES + INDEXING + NO_GRAD + INPLACE + OPTIONS + NAMES
+# ---- nn.utils.rnn: packing and padding variable-length sequences -----------------------------------
+RNN_UTILS = [
+    C("pack_padded-pad_packed", lambda m: m.nn.utils.rnn.pad_packed_sequence(
+        m.nn.utils.rnn.pack_padded_sequence(m.leaf(A24), [1, 2, 2], enforce_sorted=False), batch_first=True,
+        padding_value=-1.0, total_length=3), "nn.utils.rnn"),
+    C("pack_padded-batch_first", lambda m: tuple(m.nn.utils.rnn.pack_padded_sequence(m.leaf(A24), [3, 1],
+                                                                                      batch_first=True))[:2]),
+    C("pad_sequence", lambda m: m.nn.utils.rnn.pad_sequence([m.leaf(A24[0]), m.leaf(A24[1, :1])], batch_first=True,
+                                                            padding_value=0.5)),
+    C("pack_sequence", lambda m: m.nn.utils.rnn.pack_sequence([m.leaf(A24[1, :1]), m.leaf(A24[0])],
+                                                              enforce_sorted=False).data),
+]
+
+CASES = (CREATION + CONVERSION + PROMOTION + OPERATOR_CASES + INDEXING + NO_GRAD + INPLACE + OPTIONS + NAMES
+         + RNN_UTILS)
 assert len({c.name for c in CASES}) == len(CASES), [c.name for c in CASES if [d.name for d in CASES].count(c.name) > 1]

@@ -157,6 +157,16 @@ MODULES = [
     M("Transformer", lambda nn: nn.Transformer(d_model=4, nhead=2, num_encoder_layers=1, num_decoder_layers=1,
                                                 dim_feedforward=8, dropout=0.0),
       lambda m: (*_x(5, 2, 4)(m), *_x(3, 2, 4, offset=0.3)(m))),
+    M("LSTM-proj-bidirectional-batch_first", lambda nn: nn.LSTM(3, 4, num_layers=2, bidirectional=True, proj_size=2,
+                                                                 batch_first=True), _x(2, 5, 3, offset=-0.5)),
+    M("LSTM-unbatched", lambda nn: nn.LSTM(3, 4, bias=False), _x(5, 3)),
+    M("GRU-bidirectional-h0", lambda nn: nn.GRU(3, 4, num_layers=2, bidirectional=True),
+      lambda m: (m.leaf(np.cos(np.arange(24.0)).reshape(4, 2, 3)), m.leaf(np.sin(np.arange(32.0)).reshape(4, 2, 4)))),
+    M("RNN-relu", lambda nn: nn.RNN(3, 4, num_layers=2, nonlinearity="relu", batch_first=True), _x(2, 4, 3)),
+    M("RNN-tanh-nobias", lambda nn: nn.RNN(3, 4, bias=False, bidirectional=True), _x(4, 2, 3)),
+    M("LSTMCell", lambda nn: nn.LSTMCell(3, 4), _x(2, 3)),
+    M("GRUCell-unbatched", lambda nn: nn.GRUCell(3, 4), _x(3)),
+    M("RNNCell-relu", lambda nn: nn.RNNCell(3, 4, nonlinearity="relu"), _x(2, 3)),
     M("CrossEntropyLoss", lambda nn: nn.CrossEntropyLoss(), _loss_inputs((4, 3), lambda m: m.t([0, 2, 1, 2]))),
     M("CrossEntropyLoss-options", lambda nn: nn.CrossEntropyLoss(weight=nn.Linear(1, 3).bias.detach() * 0 + 2,
                                                                  ignore_index=1, label_smoothing=0.2),
@@ -217,7 +227,8 @@ def run_module(side, case, dtype, state):
 
 
 def _flat(out):
-    return list(out) if isinstance(out, tuple) else [out]
+    """The outputs as one list: nested tuples (an LSTM's (output, (h_n, c_n))) flattened."""
+    return [leaf for item in out for leaf in _flat(item)] if isinstance(out, tuple) else [out]
 
 
 # ---- nn.init ------------------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ contiguous copy of such an array and the result is written back.
     >>> cpu.relu_forward(np.array([-1.0, 2.0]))
     array([0., 2.])
 
-The methods live in one module per topic (activation, attention, normalization, linear, pool, optim), each a
+The methods live in one module per topic (activation, attention, normalization, linear, pool, optim,
+recurrent), each a
 mixin of ``Kernels``; a new kernel's method goes into its topic's module, and a new topic's mixin
 into the bases below.
 """
@@ -22,7 +23,9 @@ from .linear import LinearKernels
 from .normalization import NormalizationKernels
 from .optim import OptimizerKernels
 from .pool import PoolKernels
+from .recurrent import RecurrentKernels
 
 
-class Kernels(ActivationKernels, AttentionKernels, NormalizationKernels, LinearKernels, PoolKernels, OptimizerKernels, KernelsBase):
+class Kernels(ActivationKernels, AttentionKernels, NormalizationKernels, LinearKernels, PoolKernels, OptimizerKernels,
+              RecurrentKernels, KernelsBase):
     """The kernel functions for one device. Example: ``Kernels(cpu_loops, numpy).relu_forward(x)``."""

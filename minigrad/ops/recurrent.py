@@ -1,0 +1,204 @@
+"""Recurrent layers: one direction of one RNN, LSTM or GRU layer over a whole sequence as one op, and
+torch's single-step functions (``mg.lstm_cell``, ``mg.gru_cell``, ``mg.rnn_tanh_cell``,
+``mg.rnn_relu_cell``).
+
+A sequence is given as its rows in time order, (T, input_size), with ``batch_sizes``: step t holds
+the next batch_sizes[t] rows, and those are the first batch_sizes[t] sequences of the batch (torch's
+PackedSequence layout; a padded (L, N, input_size) sequence is L steps of N rows). The forward does
+one GEMM for the whole sequence's input projection and, per step, one for the recurrent projection
+and one fused kernel for the pointwise part (the LSTM and GRU cells'; tanh or relu for the plain
+RNN). The backward walks the steps once in reverse: per step the fused backward kernel and one GEMM
+for the gradient of the previous state; the weights' and the input's gradients are one GEMM each
+over all steps.
+"""
+from ..autograd import Op
+from ..tensor import Tensor
+from ._table import torch_function
+from ._tensor_checks import check_same_dtype, float_tensor
+
+__all__ = []  # torch.nn.functional has no recurrent functions; these are mg.* (torch.lstm_cell, ...)
+
+GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+
+
+class Recurrent(Op):
+    """One direction of one layer. Inputs: x (T, in), h0 (N, out), c0 (N, hidden) for the LSTM,
+    weight_ih (G hidden, in), weight_hh (G hidden, out), then bias_ih, bias_hh (G hidden,) when
+    ``has_bias``, then weight_hr (out, hidden) when ``has_proj`` (LSTM; out is hidden otherwise).
+    Outputs: y (T, out), h_n (N, out) and, for the LSTM, c_n (N, hidden)."""
+
+    def __init__(self, mode, batch_sizes, reverse=False, has_bias=True, has_proj=False):
+        self.mode, self.batch_sizes, self.reverse = mode, tuple(batch_sizes), reverse
+        self.has_bias, self.has_proj = has_bias, has_proj
+
+    def _steps(self):
+        """(first row, rows) of each step, in the order the forward takes them."""
+        starts = [0]
+        for size in self.batch_sizes[:-1]:
+            starts.append(starts[-1] + size)
+        steps = list(zip(starts, self.batch_sizes))
+        return steps[::-1] if self.reverse else steps
+
+    def forward(self, x, h0, *rest):
+        xp, lstm, gru = self.xp, self.mode == "LSTM", self.mode == "GRU"
+        c0, rest = (rest[0], rest[1:]) if lstm else (None, rest)
+        w_ih, w_hh = rest[:2]
+        b_ih, b_hh = rest[2:4] if self.has_bias else (None, None)
+        w_hr = rest[-1] if self.has_proj else None
+        hidden = w_hh.shape[0] // GATES[self.mode]
+        rows = x.shape[0]
+        x_gates = xp.matmul(x, w_ih.T)
+        if self.has_bias:
+            x_gates += b_ih if gru else b_ih + b_hh  # the GRU's b_hh stays inside r * (W_hn h + b_hn)
+        h, y = h0.copy(), xp.empty((rows, h0.shape[1]), x.dtype)
+        h_prev = xp.empty_like(y)
+        self.saved = dict(x=x, w_ih=w_ih, w_hh=w_hh, w_hr=w_hr, h_prev=h_prev, y=y)
+        if lstm:
+            c = c0.copy()
+            gates, c_prev, c_all = xp.empty((rows, 4 * hidden), x.dtype), xp.empty((rows, hidden), x.dtype), \
+                xp.empty((rows, hidden), x.dtype)
+            h_raw = xp.empty((rows, hidden), x.dtype) if self.has_proj else y
+            self.saved.update(gates=gates, c_prev=c_prev, c=c_all, h_raw=h_raw)
+        elif gru:
+            gates = xp.empty((rows, 4 * hidden), x.dtype)
+            self.saved["gates"] = gates
+        # a row-major copy of W_hh^T: BLAS takes (B, out) @ (out, G hidden) ~1.7x faster from it than from
+        # the transposed view (measured at batch 32, hidden 256)
+        kernels, w_hh_t = self.kernels, xp.ascontiguousarray(w_hh.T)
+        for start, size in self._steps():
+            step = slice(start, start + size)
+            h_prev[step] = h[:size]
+            h_gates = xp.matmul(h_prev[step], w_hh_t)
+            if lstm:
+                c_prev[step] = c[:size]
+                kernels.lstm_cell_forward(x_gates[step], h_gates, c_prev[step], gates[step], h_raw[step], c_all[step])
+                c[:size] = c_all[step]
+                if self.has_proj:
+                    y[step] = xp.matmul(h_raw[step], w_hr.T)
+            elif gru:
+                if self.has_bias:
+                    h_gates += b_hh
+                kernels.gru_cell_forward(x_gates[step], h_gates, h_prev[step], gates[step], y[step])
+            else:
+                pre = xp.add(x_gates[step], h_gates, out=h_gates)
+                y[step] = xp.tanh(pre) if self.mode == "RNN_TANH" else xp.maximum(pre, 0)
+            h[:size] = y[step]
+        return (y, h, c) if lstm else (y, h)
+
+    def backward(self, gy, gh_n, gc_n=None):
+        xp, saved, lstm, gru = self.xp, self.saved, self.mode == "LSTM", self.mode == "GRU"
+        x, w_ih, w_hh, w_hr, h_prev, y = (saved[k] for k in ("x", "w_ih", "w_hh", "w_hr", "h_prev", "y"))
+        rows, kernels = x.shape[0], self.kernels
+        gh = gh_n.copy()
+        # the gradients of the pre-activations' two parts: one array where both parts get the same
+        x_gates_grad = xp.empty((rows, w_hh.shape[0]), x.dtype)
+        h_gates_grad = xp.empty_like(x_gates_grad) if gru else x_gates_grad
+        if lstm:
+            gc = gc_n.copy()
+            gh_all = xp.empty_like(y) if self.has_proj else None
+        for start, size in reversed(self._steps()):
+            step = slice(start, start + size)
+            g = gy[step] + gh[:size]
+            if lstm:
+                if self.has_proj:
+                    gh_all[step] = g
+                    g = xp.matmul(g, w_hr)
+                kernels.lstm_cell_backward(saved["gates"][step], saved["c_prev"][step], saved["c"][step], g, gc[:size],
+                                           x_gates_grad[step], gc[:size])
+                gh[:size] = xp.matmul(x_gates_grad[step], w_hh)
+            elif gru:
+                kernels.gru_cell_backward(saved["gates"][step], h_prev[step], g, x_gates_grad[step],
+                                          h_gates_grad[step], gh[:size])
+                gh[:size] += xp.matmul(h_gates_grad[step], w_hh)
+            else:
+                out = y[step]
+                x_gates_grad[step] = g * (1 - out * out) if self.mode == "RNN_TANH" else g * (out > 0)
+                gh[:size] = xp.matmul(x_gates_grad[step], w_hh)
+        needs = self.needs_input_grad
+        grads = [xp.matmul(x_gates_grad, w_ih) if needs[0] else None, gh]
+        if lstm:
+            grads.append(gc)
+        grads += [xp.matmul(x_gates_grad.T, x), xp.matmul(h_gates_grad.T, h_prev)]
+        if self.has_bias:
+            grads += [_column_sum(xp, x_gates_grad), _column_sum(xp, h_gates_grad)]
+        if self.has_proj:
+            grads.append(xp.matmul(gh_all.T, saved["h_raw"]))
+        return tuple(grads)
+
+
+def _column_sum(xp, a):
+    """The sum over rows, accumulated in float64 (a bias gradient)."""
+    return a.sum(axis=0, dtype=xp.float64).astype(a.dtype)
+
+
+def recurrent_layer(mode, input, batch_sizes, hx, weights, reverse=False, name=None):
+    """One direction of one layer over a sequence of rows (see this module's docstring).
+
+    mode: "LSTM", "GRU", "RNN_TANH" or "RNN_RELU". input: (T, input_size) with T = sum(batch_sizes),
+    batch_sizes non-increasing; hx: h0 (N, out), or (h0, c0) for the LSTM, N = batch_sizes[0];
+    weights: (weight_ih, weight_hh, bias_ih, bias_hh, weight_hr) with None for an absent bias or
+    projection. Returns (output (T, out), h_n) or, for the LSTM, (output, h_n, c_n).
+
+    Example: ``recurrent_layer("GRU", mg.randn(6, 4), [3, 2, 1], mg.zeros(3, 5), (w_ih, w_hh, None, None, None))``
+    """
+    name = name or mode.lower()
+    w_ih, w_hh, b_ih, b_hh, w_hr = weights
+    h0, c0 = hx if mode == "LSTM" else (hx, None)
+    check_same_dtype(float_tensor(input, name), h0=h0, c0=c0, weight_ih=w_ih, weight_hh=w_hh, bias_ih=b_ih,
+                     bias_hh=b_hh, weight_hr=w_hr)
+    gates, (size, in_features) = GATES[mode], w_ih.shape
+    hidden, out = size // gates, w_hh.shape[1]
+    if input.ndim != 2 or input.shape[1] != in_features or input.shape[0] != sum(batch_sizes):
+        raise ValueError(f"{name}: input must have shape ({sum(batch_sizes)}, {in_features}), got {tuple(input.shape)}")
+    expected = {"h0": (h0, (batch_sizes[0] if batch_sizes else 0, out)), "c0": (c0, (h0.shape[0], hidden)),
+                "weight_hh": (w_hh, (size, out)), "bias_ih": (b_ih, (size,)), "bias_hh": (b_hh, (size,)),
+                "weight_hr": (w_hr, (out, hidden))}
+    for key, (t, shape) in expected.items():
+        if t is not None and tuple(t.shape) != shape:
+            raise ValueError(f"{name}: {key} must have shape {shape}, got {tuple(t.shape)}")
+    if (b_ih is None) != (b_hh is None):
+        raise ValueError(f"{name}: give both biases or neither")
+    if w_hr is None and out != hidden:
+        raise ValueError(f"{name}: weight_hh must have shape {(size, hidden)}, got {tuple(w_hh.shape)}")
+    op = Recurrent(mode, batch_sizes, reverse, b_ih is not None, w_hr is not None)
+    tensors = [input, h0] + ([c0] if c0 is not None else []) + [w_ih, w_hh]
+    tensors += [t for t in (b_ih, b_hh, w_hr) if t is not None]
+    return op(*tensors)
+
+
+def _cell(mode, input, hx, weights, name):
+    """One step of ``mode`` for input (N, in): recurrent_layer over one step of N rows. As torch's
+    cell functions, 2-D only (nn.RNNCell and its kin take unbatched input too)."""
+    states = tuple(hx) if isinstance(hx, (tuple, list)) else (hx,)
+    for label, t in (("input", input),) + tuple(zip(("hx", "cx"), states)):
+        if not isinstance(t, Tensor) or t.ndim != 2:
+            raise RuntimeError(f"{name}: {label} must be 2-D (batch, size), got "
+                               f"{tuple(t.shape) if isinstance(t, Tensor) else type(t).__name__}")
+    _, *new_states = recurrent_layer(mode, input, (input.shape[0],), states if mode == "LSTM" else states[0],
+                                     weights, name=name)
+    return tuple(new_states) if mode == "LSTM" else new_states[0]
+
+
+@torch_function
+def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """One LSTM step (torch.lstm_cell): input (N, in), hx = (h, c) each (N, hidden); returns (h', c').
+    Example: ``mg.lstm_cell(x, (h, c), w_ih, w_hh)``"""
+    return _cell("LSTM", input, hx, (w_ih, w_hh, b_ih, b_hh, None), "lstm_cell")
+
+
+@torch_function
+def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """One GRU step (torch.gru_cell): input (N, in), hx (N, hidden); returns h'."""
+    return _cell("GRU", input, hx, (w_ih, w_hh, b_ih, b_hh, None), "gru_cell")
+
+
+@torch_function
+def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """h' = tanh(input @ w_ih.T + b_ih + hx @ w_hh.T + b_hh) (torch.rnn_tanh_cell)."""
+    return _cell("RNN_TANH", input, hx, (w_ih, w_hh, b_ih, b_hh, None), "rnn_tanh_cell")
+
+
+@torch_function
+def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """h' = relu(input @ w_ih.T + b_ih + hx @ w_hh.T + b_hh) (torch.rnn_relu_cell)."""
+    return _cell("RNN_RELU", input, hx, (w_ih, w_hh, b_ih, b_hh, None), "rnn_relu_cell")

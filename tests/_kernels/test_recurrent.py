@@ -1,0 +1,110 @@
+"""The LSTM and GRU step kernels against float64 NumPy references, their serial and parallel branches,
+and the front's refusals."""
+import re
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import _build
+from minigrad._kernels import cpu
+
+PARALLEL_MIN = int(re.search(r"PARALLEL_MIN = (\d+)", (_build.KERNELS_DIR / "_types.pxd").read_text()).group(1))
+
+
+def sigmoid(v):
+    return 1 / (1 + np.exp(-v))
+
+
+def lstm_step(x_gates, h_gates, c_prev):
+    i, f, g, o = np.split(x_gates + h_gates, 4, axis=1)
+    i, f, g, o = sigmoid(i), sigmoid(f), np.tanh(g), sigmoid(o)
+    c = f * c_prev + i * g
+    return np.concatenate([i, f, g, o], axis=1), o * np.tanh(c), c
+
+
+def run_lstm(x_gates, h_gates, c_prev):
+    gates, h, c = np.empty_like(x_gates), np.empty_like(c_prev), np.empty_like(c_prev)
+    cpu.lstm_cell_forward(x_gates, h_gates, c_prev, gates, h, c)
+    return gates, h, c
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-15), (np.float32, 1e-7)])
+def test_lstm_forward_matches_numpy_over_tiny_huge_and_nonfinite_values(dtype, tol, rng):
+    """tanh below 0.05 goes through its series, above through exp: both within rounding of NumPy's,
+    tiny values keep their relative precision, NaN stays NaN and +-inf saturate."""
+    special = np.array([0.0, -0.0, 1e-30, -1e-8, 0.049, 0.051, -0.3, 20.0, -800.0, np.inf, -np.inf, np.nan])
+    x_gates = np.concatenate([rng.standard_normal((3, 4 * 12)) * 4, np.tile(special, (1, 4))]).astype(dtype)
+    h_gates = np.zeros_like(x_gates)
+    c_prev = rng.standard_normal((4, 12)).astype(dtype)
+    with np.errstate(all="ignore"):
+        expected = lstm_step(x_gates.astype(np.float64), h_gates, c_prev.astype(np.float64))
+    # the gates to relative rounding (tanh(1e-30) is 1e-30); h and c, sums that may cancel, absolutely
+    for got, want, atol in zip(run_lstm(x_gates, h_gates, c_prev), expected, (0, tol, tol)):
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, want, rtol=tol, atol=atol, equal_nan=True)
+
+
+def test_gru_forward_keeps_the_gates_and_the_recurrent_n_part(rng):
+    x_gates, h_gates, h_prev = rng.standard_normal((5, 9)), rng.standard_normal((5, 9)), rng.standard_normal((5, 3))
+    gates, h = np.empty((5, 12)), np.empty((5, 3))
+    cpu.gru_cell_forward(x_gates, h_gates, h_prev, gates, h)
+    (xr, xz, xn), (hr, hz, hn) = np.split(x_gates, 3, axis=1), np.split(h_gates, 3, axis=1)
+    r, z = sigmoid(xr + hr), sigmoid(xz + hz)
+    n = np.tanh(xn + r * hn)
+    np.testing.assert_allclose(gates, np.concatenate([r, z, n, hn], axis=1), rtol=1e-14)
+    np.testing.assert_allclose(h, (1 - z) * n + z * h_prev, rtol=1e-14)
+
+
+def test_lstm_backward_may_write_the_cell_gradient_over_its_input(rng):
+    gates, c_prev, c = run_lstm(rng.standard_normal((4, 20)), np.zeros((4, 20)), rng.standard_normal((4, 5)))
+    gh, gc = rng.standard_normal((4, 5)), rng.standard_normal((4, 5))
+    separate, in_place = np.empty((4, 20)), np.empty((4, 20))
+    gc_prev = np.empty_like(gc)
+    cpu.lstm_cell_backward(gates, c_prev, c, gh, gc, separate, gc_prev)
+    shared = gc.copy()
+    cpu.lstm_cell_backward(gates, c_prev, c, gh, shared, in_place, shared)
+    np.testing.assert_array_equal(in_place, separate)
+    np.testing.assert_array_equal(shared, gc_prev)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_parallel_and_serial_branches_agree_bitwise(dtype, rng):
+    """Above PARALLEL_MIN // 16 state elements the rows go to threads; each half runs serially."""
+    threads = mg.get_num_threads()
+    mg.set_num_threads(2)
+    try:
+        rows, hidden = 2 * (PARALLEL_MIN // 16) // 64 + 3, 64
+        x_gates, h_gates = (rng.standard_normal((rows, 4 * hidden)).astype(dtype) for _ in range(2))
+        c_prev = rng.standard_normal((rows, hidden)).astype(dtype)
+        whole = run_lstm(x_gates, h_gates, c_prev)
+        half = rows // 2
+        parts = [run_lstm(x_gates[s], h_gates[s], c_prev[s]) for s in (slice(0, half), slice(half, rows))]
+        for w, a, b in zip(whole, *parts):
+            np.testing.assert_array_equal(w, np.concatenate([a, b]))
+        gh = rng.standard_normal((rows, hidden)).astype(dtype)
+        grads = []
+        for s in (slice(0, rows), slice(0, half), slice(half, rows)):
+            gates_grad, gc_prev = np.empty((s.stop - s.start, 4 * hidden), dtype), np.empty((s.stop - s.start, hidden), dtype)
+            cpu.lstm_cell_backward(whole[0][s], c_prev[s], whole[2][s], gh[s], gh[s], gates_grad, gc_prev)
+            grads.append((gates_grad, gc_prev))
+        for w, a, b in zip(*grads):
+            np.testing.assert_array_equal(w, np.concatenate([a, b]))
+    finally:
+        mg.set_num_threads(threads)
+
+
+def test_front_refuses_what_would_reach_memory_wrongly():
+    x_gates, h_gates, c_prev = np.zeros((2, 8)), np.zeros((2, 8)), np.zeros((2, 2))
+    gates, h, c = np.zeros((2, 8)), np.zeros((2, 2)), np.zeros((2, 2))
+    with pytest.raises(ValueError, match=r"h_gates has shape \(2, 4\), expected \(2, 8\)"):
+        cpu.lstm_cell_forward(x_gates, np.zeros((2, 4)), c_prev, gates, h, c)
+    with pytest.raises(TypeError, match="c has dtype float32, but c_prev has float64"):
+        cpu.lstm_cell_forward(x_gates, h_gates, c_prev, gates, h, c.astype(np.float32))
+    with pytest.raises(ValueError, match="the output gates must be C-contiguous"):
+        cpu.lstm_cell_forward(x_gates, h_gates, c_prev, np.zeros((8, 2)).T, h, c)
+    with pytest.raises(ValueError, match=r"h_prev must have 2 dimension\(s\)"):
+        cpu.gru_cell_forward(np.zeros(6), np.zeros(6), np.zeros(2), np.zeros(8), np.zeros(2))
+    with pytest.raises(TypeError, match="h_prev must be float32 or float64, got int64"):
+        cpu.gru_cell_backward(np.zeros((1, 4)), np.zeros((1, 1), np.int64), np.zeros((1, 1)), np.zeros((1, 3)),
+                              np.zeros((1, 3)), np.zeros((1, 1)))
