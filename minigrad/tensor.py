@@ -74,6 +74,8 @@ class Tensor:
     T = property(lambda self: self.permute(*reversed(range(self.ndim))), doc="All dims reversed, as torch's .T.")
     mT = property(lambda self: self.transpose(-2, -1), doc="The last two dims swapped (a batch of matrices).")
     is_cuda = property(lambda self: self.device == "cuda", doc="True for a tensor on the GPU, as torch's.")
+    # devices minigrad does not have: always False, so torch's `x.is_cuda or x.is_xpu` checks read as they do
+    is_xpu = is_mps = is_meta = property(lambda self: False, doc="False: minigrad has no such device.")
 
     def __format__(self, format_spec):
         """As torch's: a 0-d tensor formats as its number (``f"{loss:.4f}"`` -> '0.6931'); any other

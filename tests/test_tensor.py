@@ -532,3 +532,8 @@ def test_format_spec_as_torch():
 
 def test_is_cuda(device):
     assert mg.zeros(2, device=device).is_cuda is (device == "cuda")
+
+
+def test_devices_minigrad_lacks_read_false():
+    x = mg.randn(2)
+    assert (x.is_xpu, x.is_mps, x.is_meta) == (False, False, False)

@@ -21,3 +21,4 @@ __all__ = [*module.__all__, *layers.__all__, *lazy.__all__, *loss.__all__, *recu
 sys.modules[__name__ + ".functional"] = functional  # `import minigrad.nn.functional as F` works
 
 from . import utils  # noqa: E402  (nn.utils.fuse_batch_norm; it reads the layer classes above)
+from . import modules  # noqa: E402  (torch's paths nn.modules.<file>.<Class>: every layer above)

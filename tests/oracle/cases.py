@@ -618,6 +618,12 @@ NAMES = [
     C("format-one-element", lambda m: f"{m.t([1.5]):.2f}"),
     C("format-many", lambda m: f"{m.t([1.0, 2.0]):.4f}"),
     C("is_cuda", lambda m: (m.zeros(2).is_cuda, m.t([1]).is_cuda)),
+    C("is_xpu-is_mps-is_meta", lambda m: (m.zeros(2).is_xpu, m.zeros(2).is_mps, m.zeros(2).is_meta)),
+    # torch's module paths name the classes of nn: the same class names, and the same layer behind them
+    C("nn-modules-paths", lambda m: ([m.nn.modules.conv.Conv2d.__name__, m.nn.modules.rnn.LSTM.__name__,
+                                      m.nn.modules.linear.NonDynamicallyQuantizableLinear.__mro__[0].__name__ in
+                                      ("Linear", "NonDynamicallyQuantizableLinear")],
+                                     m.nn.modules.activation.ReLU()(m.t([-1.0, 2.0]))), "nn.modules.conv nn.modules.rnn"),
     C("mm-bmm-methods", lambda m: (m.leaf(A24[0]).mm(m.leaf(A24[1].T)), m.leaf(A24).bmm(m.leaf(A24.transpose(0, 2, 1))))),
     C("mm-method-inner-mismatch", lambda m: m.t(A24[0]).mm(m.t(A24[0]))),
     C("bmm-method-batch-mismatch", lambda m: m.t(A24).bmm(m.t(np.ones((3, 4, 2))))),
