@@ -67,6 +67,11 @@ LAYERS = [
     ("Conv1d-groups-dilation", lambda: nn.Conv1d(4, 6, 3, dilation=2, groups=2, padding="same"), (2, 4, 9)),
     ("Conv2d", lambda: nn.Conv2d(3, 4, 3, stride=2, padding=1), (2, 3, 9, 9)),
     ("Conv2d-asymmetric", lambda: nn.Conv2d(2, 4, (2, 3), padding="same", bias=False), (2, 2, 6, 7)),
+    ("ConvTranspose1d", lambda: nn.ConvTranspose1d(3, 4, 3, stride=2, padding=1, output_padding=1), (2, 3, 7)),
+    ("ConvTranspose2d", lambda: nn.ConvTranspose2d(4, 6, (2, 3), stride=(2, 1), padding=(0, 1), dilation=(1, 2),
+                                                   groups=2), (2, 4, 5, 6)),
+    ("ConvTranspose2d-output-padding", lambda: nn.ConvTranspose2d(3, 2, 3, stride=3, output_padding=(2, 1),
+                                                                  bias=False), (2, 3, 4, 4)),
     ("MaxPool1d", lambda: nn.MaxPool1d(2), (2, 3, 10)),
     ("MaxPool2d", lambda: nn.MaxPool2d(3, stride=2, padding=1), (2, 3, 9, 9)),
     ("AvgPool1d", lambda: nn.AvgPool1d(3, stride=1, padding=1), (2, 3, 10)),
@@ -116,6 +121,13 @@ LAYERS = [
     ("ConstantPad2d-crop", lambda: nn.ConstantPad2d((1, -1, 2, 0), 0.5), (2, 3, 4, 4)),
     ("ConstantPad3d", lambda: nn.ConstantPad3d(1, -1.0), (2, 3, 2, 2, 2)),
     ("ZeroPad2d", lambda: nn.ZeroPad2d(1), (2, 3, 4, 4)),
+    ("ReflectionPad1d", lambda: nn.ReflectionPad1d((2, 1)), (2, 3, 4)),
+    ("ReflectionPad2d", lambda: nn.ReflectionPad2d((1, 2, 3, 0)), (2, 3, 4, 5)),
+    ("ReplicationPad2d", lambda: nn.ReplicationPad2d((2, 0, 1, 3)), (2, 3, 4, 5)),
+    ("ReplicationPad3d", lambda: nn.ReplicationPad3d(1), (2, 3, 2, 3, 2)),
+    ("CircularPad2d", lambda: nn.CircularPad2d((1, 2, 2, 0)), (2, 3, 4, 5)),
+    ("CircularPad1d-crop", lambda: nn.CircularPad1d((-1, 2)), (2, 3, 4)),
+    ("Unfold", lambda: nn.Unfold((2, 3), dilation=(1, 2), padding=1, stride=(2, 1)), (2, 3, 5, 6)),
     ("Upsample-nearest", lambda: nn.Upsample(scale_factor=2), (2, 3, 4, 4)),
     ("Upsample-nearest-size", lambda: nn.Upsample(size=(5, 7)), (2, 3, 3, 4)),
     ("Upsample-linear", lambda: nn.Upsample(scale_factor=3, mode="linear"), (2, 3, 4)),
@@ -126,6 +138,10 @@ LAYERS = [
      (2, 3, 3, 4)),
     ("UpsamplingNearest2d", lambda: nn.UpsamplingNearest2d(scale_factor=2), (2, 3, 3, 3)),
     ("UpsamplingBilinear2d", lambda: nn.UpsamplingBilinear2d(size=(6, 5)), (2, 3, 3, 4)),
+    ("Upsample-bicubic", lambda: nn.Upsample(size=(7, 5), mode="bicubic"), (2, 3, 4, 4)),
+    ("Upsample-bicubic-scale", lambda: nn.Upsample(scale_factor=(2, 1.5), mode="bicubic"), (2, 3, 4, 4)),
+    ("Upsample-bicubic-corners", lambda: nn.Upsample(scale_factor=2, mode="bicubic", align_corners=True),
+     (2, 3, 3, 4)),
 ]
 
 
@@ -483,6 +499,16 @@ def test_a_user_op_exports_once_it_has_an_exporter(tmp_path, monkeypatch):
         return call.graph.node("Mul", [x, call.graph.node("Sigmoid", [x])])
 
     export_and_run(nn.Sequential(nn.Linear(3, 3), _SwishLayer()), (mg.randn(2, 3),), tmp_path)
+
+
+def test_fold_round_trips_with_opset_18_and_is_refused_before(tmp_path):
+    mg.manual_seed(3)
+    fold = nn.Fold((5, 6), (2, 3), dilation=(1, 2), padding=1, stride=(2, 1))
+    blocks = lambda n: (mg.randn(n, 3 * 6, 3 * 4),)  # noqa: E731 (C * KH * KW rows, 3 * 4 blocks)
+    export_and_run(fold, blocks(2), tmp_path, dynamic=True, runs=[blocks(5)], opset_version=18)
+    with pytest.raises(minigrad.onnx.UnsupportedOperatorError, match=r"FoldOp called in the model itself \(Fold\) "
+                       r"cannot be exported: fold needs ONNX's Col2Im, of opset 18 \(exporting opset 17\)"):
+        minigrad.onnx.export(fold, blocks(2), tmp_path / "x.onnx", opset_version=17)
 
 
 class _NumpySigns(nn.Module):

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..nn import layers, spatial
-from ..ops import activation, conv, embedding, indexing, inplace, linear, loss, normalization, ordering, pool, \
-    reduction, resample, rounding, shape
+from ..ops import activation, attention, conv, embedding, indexing, inplace, linear, loss, normalization, ordering, \
+    padding, pool, reduction, resample, rounding, shape
 from ..ops import math as mathops
 from ._trace import FollowedCall
 
@@ -32,6 +32,8 @@ MODULE_EXPORTERS = {}  # Module class -> ModuleExporter
 
 # Op classes without an exporter, and why (the error says it); every other op of minigrad has one
 _TRAINING_ONLY = "it runs in training only (export the model in eval mode, where it is not called)"
+_GRADIENT = "it appears only in graphs built by a backward with create_graph=True (or SyncBatchNorm's double " \
+    "backward), not in an inference graph"
 _LOSS = "a loss is computed in training, not in an inference graph (export the model that gives its input)"
 NOT_EXPORTED = {
     "DropoutOp": "dropout with training=True is random; " + _TRAINING_ONLY,
@@ -43,6 +45,7 @@ NOT_EXPORTED = {
     "PlaneGather": "it gathers at positions computed from the traced values (AdaptiveMaxPool2d is exported whole)",
     "SetItemInPlace": "assignment to an indexed part (x[i] = v) is not exported; build the result with cat or where",
     "Diag": "diag is not exported",
+    "Adjoint": _GRADIENT, "ConvInputGrad": _GRADIENT, "ConvWeightGrad": _GRADIENT, "GlobalSum": _GRADIENT,
 }
 
 
@@ -361,18 +364,56 @@ def _linear(call):
     return graph.node("Add", [y, bias[0]]) if bias else y
 
 
-@exports(conv.ConvolutionOp)
-def _convolution(call):
-    """Padding ((top, bottom), (left, right)) becomes ONNX's (begins..., ends...); 1-D input ran as
-    height-1 images, so its height entries are dropped."""
-    op = call.op
+def _image_geometry(call, op):
+    """ONNX's strides, dilations and pads of an op whose hyperparameters are in 2-D form (padding
+    ((top, bottom), (left, right))): pads are (begins..., ends...); 1-D input ran as height-1 images,
+    so its height entries are dropped."""
     (top, bottom), (left, right) = op.padding
     if call.arrays[0].ndim == 3:
-        strides, dilations, pads = [op.stride[1]], [op.dilation[1]], [left, right]
-    else:
-        strides, dilations, pads = list(op.stride), list(op.dilation), [top, left, bottom, right]
-    return call.graph.node("Conv", list(call.inputs), strides=strides, dilations=dilations, pads=pads,
-                           group=op.groups, kernel_shape=list(call.arrays[1].shape[2:]))
+        return dict(strides=[op.stride[1]], dilations=[op.dilation[1]], pads=[left, right])
+    return dict(strides=list(op.stride), dilations=list(op.dilation), pads=[top, left, bottom, right])
+
+
+@exports(conv.ConvolutionOp)
+def _convolution(call):
+    return call.graph.node("Conv", list(call.inputs), group=call.op.groups, kernel_shape=list(call.arrays[1].shape[2:]),
+                           **_image_geometry(call, call.op))
+
+
+@exports(conv.ConvTransposeOp)
+def _conv_transpose(call):
+    op = call.op
+    output_padding = list(op.output_padding[1:]) if call.arrays[0].ndim == 3 else list(op.output_padding)
+    return call.graph.node("ConvTranspose", list(call.inputs), group=op.groups, output_padding=output_padding,
+                           kernel_shape=list(call.arrays[1].shape[2:]), **_image_geometry(call, op))
+
+
+def _block_geometry(blocks):
+    kernel_size, stride, (pad_h, pad_w), dilation = blocks
+    return dict(strides=list(stride), dilations=list(dilation), pads=[pad_h, pad_w, pad_h, pad_w])
+
+
+@exports(conv.UnfoldOp)
+def _unfold(call):
+    """A grouped Conv whose kernel picks one block position per output channel (channel c * K + k
+    reads position k of channel c, K = KH * KW, as unfold's rows), then the block grid flattened."""
+    kernel_size, channels = call.op.blocks[0], call.arrays[0].shape[1]
+    positions = math.prod(kernel_size)
+    picks = np.tile(np.eye(positions, dtype=call.outputs[0].dtype).reshape(positions, 1, *kernel_size),
+                    (channels, 1, 1, 1))
+    graph = call.graph
+    columns = graph.node("Conv", [call.inputs[0], graph.constant(picks)], group=channels,
+                         kernel_shape=list(kernel_size), **_block_geometry(call.op.blocks))
+    return graph.node("Reshape", [columns, graph.ints([0, 0, -1])])
+
+
+@exports(conv.FoldOp)
+def _fold(call):
+    if call.graph.opset < 18:
+        call.refuse(f"fold needs ONNX's Col2Im, of opset 18 (exporting opset {call.graph.opset})")
+    graph, kernel_size = call.graph, call.op.blocks[0]
+    return graph.node("Col2Im", [call.inputs[0], graph.ints(call.op.image_size), graph.ints(kernel_size)],
+                      **_block_geometry(call.op.blocks))
 
 
 @exports(pool.MaxPool2dOp, pool.AvgPool2dOp)
@@ -486,11 +527,9 @@ def _interpolate(call):
     leading = array.ndim - len(op.out_sizes)
     if op.mode == "nearest":
         modes = dict(mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor")
-    elif op.mode == "linear":
-        modes = dict(mode="linear", coordinate_transformation_mode="align_corners" if op.align_corners
-                     else "pytorch_half_pixel")
-    else:
-        call.refuse(f"mode {op.mode!r} has no exporter")
+    else:  # linear, or cubic with torch's coefficient (indices clamped to the edge, as ONNX's)
+        modes = dict(mode=op.mode, coordinate_transformation_mode="align_corners" if op.align_corners
+                     else "pytorch_half_pixel", cubic_coeff_a=-0.75 if op.mode == "cubic" else None)
     if all(scale is not None for scale in op.scales):
         scales = graph.constant(np.array([1.0] * leading + [float(s) for s in op.scales], np.float32))
         return graph.node("Resize", [call.inputs[0], "", scales], **modes)
@@ -573,6 +612,17 @@ def _pad(call):
     befores, afters = zip(*call.op.widths)
     value = graph.scalar(call.op.value, dtype)
     return graph.node("Pad", [call.inputs[0], graph.ints(befores + afters), value], mode="constant")
+
+
+@exports(padding.GatherPad)
+def _gather_pad(call):
+    """Reflect, replicate and circular padding as what the op runs: a Gather of the source positions
+    along each padded dim (exact for every mode, negative widths included, in every opset; the
+    padded dims are trailing ones, so the batch may vary)."""
+    x = call.inputs[0]
+    for axis, sources in zip(call.op.axes, call.op.sources):
+        x = call.graph.node("Gather", [x, call.graph.ints(sources)], axis=axis)
+    return x
 
 
 _END = 2 ** 63 - 1  # a slice's open end, for ONNX's Slice
