@@ -114,6 +114,18 @@ LAYERS = [
     ("Dropout", lambda: nn.Dropout(0.5), (3, 7)),
     ("Dropout2d", lambda: nn.Dropout2d(0.5), (2, 3, 4, 4)),
     ("Embedding", lambda: nn.Embedding(10, 4, padding_idx=0), lambda n: (mg.randint(0, 10, (n, 5)),)),
+    ("MultiheadAttention", lambda: nn.MultiheadAttention(8, 2, batch_first=True),
+     lambda n: (mg.randn(n, 3, 8), mg.randn(n, 5, 8), mg.randn(n, 5, 8))),
+    ("MultiheadAttention-kdim-nobias", lambda: nn.MultiheadAttention(8, 2, kdim=6, vdim=4, bias=False,
+                                                                     batch_first=True),
+     lambda n: (mg.randn(n, 2, 8), mg.randn(n, 5, 6), mg.randn(n, 5, 4))),
+    ("TransformerEncoderLayer", lambda: nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), (2, 5, 8)),
+    ("TransformerEncoderLayer-norm-first-gelu", lambda: nn.TransformerEncoderLayer(8, 2, 16, activation="gelu",
+                                                                                    norm_first=True), (5, 2, 8)),
+    ("TransformerDecoderLayer", lambda: nn.TransformerDecoderLayer(8, 2, 16, batch_first=True),
+     lambda n: (mg.randn(n, 4, 8), mg.randn(n, 6, 8))),
+    ("Transformer", lambda: nn.Transformer(8, 2, 1, 1, 16, batch_first=True),
+     lambda n: (mg.randn(n, 6, 8), mg.randn(n, 4, 8))),
     ("Flatten", nn.Flatten, (2, 3, 4, 5)),
     ("Flatten-middle", lambda: nn.Flatten(1, 2), (2, 3, 4, 5)),
     ("Unflatten", lambda: nn.Unflatten(1, (2, 3)), (4, 6)),
@@ -509,6 +521,37 @@ def test_fold_round_trips_with_opset_18_and_is_refused_before(tmp_path):
     with pytest.raises(minigrad.onnx.UnsupportedOperatorError, match=r"FoldOp called in the model itself \(Fold\) "
                        r"cannot be exported: fold needs ONNX's Col2Im, of opset 18 \(exporting opset 17\)"):
         minigrad.onnx.export(fold, blocks(2), tmp_path / "x.onnx", opset_version=17)
+
+
+class _Attention(nn.Module):
+    """F.scaled_dot_product_attention of (N, H, L, E) inputs, with the mask a constant of the model."""
+
+    def __init__(self, mask=None, **options):
+        super().__init__()
+        self.mask, self.options = mask, options
+
+    def forward(self, q, k, v):
+        return mg.functional.scaled_dot_product_attention(q, k, v, self.mask, **self.options)
+
+
+_BOOL_MASK = mg.tensor([[True, False, True, True, False], [False, False, False, False, False],
+                        [True, True, True, True, True]])  # its second row masks every key: a row of zeros
+
+
+@pytest.mark.parametrize("mask, options, kv_heads", [
+    (None, {}, 2), (None, dict(is_causal=True, scale=0.3), 2), (_BOOL_MASK, {}, 2),
+    (mg.randn(1, 2, 3, 5), {}, 2), (None, dict(enable_gqa=True), 1), (None, dict(enable_gqa=True, is_causal=True), 1),
+], ids=["plain", "causal-scale", "bool-mask", "float-mask-per-head", "gqa", "gqa-causal"])
+def test_scaled_dot_product_attention_round_trips(mask, options, kv_heads, tmp_path):
+    mg.manual_seed(4)
+    shapes = lambda n: (mg.randn(n, 2, 3, 4), mg.randn(n, kv_heads, 5, 4), mg.randn(n, kv_heads, 5, 6))  # noqa: E731
+    export_and_run(_Attention(mask, **options), shapes(2), tmp_path, dynamic=True, runs=[shapes(4)])
+
+
+def test_attention_with_dropout_is_refused(tmp_path):
+    with pytest.raises(minigrad.onnx.UnsupportedOperatorError, match=r"ScaledDotProductAttention called in the model "
+                       r"itself \(_Attention\) cannot be exported: dropout_p=0.5 is random"):
+        minigrad.onnx.export(_Attention(dropout_p=0.5), (mg.randn(1, 2, 3, 4),) * 3, tmp_path / "x.onnx")
 
 
 class _NumpySigns(nn.Module):

@@ -355,6 +355,48 @@ def _softmax(call):
 
 
 # ---- layers -------------------------------------------------------------------------------------
+@exports(attention.ScaledDotProductAttention)
+def _attention(call):
+    """softmax(q k^T * scale + mask) v on (B, L, E) arrays: the mask a constant (the traced attn_mask),
+    causal a triangle of -inf built to the traced lengths' shape at run time, grouped-query key/value
+    heads repeated (query b reads head b // group); rows whose keys are all masked give 0, as minigrad's."""
+    op, graph, (q, k, v) = call.op, call.graph, call.inputs
+    if op.dropout_p > 0:
+        call.refuse(f"dropout_p={op.dropout_p} is random; export in eval mode (where MultiheadAttention passes 0)")
+    dtype = call.outputs[0].dtype
+    group = call.arrays[0].shape[0] // max(call.arrays[1].shape[0], 1)
+    if group > 1:
+        k, v = (graph.node("Reshape", [graph.node("Expand", [graph.unsqueeze(t, [1]), graph.ints([1, group, 1, 1])]),
+                                       graph.node("Concat", [graph.ints([-1]), graph.node("Shape", [t], start=1)],
+                                                  axis=0)]) for t in (k, v))
+    scores = graph.node("MatMul", [graph.node("Mul", [q, _scalar(call, op.scale)]),
+                                   graph.node("Transpose", [k], perm=[0, 2, 1])])
+    mask = None
+    if op.is_causal:
+        lengths = graph.node("Concat", [graph.node("Shape", [q], start=1, end=2), graph.node("Shape", [k], start=1, end=2)],
+                             axis=0)
+        minus_infinity = call.graph.helper.make_tensor("value", graph.helper.np_dtype_to_tensor_dtype(dtype), [1],
+                                                       [-np.inf])
+        mask = graph.node("Trilu", [graph.node("ConstantOfShape", [lengths], value=minus_infinity), graph.ints(1)],
+                          upper=1)
+    elif op.mask is not None:
+        masks = np.asarray(op.mask.get() if hasattr(op.mask, "get") else op.mask)
+        index = np.asarray(op.mask_index.get() if hasattr(op.mask_index, "get") else op.mask_index)
+        period = next(p for p in range(1, len(index) + 1) if len(index) % p == 0 and
+                      np.array_equal(index, np.tile(index[:p], len(index) // p)))
+        mask = graph.constant(masks[index[:period]])  # the masks of a batch (of heads, say) that repeats
+    if op.mask is not None and period > 1:  # scores (B, L, S) as (B / period, period, L, S)
+        by_period = graph.node("Concat", [graph.ints([-1, period]), graph.node("Shape", [scores], start=1)], axis=0)
+        scores = graph.node("Reshape", [graph.node("Add", [graph.node("Reshape", [scores, by_period]), mask]),
+                                        graph.node("Shape", [scores])])
+    elif mask is not None:
+        scores = graph.node("Add", [scores, mask])
+    weights = graph.node("Softmax", [scores], axis=-1)
+    if op.mask is not None:  # softmax of an all -inf row is NaN
+        weights = graph.node("Where", [graph.node("IsNaN", [weights]), _scalar(call, 0), weights])
+    return graph.node("MatMul", [weights, v])
+
+
 @exports(linear.LinearOp)
 def _linear(call):
     graph, (x, weight, *bias), x_array = call.graph, call.inputs, call.arrays[0]
@@ -541,17 +583,29 @@ def _interpolate(call):
 # ---- shape and indexing ---------------------------------------------------------------------------
 @exports(shape.Reshape)
 def _reshape(call):
-    """The traced target shape, except that leading sizes equal to the input's are 0 (ONNX: "copy
-    the input's"), so that a batch dim declared dynamic stays so (x.view(x.size(0), -1))."""
-    in_shape, target = call.arrays[0].shape, list(call.outputs[0].shape)
+    """The traced target shape, with the sizes that a dynamic dim would change read at run time: the
+    leading sizes equal to the input's are 0 (ONNX: "copy the input's"), the trailing ones equal to
+    the input's are taken from its Shape, and the first size between them is inferred (-1) unless
+    the caller asked for another -1; so a dynamic batch merged into or split from a neighbour dim
+    (attention's (N, H, L, D) <-> (N * H, L, D)) and a dynamic length after it stay dynamic."""
+    graph, x, in_shape, target = call.graph, call.inputs[0], call.arrays[0].shape, list(call.outputs[0].shape)
     requested = list(call.op.shape) if isinstance(call.op.shape, (tuple, list)) else [call.op.shape]
     if len(requested) == len(target) and requested.count(-1) == 1:
-        target[requested.index(-1)] = -1  # kept inferred, as asked: it follows a dynamic batch
-    for axis, (size, in_size) in enumerate(zip(target, in_shape)):
-        if size != in_size or size == 0:
-            break
-        target[axis] = 0
-    return call.graph.node("Reshape", [call.inputs[0], call.graph.ints(target)])
+        target[requested.index(-1)] = -1  # kept inferred, as asked
+    common = min(len(target), len(in_shape))
+    copied = 0
+    while copied < common and target[copied] == in_shape[copied] != 0:
+        copied += 1
+    kept = 0
+    while kept < common - copied and target[-1 - kept] == in_shape[-1 - kept] != 0:
+        kept += 1
+    middle = [0] * copied + target[copied:len(target) - kept]
+    if -1 not in middle and len(middle) > copied and call.outputs[0].size:
+        middle[copied] = -1
+    if not kept:
+        return graph.node("Reshape", [x, graph.ints(middle)])
+    trailing = graph.node("Shape", [x], start=len(in_shape) - kept)
+    return graph.node("Reshape", [x, graph.node("Concat", [graph.ints(middle), trailing], axis=0)])
 
 
 @exports(shape.Transpose)
