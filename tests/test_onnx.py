@@ -35,6 +35,11 @@ def _randomise_statistics(model):
                 parameter.copy_(mg.rand(*parameter.shape) + 0.5)
 
 
+def _flat(outputs):
+    """The Tensors of nested tuples (an LSTM's (output, (h_n, c_n))), in order."""
+    return (outputs,) if isinstance(outputs, mg.Tensor) else tuple(t for item in outputs for t in _flat(item))
+
+
 def export_and_run(model, inputs, tmp_path, dynamic=False, runs=(), opset_version=None):
     """Export ``model`` on ``inputs`` (a tuple of Tensors), check the file, and compare ONNX
     Runtime's outputs with minigrad's on the inputs and on each of ``runs`` (more input tuples).
@@ -50,12 +55,24 @@ def export_and_run(model, inputs, tmp_path, dynamic=False, runs=(), opset_versio
     for case in (inputs,) + tuple(runs):
         with mg.no_grad():
             expected = model(*case)
-        expected = expected if isinstance(expected, tuple) else (expected,)
+        expected = _flat(expected)
         got = session.run(None, {name: t.cpu().numpy() for name, t in zip(names, case)})
         for want, have in zip(expected, got):
             assert have.shape == want.shape
             np.testing.assert_allclose(have, want.cpu().numpy(), rtol=2e-5, atol=2e-5)
     return exported
+
+
+class _WithInitialStates(nn.Module):
+    """A recurrent layer given its initial states batch first, (N, layers * directions, size)."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.layer = layer
+
+    def forward(self, x, *states):
+        states = tuple(s.transpose(0, 1) for s in states)
+        return self.layer(x, states if len(states) > 1 else states[0])
 
 
 # (id, module factory, input shape or a factory of the input tuple); each layer's test also runs a
@@ -126,6 +143,16 @@ LAYERS = [
      lambda n: (mg.randn(n, 4, 8), mg.randn(n, 6, 8))),
     ("Transformer", lambda: nn.Transformer(8, 2, 1, 1, 16, batch_first=True),
      lambda n: (mg.randn(n, 6, 8), mg.randn(n, 4, 8))),
+    ("RNN", lambda: nn.RNN(4, 5, batch_first=True), (2, 6, 4)),
+    ("RNN-relu-2-layers-nobias", lambda: nn.RNN(4, 5, 2, nonlinearity="relu", bias=False, batch_first=True),
+     (2, 6, 4)),
+    ("LSTM", lambda: nn.LSTM(4, 5, batch_first=True), (2, 6, 4)),
+    ("LSTM-bidirectional-2-layers", lambda: nn.LSTM(4, 5, 2, bidirectional=True, batch_first=True), (2, 6, 4)),
+    ("LSTM-initial-states", lambda: _WithInitialStates(nn.LSTM(4, 5, batch_first=True)),
+     lambda n: (mg.randn(n, 6, 4), mg.randn(n, 1, 5), mg.randn(n, 1, 5))),
+    ("GRU", lambda: nn.GRU(4, 5, batch_first=True), (2, 6, 4)),
+    ("GRU-bidirectional-initial-state", lambda: _WithInitialStates(nn.GRU(4, 5, bidirectional=True, batch_first=True)),
+     lambda n: (mg.randn(n, 6, 4), mg.randn(n, 2, 5))),
     ("Flatten", nn.Flatten, (2, 3, 4, 5)),
     ("Flatten-middle", lambda: nn.Flatten(1, 2), (2, 3, 4, 5)),
     ("Unflatten", lambda: nn.Unflatten(1, (2, 3)), (4, 6)),
@@ -552,6 +579,26 @@ def test_attention_with_dropout_is_refused(tmp_path):
     with pytest.raises(minigrad.onnx.UnsupportedOperatorError, match=r"ScaledDotProductAttention called in the model "
                        r"itself \(_Attention\) cannot be exported: dropout_p=0.5 is random"):
         minigrad.onnx.export(_Attention(dropout_p=0.5), (mg.randn(1, 2, 3, 4),) * 3, tmp_path / "x.onnx")
+
+
+class _PackedLSTM(nn.Module):
+    def __init__(self, **options):
+        super().__init__()
+        self.lstm = nn.LSTM(4, 5, **options)
+
+    def forward(self, x):
+        packed = nn.utils.rnn.pack_padded_sequence(x, [3, 2], batch_first=True)
+        return self.lstm(packed)[1][0]
+
+
+@pytest.mark.parametrize("layer, match", [
+    (_PackedLSTM(), "a packed sequence .* is not exported; pad it"),
+    (nn.LSTM(4, 5, proj_size=3), "an LSTM with proj_size has no ONNX counterpart"),
+])
+def test_recurrent_options_without_onnx_counterpart_are_refused(layer, match, tmp_path):
+    with pytest.raises(minigrad.onnx.UnsupportedOperatorError, match=r"Recurrent called in .* cannot be exported: " +
+                       match):
+        minigrad.onnx.export(layer.eval(), mg.randn(2, 3, 4), tmp_path / "x.onnx")
 
 
 class _NumpySigns(nn.Module):

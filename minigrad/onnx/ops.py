@@ -23,7 +23,7 @@ import numpy as np
 
 from ..nn import layers, spatial
 from ..ops import activation, attention, conv, embedding, indexing, inplace, linear, loss, normalization, ordering, \
-    padding, pool, reduction, resample, rounding, shape
+    padding, pool, recurrent, reduction, resample, rounding, shape
 from ..ops import math as mathops
 from ._trace import FollowedCall
 
@@ -395,6 +395,62 @@ def _attention(call):
     if op.mask is not None:  # softmax of an all -inf row is NaN
         weights = graph.node("Where", [graph.node("IsNaN", [weights]), _scalar(call, 0), weights])
     return graph.node("MatMul", [weights, v])
+
+
+def _computed_from_constants(graph, name):
+    """Whether value ``name`` is an initialiser or computed from initialisers only (no graph input)."""
+    constants = {i.name for i in graph.initializers}
+    producers = {output: node for node in graph.nodes for output in node.output}
+    pending, seen = [name], set()
+    while pending:
+        value = pending.pop()
+        if value in seen or value in constants or value == "":
+            continue
+        seen.add(value)
+        if value not in producers:
+            return False
+        pending.extend(producers[value].input)
+    return True
+
+
+# torch's gate blocks in ONNX's order: LSTM i, f, g, o -> i, o, f, c; GRU r, z, n -> z, r, h
+_GATE_ORDER = {"LSTM": (0, 3, 1, 2), "GRU": (1, 0, 2), "RNN_TANH": (0,), "RNN_RELU": (0,)}
+
+
+@exports(recurrent.Recurrent)
+def _recurrent(call):
+    """One direction of one layer as an ONNX LSTM, GRU or RNN node over (L, N, in): the op's rows are
+    L steps of N; initial states that are constant zeros (the module's default) are left to ONNX's
+    default, so that the batch may vary."""
+    op, graph = call.op, call.graph
+    if len(set(op.batch_sizes)) > 1:
+        call.refuse("a packed sequence (steps of unequal batch sizes) is not exported; pad it")
+    if op.has_proj:
+        call.refuse("an LSTM with proj_size has no ONNX counterpart")
+    lstm = op.mode == "LSTM"
+    x, h0, *rest = call.inputs
+    states, rest = ([h0, rest[0]], rest[1:]) if lstm else ([h0], rest)
+    hidden = call.arrays[-1 if not op.has_bias else -3].shape[0] // recurrent.GATES[op.mode]
+    rows = np.concatenate([np.arange(g * hidden, (g + 1) * hidden) for g in _GATE_ORDER[op.mode]])
+
+    def onnx_gates(weight):  # (G hidden, ...) in ONNX's gate order, with a leading direction dim
+        return graph.unsqueeze(graph.node("Gather", [weight, graph.ints(rows)], axis=0), [0])
+    weights = [onnx_gates(w) for w in rest[:2]]
+    bias = [graph.node("Concat", [onnx_gates(b) for b in rest[2:4]], axis=1)] if op.has_bias else [""]
+    initial = [graph.unsqueeze(s, [0]) if not (_computed_from_constants(graph, s) and
+                                               not np.any(array)) else ""
+               for s, array in zip(states, call.arrays[1:1 + len(states)])]
+    # the traced length L: the rows of other lengths do not split into L steps of one batch
+    steps = graph.node("Reshape", [x, graph.ints([len(op.batch_sizes), -1, call.arrays[0].shape[1]])])
+    attributes = dict(hidden_size=hidden, direction="reverse" if op.reverse else "forward")
+    if op.mode == "GRU":
+        attributes["linear_before_reset"] = 1
+    elif op.mode != "LSTM":
+        attributes["activations"] = ["Tanh" if op.mode == "RNN_TANH" else "Relu"]
+    op_type = op.mode if op.mode in ("LSTM", "GRU") else "RNN"
+    outputs = graph.node(op_type, [steps] + weights + bias + ["", *initial], outputs=2 + lstm, **attributes)
+    y = graph.node("Reshape", [graph.squeeze(outputs[0], [1]), graph.ints([-1, hidden])])
+    return [y] + [graph.squeeze(state, [0]) for state in outputs[1:]]
 
 
 @exports(linear.LinearOp)
