@@ -578,7 +578,39 @@ def test_scaled_dot_product_attention_round_trips(mask, options, kv_heads, tmp_p
 def test_attention_with_dropout_is_refused(tmp_path):
     with pytest.raises(minigrad.onnx.UnsupportedOperatorError, match=r"ScaledDotProductAttention called in the model "
                        r"itself \(_Attention\) cannot be exported: dropout_p=0.5 is random"):
-        minigrad.onnx.export(_Attention(dropout_p=0.5), (mg.randn(1, 2, 3, 4),) * 3, tmp_path / "x.onnx")
+        minigrad.onnx.export(_Attention(dropout_p=0.5).eval(), (mg.randn(1, 2, 3, 4),) * 3, tmp_path / "x.onnx")
+
+
+class _CausalTransformer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.transformer = nn.Transformer(8, 2, 1, 1, 16, batch_first=True)
+
+    def forward(self, src, tgt):
+        return self.transformer(src, tgt, tgt_mask=nn.Transformer.generate_square_subsequent_mask(tgt.shape[1]))
+
+
+def test_transformer_with_a_causal_mask_made_in_the_model(tmp_path):
+    mg.manual_seed(6)
+    pair = lambda n: (mg.randn(n, 6, 8), mg.randn(n, 4, 8))  # noqa: E731
+    export_and_run(_CausalTransformer(), pair(2), tmp_path, dynamic=True, runs=[pair(5)])
+
+
+class _PaddedSelfAttention(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.attention = nn.MultiheadAttention(8, 2, batch_first=True)
+
+    def forward(self, x, padding):
+        return self.attention(x, x, x, key_padding_mask=padding, need_weights=False)[0]
+
+
+def test_an_attention_mask_from_the_inputs_is_refused_not_frozen(tmp_path):
+    padding = mg.tensor([[False, False, True], [False, True, True]])
+    with pytest.raises(minigrad.onnx.UnsupportedOperatorError, match=r"ScaledDotProductAttention called in "
+                       r"'attention' \(MultiheadAttention\) cannot be exported: its attn_mask .* is computed from "
+                       "the model's inputs"):
+        minigrad.onnx.export(_PaddedSelfAttention().eval(), (mg.randn(2, 3, 8), padding), tmp_path / "x.onnx")
 
 
 class _PackedLSTM(nn.Module):

@@ -355,6 +355,22 @@ def _softmax(call):
 
 
 # ---- layers -------------------------------------------------------------------------------------
+def _computed_from_constants(graph, name):
+    """Whether value ``name`` is an initialiser or computed from initialisers only (no graph input)."""
+    constants = {i.name for i in graph.initializers}
+    producers = {output: node for node in graph.nodes for output in node.output}
+    pending, seen = [name], set()
+    while pending:
+        value = pending.pop()
+        if value in seen or value in constants or value == "":
+            continue
+        seen.add(value)
+        if value not in producers:
+            return False
+        pending.extend(producers[value].input)
+    return True
+
+
 @exports(attention.ScaledDotProductAttention)
 def _attention(call):
     """softmax(q k^T * scale + mask) v on (B, L, E) arrays: the mask a constant (the traced attn_mask),
@@ -363,6 +379,10 @@ def _attention(call):
     op, graph, (q, k, v) = call.op, call.graph, call.inputs
     if op.dropout_p > 0:
         call.refuse(f"dropout_p={op.dropout_p} is random; export in eval mode (where MultiheadAttention passes 0)")
+    source = None if op.mask_source is None else graph.name_of(op.mask_source)
+    if source is not None and not _computed_from_constants(graph, source):
+        call.refuse("its attn_mask (or key_padding_mask) is computed from the model's inputs, and the file would "
+                    "hold its traced value as a constant")
     dtype = call.outputs[0].dtype
     group = call.arrays[0].shape[0] // max(call.arrays[1].shape[0], 1)
     if group > 1:
@@ -395,22 +415,6 @@ def _attention(call):
     if op.mask is not None:  # softmax of an all -inf row is NaN
         weights = graph.node("Where", [graph.node("IsNaN", [weights]), _scalar(call, 0), weights])
     return graph.node("MatMul", [weights, v])
-
-
-def _computed_from_constants(graph, name):
-    """Whether value ``name`` is an initialiser or computed from initialisers only (no graph input)."""
-    constants = {i.name for i in graph.initializers}
-    producers = {output: node for node in graph.nodes for output in node.output}
-    pending, seen = [name], set()
-    while pending:
-        value = pending.pop()
-        if value in seen or value in constants or value == "":
-            continue
-        seen.add(value)
-        if value not in producers:
-            return False
-        pending.extend(producers[value].input)
-    return True
 
 
 # torch's gate blocks in ONNX's order: LSTM i, f, g, o -> i, o, f, c; GRU r, z, n -> z, r, h
