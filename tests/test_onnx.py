@@ -383,6 +383,26 @@ def test_a_model_on_each_device_exports(device, tmp_path):
                    runs=[(mg.randn(3, 1, 6, 6, device=device),)])
 
 
+class _SequenceModel(nn.Module):
+    """The exporters that read hyperparameter arrays: copy padding, masked attention, an LSTM."""
+
+    def __init__(self):
+        super().__init__()
+        self.pad, self.lstm = nn.ReflectionPad1d((2, 1)), nn.LSTM(4, 4, batch_first=True)
+        self.attention = nn.MultiheadAttention(4, 2, batch_first=True)
+
+    def forward(self, x):
+        x = self.pad(x.transpose(1, 2)).transpose(1, 2)
+        mask = mg.ones(x.shape[1], x.shape[1], dtype=mg.bool, device=x.device).tril()
+        return self.attention(x, x, x, attn_mask=~mask, need_weights=False)[0] + self.lstm(x)[0]
+
+
+def test_sequence_exporters_on_each_device(device, tmp_path):
+    mg.manual_seed(7)
+    export_and_run(_SequenceModel().to(device), (mg.randn(2, 5, 4, device=device),), tmp_path, dynamic=True,
+                   runs=[(mg.randn(3, 5, 4, device=device),)])
+
+
 class _Spawner(nn.Module):
     def __init__(self):
         super().__init__()

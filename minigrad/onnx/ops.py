@@ -441,8 +441,7 @@ def _recurrent(call):
         return graph.unsqueeze(graph.node("Gather", [weight, graph.ints(rows)], axis=0), [0])
     weights = [onnx_gates(w) for w in rest[:2]]
     bias = [graph.node("Concat", [onnx_gates(b) for b in rest[2:4]], axis=1)] if op.has_bias else [""]
-    initial = [graph.unsqueeze(s, [0]) if not (_computed_from_constants(graph, s) and
-                                               not np.any(array)) else ""
+    initial = [graph.unsqueeze(s, [0]) if not (_computed_from_constants(graph, s) and not bool(array.any())) else ""
                for s, array in zip(states, call.arrays[1:1 + len(states)])]
     # the traced length L: the rows of other lengths do not split into L steps of one batch
     steps = graph.node("Reshape", [x, graph.ints([len(op.batch_sizes), -1, call.arrays[0].shape[1]])])
