@@ -393,17 +393,16 @@ def _attention(call):
                                    graph.node("Transpose", [k], perm=[0, 2, 1])])
     mask = None
     if op.is_causal:
-        lengths = graph.node("Concat", [graph.node("Shape", [q], start=1, end=2), graph.node("Shape", [k], start=1, end=2)],
-                             axis=0)
-        minus_infinity = call.graph.helper.make_tensor("value", graph.helper.np_dtype_to_tensor_dtype(dtype), [1],
-                                                       [-np.inf])
+        lengths = graph.node("Concat", [graph.node("Shape", [t], start=1, end=2) for t in (q, k)], axis=0)
+        minus_infinity = graph.helper.make_tensor("value", graph.helper.np_dtype_to_tensor_dtype(dtype), [1],
+                                                  [-np.inf])
         mask = graph.node("Trilu", [graph.node("ConstantOfShape", [lengths], value=minus_infinity), graph.ints(1)],
                           upper=1)
     elif op.mask is not None:
         masks = np.asarray(op.mask.get() if hasattr(op.mask, "get") else op.mask)
         index = np.asarray(op.mask_index.get() if hasattr(op.mask_index, "get") else op.mask_index)
-        period = next(p for p in range(1, len(index) + 1) if len(index) % p == 0 and
-                      np.array_equal(index, np.tile(index[:p], len(index) // p)))
+        period = next((p for p in range(1, len(index) + 1) if len(index) % p == 0 and
+                       np.array_equal(index, np.tile(index[:p], len(index) // p))), 1)
         mask = graph.constant(masks[index[:period]])  # the masks of a batch (of heads, say) that repeats
     if op.mask is not None and period > 1:  # scores (B, L, S) as (B / period, period, L, S)
         by_period = graph.node("Concat", [graph.ints([-1, period]), graph.node("Shape", [scores], start=1)], axis=0)
