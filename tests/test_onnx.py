@@ -643,6 +643,19 @@ class _PackedLSTM(nn.Module):
         return self.lstm(packed)[1][0]
 
 
+def test_a_sequence_first_lstm_keeps_its_batch_dim_1_dynamic(tmp_path):
+    mg.manual_seed(9)
+    lstm = nn.LSTM(4, 5, 2).eval()
+    path = tmp_path / "lstm.onnx"
+    minigrad.onnx.export(lstm, mg.randn(6, 2, 4), path, input_names=["x"], output_names=["y", "h", "c"],
+                         dynamic_axes={"x": {1: "batch"}, "y": {1: "batch"}, "h": {1: "batch"}, "c": {1: "batch"}})
+    x = mg.randn(6, 5, 4)
+    with mg.no_grad():
+        y, (h, c) = lstm(x)
+    for want, have in zip((y, h, c), _session(str(path)).run(None, {"x": x.numpy()})):
+        np.testing.assert_allclose(have, want.numpy(), rtol=2e-5, atol=2e-5)
+
+
 @pytest.mark.parametrize("layer, match", [
     (_PackedLSTM(), "a packed sequence .* is not exported; pad it"),
     (nn.LSTM(4, 5, proj_size=3), "an LSTM with proj_size has no ONNX counterpart"),
