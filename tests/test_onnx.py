@@ -35,6 +35,11 @@ def _randomise_statistics(model):
                 parameter.copy_(mg.rand(*parameter.shape) + 0.5)
 
 
+def _flat(outputs):
+    """The Tensors of nested tuples (an LSTM's (output, (h_n, c_n))), in order."""
+    return (outputs,) if isinstance(outputs, mg.Tensor) else tuple(t for item in outputs for t in _flat(item))
+
+
 def export_and_run(model, inputs, tmp_path, dynamic=False, runs=(), opset_version=None):
     """Export ``model`` on ``inputs`` (a tuple of Tensors), check the file, and compare ONNX
     Runtime's outputs with minigrad's on the inputs and on each of ``runs`` (more input tuples).
@@ -50,12 +55,24 @@ def export_and_run(model, inputs, tmp_path, dynamic=False, runs=(), opset_versio
     for case in (inputs,) + tuple(runs):
         with mg.no_grad():
             expected = model(*case)
-        expected = expected if isinstance(expected, tuple) else (expected,)
+        expected = _flat(expected)
         got = session.run(None, {name: t.cpu().numpy() for name, t in zip(names, case)})
         for want, have in zip(expected, got):
             assert have.shape == want.shape
             np.testing.assert_allclose(have, want.cpu().numpy(), rtol=2e-5, atol=2e-5)
     return exported
+
+
+class _WithInitialStates(nn.Module):
+    """A recurrent layer given its initial states batch first, (N, layers * directions, size)."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.layer = layer
+
+    def forward(self, x, *states):
+        states = tuple(s.transpose(0, 1) for s in states)
+        return self.layer(x, states if len(states) > 1 else states[0])
 
 
 # (id, module factory, input shape or a factory of the input tuple); each layer's test also runs a
@@ -67,6 +84,11 @@ LAYERS = [
     ("Conv1d-groups-dilation", lambda: nn.Conv1d(4, 6, 3, dilation=2, groups=2, padding="same"), (2, 4, 9)),
     ("Conv2d", lambda: nn.Conv2d(3, 4, 3, stride=2, padding=1), (2, 3, 9, 9)),
     ("Conv2d-asymmetric", lambda: nn.Conv2d(2, 4, (2, 3), padding="same", bias=False), (2, 2, 6, 7)),
+    ("ConvTranspose1d", lambda: nn.ConvTranspose1d(3, 4, 3, stride=2, padding=1, output_padding=1), (2, 3, 7)),
+    ("ConvTranspose2d", lambda: nn.ConvTranspose2d(4, 6, (2, 3), stride=(2, 1), padding=(0, 1), dilation=(1, 2),
+                                                   groups=2), (2, 4, 5, 6)),
+    ("ConvTranspose2d-output-padding", lambda: nn.ConvTranspose2d(3, 2, 3, stride=3, output_padding=(2, 1),
+                                                                  bias=False), (2, 3, 4, 4)),
     ("MaxPool1d", lambda: nn.MaxPool1d(2), (2, 3, 10)),
     ("MaxPool2d", lambda: nn.MaxPool2d(3, stride=2, padding=1), (2, 3, 9, 9)),
     ("AvgPool1d", lambda: nn.AvgPool1d(3, stride=1, padding=1), (2, 3, 10)),
@@ -109,6 +131,28 @@ LAYERS = [
     ("Dropout", lambda: nn.Dropout(0.5), (3, 7)),
     ("Dropout2d", lambda: nn.Dropout2d(0.5), (2, 3, 4, 4)),
     ("Embedding", lambda: nn.Embedding(10, 4, padding_idx=0), lambda n: (mg.randint(0, 10, (n, 5)),)),
+    ("MultiheadAttention", lambda: nn.MultiheadAttention(8, 2, batch_first=True),
+     lambda n: (mg.randn(n, 3, 8), mg.randn(n, 5, 8), mg.randn(n, 5, 8))),
+    ("MultiheadAttention-kdim-nobias", lambda: nn.MultiheadAttention(8, 2, kdim=6, vdim=4, bias=False,
+                                                                     batch_first=True),
+     lambda n: (mg.randn(n, 2, 8), mg.randn(n, 5, 6), mg.randn(n, 5, 4))),
+    ("TransformerEncoderLayer", lambda: nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), (2, 5, 8)),
+    ("TransformerEncoderLayer-norm-first-gelu", lambda: nn.TransformerEncoderLayer(8, 2, 16, activation="gelu",
+                                                                                    norm_first=True), (5, 2, 8)),
+    ("TransformerDecoderLayer", lambda: nn.TransformerDecoderLayer(8, 2, 16, batch_first=True),
+     lambda n: (mg.randn(n, 4, 8), mg.randn(n, 6, 8))),
+    ("Transformer", lambda: nn.Transformer(8, 2, 1, 1, 16, batch_first=True),
+     lambda n: (mg.randn(n, 6, 8), mg.randn(n, 4, 8))),
+    ("RNN", lambda: nn.RNN(4, 5, batch_first=True), (2, 6, 4)),
+    ("RNN-relu-2-layers-nobias", lambda: nn.RNN(4, 5, 2, nonlinearity="relu", bias=False, batch_first=True),
+     (2, 6, 4)),
+    ("LSTM", lambda: nn.LSTM(4, 5, batch_first=True), (2, 6, 4)),
+    ("LSTM-bidirectional-2-layers", lambda: nn.LSTM(4, 5, 2, bidirectional=True, batch_first=True), (2, 6, 4)),
+    ("LSTM-initial-states", lambda: _WithInitialStates(nn.LSTM(4, 5, batch_first=True)),
+     lambda n: (mg.randn(n, 6, 4), mg.randn(n, 1, 5), mg.randn(n, 1, 5))),
+    ("GRU", lambda: nn.GRU(4, 5, batch_first=True), (2, 6, 4)),
+    ("GRU-bidirectional-initial-state", lambda: _WithInitialStates(nn.GRU(4, 5, bidirectional=True, batch_first=True)),
+     lambda n: (mg.randn(n, 6, 4), mg.randn(n, 2, 5))),
     ("Flatten", nn.Flatten, (2, 3, 4, 5)),
     ("Flatten-middle", lambda: nn.Flatten(1, 2), (2, 3, 4, 5)),
     ("Unflatten", lambda: nn.Unflatten(1, (2, 3)), (4, 6)),
@@ -116,6 +160,13 @@ LAYERS = [
     ("ConstantPad2d-crop", lambda: nn.ConstantPad2d((1, -1, 2, 0), 0.5), (2, 3, 4, 4)),
     ("ConstantPad3d", lambda: nn.ConstantPad3d(1, -1.0), (2, 3, 2, 2, 2)),
     ("ZeroPad2d", lambda: nn.ZeroPad2d(1), (2, 3, 4, 4)),
+    ("ReflectionPad1d", lambda: nn.ReflectionPad1d((2, 1)), (2, 3, 4)),
+    ("ReflectionPad2d", lambda: nn.ReflectionPad2d((1, 2, 3, 0)), (2, 3, 4, 5)),
+    ("ReplicationPad2d", lambda: nn.ReplicationPad2d((2, 0, 1, 3)), (2, 3, 4, 5)),
+    ("ReplicationPad3d", lambda: nn.ReplicationPad3d(1), (2, 3, 2, 3, 2)),
+    ("CircularPad2d", lambda: nn.CircularPad2d((1, 2, 2, 0)), (2, 3, 4, 5)),
+    ("CircularPad1d-crop", lambda: nn.CircularPad1d((-1, 2)), (2, 3, 4)),
+    ("Unfold", lambda: nn.Unfold((2, 3), dilation=(1, 2), padding=1, stride=(2, 1)), (2, 3, 5, 6)),
     ("Upsample-nearest", lambda: nn.Upsample(scale_factor=2), (2, 3, 4, 4)),
     ("Upsample-nearest-size", lambda: nn.Upsample(size=(5, 7)), (2, 3, 3, 4)),
     ("Upsample-linear", lambda: nn.Upsample(scale_factor=3, mode="linear"), (2, 3, 4)),
@@ -126,6 +177,10 @@ LAYERS = [
      (2, 3, 3, 4)),
     ("UpsamplingNearest2d", lambda: nn.UpsamplingNearest2d(scale_factor=2), (2, 3, 3, 3)),
     ("UpsamplingBilinear2d", lambda: nn.UpsamplingBilinear2d(size=(6, 5)), (2, 3, 3, 4)),
+    ("Upsample-bicubic", lambda: nn.Upsample(size=(7, 5), mode="bicubic"), (2, 3, 4, 4)),
+    ("Upsample-bicubic-scale", lambda: nn.Upsample(scale_factor=(2, 1.5), mode="bicubic"), (2, 3, 4, 4)),
+    ("Upsample-bicubic-corners", lambda: nn.Upsample(scale_factor=2, mode="bicubic", align_corners=True),
+     (2, 3, 3, 4)),
 ]
 
 
@@ -328,6 +383,26 @@ def test_a_model_on_each_device_exports(device, tmp_path):
                    runs=[(mg.randn(3, 1, 6, 6, device=device),)])
 
 
+class _SequenceModel(nn.Module):
+    """The exporters that read hyperparameter arrays: copy padding, masked attention, an LSTM."""
+
+    def __init__(self):
+        super().__init__()
+        self.pad, self.lstm = nn.ReflectionPad1d((2, 1)), nn.LSTM(4, 4, batch_first=True)
+        self.attention = nn.MultiheadAttention(4, 2, batch_first=True)
+
+    def forward(self, x):
+        x = self.pad(x.transpose(1, 2)).transpose(1, 2)
+        mask = mg.ones(x.shape[1], x.shape[1], dtype=mg.bool, device=x.device).tril()
+        return self.attention(x, x, x, attn_mask=~mask, need_weights=False)[0] + self.lstm(x)[0]
+
+
+def test_sequence_exporters_on_each_device(device, tmp_path):
+    mg.manual_seed(7)
+    export_and_run(_SequenceModel().to(device), (mg.randn(2, 5, 4, device=device),), tmp_path, dynamic=True,
+                   runs=[(mg.randn(3, 5, 4, device=device),)])
+
+
 class _Spawner(nn.Module):
     def __init__(self):
         super().__init__()
@@ -483,6 +558,112 @@ def test_a_user_op_exports_once_it_has_an_exporter(tmp_path, monkeypatch):
         return call.graph.node("Mul", [x, call.graph.node("Sigmoid", [x])])
 
     export_and_run(nn.Sequential(nn.Linear(3, 3), _SwishLayer()), (mg.randn(2, 3),), tmp_path)
+
+
+def test_fold_round_trips_with_opset_18_and_is_refused_before(tmp_path):
+    mg.manual_seed(3)
+    fold = nn.Fold((5, 6), (2, 3), dilation=(1, 2), padding=1, stride=(2, 1))
+    blocks = lambda n: (mg.randn(n, 3 * 6, 3 * 4),)  # noqa: E731 (C * KH * KW rows, 3 * 4 blocks)
+    export_and_run(fold, blocks(2), tmp_path, dynamic=True, runs=[blocks(5)], opset_version=18)
+    with pytest.raises(minigrad.onnx.UnsupportedOperatorError, match=r"FoldOp called in the model itself \(Fold\) "
+                       r"cannot be exported: fold needs ONNX's Col2Im, of opset 18 \(exporting opset 17\)"):
+        minigrad.onnx.export(fold, blocks(2), tmp_path / "x.onnx", opset_version=17)
+
+
+class _Attention(nn.Module):
+    """F.scaled_dot_product_attention of (N, H, L, E) inputs, with the mask a constant of the model."""
+
+    def __init__(self, mask=None, **options):
+        super().__init__()
+        self.mask, self.options = mask, options
+
+    def forward(self, q, k, v):
+        return mg.functional.scaled_dot_product_attention(q, k, v, self.mask, **self.options)
+
+
+_BOOL_MASK = mg.tensor([[True, False, True, True, False], [False, False, False, False, False],
+                        [True, True, True, True, True]])  # its second row masks every key: a row of zeros
+
+
+@pytest.mark.parametrize("mask, options, kv_heads", [
+    (None, {}, 2), (None, dict(is_causal=True, scale=0.3), 2), (_BOOL_MASK, {}, 2),
+    (mg.randn(1, 2, 3, 5), {}, 2), (None, dict(enable_gqa=True), 1), (None, dict(enable_gqa=True, is_causal=True), 1),
+], ids=["plain", "causal-scale", "bool-mask", "float-mask-per-head", "gqa", "gqa-causal"])
+def test_scaled_dot_product_attention_round_trips(mask, options, kv_heads, tmp_path):
+    mg.manual_seed(4)
+    shapes = lambda n: (mg.randn(n, 2, 3, 4), mg.randn(n, kv_heads, 5, 4), mg.randn(n, kv_heads, 5, 6))  # noqa: E731
+    export_and_run(_Attention(mask, **options), shapes(2), tmp_path, dynamic=True, runs=[shapes(4)])
+
+
+def test_attention_with_dropout_is_refused(tmp_path):
+    with pytest.raises(minigrad.onnx.UnsupportedOperatorError, match=r"ScaledDotProductAttention called in the model "
+                       r"itself \(_Attention\) cannot be exported: dropout_p=0.5 is random"):
+        minigrad.onnx.export(_Attention(dropout_p=0.5).eval(), (mg.randn(1, 2, 3, 4),) * 3, tmp_path / "x.onnx")
+
+
+class _CausalTransformer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.transformer = nn.Transformer(8, 2, 1, 1, 16, batch_first=True)
+
+    def forward(self, src, tgt):
+        return self.transformer(src, tgt, tgt_mask=nn.Transformer.generate_square_subsequent_mask(tgt.shape[1]))
+
+
+def test_transformer_with_a_causal_mask_made_in_the_model(tmp_path):
+    mg.manual_seed(6)
+    pair = lambda n: (mg.randn(n, 6, 8), mg.randn(n, 4, 8))  # noqa: E731
+    export_and_run(_CausalTransformer(), pair(2), tmp_path, dynamic=True, runs=[pair(5)])
+
+
+class _PaddedSelfAttention(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.attention = nn.MultiheadAttention(8, 2, batch_first=True)
+
+    def forward(self, x, padding):
+        return self.attention(x, x, x, key_padding_mask=padding, need_weights=False)[0]
+
+
+def test_an_attention_mask_from_the_inputs_is_refused_not_frozen(tmp_path):
+    padding = mg.tensor([[False, False, True], [False, True, True]])
+    with pytest.raises(minigrad.onnx.UnsupportedOperatorError, match=r"ScaledDotProductAttention called in "
+                       r"'attention' \(MultiheadAttention\) cannot be exported: its attn_mask .* is computed from "
+                       "the model's inputs"):
+        minigrad.onnx.export(_PaddedSelfAttention().eval(), (mg.randn(2, 3, 8), padding), tmp_path / "x.onnx")
+
+
+class _PackedLSTM(nn.Module):
+    def __init__(self, **options):
+        super().__init__()
+        self.lstm = nn.LSTM(4, 5, **options)
+
+    def forward(self, x):
+        packed = nn.utils.rnn.pack_padded_sequence(x, [3, 2], batch_first=True)
+        return self.lstm(packed)[1][0]
+
+
+def test_a_sequence_first_lstm_keeps_its_batch_dim_1_dynamic(tmp_path):
+    mg.manual_seed(9)
+    lstm = nn.LSTM(4, 5, 2).eval()
+    path = tmp_path / "lstm.onnx"
+    minigrad.onnx.export(lstm, mg.randn(6, 2, 4), path, input_names=["x"], output_names=["y", "h", "c"],
+                         dynamic_axes={"x": {1: "batch"}, "y": {1: "batch"}, "h": {1: "batch"}, "c": {1: "batch"}})
+    x = mg.randn(6, 5, 4)
+    with mg.no_grad():
+        y, (h, c) = lstm(x)
+    for want, have in zip((y, h, c), _session(str(path)).run(None, {"x": x.numpy()})):
+        np.testing.assert_allclose(have, want.numpy(), rtol=2e-5, atol=2e-5)
+
+
+@pytest.mark.parametrize("layer, match", [
+    (_PackedLSTM(), "a packed sequence .* is not exported; pad it"),
+    (nn.LSTM(4, 5, proj_size=3), "an LSTM with proj_size has no ONNX counterpart"),
+])
+def test_recurrent_options_without_onnx_counterpart_are_refused(layer, match, tmp_path):
+    with pytest.raises(minigrad.onnx.UnsupportedOperatorError, match=r"Recurrent called in .* cannot be exported: " +
+                       match):
+        minigrad.onnx.export(layer.eval(), mg.randn(2, 3, 4), tmp_path / "x.onnx")
 
 
 class _NumpySigns(nn.Module):

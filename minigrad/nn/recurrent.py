@@ -145,7 +145,7 @@ class RNNBase(Module):
                 final_states = [s.index_select(1, input.unsorted_indices) for s in final_states]
             output = PackedSequence(output, input.batch_sizes, input.sorted_indices, input.unsorted_indices)
         else:
-            output = output.reshape(steps, batch, output.shape[-1])
+            output = output.reshape(steps, -1 if steps else batch, output.shape[-1])  # -1: ONNX export's batch varies
             if unbatched:
                 output, final_states = output.squeeze(1), [s.squeeze(1) for s in final_states]
             elif self.batch_first:

@@ -146,7 +146,7 @@ class MultiheadAttention(Module):
                 scores = scores + attn_mask
             weights = F.softmax(scores, dim=-1)
             attended = F.dropout(weights, p=dropout_p) if dropout_p > 0 else weights
-            out = (attended @ v).transpose(0, 1).reshape(L * N, E)
+            out = (attended @ v).transpose(0, 1).reshape(L, N, E)
             weights = weights.reshape(N, H, L, S)
             if average_attn_weights:
                 weights = weights.mean(dim=1)
@@ -156,9 +156,9 @@ class MultiheadAttention(Module):
                 attn_mask = attn_mask.unsqueeze(0) if attn_mask.shape[0] == 1 else attn_mask.reshape(N, H, -1, S)
             out = F.scaled_dot_product_attention(q.reshape(N, H, L, D), k.reshape(N, H, S, D), v.reshape(N, H, S, D),
                                                  attn_mask, dropout_p, fused_causal)
-            out = out.permute(2, 0, 1, 3).reshape(L * N, E)
+            out = out.permute(2, 0, 1, 3).reshape(L, N, E)
             weights = None
-        out = self.out_proj(out).reshape(L, N, E)
+        out = self.out_proj(out)  # on (L, N, E), not (L * N, E): an ONNX export keeps the batch dynamic
         if not batched:
             return out.squeeze(1), (None if weights is None else weights.squeeze(0))
         return (out.transpose(0, 1) if self.batch_first else out), weights

@@ -53,6 +53,10 @@ class Graph:
         self._names[id(array)] = name
         self._alive.append(array)
 
+    def name_of(self, array):
+        """The value name ``array`` has so far (a node's output, a graph input), or None."""
+        return self._names.get(id(array))
+
     def value(self, array):
         """The value name of ``array``: computed by an earlier node, a graph input, a parameter or
         buffer (an initialiser under its state_dict name), or else a constant made from it."""

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..nn import layers, spatial
-from ..ops import activation, conv, embedding, indexing, inplace, linear, loss, normalization, ordering, pool, \
-    reduction, resample, rounding, shape
+from ..ops import activation, attention, conv, embedding, indexing, inplace, linear, loss, normalization, ordering, \
+    padding, pool, recurrent, reduction, resample, rounding, shape
 from ..ops import math as mathops
 from ._trace import FollowedCall
 
@@ -32,6 +32,8 @@ MODULE_EXPORTERS = {}  # Module class -> ModuleExporter
 
 # Op classes without an exporter, and why (the error says it); every other op of minigrad has one
 _TRAINING_ONLY = "it runs in training only (export the model in eval mode, where it is not called)"
+_GRADIENT = "it appears only in graphs built by a backward with create_graph=True (or SyncBatchNorm's double " \
+    "backward), not in an inference graph"
 _LOSS = "a loss is computed in training, not in an inference graph (export the model that gives its input)"
 NOT_EXPORTED = {
     "DropoutOp": "dropout with training=True is random; " + _TRAINING_ONLY,
@@ -43,6 +45,7 @@ NOT_EXPORTED = {
     "PlaneGather": "it gathers at positions computed from the traced values (AdaptiveMaxPool2d is exported whole)",
     "SetItemInPlace": "assignment to an indexed part (x[i] = v) is not exported; build the result with cat or where",
     "Diag": "diag is not exported",
+    "Adjoint": _GRADIENT, "ConvInputGrad": _GRADIENT, "ConvWeightGrad": _GRADIENT, "GlobalSum": _GRADIENT,
 }
 
 
@@ -352,6 +355,106 @@ def _softmax(call):
 
 
 # ---- layers -------------------------------------------------------------------------------------
+def _computed_from_constants(graph, name):
+    """Whether value ``name`` is an initialiser or computed from initialisers only (no graph input)."""
+    constants = {i.name for i in graph.initializers}
+    producers = {output: node for node in graph.nodes for output in node.output}
+    pending, seen = [name], set()
+    while pending:
+        value = pending.pop()
+        if value in seen or value in constants or value == "":
+            continue
+        seen.add(value)
+        if value not in producers:
+            return False
+        pending.extend(producers[value].input)
+    return True
+
+
+@exports(attention.ScaledDotProductAttention)
+def _attention(call):
+    """softmax(q k^T * scale + mask) v on (B, L, E) arrays: the mask a constant (the traced attn_mask),
+    causal a triangle of -inf built to the traced lengths' shape at run time, grouped-query key/value
+    heads repeated (query b reads head b // group); rows whose keys are all masked give 0, as minigrad's."""
+    op, graph, (q, k, v) = call.op, call.graph, call.inputs
+    if op.dropout_p > 0:
+        call.refuse(f"dropout_p={op.dropout_p} is random; export in eval mode (where MultiheadAttention passes 0)")
+    source = None if op.mask_source is None else graph.name_of(op.mask_source)
+    if source is not None and not _computed_from_constants(graph, source):
+        call.refuse("its attn_mask (or key_padding_mask) is computed from the model's inputs, and the file would "
+                    "hold its traced value as a constant")
+    dtype = call.outputs[0].dtype
+    group = call.arrays[0].shape[0] // max(call.arrays[1].shape[0], 1)
+    if group > 1:
+        k, v = (graph.node("Reshape", [graph.node("Expand", [graph.unsqueeze(t, [1]), graph.ints([1, group, 1, 1])]),
+                                       graph.node("Concat", [graph.ints([-1]), graph.node("Shape", [t], start=1)],
+                                                  axis=0)]) for t in (k, v))
+    scores = graph.node("MatMul", [graph.node("Mul", [q, _scalar(call, op.scale)]),
+                                   graph.node("Transpose", [k], perm=[0, 2, 1])])
+    mask = None
+    if op.is_causal:
+        lengths = graph.node("Concat", [graph.node("Shape", [t], start=1, end=2) for t in (q, k)], axis=0)
+        minus_infinity = graph.helper.make_tensor("value", graph.helper.np_dtype_to_tensor_dtype(dtype), [1],
+                                                  [-np.inf])
+        mask = graph.node("Trilu", [graph.node("ConstantOfShape", [lengths], value=minus_infinity), graph.ints(1)],
+                          upper=1)
+    elif op.mask is not None:
+        masks = np.asarray(op.mask.get() if hasattr(op.mask, "get") else op.mask)
+        index = np.asarray(op.mask_index.get() if hasattr(op.mask_index, "get") else op.mask_index)
+        period = next((p for p in range(1, len(index) + 1) if len(index) % p == 0 and
+                       np.array_equal(index, np.tile(index[:p], len(index) // p))), 1)
+        mask = graph.constant(masks[index[:period]])  # the masks of a batch (of heads, say) that repeats
+    if op.mask is not None and period > 1:  # scores (B, L, S) as (B / period, period, L, S)
+        by_period = graph.node("Concat", [graph.ints([-1, period]), graph.node("Shape", [scores], start=1)], axis=0)
+        scores = graph.node("Reshape", [graph.node("Add", [graph.node("Reshape", [scores, by_period]), mask]),
+                                        graph.node("Shape", [scores])])
+    elif mask is not None:
+        scores = graph.node("Add", [scores, mask])
+    weights = graph.node("Softmax", [scores], axis=-1)
+    if op.mask is not None:  # softmax of an all -inf row is NaN
+        weights = graph.node("Where", [graph.node("IsNaN", [weights]), _scalar(call, 0), weights])
+    return graph.node("MatMul", [weights, v])
+
+
+# torch's gate blocks in ONNX's order: LSTM i, f, g, o -> i, o, f, c; GRU r, z, n -> z, r, h
+_GATE_ORDER = {"LSTM": (0, 3, 1, 2), "GRU": (1, 0, 2), "RNN_TANH": (0,), "RNN_RELU": (0,)}
+
+
+@exports(recurrent.Recurrent)
+def _recurrent(call):
+    """One direction of one layer as an ONNX LSTM, GRU or RNN node over (L, N, in): the op's rows are
+    L steps of N; initial states that are constant zeros (the module's default) are left to ONNX's
+    default, so that the batch may vary."""
+    op, graph = call.op, call.graph
+    if len(set(op.batch_sizes)) > 1:
+        call.refuse("a packed sequence (steps of unequal batch sizes) is not exported; pad it")
+    if op.has_proj:
+        call.refuse("an LSTM with proj_size has no ONNX counterpart")
+    lstm = op.mode == "LSTM"
+    x, h0, *rest = call.inputs
+    states, rest = ([h0, rest[0]], rest[1:]) if lstm else ([h0], rest)
+    hidden = call.arrays[-1 if not op.has_bias else -3].shape[0] // recurrent.GATES[op.mode]
+    rows = np.concatenate([np.arange(g * hidden, (g + 1) * hidden) for g in _GATE_ORDER[op.mode]])
+
+    def onnx_gates(weight):  # (G hidden, ...) in ONNX's gate order, with a leading direction dim
+        return graph.unsqueeze(graph.node("Gather", [weight, graph.ints(rows)], axis=0), [0])
+    weights = [onnx_gates(w) for w in rest[:2]]
+    bias = [graph.node("Concat", [onnx_gates(b) for b in rest[2:4]], axis=1)] if op.has_bias else [""]
+    initial = [graph.unsqueeze(s, [0]) if not (_computed_from_constants(graph, s) and not bool(array.any())) else ""
+               for s, array in zip(states, call.arrays[1:1 + len(states)])]
+    # the traced length L: the rows of other lengths do not split into L steps of one batch
+    steps = graph.node("Reshape", [x, graph.ints([len(op.batch_sizes), -1, call.arrays[0].shape[1]])])
+    attributes = dict(hidden_size=hidden, direction="reverse" if op.reverse else "forward")
+    if op.mode == "GRU":
+        attributes["linear_before_reset"] = 1
+    elif op.mode != "LSTM":
+        attributes["activations"] = ["Tanh" if op.mode == "RNN_TANH" else "Relu"]
+    op_type = op.mode if op.mode in ("LSTM", "GRU") else "RNN"
+    outputs = graph.node(op_type, [steps] + weights + bias + ["", *initial], outputs=2 + lstm, **attributes)
+    y = graph.node("Reshape", [graph.squeeze(outputs[0], [1]), graph.ints([-1, hidden])])
+    return [y] + [graph.squeeze(state, [0]) for state in outputs[1:]]
+
+
 @exports(linear.LinearOp)
 def _linear(call):
     graph, (x, weight, *bias), x_array = call.graph, call.inputs, call.arrays[0]
@@ -361,18 +464,56 @@ def _linear(call):
     return graph.node("Add", [y, bias[0]]) if bias else y
 
 
-@exports(conv.ConvolutionOp)
-def _convolution(call):
-    """Padding ((top, bottom), (left, right)) becomes ONNX's (begins..., ends...); 1-D input ran as
-    height-1 images, so its height entries are dropped."""
-    op = call.op
+def _image_geometry(call, op):
+    """ONNX's strides, dilations and pads of an op whose hyperparameters are in 2-D form (padding
+    ((top, bottom), (left, right))): pads are (begins..., ends...); 1-D input ran as height-1 images,
+    so its height entries are dropped."""
     (top, bottom), (left, right) = op.padding
     if call.arrays[0].ndim == 3:
-        strides, dilations, pads = [op.stride[1]], [op.dilation[1]], [left, right]
-    else:
-        strides, dilations, pads = list(op.stride), list(op.dilation), [top, left, bottom, right]
-    return call.graph.node("Conv", list(call.inputs), strides=strides, dilations=dilations, pads=pads,
-                           group=op.groups, kernel_shape=list(call.arrays[1].shape[2:]))
+        return dict(strides=[op.stride[1]], dilations=[op.dilation[1]], pads=[left, right])
+    return dict(strides=list(op.stride), dilations=list(op.dilation), pads=[top, left, bottom, right])
+
+
+@exports(conv.ConvolutionOp)
+def _convolution(call):
+    return call.graph.node("Conv", list(call.inputs), group=call.op.groups, kernel_shape=list(call.arrays[1].shape[2:]),
+                           **_image_geometry(call, call.op))
+
+
+@exports(conv.ConvTransposeOp)
+def _conv_transpose(call):
+    op = call.op
+    output_padding = list(op.output_padding[1:]) if call.arrays[0].ndim == 3 else list(op.output_padding)
+    return call.graph.node("ConvTranspose", list(call.inputs), group=op.groups, output_padding=output_padding,
+                           kernel_shape=list(call.arrays[1].shape[2:]), **_image_geometry(call, op))
+
+
+def _block_geometry(blocks):
+    kernel_size, stride, (pad_h, pad_w), dilation = blocks
+    return dict(strides=list(stride), dilations=list(dilation), pads=[pad_h, pad_w, pad_h, pad_w])
+
+
+@exports(conv.UnfoldOp)
+def _unfold(call):
+    """A grouped Conv whose kernel picks one block position per output channel (channel c * K + k
+    reads position k of channel c, K = KH * KW, as unfold's rows), then the block grid flattened."""
+    kernel_size, channels = call.op.blocks[0], call.arrays[0].shape[1]
+    positions = math.prod(kernel_size)
+    picks = np.tile(np.eye(positions, dtype=call.outputs[0].dtype).reshape(positions, 1, *kernel_size),
+                    (channels, 1, 1, 1))
+    graph = call.graph
+    columns = graph.node("Conv", [call.inputs[0], graph.constant(picks)], group=channels,
+                         kernel_shape=list(kernel_size), **_block_geometry(call.op.blocks))
+    return graph.node("Reshape", [columns, graph.ints([0, 0, -1])])
+
+
+@exports(conv.FoldOp)
+def _fold(call):
+    if call.graph.opset < 18:
+        call.refuse(f"fold needs ONNX's Col2Im, of opset 18 (exporting opset {call.graph.opset})")
+    graph, kernel_size = call.graph, call.op.blocks[0]
+    return graph.node("Col2Im", [call.inputs[0], graph.ints(call.op.image_size), graph.ints(kernel_size)],
+                      **_block_geometry(call.op.blocks))
 
 
 @exports(pool.MaxPool2dOp, pool.AvgPool2dOp)
@@ -486,11 +627,9 @@ def _interpolate(call):
     leading = array.ndim - len(op.out_sizes)
     if op.mode == "nearest":
         modes = dict(mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor")
-    elif op.mode == "linear":
-        modes = dict(mode="linear", coordinate_transformation_mode="align_corners" if op.align_corners
-                     else "pytorch_half_pixel")
-    else:
-        call.refuse(f"mode {op.mode!r} has no exporter")
+    else:  # linear, or cubic with torch's coefficient (indices clamped to the edge, as ONNX's)
+        modes = dict(mode=op.mode, coordinate_transformation_mode="align_corners" if op.align_corners
+                     else "pytorch_half_pixel", cubic_coeff_a=-0.75 if op.mode == "cubic" else None)
     if all(scale is not None for scale in op.scales):
         scales = graph.constant(np.array([1.0] * leading + [float(s) for s in op.scales], np.float32))
         return graph.node("Resize", [call.inputs[0], "", scales], **modes)
@@ -502,17 +641,29 @@ def _interpolate(call):
 # ---- shape and indexing ---------------------------------------------------------------------------
 @exports(shape.Reshape)
 def _reshape(call):
-    """The traced target shape, except that leading sizes equal to the input's are 0 (ONNX: "copy
-    the input's"), so that a batch dim declared dynamic stays so (x.view(x.size(0), -1))."""
-    in_shape, target = call.arrays[0].shape, list(call.outputs[0].shape)
+    """The traced target shape, with the sizes that a dynamic dim would change read at run time: the
+    leading sizes equal to the input's are 0 (ONNX: "copy the input's"), the trailing ones equal to
+    the input's are taken from its Shape, and the first size between them is inferred (-1) unless
+    the caller asked for another -1; so a dynamic batch merged into or split from a neighbour dim
+    (attention's (N, H, L, D) <-> (N * H, L, D)) and a dynamic length after it stay dynamic."""
+    graph, x, in_shape, target = call.graph, call.inputs[0], call.arrays[0].shape, list(call.outputs[0].shape)
     requested = list(call.op.shape) if isinstance(call.op.shape, (tuple, list)) else [call.op.shape]
     if len(requested) == len(target) and requested.count(-1) == 1:
-        target[requested.index(-1)] = -1  # kept inferred, as asked: it follows a dynamic batch
-    for axis, (size, in_size) in enumerate(zip(target, in_shape)):
-        if size != in_size or size == 0:
-            break
-        target[axis] = 0
-    return call.graph.node("Reshape", [call.inputs[0], call.graph.ints(target)])
+        target[requested.index(-1)] = -1  # kept inferred, as asked
+    common = min(len(target), len(in_shape))
+    copied = 0
+    while copied < common and target[copied] == in_shape[copied] != 0:
+        copied += 1
+    kept = 0
+    while kept < common - copied and target[-1 - kept] == in_shape[-1 - kept] != 0:
+        kept += 1
+    middle = [0] * copied + target[copied:len(target) - kept]
+    if -1 not in middle and len(middle) > copied and call.outputs[0].size:
+        middle[copied] = -1
+    if not kept:
+        return graph.node("Reshape", [x, graph.ints(middle)])
+    trailing = graph.node("Shape", [x], start=len(in_shape) - kept)
+    return graph.node("Reshape", [x, graph.node("Concat", [graph.ints(middle), trailing], axis=0)])
 
 
 @exports(shape.Transpose)
@@ -573,6 +724,17 @@ def _pad(call):
     befores, afters = zip(*call.op.widths)
     value = graph.scalar(call.op.value, dtype)
     return graph.node("Pad", [call.inputs[0], graph.ints(befores + afters), value], mode="constant")
+
+
+@exports(padding.GatherPad)
+def _gather_pad(call):
+    """Reflect, replicate and circular padding as what the op runs: a Gather of the source positions
+    along each padded dim (exact for every mode, negative widths included, in every opset; the
+    padded dims are trailing ones, so the batch may vary)."""
+    x = call.inputs[0]
+    for axis, sources in zip(call.op.axes, call.op.sources):
+        x = call.graph.node("Gather", [x, call.graph.ints(sources)], axis=axis)
+    return x
 
 
 _END = 2 ** 63 - 1  # a slice's open end, for ONNX's Slice

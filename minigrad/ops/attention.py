@@ -15,11 +15,13 @@ __all__ = ["scaled_dot_product_attention"]
 
 class ScaledDotProductAttention(Op):
     """Inputs: q (B, L, E), k (B / group, S, E), v (B / group, S, Ev); output (B, L, Ev). The mask
-    (an additive float array (M, L, S) and the int64 index of each head's mask) is a constant."""
+    (an additive float array (M, L, S) and the int64 index of each head's mask) is a constant;
+    ``mask_source`` is the array of the attn_mask it was made from (for the ONNX exporter to tell
+    whether that was computed from the model's inputs)."""
 
-    def __init__(self, scale, is_causal, dropout_p, mask=None, mask_index=None):
+    def __init__(self, scale, is_causal, dropout_p, mask=None, mask_index=None, mask_source=None):
         self.scale, self.is_causal, self.mask, self.mask_index = scale, is_causal, mask, mask_index
-        self.dropout_p = dropout_p
+        self.dropout_p, self.mask_source = dropout_p, mask_source
 
     def forward(self, q, k, v):
         dropout = (0, 1.0, 0, 0)
@@ -80,7 +82,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     q = _batched(query, lead + q_heads)
     k, v = _batched(key, lead + kv_heads), _batched(value, lead + kv_heads)
     mask, mask_index = _additive_mask(attn_mask, lead + q_heads, L, S, query)
-    out = ScaledDotProductAttention(scale, is_causal, dropout_p, mask, mask_index)(q, k, v)
+    out = ScaledDotProductAttention(scale, is_causal, dropout_p, mask, mask_index,
+                                    None if attn_mask is None else attn_mask._data)(q, k, v)
     return out.reshape(*lead, *q_heads, L, Ev)
 
 
