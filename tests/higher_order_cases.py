@@ -50,6 +50,15 @@ CASES = [
     ("triu flip roll", lambda m, F, x: (x.triu() ** 2 * x.flip(0).roll(1, 1)).sum(), [(3, 3)], "any"),
     ("sinh cosh exp2 log2", lambda m, F, x: (x.sinh() * x.cosh() + x.exp2() * x.log2()).sum(), [(3,)], "positive"),
     ("tanh chain", lambda m, F, x: x.tanh().tanh().tanh().sum(), [(3,)], "any"),
+    ("pad reflect replicate circular", lambda m, F, x: (F.pad(x, (2, 1), mode="reflect") ** 3).sum()
+     + (F.pad(x, (1, 2), mode="replicate") ** 3).sum() * (F.pad(x, (0, 3), mode="circular") ** 2).sum(),
+     [(1, 2, 4)], "any"),
+    ("unfold fold", lambda m, F, x: (F.fold(F.unfold(x, 2) ** 2, (3, 3), 2) * x).sum(), [(1, 2, 3, 3)], "any"),
+    ("conv_transpose2d", lambda m, F, x, w: F.conv_transpose2d(x, w, dilation=2, output_padding=1).tanh().sum(),
+     [(1, 2, 3, 3), (2, 2, 2, 2)], "any"),
+    ("conv_transpose1d bias", lambda m, F, x, w, b: (F.conv_transpose1d(x, w, b, stride=2, output_padding=1,
+                                                                         groups=2) ** 2).tanh().sum(),
+     [(2, 4, 3), (4, 1, 3), (2,)], "any"),
 ]
 
 
