@@ -59,6 +59,11 @@ CASES = [
     ("conv_transpose1d bias", lambda m, F, x, w, b: (F.conv_transpose1d(x, w, b, stride=2, output_padding=1,
                                                                          groups=2) ** 2).tanh().sum(),
      [(2, 4, 3), (4, 1, 3), (2,)], "any"),
+    ("attention causal", lambda m, F, q, k, v: (F.scaled_dot_product_attention(q, k, v, is_causal=True) ** 2).sum(),
+     [(2, 4, 3), (2, 3, 3), (2, 3, 2)], "any"),
+    ("attention gqa bool mask", lambda m, F, q, k, v: F.scaled_dot_product_attention(
+        q, k, v, attn_mask=m.ones(3, 5).tril(1) > 0, enable_gqa=True).tanh().sum(),
+     [(1, 4, 3, 2), (1, 2, 5, 2), (1, 2, 5, 2)], "any"),
 ]
 
 

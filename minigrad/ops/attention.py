@@ -6,7 +6,8 @@ import numpy as np
 
 from .. import _args, _random, backend
 from .._kernels._checks import dropout_scale
-from ..autograd import Op, grad_mode
+from ..autograd import Op, differentiate, grad_mode
+from ..autograd.adjoint import constant
 from ..tensor import Tensor
 from ._tensor_checks import float_tensor
 
@@ -35,6 +36,39 @@ class ScaledDotProductAttention(Op):
     def backward(self, gout):
         return self.kernels.attention_backward(gout, self.q, self.k, self.v, self.out, self.lse, self.mask,
                                                self.mask_index, self.scale, self.is_causal, self.dropout)
+
+    def backward_graph(self, inputs, gout):
+        # the kernels never store the weights: differentiate the forward recomputed with Tensor ops
+        # (mask, causal hiding and dropout factors as constants)
+        wanted = [t for t, needed in zip(inputs, self.needs_input_grad) if needed]
+        grads = iter(differentiate.grad(self._composed(*inputs), wanted, gout, create_graph=True))
+        return tuple(next(grads) if needed else None for needed in self.needs_input_grad)
+
+    def _composed(self, q, k, v):
+        """forward's output (B, L, Ev) from Tensor ops, the (B, L, S) weights in memory."""
+        B, L, S = q.shape[0], q.shape[1], k.shape[1]
+        group = B // k.shape[0] if k.shape[0] else 1
+        if group > 1:  # query head b reads key/value head b // group
+            k, v = (t.unsqueeze(1).expand(t.shape[0], group, *t.shape[1:]).reshape(B, *t.shape[1:]) for t in (k, v))
+        xp = self.xp
+        additive = xp.zeros((B, L, S), q.dtype) if self.mask is None else self.mask[self.mask_index]
+        if self.is_causal:
+            additive = xp.where(xp.tril(xp.ones((L, S), bool)), additive, -xp.inf)
+        hidden_rows = (additive == -xp.inf).all(-1, keepdims=True)  # zeros out, no gradient
+        scores = q @ k.transpose(1, 2) * self.scale + constant(xp.where(hidden_rows, 0, additive).astype(q.dtype))
+        weights = scores.softmax(-1).masked_fill(constant(hidden_rows), 0)
+        if self.dropout[0]:
+            weights = weights * constant(self._dropout_factors(B, k.shape[0], L, S, q.dtype))
+        return weights @ v
+
+    def _dropout_factors(self, B, kv_heads, L, S, dtype):
+        """forward's dropout factor (0, or 1 / (1 - p)) of each weight (B, L, S): the forward kernel on
+        the same stream with uniform weights (q = k = 0) and v = eye(S) gives factor / S."""
+        xp = self.xp
+        eye = xp.ascontiguousarray(xp.broadcast_to(xp.eye(S, dtype=dtype), (kv_heads, S, S)))
+        out, _ = self.kernels.attention_forward(xp.zeros((B, L, 1), dtype), xp.zeros((kv_heads, S, 1), dtype), eye,
+                                                None, None, 1.0, False, self.dropout)
+        return xp.where(out > 0, xp.asarray(self.dropout[1], dtype), xp.zeros((), dtype))
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
