@@ -64,6 +64,12 @@ CASES = [
     ("attention gqa bool mask", lambda m, F, q, k, v: F.scaled_dot_product_attention(
         q, k, v, attn_mask=m.ones(3, 5).tril(1) > 0, enable_gqa=True).tanh().sum(),
      [(1, 4, 3, 2), (1, 2, 5, 2), (1, 2, 5, 2)], "any"),
+    ("lstm_cell two steps", lambda m, F, x, h, c, w_ih, w_hh, b: (lambda h1, c1: (m.lstm_cell(x, (h1, c1), w_ih, w_hh, b, b)[0]
+                                                                                   * c1).sum())(
+        *m.lstm_cell(x, (h, c), w_ih, w_hh, b, b)), [(2, 3), (2, 2), (2, 2), (8, 3), (8, 2), (8,)], "any"),
+    ("gru_cell rnn_tanh_cell", lambda m, F, x, h, w_ih, w_hh, w_ih1, w_hh1: (m.rnn_tanh_cell(
+        x, m.gru_cell(x, h, w_ih, w_hh), w_ih1, w_hh1) ** 2).sum(), [(2, 3), (2, 2), (6, 3), (6, 2), (2, 3), (2, 2)],
+     "any"),
 ]
 
 

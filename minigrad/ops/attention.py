@@ -6,9 +6,10 @@ import numpy as np
 
 from .. import _args, _random, backend
 from .._kernels._checks import dropout_scale
-from ..autograd import Op, differentiate, grad_mode
+from ..autograd import Op, grad_mode
 from ..autograd.adjoint import constant
 from ..tensor import Tensor
+from ._recompute import gradients_of_recomputed
 from ._tensor_checks import float_tensor
 
 __all__ = ["scaled_dot_product_attention"]
@@ -40,9 +41,7 @@ class ScaledDotProductAttention(Op):
     def backward_graph(self, inputs, gout):
         # the kernels never store the weights: differentiate the forward recomputed with Tensor ops
         # (mask, causal hiding and dropout factors as constants)
-        wanted = [t for t, needed in zip(inputs, self.needs_input_grad) if needed]
-        grads = iter(differentiate.grad(self._composed(*inputs), wanted, gout, create_graph=True))
-        return tuple(next(grads) if needed else None for needed in self.needs_input_grad)
+        return gradients_of_recomputed(self, inputs, lambda *views: (self._composed(*views),), (gout,))
 
     def _composed(self, q, k, v):
         """forward's output (B, L, Ev) from Tensor ops, the (B, L, S) weights in memory."""
