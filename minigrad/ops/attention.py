@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import _args, _random, backend
 from .._kernels._checks import dropout_scale
+from .._kernels.front.attention import CUDA_HEAD_DIM_MAX
 from ..autograd import Op, grad_mode
 from ..autograd.adjoint import constant
 from ..tensor import Tensor
@@ -62,11 +63,16 @@ class ScaledDotProductAttention(Op):
 
     def _dropout_factors(self, B, kv_heads, L, S, dtype):
         """forward's dropout factor (0, or 1 / (1 - p)) of each weight (B, L, S): the forward kernel on
-        the same stream with uniform weights (q = k = 0) and v = eye(S) gives factor / S."""
-        xp = self.xp
-        eye = xp.ascontiguousarray(xp.broadcast_to(xp.eye(S, dtype=dtype), (kv_heads, S, S)))
-        out, _ = self.kernels.attention_forward(xp.zeros((B, L, 1), dtype), xp.zeros((kv_heads, S, 1), dtype), eye,
-                                                None, None, 1.0, False, self.dropout)
+        the same stream with uniform weights (q = k = 0) and v = columns of eye(S) gives factor / S
+        for those columns (at most CUDA_HEAD_DIM_MAX at a time, the CUDA kernel's limit on Ev)."""
+        xp, eye = self.xp, self.xp.eye(S, dtype=dtype)
+        q, k = xp.zeros((B, L, 1), dtype), xp.zeros((kv_heads, S, 1), dtype)
+        parts = []
+        for first in range(0, S, CUDA_HEAD_DIM_MAX):
+            v = xp.ascontiguousarray(xp.broadcast_to(eye[:, first:first + CUDA_HEAD_DIM_MAX],
+                                                     (kv_heads, S, min(CUDA_HEAD_DIM_MAX, S - first))))
+            parts.append(self.kernels.attention_forward(q, k, v, None, None, 1.0, False, self.dropout)[0])
+        out = xp.concatenate(parts, axis=2) if parts else xp.zeros((B, L, 0), dtype)
         return xp.where(out > 0, xp.asarray(self.dropout[1], dtype), xp.zeros((), dtype))
 
 

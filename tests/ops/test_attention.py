@@ -61,6 +61,19 @@ def test_double_backward_with_dropout_goes_through_the_forward_mask(options, dev
     assert mg.autograd.gradgradcheck(seeded, inputs)
 
 
+def test_double_backward_reads_the_dropout_factors_in_column_chunks(device, monkeypatch):
+    # the factors come back through the forward kernel at most CUDA_HEAD_DIM_MAX columns at a time
+    monkeypatch.setattr("minigrad.ops.attention.CUDA_HEAD_DIM_MAX", 2)
+
+    def seeded(q, k, v):
+        mg.manual_seed(5)
+        return sdpa(q, k, v, dropout_p=0.4)
+    rng = np.random.default_rng(2)
+    inputs = [mg.tensor(rng.standard_normal(shape), device=device, requires_grad=True)
+              for shape in ((2, 3, 2), (2, 5, 2), (2, 5, 2))]
+    assert mg.autograd.gradgradcheck(seeded, inputs)
+
+
 def test_dropout_matches_the_naive_attention_with_the_same_mask():
     L, S = 5, 7
     q, k, v = _one_hot_values(L, S, "cpu")
