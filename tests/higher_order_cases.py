@@ -50,6 +50,28 @@ CASES = [
     ("triu flip roll", lambda m, F, x: (x.triu() ** 2 * x.flip(0).roll(1, 1)).sum(), [(3, 3)], "any"),
     ("sinh cosh exp2 log2", lambda m, F, x: (x.sinh() * x.cosh() + x.exp2() * x.log2()).sum(), [(3,)], "positive"),
     ("tanh chain", lambda m, F, x: x.tanh().tanh().tanh().sum(), [(3,)], "any"),
+    ("pad reflect replicate circular", lambda m, F, x: (F.pad(x, (2, 1), mode="reflect") ** 3).sum()
+     + (F.pad(x, (1, 2), mode="replicate") ** 3).sum() * (F.pad(x, (0, 3), mode="circular") ** 2).sum(),
+     [(1, 2, 4)], "any"),
+    ("unfold fold", lambda m, F, x: (F.fold(F.unfold(x, 2) ** 2, (3, 3), 2) * x).sum(), [(1, 2, 3, 3)], "any"),
+    # (torch has no double backward through output_padding: the op table's gradgradcheck covers it)
+    ("conv_transpose2d", lambda m, F, x, w: F.conv_transpose2d(x, w, stride=2, dilation=2).tanh().sum(),
+     [(1, 2, 3, 3), (2, 2, 2, 2)], "any"),
+    ("conv_transpose1d bias", lambda m, F, x, w, b: (F.conv_transpose1d(x, w, b, stride=2, padding=1,
+                                                                         groups=2) ** 2).tanh().sum(),
+     [(2, 4, 3), (4, 1, 3), (2,)], "any"),
+    ("attention causal", lambda m, F, q, k, v: (F.scaled_dot_product_attention(q, k, v, is_causal=True) ** 2).sum(),
+     [(2, 4, 3), (2, 3, 3), (2, 3, 2)], "any"),
+    # 3-D: torch's CPU flash kernel, which 4-D input gets, has no double backward
+    ("attention bool mask", lambda m, F, q, k, v: F.scaled_dot_product_attention(
+        q, k, v, attn_mask=m.ones(3, 5).tril(1) > 0, scale=0.7).tanh().sum(), [(2, 3, 2), (2, 5, 2), (2, 5, 2)],
+     "any"),
+    ("lstm_cell two steps", lambda m, F, x, h, c, w_ih, w_hh, b: (lambda h1, c1: (m.lstm_cell(x, (h1, c1), w_ih, w_hh, b, b)[0]
+                                                                                   * c1).sum())(
+        *m.lstm_cell(x, (h, c), w_ih, w_hh, b, b)), [(2, 3), (2, 2), (2, 2), (8, 3), (8, 2), (8,)], "any"),
+    ("gru_cell rnn_tanh_cell", lambda m, F, x, h, w_ih, w_hh, w_ih1, w_hh1: (m.rnn_tanh_cell(
+        x, m.gru_cell(x, h, w_ih, w_hh), w_ih1, w_hh1) ** 2).sum(), [(2, 3), (2, 2), (6, 3), (6, 2), (2, 3), (2, 2)],
+     "any"),
 ]
 
 

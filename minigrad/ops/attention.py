@@ -6,8 +6,11 @@ import numpy as np
 
 from .. import _args, _random, backend
 from .._kernels._checks import dropout_scale
+from .._kernels.front.attention import CUDA_HEAD_DIM_MAX
 from ..autograd import Op, grad_mode
+from ..autograd.adjoint import constant
 from ..tensor import Tensor
+from ._recompute import gradients_of_recomputed
 from ._tensor_checks import float_tensor
 
 __all__ = ["scaled_dot_product_attention"]
@@ -37,6 +40,42 @@ class ScaledDotProductAttention(Op):
     def backward(self, gout):
         return self.kernels.attention_backward(gout, self.q, self.k, self.v, self.out, self.lse, self.mask,
                                                self.mask_index, self.scale, self.is_causal, self.dropout)
+
+    def backward_graph(self, inputs, gout):
+        # the kernels never store the weights: differentiate the forward recomputed with Tensor ops
+        # (mask, causal hiding and dropout factors as constants)
+        return gradients_of_recomputed(self, inputs, lambda *views: (self._composed(*views),), (gout,))
+
+    def _composed(self, q, k, v):
+        """forward's output (B, L, Ev) from Tensor ops, the (B, L, S) weights in memory."""
+        B, L, S = q.shape[0], q.shape[1], k.shape[1]
+        group = B // k.shape[0] if k.shape[0] else 1
+        if group > 1:  # query head b reads key/value head b // group
+            k, v = (t.unsqueeze(1).expand(t.shape[0], group, *t.shape[1:]).reshape(B, *t.shape[1:]) for t in (k, v))
+        xp = self.xp
+        additive = xp.zeros((B, L, S), q.dtype) if self.mask is None else self.mask[self.mask_index]
+        if self.is_causal:
+            additive = xp.where(xp.tril(xp.ones((L, S), bool)), additive, -xp.inf)
+        hidden_rows = (additive == -xp.inf).all(-1, keepdims=True)  # zeros out, no gradient
+        scores = q @ k.transpose(1, 2) * self.scale + constant(xp.where(hidden_rows, 0, additive).astype(q.dtype))
+        weights = scores.softmax(-1).masked_fill(constant(hidden_rows), 0)
+        if self.dropout[0]:
+            weights = weights * constant(self._dropout_factors(B, k.shape[0], L, S, q.dtype))
+        return weights @ v
+
+    def _dropout_factors(self, B, kv_heads, L, S, dtype):
+        """forward's dropout factor (0, or 1 / (1 - p)) of each weight (B, L, S): the forward kernel on
+        the same stream with uniform weights (q = k = 0) and v = columns of eye(S) gives factor / S
+        for those columns (at most CUDA_HEAD_DIM_MAX at a time, the CUDA kernel's limit on Ev)."""
+        xp, eye = self.xp, self.xp.eye(S, dtype=dtype)
+        q, k = xp.zeros((B, L, 1), dtype), xp.zeros((kv_heads, S, 1), dtype)
+        parts = []
+        for first in range(0, S, CUDA_HEAD_DIM_MAX):
+            v = xp.ascontiguousarray(xp.broadcast_to(eye[:, first:first + CUDA_HEAD_DIM_MAX],
+                                                     (kv_heads, S, min(CUDA_HEAD_DIM_MAX, S - first))))
+            parts.append(self.kernels.attention_forward(q, k, v, None, None, 1.0, False, self.dropout)[0])
+        out = xp.concatenate(parts, axis=2) if parts else xp.zeros((B, L, 0), dtype)
+        return xp.where(out > 0, xp.asarray(self.dropout[1], dtype), xp.zeros((), dtype))
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,

@@ -2,8 +2,10 @@
 sliding blocks themselves), over 2-D or 1-D input, all on the im2col/col2im kernels."""
 from .. import _args
 from ..autograd import Op
+from ..autograd.adjoint import linear_backward_graph
 from ..tensor import Tensor
 from ._tensor_checks import check_same_dtype
+from .shape import ConstantPad
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "fold", "unfold"]
 
@@ -142,9 +144,34 @@ class ConvTransposeOp(_ImageOp):
         gx, gweight = self._lines(gx, gweight)
         return (gx, gweight, gbias) if self.has_bias else (gx, gweight)
 
+    def backward_graph(self, inputs, gy):
+        # forward is the input gradient of the convolution of y (gy's shape) with weight, so its
+        # gradients are that convolution and its weight gradient (ConvInputGrad's, with gy for g)
+        x, weight = inputs[0], inputs[1]
+        if self.one_d:
+            x, weight, gy = x.unsqueeze(2), weight.unsqueeze(2), gy.unsqueeze(2)
+        geometry = self.stride, self.padding, self.dilation, self.groups
+        # where output_padding >= stride, that convolution's output has rows/columns past x's,
+        # which forward never reads: cropped from gx, zero in the weight gradient
+        extra = [(size + sum(pad) - d * (k - 1) - 1) // s + 1 - x_size for size, pad, d, k, s, x_size in
+                 zip(gy.shape[2:], self.padding, self.dilation, weight.shape[2:], self.stride, x.shape[2:])]
+        needs = self.needs_input_grad
+        gx = gweight = None
+        if needs[0]:
+            gx = ConvolutionOp(*geometry)(gy, weight)[:, :, :x.shape[2], :x.shape[3]]
+        if needs[1]:
+            gy_of_convolution = ConstantPad(((0, 0), (0, 0), (0, extra[0]), (0, extra[1])), 0)(x) if any(extra) else x
+            gweight = ConvWeightGrad(weight.shape, *geometry)(gy, gy_of_convolution)
+        if self.one_d:
+            gx = None if gx is None else gx.squeeze(2)
+            gweight = None if gweight is None else gweight.squeeze(2)
+        return (gx, gweight, gy.sum((0, 2, 3))) if self.has_bias else (gx, gweight)
+
 
 class UnfoldOp(Op):
     """x (N, C, H, W) -> its sliding blocks (N, C * KH * KW, L); hyperparameters (h, w) pairs."""
+
+    backward_graph = linear_backward_graph
 
     def __init__(self, kernel_size, stride, padding, dilation):
         self.blocks = kernel_size, stride, padding, dilation

@@ -5,6 +5,7 @@ import numpy as np
 
 from .. import _args, backend
 from ..autograd import Op
+from ..autograd.adjoint import linear_backward_graph
 from ..tensor import Tensor
 from .shape import ConstantPad
 
@@ -48,6 +49,8 @@ class GatherPad(Op):
         for axis, index in zip(self.axes, self.device_sources):
             x = self.xp.take(x, index, axis=axis)
         return x
+
+    backward_graph = linear_backward_graph
 
     def backward(self, gy):
         for axis, index in reversed(list(zip(self.axes, self.device_sources))):

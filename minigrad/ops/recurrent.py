@@ -13,7 +13,9 @@ over all steps.
 """
 from ..autograd import Op
 from ..tensor import Tensor
+from ._recompute import gradients_of_recomputed
 from ._table import torch_function
+from .shape import cat
 from ._tensor_checks import check_same_dtype, float_tensor
 
 __all__ = []  # torch.nn.functional has no recurrent functions; these are mg.* (torch.lstm_cell, ...)
@@ -124,6 +126,59 @@ class Recurrent(Op):
         if self.has_proj:
             grads.append(xp.matmul(gh_all.T, saved["h_raw"]))
         return tuple(grads)
+
+
+    def backward_graph(self, inputs, *grad_outputs):
+        # the kernels keep only what the array backward reads: differentiate the forward recomputed
+        # step by step with Tensor ops
+        return gradients_of_recomputed(self, inputs, self._composed, grad_outputs)
+
+    def _composed(self, x, h0, *rest):
+        """forward's outputs from Tensor ops: the cell equations step by step."""
+        lstm, gru = self.mode == "LSTM", self.mode == "GRU"
+        c0, rest = (rest[0], rest[1:]) if lstm else (None, rest)
+        w_ih, w_hh = rest[:2]
+        b_ih, b_hh = rest[2:4] if self.has_bias else (None, None)
+        w_hr = rest[-1] if self.has_proj else None
+        x_gates = x @ w_ih.t() if b_ih is None else x @ w_ih.t() + b_ih
+        h, c, rows = h0, c0, {}
+        for start, size in self._steps():
+            x_step = x_gates[start:start + size]
+            h_gates = h[:size] @ w_hh.t() if b_hh is None else h[:size] @ w_hh.t() + b_hh
+            if lstm:
+                h_new, c_new = _lstm_cell(x_step + h_gates, c[:size], w_hr)
+                c = _first_rows_replaced(c, c_new)
+            elif gru:
+                h_new = _gru_cell(x_step, h_gates, h[:size])
+            else:
+                h_new = (x_step + h_gates).tanh() if self.mode == "RNN_TANH" else (x_step + h_gates).relu()
+            rows[start] = h_new
+            h = _first_rows_replaced(h, h_new)
+        y = cat([rows[start] for start in sorted(rows)]) if rows else h0[:0]
+        return (y, h, c) if lstm else (y, h)
+
+
+def _first_rows_replaced(state, new):
+    """state (N, n) with its first new.shape[0] rows replaced by new (the sequences still running)."""
+    return new if new.shape[0] == state.shape[0] else cat([new, state[new.shape[0]:]])
+
+
+def _lstm_cell(gates, c, w_hr):
+    """(h, c) of one LSTM step from its pre-activations (N, 4 hidden), gates in torch's order i, f, g, o."""
+    hidden = c.shape[1]
+    i, f, o = (gates[:, k * hidden:(k + 1) * hidden].sigmoid() for k in (0, 1, 3))
+    c = f * c + i * gates[:, 2 * hidden:3 * hidden].tanh()
+    h = o * c.tanh()
+    return (h if w_hr is None else h @ w_hr.t()), c
+
+
+def _gru_cell(x_gates, h_gates, h):
+    """h of one GRU step from its two projections (N, 3 hidden), gates r, z, n: n = tanh(x_n + r * h_n)."""
+    hidden = h.shape[1]
+    r, z = ((x_gates[:, k * hidden:(k + 1) * hidden] + h_gates[:, k * hidden:(k + 1) * hidden]).sigmoid()
+            for k in (0, 1))
+    n = (x_gates[:, 2 * hidden:] + r * h_gates[:, 2 * hidden:]).tanh()
+    return (1 - z) * n + z * h
 
 
 def _column_sum(xp, a):

@@ -47,6 +47,33 @@ def test_dropout_gradient_goes_through_the_forward_mask(device):
     assert mg.gradcheck(seeded, inputs)
 
 
+@pytest.mark.parametrize("options", [{"is_causal": True}, {"enable_gqa": True}], ids=["causal", "gqa"])
+def test_double_backward_with_dropout_goes_through_the_forward_mask(options, device):
+    def seeded(q, k, v):
+        mg.manual_seed(11)
+        return sdpa(q, k, v, dropout_p=0.3, **options)
+    rng = np.random.default_rng(0)
+    inputs = [mg.tensor(rng.standard_normal(shape), device=device, requires_grad=True)
+              for shape in ((1, 4, 5, 3), (1, 2, 6, 3), (1, 2, 6, 2))] if options.get("enable_gqa") else \
+             [mg.tensor(rng.standard_normal((2, 5, 3)), device=device, requires_grad=True) for _ in range(3)]
+    # gradgradcheck: the second derivatives against finite differences of the first-order gradient,
+    # and the create_graph gradient against the kernel's
+    assert mg.autograd.gradgradcheck(seeded, inputs)
+
+
+def test_double_backward_reads_the_dropout_factors_in_column_chunks(device, monkeypatch):
+    # the factors come back through the forward kernel at most CUDA_HEAD_DIM_MAX columns at a time
+    monkeypatch.setattr("minigrad.ops.attention.CUDA_HEAD_DIM_MAX", 2)
+
+    def seeded(q, k, v):
+        mg.manual_seed(5)
+        return sdpa(q, k, v, dropout_p=0.4)
+    rng = np.random.default_rng(2)
+    inputs = [mg.tensor(rng.standard_normal(shape), device=device, requires_grad=True)
+              for shape in ((2, 3, 2), (2, 5, 2), (2, 5, 2))]
+    assert mg.autograd.gradgradcheck(seeded, inputs)
+
+
 def test_dropout_matches_the_naive_attention_with_the_same_mask():
     L, S = 5, 7
     q, k, v = _one_hot_values(L, S, "cpu")
