@@ -656,6 +656,19 @@ def test_a_sequence_first_lstm_keeps_its_batch_dim_1_dynamic(tmp_path):
         np.testing.assert_allclose(have, want.numpy(), rtol=2e-5, atol=2e-5)
 
 
+@pytest.mark.parametrize("batch_first, dynamic", [(False, {0: "steps", 1: "batch"}), (False, [0]),
+                                                   (True, {1: "steps"}), (True, [0, 1])])
+def test_a_dynamic_sequence_length_into_a_recurrent_layer_is_refused(batch_first, dynamic, tmp_path):
+    # the node keeps the traced length: 7 steps of 2 would otherwise be read as 6 steps of a batch of 7/3
+    gru = nn.GRU(4, 5, batch_first=batch_first).eval()
+    x = mg.randn(2, 6, 4) if batch_first else mg.randn(6, 2, 4)
+    with pytest.raises(ValueError, match=r"dynamic axis 1? ?.*of input 'x' changes the number of steps of the "
+                                         r"recurrent layer '' \(6 traced\)"):
+        minigrad.onnx.export(gru, x, tmp_path / "gru.onnx", input_names=["x"], dynamic_axes={"x": dynamic})
+    # the batch axis alone is dynamic: exported
+    minigrad.onnx.export(gru, x, tmp_path / "gru.onnx", input_names=["x"], dynamic_axes={"x": [int(batch_first) ^ 1]})
+
+
 @pytest.mark.parametrize("layer, match", [
     (_PackedLSTM(), "a packed sequence .* is not exported; pad it"),
     (nn.LSTM(4, 5, proj_size=3), "an LSTM with proj_size has no ONNX counterpart"),

@@ -21,6 +21,7 @@ import numpy as np
 from .. import backend
 from ..autograd import no_grad
 from ..nn.module import Module
+from ..ops import recurrent
 from ..tensor import Tensor
 from ._graph import Call, Graph, UnsupportedOperatorError
 from ._trace import Recorder
@@ -98,16 +99,19 @@ def _export(model, args, f, export_params=True, verbose=False, training=None, in
                       "with its running statistics, Dropout as the identity). Call model.eval() first to "
                       "silence this warning.", UserWarning, stacklevel=3)
         model.eval()
+    input_names = _names(input_names, len(inputs), "input")
     try:
         recorder, result = _trace(model, args, kwargs)
         probe, _ = _trace(model, *_replace_leaves((args, kwargs), _other_values(inputs)))
+        _check_fixed_sequence_lengths(model, recorder, (args, kwargs), inputs, input_names,
+                                      {name: axes for name, axes in (dynamic_axes or {}).items()
+                                       if name in input_names})
     finally:
         if was_training:
             model.train()
     outputs = _leaves(result, "the model's result")
     parameters = {id(t._data): name for named in (model.named_parameters(), model.named_buffers()) for name, t in named}
     _check_constants(recorder, probe, inputs, parameters)
-    input_names = _names(input_names, len(inputs), "input")
     output_names = _names(output_names, len(outputs), "output")
     dynamic = _dynamic_axes(dynamic_axes, input_names + output_names)
 
@@ -164,6 +168,38 @@ def _trace(model, args, kwargs):
     with no_grad(), recorder.recording():
         result = model(*args, **kwargs)
     return recorder, result
+
+
+def _sequence_lengths(recorder):
+    """(module path, steps) of every recurrent call: the exporter writes each with its traced length."""
+    return [(recorded.module.path, len(recorded.op.batch_sizes)) for recorded in recorder.calls
+            if isinstance(recorded.op, recurrent.Recurrent)]
+
+
+def _check_fixed_sequence_lengths(model, recorder, arguments, inputs, input_names, dynamic):
+    """Refuse a dynamic input axis that changes a recurrent layer's number of steps. The RNN/LSTM/GRU
+    exporter reshapes the layer's rows into the traced number of steps, so ONNX Runtime would read
+    another length as another batch size (silently, wherever the rows divide): each dynamic axis is
+    grown by one (its last slice repeated) and the model traced again."""
+    lengths = _sequence_lengths(recorder)
+    if not lengths:
+        return
+    for index, (name, t) in enumerate(zip(input_names, inputs)):
+        for axis in map(int, dynamic.get(name, ())):
+            grown = list(inputs)
+            array = t._data
+            last = array[(slice(None),) * axis + (slice(-1, None),)]
+            grown[index] = Tensor._wrap(backend.array_module(array).concatenate([array, last], axis=axis), False)
+            try:
+                probe, _ = _trace(model, *_replace_leaves(arguments, grown))
+            except Exception:  # a size the model cannot take at all: nothing to compare
+                continue
+            for (path, steps), (_, probe_steps) in zip(lengths, _sequence_lengths(probe)):
+                if probe_steps != steps:
+                    raise ValueError(
+                        f"minigrad.onnx.export: dynamic axis {axis} of input {name!r} changes the number of "
+                        f"steps of the recurrent layer '{path}' ({steps} traced); its ONNX RNN/LSTM/GRU node keeps "
+                        "the traced length, so declare only the batch axis dynamic (or export one file per length)")
 
 
 def _other_values(inputs):
