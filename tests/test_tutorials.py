@@ -3,7 +3,8 @@
 The suite runs no tutorial (each --quick run takes seconds to minutes). CI (.ci/run) runs every
 tutorials/[0-9]*.py with --quick as its own step, under ``set -e``, so a tutorial that raises fails
 CI; the first test checks that .ci/run still does that. The others check, without matplotlib's
-figures, that a run on fewer than 3 seeds (--quick) draws no conclusion.
+figures, that a run on fewer than 3 seeds (--quick) draws no conclusion, and that the README lists
+every tutorial with figures that exist.
 """
 import importlib.util
 import re
@@ -45,3 +46,12 @@ def test_a_run_on_too_few_seeds_prints_no_conclusion(seeds, capsys, common):
 def test_a_run_on_enough_seeds_prints_its_conclusions(capsys, common):
     common.print_verdict(["(a) holds.", "(b) does not hold here."], [0, 1, 2])
     assert capsys.readouterr().out == "(a) holds.\n(b) does not hold here.\n"
+
+
+def test_the_readme_lists_every_numbered_tutorial_and_its_figures_exist():
+    readme = (ROOT / "README.md").read_text()
+    listed = readme[readme.index("## Tutorials"):]
+    missing = [p.name for p in sorted(ROOT.glob("tutorials/[0-9]*.py")) if f"`{p.name}`" not in listed]
+    assert not missing, f"tutorials missing from the README's tutorial list: {missing}"
+    absent = [link for link in re.findall(r"\]\((docs/figures/[^)]+)\)", readme) if not (ROOT / link).exists()]
+    assert not absent, f"figures the README links that docs/figures lacks: {absent}"
