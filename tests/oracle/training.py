@@ -236,7 +236,10 @@ INIT_SHAPE = (64, 32, 3, 3)
 
 
 def init_statistics(side, name, kwargs):
-    """(std, max |w|) of a large tensor filled by nn.init.<name>: the bounds and fans, not the stream."""
+    """(std, max |w|) of a large tensor filled by nn.init.<name>: the bounds and fans, not the stream.
+    Seeded: the largest of 18432 normal draws moves by several percent from one stream to the next,
+    which made the 3% comparison fail now and then with no fault on either side."""
+    side.lib.manual_seed(0)
     t = side.lib.empty(INIT_SHAPE, dtype=side.lib.float64)
     getattr(side.nn.init, name)(t, **kwargs)
     values = side.numpy(t)
