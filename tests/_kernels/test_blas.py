@@ -14,7 +14,10 @@ TOLERANCE = {np.float32: 1e-5, np.float64: 1e-13}
 
 
 def _operand(rng, rows, cols, dtype, layout):
-    """A (rows, cols) array: row-major, a transposed view (column-major), or every other column."""
+    """A (rows, cols) array: row-major, a transposed view (column-major), every other column, or rows
+    and columns in reverse (negative strides)."""
+    if layout == "reversed":
+        return rng.standard_normal((rows, cols)).astype(dtype)[::-1, ::-1]
     if layout == "transposed":
         return rng.standard_normal((cols, rows)).astype(dtype).T
     if layout == "strided":
@@ -30,7 +33,7 @@ def _assert_product(result, a, b, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("layout_a, layout_b", list(itertools.product(["rows", "transposed", "strided"], repeat=2)))
+@pytest.mark.parametrize("layout_a, layout_b", list(itertools.product(["rows", "transposed", "strided", "reversed"], repeat=2)))
 @pytest.mark.parametrize("m, k, n", SHAPES)
 def test_every_layout_pair_matches_numpy(m, k, n, layout_a, layout_b, dtype, rng):
     a, b = _operand(rng, m, k, dtype, layout_a), _operand(rng, k, n, dtype, layout_b)
