@@ -4,20 +4,14 @@ Every case runs its contenders (minigrad, a NumPy composite of the same math, Py
 importable) interleaved in one process, with the same thread count for all, and prints medians
 and the ratios minigrad/PyTorch and minigrad/NumPy (below 1: minigrad is faster).
 """
+import argparse
+import json
 import os
+import platform
+import statistics
+import time
 
-# Two OpenMP runtimes share the machine here (minigrad's and PyTorch's bundled one). With the default
-# policy each spins on its cores after a parallel region and slows the other several-fold when the
-# contenders are interleaved; passive waiting is set before any library loads, for every contender.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 
 def measure_bandwidth(size=1 << 28, repeat=7):
@@ -45,26 +39,42 @@ def run_case(case, repeat, warmup=3):
     return {name: statistics.median(t) for name, t in times.items()}
 
 
+NUMPY_BLAS = []  # threadpoolctl's controllers of the BLAS libraries that NumPy and minigrad load
+
+
 def set_threads(n):
+    """n threads for every contender: minigrad's (its OpenMP threads, which call BLAS single-threaded;
+    importing minigrad also makes idle OpenMP threads sleep, for torch's OpenMP too, loaded after it),
+    torch's, and NumPy's BLAS while the NumPy composite runs (numpy_blas_threads)."""
     import minigrad as mg
+    from threadpoolctl import ThreadpoolController
 
     mg.set_num_threads(n)
     os.environ["OMP_NUM_THREADS"] = str(n)
-    limited = "threadpoolctl not installed: NumPy's BLAS uses its default"
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(n)
-        limited = "BLAS limited with threadpoolctl"
-    except ImportError:
-        pass
+    # found before torch loads: NumPy's and SciPy's, not a BLAS of torch's, which torch sets itself
+    NUMPY_BLAS.extend(ThreadpoolController().select(user_api="blas").lib_controllers)
     try:
         import torch
 
         torch.set_num_threads(n)
     except ImportError:
         pass
-    return limited
+    return "minigrad: BLAS single-threaded inside its threads; NumPy composite: BLAS at n threads"
+
+
+def numpy_blas_threads(contender, n):
+    """The NumPy composite ``contender`` run with the process's BLAS at n threads, set back to the one
+    thread that minigrad keeps it at afterwards (a call into each library: microseconds)."""
+    def run():
+        for library in NUMPY_BLAS:
+            library.set_num_threads(n)
+        try:
+            return contender()
+        finally:
+            for library in NUMPY_BLAS:
+                library.set_num_threads(1)
+
+    return run
 
 
 def versions():
@@ -125,6 +135,8 @@ def main():
     for case in cases:
         if args.filter not in case.name:
             continue
+        if "numpy" in case.contenders:
+            case.contenders["numpy"] = numpy_blas_threads(case.contenders["numpy"], args.threads)
         medians = run_case(case, repeat, warmup)
         fraction = None
         if case.bandwidth_bytes and bandwidth:

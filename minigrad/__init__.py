@@ -5,6 +5,12 @@
     (x * x).sum().backward()
 """
 import builtins
+import os
+
+# Idle OpenMP threads sleep rather than spin (a spinning thread takes a core from the next kernel's
+# threads, or from another process). libgomp reads this once, when it loads with the first kernel
+# module below; a user's setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from . import accelerator, autograd, backend, backends, cuda, data, datasets, functional, nn, onnx, ops, optim
 from . import profiler, utils  # tools for looking inside (observe, never change, the graph)

@@ -8,6 +8,9 @@ import numpy as np
 from . import cpu_loops, runtime
 from .front import Kernels
 
+# after cpu_loops: importing the kernels loads SciPy's BLAS, which must be found and limited too
+runtime.single_threaded_blas()
+
 if os.environ.get("MINIGRAD_MALLOC_TUNING", "1") != "0":
     runtime.tune_malloc()
 

@@ -228,3 +228,31 @@ def check_pool_gradient(gy, output_shape, dtype, name="gy"):
 def check_input_shape(shape):
     if len(shape) != 4 or any(not isinstance(s, (int, np.integer)) or s < 1 for s in shape):
         raise ValueError(f"input_shape must be 4 positive ints (N, C, H, W), got {shape}")
+
+
+def check_matmul(a, b, out, accumulate):
+    """The shape of a @ b for a and b 2-D (m, k) @ (k, n) or batched 3-D (B, m, k) @ (B, k, n) (a
+    2-D operand, or a batch of 1, is shared by every product of the batch), one float dtype and
+    device; ``out``: None, or an array of that shape and dtype (added to when ``accumulate``)."""
+    check_float_array(a, "a")
+    check_float_array(b, "b")
+    if a.dtype != b.dtype:
+        raise TypeError(f"matmul: a has dtype {a.dtype}, but b has {b.dtype}")
+    if type(b) is not type(a):
+        raise TypeError("matmul: a and b are on different devices")
+    if a.ndim not in (2, 3) or b.ndim not in (2, 3):
+        raise ValueError(f"matmul takes 2-D or 3-D (batched) arrays, got shapes {a.shape} and {b.shape}")
+    if a.shape[-1] != b.shape[-2]:
+        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not align ({a.shape[-1]} != {b.shape[-2]})")
+    shape = (a.shape[-2], b.shape[-1])
+    if a.ndim == 3 or b.ndim == 3:
+        batches = {a.shape[0] if a.ndim == 3 else 1, b.shape[0] if b.ndim == 3 else 1}
+        if len(batches - {1}) > 1:
+            raise ValueError(f"matmul: the batches of shapes {a.shape} and {b.shape} differ")
+        shape = (max(batches),) + shape
+    if out is None:
+        if accumulate:
+            raise ValueError("matmul: accumulate needs an out array to add to")
+    else:
+        check_like(out, "out", a, "a", shape=shape)
+    return shape

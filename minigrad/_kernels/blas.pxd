@@ -20,3 +20,7 @@ cdef inline void gemm(bint trans_a, bint trans_b, int m, int n, int k, real alph
         sgemm(&op_b, &op_a, &n, &m, &k, &alpha, <float*>b, &ldb, <float*>a, &lda, &beta, c, &ldc)
     else:
         dgemm(&op_b, &op_a, &n, &m, &k, &alpha, <double*>b, &ldb, <double*>a, &lda, &beta, c, &ldc)
+
+
+cdef void parallel_gemm(bint trans_a, bint trans_b, int m, int n, int k, real alpha, const real* a, int lda,
+                        const real* b, int ldb, real beta, real* c, int ldc) noexcept nogil

@@ -4,8 +4,8 @@ Like the CPU loops they take checked, C-contiguous arrays and allocated outputs 
 (front/) and only launch kernels. A loop is the kernel of the same name in ``cuda/*.cu`` (compiled by
 CuPy's NVRTC on first use, and to PTX by the nvcc test), called through a launcher made from the
 kernel's signature (``cuda_launch.py``: argument C types, sizes, grid and block). The loops defined
-below by hand are those that are not one kernel launch; products go to cuBLAS through cupy.matmul
-in the front.
+below by hand are those that are not one kernel launch; ``matmul`` (BLAS on minigrad's threads on the
+CPU, blas.pyx) is cupy.matmul here, on cuBLAS.
 """
 import functools
 import hashlib
@@ -13,6 +13,7 @@ import hashlib
 import cupy as cp
 import numpy as np
 
+from ._checks import check_matmul
 from .cpu_loops import __all__  # the same loops, by contract; a test checks each is defined here
 from .cuda_launch import ELEMENTWISE, SCALAR_TYPES, SOURCES, binding, per_element
 
@@ -104,6 +105,15 @@ def attention_backward(gout, q, k, v, out, lse, mask, mask_index, delta, gq, gk,
     # the query pass writes delta, which the key pass reads
     _launcher("attention_backward_query")(gout, q, k, v, out, lse, mask, mask_index, delta, gq, *settings)
     _launcher("attention_backward_key")(gout, q, k, v, lse, mask, mask_index, delta, gk, gv, *settings)
+
+
+def matmul(a, b, out=None, accumulate=False):
+    """blas.matmul's product on cuBLAS (through cupy.matmul), with its checks."""
+    check_matmul(a, b, out, accumulate)
+    if accumulate:
+        out += cp.matmul(a, b)
+        return out
+    return cp.matmul(a, b, out=out)
 
 
 def layer_norm_backward(gy, x, mean, invstd, weight, gx, gweight, gbias):

@@ -2,6 +2,8 @@
 from ._types cimport (minigrad_has_openmp, minigrad_max_threads, minigrad_parallel_region_threads,
                       minigrad_set_threads, minigrad_tune_malloc)
 
+from threadpoolctl import threadpool_limits
+
 # OpenMP keeps a thread count per thread, and a thread started later begins from OpenMP's default,
 # not from what set_num_threads chose. The chosen count is kept here, for the whole process, and
 # sync_threads hands it to the calling thread before a kernel runs. Read and written with the GIL
@@ -15,8 +17,10 @@ MAX_THREADS = 1024
 
 
 def set_num_threads(n):
-    """Use ``n`` threads (an int in [1, 1024]) in the parallel kernels, in every thread of the process
-    (like torch.set_num_threads). Without OpenMP the kernels are serial and the count stays 1.
+    """Use ``n`` threads (an int in [1, 1024]) in the parallel kernels and the matrix products, in every
+    thread of the process (like torch.set_num_threads): all of minigrad's CPU parallelism, BLAS
+    included (single-threaded, called from these threads). Without OpenMP the kernels are serial
+    and the count stays 1.
 
     Example: ``mg.set_num_threads(1)`` before timing single-threaded code.
     """
@@ -25,6 +29,17 @@ def set_num_threads(n):
         raise ValueError(f"number of threads must be an int in [1, {MAX_THREADS}], got {n!r}")
     _num_threads = n if minigrad_has_openmp() else 1
     minigrad_set_threads(_num_threads)
+    single_threaded_blas()  # n threads in all: BLAS runs inside them, one thread per call
+
+
+def single_threaded_blas():
+    """Set every BLAS library loaded in the process (NumPy's and SciPy's OpenBLAS, MKL, ...) to one
+    thread. minigrad calls BLAS from its own threads (blas.pyx), each call on the calling thread; a
+    BLAS with a pool of its own would start it beside minigrad's, and its workers spin after each
+    product while the next kernel waits. NumPy code elsewhere in the process then runs its products
+    on one thread too (as under torch, whose BLAS shares its one pool); for more, limit around that
+    code: ``with threadpoolctl.threadpool_limits(4, user_api="blas"): ...``."""
+    threadpool_limits(1, user_api="blas")
 
 
 def get_num_threads():

@@ -166,6 +166,36 @@ class Neg(Op):
         return -gy
 
 
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _product(op, a, b):
+    """a @ b by NumPy's matmul rules for arrays of 2 or more dims, one dtype, on the kernels' matmul
+    (BLAS on minigrad's threads, transposed views read in place) where it takes the operands: float
+    matrices, a stack of them with one batch shape, or a matrix shared by the batch (then the
+    batch's rows make one product). Other cases (integers, batch shapes that broadcast) go to
+    xp.matmul. Example: ``_product(self, gy, xp.swapaxes(b, -1, -2))``"""
+    if a.dtype in FLOAT_DTYPES:
+        if b.ndim == 2:  # (..., m, k) @ (k, n)
+            rows = a if a.ndim == 2 else _matrix_of_rows(a)
+            return op.kernels.matmul(rows, b).reshape(a.shape[:-1] + b.shape[-1:])
+        if a.ndim == 2 or a.shape[:-2] == b.shape[:-2]:
+            batch_a = a if a.ndim == 2 else _stack_of_matrices(a)
+            out = op.kernels.matmul(batch_a, _stack_of_matrices(b))
+            return out.reshape(b.shape[:-2] + out.shape[-2:])
+    return op.xp.matmul(a, b)
+
+
+def _matrix_of_rows(array):
+    """(..., k) as (rows, k); sizes spelt out, not -1: with a 0 among them there is none to infer."""
+    return array.reshape(math.prod(array.shape[:-1]), array.shape[-1])
+
+
+def _stack_of_matrices(array):
+    """(..., m, k) as (batch, m, k)."""
+    return array.reshape((math.prod(array.shape[:-2]),) + array.shape[-2:])
+
+
 class MatMul(Op):
     """NumPy matmul: 1-D operands are promoted to matrices, leading dimensions broadcast."""
 
@@ -177,7 +207,9 @@ class MatMul(Op):
         if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
             raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not align")
         self.a, self.b = a, b
-        return self.xp.matmul(a, b)
+        if a.ndim == 1 or b.ndim == 1:
+            return self.xp.matmul(a, b)
+        return _product(self, a, b)
 
     def backward(self, gy):
         a, b = self.a, self.b
@@ -189,9 +221,13 @@ class MatMul(Op):
             gy = self.xp.expand_dims(gy, -2)
         ga = gb = None
         if self.needs_input_grad[0]:
-            ga = sum_to_shape(gy @ self.xp.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+            ga = sum_to_shape(_product(self, gy, self.xp.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)
         if self.needs_input_grad[1]:
-            gb = sum_to_shape(self.xp.swapaxes(a2, -1, -2) @ gy, b2.shape).reshape(b.shape)
+            if b2.ndim == 2 < a2.ndim:  # a matrix shared by the batch: its gradient summed over the
+                gb = _product(self, _matrix_of_rows(a2).T, _matrix_of_rows(gy))  # batch in one product
+            else:
+                gb = sum_to_shape(_product(self, self.xp.swapaxes(a2, -1, -2), gy), b2.shape)
+            gb = gb.reshape(b.shape)
         return ga, gb
 
     def backward_graph(self, inputs, gy):
@@ -602,7 +638,7 @@ class AddMM(Op):
         self.input_shape = input.shape
         self.mat1 = mat1 if self.needs_input_grad[2] else None
         self.mat2 = mat2 if self.needs_input_grad[1] else None
-        y = self.xp.matmul(mat1, mat2)
+        y = _product(self, mat1, mat2)
         if self.alpha != 1:
             y = y * self.alpha
         if self.beta != 0:
@@ -612,8 +648,8 @@ class AddMM(Op):
     def backward(self, gy):
         beta, alpha = self.beta, self.alpha
         gi = sum_to_shape(gy * beta, self.input_shape) if self.needs_input_grad[0] else None
-        g1 = (gy @ self.mat2.T) * alpha if self.needs_input_grad[1] else None
-        g2 = (self.mat1.T @ gy) * alpha if self.needs_input_grad[2] else None
+        g1 = _product(self, gy, self.mat2.T) * alpha if self.needs_input_grad[1] else None
+        g2 = _product(self, self.mat1.T, gy) * alpha if self.needs_input_grad[2] else None
         return gi, g1, g2
 
     def backward_graph(self, inputs, gy):

@@ -11,12 +11,19 @@ class LinearKernels:
     """Methods of ``Kernels`` (a mixin: the helpers it calls are ``KernelsBase``'s)."""
 
     # ---- Linear ----------------------------------------------------------------------------------
-    # The products go to BLAS (cuBLAS) through matmul, which takes any strides; the loops are the
-    # epilogue: the bias added into the product, and the bias gradient summed in double.
+    # The products go to the matmul loop (blas.pyx: BLAS on minigrad's threads; cuBLAS), which takes
+    # any strides and transposed views as BLAS flags; the other loops are the epilogue: the bias added
+    # into the product, and the bias gradient summed in double.
+    def matmul(self, a, b, out=None, accumulate=False):
+        """a @ b for 2-D (m, k) @ (k, n) or batched 3-D (B, m, k) @ (B, k, n) arrays, a 2-D operand
+        shared by the batch; with out, written (or with accumulate, added) there. See blas.matmul.
+        Example: ``cpu.matmul(gy.T, x)`` -> (out, in), no copy of the transposed view."""
+        return self.loops.matmul(a, b, out, accumulate)
+
     def linear_forward(self, x, weight, bias):
         """y = x @ weight.T + bias. x: (N, in); weight: (out, in); bias: (out,) or None -> (N, out)."""
         check_linear(x, weight, bias)
-        y = self.xp.matmul(x, weight.T)
+        y = self.loops.matmul(x, weight.T)
         if bias is not None:
             self.loops.add_bias(y, self._contiguous(bias))
         return y
@@ -25,13 +32,12 @@ class LinearKernels:
         """(gx, gweight, gbias) for y = x @ weight.T + bias, each None when not needed.
         gy: (N, out); x: (N, in); weight: (out, in), one dtype."""
         check_linear_backward(gy, x, weight)
-        xp = self.xp
-        gy = self._contiguous(gy)  # e.g. a broadcast gradient (zero strides), which matmul takes slowly
-        gx = xp.matmul(gy, weight) if needs_x else None
-        gweight = xp.matmul(gy.T, x) if needs_weight else None
+        gy = self._contiguous(gy)  # e.g. a broadcast gradient (zero strides), read by every product below
+        gx = self.loops.matmul(gy, weight) if needs_x else None
+        gweight = self.loops.matmul(gy.T, x) if needs_weight else None
         gbias = None
         if needs_bias:
-            sums = xp.zeros(gy.shape[1])
+            sums = self.xp.zeros(gy.shape[1])
             self.loops.column_sum(gy, sums)
             gbias = sums.astype(gy.dtype)
         return gx, gweight, gbias
