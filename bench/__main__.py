@@ -1,10 +1,11 @@
-"""Run the benchmark suite: ``python -m bench [--repeat N] [--threads N] [--json PATH] [--gpu] [--quick]``.
+"""Run the benchmark suite: ``python -m bench [--repeat N] [--threads N[,N...]] [--load] [--json PATH] [--gpu] [--quick]``.
 
 Every case runs its contenders (minigrad, a NumPy composite of the same math, PyTorch when
 importable) interleaved in one process, with the same thread count for all, and prints medians
 and the ratios minigrad/PyTorch and minigrad/NumPy (below 1: minigrad is faster).
 """
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -52,7 +53,8 @@ def set_threads(n):
     mg.set_num_threads(n)
     os.environ["OMP_NUM_THREADS"] = str(n)
     # found before torch loads: NumPy's and SciPy's, not a BLAS of torch's, which torch sets itself
-    NUMPY_BLAS.extend(ThreadpoolController().select(user_api="blas").lib_controllers)
+    if not NUMPY_BLAS:
+        NUMPY_BLAS.extend(ThreadpoolController().select(user_api="blas").lib_controllers)
     try:
         import torch
 
@@ -62,12 +64,15 @@ def set_threads(n):
     return "minigrad: BLAS single-threaded inside its threads; NumPy composite: BLAS at n threads"
 
 
-def numpy_blas_threads(contender, n):
-    """The NumPy composite ``contender`` run with the process's BLAS at n threads, set back to the one
-    thread that minigrad keeps it at afterwards (a call into each library: microseconds)."""
+def numpy_blas_threads(contender):
+    """The NumPy composite ``contender`` run with the process's BLAS at minigrad's current thread count,
+    set back to the one thread that minigrad keeps it at afterwards (a call into each library:
+    microseconds)."""
+    import minigrad as mg
+
     def run():
         for library in NUMPY_BLAS:
-            library.set_num_threads(n)
+            library.set_num_threads(mg.get_num_threads())
         try:
             return contender()
         finally:
@@ -101,20 +106,46 @@ def format_row(name, medians, bandwidth_fraction):
     return f"| {name:<58} | {ms('minigrad')} | {ms('numpy')} | {ms('torch')} | {ratio('torch')} | {ratio('numpy')} | {bw} |"
 
 
+def thread_counts(text):
+    """``--threads``: one count or a comma-separated list, e.g. "1,2"."""
+    try:
+        counts = [int(part) for part in text.split(",")]
+    except ValueError:
+        counts = []
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"expected a thread count or a list such as 1,2, got {text!r}")
+    return counts
+
+
+def print_thread_ratios(results, counts):
+    """minigrad's time at each thread count over its time at the first, per case."""
+    print(f"\nminigrad's time at {', '.join(map(str, counts[1:]))} threads over its time at {counts[0]}:")
+    by_case = {}
+    for result in results:
+        by_case.setdefault(result["case"], {})[result["threads"]] = result["median_seconds"]["minigrad"]
+    for case, times in by_case.items():
+        ratios = ", ".join(f"{n} thr {times[n] / times[counts[0]]:.2f}x" for n in counts[1:])
+        print(f"| {case:<58} | {ratios} |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=30, help="interleaved repetitions per case")
-    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for every contender")
+    parser.add_argument("--threads", type=thread_counts, default=[os.cpu_count()],
+                        help="threads for every contender, or a list (e.g. 1,2): each case runs at each count in turn, "
+                             "then minigrad's ratios to the first count are printed")
+    parser.add_argument("--load", action="store_true",
+                        help="time under load: a busy-loop process per core runs beside the bench (stopped at its end)")
     parser.add_argument("--json", help="write the results to this file")
     parser.add_argument("--filter", default="", help="run only cases whose name contains this text")
     parser.add_argument("--gpu", action="store_true", help="run the GPU section (needs CuPy and a GPU)")
     parser.add_argument("--quick", action="store_true",
-                        help="one run per contender, the GPU section (and the DCGAN and recurrent cases) at small sizes: checks that every case runs "
+                        help="one run per contender, the GPU section (and the DCGAN, recurrent and training-step cases) at small sizes: checks that every case runs "
                              "(e.g. on the CPU emulation of CuPy), its timings mean nothing")
     args = parser.parse_args()
     repeat, warmup = (1, 1) if args.quick else (args.repeat, 3)
 
-    blas = set_threads(args.threads)
+    blas = set_threads(args.threads[0])
     if args.gpu:
         from .gpu import gpu_cases
 
@@ -122,31 +153,48 @@ def main():
     else:
         from .cases import cpu_cases
 
-        cases, bandwidth = cpu_cases(small=args.quick), measure_bandwidth()
+        cases, bandwidth = cpu_cases(small=args.quick), measure_bandwidth(1 << 24 if args.quick else 1 << 28)
     info = versions()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; threads per contender: {args.threads} ({blas}); "
-          f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; threads per contender: "
+          f"{','.join(map(str, args.threads))} ({blas}); OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
     print("versions: " + ", ".join(f"{k} {v}" for k, v in info.items()))
     if bandwidth:
         print(f"copy bandwidth: {bandwidth / 1e9:.1f} GB/s")
+    from .load import cpu_load
+
+    with cpu_load() if args.load else contextlib.nullcontext() as load:
+        if load:
+            print(f"load: {len(load)} busy-loop processes (one per core) run while the cases are timed "
+                  f"(pids {' '.join(map(str, load))})")
+        results = run_cases([case for case in cases if args.filter in case.name], args.threads, repeat, warmup, bandwidth)
+    if len(args.threads) > 1:
+        print_thread_ratios(results, args.threads)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"threads": args.threads, "load": args.load, "versions": info, "bandwidth_bytes_per_s": bandwidth,
+                       "results": results}, f, indent=2)
+
+
+def run_cases(cases, counts, repeat, warmup, bandwidth):
+    """Times each case at each thread count in turn (one row each) and returns the results."""
     print(f"\n| {'case':<58} | mg (ms)   | numpy (ms)| torch (ms)| mg/torch | mg/numpy | bw    |")
     print(f"|{'-' * 60}|-----------|-----------|-----------|----------|----------|-------|")
     results = []
     for case in cases:
-        if args.filter not in case.name:
-            continue
         if "numpy" in case.contenders:
-            case.contenders["numpy"] = numpy_blas_threads(case.contenders["numpy"], args.threads)
-        medians = run_case(case, repeat, warmup)
-        fraction = None
-        if case.bandwidth_bytes and bandwidth:
-            fraction = case.bandwidth_bytes / bandwidth / medians["minigrad"]
-        print(format_row(case.name, medians, fraction), flush=True)
-        results.append({"case": case.name, "median_seconds": medians, "bandwidth_fraction": fraction})
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"threads": args.threads, "versions": info, "bandwidth_bytes_per_s": bandwidth,
-                       "results": results}, f, indent=2)
+            case.contenders["numpy"] = numpy_blas_threads(case.contenders["numpy"])
+        for threads in counts:
+            if len(counts) > 1:
+                set_threads(threads)
+            medians = run_case(case, repeat, warmup)
+            fraction = None
+            if case.bandwidth_bytes and bandwidth:
+                fraction = case.bandwidth_bytes / bandwidth / medians["minigrad"]
+            name = f"{case.name} [{threads} thr]" if len(counts) > 1 else case.name
+            print(format_row(name, medians, fraction), flush=True)
+            results.append({"case": case.name, "threads": threads, "median_seconds": medians,
+                            "bandwidth_fraction": fraction})
+    return results
 
 
 if __name__ == "__main__":

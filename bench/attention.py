@@ -5,7 +5,7 @@ training step, minigrad against PyTorch (run by ``python -m bench``).
 ``python -m bench.attention --memory [--quick]`` measures the peak memory of one SDPA forward+backward,
 each contender in a fresh process: the growth of peak RSS (ru_maxrss) over the inputs, since
 tracemalloc does not see torch's allocations."""
-from .__main__ import format_row, run_case, set_threads  # first: it sets OMP_WAIT_POLICY before the libraries load
+from .__main__ import format_row, run_case, set_threads  # set_threads imports minigrad before torch: its passive OpenMP wait reaches torch too
 
 import numpy as np  # noqa: E402
 

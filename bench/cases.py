@@ -201,17 +201,21 @@ def dropout_case(n=1 << 20, p=0.5):
 
 
 # ---- SGD and the MLP training step ----------------------------------------------------------------
+def mlp_layers(module, inputs, hidden):
+    """inputs -> hidden -> hidden -> 10, each hidden layer Linear, BatchNorm1d, ReLU, Dropout(0.2);
+    ``module`` is minigrad.nn or torch.nn."""
+    m = module
+    return m.Sequential(m.Linear(inputs, hidden), m.BatchNorm1d(hidden), m.ReLU(), m.Dropout(0.2),
+                        m.Linear(hidden, hidden), m.BatchNorm1d(hidden), m.ReLU(), m.Dropout(0.2),
+                        m.Linear(hidden, 10))
+
+
 def mlp(inputs, hidden, device="cpu"):
-    return nn.Sequential(nn.Linear(inputs, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Dropout(0.2),
-                         nn.Linear(hidden, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Dropout(0.2),
-                         nn.Linear(hidden, 10)).to(device)
+    return mlp_layers(nn, inputs, hidden).to(device)
 
 
 def torch_mlp(inputs, hidden):
-    t = torch.nn
-    return t.Sequential(t.Linear(inputs, hidden), t.BatchNorm1d(hidden), t.ReLU(), t.Dropout(0.2),
-                        t.Linear(hidden, hidden), t.BatchNorm1d(hidden), t.ReLU(), t.Dropout(0.2),
-                        t.Linear(hidden, 10))
+    return mlp_layers(torch.nn, inputs, hidden)
 
 
 def sgd_case(inputs=784, hidden=256):
@@ -326,22 +330,42 @@ def training_step(cross_entropy, model, optimizer, x, y):
     return run
 
 
+def torch_twin(model, twin):
+    """``twin``, a torch.nn.Module of ``model``'s structure, given ``model``'s parameters and buffers."""
+    twin.load_state_dict({key: torch.tensor(value.detach().numpy()) for key, value in model.state_dict().items()})
+    return twin
+
+
+def step_case(name, build, optimizer, x, y, **settings):
+    """A training step (cross-entropy, backward, ``optimizer``) of ``build(module)`` on the batch (x, y),
+    for minigrad and for PyTorch from the same initial weights. ``build`` takes minigrad.nn or torch.nn;
+    ``optimizer`` names a class that both optim modules have, ``settings`` its arguments. The case
+    keeps minigrad's model as ``case.model``. Example: ``step_case("mlp", lambda m: m.Linear(4, 10), "SGD", x, y, lr=0.1)``."""
+    mg.manual_seed(0)
+    model = build(nn)
+    contenders = {"minigrad": training_step(F.cross_entropy, model, getattr(optim, optimizer)(model.parameters(), **settings),
+                                            mg.tensor(x), y)}
+    if torch is not None:
+        twin = torch_twin(model, build(torch.nn))
+        contenders["torch"] = training_step(torch.nn.functional.cross_entropy, twin,
+                                            getattr(torch.optim, optimizer)(twin.parameters(), **settings),
+                                            torch.tensor(x), torch.tensor(y))
+    case = Case(name, contenders)
+    case.model = model
+    return case
+
+
 def mlp_step_case(batch, inputs, hidden):
+    """The MLP of ``mlp`` (BatchNorm, ReLU, Dropout 0.2), SGD with momentum; a NumPy composite too."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch, inputs)).astype(np.float32)
     y = rng.integers(0, 10, batch)
-    model = mlp(inputs, hidden)
-    opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    minigrad_run = training_step(F.cross_entropy, model, opt, mg.tensor(x), y)
-    arrays = [p.detach().numpy().copy() for p in model.parameters()]
+    case = step_case(f"mlp train step float32 (batch, in, hidden)={(batch, inputs, hidden)}",
+                     lambda module: mlp_layers(module, inputs, hidden), "SGD", x, y, lr=0.01, momentum=0.9)
+    arrays = [p.detach().numpy().copy() for p in case.model.parameters()]
     state = (arrays, [np.zeros_like(a) for a in arrays])
-    contenders = {"minigrad": minigrad_run, "numpy": lambda: numpy_mlp_step(state, x, y, rng)}
-    if torch is not None:
-        tmodel = torch_mlp(inputs, hidden)
-        topt = torch.optim.SGD(tmodel.parameters(), lr=0.01, momentum=0.9)
-        contenders["torch"] = training_step(torch.nn.functional.cross_entropy, tmodel, topt, torch.tensor(x),
-                                            torch.tensor(y))
-    return Case(f"mlp train step float32 (batch, in, hidden)={(batch, inputs, hidden)}", contenders)
+    case.contenders["numpy"] = lambda: numpy_mlp_step(state, x, y, rng)
+    return case
 
 
 # ---- Engine overhead -------------------------------------------------------------------------------
@@ -376,12 +400,15 @@ def cpu_cases(small=False):
     from .conv import conv_cases  # imports this module's Case
 
     cases += conv_cases(small)
+    from .steps import step_cases
+
+    cases += step_cases(small)
     from .data import data_cases
 
     cases += data_cases()
     from .attention import attention_cases
 
-    cases += attention_cases()
+    cases += attention_cases(small)
 
     from .recurrent import recurrent_cases
 

@@ -5,10 +5,8 @@ import numpy as np
 
 import minigrad as mg
 import minigrad.functional as F
-import minigrad.nn as nn
-import minigrad.optim as optim
 
-from .cases import Case, torch, training_step
+from .cases import Case, step_case, torch
 
 # (N, C, H, W), out_channels, kernel, stride, padding
 CONV_SHAPES = [((256, 1, 28, 28), 6, 5, 1, 0), ((256, 6, 12, 12), 16, 5, 1, 0), ((32, 64, 56, 56), 64, 3, 1, 1),
@@ -103,31 +101,31 @@ def max_pool_case(shape=(64, 64, 56, 56), dtype=np.float32):
     return Case(f"max_pool2d 2x2 fwd+bwd f32 {shape}", contenders)
 
 
-def lenet(module, batch_norm=True):
-    """LeNet-5 with BatchNorm after each convolution and the first Linear layer, for 28x28 input;
-    ``module`` is minigrad.nn or torch.nn."""
-    def norm(kind, n):
-        return [getattr(module, kind)(n)] if batch_norm else []
+def lenet(module, batch_norm=True, activation="ReLU", pool="MaxPool2d", hidden=(120,)):
+    """LeNet-5 for 28x28 input, BatchNorm after each convolution and each hidden Linear layer;
+    ``module`` is minigrad.nn or torch.nn. d2l's BN-LeNet is ``lenet(module, **D2L_LENET)``."""
+    def block(layer, norm, n):
+        return [layer, *([getattr(module, norm)(n)] if batch_norm else []), getattr(module, activation)()]
+    widths = (256,) + tuple(hidden)
+    head = [layer for n_in, n_out in zip(widths, widths[1:]) for layer in block(module.Linear(n_in, n_out), "BatchNorm1d", n_out)]
     return module.Sequential(
-        module.Conv2d(1, 6, 5), *norm("BatchNorm2d", 6), module.ReLU(), module.MaxPool2d(2),
-        module.Conv2d(6, 16, 5), *norm("BatchNorm2d", 16), module.ReLU(), module.MaxPool2d(2), module.Flatten(),
-        module.Linear(256, 120), *norm("BatchNorm1d", 120), module.ReLU(), module.Linear(120, 10))
+        *block(module.Conv2d(1, 6, 5), "BatchNorm2d", 6), getattr(module, pool)(2),
+        *block(module.Conv2d(6, 16, 5), "BatchNorm2d", 16), getattr(module, pool)(2), module.Flatten(),
+        *head, module.Linear(widths[-1], 10))
 
 
-def lenet_step_case(batch=256):
+# d2l.ai's "Batch Normalization" LeNet: sigmoid and average pooling, two hidden layers (120, 84)
+D2L_LENET = dict(activation="Sigmoid", pool="AvgPool2d", hidden=(120, 84))
+
+
+def lenet_step_case(batch=256, **variant):
+    """A LeNet-BN training step (SGD with momentum) on (batch, 1, 28, 28); ``variant``: lenet's options."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch, 1, 28, 28)).astype(np.float32)
     y = rng.integers(0, 10, batch)
-    mg.manual_seed(0)
-    model = lenet(nn)
-    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    contenders = {"minigrad": training_step(F.cross_entropy, model, opt, mg.tensor(x), y)}
-    if torch is not None:
-        pmodel = lenet(torch.nn)
-        popt = torch.optim.SGD(pmodel.parameters(), lr=0.1, momentum=0.9)
-        contenders["torch"] = training_step(torch.nn.functional.cross_entropy, pmodel, popt, torch.tensor(x),
-                                            torch.tensor(y))
-    return Case(f"LeNet-BN train step f32 batch {batch} 28x28, SGD momentum", contenders)
+    kind = "d2l LeNet-BN (sigmoid, avg-pool)" if variant else "LeNet-BN"
+    return step_case(f"{kind} train step f32 batch {batch} 28x28, SGD momentum",
+                     lambda module: lenet(module, **variant), "SGD", x, y, lr=0.1, momentum=0.9)
 
 
 # DCGAN's generator (nz=100, ngf=64): the latent (N, 100, 1, 1) -> 512x4x4 (kernel 4, stride 1, padding 0),
@@ -165,9 +163,8 @@ def dcgan_generator_case(batch=64):
 
 
 def conv_cases(small=False):
-    """small: the DCGAN case at batch 8 (``--quick``)."""
-    return [conv_case(*shape) for shape in CONV_SHAPES] + [max_pool_case(), lenet_step_case(),
-                                                           dcgan_generator_case(8 if small else 64)]
+    """small: the DCGAN case at batch 8 (``--quick``). The LeNet steps are in bench/steps.py."""
+    return [conv_case(*shape) for shape in CONV_SHAPES] + [max_pool_case(), dcgan_generator_case(8 if small else 64)]
 
 
 
