@@ -98,6 +98,9 @@ def batch_norm_eval_case(shape, dtype=np.float32):
 
 # ---- LayerNorm ---------------------------------------------------------------------------------------
 LN_SHAPES = [(4096, 1024), (256, 768)]
+# the d2l / Transformer shapes of issue #21: (rows, D) with D 128-1024, and an image batch normalised
+# over its last three dims (C, H, W); with the shapes above, the LayerNorm cases of issue #21
+LN_MORE_SHAPES = [((64, 512), 1), ((16384, 128), 1), ((2048, 256), 1), ((32, 16, 28, 28), 3)]
 
 
 def numpy_layer_norm(x, w, b, gy):
@@ -110,30 +113,36 @@ def numpy_layer_norm(x, w, b, gy):
     return xhat * w + b, gx, (gy * xhat).sum(axis=0), gy.sum(axis=0)
 
 
-def layer_norm_case(shape, dtype=np.float32):
+def layer_norm_case(shape, normalized_ndim=1, dtype=np.float32):
+    """fwd+bwd of LayerNorm over the last ``normalized_ndim`` dims of a ``shape`` batch."""
     rng = np.random.default_rng(0)
     x, gy = rng.standard_normal(shape).astype(dtype), rng.standard_normal(shape).astype(dtype)
-    D = shape[1]
-    w, b = np.ones(D, dtype), np.zeros(D, dtype)
+    normalized = shape[len(shape) - normalized_ndim:]
+    D = int(np.prod(normalized))
+    w, b = np.ones(normalized, dtype), np.zeros(normalized, dtype)
     tx, tw, tb, tgy = mg.tensor(x, requires_grad=True), mg.tensor(w, requires_grad=True), \
         mg.tensor(b, requires_grad=True), mg.tensor(gy)
 
     def minigrad_run():
         tx.grad = tw.grad = tb.grad = None
-        F.layer_norm(tx, D, tw, tb).backward(tgy)
+        F.layer_norm(tx, normalized, tw, tb).backward(tgy)
 
-    contenders = {"minigrad": minigrad_run, "numpy": lambda: numpy_layer_norm(x, w, b, gy)}
+    def numpy_run():
+        return numpy_layer_norm(x.reshape(-1, D), w.reshape(D), b.reshape(D), gy.reshape(-1, D))
+
+    contenders = {"minigrad": minigrad_run, "numpy": numpy_run}
     if torch is not None:
         px, pw, pb, pgy = (torch.tensor(a, requires_grad=r) for a, r in ((x, True), (w, True), (b, True), (gy, False)))
 
         def torch_run():
             px.grad = pw.grad = pb.grad = None
-            torch.nn.functional.layer_norm(px, (D,), pw, pb).backward(pgy)
+            torch.nn.functional.layer_norm(px, normalized, pw, pb).backward(pgy)
 
         contenders["torch"] = torch_run
-    return Case(f"layernorm fwd+bwd {np.dtype(dtype).name} {shape}", contenders, bandwidth_bytes=6 * x.nbytes)
+    over = f" over last {normalized_ndim}" if normalized_ndim > 1 else ""
+    return Case(f"layernorm fwd+bwd {np.dtype(dtype).name} {shape}{over}", contenders, bandwidth_bytes=6 * x.nbytes)
 
-# ---- ReLU, sigmoid and Dropout ---------------------------------------------------------------------
+# ---- ReLU, sigmoid, tanh, softplus, logsigmoid and Dropout -----------------------------------------
 def _activation_case(name, minigrad_fn, numpy_fn, torch_fn, n=1 << 20):
     """fwd+bwd of an activation on n float32 normal samples; numpy_fn(x, gy) returns (y, gx)."""
     x = np.random.default_rng(0).standard_normal(n).astype(np.float32)
@@ -164,13 +173,46 @@ def relu_case():
     return _activation_case("relu", F.relu, numpy_relu, torch and torch.relu)
 
 
-def sigmoid_case():
-    def numpy_sigmoid(x, gy):  # the stable form, as minigrad's kernel
-        e = np.exp(-np.abs(x))
-        y = np.where(x >= 0, 1, e) / (1 + e)
+# sigmoid, tanh, softplus and logsigmoid at 1M and 16M elements (issue #21); the NumPy composites
+# are the stable forms that minigrad's kernels compute in one pass
+SMOOTH_ACTIVATION_SIZES = [1 << 20, 1 << 24]
+
+
+def _numpy_sigmoid(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
+
+
+def _numpy_log1p_exp_negative(x):
+    return np.log1p(np.exp(-np.abs(x)))
+
+
+def _numpy_smooth_activations():
+    """{name: (minigrad fn, numpy fn(x, gy) -> (y, gx), torch fn)}."""
+    def sigmoid(x, gy):
+        y = _numpy_sigmoid(x)
         return y, gy * y * (1 - y)
 
-    return _activation_case("sigmoid", F.sigmoid, numpy_sigmoid, torch and torch.sigmoid)
+    def tanh(x, gy):
+        y = np.tanh(x)
+        return y, gy * (1 - y * y)
+
+    def softplus(x, gy):  # beta 1, threshold 20
+        return np.where(x > 20, x, np.maximum(x, 0) + _numpy_log1p_exp_negative(x)), \
+            gy * np.where(x > 20, 1, _numpy_sigmoid(x))
+
+    def logsigmoid(x, gy):
+        return np.minimum(x, 0) - _numpy_log1p_exp_negative(x), gy * _numpy_sigmoid(-x)
+
+    t = torch.nn.functional if torch is not None else None
+    return {"sigmoid": (F.sigmoid, sigmoid, t and t.sigmoid), "tanh": (F.tanh, tanh, t and t.tanh),
+            "softplus": (F.softplus, softplus, t and t.softplus),
+            "logsigmoid": (F.logsigmoid, logsigmoid, t and t.logsigmoid)}
+
+
+def smooth_activation_cases():
+    return [_activation_case(name, *fns, n=n) for n in SMOOTH_ACTIVATION_SIZES
+            for name, fns in _numpy_smooth_activations().items()]
 
 
 def dropout_case(n=1 << 20, p=0.5):
@@ -393,7 +435,8 @@ def cpu_cases(small=False):
     cases = [batch_norm_train_case(shape, dtype) for dtype in (np.float32, np.float64) for shape in BN_SHAPES]
     cases += [batch_norm_eval_case(shape) for shape in BN_SHAPES]
     cases += [layer_norm_case(shape) for shape in LN_SHAPES]
-    cases += [relu_case(), sigmoid_case(), dropout_case(), sgd_case()]
+    cases += [layer_norm_case(shape, ndim) for shape, ndim in LN_MORE_SHAPES]
+    cases += [relu_case()] + smooth_activation_cases() + [dropout_case(), sgd_case()]
     cases += [adam_case(784, hidden, fused) for hidden in ADAM_HIDDEN for fused in (False, True)]
     cases += [mlp_step_case(*size) for size in MLP_SIZES]
     cases += [engine_chain_case()]

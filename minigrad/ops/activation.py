@@ -1,5 +1,5 @@
-"""ReLU and GELU on the compiled kernels; LeakyReLU, SiLU, Softplus, ELU, LogSigmoid, Mish, Hardswish
-(one xp body for both devices)."""
+"""ReLU, GELU, Softplus and LogSigmoid on the compiled kernels, SiLU and Mish from the sigmoid, tanh and
+softplus kernels; LeakyReLU, ELU, Hardswish (one xp body for both devices)."""
 import math
 import warnings
 
@@ -71,23 +71,11 @@ class GELU(Op):
         return gy * (cdf + x * exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi)))
 
 
-def _sigmoid(xp, x):
-    """1 / (1 + exp(-x)) accurate in float32 and float64 for any x: exp(-|x|) never overflows, and
-    the negative side is exp(x) / (1 + exp(x)), not 1 - (a number near 1). NaN stays NaN."""
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
-
-
-def _softplus(xp, x):
-    """log(1 + exp(x)) without overflow: max(x, 0) + log1p(exp(-|x|)). NaN stays NaN."""
-    return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
-
-
 class SiLU(Op):
     """x * sigmoid(x); the gradient is s (1 + x (1 - s)). Infinite x gives torch's NaN (-inf * 0)."""
 
     def forward(self, x):
-        self.x, self.s = x, _sigmoid(self.xp, x)
+        self.x, self.s = x, self.kernels.sigmoid_forward(x)
         with np.errstate(invalid="ignore"):  # x = -inf: -inf * 0 is NaN, as torch's
             return x * self.s
 
@@ -103,25 +91,22 @@ class SiLU(Op):
 
 
 class Softplus(Op):
-    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (as torch). Computed without
-    overflow for any beta x; the gradient is sigmoid(beta x) (1 above the threshold)."""
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (as torch), on the compiled
+    kernels: without overflow for any beta x; the gradient is sigmoid(beta x) (1 above the threshold)."""
 
     def __init__(self, beta=1.0, threshold=20.0):
         self.beta, self.threshold = beta, threshold
 
     def forward(self, x):
-        xp = self.xp
-        self.bx = bx = x * self.beta
-        with np.errstate(divide="ignore", invalid="ignore"):  # beta = 0 gives torch's inf / NaN
-            return xp.where(bx > self.threshold, x, _softplus(xp, bx) / self.beta)
+        self.x = x
+        return self.kernels.softplus_forward(x, self.beta, self.threshold)
 
     def backward(self, gy):
-        bx = self.bx
-        return gy * self.xp.where(bx > self.threshold, 1, _sigmoid(self.xp, bx)).astype(gy.dtype, copy=False)
+        return self.kernels.softplus_backward(gy, self.x, self.beta, self.threshold)
 
     def backward_graph(self, inputs, gy):
         x, = inputs
-        return where(constant(self.bx > self.threshold), gy, gy * sigmoid(x * self.beta))
+        return where(constant(self.x * self.beta > self.threshold), gy, gy * sigmoid(x * self.beta))
 
 
 class ELU(Op):
@@ -146,15 +131,15 @@ class ELU(Op):
 
 
 class LogSigmoid(Op):
-    """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), finite for any finite x; gradient sigmoid(-x)."""
+    """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)) on the compiled kernels, finite for any finite x;
+    the gradient is sigmoid(-x)."""
 
     def forward(self, x):
-        xp = self.xp
         self.x = x
-        return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+        return self.kernels.logsigmoid_forward(x)
 
     def backward(self, gy):
-        return gy * _sigmoid(self.xp, -self.x)
+        return self.kernels.logsigmoid_backward(gy, self.x)
 
     def backward_graph(self, inputs, gy):
         return gy * sigmoid(-inputs[0])
@@ -164,15 +149,15 @@ class Mish(Op):
     """x * tanh(softplus(x)); the gradient is t + x sigmoid(x) (1 - t^2), t = tanh(softplus(x))."""
 
     def forward(self, x):
-        xp = self.xp
-        self.x, self.t = x, xp.tanh(_softplus(xp, x))
+        kernels = self.kernels
+        self.x, self.t = x, kernels.tanh_forward(kernels.softplus_forward(x, 1.0, math.inf))
         with np.errstate(invalid="ignore"):  # x = -inf: -inf * 0 is NaN, as torch's
             return x * self.t
 
     def backward(self, gy):
         x, t = self.x, self.t
         with np.errstate(invalid="ignore"):
-            return gy * (t + x * _sigmoid(self.xp, x) * (1 - t * t))
+            return gy * (t + x * self.kernels.sigmoid_forward(x) * (1 - t * t))
 
     def backward_graph(self, inputs, gy):
         x, = inputs

@@ -84,8 +84,8 @@ class LayerNormOp(Op):
         needs = self.needs_input_grad
         gx, gweight, gbias = self.kernels.layer_norm_backward(
             gy.reshape(self.rows.shape), self.rows, self.mean, self.invstd, self.weight,
-            self.has_weight and needs[1], self.has_bias and needs[-1])
-        grads = [gx.reshape(gy.shape)]
+            self.has_weight and needs[1], self.has_bias and needs[-1], gx_shape=gy.shape)
+        grads = [gx]
         if self.has_weight:
             grads.append(None if gweight is None else gweight.reshape(self.affine_shape))
         if self.has_bias:

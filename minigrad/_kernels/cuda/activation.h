@@ -1,4 +1,5 @@
-/* ReLU, hardtanh and sigmoid per element, for activation.pyx and activation.cu; in the array's dtype. */
+/* ReLU, hardtanh, sigmoid, tanh, softplus and logsigmoid per element, for activation.pyx and activation.cu;
+   in the array's dtype. */
 #ifndef real
 #ifndef MINIGRAD_ACTIVATION_H
 #define MINIGRAD_ACTIVATION_H
@@ -57,6 +58,30 @@ MINIGRAD_HD float minigrad_expf_nonpositive(float v) {
     return v < -104.0f ? 0.0f : (v == v ? e : v);
 }
 
+/* log(1 + e) for 0 <= e <= 1 (NaN staying NaN), written out for the same reason (glibc's log1pf took
+   190 ns an element here): 1 + e = 2^k m with m in [sqrt(1/2), sqrt(2)], log(m) = log(1 + f) from
+   fdlibm's fits (double, float) in s = f / (2 + f), and c / (1 + e) for what rounding 1 + e lost.
+   Within 1 ulp. The float one stays in float: a float loop calling the double one ran 40x slower. */
+MINIGRAD_HD double minigrad_log1p_unit(double e) {
+    const double u = 1 + e, c = (e - (u - 1)) / u;
+    const double k = u > 1.4142135623730951;  /* 0 or 1, in arithmetic rather than a select: */
+    const double f = u * (1 - 0.5 * k) - 1;    /* exact (halving, and Sterbenz); the loop vectorizes */
+    const double s = f / (2 + f), z = s * s, hfsq = 0.5 * f * f;
+    const double r = z * (6.666666666666735130e-01 + z * (3.999999999940941908e-01 + z * (2.857142874366239149e-01
+                     + z * (2.222219843214978396e-01 + z * (1.818357216161805012e-01 + z * (1.531383769920937332e-01
+                     + z * 1.479819860511658591e-01))))));
+    return k * 6.93147180369123816490e-01 + ((f - (hfsq - s * (hfsq + r))) + (k * 1.90821492927058770002e-10 + c));
+}
+
+MINIGRAD_HD float minigrad_log1pf_unit(float e) {
+    const float u = 1 + e, c = (e - (u - 1)) / u;
+    const float k = u > 1.41421356f;
+    const float f = u * (1 - 0.5f * k) - 1;
+    const float s = f / (2 + f), z = s * s, hfsq = 0.5f * f * f;
+    const float r = z * (0.66666662693f + z * (0.40000972152f + z * (0.28498786688f + z * 0.24279078841f)));
+    return k * 6.9313812256e-01f + ((f - (hfsq - s * (hfsq + r))) + (k * 9.0580006145e-06f + c));
+}
+
 #define MINIGRAD_REAL_FUNCTIONS "activation.h"
 #include "reals.h"
 #endif
@@ -90,4 +115,60 @@ MINIGRAD_HD real NAME(sigmoid)(real v) {
 
 /* The input gradient from the forward output y: g y (1 - y), as torch's sigmoid_backward. */
 MINIGRAD_HD real NAME(sigmoid_gradient)(real g, real y) { return g * ((1 - y) * y); }
+
+/* exp(-a) for a >= 0 (or NaN) in the type's own precision: the vectorizable exp above. */
+MINIGRAD_HD real NAME(exp_negative)(real a) {
+    return sizeof(real) == sizeof(float) ? (real)minigrad_expf_nonpositive(-(float)a)
+                                         : (real)minigrad_exp_nonpositive(-(double)a);
+}
+
+/* log(1 + exp(-a)) for a >= 0 (or NaN): the softplus tail, which never overflows. */
+MINIGRAD_HD real NAME(log1p_exp_negative)(real a) {
+    return sizeof(real) == sizeof(float) ? (real)minigrad_log1pf_unit((float)NAME(exp_negative)(a))
+                                         : (real)minigrad_log1p_unit((double)NAME(exp_negative)(a));
+}
+
+/* tanh(v) (named apart from CUDA C++'s tanh overloads) = sign(v) (1 - e) / (1 + e), e = exp(-2|v|) <= 1
+   (no overflow), for |v| >= 0.625, where 1 - e keeps its digits (e <= 0.29); below, where it would
+   cancel, Cephes' fits of tanh: an odd polynomial (float) or rational function (double) of v. Both are computed and one is selected, so
+   the loop vectorizes. NaN stays NaN (|NaN| < 0.625 is false, and e is NaN). */
+MINIGRAD_HD real NAME(tanh_vectorizable)(real v) {
+    const real a = v < 0 ? -v : v, z = v * v;
+    const real small = sizeof(real) == sizeof(float)
+        ? (real)(((((-5.70498872745e-3f * (float)z + 2.06390887954e-2f) * (float)z - 5.37397155531e-2f) * (float)z
+                    + 1.33314422036e-1f) * (float)z - 3.33332819422e-1f) * (float)z * (float)v + (float)v)
+        : (real)((double)v + (double)v * (double)z
+                 * (((-9.64399179425052238628e-1 * z - 9.92877231001918586564e1) * z - 1.61468768441708447952e3)
+                    / (((z + 1.12811678491632931402e2) * z + 2.23548839060100448583e3) * z
+                       + 4.84406305325125486048e3)));
+    const real e = NAME(exp_negative)(2 * a), large = (1 - e) / (1 + e);
+    /* z = 0 (v = +-0 or tiny): v itself, keeping -0's sign, which the fits' sum would drop */
+    return a < (real)0.625 ? (z == 0 ? v : small) : (v < 0 ? -large : large);
+}
+
+/* The input gradient from the forward output y: g (1 - y^2), as torch's tanh_backward. */
+MINIGRAD_HD real NAME(tanh_gradient)(real g, real y) { return g * (1 - y * y); }
+
+/* log(1 + exp(beta v)) / beta, and v itself where beta v > threshold (as torch), in the stable form
+   max(beta v, 0) + log(1 + exp(-|beta v|)): softplus(-1000) is 0 and softplus(1000) is 1000 with
+   any threshold. NaN stays NaN; beta = 0 gives torch's log(2) / 0 = inf. */
+MINIGRAD_HD real NAME(softplus)(real v, real beta, real threshold) {
+    const real bx = v * beta;
+    return bx > threshold ? v : ((bx > 0 ? bx : (real)0) + NAME(log1p_exp_negative)(bx < 0 ? -bx : bx)) / beta;
+}
+
+/* g sigmoid(beta v), and g where beta v > threshold (as torch). */
+MINIGRAD_HD real NAME(softplus_gradient)(real g, real v, real beta, real threshold) {
+    const real bx = v * beta;
+    return bx > threshold ? g : g * NAME(sigmoid)(bx);
+}
+
+/* log(sigmoid(v)) = min(v, 0) - log(1 + exp(-|v|)): logsigmoid(-1000) is -1000, not log(0). NaN stays
+   NaN (through the log term; the select gives 0 for it). */
+MINIGRAD_HD real NAME(logsigmoid)(real v) {
+    return (v < 0 ? v : (real)0) - NAME(log1p_exp_negative)(v < 0 ? -v : v);
+}
+
+/* The input gradient from the input v: g sigmoid(-v), as torch's log_sigmoid_backward. */
+MINIGRAD_HD real NAME(logsigmoid_gradient)(real g, real v) { return g * NAME(sigmoid)(-v); }
 #endif

@@ -1,4 +1,4 @@
-"""ReLU, sigmoid, dropout and GELU (and erf): elementwise loops over flat arrays."""
+"""ReLU, sigmoid, tanh, softplus, logsigmoid, dropout and GELU (and erf): elementwise loops over flat arrays."""
 import numpy as np
 
 from .._checks import check_float_array, check_mask, dropout_scale
@@ -26,6 +26,35 @@ class ActivationKernels:
     def sigmoid_backward(self, gy, y):
         """gx = gy * y * (1 - y) from the forward output y (gy like y)."""
         return self.elementwise("sigmoid_backward", gy, y)
+
+    # ---- tanh, softplus, logsigmoid (activation.h's stable forms) -------------------------------
+    def tanh_forward(self, x):
+        """y = tanh(x), x: any shape, float32/float64. Returns y like x. Example:
+        ``cpu.tanh_forward(np.array([-0.5]))`` -> [-0.46211716]"""
+        return self.elementwise("tanh_forward", x)
+
+    def tanh_backward(self, gy, y):
+        """gx = gy * (1 - y^2) from the forward output y (gy like y)."""
+        return self.elementwise("tanh_backward", gy, y)
+
+    def softplus_forward(self, x, beta, threshold):
+        """y = log(1 + exp(beta x)) / beta, and x where beta x > threshold (as torch), without overflow
+        for any x. Returns y like x. Example: ``cpu.softplus_forward(np.array([-1000.0, 0.0]), 1, 20)``
+        -> [0., 0.69314718]"""
+        return self.elementwise("softplus_forward", x, scalars=(float(beta), float(threshold)))
+
+    def softplus_backward(self, gy, x, beta, threshold):
+        """gx = gy * sigmoid(beta x), and gy where beta x > threshold (gy like x)."""
+        return self.elementwise("softplus_backward", gy, x, scalars=(float(beta), float(threshold)))
+
+    def logsigmoid_forward(self, x):
+        """y = log(sigmoid(x)), finite for finite x. Example: ``cpu.logsigmoid_forward(np.array([-1000.0]))``
+        -> [-1000.]"""
+        return self.elementwise("logsigmoid_forward", x)
+
+    def logsigmoid_backward(self, gy, x):
+        """gx = gy * sigmoid(-x) from the input x (gy like x)."""
+        return self.elementwise("logsigmoid_backward", gy, x)
 
     # ---- Dropout ---------------------------------------------------------------------------------
     def dropout_forward(self, x, p, seed, offset):

@@ -165,9 +165,11 @@ class NormalizationKernels:
         self.loops.layer_norm_forward(x, weight, bias, float(eps), y, mean, invstd)
         return y, mean, invstd
 
-    def layer_norm_backward(self, gy, x, mean, invstd, weight, needs_weight, needs_bias):
+    def layer_norm_backward(self, gy, x, mean, invstd, weight, needs_weight, needs_bias, gx_shape=None):
         """(gx, gweight, gbias) of LayerNorm over rows of x (M, D), the last two (D,) in x's dtype
-        or None when not needed. mean, invstd: float64 (M,) from the forward; weight: (D,) or None."""
+        or None when not needed. mean, invstd: float64 (M,) from the forward; weight: (D,) or None.
+        gx_shape: gx's shape (M * D elements; default (M, D)), so that an N-d input's gradient is an
+        array of its own, not a view that the autograd walk would copy to adopt as a leaf's grad."""
         xp = self.xp
         check_float_array(x, "x", ndim=2)
         check_like(gy, "gy", x, "x")
@@ -178,6 +180,9 @@ class NormalizationKernels:
             check_like(weight, "weight", x, "x", shape=(D,))
         weight = xp.ones(D, x.dtype) if weight is None else self._contiguous(weight)
         gy, x, mean, invstd = self._contiguous(gy), self._contiguous(x), self._contiguous(mean), self._contiguous(invstd)
-        gx, gweight, gbias = xp.empty_like(x), xp.empty(D, dtype=x.dtype), xp.empty(D, dtype=x.dtype)
-        self.loops.layer_norm_backward(gy, x, mean, invstd, weight, gx, gweight, gbias)
+        gx = xp.empty(x.shape if gx_shape is None else gx_shape, x.dtype)
+        if gx.size != x.size:
+            raise ValueError(f"layer_norm_backward: gx_shape {gx_shape} does not hold the {x.size} elements of x")
+        gweight, gbias = xp.empty(D, dtype=x.dtype), xp.empty(D, dtype=x.dtype)
+        self.loops.layer_norm_backward(gy, x, mean, invstd, weight, gx.reshape(x.shape), gweight, gbias)
         return gx, (gweight if needs_weight else None), (gbias if needs_bias else None)
