@@ -99,6 +99,58 @@ def column_sum(g, sums):
     sums += g.sum(axis=0, dtype=cp.float64)
 
 
+# The convolution: im2col over chunks of the batch, each chunk's column matrix within
+# CONV_WORKSPACE_BYTES (a chunk holds at least one sample), then cuBLAS; col2im for the input gradient.
+CONV_WORKSPACE_BYTES = 32 << 20
+
+
+def _conv_chunks(x, geometry):
+    """(start, stop) over the batch of x (N, C, H, W), each chunk's column matrix within the workspace."""
+    per_sample = x.shape[1] * geometry[0] * geometry[1] * geometry[-2] * geometry[-1]
+    chunk = max(1, CONV_WORKSPACE_BYTES // max(1, per_sample * x.dtype.itemsize))
+    return [(start, min(x.shape[0], start + chunk)) for start in range(0, x.shape[0], chunk)]
+
+
+def _conv_columns(x, groups, geometry):
+    """The column matrix (groups, C // groups * KH * KW, n * OH * OW) of x (n, C, H, W)."""
+    cols = cp.empty((x.shape[1] * geometry[0] * geometry[1], x.shape[0] * geometry[-2] * geometry[-1]), x.dtype)
+    im2col(x, cols, *geometry)
+    return cols.reshape(groups, cols.shape[0] // groups, cols.shape[1])
+
+
+def _output_columns(gy, groups):
+    """(groups, O // groups, n * L): gy (n, O, OH, OW) laid out like a column matrix."""
+    n, O = gy.shape[:2]
+    return cp.ascontiguousarray(gy.transpose(1, 0, 2, 3)).reshape(groups, O // groups, n * gy.shape[2] * gy.shape[3])
+
+
+def conv_forward(x, weight, bias, y, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w,
+                 out_h, out_w):
+    geometry = (kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, out_h, out_w)
+    for start, stop in _conv_chunks(x, geometry):
+        out = cp.matmul(weight, _conv_columns(x[start:stop], weight.shape[0], geometry))
+        y[start:stop] = out.reshape(y.shape[1], stop - start, *y.shape[2:]).transpose(1, 0, 2, 3)
+    if bias is not None:
+        y += bias.reshape(-1, 1, 1)
+
+
+def conv_weight_gradient(x, gy, gweight, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w,
+                         out_h, out_w):
+    geometry = (kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, out_h, out_w)
+    gweight.fill(0)
+    for start, stop in _conv_chunks(x, geometry):
+        cols = _conv_columns(x[start:stop], gweight.shape[0], geometry)
+        gweight += cp.matmul(_output_columns(gy[start:stop], gweight.shape[0]), cols.transpose(0, 2, 1))
+
+
+def conv_input_gradient(gy, weight, gx, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w,
+                        out_h, out_w):
+    geometry = (kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, out_h, out_w)
+    for start, stop in _conv_chunks(gx, geometry):
+        cols = cp.matmul(weight.transpose(0, 2, 1), _output_columns(gy[start:stop], weight.shape[0]))
+        col2im(cols.reshape(cols.shape[0] * cols.shape[1], cols.shape[2]), gx[start:stop], *geometry)
+
+
 def attention_backward(gout, q, k, v, out, lse, mask, mask_index, delta, gq, gk, gv, scale, is_causal, threshold,
                        dropout_scale, seed, offset):
     settings = (scale, is_causal, threshold, dropout_scale, seed, offset)

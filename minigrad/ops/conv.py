@@ -32,16 +32,14 @@ class ConvolutionOp(_ImageOp):
         self.one_d = x.ndim == 3
         x, weight = self._images(x, weight)
         self.x, self.weight, self.has_bias = x, weight, bias is not None
-        # the column matrix is kept for the weight gradient when it fits the workspace (one chunk)
-        y, self.columns = self.kernels.conv2d_forward(x, weight, bias, self.stride, self.padding, self.dilation,
-                                                      self.groups, keep_columns=self.needs_input_grad[1])
+        y = self.kernels.conv2d_forward(x, weight, bias, self.stride, self.padding, self.dilation, self.groups)
         return self._lines(y)[0]
 
     def backward(self, gy):
         needs = self.needs_input_grad
         gx, gweight, gbias = self.kernels.conv2d_backward(
             self._images(gy)[0], self.x, self.weight, self.stride, self.padding, self.dilation, self.groups,
-            needs[0], needs[1], self.has_bias and needs[2], self.columns)
+            needs[0], needs[1], self.has_bias and needs[2])
         gx, gweight = self._lines(gx, gweight)
         return (gx, gweight, gbias) if self.has_bias else (gx, gweight)
 
@@ -69,7 +67,7 @@ class _ConvGradient(Op):
 
     def _convolution(self, x, weight):
         """The convolution's output (array) for arrays x and weight."""
-        return self.kernels.conv2d_forward(x, weight, None, *self.geometry)[0]
+        return self.kernels.conv2d_forward(x, weight, None, *self.geometry)
 
     def _gradients(self, gy, x, weight, needs_x, needs_weight):
         """(gx, gweight) of the convolution of arrays x and weight, for its output gradient gy."""

@@ -1,5 +1,5 @@
 """Convolution through F.conv2d / F.conv1d: forward and every gradient against a float64 reference
-written here (one strided slice per kernel tap), gradcheck, float32, chunked workspaces, strides,
+written here (one strided slice per kernel tap), gradcheck, float32, the edges of tiles (CPU) and chunks (GPU), strides,
 and the arguments it must refuse."""
 import itertools
 
@@ -8,7 +8,8 @@ import pytest
 
 import minigrad as mg
 import minigrad.functional as F
-from minigrad._kernels import cpu, front
+from minigrad._kernels import conv as conv_loops
+from minigrad._kernels import cpu
 
 FLOAT32_TOLERANCE = 1e-4  # relative to the largest reference magnitude; GEMM sums in float32
 
@@ -121,20 +122,109 @@ def test_conv1d_matches_the_reference_and_gradchecks(rng, device):
     assert mg.gradcheck(lambda *t: F.conv1d(*t, padding="same"), small)
 
 
-def test_chunks_of_the_batch_give_the_same_result(rng, monkeypatch):
-    x, w, b = rng.standard_normal((5, 3, 7, 7)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+# Tile edges of the CPU kernel (conv.pyx): tiles shrunk to 1, 7 or 40 columns (one output row or
+# less, a few rows, several small images per tile with a shorter last stack), and the default. (x shape, w shape, stride, padding, dilation, groups); padding as in F.conv2d or as
+# ((top, bottom), (left, right)) through F.pad.
+TILE_EDGE_CASES = {
+    "tile boundary inside an image": ((2, 3, 11, 7), (4, 3, 3, 3), 1, 1, 1, 1),
+    "a single output row": ((2, 2, 3, 9), (3, 2, 3, 2), 1, 0, 1, 1),
+    "N=1 with many tiles": ((1, 2, 17, 5), (3, 2, 3, 3), 1, 1, 1, 1),
+    "groups=C": ((2, 4, 9, 6), (8, 1, 3, 3), 1, 1, 1, 4),
+    "dilation with padding": ((2, 3, 10, 9), (2, 3, 3, 2), 1, 2, (2, 3), 1),
+    "asymmetric padding": ((2, 3, 8, 7), (4, 3, 2, 3), (2, 1), ((0, 1), (2, 0)), 1, 1),
+    "outputs smaller than a tile": ((3, 2, 4, 4), (3, 2, 3, 3), 2, 0, 1, 1),
+    "zero-size batch": ((0, 3, 6, 6), (4, 3, 3, 3), 1, 1, 1, 1),
+    "1x1 stride 1 (no packing)": ((2, 6, 5, 7), (4, 3, 1, 1), 1, 0, 1, 2),
+    "1x1 stride 2": ((2, 3, 7, 6), (4, 3, 1, 1), 2, 0, 1, 1),
+    "1x1 with padding": ((2, 3, 4, 5), (4, 3, 1, 1), 1, 1, 1, 1),
+    "tall stride and kernel": ((2, 2, 23, 6), (3, 2, 5, 3), (3, 1), 2, (2, 1), 1),
+    "small images, a shorter last stack": ((5, 3, 4, 4), (2, 3, 3, 3), 1, 1, 1, 1),
+    "1x1 on small images (stacked, packed)": ((5, 4, 2, 3), (6, 2, 1, 1), 1, 0, 1, 2),
+}
+
+
+def _conv2d_with_padding(x, w, b, stride, padding, dilation, groups):
+    if isinstance(padding, tuple) and isinstance(padding[0], tuple):  # asymmetric: F.pad, then none
+        (top, bottom), (left, right) = padding
+        x = F.pad(x, (left, right, top, bottom))
+        padding = 0
+    return F.conv2d(x, w, b, stride, padding, dilation, groups)
+
+
+@pytest.mark.parametrize("tile_columns", [1, 7, 40, None])
+@pytest.mark.parametrize("case", list(TILE_EDGE_CASES))
+def test_tiles_give_the_reference_at_one_and_two_threads(case, tile_columns, rng, monkeypatch):
+    x_shape, w_shape, stride, padding, dilation, groups = TILE_EDGE_CASES[case]
+    if tile_columns is not None:
+        monkeypatch.setattr(conv_loops, "TILE_BYTES", 0)
+        monkeypatch.setattr(conv_loops, "MIN_TILE_COLUMNS", tile_columns)
+    x, w, b = rng.standard_normal(x_shape), rng.standard_normal(w_shape), rng.standard_normal(w_shape[0])
+    if isinstance(padding, tuple) and isinstance(padding[0], tuple):
+        (top, bottom), (left, right) = padding
+        ref_x, ref_padding = np.pad(x, [(0, 0), (0, 0), (top, bottom), (left, right)]), 0
+    else:
+        ref_x, ref_padding = x, padding
+    y_shape = reference_conv2d(ref_x, w, b, None, stride, ref_padding, dilation, groups)[0].shape
+    gy = rng.standard_normal(y_shape)
+    ref_y, ref_gx, ref_gw, ref_gb = reference_conv2d(ref_x, w, b, gy, stride, ref_padding, dilation, groups)
+    if ref_padding is not padding:
+        ref_gx = ref_gx[:, :, top:top + x_shape[2], left:left + x_shape[3]]
+    threads = mg.get_num_threads()
     results = []
-    for workspace_bytes in (front.Kernels.WORKSPACE_BYTES, 1, 2 * 3 * 9 * 25 * 8):  # all, 1, 2 samples
-        monkeypatch.setattr(front.Kernels, "WORKSPACE_BYTES", workspace_bytes)
-        tensors = [mg.tensor(a, requires_grad=True) for a in (x, w, b)]
+    try:
+        for n in (1, 2):
+            mg.set_num_threads(n)
+            for dtype in ("float64", "float32"):
+                tensors = [mg.tensor(a, dtype=dtype, requires_grad=True) for a in (x, w, b)]
+                y = _conv2d_with_padding(*tensors, stride, padding, dilation, groups)
+                y.backward(mg.tensor(gy, dtype=dtype))
+                results.append([y.detach().numpy()] + [t.grad.numpy() for t in tensors])
+    finally:
+        mg.set_num_threads(threads)
+    for got, want in zip(results[0], (ref_y, ref_gx, ref_gw, ref_gb)):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+    for got, want in zip(results[1], (ref_y, ref_gx, ref_gw, ref_gb)):
+        np.testing.assert_allclose(got, want, atol=FLOAT32_TOLERANCE * np.abs(want).max(initial=1))
+    for one_thread, two_threads in zip(results[:2], results[2:]):  # the same bits at 1 and 2 threads
+        for a, c in zip(one_thread, two_threads):
+            np.testing.assert_array_equal(a, c)
+
+
+def test_the_weight_gradient_is_the_same_at_one_and_two_threads_over_many_tiles(rng, monkeypatch):
+    # more tiles than partial sums (WEIGHT_BLOCKS), large enough for the parallel path
+    monkeypatch.setattr(conv_loops, "TILE_BYTES", 0)
+    monkeypatch.setattr(conv_loops, "MIN_TILE_COLUMNS", 40)
+    x, gy = rng.standard_normal((24, 8, 20, 20)).astype(np.float32), rng.standard_normal((24, 8, 20, 20))
+    w = rng.standard_normal((8, 8, 3, 3)).astype(np.float32)
+    threads = mg.get_num_threads()
+    grads = []
+    try:
+        for n in (1, 2, 1):
+            mg.set_num_threads(n)
+            tw = mg.tensor(w, requires_grad=True)
+            F.conv2d(mg.tensor(x), tw, padding=1).backward(mg.tensor(gy, dtype="float32"))
+            grads.append(tw.grad.numpy())
+    finally:
+        mg.set_num_threads(threads)
+    np.testing.assert_array_equal(grads[0], grads[1])
+    np.testing.assert_array_equal(grads[0], grads[2])
+    want = reference_conv2d(x.astype(np.float64), w.astype(np.float64), None, gy, 1, 1, 1, 1)[2]
+    np.testing.assert_allclose(grads[0], want, atol=FLOAT32_TOLERANCE * np.abs(want).max())
+
+
+@pytest.mark.gpu
+def test_chunks_of_the_batch_give_the_same_result_on_the_gpu(rng, monkeypatch):
+    from minigrad._kernels import cuda_loops
+    x, w, b = rng.standard_normal((5, 3, 7, 7)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    gy = np.cos(np.arange(5 * 4 * 7 * 4)).reshape(5, 4, 7, 4)
+    want = reference_conv2d(x, w, b, gy, (1, 2), 1, 1, 1)
+    for workspace_bytes in (cuda_loops.CONV_WORKSPACE_BYTES, 1, 2 * 3 * 9 * 28 * 8):  # all, 1, 2 samples
+        monkeypatch.setattr(cuda_loops, "CONV_WORKSPACE_BYTES", workspace_bytes)
+        tensors = [mg.tensor(a, requires_grad=True, device="cuda") for a in (x, w, b)]
         y = F.conv2d(*tensors, padding=1, stride=(1, 2))
-        y.backward(mg.tensor(np.cos(np.arange(y.numel())).reshape(y.shape)))
-        results.append([y.detach().numpy()] + [t.grad.numpy() for t in tensors])
-    want = reference_conv2d(x, w, b, np.cos(np.arange(results[0][0].size)).reshape(results[0][0].shape),
-                            (1, 2), 1, 1, 1)
-    for result in results:
-        for got, expected in zip(result, want):
-            np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+        y.backward(mg.tensor(gy, device="cuda"))
+        for got, expected in zip([y.detach()] + [t.grad for t in tensors], want):
+            np.testing.assert_allclose(got.numpy(), expected, rtol=1e-10, atol=1e-10)
 
 
 def test_strided_inputs_give_the_result_of_contiguous_copies(rng):
@@ -192,21 +282,6 @@ def test_kernel_front_refuses_what_would_break_a_loop():
         kernels.conv2d_forward(x, w.astype(np.float32), None, (1, 1), ((0, 0), (0, 0)), (1, 1), 1)
     with pytest.raises(ValueError, match=r"gy must be float64 of shape \(1, 3, 2, 2\)"):
         kernels.conv2d_backward(np.ones((1, 3, 3, 3)), x, w, (1, 1), ((0, 0), (0, 0)), (1, 1), 1, True, True, True)
-
-
-def test_columns_kept_from_the_forward_give_the_weight_gradient_of_a_rebuilt_matrix(rng):
-    x, w = rng.standard_normal((3, 2, 6, 5)), rng.standard_normal((4, 2, 3, 2))
-    args = ((1, 1), ((0, 0), (1, 0)), (2, 1), 1)
-    y, columns = cpu.conv2d_forward(x, w, None, *args, keep_columns=True)
-    assert y.shape == (3, 4, 2, 5) and columns.shape == (1, 2 * 3 * 2, 3 * 2 * 5)
-    gy = rng.standard_normal(y.shape)
-    assert cpu.conv2d_forward(x, w, None, *args)[1] is None
-    kept = cpu.conv2d_backward(gy, x, w, *args, True, True, False, columns)
-    rebuilt = cpu.conv2d_backward(gy, x, w, *args, True, True, False)
-    for a, b in zip(kept[:2], rebuilt[:2]):
-        np.testing.assert_array_equal(a, b)
-    with pytest.raises(ValueError, match=r"columns has shape \(1, 12, 29\), expected \(1, 12, 30\)"):
-        cpu.conv2d_backward(gy, x, w, *args, True, True, False, columns[:, :, 1:])
 
 
 @pytest.mark.parametrize("padding, stride", [(1, 1), (2, 2)])
