@@ -140,10 +140,11 @@ def gru_cell_backward(const real[:, ::1] gates, const real[:, ::1] h_prev, const
 cdef enum:
     COLUMN_ALIGN = 16
     # Multiply-adds of one step's product from which its threads split it. Two barriers a step cost a
-    # few microseconds on idle cores but a scheduler time slice where the cores are shared: on the
-    # 2-core test host (load 10-25) the LSTM benchmark (32 x 256 x 1024 a step, 8.4M) took 22x
-    # PyTorch's time at two threads against 1.3x at one. So layers of that size run on one thread;
-    # from 16.7M (hidden 512 at batch 32) a step's product is worth the risk.
+    # few microseconds on idle cores but up to a scheduler time slice where the cores are shared: on
+    # the 2-core test host (load about 10) the LSTM benchmark's loops (32 x 256 x 1024 a step, 8.4M)
+    # took 1.15-1.4x longer on two threads than on one (OMP_WAIT_POLICY=PASSIVE; 10x with the default
+    # policy). So layers of that size run on one thread; from 16.7M (hidden 512 at batch 32) a step's
+    # product is worth the risk. Untested on an idle machine: the figure to retune there.
     SEQUENCE_PARALLEL_MIN = 1 << 24
 
 
