@@ -1285,6 +1285,11 @@ ATTENTION = [
         _attention_sample((2, 2, 3, 2), (2, 2, 4, 2), (2, 2, 4, 1), _bool_mask((3, 4)), name="bool-mask"),
         _attention_sample((2, 2, 3, 2), (2, 2, 4, 2), (2, 2, 4, 1), lambda rng: Const(rng.standard_normal((2, 1, 4))),
                           name="float-mask", scale=0.3),
+        # a float mask that requires grad: its gradient summed over the batch and the query rows it broadcast
+        _attention_sample((2, 2, 3, 2), (2, 2, 4, 2), (2, 2, 4, 1), lambda rng: rng.standard_normal((2, 1, 4)),
+                          name="float-mask-grad", scale=0.3),
+        _attention_sample((1, 4, 3, 2), (1, 2, 4, 2), (1, 2, 4, 1), lambda rng: rng.standard_normal((4, 3, 4)),
+                          name="gqa-float-mask-grad", enable_gqa=True),
         _attention_sample((2, 1, 5, 2), (2, 1, 6, 2), (2, 1, 6, 1), _masked_rows, name="fully-masked-rows"),
         _attention_sample((0, 5, 4), (0, 6, 4), (0, 6, 3), name="empty-batch"),
         _attention_sample((2, 0, 4), (2, 6, 4), (2, 6, 3), name="no-queries")),

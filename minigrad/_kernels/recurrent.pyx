@@ -1,10 +1,45 @@
-"""LSTM and GRU step loops (CPU): the pointwise part of one step of one direction, over the B rows of
-the batch that take part in it. The kernel front checks and allocates (front/recurrent.py); the
-arrays are C-contiguous rows of one dtype. The per-element math and the row loops are recurrent.h's,
-shared with cuda/recurrent.cu; the math runs in double for both dtypes."""
-from cython.parallel cimport prange
+"""LSTM and GRU loops (CPU). The step loops: the pointwise part of one step of one direction, over the
+B rows of the batch that take part in it. The sequence loops: a whole direction of a layer, each
+step's recurrent GEMM and its pointwise part, in one parallel region. The kernel front checks and
+allocates (front/recurrent.py); the arrays are C-contiguous rows of one dtype. The per-element math
+and the row loops are recurrent.h's, shared with cuda/recurrent.cu; the math runs in double for both
+dtypes."""
+from cython.parallel cimport parallel, prange
+from libc.string cimport memcpy
 
-from ._types cimport PARALLEL_MIN, real
+from .blas cimport gemm
+from ._types cimport PARALLEL_MIN, block_start, minigrad_max_threads, real
+
+cdef extern from *:
+    """
+    #ifdef _OPENMP
+    #include <omp.h>
+    #endif
+    /* A barrier of the enclosing parallel region (an orphaned directive binds to it), and the calling
+       thread's index and team size there; without OpenMP the region is one thread. */
+    static inline void recurrent_barrier(void) {
+    #ifdef _OPENMP
+    #pragma omp barrier
+    #endif
+    }
+    static inline int recurrent_thread(void) {
+    #ifdef _OPENMP
+        return omp_get_thread_num();
+    #else
+        return 0;
+    #endif
+    }
+    static inline int recurrent_team(void) {
+    #ifdef _OPENMP
+        return omp_get_num_threads();
+    #else
+        return 1;
+    #endif
+    }
+    """
+    void recurrent_barrier() nogil
+    int recurrent_thread() nogil
+    int recurrent_team() nogil
 
 cdef extern from "recurrent.h" nogil:
     void lstm_forward_row_float(const float* x_gates, const float* h_gates, const float* c_prev, float* gates,
@@ -94,3 +129,166 @@ def gru_cell_backward(const real[:, ::1] gates, const real[:, ::1] h_prev, const
         else:
             gru_backward_row_double(&gates[r, 0], &h_prev[r, 0], &gh[r, 0], &x_gates_grad[r, 0], &h_gates_grad[r, 0],
                                     &gh_prev[r, 0], H)
+
+
+# The sequence loops. A step needs the whole previous state before its product, and its product
+# before its pointwise part, so the threads meet at a barrier after each half: the product is split
+# by blocks of its output columns (each thread one single-threaded GEMM), the pointwise part by rows.
+# One region for the whole sequence: a region per step would wake the team twice as often.
+# Each output column is one GEMM call's whatever the split, in blocks of COLUMN_ALIGN, so results do
+# not depend on the thread count (a test checks 1 against 2 threads).
+cdef enum:
+    COLUMN_ALIGN = 16
+    # Multiply-adds of one step's product from which its threads split it. Two barriers a step cost a
+    # few microseconds on idle cores but up to a scheduler time slice where the cores are shared: on
+    # the 2-core test host (load about 10) the LSTM benchmark's loops (32 x 256 x 1024 a step, 8.4M)
+    # took 1.15-1.4x longer on two threads than on one (OMP_WAIT_POLICY=PASSIVE; 10x with the default
+    # policy). So layers of that size run on one thread; from 16.7M (hidden 512 at batch 32) a step's
+    # product is worth the risk. Untested on an idle machine: the figure to retune there.
+    SEQUENCE_PARALLEL_MIN = 1 << 24
+
+
+cdef inline int _sequence_threads(Py_ssize_t rows, Py_ssize_t columns, Py_ssize_t inner) noexcept nogil:
+    return minigrad_max_threads() if rows * columns * inner >= SEQUENCE_PARALLEL_MIN else 1
+
+
+cdef inline Py_ssize_t _column(int thread, int team, Py_ssize_t columns) noexcept nogil:
+    """Where the thread's block of a product's columns starts (thread = team: the end)."""
+    if thread == team:
+        return columns
+    return block_start(thread, team, (columns + COLUMN_ALIGN - 1) // COLUMN_ALIGN) * COLUMN_ALIGN
+
+
+def lstm_sequence_forward(const real[:, ::1] x_gates, const real[:, ::1] w_hh_t, const long long[:, ::1] steps,
+                          real[:, ::1] h, real[:, ::1] c, real[:, ::1] h_gates, real[:, ::1] gates,
+                          real[:, ::1] h_prev, real[:, ::1] c_prev, real[:, ::1] c_all, real[:, ::1] y):
+    """One direction of an LSTM layer (no projection). x_gates: (T, 4H) input projection with both
+    biases; w_hh_t: (H, 4H), W_hh transposed; steps: (S, 2) first row and row count of each step in
+    the order taken. h, c: (N, H) the initial state, left holding the final one; h_gates: (N, 4H)
+    scratch. Fills, per row of the sequence, gates (T, 4H) as lstm_cell_forward, h_prev and c_prev
+    (T, H) the state the step read, c_all (T, H) the new cell and y (T, H) the output."""
+    cdef Py_ssize_t H = h.shape[1], G = w_hh_t.shape[1], s, r, start, size, first, last, col0, col1
+    cdef int thread, team, threads = _sequence_threads(h.shape[0], G, H)
+    if H == 0 or steps.shape[0] == 0:
+        return
+    with nogil, parallel(num_threads=threads):
+        thread, team = recurrent_thread(), recurrent_team()
+        col0, col1 = _column(thread, team, G), _column(thread + 1, team, G)
+        for s in range(steps.shape[0]):
+            start, size = steps[s, 0], steps[s, 1]
+            if col1 > col0:
+                gemm(False, False, size, col1 - col0, H, 1, &h[0, 0], H, &w_hh_t[0, col0], G, 0, &h_gates[0, col0], G)
+            recurrent_barrier()
+            first, last = block_start(thread, team, size), block_start(thread + 1, team, size)
+            for r in range(first, last):
+                memcpy(&h_prev[start + r, 0], &h[r, 0], H * sizeof(real))
+                memcpy(&c_prev[start + r, 0], &c[r, 0], H * sizeof(real))
+                if real is float:
+                    lstm_forward_row_float(&x_gates[start + r, 0], &h_gates[r, 0], &c_prev[start + r, 0],
+                                           &gates[start + r, 0], &y[start + r, 0], &c_all[start + r, 0], H)
+                else:
+                    lstm_forward_row_double(&x_gates[start + r, 0], &h_gates[r, 0], &c_prev[start + r, 0],
+                                            &gates[start + r, 0], &y[start + r, 0], &c_all[start + r, 0], H)
+                memcpy(&h[r, 0], &y[start + r, 0], H * sizeof(real))
+                memcpy(&c[r, 0], &c_all[start + r, 0], H * sizeof(real))
+            recurrent_barrier()
+
+
+def lstm_sequence_backward(const real[:, ::1] gy, const real[:, ::1] w_hh, const long long[:, ::1] steps,
+                           const real[:, ::1] gates, const real[:, ::1] c_prev, const real[:, ::1] c_all,
+                           real[:, ::1] gh, real[:, ::1] gc, real[:, ::1] g, real[:, ::1] gates_grad):
+    """lstm_sequence_forward's backward. gy: (T, H) the output's gradient; w_hh: (4H, H); steps: the
+    forward's, in reverse; gates, c_prev, c_all: as the forward filled them. gh, gc: (N, H) the
+    final state's gradients, left holding the initial state's; g: (N, H) scratch. Fills gates_grad
+    (T, 4H), the pre-activations' gradient."""
+    cdef Py_ssize_t H = gh.shape[1], G = w_hh.shape[0], s, r, k, start, size, first, last, col0, col1
+    cdef int thread, team, threads = _sequence_threads(gh.shape[0], G, H)
+    if H == 0 or steps.shape[0] == 0:
+        return
+    with nogil, parallel(num_threads=threads):
+        thread, team = recurrent_thread(), recurrent_team()
+        col0, col1 = _column(thread, team, H), _column(thread + 1, team, H)
+        for s in range(steps.shape[0]):
+            start, size = steps[s, 0], steps[s, 1]
+            first, last = block_start(thread, team, size), block_start(thread + 1, team, size)
+            for r in range(first, last):
+                for k in range(H):
+                    g[r, k] = gy[start + r, k] + gh[r, k]
+                if real is float:
+                    lstm_backward_row_float(&gates[start + r, 0], &c_prev[start + r, 0], &c_all[start + r, 0], &g[r, 0],
+                                            &gc[r, 0], &gates_grad[start + r, 0], &gc[r, 0], H)
+                else:
+                    lstm_backward_row_double(&gates[start + r, 0], &c_prev[start + r, 0], &c_all[start + r, 0],
+                                             &g[r, 0], &gc[r, 0], &gates_grad[start + r, 0], &gc[r, 0], H)
+            recurrent_barrier()
+            if col1 > col0:
+                gemm(False, False, size, col1 - col0, G, 1, &gates_grad[start, 0], G, &w_hh[0, col0], H, 0,
+                     &gh[0, col0], H)
+            recurrent_barrier()
+
+
+def gru_sequence_forward(const real[:, ::1] x_gates, const real[:, ::1] w_hh_t, const real[::1] b_hh,
+                         const long long[:, ::1] steps, real[:, ::1] h, real[:, ::1] h_gates, real[:, ::1] gates,
+                         real[:, ::1] h_prev, real[:, ::1] y):
+    """One direction of a GRU layer. x_gates: (T, 3H) input projection with b_ih; w_hh_t: (H, 3H);
+    b_hh: (3H,); steps: as lstm_sequence_forward's. h: (N, H) the initial state, left holding the
+    final one; h_gates: (N, 3H) scratch. Fills gates (T, 4H) as gru_cell_forward, h_prev (T, H) the
+    state each step read and y (T, H)."""
+    cdef Py_ssize_t H = h.shape[1], G = w_hh_t.shape[1], s, r, start, size, first, last, col0, col1
+    cdef int thread, team, threads = _sequence_threads(h.shape[0], G, H)
+    if H == 0 or steps.shape[0] == 0:
+        return
+    with nogil, parallel(num_threads=threads):
+        thread, team = recurrent_thread(), recurrent_team()
+        col0, col1 = _column(thread, team, G), _column(thread + 1, team, G)
+        for s in range(steps.shape[0]):
+            start, size = steps[s, 0], steps[s, 1]
+            if col1 > col0:
+                for r in range(size):
+                    memcpy(&h_gates[r, col0], &b_hh[col0], (col1 - col0) * sizeof(real))
+                gemm(False, False, size, col1 - col0, H, 1, &h[0, 0], H, &w_hh_t[0, col0], G, 1, &h_gates[0, col0], G)
+            recurrent_barrier()
+            first, last = block_start(thread, team, size), block_start(thread + 1, team, size)
+            for r in range(first, last):
+                memcpy(&h_prev[start + r, 0], &h[r, 0], H * sizeof(real))
+                if real is float:
+                    gru_forward_row_float(&x_gates[start + r, 0], &h_gates[r, 0], &h_prev[start + r, 0],
+                                          &gates[start + r, 0], &y[start + r, 0], H)
+                else:
+                    gru_forward_row_double(&x_gates[start + r, 0], &h_gates[r, 0], &h_prev[start + r, 0],
+                                           &gates[start + r, 0], &y[start + r, 0], H)
+                memcpy(&h[r, 0], &y[start + r, 0], H * sizeof(real))
+            recurrent_barrier()
+
+
+def gru_sequence_backward(const real[:, ::1] gy, const real[:, ::1] w_hh, const long long[:, ::1] steps,
+                          const real[:, ::1] gates, const real[:, ::1] h_prev, real[:, ::1] gh, real[:, ::1] g,
+                          real[:, ::1] x_gates_grad, real[:, ::1] h_gates_grad):
+    """gru_sequence_forward's backward. gy: (T, H); w_hh: (3H, H); steps: the forward's, in reverse;
+    gates, h_prev: as the forward filled them. gh: (N, H) the final state's gradient, left holding
+    the initial state's; g: (N, H) scratch. Fills x_gates_grad and h_gates_grad (T, 3H), the two
+    projections' gradients."""
+    cdef Py_ssize_t H = gh.shape[1], G = w_hh.shape[0], s, r, k, start, size, first, last, col0, col1
+    cdef int thread, team, threads = _sequence_threads(gh.shape[0], G, H)
+    if H == 0 or steps.shape[0] == 0:
+        return
+    with nogil, parallel(num_threads=threads):
+        thread, team = recurrent_thread(), recurrent_team()
+        col0, col1 = _column(thread, team, H), _column(thread + 1, team, H)
+        for s in range(steps.shape[0]):
+            start, size = steps[s, 0], steps[s, 1]
+            first, last = block_start(thread, team, size), block_start(thread + 1, team, size)
+            for r in range(first, last):
+                for k in range(H):
+                    g[r, k] = gy[start + r, k] + gh[r, k]
+                if real is float:
+                    gru_backward_row_float(&gates[start + r, 0], &h_prev[start + r, 0], &g[r, 0],
+                                           &x_gates_grad[start + r, 0], &h_gates_grad[start + r, 0], &gh[r, 0], H)
+                else:
+                    gru_backward_row_double(&gates[start + r, 0], &h_prev[start + r, 0], &g[r, 0],
+                                            &x_gates_grad[start + r, 0], &h_gates_grad[start + r, 0], &gh[r, 0], H)
+            recurrent_barrier()
+            if col1 > col0:
+                gemm(False, False, size, col1 - col0, G, 1, &h_gates_grad[start, 0], G, &w_hh[0, col0], H, 1,
+                     &gh[0, col0], H)
+            recurrent_barrier()

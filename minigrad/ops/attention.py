@@ -17,16 +17,18 @@ __all__ = ["scaled_dot_product_attention"]
 
 
 class ScaledDotProductAttention(Op):
-    """Inputs: q (B, L, E), k (B / group, S, E), v (B / group, S, Ev); output (B, L, Ev). The mask
-    (an additive float array (M, L, S) and the int64 index of each head's mask) is a constant;
-    ``mask_source`` is the array of the attn_mask it was made from (for the ONNX exporter to tell
+    """Inputs: q (B, L, E), k (B / group, S, E), v (B / group, S, Ev), and the float attn_mask where it
+    requires grad; output (B, L, Ev). The mask as the kernels take it (an additive float array (M, L,
+    S) and the int64 index of each head's mask) is made from attn_mask beforehand; ``mask_lead`` is
+    attn_mask's shape with its batch dims padded to the query's, (*lead, L or 1, S or 1), with
+    prod(lead) = M. ``mask_source`` is the array of the attn_mask (for the ONNX exporter to tell
     whether that was computed from the model's inputs)."""
 
-    def __init__(self, scale, is_causal, dropout_p, mask=None, mask_index=None, mask_source=None):
+    def __init__(self, scale, is_causal, dropout_p, mask=None, mask_index=None, mask_source=None, mask_lead=None):
         self.scale, self.is_causal, self.mask, self.mask_index = scale, is_causal, mask, mask_index
-        self.dropout_p, self.mask_source = dropout_p, mask_source
+        self.dropout_p, self.mask_source, self.mask_lead = dropout_p, mask_source, mask_lead
 
-    def forward(self, q, k, v):
+    def forward(self, q, k, v, attn_mask=None):
         dropout = (0, 1.0, 0, 0)
         if self.dropout_p > 0:
             seed, offset = _random.next_dropout_stream()
@@ -38,15 +40,31 @@ class ScaledDotProductAttention(Op):
         return out
 
     def backward(self, gout):
-        return self.kernels.attention_backward(gout, self.q, self.k, self.v, self.out, self.lse, self.mask,
-                                               self.mask_index, self.scale, self.is_causal, self.dropout)
+        grads = self.kernels.attention_backward(gout, self.q, self.k, self.v, self.out, self.lse, self.mask,
+                                                self.mask_index, self.scale, self.is_causal, self.dropout)
+        if len(self.needs_input_grad) < 4:
+            return grads
+        return (*grads, self._mask_grad(gout) if self.needs_input_grad[3] else None)
+
+    def _mask_grad(self, gout):
+        """attn_mask's gradient: the kernels' (M, L, S) summed over the dims attn_mask broadcast."""
+        B, kv_heads, L, S = self.q.shape[0], self.k.shape[0], self.q.shape[1], self.k.shape[1]
+        factors = self._dropout_factors(B, kv_heads, L, S, self.q.dtype) if self.dropout[0] else None
+        gmask = self.kernels.attention_mask_backward(gout, self.q, self.k, self.v, self.out, self.lse, self.mask,
+                                                     self.mask_index, self.scale, factors)
+        lead = self.mask_lead
+        gmask = gmask.reshape(*lead[:-2], L, S)
+        broadcast = tuple(axis for axis in (-2, -1) if lead[axis] == 1 and gmask.shape[axis] != 1)
+        if broadcast:
+            gmask = gmask.sum(axis=broadcast, keepdims=True)
+        return gmask.reshape(self.mask_source.shape)
 
     def backward_graph(self, inputs, gout):
         # the kernels never store the weights: differentiate the forward recomputed with Tensor ops
         # (mask, causal hiding and dropout factors as constants)
         return gradients_of_recomputed(self, inputs, lambda *views: (self._composed(*views),), (gout,))
 
-    def _composed(self, q, k, v):
+    def _composed(self, q, k, v, attn_mask=None):
         """forward's output (B, L, Ev) from Tensor ops, the (B, L, S) weights in memory."""
         B, L, S = q.shape[0], q.shape[1], k.shape[1]
         group = B // k.shape[0] if k.shape[0] else 1
@@ -57,7 +75,13 @@ class ScaledDotProductAttention(Op):
         if self.is_causal:
             additive = xp.where(xp.tril(xp.ones((L, S), bool)), additive, -xp.inf)
         hidden_rows = (additive == -xp.inf).all(-1, keepdims=True)  # zeros out, no gradient
-        scores = q @ k.transpose(1, 2) * self.scale + constant(xp.where(hidden_rows, 0, additive).astype(q.dtype))
+        if attn_mask is None:
+            additive = constant(xp.where(hidden_rows, 0, additive).astype(q.dtype))
+        else:  # the mask differentiable: attn_mask expanded to (M, L, S), each head's taken
+            lead = self.mask_lead
+            expanded = attn_mask.reshape(*lead).expand(*lead[:-2], L, S).reshape(-1, L, S)
+            additive = expanded[Tensor(self.mask_index)].masked_fill(constant(hidden_rows), 0)
+        scores = q @ k.transpose(1, 2) * self.scale + additive
         weights = scores.softmax(-1).masked_fill(constant(hidden_rows), 0)
         if self.dropout[0]:
             weights = weights * constant(self._dropout_factors(B, k.shape[0], L, S, q.dtype))
@@ -88,7 +112,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     (*batch, L, S). is_causal: query i sees keys j <= i (top-left; not with attn_mask). scale: default
     1 / sqrt(E). dropout_p: drops weights (masks follow mg.manual_seed), whatever the module's mode.
     enable_gqa: key/value have H / g heads (dim -3) for the query's H; query head h reads head h // g.
-    A row whose keys are all masked gives zeros and passes no gradient, as torch 2.13.
+    A row whose keys are all masked gives zeros and passes no gradient, as torch 2.13. A float attn_mask
+    that requires grad gets the gradient of the softmax input, summed over the dims it broadcast.
     Example: ``F.scaled_dot_product_attention(mg.randn(2, 4, 16, 8), k, v, is_causal=True)``
     """
     name = "scaled_dot_product_attention"
@@ -121,8 +146,12 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     q = _batched(query, lead + q_heads)
     k, v = _batched(key, lead + kv_heads), _batched(value, lead + kv_heads)
     mask, mask_index = _additive_mask(attn_mask, lead + q_heads, L, S, query)
-    out = ScaledDotProductAttention(scale, is_causal, dropout_p, mask, mask_index,
-                                    None if attn_mask is None else attn_mask._data)(q, k, v)
+    op = ScaledDotProductAttention(scale, is_causal, dropout_p, mask, mask_index,
+                                   None if attn_mask is None else attn_mask._data,
+                                   None if attn_mask is None else (1,) * (len(lead + q_heads) + 2 - attn_mask.ndim)
+                                   + tuple(attn_mask.shape))
+    differentiable_mask = attn_mask is not None and attn_mask.requires_grad and grad_mode.is_grad_enabled()
+    out = op(q, k, v, attn_mask) if differentiable_mask else op(q, k, v)
     return out.reshape(*lead, *q_heads, L, Ev)
 
 
@@ -156,8 +185,6 @@ def _additive_mask(attn_mask, batch, L, S, query):
         raise TypeError(f"{name} must be a Tensor, got {type(attn_mask).__name__}")
     if attn_mask.dtype != np.bool_ and attn_mask.dtype != query.dtype:
         raise TypeError(f"{name} must be bool or the query's dtype {query.dtype}, got {attn_mask.dtype}")
-    if attn_mask.requires_grad and grad_mode.is_grad_enabled():
-        raise NotImplementedError(f"{name}: no gradient flows to the mask; pass attn_mask.detach()")
     if attn_mask.device != query.device:
         raise ValueError(f"{name} is on {attn_mask.device}, query on {query.device}")
     try:

@@ -9,7 +9,9 @@ one GEMM for the whole sequence's input projection and, per step, one for the re
 and one fused kernel for the pointwise part (the LSTM and GRU cells'; tanh or relu for the plain
 RNN). The backward walks the steps once in reverse: per step the fused backward kernel and one GEMM
 for the gradient of the previous state; the weights' and the input's gradients are one GEMM each
-over all steps.
+over all steps. For the LSTM without projection and the GRU, the step walks are one kernel call
+each (the front's *_sequence_* methods: on the CPU the steps' GEMMs and pointwise parts run in
+minigrad's threads with the GIL released); the plain RNN and the projected LSTM step in Python.
 """
 from ..autograd import Op
 from ..tensor import Tensor
@@ -42,45 +44,50 @@ class Recurrent(Op):
         return steps[::-1] if self.reverse else steps
 
     def forward(self, x, h0, *rest):
-        xp, lstm, gru = self.xp, self.mode == "LSTM", self.mode == "GRU"
+        lstm, gru =  self.mode == "LSTM", self.mode == "GRU"
         c0, rest = (rest[0], rest[1:]) if lstm else (None, rest)
         w_ih, w_hh = rest[:2]
         b_ih, b_hh = rest[2:4] if self.has_bias else (None, None)
         w_hr = rest[-1] if self.has_proj else None
-        hidden = w_hh.shape[0] // GATES[self.mode]
-        rows = x.shape[0]
-        x_gates = xp.matmul(x, w_ih.T)
+        x_gates = self.xp.matmul(x, w_ih.T)
         if self.has_bias:
             x_gates += b_ih if gru else b_ih + b_hh  # the GRU's b_hh stays inside r * (W_hn h + b_hn)
-        h, y = h0.copy(), xp.empty((rows, h0.shape[1]), x.dtype)
+        self.saved = dict(x=x, w_ih=w_ih, w_hh=w_hh, w_hr=w_hr)
+        if lstm and not self.has_proj:
+            y, h, c, *kept = self.kernels.lstm_sequence_forward(x_gates, w_hh, self._steps(), h0, c0)
+            self.saved.update(zip(("gates", "h_prev", "c_prev", "c"), kept))
+            return y, h, c
+        if gru:
+            y, h, *kept = self.kernels.gru_sequence_forward(x_gates, w_hh, b_hh, self._steps(), h0)
+            self.saved.update(zip(("gates", "h_prev"), kept), y=y)
+            return y, h
+        return self._stepwise_forward(x_gates, h0, c0, w_hh, w_hr)
+
+    def _stepwise_forward(self, x_gates, h0, c0, w_hh, w_hr):
+        """The plain RNN's and the projected LSTM's forward (the others run as one kernel call), a
+        step at a time: the outputs, as forward's."""
+        xp, lstm, rows = self.xp, self.mode == "LSTM", x_gates.shape[0]
+        h, y = h0.copy(), xp.empty((rows, h0.shape[1]), x_gates.dtype)
         h_prev = xp.empty_like(y)
-        self.saved = dict(x=x, w_ih=w_ih, w_hh=w_hh, w_hr=w_hr, h_prev=h_prev, y=y)
+        self.saved.update(h_prev=h_prev, y=y)
         if lstm:
-            c = c0.copy()
-            gates, c_prev, c_all = xp.empty((rows, 4 * hidden), x.dtype), xp.empty((rows, hidden), x.dtype), \
-                xp.empty((rows, hidden), x.dtype)
-            h_raw = xp.empty((rows, hidden), x.dtype) if self.has_proj else y
+            c, hidden = c0.copy(), c0.shape[1]
+            gates = xp.empty((rows, 4 * hidden), x_gates.dtype)
+            c_prev, c_all, h_raw = (xp.empty((rows, hidden), x_gates.dtype) for _ in range(3))
             self.saved.update(gates=gates, c_prev=c_prev, c=c_all, h_raw=h_raw)
-        elif gru:
-            gates = xp.empty((rows, 4 * hidden), x.dtype)
-            self.saved["gates"] = gates
         # a row-major copy of W_hh^T: BLAS takes (B, out) @ (out, G hidden) ~1.7x faster from it than from
         # the transposed view (measured at batch 32, hidden 256)
-        kernels, w_hh_t = self.kernels, xp.ascontiguousarray(w_hh.T)
+        w_hh_t = xp.ascontiguousarray(w_hh.T)
         for start, size in self._steps():
             step = slice(start, start + size)
             h_prev[step] = h[:size]
             h_gates = xp.matmul(h_prev[step], w_hh_t)
             if lstm:
                 c_prev[step] = c[:size]
-                kernels.lstm_cell_forward(x_gates[step], h_gates, c_prev[step], gates[step], h_raw[step], c_all[step])
+                self.kernels.lstm_cell_forward(x_gates[step], h_gates, c_prev[step], gates[step], h_raw[step],
+                                               c_all[step])
                 c[:size] = c_all[step]
-                if self.has_proj:
-                    y[step] = xp.matmul(h_raw[step], w_hr.T)
-            elif gru:
-                if self.has_bias:
-                    h_gates += b_hh
-                kernels.gru_cell_forward(x_gates[step], h_gates, h_prev[step], gates[step], y[step])
+                y[step] = xp.matmul(h_raw[step], w_hr.T)
             else:
                 pre = xp.add(x_gates[step], h_gates, out=h_gates)
                 y[step] = xp.tanh(pre) if self.mode == "RNN_TANH" else xp.maximum(pre, 0)
@@ -89,44 +96,52 @@ class Recurrent(Op):
 
     def backward(self, gy, gh_n, gc_n=None):
         xp, saved, lstm, gru = self.xp, self.saved, self.mode == "LSTM", self.mode == "GRU"
-        x, w_ih, w_hh, w_hr, h_prev, y = (saved[k] for k in ("x", "w_ih", "w_hh", "w_hr", "h_prev", "y"))
-        rows, kernels = x.shape[0], self.kernels
-        gh = gh_n.copy()
-        # the gradients of the pre-activations' two parts: one array where both parts get the same
-        x_gates_grad = xp.empty((rows, w_hh.shape[0]), x.dtype)
-        h_gates_grad = xp.empty_like(x_gates_grad) if gru else x_gates_grad
-        if lstm:
-            gc = gc_n.copy()
-            gh_all = xp.empty_like(y) if self.has_proj else None
-        for start, size in reversed(self._steps()):
-            step = slice(start, start + size)
-            g = gy[step] + gh[:size]
-            if lstm:
-                if self.has_proj:
-                    gh_all[step] = g
-                    g = xp.matmul(g, w_hr)
-                kernels.lstm_cell_backward(saved["gates"][step], saved["c_prev"][step], saved["c"][step], g, gc[:size],
-                                           x_gates_grad[step], gc[:size])
-                gh[:size] = xp.matmul(x_gates_grad[step], w_hh)
-            elif gru:
-                kernels.gru_cell_backward(saved["gates"][step], h_prev[step], g, x_gates_grad[step],
-                                          h_gates_grad[step], gh[:size])
-                gh[:size] += xp.matmul(h_gates_grad[step], w_hh)
-            else:
-                out = y[step]
-                x_gates_grad[step] = g * (1 - out * out) if self.mode == "RNN_TANH" else g * (out > 0)
-                gh[:size] = xp.matmul(x_gates_grad[step], w_hh)
+        x, w_ih, w_hh, h_prev = (saved[k] for k in ("x", "w_ih", "w_hh", "h_prev"))
+        gc = None
+        if lstm and not self.has_proj:
+            x_gates_grad, gh, gc = self.kernels.lstm_sequence_backward(gy, w_hh, self._steps(), saved["gates"],
+                                                                       saved["c_prev"], saved["c"], gh_n, gc_n)
+        elif gru:
+            x_gates_grad, h_gates_grad, gh = self.kernels.gru_sequence_backward(gy, w_hh, self._steps(), saved["gates"],
+                                                                                h_prev, gh_n)
+        else:
+            x_gates_grad, gh, gc = self._stepwise_backward(gy, gh_n, gc_n)
+        if not gru:  # both parts of the pre-activations get the same gradient
+            h_gates_grad = x_gates_grad
         needs = self.needs_input_grad
         grads = [xp.matmul(x_gates_grad, w_ih) if needs[0] else None, gh]
         if lstm:
             grads.append(gc)
         grads += [xp.matmul(x_gates_grad.T, x), xp.matmul(h_gates_grad.T, h_prev)]
         if self.has_bias:
-            grads += [_column_sum(xp, x_gates_grad), _column_sum(xp, h_gates_grad)]
+            bias_grad = _column_sum(xp, x_gates_grad)
+            grads += [bias_grad, _column_sum(xp, h_gates_grad) if gru else bias_grad.copy()]
         if self.has_proj:
-            grads.append(xp.matmul(gh_all.T, saved["h_raw"]))
+            grads.append(xp.matmul(saved["gh_all"].T, saved["h_raw"]))
         return tuple(grads)
 
+    def _stepwise_backward(self, gy, gh_n, gc_n):
+        """The plain RNN's and the projected LSTM's backward walk, a step at a time: (the
+        pre-activations' gradient, gh0, gc0 or None); the projected LSTM keeps its output gradients
+        in saved["gh_all"] for the projection's gradient."""
+        xp, saved, lstm = self.xp, self.saved, self.mode == "LSTM"
+        w_hh, w_hr, y = saved["w_hh"], saved["w_hr"], saved["y"]
+        gh, gc = gh_n.copy(), (gc_n.copy() if lstm else None)
+        x_gates_grad = xp.empty((y.shape[0], w_hh.shape[0]), y.dtype)
+        if lstm:
+            gh_all = saved["gh_all"] = xp.empty_like(y)
+        for start, size in reversed(self._steps()):
+            step = slice(start, start + size)
+            g = gy[step] + gh[:size]
+            if lstm:
+                gh_all[step] = g
+                self.kernels.lstm_cell_backward(saved["gates"][step], saved["c_prev"][step], saved["c"][step],
+                                                xp.matmul(g, w_hr), gc[:size], x_gates_grad[step], gc[:size])
+            else:
+                out = y[step]
+                x_gates_grad[step] = g * (1 - out * out) if self.mode == "RNN_TANH" else g * (out > 0)
+            gh[:size] = xp.matmul(x_gates_grad[step], w_hh)
+        return x_gates_grad, gh, gc
 
     def backward_graph(self, inputs, *grad_outputs):
         # the kernels keep only what the array backward reads: differentiate the forward recomputed

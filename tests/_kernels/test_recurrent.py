@@ -108,3 +108,117 @@ def test_front_refuses_what_would_reach_memory_wrongly():
     with pytest.raises(TypeError, match="h_prev must be float32 or float64, got int64"):
         cpu.gru_cell_backward(np.zeros((1, 4)), np.zeros((1, 1), np.int64), np.zeros((1, 1)), np.zeros((1, 3)),
                               np.zeros((1, 3)), np.zeros((1, 1)))
+
+
+# ---- the sequence loops: a whole direction per call ----------------------------------------------
+SEQUENCE_STEPS = [(0, 5), (5, 5), (10, 4), (14, 2), (16, 1)]  # packed: 5 sequences of lengths 5, 4, 3, 3, 2
+
+
+def stepwise_lstm(x_gates, w_hh, steps, h0, c0, gy, gh_n, gc_n):
+    """The sequence as the step kernels and NumPy products give it: (forward's outputs, backward's)."""
+    h, c, rows = h0.copy(), c0.copy(), x_gates.shape[0]
+    y, h_prev, c_prev, c_all = (np.empty((rows, h0.shape[1]), h0.dtype) for _ in range(4))
+    gates = np.empty_like(x_gates)
+    for start, size in steps:
+        s = slice(start, start + size)
+        h_prev[s], c_prev[s] = h[:size], c[:size]
+        cpu.lstm_cell_forward(x_gates[s], h[:size] @ w_hh.T, c_prev[s], gates[s], y[s], c_all[s])
+        h[:size], c[:size] = y[s], c_all[s]
+    gh, gc, gates_grad = gh_n.copy(), gc_n.copy(), np.empty_like(gates)
+    for start, size in reversed(steps):
+        s = slice(start, start + size)
+        cpu.lstm_cell_backward(gates[s], c_prev[s], c_all[s], gy[s] + gh[:size], gc[:size], gates_grad[s], gc[:size])
+        gh[:size] = gates_grad[s] @ w_hh
+    return (y, h, c, gates, h_prev, c_prev, c_all), (gates_grad, gh, gc)
+
+
+def stepwise_gru(x_gates, w_hh, b_hh, steps, h0, gy, gh_n):
+    h, rows, H = h0.copy(), x_gates.shape[0], h0.shape[1]
+    y, h_prev, gates = np.empty((rows, H), h0.dtype), np.empty((rows, H), h0.dtype), np.empty((rows, 4 * H), h0.dtype)
+    for start, size in steps:
+        s = slice(start, start + size)
+        h_prev[s] = h[:size]
+        cpu.gru_cell_forward(x_gates[s], h[:size] @ w_hh.T + b_hh, h_prev[s], gates[s], y[s])
+        h[:size] = y[s]
+    gh, x_grad, h_grad = gh_n.copy(), np.empty_like(x_gates), np.empty_like(x_gates)
+    for start, size in reversed(steps):
+        s = slice(start, start + size)
+        direct = np.empty((size, H), h0.dtype)
+        cpu.gru_cell_backward(gates[s], h_prev[s], gy[s] + gh[:size], x_grad[s], h_grad[s], direct)
+        gh[:size] = direct + h_grad[s] @ w_hh
+    return (y, h, gates, h_prev), (x_grad, h_grad, gh)
+
+
+def sequence_arrays(rng, dtype, gates, H, N, rows):
+    """x_gates (rows, gates H), w_hh (gates H, H), h0, c0 (N, H), gy (rows, H)."""
+    return (rng.standard_normal((rows, gates * H)).astype(dtype), (rng.standard_normal((gates * H, H)) / 4).astype(dtype),
+            *(rng.standard_normal((N, H)).astype(dtype) for _ in range(2)), rng.standard_normal((rows, H)).astype(dtype))
+
+
+def run_sequence(mode, arrays, steps, b_hh=None):
+    """(forward's outputs, backward's) of the sequence loops."""
+    x_gates, w_hh, h0, c0, gy = arrays
+    if mode == "LSTM":
+        y, h, c, *kept = cpu.lstm_sequence_forward(x_gates, w_hh, steps, h0, c0)
+        return (y, h, c, *kept), cpu.lstm_sequence_backward(gy, w_hh, steps, kept[0], kept[2], kept[3], h0, c0)
+    y, h, *kept = cpu.gru_sequence_forward(x_gates, w_hh, b_hh, steps, h0)
+    return (y, h, *kept), cpu.gru_sequence_backward(gy, w_hh, steps, kept[0], kept[1], h0)
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+@pytest.mark.parametrize("size", ["small", "threaded"])  # "threaded": past the threshold for two threads
+@pytest.mark.parametrize("reverse", [False, True])
+def test_sequence_loops_match_the_step_kernels_and_numpy_products(mode, size, reverse, rng):
+    """float64: the outputs, the saved arrays and the gradients of the steps' walk, packed sequences
+    (fewer rows as they end), in either direction, at two threads."""
+    H, N, steps = (3, 5, SEQUENCE_STEPS) if size == "small" else (320, 64, [(0, 64), (64, 60), (124, 50), (174, 3)])
+    steps = steps[::-1] if reverse else steps
+    arrays = sequence_arrays(rng, np.float64, 4 if mode == "LSTM" else 3, H, N, sum(n for _, n in steps))
+    x_gates, w_hh, h0, c0, gy = arrays
+    b_hh = rng.standard_normal(3 * H)
+    threads = mg.get_num_threads()
+    mg.set_num_threads(2)
+    try:
+        got = run_sequence(mode, arrays, steps, b_hh)
+    finally:
+        mg.set_num_threads(threads)
+    want = stepwise_lstm(x_gates, w_hh, steps, h0, c0, gy, h0, c0) if mode == "LSTM" else \
+        stepwise_gru(x_gates, w_hh, b_hh, steps, h0, gy, h0)
+    for got_part, want_part in zip(got, want):
+        for g, w in zip(got_part, want_part):
+            np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sequence_loops_give_the_same_bits_at_one_and_two_threads(mode, dtype, rng):
+    """Each product column is one GEMM call's at any thread count (blocks of 16 columns), and each row
+    one thread's pointwise work: the threads change nothing. 64 rows of 320: past the threshold for
+    threads (16.7M multiply-adds a step)."""
+    sizes = [64, 61, 40, 9]
+    steps = [(sum(sizes[:s]), n) for s, n in enumerate(sizes)]
+    arrays = sequence_arrays(rng, dtype, 4 if mode == "LSTM" else 3, 320, 64, sum(sizes))
+    b_hh = rng.standard_normal(3 * 320).astype(dtype)
+    threads = mg.get_num_threads()
+    results = []
+    try:
+        for n in (1, 2):
+            mg.set_num_threads(n)
+            results.append(run_sequence(mode, arrays, steps, b_hh))
+    finally:
+        mg.set_num_threads(threads)
+    for one, two in zip(*results):
+        for a, b in zip(one, two):
+            assert a.dtype == dtype
+            np.testing.assert_array_equal(a, b)
+
+
+def test_sequence_front_refuses_steps_outside_the_rows_and_wrong_shapes():
+    x_gates, w_hh, h0 = np.zeros((4, 8)), np.zeros((8, 2)), np.zeros((2, 2))
+    for steps in ([(0, 2), (2, 3)], [(3, 2)], [(0, 0)], [(-1, 1)]):
+        with pytest.raises(ValueError, match="steps must be"):
+            cpu.lstm_sequence_forward(x_gates, w_hh, steps, h0, h0)
+    with pytest.raises(ValueError, match=r"w_hh has shape \(6, 2\), expected \(8, 2\)"):
+        cpu.lstm_sequence_forward(x_gates, np.zeros((6, 2)), [(0, 2)], h0, h0)
+    with pytest.raises(TypeError, match="b_hh has dtype float32"):
+        cpu.gru_sequence_forward(np.zeros((4, 6)), np.zeros((6, 2)), np.zeros(6, np.float32), [(0, 2)], h0)

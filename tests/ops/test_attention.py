@@ -1,6 +1,7 @@
 """F.scaled_dot_product_attention (ops/attention.py) beyond the op table: dropout on the weights
 (statistics, seeded masks, p = 0 exact, gradients through the same mask), memory that does not grow
-with L x S, rows with every key masked (torch 2.13: zeros, zero gradients), and refusals."""
+with L x S, rows with every key masked (torch 2.13: zeros, zero gradients), a float mask's gradient
+(summed over the dims it broadcast, blockwise) and refusals."""
 import tracemalloc
 
 import numpy as np
@@ -129,10 +130,52 @@ def test_rows_with_every_key_masked_give_zeros_and_zero_gradients(device):
     np.testing.assert_array_equal(sdpa(q, k, v, attn_mask=float_mask).detach().numpy(), out.detach().numpy())
 
 
-def test_refuses_a_mask_that_requires_grad_and_out_of_range_mask_indices():
+def _naive_mask_gradient(q, k, v, mask, gout, scale, factors=None):
+    """d(sum(out * gout))/d(mask) by the textbook formula, (B, L, S) before summing broadcast dims."""
+    scores = q @ np.swapaxes(k, -1, -2) * scale + mask
+    weights = np.exp(scores - scores.max(-1, keepdims=True))
+    weights /= weights.sum(-1, keepdims=True)
+    dp = gout @ np.swapaxes(v, -1, -2) * (1 if factors is None else factors)
+    return weights * (dp - (weights * dp).sum(-1, keepdims=True))
+
+
+@pytest.mark.parametrize("dropout_p", [0.0, 0.3])
+def test_mask_gradient_sums_over_heads_and_broadcast_dims_blockwise(dropout_p, device, monkeypatch):
+    """A (1, 1, S) float mask broadcast over 2 batches, 2 heads and the query rows: its gradient is the
+    softmax input's summed over those dims; 3 query rows a block (the block size is 1M weights). (A
+    mask broadcast over the keys has gradient 0: it adds one constant to a row's scores.)"""
+    monkeypatch.setattr("minigrad._kernels.front.attention.MASK_GRAD_BLOCK", 3 * 4 * 7)
+    rng = np.random.default_rng(4)
+    qa, ka, va = rng.standard_normal((2, 2, 8, 3)), rng.standard_normal((2, 2, 7, 3)), rng.standard_normal((2, 2, 7, 2))
+    mask_a, gout = rng.standard_normal((1, 1, 7)), rng.standard_normal((2, 2, 8, 2))
+    q, k, v = (mg.tensor(a, device=device) for a in (qa, ka, va))
+    mask = mg.tensor(mask_a, device=device, requires_grad=True)
+    mg.manual_seed(2)
+    sdpa(q, k, v, attn_mask=mask, dropout_p=dropout_p).backward(mg.tensor(gout, device=device))
+    factors = None
+    if dropout_p:
+        one_hot = _one_hot_values(8, 7, device)
+        mg.manual_seed(2)  # the same stream: the same dropout factors, read through one-hot values
+        factors = sdpa(*(t.expand(4, *t.shape[1:]) for t in one_hot), dropout_p=dropout_p).numpy().reshape(2, 2, 8, 7) * 7
+    expected = _naive_mask_gradient(qa, ka, va, mask_a, gout, 1 / np.sqrt(3), factors).sum(axis=(0, 1, 2))
+    assert np.abs(expected).min() > 1e-3
+    np.testing.assert_allclose(mask.grad.numpy(), expected.reshape(1, 1, 7), rtol=1e-10, atol=1e-12)
+
+
+def test_mask_gradient_is_zero_where_the_mask_is_minus_inf_and_on_fully_masked_rows(device):
+    rng = np.random.default_rng(5)
+    q, k, v = (mg.tensor(rng.standard_normal((2, 4, 3)), device=device) for _ in range(3))
+    mask_a = rng.standard_normal((4, 4))
+    mask_a[1] = -np.inf
+    mask_a[2, 0] = -np.inf
+    mask = mg.tensor(mask_a, device=device, requires_grad=True)
+    sdpa(q, k, v, attn_mask=mask).sum().backward()
+    grad = mask.grad.numpy()
+    assert np.isfinite(grad).all() and (grad[1] == 0).all() and grad[2, 0] == 0 and (grad[0] != 0).all()
+
+
+def test_refuses_out_of_range_mask_indices():
     q = mg.randn(2, 3, 4)
-    with pytest.raises(NotImplementedError, match="no gradient flows to the mask"):
-        sdpa(q, q, q, attn_mask=mg.zeros(3, 3, requires_grad=True))
     from minigrad._kernels import cpu
     a = q.numpy()
     with pytest.raises(ValueError, match="mask_index must lie in"):

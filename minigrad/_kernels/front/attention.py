@@ -6,6 +6,7 @@ from .._checks import check_float_array, check_like
 INT64 = np.dtype(np.int64)
 FLOAT64 = np.dtype(np.float64)
 CUDA_HEAD_DIM_MAX = 256  # the CUDA kernels keep a row's output in registers: 8 values a lane
+MASK_GRAD_BLOCK = 1 << 20  # elements of the (B, rows, S) weights that attention_mask_backward holds at once
 
 
 class AttentionKernels:
@@ -68,3 +69,37 @@ class AttentionKernels:
             self.loops.attention_backward(gout, q, k, v, out, lse, mask, mask_index, delta, gq, gk, gv, float(scale),
                                           bool(is_causal), *dropout)
         return gq, gk, gv
+
+    def attention_mask_backward(self, gout, q, k, v, out, lse, mask, mask_index, scale, dropout_factors=None):
+        """The additive mask's gradient (M, L, S), like mask: for each head, the gradient of its
+        softmax input, P * (dP - delta) with the weights P = exp(scores - lse), dP = gout v^T (times
+        the dropout factors, (B, L, S) or None) and delta the row sums of gout * out; summed over the
+        heads that share a mask (mask_index). Blockwise over the query rows, MASK_GRAD_BLOCK
+        weights at a time, with the device's batched products; a row whose keys are all masked
+        (lse = -inf) passes none. Example: ``cpu.attention_mask_backward(go, q, k, v, out, lse, m, i, 0.5)``"""
+        mask, mask_index = self._check_attention(q, k, v, mask, mask_index)
+        check_like(out, "out", q, "q", shape=q.shape[:2] + v.shape[2:])
+        check_like(gout, "gout", out, "out")
+        check_like(lse, "lse", q, "q", shape=q.shape[:2])
+        xp, (B, L, E), (heads, S, Ev) = self.xp, q.shape, v.shape
+        group = B // heads if heads else 1
+        delta = (gout * out).sum(-1, dtype=FLOAT64).astype(q.dtype)
+        # +inf for the fully masked rows: their exp(scores - lse) is then 0, not exp(+inf)
+        lse = xp.where(lse == -np.inf, xp.asarray(np.inf, q.dtype), lse)
+        shares = xp.zeros((mask.shape[0], B), q.dtype)  # shares[m, b] = 1 where head b takes mask m
+        shares[mask_index, xp.arange(B)] = 1
+        k_t, v_t = k.transpose(0, 2, 1), v.transpose(0, 2, 1)
+        gmask = xp.empty_like(mask)
+        rows = max(1, MASK_GRAD_BLOCK // max(1, B * S))
+        for first in range(0, L, rows):
+            block = slice(first, min(L, first + rows))
+            n = block.stop - first
+            # query head b = kv head * group + g: a kv head's queries as one (group n, E) matrix
+            scores = (q[:, block].reshape(heads, group * n, E) @ k_t).reshape(B, n, S) * q.dtype.type(scale)
+            weights = xp.exp(scores + mask[mask_index, block] - lse[:, block, None])
+            dp = (gout[:, block].reshape(heads, group * n, Ev) @ v_t).reshape(B, n, S)
+            if dropout_factors is not None:
+                dp *= dropout_factors[:, block]
+            gscores = weights * (dp - delta[:, block, None])
+            gmask[:, block] = (shares @ gscores.reshape(B, n * S)).reshape(-1, n, S)
+        return gmask

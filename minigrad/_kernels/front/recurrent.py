@@ -1,6 +1,13 @@
-"""One step of an LSTM or GRU direction, pointwise part (recurrent.pyx, cuda/recurrent.cu). The
-recurrent layer (ops/recurrent.py) writes each step into rows of arrays it keeps for the backward, so
-these methods fill outputs they are given (C-contiguous, checked here) instead of allocating them."""
+"""LSTM and GRU kernels (recurrent.pyx, cuda/recurrent.cu). The step methods: the pointwise part of one
+step, for a layer (ops/recurrent.py) that writes each step into rows of arrays it keeps for the
+backward, so they fill outputs they are given (C-contiguous, checked here). The sequence methods: a
+whole direction of a layer (each step's recurrent product and pointwise part) in one loop call; they
+allocate what they return.
+
+A sequence is T rows, taken in ``steps``: (first row, row count) pairs in the order the forward takes
+them, each count at most the batch N (the state's rows) and its rows the state's first ones."""
+import numpy as np
+
 from .._checks import check_float_array, check_like
 
 
@@ -42,3 +49,74 @@ class RecurrentKernels:
             if not array.flags.c_contiguous:
                 raise ValueError(f"{loop}: the output {name} must be C-contiguous")
         getattr(self.loops, loop)(*[self._contiguous(a) for a in inputs], *outputs)
+
+    def lstm_sequence_forward(self, x_gates, w_hh, steps, h0, c0):
+        """One direction of an LSTM layer without projection. x_gates: (T, 4H) input projection with
+        both biases; w_hh: (4H, H); h0, c0: (N, H). Returns y (T, H), h_n, c_n (N, H) and what the
+        backward takes: gates (T, 4H), h_prev, c_prev, c (T, H), per row the state it read and the
+        new cell. Example: ``y, h_n, c_n, *saved = cpu.lstm_sequence_forward(xg, w_hh, [(0, 2), (2, 2)], h0, c0)``"""
+        xp, (T, (N, H)) = self.xp, (x_gates.shape[0], h0.shape)
+        steps = self._sequence_steps(steps, T, h0, (("x_gates", x_gates, (T, 4 * H)), ("w_hh", w_hh, (4 * H, H)),
+                                                    ("c0", c0, (N, H))))
+        h, c = h0.copy(), c0.copy()
+        y, h_prev, c_prev, c_all = (xp.empty((T, H), h0.dtype) for _ in range(4))
+        gates = xp.empty((T, 4 * H), h0.dtype)
+        self.loops.lstm_sequence_forward(self._contiguous(x_gates), xp.ascontiguousarray(w_hh.T), steps, h, c,
+                                         xp.empty((N, 4 * H), h0.dtype), gates, h_prev, c_prev, c_all, y)
+        return y, h, c, gates, h_prev, c_prev, c_all
+
+    def lstm_sequence_backward(self, gy, w_hh, steps, gates, c_prev, c, gh_n, gc_n):
+        """lstm_sequence_forward's backward: gy (T, H), the forward's steps (not reversed), its gates,
+        c_prev and c, and the final state's gradients gh_n, gc_n (N, H). Returns the pre-activations'
+        gradient (T, 4H) and the initial state's, gh0 and gc0 (N, H)."""
+        xp, (T, (N, H)) = self.xp, (gy.shape[0], gh_n.shape)
+        steps = self._sequence_steps(steps, T, gh_n, (("gy", gy, (T, H)), ("w_hh", w_hh, (4 * H, H)),
+                                                      ("gates", gates, (T, 4 * H)), ("c_prev", c_prev, (T, H)),
+                                                      ("c", c, (T, H)), ("gc_n", gc_n, (N, H))))
+        gh, gc, gates_grad = gh_n.copy(), gc_n.copy(), xp.empty((T, 4 * H), gy.dtype)
+        self.loops.lstm_sequence_backward(*[self._contiguous(a) for a in (gy, w_hh)], steps[::-1].copy(),
+                                          *[self._contiguous(a) for a in (gates, c_prev, c)], gh, gc,
+                                          xp.empty_like(gh), gates_grad)
+        return gates_grad, gh, gc
+
+    def gru_sequence_forward(self, x_gates, w_hh, b_hh, steps, h0):
+        """One direction of a GRU layer. x_gates: (T, 3H) input projection with b_ih; w_hh: (3H, H);
+        b_hh: (3H,) or None; h0: (N, H). Returns y (T, H), h_n (N, H) and what the backward takes:
+        gates (T, 4H) and h_prev (T, H)."""
+        xp, (T, (N, H)) = self.xp, (x_gates.shape[0], h0.shape)
+        b_hh = xp.zeros(3 * H, h0.dtype) if b_hh is None else b_hh
+        steps = self._sequence_steps(steps, T, h0, (("x_gates", x_gates, (T, 3 * H)), ("w_hh", w_hh, (3 * H, H)),
+                                                    ("b_hh", b_hh, (3 * H,))))
+        h, y, h_prev = h0.copy(), xp.empty((T, H), h0.dtype), xp.empty((T, H), h0.dtype)
+        gates = xp.empty((T, 4 * H), h0.dtype)
+        self.loops.gru_sequence_forward(self._contiguous(x_gates), xp.ascontiguousarray(w_hh.T),
+                                        self._contiguous(b_hh), steps, h, xp.empty((N, 3 * H), h0.dtype), gates,
+                                        h_prev, y)
+        return y, h, gates, h_prev
+
+    def gru_sequence_backward(self, gy, w_hh, steps, gates, h_prev, gh_n):
+        """gru_sequence_forward's backward: gy (T, H), the forward's steps (not reversed), its gates
+        and h_prev, and gh_n (N, H). Returns the gradients of the input and recurrent projections (T,
+        3H each) and gh0 (N, H)."""
+        xp, (T, (N, H)) = self.xp, (gy.shape[0], gh_n.shape)
+        steps = self._sequence_steps(steps, T, gh_n, (("gy", gy, (T, H)), ("w_hh", w_hh, (3 * H, H)),
+                                                      ("gates", gates, (T, 4 * H)), ("h_prev", h_prev, (T, H))))
+        gh, x_gates_grad, h_gates_grad = gh_n.copy(), xp.empty((T, 3 * H), gy.dtype), xp.empty((T, 3 * H), gy.dtype)
+        self.loops.gru_sequence_backward(*[self._contiguous(a) for a in (gy, w_hh)], steps[::-1].copy(),
+                                         *[self._contiguous(a) for a in (gates, h_prev)], gh, xp.empty_like(gh),
+                                         x_gates_grad, h_gates_grad)
+        return x_gates_grad, h_gates_grad, gh
+
+    @staticmethod
+    def _sequence_steps(steps, T, state, arrays):
+        """Check a sequence method's ``arrays``, (name, array, shape) triples, against ``state`` (N, H)
+        and return ``steps`` as an (S, 2) int64 host array, checked to stay inside the T rows and N."""
+        check_float_array(state, "state", ndim=2)
+        for name, array, shape in arrays:
+            check_like(array, name, state, "state", shape=shape)
+        steps = np.asarray(steps, dtype=np.int64).reshape(-1, 2)
+        starts, sizes = steps[:, 0], steps[:, 1]
+        if ((starts < 0) | (sizes < 1) | (sizes > state.shape[0]) | (starts + sizes > T)).any():
+            raise ValueError(f"steps must be (first row, rows) pairs inside the {T} rows, at most "
+                             f"{state.shape[0]} rows each")
+        return steps
