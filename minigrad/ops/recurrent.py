@@ -49,7 +49,7 @@ class Recurrent(Op):
         w_ih, w_hh = rest[:2]
         b_ih, b_hh = rest[2:4] if self.has_bias else (None, None)
         w_hr = rest[-1] if self.has_proj else None
-        x_gates = self.xp.matmul(x, w_ih.T)
+        x_gates = self.kernels.matmul(x, w_ih.T)
         if self.has_bias:
             x_gates += b_ih if gru else b_ih + b_hh  # the GRU's b_hh stays inside r * (W_hn h + b_hn)
         self.saved = dict(x=x, w_ih=w_ih, w_hh=w_hh, w_hr=w_hr)
@@ -81,13 +81,13 @@ class Recurrent(Op):
         for start, size in self._steps():
             step = slice(start, start + size)
             h_prev[step] = h[:size]
-            h_gates = xp.matmul(h_prev[step], w_hh_t)
+            h_gates = self.kernels.matmul(h_prev[step], w_hh_t)
             if lstm:
                 c_prev[step] = c[:size]
                 self.kernels.lstm_cell_forward(x_gates[step], h_gates, c_prev[step], gates[step], h_raw[step],
                                                c_all[step])
                 c[:size] = c_all[step]
-                y[step] = xp.matmul(h_raw[step], w_hr.T)
+                y[step] = self.kernels.matmul(h_raw[step], w_hr.T)
             else:
                 pre = xp.add(x_gates[step], h_gates, out=h_gates)
                 y[step] = xp.tanh(pre) if self.mode == "RNN_TANH" else xp.maximum(pre, 0)
@@ -109,15 +109,15 @@ class Recurrent(Op):
         if not gru:  # both parts of the pre-activations get the same gradient
             h_gates_grad = x_gates_grad
         needs = self.needs_input_grad
-        grads = [xp.matmul(x_gates_grad, w_ih) if needs[0] else None, gh]
+        grads = [self.kernels.matmul(x_gates_grad, w_ih) if needs[0] else None, gh]
         if lstm:
             grads.append(gc)
-        grads += [xp.matmul(x_gates_grad.T, x), xp.matmul(h_gates_grad.T, h_prev)]
+        grads += [self.kernels.matmul(x_gates_grad.T, x), self.kernels.matmul(h_gates_grad.T, h_prev)]
         if self.has_bias:
             bias_grad = _column_sum(xp, x_gates_grad)
             grads += [bias_grad, _column_sum(xp, h_gates_grad) if gru else bias_grad.copy()]
         if self.has_proj:
-            grads.append(xp.matmul(saved["gh_all"].T, saved["h_raw"]))
+            grads.append(self.kernels.matmul(saved["gh_all"].T, saved["h_raw"]))
         return tuple(grads)
 
     def _stepwise_backward(self, gy, gh_n, gc_n):
@@ -136,11 +136,11 @@ class Recurrent(Op):
             if lstm:
                 gh_all[step] = g
                 self.kernels.lstm_cell_backward(saved["gates"][step], saved["c_prev"][step], saved["c"][step],
-                                                xp.matmul(g, w_hr), gc[:size], x_gates_grad[step], gc[:size])
+                                                self.kernels.matmul(g, w_hr), gc[:size], x_gates_grad[step], gc[:size])
             else:
                 out = y[step]
                 x_gates_grad[step] = g * (1 - out * out) if self.mode == "RNN_TANH" else g * (out > 0)
-            gh[:size] = xp.matmul(x_gates_grad[step], w_hh)
+            gh[:size] = self.kernels.matmul(x_gates_grad[step], w_hh)
         return x_gates_grad, gh, gc
 
     def backward_graph(self, inputs, *grad_outputs):

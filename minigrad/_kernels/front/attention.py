@@ -95,11 +95,11 @@ class AttentionKernels:
             block = slice(first, min(L, first + rows))
             n = block.stop - first
             # query head b = kv head * group + g: a kv head's queries as one (group n, E) matrix
-            scores = (q[:, block].reshape(heads, group * n, E) @ k_t).reshape(B, n, S) * q.dtype.type(scale)
+            scores = self.matmul(q[:, block].reshape(heads, group * n, E), k_t).reshape(B, n, S) * q.dtype.type(scale)
             weights = xp.exp(scores + mask[mask_index, block] - lse[:, block, None])
-            dp = (gout[:, block].reshape(heads, group * n, Ev) @ v_t).reshape(B, n, S)
+            dp = self.matmul(gout[:, block].reshape(heads, group * n, Ev), v_t).reshape(B, n, S)
             if dropout_factors is not None:
                 dp *= dropout_factors[:, block]
             gscores = weights * (dp - delta[:, block, None])
-            gmask[:, block] = (shares @ gscores.reshape(B, n * S)).reshape(-1, n, S)
+            gmask[:, block] = self.matmul(shares, gscores.reshape(B, n * S)).reshape(-1, n, S)
         return gmask
