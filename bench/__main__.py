@@ -40,46 +40,23 @@ def run_case(case, repeat, warmup=3):
     return {name: statistics.median(t) for name, t in times.items()}
 
 
-NUMPY_BLAS = []  # threadpoolctl's controllers of the BLAS libraries that NumPy and minigrad load
-
-
 def set_threads(n):
     """n threads for every contender: minigrad's (its OpenMP threads, which call BLAS single-threaded;
-    importing minigrad also makes idle OpenMP threads sleep, for torch's OpenMP too, loaded after it),
-    torch's, and NumPy's BLAS while the NumPy composite runs (numpy_blas_threads)."""
+    importing minigrad also makes idle OpenMP threads sleep, for torch's OpenMP too, loaded after it)
+    and torch's. The NumPy composite runs in minigrad's process, so its BLAS is on one thread: woken
+    to two threads for it, NumPy's OpenBLAS pool spun beside the next contender's step and doubled
+    minigrad's 2-thread MLP step (64-70 ms against 38-47 ms)."""
     import minigrad as mg
-    from threadpoolctl import ThreadpoolController
 
     mg.set_num_threads(n)
     os.environ["OMP_NUM_THREADS"] = str(n)
-    # found before torch loads: NumPy's and SciPy's, not a BLAS of torch's, which torch sets itself
-    if not NUMPY_BLAS:
-        NUMPY_BLAS.extend(ThreadpoolController().select(user_api="blas").lib_controllers)
     try:
         import torch
 
         torch.set_num_threads(n)
     except ImportError:
         pass
-    return "minigrad: BLAS single-threaded inside its threads; NumPy composite: BLAS at n threads"
-
-
-def numpy_blas_threads(contender):
-    """The NumPy composite ``contender`` run with the process's BLAS at minigrad's current thread count,
-    set back to the one thread that minigrad keeps it at afterwards (a call into each library:
-    microseconds)."""
-    import minigrad as mg
-
-    def run():
-        for library in NUMPY_BLAS:
-            library.set_num_threads(mg.get_num_threads())
-        try:
-            return contender()
-        finally:
-            for library in NUMPY_BLAS:
-                library.set_num_threads(1)
-
-    return run
+    return "minigrad: BLAS single-threaded inside its threads; NumPy composite: BLAS on one thread"
 
 
 def versions():
@@ -181,8 +158,6 @@ def run_cases(cases, counts, repeat, warmup, bandwidth):
     print(f"|{'-' * 60}|-----------|-----------|-----------|----------|----------|-------|")
     results = []
     for case in cases:
-        if "numpy" in case.contenders:
-            case.contenders["numpy"] = numpy_blas_threads(case.contenders["numpy"])
         for threads in counts:
             if len(counts) > 1:
                 set_threads(threads)

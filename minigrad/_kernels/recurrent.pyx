@@ -140,12 +140,11 @@ def gru_cell_backward(const real[:, ::1] gates, const real[:, ::1] h_prev, const
 cdef enum:
     COLUMN_ALIGN = 16
     # Multiply-adds of one step's product from which its threads split it. Two barriers a step cost a
-    # few microseconds on idle cores but up to a scheduler time slice where the cores are shared: on
-    # the 2-core test host (load about 10) the LSTM benchmark's loops (32 x 256 x 1024 a step, 8.4M)
-    # took 1.15-1.4x longer on two threads than on one (OMP_WAIT_POLICY=PASSIVE; 10x with the default
-    # policy). So layers of that size run on one thread; from 16.7M (hidden 512 at batch 32) a step's
-    # product is worth the risk. Untested on an idle machine: the figure to retune there.
-    SEQUENCE_PARALLEL_MIN = 1 << 24
+    # few microseconds on idle cores but up to a scheduler time slice where the cores are shared. On
+    # the idle 2-core host the LSTM benchmark (32 x 256 x 1024 a step, 8.4M) took 103 ms on two
+    # threads against 140 ms with its steps on one (170 ms on one thread); with the host loaded (about
+    # 10) two threads were 1.15-1.4x slower than one. Idle machines are what the threads are for.
+    SEQUENCE_PARALLEL_MIN = 1 << 22
 
 
 cdef inline int _sequence_threads(Py_ssize_t rows, Py_ssize_t columns, Py_ssize_t inner) noexcept nogil:
