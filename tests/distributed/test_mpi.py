@@ -5,6 +5,7 @@ brings both). A scenario passes when the job exits 0 and every rank printed ``OK
 """
 import importlib.util
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -112,10 +113,16 @@ FAULT_REPORTS = {
 
 @pytest.mark.parametrize("fault", list(FAULT_REPORTS))
 def test_a_fault_on_one_rank_ends_the_job_with_a_clear_error_within_the_timeout(fault):
-    started = time.monotonic()
-    code, output = launch(fault, 2, limit_s=30)
-    elapsed = time.monotonic() - started
+    code, output = launch(fault, 2, limit_s=60)
+    ended = time.monotonic()
     assert code != 0, output
+    # from the moment both ranks were in the process group: importing and starting MPI on a busy
+    # machine can take longer than the whole fault budget, and is not what this test is about
+    # (mpiexec may join the ranks' lines: read them by pattern, not by line)
+    starts = dict(re.findall(r"STARTED (\d+) at (\d+\.\d+)", output))
+    assert len(starts) == 2, output
+    started = max(map(float, starts.values()))
+    elapsed = ended - started
     missing = [words for words in FAULT_REPORTS[fault] if words not in output]
     assert not missing, f"{fault}: the output lacks {missing}:\n{output}"
     assert "summed" not in output  # no rank went on with a wrong sum

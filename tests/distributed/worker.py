@@ -505,6 +505,8 @@ if __name__ == "__main__":
     mg.set_num_threads(1)
     scenario = SCENARIOS[sys.argv[1]]
     dist.init_process_group(backend="mpi", timeout=FAULT_TIMEOUT if scenario in FAULTS else None)
+    # CLOCK_MONOTONIC is system-wide: the test times the fault from here, not from a start slowed by imports
+    print(f"STARTED {dist.get_rank()} at {time.monotonic()}", flush=True)
     scenario(dist.get_rank(), dist.get_world_size())
     dist.barrier()
     print(f"OK {dist.get_rank()}", flush=True)
