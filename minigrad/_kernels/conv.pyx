@@ -12,6 +12,9 @@ cache between the packing and the GEMM that reads it, and calls GEMM on its own 
     weight gradient  gweight[group] += gy[n, group, tile] @ cols.T
     input gradient   cols = weight[group].T @ gy[n, group, tile], added back into gx (col2im)
 
+A wide 3x3 stride-1 convolution runs its forward and input gradient as Winograd F(2x2, 3x3) instead
+(see _winograd below); its weight gradient stays on the tiles.
+
 A 1x1 kernel with stride 1 and no padding needs no packing: the input (output) rows of a tile are
 its column matrix already, with the image's plane size as row stride.
 
