@@ -12,6 +12,9 @@ cache between the packing and the GEMM that reads it, and calls GEMM on its own 
     weight gradient  gweight[group] += gy[n, group, tile] @ cols.T
     input gradient   cols = weight[group].T @ gy[n, group, tile], added back into gx (col2im)
 
+A wide 3x3 stride-1 convolution runs its forward and input gradient as Winograd F(2x2, 3x3) instead
+(see _winograd below); its weight gradient stays on the tiles.
+
 A 1x1 kernel with stride 1 and no padding needs no packing: the input (output) rows of a tile are
 its column matrix already, with the image's plane size as row stride.
 
@@ -73,6 +76,9 @@ def conv_forward(const real[:, :, :, ::1] x, const real[:, :, ::1] weight, const
         return
     if bias is not None:
         bias_data = &bias[0]
+    if _winograd_fits(&g):
+        _winograd(&x[0, 0, 0, 0], &weight[0, 0, 0], False, bias_data, &y[0, 0, 0, 0], &g)
+        return
     cdef real[:, ::1] scratch = _scratch(g, DTYPES[real is double])
     with nogil:
         for job in prange(jobs, schedule="dynamic", use_threads_if=_parallel(g)):
@@ -126,6 +132,9 @@ def conv_input_gradient(const real[:, :, :, ::1] gy, const real[:, :, ::1] weigh
     if N == 0 or plane == 0:
         return
     cdef bint empty = g.OH * g.OW * g.Og == 0
+    if not empty and _winograd_fits(&g):
+        _winograd(&gy[0, 0, 0, 0], &weight[0, 0, 0], True, NULL, &gx[0, 0, 0, 0], &g)
+        return
     cdef real[:, ::1] scratch = _scratch(g, DTYPES[real is double])
     with nogil:
         if not g.direct or empty:  # tiles add into gx; direct tiles overwrite theirs
@@ -382,3 +391,188 @@ cdef inline void _unpack_channel(const real* src, Py_ssize_t ld, real* plane, Py
                     for ow in range(lo, hi):
                         dst[ow * g.SW] += row[ow]
                 row = row + g.OW
+
+
+# ---- Winograd F(2x2, 3x3) ----------------------------------------------------------------------------
+# A 3x3 stride-1 convolution computes each 2x2 block of outputs from the 4x4 block of inputs under it:
+#     Y = A^T [(G w G^T) * (B^T d B)] A        (* elementwise; Lavin and Gray, 2016)
+# so that the 16 products of a block's transformed input V = B^T d B with the transformed weight
+# U = G w G^T replace 36 multiply-adds per channel pair. Summed over the input channels, each of the 16
+# positions xi of the 4x4 transform is a GEMM: M[xi] (outputs, blocks) = U[xi] (outputs, inputs) @
+# V[xi] (inputs, blocks), 2.25x fewer multiply-adds than the tiled implicit GEMM. The input gradient of a
+# 3x3 stride-1 convolution is one as well: gy correlated with the weight flipped in both axes and with
+# input and output channels swapped, its top/left padding 2 - pad (the adjoint).
+#     B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]   G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1]
+#     A^T = [1 1 1 0; 0 1 -1 -1]
+# A job is a run of consecutive block rows of the flattened (sample, block row) range, so several
+# small images share one GEMM; each output block is written by one job alone, from sums in a fixed
+# order: results do not depend on the thread count. Transforms use only 0, +-1 and 1/2, exact in
+# floating point but for the sums' rounding.
+WINOGRAD = True  # module global, so that tests can compare with the tiled implicit GEMM
+# Where it wins (measured on the bench's shapes, 2-core EPYC, one thread): 64 and 128 channels on 28x28
+# and 56x56 images, forward 1.5-3x, input gradient 1.3-2.4x faster; at 16 or 32 channels (GEMMs too
+# thin) and on 8x8 images (the per-row transforms dominate) it was up to 1.6x slower.
+WINOGRAD_MIN_CHANNELS = 64  # per group, read and written
+WINOGRAD_MIN_WIDTH = 16  # of the output written
+WINOGRAD_TILE_BYTES = 1 << 21  # a job's transformed inputs and products together
+
+
+cdef struct WinogradGeometry:
+    Py_ssize_t N, groups, cin, cout  # batch, groups, channels per group read and written
+    Py_ssize_t H, W, OH, OW, top, left  # read size, written size, input row of output row 0 at tap 0: -top
+    Py_ssize_t BW, block_rows, rows, jobs, width  # blocks per row; block rows in all, per job; blocks per job
+
+
+cdef bint _winograd_fits(Geometry* g) noexcept:
+    return (WINOGRAD and g.KH == 3 and g.KW == 3 and g.SH == 1 and g.SW == 1 and g.DH == 1 and g.DW == 1
+            and g.Cg >= WINOGRAD_MIN_CHANNELS and g.Og >= WINOGRAD_MIN_CHANNELS and g.N * g.OH * g.OW > 0
+            and min(g.OW, g.W) >= WINOGRAD_MIN_WIDTH)
+
+
+cdef void _winograd(const real* x, const real* weight, bint adjoint, const real* bias, real* y, Geometry* g):
+    """y = the 3x3 stride-1 correlation of x with weight (groups, Og, Cg * 9), plus bias (or NULL);
+    adjoint: the input gradient instead, x being gy (N, O, OH, OW) and y gx (N, C, H, W)."""
+    cdef WinogradGeometry w
+    w.N, w.groups = g.N, g.groups
+    if adjoint:
+        w.cin, w.cout, w.H, w.W, w.OH, w.OW, w.top, w.left = g.Og, g.Cg, g.OH, g.OW, g.H, g.W, 2 - g.PH, 2 - g.PW
+    else:
+        w.cin, w.cout, w.H, w.W, w.OH, w.OW, w.top, w.left = g.Cg, g.Og, g.H, g.W, g.OH, g.OW, g.PH, g.PW
+    w.BW = (w.OW + 1) // 2
+    w.block_rows = w.N * ((w.OH + 1) // 2)
+    w.rows = max(1, min(w.block_rows, WINOGRAD_TILE_BYTES // (16 * (w.cin + w.cout) * sizeof(real) * w.BW)))
+    w.jobs = (w.block_rows + w.rows - 1) // w.rows
+    w.width = w.rows * w.BW
+    dtype = DTYPES[real is double]
+    cdef real[::1] transformed = np.empty(16 * w.groups * w.cout * w.cin, dtype)
+    cdef real[:, ::1] scratch = np.empty((minigrad_max_threads(), 16 * (w.cin + w.cout) * w.width + 4 * (2 * w.BW + 2)),
+                                          dtype)
+    cdef Py_ssize_t job
+    with nogil:
+        _transform_weight(weight, &transformed[0], adjoint, &w)
+        for job in prange(w.jobs, schedule="dynamic", use_threads_if=_parallel(g[0])):
+            _winograd_job(x, &transformed[0], bias, y, &scratch[threadid(), 0], &w, job)
+
+
+cdef void _transform_weight(const real* weight, real* u, bint adjoint, WinogradGeometry* w) noexcept nogil:
+    """u[xi, group, o, i] = (G k G^T)[xi] for the kernel k that output channel o reads from input
+    channel i (the adjoint: weight[group, i, o] flipped)."""
+    cdef Py_ssize_t group, o, i, r, xi, plane = w.groups * w.cout * w.cin
+    cdef double k[9]
+    cdef double t[12]
+    cdef const real* taps
+    for group in range(w.groups):
+        for o in range(w.cout):
+            for i in range(w.cin):
+                if adjoint:
+                    taps = weight + (group * w.cin + i) * w.cout * 9 + o * 9
+                    for r in range(9):
+                        k[r] = taps[8 - r]
+                else:
+                    taps = weight + (group * w.cout + o) * w.cin * 9 + i * 9
+                    for r in range(9):
+                        k[r] = taps[r]
+                for r in range(3):  # t = G k (4x3), column by column
+                    t[r] = k[r]
+                    t[3 + r] = 0.5 * (k[r] + k[3 + r] + k[6 + r])
+                    t[6 + r] = 0.5 * (k[r] - k[3 + r] + k[6 + r])
+                    t[9 + r] = k[6 + r]
+                xi = (group * w.cout + o) * w.cin + i
+                for r in range(4):  # u = t G^T (4x4), row by row
+                    u[(4 * r) * plane + xi] = t[3 * r]
+                    u[(4 * r + 1) * plane + xi] = 0.5 * (t[3 * r] + t[3 * r + 1] + t[3 * r + 2])
+                    u[(4 * r + 2) * plane + xi] = 0.5 * (t[3 * r] - t[3 * r + 1] + t[3 * r + 2])
+                    u[(4 * r + 3) * plane + xi] = t[3 * r + 2]
+
+
+cdef inline void _winograd_job(const real* x, const real* u, const real* bias, real* y, real* scratch,
+                               WinogradGeometry* w, Py_ssize_t job) noexcept nogil:
+    cdef Py_ssize_t first = job * w.rows, rows = min(w.rows, w.block_rows - job * w.rows)
+    cdef Py_ssize_t blocks = rows * w.BW, group, xi
+    cdef real* v = scratch
+    cdef real* m = scratch + 16 * w.cin * blocks
+    cdef real* rows_buffer = m + 16 * w.cout * blocks  # 4 padded input rows, or 2 output rows
+    for group in range(w.groups):
+        _transform_input(x, v, rows_buffer, w, group, first, rows)
+        for xi in range(16):
+            gemm(False, False, w.cout, blocks, w.cin, 1, u + (xi * w.groups + group) * w.cout * w.cin, w.cin,
+                 v + xi * w.cin * blocks, blocks, 0, m + xi * w.cout * blocks, blocks)
+        _transform_output(m, bias, y, rows_buffer, w, group, first, rows)
+
+
+cdef inline void _transform_input(const real* x, real* v, real* d, WinogradGeometry* w, Py_ssize_t group,
+                                  Py_ssize_t first, Py_ssize_t rows) noexcept nogil:
+    """v[xi, i, b] = (B^T d B)[xi] for the 4x4 input d under block b of the job's block rows
+    [first, first + rows) (zero outside x). Block row by block row: the 4 input rows under it are
+    copied into d with their padding, so that the loop over the row's blocks has no branch."""
+    cdef Py_ssize_t i, r, row, n, ih, iw, lo, hi, b, c, BW = w.BW, pitch = 2 * BW + 2
+    cdef Py_ssize_t block_rows = (w.OH + 1) // 2, stride = w.cin * rows * BW
+    cdef const real* plane
+    cdef real* out
+    cdef real t0, t1, t2, t3
+    iw = -w.left
+    lo = min(max(-iw, 0), pitch)  # the padded row's columns [lo, hi) lie in x
+    hi = max(min(w.W - iw, pitch), lo)
+    for i in range(w.cin):
+        for row in range(rows):
+            n = (first + row) // block_rows
+            ih = 2 * ((first + row) % block_rows) - w.top
+            plane = x + ((n * w.groups + group) * w.cin + i) * w.H * w.W
+            for r in range(4):
+                memset(d + r * pitch, 0, pitch * sizeof(real))
+                if 0 <= ih + r < w.H:
+                    memcpy(d + r * pitch + lo, plane + (ih + r) * w.W + iw + lo, (hi - lo) * sizeof(real))
+            out = v + i * rows * BW + row * BW
+            for c in range(4):  # column c of B^T d, then its products with B
+                for b in range(BW):
+                    t0 = d[2 * b + c] - d[2 * pitch + 2 * b + c]
+                    t1 = d[pitch + 2 * b + c] + d[2 * pitch + 2 * b + c]
+                    t2 = d[2 * pitch + 2 * b + c] - d[pitch + 2 * b + c]
+                    t3 = d[pitch + 2 * b + c] - d[3 * pitch + 2 * b + c]
+                    # v[4 r + c] needs columns c of all four rows of t = B^T d: gather them below
+                    out[(0 + c) * stride + b] = t0
+                    out[(4 + c) * stride + b] = t1
+                    out[(8 + c) * stride + b] = t2
+                    out[(12 + c) * stride + b] = t3
+            for r in range(4):  # t B: row r of t from its four columns, in place
+                for b in range(BW):
+                    t0 = out[(4 * r) * stride + b]
+                    t1 = out[(4 * r + 1) * stride + b]
+                    t2 = out[(4 * r + 2) * stride + b]
+                    t3 = out[(4 * r + 3) * stride + b]
+                    out[(4 * r) * stride + b] = t0 - t2
+                    out[(4 * r + 1) * stride + b] = t1 + t2
+                    out[(4 * r + 2) * stride + b] = t2 - t1
+                    out[(4 * r + 3) * stride + b] = t1 - t3
+
+
+cdef inline void _transform_output(const real* m, const real* bias, real* y, real* pair, WinogradGeometry* w,
+                                   Py_ssize_t group, Py_ssize_t first, Py_ssize_t rows) noexcept nogil:
+    """The 2x2 outputs A^T M A (+ bias) of every block of the job, those inside y: a block row's two
+    output rows are formed in pair (2, 2 * BW) without branches, then copied."""
+    cdef Py_ssize_t o, r, row, n, oh, b, BW = w.BW, stride = w.cout * rows * BW, block_rows = (w.OH + 1) // 2
+    cdef const real* mrow
+    cdef real s0, s1, s2, s3, base
+    for o in range(w.cout):
+        base = 0 if bias == NULL else bias[group * w.cout + o]
+        for row in range(rows):
+            n = (first + row) // block_rows
+            oh = 2 * ((first + row) % block_rows)
+            mrow = m + o * rows * BW + row * BW
+            for r in range(2):  # output row r: row r of A^T M, then its products with A
+                for b in range(BW):
+                    if r == 0:
+                        s0 = mrow[b] + mrow[4 * stride + b] + mrow[8 * stride + b]
+                        s1 = mrow[stride + b] + mrow[5 * stride + b] + mrow[9 * stride + b]
+                        s2 = mrow[2 * stride + b] + mrow[6 * stride + b] + mrow[10 * stride + b]
+                        s3 = mrow[3 * stride + b] + mrow[7 * stride + b] + mrow[11 * stride + b]
+                    else:
+                        s0 = mrow[4 * stride + b] - mrow[8 * stride + b] - mrow[12 * stride + b]
+                        s1 = mrow[5 * stride + b] - mrow[9 * stride + b] - mrow[13 * stride + b]
+                        s2 = mrow[6 * stride + b] - mrow[10 * stride + b] - mrow[14 * stride + b]
+                        s3 = mrow[7 * stride + b] - mrow[11 * stride + b] - mrow[15 * stride + b]
+                    pair[r * 2 * BW + 2 * b] = base + s0 + s1 + s2
+                    pair[r * 2 * BW + 2 * b + 1] = base + s1 - s2 - s3
+            for r in range(min(2, w.OH - oh)):
+                memcpy(y + (((n * w.groups + group) * w.cout + o) * w.OH + oh + r) * w.OW, pair + r * 2 * BW,
+                       w.OW * sizeof(real))

@@ -154,10 +154,65 @@ def _conv2d_with_padding(x, w, b, stride, padding, dilation, groups):
 @pytest.mark.parametrize("tile_columns", [1, 7, 40, None])
 @pytest.mark.parametrize("case", list(TILE_EDGE_CASES))
 def test_tiles_give_the_reference_at_one_and_two_threads(case, tile_columns, rng, monkeypatch):
-    x_shape, w_shape, stride, padding, dilation, groups = TILE_EDGE_CASES[case]
     if tile_columns is not None:
         monkeypatch.setattr(conv_loops, "TILE_BYTES", 0)
         monkeypatch.setattr(conv_loops, "MIN_TILE_COLUMNS", tile_columns)
+    _check_against_the_reference_at_one_and_two_threads(*TILE_EDGE_CASES[case], rng)
+
+
+# 3x3 stride-1 convolutions, on the Winograd path whatever their channel counts
+WINOGRAD_EDGE_CASES = {
+    "odd sizes": ((2, 3, 7, 9), (4, 3, 3, 3), 1, 1, 1, 1),
+    "padding 0": ((2, 3, 8, 7), (4, 3, 3, 3), 1, 0, 1, 1),
+    "padding 2": ((2, 3, 5, 6), (4, 3, 3, 3), 1, 2, 1, 1),
+    "padding 3 (beyond the kernel)": ((1, 2, 4, 5), (3, 2, 3, 3), 1, 3, 1, 1),
+    "asymmetric padding": ((2, 3, 6, 7), (4, 3, 3, 3), 1, ((0, 1), (2, 0)), 1, 1),
+    "groups": ((2, 4, 7, 6), (6, 2, 3, 3), 1, 1, 1, 2),
+    "channels not a multiple of the block": ((2, 5, 6, 6), (7, 5, 3, 3), 1, 1, 1, 1),
+    "N=1": ((1, 3, 9, 5), (4, 3, 3, 3), 1, 1, 1, 1),
+    "zero-size batch": ((0, 3, 6, 6), (4, 3, 3, 3), 1, 1, 1, 1),
+    "one output": ((2, 3, 3, 3), (4, 3, 3, 3), 1, 0, 1, 1),
+    "many small images": ((9, 3, 4, 3), (5, 3, 3, 3), 1, 1, 1, 1),
+    "large enough for two threads": ((4, 16, 19, 20), (16, 16, 3, 3), 1, 1, 1, 1),
+}
+
+
+@pytest.mark.parametrize("tile_bytes", [0, 3000, None])  # one block row per job, a few, the default
+@pytest.mark.parametrize("case", list(WINOGRAD_EDGE_CASES))
+def test_winograd_gives_the_reference_at_one_and_two_threads(case, tile_bytes, rng, monkeypatch):
+    monkeypatch.setattr(conv_loops, "WINOGRAD_MIN_CHANNELS", 1)
+    monkeypatch.setattr(conv_loops, "WINOGRAD_MIN_WIDTH", 1)
+    if tile_bytes is not None:
+        monkeypatch.setattr(conv_loops, "WINOGRAD_TILE_BYTES", tile_bytes)
+    _check_against_the_reference_at_one_and_two_threads(*WINOGRAD_EDGE_CASES[case], rng)
+
+
+def test_winograd_runs_for_wide_3x3_convolutions_only(rng, monkeypatch):
+    # the switch changes the rounding of a wide 3x3 stride-1 convolution, and of nothing else
+    monkeypatch.setattr(conv_loops, "WINOGRAD_MIN_CHANNELS", 16)
+    x, w = rng.standard_normal((2, 16, 16, 16)).astype(np.float32), rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
+
+    def results():
+        tx, tw = mg.tensor(x, requires_grad=True), mg.tensor(w, requires_grad=True)
+        y = F.conv2d(tx, tw, padding=1)
+        y.backward(mg.ones_like(y))
+        narrow = F.conv2d(tx[:, :8], tw[:8, :8], padding=1).detach().numpy()
+        strided = F.conv2d(tx, tw, padding=1, stride=2).detach().numpy()
+        small = F.conv2d(tx[:, :, :8, :8], tw, padding=1).detach().numpy()
+        return y.detach().numpy(), tx.grad.numpy(), narrow, strided, small
+
+    winograd = results()
+    monkeypatch.setattr(conv_loops, "WINOGRAD", False)
+    tiled = results()
+    assert not np.array_equal(winograd[0], tiled[0]) and not np.array_equal(winograd[1], tiled[1])
+    np.testing.assert_array_equal(winograd[2], tiled[2])
+    np.testing.assert_array_equal(winograd[3], tiled[3])
+    np.testing.assert_array_equal(winograd[4], tiled[4])
+
+
+def _check_against_the_reference_at_one_and_two_threads(x_shape, w_shape, stride, padding, dilation, groups, rng):
+    """conv2d's output and gradients in float64 and float32 against the float64 reference, and the
+    same bits at 1 and 2 threads. padding may be asymmetric ((top, bottom), (left, right))."""
     x, w, b = rng.standard_normal(x_shape), rng.standard_normal(w_shape), rng.standard_normal(w_shape[0])
     if isinstance(padding, tuple) and isinstance(padding[0], tuple):
         (top, bottom), (left, right) = padding
