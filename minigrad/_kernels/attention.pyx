@@ -6,9 +6,9 @@ S, Ev): query head b reads key/value head b // group (grouped-query attention). 
 float mask (M, L, S) in q's dtype, query head b taking mask[mask_index[b]], or None. lse (B, L): each
 row's logsumexp of its scaled, masked scores, the one thing besides out that the backward needs.
 
-Forward: one task per (head, block of BLOCK_Q query rows). Keys go by in blocks of BLOCK_K, transposed
-into scratch (E, BLOCK_K) so that a row's scores are BLOCK_K-wide multiply-adds over e that the
-compiler vectorises; each row keeps a running maximum m and sum l and rescales its output accumulator
+Forward: one task per (head, block of BLOCK_Q query rows). Keys go by in blocks of BLOCK_K; the
+block's scores and its weighted values are one-thread GEMMs (blas.pxd, BLAS-sized tiles: 64 x 128 x E),
+and between them each row keeps a running maximum m and sum l and rescales its output accumulator
 when m grows (the online softmax). Memory: the scratch of one task per thread, O(L) per head.
 
 Backward: one task per key/value head, so the query gradients of its query heads have one writer.
@@ -21,28 +21,23 @@ import numpy as np
 
 from cython.parallel cimport prange, threadid
 from libc.math cimport INFINITY, log
-from libc.stdint cimport int64_t, uint64_t
+from libc.stdint cimport int64_t, uint32_t, uint64_t
 
 cdef extern from "attention.h" nogil:
-    int attention_keeps(unsigned long long index, unsigned long long threshold, unsigned long long seed,
-                        unsigned long long offset)
+    enum: PHILOX_BATCH
+    void philox4x32_10_batch(uint64_t first, uint64_t offset, uint64_t seed, uint32_t* out)
+    int dropout_keeps(unsigned int word, unsigned long long threshold)
     float attention_weight_float(float s, float m)
     double attention_weight_double(double s, double m)
 
-cdef extern from "attention_tile.h" nogil:
-    void attention_tile_product_float(const float* A, long lda, const float* B, long ldb, float* C, long ldc,
-                                      long X, long W)
-    void attention_tile_product_double(const double* A, long lda, const double* B, long ldb, double* C, long ldc,
-                                       long X, long W)
-
+from .blas cimport gemm
 from ._types cimport minigrad_max_threads, real
 
 cdef enum:
     BLOCK_Q = 64
-    BLOCK_K = 64
-    TILE = 4  # query rows of a GEMM micro-kernel tile (attention_tile.h)
+    BLOCK_K = 128
     LANES = 16  # partial sums and maxima of a row's reductions
-    QROWS = 32  # query rows the backward takes through a key block at a time (eight tiles)
+    QROWS = 64  # query rows the backward takes through a key block at a time
     WORK_PARALLEL_MIN = 1 << 18  # multiply-adds of a call below which one thread does it all
 
 
@@ -58,7 +53,7 @@ def attention_forward(q, k, v, mask, mask_index, out, lse, double scale, bint is
     """Fill out (B, L, Ev) = softmax(q k^T * scale + mask) v, dropout applied to the weights (an element
     is dropped when its Philox word is below ``threshold``, 0: none), and lse (B, L)."""
     cdef Geometry g = _geometry(q, k, v, mask, scale, is_causal, threshold, dropout_scale, seed, offset)
-    cdef Py_ssize_t width = g.E * BLOCK_Q + g.E * BLOCK_K + BLOCK_Q * BLOCK_K + BLOCK_Q * g.Ev + 2 * BLOCK_Q + BLOCK_K
+    cdef Py_ssize_t width = BLOCK_Q * (g.E + BLOCK_K + g.Ev + 2) + BLOCK_K
     mask, mask_index = _mask_or_stand_in(mask, mask_index, q)
     scratch = np.empty((minigrad_max_threads(), width), q.dtype)
     if q.dtype == np.float32:
@@ -72,7 +67,7 @@ def attention_backward(gout, q, k, v, out, lse, mask, mask_index, delta, gq, gk,
     """Fill gq (B, L, E), gk (B / group, S, E), gv (B / group, S, Ev) from gout (B, L, Ev) and the
     forward's out and lse; delta (B, L) float64 receives rowsum(gout * out). Arguments as the forward's."""
     cdef Geometry g = _geometry(q, k, v, mask, scale, is_causal, threshold, dropout_scale, seed, offset)
-    cdef Py_ssize_t width = 2 * (g.E + g.Ev) * BLOCK_K + QROWS * (3 * g.E + g.Ev) + 6 * QROWS * BLOCK_K
+    cdef Py_ssize_t width = BLOCK_K * (g.E + g.Ev + 1) + QROWS * (g.E + 3 * BLOCK_K)
     mask, mask_index = _mask_or_stand_in(mask, mask_index, q)
     scratch = np.empty((minigrad_max_threads(), width), q.dtype)
     if q.dtype == np.float32:
@@ -118,13 +113,12 @@ cdef inline void _forward_block(const real[:, :, ::1] q, const real[:, :, ::1] k
                                 const real[:, :, ::1] mask, const int64_t[::1] mask_index, real[:, :, ::1] out,
                                 real[:, ::1] lse, real* scratch, Geometry g, Py_ssize_t b,
                                 Py_ssize_t first) noexcept nogil:
-    """Query rows [first, first + BLOCK_Q) of head b, TILE rows at a time (rows past L are computed
-    in scratch and not written)."""
-    cdef Py_ssize_t E = g.E, Ev = g.Ev, rows = min(BLOCK_Q, g.L - first), r, r0, i, j, e, j0, cols
+    """Query rows [first, first + BLOCK_Q) of head b: per key block, scores (rows, BLOCK_K) = scaled
+    q k^T and acc (rows, Ev) += weights v, two GEMMs, the online softmax between them row by row."""
+    cdef Py_ssize_t E = g.E, Ev = g.Ev, rows = min(BLOCK_Q, g.L - first), r, i, j, e, j0, cols
     cdef Py_ssize_t keys = min(g.S, first + rows) if g.causal else g.S  # causal: key j <= query i
     cdef real* scaled_q = scratch
-    cdef real* kt = scaled_q + E * BLOCK_Q
-    cdef real* scores = kt + E * BLOCK_K
+    cdef real* scores = scaled_q + BLOCK_Q * E
     cdef real* acc = scores + BLOCK_Q * BLOCK_K
     cdef real* row_max = acc + BLOCK_Q * Ev
     cdef real* row_sum = row_max + BLOCK_Q
@@ -138,32 +132,29 @@ cdef inline void _forward_block(const real[:, :, ::1] q, const real[:, :, ::1] k
     cdef real m_new, correction
     for r in range(rows * E):
         scaled_q[r] = <real>(Q[r] * g.scale)
-    for r in range(BLOCK_Q):
+    for r in range(rows):
         row_max[r], row_sum[r] = -INFINITY, 0
-    for r in range(BLOCK_Q * Ev):
+    for r in range(rows * Ev):
         acc[r] = 0
-    for j0 in range(0, keys, 64):  # 64 = BLOCK_K: Cython needs a literal step
-        cols = _transpose_block(K, kt, j0, min(BLOCK_K, keys - j0), E)
-        for r0 in range(0, rows, 4):  # 4 = TILE
-            for r in range(r0 * BLOCK_K, (r0 + TILE) * BLOCK_K):
-                scores[r] = 0
-            _tile_product(&scaled_q[r0 * E], E, kt, BLOCK_K, &scores[r0 * BLOCK_K], BLOCK_K, E, BLOCK_K)
-            for r in range(r0, min(rows, r0 + TILE)):
-                i, s, a = first + r, &scores[r * BLOCK_K], &acc[r * Ev]
-                m_new = _mask_scores(s, mask_rows + i * g.S + j0, g, i, j0, cols, row_max[r])
-                correction = _weight(row_max[r], m_new)
-                for j in range(BLOCK_K):  # the whole block (-inf past cols): a loop that vectorises
-                    s[j] = _weight(s[j], m_new)
-                row_sum[r] = row_sum[r] * correction + _block_sum(s)
-                row_max[r] = m_new
-                if g.dropout:
-                    _dropout_factors(factors, g, b, i, j0, cols)
-                    for j in range(cols):
-                        s[j] = s[j] * factors[j]
-                if correction != 1:
-                    for e in range(Ev):
-                        a[e] = a[e] * correction
-            _tile_product(&scores[r0 * BLOCK_K], BLOCK_K, V + j0 * Ev, Ev, &acc[r0 * Ev], Ev, cols, Ev)
+    for j0 in range(0, keys, 128):  # 128 = BLOCK_K: Cython needs a literal step
+        cols = min(BLOCK_K, keys - j0)
+        gemm(False, True, rows, cols, E, 1, scaled_q, E, K + j0 * E, E, 0, scores, BLOCK_K)
+        for r in range(rows):
+            i, s, a = first + r, &scores[r * BLOCK_K], &acc[r * Ev]
+            m_new = _mask_scores(s, mask_rows + i * g.S + j0, g, i, j0, cols, row_max[r])
+            correction = _weight(row_max[r], m_new)
+            for j in range(BLOCK_K):  # the whole block (-inf past cols): a loop that vectorises
+                s[j] = _weight(s[j], m_new)
+            row_sum[r] = row_sum[r] * correction + _block_sum(s)
+            row_max[r] = m_new
+            if g.dropout:
+                _dropout_factors(factors, g, b, i, j0, cols)
+                for j in range(cols):
+                    s[j] = s[j] * factors[j]
+            if correction != 1:
+                for e in range(Ev):
+                    a[e] = a[e] * correction
+        gemm(False, False, rows, Ev, cols, 1, scores, BLOCK_K, V + j0 * Ev, Ev, 1, acc, Ev)
     for r in range(rows):
         i = first + r
         for e in range(Ev):
@@ -194,129 +185,68 @@ cdef inline void _backward_head(const real[:, :, ::1] gout, const real[:, :, ::1
                                 real[:, :, ::1] gq, real[:, :, ::1] gk, real[:, :, ::1] gv, real* scratch,
                                 Geometry g, Py_ssize_t kv) noexcept nogil:
     """Key/value head kv: its gk and gv, and gq of its query heads kv * group ... kv * group + group - 1.
-    Query rows go QROWS at a time through the key block (rows past L are zeros in scratch)."""
-    cdef Py_ssize_t E = g.E, Ev = g.Ev, L = g.L, S = g.S, b, i, i0, r, j, e, j0, cols, rows, t
-    cdef real* kt = scratch
-    cdef real* vt = kt + E * BLOCK_K
-    cdef real* gk_acc = vt + Ev * BLOCK_K
-    cdef real* gv_acc = gk_acc + E * BLOCK_K
-    cdef real* scaled_q = gv_acc + Ev * BLOCK_K  # (QROWS, E), and the rows below likewise
-    cdef real* raw_q = scaled_q + QROWS * E
-    cdef real* grad_out = raw_q + QROWS * E
-    cdef real* gq_rows = grad_out + QROWS * Ev
-    cdef real* p = gq_rows + QROWS * E  # (QROWS, BLOCK_K), and the three below likewise
+    Per key block and QROWS query rows: P and dP (rows, BLOCK_K) by two GEMMs, dS row by row, then
+    three GEMMs into gv, gk (kept in scratch over the query rows) and gq (in place)."""
+    cdef Py_ssize_t E = g.E, Ev = g.Ev, L = g.L, S = g.S, b, i, i0, r, j, e, j0, cols, rows
+    cdef real* gk_acc = scratch  # (BLOCK_K, E)
+    cdef real* gv_acc = gk_acc + BLOCK_K * E  # (BLOCK_K, Ev)
+    cdef real* scaled_q = gv_acc + BLOCK_K * Ev  # (QROWS, E)
+    cdef real* p = scaled_q + QROWS * E  # (QROWS, BLOCK_K), and ds likewise
     cdef real* dp = p + QROWS * BLOCK_K
-    cdef real* factors = dp + QROWS * BLOCK_K
-    cdef real* ds = factors + QROWS * BLOCK_K
-    cdef real* kept_t = ds + QROWS * BLOCK_K  # (BLOCK_K, QROWS): kept weights, transposed
-    cdef real* ds_t = kept_t + BLOCK_K * QROWS  # (BLOCK_K, QROWS)
+    cdef real* ds = dp + QROWS * BLOCK_K
+    cdef real* factors = ds + QROWS * BLOCK_K  # (BLOCK_K)
     cdef const real* K = &k[kv, 0, 0]
     cdef const real* V = &v[kv, 0, 0]
+    cdef const real* Q
+    cdef const real* dO
+    cdef real* pr
+    cdef real* dsr
     cdef double d
-    cdef real scale = <real>g.scale, d_row, z
+    cdef real d_row, z
     for b in range(kv * g.group, (kv + 1) * g.group):
         for i in range(L):
             d = 0
             for e in range(Ev):
                 d = d + <double>gout[b, i, e] * out[b, i, e]
             delta[b, i] = d
-    for j in range(QROWS * BLOCK_K):
+    for j in range(BLOCK_K):
         factors[j] = 1
-    for j0 in range(0, S, 64):  # 64 = BLOCK_K: Cython needs a literal step
-        cols = _transpose_block(K, kt, j0, min(BLOCK_K, S - j0), E)
-        _transpose_block(V, vt, j0, cols, Ev)
-        for j in range(BLOCK_K * E):
+    for j0 in range(0, S, 128):  # 128 = BLOCK_K: Cython needs a literal step
+        cols = min(BLOCK_K, S - j0)
+        for j in range(cols * E):
             gk_acc[j] = 0
-        for j in range(BLOCK_K * Ev):
+        for j in range(cols * Ev):
             gv_acc[j] = 0
         for b in range(kv * g.group, (kv + 1) * g.group):
-            for i0 in range(j0 if g.causal else 0, L, 32):  # 32 = QROWS; causal: query i sees keys j <= i
+            for i0 in range(j0 if g.causal else 0, L, 64):  # 64 = QROWS; causal: query i sees keys j <= i
                 rows = min(QROWS, L - i0)
-                for r in range(QROWS):
-                    for e in range(E):
-                        raw_q[r * E + e] = q[b, i0 + r, e] if r < rows else 0
-                        scaled_q[r * E + e] = <real>(raw_q[r * E + e] * g.scale)
-                        gq_rows[r * E + e] = 0
-                    for e in range(Ev):
-                        grad_out[r * Ev + e] = gout[b, i0 + r, e] if r < rows else 0
-                for j in range(QROWS * BLOCK_K):
-                    p[j] = 0
-                    dp[j] = 0
-                for t in range(0, QROWS, 4):  # 4 = TILE
-                    _tile_product(&scaled_q[t * E], E, kt, BLOCK_K, &p[t * BLOCK_K], BLOCK_K, E, BLOCK_K)
-                    _tile_product(&grad_out[t * Ev], Ev, vt, BLOCK_K, &dp[t * BLOCK_K], BLOCK_K, Ev, BLOCK_K)
-                for r in range(QROWS):
-                    i = i0 + r
-                    if r < rows:
-                        _mask_scores(&p[r * BLOCK_K], &mask[mask_index[b], 0, 0] + i * S + j0, g, i, j0, cols,
-                                     -INFINITY)
-                        for j in range(BLOCK_K):
-                            p[r * BLOCK_K + j] = _weight(p[r * BLOCK_K + j], lse[b, i])
-                        if g.dropout:
-                            _dropout_factors(&factors[r * BLOCK_K], g, b, i, j0, cols)
-                        d_row = <real>delta[b, i]
-                    else:
-                        for j in range(BLOCK_K):
-                            p[r * BLOCK_K + j] = 0
-                        d_row = 0
-                    for j in range(BLOCK_K):
-                        # dP reaches P through the dropout: times 1 / (1 - p) where kept, 0 where dropped
-                        z = factors[r * BLOCK_K + j]
-                        ds[r * BLOCK_K + j] = p[r * BLOCK_K + j] * (dp[r * BLOCK_K + j] * z - d_row)
-                        kept_t[j * QROWS + r] = p[r * BLOCK_K + j] * z
-                        ds_t[j * QROWS + r] = ds[r * BLOCK_K + j]
-                for t in range(0, cols, 4):  # 4 = TILE: gv += kept^T dO, gk += dS^T Q, TILE keys at a time
-                    _tile_product(&kept_t[t * QROWS], QROWS, grad_out, Ev, &gv_acc[t * Ev], Ev, QROWS, Ev)
-                    _tile_product(&ds_t[t * QROWS], QROWS, raw_q, E, &gk_acc[t * E], E, QROWS, E)
-                for t in range(0, QROWS, 4):
-                    _tile_product(&ds[t * BLOCK_K], BLOCK_K, K + j0 * E, E, &gq_rows[t * E], E, cols, E)
+                Q, dO = &q[b, i0, 0], &gout[b, i0, 0]
+                for j in range(rows * E):
+                    scaled_q[j] = <real>(Q[j] * g.scale)
+                gemm(False, True, rows, cols, E, 1, scaled_q, E, K + j0 * E, E, 0, p, BLOCK_K)
+                gemm(False, True, rows, cols, Ev, 1, dO, Ev, V + j0 * Ev, Ev, 0, dp, BLOCK_K)
                 for r in range(rows):
-                    for e in range(E):
-                        gq[b, i0 + r, e] = gq[b, i0 + r, e] + gq_rows[r * E + e] * scale
+                    i, pr, dsr = i0 + r, &p[r * BLOCK_K], &ds[r * BLOCK_K]
+                    _mask_scores(pr, &mask[mask_index[b], 0, 0] + i * S + j0, g, i, j0, cols, -INFINITY)
+                    for j in range(BLOCK_K):
+                        pr[j] = _weight(pr[j], lse[b, i])
+                    if g.dropout:
+                        _dropout_factors(factors, g, b, i, j0, cols)
+                    d_row = <real>delta[b, i]
+                    for j in range(cols):
+                        # dP reaches P through the dropout: times 1 / (1 - p) where kept, 0 where dropped;
+                        # P becomes the kept weights that dV takes
+                        z = factors[j]
+                        dsr[j] = pr[j] * (dp[r * BLOCK_K + j] * z - d_row)
+                        pr[j] = pr[j] * z
+                gemm(True, False, cols, Ev, rows, 1, p, BLOCK_K, dO, Ev, 1, gv_acc, Ev)
+                gemm(True, False, cols, E, rows, 1, ds, BLOCK_K, Q, E, 1, gk_acc, E)
+                gemm(False, False, rows, E, cols, <real>g.scale, ds, BLOCK_K, K + j0 * E, E, 1, &gq[b, i0, 0], E)
         for j in range(cols):
             for e in range(E):
-                gk[kv, j0 + j, e] = gk_acc[j * E + e] * scale
+                gk[kv, j0 + j, e] = gk_acc[j * E + e] * <real>g.scale
             for e in range(Ev):
                 gv[kv, j0 + j, e] = gv_acc[j * Ev + e]
-
-
-cdef inline void _tile_product(const real* A, Py_ssize_t lda, const real* B, Py_ssize_t ldb, real* C,
-                               Py_ssize_t ldc, Py_ssize_t X, Py_ssize_t W) noexcept nogil:
-    """C[r, c] += sum_x A[r, x] * B[x, c] for the TILE rows of C (attention_tile.h)."""
-    if real is float:
-        attention_tile_product_float(A, lda, B, ldb, C, ldc, X, W)
-    else:
-        attention_tile_product_double(A, lda, B, ldb, C, ldc, X, W)
-
-
-cdef inline Py_ssize_t _transpose_block(const real* rows, real* columns, Py_ssize_t j0, Py_ssize_t cols,
-                                        Py_ssize_t width) noexcept nogil:
-    """columns (width, BLOCK_K) = rows[j0 : j0 + cols] (each row width long) transposed, zeros beyond
-    cols; returns cols."""
-    cdef Py_ssize_t j, e
-    for j in range(cols):
-        for e in range(width):
-            columns[e * BLOCK_K + j] = rows[(j0 + j) * width + e]
-    for e in range(width):
-        for j in range(cols, BLOCK_K):
-            columns[e * BLOCK_K + j] = 0
-    return cols
-
-
-cdef inline void _block_products(const real* row, const real* columns, real* products, Py_ssize_t width) noexcept nogil:
-    """products[j] = sum_e row[e] * columns[e, j] for j < BLOCK_K: a fixed-width loop over j that
-    vectorises, the sum kept in a local block the compiler holds in registers."""
-    cdef real sums[BLOCK_K]
-    cdef real x
-    cdef Py_ssize_t e, j
-    for j in range(BLOCK_K):
-        sums[j] = 0
-    for e in range(width):
-        x = row[e]
-        for j in range(BLOCK_K):
-            sums[j] = sums[j] + x * columns[e * BLOCK_K + j]
-    for j in range(BLOCK_K):
-        products[j] = sums[j]
 
 
 cdef inline real _mask_scores(real* scores, const real* mask_row, Geometry g, Py_ssize_t i, Py_ssize_t j0,
@@ -358,17 +288,15 @@ cdef inline real _block_sum(const real* values) noexcept nogil:
 cdef inline void _dropout_factors(real* factors, Geometry g, Py_ssize_t b, Py_ssize_t i, Py_ssize_t j0,
                                   Py_ssize_t cols) noexcept nogil:
     """Dropout's factor for row i of head b, keys j0 ... j0 + cols - 1: 1 / (1 - p) where kept, 0
-    where dropped (attention.h's rule)."""
-    cdef Py_ssize_t j
-    cdef uint64_t base = (<uint64_t>b * g.L + i) * g.S + j0
-    for j in range(cols):
-        factors[j] = <real>g.dropout_scale if attention_keeps(base + j, g.threshold, g.seed, g.offset) else 0
-
-
-cdef inline void _axpy(real* y, real a, const real* x, Py_ssize_t n) noexcept nogil:
-    cdef Py_ssize_t e
-    for e in range(n):
-        y[e] = y[e] + a * x[e]
+    where dropped (attention.h's rule: attention_keeps), the Philox words made PHILOX_BATCH blocks of
+    four at a time rather than one block per element."""
+    cdef uint32_t words[4 * PHILOX_BATCH]
+    cdef uint64_t base = (<uint64_t>b * g.L + i) * g.S + j0, stop = base + cols, start = base - base % 4, x
+    while start < stop:
+        philox4x32_10_batch(start // 4, g.offset, g.seed, words)
+        for x in range(max(start, base), min(start + 4 * PHILOX_BATCH, stop)):
+            factors[x - base] = <real>g.dropout_scale if dropout_keeps(words[x - start], g.threshold) else 0
+        start = start + 4 * PHILOX_BATCH
 
 
 cdef inline real _weight(real s, real m) noexcept nogil:

@@ -9,6 +9,8 @@ import pytest
 
 import minigrad as mg
 import minigrad.functional as F
+from minigrad._kernels import attention as attention_loops
+from minigrad._kernels import dropout as dropout_loops
 
 sdpa = F.scaled_dot_product_attention
 
@@ -93,7 +95,7 @@ def test_dropout_matches_the_naive_attention_with_the_same_mask():
 @pytest.mark.parametrize("options", [{}, {"is_causal": True}, {"enable_gqa": True}, {"mask": True}],
                          ids=["plain", "causal", "gqa", "mask"])
 def test_gradients_across_the_cpu_kernels_blocks(options):
-    """gradcheck with L and S past the kernel's 64-row blocks and 32-row backward passes (the op table
+    """gradcheck with L and S past the kernel's 64-row query blocks and 128-key blocks (the op table
     keeps these samples forward-only, for the emulated GPU's sake)."""
     rng = np.random.default_rng(0)
     kv_heads = 1 if options.get("enable_gqa") else 2
@@ -102,6 +104,42 @@ def test_gradients_across_the_cpu_kernels_blocks(options):
     v = mg.tensor(rng.standard_normal((kv_heads, 130, 1)), requires_grad=True)
     mask = mg.tensor(rng.random((67, 130)) < 0.8) if options.pop("mask", False) else None
     assert mg.gradcheck(lambda q, k, v: sdpa(q, k, v, attn_mask=mask, **options), [q, k, v])
+
+
+def test_cpu_kernel_drops_the_weights_that_the_philox_rule_names():
+    """attention.h's rule: weight x = (b * L + i) * S + j is kept when word x % 4 of Philox block x // 4
+    is at least the threshold; rows of S = 37 keys start inside a block, and span several batches of
+    blocks."""
+    B, L, S, threshold, seed, offset = 2, 3, 37, 2**31, 12345678901, 7
+    q, k = np.zeros((B, L, 4)), np.zeros((B, S, 4))
+    v = np.broadcast_to(np.eye(S), (B, S, S)).copy()  # out[b, i, j] = factor of weight (b, i, j) / S
+    out, lse = np.empty((B, L, S)), np.empty((B, L))
+    attention_loops.attention_forward(q, k, v, None, None, out, lse, 0.5, False, threshold, 2.0, seed, offset)
+    words = [word for block in range((B * L * S + 3) // 4) for word in dropout_loops.philox4x32(block, offset, seed)]
+    kept = np.array(words[:B * L * S]).reshape(B, L, S) >= threshold
+    np.testing.assert_allclose(out * S, np.where(kept, 2.0, 0.0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("options", [{}, {"is_causal": True}, {"dropout_p": 0.3}], ids=["plain", "causal", "dropout"])
+def test_cpu_kernels_give_the_same_bits_on_one_and_two_threads(options):
+    """Work past the kernels' one-thread limit, blocks cut short at both ends: each task's GEMM calls
+    and sums do not depend on how many threads share the tasks."""
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal((3, 4, 200, 24)).astype(np.float32) for _ in range(4)]
+    results = []
+    threads = mg.get_num_threads()
+    try:
+        for count in (1, 2):
+            mg.set_num_threads(count)
+            mg.manual_seed(0)
+            q, k, v = (mg.tensor(a, requires_grad=True) for a in arrays[:3])
+            out = sdpa(q, k, v, **options)
+            out.backward(mg.tensor(arrays[3]))
+            results.append([t.detach().numpy() for t in (out, q.grad, k.grad, v.grad)])
+    finally:
+        mg.set_num_threads(threads)
+    for one, two in zip(*results):
+        np.testing.assert_array_equal(one, two)
 
 
 def test_memory_grows_with_the_sequence_not_its_square():
