@@ -7,6 +7,7 @@
 static inline int minigrad_max_threads(void) { return omp_get_max_threads(); }
 static inline void minigrad_set_threads(int n) { omp_set_num_threads(n); }
 static inline int minigrad_has_openmp(void) { return 1; }
+static inline int minigrad_num_procs(void) { return omp_get_num_procs(); }
 /* How many threads a parallel region opened by the calling thread gets now: the count that thread's
    kernels run with (tests observe it; OpenMP keeps one count per thread). */
 static inline int minigrad_parallel_region_threads(void) {
@@ -22,6 +23,7 @@ static inline int minigrad_parallel_region_threads(void) {
 static inline int minigrad_max_threads(void) { return 1; }
 static inline void minigrad_set_threads(int n) { (void)n; }
 static inline int minigrad_has_openmp(void) { return 0; }
+static inline int minigrad_num_procs(void) { return 1; }
 static inline int minigrad_parallel_region_threads(void) { return 1; }
 #endif
 

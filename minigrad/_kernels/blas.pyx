@@ -12,13 +12,28 @@ import numpy as np
 from ._checks import check_matmul
 from ._types cimport minigrad_max_threads
 
-# Below this many multiply-adds a product runs on the calling thread: waking the sleeping threads of
-# a parallel region (tens of microseconds under a passive wait policy) costs more than the split
-# saves. Block edges are multiples of BLOCK_ALIGN rows or columns, a multiple of the register tiles
-# of the BLAS kernels, so that no block but the last ends in a partial tile.
+# Below GEMM_PARALLEL_MIN multiply-adds a product is one BLAS call on the calling thread: waking the
+# sleeping threads of a parallel region costs tens of microseconds quiet, and under load (another
+# process on the cores) the region's end waits until the OS has run every woken thread, milliseconds
+# at times, for a product that takes ~50 us on one thread. Above it the product is split into blocks
+# that the threads take in turn (dynamic schedule): a thread the OS holds back takes fewer blocks
+# instead of the others waiting for its half. The blocks are as many as twice the machine's cores,
+# each of at least GEMM_BLOCK_MIN multiply-adds and BLOCK_MIN_EDGE rows or columns, since each block is
+# one BLAS call that packs the shared operand again (~12 multiply-adds' time per element: a block of
+# 128 columns costs ~8% more than one of 1024). Edges are multiples of BLOCK_ALIGN.
+#
+# The split depends on the shape and the machine only, never on set_num_threads, and one thread runs
+# the same blocks in turn: BLAS rounds an element differently depending on where the edges of its call
+# fall (OpenBLAS's SkylakeX dgemm, for the last column of C, unless the edges are multiples of 96
+# rows), so a split that followed the thread count would change bits between 1 and 2 threads.
 cdef enum:
-    GEMM_PARALLEL_MIN = 1 << 20
+    GEMM_PARALLEL_MIN = 1 << 21
+    GEMM_BLOCK_MIN = 1 << 20
+    BLOCK_MIN_EDGE = 128
     BLOCK_ALIGN = 16
+
+cdef extern from "_runtime.h":
+    int minigrad_num_procs() nogil
 
 INT_MAX = 2 ** 31 - 1
 
@@ -30,41 +45,70 @@ cdef inline Py_ssize_t _aligned_start(int block, int blocks, int size) noexcept 
     return <Py_ssize_t>size * block // blocks // BLOCK_ALIGN * BLOCK_ALIGN
 
 
+cdef int gemm_blocks(int m, int n, int k) noexcept nogil:
+    """How many blocks parallel_gemm splits an (m, n, k) product into (1: not split)."""
+    cdef double work = <double>m * n * k
+    if work < GEMM_PARALLEL_MIN:
+        return 1
+    return <int>max(1, min(<double>2 * minigrad_num_procs(), max(m, n) // BLOCK_MIN_EDGE, work // GEMM_BLOCK_MIN))
+
+
 cdef void parallel_gemm(bint trans_a, bint trans_b, int m, int n, int k, real alpha, const real* a, int lda,
                         const real* b, int ldb, real beta, real* c, int ldc) noexcept nogil:
     """``gemm`` (blas.pxd; same arguments) split over minigrad's threads: blocks of rows of C when m >=
-    n (each block's rows of op(A)), else blocks of columns (each block's columns of op(B)). Call it
-    outside any parallel region, after sync_threads."""
+    n (each block's rows of op(A)), else blocks of columns (each block's columns of op(B)), taken by
+    the threads in turn. Call it outside any parallel region, after sync_threads."""
+    cdef int blocks = gemm_blocks(m, n, k)
+    cdef int threads = min(minigrad_max_threads(), blocks)
+    cdef int block
+    if threads == 1:
+        serial_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        return
+    for block in prange(blocks, schedule="dynamic", chunksize=1, num_threads=threads):
+        _gemm_block(block, blocks, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+
+
+cdef void serial_gemm(bint trans_a, bint trans_b, int m, int n, int k, real alpha, const real* a, int lda,
+                      const real* b, int ldb, real beta, real* c, int ldc) noexcept nogil:
+    """parallel_gemm's blocks in turn on the calling thread (the same bits as parallel_gemm)."""
+    cdef int block, blocks = gemm_blocks(m, n, k)
+    for block in range(blocks):
+        _gemm_block(block, blocks, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+
+
+cdef inline void _gemm_block(int block, int blocks, bint trans_a, bint trans_b, int m, int n, int k, real alpha,
+                             const real* a, int lda, const real* b, int ldb, real beta, real* c,
+                             int ldc) noexcept nogil:
+    """Block ``block`` of ``blocks`` of parallel_gemm's product."""
     cdef bint by_rows = m >= n
     cdef int size = m if by_rows else n
-    cdef int blocks = min(minigrad_max_threads(), (size + BLOCK_ALIGN - 1) // BLOCK_ALIGN)
-    cdef int block
-    cdef Py_ssize_t start, stop
-    if blocks < 2 or <double>m * n * k < GEMM_PARALLEL_MIN:
-        gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-        return
-    for block in prange(blocks, schedule="static", num_threads=blocks):
-        start = _aligned_start(block, blocks, size)
-        stop = _aligned_start(block + 1, blocks, size)
-        if by_rows:
-            gemm(trans_a, trans_b, stop - start, n, k, alpha, a + start * (1 if trans_a else lda), lda, b, ldb,
-                 beta, c + start * ldc, ldc)
-        else:
-            gemm(trans_a, trans_b, m, stop - start, k, alpha, a, lda, b + start * (ldb if trans_b else 1), ldb,
-                 beta, c + start, ldc)
+    cdef Py_ssize_t start = _aligned_start(block, blocks, size), stop = _aligned_start(block + 1, blocks, size)
+    if by_rows:
+        gemm(trans_a, trans_b, stop - start, n, k, alpha, a + start * (1 if trans_a else lda), lda, b, ldb,
+             beta, c + start * ldc, ldc)
+    else:
+        gemm(trans_a, trans_b, m, stop - start, k, alpha, a, lda, b + start * (ldb if trans_b else 1), ldb,
+             beta, c + start, ldc)
+
+
+def _gemm_block_count(m, n, k):
+    """How many blocks an (m, n, k) product is split into (for tests; private: not a loop of cpu_loops)."""
+    return gemm_blocks(m, n, k)
 
 
 cdef void _products(Py_ssize_t batch, bint trans_a, bint trans_b, int m, int n, int k, const real* a, int lda,
                     Py_ssize_t a_step, const real* b, int ldb, Py_ssize_t b_step, real beta, real* c, int ldc,
                     Py_ssize_t c_step) noexcept nogil:
     """C[i] = op(A[i]) op(B[i]) + beta C[i] for i in range(batch); X[i] is X + i * x_step. A batch that
-    fills the threads evenly runs one whole product per thread; otherwise each product is split."""
+    fills the threads evenly runs whole products, taken by the threads in turn (see parallel_gemm);
+    otherwise each product is split."""
     cdef Py_ssize_t i
     cdef int threads = minigrad_max_threads()
     if threads > 1 and (batch % threads == 0 or batch >= 4 * threads) \
             and <double>batch * m * n * k >= GEMM_PARALLEL_MIN:
-        for i in prange(batch, schedule="static"):
-            gemm(trans_a, trans_b, m, n, k, 1, a + i * a_step, lda, b + i * b_step, ldb, beta, c + i * c_step, ldc)
+        for i in prange(batch, schedule="dynamic"):
+            serial_gemm(trans_a, trans_b, m, n, k, 1, a + i * a_step, lda, b + i * b_step, ldb, beta,
+                        c + i * c_step, ldc)
     else:
         for i in range(batch):
             parallel_gemm(trans_a, trans_b, m, n, k, 1, a + i * a_step, lda, b + i * b_step, ldb, beta,

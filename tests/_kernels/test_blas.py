@@ -2,14 +2,16 @@
 every transpose pair, strided and zero-size operands, batches, out= and accumulation, and its
 refusals."""
 import itertools
+import os
 
 import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad._kernels import cpu, cpu_loops
+from minigrad._kernels import blas, cpu, cpu_loops
 
-SHAPES = [(3, 4, 5), (1, 7, 1), (1, 1, 1), (70, 33, 90), (300, 64, 257)]  # (m, k, n); the last is split
+# (m, k, n); the last two are split (blas._gemm_block_count): into blocks of rows, and of columns
+SHAPES = [(3, 4, 5), (1, 7, 1), (1, 1, 1), (70, 33, 90), (300, 64, 257), (200, 64, 600)]
 TOLERANCE = {np.float32: 1e-5, np.float64: 1e-13}
 
 
@@ -107,19 +109,44 @@ def test_refuses_a_wrong_out_and_accumulate_without_out():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_the_same_result_at_one_and_two_threads(dtype, rng):
-    """Each element of C is one BLAS dot product whichever block it falls in, so the split changes no bit."""
+@pytest.mark.parametrize("shape_a, shape_b", [((4, 301, 128), (128, 257)), ((509, 77), (77, 263)),
+                                              ((263, 77), (77, 509)), ((3, 130, 130), (3, 130, 123))])
+def test_the_same_bits_at_any_thread_count(shape_a, shape_b, dtype, rng):
+    """The split into blocks depends on the shape only: 1, 2 or 3 threads run the same BLAS calls. BLAS
+    rounds the last column's elements differently when a call's edges move (these shapes showed it
+    when the split followed the thread count), so this compares bits, whole products and batches."""
     saved = mg.get_num_threads()
-    a, b = rng.standard_normal((4, 301, 128)).astype(dtype), rng.standard_normal((128, 257)).astype(dtype)
+    a, b = rng.standard_normal(shape_a).astype(dtype), rng.standard_normal(shape_b).astype(dtype)
     try:
         results = []
-        for threads in (1, 2):
+        for threads in (1, 2, 3):
             mg.set_num_threads(threads)
-            results.append([cpu.matmul(a[0], b), cpu.matmul(a[0].T.copy().T, b.T.copy().T), cpu.matmul(a, b)])
+            results.append([cpu.matmul(a, b), cpu.matmul(np.swapaxes(np.swapaxes(a, -1, -2).copy(), -1, -2), b),
+                            cpu.matmul(a[..., :64, :], b)])
     finally:
         mg.set_num_threads(saved)
-    for one, two in zip(*results):
-        np.testing.assert_array_equal(one, two)
+    for one, *others in zip(*results):
+        for other in others:
+            np.testing.assert_array_equal(one, other)
+    _assert_product(results[0][0], a, b, dtype)
+
+
+def test_the_split_into_blocks_depends_on_the_shape_only():
+    """Under 2^21 multiply-adds one call (no parallel region to wake); above, blocks of >= 2^20
+    multiply-adds and >= 128 rows or columns (not 64 x 64 over 512), at most twice the cores, whatever
+    set_num_threads says."""
+    saved = mg.get_num_threads()
+    shapes = [(128, 128, 127), (128, 128, 128), (127, 1024, 4096), (4096, 4096, 4096), (64, 64, 512)]
+    try:
+        counts = []
+        for threads in (1, 2, 5):
+            mg.set_num_threads(threads)
+            counts.append([blas._gemm_block_count(m, n, k) for m, n, k in shapes])
+    finally:
+        mg.set_num_threads(saved)
+    assert counts[0] == counts[1] == counts[2]
+    cores = len(os.sched_getaffinity(0))  # what OpenMP counts as the machine
+    assert counts[0] == [1, 1, min(2 * cores, 32), 2 * cores, 1]
 
 
 def test_the_loop_is_exported_under_its_name():
