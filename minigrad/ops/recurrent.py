@@ -83,7 +83,9 @@ class Recurrent(Op):
             c_prev, c_all = (xp.empty((rows, hidden), x_gates.dtype) for _ in range(2))
             h_raw = y if w_hr is None else xp.empty((rows, hidden), x_gates.dtype)
             self.saved.update(c_prev=c_prev, c=c_all, h_raw=h_raw)
-        w_hh_t = w_hh.T
+        # a row-major copy of W_hh^T: BLAS takes (B, out) @ (out, G hidden) faster from it than from the
+        # transposed view (1.7x at batch 32, hidden 256 when measured first; 4% on the 2-core host now)
+        w_hh_t = xp.ascontiguousarray(w_hh.T)
         for start, size in self._steps():
             step = slice(start, start + size)
             h_prev[step] = h[:size]
