@@ -14,8 +14,9 @@ import cupy as cp
 import numpy as np
 
 from ._checks import check_matmul
-from .cpu_loops import __all__  # the same loops, by contract; a test checks each is defined here
+from .cpu_loops import __all__  # the same loops but SEQUENCE_LOOPS, by contract; a test checks each is defined here
 from .cuda_launch import ELEMENTWISE, SCALAR_TYPES, SOURCES, binding, per_element
+from .front.recurrent import SEQUENCE_LOOPS
 
 FLOAT64 = np.dtype(np.float64)
 
@@ -168,45 +169,6 @@ def matmul(a, b, out=None, accumulate=False):
     return cp.matmul(a, b, out=out)
 
 
-# The sequence loops: the CPU's single call per direction is, on the GPU, a launch of the cell kernel
-# and a cuBLAS product per step (steps: a host array of (first row, rows)).
-def lstm_sequence_forward(x_gates, w_hh_t, steps, h, c, h_gates, gates, h_prev, c_prev, c_all, y):
-    for start, size in steps.tolist():
-        step = slice(start, start + size)
-        h_prev[step], c_prev[step] = h[:size], c[:size]
-        cp.matmul(h_prev[step], w_hh_t, out=h_gates[:size])
-        lstm_cell_forward(x_gates[step], h_gates[:size], c_prev[step], gates[step], y[step], c_all[step])  # noqa: F821
-        h[:size], c[:size] = y[step], c_all[step]
-
-
-def lstm_sequence_backward(gy, w_hh, steps, gates, c_prev, c_all, gh, gc, g, gates_grad):
-    for start, size in steps.tolist():
-        step = slice(start, start + size)
-        cp.add(gy[step], gh[:size], out=g[:size])
-        lstm_cell_backward(gates[step], c_prev[step], c_all[step], g[:size], gc[:size], gates_grad[step],  # noqa: F821
-                           gc[:size])
-        cp.matmul(gates_grad[step], w_hh, out=gh[:size])
-
-
-def gru_sequence_forward(x_gates, w_hh_t, b_hh, steps, h, h_gates, gates, h_prev, y):
-    for start, size in steps.tolist():
-        step = slice(start, start + size)
-        h_prev[step] = h[:size]
-        cp.matmul(h_prev[step], w_hh_t, out=h_gates[:size])
-        h_gates[:size] += b_hh
-        gru_cell_forward(x_gates[step], h_gates[:size], h_prev[step], gates[step], y[step])  # noqa: F821
-        h[:size] = y[step]
-
-
-def gru_sequence_backward(gy, w_hh, steps, gates, h_prev, gh, g, x_gates_grad, h_gates_grad):
-    for start, size in steps.tolist():
-        step = slice(start, start + size)
-        cp.add(gy[step], gh[:size], out=g[:size])
-        gru_cell_backward(gates[step], h_prev[step], g[:size], x_gates_grad[step], h_gates_grad[step],  # noqa: F821
-                          gh[:size])
-        gh[:size] += cp.matmul(h_gates_grad[step], w_hh)
-
-
 def layer_norm_backward(gy, x, mean, invstd, weight, gx, gweight, gbias):
     _launcher("layer_norm_row_backward")(gy, x, mean, invstd, weight, gx)
     _launcher("layer_norm_column_sums")(gy, x, mean, invstd, gweight, gbias)
@@ -222,4 +184,4 @@ def sync_threads():
     OpenMP threads, so there is nothing to do."""
 
 
-globals().update({name: _launcher(name) for name in __all__ if name not in globals()})
+globals().update({name: _launcher(name) for name in __all__ if name not in globals() and name not in SEQUENCE_LOOPS})

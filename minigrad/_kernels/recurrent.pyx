@@ -63,6 +63,22 @@ cdef enum:
     # a few exps per element: threads pay off at fewer elements than a copy-like loop
     STEP_PARALLEL_MIN = PARALLEL_MIN // 16
 
+cdef inline void _lstm_backward_row(const real* gates, const real* c_prev, const real* c, const real* gh,
+                                    const real* gc, real* gates_grad, real* gc_prev, Py_ssize_t H) noexcept nogil:
+    if real is float:
+        lstm_backward_row_float(gates, c_prev, c, gh, gc, gates_grad, gc_prev, H)
+    else:
+        lstm_backward_row_double(gates, c_prev, c, gh, gc, gates_grad, gc_prev, H)
+
+
+cdef inline void _gru_backward_row(const real* gates, const real* h_prev, const real* gh, real* x_gates_grad,
+                                   real* h_gates_grad, real* gh_prev, Py_ssize_t H) noexcept nogil:
+    if real is float:
+        gru_backward_row_float(gates, h_prev, gh, x_gates_grad, h_gates_grad, gh_prev, H)
+    else:
+        gru_backward_row_double(gates, h_prev, gh, x_gates_grad, h_gates_grad, gh_prev, H)
+
+
 # One step is tens to hundreds of microseconds of work at the sizes that matter, so these loops take
 # ``use_threads_if`` and its parallel region's microsecond (see _types.pxd) instead of a second, plain loop.
 
@@ -91,12 +107,8 @@ def lstm_cell_backward(const real[:, ::1] gates, const real[:, ::1] c_prev, cons
     if H == 0:
         return
     for r in prange(rows, schedule="static", use_threads_if=rows * H > STEP_PARALLEL_MIN, nogil=True):
-        if real is float:
-            lstm_backward_row_float(&gates[r, 0], &c_prev[r, 0], &c[r, 0], &gh[r, 0], &gc[r, 0], &gates_grad[r, 0],
-                                    &gc_prev[r, 0], H)
-        else:
-            lstm_backward_row_double(&gates[r, 0], &c_prev[r, 0], &c[r, 0], &gh[r, 0], &gc[r, 0], &gates_grad[r, 0],
-                                     &gc_prev[r, 0], H)
+        _lstm_backward_row(&gates[r, 0], &c_prev[r, 0], &c[r, 0], &gh[r, 0], &gc[r, 0], &gates_grad[r, 0],
+                           &gc_prev[r, 0], H)
 
 
 def gru_cell_forward(const real[:, ::1] x_gates, const real[:, ::1] h_gates, const real[:, ::1] h_prev,
@@ -123,21 +135,22 @@ def gru_cell_backward(const real[:, ::1] gates, const real[:, ::1] h_prev, const
     if H == 0:
         return
     for r in prange(rows, schedule="static", use_threads_if=rows * H > STEP_PARALLEL_MIN, nogil=True):
-        if real is float:
-            gru_backward_row_float(&gates[r, 0], &h_prev[r, 0], &gh[r, 0], &x_gates_grad[r, 0], &h_gates_grad[r, 0],
-                                   &gh_prev[r, 0], H)
-        else:
-            gru_backward_row_double(&gates[r, 0], &h_prev[r, 0], &gh[r, 0], &x_gates_grad[r, 0], &h_gates_grad[r, 0],
-                                    &gh_prev[r, 0], H)
+        _gru_backward_row(&gates[r, 0], &h_prev[r, 0], &gh[r, 0], &x_gates_grad[r, 0], &h_gates_grad[r, 0],
+                          &gh_prev[r, 0], H)
 
 
 # The sequence loops. A step needs the whole previous state before its product, and its product
 # before its pointwise part, so the threads meet at a barrier after each half: the product is split
 # by blocks of its output columns (each thread one single-threaded GEMM), the pointwise part by rows.
 # One region for the whole sequence: a region per step would wake the team twice as often.
-# Each output column is one GEMM call's whatever the split, in blocks of COLUMN_ALIGN, so results do
-# not depend on the thread count (a test checks 1 against 2 threads).
 cdef enum:
+    # Each step's product goes to BLAS in blocks of whole columns of at most SMALL_PRODUCT multiply-adds
+    # (OpenBLAS multiplies products up to 100^3 in its small-matrix kernel, without packing the
+    # operands; one (32 x 256) x (256 x 1024) call repacked the whole 1 MiB weight every step: 64
+    # steps took 43-49 ms, in blocks of 64 columns 26-29, one product of the whole sequence's size
+    # 30-32; loaded 2-core host). The blocks are COLUMN_ALIGN wide or a multiple, fixed per call, and
+    # threads split the columns at whole blocks, so a column's bits do not depend on the thread count.
+    SMALL_PRODUCT = 1000000
     COLUMN_ALIGN = 16
     # Multiply-adds of one step's product from which its threads split it. Two barriers a step cost a
     # few microseconds on idle cores but up to a scheduler time slice where the cores are shared. On
@@ -151,11 +164,28 @@ cdef inline int _sequence_threads(Py_ssize_t rows, Py_ssize_t columns, Py_ssize_
     return minigrad_max_threads() if rows * columns * inner >= SEQUENCE_PARALLEL_MIN else 1
 
 
-cdef inline Py_ssize_t _column(int thread, int team, Py_ssize_t columns) noexcept nogil:
-    """Where the thread's block of a product's columns starts (thread = team: the end)."""
+cdef inline Py_ssize_t _block_width(Py_ssize_t rows, Py_ssize_t inner) noexcept nogil:
+    """The column block of a step's product of (rows, inner) by (inner, columns)."""
+    return max(SMALL_PRODUCT // max(rows * inner, 1) // COLUMN_ALIGN, 1) * COLUMN_ALIGN
+
+
+cdef inline Py_ssize_t _column(int thread, int team, Py_ssize_t columns, Py_ssize_t width) noexcept nogil:
+    """Where the thread's share of a product's columns starts (thread = team: the end), in blocks of width."""
     if thread == team:
         return columns
-    return block_start(thread, team, (columns + COLUMN_ALIGN - 1) // COLUMN_ALIGN) * COLUMN_ALIGN
+    return block_start(thread, team, (columns + width - 1) // width) * width
+
+
+cdef inline void _step_product(Py_ssize_t rows, Py_ssize_t col0, Py_ssize_t col1, Py_ssize_t width, Py_ssize_t inner,
+                               const real* a, const real* b, Py_ssize_t ldb, real beta, real* c,
+                               Py_ssize_t ldc) noexcept nogil:
+    """Columns col0:col1 of one step's C (rows, ldc) = A (rows, inner) B + beta C, B (inner, ldb), one
+    BLAS call per block of width columns. B is row-major (the fronts pass W_hh^T as a copy): blocks
+    of the transposed view took 47-49 ms over the benchmark's 64 forward steps against 22."""
+    cdef Py_ssize_t col = col0
+    while col < col1:
+        gemm(False, False, rows, min(width, col1 - col), inner, 1, a, inner, b + col, ldb, beta, c + col, ldc)
+        col += width
 
 
 def lstm_sequence_forward(const real[:, ::1] x_gates, const real[:, ::1] w_hh_t, const long long[:, ::1] steps,
@@ -167,16 +197,17 @@ def lstm_sequence_forward(const real[:, ::1] x_gates, const real[:, ::1] w_hh_t,
     scratch. Fills, per row of the sequence, gates (T, 4H) as lstm_cell_forward, h_prev and c_prev
     (T, H) the state the step read, c_all (T, H) the new cell and y (T, H) the output."""
     cdef Py_ssize_t H = h.shape[1], G = w_hh_t.shape[1], s, r, start, size, first, last, col0, col1
+    cdef Py_ssize_t width = _block_width(h.shape[0], H)
     cdef int thread, team, threads = _sequence_threads(h.shape[0], G, H)
     if H == 0 or steps.shape[0] == 0:
         return
     with nogil, parallel(num_threads=threads):
         thread, team = recurrent_thread(), recurrent_team()
-        col0, col1 = _column(thread, team, G), _column(thread + 1, team, G)
+        col0, col1 = _column(thread, team, G, width), _column(thread + 1, team, G, width)
         for s in range(steps.shape[0]):
             start, size = steps[s, 0], steps[s, 1]
             if col1 > col0:
-                gemm(False, False, size, col1 - col0, H, 1, &h[0, 0], H, &w_hh_t[0, col0], G, 0, &h_gates[0, col0], G)
+                _step_product(size, col0, col1, width, H, &h[0, 0], &w_hh_t[0, 0], G, 0, &h_gates[0, 0], G)
             recurrent_barrier()
             first, last = block_start(thread, team, size), block_start(thread + 1, team, size)
             for r in range(first, last):
@@ -200,30 +231,7 @@ def lstm_sequence_backward(const real[:, ::1] gy, const real[:, ::1] w_hh, const
     forward's, in reverse; gates, c_prev, c_all: as the forward filled them. gh, gc: (N, H) the
     final state's gradients, left holding the initial state's; g: (N, H) scratch. Fills gates_grad
     (T, 4H), the pre-activations' gradient."""
-    cdef Py_ssize_t H = gh.shape[1], G = w_hh.shape[0], s, r, k, start, size, first, last, col0, col1
-    cdef int thread, team, threads = _sequence_threads(gh.shape[0], G, H)
-    if H == 0 or steps.shape[0] == 0:
-        return
-    with nogil, parallel(num_threads=threads):
-        thread, team = recurrent_thread(), recurrent_team()
-        col0, col1 = _column(thread, team, H), _column(thread + 1, team, H)
-        for s in range(steps.shape[0]):
-            start, size = steps[s, 0], steps[s, 1]
-            first, last = block_start(thread, team, size), block_start(thread + 1, team, size)
-            for r in range(first, last):
-                for k in range(H):
-                    g[r, k] = gy[start + r, k] + gh[r, k]
-                if real is float:
-                    lstm_backward_row_float(&gates[start + r, 0], &c_prev[start + r, 0], &c_all[start + r, 0], &g[r, 0],
-                                            &gc[r, 0], &gates_grad[start + r, 0], &gc[r, 0], H)
-                else:
-                    lstm_backward_row_double(&gates[start + r, 0], &c_prev[start + r, 0], &c_all[start + r, 0],
-                                             &g[r, 0], &gc[r, 0], &gates_grad[start + r, 0], &gc[r, 0], H)
-            recurrent_barrier()
-            if col1 > col0:
-                gemm(False, False, size, col1 - col0, G, 1, &gates_grad[start, 0], G, &w_hh[0, col0], H, 0,
-                     &gh[0, col0], H)
-            recurrent_barrier()
+    _sequence_backward(True, gy, w_hh, steps, gates, c_prev, c_all, gh, gc, g, gates_grad, gates_grad)
 
 
 def gru_sequence_forward(const real[:, ::1] x_gates, const real[:, ::1] w_hh_t, const real[::1] b_hh,
@@ -234,18 +242,19 @@ def gru_sequence_forward(const real[:, ::1] x_gates, const real[:, ::1] w_hh_t, 
     final one; h_gates: (N, 3H) scratch. Fills gates (T, 4H) as gru_cell_forward, h_prev (T, H) the
     state each step read and y (T, H)."""
     cdef Py_ssize_t H = h.shape[1], G = w_hh_t.shape[1], s, r, start, size, first, last, col0, col1
+    cdef Py_ssize_t width = _block_width(h.shape[0], H)
     cdef int thread, team, threads = _sequence_threads(h.shape[0], G, H)
     if H == 0 or steps.shape[0] == 0:
         return
     with nogil, parallel(num_threads=threads):
         thread, team = recurrent_thread(), recurrent_team()
-        col0, col1 = _column(thread, team, G), _column(thread + 1, team, G)
+        col0, col1 = _column(thread, team, G, width), _column(thread + 1, team, G, width)
         for s in range(steps.shape[0]):
             start, size = steps[s, 0], steps[s, 1]
             if col1 > col0:
                 for r in range(size):
                     memcpy(&h_gates[r, col0], &b_hh[col0], (col1 - col0) * sizeof(real))
-                gemm(False, False, size, col1 - col0, H, 1, &h[0, 0], H, &w_hh_t[0, col0], G, 1, &h_gates[0, col0], G)
+                _step_product(size, col0, col1, width, H, &h[0, 0], &w_hh_t[0, 0], G, 1, &h_gates[0, 0], G)
             recurrent_barrier()
             first, last = block_start(thread, team, size), block_start(thread + 1, team, size)
             for r in range(first, last):
@@ -267,27 +276,41 @@ def gru_sequence_backward(const real[:, ::1] gy, const real[:, ::1] w_hh, const 
     gates, h_prev: as the forward filled them. gh: (N, H) the final state's gradient, left holding
     the initial state's; g: (N, H) scratch. Fills x_gates_grad and h_gates_grad (T, 3H), the two
     projections' gradients."""
+    cdef real[:, ::1] no_cell = None
+    _sequence_backward(False, gy, w_hh, steps, gates, h_prev, no_cell, gh, no_cell, g, x_gates_grad, h_gates_grad)
+
+
+cdef void _sequence_backward(bint lstm, const real[:, ::1] gy, const real[:, ::1] w_hh, const long long[:, ::1] steps,
+                             const real[:, ::1] gates, const real[:, ::1] state_prev, const real[:, ::1] c_all,
+                             real[:, ::1] gh, real[:, ::1] gc, real[:, ::1] g, real[:, ::1] x_gates_grad,
+                             real[:, ::1] h_gates_grad):
+    """Both backward walks. Per step: the cell's backward over the step's rows, from g = gy + gh, into
+    the pre-activations' gradients (the GRU's also writes h_prev's direct share into gh); then the
+    recurrent projection's share, h_gates_grad's rows times w_hh, into gh (the GRU adds it to the
+    direct share). state_prev: c_prev (LSTM) or h_prev (GRU); c_all and gc: the LSTM's cell arrays
+    (None for the GRU); the LSTM's two gradients are one array (x_gates_grad is h_gates_grad)."""
     cdef Py_ssize_t H = gh.shape[1], G = w_hh.shape[0], s, r, k, start, size, first, last, col0, col1
+    cdef Py_ssize_t width = _block_width(gh.shape[0], G)
+    cdef real beta = 0 if lstm else 1
     cdef int thread, team, threads = _sequence_threads(gh.shape[0], G, H)
     if H == 0 or steps.shape[0] == 0:
         return
     with nogil, parallel(num_threads=threads):
         thread, team = recurrent_thread(), recurrent_team()
-        col0, col1 = _column(thread, team, H), _column(thread + 1, team, H)
+        col0, col1 = _column(thread, team, H, width), _column(thread + 1, team, H, width)
         for s in range(steps.shape[0]):
             start, size = steps[s, 0], steps[s, 1]
             first, last = block_start(thread, team, size), block_start(thread + 1, team, size)
             for r in range(first, last):
                 for k in range(H):
                     g[r, k] = gy[start + r, k] + gh[r, k]
-                if real is float:
-                    gru_backward_row_float(&gates[start + r, 0], &h_prev[start + r, 0], &g[r, 0],
-                                           &x_gates_grad[start + r, 0], &h_gates_grad[start + r, 0], &gh[r, 0], H)
+                if lstm:
+                    _lstm_backward_row(&gates[start + r, 0], &state_prev[start + r, 0], &c_all[start + r, 0],
+                                       &g[r, 0], &gc[r, 0], &x_gates_grad[start + r, 0], &gc[r, 0], H)
                 else:
-                    gru_backward_row_double(&gates[start + r, 0], &h_prev[start + r, 0], &g[r, 0],
-                                            &x_gates_grad[start + r, 0], &h_gates_grad[start + r, 0], &gh[r, 0], H)
+                    _gru_backward_row(&gates[start + r, 0], &state_prev[start + r, 0], &g[r, 0],
+                                      &x_gates_grad[start + r, 0], &h_gates_grad[start + r, 0], &gh[r, 0], H)
             recurrent_barrier()
-            if col1 > col0:
-                gemm(False, False, size, col1 - col0, G, 1, &h_gates_grad[start, 0], G, &w_hh[0, col0], H, 1,
-                     &gh[0, col0], H)
+            _step_product(size, col0, col1, width, G, &h_gates_grad[start, 0], &w_hh[0, 0], H, beta, &gh[0, 0],
+                          H)
             recurrent_barrier()

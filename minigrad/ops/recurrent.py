@@ -53,30 +53,38 @@ class Recurrent(Op):
         if self.has_bias:
             x_gates += b_ih if gru else b_ih + b_hh  # the GRU's b_hh stays inside r * (W_hn h + b_hn)
         self.saved = dict(x=x, w_ih=w_ih, w_hh=w_hh, w_hr=w_hr)
-        if lstm and not self.has_proj:
-            y, h, c, *kept = self.kernels.lstm_sequence_forward(x_gates, w_hh, self._steps(), h0, c0)
-            self.saved.update(zip(("gates", "h_prev", "c_prev", "c"), kept))
-            return y, h, c
-        if gru:
+        if self._one_call():
+            if lstm:
+                y, h, c, *kept = self.kernels.lstm_sequence_forward(x_gates, w_hh, self._steps(), h0, c0)
+                self.saved.update(zip(("gates", "h_prev", "c_prev", "c"), kept))
+                return y, h, c
             y, h, *kept = self.kernels.gru_sequence_forward(x_gates, w_hh, b_hh, self._steps(), h0)
             self.saved.update(zip(("gates", "h_prev"), kept), y=y)
             return y, h
-        return self._stepwise_forward(x_gates, h0, c0, w_hh, w_hr)
+        return self._stepwise_forward(x_gates, h0, c0, w_hh, b_hh, w_hr)
 
-    def _stepwise_forward(self, x_gates, h0, c0, w_hh, w_hr):
-        """The plain RNN's and the projected LSTM's forward (the others run as one kernel call), a
-        step at a time: the outputs, as forward's."""
-        xp, lstm, rows = self.xp, self.mode == "LSTM", x_gates.shape[0]
+    def _one_call(self):
+        """Whether the step walks run as one kernel call each: the LSTM without projection and the GRU,
+        on a device with sequence loops (the CPU)."""
+        return self.mode in ("LSTM", "GRU") and not self.has_proj and self.kernels.has_sequence_loops
+
+    def _stepwise_forward(self, x_gates, h0, c0, w_hh, b_hh, w_hr):
+        """forward a step at a time (the plain RNN, the projected LSTM, and every layer on the GPU): the
+        outputs, as forward's."""
+        xp, lstm, gru, rows = self.xp, self.mode == "LSTM", self.mode == "GRU", x_gates.shape[0]
         h, y = h0.copy(), xp.empty((rows, h0.shape[1]), x_gates.dtype)
         h_prev = xp.empty_like(y)
         self.saved.update(h_prev=h_prev, y=y)
+        if lstm or gru:
+            hidden = w_hh.shape[0] // GATES[self.mode]
+            gates = self.saved["gates"] = xp.empty((rows, 4 * hidden), x_gates.dtype)
         if lstm:
-            c, hidden = c0.copy(), c0.shape[1]
-            gates = xp.empty((rows, 4 * hidden), x_gates.dtype)
-            c_prev, c_all, h_raw = (xp.empty((rows, hidden), x_gates.dtype) for _ in range(3))
-            self.saved.update(gates=gates, c_prev=c_prev, c=c_all, h_raw=h_raw)
-        # a row-major copy of W_hh^T: BLAS takes (B, out) @ (out, G hidden) ~1.7x faster from it than from
-        # the transposed view (measured at batch 32, hidden 256)
+            c = c0.copy()
+            c_prev, c_all = (xp.empty((rows, hidden), x_gates.dtype) for _ in range(2))
+            h_raw = y if w_hr is None else xp.empty((rows, hidden), x_gates.dtype)
+            self.saved.update(c_prev=c_prev, c=c_all, h_raw=h_raw)
+        # a row-major copy of W_hh^T: BLAS takes (B, out) @ (out, G hidden) faster from it than from the
+        # transposed view (1.7x at batch 32, hidden 256 when measured first; 4% on the 2-core host now)
         w_hh_t = xp.ascontiguousarray(w_hh.T)
         for start, size in self._steps():
             step = slice(start, start + size)
@@ -87,7 +95,12 @@ class Recurrent(Op):
                 self.kernels.lstm_cell_forward(x_gates[step], h_gates, c_prev[step], gates[step], h_raw[step],
                                                c_all[step])
                 c[:size] = c_all[step]
-                y[step] = self.kernels.matmul(h_raw[step], w_hr.T)
+                if w_hr is not None:
+                    y[step] = self.kernels.matmul(h_raw[step], w_hr.T)
+            elif gru:
+                if b_hh is not None:
+                    h_gates += b_hh
+                self.kernels.gru_cell_forward(x_gates[step], h_gates, h_prev[step], gates[step], y[step])
             else:
                 pre = xp.add(x_gates[step], h_gates, out=h_gates)
                 y[step] = xp.tanh(pre) if self.mode == "RNN_TANH" else xp.maximum(pre, 0)
@@ -98,16 +111,15 @@ class Recurrent(Op):
         xp, saved, lstm, gru = self.xp, self.saved, self.mode == "LSTM", self.mode == "GRU"
         x, w_ih, w_hh, h_prev = (saved[k] for k in ("x", "w_ih", "w_hh", "h_prev"))
         gc = None
-        if lstm and not self.has_proj:
+        if not self._one_call():
+            x_gates_grad, h_gates_grad, gh, gc = self._stepwise_backward(gy, gh_n, gc_n)
+        elif lstm:
             x_gates_grad, gh, gc = self.kernels.lstm_sequence_backward(gy, w_hh, self._steps(), saved["gates"],
                                                                        saved["c_prev"], saved["c"], gh_n, gc_n)
-        elif gru:
+            h_gates_grad = x_gates_grad  # both parts of the pre-activations get the same gradient
+        else:
             x_gates_grad, h_gates_grad, gh = self.kernels.gru_sequence_backward(gy, w_hh, self._steps(), saved["gates"],
                                                                                 h_prev, gh_n)
-        else:
-            x_gates_grad, gh, gc = self._stepwise_backward(gy, gh_n, gc_n)
-        if not gru:  # both parts of the pre-activations get the same gradient
-            h_gates_grad = x_gates_grad
         needs = self.needs_input_grad
         grads = [self.kernels.matmul(x_gates_grad, w_ih) if needs[0] else None, gh]
         if lstm:
@@ -121,27 +133,33 @@ class Recurrent(Op):
         return tuple(grads)
 
     def _stepwise_backward(self, gy, gh_n, gc_n):
-        """The plain RNN's and the projected LSTM's backward walk, a step at a time: (the
-        pre-activations' gradient, gh0, gc0 or None); the projected LSTM keeps its output gradients
-        in saved["gh_all"] for the projection's gradient."""
-        xp, saved, lstm = self.xp, self.saved, self.mode == "LSTM"
+        """The backward walk of _stepwise_forward, a step at a time: the gradients of the input's and
+        the recurrent projections' pre-activations (one array but for the GRU), gh0, and gc0 or None.
+        The projected LSTM keeps its output gradients in saved["gh_all"] for the projection's gradient."""
+        xp, saved, lstm, gru = self.xp, self.saved, self.mode == "LSTM", self.mode == "GRU"
         w_hh, w_hr, y = saved["w_hh"], saved["w_hr"], saved["y"]
         gh, gc = gh_n.copy(), (gc_n.copy() if lstm else None)
         x_gates_grad = xp.empty((y.shape[0], w_hh.shape[0]), y.dtype)
-        if lstm:
+        h_gates_grad = xp.empty_like(x_gates_grad) if gru else x_gates_grad
+        if w_hr is not None:
             gh_all = saved["gh_all"] = xp.empty_like(y)
         for start, size in reversed(self._steps()):
             step = slice(start, start + size)
             g = gy[step] + gh[:size]
             if lstm:
-                gh_all[step] = g
-                self.kernels.lstm_cell_backward(saved["gates"][step], saved["c_prev"][step], saved["c"][step],
-                                                self.kernels.matmul(g, w_hr), gc[:size], x_gates_grad[step], gc[:size])
+                if w_hr is not None:
+                    gh_all[step] = g
+                    g = self.kernels.matmul(g, w_hr)
+                self.kernels.lstm_cell_backward(saved["gates"][step], saved["c_prev"][step], saved["c"][step], g,
+                                                gc[:size], x_gates_grad[step], gc[:size])
+            elif gru:  # gh gets h_prev's direct share here, the recurrent projection's below
+                self.kernels.gru_cell_backward(saved["gates"][step], saved["h_prev"][step], g, x_gates_grad[step],
+                                               h_gates_grad[step], gh[:size])
             else:
                 out = y[step]
                 x_gates_grad[step] = g * (1 - out * out) if self.mode == "RNN_TANH" else g * (out > 0)
-            gh[:size] = self.kernels.matmul(x_gates_grad[step], w_hh)
-        return x_gates_grad, gh, gc
+            self.kernels.matmul(h_gates_grad[step], w_hh, out=gh[:size], accumulate=gru)
+        return x_gates_grad, h_gates_grad, gh, gc
 
     def backward_graph(self, inputs, *grad_outputs):
         # the kernels keep only what the array backward reads: differentiate the forward recomputed

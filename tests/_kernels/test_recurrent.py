@@ -192,7 +192,7 @@ def test_sequence_loops_match_the_step_kernels_and_numpy_products(mode, size, re
 @pytest.mark.parametrize("mode", ["LSTM", "GRU"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_sequence_loops_give_the_same_bits_at_one_and_two_threads(mode, dtype, rng):
-    """Each product column is one GEMM call's at any thread count (blocks of 16 columns), and each row
+    """Each product column is one GEMM call's at any thread count (blocks of whole columns), and each row
     one thread's pointwise work: the threads change nothing. 64 rows of 320: past the threshold for
     threads (16.7M multiply-adds a step)."""
     sizes = [64, 61, 40, 9]

@@ -102,6 +102,14 @@ def test_torch_state_dict_gives_torchs_outputs_and_gradients(name):
         np.testing.assert_allclose(got[key], value, rtol=1e-10, atol=1e-12, err_msg=f"{name}: {key}")
 
 
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_stepwise_walk_gives_torchs_numbers_too(name, monkeypatch):
+    """The GPU's path (the layer steps in Python over the cell kernels, no sequence loops) on the CPU."""
+    from minigrad._kernels.front.recurrent import RecurrentKernels
+    monkeypatch.setattr(RecurrentKernels, "has_sequence_loops", False)
+    test_torch_state_dict_gives_torchs_outputs_and_gradients(name)
+
+
 def test_parameters_have_torchs_names_shapes_and_initial_range():
     lstm = nn.LSTM(3, 6, num_layers=2, bidirectional=True, proj_size=2)
     shapes = {name: tuple(p.shape) for name, p in lstm.named_parameters()}

@@ -2,13 +2,17 @@
 step, for a layer (ops/recurrent.py) that writes each step into rows of arrays it keeps for the
 backward, so they fill outputs they are given (C-contiguous, checked here). The sequence methods: a
 whole direction of a layer (each step's recurrent product and pointwise part) in one loop call; they
-allocate what they return.
+allocate what they return, and run on the CPU only (``has_sequence_loops``).
 
 A sequence is T rows, taken in ``steps``: (first row, row count) pairs in the order the forward takes
 them, each count at most the batch N (the state's rows) and its rows the state's first ones."""
 import numpy as np
 
 from .._checks import check_float_array, check_like
+
+# The loops that only the CPU has: on the GPU every step's product is a cuBLAS call anyway, and the
+# layer (ops/recurrent.py) walks the steps in Python over the cell kernels there.
+SEQUENCE_LOOPS = ("gru_sequence_backward", "gru_sequence_forward", "lstm_sequence_backward", "lstm_sequence_forward")
 
 
 class RecurrentKernels:
@@ -49,6 +53,11 @@ class RecurrentKernels:
             if not array.flags.c_contiguous:
                 raise ValueError(f"{loop}: the output {name} must be C-contiguous")
         getattr(self.loops, loop)(*[self._contiguous(a) for a in inputs], *outputs)
+
+    @property
+    def has_sequence_loops(self):
+        """Whether this device has the sequence methods' loops (SEQUENCE_LOOPS: the CPU)."""
+        return hasattr(self.loops, SEQUENCE_LOOPS[0])
 
     def lstm_sequence_forward(self, x_gates, w_hh, steps, h0, c0):
         """One direction of an LSTM layer without projection. x_gates: (T, 4H) input projection with
