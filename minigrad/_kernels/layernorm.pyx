@@ -23,6 +23,9 @@ cdef enum:
     LANES = 32
     ROWS_PARALLEL_MIN = 65536
     TILE_ROWS = 8
+    # the backward's blocks of rows: enough of them for the threads on mid-sized inputs, few enough
+    # that their partial rows stay a small fraction of the work
+    BLOCK_ELEMENTS = 32768
 
 
 def layer_norm_forward(x, weight, bias, double eps, y, mean, invstd):
@@ -41,16 +44,18 @@ def layer_norm_backward(gy, x, mean, invstd, weight, gx, gweight, gbias):
 
     With g = gy * weight and x_hat = (x - mean) * invstd per row:
     gx = invstd * (g - mean(g) - x_hat * mean(g * x_hat)), gweight = sum_rows gy * x_hat,
-    gbias = sum_rows gy. Each thread sums its block of rows into its own float64 partial row (through
-    a tile of TILE_ROWS rows summed in x's dtype, in L1); the
-    partials are added at the end, so the result does not depend on the schedule's timing.
+    gbias = sum_rows gy. The rows are cut into blocks that depend on the shape only (about
+    BLOCK_ELEMENTS elements each); each block sums its rows into its own float64 partial row (through a
+    tile of TILE_ROWS rows summed in x's dtype, in L1), and the partials are added in block order, so
+    the result is bitwise the same at any thread count.
     """
-    cdef Py_ssize_t blocks = minigrad_max_threads() if _parallel(x.shape[0], x.shape[1]) else 1
-    partials = np.zeros((blocks, 2, x.shape[1]))
+    cdef Py_ssize_t M = x.shape[0], D = x.shape[1]
+    cdef Py_ssize_t block_rows = max(TILE_ROWS, BLOCK_ELEMENTS // max(D, 1) // TILE_ROWS * TILE_ROWS)
+    partials = np.zeros(((M + block_rows - 1) // block_rows if M else 1, 2, D))
     if x.dtype == np.float32:
-        _backward[float](gy, x, mean, invstd, weight, gx, partials)
+        _backward[float](gy, x, mean, invstd, weight, gx, partials, block_rows)
     else:
-        _backward[double](gy, x, mean, invstd, weight, gx, partials)
+        _backward[double](gy, x, mean, invstd, weight, gx, partials, block_rows)
     totals = partials.sum(axis=0)
     gweight[...] = totals[0]
     gbias[...] = totals[1]
@@ -90,16 +95,17 @@ cdef inline void _row_forward(const real* x, const real* weight, const real* bia
 
 cdef void _backward(const real[:, ::1] gy, const real[:, ::1] x, const double[::1] mean,
                     const double[::1] invstd, const real[::1] weight, real[:, ::1] gx,
-                    double[:, :, ::1] partials) noexcept nogil:
-    cdef Py_ssize_t M = x.shape[0], D = x.shape[1], blocks = partials.shape[0]
-    cdef Py_ssize_t height = (M + blocks - 1) // blocks, block
+                    double[:, :, ::1] partials, Py_ssize_t block_rows) noexcept nogil:
+    cdef Py_ssize_t M = x.shape[0], D = x.shape[1], blocks = partials.shape[0], block
     with nogil:
-        if blocks > 1:  # a plain call below (see _types.pxd)
+        if _parallel(M, D):  # a plain loop below (see _types.pxd)
             for block in prange(blocks, schedule="static"):
-                _rows_backward(gy, x, mean, invstd, weight, gx, partials, block, block * height,
-                               min(M, (block + 1) * height))
+                _rows_backward(gy, x, mean, invstd, weight, gx, partials, block, block * block_rows,
+                               min(M, (block + 1) * block_rows))
         else:
-            _rows_backward(gy, x, mean, invstd, weight, gx, partials, 0, 0, M)
+            for block in range(blocks):
+                _rows_backward(gy, x, mean, invstd, weight, gx, partials, block, block * block_rows,
+                               min(M, (block + 1) * block_rows))
 
 
 cdef inline void _rows_backward(const real[:, ::1] gy, const real[:, ::1] x, const double[::1] mean,
@@ -132,7 +138,7 @@ cdef inline void _row_backward(const real* gy, const real* x, double mu, double 
     the tile's column sums."""
     cdef double sum_g[LANES]
     cdef double sum_gd[LANES]
-    cdef double total_g = 0, total_gd = 0
+    cdef double total_g, total_gd
     cdef real mean_hi = <real>mu
     cdef real mean_lo = <real>(mu - mean_hi)
     cdef real g, d, k_g, k_d, k_0
@@ -151,9 +157,8 @@ cdef inline void _row_backward(const real* gy, const real* x, double mu, double 
         d = (x[j] - mean_hi) - mean_lo
         sum_g[0] += g
         sum_gd[0] += <double>g * d
-    for k in range(LANES):
-        total_g += sum_g[k]
-        total_gd += sum_gd[k]
+    total_g = _lanes_total(sum_g)
+    total_gd = _lanes_total(sum_gd)
     k_g = <real>scale
     k_0 = <real>(-scale * total_g / D)
     k_d = <real>(-scale * scale * scale * total_gd / D)
@@ -166,7 +171,6 @@ cdef inline void _row_backward(const real* gy, const real* x, double mu, double 
 
 cdef inline double _row_sum(const real* row, Py_ssize_t D) noexcept nogil:
     cdef double acc[LANES]
-    cdef double total = 0
     cdef Py_ssize_t j, k, whole = D - D % LANES
     for k in range(LANES):
         acc[k] = 0
@@ -175,14 +179,11 @@ cdef inline double _row_sum(const real* row, Py_ssize_t D) noexcept nogil:
             acc[k] += row[j + k]
     for j in range(whole, D):
         acc[0] += row[j]
-    for k in range(LANES):
-        total += acc[k]
-    return total
+    return _lanes_total(acc)
 
 
 cdef inline double _row_centered_squares(const real* row, Py_ssize_t D, real mean_hi, real mean_lo) noexcept nogil:
     cdef double acc[LANES]
-    cdef double total = 0
     cdef real d
     cdef Py_ssize_t j, k, whole = D - D % LANES
     for k in range(LANES):
@@ -194,6 +195,19 @@ cdef inline double _row_centered_squares(const real* row, Py_ssize_t D, real mea
     for j in range(whole, D):
         d = (row[j] - mean_hi) - mean_lo
         acc[0] += <double>d * d
-    for k in range(LANES):
-        total += acc[k]
-    return total
+    return _lanes_total(acc)
+
+
+cdef inline double _lanes_total(double* acc) noexcept nogil:
+    """The sum of acc[0:LANES], in a tree of halvings: five dependent vector adds, where a sequential
+    sum is 31 dependent adds per reduction, the bulk of a row's time at D = 128 (clobbers acc)."""
+    cdef Py_ssize_t k
+    for k in range(16):  # literal halvings of LANES = 32, so that each loop unrolls into vector adds
+        acc[k] += acc[k + 16]
+    for k in range(8):
+        acc[k] += acc[k + 8]
+    for k in range(4):
+        acc[k] += acc[k + 4]
+    for k in range(2):
+        acc[k] += acc[k + 2]
+    return acc[0] + acc[1]

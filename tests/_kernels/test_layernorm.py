@@ -128,3 +128,25 @@ def test_the_input_gradient_is_adopted_without_a_copy(shape, normalized, rng, mo
     w = mg.tensor(rng.standard_normal(normalized), requires_grad=True)
     F.layer_norm(x, normalized, w).sum().backward()
     assert x.grad._data is returned[0]
+
+
+@pytest.mark.parametrize("shape", [(600, 1000), (16384, 8), (9, 20000)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_results_are_bitwise_equal_at_any_thread_count(shape, dtype, rng):
+    # the weight and bias gradients sum rows in blocks fixed by the shape, not by the thread count
+    import minigrad as mg
+
+    x, gy = rng.standard_normal(shape).astype(dtype), rng.standard_normal(shape).astype(dtype)
+    w, b = rng.standard_normal(shape[1]).astype(dtype), rng.standard_normal(shape[1]).astype(dtype)
+    threads = mg.get_num_threads()
+    results = []
+    try:
+        for count in (1, 2, 3):
+            mg.set_num_threads(count)
+            y, mean, invstd = cpu.layer_norm_forward(x, w, b, 1e-5)
+            results.append((y, mean, invstd) + cpu.layer_norm_backward(gy, x, mean, invstd, w, True, True))
+    finally:
+        mg.set_num_threads(threads)
+    for other in results[1:]:
+        for a, e in zip(other, results[0]):
+            np.testing.assert_array_equal(a, e)
