@@ -59,6 +59,18 @@ def test_float32_variance_survives_a_large_offset(rng):
     np.testing.assert_allclose(mean, x64.mean(axis=1), rtol=1e-12)
 
 
+@pytest.mark.parametrize("first", [1e4 + 3e3, 0.0, -1e7])
+def test_float32_variance_survives_an_outlying_first_element(first, rng):
+    # the float32 statistics are sums of x - x[0]: the first element far from the rest is the worst case
+    x = (1e4 + rng.standard_normal((3, 1000))).astype(np.float32)
+    x[:, 0] = first
+    _, mean, invstd = cpu.layer_norm_forward(x, None, None, 1e-5)
+    x64 = x.astype(np.float64)
+    np.testing.assert_allclose(1 / invstd ** 2 - 1e-5, x64.var(axis=1), rtol=1e-9)
+    # x[0] + mean(x - x[0]): within a rounding of the row's largest magnitude
+    np.testing.assert_allclose(mean, x64.mean(axis=1), rtol=1e-12, atol=1e-15 * np.abs(x64).max())
+
+
 def test_strided_arguments_give_the_contiguous_result(rng):
     x = rng.standard_normal((12, 9)).T[::-1]  # (9, 12), Fortran order, negative step
     w, b = rng.standard_normal(24)[::2], rng.standard_normal(12)[::-1]
