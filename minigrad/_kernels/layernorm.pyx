@@ -6,9 +6,9 @@ dispatch on dtype to the typed loops, which run with the GIL released and thread
 public defs dispatch by hand, not through fused-memoryview arguments: that form made LayerNorm
 fwd+bwd on (256, 768) float32 20% slower (0.24 -> 0.39 ms, measured alternating processes).
 
-Each row's mean and variance are computed in double in two passes over the row (it sits in cache):
-the variance is the mean of (x - mean)^2, never E[x^2] - E[x]^2, so float32 rows with a large
-offset (1e4 with std 1) keep their variance. Reductions run in LANES independent accumulators so
+Each row's mean and variance are computed in double, never as E[x^2] - E[x]^2, so rows with a large
+offset (1e4 with std 1) keep their variance: a float32 row in one pass of sums of x - x[0] (see
+_row_shifted_moments), a float64 row in two passes, the variance the mean of (x - mean)^2. Reductions run in LANES independent accumulators so
 the compiler can vectorise them without reassociating a single sum.
 """
 import numpy as np
@@ -23,6 +23,9 @@ cdef enum:
     LANES = 32
     ROWS_PARALLEL_MIN = 65536
     TILE_ROWS = 8
+    # the backward's blocks of rows: enough of them for the threads on mid-sized inputs, few enough
+    # that their partial rows stay a small fraction of the work
+    BLOCK_ELEMENTS = 32768
 
 
 def layer_norm_forward(x, weight, bias, double eps, y, mean, invstd):
@@ -41,16 +44,18 @@ def layer_norm_backward(gy, x, mean, invstd, weight, gx, gweight, gbias):
 
     With g = gy * weight and x_hat = (x - mean) * invstd per row:
     gx = invstd * (g - mean(g) - x_hat * mean(g * x_hat)), gweight = sum_rows gy * x_hat,
-    gbias = sum_rows gy. Each thread sums its block of rows into its own float64 partial row (through
-    a tile of TILE_ROWS rows summed in x's dtype, in L1); the
-    partials are added at the end, so the result does not depend on the schedule's timing.
+    gbias = sum_rows gy. The rows are cut into blocks that depend on the shape only (about
+    BLOCK_ELEMENTS elements each); each block sums its rows into its own float64 partial row (through a
+    tile of TILE_ROWS rows summed in x's dtype, in L1), and the partials are added in block order, so
+    the result is bitwise the same at any thread count.
     """
-    cdef Py_ssize_t blocks = minigrad_max_threads() if _parallel(x.shape[0], x.shape[1]) else 1
-    partials = np.zeros((blocks, 2, x.shape[1]))
+    cdef Py_ssize_t M = x.shape[0], D = x.shape[1]
+    cdef Py_ssize_t block_rows = max(TILE_ROWS, BLOCK_ELEMENTS // max(D, 1) // TILE_ROWS * TILE_ROWS)
+    partials = np.zeros(((M + block_rows - 1) // block_rows if M else 1, 2, D))
     if x.dtype == np.float32:
-        _backward[float](gy, x, mean, invstd, weight, gx, partials)
+        _backward[float](gy, x, mean, invstd, weight, gx, partials, block_rows)
     else:
-        _backward[double](gy, x, mean, invstd, weight, gx, partials)
+        _backward[double](gy, x, mean, invstd, weight, gx, partials, block_rows)
     totals = partials.sum(axis=0)
     gweight[...] = totals[0]
     gbias[...] = totals[1]
@@ -76,12 +81,19 @@ cdef void _forward(const real[:, ::1] x, const real[::1] weight, const real[::1]
 cdef inline void _row_forward(const real* x, const real* weight, const real* bias, double eps, real* y,
                               Py_ssize_t D, double* mean, double* invstd) noexcept nogil:
     cdef Py_ssize_t j
-    cdef double mu = _row_sum(x, D) / D
+    cdef double mu, variance
+    cdef real mean_hi, mean_lo
+    if real is float:
+        _row_shifted_moments(x, D, &mu, &variance)
+    else:
+        mu = _row_sum(x, D) / D
     # mean = mean_hi + mean_lo in x's dtype: (x - mean_hi) - mean_lo keeps every digit of the
     # centred value, so the per-element passes run in x's dtype (float32: twice the lanes)
-    cdef real mean_hi = <real>mu
-    cdef real mean_lo = <real>(mu - mean_hi)
-    cdef double scale = 1 / sqrt(_row_centered_squares(x, D, mean_hi, mean_lo) / D + eps)
+    mean_hi = <real>mu
+    mean_lo = <real>(mu - mean_hi)
+    if real is double:
+        variance = _row_centered_squares(x, D, mean_hi, mean_lo) / D
+    cdef double scale = 1 / sqrt(variance + eps)
     cdef real scale_r = <real>scale
     mean[0], invstd[0] = mu, scale
     for j in range(D):
@@ -90,16 +102,17 @@ cdef inline void _row_forward(const real* x, const real* weight, const real* bia
 
 cdef void _backward(const real[:, ::1] gy, const real[:, ::1] x, const double[::1] mean,
                     const double[::1] invstd, const real[::1] weight, real[:, ::1] gx,
-                    double[:, :, ::1] partials) noexcept nogil:
-    cdef Py_ssize_t M = x.shape[0], D = x.shape[1], blocks = partials.shape[0]
-    cdef Py_ssize_t height = (M + blocks - 1) // blocks, block
+                    double[:, :, ::1] partials, Py_ssize_t block_rows) noexcept nogil:
+    cdef Py_ssize_t M = x.shape[0], D = x.shape[1], blocks = partials.shape[0], block
     with nogil:
-        if blocks > 1:  # a plain call below (see _types.pxd)
+        if _parallel(M, D):  # a plain loop below (see _types.pxd)
             for block in prange(blocks, schedule="static"):
-                _rows_backward(gy, x, mean, invstd, weight, gx, partials, block, block * height,
-                               min(M, (block + 1) * height))
+                _rows_backward(gy, x, mean, invstd, weight, gx, partials, block, block * block_rows,
+                               min(M, (block + 1) * block_rows))
         else:
-            _rows_backward(gy, x, mean, invstd, weight, gx, partials, 0, 0, M)
+            for block in range(blocks):
+                _rows_backward(gy, x, mean, invstd, weight, gx, partials, block, block * block_rows,
+                               min(M, (block + 1) * block_rows))
 
 
 cdef inline void _rows_backward(const real[:, ::1] gy, const real[:, ::1] x, const double[::1] mean,
@@ -132,7 +145,7 @@ cdef inline void _row_backward(const real* gy, const real* x, double mu, double 
     the tile's column sums."""
     cdef double sum_g[LANES]
     cdef double sum_gd[LANES]
-    cdef double total_g = 0, total_gd = 0
+    cdef double total_g, total_gd
     cdef real mean_hi = <real>mu
     cdef real mean_lo = <real>(mu - mean_hi)
     cdef real g, d, k_g, k_d, k_0
@@ -151,9 +164,8 @@ cdef inline void _row_backward(const real* gy, const real* x, double mu, double 
         d = (x[j] - mean_hi) - mean_lo
         sum_g[0] += g
         sum_gd[0] += <double>g * d
-    for k in range(LANES):
-        total_g += sum_g[k]
-        total_gd += sum_gd[k]
+    total_g = _lanes_total(sum_g)
+    total_gd = _lanes_total(sum_gd)
     k_g = <real>scale
     k_0 = <real>(-scale * total_g / D)
     k_d = <real>(-scale * scale * scale * total_gd / D)
@@ -164,9 +176,34 @@ cdef inline void _row_backward(const real* gy, const real* x, double mu, double 
         gbias[j] += gy[j]
 
 
+cdef inline void _row_shifted_moments(const float* row, Py_ssize_t D, double* mean, double* variance) noexcept nogil:
+    """A float32 row's mean and biased variance in one pass: the sums of d = x - x[0] and d^2 in double
+    (each d exact in double, d^2 within an ulp), var = mean(d^2) - mean(d)^2. The cancellation is at most
+    a factor D (the row's own x[0] is in the variance: (mean - x[0])^2 <= D var), so var keeps 53 - log2(D)
+    bits, far beyond float32's 24, whatever the row's offset."""
+    cdef double sums[LANES]
+    cdef double squares[LANES]
+    cdef double shift = row[0] if D > 0 else 0, d, m
+    cdef Py_ssize_t j, k, whole = D - D % LANES
+    for k in range(LANES):
+        sums[k] = 0
+        squares[k] = 0
+    for j in range(0, whole, 32):  # 32 = LANES: Cython needs a literal step
+        for k in range(LANES):
+            d = row[j + k] - shift
+            sums[k] += d
+            squares[k] += d * d
+    for j in range(whole, D):
+        d = row[j] - shift
+        sums[0] += d
+        squares[0] += d * d
+    m = _lanes_total(sums) / D
+    mean[0] = shift + m
+    variance[0] = max(_lanes_total(squares) / D - m * m, 0.0)
+
+
 cdef inline double _row_sum(const real* row, Py_ssize_t D) noexcept nogil:
     cdef double acc[LANES]
-    cdef double total = 0
     cdef Py_ssize_t j, k, whole = D - D % LANES
     for k in range(LANES):
         acc[k] = 0
@@ -175,14 +212,11 @@ cdef inline double _row_sum(const real* row, Py_ssize_t D) noexcept nogil:
             acc[k] += row[j + k]
     for j in range(whole, D):
         acc[0] += row[j]
-    for k in range(LANES):
-        total += acc[k]
-    return total
+    return _lanes_total(acc)
 
 
 cdef inline double _row_centered_squares(const real* row, Py_ssize_t D, real mean_hi, real mean_lo) noexcept nogil:
     cdef double acc[LANES]
-    cdef double total = 0
     cdef real d
     cdef Py_ssize_t j, k, whole = D - D % LANES
     for k in range(LANES):
@@ -194,6 +228,19 @@ cdef inline double _row_centered_squares(const real* row, Py_ssize_t D, real mea
     for j in range(whole, D):
         d = (row[j] - mean_hi) - mean_lo
         acc[0] += <double>d * d
-    for k in range(LANES):
-        total += acc[k]
-    return total
+    return _lanes_total(acc)
+
+
+cdef inline double _lanes_total(double* acc) noexcept nogil:
+    """The sum of acc[0:LANES], in a tree of halvings: five dependent vector adds, where a sequential
+    sum is 31 dependent adds per reduction, the bulk of a row's time at D = 128 (clobbers acc)."""
+    cdef Py_ssize_t k
+    for k in range(16):  # literal halvings of LANES = 32, so that each loop unrolls into vector adds
+        acc[k] += acc[k + 16]
+    for k in range(8):
+        acc[k] += acc[k + 8]
+    for k in range(4):
+        acc[k] += acc[k + 4]
+    for k in range(2):
+        acc[k] += acc[k + 2]
+    return acc[0] + acc[1]

@@ -59,6 +59,18 @@ def test_float32_variance_survives_a_large_offset(rng):
     np.testing.assert_allclose(mean, x64.mean(axis=1), rtol=1e-12)
 
 
+@pytest.mark.parametrize("first", [1e4 + 3e3, 0.0, -1e7])
+def test_float32_variance_survives_an_outlying_first_element(first, rng):
+    # the float32 statistics are sums of x - x[0]: the first element far from the rest is the worst case
+    x = (1e4 + rng.standard_normal((3, 1000))).astype(np.float32)
+    x[:, 0] = first
+    _, mean, invstd = cpu.layer_norm_forward(x, None, None, 1e-5)
+    x64 = x.astype(np.float64)
+    np.testing.assert_allclose(1 / invstd ** 2 - 1e-5, x64.var(axis=1), rtol=1e-9)
+    # x[0] + mean(x - x[0]): within a rounding of the row's largest magnitude
+    np.testing.assert_allclose(mean, x64.mean(axis=1), rtol=1e-12, atol=1e-15 * np.abs(x64).max())
+
+
 def test_strided_arguments_give_the_contiguous_result(rng):
     x = rng.standard_normal((12, 9)).T[::-1]  # (9, 12), Fortran order, negative step
     w, b = rng.standard_normal(24)[::2], rng.standard_normal(12)[::-1]
@@ -128,3 +140,25 @@ def test_the_input_gradient_is_adopted_without_a_copy(shape, normalized, rng, mo
     w = mg.tensor(rng.standard_normal(normalized), requires_grad=True)
     F.layer_norm(x, normalized, w).sum().backward()
     assert x.grad._data is returned[0]
+
+
+@pytest.mark.parametrize("shape", [(600, 1000), (16384, 8), (9, 20000)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_results_are_bitwise_equal_at_any_thread_count(shape, dtype, rng):
+    # the weight and bias gradients sum rows in blocks fixed by the shape, not by the thread count
+    import minigrad as mg
+
+    x, gy = rng.standard_normal(shape).astype(dtype), rng.standard_normal(shape).astype(dtype)
+    w, b = rng.standard_normal(shape[1]).astype(dtype), rng.standard_normal(shape[1]).astype(dtype)
+    threads = mg.get_num_threads()
+    results = []
+    try:
+        for count in (1, 2, 3):
+            mg.set_num_threads(count)
+            y, mean, invstd = cpu.layer_norm_forward(x, w, b, 1e-5)
+            results.append((y, mean, invstd) + cpu.layer_norm_backward(gy, x, mean, invstd, w, True, True))
+    finally:
+        mg.set_num_threads(threads)
+    for other in results[1:]:
+        for a, e in zip(other, results[0]):
+            np.testing.assert_array_equal(a, e)
