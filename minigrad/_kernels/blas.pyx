@@ -17,10 +17,12 @@ from ._types cimport minigrad_max_threads
 # process on the cores) the region's end waits until the OS has run every woken thread, milliseconds
 # at times, for a product that takes ~50 us on one thread. Above it the product is split into blocks
 # that the threads take in turn (dynamic schedule): a thread the OS holds back takes fewer blocks
-# instead of the others waiting for its half. The blocks are as many as twice the machine's cores,
+# instead of the others waiting for its half. The blocks are at most as many as the machine's cores,
 # each of at least GEMM_BLOCK_MIN multiply-adds and BLOCK_MIN_EDGE rows or columns, since each block is
 # one BLAS call that packs the shared operand again (~12 multiply-adds' time per element: a block of
-# 128 columns costs ~8% more than one of 1024). Edges are multiples of BLOCK_ALIGN.
+# 128 columns costs ~8% more than one of 1024). Twice the cores cost 5-15% on a quiet 2-core host
+# ((1024, 1024, 1024) at one thread: 24.5 ms against 22 ms), at both thread counts, for a gain under
+# load that did not show through the noise. Edges are multiples of BLOCK_ALIGN.
 #
 # The split depends on the shape and the machine only, never on set_num_threads, and one thread runs
 # the same blocks in turn: BLAS rounds an element differently depending on where the edges of its call
@@ -50,7 +52,7 @@ cdef int gemm_blocks(int m, int n, int k) noexcept nogil:
     cdef double work = <double>m * n * k
     if work < GEMM_PARALLEL_MIN:
         return 1
-    return <int>max(1, min(<double>2 * minigrad_num_procs(), max(m, n) // BLOCK_MIN_EDGE, work // GEMM_BLOCK_MIN))
+    return <int>max(1, min(<double>minigrad_num_procs(), max(m, n) // BLOCK_MIN_EDGE, work // GEMM_BLOCK_MIN))
 
 
 cdef void parallel_gemm(bint trans_a, bint trans_b, int m, int n, int k, real alpha, const real* a, int lda,

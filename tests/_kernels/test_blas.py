@@ -133,7 +133,7 @@ def test_the_same_bits_at_any_thread_count(shape_a, shape_b, dtype, rng):
 
 def test_the_split_into_blocks_depends_on_the_shape_only():
     """Under 2^21 multiply-adds one call (no parallel region to wake); above, blocks of >= 2^20
-    multiply-adds and >= 128 rows or columns (not 64 x 64 over 512), at most twice the cores, whatever
+    multiply-adds and >= 128 rows or columns (not 64 x 64 over 512), at most as many as the cores, whatever
     set_num_threads says."""
     saved = mg.get_num_threads()
     shapes = [(128, 128, 127), (128, 128, 128), (127, 1024, 4096), (4096, 4096, 4096), (64, 64, 512)]
@@ -146,7 +146,7 @@ def test_the_split_into_blocks_depends_on_the_shape_only():
         mg.set_num_threads(saved)
     assert counts[0] == counts[1] == counts[2]
     cores = len(os.sched_getaffinity(0))  # what OpenMP counts as the machine
-    assert counts[0] == [1, 1, min(2 * cores, 32), 2 * cores, 1]
+    assert counts[0] == [1, 1, min(cores, 32), cores, 1]
 
 
 def test_the_loop_is_exported_under_its_name():
