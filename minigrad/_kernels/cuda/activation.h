@@ -8,15 +8,18 @@
 #include <string.h>
 #endif
 
-/* exp(v) for v <= 0, NaN staying NaN, written out (Cephes' exp and expf) because libm's is a call per
-   element: these the compiler vectorizes, which makes a sigmoid loop several times faster. v = n ln 2 + r
-   with |r| <= ln 2 / 2 (n rounded by adding and subtracting 1.5 * 2^52, or 2^23: no floor call), exp(r)
-   from a rational (double) or polynomial (float) fit, and 2^n applied from its bits in two halves, so
-   that subnormal results come out right. Within 1.5 ulp of the type, subnormals included. */
-MINIGRAD_HD double minigrad_pow2(long long k) {  /* 2^k for -1022 <= k <= 1023 */
-    const long long bits = (k + 1023) << 52;
+/* exp(v) for v <= 0, NaN staying NaN, written out because libm's is a call per element: these the
+   compiler vectorizes, which makes a sigmoid loop several times faster. v = n ln 2 + r with
+   |r| <= ln 2 / 2, exp(r) from a rational (double, Cephes') or polynomial (float, a minimax fit,
+   relative error 3e-9) function, times 2^n. n is rounded by adding a constant C = 1.5 * 2^52 (2^23)
+   + 1023 (127) + K, whose low bits then hold the exponent field of 2^(n + K): one shift makes the scale,
+   no conversion to an integer. K = 512 (64) keeps 2^(n + K) normal down to v = -760 (-110), below
+   which the result rounds to 0; multiplying by 2^-K last rounds once, so subnormal results come out
+   right. A NaN passes every step (the clamp's comparison is false for it). Relative error within 0.9
+   (float) and 1.2 (double) times the type's eps, subnormals in absolute terms. */
+MINIGRAD_HD double minigrad_double_from_bits(unsigned long long bits) {
 #ifdef MINIGRAD_DEVICE_COMPILER
-    return __longlong_as_double(bits);
+    return __longlong_as_double((long long)bits);
 #else
     double d;
     memcpy(&d, &bits, sizeof d);
@@ -24,10 +27,19 @@ MINIGRAD_HD double minigrad_pow2(long long k) {  /* 2^k for -1022 <= k <= 1023 *
 #endif
 }
 
-MINIGRAD_HD float minigrad_pow2f(int k) {  /* 2^k for -126 <= k <= 127 */
-    const int bits = (k + 127) << 23;
+MINIGRAD_HD unsigned long long minigrad_double_bits(double d) {
 #ifdef MINIGRAD_DEVICE_COMPILER
-    return __int_as_float(bits);
+    return (unsigned long long)__double_as_longlong(d);
+#else
+    unsigned long long bits;
+    memcpy(&bits, &d, sizeof bits);
+    return bits;
+#endif
+}
+
+MINIGRAD_HD float minigrad_float_from_bits(unsigned int bits) {
+#ifdef MINIGRAD_DEVICE_COMPILER
+    return __int_as_float((int)bits);
 #else
     float f;
     memcpy(&f, &bits, sizeof f);
@@ -35,27 +47,35 @@ MINIGRAD_HD float minigrad_pow2f(int k) {  /* 2^k for -126 <= k <= 127 */
 #endif
 }
 
+MINIGRAD_HD unsigned int minigrad_float_bits(float f) {
+#ifdef MINIGRAD_DEVICE_COMPILER
+    return (unsigned int)__float_as_int(f);
+#else
+    unsigned int bits;
+    memcpy(&bits, &f, sizeof bits);
+    return bits;
+#endif
+}
+
 MINIGRAD_HD double minigrad_exp_nonpositive(double v) {
-    const double x = v < -745.5 ? -745.5 : (v == v ? v : 0.0);
-    const double n = (1.4426950408889634 * x + 6755399441055744.0) - 6755399441055744.0;
+    const double x = v < -760.0 ? -760.0 : v, rounder = 6755399441055744.0 + 1023 + 512;
+    const double shifted = 1.4426950408889634 * x + rounder, n = shifted - rounder;
     const double r = (x - n * 6.93145751953125e-1) - n * 1.42860682030941723212e-6, rr = r * r;
     const double p = r * ((1.26177193074810590878e-4 * rr + 3.02994407707441961300e-2) * rr + 9.99999999999999999910e-1);
     const double q = ((3.00198505138664455042e-6 * rr + 2.52448340349684104192e-3) * rr + 2.27265548208155028766e-1) * rr
                      + 2.00000000000000000009e0;
-    const long long k = (long long)n, half = k >> 1;
-    const double e = (1 + 2 * p / (q - p)) * minigrad_pow2(half) * minigrad_pow2(k - half);
-    return v < -745.5 ? 0.0 : (v == v ? e : v);
+    const double scale = minigrad_double_from_bits(minigrad_double_bits(shifted) << 52);  /* 2^(n + 512) */
+    return (1 + 2 * p / (q - p)) * scale * 7.458340731200207e-155;  /* 2^-512 */
 }
 
 MINIGRAD_HD float minigrad_expf_nonpositive(float v) {
-    const float x = v < -104.0f ? -104.0f : (v == v ? v : 0.0f);
-    const float n = (1.44269504088896341f * x + 12582912.0f) - 12582912.0f;
+    const float x = v < -110.0f ? -110.0f : v, rounder = 12582912.0f + 127 + 64;
+    const float shifted = 1.44269504088896341f * x + rounder, n = shifted - rounder;
     const float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;
-    const float p = (((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r + 4.1665795894e-2f) * r
-                      + 1.6666665459e-1f) * r + 5.0000001201e-1f) * r * r + r + 1.0f;
-    const int k = (int)n, half = k >> 1;
-    const float e = p * minigrad_pow2f(half) * minigrad_pow2f(k - half);
-    return v < -104.0f ? 0.0f : (v == v ? e : v);
+    const float p = (((((1.3814612757e-3f * r + 8.3687100559e-3f) * r + 4.1668388993e-2f) * r + 1.6666521132e-1f) * r
+                      + 4.9999994040e-1f) * r + 1) * r + 1;
+    const float scale = minigrad_float_from_bits(minigrad_float_bits(shifted) << 23);  /* 2^(n + 64) */
+    return p * scale * 5.42101086242752217e-20f;  /* 2^-64 */
 }
 
 /* log(1 + e) for 0 <= e <= 1 (NaN staying NaN), written out for the same reason (glibc's log1pf took
