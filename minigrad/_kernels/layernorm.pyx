@@ -26,6 +26,8 @@ cdef enum:
     # the backward's blocks of rows: enough of them for the threads on mid-sized inputs, few enough
     # that their partial rows stay a small fraction of the work
     BLOCK_ELEMENTS = 32768
+    # the backward's row sums: elements summed in x's dtype (CHUNK / LANES per lane) before the double sums
+    CHUNK = 512
 
 
 def layer_norm_forward(x, weight, bias, double eps, y, mean, invstd):
@@ -140,25 +142,36 @@ cdef inline void _rows_backward(const real[:, ::1] gy, const real[:, ::1] x, con
 
 cdef inline void _row_backward(const real* gy, const real* x, double mu, double scale, const real* weight,
                                real* gx, Py_ssize_t D, real* gweight, real* gbias) noexcept nogil:
-    """One row, with d = x - mean and g = gy * weight: the sums of g and g * d (in double), then
+    """One row, with d = x - mean and g = gy * weight: the sums of g and g * d, then
     gx = scale * g - scale * mean(g) - d * scale^3 * mean(g * d), and gy * d * scale and gy added to
-    the tile's column sums."""
+    the tile's column sums. The sums run in x's dtype over CHUNK elements per lane group, then in
+    double: a vector of float32 sums holds 16 elements, not 8, with no conversions, and
+    the row total keeps double's reach."""
     cdef double sum_g[LANES]
     cdef double sum_gd[LANES]
+    cdef real chunk_g[LANES]
+    cdef real chunk_gd[LANES]
     cdef double total_g, total_gd
     cdef real mean_hi = <real>mu
     cdef real mean_lo = <real>(mu - mean_hi)
     cdef real g, d, k_g, k_d, k_0
-    cdef Py_ssize_t j, k, whole = D - D % LANES
+    cdef Py_ssize_t start, j, k, whole = D - D % LANES
     for k in range(LANES):
         sum_g[k] = 0
         sum_gd[k] = 0
-    for j in range(0, whole, 32):  # 32 = LANES: Cython needs a literal step
+    for start in range(0, whole, 512):  # 512 = CHUNK: Cython needs a literal step
         for k in range(LANES):
-            g = gy[j + k] * weight[j + k]
-            d = (x[j + k] - mean_hi) - mean_lo
-            sum_g[k] += g
-            sum_gd[k] += <double>g * d
+            chunk_g[k] = 0
+            chunk_gd[k] = 0
+        for j in range(start, min(start + CHUNK, whole), 32):  # 32 = LANES
+            for k in range(LANES):
+                g = gy[j + k] * weight[j + k]
+                d = (x[j + k] - mean_hi) - mean_lo
+                chunk_g[k] += g
+                chunk_gd[k] += g * d
+        for k in range(LANES):
+            sum_g[k] += chunk_g[k]
+            sum_gd[k] += chunk_gd[k]
     for j in range(whole, D):
         g = gy[j] * weight[j]
         d = (x[j] - mean_hi) - mean_lo
