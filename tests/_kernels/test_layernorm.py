@@ -71,6 +71,20 @@ def test_float32_variance_survives_an_outlying_first_element(first, rng):
     np.testing.assert_allclose(mean, x64.mean(axis=1), rtol=1e-12, atol=1e-15 * np.abs(x64).max())
 
 
+@pytest.mark.parametrize("D", [1000, 12544])
+def test_float32_gradient_sums_survive_a_large_gradient_offset(D, rng):
+    # the backward's row sums of g = gy * weight run in float32 over chunks before double: with every g
+    # near 1e4, their rounding must stay below that of gx's own float32 terms (scale * g ~ 1e4)
+    x = rng.standard_normal((4, D)).astype(np.float32)
+    gy = (1e4 + rng.standard_normal((4, D))).astype(np.float32)
+    w, b = np.ones(D, np.float32), np.zeros(D, np.float32)
+    _, mean, invstd = cpu.layer_norm_forward(x, w, b, 1e-5)
+    gx, _, _ = cpu.layer_norm_backward(gy, x, mean, invstd, w, False, False)
+    egx = reference(x, w, b, gy, 1e-5)[3]
+    bound = 2 * np.finfo(np.float32).eps * 1e4 * invstd.max()
+    assert np.abs(gx - egx).max() < bound
+
+
 def test_strided_arguments_give_the_contiguous_result(rng):
     x = rng.standard_normal((12, 9)).T[::-1]  # (9, 12), Fortran order, negative step
     w, b = rng.standard_normal(24)[::2], rng.standard_normal(12)[::-1]
