@@ -13,7 +13,9 @@ cache between the packing and the GEMM that reads it, and calls GEMM on its own 
     input gradient   cols = weight[group].T @ gy[n, group, tile], added back into gx (col2im)
 
 A wide 3x3 stride-1 convolution runs its forward and input gradient as Winograd F(2x2, 3x3) instead
-(see _winograd below); its weight gradient stays on the tiles.
+(see _winograd below); its weight gradient stays on the tiles. Narrower layers (every kernel but 1x1)
+run their forward, and stride-1 ones their input gradient, as a direct loop vectorised over output
+channels (see _direct below and conv_direct.h).
 
 A 1x1 kernel with stride 1 and no padding needs no packing: the input (output) rows of a tile are
 its column matrix already, with the image's plane size as row stride.
