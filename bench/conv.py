@@ -1,6 +1,7 @@
 """Convolution, pooling and LeNet-BatchNorm cases: minigrad, a NumPy im2col composite (the way
 Chainer and DeZero do it: a strided copy per kernel tap, tensordot, and the adjoint scatter), and
-PyTorch (run by ``python -m bench``). ``python -m bench.conv`` measures peak memory (see peak_memory)."""
+PyTorch (run by ``python -m bench``). ``python -m bench.conv`` measures peak memory (see peak_memory),
+``python -m bench.conv --rate`` each convolution's GFLOP/s beside the machine's GEMM rate (see conv_rates)."""
 import numpy as np
 
 import minigrad as mg
@@ -200,10 +201,72 @@ def peak_memory():
         print(f"  {contender:<9} {out.stdout.strip() or out.stderr.strip()[-200:]}")
 
 
+# ---- GFLOP/s against the machine's GEMM rate ------------------------------------------------------------
+# ResNet-14's convolutions (batch 64, 32x32 images) and LeNet's second one: (N, C, H, W), O, kernel, stride,
+# padding; with CONV_SHAPES after them
+RESNET_CONV_SHAPES = [((64, 3, 32, 32), 16, 3, 1, 1), ((64, 16, 32, 32), 16, 3, 1, 1), ((64, 16, 32, 32), 32, 3, 2, 1),
+                      ((64, 32, 16, 16), 32, 3, 1, 1), ((64, 32, 16, 16), 64, 3, 2, 1), ((64, 64, 8, 8), 64, 3, 1, 1)]
+
+
+def _best_ms(run, repeats=5):
+    import time
+
+    run()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times) * 1e3
+
+
+def sgemm_rate(n=1024):
+    """GFLOP/s of one float32 (n, n) @ (n, n) product on the calling thread."""
+    a, b = np.ones((n, n), np.float32), np.ones((n, n), np.float32)
+    return 2 * n ** 3 / _best_ms(lambda: a @ b) / 1e6
+
+
+def conv_rates():
+    """Each convolution's forward and backward (both gradients: twice the forward's multiply-adds)
+    GFLOP/s at one thread, for minigrad and torch, beside the one-thread sgemm rate of this run."""
+    threads = mg.get_num_threads()
+    mg.set_num_threads(1)
+    if torch is not None:
+        torch.set_num_threads(1)
+    try:
+        print(f"one-thread sgemm (1024^3): {sgemm_rate():.1f} GFLOP/s; convolutions, float32, GFLOP/s "
+              f"(forward / backward):")
+        for x_shape, out_channels, k, stride, pad in RESNET_CONV_SHAPES + CONV_SHAPES:
+            rng = np.random.default_rng(0)
+            x = rng.standard_normal(x_shape).astype(np.float32)
+            w = (rng.standard_normal((out_channels, x_shape[1], k, k)) * 0.1).astype(np.float32)
+            y_shape = F.conv2d(mg.tensor(x[:1]), mg.tensor(w), None, stride, pad).shape[1:]
+            gy = rng.standard_normal((x_shape[0],) + y_shape).astype(np.float32)
+            gflop = 2 * x_shape[0] * np.prod(y_shape) * x_shape[1] * k * k / 1e9
+            line = f"  {str(x_shape):<18} -> {out_channels:<3} k{k} s{stride}"
+            libraries = [("minigrad", mg, F.conv2d)] + ([("torch", torch, torch.nn.functional.conv2d)] if torch else [])
+            for name, lib, conv2d in libraries:
+                tx, tw, tgy = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True), lib.tensor(gy)
+
+                def forward():
+                    with lib.no_grad():
+                        conv2d(tx, tw, None, stride, pad)
+
+                forward_ms = _best_ms(forward)
+                both_ms = _best_ms(lambda: conv2d(tx, tw, None, stride, pad).backward(tgy))
+                backward_ms = max(both_ms - forward_ms, 1e-6)
+                line += f"   {name} {gflop / forward_ms * 1e3:5.1f} / {2 * gflop / backward_ms * 1e3:5.1f}"
+            print(line, flush=True)
+    finally:
+        mg.set_num_threads(threads)
+
+
 if __name__ == "__main__":
     import sys
 
     if "--memory-child" in sys.argv:
         _peak_memory_child(sys.argv[sys.argv.index("--memory-child") + 1])
+    elif "--rate" in sys.argv:
+        conv_rates()
     else:
         peak_memory()

@@ -386,3 +386,68 @@ def test_unbatched_input_is_a_batch_of_one_as_torch():
     np.testing.assert_allclose(y.detach().numpy(), batched.detach().numpy()[0], rtol=1e-12)
     assert mg.gradcheck(lambda a, b: F.conv1d(a, b), [tx, tw])
     assert F.conv2d(mg.ones(3, 5, 5), mg.ones(4, 3, 2, 2), padding=1).shape == (4, 6, 6)
+
+
+# ---- The direct convolution (conv_direct.h): the forward of every kernel but 1x1 and the input
+# gradient of stride-1 convolutions with 8 or more input channels, on narrow layers. Runs of MGD_P output
+# pixels (16 with AVX-512, 12 otherwise) and blocks of MGD_V channels (16 / 8 floats, 8 / 4 doubles):
+# widths and channel counts around them; row blocks of one output row per job (buffer 0) and the default.
+DIRECT_EDGE_CASES = {
+    "odd width, a short last run": ((2, 9, 5, 17), (5, 9, 3, 3), 1, 1, 1, 1),
+    "width over two runs, 33 channels (three blocks)": ((2, 4, 6, 37), (33, 4, 3, 3), 1, 1, 1, 1),
+    "channels not a multiple of the block": ((2, 19, 6, 9), (7, 19, 3, 3), 1, 1, 1, 1),
+    "padding 0": ((2, 3, 7, 8), (4, 3, 3, 3), 1, 0, 1, 1),
+    "padding 2": ((2, 10, 5, 6), (9, 10, 3, 3), 1, 2, 1, 1),
+    "padding beyond the kernel (the adjoint reads from inside)": ((1, 9, 4, 5), (3, 9, 3, 3), 1, 3, 1, 1),
+    "asymmetric padding": ((2, 11, 6, 7), (4, 11, 2, 3), 1, ((0, 1), (2, 0)), 1, 1),
+    "stride 2": ((2, 3, 11, 21), (17, 3, 3, 3), 2, 1, 1, 1),
+    "stride (3, 2), 4x4 kernel": ((2, 3, 13, 26), (9, 3, 4, 4), (3, 2), 1, 1, 1),
+    "dilation 2": ((2, 12, 9, 19), (6, 12, 3, 3), 1, 2, 2, 1),
+    "dilation (1, 3) with stride 2": ((1, 2, 8, 23), (5, 2, 2, 3), (1, 2), 1, (1, 3), 1),
+    "groups": ((2, 18, 7, 6), (34, 9, 3, 3), 1, 1, 1, 2),
+    "depthwise": ((2, 5, 6, 18), (5, 1, 3, 3), 1, 1, 1, 5),
+    "N=1": ((1, 9, 9, 5), (4, 9, 5, 5), 1, 2, 1, 1),
+    "a single output pixel": ((2, 3, 3, 3), (20, 3, 3, 3), 1, 0, 1, 1),
+    "a single input pixel": ((2, 9, 1, 1), (4, 9, 3, 3), 1, 1, 1, 1),
+    "kernel larger than the image, padded": ((2, 9, 2, 3), (3, 9, 5, 5), 1, 2, 1, 1),
+    "LeNet's 5x5": ((3, 6, 12, 12), (16, 6, 5, 5), 1, 0, 1, 1),
+    "large enough for two threads": ((4, 16, 19, 20), (16, 16, 3, 3), 1, 1, 1, 1),
+}
+
+
+@pytest.mark.parametrize("buffer_bytes", [0, None])
+@pytest.mark.parametrize("case", list(DIRECT_EDGE_CASES))
+def test_direct_convolution_gives_the_reference_at_one_and_two_threads(case, buffer_bytes, rng, monkeypatch):
+    if buffer_bytes is not None:
+        monkeypatch.setattr(conv_loops, "DIRECT_BUFFER_BYTES", buffer_bytes)
+    _check_against_the_reference_at_one_and_two_threads(*DIRECT_EDGE_CASES[case], rng)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", ["width over two runs, 33 channels (three blocks)", "stride 2", "groups",
+                                  "padding beyond the kernel (the adjoint reads from inside)"])
+def test_direct_and_tiled_convolutions_agree_to_rounding(case, dtype, rng, monkeypatch):
+    x_shape, w_shape, stride, padding, dilation, groups = DIRECT_EDGE_CASES[case]
+    x, w, b = (rng.standard_normal(shape).astype(dtype) for shape in (x_shape, w_shape, w_shape[:1]))
+
+    def results():
+        tx, tw, tb = (mg.tensor(a, requires_grad=True) for a in (x, w, b))
+        y = F.conv2d(tx, tw, tb, stride, padding, dilation, groups)
+        y.backward(mg.tensor(np.cos(np.arange(y.numel())).reshape(y.shape).astype(dtype)))
+        return y.detach().numpy(), tx.grad.numpy()
+
+    direct = results()
+    monkeypatch.setattr(conv_loops, "DIRECT", False)
+    tiled = results()
+    for a, c in zip(direct, tiled):
+        np.testing.assert_allclose(a, c, rtol=1e-5 if dtype == "float32" else 1e-12,
+                                   atol=(1e-5 if dtype == "float32" else 1e-12) * np.abs(c).max())
+
+
+def test_a_stride_1_transposed_convolution_agrees_with_the_tiled_one(rng, monkeypatch):
+    # conv_transpose2d's forward is conv2d's input gradient: the direct one here (16 channels written)
+    x, w = rng.standard_normal((2, 20, 5, 18)), rng.standard_normal((20, 16, 3, 3))
+    want = F.conv_transpose2d(mg.tensor(x), mg.tensor(w), padding=1).numpy()
+    monkeypatch.setattr(conv_loops, "DIRECT", False)
+    np.testing.assert_allclose(F.conv_transpose2d(mg.tensor(x), mg.tensor(w), padding=1).numpy(), want,
+                               rtol=1e-12, atol=1e-12)
