@@ -610,10 +610,12 @@ cdef inline void _transform_output(const real* m, const real* bias, real* y, rea
 # Against the tiled GEMM (measured on ResNet-14's, LeNet's, DCGAN's and the bench's layers, one thread,
 # 2-core EPYC): 1.2-3.5x faster from 3 to 128 channels, as OpenBLAS runs products with 16 to 64 rows far
 # below its rate and the tile packs a column matrix that is read once; where a job has few pixels
-# (DCGAN's 4x4 outputs of 512 channels) the partial sums' traffic dominates and the tiles stay.
+# (DCGAN's 4x4 outputs of 512 channels) the partial sums' traffic dominates and the tiles stay, as they
+# do for depthwise layers (one output channel per group fills one lane of a vector).
 DIRECT_WEIGHT_GRADIENT = True  # module global, so that tests can compare with the tiled path
 DIRECT_WEIGHT_BYTES = 1 << 18  # a job's input rows and transposed output gradient, kept in L2
 DIRECT_WEIGHT_MIN_PIXELS = 64  # of a job, below which the tiled path runs
+DIRECT_WEIGHT_MIN_LANES = 0.25  # the share of a vector's lanes that a group's output channels must fill
 
 
 cdef struct DirectWeight:
@@ -642,7 +644,8 @@ cdef DirectWeight _direct_weight_geometry(Geometry* g, Py_ssize_t itemsize, Py_s
 
 cdef bint _direct_weight_fits(Geometry* g, Py_ssize_t itemsize, Py_ssize_t lanes) noexcept:
     cdef DirectWeight d = _direct_weight_geometry(g, itemsize, lanes)
-    return DIRECT_WEIGHT_GRADIENT and d.stack * d.rows * g.OW >= DIRECT_WEIGHT_MIN_PIXELS
+    return (DIRECT_WEIGHT_GRADIENT and d.stack * d.rows * g.OW >= DIRECT_WEIGHT_MIN_PIXELS
+            and g.Og >= DIRECT_WEIGHT_MIN_LANES * lanes)
 
 
 cdef void _direct_weight_gradient(const real* x, const real* gy, real* gweight, Geometry* g):

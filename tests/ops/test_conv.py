@@ -289,25 +289,29 @@ class TestDirectWeightGradient:
     @pytest.mark.parametrize("case", list(DIRECT_WEIGHT_EDGE_CASES))
     def test_gives_the_reference_at_one_and_two_threads(self, case, job_bytes, rng, monkeypatch):
         monkeypatch.setattr(conv_loops, "DIRECT_WEIGHT_MIN_PIXELS", 1)
+        monkeypatch.setattr(conv_loops, "DIRECT_WEIGHT_MIN_LANES", 0)
         if job_bytes is not None:
             monkeypatch.setattr(conv_loops, "DIRECT_WEIGHT_BYTES", job_bytes)
         _check_against_the_reference_at_one_and_two_threads(*DIRECT_WEIGHT_EDGE_CASES[case], rng)
 
     def test_runs_where_jobs_have_enough_pixels_only(self, rng, monkeypatch):
         # float32 rounding tells the paths apart: a narrow layer's weight gradient changes with the
-        # switch; a layer with one output pixel per sample (DCGAN's first) stays on the tiles; in
-        # float64 the two paths agree to rounding
+        # switch; a layer with one output pixel per sample (DCGAN's first) and a depthwise layer stay
+        # on the tiles; in float64 the two paths agree to rounding
         arrays = []
-        for x_shape, w_shape, padding in [((4, 16, 16, 16), (16, 16, 3, 3), 1), ((2, 64, 4, 4), (16, 64, 4, 4), 0)]:
+        for x_shape, w_shape, padding, groups in [((4, 16, 16, 16), (16, 16, 3, 3), 1, 1),
+                                                  ((2, 64, 4, 4), (16, 64, 4, 4), 0, 1),
+                                                  ((4, 16, 16, 16), (16, 1, 3, 3), 1, 16)]:
             x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
-            gy = rng.standard_normal(F.conv2d(mg.tensor(x), mg.tensor(w), padding=padding).shape)
-            arrays.append((x, w, gy, padding))
+            gy = rng.standard_normal(F.conv2d(mg.tensor(x), mg.tensor(w), padding=padding, groups=groups).shape)
+            arrays.append((x, w, gy, padding, groups))
 
         def weight_gradients(dtype):
             grads = []
-            for x, w, gy, padding in arrays:
+            for x, w, gy, padding, groups in arrays:
                 tw = mg.tensor(w, dtype=dtype, requires_grad=True)
-                F.conv2d(mg.tensor(x, dtype=dtype), tw, padding=padding).backward(mg.tensor(gy, dtype=dtype))
+                y = F.conv2d(mg.tensor(x, dtype=dtype), tw, padding=padding, groups=groups)
+                y.backward(mg.tensor(gy, dtype=dtype))
                 grads.append(tw.grad.numpy())
             return grads
 
@@ -316,6 +320,7 @@ class TestDirectWeightGradient:
         tiled = weight_gradients("float32"), weight_gradients("float64")
         assert not np.array_equal(direct[0][0], tiled[0][0])
         np.testing.assert_array_equal(direct[0][1], tiled[0][1])
+        np.testing.assert_array_equal(direct[0][2], tiled[0][2])
         for got, want in zip(direct[1], tiled[1]):
             np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * np.abs(want).max())
 
