@@ -13,7 +13,8 @@ cache between the packing and the GEMM that reads it, and calls GEMM on its own 
     input gradient   cols = weight[group].T @ gy[n, group, tile], added back into gx (col2im)
 
 A wide 3x3 stride-1 convolution runs its forward and input gradient as Winograd F(2x2, 3x3) instead
-(see _winograd below); its weight gradient stays on the tiles.
+(see _winograd below). The weight gradient runs direct, vectorised over output channels, wherever a
+job has enough pixels (see _direct_weight_gradient below).
 
 A 1x1 kernel with stride 1 and no padding needs no packing: the input (output) rows of a tile are
 its column matrix already, with the image's plane size as row stride.
@@ -608,7 +609,7 @@ cdef inline void _transform_output(const real* m, const real* bias, real* y, rea
 # sums are those of the tiled path: WEIGHT_BLOCKS of them, each over a fixed range of jobs in order,
 # added in block order at the end, so results do not depend on the thread count.
 # Against the tiled GEMM (measured on ResNet-14's, LeNet's, DCGAN's and the bench's layers, one thread,
-# 2-core EPYC): 1.2-3.5x faster from 3 to 128 channels, as OpenBLAS runs products with 16 to 64 rows far
+# 2-core EPYC): 1.1-6x faster from 3 to 128 channels, as OpenBLAS runs products with 16 to 64 rows far
 # below its rate and the tile packs a column matrix that is read once; where a job has few pixels
 # (DCGAN's 4x4 outputs of 512 channels) the partial sums' traffic dominates and the tiles stay, as they
 # do for depthwise layers (one output channel per group fills one lane of a vector).
@@ -616,6 +617,7 @@ DIRECT_WEIGHT_GRADIENT = True  # module global, so that tests can compare with t
 DIRECT_WEIGHT_BYTES = 1 << 18  # a job's input rows and transposed output gradient, kept in L2
 DIRECT_WEIGHT_MIN_PIXELS = 64  # of a job, below which the tiled path runs
 DIRECT_WEIGHT_MIN_LANES = 0.25  # the share of a vector's lanes that a group's output channels must fill
+DIRECT_WEIGHT_PARTIAL_BYTES = 1 << 20  # partial sums beyond this (L2) need 4x the pixels per job
 
 
 cdef struct DirectWeight:
@@ -644,8 +646,11 @@ cdef DirectWeight _direct_weight_geometry(Geometry* g, Py_ssize_t itemsize, Py_s
 
 cdef bint _direct_weight_fits(Geometry* g, Py_ssize_t itemsize, Py_ssize_t lanes) noexcept:
     cdef DirectWeight d = _direct_weight_geometry(g, itemsize, lanes)
-    return (DIRECT_WEIGHT_GRADIENT and d.stack * d.rows * g.OW >= DIRECT_WEIGHT_MIN_PIXELS
-            and g.Og >= DIRECT_WEIGHT_MIN_LANES * lanes)
+    # partial sums larger than L2 (DCGAN's 128 -> 256 channels on 8x8, 2 MiB): each job's adds into
+    # them miss the cache, which 64 pixels of sums do not repay (1.17x slower than the tiles)
+    cdef Py_ssize_t partial_bytes = g.groups * g.Kg * d.vectors * lanes * itemsize
+    cdef Py_ssize_t fewest = DIRECT_WEIGHT_MIN_PIXELS * (4 if partial_bytes > DIRECT_WEIGHT_PARTIAL_BYTES else 1)
+    return DIRECT_WEIGHT_GRADIENT and d.stack * d.rows * g.OW >= fewest and g.Og >= DIRECT_WEIGHT_MIN_LANES * lanes
 
 
 cdef void _direct_weight_gradient(const real* x, const real* gy, real* gweight, Geometry* g):

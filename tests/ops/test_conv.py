@@ -324,6 +324,24 @@ class TestDirectWeightGradient:
         for got, want in zip(direct[1], tiled[1]):
             np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * np.abs(want).max())
 
+    def test_partial_sums_beyond_the_limit_need_more_pixels_per_job(self, rng, monkeypatch):
+        # four 8x8 samples, one job of 64 pixels each: the direct path adds four partial sums, the tiles
+        # sum in one product, so float32 bits tell them apart
+        x, w, gy = (rng.standard_normal(shape).astype(np.float32) for shape in ((4, 16, 8, 8), (16, 16, 3, 3),
+                                                                                  (4, 16, 8, 8)))
+        monkeypatch.setattr(conv_loops, "DIRECT_WEIGHT_BYTES", 12000)
+
+        def weight_gradient(direct, partial_bytes):
+            monkeypatch.setattr(conv_loops, "DIRECT_WEIGHT_GRADIENT", direct)
+            monkeypatch.setattr(conv_loops, "DIRECT_WEIGHT_PARTIAL_BYTES", partial_bytes)
+            tw = mg.tensor(w, requires_grad=True)
+            F.conv2d(mg.tensor(x), tw, padding=1).backward(mg.tensor(gy))
+            return tw.grad.numpy()
+
+        tiled = weight_gradient(False, 1 << 20)
+        assert not np.array_equal(weight_gradient(True, 1 << 20), tiled)  # 9 KiB of partial sums: direct
+        np.testing.assert_array_equal(weight_gradient(True, 4096), tiled)  # over the limit: the tiles
+
 
 @pytest.mark.gpu
 def test_chunks_of_the_batch_give_the_same_result_on_the_gpu(rng, monkeypatch):
