@@ -154,6 +154,7 @@ def _conv2d_with_padding(x, w, b, stride, padding, dilation, groups):
 @pytest.mark.parametrize("tile_columns", [1, 7, 40, None])
 @pytest.mark.parametrize("case", list(TILE_EDGE_CASES))
 def test_tiles_give_the_reference_at_one_and_two_threads(case, tile_columns, rng, monkeypatch):
+    monkeypatch.setattr(conv_loops, "DIRECT_WEIGHT_GRADIENT", False)  # its own tests: TestDirectWeightGradient
     if tile_columns is not None:
         monkeypatch.setattr(conv_loops, "TILE_BYTES", 0)
         monkeypatch.setattr(conv_loops, "MIN_TILE_COLUMNS", tile_columns)
@@ -247,6 +248,7 @@ def _check_against_the_reference_at_one_and_two_threads(x_shape, w_shape, stride
 
 def test_the_weight_gradient_is_the_same_at_one_and_two_threads_over_many_tiles(rng, monkeypatch):
     # more tiles than partial sums (WEIGHT_BLOCKS), large enough for the parallel path
+    monkeypatch.setattr(conv_loops, "DIRECT_WEIGHT_GRADIENT", False)
     monkeypatch.setattr(conv_loops, "TILE_BYTES", 0)
     monkeypatch.setattr(conv_loops, "MIN_TILE_COLUMNS", 40)
     x, gy = rng.standard_normal((24, 8, 20, 20)).astype(np.float32), rng.standard_normal((24, 8, 20, 20))
@@ -265,6 +267,80 @@ def test_the_weight_gradient_is_the_same_at_one_and_two_threads_over_many_tiles(
     np.testing.assert_array_equal(grads[0], grads[2])
     want = reference_conv2d(x.astype(np.float64), w.astype(np.float64), None, gy, 1, 1, 1, 1)[2]
     np.testing.assert_allclose(grads[0], want, atol=FLOAT32_TOLERANCE * np.abs(want).max())
+
+
+# The direct weight gradient (conv.pyx's _direct_weight_gradient) on every layer, whatever its pixels per
+# job: the edge cases of the tiles and of Winograd, and more
+DIRECT_WEIGHT_EDGE_CASES = {
+    **{f"tiles: {name}": case for name, case in TILE_EDGE_CASES.items()},
+    **{f"winograd: {name}": case for name, case in WINOGRAD_EDGE_CASES.items()},
+    "output channels past a vector": ((2, 4, 6, 5), (19, 4, 3, 3), 1, 1, 1, 1),
+    "several blocks of taps": ((2, 7, 6, 6), (5, 7, 3, 3), 1, 1, 1, 1),
+    "one output channel per group": ((2, 4, 6, 6), (4, 1, 3, 3), 1, 1, 1, 4),
+    "stride 2 leaving the last column unread": ((2, 3, 8, 10), (4, 3, 3, 3), 2, 0, 1, 1),
+    "dilation 2": ((2, 3, 10, 9), (4, 3, 3, 3), 1, 2, 2, 1),
+    "5x5 without padding": ((3, 2, 12, 12), (6, 2, 5, 5), 1, 0, 1, 1),
+    "4x4 stride 2": ((2, 3, 16, 16), (8, 3, 4, 4), 2, 1, 1, 1),
+}
+
+
+class TestDirectWeightGradient:
+    @pytest.mark.parametrize("job_bytes", [0, 3000, None])  # one output row per job; a few rows or images; default
+    @pytest.mark.parametrize("case", list(DIRECT_WEIGHT_EDGE_CASES))
+    def test_gives_the_reference_at_one_and_two_threads(self, case, job_bytes, rng, monkeypatch):
+        monkeypatch.setattr(conv_loops, "DIRECT_WEIGHT_MIN_PIXELS", 1)
+        monkeypatch.setattr(conv_loops, "DIRECT_WEIGHT_MIN_LANES", 0)
+        if job_bytes is not None:
+            monkeypatch.setattr(conv_loops, "DIRECT_WEIGHT_BYTES", job_bytes)
+        _check_against_the_reference_at_one_and_two_threads(*DIRECT_WEIGHT_EDGE_CASES[case], rng)
+
+    def test_runs_where_jobs_have_enough_pixels_only(self, rng, monkeypatch):
+        # float32 rounding tells the paths apart: a narrow layer's weight gradient changes with the
+        # switch; a layer with one output pixel per sample (DCGAN's first) and a depthwise layer stay
+        # on the tiles; in float64 the two paths agree to rounding
+        arrays = []
+        for x_shape, w_shape, padding, groups in [((4, 16, 16, 16), (16, 16, 3, 3), 1, 1),
+                                                  ((2, 64, 4, 4), (16, 64, 4, 4), 0, 1),
+                                                  ((4, 16, 16, 16), (16, 1, 3, 3), 1, 16)]:
+            x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
+            gy = rng.standard_normal(F.conv2d(mg.tensor(x), mg.tensor(w), padding=padding, groups=groups).shape)
+            arrays.append((x, w, gy, padding, groups))
+
+        def weight_gradients(dtype):
+            grads = []
+            for x, w, gy, padding, groups in arrays:
+                tw = mg.tensor(w, dtype=dtype, requires_grad=True)
+                y = F.conv2d(mg.tensor(x, dtype=dtype), tw, padding=padding, groups=groups)
+                y.backward(mg.tensor(gy, dtype=dtype))
+                grads.append(tw.grad.numpy())
+            return grads
+
+        direct = weight_gradients("float32"), weight_gradients("float64")
+        monkeypatch.setattr(conv_loops, "DIRECT_WEIGHT_GRADIENT", False)
+        tiled = weight_gradients("float32"), weight_gradients("float64")
+        assert not np.array_equal(direct[0][0], tiled[0][0])
+        np.testing.assert_array_equal(direct[0][1], tiled[0][1])
+        np.testing.assert_array_equal(direct[0][2], tiled[0][2])
+        for got, want in zip(direct[1], tiled[1]):
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * np.abs(want).max())
+
+    def test_partial_sums_beyond_the_limit_need_more_pixels_per_job(self, rng, monkeypatch):
+        # four 8x8 samples, one job of 64 pixels each: the direct path adds four partial sums, the tiles
+        # sum in one product, so float32 bits tell them apart
+        x, w, gy = (rng.standard_normal(shape).astype(np.float32) for shape in ((4, 16, 8, 8), (16, 16, 3, 3),
+                                                                                  (4, 16, 8, 8)))
+        monkeypatch.setattr(conv_loops, "DIRECT_WEIGHT_BYTES", 12000)
+
+        def weight_gradient(direct, partial_bytes):
+            monkeypatch.setattr(conv_loops, "DIRECT_WEIGHT_GRADIENT", direct)
+            monkeypatch.setattr(conv_loops, "DIRECT_WEIGHT_PARTIAL_BYTES", partial_bytes)
+            tw = mg.tensor(w, requires_grad=True)
+            F.conv2d(mg.tensor(x), tw, padding=1).backward(mg.tensor(gy))
+            return tw.grad.numpy()
+
+        tiled = weight_gradient(False, 1 << 20)
+        assert not np.array_equal(weight_gradient(True, 1 << 20), tiled)  # 9 KiB of partial sums: direct
+        np.testing.assert_array_equal(weight_gradient(True, 4096), tiled)  # over the limit: the tiles
 
 
 @pytest.mark.gpu
