@@ -2,8 +2,8 @@
 B rows of the batch that take part in it. The sequence loops: a whole direction of a layer, each
 step's recurrent GEMM and its pointwise part, in one parallel region. The kernel front checks and
 allocates (front/recurrent.py); the arrays are C-contiguous rows of one dtype. The per-element math
-and the row loops are recurrent.h's, shared with cuda/recurrent.cu; the math runs in double for both
-dtypes."""
+and the row loops are recurrent.h's, shared with cuda/recurrent.cu; the math runs in the arrays'
+dtype."""
 from cython.parallel cimport parallel, prange
 from libc.string cimport memcpy
 
@@ -63,6 +63,22 @@ cdef enum:
     # a few exps per element: threads pay off at fewer elements than a copy-like loop
     STEP_PARALLEL_MIN = PARALLEL_MIN // 16
 
+cdef inline void _lstm_forward_row(const real* x_gates, const real* h_gates, const real* c_prev, real* gates, real* h,
+                                   real* c, Py_ssize_t H) noexcept nogil:
+    if real is float:
+        lstm_forward_row_float(x_gates, h_gates, c_prev, gates, h, c, H)
+    else:
+        lstm_forward_row_double(x_gates, h_gates, c_prev, gates, h, c, H)
+
+
+cdef inline void _gru_forward_row(const real* x_gates, const real* h_gates, const real* h_prev, real* gates, real* h,
+                                  Py_ssize_t H) noexcept nogil:
+    if real is float:
+        gru_forward_row_float(x_gates, h_gates, h_prev, gates, h, H)
+    else:
+        gru_forward_row_double(x_gates, h_gates, h_prev, gates, h, H)
+
+
 cdef inline void _lstm_backward_row(const real* gates, const real* c_prev, const real* c, const real* gh,
                                     const real* gc, real* gates_grad, real* gc_prev, Py_ssize_t H) noexcept nogil:
     if real is float:
@@ -92,10 +108,7 @@ def lstm_cell_forward(const real[:, ::1] x_gates, const real[:, ::1] h_gates, co
     if H == 0:
         return
     for r in prange(rows, schedule="static", use_threads_if=rows * H > STEP_PARALLEL_MIN, nogil=True):
-        if real is float:
-            lstm_forward_row_float(&x_gates[r, 0], &h_gates[r, 0], &c_prev[r, 0], &gates[r, 0], &h[r, 0], &c[r, 0], H)
-        else:
-            lstm_forward_row_double(&x_gates[r, 0], &h_gates[r, 0], &c_prev[r, 0], &gates[r, 0], &h[r, 0], &c[r, 0], H)
+        _lstm_forward_row(&x_gates[r, 0], &h_gates[r, 0], &c_prev[r, 0], &gates[r, 0], &h[r, 0], &c[r, 0], H)
 
 
 def lstm_cell_backward(const real[:, ::1] gates, const real[:, ::1] c_prev, const real[:, ::1] c,
@@ -120,10 +133,7 @@ def gru_cell_forward(const real[:, ::1] x_gates, const real[:, ::1] h_gates, con
     if H == 0:
         return
     for r in prange(rows, schedule="static", use_threads_if=rows * H > STEP_PARALLEL_MIN, nogil=True):
-        if real is float:
-            gru_forward_row_float(&x_gates[r, 0], &h_gates[r, 0], &h_prev[r, 0], &gates[r, 0], &h[r, 0], H)
-        else:
-            gru_forward_row_double(&x_gates[r, 0], &h_gates[r, 0], &h_prev[r, 0], &gates[r, 0], &h[r, 0], H)
+        _gru_forward_row(&x_gates[r, 0], &h_gates[r, 0], &h_prev[r, 0], &gates[r, 0], &h[r, 0], H)
 
 
 def gru_cell_backward(const real[:, ::1] gates, const real[:, ::1] h_prev, const real[:, ::1] gh,
@@ -196,32 +206,8 @@ def lstm_sequence_forward(const real[:, ::1] x_gates, const real[:, ::1] w_hh_t,
     the order taken. h, c: (N, H) the initial state, left holding the final one; h_gates: (N, 4H)
     scratch. Fills, per row of the sequence, gates (T, 4H) as lstm_cell_forward, h_prev and c_prev
     (T, H) the state the step read, c_all (T, H) the new cell and y (T, H) the output."""
-    cdef Py_ssize_t H = h.shape[1], G = w_hh_t.shape[1], s, r, start, size, first, last, col0, col1
-    cdef Py_ssize_t width = _block_width(h.shape[0], H)
-    cdef int thread, team, threads = _sequence_threads(h.shape[0], G, H)
-    if H == 0 or steps.shape[0] == 0:
-        return
-    with nogil, parallel(num_threads=threads):
-        thread, team = recurrent_thread(), recurrent_team()
-        col0, col1 = _column(thread, team, G, width), _column(thread + 1, team, G, width)
-        for s in range(steps.shape[0]):
-            start, size = steps[s, 0], steps[s, 1]
-            if col1 > col0:
-                _step_product(size, col0, col1, width, H, &h[0, 0], &w_hh_t[0, 0], G, 0, &h_gates[0, 0], G)
-            recurrent_barrier()
-            first, last = block_start(thread, team, size), block_start(thread + 1, team, size)
-            for r in range(first, last):
-                memcpy(&h_prev[start + r, 0], &h[r, 0], H * sizeof(real))
-                memcpy(&c_prev[start + r, 0], &c[r, 0], H * sizeof(real))
-                if real is float:
-                    lstm_forward_row_float(&x_gates[start + r, 0], &h_gates[r, 0], &c_prev[start + r, 0],
-                                           &gates[start + r, 0], &y[start + r, 0], &c_all[start + r, 0], H)
-                else:
-                    lstm_forward_row_double(&x_gates[start + r, 0], &h_gates[r, 0], &c_prev[start + r, 0],
-                                            &gates[start + r, 0], &y[start + r, 0], &c_all[start + r, 0], H)
-                memcpy(&h[r, 0], &y[start + r, 0], H * sizeof(real))
-                memcpy(&c[r, 0], &c_all[start + r, 0], H * sizeof(real))
-            recurrent_barrier()
+    cdef real[::1] no_bias = None
+    _sequence_forward(True, x_gates, w_hh_t, no_bias, steps, h, c, h_gates, gates, h_prev, c_prev, c_all, y)
 
 
 def lstm_sequence_backward(const real[:, ::1] gy, const real[:, ::1] w_hh, const long long[:, ::1] steps,
@@ -241,8 +227,21 @@ def gru_sequence_forward(const real[:, ::1] x_gates, const real[:, ::1] w_hh_t, 
     b_hh: (3H,); steps: as lstm_sequence_forward's. h: (N, H) the initial state, left holding the
     final one; h_gates: (N, 3H) scratch. Fills gates (T, 4H) as gru_cell_forward, h_prev (T, H) the
     state each step read and y (T, H)."""
+    cdef real[:, ::1] no_cell = None
+    _sequence_forward(False, x_gates, w_hh_t, b_hh, steps, h, no_cell, h_gates, gates, h_prev, no_cell, no_cell, y)
+
+
+cdef void _sequence_forward(bint lstm, const real[:, ::1] x_gates, const real[:, ::1] w_hh_t, const real[::1] b_hh,
+                            const long long[:, ::1] steps, real[:, ::1] h, real[:, ::1] c, real[:, ::1] h_gates,
+                            real[:, ::1] gates, real[:, ::1] h_prev, real[:, ::1] c_prev, real[:, ::1] c_all,
+                            real[:, ::1] y):
+    """Both forward walks. Per step: the recurrent projection of the state into h_gates (the GRU's
+    starts from b_hh, which stays inside its n gate), then the cell over the step's rows, which saves
+    the state it read and leaves the new one. b_hh: the GRU's (None for the LSTM); c, c_prev and
+    c_all: the LSTM's cell arrays (None for the GRU)."""
     cdef Py_ssize_t H = h.shape[1], G = w_hh_t.shape[1], s, r, start, size, first, last, col0, col1
     cdef Py_ssize_t width = _block_width(h.shape[0], H)
+    cdef real beta = 0 if lstm else 1
     cdef int thread, team, threads = _sequence_threads(h.shape[0], G, H)
     if H == 0 or steps.shape[0] == 0:
         return
@@ -252,19 +251,22 @@ def gru_sequence_forward(const real[:, ::1] x_gates, const real[:, ::1] w_hh_t, 
         for s in range(steps.shape[0]):
             start, size = steps[s, 0], steps[s, 1]
             if col1 > col0:
-                for r in range(size):
-                    memcpy(&h_gates[r, col0], &b_hh[col0], (col1 - col0) * sizeof(real))
-                _step_product(size, col0, col1, width, H, &h[0, 0], &w_hh_t[0, 0], G, 1, &h_gates[0, 0], G)
+                if not lstm:
+                    for r in range(size):
+                        memcpy(&h_gates[r, col0], &b_hh[col0], (col1 - col0) * sizeof(real))
+                _step_product(size, col0, col1, width, H, &h[0, 0], &w_hh_t[0, 0], G, beta, &h_gates[0, 0], G)
             recurrent_barrier()
             first, last = block_start(thread, team, size), block_start(thread + 1, team, size)
             for r in range(first, last):
                 memcpy(&h_prev[start + r, 0], &h[r, 0], H * sizeof(real))
-                if real is float:
-                    gru_forward_row_float(&x_gates[start + r, 0], &h_gates[r, 0], &h_prev[start + r, 0],
-                                          &gates[start + r, 0], &y[start + r, 0], H)
+                if lstm:
+                    memcpy(&c_prev[start + r, 0], &c[r, 0], H * sizeof(real))
+                    _lstm_forward_row(&x_gates[start + r, 0], &h_gates[r, 0], &c_prev[start + r, 0],
+                                      &gates[start + r, 0], &y[start + r, 0], &c_all[start + r, 0], H)
+                    memcpy(&c[r, 0], &c_all[start + r, 0], H * sizeof(real))
                 else:
-                    gru_forward_row_double(&x_gates[start + r, 0], &h_gates[r, 0], &h_prev[start + r, 0],
-                                           &gates[start + r, 0], &y[start + r, 0], H)
+                    _gru_forward_row(&x_gates[start + r, 0], &h_gates[r, 0], &h_prev[start + r, 0],
+                                     &gates[start + r, 0], &y[start + r, 0], H)
                 memcpy(&h[r, 0], &y[start + r, 0], H * sizeof(real))
             recurrent_barrier()
 

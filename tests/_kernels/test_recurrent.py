@@ -29,10 +29,13 @@ def run_lstm(x_gates, h_gates, c_prev):
     return gates, h, c
 
 
-@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-15), (np.float32, 1e-7)])
-def test_lstm_forward_matches_numpy_over_tiny_huge_and_nonfinite_values(dtype, tol, rng):
-    """tanh below 0.05 goes through its series, above through exp: both within rounding of NumPy's,
-    tiny values keep their relative precision, NaN stays NaN and +-inf saturate."""
+# float32 runs in float (activation.h's sigmoid and tanh, within 2 ulps, as its activation tests ask):
+# the gates to 2 ulps, h and c (a product and a sum of gates) to 3.5 ulps of scale 1
+@pytest.mark.parametrize("dtype, tol, state_tol", [(np.float64, 1e-15, 1e-15), (np.float32, 2.4e-7, 4.2e-7)])
+def test_lstm_forward_matches_numpy_over_tiny_huge_and_nonfinite_values(dtype, tol, state_tol, rng):
+    """float64's tanh below 0.05 goes through its series, above through exp (float32's below 0.625
+    through a polynomial): both within rounding of NumPy's, tiny values keep their relative
+    precision, NaN stays NaN and +-inf saturate."""
     special = np.array([0.0, -0.0, 1e-30, -1e-8, 0.049, 0.051, -0.3, 20.0, -800.0, np.inf, -np.inf, np.nan])
     x_gates = np.concatenate([rng.standard_normal((3, 4 * 12)) * 4, np.tile(special, (1, 4))]).astype(dtype)
     h_gates = np.zeros_like(x_gates)
@@ -40,9 +43,10 @@ def test_lstm_forward_matches_numpy_over_tiny_huge_and_nonfinite_values(dtype, t
     with np.errstate(all="ignore"):
         expected = lstm_step(x_gates.astype(np.float64), h_gates, c_prev.astype(np.float64))
     # the gates to relative rounding (tanh(1e-30) is 1e-30); h and c, sums that may cancel, absolutely
-    for got, want, atol in zip(run_lstm(x_gates, h_gates, c_prev), expected, (0, tol, tol)):
+    for got, want, rtol, atol in zip(run_lstm(x_gates, h_gates, c_prev), expected, (tol, state_tol, state_tol),
+                                     (0, state_tol, state_tol)):
         assert got.dtype == dtype
-        np.testing.assert_allclose(got, want, rtol=tol, atol=atol, equal_nan=True)
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
 
 
 def test_gru_forward_keeps_the_gates_and_the_recurrent_n_part(rng):
@@ -54,6 +58,29 @@ def test_gru_forward_keeps_the_gates_and_the_recurrent_n_part(rng):
     n = np.tanh(xn + r * hn)
     np.testing.assert_allclose(gates, np.concatenate([r, z, n, hn], axis=1), rtol=1e-14)
     np.testing.assert_allclose(h, (1 - z) * n + z * h_prev, rtol=1e-14)
+
+
+def test_float32_cells_run_within_a_few_ulps_of_the_float64_ones(rng):
+    """float32 runs the same formulas in float: the forward and backward of both cells on float32
+    inputs against the float64 kernels on the same values, to a few float32 ulps of scale 1."""
+    H, rows = 40, 6
+    x_gates, h_gates = ((rng.standard_normal((rows, 4 * H)) * 2).astype(np.float32) for _ in range(2))
+    c_prev, gh, gc = (rng.standard_normal((rows, H)).astype(np.float32) for _ in range(3))
+    results = {}
+    for dtype in (np.float32, np.float64):
+        xg, hg, cp, g_h, g_c = (a.astype(dtype) for a in (x_gates, h_gates, c_prev, gh, gc))
+        gates, h, c = run_lstm(xg, hg, cp)
+        gates_grad, gc_prev = np.empty_like(gates), np.empty_like(c)
+        cpu.lstm_cell_backward(gates, cp, c, g_h, g_c, gates_grad, gc_prev)
+        gru_gates, h_gru = np.empty((rows, 4 * H), dtype), np.empty((rows, H), dtype)
+        cpu.gru_cell_forward(xg[:, :3 * H], hg[:, :3 * H], cp, gru_gates, h_gru)
+        gru_grads = [np.empty((rows, 3 * H), dtype), np.empty((rows, 3 * H), dtype), np.empty((rows, H), dtype)]
+        cpu.gru_cell_backward(gru_gates, cp, g_h, *gru_grads)
+        results[dtype] = [gates, h, c, gates_grad, gc_prev, gru_gates, h_gru, *gru_grads]
+    for single, double in zip(results[np.float32], results[np.float64]):
+        assert single.dtype == np.float32
+        np.testing.assert_allclose(single, double, rtol=8 * np.finfo(np.float32).eps,
+                                   atol=8 * np.finfo(np.float32).eps * max(1, np.abs(double).max()))
 
 
 def test_lstm_backward_may_write_the_cell_gradient_over_its_input(rng):
