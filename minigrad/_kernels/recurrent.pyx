@@ -5,6 +5,7 @@ allocates (front/recurrent.py); the arrays are C-contiguous rows of one dtype. T
 and the row loops are recurrent.h's, shared with cuda/recurrent.cu; the math runs in the arrays'
 dtype."""
 from cython.parallel cimport parallel, prange
+from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
 from .blas cimport gemm
@@ -58,6 +59,15 @@ cdef extern from "recurrent.h" nogil:
                                 float* h_gates_grad, float* gh_prev, long long H)
     void gru_backward_row_double(const double* gates, const double* h_prev, const double* gh, double* x_gates_grad,
                                  double* h_gates_grad, double* gh_prev, long long H)
+
+cdef extern from "recurrent_gemm.h" nogil:
+    enum: RG_NR
+    long long rg_packed_b_size(long long k, long long n)
+    long long rg_packed_a_size(long long m, long long k)
+    void rg_pack_b(const float* b, long long ldb, long long k, long long n, float* packed)
+    void rg_pack_a(const float* a, long long lda, long long m, long long k, float* packed)
+    void rg_product(long long m, long long col0, long long col1, long long k, const float* packed_a,
+                    const float* packed_b, float beta, float* c, long long ldc)
 
 cdef enum:
     # a few exps per element: threads pay off at fewer elements than a copy-like loop
@@ -152,9 +162,10 @@ def gru_cell_backward(const real[:, ::1] gates, const real[:, ::1] h_prev, const
 # The sequence loops. A step needs the whole previous state before its product, and its product
 # before its pointwise part, so the threads meet at a barrier after each half: the product is split
 # by blocks of its output columns (each thread one single-threaded GEMM), the pointwise part by rows.
-# One region for the whole sequence: a region per step would wake the team twice as often.
+# One region for the whole sequence: a region per step would wake the team twice as often. float32's
+# products run recurrent_gemm.h's kernel on the weight packed once per sequence; float64's go to BLAS:
 cdef enum:
-    # Each step's product goes to BLAS in blocks of whole columns of at most SMALL_PRODUCT multiply-adds
+    # Each float64 step's product goes to BLAS in blocks of whole columns of at most SMALL_PRODUCT multiply-adds
     # (OpenBLAS multiplies products up to 100^3 in its small-matrix kernel, without packing the
     # operands; one (32 x 256) x (256 x 1024) call repacked the whole 1 MiB weight every step: 64
     # steps took 43-49 ms, in blocks of 64 columns 26-29, one product of the whole sequence's size
@@ -186,13 +197,54 @@ cdef inline Py_ssize_t _column(int thread, int team, Py_ssize_t columns, Py_ssiz
     return block_start(thread, team, (columns + width - 1) // width) * width
 
 
-cdef inline void _step_product(Py_ssize_t rows, Py_ssize_t col0, Py_ssize_t col1, Py_ssize_t width, Py_ssize_t inner,
-                               const real* a, const real* b, Py_ssize_t ldb, real beta, real* c,
-                               Py_ssize_t ldc) noexcept nogil:
-    """Columns col0:col1 of one step's C (rows, ldc) = A (rows, inner) B + beta C, B (inner, ldb), one
-    BLAS call per block of width columns. B is row-major (the fronts pass W_hh^T as a copy): blocks
-    of the transposed view took 47-49 ms over the benchmark's 64 forward steps against 22."""
+cdef struct Packed:
+    float* b  # float32's weight, packed once per sequence (recurrent_gemm.h)
+    float* a  # each thread's packed step operand, a_size floats apiece
+    Py_ssize_t a_size
+
+
+cdef int _pack(Packed* packed, const real* b, Py_ssize_t rows, Py_ssize_t inner, Py_ssize_t columns,
+               int threads) except -1:
+    """float32: the steps' B (inner, columns), row-major, packed for rg_product, and room for each
+    thread's A (rows, inner). float64 packs nothing: its steps go to BLAS. _unpack frees it."""
+    packed.a = packed.b = NULL
+    if real is double:
+        return 0
+    packed.a_size = rg_packed_a_size(rows, inner)
+    packed.b = <float*>malloc(rg_packed_b_size(inner, columns) * sizeof(float))
+    packed.a = <float*>malloc(threads * packed.a_size * sizeof(float))
+    if packed.a == NULL or packed.b == NULL:
+        _unpack(packed)
+        raise MemoryError(f"recurrent: no memory for a packed ({inner}, {columns}) weight")
+    rg_pack_b(b, columns, inner, columns, packed.b)
+    return 0
+
+
+cdef void _unpack(Packed* packed) noexcept nogil:
+    free(packed.a)
+    free(packed.b)
+
+
+cdef inline Py_ssize_t _width(const real* dtype, Py_ssize_t rows, Py_ssize_t inner) noexcept nogil:
+    """The column block of a step's product (dtype: any pointer of the product's type)."""
+    if real is float:
+        return RG_NR  # whole panels: a thread's columns start at a panel
+    return _block_width(rows, inner)
+
+
+cdef inline void _step_product(Packed* packed, int thread, Py_ssize_t rows, Py_ssize_t col0, Py_ssize_t col1,
+                               Py_ssize_t width, Py_ssize_t inner, const real* a, const real* b, Py_ssize_t ldb,
+                               real beta, real* c, Py_ssize_t ldc) noexcept nogil:
+    """Columns col0:col1 of one step's C (rows, ldc) = A (rows, inner) B + beta C, B (inner, ldb).
+    float32: recurrent_gemm.h's kernel on the packed B (the benchmark LSTM's forward walk 15.4-17.2 ms
+    of thread time against 17.4-18.3 with BLAS's blocks, its backward 13.6-14.5 against 16.1-17.9).
+    float64: one BLAS call per block of width columns. B is row-major (the fronts pass W_hh^T as a
+    copy): blocks of the transposed view took 47-49 ms over the benchmark's 64 forward steps against 22."""
     cdef Py_ssize_t col = col0
+    if real is float:
+        rg_pack_a(a, inner, rows, inner, packed.a + thread * packed.a_size)
+        rg_product(rows, col0, col1, inner, packed.a + thread * packed.a_size, packed.b, beta, c, ldc)
+        return
     while col < col1:
         gemm(False, False, rows, min(width, col1 - col), inner, 1, a, inner, b + col, ldb, beta, c + col, ldc)
         col += width
@@ -231,20 +283,22 @@ def gru_sequence_forward(const real[:, ::1] x_gates, const real[:, ::1] w_hh_t, 
     _sequence_forward(False, x_gates, w_hh_t, b_hh, steps, h, no_cell, h_gates, gates, h_prev, no_cell, no_cell, y)
 
 
-cdef void _sequence_forward(bint lstm, const real[:, ::1] x_gates, const real[:, ::1] w_hh_t, const real[::1] b_hh,
+cdef int _sequence_forward(bint lstm, const real[:, ::1] x_gates, const real[:, ::1] w_hh_t, const real[::1] b_hh,
                             const long long[:, ::1] steps, real[:, ::1] h, real[:, ::1] c, real[:, ::1] h_gates,
                             real[:, ::1] gates, real[:, ::1] h_prev, real[:, ::1] c_prev, real[:, ::1] c_all,
-                            real[:, ::1] y):
+                            real[:, ::1] y) except -1:
     """Both forward walks. Per step: the recurrent projection of the state into h_gates (the GRU's
     starts from b_hh, which stays inside its n gate), then the cell over the step's rows, which saves
     the state it read and leaves the new one. b_hh: the GRU's (None for the LSTM); c, c_prev and
     c_all: the LSTM's cell arrays (None for the GRU)."""
     cdef Py_ssize_t H = h.shape[1], G = w_hh_t.shape[1], s, r, start, size, first, last, col0, col1
-    cdef Py_ssize_t width = _block_width(h.shape[0], H)
+    cdef Py_ssize_t width = _width(&h[0, 0], h.shape[0], H)
     cdef real beta = 0 if lstm else 1
     cdef int thread, team, threads = _sequence_threads(h.shape[0], G, H)
+    cdef Packed packed
     if H == 0 or steps.shape[0] == 0:
-        return
+        return 0
+    _pack(&packed, &w_hh_t[0, 0], h.shape[0], H, G, threads)
     with nogil, parallel(num_threads=threads):
         thread, team = recurrent_thread(), recurrent_team()
         col0, col1 = _column(thread, team, G, width), _column(thread + 1, team, G, width)
@@ -254,7 +308,8 @@ cdef void _sequence_forward(bint lstm, const real[:, ::1] x_gates, const real[:,
                 if not lstm:
                     for r in range(size):
                         memcpy(&h_gates[r, col0], &b_hh[col0], (col1 - col0) * sizeof(real))
-                _step_product(size, col0, col1, width, H, &h[0, 0], &w_hh_t[0, 0], G, beta, &h_gates[0, 0], G)
+                _step_product(&packed, thread, size, col0, col1, width, H, &h[0, 0], &w_hh_t[0, 0], G, beta,
+                              &h_gates[0, 0], G)
             recurrent_barrier()
             first, last = block_start(thread, team, size), block_start(thread + 1, team, size)
             for r in range(first, last):
@@ -269,6 +324,8 @@ cdef void _sequence_forward(bint lstm, const real[:, ::1] x_gates, const real[:,
                                      &gates[start + r, 0], &y[start + r, 0], H)
                 memcpy(&h[r, 0], &y[start + r, 0], H * sizeof(real))
             recurrent_barrier()
+    _unpack(&packed)
+    return 0
 
 
 def gru_sequence_backward(const real[:, ::1] gy, const real[:, ::1] w_hh, const long long[:, ::1] steps,
@@ -282,21 +339,23 @@ def gru_sequence_backward(const real[:, ::1] gy, const real[:, ::1] w_hh, const 
     _sequence_backward(False, gy, w_hh, steps, gates, h_prev, no_cell, gh, no_cell, g, x_gates_grad, h_gates_grad)
 
 
-cdef void _sequence_backward(bint lstm, const real[:, ::1] gy, const real[:, ::1] w_hh, const long long[:, ::1] steps,
+cdef int _sequence_backward(bint lstm, const real[:, ::1] gy, const real[:, ::1] w_hh, const long long[:, ::1] steps,
                              const real[:, ::1] gates, const real[:, ::1] state_prev, const real[:, ::1] c_all,
                              real[:, ::1] gh, real[:, ::1] gc, real[:, ::1] g, real[:, ::1] x_gates_grad,
-                             real[:, ::1] h_gates_grad):
+                             real[:, ::1] h_gates_grad) except -1:
     """Both backward walks. Per step: the cell's backward over the step's rows, from g = gy + gh, into
     the pre-activations' gradients (the GRU's also writes h_prev's direct share into gh); then the
     recurrent projection's share, h_gates_grad's rows times w_hh, into gh (the GRU adds it to the
     direct share). state_prev: c_prev (LSTM) or h_prev (GRU); c_all and gc: the LSTM's cell arrays
     (None for the GRU); the LSTM's two gradients are one array (x_gates_grad is h_gates_grad)."""
     cdef Py_ssize_t H = gh.shape[1], G = w_hh.shape[0], s, r, k, start, size, first, last, col0, col1
-    cdef Py_ssize_t width = _block_width(gh.shape[0], G)
+    cdef Py_ssize_t width = _width(&gh[0, 0], gh.shape[0], G)
     cdef real beta = 0 if lstm else 1
     cdef int thread, team, threads = _sequence_threads(gh.shape[0], G, H)
+    cdef Packed packed
     if H == 0 or steps.shape[0] == 0:
-        return
+        return 0
+    _pack(&packed, &w_hh[0, 0], gh.shape[0], G, H, threads)
     with nogil, parallel(num_threads=threads):
         thread, team = recurrent_thread(), recurrent_team()
         col0, col1 = _column(thread, team, H, width), _column(thread + 1, team, H, width)
@@ -313,6 +372,8 @@ cdef void _sequence_backward(bint lstm, const real[:, ::1] gy, const real[:, ::1
                     _gru_backward_row(&gates[start + r, 0], &state_prev[start + r, 0], &g[r, 0],
                                       &x_gates_grad[start + r, 0], &h_gates_grad[start + r, 0], &gh[r, 0], H)
             recurrent_barrier()
-            _step_product(size, col0, col1, width, G, &h_gates_grad[start, 0], &w_hh[0, 0], H, beta, &gh[0, 0],
-                          H)
+            _step_product(&packed, thread, size, col0, col1, width, G, &h_gates_grad[start, 0], &w_hh[0, 0], H,
+                          beta, &gh[0, 0], H)
             recurrent_barrier()
+    _unpack(&packed)
+    return 0

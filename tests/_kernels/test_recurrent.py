@@ -195,25 +195,29 @@ def run_sequence(mode, arrays, steps, b_hh=None):
 @pytest.mark.parametrize("mode", ["LSTM", "GRU"])
 @pytest.mark.parametrize("size", ["small", "threaded"])  # "threaded": past the threshold for two threads
 @pytest.mark.parametrize("reverse", [False, True])
-def test_sequence_loops_match_the_step_kernels_and_numpy_products(mode, size, reverse, rng):
-    """float64: the outputs, the saved arrays and the gradients of the steps' walk, packed sequences
-    (fewer rows as they end), in either direction, at two threads."""
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 2e-5)])
+def test_sequence_loops_match_the_step_kernels_and_numpy_products(mode, size, reverse, dtype, tol, rng):
+    """The outputs, the saved arrays and the gradients of the steps' walk in float64, packed sequences
+    (fewer rows as they end), in either direction, at two threads. float32's products are
+    recurrent_gemm.h's: the sizes leave partial row blocks (5, 3, 2 rows), partial column panels (12
+    and 9 columns; 1280 and 960 with H = 320, 320 itself) and H = 320's 40 or 30 panels to split."""
     H, N, steps = (3, 5, SEQUENCE_STEPS) if size == "small" else (320, 64, [(0, 64), (64, 60), (124, 50), (174, 3)])
     steps = steps[::-1] if reverse else steps
-    arrays = sequence_arrays(rng, np.float64, 4 if mode == "LSTM" else 3, H, N, sum(n for _, n in steps))
-    x_gates, w_hh, h0, c0, gy = arrays
-    b_hh = rng.standard_normal(3 * H)
+    arrays = sequence_arrays(rng, dtype, 4 if mode == "LSTM" else 3, H, N, sum(n for _, n in steps))
+    b_hh = rng.standard_normal(3 * H).astype(dtype)
     threads = mg.get_num_threads()
     mg.set_num_threads(2)
     try:
         got = run_sequence(mode, arrays, steps, b_hh)
     finally:
         mg.set_num_threads(threads)
+    x_gates, w_hh, h0, c0, gy = (a.astype(np.float64) for a in arrays)
     want = stepwise_lstm(x_gates, w_hh, steps, h0, c0, gy, h0, c0) if mode == "LSTM" else \
-        stepwise_gru(x_gates, w_hh, b_hh, steps, h0, gy, h0)
+        stepwise_gru(x_gates, w_hh, b_hh.astype(np.float64), steps, h0, gy, h0)
     for got_part, want_part in zip(got, want):
         for g, w in zip(got_part, want_part):
-            np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+            assert g.dtype == dtype
+            np.testing.assert_allclose(g, w, rtol=tol, atol=tol * max(1, np.abs(w).max()))
 
 
 @pytest.mark.parametrize("mode", ["LSTM", "GRU"])
