@@ -64,7 +64,7 @@ cdef extern from "recurrent_gemm.h" nogil:
     enum: RG_NR
     long long rg_packed_b_size(long long k, long long n)
     long long rg_packed_a_size(long long m, long long k)
-    void rg_pack_b(const float* b, long long ldb, long long k, long long n, float* packed)
+    void rg_pack_b(const float* b, long long row_step, long long column_step, long long k, long long n, float* packed)
     void rg_pack_a(const float* a, long long lda, long long m, long long k, float* packed)
     void rg_product(long long m, long long col0, long long col1, long long k, const float* packed_a,
                     const float* packed_b, float beta, float* c, long long ldc)
@@ -198,25 +198,34 @@ cdef inline Py_ssize_t _column(int thread, int team, Py_ssize_t columns, Py_ssiz
 
 
 cdef struct Packed:
-    float* b  # float32's weight, packed once per sequence (recurrent_gemm.h)
-    float* a  # each thread's packed step operand, a_size floats apiece
+    void* b  # the steps' B, made once per sequence: float32's packed (recurrent_gemm.h), float64's row-major
+    float* a  # float32: each thread's packed step operand, a_size floats apiece
     Py_ssize_t a_size
 
 
-cdef int _pack(Packed* packed, const real* b, Py_ssize_t rows, Py_ssize_t inner, Py_ssize_t columns,
-               int threads) except -1:
-    """float32: the steps' B (inner, columns), row-major, packed for rg_product, and room for each
-    thread's A (rows, inner). float64 packs nothing: its steps go to BLAS. _unpack frees it."""
-    packed.a = packed.b = NULL
-    if real is double:
-        return 0
-    packed.a_size = rg_packed_a_size(rows, inner)
-    packed.b = <float*>malloc(rg_packed_b_size(inner, columns) * sizeof(float))
-    packed.a = <float*>malloc(threads * packed.a_size * sizeof(float))
-    if packed.a == NULL or packed.b == NULL:
+cdef int _pack(Packed* packed, const real* b, Py_ssize_t row_step, Py_ssize_t column_step, Py_ssize_t rows,
+               Py_ssize_t inner, Py_ssize_t columns, int threads) except -1:
+    """The steps' B (inner, columns), element (j, col) at b[j * row_step + col * column_step] (the
+    forward's W_hh^T is W_hh's transposed view: no transposed copy of the weight), made once per
+    sequence: float32's packed for rg_product, with room for each thread's A (rows, inner); float64's
+    a row-major copy for BLAS. _unpack frees it."""
+    cdef Py_ssize_t j, col
+    cdef double* rows_of_b
+    packed.a = NULL
+    packed.a_size = rg_packed_a_size(rows, inner) if real is float else 0
+    packed.b = malloc((rg_packed_b_size(inner, columns) if real is float else inner * columns) * sizeof(real))
+    if real is float:
+        packed.a = <float*>malloc(threads * packed.a_size * sizeof(float))
+    if packed.b == NULL or (real is float and packed.a == NULL):
         _unpack(packed)
         raise MemoryError(f"recurrent: no memory for a packed ({inner}, {columns}) weight")
-    rg_pack_b(b, columns, inner, columns, packed.b)
+    if real is float:
+        rg_pack_b(b, row_step, column_step, inner, columns, <float*>packed.b)
+        return 0
+    rows_of_b = <double*>packed.b
+    for j in range(inner):
+        for col in range(columns):
+            rows_of_b[j * columns + col] = b[j * row_step + col * column_step]
     return 0
 
 
@@ -233,33 +242,36 @@ cdef inline Py_ssize_t _width(const real* dtype, Py_ssize_t rows, Py_ssize_t inn
 
 
 cdef inline void _step_product(Packed* packed, int thread, Py_ssize_t rows, Py_ssize_t col0, Py_ssize_t col1,
-                               Py_ssize_t width, Py_ssize_t inner, const real* a, const real* b, Py_ssize_t ldb,
-                               real beta, real* c, Py_ssize_t ldc) noexcept nogil:
-    """Columns col0:col1 of one step's C (rows, ldc) = A (rows, inner) B + beta C, B (inner, ldb).
+                               Py_ssize_t width, Py_ssize_t inner, const real* a, Py_ssize_t columns, real beta,
+                               real* c, Py_ssize_t ldc) noexcept nogil:
+    """Columns col0:col1 of one step's C (rows, ldc) = A (rows, inner) B + beta C, B (inner, columns)
+    as _pack made it.
     float32: recurrent_gemm.h's kernel on the packed B (the benchmark LSTM's forward walk 15.4-17.2 ms
     of thread time against 17.4-18.3 with BLAS's blocks, its backward 13.6-14.5 against 16.1-17.9).
-    float64: one BLAS call per block of width columns. B is row-major (the fronts pass W_hh^T as a
-    copy): blocks of the transposed view took 47-49 ms over the benchmark's 64 forward steps against 22."""
+    float64: one BLAS call per block of width columns of B's row-major copy: blocks of the transposed
+    view took 47-49 ms over the benchmark's 64 forward steps against 22."""
     cdef Py_ssize_t col = col0
     if real is float:
         rg_pack_a(a, inner, rows, inner, packed.a + thread * packed.a_size)
-        rg_product(rows, col0, col1, inner, packed.a + thread * packed.a_size, packed.b, beta, c, ldc)
+        rg_product(rows, col0, col1, inner, packed.a + thread * packed.a_size, <float*>packed.b, beta, c, ldc)
         return
     while col < col1:
-        gemm(False, False, rows, min(width, col1 - col), inner, 1, a, inner, b + col, ldb, beta, c + col, ldc)
+        gemm(False, False, rows, min(width, col1 - col), inner, 1, a, inner, <real*>packed.b + col, columns, beta,
+             c + col, ldc)
         col += width
 
 
-def lstm_sequence_forward(const real[:, ::1] x_gates, const real[:, ::1] w_hh_t, const long long[:, ::1] steps,
-                          real[:, ::1] h, real[:, ::1] c, real[:, ::1] h_gates, real[:, ::1] gates,
-                          real[:, ::1] h_prev, real[:, ::1] c_prev, real[:, ::1] c_all, real[:, ::1] y):
-    """One direction of an LSTM layer (no projection). x_gates: (T, 4H) input projection with both
-    biases; w_hh_t: (H, 4H), W_hh transposed; steps: (S, 2) first row and row count of each step in
-    the order taken. h, c: (N, H) the initial state, left holding the final one; h_gates: (N, 4H)
-    scratch. Fills, per row of the sequence, gates (T, 4H) as lstm_cell_forward, h_prev and c_prev
-    (T, H) the state the step read, c_all (T, H) the new cell and y (T, H) the output."""
-    cdef real[::1] no_bias = None
-    _sequence_forward(True, x_gates, w_hh_t, no_bias, steps, h, c, h_gates, gates, h_prev, c_prev, c_all, y)
+def lstm_sequence_forward(const real[:, ::1] x_gates, const real[:, ::1] w_hh, const real[::1] bias,
+                          const long long[:, ::1] steps, real[:, ::1] h, real[:, ::1] c, real[:, ::1] h_gates,
+                          real[:, ::1] gates, real[:, ::1] h_prev, real[:, ::1] c_prev, real[:, ::1] c_all,
+                          real[:, ::1] y):
+    """One direction of an LSTM layer (no projection). x_gates: (T, 4H) input projection; w_hh: (4H,
+    H); bias: (4H,) both biases, added to each step's recurrent projection (not a pass over x_gates),
+    or None; steps: (S, 2) first row and row count of each step in the order taken. h, c: (N, H) the
+    initial state, left holding the final one; h_gates: (N, 4H) scratch. Fills, per row of the
+    sequence, gates (T, 4H) as lstm_cell_forward, h_prev and c_prev (T, H) the state the step read,
+    c_all (T, H) the new cell and y (T, H) the output."""
+    _sequence_forward(True, x_gates, w_hh, bias, steps, h, c, h_gates, gates, h_prev, c_prev, c_all, y)
 
 
 def lstm_sequence_backward(const real[:, ::1] gy, const real[:, ::1] w_hh, const long long[:, ::1] steps,
@@ -272,44 +284,44 @@ def lstm_sequence_backward(const real[:, ::1] gy, const real[:, ::1] w_hh, const
     _sequence_backward(True, gy, w_hh, steps, gates, c_prev, c_all, gh, gc, g, gates_grad, gates_grad)
 
 
-def gru_sequence_forward(const real[:, ::1] x_gates, const real[:, ::1] w_hh_t, const real[::1] b_hh,
+def gru_sequence_forward(const real[:, ::1] x_gates, const real[:, ::1] w_hh, const real[::1] b_hh,
                          const long long[:, ::1] steps, real[:, ::1] h, real[:, ::1] h_gates, real[:, ::1] gates,
                          real[:, ::1] h_prev, real[:, ::1] y):
-    """One direction of a GRU layer. x_gates: (T, 3H) input projection with b_ih; w_hh_t: (H, 3H);
+    """One direction of a GRU layer. x_gates: (T, 3H) input projection with b_ih; w_hh: (3H, H);
     b_hh: (3H,); steps: as lstm_sequence_forward's. h: (N, H) the initial state, left holding the
     final one; h_gates: (N, 3H) scratch. Fills gates (T, 4H) as gru_cell_forward, h_prev (T, H) the
     state each step read and y (T, H)."""
     cdef real[:, ::1] no_cell = None
-    _sequence_forward(False, x_gates, w_hh_t, b_hh, steps, h, no_cell, h_gates, gates, h_prev, no_cell, no_cell, y)
+    _sequence_forward(False, x_gates, w_hh, b_hh, steps, h, no_cell, h_gates, gates, h_prev, no_cell, no_cell, y)
 
 
-cdef int _sequence_forward(bint lstm, const real[:, ::1] x_gates, const real[:, ::1] w_hh_t, const real[::1] b_hh,
+cdef int _sequence_forward(bint lstm, const real[:, ::1] x_gates, const real[:, ::1] w_hh, const real[::1] bias,
                             const long long[:, ::1] steps, real[:, ::1] h, real[:, ::1] c, real[:, ::1] h_gates,
                             real[:, ::1] gates, real[:, ::1] h_prev, real[:, ::1] c_prev, real[:, ::1] c_all,
                             real[:, ::1] y) except -1:
-    """Both forward walks. Per step: the recurrent projection of the state into h_gates (the GRU's
-    starts from b_hh, which stays inside its n gate), then the cell over the step's rows, which saves
-    the state it read and leaves the new one. b_hh: the GRU's (None for the LSTM); c, c_prev and
-    c_all: the LSTM's cell arrays (None for the GRU)."""
-    cdef Py_ssize_t H = h.shape[1], G = w_hh_t.shape[1], s, r, start, size, first, last, col0, col1
+    """Both forward walks. Per step: the recurrent projection of the state into h_gates, starting from
+    bias (the GRU's b_hh, which stays inside its n gate; the LSTM's two biases) unless it is None,
+    then the cell over the step's rows, which saves the state it read and leaves the new one. c,
+    c_prev and c_all: the LSTM's cell arrays (None for the GRU)."""
+    cdef Py_ssize_t H = h.shape[1], G = w_hh.shape[0], s, r, start, size, first, last, col0, col1
     cdef Py_ssize_t width = _width(&h[0, 0], h.shape[0], H)
-    cdef real beta = 0 if lstm else 1
+    cdef bint biased = bias is not None
+    cdef real beta = 1 if biased else 0
     cdef int thread, team, threads = _sequence_threads(h.shape[0], G, H)
     cdef Packed packed
     if H == 0 or steps.shape[0] == 0:
         return 0
-    _pack(&packed, &w_hh_t[0, 0], h.shape[0], H, G, threads)
+    _pack(&packed, &w_hh[0, 0], 1, H, h.shape[0], H, G, threads)  # B = W_hh^T
     with nogil, parallel(num_threads=threads):
         thread, team = recurrent_thread(), recurrent_team()
         col0, col1 = _column(thread, team, G, width), _column(thread + 1, team, G, width)
         for s in range(steps.shape[0]):
             start, size = steps[s, 0], steps[s, 1]
             if col1 > col0:
-                if not lstm:
+                if biased:
                     for r in range(size):
-                        memcpy(&h_gates[r, col0], &b_hh[col0], (col1 - col0) * sizeof(real))
-                _step_product(&packed, thread, size, col0, col1, width, H, &h[0, 0], &w_hh_t[0, 0], G, beta,
-                              &h_gates[0, 0], G)
+                        memcpy(&h_gates[r, col0], &bias[col0], (col1 - col0) * sizeof(real))
+                _step_product(&packed, thread, size, col0, col1, width, H, &h[0, 0], G, beta, &h_gates[0, 0], G)
             recurrent_barrier()
             first, last = block_start(thread, team, size), block_start(thread + 1, team, size)
             for r in range(first, last):
@@ -355,7 +367,7 @@ cdef int _sequence_backward(bint lstm, const real[:, ::1] gy, const real[:, ::1]
     cdef Packed packed
     if H == 0 or steps.shape[0] == 0:
         return 0
-    _pack(&packed, &w_hh[0, 0], gh.shape[0], G, H, threads)
+    _pack(&packed, &w_hh[0, 0], H, 1, gh.shape[0], G, H, threads)
     with nogil, parallel(num_threads=threads):
         thread, team = recurrent_thread(), recurrent_team()
         col0, col1 = _column(thread, team, H, width), _column(thread + 1, team, H, width)
@@ -372,8 +384,8 @@ cdef int _sequence_backward(bint lstm, const real[:, ::1] gy, const real[:, ::1]
                     _gru_backward_row(&gates[start + r, 0], &state_prev[start + r, 0], &g[r, 0],
                                       &x_gates_grad[start + r, 0], &h_gates_grad[start + r, 0], &gh[r, 0], H)
             recurrent_barrier()
-            _step_product(&packed, thread, size, col0, col1, width, G, &h_gates_grad[start, 0], &w_hh[0, 0], H,
-                          beta, &gh[0, 0], H)
+            _step_product(&packed, thread, size, col0, col1, width, G, &h_gates_grad[start, 0], H, beta, &gh[0, 0],
+                          H)
             recurrent_barrier()
     _unpack(&packed)
     return 0

@@ -29,14 +29,18 @@ typedef float rg_vector __attribute__((vector_size(RG_VECTOR_BYTES)));
 static inline long long rg_packed_b_size(long long k, long long n) { return (n + RG_NR - 1) / RG_NR * RG_NR * k; }
 static inline long long rg_packed_a_size(long long m, long long k) { return (m + RG_MR - 1) / RG_MR * RG_MR * k; }
 
-/* B (k, n) rows ldb apart -> panel p holds its k rows of RG_NR columns contiguously, zeros past n. */
-static inline void rg_pack_b(const float* b, long long ldb, long long k, long long n, float* packed) {
+/* B (k, n), element (j, col) at b[j * row_step + col * column_step] (a transposed view: the forward
+   packs W_hh (n, k) as B = W_hh^T without a transposed copy) -> panel p holds its k rows of RG_NR
+   columns contiguously, zeros past n. */
+static inline void rg_pack_b(const float* b, long long row_step, long long column_step, long long k, long long n,
+                             float* packed) {
     for (long long p = 0; p * RG_NR < n; p++) {
         const long long width = n - p * RG_NR < RG_NR ? n - p * RG_NR : RG_NR;
         float* panel = packed + p * RG_NR * k;
-        for (long long row = 0; row < k; row++) {
-            memcpy(panel + row * RG_NR, b + row * ldb + p * RG_NR, width * sizeof(float));
-            memset(panel + row * RG_NR + width, 0, (RG_NR - width) * sizeof(float));
+        const float* columns = b + p * RG_NR * column_step;
+        for (long long j = 0; j < k; j++) {
+            for (long long col = 0; col < RG_NR; col++)
+                panel[j * RG_NR + col] = col < width ? columns[j * row_step + col * column_step] : 0.0f;
         }
     }
 }

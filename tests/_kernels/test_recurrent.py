@@ -182,13 +182,13 @@ def sequence_arrays(rng, dtype, gates, H, N, rows):
             *(rng.standard_normal((N, H)).astype(dtype) for _ in range(2)), rng.standard_normal((rows, H)).astype(dtype))
 
 
-def run_sequence(mode, arrays, steps, b_hh=None):
-    """(forward's outputs, backward's) of the sequence loops."""
+def run_sequence(mode, arrays, steps, bias=None):
+    """(forward's outputs, backward's) of the sequence loops; bias: the LSTM's (b_ih + b_hh) or the GRU's b_hh."""
     x_gates, w_hh, h0, c0, gy = arrays
     if mode == "LSTM":
-        y, h, c, *kept = cpu.lstm_sequence_forward(x_gates, w_hh, steps, h0, c0)
+        y, h, c, *kept = cpu.lstm_sequence_forward(x_gates, w_hh, steps, h0, c0, bias)
         return (y, h, c, *kept), cpu.lstm_sequence_backward(gy, w_hh, steps, kept[0], kept[2], kept[3], h0, c0)
-    y, h, *kept = cpu.gru_sequence_forward(x_gates, w_hh, b_hh, steps, h0)
+    y, h, *kept = cpu.gru_sequence_forward(x_gates, w_hh, bias, steps, h0)
     return (y, h, *kept), cpu.gru_sequence_backward(gy, w_hh, steps, kept[0], kept[1], h0)
 
 
@@ -203,17 +203,18 @@ def test_sequence_loops_match_the_step_kernels_and_numpy_products(mode, size, re
     and 9 columns; 1280 and 960 with H = 320, 320 itself) and H = 320's 40 or 30 panels to split."""
     H, N, steps = (3, 5, SEQUENCE_STEPS) if size == "small" else (320, 64, [(0, 64), (64, 60), (124, 50), (174, 3)])
     steps = steps[::-1] if reverse else steps
-    arrays = sequence_arrays(rng, dtype, 4 if mode == "LSTM" else 3, H, N, sum(n for _, n in steps))
-    b_hh = rng.standard_normal(3 * H).astype(dtype)
+    gates = 4 if mode == "LSTM" else 3
+    arrays = sequence_arrays(rng, dtype, gates, H, N, sum(n for _, n in steps))
+    bias = rng.standard_normal(gates * H).astype(dtype)
     threads = mg.get_num_threads()
     mg.set_num_threads(2)
     try:
-        got = run_sequence(mode, arrays, steps, b_hh)
+        got = run_sequence(mode, arrays, steps, bias)
     finally:
         mg.set_num_threads(threads)
-    x_gates, w_hh, h0, c0, gy = (a.astype(np.float64) for a in arrays)
-    want = stepwise_lstm(x_gates, w_hh, steps, h0, c0, gy, h0, c0) if mode == "LSTM" else \
-        stepwise_gru(x_gates, w_hh, b_hh.astype(np.float64), steps, h0, gy, h0)
+    x_gates, w_hh, h0, c0, gy, bias = (a.astype(np.float64) for a in (*arrays, bias))
+    want = stepwise_lstm(x_gates + bias, w_hh, steps, h0, c0, gy, h0, c0) if mode == "LSTM" else \
+        stepwise_gru(x_gates, w_hh, bias, steps, h0, gy, h0)
     for got_part, want_part in zip(got, want):
         for g, w in zip(got_part, want_part):
             assert g.dtype == dtype
@@ -228,14 +229,15 @@ def test_sequence_loops_give_the_same_bits_at_one_and_two_threads(mode, dtype, r
     threads (16.7M multiply-adds a step)."""
     sizes = [64, 61, 40, 9]
     steps = [(sum(sizes[:s]), n) for s, n in enumerate(sizes)]
-    arrays = sequence_arrays(rng, dtype, 4 if mode == "LSTM" else 3, 320, 64, sum(sizes))
-    b_hh = rng.standard_normal(3 * 320).astype(dtype)
+    gates = 4 if mode == "LSTM" else 3
+    arrays = sequence_arrays(rng, dtype, gates, 320, 64, sum(sizes))
+    bias = rng.standard_normal(gates * 320).astype(dtype)
     threads = mg.get_num_threads()
     results = []
     try:
         for n in (1, 2):
             mg.set_num_threads(n)
-            results.append(run_sequence(mode, arrays, steps, b_hh))
+            results.append(run_sequence(mode, arrays, steps, bias))
     finally:
         mg.set_num_threads(threads)
     for one, two in zip(*results):
@@ -251,5 +253,7 @@ def test_sequence_front_refuses_steps_outside_the_rows_and_wrong_shapes():
             cpu.lstm_sequence_forward(x_gates, w_hh, steps, h0, h0)
     with pytest.raises(ValueError, match=r"w_hh has shape \(6, 2\), expected \(8, 2\)"):
         cpu.lstm_sequence_forward(x_gates, np.zeros((6, 2)), [(0, 2)], h0, h0)
+    with pytest.raises(ValueError, match=r"bias has shape \(6,\), expected \(8,\)"):
+        cpu.lstm_sequence_forward(x_gates, w_hh, [(0, 2)], h0, h0, np.zeros(6))
     with pytest.raises(TypeError, match="b_hh has dtype float32"):
         cpu.gru_sequence_forward(np.zeros((4, 6)), np.zeros((6, 2)), np.zeros(6, np.float32), [(0, 2)], h0)
