@@ -2,9 +2,10 @@
 B rows of the batch that take part in it. The sequence loops: a whole direction of a layer, each
 step's recurrent GEMM and its pointwise part, in one parallel region. The kernel front checks and
 allocates (front/recurrent.py); the arrays are C-contiguous rows of one dtype. The per-element math
-and the row loops are recurrent.h's, shared with cuda/recurrent.cu; the math runs in double for both
-dtypes."""
+and the row loops are recurrent.h's, shared with cuda/recurrent.cu; the math runs in the arrays'
+dtype."""
 from cython.parallel cimport parallel, prange
+from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
 from .blas cimport gemm
@@ -59,9 +60,34 @@ cdef extern from "recurrent.h" nogil:
     void gru_backward_row_double(const double* gates, const double* h_prev, const double* gh, double* x_gates_grad,
                                  double* h_gates_grad, double* gh_prev, long long H)
 
+cdef extern from "recurrent_gemm.h" nogil:
+    enum: RG_NR
+    long long rg_packed_b_size(long long k, long long n)
+    long long rg_packed_a_size(long long m, long long k)
+    void rg_pack_b(const float* b, long long row_step, long long column_step, long long k, long long n, float* packed)
+    void rg_pack_a(const float* a, long long lda, long long m, long long k, float* packed)
+    void rg_product(long long m, long long col0, long long col1, long long k, const float* packed_a,
+                    const float* packed_b, float beta, float* c, long long ldc)
+
 cdef enum:
     # a few exps per element: threads pay off at fewer elements than a copy-like loop
     STEP_PARALLEL_MIN = PARALLEL_MIN // 16
+
+cdef inline void _lstm_forward_row(const real* x_gates, const real* h_gates, const real* c_prev, real* gates, real* h,
+                                   real* c, Py_ssize_t H) noexcept nogil:
+    if real is float:
+        lstm_forward_row_float(x_gates, h_gates, c_prev, gates, h, c, H)
+    else:
+        lstm_forward_row_double(x_gates, h_gates, c_prev, gates, h, c, H)
+
+
+cdef inline void _gru_forward_row(const real* x_gates, const real* h_gates, const real* h_prev, real* gates, real* h,
+                                  Py_ssize_t H) noexcept nogil:
+    if real is float:
+        gru_forward_row_float(x_gates, h_gates, h_prev, gates, h, H)
+    else:
+        gru_forward_row_double(x_gates, h_gates, h_prev, gates, h, H)
+
 
 cdef inline void _lstm_backward_row(const real* gates, const real* c_prev, const real* c, const real* gh,
                                     const real* gc, real* gates_grad, real* gc_prev, Py_ssize_t H) noexcept nogil:
@@ -92,10 +118,7 @@ def lstm_cell_forward(const real[:, ::1] x_gates, const real[:, ::1] h_gates, co
     if H == 0:
         return
     for r in prange(rows, schedule="static", use_threads_if=rows * H > STEP_PARALLEL_MIN, nogil=True):
-        if real is float:
-            lstm_forward_row_float(&x_gates[r, 0], &h_gates[r, 0], &c_prev[r, 0], &gates[r, 0], &h[r, 0], &c[r, 0], H)
-        else:
-            lstm_forward_row_double(&x_gates[r, 0], &h_gates[r, 0], &c_prev[r, 0], &gates[r, 0], &h[r, 0], &c[r, 0], H)
+        _lstm_forward_row(&x_gates[r, 0], &h_gates[r, 0], &c_prev[r, 0], &gates[r, 0], &h[r, 0], &c[r, 0], H)
 
 
 def lstm_cell_backward(const real[:, ::1] gates, const real[:, ::1] c_prev, const real[:, ::1] c,
@@ -120,10 +143,7 @@ def gru_cell_forward(const real[:, ::1] x_gates, const real[:, ::1] h_gates, con
     if H == 0:
         return
     for r in prange(rows, schedule="static", use_threads_if=rows * H > STEP_PARALLEL_MIN, nogil=True):
-        if real is float:
-            gru_forward_row_float(&x_gates[r, 0], &h_gates[r, 0], &h_prev[r, 0], &gates[r, 0], &h[r, 0], H)
-        else:
-            gru_forward_row_double(&x_gates[r, 0], &h_gates[r, 0], &h_prev[r, 0], &gates[r, 0], &h[r, 0], H)
+        _gru_forward_row(&x_gates[r, 0], &h_gates[r, 0], &h_prev[r, 0], &gates[r, 0], &h[r, 0], H)
 
 
 def gru_cell_backward(const real[:, ::1] gates, const real[:, ::1] h_prev, const real[:, ::1] gh,
@@ -142,9 +162,10 @@ def gru_cell_backward(const real[:, ::1] gates, const real[:, ::1] h_prev, const
 # The sequence loops. A step needs the whole previous state before its product, and its product
 # before its pointwise part, so the threads meet at a barrier after each half: the product is split
 # by blocks of its output columns (each thread one single-threaded GEMM), the pointwise part by rows.
-# One region for the whole sequence: a region per step would wake the team twice as often.
+# One region for the whole sequence: a region per step would wake the team twice as often. float32's
+# products run recurrent_gemm.h's kernel on the weight packed once per sequence; float64's go to BLAS:
 cdef enum:
-    # Each step's product goes to BLAS in blocks of whole columns of at most SMALL_PRODUCT multiply-adds
+    # Each float64 step's product goes to BLAS in blocks of whole columns of at most SMALL_PRODUCT multiply-adds
     # (OpenBLAS multiplies products up to 100^3 in its small-matrix kernel, without packing the
     # operands; one (32 x 256) x (256 x 1024) call repacked the whole 1 MiB weight every step: 64
     # steps took 43-49 ms, in blocks of 64 columns 26-29, one product of the whole sequence's size
@@ -176,52 +197,81 @@ cdef inline Py_ssize_t _column(int thread, int team, Py_ssize_t columns, Py_ssiz
     return block_start(thread, team, (columns + width - 1) // width) * width
 
 
-cdef inline void _step_product(Py_ssize_t rows, Py_ssize_t col0, Py_ssize_t col1, Py_ssize_t width, Py_ssize_t inner,
-                               const real* a, const real* b, Py_ssize_t ldb, real beta, real* c,
-                               Py_ssize_t ldc) noexcept nogil:
-    """Columns col0:col1 of one step's C (rows, ldc) = A (rows, inner) B + beta C, B (inner, ldb), one
-    BLAS call per block of width columns. B is row-major (the fronts pass W_hh^T as a copy): blocks
-    of the transposed view took 47-49 ms over the benchmark's 64 forward steps against 22."""
+cdef struct Packed:
+    void* b  # the steps' B, made once per sequence: float32's packed (recurrent_gemm.h), float64's row-major
+    float* a  # float32: each thread's packed step operand, a_size floats apiece
+    Py_ssize_t a_size
+
+
+cdef int _pack(Packed* packed, const real* b, Py_ssize_t row_step, Py_ssize_t column_step, Py_ssize_t rows,
+               Py_ssize_t inner, Py_ssize_t columns, int threads) except -1:
+    """The steps' B (inner, columns), element (j, col) at b[j * row_step + col * column_step] (the
+    forward's W_hh^T is W_hh's transposed view: no transposed copy of the weight), made once per
+    sequence: float32's packed for rg_product, with room for each thread's A (rows, inner); float64's
+    a row-major copy for BLAS. _unpack frees it."""
+    cdef Py_ssize_t j, col
+    cdef double* rows_of_b
+    packed.a = NULL
+    packed.a_size = rg_packed_a_size(rows, inner) if real is float else 0
+    packed.b = malloc((rg_packed_b_size(inner, columns) if real is float else inner * columns) * sizeof(real))
+    if real is float:
+        packed.a = <float*>malloc(threads * packed.a_size * sizeof(float))
+    if packed.b == NULL or (real is float and packed.a == NULL):
+        _unpack(packed)
+        raise MemoryError(f"recurrent: no memory for a packed ({inner}, {columns}) weight")
+    if real is float:
+        rg_pack_b(b, row_step, column_step, inner, columns, <float*>packed.b)
+        return 0
+    rows_of_b = <double*>packed.b
+    for j in range(inner):
+        for col in range(columns):
+            rows_of_b[j * columns + col] = b[j * row_step + col * column_step]
+    return 0
+
+
+cdef void _unpack(Packed* packed) noexcept nogil:
+    free(packed.a)
+    free(packed.b)
+
+
+cdef inline Py_ssize_t _width(const real* dtype, Py_ssize_t rows, Py_ssize_t inner) noexcept nogil:
+    """The column block of a step's product (dtype: any pointer of the product's type)."""
+    if real is float:
+        return RG_NR  # whole panels: a thread's columns start at a panel
+    return _block_width(rows, inner)
+
+
+cdef inline void _step_product(Packed* packed, int thread, Py_ssize_t rows, Py_ssize_t col0, Py_ssize_t col1,
+                               Py_ssize_t width, Py_ssize_t inner, const real* a, Py_ssize_t columns, real beta,
+                               real* c, Py_ssize_t ldc) noexcept nogil:
+    """Columns col0:col1 of one step's C (rows, ldc) = A (rows, inner) B + beta C, B (inner, columns)
+    as _pack made it.
+    float32: recurrent_gemm.h's kernel on the packed B (the benchmark LSTM's forward walk 15.4-17.2 ms
+    of thread time against 17.4-18.3 with BLAS's blocks, its backward 13.6-14.5 against 16.1-17.9).
+    float64: one BLAS call per block of width columns of B's row-major copy: blocks of the transposed
+    view took 47-49 ms over the benchmark's 64 forward steps against 22."""
     cdef Py_ssize_t col = col0
+    if real is float:
+        rg_pack_a(a, inner, rows, inner, packed.a + thread * packed.a_size)
+        rg_product(rows, col0, col1, inner, packed.a + thread * packed.a_size, <float*>packed.b, beta, c, ldc)
+        return
     while col < col1:
-        gemm(False, False, rows, min(width, col1 - col), inner, 1, a, inner, b + col, ldb, beta, c + col, ldc)
+        gemm(False, False, rows, min(width, col1 - col), inner, 1, a, inner, <real*>packed.b + col, columns, beta,
+             c + col, ldc)
         col += width
 
 
-def lstm_sequence_forward(const real[:, ::1] x_gates, const real[:, ::1] w_hh_t, const long long[:, ::1] steps,
-                          real[:, ::1] h, real[:, ::1] c, real[:, ::1] h_gates, real[:, ::1] gates,
-                          real[:, ::1] h_prev, real[:, ::1] c_prev, real[:, ::1] c_all, real[:, ::1] y):
-    """One direction of an LSTM layer (no projection). x_gates: (T, 4H) input projection with both
-    biases; w_hh_t: (H, 4H), W_hh transposed; steps: (S, 2) first row and row count of each step in
-    the order taken. h, c: (N, H) the initial state, left holding the final one; h_gates: (N, 4H)
-    scratch. Fills, per row of the sequence, gates (T, 4H) as lstm_cell_forward, h_prev and c_prev
-    (T, H) the state the step read, c_all (T, H) the new cell and y (T, H) the output."""
-    cdef Py_ssize_t H = h.shape[1], G = w_hh_t.shape[1], s, r, start, size, first, last, col0, col1
-    cdef Py_ssize_t width = _block_width(h.shape[0], H)
-    cdef int thread, team, threads = _sequence_threads(h.shape[0], G, H)
-    if H == 0 or steps.shape[0] == 0:
-        return
-    with nogil, parallel(num_threads=threads):
-        thread, team = recurrent_thread(), recurrent_team()
-        col0, col1 = _column(thread, team, G, width), _column(thread + 1, team, G, width)
-        for s in range(steps.shape[0]):
-            start, size = steps[s, 0], steps[s, 1]
-            if col1 > col0:
-                _step_product(size, col0, col1, width, H, &h[0, 0], &w_hh_t[0, 0], G, 0, &h_gates[0, 0], G)
-            recurrent_barrier()
-            first, last = block_start(thread, team, size), block_start(thread + 1, team, size)
-            for r in range(first, last):
-                memcpy(&h_prev[start + r, 0], &h[r, 0], H * sizeof(real))
-                memcpy(&c_prev[start + r, 0], &c[r, 0], H * sizeof(real))
-                if real is float:
-                    lstm_forward_row_float(&x_gates[start + r, 0], &h_gates[r, 0], &c_prev[start + r, 0],
-                                           &gates[start + r, 0], &y[start + r, 0], &c_all[start + r, 0], H)
-                else:
-                    lstm_forward_row_double(&x_gates[start + r, 0], &h_gates[r, 0], &c_prev[start + r, 0],
-                                            &gates[start + r, 0], &y[start + r, 0], &c_all[start + r, 0], H)
-                memcpy(&h[r, 0], &y[start + r, 0], H * sizeof(real))
-                memcpy(&c[r, 0], &c_all[start + r, 0], H * sizeof(real))
-            recurrent_barrier()
+def lstm_sequence_forward(const real[:, ::1] x_gates, const real[:, ::1] w_hh, const real[::1] bias,
+                          const long long[:, ::1] steps, real[:, ::1] h, real[:, ::1] c, real[:, ::1] h_gates,
+                          real[:, ::1] gates, real[:, ::1] h_prev, real[:, ::1] c_prev, real[:, ::1] c_all,
+                          real[:, ::1] y):
+    """One direction of an LSTM layer (no projection). x_gates: (T, 4H) input projection; w_hh: (4H,
+    H); bias: (4H,) both biases, added to each step's recurrent projection (not a pass over x_gates),
+    or None; steps: (S, 2) first row and row count of each step in the order taken. h, c: (N, H) the
+    initial state, left holding the final one; h_gates: (N, 4H) scratch. Fills, per row of the
+    sequence, gates (T, 4H) as lstm_cell_forward, h_prev and c_prev (T, H) the state the step read,
+    c_all (T, H) the new cell and y (T, H) the output."""
+    _sequence_forward(True, x_gates, w_hh, bias, steps, h, c, h_gates, gates, h_prev, c_prev, c_all, y)
 
 
 def lstm_sequence_backward(const real[:, ::1] gy, const real[:, ::1] w_hh, const long long[:, ::1] steps,
@@ -234,39 +284,60 @@ def lstm_sequence_backward(const real[:, ::1] gy, const real[:, ::1] w_hh, const
     _sequence_backward(True, gy, w_hh, steps, gates, c_prev, c_all, gh, gc, g, gates_grad, gates_grad)
 
 
-def gru_sequence_forward(const real[:, ::1] x_gates, const real[:, ::1] w_hh_t, const real[::1] b_hh,
+def gru_sequence_forward(const real[:, ::1] x_gates, const real[:, ::1] w_hh, const real[::1] b_hh,
                          const long long[:, ::1] steps, real[:, ::1] h, real[:, ::1] h_gates, real[:, ::1] gates,
                          real[:, ::1] h_prev, real[:, ::1] y):
-    """One direction of a GRU layer. x_gates: (T, 3H) input projection with b_ih; w_hh_t: (H, 3H);
+    """One direction of a GRU layer. x_gates: (T, 3H) input projection with b_ih; w_hh: (3H, H);
     b_hh: (3H,); steps: as lstm_sequence_forward's. h: (N, H) the initial state, left holding the
     final one; h_gates: (N, 3H) scratch. Fills gates (T, 4H) as gru_cell_forward, h_prev (T, H) the
     state each step read and y (T, H)."""
-    cdef Py_ssize_t H = h.shape[1], G = w_hh_t.shape[1], s, r, start, size, first, last, col0, col1
-    cdef Py_ssize_t width = _block_width(h.shape[0], H)
+    cdef real[:, ::1] no_cell = None
+    _sequence_forward(False, x_gates, w_hh, b_hh, steps, h, no_cell, h_gates, gates, h_prev, no_cell, no_cell, y)
+
+
+cdef int _sequence_forward(bint lstm, const real[:, ::1] x_gates, const real[:, ::1] w_hh, const real[::1] bias,
+                            const long long[:, ::1] steps, real[:, ::1] h, real[:, ::1] c, real[:, ::1] h_gates,
+                            real[:, ::1] gates, real[:, ::1] h_prev, real[:, ::1] c_prev, real[:, ::1] c_all,
+                            real[:, ::1] y) except -1:
+    """Both forward walks. Per step: the recurrent projection of the state into h_gates, starting from
+    bias (the GRU's b_hh, which stays inside its n gate; the LSTM's two biases) unless it is None,
+    then the cell over the step's rows, which saves the state it read and leaves the new one. c,
+    c_prev and c_all: the LSTM's cell arrays (None for the GRU)."""
+    cdef Py_ssize_t H = h.shape[1], G = w_hh.shape[0], s, r, start, size, first, last, col0, col1
+    cdef Py_ssize_t width = _width(&h[0, 0], h.shape[0], H)
+    cdef bint biased = bias is not None
+    cdef real beta = 1 if biased else 0
     cdef int thread, team, threads = _sequence_threads(h.shape[0], G, H)
+    cdef Packed packed
     if H == 0 or steps.shape[0] == 0:
-        return
+        return 0
+    _pack(&packed, &w_hh[0, 0], 1, H, h.shape[0], H, G, threads)  # B = W_hh^T
     with nogil, parallel(num_threads=threads):
         thread, team = recurrent_thread(), recurrent_team()
         col0, col1 = _column(thread, team, G, width), _column(thread + 1, team, G, width)
         for s in range(steps.shape[0]):
             start, size = steps[s, 0], steps[s, 1]
             if col1 > col0:
-                for r in range(size):
-                    memcpy(&h_gates[r, col0], &b_hh[col0], (col1 - col0) * sizeof(real))
-                _step_product(size, col0, col1, width, H, &h[0, 0], &w_hh_t[0, 0], G, 1, &h_gates[0, 0], G)
+                if biased:
+                    for r in range(size):
+                        memcpy(&h_gates[r, col0], &bias[col0], (col1 - col0) * sizeof(real))
+                _step_product(&packed, thread, size, col0, col1, width, H, &h[0, 0], G, beta, &h_gates[0, 0], G)
             recurrent_barrier()
             first, last = block_start(thread, team, size), block_start(thread + 1, team, size)
             for r in range(first, last):
                 memcpy(&h_prev[start + r, 0], &h[r, 0], H * sizeof(real))
-                if real is float:
-                    gru_forward_row_float(&x_gates[start + r, 0], &h_gates[r, 0], &h_prev[start + r, 0],
-                                          &gates[start + r, 0], &y[start + r, 0], H)
+                if lstm:
+                    memcpy(&c_prev[start + r, 0], &c[r, 0], H * sizeof(real))
+                    _lstm_forward_row(&x_gates[start + r, 0], &h_gates[r, 0], &c_prev[start + r, 0],
+                                      &gates[start + r, 0], &y[start + r, 0], &c_all[start + r, 0], H)
+                    memcpy(&c[r, 0], &c_all[start + r, 0], H * sizeof(real))
                 else:
-                    gru_forward_row_double(&x_gates[start + r, 0], &h_gates[r, 0], &h_prev[start + r, 0],
-                                           &gates[start + r, 0], &y[start + r, 0], H)
+                    _gru_forward_row(&x_gates[start + r, 0], &h_gates[r, 0], &h_prev[start + r, 0],
+                                     &gates[start + r, 0], &y[start + r, 0], H)
                 memcpy(&h[r, 0], &y[start + r, 0], H * sizeof(real))
             recurrent_barrier()
+    _unpack(&packed)
+    return 0
 
 
 def gru_sequence_backward(const real[:, ::1] gy, const real[:, ::1] w_hh, const long long[:, ::1] steps,
@@ -280,21 +351,23 @@ def gru_sequence_backward(const real[:, ::1] gy, const real[:, ::1] w_hh, const 
     _sequence_backward(False, gy, w_hh, steps, gates, h_prev, no_cell, gh, no_cell, g, x_gates_grad, h_gates_grad)
 
 
-cdef void _sequence_backward(bint lstm, const real[:, ::1] gy, const real[:, ::1] w_hh, const long long[:, ::1] steps,
+cdef int _sequence_backward(bint lstm, const real[:, ::1] gy, const real[:, ::1] w_hh, const long long[:, ::1] steps,
                              const real[:, ::1] gates, const real[:, ::1] state_prev, const real[:, ::1] c_all,
                              real[:, ::1] gh, real[:, ::1] gc, real[:, ::1] g, real[:, ::1] x_gates_grad,
-                             real[:, ::1] h_gates_grad):
+                             real[:, ::1] h_gates_grad) except -1:
     """Both backward walks. Per step: the cell's backward over the step's rows, from g = gy + gh, into
     the pre-activations' gradients (the GRU's also writes h_prev's direct share into gh); then the
     recurrent projection's share, h_gates_grad's rows times w_hh, into gh (the GRU adds it to the
     direct share). state_prev: c_prev (LSTM) or h_prev (GRU); c_all and gc: the LSTM's cell arrays
     (None for the GRU); the LSTM's two gradients are one array (x_gates_grad is h_gates_grad)."""
     cdef Py_ssize_t H = gh.shape[1], G = w_hh.shape[0], s, r, k, start, size, first, last, col0, col1
-    cdef Py_ssize_t width = _block_width(gh.shape[0], G)
+    cdef Py_ssize_t width = _width(&gh[0, 0], gh.shape[0], G)
     cdef real beta = 0 if lstm else 1
     cdef int thread, team, threads = _sequence_threads(gh.shape[0], G, H)
+    cdef Packed packed
     if H == 0 or steps.shape[0] == 0:
-        return
+        return 0
+    _pack(&packed, &w_hh[0, 0], H, 1, gh.shape[0], G, H, threads)
     with nogil, parallel(num_threads=threads):
         thread, team = recurrent_thread(), recurrent_team()
         col0, col1 = _column(thread, team, H, width), _column(thread + 1, team, H, width)
@@ -311,6 +384,8 @@ cdef void _sequence_backward(bint lstm, const real[:, ::1] gy, const real[:, ::1
                     _gru_backward_row(&gates[start + r, 0], &state_prev[start + r, 0], &g[r, 0],
                                       &x_gates_grad[start + r, 0], &h_gates_grad[start + r, 0], &gh[r, 0], H)
             recurrent_barrier()
-            _step_product(size, col0, col1, width, G, &h_gates_grad[start, 0], &w_hh[0, 0], H, beta, &gh[0, 0],
+            _step_product(&packed, thread, size, col0, col1, width, G, &h_gates_grad[start, 0], H, beta, &gh[0, 0],
                           H)
             recurrent_barrier()
+    _unpack(&packed)
+    return 0

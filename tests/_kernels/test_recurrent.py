@@ -29,10 +29,13 @@ def run_lstm(x_gates, h_gates, c_prev):
     return gates, h, c
 
 
-@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-15), (np.float32, 1e-7)])
-def test_lstm_forward_matches_numpy_over_tiny_huge_and_nonfinite_values(dtype, tol, rng):
-    """tanh below 0.05 goes through its series, above through exp: both within rounding of NumPy's,
-    tiny values keep their relative precision, NaN stays NaN and +-inf saturate."""
+# float32 runs in float (activation.h's sigmoid and tanh, within 2 ulps, as its activation tests ask):
+# the gates to 2 ulps, h and c (a product and a sum of gates) to 3.5 ulps of scale 1
+@pytest.mark.parametrize("dtype, tol, state_tol", [(np.float64, 1e-15, 1e-15), (np.float32, 2.4e-7, 4.2e-7)])
+def test_lstm_forward_matches_numpy_over_tiny_huge_and_nonfinite_values(dtype, tol, state_tol, rng):
+    """float64's tanh below 0.05 goes through its series, above through exp (float32's below 0.625
+    through a polynomial): both within rounding of NumPy's, tiny values keep their relative
+    precision, NaN stays NaN and +-inf saturate."""
     special = np.array([0.0, -0.0, 1e-30, -1e-8, 0.049, 0.051, -0.3, 20.0, -800.0, np.inf, -np.inf, np.nan])
     x_gates = np.concatenate([rng.standard_normal((3, 4 * 12)) * 4, np.tile(special, (1, 4))]).astype(dtype)
     h_gates = np.zeros_like(x_gates)
@@ -40,9 +43,10 @@ def test_lstm_forward_matches_numpy_over_tiny_huge_and_nonfinite_values(dtype, t
     with np.errstate(all="ignore"):
         expected = lstm_step(x_gates.astype(np.float64), h_gates, c_prev.astype(np.float64))
     # the gates to relative rounding (tanh(1e-30) is 1e-30); h and c, sums that may cancel, absolutely
-    for got, want, atol in zip(run_lstm(x_gates, h_gates, c_prev), expected, (0, tol, tol)):
+    for got, want, rtol, atol in zip(run_lstm(x_gates, h_gates, c_prev), expected, (tol, state_tol, state_tol),
+                                     (0, state_tol, state_tol)):
         assert got.dtype == dtype
-        np.testing.assert_allclose(got, want, rtol=tol, atol=atol, equal_nan=True)
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
 
 
 def test_gru_forward_keeps_the_gates_and_the_recurrent_n_part(rng):
@@ -54,6 +58,29 @@ def test_gru_forward_keeps_the_gates_and_the_recurrent_n_part(rng):
     n = np.tanh(xn + r * hn)
     np.testing.assert_allclose(gates, np.concatenate([r, z, n, hn], axis=1), rtol=1e-14)
     np.testing.assert_allclose(h, (1 - z) * n + z * h_prev, rtol=1e-14)
+
+
+def test_float32_cells_run_within_a_few_ulps_of_the_float64_ones(rng):
+    """float32 runs the same formulas in float: the forward and backward of both cells on float32
+    inputs against the float64 kernels on the same values, to a few float32 ulps of scale 1."""
+    H, rows = 40, 6
+    x_gates, h_gates = ((rng.standard_normal((rows, 4 * H)) * 2).astype(np.float32) for _ in range(2))
+    c_prev, gh, gc = (rng.standard_normal((rows, H)).astype(np.float32) for _ in range(3))
+    results = {}
+    for dtype in (np.float32, np.float64):
+        xg, hg, cp, g_h, g_c = (a.astype(dtype) for a in (x_gates, h_gates, c_prev, gh, gc))
+        gates, h, c = run_lstm(xg, hg, cp)
+        gates_grad, gc_prev = np.empty_like(gates), np.empty_like(c)
+        cpu.lstm_cell_backward(gates, cp, c, g_h, g_c, gates_grad, gc_prev)
+        gru_gates, h_gru = np.empty((rows, 4 * H), dtype), np.empty((rows, H), dtype)
+        cpu.gru_cell_forward(xg[:, :3 * H], hg[:, :3 * H], cp, gru_gates, h_gru)
+        gru_grads = [np.empty((rows, 3 * H), dtype), np.empty((rows, 3 * H), dtype), np.empty((rows, H), dtype)]
+        cpu.gru_cell_backward(gru_gates, cp, g_h, *gru_grads)
+        results[dtype] = [gates, h, c, gates_grad, gc_prev, gru_gates, h_gru, *gru_grads]
+    for single, double in zip(results[np.float32], results[np.float64]):
+        assert single.dtype == np.float32
+        np.testing.assert_allclose(single, double, rtol=8 * np.finfo(np.float32).eps,
+                                   atol=8 * np.finfo(np.float32).eps * max(1, np.abs(double).max()))
 
 
 def test_lstm_backward_may_write_the_cell_gradient_over_its_input(rng):
@@ -155,38 +182,43 @@ def sequence_arrays(rng, dtype, gates, H, N, rows):
             *(rng.standard_normal((N, H)).astype(dtype) for _ in range(2)), rng.standard_normal((rows, H)).astype(dtype))
 
 
-def run_sequence(mode, arrays, steps, b_hh=None):
-    """(forward's outputs, backward's) of the sequence loops."""
+def run_sequence(mode, arrays, steps, bias=None):
+    """(forward's outputs, backward's) of the sequence loops; bias: the LSTM's (b_ih + b_hh) or the GRU's b_hh."""
     x_gates, w_hh, h0, c0, gy = arrays
     if mode == "LSTM":
-        y, h, c, *kept = cpu.lstm_sequence_forward(x_gates, w_hh, steps, h0, c0)
+        y, h, c, *kept = cpu.lstm_sequence_forward(x_gates, w_hh, steps, h0, c0, bias)
         return (y, h, c, *kept), cpu.lstm_sequence_backward(gy, w_hh, steps, kept[0], kept[2], kept[3], h0, c0)
-    y, h, *kept = cpu.gru_sequence_forward(x_gates, w_hh, b_hh, steps, h0)
+    y, h, *kept = cpu.gru_sequence_forward(x_gates, w_hh, bias, steps, h0)
     return (y, h, *kept), cpu.gru_sequence_backward(gy, w_hh, steps, kept[0], kept[1], h0)
 
 
 @pytest.mark.parametrize("mode", ["LSTM", "GRU"])
 @pytest.mark.parametrize("size", ["small", "threaded"])  # "threaded": past the threshold for two threads
 @pytest.mark.parametrize("reverse", [False, True])
-def test_sequence_loops_match_the_step_kernels_and_numpy_products(mode, size, reverse, rng):
-    """float64: the outputs, the saved arrays and the gradients of the steps' walk, packed sequences
-    (fewer rows as they end), in either direction, at two threads."""
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 2e-5)])
+def test_sequence_loops_match_the_step_kernels_and_numpy_products(mode, size, reverse, dtype, tol, rng):
+    """The outputs, the saved arrays and the gradients of the steps' walk in float64, packed sequences
+    (fewer rows as they end), in either direction, at two threads. float32's products are
+    recurrent_gemm.h's: the sizes leave partial row blocks (5, 3, 2 rows), partial column panels (12
+    and 9 columns; 1280 and 960 with H = 320, 320 itself) and H = 320's 40 or 30 panels to split."""
     H, N, steps = (3, 5, SEQUENCE_STEPS) if size == "small" else (320, 64, [(0, 64), (64, 60), (124, 50), (174, 3)])
     steps = steps[::-1] if reverse else steps
-    arrays = sequence_arrays(rng, np.float64, 4 if mode == "LSTM" else 3, H, N, sum(n for _, n in steps))
-    x_gates, w_hh, h0, c0, gy = arrays
-    b_hh = rng.standard_normal(3 * H)
+    gates = 4 if mode == "LSTM" else 3
+    arrays = sequence_arrays(rng, dtype, gates, H, N, sum(n for _, n in steps))
+    bias = rng.standard_normal(gates * H).astype(dtype)
     threads = mg.get_num_threads()
     mg.set_num_threads(2)
     try:
-        got = run_sequence(mode, arrays, steps, b_hh)
+        got = run_sequence(mode, arrays, steps, bias)
     finally:
         mg.set_num_threads(threads)
-    want = stepwise_lstm(x_gates, w_hh, steps, h0, c0, gy, h0, c0) if mode == "LSTM" else \
-        stepwise_gru(x_gates, w_hh, b_hh, steps, h0, gy, h0)
+    x_gates, w_hh, h0, c0, gy, bias = (a.astype(np.float64) for a in (*arrays, bias))
+    want = stepwise_lstm(x_gates + bias, w_hh, steps, h0, c0, gy, h0, c0) if mode == "LSTM" else \
+        stepwise_gru(x_gates, w_hh, bias, steps, h0, gy, h0)
     for got_part, want_part in zip(got, want):
         for g, w in zip(got_part, want_part):
-            np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+            assert g.dtype == dtype
+            np.testing.assert_allclose(g, w, rtol=tol, atol=tol * max(1, np.abs(w).max()))
 
 
 @pytest.mark.parametrize("mode", ["LSTM", "GRU"])
@@ -197,14 +229,15 @@ def test_sequence_loops_give_the_same_bits_at_one_and_two_threads(mode, dtype, r
     threads (16.7M multiply-adds a step)."""
     sizes = [64, 61, 40, 9]
     steps = [(sum(sizes[:s]), n) for s, n in enumerate(sizes)]
-    arrays = sequence_arrays(rng, dtype, 4 if mode == "LSTM" else 3, 320, 64, sum(sizes))
-    b_hh = rng.standard_normal(3 * 320).astype(dtype)
+    gates = 4 if mode == "LSTM" else 3
+    arrays = sequence_arrays(rng, dtype, gates, 320, 64, sum(sizes))
+    bias = rng.standard_normal(gates * 320).astype(dtype)
     threads = mg.get_num_threads()
     results = []
     try:
         for n in (1, 2):
             mg.set_num_threads(n)
-            results.append(run_sequence(mode, arrays, steps, b_hh))
+            results.append(run_sequence(mode, arrays, steps, bias))
     finally:
         mg.set_num_threads(threads)
     for one, two in zip(*results):
@@ -220,5 +253,7 @@ def test_sequence_front_refuses_steps_outside_the_rows_and_wrong_shapes():
             cpu.lstm_sequence_forward(x_gates, w_hh, steps, h0, h0)
     with pytest.raises(ValueError, match=r"w_hh has shape \(6, 2\), expected \(8, 2\)"):
         cpu.lstm_sequence_forward(x_gates, np.zeros((6, 2)), [(0, 2)], h0, h0)
+    with pytest.raises(ValueError, match=r"bias has shape \(6,\), expected \(8,\)"):
+        cpu.lstm_sequence_forward(x_gates, w_hh, [(0, 2)], h0, h0, np.zeros(6))
     with pytest.raises(TypeError, match="b_hh has dtype float32"):
         cpu.gru_sequence_forward(np.zeros((4, 6)), np.zeros((6, 2)), np.zeros(6, np.float32), [(0, 2)], h0)

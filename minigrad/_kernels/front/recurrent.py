@@ -54,23 +54,33 @@ class RecurrentKernels:
                 raise ValueError(f"{loop}: the output {name} must be C-contiguous")
         getattr(self.loops, loop)(*[self._contiguous(a) for a in inputs], *outputs)
 
+    def column_sums(self, a):
+        """The sums of a (T, G)'s columns, accumulated in double, in a's dtype (a bias gradient).
+        Example: ``cpu.column_sums(gates_grad)`` -> (G,)"""
+        check_float_array(a, "a", ndim=2)
+        sums = self.xp.zeros(a.shape[1])
+        self.loops.column_sum(self._contiguous(a), sums)
+        return sums.astype(a.dtype)
+
     @property
     def has_sequence_loops(self):
         """Whether this device has the sequence methods' loops (SEQUENCE_LOOPS: the CPU)."""
         return hasattr(self.loops, SEQUENCE_LOOPS[0])
 
-    def lstm_sequence_forward(self, x_gates, w_hh, steps, h0, c0):
-        """One direction of an LSTM layer without projection. x_gates: (T, 4H) input projection with
-        both biases; w_hh: (4H, H); h0, c0: (N, H). Returns y (T, H), h_n, c_n (N, H) and what the
+    def lstm_sequence_forward(self, x_gates, w_hh, steps, h0, c0, bias=None):
+        """One direction of an LSTM layer without projection. x_gates: (T, 4H) input projection; w_hh:
+        (4H, H); h0, c0: (N, H); bias: (4H,) both biases (b_ih + b_hh), added to each step's recurrent
+        projection, or None (x_gates has them). Returns y (T, H), h_n, c_n (N, H) and what the
         backward takes: gates (T, 4H), h_prev, c_prev, c (T, H), per row the state it read and the
         new cell. Example: ``y, h_n, c_n, *saved = cpu.lstm_sequence_forward(xg, w_hh, [(0, 2), (2, 2)], h0, c0)``"""
         xp, (T, (N, H)) = self.xp, (x_gates.shape[0], h0.shape)
-        steps = self._sequence_steps(steps, T, h0, (("x_gates", x_gates, (T, 4 * H)), ("w_hh", w_hh, (4 * H, H)),
-                                                    ("c0", c0, (N, H))))
+        checked = (("x_gates", x_gates, (T, 4 * H)), ("w_hh", w_hh, (4 * H, H)), ("c0", c0, (N, H)))
+        steps = self._sequence_steps(steps, T, h0, checked if bias is None else checked + (("bias", bias, (4 * H,)),))
         h, c = h0.copy(), c0.copy()
         y, h_prev, c_prev, c_all = (xp.empty((T, H), h0.dtype) for _ in range(4))
         gates = xp.empty((T, 4 * H), h0.dtype)
-        self.loops.lstm_sequence_forward(self._contiguous(x_gates), xp.ascontiguousarray(w_hh.T), steps, h, c,
+        self.loops.lstm_sequence_forward(self._contiguous(x_gates), self._contiguous(w_hh),
+                                         None if bias is None else self._contiguous(bias), steps, h, c,
                                          xp.empty((N, 4 * H), h0.dtype), gates, h_prev, c_prev, c_all, y)
         return y, h, c, gates, h_prev, c_prev, c_all
 
@@ -98,7 +108,7 @@ class RecurrentKernels:
                                                     ("b_hh", b_hh, (3 * H,))))
         h, y, h_prev = h0.copy(), xp.empty((T, H), h0.dtype), xp.empty((T, H), h0.dtype)
         gates = xp.empty((T, 4 * H), h0.dtype)
-        self.loops.gru_sequence_forward(self._contiguous(x_gates), xp.ascontiguousarray(w_hh.T),
+        self.loops.gru_sequence_forward(self._contiguous(x_gates), self._contiguous(w_hh),
                                         self._contiguous(b_hh), steps, h, xp.empty((N, 3 * H), h0.dtype), gates,
                                         h_prev, y)
         return y, h, gates, h_prev
