@@ -35,12 +35,15 @@ class LinearKernels:
         gy = self._contiguous(gy)  # e.g. a broadcast gradient (zero strides), read by every product below
         gx = self.loops.matmul(gy, weight) if needs_x else None
         gweight = self.loops.matmul(gy.T, x) if needs_weight else None
-        gbias = None
-        if needs_bias:
-            sums = self.xp.zeros(gy.shape[1])
-            self.loops.column_sum(gy, sums)
-            gbias = sums.astype(gy.dtype)
-        return gx, gweight, gbias
+        return gx, gweight, self.column_sums(gy) if needs_bias else None
+
+    def column_sums(self, a):
+        """The sums of a (T, G)'s columns, accumulated in double, in a's dtype (a bias gradient).
+        Example: ``cpu.column_sums(gy)`` -> (G,)"""
+        check_float_array(a, "a", ndim=2)
+        sums = self.xp.zeros(a.shape[1])
+        self.loops.column_sum(self._contiguous(a), sums)
+        return sums.astype(a.dtype)
 
     # ---- Convolution -----------------------------------------------------------------------------
     # Three loops do the work: conv_forward, conv_weight_gradient and conv_input_gradient, on the

@@ -54,14 +54,6 @@ class RecurrentKernels:
                 raise ValueError(f"{loop}: the output {name} must be C-contiguous")
         getattr(self.loops, loop)(*[self._contiguous(a) for a in inputs], *outputs)
 
-    def column_sums(self, a):
-        """The sums of a (T, G)'s columns, accumulated in double, in a's dtype (a bias gradient).
-        Example: ``cpu.column_sums(gates_grad)`` -> (G,)"""
-        check_float_array(a, "a", ndim=2)
-        sums = self.xp.zeros(a.shape[1])
-        self.loops.column_sum(self._contiguous(a), sums)
-        return sums.astype(a.dtype)
-
     @property
     def has_sequence_loops(self):
         """Whether this device has the sequence methods' loops (SEQUENCE_LOOPS: the CPU)."""
