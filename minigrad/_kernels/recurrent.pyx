@@ -5,7 +5,7 @@ allocates (front/recurrent.py); the arrays are C-contiguous rows of one dtype. T
 and the row loops are recurrent.h's, shared with cuda/recurrent.cu; the math runs in the arrays'
 dtype."""
 from cython.parallel cimport parallel, prange
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy
 
 from .blas cimport gemm
@@ -61,11 +61,13 @@ cdef extern from "recurrent.h" nogil:
                                  double* h_gates_grad, double* gh_prev, long long H)
 
 cdef extern from "recurrent_gemm.h" nogil:
-    enum: RG_NR
+    enum:
+        RG_MR
+        RG_NR
     long long rg_packed_b_size(long long k, long long n)
     long long rg_packed_a_size(long long m, long long k)
     void rg_pack_b(const float* b, long long row_step, long long column_step, long long k, long long n, float* packed)
-    void rg_pack_a(const float* a, long long lda, long long m, long long k, float* packed)
+    void rg_pack_a(const float* a, long long row_step, long long column_step, long long m, long long k, float* packed)
     void rg_product(long long m, long long col0, long long col1, long long k, const float* packed_a,
                     const float* packed_b, float beta, float* c, long long ldc)
 
@@ -252,13 +254,73 @@ cdef inline void _step_product(Packed* packed, int thread, Py_ssize_t rows, Py_s
     view took 47-49 ms over the benchmark's 64 forward steps against 22."""
     cdef Py_ssize_t col = col0
     if real is float:
-        rg_pack_a(a, inner, rows, inner, packed.a + thread * packed.a_size)
+        rg_pack_a(a, inner, 1, rows, inner, packed.a + thread * packed.a_size)
         rg_product(rows, col0, col1, inner, packed.a + thread * packed.a_size, <float*>packed.b, beta, c, ldc)
         return
     while col < col1:
         gemm(False, False, rows, min(width, col1 - col), inner, 1, a, inner, <real*>packed.b + col, columns, beta,
              c + col, ldc)
         col += width
+
+
+# The whole sequence's float32 products (the input projection, the input's and the weights' gradients)
+# on the same kernel: BLAS's sgemm ran the benchmark's (2048, 256) x (256, 1024) at 44 GFMA/s of thread
+# time, this loop at 48 (a row block of A against every panel of B, the block in L1). A block of rows
+# of the output is one thread's and each element one chain of fused multiply-adds over k, so the bits
+# do not depend on the thread count.
+cdef struct ProductPart:
+    float* packed_b
+    float* out
+    Py_ssize_t columns, ldc
+
+
+def packed_products(const float[:, :] a, tuple b_parts, tuple outs):
+    """outs[i] (m, n_i) = a (m, k) @ b_parts[i] (k, n_i), float32, a and the parts of any strides (a
+    transposed view packs as it is); one packing of each of a's row blocks serves every part."""
+    cdef Py_ssize_t m = a.shape[0], k = a.shape[1], i, part, t, rows, blocks = (a.shape[0] + RG_MR - 1) // RG_MR
+    cdef Py_ssize_t row_step = a.strides[0] // sizeof(float), column_step = a.strides[1] // sizeof(float)
+    cdef Py_ssize_t parts_count = len(b_parts), work = 0
+    cdef const float[:, :] b
+    cdef float[:, ::1] out
+    cdef float* packed_a
+    cdef ProductPart* parts
+    if m == 0 or k == 0:
+        for out in outs:
+            out[:, :] = 0
+        return
+    parts = <ProductPart*>calloc(parts_count, sizeof(ProductPart))
+    if parts == NULL:
+        raise MemoryError("packed_products: no memory")
+    try:
+        for i in range(parts_count):
+            b, out = b_parts[i], outs[i]
+            if b.shape[1] == 0:
+                continue  # columns 0: nothing to pack or fill
+            parts[i].columns, parts[i].ldc, parts[i].out = b.shape[1], out.shape[1], &out[0, 0]
+            parts[i].packed_b = <float*>malloc(rg_packed_b_size(k, b.shape[1]) * sizeof(float))
+            if parts[i].packed_b == NULL:
+                raise MemoryError(f"packed_products: no memory for a packed ({k}, {b.shape[1]}) operand")
+            rg_pack_b(&b[0, 0], b.strides[0] // sizeof(float), b.strides[1] // sizeof(float), k, b.shape[1],
+                      parts[i].packed_b)
+            work += m * k * b.shape[1]
+        with nogil, parallel(num_threads=minigrad_max_threads() if work >= SEQUENCE_PARALLEL_MIN else 1):
+            packed_a = <float*>malloc(rg_packed_a_size(RG_MR, k) * sizeof(float))
+            for t in prange(blocks, schedule="static"):
+                if packed_a == NULL:
+                    continue
+                rows = min(<Py_ssize_t>RG_MR, m - t * RG_MR)
+                rg_pack_a(&a[t * RG_MR, 0], row_step, column_step, rows, k, packed_a)
+                for part in range(parts_count):
+                    rg_product(rows, 0, parts[part].columns, k, packed_a, parts[part].packed_b, 0,
+                               parts[part].out + t * RG_MR * parts[part].ldc, parts[part].ldc)
+            if packed_a == NULL:
+                with gil:
+                    raise MemoryError(f"packed_products: no memory for a packed ({RG_MR}, {k}) block")
+            free(packed_a)
+    finally:
+        for i in range(parts_count):
+            free(parts[i].packed_b)
+        free(parts)
 
 
 def lstm_sequence_forward(const real[:, ::1] x_gates, const real[:, ::1] w_hh, const real[::1] bias,

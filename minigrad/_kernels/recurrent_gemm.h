@@ -45,22 +45,26 @@ static inline void rg_pack_b(const float* b, long long row_step, long long colum
     }
 }
 
-/* A (m, k) rows lda apart -> block t holds, for each of the k columns, its RG_MR rows' values. */
-static inline void rg_pack_a(const float* a, long long lda, long long m, long long k, float* packed) {
+/* A (m, k), element (r, j) at a[r * row_step + j * column_step] (a step's rows: column_step 1; a
+   weight gradient's transposed gate gradients: row_step 1) -> block t holds, for each of the k
+   columns, its RG_MR rows' values. */
+static inline void rg_pack_a(const float* a, long long row_step, long long column_step, long long m, long long k,
+                             float* packed) {
     for (long long t = 0; t * RG_MR < m; t++) {
         float* block = packed + t * RG_MR * k;
-        const float* rows = a + t * RG_MR * lda;
+        const float* rows = a + t * RG_MR * row_step;
         const long long live = m - t * RG_MR < RG_MR ? m - t * RG_MR : RG_MR;
         if (live == RG_MR) {
             /* a whole block: each column's RG_MR values are one store (64 packs of the benchmark's
                32 x 1024 backward operand 0.2 ms against 0.6 row by row) */
             for (long long j = 0; j < k; j++)
 #pragma GCC unroll 8
-                for (int r = 0; r < RG_MR; r++) block[j * RG_MR + r] = rows[r * lda + j];
+                for (int r = 0; r < RG_MR; r++) block[j * RG_MR + r] = rows[r * row_step + j * column_step];
             continue;
         }
         for (long long r = 0; r < RG_MR; r++)
-            for (long long j = 0; j < k; j++) block[j * RG_MR + r] = r < live ? rows[r * lda + j] : 0.0f;
+            for (long long j = 0; j < k; j++)
+                block[j * RG_MR + r] = r < live ? rows[r * row_step + j * column_step] : 0.0f;
     }
 }
 

@@ -59,7 +59,9 @@ class Recurrent(Op):
             input_bias = None
         else:
             input_bias = both_biases
-        x_gates = self.kernels.linear_forward(x, w_ih, input_bias)
+        x_gates, = self.kernels.sequence_products(x, (w_ih.T,))
+        if input_bias is not None:
+            self.xp.add(x_gates, input_bias, out=x_gates)
         self.saved = dict(x=x, w_ih=w_ih, w_hh=w_hh, w_hr=w_hr)
         if one_call:
             if lstm:
@@ -116,7 +118,7 @@ class Recurrent(Op):
         return (y, h, c) if lstm else (y, h)
 
     def backward(self, gy, gh_n, gc_n=None):
-        xp, saved, lstm, gru = self.xp, self.saved, self.mode == "LSTM", self.mode == "GRU"
+        saved, lstm, gru = self.saved, self.mode == "LSTM", self.mode == "GRU"
         x, w_ih, w_hh, h_prev = (saved[k] for k in ("x", "w_ih", "w_hh", "h_prev"))
         gc = None
         if not self._one_call():
@@ -129,16 +131,15 @@ class Recurrent(Op):
             x_gates_grad, h_gates_grad, gh = self.kernels.gru_sequence_backward(gy, w_hh, self._steps(), saved["gates"],
                                                                                 h_prev, gh_n)
         needs = self.needs_input_grad
-        grads = [self.kernels.matmul(x_gates_grad, w_ih) if needs[0] else None, gh]
+        products = self.kernels.sequence_products
+        grads = [products(x_gates_grad, (w_ih,))[0] if needs[0] else None, gh]
         if lstm:
             grads.append(gc)
         if h_gates_grad is x_gates_grad:
-            # the LSTM: both weights' gradients from one product with [x | h_prev], twice as wide (the
-            # benchmark's two weights 30-31.6 ms of thread time, copies included, against 33-33.5)
-            both = self.kernels.matmul(x_gates_grad.T, xp.concatenate([x, h_prev], axis=1))
-            grads += [xp.ascontiguousarray(both[:, :x.shape[1]]), xp.ascontiguousarray(both[:, x.shape[1]:])]
+            # the LSTM: both weights' gradients from one packing of the gates' gradient (float32, CPU)
+            grads += products(x_gates_grad.T, (x, h_prev))
         else:
-            grads += [self.kernels.matmul(x_gates_grad.T, x), self.kernels.matmul(h_gates_grad.T, h_prev)]
+            grads += [products(x_gates_grad.T, (x,))[0], products(h_gates_grad.T, (h_prev,))[0]]
         if self.has_bias:
             bias_grad = self.kernels.column_sums(x_gates_grad)
             grads += [bias_grad, self.kernels.column_sums(h_gates_grad) if gru else bias_grad.copy()]

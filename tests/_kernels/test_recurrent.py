@@ -257,3 +257,47 @@ def test_sequence_front_refuses_steps_outside_the_rows_and_wrong_shapes():
         cpu.lstm_sequence_forward(x_gates, w_hh, [(0, 2)], h0, h0, np.zeros(6))
     with pytest.raises(TypeError, match="b_hh has dtype float32"):
         cpu.gru_sequence_forward(np.zeros((4, 6)), np.zeros((6, 2)), np.zeros(6, np.float32), [(0, 2)], h0)
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-13), (np.float32, 2e-6)])
+def test_sequence_products_match_numpy_for_strided_operands_and_empty_sides(dtype, tol, rng):
+    """float32 on the CPU runs recurrent_gemm.h's kernel (float64: matmul): transposed views as a
+    weight's gradient and the input projection take them, two parts sharing a's packing, partial row
+    blocks (13 rows) and panels (45 columns), and no rows, inner size or columns."""
+    for m, k, widths in [(13, 7, (45, 5)), (1, 1, (1,)), (40, 300, (33, 64)), (0, 4, (3,)), (5, 0, (2,)),
+                         (9, 6, (0, 4))]:
+        a_t = rng.standard_normal((k, m)).astype(dtype)  # a = a_t.T: a transposed view
+        parts = [rng.standard_normal((n, k)).astype(dtype).T for n in widths[:1]]
+        parts += [rng.standard_normal((k, n)).astype(dtype) for n in widths[1:]]
+        got = cpu.sequence_products(a_t.T, parts)
+        for g, b in zip(got, parts):
+            want = a_t.T.astype(np.float64) @ b.astype(np.float64)
+            assert g.dtype == dtype and g.shape == want.shape and g.flags.c_contiguous
+            np.testing.assert_allclose(g, want, rtol=tol, atol=tol * max(1, k))
+
+
+def test_sequence_products_give_the_same_bits_at_one_and_two_threads(rng):
+    """Each row block of the output is one thread's, each element one chain over k; 2048 x 256 x 64
+    multiply-adds: past the threshold for threads."""
+    a = rng.standard_normal((2048, 256)).astype(np.float32)
+    b = rng.standard_normal((256, 64)).astype(np.float32)
+    threads = mg.get_num_threads()
+    results = []
+    try:
+        for n in (1, 2):
+            mg.set_num_threads(n)
+            results.append(cpu.sequence_products(a, (b, b[:, :7])))
+    finally:
+        mg.set_num_threads(threads)
+    for one, two in zip(*results):
+        np.testing.assert_array_equal(one, two)
+
+
+def test_sequence_products_refuse_mismatched_operands():
+    a = np.zeros((4, 3), np.float32)
+    with pytest.raises(ValueError, match=r"b has shape \(2, 5\), expected \(3, 5\)"):
+        cpu.sequence_products(a, (np.zeros((2, 5), np.float32),))
+    with pytest.raises(TypeError, match="b has dtype float64, but a has float32"):
+        cpu.sequence_products(a, (np.zeros((3, 5)),))
+    with pytest.raises(ValueError, match="a must have 2 dimension"):
+        cpu.sequence_products(np.zeros(4, np.float32), (np.zeros((4, 5), np.float32),))

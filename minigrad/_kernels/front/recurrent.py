@@ -11,8 +11,10 @@ import numpy as np
 from .._checks import check_float_array, check_like
 
 # The loops that only the CPU has: on the GPU every step's product is a cuBLAS call anyway, and the
-# layer (ops/recurrent.py) walks the steps in Python over the cell kernels there.
-SEQUENCE_LOOPS = ("gru_sequence_backward", "gru_sequence_forward", "lstm_sequence_backward", "lstm_sequence_forward")
+# layer (ops/recurrent.py) walks the steps in Python over the cell kernels there; its whole-sequence
+# products are cuBLAS's too (packed_products is the CPU's float32 kernel for them).
+SEQUENCE_LOOPS = ("gru_sequence_backward", "gru_sequence_forward", "lstm_sequence_backward", "lstm_sequence_forward",
+                  "packed_products")
 
 
 class RecurrentKernels:
@@ -53,6 +55,21 @@ class RecurrentKernels:
             if not array.flags.c_contiguous:
                 raise ValueError(f"{loop}: the output {name} must be C-contiguous")
         getattr(self.loops, loop)(*[self._contiguous(a) for a in inputs], *outputs)
+
+    def sequence_products(self, a, b_parts):
+        """[a @ b for b in b_parts], each (m, n_i), for a (m, k) and b_parts (k, n_i) of a's dtype and
+        device, of any strides (transposed views included). A layer's whole-sequence products: float32
+        on the CPU runs them on the step products' packed kernel (recurrent.pyx: ``packed_products``),
+        a's packing shared by the parts; otherwise a matmul each.
+        Example: ``gw_ih, gw_hh = cpu.sequence_products(gates_grad.T, (x, h_prev))``"""
+        check_float_array(a, "a", ndim=2)
+        for b in b_parts:
+            check_like(b, "b", a, "a", shape=(a.shape[1], b.shape[-1]))
+        if a.dtype != np.float32 or not self.has_sequence_loops:
+            return [self.loops.matmul(a, b) for b in b_parts]
+        outs = tuple(self.xp.empty((a.shape[0], b.shape[1]), a.dtype) for b in b_parts)
+        self.loops.packed_products(a, tuple(b_parts), outs)
+        return list(outs)
 
     @property
     def has_sequence_loops(self):
