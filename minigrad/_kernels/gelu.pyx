@@ -1,6 +1,6 @@
 """GELU loops (CPU), exact and tanh-approximated, and erf itself, on flat C-contiguous arrays checked
-and allocated by the kernel front. Computed in double for both dtypes; the formulas are gelu.h's,
-shared with cuda/gelu.cu."""
+and allocated by the kernel front. Computed in the array's dtype (float32 without libm calls, so the
+loops vectorize); the formulas are gelu.h's, shared with cuda/gelu.cu."""
 from cython.parallel cimport prange
 from libc.math cimport erf
 
@@ -9,11 +9,25 @@ from ._types cimport PARALLEL_MIN, real
 cdef extern from "gelu.h" nogil:
     double gelu(double v, int tanh_approximation)
     double gelu_derivative(double v, int tanh_approximation)
+    float gelu_float(float v, int tanh_approximation)
+    float gelu_derivative_float(float v, int tanh_approximation)
 
 cdef enum:
-    # erf or tanh costs tens of cycles per element: threads pay off at an eighth of the elements
-    # that a memory-bound loop needs
+    # an erf or exp per element (float32: a few cycles vectorized, float64: libm's tens) costs several
+    # times a copy: threads pay off at an eighth of the elements that a memory-bound loop needs
     GELU_PARALLEL_MIN = PARALLEL_MIN // 8
+
+
+cdef inline real gelu_of(real v, int tanh_approximation) noexcept nogil:
+    if real is float:
+        return gelu_float(v, tanh_approximation)
+    return gelu(v, tanh_approximation)
+
+
+cdef inline real gelu_derivative_of(real v, int tanh_approximation) noexcept nogil:
+    if real is float:
+        return gelu_derivative_float(v, tanh_approximation)
+    return gelu_derivative(v, tanh_approximation)
 
 
 def gelu_forward(const real[::1] x, real[::1] y, bint tanh_approximation):
@@ -22,10 +36,10 @@ def gelu_forward(const real[::1] x, real[::1] y, bint tanh_approximation):
     with nogil:
         if n > GELU_PARALLEL_MIN:  # a plain loop below (see _types.pxd)
             for i in prange(n, schedule="static"):
-                y[i] = <real>gelu(x[i], tanh_approximation)
+                y[i] = gelu_of(x[i], tanh_approximation)
         else:
             for i in range(n):
-                y[i] = <real>gelu(x[i], tanh_approximation)
+                y[i] = gelu_of(x[i], tanh_approximation)
 
 
 def erf_forward(const real[::1] x, real[::1] y):
@@ -46,7 +60,7 @@ def gelu_backward(const real[::1] gy, const real[::1] x, real[::1] gx, bint tanh
     with nogil:
         if n > GELU_PARALLEL_MIN:
             for i in prange(n, schedule="static"):
-                gx[i] = <real>(gy[i] * gelu_derivative(x[i], tanh_approximation))
+                gx[i] = gy[i] * gelu_derivative_of(x[i], tanh_approximation)
         else:
             for i in range(n):
-                gx[i] = <real>(gy[i] * gelu_derivative(x[i], tanh_approximation))
+                gx[i] = gy[i] * gelu_derivative_of(x[i], tanh_approximation)

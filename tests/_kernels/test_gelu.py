@@ -32,6 +32,27 @@ def test_forward_and_backward_equal_the_reference(tanh_approximation, dtype, tol
     np.testing.assert_allclose(gx, gy * slope, rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("tanh_approximation", [False, True])
+def test_float32_keeps_relative_precision_in_both_tails(tanh_approximation):
+    """float32 runs in float (gelu.h's vectorizable erf and exp): 1 + erf(x / sqrt 2) or 1 + tanh(u) in
+    float would cancel to 0 (or to a few ulps of 1) on the negative side, and 1 - s on the positive
+    side of the tanh slope; each tail is computed from its own small term instead."""
+    x = np.concatenate([np.linspace(-9, -1, 801), np.linspace(1, 9, 801)]).astype(np.float32)
+    v = x.astype(np.float64)
+    if tanh_approximation:  # 0.5 (1 + tanh u) = sigmoid(2u), 0.5 (1 - tanh^2 u) = 2 sigmoid(2u) sigmoid(-2u)
+        w = 2 * SQRT_2_OVER_PI * (v + CUBIC * v ** 3)
+        half, complement = 1 / (1 + np.exp(-w)), 1 / (1 + np.exp(w))
+        y_ref, slope = v * half, half + 2 * v * half * complement * SQRT_2_OVER_PI * (1 + 3 * CUBIC * v * v)
+    else:  # Phi(v) = erfc(-v / sqrt 2) / 2, without 1 + erf's cancellation
+        cdf = 0.5 * np.vectorize(math.erfc)(-v / math.sqrt(2))
+        y_ref, slope = v * cdf, cdf + v * np.exp(-0.5 * v * v) / math.sqrt(2 * math.pi)
+    # exp's argument (up to 67 here) rounds in float: relative error up to 67 * 2^-24 = 4e-6
+    np.testing.assert_allclose(cpu.gelu_forward(x, tanh_approximation), y_ref, rtol=1e-5, atol=0)
+    grad = cpu.gelu_backward(np.ones_like(x), x, tanh_approximation)
+    far = np.abs(x) > 2  # the slope crosses 0 near -0.75: relative precision only away from it
+    np.testing.assert_allclose(grad[far], slope[far], rtol=1e-5, atol=0)
+
+
 def test_strided_input_gives_the_contiguous_result(rng):
     x = rng.standard_normal((6, 8)).T[::-1]
     gy = rng.standard_normal((16, 6))[::2]

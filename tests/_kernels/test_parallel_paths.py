@@ -64,9 +64,10 @@ def test_dropout_masks_depend_on_the_position_only(dtype, rng):
     check(lambda gy, mask, gx: cpu_loops.dropout_backward(gy, mask, gx, 1 / 0.7), [gy, mask, np.empty_like(gy)])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("tanh", [False, True])
-def test_gelu(tanh, rng):
-    x, gy = rng.standard_normal(N) * 4, rng.standard_normal(N)
+def test_gelu(tanh, dtype, rng):
+    x, gy = (rng.standard_normal(N) * 4).astype(dtype), rng.standard_normal(N).astype(dtype)
     check(lambda x, y: cpu_loops.gelu_forward(x, y, tanh), [x, np.empty_like(x)])
     check(lambda gy, x, gx: cpu_loops.gelu_backward(gy, x, gx, tanh), [gy, x, np.empty_like(x)])
 
