@@ -78,6 +78,29 @@ static void mga_pack_##suffix(const real* weight, real* packed, const mga_geomet
                                     }                                                                         \
 }                                                                                                             \
                                                                                                               \
+/* row[c0(b) + q * SW] = staged[b * span + q]: a gx row from its column phases; at stride 2 as pairs of       \
+   streams, which GCC interleaves with vector permutes */                                                     \
+static inline void mga_interleave_##suffix(const real* restrict staged, real* restrict row,                   \
+                                          const mga_geometry* g) {                                            \
+    ptrdiff_t b, q;                                                                                           \
+    if (g->SW == 2) {                                                                                         \
+        const real* restrict even = staged + (mga_first_column(g, 0) == 0 ? 0 : g->span);                     \
+        const real* restrict odd = staged + (mga_first_column(g, 0) == 0 ? g->span : 0);                      \
+        for (q = 0; q < g->W / 2; q++) {                                                                      \
+            row[2 * q] = even[q];                                                                             \
+            row[2 * q + 1] = odd[q];                                                                          \
+        }                                                                                                     \
+        if (g->W % 2)                                                                                         \
+            row[g->W - 1] = even[g->W / 2];                                                                   \
+        return;                                                                                               \
+    }                                                                                                         \
+    for (b = 0; b < g->SW; b++) {                                                                             \
+        const ptrdiff_t c0 = mga_first_column(g, b);                                                          \
+        for (q = 0; c0 + q * g->SW < g->W; q++)                                                               \
+            row[c0 + q * g->SW] = staged[b * g->span + q];                                                    \
+    }                                                                                                         \
+}                                                                                                             \
+                                                                                                              \
 /* gx rows of job `job` (N, groups * cout, H, W) from gy (N, groups * cin, OH, OW), through buffer           \
    (cin * in_rows * pitch) and staging (V * SW * span) */                                                     \
 static void mga_job_##suffix(const real* gy, const real* packed, const ptrdiff_t* tap_start,                 \
@@ -117,15 +140,9 @@ static void mga_job_##suffix(const real* gy, const real* packed, const ptrdiff_t
                         mgd_store_tile_##suffix(sums + p0, out + q + p0, staged, NULL, count);                \
                 }                                                                                             \
             }                                                                                                 \
-            for (v = 0; v < count; v++) {                                                                     \
-                real* const row = gx + (ng * g->cout + block * V + v) * plane + ih * g->W;                    \
-                for (b = 0; b < g->SW; b++) {                                                                 \
-                    const ptrdiff_t c0 = mga_first_column(g, b);                                              \
-                    const real* const src = staging + v * staged + b * g->span;                               \
-                    for (q = 0; c0 + q * g->SW < g->W; q++)                                                   \
-                        row[c0 + q * g->SW] = src[q];                                                         \
-                }                                                                                             \
-            }                                                                                                 \
+            for (v = 0; v < count; v++)                                                                       \
+                mga_interleave_##suffix(staging + v * staged,                                                 \
+                                        gx + (ng * g->cout + block * V + v) * plane + ih * g->W, g);          \
         }                                                                                                     \
     }                                                                                                         \
 }
