@@ -15,8 +15,10 @@ cache between the packing and the GEMM that reads it, and calls GEMM on its own 
 A wide 3x3 stride-1 convolution runs its forward and input gradient as Winograd F(2x2, 3x3) instead
 (see _winograd below). Narrower layers (every kernel but 1x1) run their forward, and stride-1 ones
 their input gradient, as a direct loop vectorised over output channels (see _direct below and
-conv_direct.h). The weight gradient runs direct, vectorised over output channels too, wherever a job
-has enough pixels (see _direct_weight_gradient below and conv_weight.h).
+conv_direct.h); strided layers of any width run their input gradient as one such loop per stride
+phase (_direct_strided_adjoint, conv_adjoint.h). The weight gradient runs direct, vectorised over
+output channels too, wherever a job has enough pixels (see _direct_weight_gradient below and
+conv_weight.h).
 
 A 1x1 kernel with stride 1 and no padding needs no packing: the input (output) rows of a tile are
 its column matrix already, with the image's plane size as row stride.
@@ -55,6 +57,21 @@ cdef extern from "conv_direct.h" nogil:
                    float* buffer, const DirectGeometry* g, Py_ssize_t job)
     void mgd_job_d(const double* x, const double* packed, const Py_ssize_t* offsets, const double* bias, double* y,
                    double* buffer, const DirectGeometry* g, Py_ssize_t job)
+
+cdef extern from "conv_adjoint.h" nogil:
+    ctypedef struct AdjointGeometry "mga_geometry":
+        Py_ssize_t N, groups, cin, cout, H, W, OH, OW, KH, KW, SH, SW, DH, DW, PH, PW
+        Py_ssize_t blocks, rows, row_blocks, in_rows, pitch, left, span
+    void mgd_copy_padded_rows(const void* image, void* rows, size_t itemsize, Py_ssize_t channels, Py_ssize_t H,
+                              Py_ssize_t W, Py_ssize_t top, Py_ssize_t count, Py_ssize_t in_rows, Py_ssize_t left,
+                              Py_ssize_t pitch)
+    void mga_tap_offsets(const AdjointGeometry* g, Py_ssize_t* tap_start, Py_ssize_t* offsets)
+    void mga_pack_f(const float* weight, float* packed, const AdjointGeometry* g)
+    void mga_pack_d(const double* weight, double* packed, const AdjointGeometry* g)
+    void mga_job_f(const float* gy, const float* packed, const Py_ssize_t* tap_start, const Py_ssize_t* offsets,
+                   float* gx, float* buffer, float* staging, const AdjointGeometry* g, Py_ssize_t job)
+    void mga_job_d(const double* gy, const double* packed, const Py_ssize_t* tap_start, const Py_ssize_t* offsets,
+                   double* gx, double* buffer, double* staging, const AdjointGeometry* g, Py_ssize_t job)
 
 cdef extern from "conv_weight.h" nogil:
     enum:
@@ -176,7 +193,10 @@ def conv_input_gradient(const real[:, :, :, ::1] gy, const real[:, :, ::1] weigh
         _winograd(&gy[0, 0, 0, 0], &weight[0, 0, 0], True, NULL, &gx[0, 0, 0, 0], &g)
         return
     if not empty and _direct_fits(&g, True, MGD_DOUBLES if real is double else MGD_FLOATS):
-        _direct(&gy[0, 0, 0, 0], &weight[0, 0, 0], True, NULL, &gx[0, 0, 0, 0], &g)
+        if g.SH == 1 and g.SW == 1:
+            _direct(&gy[0, 0, 0, 0], &weight[0, 0, 0], True, NULL, &gx[0, 0, 0, 0], &g)
+        else:
+            _direct_strided_adjoint(&gy[0, 0, 0, 0], &weight[0, 0, 0], &gx[0, 0, 0, 0], &g)
         return
     cdef real[:, ::1] scratch = _scratch(g, DTYPES[real is double])
     with nogil:
@@ -625,7 +645,8 @@ cdef inline void _transform_output(const real* m, const real* bias, real* y, rea
 # For narrow layers (16 to 64 channels) a direct loop vectorised over output channels (conv_direct.h)
 # beats the tiled implicit GEMM: OpenBLAS runs products with 16 to 64 rows far below its rate, and the
 # tile's packing is a second pass over the columns. The input gradient of a stride-1 convolution is one
-# too: gy correlated with the flipped, channel-swapped weight, top/left padding (K - 1) * dilation - pad.
+# too: gy correlated with the flipped, channel-swapped weight, top/left padding (K - 1) * dilation - pad;
+# a strided one is one per stride phase (see _direct_strided_adjoint below).
 DIRECT = True  # module global, so that tests can compare with the tiled implicit GEMM
 DIRECT_BUFFER_BYTES = 1 << 17  # a job's copy of its input rows, kept in L2
 DIRECT_WIDE_CHANNELS = 128  # read or written, per group
@@ -635,14 +656,15 @@ DIRECT_WIDE_OUTPUTS = 256  # per image: 16x16 and above
 cdef bint _direct_fits(Geometry* g, bint adjoint, Py_ssize_t vector) noexcept:
     """Where the direct loop wins (measured, 1 thread, float32): every kernel but 1x1 (a GEMM on the
     input itself, or a strided copy of it), except wide products on large images (the tiled GEMM
-    runs near BLAS's rate there). The input gradient (adjoint, stride 1 only) where its written
-    channels fill at least half of their vectors (3 or 6 input channels: 0.6x the tiled speed) and
-    neither side is wide (256 -> 128 channels on 14x14: 0.7x)."""
+    runs near BLAS's rate there). The input gradient (adjoint) where its written channels fill at
+    least half of their vectors (3 or 6 input channels: 0.6x the tiled speed) and, at stride 1, neither
+    side is wide (256 -> 128 channels on 14x14: 0.7x); strided, the tiles' col2im scatter loses at
+    every width measured (16 to 512 channels: the direct phases take 0.55-0.85x the time)."""
     if not DIRECT or g.N * g.OH * g.OW * g.Og * g.Cg == 0 or g.KH * g.KW == 1:
         return False
     if adjoint:
-        return (g.SH == 1 and g.SW == 1 and 2 * g.Cg >= (g.Cg + vector - 1) // vector * vector
-                and max(g.Cg, g.Og) < DIRECT_WIDE_CHANNELS)
+        return (2 * g.Cg >= (g.Cg + vector - 1) // vector * vector
+                and (g.SH > 1 or g.SW > 1 or max(g.Cg, g.Og) < DIRECT_WIDE_CHANNELS))
     return max(g.Cg, g.Og) < DIRECT_WIDE_CHANNELS or g.OH * g.OW < DIRECT_WIDE_OUTPUTS
 
 
@@ -682,6 +704,50 @@ cdef void _direct(const real* x, const real* weight, bint adjoint, const real* b
                 mgd_job_f(x, &packed[0], &offsets[0], bias, y, &buffers[threadid(), 0], &d, job)
             else:
                 mgd_job_d(x, &packed[0], &offsets[0], bias, y, &buffers[threadid(), 0], &d, job)
+
+# ---- Direct strided input gradient --------------------------------------------------------------------
+# The input gradient of a strided convolution as SH * SW stride phases of gx, each a stride-1 correlation
+# of gy with a sub-kernel (conv_adjoint.h), on the direct loop's run and store.
+
+
+cdef void _direct_strided_adjoint(const real* gy, const real* weight, real* gx, Geometry* g):
+    """gx (N, C, H, W) = the input gradient of the convolution for gy (N, O, OH, OW) and weight (groups,
+    Og, Cg * KH * KW), stride above 1 on some axis."""
+    cdef AdjointGeometry d
+    cdef Py_ssize_t V = MGD_DOUBLES if real is double else MGD_FLOATS
+    d.N, d.groups, d.cin, d.cout, d.H, d.W, d.OH, d.OW = g.N, g.groups, g.Og, g.Cg, g.H, g.W, g.OH, g.OW
+    d.KH, d.KW, d.SH, d.SW, d.DH, d.DW, d.PH, d.PW = g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.PH, g.PW
+    d.blocks = (d.cout + V - 1) // V
+    d.left = (d.KW - 1) * d.DW // d.SW
+    d.pitch = d.left + (d.W - 1 + d.PW) // d.SW + 1
+    d.span = ((d.W + d.SW - 1) // d.SW + V - 1) // V * V  # whole tiles (conv_adjoint.h)
+    cdef Py_ssize_t halo = (d.KH - 1) * d.DH // d.SH + 2  # gy rows read beyond a job's rows / SH
+    cdef Py_ssize_t gy_rows = DIRECT_BUFFER_BYTES // (d.cin * d.pitch * sizeof(real))
+    d.rows = max(1, min(d.H, (gy_rows - halo) * d.SH))
+    # enough jobs for every thread when the batch is small
+    d.rows = min(d.rows, max(1, d.H * d.N * d.groups // (4 * minigrad_max_threads())))
+    d.row_blocks = (d.H + d.rows - 1) // d.rows
+    d.in_rows = (d.rows - 1 + (d.KH - 1) * d.DH) // d.SH + 2
+    dtype = DTYPES[real is double]
+    cdef Py_ssize_t taps = d.cin * d.KH * d.KW, jobs = d.N * d.groups * d.row_blocks, job
+    cdef real[::1] packed = np.empty(d.groups * d.blocks * taps * V, dtype)
+    cdef Py_ssize_t[::1] offsets = np.empty(max(1, taps), np.intp)
+    cdef Py_ssize_t[::1] tap_start = np.empty(d.SH * d.SW + 1, np.intp)
+    cdef real[:, ::1] buffers = np.empty((minigrad_max_threads(), d.cin * d.in_rows * d.pitch), dtype)
+    cdef real[:, ::1] staging = np.empty((minigrad_max_threads(), V * d.SW * d.span), dtype)
+    mga_tap_offsets(&d, &tap_start[0], &offsets[0])
+    with nogil:
+        if real is float:
+            mga_pack_f(weight, &packed[0], &d)
+        else:
+            mga_pack_d(weight, &packed[0], &d)
+        for job in prange(jobs, schedule="dynamic", use_threads_if=_parallel(g[0])):
+            if real is float:
+                mga_job_f(gy, &packed[0], &tap_start[0], &offsets[0], gx, &buffers[threadid(), 0],
+                          &staging[threadid(), 0], &d, job)
+            else:
+                mga_job_d(gy, &packed[0], &tap_start[0], &offsets[0], gx, &buffers[threadid(), 0],
+                          &staging[threadid(), 0], &d, job)
 
 # ---- Direct weight gradient --------------------------------------------------------------------------
 # gweight[group, o, (c, kh, kw)] = sum over samples and output pixels p of gy[o, p] * x[c, p * stride +
@@ -808,15 +874,4 @@ cdef inline void _copy_padded_rows(const real* image, real* xs, Py_ssize_t top, 
                                    DirectWeight* d) noexcept nogil:
     """xs[c, r, j] = image[c, top + r, j - PW] for the Cg channels of image (C, H, W), r < count and
     j < pitch; 0 outside the image. Channel planes lie in_rows * pitch apart."""
-    cdef Py_ssize_t lo = min(g.PW, d.pitch), hi = max(lo, min(g.W + g.PW, d.pitch)), c, r, ih
-    cdef real* row
-    for c in range(g.Cg):
-        for r in range(count):
-            row = xs + (c * d.in_rows + r) * d.pitch
-            ih = top + r
-            if ih < 0 or ih >= g.H:
-                memset(row, 0, d.pitch * sizeof(real))
-            else:
-                memset(row, 0, lo * sizeof(real))
-                memcpy(row + lo, image + (c * g.H + ih) * g.W + lo - g.PW, (hi - lo) * sizeof(real))
-                memset(row + hi, 0, (d.pitch - hi) * sizeof(real))
+    mgd_copy_padded_rows(image, xs, sizeof(real), g.Cg, g.H, g.W, top, count, d.in_rows, g.PW, d.pitch)

@@ -55,6 +55,29 @@ typedef struct {
     ptrdiff_t in_rows, pitch, phase;          /* buffer rows per channel, row length, phase length */
 } mgd_geometry;
 
+/* rows[c][r][j] = image[c][top + r][j - left] for c < channels, r < count, j < pitch; 0 outside the image
+   (H, W). Channel planes of rows lie in_rows * pitch items apart; items of itemsize bytes. */
+static inline void mgd_copy_padded_rows(const void* image, void* rows, size_t itemsize, ptrdiff_t channels,
+                                        ptrdiff_t H, ptrdiff_t W, ptrdiff_t top, ptrdiff_t count,
+                                        ptrdiff_t in_rows, ptrdiff_t left, ptrdiff_t pitch) {
+    const ptrdiff_t lo = left < 0 ? 0 : (left < pitch ? left : pitch); /* columns in the image: [lo, hi) */
+    const ptrdiff_t hi = W + left < lo ? lo : (W + left < pitch ? W + left : pitch);
+    ptrdiff_t c, r, ih;
+    for (c = 0; c < channels; c++)
+        for (r = 0; r < count; r++) {
+            char* const row = (char*)rows + (c * in_rows + r) * pitch * itemsize;
+            ih = top + r;
+            if (ih < 0 || ih >= H) {
+                memset(row, 0, pitch * itemsize);
+            } else {
+                memset(row, 0, lo * itemsize);
+                memcpy(row + lo * itemsize, (const char*)image + ((c * H + ih) * W + lo - left) * itemsize,
+                       (hi - lo) * itemsize);
+                memset(row + hi * itemsize, 0, (pitch - hi) * itemsize);
+            }
+        }
+}
+
 /* The taps' offsets into a job's buffer, in packing order (input channel, kh, kw). */
 static inline void mgd_tap_offsets(const mgd_geometry* g, ptrdiff_t* offsets) {
     ptrdiff_t i, kh, kw, t = 0;
@@ -187,19 +210,20 @@ static void mgd_job_##suffix(const real* x, const real* packed, const ptrdiff_t*
     mgd_vector_##suffix sums[MGD_P];                                                                          \
     ptrdiff_t i, r, ih, j, ph, block, oh, ow, count;                                                          \
     int p0;                                                                                                   \
-    for (i = 0; i < g->cin; i++) {                                                                            \
-        const real* plane_in = x + (ng * g->cin + i) * g->H * g->W;                                           \
-        for (r = 0; r < g->in_rows; r++) {                                                                    \
-            real* row = buffer + (i * g->in_rows + r) * g->pitch;                                             \
-            ih = first * g->SH - g->top + r;                                                                  \
-            if (ih < 0 || ih >= g->H) {                                                                       \
-                memset(row, 0, g->pitch * sizeof(real));                                                      \
-            } else if (g->SW == 1) {                                                                          \
-                memset(row, 0, lo * sizeof(real));                                                            \
-                memcpy(row + lo, plane_in + ih * g->W + lo - g->left, (hi - lo) * sizeof(real));              \
-                memset(row + hi, 0, (g->pitch - hi) * sizeof(real));                                          \
-            } else {                                                                                          \
-                for (ph = 0; ph < g->SW; ph++) { /* padded columns q * SW + ph, q in [q0, q1), lie in x */     \
+    if (g->SW == 1)                                                                                           \
+        mgd_copy_padded_rows(x + ng * g->cin * g->H * g->W, buffer, sizeof(real), g->cin, g->H, g->W,         \
+                             first * g->SH - g->top, g->in_rows, g->in_rows, g->left, g->pitch);              \
+    else                                                                                                      \
+        for (i = 0; i < g->cin; i++) {                                                                        \
+            const real* plane_in = x + (ng * g->cin + i) * g->H * g->W;                                       \
+            for (r = 0; r < g->in_rows; r++) {                                                                \
+                real* row = buffer + (i * g->in_rows + r) * g->pitch;                                         \
+                ih = first * g->SH - g->top + r;                                                              \
+                if (ih < 0 || ih >= g->H) {                                                                   \
+                    memset(row, 0, g->pitch * sizeof(real));                                                  \
+                    continue;                                                                                 \
+                }                                                                                             \
+                for (ph = 0; ph < g->SW; ph++) { /* padded columns q * SW + ph, q in [q0, q1), lie in x */    \
                     const ptrdiff_t q0 = lo > ph ? (lo - ph + g->SW - 1) / g->SW : 0;                         \
                     const ptrdiff_t q1 = hi > ph ? (hi - ph + g->SW - 1) / g->SW : 0;                         \
                     const real* src = plane_in + ih * g->W + ph - g->left;                                    \
@@ -213,7 +237,6 @@ static void mgd_job_##suffix(const real* x, const real* packed, const ptrdiff_t*
                 }                                                                                             \
             }                                                                                                 \
         }                                                                                                     \
-    }                                                                                                         \
     for (block = 0; block < g->blocks; block++) {                                                             \
         const real* w = packed + (group * g->blocks + block) * taps * V;                                      \
         const real* const block_bias = bias ? bias + group * g->cout + block * V : NULL;                      \

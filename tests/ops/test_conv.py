@@ -491,24 +491,47 @@ DIRECT_EDGE_CASES = {
 }
 
 
+# The strided input gradient's stride phases (conv_adjoint.h): at least 8 input channels, so that the
+# written channels fill half a float32 vector and the direct path runs
+DIRECT_STRIDED_ADJOINT_CASES = {
+    "stride 2, odd sizes": ((2, 8, 11, 13), (12, 8, 3, 3), 2, 1, 1, 1),
+    "stride 2, padding 0": ((2, 9, 10, 9), (7, 9, 3, 3), 2, 0, 1, 1),
+    "stride 2, padding 2": ((1, 8, 9, 12), (5, 8, 3, 3), 2, 2, 1, 1),
+    "stride 3": ((2, 8, 14, 17), (6, 8, 3, 3), 3, 1, 1, 1),
+    "stride 3, 2x2 kernel (a phase without taps)": ((2, 8, 10, 11), (4, 8, 2, 2), 3, 0, 1, 1),
+    "stride 4 beyond the kernel, rows and columns no window reads": ((2, 8, 10, 11), (4, 8, 3, 3), 4, 0, 1, 1),
+    "stride (2, 3), 4x4 kernel, asymmetric padding": ((2, 8, 13, 16), (5, 8, 4, 4), (2, 3), ((1, 2), (0, 1)), 1, 1),
+    "stride (1, 2)": ((2, 8, 6, 15), (5, 8, 3, 3), (1, 2), 1, 1, 1),
+    "stride 2, dilation 2 (every tap in one phase)": ((2, 8, 12, 13), (6, 8, 3, 3), 2, 2, 2, 1),
+    "stride 2, dilation 3": ((1, 8, 15, 14), (4, 8, 3, 3), 2, 3, 3, 1),
+    "stride 2, groups": ((2, 16, 9, 11), (12, 8, 3, 3), 2, 1, 1, 2),
+    "stride 2, 20 channels (two blocks), width over two runs": ((2, 20, 7, 70), (9, 20, 3, 3), 2, 1, 1, 1),
+    "stride 2, DCGAN's 4x4 kernel": ((2, 16, 8, 8), (24, 16, 4, 4), 2, 1, 1, 1),
+    "stride 2, a single output pixel": ((2, 8, 3, 3), (5, 8, 3, 3), 2, 0, 1, 1),
+    "stride 2, large enough for two threads": ((4, 16, 24, 26), (32, 16, 3, 3), 2, 1, 1, 1),
+}
+ALL_DIRECT_CASES = {**DIRECT_EDGE_CASES, **DIRECT_STRIDED_ADJOINT_CASES}
+
+
 @pytest.mark.parametrize("buffer_bytes", [0, None])
-@pytest.mark.parametrize("case", list(DIRECT_EDGE_CASES))
+@pytest.mark.parametrize("case", list(ALL_DIRECT_CASES))
 def test_direct_convolution_gives_the_reference_at_one_and_two_threads(case, buffer_bytes, rng, monkeypatch):
     if buffer_bytes is not None:
         monkeypatch.setattr(conv_loops, "DIRECT_BUFFER_BYTES", buffer_bytes)
-    _check_against_the_reference_at_one_and_two_threads(*DIRECT_EDGE_CASES[case], rng)
+    _check_against_the_reference_at_one_and_two_threads(*ALL_DIRECT_CASES[case], rng)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("case", ["width over two runs, 33 channels (three blocks)", "stride 2", "groups",
-                                  "padding beyond the kernel (the adjoint reads from inside)"])
+                                  "padding beyond the kernel (the adjoint reads from inside)",
+                                  *DIRECT_STRIDED_ADJOINT_CASES])
 def test_direct_and_tiled_convolutions_agree_to_rounding(case, dtype, rng, monkeypatch):
-    x_shape, w_shape, stride, padding, dilation, groups = DIRECT_EDGE_CASES[case]
+    x_shape, w_shape, stride, padding, dilation, groups = ALL_DIRECT_CASES[case]
     x, w, b = (rng.standard_normal(shape).astype(dtype) for shape in (x_shape, w_shape, w_shape[:1]))
 
     def results():
         tx, tw, tb = (mg.tensor(a, requires_grad=True) for a in (x, w, b))
-        y = F.conv2d(tx, tw, tb, stride, padding, dilation, groups)
+        y = _conv2d_with_padding(tx, tw, tb, stride, padding, dilation, groups)
         y.backward(mg.tensor(np.cos(np.arange(y.numel())).reshape(y.shape).astype(dtype)))
         return y.detach().numpy(), tx.grad.numpy()
 
@@ -520,10 +543,12 @@ def test_direct_and_tiled_convolutions_agree_to_rounding(case, dtype, rng, monke
                                    atol=(1e-5 if dtype == "float32" else 1e-12) * np.abs(c).max())
 
 
-def test_a_stride_1_transposed_convolution_agrees_with_the_tiled_one(rng, monkeypatch):
-    # conv_transpose2d's forward is conv2d's input gradient: the direct one here (16 channels written)
-    x, w = rng.standard_normal((2, 20, 5, 18)), rng.standard_normal((20, 16, 3, 3))
-    want = F.conv_transpose2d(mg.tensor(x), mg.tensor(w), padding=1).numpy()
+@pytest.mark.parametrize("kernel, stride", [(3, 1), (4, 2)])
+def test_a_transposed_convolution_agrees_with_the_tiled_one(kernel, stride, rng, monkeypatch):
+    # conv_transpose2d's forward is conv2d's input gradient: the direct one here (16 channels written),
+    # stride 2 as in DCGAN's generator
+    x, w = rng.standard_normal((2, 20, 5, 18)), rng.standard_normal((20, 16, kernel, kernel))
+    want = F.conv_transpose2d(mg.tensor(x), mg.tensor(w), stride=stride, padding=1).numpy()
     monkeypatch.setattr(conv_loops, "DIRECT", False)
-    np.testing.assert_allclose(F.conv_transpose2d(mg.tensor(x), mg.tensor(w), padding=1).numpy(), want,
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(F.conv_transpose2d(mg.tensor(x), mg.tensor(w), stride=stride, padding=1).numpy(),
+                               want, rtol=1e-12, atol=1e-12)
