@@ -144,6 +144,38 @@ def test_dropout_between_layers_only_in_training():
     assert not np.allclose(lstm(x)[0].detach().numpy(), first)
 
 
+@pytest.mark.parametrize("kind", ["GRU", "LSTM"])
+def test_dropout_between_layers_is_one_layer_dropout_another(kind, device):
+    """Training-mode nn.GRU/LSTM(num_layers=2, dropout=p) is layer 0, F.dropout, layer 1: with the same seed
+    (so the same mask) the output, final states and every gradient equal the composition's, on each device."""
+    rng = np.random.default_rng(0)
+    full = getattr(nn, kind)(3, 4, num_layers=2, dropout=0.4).double().to(device)
+    layers = [getattr(nn, kind)(n, 4).double().to(device) for n in (3, 4)]
+    for index, layer in enumerate(layers):
+        own = {k: v for k, v in full.state_dict().items() if k.endswith(f"l{index}")}
+        layer.load_state_dict({k.replace(f"l{index}", "l0"): v for k, v in own.items()})
+    x, h0, c0, weights = (rng.standard_normal(shape) for shape in [(6, 5, 3), (2, 5, 4), (2, 5, 4), (6, 5, 4)])
+
+    def run(composed):
+        mg.manual_seed(3)
+        xs, hs, cs = (mg.tensor(a, device=device, requires_grad=True) for a in (x, h0, c0))
+        state = (lambda i: (hs[i:i + 1], cs[i:i + 1])) if kind == "LSTM" else (lambda i: hs[i:i + 1])
+        if composed:
+            out, first = layers[0](xs, state(0))
+            out, second = layers[1](mg.nn.functional.dropout(out, 0.4), state(1))
+            finals = [mg.cat([a, b]) for a, b in zip(*[f if kind == "LSTM" else (f,) for f in (first, second)])]
+        else:
+            out, final = full(xs, (hs, cs) if kind == "LSTM" else hs)
+            finals = list(final) if kind == "LSTM" else [final]
+        (out * mg.tensor(weights, device=device)).sum().backward()
+        params = [p for m in (layers if composed else [full]) for p in m.parameters()]
+        grads = [xs.grad, hs.grad] + ([cs.grad] if kind == "LSTM" else []) + [p.grad for p in params]
+        return [t.detach().cpu().numpy() for t in [out, *finals, *grads]]
+
+    for got, want in zip(run(False), run(True), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+
+
 def test_packed_outputs_equal_each_sequence_run_alone():
     """A packed batch of sequences of different lengths gives, per sequence, what it gives alone."""
     mg.manual_seed(1)
