@@ -56,6 +56,14 @@ cdef extern from "conv_direct.h" nogil:
     void mgd_job_d(const double* x, const double* packed, const Py_ssize_t* offsets, const double* bias, double* y,
                    double* buffer, const DirectGeometry* g, Py_ssize_t job)
 
+cdef extern from "conv_winograd.h" nogil:
+    void mgw_input_f(const float* plane, Py_ssize_t H, Py_ssize_t W, Py_ssize_t top, Py_ssize_t left, Py_ssize_t BW,
+                     float* scratch, float* v, Py_ssize_t stride)
+    void mgw_input_d(const double* plane, Py_ssize_t H, Py_ssize_t W, Py_ssize_t top, Py_ssize_t left, Py_ssize_t BW,
+                     double* scratch, double* v, Py_ssize_t stride)
+    void mgw_output_f(const float* m, Py_ssize_t stride, float base, float* y0, float* y1, Py_ssize_t OW)
+    void mgw_output_d(const double* m, Py_ssize_t stride, double base, double* y0, double* y1, Py_ssize_t OW)
+
 cdef extern from "conv_weight.h" nogil:
     enum:
         MG_WG_LANES_F32
@@ -488,7 +496,7 @@ cdef void _winograd(const real* x, const real* weight, bint adjoint, const real*
     w.width = w.rows * w.BW
     dtype = DTYPES[real is double]
     cdef real[::1] transformed = np.empty(16 * w.groups * w.cout * w.cin, dtype)
-    cdef real[:, ::1] scratch = np.empty((minigrad_max_threads(), 16 * (w.cin + w.cout) * w.width + 4 * (2 * w.BW + 2)),
+    cdef real[:, ::1] scratch = np.empty((minigrad_max_threads(), 16 * (w.cin + w.cout) * w.width + 16 * (w.BW + 1)),
                                           dtype)
     cdef Py_ssize_t job
     with nogil:
@@ -534,91 +542,50 @@ cdef inline void _winograd_job(const real* x, const real* u, const real* bias, r
     cdef Py_ssize_t blocks = rows * w.BW, group, xi
     cdef real* v = scratch
     cdef real* m = scratch + 16 * w.cin * blocks
-    cdef real* rows_buffer = m + 16 * w.cout * blocks  # 4 padded input rows, or 2 output rows
+    cdef real* rows_scratch = m + 16 * w.cout * blocks  # the input transform's padded rows
     for group in range(w.groups):
-        _transform_input(x, v, rows_buffer, w, group, first, rows)
+        _transform_input(x, v, rows_scratch, w, group, first, rows)
         for xi in range(16):
             gemm(False, False, w.cout, blocks, w.cin, 1, u + (xi * w.groups + group) * w.cout * w.cin, w.cin,
                  v + xi * w.cin * blocks, blocks, 0, m + xi * w.cout * blocks, blocks)
-        _transform_output(m, bias, y, rows_buffer, w, group, first, rows)
+        _transform_output(m, bias, y, w, group, first, rows)
 
 
 cdef inline void _transform_input(const real* x, real* v, real* d, WinogradGeometry* w, Py_ssize_t group,
                                   Py_ssize_t first, Py_ssize_t rows) noexcept nogil:
     """v[xi, i, b] = (B^T d B)[xi] for the 4x4 input d under block b of the job's block rows
-    [first, first + rows) (zero outside x). Block row by block row: the 4 input rows under it are
-    copied into d with their padding, so that the loop over the row's blocks has no branch."""
-    cdef Py_ssize_t i, r, row, n, ih, iw, lo, hi, b, c, BW = w.BW, pitch = 2 * BW + 2
-    cdef Py_ssize_t block_rows = (w.OH + 1) // 2, stride = w.cin * rows * BW
-    cdef const real* plane
-    cdef real* out
-    cdef real t0, t1, t2, t3
-    iw = -w.left
-    lo = min(max(-iw, 0), pitch)  # the padded row's columns [lo, hi) lie in x
-    hi = max(min(w.W - iw, pitch), lo)
+    [first, first + rows) (zero outside x), one block row at a time (conv_winograd.h; d: its scratch)."""
+    cdef Py_ssize_t i, row, n, BW = w.BW, block_rows = (w.OH + 1) // 2, stride = w.cin * rows * BW
     for i in range(w.cin):
         for row in range(rows):
             n = (first + row) // block_rows
-            ih = 2 * ((first + row) % block_rows) - w.top
-            plane = x + ((n * w.groups + group) * w.cin + i) * w.H * w.W
-            for r in range(4):
-                memset(d + r * pitch, 0, pitch * sizeof(real))
-                if 0 <= ih + r < w.H:
-                    memcpy(d + r * pitch + lo, plane + (ih + r) * w.W + iw + lo, (hi - lo) * sizeof(real))
-            out = v + i * rows * BW + row * BW
-            for c in range(4):  # column c of B^T d, then its products with B
-                for b in range(BW):
-                    t0 = d[2 * b + c] - d[2 * pitch + 2 * b + c]
-                    t1 = d[pitch + 2 * b + c] + d[2 * pitch + 2 * b + c]
-                    t2 = d[2 * pitch + 2 * b + c] - d[pitch + 2 * b + c]
-                    t3 = d[pitch + 2 * b + c] - d[3 * pitch + 2 * b + c]
-                    # v[4 r + c] needs columns c of all four rows of t = B^T d: gather them below
-                    out[(0 + c) * stride + b] = t0
-                    out[(4 + c) * stride + b] = t1
-                    out[(8 + c) * stride + b] = t2
-                    out[(12 + c) * stride + b] = t3
-            for r in range(4):  # t B: row r of t from its four columns, in place
-                for b in range(BW):
-                    t0 = out[(4 * r) * stride + b]
-                    t1 = out[(4 * r + 1) * stride + b]
-                    t2 = out[(4 * r + 2) * stride + b]
-                    t3 = out[(4 * r + 3) * stride + b]
-                    out[(4 * r) * stride + b] = t0 - t2
-                    out[(4 * r + 1) * stride + b] = t1 + t2
-                    out[(4 * r + 2) * stride + b] = t2 - t1
-                    out[(4 * r + 3) * stride + b] = t1 - t3
+            if real is float:
+                mgw_input_f(x + ((n * w.groups + group) * w.cin + i) * w.H * w.W, w.H, w.W,
+                            2 * ((first + row) % block_rows) - w.top, -w.left, BW, d, v + (i * rows + row) * BW, stride)
+            else:
+                mgw_input_d(x + ((n * w.groups + group) * w.cin + i) * w.H * w.W, w.H, w.W,
+                            2 * ((first + row) % block_rows) - w.top, -w.left, BW, d, v + (i * rows + row) * BW, stride)
 
 
-cdef inline void _transform_output(const real* m, const real* bias, real* y, real* pair, WinogradGeometry* w,
-                                   Py_ssize_t group, Py_ssize_t first, Py_ssize_t rows) noexcept nogil:
-    """The 2x2 outputs A^T M A (+ bias) of every block of the job, those inside y: a block row's two
-    output rows are formed in pair (2, 2 * BW) without branches, then copied."""
-    cdef Py_ssize_t o, r, row, n, oh, b, BW = w.BW, stride = w.cout * rows * BW, block_rows = (w.OH + 1) // 2
-    cdef const real* mrow
-    cdef real s0, s1, s2, s3, base
+cdef inline void _transform_output(const real* m, const real* bias, real* y, WinogradGeometry* w, Py_ssize_t group,
+                                   Py_ssize_t first, Py_ssize_t rows) noexcept nogil:
+    """The 2x2 outputs A^T M A (+ bias) of every block of the job, those inside y, one block row at a
+    time (conv_winograd.h)."""
+    cdef Py_ssize_t o, row, n, oh, stride = w.cout * rows * w.BW, block_rows = (w.OH + 1) // 2
+    cdef real* out
+    cdef real base
     for o in range(w.cout):
         base = 0 if bias == NULL else bias[group * w.cout + o]
         for row in range(rows):
             n = (first + row) // block_rows
             oh = 2 * ((first + row) % block_rows)
-            mrow = m + o * rows * BW + row * BW
-            for r in range(2):  # output row r: row r of A^T M, then its products with A
-                for b in range(BW):
-                    if r == 0:
-                        s0 = mrow[b] + mrow[4 * stride + b] + mrow[8 * stride + b]
-                        s1 = mrow[stride + b] + mrow[5 * stride + b] + mrow[9 * stride + b]
-                        s2 = mrow[2 * stride + b] + mrow[6 * stride + b] + mrow[10 * stride + b]
-                        s3 = mrow[3 * stride + b] + mrow[7 * stride + b] + mrow[11 * stride + b]
-                    else:
-                        s0 = mrow[4 * stride + b] - mrow[8 * stride + b] - mrow[12 * stride + b]
-                        s1 = mrow[5 * stride + b] - mrow[9 * stride + b] - mrow[13 * stride + b]
-                        s2 = mrow[6 * stride + b] - mrow[10 * stride + b] - mrow[14 * stride + b]
-                        s3 = mrow[7 * stride + b] - mrow[11 * stride + b] - mrow[15 * stride + b]
-                    pair[r * 2 * BW + 2 * b] = base + s0 + s1 + s2
-                    pair[r * 2 * BW + 2 * b + 1] = base + s1 - s2 - s3
-            for r in range(min(2, w.OH - oh)):
-                memcpy(y + (((n * w.groups + group) * w.cout + o) * w.OH + oh + r) * w.OW, pair + r * 2 * BW,
-                       w.OW * sizeof(real))
+            out = y + (((n * w.groups + group) * w.cout + o) * w.OH + oh) * w.OW
+            if real is float:
+                mgw_output_f(m + (o * rows + row) * w.BW, stride, base, out, out + w.OW if oh + 1 < w.OH else NULL,
+                             w.OW)
+            else:
+                mgw_output_d(m + (o * rows + row) * w.BW, stride, base, out, out + w.OW if oh + 1 < w.OH else NULL,
+                             w.OW)
 
 
 # ---- Direct convolution ------------------------------------------------------------------------------
