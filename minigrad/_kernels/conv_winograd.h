@@ -1,4 +1,5 @@
-/* Winograd F(2x2, 3x3) transforms of one block row (conv.pyx's _transform_input and _transform_output).
+/* Winograd F(2x2, 3x3): the transforms of one block row (conv.pyx's _transform_input and _transform_output)
+ * and the 16 products (mgw_product, on conv_direct.h's kernel).
  *
  * Vectorised over the row's blocks with GCC vector extensions, 32-byte vectors (8 floats, 4 doubles:
  * 28x28 outputs have 14 blocks a row, too few for 64-byte ones; without AVX GCC splits them in two).
@@ -17,6 +18,8 @@
 
 #include <stddef.h>
 #include <string.h>
+
+#include "conv_direct.h"
 
 #define MGW_VECTOR_BYTES 32
 
@@ -82,7 +85,7 @@
     const T even = base + s0_ + s1_ + s2_;                                                                    \
     const T odd = base + s1_ - s2_ - s3_
 
-#define MGW_DEFINE(real, suffix, index)                                                 \
+#define MGW_DEFINE(real, suffix, index, V)                                                 \
 typedef real mgw_vector_##suffix __attribute__((vector_size(MGW_VECTOR_BYTES), aligned(sizeof(real))));       \
 typedef index mgw_mask_##suffix __attribute__((vector_size(MGW_VECTOR_BYTES)));                               \
 enum { MGW_LANES_##suffix = MGW_VECTOR_BYTES / sizeof(real) };                                                \
@@ -97,7 +100,7 @@ static void mgw_input_##suffix(const real* plane, ptrdiff_t H, ptrdiff_t W, ptrd
     const ptrdiff_t pitch = 2 * BW + 2, half = BW + 1, VL = MGW_LANES_##suffix;                              \
     const ptrdiff_t lo = -left < 0 ? 0 : (-left < pitch ? -left : pitch); /* padded columns in x: [lo, hi) */ \
     const ptrdiff_t hi = W - left < lo ? lo : (W - left < pitch ? W - left : pitch);                          \
-    const mgw_mask_##suffix even_lanes = MGW_EVEN_##suffix, odd_lanes = MGW_ODD_##suffix;                                               \
+    const mgw_mask_##suffix even_lanes = MGW_EVEN_##suffix, odd_lanes = MGW_ODD_##suffix;                     \
     real* const d = scratch;                                                                                  \
     real* const even = scratch + 4 * pitch; /* row k of B^T d: even[k * half + j] = column 2j */              \
     real* const odd = even + 4 * half;                                                                        \
@@ -129,13 +132,23 @@ static inline __attribute__((always_inline)) void mgw_output_row_##suffix(      
     typedef mgw_vector_##suffix vec;                                                                          \
     typedef real scalar;                                                                                      \
     const ptrdiff_t VL = MGW_LANES_##suffix, pairs = OW / 2;                                                  \
-    const mgw_mask_##suffix low_lanes = MGW_LOW_##suffix, high_lanes = MGW_HIGH_##suffix;                                               \
+    const mgw_mask_##suffix low_lanes = MGW_LOW_##suffix, high_lanes = MGW_HIGH_##suffix;                     \
     MGW_FOR_CHUNKS(pairs, VL, MGW_PAIRS_VECTOR, MGW_PAIRS_SCALAR);                                            \
     if (OW % 2) {                                                                                             \
         MGW_OUTPUT_PAIR(real, pairs, last_even, last_odd);                                                    \
         (void)last_odd;                                                                                       \
         y[2 * pairs] = last_even;                                                                             \
     }                                                                                                         \
+}                                                                                                             \
+                                                                                                              \
+/* m[o * stride + b] = the sum over i of u[o, i] * v[offsets[i] + b] for o < cout, b < blocks: one of the 16    \
+   products, on conv_direct.h's kernel (packed: u as [o // V][i][o % V], zeros past cout) */                    \
+static void mgw_product_##suffix(const real* v, const ptrdiff_t* offsets, const real* packed, ptrdiff_t cin,     \
+                                 ptrdiff_t cout, ptrdiff_t blocks, real* m, ptrdiff_t stride) {               \
+    ptrdiff_t block;                                                                                          \
+    for (block = 0; block * V < cout; block++)                                                                \
+        mgd_row_##suffix(v, offsets, cin, packed + block * cin * V, m + block * V * stride, stride, NULL,     \
+                         cout - block * V < V ? cout - block * V : V, blocks);                                \
 }                                                                                                             \
                                                                                                               \
 /* The outputs A^T M A + base of one block row: row 0 to y0, row 1 to y1 (NULL: past the image's last row) */ \
@@ -189,7 +202,7 @@ static void mgw_output_##suffix(const real* m, ptrdiff_t stride, real base, real
 #define MGW_LOW_d {0, 4, 1, 5}
 #define MGW_HIGH_d {2, 6, 3, 7}
 
-MGW_DEFINE(float, f, int)
-MGW_DEFINE(double, d, long long)
+MGW_DEFINE(float, f, int, MGD_FLOATS)
+MGW_DEFINE(double, d, long long, MGD_DOUBLES)
 
 #endif
