@@ -73,6 +73,18 @@ cdef extern from "conv_adjoint.h" nogil:
     void mga_job_d(const double* gy, const double* packed, const Py_ssize_t* tap_start, const Py_ssize_t* offsets,
                    double* gx, double* buffer, double* staging, const AdjointGeometry* g, Py_ssize_t job)
 
+cdef extern from "conv_winograd.h" nogil:
+    void mgw_input_f(const float* plane, Py_ssize_t H, Py_ssize_t W, Py_ssize_t top, Py_ssize_t left, Py_ssize_t BW,
+                     float* scratch, float* v, Py_ssize_t stride)
+    void mgw_input_d(const double* plane, Py_ssize_t H, Py_ssize_t W, Py_ssize_t top, Py_ssize_t left, Py_ssize_t BW,
+                     double* scratch, double* v, Py_ssize_t stride)
+    void mgw_output_f(const float* m, Py_ssize_t stride, float base, float* y0, float* y1, Py_ssize_t OW)
+    void mgw_product_f(const float* v, const Py_ssize_t* offsets, const float* packed, Py_ssize_t cin, Py_ssize_t cout,
+                       Py_ssize_t blocks, float* m, Py_ssize_t stride)
+    void mgw_product_d(const double* v, const Py_ssize_t* offsets, const double* packed, Py_ssize_t cin,
+                       Py_ssize_t cout, Py_ssize_t blocks, double* m, Py_ssize_t stride)
+    void mgw_output_d(const double* m, Py_ssize_t stride, double base, double* y0, double* y1, Py_ssize_t OW)
+
 cdef extern from "conv_weight.h" nogil:
     enum:
         MG_WG_LANES_F32
@@ -462,7 +474,10 @@ cdef inline void _unpack_channel(const real* src, Py_ssize_t ld, real* plane, Py
 # so that the 16 products of a block's transformed input V = B^T d B with the transformed weight
 # U = G w G^T replace 36 multiply-adds per channel pair. Summed over the input channels, each of the 16
 # positions xi of the 4x4 transform is a GEMM: M[xi] (outputs, blocks) = U[xi] (outputs, inputs) @
-# V[xi] (inputs, blocks), 2.25x fewer multiply-adds than the tiled implicit GEMM. The input gradient of a
+# V[xi] (inputs, blocks), 2.25x fewer multiply-adds than the tiled implicit GEMM. The transforms and
+# the products run in conv_winograd.h; the products on the direct convolution's kernel (conv_direct.h:
+# a vector of output channels by 16 blocks in registers, U packed per call), not BLAS, whose packing of
+# V, read once per product, cost a third of its multiply time at 64 channels. The input gradient of a
 # 3x3 stride-1 convolution is one as well: gy correlated with the weight flipped in both axes and with
 # input and output channels swapped, its top/left padding 2 - pad (the adjoint).
 #     B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]   G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1]
@@ -484,6 +499,7 @@ cdef struct WinogradGeometry:
     Py_ssize_t N, groups, cin, cout  # batch, groups, channels per group read and written
     Py_ssize_t H, W, OH, OW, top, left  # read size, written size, input row of output row 0 at tap 0: -top
     Py_ssize_t BW, block_rows, rows, jobs, width  # blocks per row; block rows in all, per job; blocks per job
+    Py_ssize_t lanes, vectors  # output channels per vector of the products' kernel; vectors per group
 
 
 cdef bint _winograd_fits(Geometry* g) noexcept:
@@ -506,21 +522,24 @@ cdef void _winograd(const real* x, const real* weight, bint adjoint, const real*
     w.rows = max(1, min(w.block_rows, WINOGRAD_TILE_BYTES // (16 * (w.cin + w.cout) * sizeof(real) * w.BW)))
     w.jobs = (w.block_rows + w.rows - 1) // w.rows
     w.width = w.rows * w.BW
+    w.lanes = MGD_DOUBLES if real is double else MGD_FLOATS
+    w.vectors = (w.cout + w.lanes - 1) // w.lanes
     dtype = DTYPES[real is double]
-    cdef real[::1] transformed = np.empty(16 * w.groups * w.cout * w.cin, dtype)
-    cdef real[:, ::1] scratch = np.empty((minigrad_max_threads(), 16 * (w.cin + w.cout) * w.width + 4 * (2 * w.BW + 2)),
+    cdef real[::1] transformed = np.zeros(16 * w.groups * w.vectors * w.lanes * w.cin, dtype)
+    cdef Py_ssize_t[::1] offsets = np.arange(w.cin, dtype=np.intp) * w.width  # of v's rows
+    cdef real[:, ::1] scratch = np.empty((minigrad_max_threads(), 16 * (w.cin + w.cout) * w.width + 16 * (w.BW + 1)),
                                           dtype)
     cdef Py_ssize_t job
     with nogil:
         _transform_weight(weight, &transformed[0], adjoint, &w)
         for job in prange(w.jobs, schedule="dynamic", use_threads_if=_parallel(g[0])):
-            _winograd_job(x, &transformed[0], bias, y, &scratch[threadid(), 0], &w, job)
+            _winograd_job(x, &transformed[0], &offsets[0], bias, y, &scratch[threadid(), 0], &w, job)
 
 
 cdef void _transform_weight(const real* weight, real* u, bint adjoint, WinogradGeometry* w) noexcept nogil:
-    """u[xi, group, o, i] = (G k G^T)[xi] for the kernel k that output channel o reads from input
-    channel i (the adjoint: weight[group, i, o] flipped)."""
-    cdef Py_ssize_t group, o, i, r, xi, plane = w.groups * w.cout * w.cin
+    """u[xi, group, o // lanes, i, o % lanes] = (G k G^T)[xi] for the kernel k that output channel o
+    reads from input channel i (the adjoint: weight[group, i, o] flipped); u is zero past cout."""
+    cdef Py_ssize_t group, o, i, r, xi, plane = w.groups * w.vectors * w.lanes * w.cin
     cdef double k[9]
     cdef double t[12]
     cdef const real* taps
@@ -540,7 +559,7 @@ cdef void _transform_weight(const real* weight, real* u, bint adjoint, WinogradG
                     t[3 + r] = 0.5 * (k[r] + k[3 + r] + k[6 + r])
                     t[6 + r] = 0.5 * (k[r] - k[3 + r] + k[6 + r])
                     t[9 + r] = k[6 + r]
-                xi = (group * w.cout + o) * w.cin + i
+                xi = ((group * w.vectors + o // w.lanes) * w.cin + i) * w.lanes + o % w.lanes
                 for r in range(4):  # u = t G^T (4x4), row by row
                     u[(4 * r) * plane + xi] = t[3 * r]
                     u[(4 * r + 1) * plane + xi] = 0.5 * (t[3 * r] + t[3 * r + 1] + t[3 * r + 2])
@@ -548,97 +567,63 @@ cdef void _transform_weight(const real* weight, real* u, bint adjoint, WinogradG
                     u[(4 * r + 3) * plane + xi] = t[3 * r + 2]
 
 
-cdef inline void _winograd_job(const real* x, const real* u, const real* bias, real* y, real* scratch,
-                               WinogradGeometry* w, Py_ssize_t job) noexcept nogil:
+cdef inline void _winograd_job(const real* x, const real* u, const Py_ssize_t* offsets, const real* bias, real* y,
+                               real* scratch, WinogradGeometry* w, Py_ssize_t job) noexcept nogil:
     cdef Py_ssize_t first = job * w.rows, rows = min(w.rows, w.block_rows - job * w.rows)
     cdef Py_ssize_t blocks = rows * w.BW, group, xi
+    cdef const real* packed  # u[xi, group]
     cdef real* v = scratch
-    cdef real* m = scratch + 16 * w.cin * blocks
-    cdef real* rows_buffer = m + 16 * w.cout * blocks  # 4 padded input rows, or 2 output rows
+    cdef real* m = scratch + 16 * w.cin * w.width
+    cdef real* rows_scratch = m + 16 * w.cout * w.width  # the input transform's padded rows
     for group in range(w.groups):
-        _transform_input(x, v, rows_buffer, w, group, first, rows)
+        _transform_input(x, v, rows_scratch, w, group, first, rows)
         for xi in range(16):
-            gemm(False, False, w.cout, blocks, w.cin, 1, u + (xi * w.groups + group) * w.cout * w.cin, w.cin,
-                 v + xi * w.cin * blocks, blocks, 0, m + xi * w.cout * blocks, blocks)
-        _transform_output(m, bias, y, rows_buffer, w, group, first, rows)
+            packed = u + (xi * w.groups + group) * w.vectors * w.lanes * w.cin
+            if real is float:
+                mgw_product_f(v + xi * w.cin * w.width, offsets, packed, w.cin, w.cout, blocks,
+                              m + xi * w.cout * w.width, w.width)
+            else:
+                mgw_product_d(v + xi * w.cin * w.width, offsets, packed, w.cin, w.cout, blocks,
+                              m + xi * w.cout * w.width, w.width)
+        _transform_output(m, bias, y, w, group, first, rows)
 
 
 cdef inline void _transform_input(const real* x, real* v, real* d, WinogradGeometry* w, Py_ssize_t group,
                                   Py_ssize_t first, Py_ssize_t rows) noexcept nogil:
     """v[xi, i, b] = (B^T d B)[xi] for the 4x4 input d under block b of the job's block rows
-    [first, first + rows) (zero outside x). Block row by block row: the 4 input rows under it are
-    copied into d with their padding, so that the loop over the row's blocks has no branch."""
-    cdef Py_ssize_t i, r, row, n, ih, iw, lo, hi, b, c, BW = w.BW, pitch = 2 * BW + 2
-    cdef Py_ssize_t block_rows = (w.OH + 1) // 2, stride = w.cin * rows * BW
+    [first, first + rows) (zero outside x), one block row at a time (conv_winograd.h; d: its scratch)."""
+    cdef Py_ssize_t i, row, n, top, BW = w.BW, block_rows = (w.OH + 1) // 2, stride = w.cin * w.width
     cdef const real* plane
-    cdef real* out
-    cdef real t0, t1, t2, t3
-    iw = -w.left
-    lo = min(max(-iw, 0), pitch)  # the padded row's columns [lo, hi) lie in x
-    hi = max(min(w.W - iw, pitch), lo)
     for i in range(w.cin):
         for row in range(rows):
             n = (first + row) // block_rows
-            ih = 2 * ((first + row) % block_rows) - w.top
             plane = x + ((n * w.groups + group) * w.cin + i) * w.H * w.W
-            for r in range(4):
-                memset(d + r * pitch, 0, pitch * sizeof(real))
-                if 0 <= ih + r < w.H:
-                    memcpy(d + r * pitch + lo, plane + (ih + r) * w.W + iw + lo, (hi - lo) * sizeof(real))
-            out = v + i * rows * BW + row * BW
-            for c in range(4):  # column c of B^T d, then its products with B
-                for b in range(BW):
-                    t0 = d[2 * b + c] - d[2 * pitch + 2 * b + c]
-                    t1 = d[pitch + 2 * b + c] + d[2 * pitch + 2 * b + c]
-                    t2 = d[2 * pitch + 2 * b + c] - d[pitch + 2 * b + c]
-                    t3 = d[pitch + 2 * b + c] - d[3 * pitch + 2 * b + c]
-                    # v[4 r + c] needs columns c of all four rows of t = B^T d: gather them below
-                    out[(0 + c) * stride + b] = t0
-                    out[(4 + c) * stride + b] = t1
-                    out[(8 + c) * stride + b] = t2
-                    out[(12 + c) * stride + b] = t3
-            for r in range(4):  # t B: row r of t from its four columns, in place
-                for b in range(BW):
-                    t0 = out[(4 * r) * stride + b]
-                    t1 = out[(4 * r + 1) * stride + b]
-                    t2 = out[(4 * r + 2) * stride + b]
-                    t3 = out[(4 * r + 3) * stride + b]
-                    out[(4 * r) * stride + b] = t0 - t2
-                    out[(4 * r + 1) * stride + b] = t1 + t2
-                    out[(4 * r + 2) * stride + b] = t2 - t1
-                    out[(4 * r + 3) * stride + b] = t1 - t3
+            top = 2 * ((first + row) % block_rows) - w.top
+            if real is float:
+                mgw_input_f(plane, w.H, w.W, top, -w.left, BW, d, v + i * w.width + row * BW, stride)
+            else:
+                mgw_input_d(plane, w.H, w.W, top, -w.left, BW, d, v + i * w.width + row * BW, stride)
 
 
-cdef inline void _transform_output(const real* m, const real* bias, real* y, real* pair, WinogradGeometry* w,
-                                   Py_ssize_t group, Py_ssize_t first, Py_ssize_t rows) noexcept nogil:
-    """The 2x2 outputs A^T M A (+ bias) of every block of the job, those inside y: a block row's two
-    output rows are formed in pair (2, 2 * BW) without branches, then copied."""
-    cdef Py_ssize_t o, r, row, n, oh, b, BW = w.BW, stride = w.cout * rows * BW, block_rows = (w.OH + 1) // 2
-    cdef const real* mrow
-    cdef real s0, s1, s2, s3, base
+cdef inline void _transform_output(const real* m, const real* bias, real* y, WinogradGeometry* w, Py_ssize_t group,
+                                   Py_ssize_t first, Py_ssize_t rows) noexcept nogil:
+    """The 2x2 outputs A^T M A (+ bias) of every block of the job, those inside y, one block row at a
+    time (conv_winograd.h)."""
+    cdef Py_ssize_t o, row, n, oh, stride = w.cout * w.width, block_rows = (w.OH + 1) // 2
+    cdef real* out
+    cdef real base
     for o in range(w.cout):
         base = 0 if bias == NULL else bias[group * w.cout + o]
         for row in range(rows):
             n = (first + row) // block_rows
             oh = 2 * ((first + row) % block_rows)
-            mrow = m + o * rows * BW + row * BW
-            for r in range(2):  # output row r: row r of A^T M, then its products with A
-                for b in range(BW):
-                    if r == 0:
-                        s0 = mrow[b] + mrow[4 * stride + b] + mrow[8 * stride + b]
-                        s1 = mrow[stride + b] + mrow[5 * stride + b] + mrow[9 * stride + b]
-                        s2 = mrow[2 * stride + b] + mrow[6 * stride + b] + mrow[10 * stride + b]
-                        s3 = mrow[3 * stride + b] + mrow[7 * stride + b] + mrow[11 * stride + b]
-                    else:
-                        s0 = mrow[4 * stride + b] - mrow[8 * stride + b] - mrow[12 * stride + b]
-                        s1 = mrow[5 * stride + b] - mrow[9 * stride + b] - mrow[13 * stride + b]
-                        s2 = mrow[6 * stride + b] - mrow[10 * stride + b] - mrow[14 * stride + b]
-                        s3 = mrow[7 * stride + b] - mrow[11 * stride + b] - mrow[15 * stride + b]
-                    pair[r * 2 * BW + 2 * b] = base + s0 + s1 + s2
-                    pair[r * 2 * BW + 2 * b + 1] = base + s1 - s2 - s3
-            for r in range(min(2, w.OH - oh)):
-                memcpy(y + (((n * w.groups + group) * w.cout + o) * w.OH + oh + r) * w.OW, pair + r * 2 * BW,
-                       w.OW * sizeof(real))
+            out = y + (((n * w.groups + group) * w.cout + o) * w.OH + oh) * w.OW
+            if real is float:
+                mgw_output_f(m + o * w.width + row * w.BW, stride, base, out, out + w.OW if oh + 1 < w.OH else NULL,
+                             w.OW)
+            else:
+                mgw_output_d(m + o * w.width + row * w.BW, stride, base, out, out + w.OW if oh + 1 < w.OH else NULL,
+                             w.OW)
 
 
 # ---- Direct convolution ------------------------------------------------------------------------------

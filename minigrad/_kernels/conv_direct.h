@@ -171,6 +171,7 @@ static inline __attribute__((always_inline)) void mgd_run_##suffix(             
     for (t = 0; t < taps; t++) {                                                                              \
         const mgd_vector_##suffix wv = *(const mgd_unaligned_##suffix*)(w + t * V);                           \
         const real* s = in + offsets[t];                                                                      \
+        __asm__("" : "+r"(s)); /* one base register for the P loads: else GCC keeps P addresses, spilled */  \
         for (p = 0; p < P; p++)                                                                               \
             acc[p] += s[p] * wv;                                                                              \
     }                                                                                                         \
@@ -197,6 +198,29 @@ static void mgd_run_any_##suffix(const real* in, const ptrdiff_t* offsets, ptrdi
     }                                                                                                         \
 }                                                                                                             \
                                                                                                               \
+/* out[v * plane + p] = the sum over taps t of in[offsets[t] + p] * w[t * V + v] (+ bias[v]) for p < width    \
+   and v < count: one output row of a channel block */                                                        \
+static inline void mgd_row_##suffix(const real* in, const ptrdiff_t* offsets, ptrdiff_t taps, const real* w,   \
+                                    real* out, ptrdiff_t plane, const real* bias, ptrdiff_t count,            \
+                                    ptrdiff_t width) {                                                        \
+    mgd_vector_##suffix sums[MGD_P];                                                                          \
+    ptrdiff_t ow;                                                                                             \
+    int p0;                                                                                                   \
+    for (ow = 0; ow < width; ow += MGD_P) {                                                                   \
+        const int P = width - ow < MGD_P ? (int)(width - ow) : MGD_P;                                         \
+        if (P == MGD_P) {                                                                                     \
+            mgd_run_##suffix(in + ow, offsets, taps, w, sums, MGD_P);                                         \
+            for (p0 = 0; p0 + V <= MGD_P; p0 += V)                                                            \
+                mgd_store_tile_##suffix(sums + p0, out + ow + p0, plane, bias, count);                        \
+            if (MGD_P % V)                                                                                    \
+                mgd_store_pixels_##suffix(sums, out + ow, plane, bias, count, MGD_P / V * V, MGD_P);          \
+        } else {                                                                                              \
+            mgd_run_any_##suffix(in + ow, offsets, taps, w, sums, P);                                         \
+            mgd_store_pixels_##suffix(sums, out + ow, plane, bias, count, 0, P);                              \
+        }                                                                                                     \
+    }                                                                                                         \
+}                                                                                                             \
+                                                                                                              \
 /* Output rows [first, last) of sample n, group `group`: y (N, groups * cout, OH, OW) (+ bias or NULL), read  \
    from x (N, groups * cin, H, W) through buffer (cin * in_rows * pitch). */                                  \
 static void mgd_job_##suffix(const real* x, const real* packed, const ptrdiff_t* offsets, const real* bias,   \
@@ -207,9 +231,7 @@ static void mgd_job_##suffix(const real* x, const real* packed, const ptrdiff_t*
     const ptrdiff_t width = (g->OW - 1) * g->SW + (g->KW - 1) * g->DW + 1; /* padded columns read */          \
     const ptrdiff_t lo = g->left < 0 ? 0 : (g->left < width ? g->left : width); /* columns in x: [lo, hi) */  \
     const ptrdiff_t hi = g->W + g->left < lo ? lo : (g->W + g->left < width ? g->W + g->left : width);        \
-    mgd_vector_##suffix sums[MGD_P];                                                                          \
-    ptrdiff_t i, r, ih, j, ph, block, oh, ow, count;                                                          \
-    int p0;                                                                                                   \
+    ptrdiff_t i, r, ih, j, ph, block, oh, count;                                                              \
     if (g->SW == 1)                                                                                           \
         mgd_copy_padded_rows(x + ng * g->cin * g->H * g->W, buffer, sizeof(real), g->cin, g->H, g->W,         \
                              first * g->SH - g->top, g->in_rows, g->in_rows, g->left, g->pitch);              \
@@ -241,23 +263,9 @@ static void mgd_job_##suffix(const real* x, const real* packed, const ptrdiff_t*
         const real* w = packed + (group * g->blocks + block) * taps * V;                                      \
         const real* const block_bias = bias ? bias + group * g->cout + block * V : NULL;                      \
         count = g->cout - block * V < V ? g->cout - block * V : V;                                            \
-        for (oh = first; oh < last; oh++) {                                                                   \
-            const real* in = buffer + (oh - first) * g->SH * g->pitch;                                        \
-            for (ow = 0; ow < g->OW; ow += MGD_P) {                                                           \
-                const int P = g->OW - ow < MGD_P ? (int)(g->OW - ow) : MGD_P;                                 \
-                real* const out = y + (ng * g->cout + block * V) * plane + oh * g->OW + ow;                   \
-                if (P == MGD_P) {                                                                             \
-                    mgd_run_##suffix(in + ow, offsets, taps, w, sums, MGD_P);                                 \
-                    for (p0 = 0; p0 + V <= MGD_P; p0 += V)                                                    \
-                        mgd_store_tile_##suffix(sums + p0, out + p0, plane, block_bias, count);               \
-                    if (MGD_P % V)                                                                            \
-                        mgd_store_pixels_##suffix(sums, out, plane, block_bias, count, MGD_P / V * V, MGD_P); \
-                } else {                                                                                      \
-                    mgd_run_any_##suffix(in + ow, offsets, taps, w, sums, P);                                 \
-                    mgd_store_pixels_##suffix(sums, out, plane, block_bias, count, 0, P);                     \
-                }                                                                                             \
-            }                                                                                                 \
-        }                                                                                                     \
+        for (oh = first; oh < last; oh++)                                                                     \
+            mgd_row_##suffix(buffer + (oh - first) * g->SH * g->pitch, offsets, taps, w,                      \
+                             y + (ng * g->cout + block * V) * plane + oh * g->OW, plane, block_bias, count, g->OW); \
     }                                                                                                         \
 }
 

@@ -175,6 +175,9 @@ WINOGRAD_EDGE_CASES = {
     "one output": ((2, 3, 3, 3), (4, 3, 3, 3), 1, 0, 1, 1),
     "many small images": ((9, 3, 4, 3), (5, 3, 3, 3), 1, 1, 1, 1),
     "large enough for two threads": ((4, 16, 19, 20), (16, 16, 3, 3), 1, 1, 1, 1),
+    # conv_winograd.h: rows of 19 blocks (two vectors, then one overlapping them; an odd last column)
+    # and 20 output channels (a full channel vector and a partial one)
+    "wide odd rows": ((2, 3, 5, 37), (20, 3, 3, 3), 1, 1, 1, 1),
 }
 
 
@@ -488,6 +491,9 @@ DIRECT_EDGE_CASES = {
     "kernel larger than the image, padded": ((2, 9, 2, 3), (3, 9, 5, 5), 1, 2, 1, 1),
     "LeNet's 5x5": ((3, 6, 12, 12), (16, 6, 5, 5), 1, 0, 1, 1),
     "large enough for two threads": ((4, 16, 19, 20), (16, 16, 3, 3), 1, 1, 1, 1),
+    # conv_winograd.h: rows of 19 blocks (two vectors, then one overlapping them; an odd last column)
+    # and 20 output channels (a full channel vector and a partial one)
+    "wide odd rows": ((2, 3, 5, 37), (20, 3, 3, 3), 1, 1, 1, 1),
 }
 
 
