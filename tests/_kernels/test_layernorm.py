@@ -156,7 +156,8 @@ def test_the_input_gradient_is_adopted_without_a_copy(shape, normalized, rng, mo
     assert x.grad._data is returned[0]
 
 
-@pytest.mark.parametrize("shape", [(600, 1000), (16384, 8), (9, 20000)])
+# (520, 2050): more rows than the most blocks allow at the smallest block (8 rows)
+@pytest.mark.parametrize("shape", [(600, 1000), (16384, 8), (9, 20000), (520, 2050)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_results_are_bitwise_equal_at_any_thread_count(shape, dtype, rng):
     # the weight and bias gradients sum rows in blocks fixed by the shape, not by the thread count
@@ -176,3 +177,30 @@ def test_results_are_bitwise_equal_at_any_thread_count(shape, dtype, rng):
     for other in results[1:]:
         for a, e in zip(other, results[0]):
             np.testing.assert_array_equal(a, e)
+
+
+def test_backward_scratch_stays_a_few_rows_for_many_rows(rng, monkeypatch):
+    # the weight and bias gradients' float64 partial rows, one pair per block of rows: 65 blocks of the
+    # smallest size (8 rows) here made 2 MB of fresh scratch, first touched inside the kernel
+    from minigrad._kernels import layernorm
+
+    scratch_shapes = []
+
+    class RecordingNumpy:
+        def __getattr__(self, name):
+            return getattr(np, name)
+
+        def zeros(self, shape, *args, **kwargs):
+            scratch_shapes.append(shape)
+            return np.zeros(shape, *args, **kwargs)
+
+    monkeypatch.setattr(layernorm, "np", RecordingNumpy())
+    x, gy = rng.standard_normal((520, 2050)).astype(np.float32), rng.standard_normal((520, 2050)).astype(np.float32)
+    w, b = rng.standard_normal(2050).astype(np.float32), np.zeros(2050, np.float32)
+    y, mean, invstd = cpu.layer_norm_forward(x, w, b, 1e-5)
+    gx, gw, gb = cpu.layer_norm_backward(gy, x, mean, invstd, w, True, True)
+    assert len(scratch_shapes) == 1 and scratch_shapes[0][0] <= 32
+    _, _, _, ref_gx, ref_gw, ref_gb = reference(x, w, b, gy, 1e-5)
+    np.testing.assert_allclose(gx, ref_gx, rtol=2e-5, atol=2e-5)
+    np.testing.assert_allclose(gw, ref_gw, rtol=2e-5, atol=2e-4)
+    np.testing.assert_allclose(gb, ref_gb, rtol=2e-5, atol=2e-4)
