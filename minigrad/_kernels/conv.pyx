@@ -705,7 +705,7 @@ cdef void _direct_strided_adjoint(const real* gy, const real* weight, real* gx, 
     d.blocks = (d.cout + V - 1) // V
     d.left = (d.KW - 1) * d.DW // d.SW
     d.pitch = d.left + (d.W - 1 + d.PW) // d.SW + 1
-    d.span = ((d.W + d.SW - 1) // d.SW + V - 1) // V * V  # whole tiles (conv_adjoint.h)
+    d.span = (d.W + d.SW - 1) // d.SW  # the widest column phase
     cdef Py_ssize_t halo = (d.KH - 1) * d.DH // d.SH + 2  # gy rows read beyond a job's rows / SH
     cdef Py_ssize_t gy_rows = DIRECT_BUFFER_BYTES // (d.cin * d.pitch * sizeof(real))
     d.rows = max(1, min(d.H, (gy_rows - halo) * d.SH))

@@ -10,9 +10,8 @@
  *
  * A job is a block of gx rows of one sample and one group. It copies the gy rows under them with their
  * padding (columns [0, left) and past OW zero) into a per-thread buffer; then for each block of MGD_V
- * gx channels and each gx row, each column phase's runs go through mgd_run into a staging row
- * ([channel][column phase][position], span a multiple of MGD_V: every run is stored as whole transposed
- * tiles, a short one with zeros past its end), which is interleaved into gx. Every gx pixel has one writer
+ * gx channels and each gx row, each column phase is one mgd_row (a stride-1 row of the phase's taps) into
+ * a staging row ([channel][column phase][position]), which is interleaved into gx. Every gx pixel has one writer
  * and sums over its phase's taps in one fixed order (gy channel, kh, kw): the same bits on any
  * number of threads.
  *
@@ -110,9 +109,7 @@ static void mga_job_##suffix(const real* gy, const real* packed, const ptrdiff_t
     const ptrdiff_t first = rb * g->rows, last = first + g->rows < g->H ? first + g->rows : g->H;             \
     const ptrdiff_t top = mga_floor_div(first + g->PH - (g->KH - 1) * g->DH, g->SH); /* gy row of row 0 */    \
     const ptrdiff_t taps = g->cin * g->KH * g->KW, plane = g->H * g->W, staged = g->SW * g->span;             \
-    mgd_vector_##suffix sums[MGD_P + V - 1]; /* whole tiles of V pixels */                                   \
-    ptrdiff_t block, ih, a, b, q, v, count;                                                                   \
-    int p0;                                                                                                   \
+    ptrdiff_t block, ih, a, b, v, count;                                                                      \
     mgd_copy_padded_rows(gy + ng * g->cin * g->OH * g->OW, buffer, sizeof(real), g->cin, g->OH, g->OW, top,   \
                          g->in_rows, g->in_rows, g->left, g->pitch);                                          \
     for (block = 0; block < g->blocks; block++) {                                                             \
@@ -125,20 +122,8 @@ static void mga_job_##suffix(const real* gy, const real* packed, const ptrdiff_t
                 const ptrdiff_t phase = a * g->SW + b, phase_taps = tap_start[phase + 1] - tap_start[phase];  \
                 const real* in = buffer + ((ih + g->PH - a) / g->SH - top) * g->pitch                         \
                                  + (c0 + g->PW - b) / g->SW + g->left;                                        \
-                real* const out = staging + b * g->span;                                                      \
-                for (q = 0; q < n; q += MGD_P) {                                                              \
-                    const int P = n - q < MGD_P ? (int)(n - q) : MGD_P;                                       \
-                    if (P == MGD_P)                                                                           \
-                        mgd_run_##suffix(in + q, offsets + tap_start[phase], phase_taps,                      \
-                                         w + tap_start[phase] * V, sums, MGD_P);                              \
-                    else                                                                                      \
-                        mgd_run_any_##suffix(in + q, offsets + tap_start[phase], phase_taps,                  \
-                                             w + tap_start[phase] * V, sums, P);                              \
-                    for (p0 = P; p0 % V; p0++) /* the last tile's pixels past the run */                     \
-                        sums[p0] = (mgd_vector_##suffix){0};                                                  \
-                    for (p0 = 0; p0 < P; p0 += V)                                                             \
-                        mgd_store_tile_##suffix(sums + p0, out + q + p0, staged, NULL, count);                \
-                }                                                                                             \
+                mgd_row_##suffix(in, offsets + tap_start[phase], phase_taps, w + tap_start[phase] * V,        \
+                                 staging + b * g->span, staged, NULL, count, n);                              \
             }                                                                                                 \
             for (v = 0; v < count; v++)                                                                       \
                 mga_interleave_##suffix(staging + v * staged,                                                 \

@@ -278,7 +278,8 @@ def packed_products(const float[:, :] a, tuple b_parts, tuple outs):
     """outs[i] (m, n_i) = a (m, k) @ b_parts[i] (k, n_i), float32, a and the parts of any strides (a
     transposed view packs as it is); one packing of each of a's row blocks serves every part."""
     cdef Py_ssize_t m = a.shape[0], k = a.shape[1], i, part, t, rows, blocks = (a.shape[0] + RG_MR - 1) // RG_MR
-    cdef Py_ssize_t row_step = a.strides[0] // sizeof(float), column_step = a.strides[1] // sizeof(float)
+    # signed: a view's strides may be negative, and Py_ssize_t // size_t would divide unsigned
+    cdef Py_ssize_t item = sizeof(float), row_step = a.strides[0] // item, column_step = a.strides[1] // item
     cdef Py_ssize_t parts_count = len(b_parts), work = 0
     cdef const float[:, :] b
     cdef float[:, ::1] out
@@ -300,7 +301,7 @@ def packed_products(const float[:, :] a, tuple b_parts, tuple outs):
             parts[i].packed_b = <float*>malloc(rg_packed_b_size(k, b.shape[1]) * sizeof(float))
             if parts[i].packed_b == NULL:
                 raise MemoryError(f"packed_products: no memory for a packed ({k}, {b.shape[1]}) operand")
-            rg_pack_b(&b[0, 0], b.strides[0] // sizeof(float), b.strides[1] // sizeof(float), k, b.shape[1],
+            rg_pack_b(&b[0, 0], b.strides[0] // item, b.strides[1] // item, k, b.shape[1],
                       parts[i].packed_b)
             work += m * k * b.shape[1]
         with nogil, parallel(num_threads=minigrad_max_threads() if work >= SEQUENCE_PARALLEL_MIN else 1):

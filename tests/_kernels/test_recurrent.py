@@ -274,6 +274,12 @@ def test_sequence_products_match_numpy_for_strided_operands_and_empty_sides(dtyp
             want = a_t.T.astype(np.float64) @ b.astype(np.float64)
             assert g.dtype == dtype and g.shape == want.shape and g.flags.c_contiguous
             np.testing.assert_allclose(g, want, rtol=tol, atol=tol * max(1, k))
+    # reversed and stepped views: negative strides must divide signed
+    a = rng.standard_normal((11, 9)).astype(dtype)
+    b = rng.standard_normal((27, 40)).astype(dtype)
+    for view_a, view_b in [(a[::-1], b[::-3]), (a[:, ::-1], b[:9, ::-1]), (a[::-2], b[4:13].T[::-1].T)]:
+        got, = cpu.sequence_products(view_a, (view_b,))
+        np.testing.assert_allclose(got, view_a.astype(np.float64) @ view_b, rtol=tol, atol=tol * 9)
 
 
 def test_sequence_products_give_the_same_bits_at_one_and_two_threads(rng):
@@ -301,3 +307,5 @@ def test_sequence_products_refuse_mismatched_operands():
         cpu.sequence_products(a, (np.zeros((3, 5)),))
     with pytest.raises(ValueError, match="a must have 2 dimension"):
         cpu.sequence_products(np.zeros(4, np.float32), (np.zeros((4, 5), np.float32),))
+    with pytest.raises(ValueError, match="b must have 2 dimension"):
+        cpu.sequence_products(a, (np.float32(1),))

@@ -114,6 +114,10 @@ FAULT_REPORTS = {
 @pytest.mark.parametrize("fault", list(FAULT_REPORTS))
 def test_a_fault_on_one_rank_ends_the_job_with_a_clear_error_within_the_timeout(fault):
     code, output = launch(fault, 2, limit_s=60)
+    if not output.strip():
+        # about one launch in a hundred on a loaded host ended non-zero having printed nothing, not even
+        # a rank's start (cause not found): the scenario never ran, so run it once more
+        code, output = launch(fault, 2, limit_s=60)
     ended = time.monotonic()
     assert code != 0, output
     # from the moment both ranks were in the process group: importing and starting MPI on a busy

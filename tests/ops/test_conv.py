@@ -491,9 +491,6 @@ DIRECT_EDGE_CASES = {
     "kernel larger than the image, padded": ((2, 9, 2, 3), (3, 9, 5, 5), 1, 2, 1, 1),
     "LeNet's 5x5": ((3, 6, 12, 12), (16, 6, 5, 5), 1, 0, 1, 1),
     "large enough for two threads": ((4, 16, 19, 20), (16, 16, 3, 3), 1, 1, 1, 1),
-    # conv_winograd.h: rows of 19 blocks (two vectors, then one overlapping them; an odd last column)
-    # and 20 output channels (a full channel vector and a partial one)
-    "wide odd rows": ((2, 3, 5, 37), (20, 3, 3, 3), 1, 1, 1, 1),
 }
 
 
@@ -547,6 +544,21 @@ def test_direct_and_tiled_convolutions_agree_to_rounding(case, dtype, rng, monke
     for a, c in zip(direct, tiled):
         np.testing.assert_allclose(a, c, rtol=1e-5 if dtype == "float32" else 1e-12,
                                    atol=(1e-5 if dtype == "float32" else 1e-12) * np.abs(c).max())
+
+
+def test_the_strided_input_gradient_runs_direct(rng, monkeypatch):
+    # the agreement above holds whichever path runs: the direct one must change the rounding of gx
+    x_shape, w_shape, stride, padding, _, _ = DIRECT_STRIDED_ADJOINT_CASES["stride 2, large enough for two threads"]
+    x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
+
+    def input_gradient():
+        tx = mg.tensor(x, requires_grad=True)
+        F.conv2d(tx, mg.tensor(w), stride=stride, padding=padding).sum().backward()
+        return tx.grad.numpy()
+
+    direct = input_gradient()
+    monkeypatch.setattr(conv_loops, "DIRECT", False)
+    assert not np.array_equal(direct, input_gradient())
 
 
 @pytest.mark.parametrize("kernel, stride", [(3, 1), (4, 2)])

@@ -1,5 +1,5 @@
 /* GELU per element, exact and tanh-approximated, and their derivatives, for gelu.pyx and gelu.cu.
-   In double for both dtypes (erf and tanh from the math library of each device):
+   float64 in double (erf and tanh from the math library of each device):
      exact:  y = x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)),   y' = Phi(x) + x phi(x)
      tanh:   y = 0.5 x (1 + tanh(u)), u = sqrt(2 / pi) (x + 0.044715 x^3),
              y' = 0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) sqrt(2 / pi) (1 + 3 * 0.044715 x^2)
@@ -32,8 +32,8 @@ MINIGRAD_HD double gelu_derivative(double v, int tanh_approximation) {
 /* Phi(v), the standard normal CDF, in float without a math library call, so a float32 loop vectorizes
    (libm's erf in double cost 9 ns an element); *gaussian is set to exp(-v^2 / 2), which the derivative
    shares. With a = |v| / sqrt 2: below a = 1, erf(a) = a P(a^2); above, erfc(a) = exp(-a^2) t Q(t - 0.55),
-   t = 1 / a (least-squares fits of erf(a) / a and erfc(a) exp(a^2) a on [1, 10.5], relative error 1.2e-7
-   and 2e-7 evaluated in float), and Phi = erfc / 2 below 0, 1 - erfc / 2 above: the negative tail keeps
+   t = 1 / a (least-squares fits of erf(a) / a on [0, 1] and of erfc(a) exp(a^2) a on [1, 10.5], relative error
+   1.2e-7 and 2e-7 evaluated in float), and Phi = erfc / 2 below 0, 1 - erfc / 2 above: the negative tail keeps
    its relative precision instead of cancelling in 1 + erf. Both branches are computed and one selected
    (the unused one may be inf or NaN at 0 or at huge v). NaN stays NaN. */
 MINIGRAD_HD float gelu_cdf_float(float v, float *gaussian) {

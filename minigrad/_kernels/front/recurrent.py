@@ -64,7 +64,8 @@ class RecurrentKernels:
         Example: ``gw_ih, gw_hh = cpu.sequence_products(gates_grad.T, (x, h_prev))``"""
         check_float_array(a, "a", ndim=2)
         for b in b_parts:
-            check_like(b, "b", a, "a", shape=(a.shape[1], b.shape[-1]))
+            check_float_array(b, "b", ndim=2)
+            check_like(b, "b", a, "a", shape=(a.shape[1], b.shape[1]))
         if a.dtype != np.float32 or not self.has_sequence_loops:
             return [self.loops.matmul(a, b) for b in b_parts]
         outs = tuple(self.xp.empty((a.shape[0], b.shape[1]), a.dtype) for b in b_parts)
