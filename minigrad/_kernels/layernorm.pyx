@@ -50,9 +50,9 @@ def layer_norm_backward(gy, x, mean, invstd, weight, gx, gweight, gbias):
     With g = gy * weight and x_hat = (x - mean) * invstd per row:
     gx = invstd * (g - mean(g) - x_hat * mean(g * x_hat)), gweight = sum_rows gy * x_hat,
     gbias = sum_rows gy. The rows are cut into blocks that depend on the shape only (about
-    BLOCK_ELEMENTS elements each, at most MAX_BLOCKS blocks); each block sums its rows into its own float64 partial row (through a
-    tile of TILE_ROWS rows summed in x's dtype, in L1), and the partials are added in block order, so
-    the result is bitwise the same at any thread count.
+    BLOCK_ELEMENTS elements each, at most MAX_BLOCKS blocks); each block sums its rows into its own
+    float64 partial row (through a tile of TILE_ROWS rows summed in x's dtype, in L1), and the partials
+    are added in block order, so the result is bitwise the same at any thread count.
     """
     cdef Py_ssize_t M = x.shape[0], D = x.shape[1]
     cdef Py_ssize_t block_rows = max(TILE_ROWS, BLOCK_ELEMENTS // max(D, 1) // TILE_ROWS * TILE_ROWS)
