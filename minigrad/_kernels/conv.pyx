@@ -643,14 +643,18 @@ cdef bint _direct_fits(Geometry* g, bint adjoint, Py_ssize_t vector) noexcept:
     input itself, or a strided copy of it), except wide products on large images (the tiled GEMM
     runs near BLAS's rate there). The input gradient (adjoint) where its written channels fill at
     least half of their vectors (3 or 6 input channels: 0.6x the tiled speed) and, at stride 1, neither
-    side is wide (256 -> 128 channels on 14x14: 0.7x); strided, the tiles' col2im scatter loses at
-    every width measured (16 to 512 channels: the direct phases take 0.55-0.85x the time)."""
+    side is wide (256 -> 128 channels on 14x14: 0.7x); strided, where neither side is wide or gy is
+    16x16 or more: the tiles' col2im scatter loses there (the direct phases take 0.55-0.9x the time
+    from 16 to 512 channels), but on a small wide gy each weight vector the phases load serves only
+    gy's few columns (DCGAN's 512 -> 256 channels from 4x4: 2.1-2.3x the tiled time, 128 -> 64 from
+    4x4 1.75x, 512 -> 256 from 7x7 1.14x; 256 -> 128 from 14x14 even)."""
     if not DIRECT or g.N * g.OH * g.OW * g.Og * g.Cg == 0 or g.KH * g.KW == 1:
         return False
+    narrow = max(g.Cg, g.Og) < DIRECT_WIDE_CHANNELS
     if adjoint:
         return (2 * g.Cg >= (g.Cg + vector - 1) // vector * vector
-                and (g.SH > 1 or g.SW > 1 or max(g.Cg, g.Og) < DIRECT_WIDE_CHANNELS))
-    return max(g.Cg, g.Og) < DIRECT_WIDE_CHANNELS or g.OH * g.OW < DIRECT_WIDE_OUTPUTS
+                and (narrow or (g.SH > 1 or g.SW > 1) and g.OH * g.OW >= DIRECT_WIDE_OUTPUTS))
+    return narrow or g.OH * g.OW < DIRECT_WIDE_OUTPUTS
 
 
 cdef void _direct(const real* x, const real* weight, bint adjoint, const real* bias, real* y, Geometry* g):

@@ -271,23 +271,33 @@ cdef inline void _step_product(Packed* packed, int thread, Py_ssize_t rows, Py_s
 cdef struct ProductPart:
     float* packed_b
     float* out
+    const float* bias  # NULL: none
     Py_ssize_t columns, ldc
 
 
-def packed_products(const float[:, :] a, tuple b_parts, tuple outs):
-    """outs[i] (m, n_i) = a (m, k) @ b_parts[i] (k, n_i), float32, a and the parts of any strides (a
-    transposed view packs as it is); one packing of each of a's row blocks serves every part."""
-    cdef Py_ssize_t m = a.shape[0], k = a.shape[1], i, part, t, rows, blocks = (a.shape[0] + RG_MR - 1) // RG_MR
+def packed_products(const float[:, :] a, tuple b_parts, tuple outs, tuple biases):
+    """outs[i] (m, n_i) = a (m, k) @ b_parts[i] (k, n_i) + biases[i], float32, a and the parts of any
+    strides (a transposed view packs as it is), biases[i] (n_i,) contiguous or None; one packing of
+    each of a's row blocks serves every part. A bias is copied into the thread's output rows and the
+    product added to it (rg_product's beta 1): the same sum, rounded once, as a pass adding it to the
+    product afterwards, without that pass over the whole output."""
+    cdef Py_ssize_t m = a.shape[0], k = a.shape[1], i, part, t, r, rows, blocks = (a.shape[0] + RG_MR - 1) // RG_MR
     # signed: a view's strides may be negative, and Py_ssize_t // size_t would divide unsigned
     cdef Py_ssize_t item = sizeof(float), row_step = a.strides[0] // item, column_step = a.strides[1] // item
     cdef Py_ssize_t parts_count = len(b_parts), work = 0
     cdef const float[:, :] b
+    cdef const float[::1] bias
     cdef float[:, ::1] out
     cdef float* packed_a
+    cdef float* out_rows
     cdef ProductPart* parts
     if m == 0 or k == 0:
-        for out in outs:
-            out[:, :] = 0
+        for out, bias in zip(outs, biases):
+            if bias is None:
+                out[:, :] = 0
+            else:
+                for r in range(m):
+                    out[r, :] = bias
         return
     parts = <ProductPart*>calloc(parts_count, sizeof(ProductPart))
     if parts == NULL:
@@ -298,6 +308,8 @@ def packed_products(const float[:, :] a, tuple b_parts, tuple outs):
             if b.shape[1] == 0:
                 continue  # columns 0: nothing to pack or fill
             parts[i].columns, parts[i].ldc, parts[i].out = b.shape[1], out.shape[1], &out[0, 0]
+            bias = biases[i]
+            parts[i].bias = NULL if bias is None else &bias[0]
             parts[i].packed_b = <float*>malloc(rg_packed_b_size(k, b.shape[1]) * sizeof(float))
             if parts[i].packed_b == NULL:
                 raise MemoryError(f"packed_products: no memory for a packed ({k}, {b.shape[1]}) operand")
@@ -312,8 +324,13 @@ def packed_products(const float[:, :] a, tuple b_parts, tuple outs):
                 rows = min(<Py_ssize_t>RG_MR, m - t * RG_MR)
                 rg_pack_a(&a[t * RG_MR, 0], row_step, column_step, rows, k, packed_a)
                 for part in range(parts_count):
-                    rg_product(rows, 0, parts[part].columns, k, packed_a, parts[part].packed_b, 0,
-                               parts[part].out + t * RG_MR * parts[part].ldc, parts[part].ldc)
+                    out_rows = parts[part].out + t * RG_MR * parts[part].ldc
+                    if parts[part].bias != NULL:
+                        for r in range(rows):
+                            memcpy(out_rows + r * parts[part].ldc, parts[part].bias,
+                                   parts[part].columns * sizeof(float))
+                    rg_product(rows, 0, parts[part].columns, k, packed_a, parts[part].packed_b,
+                               parts[part].bias != NULL, out_rows, parts[part].ldc)
             if packed_a == NULL:
                 with gil:
                     raise MemoryError(f"packed_products: no memory for a packed ({RG_MR}, {k}) block")

@@ -59,9 +59,7 @@ class Recurrent(Op):
             input_bias = None
         else:
             input_bias = both_biases
-        x_gates, = self.kernels.sequence_products(x, (w_ih.T,))
-        if input_bias is not None:
-            self.xp.add(x_gates, input_bias, out=x_gates)
+        x_gates, = self.kernels.sequence_products(x, (w_ih.T,), (input_bias,))
         self.saved = dict(x=x, w_ih=w_ih, w_hh=w_hh, w_hr=w_hr)
         if one_call:
             if lstm:

@@ -282,17 +282,37 @@ def test_sequence_products_match_numpy_for_strided_operands_and_empty_sides(dtyp
         np.testing.assert_allclose(got, view_a.astype(np.float64) @ view_b, rtol=tol, atol=tol * 9)
 
 
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-13), (np.float32, 2e-6)])
+def test_sequence_products_start_each_output_from_its_bias(dtype, tol, rng):
+    """A part's bias (n_i,) is in every row of its output: float32 starts the output rows from it,
+    the same bits as adding it to the product afterwards; partial row blocks and panels, a part
+    without a bias beside one with, a strided bias, no rows, inner size or columns."""
+    for m, k, widths in [(13, 7, (45, 5)), (1, 1, (1,)), (40, 300, (33, 64)), (0, 4, (3,)), (5, 0, (2,)),
+                         (9, 6, (0, 4))]:
+        a = rng.standard_normal((k, m)).astype(dtype).T
+        parts = [rng.standard_normal((k, n)).astype(dtype) for n in widths]
+        biases = [rng.standard_normal(2 * widths[0]).astype(dtype)[::2]] + [None] * (len(widths) - 1)
+        got = cpu.sequence_products(a, parts, biases)
+        unbiased = cpu.sequence_products(a, parts)
+        for g, plain, b, bias in zip(got, unbiased, parts, biases):
+            want = a.astype(np.float64) @ b + (0 if bias is None else bias)
+            assert g.dtype == dtype and g.shape == want.shape and g.flags.c_contiguous
+            np.testing.assert_allclose(g, want, rtol=tol, atol=tol * max(1, k))
+            np.testing.assert_array_equal(g, plain if bias is None else plain + bias)
+
+
 def test_sequence_products_give_the_same_bits_at_one_and_two_threads(rng):
     """Each row block of the output is one thread's, each element one chain over k; 2048 x 256 x 64
     multiply-adds: past the threshold for threads."""
     a = rng.standard_normal((2048, 256)).astype(np.float32)
     b = rng.standard_normal((256, 64)).astype(np.float32)
+    bias = rng.standard_normal(64).astype(np.float32)
     threads = mg.get_num_threads()
     results = []
     try:
         for n in (1, 2):
             mg.set_num_threads(n)
-            results.append(cpu.sequence_products(a, (b, b[:, :7])))
+            results.append(cpu.sequence_products(a, (b, b[:, :7], b), (None, bias[:7], bias)))
     finally:
         mg.set_num_threads(threads)
     for one, two in zip(*results):
@@ -309,3 +329,10 @@ def test_sequence_products_refuse_mismatched_operands():
         cpu.sequence_products(np.zeros(4, np.float32), (np.zeros((4, 5), np.float32),))
     with pytest.raises(ValueError, match="b must have 2 dimension"):
         cpu.sequence_products(a, (np.float32(1),))
+    b = np.zeros((3, 5), np.float32)
+    with pytest.raises(ValueError, match=r"bias has shape \(4,\), expected \(5,\)"):
+        cpu.sequence_products(a, (b,), (np.zeros(4, np.float32),))
+    with pytest.raises(TypeError, match="bias has dtype float64, but a has float32"):
+        cpu.sequence_products(a, (b,), (np.zeros(5),))
+    with pytest.raises(ValueError, match="2 biases for 1 parts"):
+        cpu.sequence_products(a, (b,), (None, None))

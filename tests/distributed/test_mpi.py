@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,23 @@ def _cupy_is_emulated():
 
 def launch(scenario, processes, limit_s=LIMIT_S, workdir=None):
     """(return code, output) of the scenario on ``processes`` ranks; a job still running after
-    ``limit_s`` is killed (with all its processes) and fails the test as a hang."""
+    ``limit_s`` is killed (with all its processes) and fails the test as a hang.
+
+    A job that ends non-zero having printed nothing, not even mpiexec's own report, is launched
+    once more, with a warning that names its exit code: the scenario never ran. That was seen about
+    once in a hundred fault launches on a loaded host; 600 launches under load (300 one after
+    another beside two busy loops, 300 in three concurrent streams beside other builds) did not
+    show it again, so its cause (mpich's hydra launcher or the host) is not known. The warning
+    keeps the evidence where the suite's summary shows it."""
+    code, output = _launch_once(scenario, processes, limit_s, workdir)
+    if code != 0 and not output.strip():
+        warnings.warn(f"mpiexec -n {processes} worker.py {scenario} exited {code} having printed nothing; "
+                      "launched once more")
+        code, output = _launch_once(scenario, processes, limit_s, workdir)
+    return code, output
+
+
+def _launch_once(scenario, processes, limit_s, workdir):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
                OMP_NUM_THREADS="1")
     job = subprocess.Popen([_mpiexec(), "-n", str(processes), sys.executable, str(WORKER), scenario]
@@ -114,10 +131,6 @@ FAULT_REPORTS = {
 @pytest.mark.parametrize("fault", list(FAULT_REPORTS))
 def test_a_fault_on_one_rank_ends_the_job_with_a_clear_error_within_the_timeout(fault):
     code, output = launch(fault, 2, limit_s=60)
-    if not output.strip():
-        # about one launch in a hundred on a loaded host ended non-zero having printed nothing, not even
-        # a rank's start (cause not found): the scenario never ran, so run it once more
-        code, output = launch(fault, 2, limit_s=60)
     ended = time.monotonic()
     assert code != 0, output
     # from the moment both ranks were in the process group: importing and starting MPI on a busy

@@ -561,6 +561,24 @@ def test_the_strided_input_gradient_runs_direct(rng, monkeypatch):
     assert not np.array_equal(direct, input_gradient())
 
 
+@pytest.mark.parametrize("gy_size, runs_direct", [(4, False), (8, False), (16, True)])
+def test_the_strided_input_gradient_of_wide_channels_runs_tiled_on_a_small_gy(gy_size, runs_direct, rng,
+                                                                             monkeypatch):
+    # 128 -> 128 channels, stride 2, DCGAN's 4x4 kernel: the phases load each weight vector for gy's
+    # few columns, and the tiles win below 16x16
+    x = mg.tensor(rng.standard_normal((1, 128, 2 * gy_size, 2 * gy_size)), requires_grad=True)
+    w = mg.tensor(rng.standard_normal((128, 128, 4, 4)))
+
+    def input_gradient():
+        x.grad = None
+        F.conv2d(x, w, stride=2, padding=1).sum().backward()
+        return x.grad.numpy()
+
+    chosen = input_gradient()
+    monkeypatch.setattr(conv_loops, "DIRECT", False)
+    assert np.array_equal(chosen, input_gradient()) != runs_direct
+
+
 @pytest.mark.parametrize("kernel, stride", [(3, 1), (4, 2)])
 def test_a_transposed_convolution_agrees_with_the_tiled_one(kernel, stride, rng, monkeypatch):
     # conv_transpose2d's forward is conv2d's input gradient: the direct one here (16 channels written),

@@ -56,20 +56,32 @@ class RecurrentKernels:
                 raise ValueError(f"{loop}: the output {name} must be C-contiguous")
         getattr(self.loops, loop)(*[self._contiguous(a) for a in inputs], *outputs)
 
-    def sequence_products(self, a, b_parts):
-        """[a @ b for b in b_parts], each (m, n_i), for a (m, k) and b_parts (k, n_i) of a's dtype and
-        device, of any strides (transposed views included). A layer's whole-sequence products: float32
-        on the CPU runs them on the step products' packed kernel (recurrent.pyx: ``packed_products``),
-        a's packing shared by the parts; otherwise a matmul each.
-        Example: ``gw_ih, gw_hh = cpu.sequence_products(gates_grad.T, (x, h_prev))``"""
+    def sequence_products(self, a, b_parts, biases=None):
+        """[a @ b + bias for b, bias in zip(b_parts, biases)], each (m, n_i), for a (m, k), b_parts
+        (k, n_i) and biases (n_i,) or None (no bias; ``biases`` None: none at all) of a's dtype and
+        device, a and the parts of any strides (transposed views included). A layer's whole-sequence
+        products: float32 on the CPU runs them on the step products' packed kernel (recurrent.pyx:
+        ``packed_products``), a's packing shared by the parts, each output starting from its bias;
+        otherwise a matmul each, its bias added after.
+        Example: ``x_gates, = cpu.sequence_products(x, (w_ih.T,), (b_ih,))``"""
+        biases = (None,) * len(b_parts) if biases is None else tuple(biases)
+        if len(biases) != len(b_parts):
+            raise ValueError(f"sequence_products: {len(biases)} biases for {len(b_parts)} parts")
         check_float_array(a, "a", ndim=2)
-        for b in b_parts:
+        for b, bias in zip(b_parts, biases):
             check_float_array(b, "b", ndim=2)
             check_like(b, "b", a, "a", shape=(a.shape[1], b.shape[1]))
+            if bias is not None:
+                check_like(bias, "bias", a, "a", shape=(b.shape[1],))
         if a.dtype != np.float32 or not self.has_sequence_loops:
-            return [self.loops.matmul(a, b) for b in b_parts]
+            outs = [self.loops.matmul(a, b) for b in b_parts]
+            for out, bias in zip(outs, biases):
+                if bias is not None:
+                    self.xp.add(out, bias, out=out)
+            return outs
         outs = tuple(self.xp.empty((a.shape[0], b.shape[1]), a.dtype) for b in b_parts)
-        self.loops.packed_products(a, tuple(b_parts), outs)
+        self.loops.packed_products(a, tuple(b_parts), outs,
+                                   tuple(None if bias is None else self._contiguous(bias) for bias in biases))
         return list(outs)
 
     @property
