@@ -170,20 +170,17 @@ cdef inline void _row_backward(const real* gy, const real* x, double mu, double 
     """One row, with d = x - mean and g = gy * weight: the sums of g and g * d, then
     gx = scale * g - scale * mean(g) - d * scale^3 * mean(g * d), and gy * d * scale and gy added to
     the tile's column sums. The sums run in x's dtype over CHUNK elements per lane group, then in
-    double: a vector of float32 sums holds 16 elements, not 8, with no conversions, and
-    the row total keeps double's reach."""
-    cdef double sum_g[LANES]
-    cdef double sum_gd[LANES]
+    double lanes (a tail beyond the lanes straight into the double totals): a vector of float32 sums
+    holds 16 elements, not 8, with no conversions, and the row total keeps double's reach."""
     cdef real chunk_g[LANES]
     cdef real chunk_gd[LANES]
-    cdef double total_g, total_gd
+    cdef double sum_g[LANES]
+    cdef double sum_gd[LANES]
+    cdef double total_g = 0, total_gd = 0
     cdef real mean_hi = <real>mu
     cdef real mean_lo = <real>(mu - mean_hi)
     cdef real g, d, k_g, k_d, k_0
     cdef Py_ssize_t start, j, k, whole = D - D % LANES
-    for k in range(LANES):
-        sum_g[k] = 0
-        sum_gd[k] = 0
     for start in range(0, whole, 512):  # 512 = CHUNK: Cython needs a literal step
         for k in range(LANES):
             chunk_g[k] = 0
@@ -194,16 +191,16 @@ cdef inline void _row_backward(const real* gy, const real* x, double mu, double 
                 d = (x[j + k] - mean_hi) - mean_lo
                 chunk_g[k] += g
                 chunk_gd[k] += g * d
-        for k in range(LANES):
-            sum_g[k] += chunk_g[k]
-            sum_gd[k] += chunk_gd[k]
+        _gather_chunk(sum_g, chunk_g, start == 0)
+        _gather_chunk(sum_gd, chunk_gd, start == 0)
+    if whole:
+        total_g = _lanes_total(sum_g)
+        total_gd = _lanes_total(sum_gd)
     for j in range(whole, D):
         g = gy[j] * weight[j]
         d = (x[j] - mean_hi) - mean_lo
-        sum_g[0] += g
-        sum_gd[0] += <double>g * d
-    total_g = _lanes_total(sum_g)
-    total_gd = _lanes_total(sum_gd)
+        total_g += g
+        total_gd += <double>g * d
     k_g = <real>scale
     k_0 = <real>(-scale * total_g / D)
     k_d = <real>(-scale * scale * scale * total_gd / D)
@@ -267,6 +264,18 @@ cdef inline double _row_centered_squares(const real* row, Py_ssize_t D, real mea
         d = (row[j] - mean_hi) - mean_lo
         acc[0] += <double>d * d
     return _lanes_total(acc)
+
+
+cdef inline void _gather_chunk(double* lanes, const real* chunk, bint first) noexcept nogil:
+    """lanes = chunk (the row's first chunk) or lanes += chunk, in double: no lanes to zero per row,
+    the bulk of a row's fixed cost at D = 128."""
+    cdef Py_ssize_t k
+    if first:
+        for k in range(LANES):
+            lanes[k] = chunk[k]
+    else:
+        for k in range(LANES):
+            lanes[k] += chunk[k]
 
 
 cdef inline double _lanes_total(double* acc) noexcept nogil:
