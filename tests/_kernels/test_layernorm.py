@@ -192,9 +192,10 @@ def test_backward_scratch_stays_a_few_rows_for_many_rows(shape):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(520, 2050), (0, 6), (1, 1), (33, 17)])
+@pytest.mark.parametrize("shape", [(520, 2050), (100, 500), (0, 6), (1, 1), (33, 17)])
 def test_weight_and_bias_gradients_sum_every_block(shape, dtype, rng):
-    # (520, 2050): many blocks of rows, each with a tail tile; no rows: zero sums
+    # (520, 2050): many blocks of rows, each with a tail tile; (100, 500): two blocks on the serial
+    # path (under ROWS_PARALLEL_MIN elements); no rows: zero sums
     x, gy = rng.standard_normal(shape).astype(dtype), rng.standard_normal(shape).astype(dtype)
     w, b = rng.standard_normal(shape[1]).astype(dtype), np.zeros(shape[1], dtype)
     y, mean, invstd = cpu.layer_norm_forward(x, w, b, 1e-5)
