@@ -131,15 +131,15 @@ cdef void _backward(const real[:, ::1] gy, const real[:, ::1] x, const double[::
             for block in range(blocks):
                 _rows_backward(gy, x, mean, invstd, weight, gx, partials + 2 * D * block, block * block_rows,
                                min(M, (block + 1) * block_rows))
-    # the blocks' partial rows added in block order into the first pair (zero rows: no blocks)
-    if blocks == 0:
-        memset(partials, 0, 2 * D * sizeof(double))
-    for block in range(1, blocks):
-        for j in range(2 * D):
-            partials[j] += partials[2 * D * block + j]
-    for j in range(D):
-        gweight[j] = <real>partials[j]
-        gbias[j] = <real>partials[D + j]
+        # the blocks' partial rows added in block order into the first pair (zero rows: no blocks)
+        if blocks == 0:
+            memset(partials, 0, 2 * D * sizeof(double))
+        for block in range(1, blocks):
+            for j in range(2 * D):
+                partials[j] += partials[2 * D * block + j]
+        for j in range(D):
+            gweight[j] = <real>partials[j]
+            gbias[j] = <real>partials[D + j]
 
 
 cdef inline void _rows_backward(const real[:, ::1] gy, const real[:, ::1] x, const double[::1] mean,
