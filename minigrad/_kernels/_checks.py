@@ -60,6 +60,8 @@ def check_channel_vector(v, name, x, channels):
 
 
 def check_stat_vector(v, name, channels):
+    if v.__class__ is np.ndarray and v.dtype is FLOAT64 and v.shape == (channels,):
+        return  # the common case (twice per norm backward), decided in a few comparisons
     check_float_array(v, name, ndim=1)
     if v.dtype != FLOAT64 or v.shape[0] != channels:
         raise ValueError(f"{name} must be float64 of shape ({channels},), got {v.dtype} {v.shape}")

@@ -15,7 +15,8 @@ import numpy as np
 
 from cython.parallel cimport prange
 from libc.math cimport sqrt
-from libc.stdlib cimport abort, calloc, free
+from libc.stdlib cimport abort, calloc, free, malloc
+from libc.string cimport memset
 
 from ._types cimport minigrad_max_threads, real
 
@@ -49,23 +50,33 @@ def layer_norm_backward(gy, x, mean, invstd, weight, gx, gweight, gbias):
 
     With g = gy * weight and x_hat = (x - mean) * invstd per row:
     gx = invstd * (g - mean(g) - x_hat * mean(g * x_hat)), gweight = sum_rows gy * x_hat,
-    gbias = sum_rows gy. The rows are cut into blocks that depend on the shape only (about
-    BLOCK_ELEMENTS elements each, at most MAX_BLOCKS blocks); each block sums its rows into its own
-    float64 partial row (through a tile of TILE_ROWS rows summed in x's dtype, in L1), and the partials
-    are added in block order, so the result is bitwise the same at any thread count.
+    gbias = sum_rows gy. The rows are cut into blocks that depend on the shape only (see
+    _backward_blocks); each block sums its rows into its own float64 partial row (through a tile of
+    TILE_ROWS rows summed in x's dtype, in L1), and the partials are added in block order, so the
+    result is bitwise the same at any thread count.
     """
-    cdef Py_ssize_t M = x.shape[0], D = x.shape[1]
+    cdef Py_ssize_t M = x.shape[0], D = x.shape[1], blocks, block_rows
+    blocks, block_rows = _backward_blocks(M, D)
+    # scratch from malloc, zeroed by each block's own thread: no fresh NumPy array and no sum after
+    cdef double* partials = <double*>malloc(max(blocks, 1) * 2 * max(D, 1) * sizeof(double))
+    if partials == NULL:
+        raise MemoryError(f"layer_norm_backward: no memory for {blocks} partial rows of {D} float64")
+    try:
+        if x.dtype == np.float32:
+            _backward[float](gy, x, mean, invstd, weight, gx, gweight, gbias, partials, blocks, block_rows)
+        else:
+            _backward[double](gy, x, mean, invstd, weight, gx, gweight, gbias, partials, blocks, block_rows)
+    finally:
+        free(partials)
+
+
+def _backward_blocks(Py_ssize_t M, Py_ssize_t D):
+    """(blocks, rows per block) of the backward's column sums for x (M, D): about BLOCK_ELEMENTS
+    elements per block, a whole number of tiles, at most MAX_BLOCKS blocks."""
     cdef Py_ssize_t block_rows = max(TILE_ROWS, BLOCK_ELEMENTS // max(D, 1) // TILE_ROWS * TILE_ROWS)
     cdef Py_ssize_t fewest_rows = (M + MAX_BLOCKS - 1) // MAX_BLOCKS
     block_rows = max(block_rows, (fewest_rows + TILE_ROWS - 1) // TILE_ROWS * TILE_ROWS)
-    partials = np.zeros(((M + block_rows - 1) // block_rows if M else 1, 2, D))
-    if x.dtype == np.float32:
-        _backward[float](gy, x, mean, invstd, weight, gx, partials, block_rows)
-    else:
-        _backward[double](gy, x, mean, invstd, weight, gx, partials, block_rows)
-    totals = partials.sum(axis=0)
-    gweight[...] = totals[0]
-    gbias[...] = totals[1]
+    return (M + block_rows - 1) // block_rows, block_rows
 
 
 cdef inline bint _parallel(Py_ssize_t M, Py_ssize_t D) noexcept nogil:
@@ -108,32 +119,41 @@ cdef inline void _row_forward(const real* x, const real* weight, const real* bia
 
 
 cdef void _backward(const real[:, ::1] gy, const real[:, ::1] x, const double[::1] mean,
-                    const double[::1] invstd, const real[::1] weight, real[:, ::1] gx,
-                    double[:, :, ::1] partials, Py_ssize_t block_rows) noexcept nogil:
-    cdef Py_ssize_t M = x.shape[0], D = x.shape[1], blocks = partials.shape[0], block
+                    const double[::1] invstd, const real[::1] weight, real[:, ::1] gx, real[::1] gweight,
+                    real[::1] gbias, double* partials, Py_ssize_t blocks, Py_ssize_t block_rows) noexcept nogil:
+    cdef Py_ssize_t M = x.shape[0], D = x.shape[1], block, j
     with nogil:
         if _parallel(M, D):  # a plain loop below (see _types.pxd)
             for block in prange(blocks, schedule="static"):
-                _rows_backward(gy, x, mean, invstd, weight, gx, partials, block, block * block_rows,
+                _rows_backward(gy, x, mean, invstd, weight, gx, partials + 2 * D * block, block * block_rows,
                                min(M, (block + 1) * block_rows))
         else:
             for block in range(blocks):
-                _rows_backward(gy, x, mean, invstd, weight, gx, partials, block, block * block_rows,
+                _rows_backward(gy, x, mean, invstd, weight, gx, partials + 2 * D * block, block * block_rows,
                                min(M, (block + 1) * block_rows))
+        # the blocks' partial rows added in block order into the first pair (zero rows: no blocks)
+        if blocks == 0:
+            memset(partials, 0, 2 * D * sizeof(double))
+        for block in range(1, blocks):
+            for j in range(2 * D):
+                partials[j] += partials[2 * D * block + j]
+        for j in range(D):
+            gweight[j] = <real>partials[j]
+            gbias[j] = <real>partials[D + j]
 
 
 cdef inline void _rows_backward(const real[:, ::1] gy, const real[:, ::1] x, const double[::1] mean,
                                 const double[::1] invstd, const real[::1] weight, real[:, ::1] gx,
-                                double[:, :, ::1] partials, Py_ssize_t block, Py_ssize_t start,
-                                Py_ssize_t stop) noexcept nogil:
-    """Rows [start, stop), their column sums into partials[block]: summed in x's dtype over TILE_ROWS
-    rows (in L1, a vector add per element), then added into the float64 partial row."""
+                                double* partial, Py_ssize_t start, Py_ssize_t stop) noexcept nogil:
+    """Rows [start, stop), their column sums into partial (gweight's row, then gbias's): summed in x's
+    dtype over TILE_ROWS rows (in L1, a vector add per element), then added into the float64 row."""
     cdef Py_ssize_t r, j, D = x.shape[1]
-    cdef double* gweight = &partials[block, 0, 0]
-    cdef double* gbias = &partials[block, 1, 0]
+    cdef double* gweight = partial
+    cdef double* gbias = partial + D
     cdef real* tile = <real*>calloc(2 * D, sizeof(real))
     if tile == NULL:
         abort()  # 2 rows of scratch: out of memory here leaves nothing sensible to do
+    memset(partial, 0, 2 * D * sizeof(double))
     for r in range(start, stop):
         _row_backward(&gy[r, 0], &x[r, 0], mean[r], invstd[r], &weight[0], &gx[r, 0], D, tile, tile + D)
         if (r - start) % TILE_ROWS == TILE_ROWS - 1 or r == stop - 1:
@@ -150,20 +170,17 @@ cdef inline void _row_backward(const real* gy, const real* x, double mu, double 
     """One row, with d = x - mean and g = gy * weight: the sums of g and g * d, then
     gx = scale * g - scale * mean(g) - d * scale^3 * mean(g * d), and gy * d * scale and gy added to
     the tile's column sums. The sums run in x's dtype over CHUNK elements per lane group, then in
-    double: a vector of float32 sums holds 16 elements, not 8, with no conversions, and
-    the row total keeps double's reach."""
-    cdef double sum_g[LANES]
-    cdef double sum_gd[LANES]
+    double lanes (a tail beyond the lanes straight into the double totals): a vector of float32 sums
+    holds 16 elements, not 8, with no conversions, and the row total keeps double's reach."""
     cdef real chunk_g[LANES]
     cdef real chunk_gd[LANES]
-    cdef double total_g, total_gd
+    cdef double sum_g[LANES]
+    cdef double sum_gd[LANES]
+    cdef double total_g = 0, total_gd = 0
     cdef real mean_hi = <real>mu
     cdef real mean_lo = <real>(mu - mean_hi)
     cdef real g, d, k_g, k_d, k_0
     cdef Py_ssize_t start, j, k, whole = D - D % LANES
-    for k in range(LANES):
-        sum_g[k] = 0
-        sum_gd[k] = 0
     for start in range(0, whole, 512):  # 512 = CHUNK: Cython needs a literal step
         for k in range(LANES):
             chunk_g[k] = 0
@@ -174,16 +191,16 @@ cdef inline void _row_backward(const real* gy, const real* x, double mu, double 
                 d = (x[j + k] - mean_hi) - mean_lo
                 chunk_g[k] += g
                 chunk_gd[k] += g * d
-        for k in range(LANES):
-            sum_g[k] += chunk_g[k]
-            sum_gd[k] += chunk_gd[k]
+        _gather_chunk(sum_g, chunk_g, start == 0)
+        _gather_chunk(sum_gd, chunk_gd, start == 0)
+    if whole:
+        total_g = _lanes_total(sum_g)
+        total_gd = _lanes_total(sum_gd)
     for j in range(whole, D):
         g = gy[j] * weight[j]
         d = (x[j] - mean_hi) - mean_lo
-        sum_g[0] += g
-        sum_gd[0] += <double>g * d
-    total_g = _lanes_total(sum_g)
-    total_gd = _lanes_total(sum_gd)
+        total_g += g
+        total_gd += <double>g * d
     k_g = <real>scale
     k_0 = <real>(-scale * total_g / D)
     k_d = <real>(-scale * scale * scale * total_gd / D)
@@ -247,6 +264,18 @@ cdef inline double _row_centered_squares(const real* row, Py_ssize_t D, real mea
         d = (row[j] - mean_hi) - mean_lo
         acc[0] += <double>d * d
     return _lanes_total(acc)
+
+
+cdef inline void _gather_chunk(double* lanes, const real* chunk, bint first) noexcept nogil:
+    """lanes = chunk (the row's first chunk) or lanes += chunk, in double: no lanes to zero per row,
+    the bulk of a row's fixed cost at D = 128."""
+    cdef Py_ssize_t k
+    if first:
+        for k in range(LANES):
+            lanes[k] = chunk[k]
+    else:
+        for k in range(LANES):
+            lanes[k] += chunk[k]
 
 
 cdef inline double _lanes_total(double* acc) noexcept nogil:

@@ -286,6 +286,9 @@ def positive_eps(eps, fn):
 
 def normalized_shape_tuple(normalized_shape):
     """normalized_shape as a tuple of positive ints (an int is a 1-tuple)."""
+    if type(normalized_shape) is tuple and normalized_shape and \
+            all([type(s) is int and s > 0 for s in normalized_shape]):
+        return normalized_shape  # every F.layer_norm call parses its shape: a tuple of ints in one pass
     shape = (normalized_shape,) if _args.is_int(normalized_shape) else normalized_shape
     try:
         shape = tuple(shape)
