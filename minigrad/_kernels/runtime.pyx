@@ -30,7 +30,8 @@ cdef int _setting = 0
 # (up to BACKOFF_MAX_NS) each time the first region after a window is late again, reset when a region
 # is on time. LATE_NS is well above what waking a thread costs on an idle host (tens of microseconds),
 # so there the back-off does not start. The state is per thread, as OpenMP's thread count is;
-# get_num_threads still returns the setting, and every kernel gives the same bits at any count.
+# get_num_threads still returns the setting, and every kernel gives the same bits at any count. A new
+# job region is timed as parallel_gemm's is (blas.pyx; region_closed says how).
 cdef enum:
     LATE_NS = 250000
     BACKOFF_MIN_NS = 20000000
