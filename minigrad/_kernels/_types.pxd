@@ -27,3 +27,10 @@ cdef extern from "_runtime.h":
     int minigrad_has_openmp() nogil
     int minigrad_parallel_region_threads() nogil
     int minigrad_tune_malloc() nogil
+    long long minigrad_clock_ns() nogil
+    ctypedef struct minigrad_region:
+        long long opened, master_work, jobs
+        int master_jobs, threads
+    minigrad_region minigrad_region_open(long long jobs, int threads) nogil
+    long long minigrad_job_start(const minigrad_region* region) nogil
+    void minigrad_job_end(minigrad_region* region, long long started) nogil

@@ -31,7 +31,9 @@ cdef extern from "attention.h" nogil:
     double attention_weight_double(double s, double m)
 
 from .blas cimport gemm
-from ._types cimport minigrad_max_threads, real
+from ._types cimport (minigrad_job_end, minigrad_job_start, minigrad_max_threads, minigrad_region, minigrad_region_open,
+                      real)
+from .runtime cimport region_closed
 
 cdef enum:
     BLOCK_Q = 64
@@ -98,11 +100,17 @@ cdef void _forward(const real[:, :, ::1] q, const real[:, :, ::1] k, const real[
                    const real[:, :, ::1] mask, const int64_t[::1] mask_index, real[:, :, ::1] out,
                    real[:, ::1] lse, real[:, ::1] scratch, Geometry g) noexcept nogil:
     cdef Py_ssize_t blocks = (g.L + BLOCK_Q - 1) // BLOCK_Q, tasks = g.heads * blocks, task
+    cdef minigrad_region region
+    cdef long long started
     with nogil:
         if tasks > 1 and tasks * BLOCK_Q * g.S * (g.E + g.Ev) > WORK_PARALLEL_MIN:  # see _types.pxd
+            region = minigrad_region_open(tasks, minigrad_max_threads())  # judged for lateness (runtime.pyx)
             for task in prange(tasks, schedule="dynamic"):
+                started = minigrad_job_start(&region)
                 _forward_block(q, k, v, mask, mask_index, out, lse, &scratch[threadid(), 0], g,
                                task // blocks, (task % blocks) * BLOCK_Q)
+                minigrad_job_end(&region, started)
+            region_closed(&region)
         else:
             for task in range(tasks):
                 _forward_block(q, k, v, mask, mask_index, out, lse, &scratch[0, 0], g,
@@ -169,11 +177,17 @@ cdef void _backward(const real[:, :, ::1] gout, const real[:, :, ::1] q, const r
                     real[:, :, ::1] gq, real[:, :, ::1] gk, real[:, :, ::1] gv, real[:, ::1] scratch,
                     Geometry g) noexcept nogil:
     cdef Py_ssize_t tasks = k.shape[0], task
+    cdef minigrad_region region
+    cdef long long started
     with nogil:
         if tasks > 1 and g.heads * g.L * g.S * (g.E + g.Ev) > WORK_PARALLEL_MIN:  # see _types.pxd
+            region = minigrad_region_open(tasks, minigrad_max_threads())
             for task in prange(tasks, schedule="dynamic"):
+                started = minigrad_job_start(&region)
                 _backward_head(gout, q, k, v, out, lse, mask, mask_index, delta, gq, gk, gv,
                                &scratch[threadid(), 0], g, task)
+                minigrad_job_end(&region, started)
+            region_closed(&region)
         else:
             for task in range(tasks):
                 _backward_head(gout, q, k, v, out, lse, mask, mask_index, delta, gq, gk, gv, &scratch[0, 0], g, task)

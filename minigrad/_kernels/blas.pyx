@@ -10,7 +10,8 @@ from cython.parallel cimport prange
 import numpy as np
 
 from ._checks import check_matmul
-from ._types cimport minigrad_max_threads
+from ._types cimport minigrad_job_end, minigrad_job_start, minigrad_max_threads, minigrad_region, minigrad_region_open
+from .runtime cimport region_closed
 
 # Below GEMM_PARALLEL_MIN multiply-adds a product is one BLAS call on the calling thread: waking the
 # sleeping threads of a parallel region costs tens of microseconds quiet, and under load (another
@@ -63,11 +64,16 @@ cdef void parallel_gemm(bint trans_a, bint trans_b, int m, int n, int k, real al
     cdef int blocks = gemm_blocks(m, n, k)
     cdef int threads = min(minigrad_max_threads(), blocks)
     cdef int block
+    cdef long long started
     if threads == 1:
         serial_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         return
+    cdef minigrad_region region = minigrad_region_open(blocks, threads)  # judged for lateness (runtime.pyx)
     for block in prange(blocks, schedule="dynamic", chunksize=1, num_threads=threads):
+        started = minigrad_job_start(&region)
         _gemm_block(block, blocks, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        minigrad_job_end(&region, started)
+    region_closed(&region)
 
 
 cdef void serial_gemm(bint trans_a, bint trans_b, int m, int n, int k, real alpha, const real* a, int lda,
@@ -105,12 +111,18 @@ cdef void _products(Py_ssize_t batch, bint trans_a, bint trans_b, int m, int n, 
     fills the threads evenly runs whole products, taken by the threads in turn (see parallel_gemm);
     otherwise each product is split."""
     cdef Py_ssize_t i
+    cdef long long started
     cdef int threads = minigrad_max_threads()
+    cdef minigrad_region region
     if threads > 1 and (batch % threads == 0 or batch >= 4 * threads) \
             and <double>batch * m * n * k >= GEMM_PARALLEL_MIN:
+        region = minigrad_region_open(batch, threads)
         for i in prange(batch, schedule="dynamic"):
+            started = minigrad_job_start(&region)
             serial_gemm(trans_a, trans_b, m, n, k, 1, a + i * a_step, lda, b + i * b_step, ldb, beta,
                         c + i * c_step, ldc)
+            minigrad_job_end(&region, started)
+        region_closed(&region)
     else:
         for i in range(batch):
             parallel_gemm(trans_a, trans_b, m, n, k, 1, a + i * a_step, lda, b + i * b_step, ldb, beta,

@@ -40,8 +40,10 @@ import numpy as np
 from cython.parallel cimport prange, threadid
 from libc.string cimport memcpy, memset
 
-from ._types cimport PARALLEL_MIN, block_start, minigrad_max_threads, real
+from ._types cimport (PARALLEL_MIN, block_start, minigrad_job_end, minigrad_job_start, minigrad_max_threads,
+                      minigrad_region, minigrad_region_open, real)
 from .blas cimport gemm
+from .runtime cimport region_closed
 
 cdef extern from "conv_direct.h" nogil:
     ctypedef struct DirectGeometry "mgd_geometry":
@@ -146,10 +148,16 @@ def conv_forward(const real[:, :, :, ::1] x, const real[:, :, ::1] weight, const
         _direct(&x[0, 0, 0, 0], &weight[0, 0, 0], False, bias_data, &y[0, 0, 0, 0], &g)
         return
     cdef real[:, ::1] scratch = _scratch(g, DTYPES[real is double])
+    cdef minigrad_region region
+    cdef long long started
     with nogil:
+        region = _job_region(jobs, _parallel(g))
         for job in prange(jobs, schedule="dynamic", use_threads_if=_parallel(g)):
+            started = minigrad_job_start(&region)
             _forward_tile(&x[0, 0, 0, 0], &weight[0, 0, 0], bias_data, &y[0, 0, 0, 0], &scratch[threadid(), 0], &g,
                           job // g.tiles, job % g.tiles)
+            minigrad_job_end(&region, started)
+        region_closed(&region)
 
 
 def conv_weight_gradient(const real[:, :, :, ::1] x, const real[:, :, :, ::1] gy, real[:, :, ::1] gweight,
@@ -174,12 +182,18 @@ def conv_weight_gradient(const real[:, :, :, ::1] x, const real[:, :, :, ::1] gy
     cdef real[:, ::1] scratch = _scratch(g, DTYPES[real is double])
     cdef real[:, ::1] partial = np.empty((blocks, size), DTYPES[real is double])
     cdef real total
+    cdef minigrad_region region
+    cdef long long started
     with nogil:
+        region = _job_region(blocks, _parallel(g))
         for block in prange(blocks, schedule="dynamic", use_threads_if=_parallel(g)):
+            started = minigrad_job_start(&region)
             memset(&partial[block, 0], 0, size * sizeof(real))
             for job in range(block_start(block, blocks, jobs), block_start(block + 1, blocks, jobs)):
                 _weight_gradient_tile(&x[0, 0, 0, 0], &gy[0, 0, 0, 0], &partial[block, 0], &scratch[threadid(), 0],
                                       &g, job // g.tiles, job % g.tiles)
+            minigrad_job_end(&region, started)
+        region_closed(&region)
         for i in range(size):
             total = partial[0, i]
             for b in range(1, blocks):
@@ -211,15 +225,21 @@ def conv_input_gradient(const real[:, :, :, ::1] gy, const real[:, :, ::1] weigh
             _direct_strided_adjoint(&gy[0, 0, 0, 0], &weight[0, 0, 0], &gx[0, 0, 0, 0], &g)
         return
     cdef real[:, ::1] scratch = _scratch(g, DTYPES[real is double])
+    cdef minigrad_region region
+    cdef long long started
     with nogil:
         if not g.direct or empty:  # tiles add into gx; direct tiles overwrite theirs
             for n in prange(N, schedule="static", use_threads_if=_parallel(g)):
                 memset(&gx[n, 0, 0, 0], 0, plane * sizeof(real))
         for phase in range(0 if empty else phases):
             phase_tiles = (g.tiles - phase + phases - 1) // phases
+            region = _job_region(g.stacks * phase_tiles, _parallel(g))
             for job in prange(g.stacks * phase_tiles, schedule="dynamic", use_threads_if=_parallel(g)):
+                started = minigrad_job_start(&region)
                 _input_gradient_tile(&gy[0, 0, 0, 0], &weight[0, 0, 0], &gx[0, 0, 0, 0], &scratch[threadid(), 0], &g,
                                      job // phase_tiles, (job % phase_tiles) * phases + phase)
+                minigrad_job_end(&region, started)
+            region_closed(&region)
 
 
 def im2col(const real[:, :, :, ::1] x, real[:, ::1] cols, Py_ssize_t kernel_h, Py_ssize_t kernel_w,
@@ -286,6 +306,12 @@ cdef object _scratch(Geometry g, dtype):
 
 cdef inline bint _parallel(Geometry g) noexcept nogil:
     return g.N * g.groups * g.Og * g.Kg * g.OH * g.OW > PARALLEL_MIN
+
+
+cdef inline minigrad_region _job_region(Py_ssize_t jobs, bint parallel) noexcept nogil:
+    """The timing of a job region (judged for lateness by runtime.pyx's region_closed) of ``jobs`` jobs,
+    opened on the threads when ``parallel`` (its use_threads_if), else on the calling thread alone."""
+    return minigrad_region_open(jobs, minigrad_max_threads() if parallel else 1)
 
 
 # A tile: output rows [first, last) of samples [n, n + count) (count > 1: whole images, first = 0,
@@ -530,10 +556,16 @@ cdef void _winograd(const real* x, const real* weight, bint adjoint, const real*
     cdef real[:, ::1] scratch = np.empty((minigrad_max_threads(), 16 * (w.cin + w.cout) * w.width + 16 * (w.BW + 1)),
                                           dtype)
     cdef Py_ssize_t job
+    cdef minigrad_region region
+    cdef long long started
     with nogil:
         _transform_weight(weight, &transformed[0], adjoint, &w)
+        region = _job_region(w.jobs, _parallel(g[0]))
         for job in prange(w.jobs, schedule="dynamic", use_threads_if=_parallel(g[0])):
+            started = minigrad_job_start(&region)
             _winograd_job(x, &transformed[0], &offsets[0], bias, y, &scratch[threadid(), 0], &w, job)
+            minigrad_job_end(&region, started)
+        region_closed(&region)
 
 
 cdef void _transform_weight(const real* weight, real* u, bint adjoint, WinogradGeometry* w) noexcept nogil:
@@ -683,16 +715,22 @@ cdef void _direct(const real* x, const real* weight, bint adjoint, const real* b
     cdef Py_ssize_t[::1] offsets = np.empty(taps, np.intp)
     cdef real[:, ::1] buffers = np.empty((minigrad_max_threads(), d.cin * d.in_rows * d.pitch), dtype)
     mgd_tap_offsets(&d, &offsets[0])
+    cdef minigrad_region region
+    cdef long long started
     with nogil:
         if real is float:
             mgd_pack_f(weight, &packed[0], &d, adjoint)
         else:
             mgd_pack_d(weight, &packed[0], &d, adjoint)
+        region = _job_region(jobs, _parallel(g[0]))
         for job in prange(jobs, schedule="dynamic", use_threads_if=_parallel(g[0])):
+            started = minigrad_job_start(&region)
             if real is float:
                 mgd_job_f(x, &packed[0], &offsets[0], bias, y, &buffers[threadid(), 0], &d, job)
             else:
                 mgd_job_d(x, &packed[0], &offsets[0], bias, y, &buffers[threadid(), 0], &d, job)
+            minigrad_job_end(&region, started)
+        region_closed(&region)
 
 # ---- Direct strided input gradient --------------------------------------------------------------------
 # The input gradient of a strided convolution as SH * SW stride phases of gx, each a stride-1 correlation
@@ -725,18 +763,24 @@ cdef void _direct_strided_adjoint(const real* gy, const real* weight, real* gx, 
     cdef real[:, ::1] buffers = np.empty((minigrad_max_threads(), d.cin * d.in_rows * d.pitch), dtype)
     cdef real[:, ::1] staging = np.empty((minigrad_max_threads(), V * d.SW * d.span), dtype)
     mga_tap_offsets(&d, &tap_start[0], &offsets[0])
+    cdef minigrad_region region
+    cdef long long started
     with nogil:
         if real is float:
             mga_pack_f(weight, &packed[0], &d)
         else:
             mga_pack_d(weight, &packed[0], &d)
+        region = _job_region(jobs, _parallel(g[0]))
         for job in prange(jobs, schedule="dynamic", use_threads_if=_parallel(g[0])):
+            started = minigrad_job_start(&region)
             if real is float:
                 mga_job_f(gy, &packed[0], &tap_start[0], &offsets[0], gx, &buffers[threadid(), 0],
                           &staging[threadid(), 0], &d, job)
             else:
                 mga_job_d(gy, &packed[0], &tap_start[0], &offsets[0], gx, &buffers[threadid(), 0],
                           &staging[threadid(), 0], &d, job)
+            minigrad_job_end(&region, started)
+        region_closed(&region)
 
 # ---- Direct weight gradient --------------------------------------------------------------------------
 # gweight[group, o, (c, kh, kw)] = sum over samples and output pixels p of gy[o, p] * x[c, p * stride +
@@ -807,11 +851,17 @@ cdef void _direct_weight_gradient(const real* x, const real* gy, real* gweight, 
             for kw in range(g.KW):
                 offsets[(c * g.KH + kh) * g.KW + kw] = (c * d.in_rows + kh * g.DH) * d.pitch + kw * g.DW
     cdef real total
+    cdef minigrad_region region
+    cdef long long started
     with nogil:
+        region = _job_region(blocks, _parallel(g[0]))
         for block in prange(blocks, schedule="dynamic", use_threads_if=_parallel(g[0])):
+            started = minigrad_job_start(&region)
             memset(&partial[block, 0], 0, size * sizeof(real))
             for job in range(block_start(block, blocks, d.jobs), block_start(block + 1, blocks, d.jobs)):
                 _direct_weight_job(x, gy, &partial[block, 0], &scratch[threadid(), 0], &offsets[0], g, &d, job)
+            minigrad_job_end(&region, started)
+        region_closed(&region)
         for group in range(g.groups):
             for o in range(g.Og):
                 for k in range(g.Kg):

@@ -1,6 +1,7 @@
 """mg.set_num_threads is process-wide: every thread, including ones started later, reads the count
 and runs its kernels with it (OpenMP alone keeps one count per thread)."""
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -80,3 +81,127 @@ def test_set_num_threads_refuses_what_is_not_an_int_in_range(bad):
     with pytest.raises(ValueError, match=r"number of threads must be an int in \[1, 1024\], got"):
         mg.set_num_threads(bad)
     assert mg.get_num_threads() == before
+
+
+# ---- Back-off under load (runtime.pyx, LATE_NS) ------------------------------------------------------
+# Each test runs in a thread of its own, which starts with no back-off (the state is per thread), and
+# feeds the judge simulated regions: 2 jobs of 1 ms each on 2 threads, the calling thread running one.
+MS = 1_000_000
+BACKOFF_MIN = 20 * MS
+
+
+def _late_region():
+    runtime._close_region(10 * MS, 1 * MS, 1, 2, 2)  # 10 ms for what one thread does in 2 ms
+
+
+def _on_time_region():
+    runtime._close_region(1 * MS + MS // 10, 1 * MS, 1, 2, 2)
+
+
+@pytest.fixture
+def two_threads():
+    saved = mg.get_num_threads()
+    mg.set_num_threads(2)
+    yield
+    mg.set_num_threads(saved)
+
+
+def _threads_after_sync():
+    runtime.sync_threads()
+    return runtime.parallel_region_threads()
+
+
+@needs_openmp
+def test_a_late_region_narrows_the_next_regions_to_one_thread_then_two_threads_are_tried_again(two_threads):
+    def work():
+        seen = {"before": _threads_after_sync()}
+        _late_region()
+        seen["state"] = runtime._backoff_state()
+        seen["at once"] = runtime.parallel_region_threads()  # within the same kernel, no sync between
+        seen["next kernel"] = _threads_after_sync()
+        seen["get_num_threads"] = mg.get_num_threads()
+        time.sleep(2 * BACKOFF_MIN / 1e9)
+        seen["after the window"] = _threads_after_sync()
+        return seen
+
+    seen = _in_new_thread(work)
+    assert seen["before"] == 2
+    assert seen["state"][1:] == (BACKOFF_MIN, True)
+    assert seen["at once"] == seen["next kernel"] == 1
+    assert seen["get_num_threads"] == 2  # the setting, not the back-off
+    assert seen["after the window"] == 2
+
+
+@needs_openmp
+def test_the_window_doubles_while_regions_stay_late_up_to_a_cap_and_a_region_on_time_ends_it(two_threads):
+    def work():
+        windows = []
+        for _ in range(8):
+            _late_region()
+            windows.append(runtime._backoff_state()[1])
+        seen = {"windows": windows, "during": _threads_after_sync()}
+        _on_time_region()
+        seen["after one on time"] = runtime._backoff_state()[1:], _threads_after_sync()
+        _late_region()
+        seen["late again"] = runtime._backoff_state()[1]
+        return seen
+
+    seen = _in_new_thread(work)
+    assert seen["windows"] == [BACKOFF_MIN << i for i in range(6)] + [BACKOFF_MIN << 5] * 2
+    assert seen["during"] == 1
+    assert seen["after one on time"] == ((0, False), 2)
+    assert seen["late again"] == BACKOFF_MIN  # starts afresh
+
+
+@needs_openmp
+@pytest.mark.parametrize("elapsed_ms, late", [(1.5, False), (2.25, False), (2.251, True), (5, True)])
+def test_late_means_a_quarter_millisecond_longer_than_the_calling_thread_alone(two_threads, elapsed_ms, late):
+    """1 ms per job over 2 jobs: alone, 2 ms; late beyond 2.25 ms (the judge takes the closing time given)."""
+    def work():
+        runtime._close_region(int(elapsed_ms * MS), 1 * MS, 1, 2, 2)
+        return {"open": runtime._backoff_state()[2]}
+
+    assert _in_new_thread(work)["open"] is late
+
+
+@needs_openmp
+def test_regions_of_one_thread_or_where_the_calling_thread_ran_no_job_are_not_judged(two_threads):
+    def work():
+        runtime._close_region(10 * MS, 1 * MS, 1, 2, 1)  # a region of one thread
+        runtime._close_region(10 * MS, 0, 0, 2, 2)  # the calling thread was held back itself
+        return {"state": runtime._backoff_state()}
+
+    assert _in_new_thread(work)["state"] == (1, 0, False)
+
+
+@needs_openmp
+def test_set_num_threads_voids_a_back_off(two_threads):
+    def work():
+        _late_region()
+        _late_region()
+        mg.set_num_threads(2)
+        seen = {"threads": _threads_after_sync()}
+        _late_region()
+        seen["window"] = runtime._backoff_state()[1]
+        return seen
+
+    assert _in_new_thread(work) == {"threads": 2, "window": BACKOFF_MIN}
+
+
+@needs_openmp
+@pytest.mark.parametrize("kernel", ["split product", "batch of products", "convolution"])
+def test_the_job_regions_are_timed(two_threads, kernel, rng):
+    """Each kernel's job region reports to the judge once (a dropped report leaves the back-off blind)."""
+    x = rng.standard_normal((8, 16, 32, 32)).astype(np.float32)
+    weight = rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
+    calls = {"split product": lambda: cpu.matmul(np.ones((256, 784)), np.ones((784, 256))),
+             "batch of products": lambda: cpu.matmul(np.ones((8, 128, 128)), np.ones((8, 128, 128))),
+             "convolution": lambda: mg.functional.conv2d(mg.tensor(x), mg.tensor(weight), padding=1)}
+
+    def work():
+        runtime.sync_threads()
+        before = runtime._backoff_state()[0]
+        calls[kernel]()
+        return {"timed": runtime._backoff_state()[0] - before}
+
+    assert _in_new_thread(work)["timed"] == 1
