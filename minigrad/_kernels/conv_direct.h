@@ -7,9 +7,12 @@
  * value is broadcast into one multiply-add. The sum of a pixel runs over the taps in one fixed order,
  * whatever the job split or thread count, so results are bitwise the same on any number of threads.
  *
- * Strides: the buffer holds each padded input row as SW phases (padded column j at phase j % SW,
- * position j / SW), so that the pixels of a run read consecutive positions at any stride and the
- * inner loop has no branch and no index arithmetic.
+ * Strides: at stride 1 and 2 the buffer holds each padded input row as it is (one memcpy) and a run's
+ * pixels read every SW-th item: the step is a constant of the inner loop, so each broadcast is one
+ * load at a fixed displacement, as at stride 1. Above 2 the buffer holds each padded row as SW
+ * phases (padded column j at phase j % SW, position j / SW), so that the pixels of a run read
+ * consecutive positions; a phase split costs a strided scalar copy of every input item, which took
+ * as long as the products themselves on ResNet-14's stride-2 layers.
  *
  * Weights are packed per call as [group][channel block][input channel][kh][kw][MGD_V] (zeros past
  * the last channel). The adjoint packing gives the input gradient of a stride-1 convolution: gy
@@ -53,7 +56,10 @@ typedef struct {
     ptrdiff_t blocks;                         /* channel blocks of MGD_V per group */
     ptrdiff_t rows, row_blocks;               /* output rows per job; jobs per (sample, group) */
     ptrdiff_t in_rows, pitch, phase;          /* buffer rows per channel, row length, phase length */
+    ptrdiff_t phases;                         /* column phases of a buffer row: 1, or SW above MGD_MAX_STEP */
 } mgd_geometry;
+
+#define MGD_MAX_STEP 2 /* the largest column stride read from unsplit rows */
 
 /* rows[c][r][j] = image[c][top + r][j - left] for c < channels, r < count, j < pitch; 0 outside the image
    (H, W). Channel planes of rows lie in_rows * pitch items apart; items of itemsize bytes. */
@@ -84,8 +90,8 @@ static inline void mgd_tap_offsets(const mgd_geometry* g, ptrdiff_t* offsets) {
     for (i = 0; i < g->cin; i++)
         for (kh = 0; kh < g->KH; kh++)
             for (kw = 0; kw < g->KW; kw++)
-                offsets[t++] = (i * g->in_rows + kh * g->DH) * g->pitch + (kw * g->DW) % g->SW * g->phase
-                               + kw * g->DW / g->SW;
+                offsets[t++] = (i * g->in_rows + kh * g->DH) * g->pitch + (kw * g->DW) % g->phases * g->phase
+                               + kw * g->DW / g->phases;
 }
 
 #define MGD_DEFINE(real, V, suffix, lane_index, LANES)                                                        \
@@ -158,11 +164,11 @@ static inline __attribute__((always_inline)) void mgd_store_pixels_##suffix(    
     }                                                                                                         \
 }                                                                                                             \
                                                                                                               \
-/* sums[p] = the sum over taps t of in[offsets[t] + p] * w[t] for p < P; P a constant once inlined, so       \
-   that the sums live in registers */                                                                         \
+/* sums[p] = the sum over taps t of in[offsets[t] + p * S] * w[t] for p < P; P and S constants once inlined,  \
+   so that the sums live in registers and each load has a fixed displacement */                               \
 static inline __attribute__((always_inline)) void mgd_run_##suffix(                                          \
         const real* in, const ptrdiff_t* offsets, ptrdiff_t taps, const real* w, mgd_vector_##suffix* sums,   \
-        const int P) {                                                                                        \
+        const int P, const int S) {                                                                           \
     mgd_vector_##suffix acc[MGD_P];                                                                           \
     ptrdiff_t t;                                                                                              \
     int p;                                                                                                    \
@@ -173,52 +179,66 @@ static inline __attribute__((always_inline)) void mgd_run_##suffix(             
         const real* s = in + offsets[t];                                                                      \
         __asm__("" : "+r"(s)); /* one base register for the P loads: else GCC keeps P addresses, spilled */  \
         for (p = 0; p < P; p++)                                                                               \
-            acc[p] += s[p] * wv;                                                                              \
+            acc[p] += s[p * S] * wv;                                                                          \
     }                                                                                                         \
     for (p = 0; p < P; p++)                                                                                   \
         sums[p] = acc[p];                                                                                     \
 }                                                                                                             \
                                                                                                               \
-static void mgd_run_any_##suffix(const real* in, const ptrdiff_t* offsets, ptrdiff_t taps, const real* w,     \
-                                 mgd_vector_##suffix* sums, int P) {                                          \
+static inline __attribute__((always_inline)) void mgd_run_any_##suffix(                                       \
+        const real* in, const ptrdiff_t* offsets, ptrdiff_t taps, const real* w, mgd_vector_##suffix* sums,   \
+        int P, const int S) {                                                                                 \
     switch (P) {                                                                                              \
-    case 1: mgd_run_##suffix(in, offsets, taps, w, sums, 1); break;                                           \
-    case 2: mgd_run_##suffix(in, offsets, taps, w, sums, 2); break;                                           \
-    case 3: mgd_run_##suffix(in, offsets, taps, w, sums, 3); break;                                           \
-    case 4: mgd_run_##suffix(in, offsets, taps, w, sums, 4); break;                                           \
-    case 5: mgd_run_##suffix(in, offsets, taps, w, sums, 5); break;                                           \
-    case 6: mgd_run_##suffix(in, offsets, taps, w, sums, 6); break;                                           \
-    case 7: mgd_run_##suffix(in, offsets, taps, w, sums, 7); break;                                           \
-    case 8: mgd_run_##suffix(in, offsets, taps, w, sums, 8); break;                                           \
-    case 9: mgd_run_##suffix(in, offsets, taps, w, sums, 9); break;                                           \
-    case 10: mgd_run_##suffix(in, offsets, taps, w, sums, 10); break;                                         \
-    case 11: mgd_run_##suffix(in, offsets, taps, w, sums, 11); break;                                         \
-    case 12: mgd_run_##suffix(in, offsets, taps, w, sums, 12); break;                                         \
+    case 1: mgd_run_##suffix(in, offsets, taps, w, sums, 1, S); break;                                        \
+    case 2: mgd_run_##suffix(in, offsets, taps, w, sums, 2, S); break;                                        \
+    case 3: mgd_run_##suffix(in, offsets, taps, w, sums, 3, S); break;                                        \
+    case 4: mgd_run_##suffix(in, offsets, taps, w, sums, 4, S); break;                                        \
+    case 5: mgd_run_##suffix(in, offsets, taps, w, sums, 5, S); break;                                        \
+    case 6: mgd_run_##suffix(in, offsets, taps, w, sums, 6, S); break;                                        \
+    case 7: mgd_run_##suffix(in, offsets, taps, w, sums, 7, S); break;                                        \
+    case 8: mgd_run_##suffix(in, offsets, taps, w, sums, 8, S); break;                                        \
+    case 9: mgd_run_##suffix(in, offsets, taps, w, sums, 9, S); break;                                        \
+    case 10: mgd_run_##suffix(in, offsets, taps, w, sums, 10, S); break;                                      \
+    case 11: mgd_run_##suffix(in, offsets, taps, w, sums, 11, S); break;                                      \
+    case 12: mgd_run_##suffix(in, offsets, taps, w, sums, 12, S); break;                                      \
     MGD_WIDE_CASES(suffix)                                                                                    \
     }                                                                                                         \
 }                                                                                                             \
                                                                                                               \
-/* out[v * plane + p] = the sum over taps t of in[offsets[t] + p] * w[t * V + v] (+ bias[v]) for p < width    \
-   and v < count: one output row of a channel block */                                                        \
-static inline void mgd_row_##suffix(const real* in, const ptrdiff_t* offsets, ptrdiff_t taps, const real* w,   \
-                                    real* out, ptrdiff_t plane, const real* bias, ptrdiff_t count,            \
-                                    ptrdiff_t width) {                                                        \
+/* out[v * plane + p] = the sum over taps t of in[offsets[t] + p * S] * w[t * V + v] (+ bias[v]) for          \
+   p < width and v < count: one output row of a channel block, its pixels S items apart in the input */       \
+static inline __attribute__((always_inline)) void mgd_row_by_##suffix(                                        \
+        const real* in, const ptrdiff_t* offsets, ptrdiff_t taps, const real* w, real* out, ptrdiff_t plane,  \
+        const real* bias, ptrdiff_t count, ptrdiff_t width, const int S) {                                    \
     mgd_vector_##suffix sums[MGD_P];                                                                          \
     ptrdiff_t ow;                                                                                             \
     int p0;                                                                                                   \
     for (ow = 0; ow < width; ow += MGD_P) {                                                                   \
         const int P = width - ow < MGD_P ? (int)(width - ow) : MGD_P;                                         \
         if (P == MGD_P) {                                                                                     \
-            mgd_run_##suffix(in + ow, offsets, taps, w, sums, MGD_P);                                         \
+            mgd_run_##suffix(in + ow * S, offsets, taps, w, sums, MGD_P, S);                                  \
             for (p0 = 0; p0 + V <= MGD_P; p0 += V)                                                            \
                 mgd_store_tile_##suffix(sums + p0, out + ow + p0, plane, bias, count);                        \
             if (MGD_P % V)                                                                                    \
                 mgd_store_pixels_##suffix(sums, out + ow, plane, bias, count, MGD_P / V * V, MGD_P);          \
         } else {                                                                                              \
-            mgd_run_any_##suffix(in + ow, offsets, taps, w, sums, P);                                         \
+            mgd_run_any_##suffix(in + ow * S, offsets, taps, w, sums, P, S);                                  \
             mgd_store_pixels_##suffix(sums, out + ow, plane, bias, count, 0, P);                              \
         }                                                                                                     \
     }                                                                                                         \
+}                                                                                                             \
+                                                                                                              \
+/* mgd_row_by with consecutive pixels (S = 1) */                                                              \
+static void mgd_row_##suffix(const real* in, const ptrdiff_t* offsets, ptrdiff_t taps, const real* w,         \
+                             real* out, ptrdiff_t plane, const real* bias, ptrdiff_t count, ptrdiff_t width) { \
+    mgd_row_by_##suffix(in, offsets, taps, w, out, plane, bias, count, width, 1);                             \
+}                                                                                                             \
+                                                                                                              \
+/* mgd_row_by with every other item (S = 2) */                                                                \
+static void mgd_row_pairs_##suffix(const real* in, const ptrdiff_t* offsets, ptrdiff_t taps, const real* w,   \
+                                   real* out, ptrdiff_t plane, const real* bias, ptrdiff_t count,             \
+                                   ptrdiff_t width) {                                                         \
+    mgd_row_by_##suffix(in, offsets, taps, w, out, plane, bias, count, width, 2);                             \
 }                                                                                                             \
                                                                                                               \
 /* Output rows [first, last) of sample n, group `group`: y (N, groups * cout, OH, OW) (+ bias or NULL), read  \
@@ -231,8 +251,9 @@ static void mgd_job_##suffix(const real* x, const real* packed, const ptrdiff_t*
     const ptrdiff_t width = (g->OW - 1) * g->SW + (g->KW - 1) * g->DW + 1; /* padded columns read */          \
     const ptrdiff_t lo = g->left < 0 ? 0 : (g->left < width ? g->left : width); /* columns in x: [lo, hi) */  \
     const ptrdiff_t hi = g->W + g->left < lo ? lo : (g->W + g->left < width ? g->W + g->left : width);        \
+    const ptrdiff_t step = g->SW / g->phases; /* items between a run's pixels in the buffer */                \
     ptrdiff_t i, r, ih, j, ph, block, oh, count;                                                              \
-    if (g->SW == 1)                                                                                           \
+    if (g->phases == 1)                                                                                       \
         mgd_copy_padded_rows(x + ng * g->cin * g->H * g->W, buffer, sizeof(real), g->cin, g->H, g->W,         \
                              first * g->SH - g->top, g->in_rows, g->in_rows, g->left, g->pitch);              \
     else                                                                                                      \
@@ -263,18 +284,23 @@ static void mgd_job_##suffix(const real* x, const real* packed, const ptrdiff_t*
         const real* w = packed + (group * g->blocks + block) * taps * V;                                      \
         const real* const block_bias = bias ? bias + group * g->cout + block * V : NULL;                      \
         count = g->cout - block * V < V ? g->cout - block * V : V;                                            \
-        for (oh = first; oh < last; oh++)                                                                     \
-            mgd_row_##suffix(buffer + (oh - first) * g->SH * g->pitch, offsets, taps, w,                      \
-                             y + (ng * g->cout + block * V) * plane + oh * g->OW, plane, block_bias, count, g->OW); \
+        for (oh = first; oh < last; oh++) {                                                                   \
+            const real* const in = buffer + (oh - first) * g->SH * g->pitch;                                  \
+            real* const out = y + (ng * g->cout + block * V) * plane + oh * g->OW;                            \
+            if (step == 2)                                                                                    \
+                mgd_row_pairs_##suffix(in, offsets, taps, w, out, plane, block_bias, count, g->OW);           \
+            else                                                                                              \
+                mgd_row_##suffix(in, offsets, taps, w, out, plane, block_bias, count, g->OW);                 \
+        }                                                                                                     \
     }                                                                                                         \
 }
 
 #if MGD_P > 12
 #define MGD_WIDE_CASES(suffix)                                                                                \
-    case 13: mgd_run_##suffix(in, offsets, taps, w, sums, 13); break;                                         \
-    case 14: mgd_run_##suffix(in, offsets, taps, w, sums, 14); break;                                         \
-    case 15: mgd_run_##suffix(in, offsets, taps, w, sums, 15); break;                                         \
-    case 16: mgd_run_##suffix(in, offsets, taps, w, sums, 16); break;
+    case 13: mgd_run_##suffix(in, offsets, taps, w, sums, 13, S); break;                                      \
+    case 14: mgd_run_##suffix(in, offsets, taps, w, sums, 14, S); break;                                      \
+    case 15: mgd_run_##suffix(in, offsets, taps, w, sums, 15, S); break;                                      \
+    case 16: mgd_run_##suffix(in, offsets, taps, w, sums, 16, S); break;
 #else
 #define MGD_WIDE_CASES(suffix)
 #endif
