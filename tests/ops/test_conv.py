@@ -471,7 +471,8 @@ def test_unbatched_input_is_a_batch_of_one_as_torch():
 # gradient of stride-1 convolutions with 8 or more input channels, on narrow layers. Runs of MGD_P output
 # pixels (16 with AVX-512, 12 otherwise) and blocks of MGD_V channels (16 / 8 floats, 8 / 4 doubles):
 # widths and channel counts around them; row blocks of one output row per job (buffer 0) and the default.
-# Column stride 2 reads unsplit rows at a step of 2 (mgd_row_pairs), strides above 2 rows split into phases.
+# Column stride 2 reads unsplit rows at a step of 2 (mgd_row_step2), strides above 2 rows split into phases;
+# rows of MGD_P / 2 pixels or fewer run two at a time (mgd_two_rows), an odd last row of a job alone.
 DIRECT_EDGE_CASES = {
     "odd width, a short last run": ((2, 9, 5, 17), (5, 9, 3, 3), 1, 1, 1, 1),
     "width over two runs, 33 channels (three blocks)": ((2, 4, 6, 37), (33, 4, 3, 3), 1, 1, 1, 1),
@@ -508,6 +509,13 @@ DIRECT_EDGE_CASES = {
     "stride 2, a single output column": ((2, 3, 5, 3), (4, 3, 3, 3), 2, 0, 1, 1),
     "stride 2, 128 channels on 17x17 outputs (direct at any width)": ((1, 128, 33, 34), (18, 128, 3, 3), 2, 1, 1, 1),
     "stride 2, large enough for two threads": ((4, 16, 23, 42), (16, 16, 3, 3), 2, 1, 1, 1),
+    "two rows per run, width 8, an odd row count, stride 2": ((2, 5, 17, 16), (20, 5, 3, 3), 2, 1, 1, 1),
+    "two rows per run, width 7, three blocks": ((2, 6, 7, 7), (33, 6, 3, 3), 1, 1, 1, 1),
+    "two rows per run, width 6": ((2, 4, 9, 6), (9, 4, 3, 3), 1, 1, 1, 1),
+    "two rows per run, width 3, stride (1, 2), dilation 2, asymmetric padding":
+        ((2, 3, 9, 8), (5, 3, 3, 3), (1, 2), ((1, 2), (0, 1)), 2, 1),
+    "two rows per run, width 7, stride 3 (phases)": ((2, 4, 14, 20), (6, 4, 3, 3), 3, 1, 1, 1),
+    "two rows per run, groups": ((3, 8, 10, 10), (12, 4, 3, 3), 2, 1, 1, 2),
 }
 
 
