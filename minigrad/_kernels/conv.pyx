@@ -16,7 +16,7 @@ A wide 3x3 stride-1 convolution runs its forward and input gradient as Winograd 
 (see _winograd below). Narrower layers (every kernel but 1x1) run their forward, and stride-1 ones
 their input gradient, as a direct loop vectorised over output channels (see _direct below and
 conv_direct.h); strided layers of any width run their input gradient as one such loop per stride
-phase (_direct_strided_adjoint, conv_adjoint.h). The weight gradient runs direct, vectorised over
+phase (_direct_strided_adjoint, conv_adjoint.h), and column-stride-2 layers of any width their forward. The weight gradient runs direct, vectorised over
 output channels too, wherever a job has enough pixels (see _direct_weight_gradient below and
 conv_weight.h).
 
