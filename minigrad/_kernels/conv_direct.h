@@ -7,15 +7,22 @@
  * value is broadcast into one multiply-add. The sum of a pixel runs over the taps in one fixed order,
  * whatever the job split or thread count, so results are bitwise the same on any number of threads.
  *
- * Strides: the buffer holds each padded input row as SW phases (padded column j at phase j % SW,
- * position j / SW), so that the pixels of a run read consecutive positions at any stride and the
- * inner loop has no branch and no index arithmetic.
+ * Strides: at stride 1 and 2 the buffer holds each padded input row as it is (one memcpy) and a run's
+ * pixels read every SW-th item: the step is a constant of the inner loop, so each broadcast is one
+ * load at a fixed displacement, as at stride 1. Above 2 the buffer holds each padded row as SW
+ * phases (padded column j at phase j % SW, position j / SW), so that the pixels of a run read
+ * consecutive positions; a phase split costs a strided scalar copy of every input item, which took
+ * as long as the products themselves on ResNet-14's stride-2 layers.
  *
  * Weights are packed per call as [group][channel block][input channel][kh][kw][MGD_V] (zeros past
  * the last channel). The adjoint packing gives the input gradient of a stride-1 convolution: gy
  * correlated with the weight flipped in both axes, input and output channels swapped.
  *
  * A full run's sums are transposed in registers (V x V tiles: one vector per channel) and stored as vectors.
+ *
+ * Rows of MGD_P / 2 output pixels or fewer (8x8 outputs, LeNet's) run two at a time, their outputs being
+ * contiguous: a run twice as wide keeps twice the sums in registers per weight load (8x8 layers went
+ * from 0.55x to 0.75x torch's rate). Each pixel's sum is the same as from a run of its row alone.
  *
  * GCC vector extensions: 512-bit vectors where AVX-512 is on (Zen 4 runs them at the 256-bit FMA
  * rate with half the instructions), 256 with AVX, else 128 (SSE2, MINIGRAD_PORTABLE=1: still correct).
@@ -53,7 +60,10 @@ typedef struct {
     ptrdiff_t blocks;                         /* channel blocks of MGD_V per group */
     ptrdiff_t rows, row_blocks;               /* output rows per job; jobs per (sample, group) */
     ptrdiff_t in_rows, pitch, phase;          /* buffer rows per channel, row length, phase length */
+    ptrdiff_t phases;                         /* column phases of a buffer row: 1, or SW above MGD_MAX_STEP */
 } mgd_geometry;
+
+#define MGD_MAX_STEP 2 /* the largest column stride read from unsplit rows */
 
 /* rows[c][r][j] = image[c][top + r][j - left] for c < channels, r < count, j < pitch; 0 outside the image
    (H, W). Channel planes of rows lie in_rows * pitch items apart; items of itemsize bytes. */
@@ -84,8 +94,8 @@ static inline void mgd_tap_offsets(const mgd_geometry* g, ptrdiff_t* offsets) {
     for (i = 0; i < g->cin; i++)
         for (kh = 0; kh < g->KH; kh++)
             for (kw = 0; kw < g->KW; kw++)
-                offsets[t++] = (i * g->in_rows + kh * g->DH) * g->pitch + (kw * g->DW) % g->SW * g->phase
-                               + kw * g->DW / g->SW;
+                offsets[t++] = (i * g->in_rows + kh * g->DH) * g->pitch + (kw * g->DW) % g->phases * g->phase
+                               + kw * g->DW / g->phases;
 }
 
 #define MGD_DEFINE(real, V, suffix, lane_index, LANES)                                                        \
@@ -158,11 +168,25 @@ static inline __attribute__((always_inline)) void mgd_store_pixels_##suffix(    
     }                                                                                                         \
 }                                                                                                             \
                                                                                                               \
-/* sums[p] = the sum over taps t of in[offsets[t] + p] * w[t] for p < P; P a constant once inlined, so       \
-   that the sums live in registers */                                                                         \
+/* P pixels' sums to dst[v * plane + p] (+ bias[v]) for v < count: a full run as transposed tiles */          \
+static inline __attribute__((always_inline)) void mgd_store_run_##suffix(                                     \
+        mgd_vector_##suffix* sums, real* dst, ptrdiff_t plane, const real* bias, ptrdiff_t count, int P) {    \
+    int p0;                                                                                                   \
+    if (P == MGD_P) {                                                                                         \
+        for (p0 = 0; p0 + V <= MGD_P; p0 += V)                                                                \
+            mgd_store_tile_##suffix(sums + p0, dst + p0, plane, bias, count);                                 \
+        if (MGD_P % V)                                                                                        \
+            mgd_store_pixels_##suffix(sums, dst, plane, bias, count, MGD_P / V * V, MGD_P);                   \
+    } else {                                                                                                  \
+        mgd_store_pixels_##suffix(sums, dst, plane, bias, count, 0, P);                                       \
+    }                                                                                                         \
+}                                                                                                             \
+                                                                                                              \
+/* sums[p] = the sum over taps t of in[offsets[t] + p * S] * w[t] for p < P; P and S constants once inlined,  \
+   so that the sums live in registers and each load has a fixed displacement */                               \
 static inline __attribute__((always_inline)) void mgd_run_##suffix(                                          \
         const real* in, const ptrdiff_t* offsets, ptrdiff_t taps, const real* w, mgd_vector_##suffix* sums,   \
-        const int P) {                                                                                        \
+        const int P, const int S) {                                                                           \
     mgd_vector_##suffix acc[MGD_P];                                                                           \
     ptrdiff_t t;                                                                                              \
     int p;                                                                                                    \
@@ -173,52 +197,111 @@ static inline __attribute__((always_inline)) void mgd_run_##suffix(             
         const real* s = in + offsets[t];                                                                      \
         __asm__("" : "+r"(s)); /* one base register for the P loads: else GCC keeps P addresses, spilled */  \
         for (p = 0; p < P; p++)                                                                               \
-            acc[p] += s[p] * wv;                                                                              \
+            acc[p] += s[p * S] * wv;                                                                          \
     }                                                                                                         \
     for (p = 0; p < P; p++)                                                                                   \
         sums[p] = acc[p];                                                                                     \
 }                                                                                                             \
                                                                                                               \
-static void mgd_run_any_##suffix(const real* in, const ptrdiff_t* offsets, ptrdiff_t taps, const real* w,     \
-                                 mgd_vector_##suffix* sums, int P) {                                          \
+static inline __attribute__((always_inline)) void mgd_run_any_##suffix(                                       \
+        const real* in, const ptrdiff_t* offsets, ptrdiff_t taps, const real* w, mgd_vector_##suffix* sums,   \
+        int P, const int S) {                                                                                 \
     switch (P) {                                                                                              \
-    case 1: mgd_run_##suffix(in, offsets, taps, w, sums, 1); break;                                           \
-    case 2: mgd_run_##suffix(in, offsets, taps, w, sums, 2); break;                                           \
-    case 3: mgd_run_##suffix(in, offsets, taps, w, sums, 3); break;                                           \
-    case 4: mgd_run_##suffix(in, offsets, taps, w, sums, 4); break;                                           \
-    case 5: mgd_run_##suffix(in, offsets, taps, w, sums, 5); break;                                           \
-    case 6: mgd_run_##suffix(in, offsets, taps, w, sums, 6); break;                                           \
-    case 7: mgd_run_##suffix(in, offsets, taps, w, sums, 7); break;                                           \
-    case 8: mgd_run_##suffix(in, offsets, taps, w, sums, 8); break;                                           \
-    case 9: mgd_run_##suffix(in, offsets, taps, w, sums, 9); break;                                           \
-    case 10: mgd_run_##suffix(in, offsets, taps, w, sums, 10); break;                                         \
-    case 11: mgd_run_##suffix(in, offsets, taps, w, sums, 11); break;                                         \
-    case 12: mgd_run_##suffix(in, offsets, taps, w, sums, 12); break;                                         \
+    case 1: mgd_run_##suffix(in, offsets, taps, w, sums, 1, S); break;                                        \
+    case 2: mgd_run_##suffix(in, offsets, taps, w, sums, 2, S); break;                                        \
+    case 3: mgd_run_##suffix(in, offsets, taps, w, sums, 3, S); break;                                        \
+    case 4: mgd_run_##suffix(in, offsets, taps, w, sums, 4, S); break;                                        \
+    case 5: mgd_run_##suffix(in, offsets, taps, w, sums, 5, S); break;                                        \
+    case 6: mgd_run_##suffix(in, offsets, taps, w, sums, 6, S); break;                                        \
+    case 7: mgd_run_##suffix(in, offsets, taps, w, sums, 7, S); break;                                        \
+    case 8: mgd_run_##suffix(in, offsets, taps, w, sums, 8, S); break;                                        \
+    case 9: mgd_run_##suffix(in, offsets, taps, w, sums, 9, S); break;                                        \
+    case 10: mgd_run_##suffix(in, offsets, taps, w, sums, 10, S); break;                                      \
+    case 11: mgd_run_##suffix(in, offsets, taps, w, sums, 11, S); break;                                      \
+    case 12: mgd_run_##suffix(in, offsets, taps, w, sums, 12, S); break;                                      \
     MGD_WIDE_CASES(suffix)                                                                                    \
     }                                                                                                         \
 }                                                                                                             \
                                                                                                               \
-/* out[v * plane + p] = the sum over taps t of in[offsets[t] + p] * w[t * V + v] (+ bias[v]) for p < width    \
-   and v < count: one output row of a channel block */                                                        \
-static inline void mgd_row_##suffix(const real* in, const ptrdiff_t* offsets, ptrdiff_t taps, const real* w,   \
-                                    real* out, ptrdiff_t plane, const real* bias, ptrdiff_t count,            \
-                                    ptrdiff_t width) {                                                        \
+/* out[v * plane + p] = the sum over taps t of in[offsets[t] + p * S] * w[t * V + v] (+ bias[v]) for          \
+   p < width and v < count: one output row of a channel block, its pixels S items apart in the input */       \
+static inline __attribute__((always_inline)) void mgd_row_by_##suffix(                                        \
+        const real* in, const ptrdiff_t* offsets, ptrdiff_t taps, const real* w, real* out, ptrdiff_t plane,  \
+        const real* bias, ptrdiff_t count, ptrdiff_t width, const int S) {                                    \
     mgd_vector_##suffix sums[MGD_P];                                                                          \
     ptrdiff_t ow;                                                                                             \
-    int p0;                                                                                                   \
     for (ow = 0; ow < width; ow += MGD_P) {                                                                   \
         const int P = width - ow < MGD_P ? (int)(width - ow) : MGD_P;                                         \
-        if (P == MGD_P) {                                                                                     \
-            mgd_run_##suffix(in + ow, offsets, taps, w, sums, MGD_P);                                         \
-            for (p0 = 0; p0 + V <= MGD_P; p0 += V)                                                            \
-                mgd_store_tile_##suffix(sums + p0, out + ow + p0, plane, bias, count);                        \
-            if (MGD_P % V)                                                                                    \
-                mgd_store_pixels_##suffix(sums, out + ow, plane, bias, count, MGD_P / V * V, MGD_P);          \
-        } else {                                                                                              \
-            mgd_run_any_##suffix(in + ow, offsets, taps, w, sums, P);                                         \
-            mgd_store_pixels_##suffix(sums, out + ow, plane, bias, count, 0, P);                              \
+        if (P == MGD_P)                                                                                       \
+            mgd_run_##suffix(in + ow * S, offsets, taps, w, sums, MGD_P, S);                                  \
+        else                                                                                                  \
+            mgd_run_any_##suffix(in + ow * S, offsets, taps, w, sums, P, S);                                  \
+        mgd_store_run_##suffix(sums, out + ow, plane, bias, count, P);                                        \
+    }                                                                                                         \
+}                                                                                                             \
+                                                                                                              \
+/* mgd_row_by with consecutive pixels (S = 1) */                                                              \
+static void mgd_row_##suffix(const real* in, const ptrdiff_t* offsets, ptrdiff_t taps, const real* w,         \
+                             real* out, ptrdiff_t plane, const real* bias, ptrdiff_t count, ptrdiff_t width) { \
+    mgd_row_by_##suffix(in, offsets, taps, w, out, plane, bias, count, width, 1);                             \
+}                                                                                                             \
+                                                                                                              \
+/* mgd_row_by with every other item (S = 2) */                                                                \
+static void mgd_row_step2_##suffix(const real* in, const ptrdiff_t* offsets, ptrdiff_t taps, const real* w,   \
+                                   real* out, ptrdiff_t plane, const real* bias, ptrdiff_t count,             \
+                                   ptrdiff_t width) {                                                         \
+    mgd_row_by_##suffix(in, offsets, taps, w, out, plane, bias, count, width, 2);                             \
+}                                                                                                             \
+                                                                                                              \
+/* mgd_run for the 2 * W pixels of two output rows of width W: pixel p < W reads in[offsets[t] + p * S] and   \
+   pixel W + p in[offsets[t] + rows + p * S]; W and S constants once inlined */                               \
+static inline __attribute__((always_inline)) void mgd_run_two_rows_##suffix(                                  \
+        const real* in, ptrdiff_t rows, const ptrdiff_t* offsets, ptrdiff_t taps, const real* w,              \
+        mgd_vector_##suffix* sums, const int W, const int S) {                                                \
+    mgd_vector_##suffix acc[MGD_P];                                                                           \
+    ptrdiff_t t;                                                                                              \
+    int p;                                                                                                    \
+    for (p = 0; p < 2 * W; p++)                                                                               \
+        acc[p] = (mgd_vector_##suffix){0};                                                                    \
+    for (t = 0; t < taps; t++) {                                                                              \
+        const mgd_vector_##suffix wv = *(const mgd_unaligned_##suffix*)(w + t * V);                           \
+        const real* s = in + offsets[t];                                                                      \
+        const real* s2 = s + rows;                                                                            \
+        __asm__("" : "+r"(s), "+r"(s2)); /* two base registers, as in mgd_run */                              \
+        for (p = 0; p < W; p++) {                                                                             \
+            acc[p] += s[p * S] * wv;                                                                          \
+            acc[W + p] += s2[p * S] * wv;                                                                     \
         }                                                                                                     \
     }                                                                                                         \
+    for (p = 0; p < 2 * W; p++)                                                                               \
+        sums[p] = acc[p];                                                                                     \
+}                                                                                                             \
+                                                                                                              \
+/* Output rows oh and oh + 1 of a channel block (width <= MGD_P / 2; out and in at row oh, the input of row   \
+   oh + 1 `rows` items after in) as one run: the same sums as two mgd_row_by calls, from a run twice as wide */ \
+static inline __attribute__((always_inline)) void mgd_two_rows_by_##suffix(                                   \
+        const real* in, ptrdiff_t rows, const ptrdiff_t* offsets, ptrdiff_t taps, const real* w, real* out,   \
+        ptrdiff_t plane, const real* bias, ptrdiff_t count, ptrdiff_t width, const int S) {                   \
+    mgd_vector_##suffix sums[MGD_P];                                                                          \
+    switch (width) {                                                                                          \
+    case 1: mgd_run_two_rows_##suffix(in, rows, offsets, taps, w, sums, 1, S); break;                         \
+    case 2: mgd_run_two_rows_##suffix(in, rows, offsets, taps, w, sums, 2, S); break;                         \
+    case 3: mgd_run_two_rows_##suffix(in, rows, offsets, taps, w, sums, 3, S); break;                         \
+    case 4: mgd_run_two_rows_##suffix(in, rows, offsets, taps, w, sums, 4, S); break;                         \
+    case 5: mgd_run_two_rows_##suffix(in, rows, offsets, taps, w, sums, 5, S); break;                         \
+    case 6: mgd_run_two_rows_##suffix(in, rows, offsets, taps, w, sums, 6, S); break;                         \
+    MGD_WIDE_HALF_CASES(suffix)                                                                               \
+    }                                                                                                         \
+    mgd_store_run_##suffix(sums, out, plane, bias, count, 2 * (int)width);                                    \
+}                                                                                                             \
+                                                                                                              \
+static void mgd_two_rows_##suffix(const real* in, ptrdiff_t rows, const ptrdiff_t* offsets, ptrdiff_t taps,   \
+                                  const real* w, real* out, ptrdiff_t plane, const real* bias, ptrdiff_t count, \
+                                  ptrdiff_t width, ptrdiff_t step) {                                          \
+    if (step == 2)                                                                                            \
+        mgd_two_rows_by_##suffix(in, rows, offsets, taps, w, out, plane, bias, count, width, 2);              \
+    else                                                                                                      \
+        mgd_two_rows_by_##suffix(in, rows, offsets, taps, w, out, plane, bias, count, width, 1);              \
 }                                                                                                             \
                                                                                                               \
 /* Output rows [first, last) of sample n, group `group`: y (N, groups * cout, OH, OW) (+ bias or NULL), read  \
@@ -231,8 +314,9 @@ static void mgd_job_##suffix(const real* x, const real* packed, const ptrdiff_t*
     const ptrdiff_t width = (g->OW - 1) * g->SW + (g->KW - 1) * g->DW + 1; /* padded columns read */          \
     const ptrdiff_t lo = g->left < 0 ? 0 : (g->left < width ? g->left : width); /* columns in x: [lo, hi) */  \
     const ptrdiff_t hi = g->W + g->left < lo ? lo : (g->W + g->left < width ? g->W + g->left : width);        \
+    const ptrdiff_t step = g->SW / g->phases; /* items between a run's pixels in the buffer */                \
     ptrdiff_t i, r, ih, j, ph, block, oh, count;                                                              \
-    if (g->SW == 1)                                                                                           \
+    if (g->phases == 1)                                                                                       \
         mgd_copy_padded_rows(x + ng * g->cin * g->H * g->W, buffer, sizeof(real), g->cin, g->H, g->W,         \
                              first * g->SH - g->top, g->in_rows, g->in_rows, g->left, g->pitch);              \
     else                                                                                                      \
@@ -263,20 +347,34 @@ static void mgd_job_##suffix(const real* x, const real* packed, const ptrdiff_t*
         const real* w = packed + (group * g->blocks + block) * taps * V;                                      \
         const real* const block_bias = bias ? bias + group * g->cout + block * V : NULL;                      \
         count = g->cout - block * V < V ? g->cout - block * V : V;                                            \
-        for (oh = first; oh < last; oh++)                                                                     \
-            mgd_row_##suffix(buffer + (oh - first) * g->SH * g->pitch, offsets, taps, w,                      \
-                             y + (ng * g->cout + block * V) * plane + oh * g->OW, plane, block_bias, count, g->OW); \
+        for (oh = first; oh < last; oh++) {                                                                   \
+            const real* const in = buffer + (oh - first) * g->SH * g->pitch;                                  \
+            real* const out = y + (ng * g->cout + block * V) * plane + oh * g->OW;                            \
+            if (2 * g->OW <= MGD_P && oh + 1 < last) { /* narrow rows: two per run */                         \
+                mgd_two_rows_##suffix(in, g->SH * g->pitch, offsets, taps, w, out, plane, block_bias, count,  \
+                                      g->OW, step);                                                           \
+                oh++;                                                                                         \
+            } else if (step == 2) {                                                                           \
+                mgd_row_step2_##suffix(in, offsets, taps, w, out, plane, block_bias, count, g->OW);           \
+            } else {                                                                                          \
+                mgd_row_##suffix(in, offsets, taps, w, out, plane, block_bias, count, g->OW);                 \
+            }                                                                                                 \
+        }                                                                                                     \
     }                                                                                                         \
 }
 
 #if MGD_P > 12
 #define MGD_WIDE_CASES(suffix)                                                                                \
-    case 13: mgd_run_##suffix(in, offsets, taps, w, sums, 13); break;                                         \
-    case 14: mgd_run_##suffix(in, offsets, taps, w, sums, 14); break;                                         \
-    case 15: mgd_run_##suffix(in, offsets, taps, w, sums, 15); break;                                         \
-    case 16: mgd_run_##suffix(in, offsets, taps, w, sums, 16); break;
+    case 13: mgd_run_##suffix(in, offsets, taps, w, sums, 13, S); break;                                      \
+    case 14: mgd_run_##suffix(in, offsets, taps, w, sums, 14, S); break;                                      \
+    case 15: mgd_run_##suffix(in, offsets, taps, w, sums, 15, S); break;                                      \
+    case 16: mgd_run_##suffix(in, offsets, taps, w, sums, 16, S); break;
+#define MGD_WIDE_HALF_CASES(suffix)                                                                           \
+    case 7: mgd_run_two_rows_##suffix(in, rows, offsets, taps, w, sums, 7, S); break;                         \
+    case 8: mgd_run_two_rows_##suffix(in, rows, offsets, taps, w, sums, 8, S); break;
 #else
 #define MGD_WIDE_CASES(suffix)
+#define MGD_WIDE_HALF_CASES(suffix)
 #endif
 
 MGD_DEFINE(float, MGD_FLOATS, f, int, MGD_LANES_F)

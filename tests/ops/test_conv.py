@@ -471,6 +471,8 @@ def test_unbatched_input_is_a_batch_of_one_as_torch():
 # gradient of stride-1 convolutions with 8 or more input channels, on narrow layers. Runs of MGD_P output
 # pixels (16 with AVX-512, 12 otherwise) and blocks of MGD_V channels (16 / 8 floats, 8 / 4 doubles):
 # widths and channel counts around them; row blocks of one output row per job (buffer 0) and the default.
+# Column stride 2 reads unsplit rows at a step of 2 (mgd_row_step2), strides above 2 rows split into phases;
+# rows of MGD_P / 2 pixels or fewer run two at a time (mgd_two_rows), an odd last row of a job alone.
 DIRECT_EDGE_CASES = {
     "odd width, a short last run": ((2, 9, 5, 17), (5, 9, 3, 3), 1, 1, 1, 1),
     "width over two runs, 33 channels (three blocks)": ((2, 4, 6, 37), (33, 4, 3, 3), 1, 1, 1, 1),
@@ -491,6 +493,29 @@ DIRECT_EDGE_CASES = {
     "kernel larger than the image, padded": ((2, 9, 2, 3), (3, 9, 5, 5), 1, 2, 1, 1),
     "LeNet's 5x5": ((3, 6, 12, 12), (16, 6, 5, 5), 1, 0, 1, 1),
     "large enough for two threads": ((4, 16, 19, 20), (16, 16, 3, 3), 1, 1, 1, 1),
+    "stride 2, padding 0, odd width over two runs and a tail": ((2, 5, 9, 69), (7, 5, 3, 3), 2, 0, 1, 1),
+    "stride 2, padding 2, a run and a tail": ((2, 4, 8, 41), (18, 4, 3, 3), 2, 2, 1, 1),
+    "stride 2, even width (the last padded column unread)": ((2, 3, 7, 20), (5, 3, 3, 3), 2, 1, 1, 1),
+    "stride 2, asymmetric padding": ((2, 6, 9, 36), (5, 6, 3, 3), 2, ((1, 0), (0, 2)), 1, 1),
+    "stride 2, asymmetric padding, odd widths": ((2, 3, 8, 33), (4, 3, 2, 3), 2, ((2, 1), (1, 0)), 1, 1),
+    "stride (1, 2)": ((2, 5, 6, 35), (6, 5, 3, 3), (1, 2), 1, 1, 1),
+    "stride (2, 1)": ((2, 5, 9, 20), (6, 5, 3, 3), (2, 1), 1, 1, 1),
+    "stride 3, phases": ((2, 4, 10, 50), (6, 4, 3, 3), 3, 1, 1, 1),
+    "stride (2, 3), dilation 2": ((1, 3, 12, 40), (5, 3, 3, 3), (2, 3), 2, 2, 1),
+    "stride 2, dilation 2": ((2, 4, 11, 40), (6, 4, 3, 3), 2, 2, 2, 1),
+    "stride 2, groups": ((2, 12, 8, 37), (20, 6, 3, 3), 2, 1, 1, 2),
+    "stride 2, depthwise": ((2, 5, 7, 23), (5, 1, 3, 3), 2, 1, 1, 5),
+    "stride 2, DCGAN's 4x4 kernel": ((2, 8, 16, 18), (24, 8, 4, 4), 2, 1, 1, 1),
+    "stride 2, a single output column": ((2, 3, 5, 3), (4, 3, 3, 3), 2, 0, 1, 1),
+    "stride 2, 128 channels on 17x17 outputs (direct at any width)": ((1, 128, 33, 34), (18, 128, 3, 3), 2, 1, 1, 1),
+    "stride 2, large enough for two threads": ((4, 16, 23, 42), (16, 16, 3, 3), 2, 1, 1, 1),
+    "two rows per run, width 8, an odd row count, stride 2": ((2, 5, 17, 16), (20, 5, 3, 3), 2, 1, 1, 1),
+    "two rows per run, width 7, three blocks": ((2, 6, 7, 7), (33, 6, 3, 3), 1, 1, 1, 1),
+    "two rows per run, width 6": ((2, 4, 9, 6), (9, 4, 3, 3), 1, 1, 1, 1),
+    "two rows per run, width 3, stride (1, 2), dilation 2, asymmetric padding":
+        ((2, 3, 9, 8), (5, 3, 3, 3), (1, 2), ((1, 2), (0, 1)), 2, 1),
+    "two rows per run, width 7, stride 3 (phases)": ((2, 4, 14, 20), (6, 4, 3, 3), 3, 1, 1, 1),
+    "two rows per run, groups": ((3, 8, 10, 10), (12, 4, 3, 3), 2, 1, 1, 2),
 }
 
 
@@ -527,6 +552,8 @@ def test_direct_convolution_gives_the_reference_at_one_and_two_threads(case, buf
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("case", ["width over two runs, 33 channels (three blocks)", "stride 2", "groups",
                                   "padding beyond the kernel (the adjoint reads from inside)",
+                                  "stride 2, padding 2, a run and a tail", "stride 2, asymmetric padding",
+                                  "stride 2, groups", "stride 3, phases",
                                   *DIRECT_STRIDED_ADJOINT_CASES])
 def test_direct_and_tiled_convolutions_agree_to_rounding(case, dtype, rng, monkeypatch):
     x_shape, w_shape, stride, padding, dilation, groups = ALL_DIRECT_CASES[case]
@@ -577,6 +604,22 @@ def test_the_strided_input_gradient_of_wide_channels_runs_tiled_on_a_small_gy(gy
     chosen = input_gradient()
     monkeypatch.setattr(conv_loops, "DIRECT", False)
     assert np.array_equal(chosen, input_gradient()) != runs_direct
+
+
+def test_a_wide_stride_2_forward_runs_direct(rng, monkeypatch):
+    # 128 channels on 17x17 outputs: the tiled GEMM at column stride 1, the direct loop at column stride 2
+    x_shape, w_shape, stride, padding, _, _ = DIRECT_EDGE_CASES[
+        "stride 2, 128 channels on 17x17 outputs (direct at any width)"]
+    x, w = mg.tensor(rng.standard_normal(x_shape)), mg.tensor(rng.standard_normal(w_shape))
+
+    def forwards():
+        return [F.conv2d(x, w, stride=s, padding=padding).numpy() for s in (stride, (stride, 1))]
+
+    direct = forwards()
+    monkeypatch.setattr(conv_loops, "DIRECT", False)
+    tiled = forwards()
+    assert not np.array_equal(direct[0], tiled[0])  # the switch changes the rounding: stride 2 ran direct
+    np.testing.assert_array_equal(direct[1], tiled[1])  # stride (2, 1): tiled either way
 
 
 @pytest.mark.parametrize("kernel, stride", [(3, 1), (4, 2)])
