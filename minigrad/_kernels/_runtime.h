@@ -20,7 +20,7 @@ typedef struct {
 } minigrad_region;
 
 static inline minigrad_region minigrad_region_open(long long jobs, int threads) {
-    minigrad_region region = {minigrad_clock_ns(), 0, jobs, 0, threads};
+    minigrad_region region = {threads > 1 ? minigrad_clock_ns() : 0, 0, jobs, 0, threads};
     return region;
 }
 

@@ -15,10 +15,11 @@ cache between the packing and the GEMM that reads it, and calls GEMM on its own 
 A wide 3x3 stride-1 convolution runs its forward and input gradient as Winograd F(2x2, 3x3) instead
 (see _winograd below). Narrower layers (every kernel but 1x1) run their forward, and stride-1 ones
 their input gradient, as a direct loop vectorised over output channels (see _direct below and
-conv_direct.h); strided layers of any width run their input gradient as one such loop per stride
-phase (_direct_strided_adjoint, conv_adjoint.h), and column-stride-2 layers of any width their forward. The weight gradient runs direct, vectorised over
-output channels too, wherever a job has enough pixels (see _direct_weight_gradient below and
-conv_weight.h).
+conv_direct.h), and so do column-stride-2 layers of any width their forward; strided layers run
+their input gradient as one such loop per stride phase (_direct_strided_adjoint, conv_adjoint.h)
+where they are narrow or their output gradient is 16x16 or more (_direct_fits). The weight gradient
+runs direct, vectorised over output channels too, wherever a job has enough pixels (see
+_direct_weight_gradient below and conv_weight.h).
 
 A 1x1 kernel with stride 1 and no padding needs no packing: the input (output) rows of a tile are
 its column matrix already, with the image's plane size as row stride.

@@ -18,6 +18,8 @@ from threadpoolctl import threadpool_limits
 cdef int _num_threads = minigrad_max_threads()
 # Counts the set_num_threads calls: a back-off made under an earlier setting no longer holds.
 cdef int _setting = 0
+# Whether late regions start a back-off (tests that compare thread counts turn it off: _allow_backoff).
+cdef bint _backoff_allowed = True
 
 # Back-off under load. At a parallel region's start the calling thread wakes the sleeping workers;
 # when other processes keep the cores busy, the OS may run a woken worker only a time slice later
@@ -80,8 +82,8 @@ def get_num_threads():
 
 cpdef void sync_threads() noexcept:
     """Give the calling thread the process-wide thread count, or one thread while it backs off (see
-    LATE_NS); called before each parallel kernel (a compare of two ints when nothing changed and no
-    back-off runs)."""
+    LATE_NS); called before each parallel kernel (with more than one thread set, a thread-local read
+    and a compare when nothing changed and no back-off runs)."""
     cdef int threads = 1 if _num_threads > 1 and _backing_off() else _num_threads
     if minigrad_max_threads() != threads:
         minigrad_set_threads(threads)
@@ -102,7 +104,8 @@ cdef void region_closed(minigrad_region* region) noexcept nogil:
     """Judge a job region that the calling thread opened (minigrad_region_open before it, each job
     between minigrad_job_start and minigrad_job_end) and that has just closed; a late one starts or
     lengthens the calling thread's back-off and narrows its next regions to one thread at once."""
-    _judge(region, minigrad_clock_ns())
+    if region.threads > 1:  # a region of one thread read no clock and has nothing to judge
+        _judge(region, minigrad_clock_ns())
 
 
 cdef void _judge(const minigrad_region* region, long long now) noexcept nogil:
@@ -111,7 +114,8 @@ cdef void _judge(const minigrad_region* region, long long now) noexcept nogil:
     if region.threads < 2:
         return
     backoff.timed += 1
-    if region.master_jobs == 0:  # the calling thread itself was held back: nothing to judge the others by
+    # not when turned off, nor when the calling thread itself was held back (nothing to judge by)
+    if not _backoff_allowed or region.master_jobs == 0:
         return
     if now - region.opened <= <double>region.master_work * region.jobs / region.master_jobs + LATE_NS:
         backoff.window = backoff.until = 0
@@ -123,6 +127,14 @@ cdef void _judge(const minigrad_region* region, long long now) noexcept nogil:
     backoff.setting = _setting
     backoff.until = now + backoff.window
     minigrad_set_threads(1)
+
+
+def _allow_backoff(allowed):
+    """Let late regions start a back-off or not (tests whose point is a thread count turn it off, so a
+    loaded host cannot quietly run their 2-thread pass on one thread); returns the previous state."""
+    global _backoff_allowed
+    previous, _backoff_allowed = _backoff_allowed, bool(allowed)
+    return previous
 
 
 def _close_region(elapsed_ns, master_work_ns, master_jobs, jobs, threads):

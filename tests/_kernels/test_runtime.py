@@ -106,13 +106,21 @@ def two_threads():
     mg.set_num_threads(saved)
 
 
+@pytest.fixture
+def backoff():
+    """The back-off on (conftest.py turns it off for the rest of the suite)."""
+    previous = runtime._allow_backoff(True)
+    yield
+    runtime._allow_backoff(previous)
+
+
 def _threads_after_sync():
     runtime.sync_threads()
     return runtime.parallel_region_threads()
 
 
 @needs_openmp
-def test_a_late_region_narrows_the_next_regions_to_one_thread_then_two_threads_are_tried_again(two_threads):
+def test_a_late_region_narrows_the_next_regions_to_one_thread_then_two_threads_are_tried_again(two_threads, backoff):
     def work():
         seen = {"before": _threads_after_sync()}
         _late_region()
@@ -133,7 +141,7 @@ def test_a_late_region_narrows_the_next_regions_to_one_thread_then_two_threads_a
 
 
 @needs_openmp
-def test_the_window_doubles_while_regions_stay_late_up_to_a_cap_and_a_region_on_time_ends_it(two_threads):
+def test_the_window_doubles_while_regions_stay_late_up_to_a_cap_and_a_region_on_time_ends_it(two_threads, backoff):
     def work():
         windows = []
         for _ in range(8):
@@ -155,7 +163,7 @@ def test_the_window_doubles_while_regions_stay_late_up_to_a_cap_and_a_region_on_
 
 @needs_openmp
 @pytest.mark.parametrize("elapsed_ms, late", [(1.5, False), (2.25, False), (2.251, True), (5, True)])
-def test_late_means_a_quarter_millisecond_longer_than_the_calling_thread_alone(two_threads, elapsed_ms, late):
+def test_late_means_a_quarter_millisecond_longer_than_the_calling_thread_alone(two_threads, backoff, elapsed_ms, late):
     """1 ms per job over 2 jobs: alone, 2 ms; late beyond 2.25 ms (the judge takes the closing time given)."""
     def work():
         runtime._close_region(int(elapsed_ms * MS), 1 * MS, 1, 2, 2)
@@ -165,7 +173,7 @@ def test_late_means_a_quarter_millisecond_longer_than_the_calling_thread_alone(t
 
 
 @needs_openmp
-def test_regions_of_one_thread_or_where_the_calling_thread_ran_no_job_are_not_judged(two_threads):
+def test_regions_of_one_thread_or_where_the_calling_thread_ran_no_job_are_not_judged(two_threads, backoff):
     def work():
         runtime._close_region(10 * MS, 1 * MS, 1, 2, 1)  # a region of one thread
         runtime._close_region(10 * MS, 0, 0, 2, 2)  # the calling thread was held back itself
@@ -175,7 +183,16 @@ def test_regions_of_one_thread_or_where_the_calling_thread_ran_no_job_are_not_ju
 
 
 @needs_openmp
-def test_set_num_threads_voids_a_back_off(two_threads):
+def test_with_the_back_off_turned_off_a_late_region_changes_nothing(two_threads):
+    def work():  # conftest.py turns it off for the suite, so the thread-count tests compare 2 with 1
+        _late_region()
+        return {"state": runtime._backoff_state(), "threads": _threads_after_sync()}
+
+    assert _in_new_thread(work) == {"state": (1, 0, False), "threads": 2}
+
+
+@needs_openmp
+def test_set_num_threads_voids_a_back_off(two_threads, backoff):
     def work():
         _late_region()
         _late_region()
