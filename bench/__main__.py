@@ -30,14 +30,32 @@ def _time(fn):
 
 def run_case(case, repeat, warmup=3):
     """Median seconds per contender, the contenders interleaved rep by rep."""
-    for fn in case.contenders.values():
-        for _ in range(warmup):
-            fn()
-    times = {name: [] for name in case.contenders}
+    return run_case_at_counts(case, [None], repeat, warmup)[None]
+
+
+def run_case_at_counts(case, counts, repeat, warmup=3):
+    """{count: median seconds per contender}: each rep runs every contender at each thread count in
+    turn (None: the threads as they are), so a change in the machine's load between reps reaches every
+    count alike. Timing all reps of one count before the next had put a neighbour's quiet and busy
+    phases into the thread ratios: under --load the NumPy composite, on one thread at every count,
+    once took 2.2x as long in the 2-thread reps as in the 1-thread ones."""
+    times = {n: {name: [] for name in case.contenders} for n in counts}
+    for n in counts:
+        _use_threads(n)
+        for fn in case.contenders.values():
+            for _ in range(warmup):
+                fn()
     for _ in range(repeat):
-        for name, fn in case.contenders.items():
-            times[name].append(_time(fn))
-    return {name: statistics.median(t) for name, t in times.items()}
+        for n in counts:
+            _use_threads(n)
+            for name, fn in case.contenders.items():
+                times[n][name].append(_time(fn))
+    return {n: {name: statistics.median(t) for name, t in by_name.items()} for n, by_name in times.items()}
+
+
+def _use_threads(n):
+    if n is not None:
+        set_threads(n)
 
 
 def set_threads(n):
@@ -89,8 +107,9 @@ def thread_counts(text):
         counts = [int(part) for part in text.split(",")]
     except ValueError:
         counts = []
-    if not counts or min(counts) < 1:
-        raise argparse.ArgumentTypeError(f"expected a thread count or a list such as 1,2, got {text!r}")
+    if not counts or min(counts) < 1 or len(set(counts)) < len(counts):
+        raise argparse.ArgumentTypeError(f"expected a thread count or a list of distinct ones such as 1,2, "
+                                         f"got {text!r}")
     return counts
 
 
@@ -153,15 +172,14 @@ def main():
 
 
 def run_cases(cases, counts, repeat, warmup, bandwidth):
-    """Times each case at each thread count in turn (one row each) and returns the results."""
+    """Times each case at every thread count, interleaved rep by rep (one row per count), and returns
+    the results."""
     print(f"\n| {'case':<58} | mg (ms)   | numpy (ms)| torch (ms)| mg/torch | mg/numpy | bw    |")
     print(f"|{'-' * 60}|-----------|-----------|-----------|----------|----------|-------|")
     results = []
     for case in cases:
-        for threads in counts:
-            if len(counts) > 1:
-                set_threads(threads)
-            medians = run_case(case, repeat, warmup)
+        by_count = run_case_at_counts(case, counts if len(counts) > 1 else [None], repeat, warmup)
+        for threads, medians in zip(counts, by_count.values()):
             fraction = None
             if case.bandwidth_bytes and bandwidth:
                 fraction = case.bandwidth_bytes / bandwidth / medians["minigrad"]

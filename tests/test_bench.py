@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.__main__ import thread_counts
+from bench.__main__ import run_case_at_counts, thread_counts
+from bench.cases import Case
 from bench.load import cpu_load
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,9 +62,23 @@ def test_cpu_load_loops_end_when_the_bench_is_killed(sig):
 
 def test_threads_takes_one_count_or_a_list():
     assert thread_counts("2") == [2] and thread_counts("1,2") == [1, 2]
-    for bad in ("0", "one", "1,,2"):
+    for bad in ("0", "one", "1,,2", "2,2"):
         with pytest.raises(argparse.ArgumentTypeError, match="thread count"):
             thread_counts(bad)
+
+
+def test_the_thread_counts_take_turns_rep_by_rep():
+    # all reps of one count before the next had put a neighbour's busy and quiet phases into the ratios
+    import minigrad as mg
+
+    saved, seen = mg.get_num_threads(), []
+    try:
+        medians = run_case_at_counts(Case("probe", {"minigrad": lambda: seen.append(mg.get_num_threads())}),
+                                     [1, 2], repeat=3, warmup=1)
+    finally:
+        mg.set_num_threads(saved)
+    assert seen == [1, 2] + [1, 2] * 3  # the warm-ups, then each rep at 1 then 2 threads
+    assert list(medians) == [1, 2] and set(medians[2]) == {"minigrad"}
 
 
 def test_a_training_step_case_runs_at_two_thread_counts_under_load_and_the_load_stops():
