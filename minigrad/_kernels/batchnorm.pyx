@@ -9,6 +9,13 @@ memory with per-channel coefficient loops between them:
   forward (no g) and the input gradient (g = dy) are all this one pass. It runs in double, so folding
   the mean into k3 (k3 - k2 * mean) loses nothing even for data far from zero.
 
+The training forward and the backward run both passes and the coefficients between them channel by
+channel (``batch_norm_train_pass``, ``batch_norm_backward_pass``): a channel's slab (N runs of S
+values, 256 KiB for 64 images of 32x32 float32) is still in L2 for its second pass, where the pass
+over all channels had read it back from memory (the second pass took 2-3x its in-cache time in a
+ResNet step). The (N, C) layout, whose channels are columns, keeps the passes over all channels.
+Each channel gets the same sums in the same order either way, so the results are the same bits.
+
 The variance is computed from data shifted by each channel's first value, in double, so float32
 data with a large mean (1e4 with std 1) keeps its variance to 1e-6; there is no E[x^2] - E[x]^2.
 NaN and Inf propagate: a channel holding one gets NaN statistics and outputs (as torch).
@@ -79,6 +86,55 @@ def channel_affine(g, const real[:, :, ::1] x, real[:, :, ::1] out, k1, const do
     _channel_affine(gv, x, out, k1v, k2, k3, has_g)
 
 
+def batch_norm_train_pass(const real[:, :, ::1] x, const double[::1] shift, Py_ssize_t count, double eps,
+                          double momentum, weight, bias, running_mean, running_var, double[::1] s1,
+                          double[::1] s2, double[::1] mean, double[::1] invstd, double[::1] k2, double[::1] k3,
+                          real[:, :, ::1] y):
+    """The training forward: channel_sums(x, x, shift, s1, s2) (s1, s2 zeroed), train_coefficients,
+    then y = channel_affine(None, x, y, None, k2, k3). x, y: (N, C, S) contiguous; weight, bias,
+    running_mean, running_var: (C,) in x's dtype or None (untyped here: x's dtype is theirs)."""
+    cdef const real[::1] w = weight
+    cdef const real[::1] b = bias
+    cdef real[::1] rm = running_mean
+    cdef real[::1] rv = running_var
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], S = x.shape[2], c
+    if S == 1 or N == 0 or C == 0:
+        if x.size:
+            _channel_sums(x, x, shift, s1, s2)
+        _train_coefficients(s1, s2, shift, count, eps, momentum, w, b, rm, rv, mean, invstd, k2, k3)
+        if x.size:
+            _channel_affine(x, x, y, k2, k2, k3, False)
+        return
+    with nogil:
+        for c in prange(C, schedule="static", use_threads_if=N * C * S > PARALLEL_MIN):
+            _one_channel_sums(&x[0, c, 0], &x[0, c, 0], N, C * S, S, shift[c], &s1[c], &s2[c])
+            _train_channel(c, s1, s2, shift, count, eps, momentum, w, b, rm, rv, mean, invstd, k2, k3)
+            _channel_runs_affine(x, x, y, c, k2, k2, k3, False)
+
+
+def batch_norm_backward_pass(const real[:, :, ::1] gy, const real[:, :, ::1] x, const double[::1] mean,
+                             const double[::1] invstd, weight, Py_ssize_t count, bint training, double[::1] s1,
+                             double[::1] s2, double[::1] k1, double[::1] k2, double[::1] k3, real[::1] gweight,
+                             real[::1] gbias, real[:, :, ::1] gx):
+    """The backward: channel_sums(gy, x, mean, s1, s2) (s1, s2 zeroed), backward_coefficients, then
+    gx = channel_affine(gy, x, gx, k1, k2, k3). gy, x, gx: (N, C, S) contiguous; weight: (C,) in x's
+    dtype or None."""
+    cdef const real[::1] w = weight
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], S = x.shape[2], c
+    if S == 1 or N == 0 or C == 0:
+        if x.size:
+            _channel_sums(gy, x, mean, s1, s2)
+        _backward_coefficients(s1, s2, mean, invstd, w, count, training, k1, k2, k3, gweight, gbias)
+        if x.size:
+            _channel_affine(gy, x, gx, k1, k2, k3, True)
+        return
+    with nogil:
+        for c in prange(C, schedule="static", use_threads_if=N * C * S > PARALLEL_MIN):
+            _one_channel_sums(&gy[0, c, 0], &x[0, c, 0], N, C * S, S, mean[c], &s1[c], &s2[c])
+            _backward_channel(c, s1, s2, mean, invstd, w, count, training, k1, k2, k3, gweight, gbias)
+            _channel_runs_affine(gy, x, gx, c, k1, k2, k3, True)
+
+
 def _is_float32(*vectors):
     """Whether the first of the optional x-dtype vectors that is present is float32 (all absent:
     the fused loop's real-typed arguments are all None, either specialisation serves)."""
@@ -101,15 +157,23 @@ cdef void _train_coefficients(const double[::1] s1, const double[::1] s2, const 
     (running = (1 - momentum) * running + momentum * stat, variance unbiased by n / (n - 1)), and
     the normalising coefficients k2 = w * invstd, k3 = b - k2 * mean."""
     cdef Py_ssize_t c
-    cdef double var
-    cdef bint has_weight = weight is not None, has_bias = bias is not None
-    cdef bint has_running = running_mean is not None
     for c in range(s1.shape[0]):
-        var = batch_norm_train_channel(s1[c], s2[c], shift[c], count, eps, weight[c] if has_weight else 1,
-                                       bias[c] if has_bias else 0, &mean[c], &invstd[c], &k2[c], &k3[c])
-        if has_running:
-            running_mean[c] = <real>batch_norm_running(running_mean[c], mean[c], momentum)
-            running_var[c] = <real>batch_norm_running(running_var[c], batch_norm_unbiased(var, count), momentum)
+        _train_channel(c, s1, s2, shift, count, eps, momentum, weight, bias, running_mean, running_var, mean,
+                       invstd, k2, k3)
+
+
+cdef inline void _train_channel(Py_ssize_t c, const double[::1] s1, const double[::1] s2,
+                                const double[::1] shift, Py_ssize_t count, double eps, double momentum,
+                                const real[::1] weight, const real[::1] bias, real[::1] running_mean,
+                                real[::1] running_var, double[::1] mean, double[::1] invstd, double[::1] k2,
+                                double[::1] k3) noexcept nogil:
+    cdef double var = batch_norm_train_channel(s1[c], s2[c], shift[c], count, eps,
+                                               weight[c] if weight is not None else 1,
+                                               bias[c] if bias is not None else 0, &mean[c], &invstd[c], &k2[c],
+                                               &k3[c])
+    if running_mean is not None:
+        running_mean[c] = <real>batch_norm_running(running_mean[c], mean[c], momentum)
+        running_var[c] = <real>batch_norm_running(running_var[c], batch_norm_unbiased(var, count), momentum)
 
 
 cdef void _eval_coefficients(const real[::1] running_mean, const real[::1] running_var, const real[::1] weight,
@@ -130,12 +194,18 @@ cdef void _backward_coefficients(const double[::1] s1, const double[::1] s2, con
     batch statistics: k2 = -w * invstd^3 * s2 / M, k3' = -w * invstd * s1 / M (k3 = k3' - k2 * mean).
     gweight = s2 * invstd (sum dy * x_hat), gbias = s1 (sum dy)."""
     cdef Py_ssize_t c
-    cdef bint has_weight = weight is not None
     for c in range(s1.shape[0]):
-        batch_norm_backward_channel(s1[c], s2[c], mean[c], invstd[c], weight[c] if has_weight else 1, count,
-                                    training, &k1[c], &k2[c], &k3[c])
-        gweight[c] = <real>(s2[c] * invstd[c])
-        gbias[c] = <real>s1[c]
+        _backward_channel(c, s1, s2, mean, invstd, weight, count, training, k1, k2, k3, gweight, gbias)
+
+
+cdef inline void _backward_channel(Py_ssize_t c, const double[::1] s1, const double[::1] s2,
+                                   const double[::1] mean, const double[::1] invstd, const real[::1] weight,
+                                   Py_ssize_t count, bint training, double[::1] k1, double[::1] k2, double[::1] k3,
+                                   real[::1] gweight, real[::1] gbias) noexcept nogil:
+    batch_norm_backward_channel(s1[c], s2[c], mean[c], invstd[c], weight[c] if weight is not None else 1, count,
+                                training, &k1[c], &k2[c], &k3[c])
+    gweight[c] = <real>(s2[c] * invstd[c])
+    gbias[c] = <real>s1[c]
 
 
 # ---- the two passes --------------------------------------------------------------------------

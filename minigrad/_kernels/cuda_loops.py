@@ -169,6 +169,27 @@ def matmul(a, b, out=None, accumulate=False):
     return cp.matmul(a, b, out=out)
 
 
+def batch_norm_train_pass(x, shift, count, eps, momentum, weight, bias, running_mean, running_var, s1, s2, mean,
+                          invstd, k2, k3, y):
+    """batchnorm.pyx's training forward as its three launches: each pass over all channels fills the
+    device, where the CPU's channel-by-channel order is for its L2."""
+    if x.size:
+        channel_sums(x, x, shift, s1, s2)
+    train_coefficients(s1, s2, shift, count, eps, momentum, weight, bias, running_mean, running_var, mean, invstd,
+                       k2, k3)
+    if x.size:
+        channel_affine(None, x, y, None, k2, k3)
+
+
+def batch_norm_backward_pass(gy, x, mean, invstd, weight, count, training, s1, s2, k1, k2, k3, gweight, gbias, gx):
+    """batchnorm.pyx's backward as its three launches."""
+    if x.size:
+        channel_sums(gy, x, mean, s1, s2)
+    backward_coefficients(s1, s2, mean, invstd, weight, count, training, k1, k2, k3, gweight, gbias)
+    if x.size:
+        channel_affine(gy, x, gx, k1, k2, k3)
+
+
 def layer_norm_backward(gy, x, mean, invstd, weight, gx, gweight, gbias):
     _launcher("layer_norm_row_backward")(gy, x, mean, invstd, weight, gx)
     _launcher("layer_norm_column_sums")(gy, x, mean, invstd, gweight, gbias)

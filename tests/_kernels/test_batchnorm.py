@@ -2,9 +2,11 @@
 import numpy as np
 import pytest
 
-from minigrad._kernels import cpu
+import minigrad as mg
+from minigrad._kernels import cpu, cpu_loops
 
-SHAPES = [(300, 70), (5, 3), (4, 6, 600), (2, 3, 5, 7)]  # (N, C) and (N, C, S) layouts, serial and parallel
+# (N, C) and (N, C, S) layouts, serial and parallel (above PARALLEL_MIN: (300, 70) and (8, 5, 13109))
+SHAPES = [(300, 70), (5, 3), (4, 6, 600), (2, 3, 5, 7), (8, 5, 13109)]
 
 
 def _stats(x):
@@ -39,6 +41,58 @@ def test_training_forward_and_backward_equal_numpy(shape, dtype, tol, rng):
     np.testing.assert_allclose(gw, (g * xhat).sum(axis=axes), rtol=tol * 10, atol=tol * 100)
     np.testing.assert_allclose(gb, g.sum(axis=axes), rtol=tol * 10, atol=tol * 100)
     assert gx.dtype == gw.dtype == gb.dtype == dtype
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("shape", [(4, 6, 600), (8, 5, 13109), (300, 70, 1), (0, 3, 4), (3, 2, 0)])
+def test_channel_by_channel_passes_equal_the_passes_over_all_channels(shape, affine, dtype, threads, rng):
+    # batch_norm_train_pass and batch_norm_backward_pass run (N, C, S > 1) channel by channel: the
+    # same sums, coefficients and affine pass per channel, so the same bits as the separate loops
+    N, C, S = shape
+    x = (rng.standard_normal(shape) * 3 + 1).astype(dtype)
+    gy = rng.standard_normal(shape).astype(dtype)
+    w, b = (rng.uniform(0.5, 2, C).astype(dtype), rng.standard_normal(C).astype(dtype)) if affine else (None, None)
+    shift = x[0, :, 0].astype(np.float64) if N * S else np.zeros(C)
+    previous = mg.get_num_threads()
+    mg.set_num_threads(threads)
+    try:
+        def forward(fused):
+            s1, s2, mean, invstd, k2, k3 = (np.zeros(C) for _ in range(6))
+            rm, rv = (np.full(C, 0.5, dtype), np.full(C, 2.0, dtype)) if affine else (None, None)
+            y = np.full(shape, np.nan, dtype)
+            if fused:
+                cpu_loops.batch_norm_train_pass(x, shift, N * S, 1e-5, 0.25, w, b, rm, rv, s1, s2, mean, invstd, k2,
+                                                k3, y)
+            else:
+                if x.size:
+                    cpu_loops.channel_sums(x, x, shift, s1, s2)
+                cpu_loops.train_coefficients(s1, s2, shift, N * S, 1e-5, 0.25, w, b, rm, rv, mean, invstd, k2, k3)
+                if x.size:
+                    cpu_loops.channel_affine(None, x, y, None, k2, k3)
+            return s1, s2, mean, invstd, k2, k3, y, rm, rv
+
+        def backward(fused, mean, invstd):
+            s1, s2, k1, k2, k3 = (np.zeros(C) for _ in range(5))
+            gw, gb, gx = np.empty(C, dtype), np.empty(C, dtype), np.full(shape, np.nan, dtype)
+            if fused:
+                cpu_loops.batch_norm_backward_pass(gy, x, mean, invstd, w, N * S, True, s1, s2, k1, k2, k3, gw, gb, gx)
+            else:
+                if x.size:
+                    cpu_loops.channel_sums(gy, x, mean, s1, s2)
+                cpu_loops.backward_coefficients(s1, s2, mean, invstd, w, N * S, True, k1, k2, k3, gw, gb)
+                if x.size:
+                    cpu_loops.channel_affine(gy, x, gx, k1, k2, k3)
+            return s1, s2, k1, k2, k3, gw, gb, gx
+
+        separate, fused = forward(False), forward(True)
+        mean, invstd = separate[2], separate[3]
+        pairs = list(zip(separate, fused)) + list(zip(backward(False, mean, invstd), backward(True, mean, invstd)))
+    finally:
+        mg.set_num_threads(previous)
+    for expected, got in pairs:
+        np.testing.assert_array_equal(got, expected)
 
 
 @pytest.mark.parametrize("shape", SHAPES)

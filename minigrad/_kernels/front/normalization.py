@@ -14,7 +14,8 @@ class NormalizationKernels:
     # Every BatchNorm kernel is two passes over x viewed as (N, C, S), S the product of the spatial
     # dims: ``channel_sums`` (s1 = sum a, s2 = sum a * (x - m), double accumulators) and
     # ``channel_affine`` (out = k1 * g + k2 * x + k3 per channel, in double), with per-channel
-    # coefficient loops between them.
+    # coefficient loops between them. The training forward and the backward are one loop each
+    # (``batch_norm_train_pass``, ``batch_norm_backward_pass``), which the CPU runs channel by channel.
     def _channels(self, x, name):
         dims = check_channels(x, name)
         return self._contiguous(x).reshape(dims), dims
@@ -40,16 +41,12 @@ class NormalizationKernels:
         xp = self.xp
         shift = x3[0, :, 0].astype(FLOAT64)  # data shifted by a sample of each channel: no cancellation
         s1, s2 = xp.zeros(C), xp.zeros(C)
-        if x3.size:
-            self.loops.channel_sums(x3, x3, shift, s1, s2)
         mean, invstd, k2, k3 = xp.empty(C), xp.empty(C), xp.empty(C), xp.empty(C)
         rm, rv = stand_ins = self._stand_ins(running_mean, running_var)
-        self.loops.train_coefficients(s1, s2, shift, N * S, float(eps), float(momentum), weight, bias, rm, rv,
-                                      mean, invstd, k2, k3)
-        self._write_back((running_mean, running_var), stand_ins)
         y = xp.empty(x.shape, x.dtype)  # not a reshaped view: a leaf adopts a fresh array as its grad
-        if x3.size:
-            self.loops.channel_affine(None, x3, y.reshape(x3.shape), None, k2, k3)
+        self.loops.batch_norm_train_pass(x3, shift, N * S, float(eps), float(momentum), weight, bias, rm, rv,
+                                         s1, s2, mean, invstd, k2, k3, y.reshape(x3.shape))
+        self._write_back((running_mean, running_var), stand_ins)
         return y, mean, invstd
 
     def batch_norm_forward_eval(self, x, running_mean, running_var, weight, bias, eps):
@@ -82,15 +79,11 @@ class NormalizationKernels:
         (weight,) = self._vectors(x, C, weight=weight)
         xp = self.xp
         s1, s2 = xp.zeros(C), xp.zeros(C)
-        if x3.size:
-            self.loops.channel_sums(gy3, x3, mean, s1, s2)
         k1, k2, k3 = xp.empty(C), xp.empty(C), xp.empty(C)
         gweight, gbias = xp.empty(C, dtype=x.dtype), xp.empty(C, dtype=x.dtype)
-        self.loops.backward_coefficients(s1, s2, mean, invstd, weight, N * S, bool(training), k1, k2, k3,
-                                         gweight, gbias)
         gx = xp.empty(x.shape, x.dtype)
-        if x3.size:
-            self.loops.channel_affine(gy3, x3, gx.reshape(x3.shape), k1, k2, k3)
+        self.loops.batch_norm_backward_pass(gy3, x3, mean, invstd, weight, N * S, bool(training), s1, s2, k1, k2,
+                                            k3, gweight, gbias, gx.reshape(x3.shape))
         return gx, gweight, gbias
 
     # ---- the local parts of a BatchNorm over several processes (SyncBatchNorm) -----------------
