@@ -20,6 +20,12 @@ from libc.string cimport memset
 
 from ._types cimport minigrad_max_threads, real
 
+cdef extern from *:  # a hint to the caches; it never faults, whatever the address
+    """
+    static inline void minigrad_prefetch(const void* p) { __builtin_prefetch(p); }
+    """
+    void minigrad_prefetch(const void* p) noexcept nogil
+
 cdef enum:
     LANES = 32
     ROWS_PARALLEL_MIN = 65536
@@ -32,6 +38,11 @@ cdef enum:
     MAX_BLOCKS = 32
     # the backward's row sums: elements summed in x's dtype (CHUNK / LANES per lane) before the double sums
     CHUNK = 512
+    # rows up to this size have the next row's gy and x prefetched during their first pass: a row of
+    # a page or so ends the hardware prefetcher's stream about when it has ramped up ((4096, 1024)
+    # float32 backward 12-17% faster); a longer row's next one would evict the row still in use from
+    # L1 ((32, 12544): 5-8% slower)
+    PREFETCH_ROW_BYTES = 8192
 
 
 def layer_norm_forward(x, weight, bias, double eps, y, mean, invstd):
@@ -161,6 +172,7 @@ cdef inline void _rows_backward(const real[:, ::1] gy, const real[:, ::1] x, con
     further): summed in x's dtype over TILE_ROWS rows (in L1, a vector add per element), then added into
     the float64 row."""
     cdef Py_ssize_t r, j, D = x.shape[1], stride = _pair_stride(D, sizeof(real))
+    cdef bint ahead
     cdef double* gweight = partial
     cdef double* gbias = partial + partial_stride
     cdef real* tile = <real*>calloc(2 * stride, sizeof(real))
@@ -170,7 +182,9 @@ cdef inline void _rows_backward(const real[:, ::1] gy, const real[:, ::1] x, con
     memset(gweight, 0, D * sizeof(double))
     memset(gbias, 0, D * sizeof(double))
     for r in range(start, stop):
-        _row_backward(&gy[r, 0], &x[r, 0], mean[r], invstd[r], &weight[0], &gx[r, 0], D, tile, tile_bias)
+        ahead = r + 1 < stop and D * sizeof(real) <= PREFETCH_ROW_BYTES
+        _row_backward(&gy[r, 0], &x[r, 0], mean[r], invstd[r], &weight[0], &gx[r, 0], D, tile, tile_bias,
+                      &gy[r + 1, 0] if ahead else NULL, &x[r + 1, 0] if ahead else NULL)
         if (r - start) % TILE_ROWS == TILE_ROWS - 1 or r == stop - 1:
             for j in range(D):
                 gweight[j] += tile[j]
@@ -181,7 +195,8 @@ cdef inline void _rows_backward(const real[:, ::1] gy, const real[:, ::1] x, con
 
 
 cdef inline void _row_backward(const real* gy, const real* x, double mu, double scale, const real* weight,
-                               real* gx, Py_ssize_t D, real* gweight, real* gbias) noexcept nogil:
+                               real* gx, Py_ssize_t D, real* gweight, real* gbias, const real* next_gy,
+                               const real* next_x) noexcept nogil:
     """One row, with d = x - mean and g = gy * weight: the sums of g and g * d, with gy * d * scale
     and gy added to the tile's column sums in the same pass, then
     gx = scale * g - scale * mean(g) - d * scale^3 * mean(g * d). The sums run in x's dtype over CHUNK
@@ -206,6 +221,10 @@ cdef inline void _row_backward(const real* gy, const real* x, double mu, double 
             chunk_g[k] = 0
             chunk_gd[k] = 0
         for j in range(start, min(start + CHUNK, whole), 32):  # 32 = LANES
+            if next_gy != NULL:
+                for k in range(0, LANES * sizeof(real), 64):
+                    minigrad_prefetch(<const char*>(next_gy + j) + k)
+                    minigrad_prefetch(<const char*>(next_x + j) + k)
             for k in range(LANES):
                 g = gy[j + k] * weight[j + k]
                 d = (x[j + k] - mean_hi) - mean_lo
