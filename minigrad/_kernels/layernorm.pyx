@@ -40,8 +40,8 @@ cdef enum:
     CHUNK = 512
     # rows up to this size have the next row's gy and x prefetched during their first pass: a row of
     # a page or so ends the hardware prefetcher's stream about when it has ramped up ((4096, 1024)
-    # float32 backward 12-17% faster); a longer row's next one would evict the row still in use from
-    # L1 ((32, 12544): 5-8% slower)
+    # float32 backward 11-30% faster in interleaved runs); a longer row's next one would evict the row
+    # still in use from L1 ((32, 12544): 5-8% slower)
     PREFETCH_ROW_BYTES = 8192
 
 
@@ -206,7 +206,8 @@ cdef inline void _row_backward(const real* gy, const real* x, double mu, double 
     keeps double's reach. The tile's sums need only the row's scale, so they ride on the first pass and
     the gx pass is loads and one store: after each store to gx, that pass had loaded the tile and gy
     again, and those loads waited on the store (0.70 -> 0.47-0.53 ns per element at (32, 1024)
-    float32, 0.64 -> 0.48-0.52 at (64, 512), in cache)."""
+    float32, 0.64 -> 0.48-0.52 at (64, 512), in cache). next_gy, next_x: the next row's, fetched into
+    the cache during the first pass (NULL: none)."""
     cdef real chunk_g[LANES]
     cdef real chunk_gd[LANES]
     cdef double sum_g[LANES]
