@@ -84,13 +84,9 @@ class LayerNormOp(Op):
         needs = self.needs_input_grad
         gx, gweight, gbias = self.kernels.layer_norm_backward(
             gy.reshape(self.rows.shape), self.rows, self.mean, self.invstd, self.weight,
-            self.has_weight and needs[1], self.has_bias and needs[-1], gx_shape=gy.shape)
-        grads = [gx]
-        if self.has_weight:
-            grads.append(None if gweight is None else gweight.reshape(self.affine_shape))
-        if self.has_bias:
-            grads.append(None if gbias is None else gbias.reshape(self.affine_shape))
-        return tuple(grads)
+            self.has_weight and needs[1], self.has_bias and needs[-1], gx_shape=gy.shape,
+            affine_shape=self.affine_shape)
+        return affine_grads(self, (gx, gweight, gbias))
 
     def backward_graph(self, inputs, gy):
         width = self.rows.shape[1]

@@ -134,8 +134,21 @@ def test_gx_shape_gives_an_array_of_its_own(rng):
         cpu.layer_norm_backward(gy, x, mean, invstd, None, False, False, gx_shape=(2, 3))
 
 
+def test_affine_shape_gives_weight_and_bias_gradients_of_their_own(rng):
+    x, gy = rng.standard_normal((6, 20)), rng.standard_normal((6, 20))
+    w = rng.standard_normal(20)
+    _, mean, invstd = cpu.layer_norm_forward(x, w, None, 1e-5)
+    _, gw, gb = cpu.layer_norm_backward(gy, x, mean, invstd, w, True, True)
+    _, gw2, gb2 = cpu.layer_norm_backward(gy, x, mean, invstd, w, True, True, affine_shape=(4, 5))
+    assert gw2.shape == gb2.shape == (4, 5) and gw2.base is None and gb2.base is None
+    np.testing.assert_array_equal(gw2.reshape(20), gw)
+    np.testing.assert_array_equal(gb2.reshape(20), gb)
+    with pytest.raises(ValueError, match="affine_shape \\(3,\\) does not hold the 20 elements of a row of x"):
+        cpu.layer_norm_backward(gy, x, mean, invstd, w, True, True, affine_shape=(3,))
+
+
 @pytest.mark.parametrize("shape, normalized", [((8, 16), (16,)), ((2, 3, 4, 5), (4, 5))])
-def test_the_input_gradient_is_adopted_without_a_copy(shape, normalized, rng, monkeypatch):
+def test_the_gradients_are_adopted_without_a_copy(shape, normalized, rng, monkeypatch):
     # a leaf adopts a fresh array as its .grad; a reshaped view of one would be copied (16 MiB for a
     # (4096, 1024) float32 batch, a third of LayerNorm's backward time)
     import minigrad as mg
@@ -146,14 +159,15 @@ def test_the_input_gradient_is_adopted_without_a_copy(shape, normalized, rng, mo
 
     def spy(self, *args, **kwargs):
         grads = backward(self, *args, **kwargs)
-        returned.append(grads[0])
+        returned.extend(grads)
         return grads
 
     monkeypatch.setattr(type(cpu), "layer_norm_backward", spy)
     x = mg.tensor(rng.standard_normal(shape), requires_grad=True)
     w = mg.tensor(rng.standard_normal(normalized), requires_grad=True)
-    F.layer_norm(x, normalized, w).sum().backward()
-    assert x.grad._data is returned[0]
+    b = mg.tensor(rng.standard_normal(normalized), requires_grad=True)
+    F.layer_norm(x, normalized, w, b).sum().backward()
+    assert x.grad._data is returned[0] and w.grad._data is returned[1] and b.grad._data is returned[2]
 
 
 # (520, 2050): more rows than the most blocks allow at the smallest block (8 rows)
@@ -192,10 +206,11 @@ def test_backward_scratch_stays_a_few_rows_for_many_rows(shape):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(520, 2050), (100, 500), (0, 6), (1, 1), (33, 17)])
+@pytest.mark.parametrize("shape", [(520, 2050), (100, 500), (0, 6), (1, 1), (33, 17), (44, 1024), (70, 512)])
 def test_weight_and_bias_gradients_sum_every_block(shape, dtype, rng):
     # (520, 2050): many blocks of rows, each with a tail tile; (100, 500): two blocks on the serial
-    # path (under ROWS_PARALLEL_MIN elements); no rows: zero sums
+    # path (under ROWS_PARALLEL_MIN elements); no rows: zero sums; (44, 1024) and (70, 512): rows of
+    # 4 KiB in one dtype or the other, whose scratch rows are spaced apart (_pair_stride), two blocks
     x, gy = rng.standard_normal(shape).astype(dtype), rng.standard_normal(shape).astype(dtype)
     w, b = rng.standard_normal(shape[1]).astype(dtype), np.zeros(shape[1], dtype)
     y, mean, invstd = cpu.layer_norm_forward(x, w, b, 1e-5)

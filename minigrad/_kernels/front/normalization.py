@@ -158,11 +158,13 @@ class NormalizationKernels:
         self.loops.layer_norm_forward(x, weight, bias, float(eps), y, mean, invstd)
         return y, mean, invstd
 
-    def layer_norm_backward(self, gy, x, mean, invstd, weight, needs_weight, needs_bias, gx_shape=None):
-        """(gx, gweight, gbias) of LayerNorm over rows of x (M, D), the last two (D,) in x's dtype
-        or None when not needed. mean, invstd: float64 (M,) from the forward; weight: (D,) or None.
-        gx_shape: gx's shape (M * D elements; default (M, D)), so that an N-d input's gradient is an
-        array of its own, not a view that the autograd walk would copy to adopt as a leaf's grad."""
+    def layer_norm_backward(self, gy, x, mean, invstd, weight, needs_weight, needs_bias, gx_shape=None,
+                            affine_shape=None):
+        """(gx, gweight, gbias) of LayerNorm over rows of x (M, D), the last two in x's dtype or None
+        when not needed. mean, invstd: float64 (M,) from the forward; weight: (D,) or None.
+        gx_shape: gx's shape (M * D elements; default (M, D)); affine_shape: gweight's and gbias's (D
+        elements; default (D,)). So an N-d input's gradients are arrays of their own, not views that
+        the autograd walk would copy to adopt as a leaf's grad."""
         xp = self.xp
         check_float_array(x, "x", ndim=2)
         check_like(gy, "gy", x, "x")
@@ -176,6 +178,11 @@ class NormalizationKernels:
         gx = xp.empty(x.shape if gx_shape is None else gx_shape, x.dtype)
         if gx.size != x.size:
             raise ValueError(f"layer_norm_backward: gx_shape {gx_shape} does not hold the {x.size} elements of x")
-        gweight, gbias = xp.empty(D, dtype=x.dtype), xp.empty(D, dtype=x.dtype)
-        self.loops.layer_norm_backward(gy, x, mean, invstd, weight, gx.reshape(x.shape), gweight, gbias)
+        affine_shape = D if affine_shape is None else affine_shape
+        gweight, gbias = xp.empty(affine_shape, dtype=x.dtype), xp.empty(affine_shape, dtype=x.dtype)
+        if gweight.size != D:
+            raise ValueError(f"layer_norm_backward: affine_shape {affine_shape} does not hold the {D} elements "
+                             "of a row of x")
+        self.loops.layer_norm_backward(gy, x, mean, invstd, weight, gx.reshape(x.shape), gweight.reshape(D),
+                                       gbias.reshape(D))
         return gx, (gweight if needs_weight else None), (gbias if needs_bias else None)
