@@ -516,6 +516,11 @@ DIRECT_EDGE_CASES = {
         ((2, 3, 9, 8), (5, 3, 3, 3), (1, 2), ((1, 2), (0, 1)), 2, 1),
     "two rows per run, width 7, stride 3 (phases)": ((2, 4, 14, 20), (6, 4, 3, 3), 3, 1, 1, 1),
     "two rows per run, groups": ((3, 8, 10, 10), (12, 4, 3, 3), 2, 1, 1, 2),
+    "rows of 2 items copied (8 or 16 bytes)": ((2, 3, 5, 2), (4, 3, 3, 3), 1, 1, 1, 1),
+    "rows of 4 items copied, padding 0": ((2, 5, 6, 4), (6, 5, 3, 3), 1, 0, 1, 1),
+    "rows of 16 items copied (64 or 128 bytes)": ((2, 4, 5, 16), (5, 4, 3, 3), 1, 1, 1, 1),
+    "rows of 24 items copied, padding (0, 2) columns": ((2, 3, 5, 24), (4, 3, 3, 3), 1, ((1, 1), (0, 2)), 1, 1),
+    "rows of 1 item copied, 3x4 kernel, padding (0, 2) rows and (3, 0) columns": ((1, 3, 9, 1), (4, 3, 3, 4), 1, ((0, 2), (3, 0)), 1, 1),
 }
 
 
