@@ -49,7 +49,7 @@ from .runtime cimport region_closed
 cdef extern from "conv_direct.h" nogil:
     ctypedef struct DirectGeometry "mgd_geometry":
         Py_ssize_t N, groups, cin, cout, H, W, OH, OW, KH, KW, SH, SW, DH, DW, top, left
-        Py_ssize_t blocks, rows, row_blocks, in_rows, pitch, phase, phases
+        Py_ssize_t blocks, rows, row_blocks, in_rows, pitch, phase, phases, pairs
     enum:
         MGD_FLOATS
         MGD_DOUBLES
@@ -670,6 +670,10 @@ DIRECT = True  # module global, so that tests can compare with the tiled implici
 DIRECT_BUFFER_BYTES = 1 << 17  # a job's copy of its input rows, kept in L2
 DIRECT_WIDE_CHANNELS = 128  # read or written, per group
 DIRECT_WIDE_OUTPUTS = 256  # per image: 16x16 and above
+# Two channel blocks per run (conv_direct.h's mgd_pair_run) where a block's packed weights exceed this:
+# 64 input channels of 3x3 (36 KiB, the weights not held in L1 by the single-block runs) 1.1-1.3x
+# faster, 32 (18 KiB) 0.9-1.0x (Xeon with AVX-512, one thread)
+DIRECT_PAIR_WEIGHT_BYTES = 24 << 10
 
 
 cdef bint _direct_fits(Geometry* g, bint adjoint, Py_ssize_t vector) noexcept:
@@ -709,6 +713,7 @@ cdef void _direct(const real* x, const real* weight, bint adjoint, const real* b
     d.phases = 1 if d.SW <= MGD_MAX_STEP else d.SW  # rows read at a step, or split into column phases
     d.phase = ((d.OW - 1) * d.SW + (d.KW - 1) * d.DW + d.phases) // d.phases
     d.pitch = d.phases * d.phase
+    d.pairs = d.cin * d.KH * d.KW * V * sizeof(real) > DIRECT_PAIR_WEIGHT_BYTES
     cdef Py_ssize_t row_bytes = d.cin * d.pitch * d.SH * sizeof(real), halo = (d.KH - 1) * d.DH + 1 - d.SH
     d.rows = max(1, min(d.OH, DIRECT_BUFFER_BYTES // row_bytes - halo // d.SH))
     # enough jobs for every thread when the batch is small

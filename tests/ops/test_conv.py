@@ -546,12 +546,42 @@ DIRECT_STRIDED_ADJOINT_CASES = {
 ALL_DIRECT_CASES = {**DIRECT_EDGE_CASES, **DIRECT_STRIDED_ADJOINT_CASES}
 
 
+@pytest.mark.parametrize("pair_bytes", [0, None])  # 0: two channel blocks per run wherever rows are wide enough
 @pytest.mark.parametrize("buffer_bytes", [0, None])
 @pytest.mark.parametrize("case", list(ALL_DIRECT_CASES))
-def test_direct_convolution_gives_the_reference_at_one_and_two_threads(case, buffer_bytes, rng, monkeypatch):
+def test_direct_convolution_gives_the_reference_at_one_and_two_threads(case, buffer_bytes, pair_bytes, rng,
+                                                                        monkeypatch):
     if buffer_bytes is not None:
         monkeypatch.setattr(conv_loops, "DIRECT_BUFFER_BYTES", buffer_bytes)
+    if pair_bytes is not None:
+        monkeypatch.setattr(conv_loops, "DIRECT_PAIR_WEIGHT_BYTES", pair_bytes)
     _check_against_the_reference_at_one_and_two_threads(*ALL_DIRECT_CASES[case], rng)
+
+
+# Two channel blocks per run must give each output the bits of single-block runs (the same taps in the same
+# order): widths of a full run of pairs and a tail, the second block full or partial, bias, stride 2 (the
+# forward) and the stride-1 input gradient (the adjoint packing).
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("x_shape, w_shape, stride", [
+    ((3, 64, 8, 8), (64, 64, 3, 3), 1),        # ResNet-14's 8x8 layer: full runs, four blocks in float32
+    ((2, 5, 6, 21), (40, 5, 3, 3), 1),         # 21 columns: two full runs and a tail; a partial last block
+    ((2, 7, 9, 19), (20, 7, 3, 3), 2),         # stride 2, a partial second block in float32
+    ((2, 9, 5, 30), (33, 9, 3, 3), (1, 2)),    # an odd block count: two blocks in a pair, one alone
+])
+def test_two_channel_blocks_per_run_give_the_bits_of_one(x_shape, w_shape, stride, dtype, rng, monkeypatch):
+    x, w, b = (rng.standard_normal(shape).astype(dtype) for shape in (x_shape, w_shape, w_shape[:1]))
+
+    def results():
+        tx, tw, tb = (mg.tensor(a, requires_grad=True) for a in (x, w, b))
+        y = F.conv2d(tx, tw, tb, stride=stride, padding=1)
+        y.backward(mg.tensor(np.cos(np.arange(y.numel())).reshape(y.shape).astype(dtype)))
+        return y.detach().numpy(), tx.grad.numpy()
+
+    monkeypatch.setattr(conv_loops, "DIRECT_PAIR_WEIGHT_BYTES", 0)
+    pairs = results()
+    monkeypatch.setattr(conv_loops, "DIRECT_PAIR_WEIGHT_BYTES", 1 << 40)
+    for a, c in zip(pairs, results()):
+        np.testing.assert_array_equal(a, c)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
