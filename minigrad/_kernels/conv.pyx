@@ -65,7 +65,7 @@ cdef extern from "conv_direct.h" nogil:
 cdef extern from "conv_adjoint.h" nogil:
     ctypedef struct AdjointGeometry "mga_geometry":
         Py_ssize_t N, groups, cin, cout, H, W, OH, OW, KH, KW, SH, SW, DH, DW, PH, PW
-        Py_ssize_t blocks, rows, row_blocks, in_rows, pitch, left, span
+        Py_ssize_t blocks, rows, row_blocks, in_rows, pitch, left, span, pairs
     void mgd_copy_padded_rows(const void* image, void* rows, size_t itemsize, Py_ssize_t channels, Py_ssize_t H,
                               Py_ssize_t W, Py_ssize_t top, Py_ssize_t count, Py_ssize_t in_rows, Py_ssize_t left,
                               Py_ssize_t pitch)
@@ -760,6 +760,7 @@ cdef void _direct_strided_adjoint(const real* gy, const real* weight, real* gx, 
     d.left = (d.KW - 1) * d.DW // d.SW
     d.pitch = d.left + (d.W - 1 + d.PW) // d.SW + 1
     d.span = (d.W + d.SW - 1) // d.SW  # the widest column phase
+    d.pairs = d.cin * d.KH * d.KW * V * sizeof(real) > DIRECT_PAIR_WEIGHT_BYTES
     cdef Py_ssize_t halo = (d.KH - 1) * d.DH // d.SH + 2  # gy rows read beyond a job's rows / SH
     cdef Py_ssize_t gy_rows = DIRECT_BUFFER_BYTES // (d.cin * d.pitch * sizeof(real))
     d.rows = max(1, min(d.H, (gy_rows - halo) * d.SH))
@@ -773,7 +774,7 @@ cdef void _direct_strided_adjoint(const real* gy, const real* weight, real* gx, 
     cdef Py_ssize_t[::1] offsets = np.empty(max(1, taps), np.intp)
     cdef Py_ssize_t[::1] tap_start = np.empty(d.SH * d.SW + 1, np.intp)
     cdef real[:, ::1] buffers = np.empty((minigrad_max_threads(), d.cin * d.in_rows * d.pitch), dtype)
-    cdef real[:, ::1] staging = np.empty((minigrad_max_threads(), V * d.SW * d.span), dtype)
+    cdef real[:, ::1] staging = np.empty((minigrad_max_threads(), 2 * V * d.SW * d.span), dtype)
     mga_tap_offsets(&d, &tap_start[0], &offsets[0])
     cdef minigrad_region region
     cdef long long started

@@ -559,14 +559,16 @@ def test_direct_convolution_gives_the_reference_at_one_and_two_threads(case, buf
 
 
 # Two channel blocks per run must give each output the bits of single-block runs (the same taps in the same
-# order): widths of a full run of pairs and a tail, the second block full or partial, bias, stride 2 (the
-# forward) and the stride-1 input gradient (the adjoint packing).
+# order): widths of a full run of pairs and a tail, the second block full or partial, bias, stride 2, the
+# stride-1 input gradient (the adjoint packing) and the strided one (its stride phases, conv_adjoint.h).
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("x_shape, w_shape, stride", [
     ((3, 64, 8, 8), (64, 64, 3, 3), 1),        # ResNet-14's 8x8 layer: full runs, four blocks in float32
     ((2, 5, 6, 21), (40, 5, 3, 3), 1),         # 21 columns: two full runs and a tail; a partial last block
     ((2, 7, 9, 19), (20, 7, 3, 3), 2),         # stride 2, a partial second block in float32
     ((2, 9, 5, 30), (33, 9, 3, 3), (1, 2)),    # an odd block count: two blocks in a pair, one alone
+    ((2, 20, 9, 19), (12, 20, 3, 3), 2),       # the strided input gradient's phases: 20 gx channels
+    ((2, 40, 8, 8), (9, 40, 4, 4), (2, 3)),    # its phases with a 4x4 kernel: 40 gx channels, odd block count
 ])
 def test_two_channel_blocks_per_run_give_the_bits_of_one(x_shape, w_shape, stride, dtype, rng, monkeypatch):
     x, w, b = (rng.standard_normal(shape).astype(dtype) for shape in (x_shape, w_shape, w_shape[:1]))
