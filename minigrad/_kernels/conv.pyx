@@ -670,7 +670,8 @@ DIRECT = True  # module global, so that tests can compare with the tiled implici
 DIRECT_BUFFER_BYTES = 1 << 17  # a job's copy of its input rows, kept in L2
 DIRECT_WIDE_CHANNELS = 128  # read or written, per group
 DIRECT_WIDE_OUTPUTS = 256  # per image: 16x16 and above
-# Two channel blocks per run (conv_direct.h's mgd_pair_run) where a block's packed weights exceed this.
+# Two channel blocks per run (conv_direct.h's mgd_pair_run; the strided input gradient's phases too) where
+# a block's packed weights exceed this.
 # Measured on a Xeon, one thread: with AVX-512 (2 x 8 pixels against 16), 64 or more input channels of
 # 3x3 (36 KiB a block) 1.07-1.2x faster, 32 (18 KiB) 0.9-1.0x; built for AVX2 (2 x 4 pixels against 12)
 # 1.05-1.3x faster from 32 to 128 channels, so every layer pairs there.
