@@ -26,10 +26,11 @@
  *
  * Where g->pairs is set (conv.pyx: a block's packed weights beyond L1's share) and rows have MGD_PAIR_P
  * pixels or more, two channel blocks share a run of MGD_PAIR_P pixels: each input is broadcast into a
- * register once for two multiply-adds, and two weight vectors serve the run. With AVX-512 a 2 x 8 run
- * reached 160 GFLOP/s in a microbenchmark against 122-131 for a 16-pixel single-block run once the
- * weights came from L2 (64 channels) or the run read at stride 2, and 171 against 160 when neither.
- * Each channel's sum is the same as from a single-block run.
+ * register once for two multiply-adds, and two weight vectors serve the run. In a microbenchmark with
+ * AVX-512 a 2 x 8 run reached 160 GFLOP/s against 122-131 for a 16-pixel single-block run where the
+ * weights came from L2 (64 channels) or the run read at stride 2; where neither (32 channels, stride 1)
+ * the single-block run was the faster, 171 against 160, hence conv.pyx's threshold. Each channel's sum
+ * is the same as from a single-block run.
  *
  * GCC vector extensions: 512-bit vectors where AVX-512 is on (Zen 4 runs them at the 256-bit FMA
  * rate with half the instructions), 256 with AVX, else 128 (SSE2, MINIGRAD_PORTABLE=1: still correct).
