@@ -49,7 +49,7 @@ from .runtime cimport region_closed
 cdef extern from "conv_direct.h" nogil:
     ctypedef struct DirectGeometry "mgd_geometry":
         Py_ssize_t N, groups, cin, cout, H, W, OH, OW, KH, KW, SH, SW, DH, DW, top, left
-        Py_ssize_t blocks, rows, row_blocks, in_rows, pitch, phase, phases
+        Py_ssize_t blocks, rows, row_blocks, in_rows, pitch, phase, phases, pairs
     enum:
         MGD_FLOATS
         MGD_DOUBLES
@@ -65,7 +65,7 @@ cdef extern from "conv_direct.h" nogil:
 cdef extern from "conv_adjoint.h" nogil:
     ctypedef struct AdjointGeometry "mga_geometry":
         Py_ssize_t N, groups, cin, cout, H, W, OH, OW, KH, KW, SH, SW, DH, DW, PH, PW
-        Py_ssize_t blocks, rows, row_blocks, in_rows, pitch, left, span
+        Py_ssize_t blocks, rows, row_blocks, in_rows, pitch, left, span, pairs
     void mgd_copy_padded_rows(const void* image, void* rows, size_t itemsize, Py_ssize_t channels, Py_ssize_t H,
                               Py_ssize_t W, Py_ssize_t top, Py_ssize_t count, Py_ssize_t in_rows, Py_ssize_t left,
                               Py_ssize_t pitch)
@@ -670,6 +670,12 @@ DIRECT = True  # module global, so that tests can compare with the tiled implici
 DIRECT_BUFFER_BYTES = 1 << 17  # a job's copy of its input rows, kept in L2
 DIRECT_WIDE_CHANNELS = 128  # read or written, per group
 DIRECT_WIDE_OUTPUTS = 256  # per image: 16x16 and above
+# Two channel blocks per run (conv_direct.h's mgd_pair_run; the strided input gradient's phases too) where
+# a block's packed weights exceed this.
+# Measured on a Xeon, one thread: with AVX-512 (2 x 8 pixels against 16), 64 or more input channels of
+# 3x3 (36 KiB a block) 1.07-1.2x faster, 32 (18 KiB) 0.9-1.0x; built for AVX2 (2 x 4 pixels against 12)
+# 1.05-1.3x faster from 32 to 128 channels, so every layer pairs there.
+DIRECT_PAIR_WEIGHT_BYTES = (24 << 10) if MGD_FLOATS == 16 else 0
 
 
 cdef bint _direct_fits(Geometry* g, bint adjoint, Py_ssize_t vector) noexcept:
@@ -709,6 +715,7 @@ cdef void _direct(const real* x, const real* weight, bint adjoint, const real* b
     d.phases = 1 if d.SW <= MGD_MAX_STEP else d.SW  # rows read at a step, or split into column phases
     d.phase = ((d.OW - 1) * d.SW + (d.KW - 1) * d.DW + d.phases) // d.phases
     d.pitch = d.phases * d.phase
+    d.pairs = d.cin * d.KH * d.KW * V * sizeof(real) > DIRECT_PAIR_WEIGHT_BYTES
     cdef Py_ssize_t row_bytes = d.cin * d.pitch * d.SH * sizeof(real), halo = (d.KH - 1) * d.DH + 1 - d.SH
     d.rows = max(1, min(d.OH, DIRECT_BUFFER_BYTES // row_bytes - halo // d.SH))
     # enough jobs for every thread when the batch is small
@@ -754,6 +761,7 @@ cdef void _direct_strided_adjoint(const real* gy, const real* weight, real* gx, 
     d.left = (d.KW - 1) * d.DW // d.SW
     d.pitch = d.left + (d.W - 1 + d.PW) // d.SW + 1
     d.span = (d.W + d.SW - 1) // d.SW  # the widest column phase
+    d.pairs = d.cin * d.KH * d.KW * V * sizeof(real) > DIRECT_PAIR_WEIGHT_BYTES
     cdef Py_ssize_t halo = (d.KH - 1) * d.DH // d.SH + 2  # gy rows read beyond a job's rows / SH
     cdef Py_ssize_t gy_rows = DIRECT_BUFFER_BYTES // (d.cin * d.pitch * sizeof(real))
     d.rows = max(1, min(d.H, (gy_rows - halo) * d.SH))
@@ -767,7 +775,7 @@ cdef void _direct_strided_adjoint(const real* gy, const real* weight, real* gx, 
     cdef Py_ssize_t[::1] offsets = np.empty(max(1, taps), np.intp)
     cdef Py_ssize_t[::1] tap_start = np.empty(d.SH * d.SW + 1, np.intp)
     cdef real[:, ::1] buffers = np.empty((minigrad_max_threads(), d.cin * d.in_rows * d.pitch), dtype)
-    cdef real[:, ::1] staging = np.empty((minigrad_max_threads(), V * d.SW * d.span), dtype)
+    cdef real[:, ::1] staging = np.empty((minigrad_max_threads(), 2 * V * d.SW * d.span), dtype)
     mga_tap_offsets(&d, &tap_start[0], &offsets[0])
     cdef minigrad_region region
     cdef long long started

@@ -7,7 +7,7 @@
  * value is broadcast into one multiply-add. The sum of a pixel runs over the taps in one fixed order,
  * whatever the job split or thread count, so results are bitwise the same on any number of threads.
  *
- * Strides: at stride 1 and 2 the buffer holds each padded input row as it is (one memcpy) and a run's
+ * Strides: at stride 1 and 2 the buffer holds each padded input row as it is (one copy) and a run's
  * pixels read every SW-th item: the step is a constant of the inner loop, so each broadcast is one
  * load at a fixed displacement, as at stride 1. Above 2 the buffer holds each padded row as SW
  * phases (padded column j at phase j % SW, position j / SW), so that the pixels of a run read
@@ -24,6 +24,14 @@
  * contiguous: a run twice as wide keeps twice the sums in registers per weight load (8x8 layers went
  * from 0.55x to 0.75x torch's rate). Each pixel's sum is the same as from a run of its row alone.
  *
+ * Where g->pairs is set (conv.pyx: a block's packed weights beyond L1's share) and rows have MGD_PAIR_P
+ * pixels or more, two channel blocks share a run of MGD_PAIR_P pixels: each input is broadcast into a
+ * register once for two multiply-adds, and two weight vectors serve the run. In a microbenchmark with
+ * AVX-512 a 2 x 8 run reached 160 GFLOP/s against 122-131 for a 16-pixel single-block run where the
+ * weights came from L2 (64 channels) or the run read at stride 2; where neither (32 channels, stride 1)
+ * the single-block run was the faster, 171 against 160, hence conv.pyx's threshold. Each channel's sum
+ * is the same as from a single-block run.
+ *
  * GCC vector extensions: 512-bit vectors where AVX-512 is on (Zen 4 runs them at the 256-bit FMA
  * rate with half the instructions), 256 with AVX, else 128 (SSE2, MINIGRAD_PORTABLE=1: still correct).
  */
@@ -37,6 +45,7 @@
 #if defined(__AVX512F__)
 #define MGD_VECTOR_BYTES 64
 #define MGD_P 16 /* 32 vector registers: 16 sums, the weight, room to spare */
+#define MGD_PAIR_P 8 /* two channel blocks by 8 pixels: 16 sums, two weights, the broadcast input */
 #define MGD_LANES_F {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}
 #define MGD_LANES_D {0, 1, 2, 3, 4, 5, 6, 7}
 #elif defined(__AVX__)
@@ -44,11 +53,13 @@
 #define MGD_P 12 /* 16 vector registers */
 #define MGD_LANES_F {0, 1, 2, 3, 4, 5, 6, 7}
 #define MGD_LANES_D {0, 1, 2, 3}
+#define MGD_PAIR_P 4 /* 16 vector registers: 8 sums, two weights, the broadcast input */
 #else
 #define MGD_VECTOR_BYTES 16
 #define MGD_P 12
 #define MGD_LANES_F {0, 1, 2, 3}
 #define MGD_LANES_D {0, 1}
+#define MGD_PAIR_P 4
 #endif
 #define MGD_FLOATS (MGD_VECTOR_BYTES / 4)
 #define MGD_DOUBLES (MGD_VECTOR_BYTES / 8)
@@ -61,9 +72,30 @@ typedef struct {
     ptrdiff_t rows, row_blocks;               /* output rows per job; jobs per (sample, group) */
     ptrdiff_t in_rows, pitch, phase;          /* buffer rows per channel, row length, phase length */
     ptrdiff_t phases;                         /* column phases of a buffer row: 1, or SW above MGD_MAX_STEP */
+    ptrdiff_t pairs;                          /* 1: channel blocks run two at a time in rows of MGD_PAIR_P or more */
 } mgd_geometry;
 
 #define MGD_MAX_STEP 2 /* the largest column stride read from unsplit rows */
+
+/* n bytes (a multiple of 4) from src to dst by fixed-size moves that GCC inlines, the last one overlapping
+   the one before. Rows of 8 to 32 items copied by a memcpy call with a memset on either side spent more in
+   the calls than in the moves: 13% of an 8x8 layer's forward, 23% of a 16x16 stride-2 one's. */
+static inline void mgd_copy_row(char* dst, const char* src, size_t n) {
+    size_t k;
+    if (n >= 32) {
+        for (k = 0; k + 32 < n; k += 32)
+            memcpy(dst + k, src + k, 32);
+        memcpy(dst + n - 32, src + n - 32, 32);
+    } else if (n >= 16) {
+        memcpy(dst, src, 16);
+        memcpy(dst + n - 16, src + n - 16, 16);
+    } else if (n >= 8) {
+        memcpy(dst, src, 8);
+        memcpy(dst + n - 8, src + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(dst, src, 4);
+    }
+}
 
 /* rows[c][r][j] = image[c][top + r][j - left] for c < channels, r < count, j < pitch; 0 outside the image
    (H, W). Channel planes of rows lie in_rows * pitch items apart; items of itemsize bytes. */
@@ -72,20 +104,15 @@ static inline void mgd_copy_padded_rows(const void* image, void* rows, size_t it
                                         ptrdiff_t in_rows, ptrdiff_t left, ptrdiff_t pitch) {
     const ptrdiff_t lo = left < 0 ? 0 : (left < pitch ? left : pitch); /* columns in the image: [lo, hi) */
     const ptrdiff_t hi = W + left < lo ? lo : (W + left < pitch ? W + left : pitch);
-    ptrdiff_t c, r, ih;
-    for (c = 0; c < channels; c++)
-        for (r = 0; r < count; r++) {
-            char* const row = (char*)rows + (c * in_rows + r) * pitch * itemsize;
-            ih = top + r;
-            if (ih < 0 || ih >= H) {
-                memset(row, 0, pitch * itemsize);
-            } else {
-                memset(row, 0, lo * itemsize);
-                memcpy(row + lo * itemsize, (const char*)image + ((c * H + ih) * W + lo - left) * itemsize,
-                       (hi - lo) * itemsize);
-                memset(row + hi * itemsize, 0, (pitch - hi) * itemsize);
-            }
-        }
+    const ptrdiff_t first = top < 0 ? -top : 0, last = H - top < count ? H - top : count; /* rows in it */
+    ptrdiff_t c, r;
+    for (c = 0; c < channels; c++) { /* zero the channel's rows in one call, then copy the image's part */
+        char* const plane = (char*)rows + c * in_rows * pitch * itemsize;
+        memset(plane, 0, count * pitch * itemsize);
+        for (r = first; r < last; r++)
+            mgd_copy_row(plane + (r * pitch + lo) * itemsize,
+                         (const char*)image + ((c * H + top + r) * W + lo - left) * itemsize, (hi - lo) * itemsize);
+    }
 }
 
 /* The taps' offsets into a job's buffer, in packing order (input channel, kh, kw). */
@@ -304,6 +331,84 @@ static void mgd_two_rows_##suffix(const real* in, ptrdiff_t rows, const ptrdiff_
         mgd_two_rows_by_##suffix(in, rows, offsets, taps, w, out, plane, bias, count, width, 1);              \
 }                                                                                                             \
                                                                                                               \
+/* mgd_run for two channel blocks: sums[p] from weights w, sums[P + p] from w + second, P pixels (at most     \
+   MGD_PAIR_P). Each broadcast input feeds two multiply-adds, so a tap's loads per multiply-add fall from     \
+   (P + 1) / P to (P + 2) / (2 * P); the sums are those of two single-block runs, bit for bit. */             \
+static inline __attribute__((always_inline)) void mgd_pair_run_##suffix(                                      \
+        const real* in, const ptrdiff_t* offsets, ptrdiff_t taps, const real* w, ptrdiff_t second,            \
+        mgd_vector_##suffix* sums, const int P, const int S) {                                                \
+    mgd_vector_##suffix acc[2 * MGD_PAIR_P];                                                                  \
+    ptrdiff_t t;                                                                                              \
+    int p;                                                                                                    \
+    for (p = 0; p < 2 * P; p++)                                                                               \
+        acc[p] = (mgd_vector_##suffix){0};                                                                    \
+    for (t = 0; t < taps; t++) {                                                                              \
+        const mgd_vector_##suffix w0 = *(const mgd_unaligned_##suffix*)(w + t * V);                           \
+        const mgd_vector_##suffix w1 = *(const mgd_unaligned_##suffix*)(w + second + t * V);                  \
+        const real* s = in + offsets[t];                                                                      \
+        __asm__("" : "+r"(s)); /* one base register, as in mgd_run */                                         \
+        for (p = 0; p < P; p++) {                                                                             \
+            const mgd_vector_##suffix b = s[p * S] - (mgd_vector_##suffix){0}; /* a broadcast: x - 0 is x */ \
+            acc[p] += b * w0;                                                                                 \
+            acc[P + p] += b * w1;                                                                             \
+        }                                                                                                     \
+    }                                                                                                         \
+    for (p = 0; p < 2 * P; p++)                                                                               \
+        sums[p] = acc[p];                                                                                     \
+}                                                                                                             \
+                                                                                                              \
+/* The two blocks' P pixels (sums as mgd_pair_run leaves them) to dst (+ bias[v]), channels V apart in bias   \
+   and V * plane apart in dst; the second block's first count channels. A full run of V / 2 pixels (float)    \
+   is one V x V transpose whose rows hold both blocks, channel v's pixels in the low half of row v and        \
+   channel V + v's in the high half; of V pixels (double), one transpose per block. */                        \
+static inline __attribute__((always_inline)) void mgd_store_pair_##suffix(                                    \
+        mgd_vector_##suffix* sums, real* dst, ptrdiff_t plane, const real* bias, ptrdiff_t count, int P) {    \
+    typedef real half __attribute__((vector_size(MGD_VECTOR_BYTES / 2), aligned(sizeof(real))));              \
+    int v;                                                                                                    \
+    if (P == MGD_PAIR_P && 2 * MGD_PAIR_P == V) {                                                             \
+        mgd_transpose_##suffix(sums);                                                                         \
+        _Pragma("GCC unroll 16")                                                                              \
+        for (v = 0; v < V; v++) {                                                                             \
+            half low, high;                                                                                   \
+            memcpy(&low, &sums[v], sizeof low);                                                               \
+            memcpy(&high, (const char*)&sums[v] + sizeof low, sizeof high);                                   \
+            *(half*)(dst + v * plane) = low + (bias ? bias[v] : 0);                                           \
+            if (v < count)                                                                                    \
+                *(half*)(dst + (V + v) * plane) = high + (bias ? bias[V + v] : 0);                            \
+        }                                                                                                     \
+    } else if (P == MGD_PAIR_P && MGD_PAIR_P == V) {                                                          \
+        mgd_store_tile_##suffix(sums, dst, plane, bias, V);                                                   \
+        mgd_store_tile_##suffix(sums + P, dst + V * plane, plane, bias ? bias + V : NULL, count);             \
+    } else {                                                                                                  \
+        mgd_store_pixels_##suffix(sums, dst, plane, bias, V, 0, P);                                           \
+        mgd_store_pixels_##suffix(sums + P, dst + V * plane, plane, bias ? bias + V : NULL, count, 0, P);     \
+    }                                                                                                         \
+}                                                                                                             \
+                                                                                                              \
+/* mgd_row_by for two channel blocks (weights w and w + second; the second block's first count channels) */   \
+static inline __attribute__((always_inline)) void mgd_pair_row_by_##suffix(                                   \
+        const real* in, const ptrdiff_t* offsets, ptrdiff_t taps, const real* w, ptrdiff_t second, real* out, \
+        ptrdiff_t plane, const real* bias, ptrdiff_t count, ptrdiff_t width, const int S) {                   \
+    mgd_vector_##suffix sums[2 * MGD_PAIR_P];                                                                 \
+    ptrdiff_t ow;                                                                                             \
+    for (ow = 0; ow < width; ow += MGD_PAIR_P) {                                                              \
+        const int P = width - ow < MGD_PAIR_P ? (int)(width - ow) : MGD_PAIR_P;                               \
+        switch (P) {                                                                                          \
+        MGD_PAIR_CASES(suffix)                                                                                \
+        }                                                                                                     \
+        mgd_store_pair_##suffix(sums, out + ow, plane, bias, count, P);                                       \
+    }                                                                                                         \
+}                                                                                                             \
+                                                                                                              \
+static void mgd_pair_row_##suffix(const real* in, const ptrdiff_t* offsets, ptrdiff_t taps, const real* w,    \
+                                  ptrdiff_t second, real* out, ptrdiff_t plane, const real* bias,             \
+                                  ptrdiff_t count, ptrdiff_t width, ptrdiff_t step) {                         \
+    if (step == 2)                                                                                            \
+        mgd_pair_row_by_##suffix(in, offsets, taps, w, second, out, plane, bias, count, width, 2);            \
+    else                                                                                                      \
+        mgd_pair_row_by_##suffix(in, offsets, taps, w, second, out, plane, bias, count, width, 1);            \
+}                                                                                                             \
+                                                                                                              \
 /* Output rows [first, last) of sample n, group `group`: y (N, groups * cout, OH, OW) (+ bias or NULL), read  \
    from x (N, groups * cin, H, W) through buffer (cin * in_rows * pitch). */                                  \
 static void mgd_job_##suffix(const real* x, const real* packed, const ptrdiff_t* offsets, const real* bias,   \
@@ -315,7 +420,7 @@ static void mgd_job_##suffix(const real* x, const real* packed, const ptrdiff_t*
     const ptrdiff_t lo = g->left < 0 ? 0 : (g->left < width ? g->left : width); /* columns in x: [lo, hi) */  \
     const ptrdiff_t hi = g->W + g->left < lo ? lo : (g->W + g->left < width ? g->W + g->left : width);        \
     const ptrdiff_t step = g->SW / g->phases; /* items between a run's pixels in the buffer */                \
-    ptrdiff_t i, r, ih, j, ph, block, oh, count;                                                              \
+    ptrdiff_t i, r, ih, j, ph, block, oh, count, pair = 0;                                                    \
     if (g->phases == 1)                                                                                       \
         mgd_copy_padded_rows(x + ng * g->cin * g->H * g->W, buffer, sizeof(real), g->cin, g->H, g->W,         \
                              first * g->SH - g->top, g->in_rows, g->in_rows, g->left, g->pitch);              \
@@ -343,14 +448,18 @@ static void mgd_job_##suffix(const real* x, const real* packed, const ptrdiff_t*
                 }                                                                                             \
             }                                                                                                 \
         }                                                                                                     \
-    for (block = 0; block < g->blocks; block++) {                                                             \
+    for (block = 0; block < g->blocks; block += pair ? 2 : 1) {                                               \
         const real* w = packed + (group * g->blocks + block) * taps * V;                                      \
         const real* const block_bias = bias ? bias + group * g->cout + block * V : NULL;                      \
-        count = g->cout - block * V < V ? g->cout - block * V : V;                                            \
+        pair = g->pairs && g->OW >= MGD_PAIR_P && block + 1 < g->blocks;                                      \
+        count = g->cout - (block + pair) * V < V ? g->cout - (block + pair) * V : V; /* of the last block */  \
         for (oh = first; oh < last; oh++) {                                                                   \
             const real* const in = buffer + (oh - first) * g->SH * g->pitch;                                  \
             real* const out = y + (ng * g->cout + block * V) * plane + oh * g->OW;                            \
-            if (2 * g->OW <= MGD_P && oh + 1 < last) { /* narrow rows: two per run */                         \
+            if (pair) {                                                                                       \
+                mgd_pair_row_##suffix(in, offsets, taps, w, taps * V, out, plane, block_bias, count, g->OW,   \
+                                      step);                                                                  \
+            } else if (2 * g->OW <= MGD_P && oh + 1 < last) { /* narrow rows: two per run */                  \
                 mgd_two_rows_##suffix(in, g->SH * g->pitch, offsets, taps, w, out, plane, block_bias, count,  \
                                       g->OW, step);                                                           \
                 oh++;                                                                                         \
@@ -362,6 +471,16 @@ static void mgd_job_##suffix(const real* x, const real* packed, const ptrdiff_t*
         }                                                                                                     \
     }                                                                                                         \
 }
+
+#define MGD_PAIR_CASE(suffix, P) case P: mgd_pair_run_##suffix(in + ow * S, offsets, taps, w, second, sums, P, S); break;
+#if MGD_PAIR_P > 4
+#define MGD_PAIR_CASES(suffix)                                                                                \
+    MGD_PAIR_CASE(suffix, 1) MGD_PAIR_CASE(suffix, 2) MGD_PAIR_CASE(suffix, 3) MGD_PAIR_CASE(suffix, 4)      \
+    MGD_PAIR_CASE(suffix, 5) MGD_PAIR_CASE(suffix, 6) MGD_PAIR_CASE(suffix, 7) MGD_PAIR_CASE(suffix, 8)
+#else
+#define MGD_PAIR_CASES(suffix)                                                                                \
+    MGD_PAIR_CASE(suffix, 1) MGD_PAIR_CASE(suffix, 2) MGD_PAIR_CASE(suffix, 3) MGD_PAIR_CASE(suffix, 4)
+#endif
 
 #if MGD_P > 12
 #define MGD_WIDE_CASES(suffix)                                                                                \

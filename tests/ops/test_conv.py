@@ -516,6 +516,11 @@ DIRECT_EDGE_CASES = {
         ((2, 3, 9, 8), (5, 3, 3, 3), (1, 2), ((1, 2), (0, 1)), 2, 1),
     "two rows per run, width 7, stride 3 (phases)": ((2, 4, 14, 20), (6, 4, 3, 3), 3, 1, 1, 1),
     "two rows per run, groups": ((3, 8, 10, 10), (12, 4, 3, 3), 2, 1, 1, 2),
+    "rows of 2 items copied (8 or 16 bytes)": ((2, 3, 5, 2), (4, 3, 3, 3), 1, 1, 1, 1),
+    "rows of 4 items copied, padding 0": ((2, 5, 6, 4), (6, 5, 3, 3), 1, 0, 1, 1),
+    "rows of 16 items copied (64 or 128 bytes)": ((2, 4, 5, 16), (5, 4, 3, 3), 1, 1, 1, 1),
+    "rows of 24 items copied, padding (0, 2) columns": ((2, 3, 5, 24), (4, 3, 3, 3), 1, ((1, 1), (0, 2)), 1, 1),
+    "rows of 1 item copied, 3x4 kernel, padding (0, 2) rows and (3, 0) columns": ((1, 3, 9, 1), (4, 3, 3, 4), 1, ((0, 2), (3, 0)), 1, 1),
 }
 
 
@@ -541,12 +546,44 @@ DIRECT_STRIDED_ADJOINT_CASES = {
 ALL_DIRECT_CASES = {**DIRECT_EDGE_CASES, **DIRECT_STRIDED_ADJOINT_CASES}
 
 
+@pytest.mark.parametrize("pair_bytes", [0, None])  # 0: two channel blocks per run wherever rows are wide enough
 @pytest.mark.parametrize("buffer_bytes", [0, None])
 @pytest.mark.parametrize("case", list(ALL_DIRECT_CASES))
-def test_direct_convolution_gives_the_reference_at_one_and_two_threads(case, buffer_bytes, rng, monkeypatch):
+def test_direct_convolution_gives_the_reference_at_one_and_two_threads(case, buffer_bytes, pair_bytes, rng,
+                                                                        monkeypatch):
     if buffer_bytes is not None:
         monkeypatch.setattr(conv_loops, "DIRECT_BUFFER_BYTES", buffer_bytes)
+    if pair_bytes is not None:
+        monkeypatch.setattr(conv_loops, "DIRECT_PAIR_WEIGHT_BYTES", pair_bytes)
     _check_against_the_reference_at_one_and_two_threads(*ALL_DIRECT_CASES[case], rng)
+
+
+# Two channel blocks per run must give each output the bits of single-block runs (the same taps in the same
+# order): widths of a full run of pairs and a tail, the second block full or partial, bias, stride 2, the
+# stride-1 input gradient (the adjoint packing) and the strided one (its stride phases, conv_adjoint.h).
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("x_shape, w_shape, stride", [
+    ((3, 64, 8, 8), (64, 64, 3, 3), 1),        # ResNet-14's 8x8 layer: full runs, four blocks in float32
+    ((2, 5, 6, 21), (40, 5, 3, 3), 1),         # 21 columns: two full runs and a tail; a partial last block
+    ((2, 7, 9, 19), (20, 7, 3, 3), 2),         # stride 2, a partial second block in float32
+    ((2, 9, 5, 30), (33, 9, 3, 3), (1, 2)),    # an odd block count: two blocks in a pair, one alone
+    ((2, 20, 9, 19), (12, 20, 3, 3), 2),       # the strided input gradient's phases: 20 gx channels
+    ((2, 40, 8, 8), (9, 40, 4, 4), (2, 3)),    # its phases with a 4x4 kernel: 40 gx channels, odd block count
+])
+def test_two_channel_blocks_per_run_give_the_bits_of_one(x_shape, w_shape, stride, dtype, rng, monkeypatch):
+    x, w, b = (rng.standard_normal(shape).astype(dtype) for shape in (x_shape, w_shape, w_shape[:1]))
+
+    def results():
+        tx, tw, tb = (mg.tensor(a, requires_grad=True) for a in (x, w, b))
+        y = F.conv2d(tx, tw, tb, stride=stride, padding=1)
+        y.backward(mg.tensor(np.cos(np.arange(y.numel())).reshape(y.shape).astype(dtype)))
+        return y.detach().numpy(), tx.grad.numpy()
+
+    monkeypatch.setattr(conv_loops, "DIRECT_PAIR_WEIGHT_BYTES", 0)
+    pairs = results()
+    monkeypatch.setattr(conv_loops, "DIRECT_PAIR_WEIGHT_BYTES", 1 << 40)
+    for a, c in zip(pairs, results()):
+        np.testing.assert_array_equal(a, c)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
