@@ -77,18 +77,23 @@ static inline void rg_block(long long k, const float* a_block, const float* b_pa
     /* every index below is a constant once unrolled, so the accumulators stay in registers */
     rg_vector acc[RG_MR][RG_VECTORS], b[RG_VECTORS];
     float tile[RG_MR][RG_NR];
-    if (resume) {
+    const int whole = rows == RG_MR && columns == RG_NR;
+    if (resume && !whole) {
         for (int r = 0; r < RG_MR; r++)
             for (int col = 0; col < RG_NR; col++) tile[r][col] = r < rows && col < columns ? c[r * ldc + col] : 0.0f;
     }
+    /* a whole block resumes straight from C's rows: through the tile, element by element, the
+       LSTM's weight gradients (8 slices of k) took 10% longer */
 #pragma GCC unroll 8
     for (int r = 0; r < RG_MR; r++)
 #pragma GCC unroll 8
         for (int v = 0; v < RG_VECTORS; v++) {
-            if (resume)
-                memcpy(&acc[r][v], &tile[r][v * RG_NR / RG_VECTORS], sizeof acc[r][v]);
-            else
+            if (!resume)
                 acc[r][v] = (rg_vector){0};
+            else if (whole)
+                memcpy(&acc[r][v], c + r * ldc + v * RG_NR / RG_VECTORS, sizeof acc[r][v]);
+            else
+                memcpy(&acc[r][v], &tile[r][v * RG_NR / RG_VECTORS], sizeof acc[r][v]);
         }
     for (long long j = 0; j < k; j++) {
 #pragma GCC unroll 8
@@ -99,6 +104,13 @@ static inline void rg_block(long long k, const float* a_block, const float* b_pa
 #pragma GCC unroll 8
             for (int v = 0; v < RG_VECTORS; v++) acc[r][v] += a * b[v];
         }
+    }
+    if (whole && beta == 0) {
+#pragma GCC unroll 8
+        for (int r = 0; r < RG_MR; r++)
+#pragma GCC unroll 8
+            for (int v = 0; v < RG_VECTORS; v++) memcpy(c + r * ldc + v * RG_NR / RG_VECTORS, &acc[r][v], sizeof acc[r][v]);
+        return;
     }
 #pragma GCC unroll 8
     for (int r = 0; r < RG_MR; r++)
