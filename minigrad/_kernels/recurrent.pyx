@@ -275,6 +275,10 @@ cdef inline void _step_product(Packed* packed, int thread, Py_ssize_t rows, Py_s
 # k, so the bits depend neither on the thread count nor on the slicing.
 cdef enum:
     PRODUCT_DEPTH = 256
+    # row blocks a thread packs and multiplies together: their packed A (64 x 256 floats, 64 KiB) in
+    # L2, each B panel reused from L1 across them; a transposed A (the weight gradients') is read a
+    # column of all 64 rows at a time, whole cache lines (rg_pack_a)
+    PRODUCT_GROUP = 8
 
 cdef struct ProductPart:
     float* packed_b
@@ -288,7 +292,8 @@ def packed_products(const float[:, :] a, tuple b_parts, tuple outs, tuple biases
     strides (a transposed view packs as it is), biases[i] (n_i,) contiguous or None; one packing of
     each of a's row blocks serves every part. A bias is added to the thread's output rows once their
     last slice of k is in, while they are still in cache, not in a pass over the whole output."""
-    cdef Py_ssize_t m = a.shape[0], k = a.shape[1], i, part, t, r, col, rows, blocks = (a.shape[0] + RG_MR - 1) // RG_MR
+    cdef Py_ssize_t m = a.shape[0], k = a.shape[1], i, part, t, r, col, rows, group_rows = RG_MR * PRODUCT_GROUP
+    cdef Py_ssize_t groups = (m + group_rows - 1) // group_rows
     cdef Py_ssize_t depth = min(k, <Py_ssize_t>PRODUCT_DEPTH), depth_slice, k0, slice_k
     # signed: a view's strides may be negative, and Py_ssize_t // size_t would divide unsigned
     cdef Py_ssize_t item = sizeof(float), row_step = a.strides[0] // item, column_step = a.strides[1] // item
@@ -325,17 +330,17 @@ def packed_products(const float[:, :] a, tuple b_parts, tuple outs, tuple biases
                       parts[i].packed_b)
             work += m * k * b.shape[1]
         with nogil, parallel(num_threads=minigrad_max_threads() if work >= SEQUENCE_PARALLEL_MIN else 1):
-            packed_a = <float*>malloc(rg_packed_a_size(RG_MR, depth) * sizeof(float))
+            packed_a = <float*>malloc(rg_packed_a_size(group_rows, depth) * sizeof(float))
             for depth_slice in range((k + depth - 1) // depth):
                 k0 = depth_slice * depth
                 slice_k = min(depth, k - k0)
-                for t in prange(blocks, schedule="static"):
+                for t in prange(groups, schedule="static"):
                     if packed_a == NULL:
                         continue
-                    rows = min(<Py_ssize_t>RG_MR, m - t * RG_MR)
-                    rg_pack_a(&a[t * RG_MR, k0], row_step, column_step, rows, slice_k, packed_a)
+                    rows = min(group_rows, m - t * group_rows)
+                    rg_pack_a(&a[t * group_rows, k0], row_step, column_step, rows, slice_k, packed_a)
                     for part in range(parts_count):
-                        out_rows = parts[part].out + t * RG_MR * parts[part].ldc
+                        out_rows = parts[part].out + t * group_rows * parts[part].ldc
                         rg_product(rows, 0, parts[part].columns, slice_k, packed_a, parts[part].packed_b + k0 * RG_NR,
                                    k, 0, k0 > 0, out_rows, parts[part].ldc)
                         if parts[part].bias != NULL and k0 + slice_k == k:
@@ -344,7 +349,7 @@ def packed_products(const float[:, :] a, tuple b_parts, tuple outs, tuple biases
                                     out_rows[r * parts[part].ldc + col] += parts[part].bias[col]
             if packed_a == NULL:
                 with gil:
-                    raise MemoryError(f"packed_products: no memory for a packed ({RG_MR}, {k}) block")
+                    raise MemoryError(f"packed_products: no memory for a packed ({group_rows}, {depth}) block")
             free(packed_a)
     finally:
         for i in range(parts_count):

@@ -50,7 +50,18 @@ static inline void rg_pack_b(const float* b, long long row_step, long long colum
    columns, its RG_MR rows' values. */
 static inline void rg_pack_a(const float* a, long long row_step, long long column_step, long long m, long long k,
                              float* packed) {
-    for (long long t = 0; t * RG_MR < m; t++) {
+    long long t = 0;
+    if (row_step == 1) {
+        /* a transposed view (A's columns contiguous): the whole blocks column by column, each read
+           of a column's m values used at once (block by block, each 8-float read took a cache line
+           that, 4 KiB apart from the next, was gone before the next block read its other half) */
+        for (long long j = 0; j < k; j++)
+            for (long long whole = 0; (whole + 1) * RG_MR <= m; whole++)
+#pragma GCC unroll 8
+                for (int r = 0; r < RG_MR; r++) packed[(whole * k + j) * RG_MR + r] = a[whole * RG_MR + r + j * column_step];
+        t = m / RG_MR;
+    }
+    for (; t * RG_MR < m; t++) {
         float* block = packed + t * RG_MR * k;
         const float* rows = a + t * RG_MR * row_step;
         const long long live = m - t * RG_MR < RG_MR ? m - t * RG_MR : RG_MR;
