@@ -58,7 +58,8 @@ static inline void rg_pack_a(const float* a, long long row_step, long long colum
         for (long long j = 0; j < k; j++)
             for (long long whole = 0; (whole + 1) * RG_MR <= m; whole++)
 #pragma GCC unroll 8
-                for (int r = 0; r < RG_MR; r++) packed[(whole * k + j) * RG_MR + r] = a[whole * RG_MR + r + j * column_step];
+                for (int r = 0; r < RG_MR; r++)
+                    packed[(whole * k + j) * RG_MR + r] = a[whole * RG_MR + r + j * column_step];
         t = m / RG_MR;
     }
     for (; t * RG_MR < m; t++) {
@@ -120,7 +121,8 @@ static inline void rg_block(long long k, const float* a_block, const float* b_pa
 #pragma GCC unroll 8
         for (int r = 0; r < RG_MR; r++)
 #pragma GCC unroll 8
-            for (int v = 0; v < RG_VECTORS; v++) memcpy(c + r * ldc + v * RG_NR / RG_VECTORS, &acc[r][v], sizeof acc[r][v]);
+            for (int v = 0; v < RG_VECTORS; v++)
+                memcpy(c + r * ldc + v * RG_NR / RG_VECTORS, &acc[r][v], sizeof acc[r][v]);
         return;
     }
 #pragma GCC unroll 8
