@@ -69,7 +69,7 @@ cdef extern from "recurrent_gemm.h" nogil:
     void rg_pack_b(const float* b, long long row_step, long long column_step, long long k, long long n, float* packed)
     void rg_pack_a(const float* a, long long row_step, long long column_step, long long m, long long k, float* packed)
     void rg_product(long long m, long long col0, long long col1, long long k, const float* packed_a,
-                    const float* packed_b, float beta, float* c, long long ldc)
+                    const float* packed_b, long long b_rows, float beta, int resume, float* c, long long ldc)
 
 cdef enum:
     # a few exps per element: threads pay off at fewer elements than a copy-like loop
@@ -255,7 +255,8 @@ cdef inline void _step_product(Packed* packed, int thread, Py_ssize_t rows, Py_s
     cdef Py_ssize_t col = col0
     if real is float:
         rg_pack_a(a, inner, 1, rows, inner, packed.a + thread * packed.a_size)
-        rg_product(rows, col0, col1, inner, packed.a + thread * packed.a_size, <float*>packed.b, beta, c, ldc)
+        rg_product(rows, col0, col1, inner, packed.a + thread * packed.a_size, <float*>packed.b, inner, beta, False,
+                   c, ldc)
         return
     while col < col1:
         gemm(False, False, rows, min(width, col1 - col), inner, 1, a, inner, <real*>packed.b + col, columns, beta,
@@ -265,9 +266,20 @@ cdef inline void _step_product(Packed* packed, int thread, Py_ssize_t rows, Py_s
 
 # The whole sequence's float32 products (the input projection, the input's and the weights' gradients)
 # on the same kernel: BLAS's sgemm ran the benchmark's (2048, 256) x (256, 1024) at 44 GFMA/s of thread
-# time, this loop at 48 (a row block of A against every panel of B, the block in L1). A block of rows
-# of the output is one thread's and each element one chain of fused multiply-adds over k, so the bits
-# do not depend on the thread count.
+# time, this loop at 48 (a row block of A against every panel of B, the B panels read from L2). A
+# product is taken PRODUCT_DEPTH of its k at a time, every row block of the output resuming from the
+# previous slice (rg_block's resume), so the slice of B stays in L2 while all of A's row blocks pass
+# over it: the LSTM's weight gradients (k: the 2048 rows of the sequence, B both parts' 2048 x 512)
+# read the whole 4 MiB B from beyond L2 per row block and ran at 36 GFMA/s against PyTorch's 72. A
+# block of rows of the output is one thread's and each element one chain of fused multiply-adds over
+# k, so the bits depend neither on the thread count nor on the slicing.
+cdef enum:
+    PRODUCT_DEPTH = 256
+    # row blocks a thread packs and multiplies together: their packed A (64 x 256 floats, 64 KiB) in
+    # L2, each B panel reused from L1 across them; a transposed A (the weight gradients') is read a
+    # column of all 64 rows at a time, whole cache lines (rg_pack_a)
+    PRODUCT_GROUP = 8
+
 cdef struct ProductPart:
     float* packed_b
     float* out
@@ -278,10 +290,11 @@ cdef struct ProductPart:
 def packed_products(const float[:, :] a, tuple b_parts, tuple outs, tuple biases):
     """outs[i] (m, n_i) = a (m, k) @ b_parts[i] (k, n_i) + biases[i], float32, a and the parts of any
     strides (a transposed view packs as it is), biases[i] (n_i,) contiguous or None; one packing of
-    each of a's row blocks serves every part. A bias is copied into the thread's output rows and the
-    product added to it (rg_product's beta 1): the same sum, rounded once, as a pass adding it to the
-    product afterwards, without that pass over the whole output."""
-    cdef Py_ssize_t m = a.shape[0], k = a.shape[1], i, part, t, r, rows, blocks = (a.shape[0] + RG_MR - 1) // RG_MR
+    each of a's row blocks serves every part. A bias is added to the thread's output rows once their
+    last slice of k is in, while they are still in cache, not in a pass over the whole output."""
+    cdef Py_ssize_t m = a.shape[0], k = a.shape[1], i, part, t, r, col, rows, group_rows = RG_MR * PRODUCT_GROUP
+    cdef Py_ssize_t groups = (m + group_rows - 1) // group_rows
+    cdef Py_ssize_t depth = min(k, <Py_ssize_t>PRODUCT_DEPTH), depth_slice, k0, slice_k
     # signed: a view's strides may be negative, and Py_ssize_t // size_t would divide unsigned
     cdef Py_ssize_t item = sizeof(float), row_step = a.strides[0] // item, column_step = a.strides[1] // item
     cdef Py_ssize_t parts_count = len(b_parts), work = 0
@@ -317,23 +330,26 @@ def packed_products(const float[:, :] a, tuple b_parts, tuple outs, tuple biases
                       parts[i].packed_b)
             work += m * k * b.shape[1]
         with nogil, parallel(num_threads=minigrad_max_threads() if work >= SEQUENCE_PARALLEL_MIN else 1):
-            packed_a = <float*>malloc(rg_packed_a_size(RG_MR, k) * sizeof(float))
-            for t in prange(blocks, schedule="static"):
-                if packed_a == NULL:
-                    continue
-                rows = min(<Py_ssize_t>RG_MR, m - t * RG_MR)
-                rg_pack_a(&a[t * RG_MR, 0], row_step, column_step, rows, k, packed_a)
-                for part in range(parts_count):
-                    out_rows = parts[part].out + t * RG_MR * parts[part].ldc
-                    if parts[part].bias != NULL:
-                        for r in range(rows):
-                            memcpy(out_rows + r * parts[part].ldc, parts[part].bias,
-                                   parts[part].columns * sizeof(float))
-                    rg_product(rows, 0, parts[part].columns, k, packed_a, parts[part].packed_b,
-                               parts[part].bias != NULL, out_rows, parts[part].ldc)
+            packed_a = <float*>malloc(rg_packed_a_size(group_rows, depth) * sizeof(float))
+            for depth_slice in range((k + depth - 1) // depth):
+                k0 = depth_slice * depth
+                slice_k = min(depth, k - k0)
+                for t in prange(groups, schedule="static"):
+                    if packed_a == NULL:
+                        continue
+                    rows = min(group_rows, m - t * group_rows)
+                    rg_pack_a(&a[t * group_rows, k0], row_step, column_step, rows, slice_k, packed_a)
+                    for part in range(parts_count):
+                        out_rows = parts[part].out + t * group_rows * parts[part].ldc
+                        rg_product(rows, 0, parts[part].columns, slice_k, packed_a, parts[part].packed_b + k0 * RG_NR,
+                                   k, 0, k0 > 0, out_rows, parts[part].ldc)
+                        if parts[part].bias != NULL and k0 + slice_k == k:
+                            for r in range(rows):
+                                for col in range(parts[part].columns):
+                                    out_rows[r * parts[part].ldc + col] += parts[part].bias[col]
             if packed_a == NULL:
                 with gil:
-                    raise MemoryError(f"packed_products: no memory for a packed ({RG_MR}, {k}) block")
+                    raise MemoryError(f"packed_products: no memory for a packed ({group_rows}, {depth}) block")
             free(packed_a)
     finally:
         for i in range(parts_count):

@@ -263,9 +263,10 @@ def test_sequence_front_refuses_steps_outside_the_rows_and_wrong_shapes():
 def test_sequence_products_match_numpy_for_strided_operands_and_empty_sides(dtype, tol, rng):
     """float32 on the CPU runs recurrent_gemm.h's kernel (float64: matmul): transposed views as a
     weight's gradient and the input projection take them, two parts sharing a's packing, partial row
-    blocks (13 rows) and panels (45 columns), and no rows, inner size or columns."""
-    for m, k, widths in [(13, 7, (45, 5)), (1, 1, (1,)), (40, 300, (33, 64)), (0, 4, (3,)), (5, 0, (2,)),
-                         (9, 6, (0, 4))]:
+    blocks (13 rows) and panels (45 columns), an inner size of several slices with a partial last one
+    (700: 256 + 256 + 188), and no rows, inner size or columns."""
+    for m, k, widths in [(13, 7, (45, 5)), (1, 1, (1,)), (40, 300, (33, 64)), (19, 700, (45, 33)), (0, 4, (3,)),
+                         (5, 0, (2,)), (9, 6, (0, 4))]:
         a_t = rng.standard_normal((k, m)).astype(dtype)  # a = a_t.T: a transposed view
         parts = [rng.standard_normal((n, k)).astype(dtype).T for n in widths[:1]]
         parts += [rng.standard_normal((k, n)).astype(dtype) for n in widths[1:]]
@@ -285,10 +286,11 @@ def test_sequence_products_match_numpy_for_strided_operands_and_empty_sides(dtyp
 @pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-13), (np.float32, 2e-6)])
 def test_sequence_products_start_each_output_from_its_bias(dtype, tol, rng):
     """A part's bias (n_i,) is in every row of its output: float32 starts the output rows from it,
-    the same bits as adding it to the product afterwards; partial row blocks and panels, a part
-    without a bias beside one with, a strided bias, no rows, inner size or columns."""
-    for m, k, widths in [(13, 7, (45, 5)), (1, 1, (1,)), (40, 300, (33, 64)), (0, 4, (3,)), (5, 0, (2,)),
-                         (9, 6, (0, 4))]:
+    the same bits as adding it to the product afterwards; partial row blocks and panels, inner sizes
+    of one and of several slices, a part without a bias beside one with, a strided bias, no rows,
+    inner size or columns."""
+    for m, k, widths in [(13, 7, (45, 5)), (1, 1, (1,)), (40, 300, (33, 64)), (19, 700, (45, 33)), (0, 4, (3,)),
+                         (5, 0, (2,)), (9, 6, (0, 4))]:
         a = rng.standard_normal((k, m)).astype(dtype).T
         parts = [rng.standard_normal((k, n)).astype(dtype) for n in widths]
         biases = [rng.standard_normal(2 * widths[0]).astype(dtype)[::2]] + [None] * (len(widths) - 1)
@@ -301,11 +303,13 @@ def test_sequence_products_start_each_output_from_its_bias(dtype, tol, rng):
             np.testing.assert_array_equal(g, plain if bias is None else plain + bias)
 
 
-def test_sequence_products_give_the_same_bits_at_one_and_two_threads(rng):
-    """Each row block of the output is one thread's, each element one chain over k; 2048 x 256 x 64
-    multiply-adds: past the threshold for threads."""
-    a = rng.standard_normal((2048, 256)).astype(np.float32)
-    b = rng.standard_normal((256, 64)).astype(np.float32)
+@pytest.mark.parametrize("m, k", [(2048, 256), (1021, 600)])
+def test_sequence_products_give_the_same_bits_at_one_and_two_threads(m, k, rng):
+    """Each row block of the output is one thread's, each element one chain over k (also when k is
+    taken in slices: 600 = 256 + 256 + 88, the weight gradient's transposed view, a partial last row
+    block); past the threshold for threads."""
+    a = rng.standard_normal((m, k)).astype(np.float32) if k == 256 else rng.standard_normal((k, m)).astype(np.float32).T
+    b = rng.standard_normal((k, 64)).astype(np.float32)
     bias = rng.standard_normal(64).astype(np.float32)
     threads = mg.get_num_threads()
     results = []

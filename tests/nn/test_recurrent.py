@@ -262,3 +262,26 @@ def test_every_device_gives_torchs_numbers(name, device):
                                         total_length=input_shape[int(arguments.get("batch_first", False))] + 1)
     assert output.device.type == device
     np.testing.assert_allclose(output.detach().cpu().numpy(), arrays["expected/output0"], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_float32_layers_over_a_long_sequence_match_float64(kind):
+    """float32 runs the packed product kernel (recurrent_gemm.h) where float64 runs BLAS: a sequence of
+    40 x 8 rows takes the weights' gradients (k: the rows) in slices of 256 with a partial last one,
+    the gate rows (48 LSTM, 36 GRU) whole and partial blocks of 8, the gates' gradients a transposed
+    view; every output and gradient within float32 rounding of the same layer in float64."""
+    rng = np.random.default_rng(3)
+    layer = getattr(nn, kind)(20, 12, num_layers=2)
+    x = rng.standard_normal((40, 8, 20))
+    weights = rng.standard_normal((40, 8, 12))
+    results = []
+    for dtype in (np.float32, np.float64):
+        module = getattr(nn, kind)(20, 12, num_layers=2, dtype=np.dtype(dtype).name)
+        module.load_state_dict({k: mg.tensor(v.detach().numpy().astype(dtype)) for k, v in layer.state_dict().items()})
+        inputs = mg.tensor(x.astype(dtype), requires_grad=True)
+        output = module(inputs)[0]
+        (output * mg.tensor(weights.astype(dtype))).sum().backward()
+        results.append([output.detach().numpy(), inputs.grad.numpy()] + [p.grad.numpy() for p in module.parameters()])
+    for single, double in zip(*results):
+        assert single.dtype == np.float32
+        np.testing.assert_allclose(single, double, rtol=1e-4, atol=2e-5 * np.abs(double).max())
