@@ -94,12 +94,13 @@ cdef extern from "conv_weight.h" nogil:
         MG_WG_LANES_F32
         MG_WG_LANES_F64
         MG_WG_TAPS
+        MG_WG_PAIR_TAPS
     ctypedef struct WeightPixels "mg_wg_pixels":
         Py_ssize_t images, image_step, rows, row_step, width, step
-    void mg_wg_float(int taps, const float* g, const float* x, const Py_ssize_t* offsets, const WeightPixels* pixels,
-                     float* out, Py_ssize_t out_stride)
-    void mg_wg_double(int taps, const double* g, const double* x, const Py_ssize_t* offsets,
-                      const WeightPixels* pixels, double* out, Py_ssize_t out_stride)
+    void mg_wg_float(int vectors, int taps, const float* g, Py_ssize_t g_stride, const float* x,
+                     const Py_ssize_t* offsets, const WeightPixels* pixels, float* out, Py_ssize_t out_stride)
+    void mg_wg_double(int vectors, int taps, const double* g, Py_ssize_t g_stride, const double* x,
+                      const Py_ssize_t* offsets, const WeightPixels* pixels, double* out, Py_ssize_t out_stride)
     void mg_wg_transpose_float(const float* gy, Py_ssize_t plane, Py_ssize_t channels, Py_ssize_t pixels, float* out,
                                Py_ssize_t vector_stride)
     void mg_wg_transpose_double(const double* gy, Py_ssize_t plane, Py_ssize_t channels, Py_ssize_t pixels,
@@ -793,9 +794,9 @@ cdef void _direct_strided_adjoint(const real* gy, const real* weight, real* gx, 
 # (kh, kw) * dilation - padding], vectorised over output channels (conv_weight.h). A job, a run of
 # output rows of one sample or several whole samples, copies the input rows under them with their
 # padding into a per-thread buffer (xs), and its output gradient transposed to [channel vector][pixel]
-# [lane] (gs); then for each vector of output channels and each block of up to MG_WG_TAPS taps the
-# micro-kernel keeps one sum per tap in a register over all the job's pixels and adds it into the
-# partial sum, stored [group][tap][o] so that a vector of output channels is contiguous. The partial
+# [lane] (gs); then for each pair of vectors of output channels and each block of up to MG_WG_PAIR_TAPS
+# taps (a last odd vector: blocks of up to MG_WG_TAPS) the micro-kernel keeps one sum per tap and vector
+# in a register over all the job's pixels and adds it into the partial sum, stored [group][tap][o] so that a vector of output channels is contiguous. The partial
 # sums are those of the tiled path: WEIGHT_BLOCKS of them, each over a fixed range of jobs in order,
 # added in block order at the end, so results do not depend on the thread count.
 # Against the tiled GEMM (measured on ResNet-14's, LeNet's, DCGAN's and the bench's layers, one thread,
@@ -814,7 +815,7 @@ cdef struct DirectWeight:
     Py_ssize_t lanes, vectors  # output channels per vector; vectors per group (the last padded with zeros)
     Py_ssize_t pitch, in_rows  # buffer row length; buffer rows per input channel
     Py_ssize_t stack, rows, chunks, jobs  # samples per job, output rows per job, jobs per stack, in all
-    Py_ssize_t tap_blocks  # blocks of the Kg taps
+    Py_ssize_t tap_blocks, pair_tap_blocks  # blocks of the Kg taps for one vector, for a pair of vectors
 
 
 cdef DirectWeight _direct_weight_geometry(Geometry* g, Py_ssize_t itemsize, Py_ssize_t lanes) noexcept:
@@ -831,6 +832,7 @@ cdef DirectWeight _direct_weight_geometry(Geometry* g, Py_ssize_t itemsize, Py_s
     d.stack = 1 if d.chunks > 1 else max(1, min(g.N, budget // (g.Cg * d.in_rows * d.pitch + d.vectors * lanes * g.OH * g.OW)))
     d.jobs = (g.N + d.stack - 1) // d.stack * d.chunks
     d.tap_blocks = (g.Kg + MG_WG_TAPS - 1) // MG_WG_TAPS
+    d.pair_tap_blocks = (g.Kg + MG_WG_PAIR_TAPS - 1) // MG_WG_PAIR_TAPS
     return d
 
 
@@ -882,6 +884,8 @@ cdef inline void _direct_weight_job(const real* x, const real* gy, real* partial
                                     Py_ssize_t job) noexcept nogil:
     cdef Py_ssize_t n = job // d.chunks * d.stack, first = job % d.chunks * d.rows, L = g.OH * g.OW
     cdef Py_ssize_t image = g.Cg * d.in_rows * d.pitch, padded = d.vectors * d.lanes, group, i, v, block, start
+    cdef Py_ssize_t blocks
+    cdef bint pair
     cdef WeightPixels pixels
     pixels.images = min(d.stack, g.N - n)
     pixels.image_step = image
@@ -902,17 +906,19 @@ cdef inline void _direct_weight_job(const real* x, const real* gy, real* partial
             else:
                 mg_wg_transpose_double(gy + ((n + i) * g.groups + group) * g.Og * L + first * g.OW, L, g.Og,
                                        pixels.rows * g.OW, gs + i * pixels.rows * g.OW * d.lanes, count * d.lanes)
-        for v in range(d.vectors):
-            for block in range(d.tap_blocks):
-                start = block_start(block, d.tap_blocks, g.Kg)
+        for v in range(0, d.vectors, 2):
+            pair = v + 1 < d.vectors
+            blocks = d.pair_tap_blocks if pair else d.tap_blocks
+            for block in range(blocks):
+                start = block_start(block, blocks, g.Kg)
                 if real is float:
-                    mg_wg_float(block_start(block + 1, d.tap_blocks, g.Kg) - start, gs + v * count * d.lanes, xs,
-                                offsets + start, &pixels, partial + (group * g.Kg + start) * padded + v * d.lanes,
-                                padded)
+                    mg_wg_float(1 + pair, block_start(block + 1, blocks, g.Kg) - start, gs + v * count * d.lanes,
+                                count * d.lanes, xs, offsets + start, &pixels,
+                                partial + (group * g.Kg + start) * padded + v * d.lanes, padded)
                 else:
-                    mg_wg_double(block_start(block + 1, d.tap_blocks, g.Kg) - start, gs + v * count * d.lanes, xs,
-                                 offsets + start, &pixels, partial + (group * g.Kg + start) * padded + v * d.lanes,
-                                 padded)
+                    mg_wg_double(1 + pair, block_start(block + 1, blocks, g.Kg) - start, gs + v * count * d.lanes,
+                                 count * d.lanes, xs, offsets + start, &pixels,
+                                 partial + (group * g.Kg + start) * padded + v * d.lanes, padded)
 
 
 cdef inline void _copy_padded_rows(const real* image, real* xs, Py_ssize_t top, Py_ssize_t count, Geometry* g,
