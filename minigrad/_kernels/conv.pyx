@@ -849,7 +849,7 @@ cdef void _direct_weight_gradient(const real* x, const real* gy, real* gweight, 
     cdef DirectWeight d = _direct_weight_geometry(g, sizeof(real), MG_WG_LANES_F64 if real is double else MG_WG_LANES_F32)
     cdef Py_ssize_t blocks = min(d.jobs, <Py_ssize_t>WEIGHT_BLOCKS), padded = d.vectors * d.lanes
     cdef Py_ssize_t size = g.groups * g.Kg * padded, image = g.Cg * d.in_rows * d.pitch
-    cdef Py_ssize_t block, job, group, o, k, b, c, kh, kw
+    cdef Py_ssize_t block, job, group, o, k, b, c, kh, kw, i
     dtype = DTYPES[real is double]
     cdef real[:, ::1] partial = np.empty((blocks, size), dtype)
     cdef real[:, ::1] scratch = np.empty((minigrad_max_threads(), d.stack * (image + padded * d.rows * g.OW)), dtype)
@@ -858,7 +858,8 @@ cdef void _direct_weight_gradient(const real* x, const real* gy, real* gweight, 
         for kh in range(g.KH):
             for kw in range(g.KW):
                 offsets[(c * g.KH + kh) * g.KW + kw] = (c * d.in_rows + kh * g.DH) * d.pitch + kw * g.DW
-    cdef real total
+    cdef real* total
+    cdef const real* other
     cdef minigrad_region region
     cdef long long started
     with nogil:
@@ -870,13 +871,16 @@ cdef void _direct_weight_gradient(const real* x, const real* gy, real* gweight, 
                 _direct_weight_job(x, gy, &partial[block, 0], &scratch[threadid(), 0], &offsets[0], g, &d, job)
             minigrad_job_end(&region, started)
         region_closed(&region)
+        # the partial sums added in block order into the first, a contiguous loop that vectorizes
+        total = &partial[0, 0]
+        for b in range(1, blocks):
+            other = &partial[b, 0]
+            for i in range(size):
+                total[i] = total[i] + other[i]
         for group in range(g.groups):
             for o in range(g.Og):
                 for k in range(g.Kg):
-                    total = partial[0, (group * g.Kg + k) * padded + o]
-                    for b in range(1, blocks):
-                        total = total + partial[b, (group * g.Kg + k) * padded + o]
-                    gweight[(group * g.Og + o) * g.Kg + k] = total
+                    gweight[(group * g.Og + o) * g.Kg + k] = total[(group * g.Kg + k) * padded + o]
 
 
 cdef inline void _direct_weight_job(const real* x, const real* gy, real* partial, real* scratch,
