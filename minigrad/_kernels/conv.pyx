@@ -97,9 +97,9 @@ cdef extern from "conv_weight.h" nogil:
         MG_WG_PAIR_TAPS
     ctypedef struct WeightPixels "mg_wg_pixels":
         Py_ssize_t images, image_step, rows, row_step, width, step
-    void mg_wg_float(int vectors, int taps, const float* g, Py_ssize_t g_stride, const float* x,
+    void mg_wg_float(int vectors, int run, int taps, const float* g, Py_ssize_t g_stride, const float* x,
                      const Py_ssize_t* offsets, const WeightPixels* pixels, float* out, Py_ssize_t out_stride)
-    void mg_wg_double(int vectors, int taps, const double* g, Py_ssize_t g_stride, const double* x,
+    void mg_wg_double(int vectors, int run, int taps, const double* g, Py_ssize_t g_stride, const double* x,
                       const Py_ssize_t* offsets, const WeightPixels* pixels, double* out, Py_ssize_t out_stride)
     void mg_wg_transpose_float(const float* gy, Py_ssize_t plane, Py_ssize_t channels, Py_ssize_t pixels, float* out,
                                Py_ssize_t vector_stride)
@@ -815,6 +815,7 @@ cdef struct DirectWeight:
     Py_ssize_t lanes, vectors  # output channels per vector; vectors per group (the last padded with zeros)
     Py_ssize_t pitch, in_rows  # buffer row length; buffer rows per input channel
     Py_ssize_t stack, rows, chunks, jobs  # samples per job, output rows per job, jobs per stack, in all
+    Py_ssize_t run  # taps in a run at consecutive offsets (a kernel row at dilation 1), that blocks keep whole
     Py_ssize_t tap_blocks, pair_tap_blocks  # blocks of the Kg taps for one vector, for a pair of vectors
 
 
@@ -831,8 +832,10 @@ cdef DirectWeight _direct_weight_geometry(Geometry* g, Py_ssize_t itemsize, Py_s
     d.in_rows = (d.rows - 1) * g.SH + (g.KH - 1) * g.DH + 1
     d.stack = 1 if d.chunks > 1 else max(1, min(g.N, budget // (g.Cg * d.in_rows * d.pitch + d.vectors * lanes * g.OH * g.OW)))
     d.jobs = (g.N + d.stack - 1) // d.stack * d.chunks
-    d.tap_blocks = (g.Kg + MG_WG_TAPS - 1) // MG_WG_TAPS
-    d.pair_tap_blocks = (g.Kg + MG_WG_PAIR_TAPS - 1) // MG_WG_PAIR_TAPS
+    d.run = 3 if g.KW == 3 and g.DW == 1 else 1
+    cdef Py_ssize_t runs = g.Kg // d.run, most = MG_WG_TAPS // d.run, most_pair = MG_WG_PAIR_TAPS // d.run
+    d.tap_blocks = (runs + most - 1) // most
+    d.pair_tap_blocks = (runs + most_pair - 1) // most_pair
     return d
 
 
@@ -888,7 +891,7 @@ cdef inline void _direct_weight_job(const real* x, const real* gy, real* partial
                                     Py_ssize_t job) noexcept nogil:
     cdef Py_ssize_t n = job // d.chunks * d.stack, first = job % d.chunks * d.rows, L = g.OH * g.OW
     cdef Py_ssize_t image = g.Cg * d.in_rows * d.pitch, padded = d.vectors * d.lanes, group, i, v, block, start
-    cdef Py_ssize_t blocks
+    cdef Py_ssize_t blocks, taps
     cdef bint pair
     cdef WeightPixels pixels
     pixels.images = min(d.stack, g.N - n)
@@ -914,13 +917,14 @@ cdef inline void _direct_weight_job(const real* x, const real* gy, real* partial
             pair = v + 1 < d.vectors
             blocks = d.pair_tap_blocks if pair else d.tap_blocks
             for block in range(blocks):
-                start = block_start(block, blocks, g.Kg)
+                start = block_start(block, blocks, g.Kg // d.run) * d.run
+                taps = block_start(block + 1, blocks, g.Kg // d.run) * d.run - start
                 if real is float:
-                    mg_wg_float(1 + pair, block_start(block + 1, blocks, g.Kg) - start, gs + v * count * d.lanes,
+                    mg_wg_float(1 + pair, d.run, taps, gs + v * count * d.lanes,
                                 count * d.lanes, xs, offsets + start, &pixels,
                                 partial + (group * g.Kg + start) * padded + v * d.lanes, padded)
                 else:
-                    mg_wg_double(1 + pair, block_start(block + 1, blocks, g.Kg) - start, gs + v * count * d.lanes,
+                    mg_wg_double(1 + pair, d.run, taps, gs + v * count * d.lanes,
                                  count * d.lanes, xs, offsets + start, &pixels,
                                  partial + (group * g.Kg + start) * padded + v * d.lanes, padded)
 

@@ -41,14 +41,41 @@ typedef double mg_wg_vf64 __attribute__((vector_size(MG_WG_VECTOR_BYTES)));
 typedef float mg_wg_uf32 __attribute__((vector_size(MG_WG_VECTOR_BYTES), aligned(4)));
 typedef double mg_wg_uf64 __attribute__((vector_size(MG_WG_VECTOR_BYTES), aligned(8)));
 
-/* One instance per element type; always_inline so that each caller's constant J and VECTORS unroll it. */
+/* One instance per element type; always_inline so that each caller's constant J, VECTORS and PIXELS
+   unroll it. mg_wg_T_step adds PIXELS consecutive pixels of a row, each tap's sum in pixel order. */
 #define MG_WG_KERNEL(T, V, U)                                                                           \
+    static inline __attribute__((always_inline)) void mg_wg_##T##_step(                               \
+        const int J, const int VECTORS, const int RUN, const int PIXELS, V acc[2][MG_WG_MAX_TAPS],      \
+        const ptrdiff_t* offset, const T* g, ptrdiff_t g_stride, const T* pixel, ptrdiff_t step) {     \
+        enum { LANES = MG_WG_VECTOR_BYTES / sizeof(T) };                                                \
+        V gv[2][2];                                                                                     \
+        const T* at_pixel[2];                                                                           \
+        _Pragma("GCC unroll 2") for (int u = 0; u < PIXELS; u++) {                                      \
+            at_pixel[u] = pixel + u * step;                                                             \
+            __asm__("" : "+r"(at_pixel[u])); /* a base register per pixel, an offset per run */        \
+        }                                                                                               \
+        _Pragma("GCC unroll 2") for (int v = 0; v < VECTORS; v++)                                       \
+            _Pragma("GCC unroll 2") for (int u = 0; u < PIXELS; u++)                                    \
+                gv[v][u] = *(const U*)(g + v * g_stride + u * LANES);                                   \
+        _Pragma("GCC unroll 32") for (int m = 0; m < J / RUN; m++) {                                    \
+            ptrdiff_t at = offset[m * RUN];                                                             \
+            __asm__("" : "+r"(at)); /* one offset register for the run's loads, not a pointer each */   \
+            _Pragma("GCC unroll 8") for (int k = 0; k < RUN; k++)                                       \
+                _Pragma("GCC unroll 2") for (int u = 0; u < PIXELS; u++) {                              \
+                    const T input = at_pixel[u][at + k];                                                \
+                    _Pragma("GCC unroll 2") for (int v = 0; v < VECTORS; v++)                           \
+                        acc[v][m * RUN + k] += gv[v][u] * input;                                        \
+                }                                                                                       \
+        }                                                                                               \
+    }                                                                                                   \
     static inline __attribute__((always_inline)) void mg_wg_##T##_taps(                               \
-        const int J, const int VECTORS, const T* g, ptrdiff_t g_stride, const T* x,                    \
+        const int J, const int VECTORS, const int RUN, const T* g, ptrdiff_t g_stride, const T* x,     \
         const ptrdiff_t* offsets, const mg_wg_pixels* pixels, T* out, ptrdiff_t out_stride) {          \
         enum { LANES = MG_WG_VECTOR_BYTES / sizeof(T) };                                                \
+        const int PIXELS = 3 - VECTORS;                                                                 \
         V acc[2][MG_WG_MAX_TAPS];                                                                       \
         ptrdiff_t offset[MG_WG_MAX_TAPS];                                                               \
+        const ptrdiff_t step = pixels->step;                                                            \
         _Pragma("GCC unroll 32") for (int j = 0; j < J; j++) {                                          \
             _Pragma("GCC unroll 2") for (int v = 0; v < VECTORS; v++) acc[v][j] = (V){0};               \
             offset[j] = offsets[j];                                                                     \
@@ -56,16 +83,11 @@ typedef double mg_wg_uf64 __attribute__((vector_size(MG_WG_VECTOR_BYTES), aligne
         for (ptrdiff_t i = 0; i < pixels->images; i++)                                                  \
             for (ptrdiff_t r = 0; r < pixels->rows; r++) {                                              \
                 const T* row = x + i * pixels->image_step + r * pixels->row_step;                       \
-                for (ptrdiff_t c = 0; c < pixels->width; c++) {                                         \
-                    V gv[2];                                                                            \
-                    _Pragma("GCC unroll 2") for (int v = 0; v < VECTORS; v++)                           \
-                        gv[v] = *(const U*)(g + v * g_stride);                                          \
-                    const T* pixel = row + c * pixels->step;                                            \
-                    _Pragma("GCC unroll 32") for (int j = 0; j < J; j++) {                              \
-                        const T input = pixel[offset[j]];                                               \
-                        _Pragma("GCC unroll 2") for (int v = 0; v < VECTORS; v++)                       \
-                            acc[v][j] += gv[v] * input;                                                 \
-                    }                                                                                   \
+                ptrdiff_t c = 0;                                                                        \
+                for (; c + PIXELS <= pixels->width; c += PIXELS, g += PIXELS * LANES)                   \
+                    mg_wg_##T##_step(J, VECTORS, RUN, PIXELS, acc, offset, g, g_stride, row + c * step, step); \
+                if (c < pixels->width) {                                                                \
+                    mg_wg_##T##_step(J, VECTORS, RUN, 1, acc, offset, g, g_stride, row + c * step, step); \
                     g += LANES;                                                                         \
                 }                                                                                       \
             }                                                                                           \
@@ -125,15 +147,20 @@ MG_WG_TRANSPOSE(double, mg_wg_vf64, mg_wg_uf64, mg_wg_vi64)
 /* mg_wg_float / mg_wg_double(vectors, taps, ...): the kernel above for vectors 1 and 1 <= taps <=
    MG_WG_TAPS, or vectors 2 and 1 <= taps <= MG_WG_PAIR_TAPS (the condition leaves out the instances
    that no caller reaches) */
+#define MG_WG_CALL(T, J, VECTORS, RUN) mg_wg_##T##_taps(J, VECTORS, RUN, g, g_stride, x, offsets, pixels, out, out_stride)
 #define MG_WG_CASE(T, J)                                                                       \
     case J:                                                                                    \
-        if (vectors == 1)                                                                      \
-            mg_wg_##T##_taps(J, 1, g, g_stride, x, offsets, pixels, out, out_stride);          \
-        else if (J <= MG_WG_MAX_PAIR_TAPS)                                                     \
-            mg_wg_##T##_taps(J, 2, g, g_stride, x, offsets, pixels, out, out_stride);          \
+        if (vectors == 1 && run == 1)                                                          \
+            MG_WG_CALL(T, J, 1, 1);                                                            \
+        else if (vectors == 1 && J % 3 == 0)                                                   \
+            MG_WG_CALL(T, J, 1, 3);                                                            \
+        else if (J <= MG_WG_MAX_PAIR_TAPS && run == 1)                                         \
+            MG_WG_CALL(T, J, 2, 1);                                                            \
+        else if (J <= MG_WG_MAX_PAIR_TAPS && J % 3 == 0)                                       \
+            MG_WG_CALL(T, J, 2, 3);                                                            \
         break;
 #define MG_WG_DISPATCH(T)                                                                                \
-    static void mg_wg_##T(int vectors, int taps, const T* g, ptrdiff_t g_stride, const T* x,              \
+    static void mg_wg_##T(int vectors, int run, int taps, const T* g, ptrdiff_t g_stride, const T* x,              \
                           const ptrdiff_t* offsets, const mg_wg_pixels* pixels, T* out, ptrdiff_t out_stride) { \
         switch (taps) {                                                                                  \
             MG_WG_CASE(T, 1) MG_WG_CASE(T, 2) MG_WG_CASE(T, 3) MG_WG_CASE(T, 4) MG_WG_CASE(T, 5)         \
@@ -151,6 +178,7 @@ MG_WG_TRANSPOSE(double, mg_wg_vf64, mg_wg_uf64, mg_wg_vi64)
 #endif
 MG_WG_DISPATCH(float)
 MG_WG_DISPATCH(double)
+#undef MG_WG_CALL
 #undef MG_WG_CASE
 #undef MG_WG_DISPATCH
 #undef MG_WG_MORE_CASES
