@@ -809,10 +809,15 @@ DIRECT_WEIGHT_BYTES = 1 << 18  # a job's input rows and transposed output gradie
 DIRECT_WEIGHT_MIN_PIXELS = 64  # of a job, below which the tiled path runs
 DIRECT_WEIGHT_MIN_LANES = 0.25  # the share of a vector's lanes that a group's output channels must fill
 DIRECT_WEIGHT_PARTIAL_BYTES = 1 << 20  # partial sums beyond this (L2) need 4x the pixels per job
+# module globals, so that tests can compare the kernels for pairs of vectors and for runs of taps with
+# the one-vector, one-offset-per-tap kernel (the same sums in the same order: the same bits)
+DIRECT_WEIGHT_PAIRS = True
+DIRECT_WEIGHT_RUNS = True
 
 
 cdef struct DirectWeight:
     Py_ssize_t lanes, vectors  # output channels per vector; vectors per group (the last padded with zeros)
+    bint pairs  # vectors go to the micro-kernel two at a time (a last odd one alone)
     Py_ssize_t pitch, in_rows  # buffer row length; buffer rows per input channel
     Py_ssize_t stack, rows, chunks, jobs  # samples per job, output rows per job, jobs per stack, in all
     Py_ssize_t run  # taps in a run at consecutive offsets (a kernel row at dilation 1), that blocks keep whole
@@ -832,7 +837,8 @@ cdef DirectWeight _direct_weight_geometry(Geometry* g, Py_ssize_t itemsize, Py_s
     d.in_rows = (d.rows - 1) * g.SH + (g.KH - 1) * g.DH + 1
     d.stack = 1 if d.chunks > 1 else max(1, min(g.N, budget // (g.Cg * d.in_rows * d.pitch + d.vectors * lanes * g.OH * g.OW)))
     d.jobs = (g.N + d.stack - 1) // d.stack * d.chunks
-    d.run = 3 if g.KW == 3 and g.DW == 1 else 1
+    d.pairs = DIRECT_WEIGHT_PAIRS
+    d.run = 3 if DIRECT_WEIGHT_RUNS and g.KW == 3 and g.DW == 1 else 1
     cdef Py_ssize_t runs = g.Kg // d.run, most = MG_WG_TAPS // d.run, most_pair = MG_WG_PAIR_TAPS // d.run
     d.tap_blocks = (runs + most - 1) // most
     d.pair_tap_blocks = (runs + most_pair - 1) // most_pair
@@ -846,6 +852,23 @@ cdef bint _direct_weight_fits(Geometry* g, Py_ssize_t itemsize, Py_ssize_t lanes
     cdef Py_ssize_t partial_bytes = g.groups * g.Kg * d.vectors * lanes * itemsize
     cdef Py_ssize_t fewest = DIRECT_WEIGHT_MIN_PIXELS * (4 if partial_bytes > DIRECT_WEIGHT_PARTIAL_BYTES else 1)
     return DIRECT_WEIGHT_GRADIENT and d.stack * d.rows * g.OW >= fewest and g.Og >= DIRECT_WEIGHT_MIN_LANES * lanes
+
+
+def direct_weight_plan(tuple x_shape, Py_ssize_t groups, Py_ssize_t out_channels, tuple kernel, tuple stride,
+                       tuple padding, tuple dilation, tuple out_size, dtype):
+    """How conv_weight_gradient's direct path would run a layer (for tests): None where the tiles run,
+    else a dict of the output channel vectors per group, whether they go in pairs, the taps per run and
+    the blocks of taps for one vector and for a pair."""
+    itemsize = np.dtype(dtype).itemsize
+    cdef Geometry g = _geometry(x_shape[0], x_shape[1], x_shape[2], x_shape[3], groups, out_channels // groups,
+                                itemsize, kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1],
+                                dilation[0], dilation[1], out_size[0], out_size[1])
+    lanes = MG_WG_LANES_F64 if itemsize == 8 else MG_WG_LANES_F32
+    if not _direct_weight_fits(&g, itemsize, lanes):
+        return None
+    cdef DirectWeight d = _direct_weight_geometry(&g, itemsize, lanes)
+    return {"vectors": d.vectors, "pairs": d.pairs, "run": d.run, "tap_blocks": d.tap_blocks,
+            "pair_tap_blocks": d.pair_tap_blocks}
 
 
 cdef void _direct_weight_gradient(const real* x, const real* gy, real* gweight, Geometry* g):
@@ -913,8 +936,9 @@ cdef inline void _direct_weight_job(const real* x, const real* gy, real* partial
             else:
                 mg_wg_transpose_double(gy + ((n + i) * g.groups + group) * g.Og * L + first * g.OW, L, g.Og,
                                        pixels.rows * g.OW, gs + i * pixels.rows * g.OW * d.lanes, count * d.lanes)
-        for v in range(0, d.vectors, 2):
-            pair = v + 1 < d.vectors
+        v = 0
+        while v < d.vectors:
+            pair = d.pairs and v + 1 < d.vectors
             blocks = d.pair_tap_blocks if pair else d.tap_blocks
             for block in range(blocks):
                 start = block_start(block, blocks, g.Kg // d.run) * d.run
@@ -927,6 +951,7 @@ cdef inline void _direct_weight_job(const real* x, const real* gy, real* partial
                     mg_wg_double(1 + pair, d.run, taps, gs + v * count * d.lanes,
                                  count * d.lanes, xs, offsets + start, &pixels,
                                  partial + (group * g.Kg + start) * padded + v * d.lanes, padded)
+            v += 1 + pair
 
 
 cdef inline void _copy_padded_rows(const real* image, real* xs, Py_ssize_t top, Py_ssize_t count, Geometry* g,
