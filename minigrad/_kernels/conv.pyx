@@ -795,10 +795,11 @@ cdef void _direct_strided_adjoint(const real* gy, const real* weight, real* gx, 
 # output rows of one sample or several whole samples, copies the input rows under them with their
 # padding into a per-thread buffer (xs), and its output gradient transposed to [channel vector][pixel]
 # [lane] (gs); then for each pair of vectors of output channels and each block of up to MG_WG_PAIR_TAPS
-# taps (a last odd vector: blocks of up to MG_WG_TAPS) the micro-kernel keeps one sum per tap and vector
-# in a register over all the job's pixels and adds it into the partial sum, stored [group][tap][o] so that a vector of output channels is contiguous. The partial
-# sums are those of the tiled path: WEIGHT_BLOCKS of them, each over a fixed range of jobs in order,
-# added in block order at the end, so results do not depend on the thread count.
+# taps (a last odd vector: blocks of up to MG_WG_TAPS; blocks keep a 3-tap run of a kernel row whole)
+# the micro-kernel keeps one sum per tap and vector in a register over all the job's pixels and adds
+# it into the partial sum, stored [group][tap][o] so that a vector of output channels is contiguous.
+# The partial sums are those of the tiled path: WEIGHT_BLOCKS of them, each over a fixed range of jobs
+# in order, added in block order at the end, so results do not depend on the thread count.
 # Against the tiled GEMM (measured on ResNet-14's, LeNet's, DCGAN's and the bench's layers, one thread,
 # 2-core EPYC): 1.1-6x faster from 3 to 128 channels, as OpenBLAS runs products with 16 to 64 rows far
 # below its rate and the tile packs a column matrix that is read once; where a job has few pixels
@@ -854,7 +855,7 @@ cdef bint _direct_weight_fits(Geometry* g, Py_ssize_t itemsize, Py_ssize_t lanes
     return DIRECT_WEIGHT_GRADIENT and d.stack * d.rows * g.OW >= fewest and g.Og >= DIRECT_WEIGHT_MIN_LANES * lanes
 
 
-def direct_weight_plan(tuple x_shape, Py_ssize_t groups, Py_ssize_t out_channels, tuple kernel, tuple stride,
+def _direct_weight_plan(tuple x_shape, Py_ssize_t groups, Py_ssize_t out_channels, tuple kernel, tuple stride,
                        tuple padding, tuple dilation, tuple out_size, dtype):
     """How conv_weight_gradient's direct path would run a layer (for tests): None where the tiles run,
     else a dict of the output channel vectors per group, whether they go in pairs, the taps per run and

@@ -6,14 +6,18 @@
    where g is the output gradient transposed to [vector][pixel][lane], vectors g_stride apart (lanes
    past the group's channels hold zeros) and x a padded copy of the input rows, pixel(p) = image *
    image_step + row * row_step + column * step (mg_wg_pixels). The J x VECTORS sums stay in vector
-   registers over all the pixels: per pixel VECTORS vector loads of g, then per tap one broadcast
-   input value and VECTORS fused multiply-adds. Two vectors halve the loads per multiply-add: the J
-   offsets do not fit in the general registers, so each tap also loads its offset, and with one
-   vector the loop issues two loads per multiply-add, more than the load ports serve at the rate of
-   the multiply-adds. J and VECTORS are compile-time constants of each instance (so that the loops
-   unroll and the accumulators are registers), J at most MG_WG_MAX_TAPS with one vector and
-   MG_WG_MAX_PAIR_TAPS with two: the accumulators, the g vectors and the broadcast value fill the
-   32 vector registers of AVX-512, or 16 otherwise. */
+   registers over all the pixels, each summed in pixel order: per pixel VECTORS vector loads of g,
+   then per tap one broadcast input value and VECTORS fused multiply-adds. What bounds the loop is
+   its loads, not its multiply-adds: two vectors let one broadcast feed two multiply-adds, and one
+   vector takes two pixels a step. The taps come in runs of RUN at consecutive offsets (RUN 3: a
+   3-wide kernel row at dilation 1; offsets[j] = offsets[j - j % RUN] + j % RUN), so that a block's
+   offsets fit in the general registers: each load is a base register (one per pixel of the step),
+   an offset register and a constant displacement, with no address arithmetic and no offset reloads
+   (with RUN 1 and 27 taps, half the offsets were reloaded from the stack, a second load per
+   multiply-add). J, VECTORS and RUN are compile-time constants of each instance (so that the loops
+   unroll and the accumulators are registers), J a multiple of RUN, at most MG_WG_MAX_TAPS with one
+   vector and MG_WG_MAX_PAIR_TAPS with two: the accumulators, the g vectors and the broadcast value
+   fill the 32 vector registers of AVX-512, or 16 otherwise. */
 #ifndef MINIGRAD_CONV_WEIGHT_H
 #define MINIGRAD_CONV_WEIGHT_H
 #include <stddef.h>
@@ -147,7 +151,8 @@ MG_WG_TRANSPOSE(double, mg_wg_vf64, mg_wg_uf64, mg_wg_vi64)
 /* mg_wg_float / mg_wg_double(vectors, taps, ...): the kernel above for vectors 1 and 1 <= taps <=
    MG_WG_TAPS, or vectors 2 and 1 <= taps <= MG_WG_PAIR_TAPS (the condition leaves out the instances
    that no caller reaches) */
-#define MG_WG_CALL(T, J, VECTORS, RUN) mg_wg_##T##_taps(J, VECTORS, RUN, g, g_stride, x, offsets, pixels, out, out_stride)
+#define MG_WG_CALL(T, J, VECTORS, RUN) \
+    mg_wg_##T##_taps(J, VECTORS, RUN, g, g_stride, x, offsets, pixels, out, out_stride)
 #define MG_WG_CASE(T, J)                                                                       \
     case J:                                                                                    \
         if (vectors == 1 && run == 1)                                                          \

@@ -335,7 +335,7 @@ class TestDirectWeightGradient:
     def test_3x3_layers_run_pairs_and_runs(self, monkeypatch):
         def plan(x_shape, out_channels, dilation=(1, 1), dtype="float32"):
             size = x_shape[2] - 2 * (dilation[0] - 1), x_shape[3] - 2 * (dilation[1] - 1)
-            return conv_loops.direct_weight_plan(x_shape, 1, out_channels, (3, 3), (1, 1), (1, 1), dilation, size,
+            return conv_loops._direct_weight_plan(x_shape, 1, out_channels, (3, 3), (1, 1), (1, 1), dilation, size,
                                                  dtype)
 
         layer = plan((32, 64, 56, 56), 64)
