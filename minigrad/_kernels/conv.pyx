@@ -94,12 +94,13 @@ cdef extern from "conv_weight.h" nogil:
         MG_WG_LANES_F32
         MG_WG_LANES_F64
         MG_WG_TAPS
+        MG_WG_PAIR_TAPS
     ctypedef struct WeightPixels "mg_wg_pixels":
         Py_ssize_t images, image_step, rows, row_step, width, step
-    void mg_wg_float(int taps, const float* g, const float* x, const Py_ssize_t* offsets, const WeightPixels* pixels,
-                     float* out, Py_ssize_t out_stride)
-    void mg_wg_double(int taps, const double* g, const double* x, const Py_ssize_t* offsets,
-                      const WeightPixels* pixels, double* out, Py_ssize_t out_stride)
+    void mg_wg_float(int vectors, int run, int taps, const float* g, Py_ssize_t g_stride, const float* x,
+                     const Py_ssize_t* offsets, const WeightPixels* pixels, float* out, Py_ssize_t out_stride)
+    void mg_wg_double(int vectors, int run, int taps, const double* g, Py_ssize_t g_stride, const double* x,
+                      const Py_ssize_t* offsets, const WeightPixels* pixels, double* out, Py_ssize_t out_stride)
     void mg_wg_transpose_float(const float* gy, Py_ssize_t plane, Py_ssize_t channels, Py_ssize_t pixels, float* out,
                                Py_ssize_t vector_stride)
     void mg_wg_transpose_double(const double* gy, Py_ssize_t plane, Py_ssize_t channels, Py_ssize_t pixels,
@@ -801,11 +802,12 @@ cdef void _direct_strided_adjoint(const real* gy, const real* weight, real* gx, 
 # (kh, kw) * dilation - padding], vectorised over output channels (conv_weight.h). A job, a run of
 # output rows of one sample or several whole samples, copies the input rows under them with their
 # padding into a per-thread buffer (xs), and its output gradient transposed to [channel vector][pixel]
-# [lane] (gs); then for each vector of output channels and each block of up to MG_WG_TAPS taps the
-# micro-kernel keeps one sum per tap in a register over all the job's pixels and adds it into the
-# partial sum, stored [group][tap][o] so that a vector of output channels is contiguous. The partial
-# sums are those of the tiled path: WEIGHT_BLOCKS of them, each over a fixed range of jobs in order,
-# added in block order at the end, so results do not depend on the thread count.
+# [lane] (gs); then for each pair of vectors of output channels and each block of up to MG_WG_PAIR_TAPS
+# taps (a last odd vector: blocks of up to MG_WG_TAPS; blocks keep a 3-tap run of a kernel row whole)
+# the micro-kernel keeps one sum per tap and vector in a register over all the job's pixels and adds
+# it into the partial sum, stored [group][tap][o] so that a vector of output channels is contiguous.
+# The partial sums are those of the tiled path: WEIGHT_BLOCKS of them, each over a fixed range of jobs
+# in order, added in block order at the end, so results do not depend on the thread count.
 # Against the tiled GEMM (measured on ResNet-14's, LeNet's, DCGAN's and the bench's layers, one thread,
 # 2-core EPYC): 1.1-6x faster from 3 to 128 channels, as OpenBLAS runs products with 16 to 64 rows far
 # below its rate and the tile packs a column matrix that is read once; where a job has few pixels
@@ -816,13 +818,19 @@ DIRECT_WEIGHT_BYTES = 1 << 18  # a job's input rows and transposed output gradie
 DIRECT_WEIGHT_MIN_PIXELS = 64  # of a job, below which the tiled path runs
 DIRECT_WEIGHT_MIN_LANES = 0.25  # the share of a vector's lanes that a group's output channels must fill
 DIRECT_WEIGHT_PARTIAL_BYTES = 1 << 20  # partial sums beyond this (L2) need 4x the pixels per job
+# module globals, so that tests can compare the kernels for pairs of vectors and for runs of taps with
+# the one-vector, one-offset-per-tap kernel (the same sums in the same order: the same bits)
+DIRECT_WEIGHT_PAIRS = True
+DIRECT_WEIGHT_RUNS = True
 
 
 cdef struct DirectWeight:
     Py_ssize_t lanes, vectors  # output channels per vector; vectors per group (the last padded with zeros)
+    bint pairs  # vectors go to the micro-kernel two at a time (a last odd one alone)
     Py_ssize_t pitch, in_rows  # buffer row length; buffer rows per input channel
     Py_ssize_t stack, rows, chunks, jobs  # samples per job, output rows per job, jobs per stack, in all
-    Py_ssize_t tap_blocks  # blocks of the Kg taps
+    Py_ssize_t run  # taps in a run at consecutive offsets (a kernel row at dilation 1), that blocks keep whole
+    Py_ssize_t tap_blocks, pair_tap_blocks  # blocks of the Kg taps for one vector, for a pair of vectors
 
 
 cdef DirectWeight _direct_weight_geometry(Geometry* g, Py_ssize_t itemsize, Py_ssize_t lanes) noexcept:
@@ -838,7 +846,11 @@ cdef DirectWeight _direct_weight_geometry(Geometry* g, Py_ssize_t itemsize, Py_s
     d.in_rows = (d.rows - 1) * g.SH + (g.KH - 1) * g.DH + 1
     d.stack = 1 if d.chunks > 1 else max(1, min(g.N, budget // (g.Cg * d.in_rows * d.pitch + d.vectors * lanes * g.OH * g.OW)))
     d.jobs = (g.N + d.stack - 1) // d.stack * d.chunks
-    d.tap_blocks = (g.Kg + MG_WG_TAPS - 1) // MG_WG_TAPS
+    d.pairs = DIRECT_WEIGHT_PAIRS
+    d.run = 3 if DIRECT_WEIGHT_RUNS and g.KW == 3 and g.DW == 1 else 1
+    cdef Py_ssize_t runs = g.Kg // d.run, most = MG_WG_TAPS // d.run, most_pair = MG_WG_PAIR_TAPS // d.run
+    d.tap_blocks = (runs + most - 1) // most
+    d.pair_tap_blocks = (runs + most_pair - 1) // most_pair
     return d
 
 
@@ -851,11 +863,28 @@ cdef bint _direct_weight_fits(Geometry* g, Py_ssize_t itemsize, Py_ssize_t lanes
     return DIRECT_WEIGHT_GRADIENT and d.stack * d.rows * g.OW >= fewest and g.Og >= DIRECT_WEIGHT_MIN_LANES * lanes
 
 
+def _direct_weight_plan(tuple x_shape, Py_ssize_t groups, Py_ssize_t out_channels, tuple kernel, tuple stride,
+                       tuple padding, tuple dilation, tuple out_size, dtype):
+    """How conv_weight_gradient's direct path would run a layer (for tests): None where the tiles run,
+    else a dict of the output channel vectors per group, whether they go in pairs, the taps per run and
+    the blocks of taps for one vector and for a pair."""
+    itemsize = np.dtype(dtype).itemsize
+    cdef Geometry g = _geometry(x_shape[0], x_shape[1], x_shape[2], x_shape[3], groups, out_channels // groups,
+                                itemsize, kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1],
+                                dilation[0], dilation[1], out_size[0], out_size[1])
+    lanes = MG_WG_LANES_F64 if itemsize == 8 else MG_WG_LANES_F32
+    if not _direct_weight_fits(&g, itemsize, lanes):
+        return None
+    cdef DirectWeight d = _direct_weight_geometry(&g, itemsize, lanes)
+    return {"vectors": d.vectors, "pairs": d.pairs, "run": d.run, "tap_blocks": d.tap_blocks,
+            "pair_tap_blocks": d.pair_tap_blocks}
+
+
 cdef void _direct_weight_gradient(const real* x, const real* gy, real* gweight, Geometry* g):
     cdef DirectWeight d = _direct_weight_geometry(g, sizeof(real), MG_WG_LANES_F64 if real is double else MG_WG_LANES_F32)
     cdef Py_ssize_t blocks = min(d.jobs, <Py_ssize_t>WEIGHT_BLOCKS), padded = d.vectors * d.lanes
     cdef Py_ssize_t size = g.groups * g.Kg * padded, image = g.Cg * d.in_rows * d.pitch
-    cdef Py_ssize_t block, job, group, o, k, b, c, kh, kw
+    cdef Py_ssize_t block, job, group, o, k, b, c, kh, kw, i
     dtype = DTYPES[real is double]
     cdef real[:, ::1] partial = np.empty((blocks, size), dtype)
     cdef real[:, ::1] scratch = np.empty((minigrad_max_threads(), d.stack * (image + padded * d.rows * g.OW)), dtype)
@@ -864,7 +893,8 @@ cdef void _direct_weight_gradient(const real* x, const real* gy, real* gweight, 
         for kh in range(g.KH):
             for kw in range(g.KW):
                 offsets[(c * g.KH + kh) * g.KW + kw] = (c * d.in_rows + kh * g.DH) * d.pitch + kw * g.DW
-    cdef real total
+    cdef real* total
+    cdef const real* other
     cdef minigrad_region region
     cdef long long started
     with nogil:
@@ -876,13 +906,16 @@ cdef void _direct_weight_gradient(const real* x, const real* gy, real* gweight, 
                 _direct_weight_job(x, gy, &partial[block, 0], &scratch[threadid(), 0], &offsets[0], g, &d, job)
             minigrad_job_end(&region, started)
         region_closed(&region)
+        # the partial sums added in block order into the first, a contiguous loop that vectorizes
+        total = &partial[0, 0]
+        for b in range(1, blocks):
+            other = &partial[b, 0]
+            for i in range(size):
+                total[i] = total[i] + other[i]
         for group in range(g.groups):
             for o in range(g.Og):
                 for k in range(g.Kg):
-                    total = partial[0, (group * g.Kg + k) * padded + o]
-                    for b in range(1, blocks):
-                        total = total + partial[b, (group * g.Kg + k) * padded + o]
-                    gweight[(group * g.Og + o) * g.Kg + k] = total
+                    gweight[(group * g.Og + o) * g.Kg + k] = total[(group * g.Kg + k) * padded + o]
 
 
 cdef inline void _direct_weight_job(const real* x, const real* gy, real* partial, real* scratch,
@@ -890,6 +923,8 @@ cdef inline void _direct_weight_job(const real* x, const real* gy, real* partial
                                     Py_ssize_t job) noexcept nogil:
     cdef Py_ssize_t n = job // d.chunks * d.stack, first = job % d.chunks * d.rows, L = g.OH * g.OW
     cdef Py_ssize_t image = g.Cg * d.in_rows * d.pitch, padded = d.vectors * d.lanes, group, i, v, block, start
+    cdef Py_ssize_t blocks, taps
+    cdef bint pair
     cdef WeightPixels pixels
     pixels.images = min(d.stack, g.N - n)
     pixels.image_step = image
@@ -910,17 +945,22 @@ cdef inline void _direct_weight_job(const real* x, const real* gy, real* partial
             else:
                 mg_wg_transpose_double(gy + ((n + i) * g.groups + group) * g.Og * L + first * g.OW, L, g.Og,
                                        pixels.rows * g.OW, gs + i * pixels.rows * g.OW * d.lanes, count * d.lanes)
-        for v in range(d.vectors):
-            for block in range(d.tap_blocks):
-                start = block_start(block, d.tap_blocks, g.Kg)
+        v = 0
+        while v < d.vectors:
+            pair = d.pairs and v + 1 < d.vectors
+            blocks = d.pair_tap_blocks if pair else d.tap_blocks
+            for block in range(blocks):
+                start = block_start(block, blocks, g.Kg // d.run) * d.run
+                taps = block_start(block + 1, blocks, g.Kg // d.run) * d.run - start
                 if real is float:
-                    mg_wg_float(block_start(block + 1, d.tap_blocks, g.Kg) - start, gs + v * count * d.lanes, xs,
-                                offsets + start, &pixels, partial + (group * g.Kg + start) * padded + v * d.lanes,
-                                padded)
+                    mg_wg_float(1 + pair, d.run, taps, gs + v * count * d.lanes,
+                                count * d.lanes, xs, offsets + start, &pixels,
+                                partial + (group * g.Kg + start) * padded + v * d.lanes, padded)
                 else:
-                    mg_wg_double(block_start(block + 1, d.tap_blocks, g.Kg) - start, gs + v * count * d.lanes, xs,
-                                 offsets + start, &pixels, partial + (group * g.Kg + start) * padded + v * d.lanes,
-                                 padded)
+                    mg_wg_double(1 + pair, d.run, taps, gs + v * count * d.lanes,
+                                 count * d.lanes, xs, offsets + start, &pixels,
+                                 partial + (group * g.Kg + start) * padded + v * d.lanes, padded)
+            v += 1 + pair
 
 
 cdef inline void _copy_padded_rows(const real* image, real* xs, Py_ssize_t top, Py_ssize_t count, Geometry* g,

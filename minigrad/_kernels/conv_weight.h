@@ -1,15 +1,23 @@
 /* The micro-kernel of the direct weight gradient (conv.pyx, _direct_weight_gradient): for a block
-   of J kernel taps and one vector of LANES output channels,
+   of J kernel taps and VECTORS (1 or 2) vectors of LANES output channels,
 
-       out[j][lane] += sum over the pixels p of g[p][lane] * x[offsets[j] + pixel(p)]
+       out[j][v * LANES + lane] += sum over the pixels p of g[v][p][lane] * x[offsets[j] + pixel(p)]
 
-   where g is the output gradient transposed to [pixel][lane] (lanes past the group's channels hold
-   zeros) and x a padded copy of the input rows, pixel(p) = image * image_step + row * row_step +
-   column * step (mg_wg_pixels). The J
-   sums stay in vector registers over all the pixels: per pixel one vector load of g, then per tap
-   one broadcast input value and one fused multiply-add. J is a compile-time constant of each
-   instance (so that the tap loop unrolls and the accumulators are registers), at most
-   MG_WG_MAX_TAPS: 27 accumulators of 32 vector registers with AVX-512, 12 of 16 otherwise. */
+   where g is the output gradient transposed to [vector][pixel][lane], vectors g_stride apart (lanes
+   past the group's channels hold zeros) and x a padded copy of the input rows, pixel(p) = image *
+   image_step + row * row_step + column * step (mg_wg_pixels). The J x VECTORS sums stay in vector
+   registers over all the pixels, each summed in pixel order: per pixel VECTORS vector loads of g,
+   then per tap one broadcast input value and VECTORS fused multiply-adds. What bounds the loop is
+   its loads, not its multiply-adds: two vectors let one broadcast feed two multiply-adds, and one
+   vector takes two pixels a step. The taps come in runs of RUN at consecutive offsets (RUN 3: a
+   3-wide kernel row at dilation 1; offsets[j] = offsets[j - j % RUN] + j % RUN), so that a block's
+   offsets fit in the general registers: each load is a base register (one per pixel of the step),
+   an offset register and a constant displacement, with no address arithmetic and no offset reloads
+   (with RUN 1 and 27 taps, half the offsets were reloaded from the stack, a second load per
+   multiply-add). J, VECTORS and RUN are compile-time constants of each instance (so that the loops
+   unroll and the accumulators are registers), J a multiple of RUN, at most MG_WG_MAX_TAPS with one
+   vector and MG_WG_MAX_PAIR_TAPS with two: the accumulators, the g vectors and the broadcast value
+   fill the 32 vector registers of AVX-512, or 16 otherwise. */
 #ifndef MINIGRAD_CONV_WEIGHT_H
 #define MINIGRAD_CONV_WEIGHT_H
 #include <stddef.h>
@@ -17,12 +25,14 @@
 #if defined(__AVX512F__)
 #define MG_WG_VECTOR_BYTES 64
 #define MG_WG_MAX_TAPS 27
+#define MG_WG_MAX_PAIR_TAPS 14
 #else
 #define MG_WG_VECTOR_BYTES 32
 #define MG_WG_MAX_TAPS 12
+#define MG_WG_MAX_PAIR_TAPS 6
 #endif
 enum { MG_WG_LANES_F32 = MG_WG_VECTOR_BYTES / 4, MG_WG_LANES_F64 = MG_WG_VECTOR_BYTES / 8,
-       MG_WG_TAPS = MG_WG_MAX_TAPS };
+       MG_WG_TAPS = MG_WG_MAX_TAPS, MG_WG_PAIR_TAPS = MG_WG_MAX_PAIR_TAPS };
 
 /* The pixels of a job: images x rows x width, at these steps in x (elements). */
 typedef struct {
@@ -35,29 +45,59 @@ typedef double mg_wg_vf64 __attribute__((vector_size(MG_WG_VECTOR_BYTES)));
 typedef float mg_wg_uf32 __attribute__((vector_size(MG_WG_VECTOR_BYTES), aligned(4)));
 typedef double mg_wg_uf64 __attribute__((vector_size(MG_WG_VECTOR_BYTES), aligned(8)));
 
-/* One instance per element type; always_inline so that each caller's constant J unrolls it. */
+/* One instance per element type; always_inline so that each caller's constant J, VECTORS and PIXELS
+   unroll it. mg_wg_T_step adds PIXELS consecutive pixels of a row, each tap's sum in pixel order. */
 #define MG_WG_KERNEL(T, V, U)                                                                           \
-    static inline __attribute__((always_inline)) void mg_wg_##T##_taps(                               \
-        const int J, const T* g, const T* x, const ptrdiff_t* offsets, const mg_wg_pixels* pixels,     \
-        T* out, ptrdiff_t out_stride) {                                                                 \
+    static inline __attribute__((always_inline)) void mg_wg_##T##_step(                               \
+        const int J, const int VECTORS, const int RUN, const int PIXELS, V acc[2][MG_WG_MAX_TAPS],      \
+        const ptrdiff_t* offset, const T* g, ptrdiff_t g_stride, const T* pixel, ptrdiff_t step) {     \
         enum { LANES = MG_WG_VECTOR_BYTES / sizeof(T) };                                                \
-        V acc[MG_WG_MAX_TAPS];                                                                          \
+        V gv[2][2];                                                                                     \
+        const T* at_pixel[2];                                                                           \
+        _Pragma("GCC unroll 2") for (int u = 0; u < PIXELS; u++) {                                      \
+            at_pixel[u] = pixel + u * step;                                                             \
+            __asm__("" : "+r"(at_pixel[u])); /* a base register per pixel, an offset per run */        \
+        }                                                                                               \
+        _Pragma("GCC unroll 2") for (int v = 0; v < VECTORS; v++)                                       \
+            _Pragma("GCC unroll 2") for (int u = 0; u < PIXELS; u++)                                    \
+                gv[v][u] = *(const U*)(g + v * g_stride + u * LANES);                                   \
+        _Pragma("GCC unroll 32") for (int m = 0; m < J / RUN; m++) {                                    \
+            ptrdiff_t at = offset[m * RUN];                                                             \
+            __asm__("" : "+r"(at)); /* one offset register for the run's loads, not a pointer each */   \
+            _Pragma("GCC unroll 8") for (int k = 0; k < RUN; k++)                                       \
+                _Pragma("GCC unroll 2") for (int u = 0; u < PIXELS; u++) {                              \
+                    const T input = at_pixel[u][at + k];                                                \
+                    _Pragma("GCC unroll 2") for (int v = 0; v < VECTORS; v++)                           \
+                        acc[v][m * RUN + k] += gv[v][u] * input;                                        \
+                }                                                                                       \
+        }                                                                                               \
+    }                                                                                                   \
+    static inline __attribute__((always_inline)) void mg_wg_##T##_taps(                               \
+        const int J, const int VECTORS, const int RUN, const T* g, ptrdiff_t g_stride, const T* x,     \
+        const ptrdiff_t* offsets, const mg_wg_pixels* pixels, T* out, ptrdiff_t out_stride) {          \
+        enum { LANES = MG_WG_VECTOR_BYTES / sizeof(T) };                                                \
+        const int PIXELS = 3 - VECTORS;                                                                 \
+        V acc[2][MG_WG_MAX_TAPS];                                                                       \
         ptrdiff_t offset[MG_WG_MAX_TAPS];                                                               \
+        const ptrdiff_t step = pixels->step;                                                            \
         _Pragma("GCC unroll 32") for (int j = 0; j < J; j++) {                                          \
-            acc[j] = (V){0};                                                                            \
+            _Pragma("GCC unroll 2") for (int v = 0; v < VECTORS; v++) acc[v][j] = (V){0};               \
             offset[j] = offsets[j];                                                                     \
         }                                                                                               \
         for (ptrdiff_t i = 0; i < pixels->images; i++)                                                  \
             for (ptrdiff_t r = 0; r < pixels->rows; r++) {                                              \
                 const T* row = x + i * pixels->image_step + r * pixels->row_step;                       \
-                for (ptrdiff_t c = 0; c < pixels->width; c++) {                                         \
-                    const V gv = *(const U*)g;                                                          \
-                    const T* pixel = row + c * pixels->step;                                            \
-                    _Pragma("GCC unroll 32") for (int j = 0; j < J; j++) acc[j] += gv * pixel[offset[j]]; \
+                ptrdiff_t c = 0;                                                                        \
+                for (; c + PIXELS <= pixels->width; c += PIXELS, g += PIXELS * LANES)                   \
+                    mg_wg_##T##_step(J, VECTORS, RUN, PIXELS, acc, offset, g, g_stride, row + c * step, step); \
+                if (c < pixels->width) {                                                                \
+                    mg_wg_##T##_step(J, VECTORS, RUN, 1, acc, offset, g, g_stride, row + c * step, step); \
                     g += LANES;                                                                         \
                 }                                                                                       \
             }                                                                                           \
-        _Pragma("GCC unroll 32") for (int j = 0; j < J; j++) *(U*)(out + j * out_stride) += acc[j];     \
+        _Pragma("GCC unroll 32") for (int j = 0; j < J; j++)                                            \
+            _Pragma("GCC unroll 2") for (int v = 0; v < VECTORS; v++)                                   \
+                *(U*)(out + j * out_stride + v * LANES) += acc[v][j];                                   \
     }
 MG_WG_KERNEL(float, mg_wg_vf32, mg_wg_uf32)
 MG_WG_KERNEL(double, mg_wg_vf64, mg_wg_uf64)
@@ -108,12 +148,25 @@ MG_WG_TRANSPOSE(float, mg_wg_vf32, mg_wg_uf32, mg_wg_vi32)
 MG_WG_TRANSPOSE(double, mg_wg_vf64, mg_wg_uf64, mg_wg_vi64)
 #undef MG_WG_TRANSPOSE
 
-/* mg_wg_float / mg_wg_double(taps, ...): the kernel above for 1 <= taps <= MG_WG_TAPS */
-#define MG_WG_CASE(T, J) \
-    case J: mg_wg_##T##_taps(J, g, x, offsets, pixels, out, out_stride); break;
+/* mg_wg_float / mg_wg_double(vectors, taps, ...): the kernel above for vectors 1 and 1 <= taps <=
+   MG_WG_TAPS, or vectors 2 and 1 <= taps <= MG_WG_PAIR_TAPS (the condition leaves out the instances
+   that no caller reaches) */
+#define MG_WG_CALL(T, J, VECTORS, RUN) \
+    mg_wg_##T##_taps(J, VECTORS, RUN, g, g_stride, x, offsets, pixels, out, out_stride)
+#define MG_WG_CASE(T, J)                                                                       \
+    case J:                                                                                    \
+        if (vectors == 1 && run == 1)                                                          \
+            MG_WG_CALL(T, J, 1, 1);                                                            \
+        else if (vectors == 1 && J % 3 == 0)                                                   \
+            MG_WG_CALL(T, J, 1, 3);                                                            \
+        else if (J <= MG_WG_MAX_PAIR_TAPS && run == 1)                                         \
+            MG_WG_CALL(T, J, 2, 1);                                                            \
+        else if (J <= MG_WG_MAX_PAIR_TAPS && J % 3 == 0)                                       \
+            MG_WG_CALL(T, J, 2, 3);                                                            \
+        break;
 #define MG_WG_DISPATCH(T)                                                                                \
-    static void mg_wg_##T(int taps, const T* g, const T* x, const ptrdiff_t* offsets,                    \
-                          const mg_wg_pixels* pixels, T* out, ptrdiff_t out_stride) {                    \
+    static void mg_wg_##T(int vectors, int run, int taps, const T* g, ptrdiff_t g_stride, const T* x,              \
+                          const ptrdiff_t* offsets, const mg_wg_pixels* pixels, T* out, ptrdiff_t out_stride) { \
         switch (taps) {                                                                                  \
             MG_WG_CASE(T, 1) MG_WG_CASE(T, 2) MG_WG_CASE(T, 3) MG_WG_CASE(T, 4) MG_WG_CASE(T, 5)         \
             MG_WG_CASE(T, 6) MG_WG_CASE(T, 7) MG_WG_CASE(T, 8) MG_WG_CASE(T, 9) MG_WG_CASE(T, 10)        \
@@ -130,6 +183,7 @@ MG_WG_TRANSPOSE(double, mg_wg_vf64, mg_wg_uf64, mg_wg_vi64)
 #endif
 MG_WG_DISPATCH(float)
 MG_WG_DISPATCH(double)
+#undef MG_WG_CALL
 #undef MG_WG_CASE
 #undef MG_WG_DISPATCH
 #undef MG_WG_MORE_CASES

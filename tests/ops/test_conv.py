@@ -284,6 +284,14 @@ DIRECT_WEIGHT_EDGE_CASES = {
     "dilation 2": ((2, 3, 10, 9), (4, 3, 3, 3), 1, 2, 2, 1),
     "5x5 without padding": ((3, 2, 12, 12), (6, 2, 5, 5), 1, 0, 1, 1),
     "4x4 stride 2": ((2, 3, 16, 16), (8, 3, 4, 4), 2, 1, 1, 1),
+    # pairs of output channel vectors (a last odd one alone) and 3-tap runs (mg_wg_*_taps' VECTORS, RUN)
+    "a pair and a vector alone, odd width": ((2, 5, 7, 9), (40, 5, 3, 3), 1, 1, 1, 1),
+    "pairs over several blocks of runs, stride (1, 2)": ((2, 11, 7, 12), (33, 11, 3, 3), (1, 2), 2, 1, 1),
+    "pairs of 5x5 taps without runs": ((2, 3, 9, 9), (36, 3, 5, 5), 1, 2, 1, 1),
+    "pairs at dilation (1, 2): no runs": ((2, 4, 9, 11), (34, 4, 3, 3), 1, 1, (1, 2), 1),
+    "pairs in groups": ((2, 8, 6, 7), (64, 4, 3, 3), 1, 1, 1, 2),
+    "one vector of 16, odd width, no padding": ((3, 5, 7, 9), (16, 5, 3, 3), 1, 0, 1, 1),
+    "stride 2 pairs over an odd width": ((2, 6, 11, 13), (48, 6, 3, 3), 2, 1, 1, 1),
 }
 
 
@@ -296,6 +304,48 @@ class TestDirectWeightGradient:
         if job_bytes is not None:
             monkeypatch.setattr(conv_loops, "DIRECT_WEIGHT_BYTES", job_bytes)
         _check_against_the_reference_at_one_and_two_threads(*DIRECT_WEIGHT_EDGE_CASES[case], rng)
+
+    @pytest.mark.parametrize("case", list(DIRECT_WEIGHT_EDGE_CASES))
+    def test_pairs_and_runs_give_the_bits_of_single_vectors_and_taps(self, case, rng, monkeypatch):
+        # the same sums in the same order, whichever micro-kernel instance adds them
+        monkeypatch.setattr(conv_loops, "DIRECT_WEIGHT_MIN_PIXELS", 1)
+        monkeypatch.setattr(conv_loops, "DIRECT_WEIGHT_MIN_LANES", 0)
+        monkeypatch.setattr(conv_loops, "DIRECT_WEIGHT_BYTES", 3000)  # several jobs and partial sums
+        x_shape, w_shape, stride, padding, dilation, groups = DIRECT_WEIGHT_EDGE_CASES[case]
+        x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
+        tx = _conv2d_with_padding(mg.tensor(x), mg.tensor(w), None, stride, padding, dilation, groups)
+        gy = rng.standard_normal(tx.shape)
+
+        def weight_gradients(pairs, runs):
+            monkeypatch.setattr(conv_loops, "DIRECT_WEIGHT_PAIRS", pairs)
+            monkeypatch.setattr(conv_loops, "DIRECT_WEIGHT_RUNS", runs)
+            grads = []
+            for dtype in ("float32", "float64"):
+                tw = mg.tensor(w, dtype=dtype, requires_grad=True)
+                y = _conv2d_with_padding(mg.tensor(x, dtype=dtype), tw, None, stride, padding, dilation, groups)
+                y.backward(mg.tensor(gy, dtype=dtype))
+                grads.append(tw.grad.numpy())
+            return grads
+
+        single = weight_gradients(False, False)
+        for pairs, runs in [(True, True), (True, False), (False, True)]:
+            for got, want in zip(weight_gradients(pairs, runs), single):
+                np.testing.assert_array_equal(got, want)
+
+    def test_3x3_layers_run_pairs_and_runs(self, monkeypatch):
+        def plan(x_shape, out_channels, dilation=(1, 1), dtype="float32"):
+            size = x_shape[2] - 2 * (dilation[0] - 1), x_shape[3] - 2 * (dilation[1] - 1)
+            return conv_loops._direct_weight_plan(x_shape, 1, out_channels, (3, 3), (1, 1), (1, 1), dilation, size,
+                                                 dtype)
+
+        layer = plan((32, 64, 56, 56), 64)
+        assert layer["pairs"] and layer["run"] == 3 and layer["vectors"] in (4, 8)  # 16 or 8 lanes
+        assert layer["pair_tap_blocks"] > layer["tap_blocks"]
+        assert plan((32, 64, 56, 56), 64, dilation=(1, 2))["run"] == 1
+        monkeypatch.setattr(conv_loops, "DIRECT_WEIGHT_PAIRS", False)
+        monkeypatch.setattr(conv_loops, "DIRECT_WEIGHT_RUNS", False)
+        layer = plan((32, 64, 56, 56), 64)
+        assert not layer["pairs"] and layer["run"] == 1
 
     def test_runs_where_jobs_have_enough_pixels_only(self, rng, monkeypatch):
         # float32 rounding tells the paths apart: a narrow layer's weight gradient changes with the
