@@ -42,8 +42,8 @@ cdef enum:
 
 def channel_sums(const real[:, :, ::1] a, const real[:, :, ::1] x, const double[::1] m, double[::1] s1,
                  double[::1] s2):
-    """s1[c] += sum a[:, c], s2[c] += sum a[:, c] * (x[:, c] - m[c]). a, x: (N, C, S) contiguous, one
-    dtype; m, s1, s2: float64 (C,)."""
+    """s1[c] = sum a[:, c], s2[c] = sum a[:, c] * (x[:, c] - m[c]), s1 and s2 given zeroed (the (N, C)
+    layout adds into them). a, x: (N, C, S) contiguous, one dtype; m, s1, s2: float64 (C,)."""
     _channel_sums(a, x, m, s1, s2)
 
 

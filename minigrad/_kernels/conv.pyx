@@ -866,8 +866,10 @@ cdef bint _direct_weight_fits(Geometry* g, Py_ssize_t itemsize, Py_ssize_t lanes
 def _direct_weight_plan(tuple x_shape, Py_ssize_t groups, Py_ssize_t out_channels, tuple kernel, tuple stride,
                        tuple padding, tuple dilation, tuple out_size, dtype):
     """How conv_weight_gradient's direct path would run a layer (for tests): None where the tiles run,
-    else a dict of the output channel vectors per group, whether they go in pairs, the taps per run and
+    else a dict of the output channel vectors per group, whether any go in pairs, the taps per run and
     the blocks of taps for one vector and for a pair."""
+    if groups <= 0 or out_channels % groups:
+        raise ValueError(f"_direct_weight_plan: {out_channels} output channels in {groups} groups")
     itemsize = np.dtype(dtype).itemsize
     cdef Geometry g = _geometry(x_shape[0], x_shape[1], x_shape[2], x_shape[3], groups, out_channels // groups,
                                 itemsize, kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1],
@@ -876,7 +878,7 @@ def _direct_weight_plan(tuple x_shape, Py_ssize_t groups, Py_ssize_t out_channel
     if not _direct_weight_fits(&g, itemsize, lanes):
         return None
     cdef DirectWeight d = _direct_weight_geometry(&g, itemsize, lanes)
-    return {"vectors": d.vectors, "pairs": d.pairs, "run": d.run, "tap_blocks": d.tap_blocks,
+    return {"vectors": d.vectors, "pairs": bool(d.pairs and d.vectors > 1), "run": d.run, "tap_blocks": d.tap_blocks,
             "pair_tap_blocks": d.pair_tap_blocks}
 
 

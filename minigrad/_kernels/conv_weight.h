@@ -21,6 +21,7 @@
 #ifndef MINIGRAD_CONV_WEIGHT_H
 #define MINIGRAD_CONV_WEIGHT_H
 #include <stddef.h>
+#include <stdlib.h>
 
 #if defined(__AVX512F__)
 #define MG_WG_VECTOR_BYTES 64
@@ -45,7 +46,7 @@ typedef double mg_wg_vf64 __attribute__((vector_size(MG_WG_VECTOR_BYTES)));
 typedef float mg_wg_uf32 __attribute__((vector_size(MG_WG_VECTOR_BYTES), aligned(4)));
 typedef double mg_wg_uf64 __attribute__((vector_size(MG_WG_VECTOR_BYTES), aligned(8)));
 
-/* One instance per element type; always_inline so that each caller's constant J, VECTORS and PIXELS
+/* One instance per element type; always_inline so that each caller's constant J, VECTORS, RUN and PIXELS
    unroll it. mg_wg_T_step adds PIXELS consecutive pixels of a row, each tap's sum in pixel order. */
 #define MG_WG_KERNEL(T, V, U)                                                                           \
     static inline __attribute__((always_inline)) void mg_wg_##T##_step(                               \
@@ -148,21 +149,25 @@ MG_WG_TRANSPOSE(float, mg_wg_vf32, mg_wg_uf32, mg_wg_vi32)
 MG_WG_TRANSPOSE(double, mg_wg_vf64, mg_wg_uf64, mg_wg_vi64)
 #undef MG_WG_TRANSPOSE
 
-/* mg_wg_float / mg_wg_double(vectors, taps, ...): the kernel above for vectors 1 and 1 <= taps <=
+/* mg_wg_float / mg_wg_double(vectors, run, taps, ...): the kernel above for vectors 1 and 1 <= taps <=
    MG_WG_TAPS, or vectors 2 and 1 <= taps <= MG_WG_PAIR_TAPS (the condition leaves out the instances
-   that no caller reaches) */
+   that no caller reaches); run 1, or run 3 with taps a multiple of 3 and offsets[j] = offsets[j - j % 3]
+   + j % 3. Any other call aborts: conv.pyx's blocks never make one, and a skipped block would leave
+   the gradient silently short of its taps. */
 #define MG_WG_CALL(T, J, VECTORS, RUN) \
     mg_wg_##T##_taps(J, VECTORS, RUN, g, g_stride, x, offsets, pixels, out, out_stride)
 #define MG_WG_CASE(T, J)                                                                       \
     case J:                                                                                    \
         if (vectors == 1 && run == 1)                                                          \
             MG_WG_CALL(T, J, 1, 1);                                                            \
-        else if (vectors == 1 && J % 3 == 0)                                                   \
+        else if (vectors == 1 && run == 3 && J % 3 == 0)                                       \
             MG_WG_CALL(T, J, 1, 3);                                                            \
         else if (J <= MG_WG_MAX_PAIR_TAPS && run == 1)                                         \
             MG_WG_CALL(T, J, 2, 1);                                                            \
-        else if (J <= MG_WG_MAX_PAIR_TAPS && J % 3 == 0)                                       \
+        else if (J <= MG_WG_MAX_PAIR_TAPS && run == 3 && J % 3 == 0)                           \
             MG_WG_CALL(T, J, 2, 3);                                                            \
+        else                                                                                   \
+            abort();                                                                           \
         break;
 #define MG_WG_DISPATCH(T)                                                                                \
     static void mg_wg_##T(int vectors, int run, int taps, const T* g, ptrdiff_t g_stride, const T* x,              \
@@ -171,6 +176,7 @@ MG_WG_TRANSPOSE(double, mg_wg_vf64, mg_wg_uf64, mg_wg_vi64)
             MG_WG_CASE(T, 1) MG_WG_CASE(T, 2) MG_WG_CASE(T, 3) MG_WG_CASE(T, 4) MG_WG_CASE(T, 5)         \
             MG_WG_CASE(T, 6) MG_WG_CASE(T, 7) MG_WG_CASE(T, 8) MG_WG_CASE(T, 9) MG_WG_CASE(T, 10)        \
             MG_WG_CASE(T, 11) MG_WG_CASE(T, 12) MG_WG_MORE_CASES(T)                                      \
+            default: abort();                                                                            \
         }                                                                                                \
     }
 #if MG_WG_MAX_TAPS > 12

@@ -292,8 +292,7 @@ def packed_products(const float[:, :] a, tuple b_parts, tuple outs, tuple biases
     strides (a transposed view packs as it is), biases[i] (n_i,) contiguous or None; one packing of
     each of a's row blocks serves every part. A bias is added to the thread's output rows once their
     last slice of k is in, while they are still in cache, not in a pass over the whole output."""
-    cdef Py_ssize_t m = a.shape[0], k = a.shape[1], i, part, t, r, col, rows, group_rows = RG_MR * PRODUCT_GROUP
-    cdef Py_ssize_t groups = (m + group_rows - 1) // group_rows
+    cdef Py_ssize_t m = a.shape[0], k = a.shape[1], i, part, t, r, col, rows, group_rows, groups, threads
     cdef Py_ssize_t depth = min(k, <Py_ssize_t>PRODUCT_DEPTH), depth_slice, k0, slice_k
     # signed: a view's strides may be negative, and Py_ssize_t // size_t would divide unsigned
     cdef Py_ssize_t item = sizeof(float), row_step = a.strides[0] // item, column_step = a.strides[1] // item
@@ -329,7 +328,12 @@ def packed_products(const float[:, :] a, tuple b_parts, tuple outs, tuple biases
             rg_pack_b(&b[0, 0], b.strides[0] // item, b.strides[1] // item, k, b.shape[1],
                       parts[i].packed_b)
             work += m * k * b.shape[1]
-        with nogil, parallel(num_threads=minigrad_max_threads() if work >= SEQUENCE_PARALLEL_MIN else 1):
+        threads = minigrad_max_threads() if work >= SEQUENCE_PARALLEL_MIN else 1
+        # PRODUCT_GROUP row blocks a group, fewer where that would leave threads without one (a hidden
+        # size of 64 has 32 row blocks: 4 groups of 8); grouping changes no element's chain
+        group_rows = RG_MR * max(1, min(<Py_ssize_t>PRODUCT_GROUP, ((m + RG_MR - 1) // RG_MR + threads - 1) // threads))
+        groups = (m + group_rows - 1) // group_rows
+        with nogil, parallel(num_threads=threads):
             packed_a = <float*>malloc(rg_packed_a_size(group_rows, depth) * sizeof(float))
             for depth_slice in range((k + depth - 1) // depth):
                 k0 = depth_slice * depth

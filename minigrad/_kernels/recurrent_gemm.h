@@ -1,7 +1,8 @@
 /* The float32 recurrent steps' products on the calling thread: C (m, n) = A (m, k) B + beta C, with B
    (the step's weight, the same for every step of a sequence) packed once per sequence into panels of
    RG_NR columns, and A (the step's state or gate gradients) packed per step into RG_MR-row blocks
-   (zero rows past m). Each 8 x 32 block of C is 16 vector accumulators over the whole k; OpenBLAS,
+   (zero rows past m). Each 8 x 32 block of C is 16 vector accumulators over k (or over a slice of k, resuming from C:
+   packed_products); OpenBLAS,
    called per step, repacks the weight each call or takes its small-matrix kernel.
    Each element of C is the same chain of fused multiply-adds (over k in order) whichever block or
    thread computes it, so the bits do not depend on how the columns are split. The vector types are

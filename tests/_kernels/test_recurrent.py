@@ -285,8 +285,8 @@ def test_sequence_products_match_numpy_for_strided_operands_and_empty_sides(dtyp
 
 @pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-13), (np.float32, 2e-6)])
 def test_sequence_products_start_each_output_from_its_bias(dtype, tol, rng):
-    """A part's bias (n_i,) is in every row of its output: float32 starts the output rows from it,
-    the same bits as adding it to the product afterwards; partial row blocks and panels, inner sizes
+    """A part's bias (n_i,) is in every row of its output: float32 adds it to the rows after their
+    last slice of k, the same bits as adding it to the product afterwards; partial row blocks and panels, inner sizes
     of one and of several slices, a part without a bias beside one with, a strided bias, no rows,
     inner size or columns."""
     for m, k, widths in [(13, 7, (45, 5)), (1, 1, (1,)), (40, 300, (33, 64)), (19, 700, (45, 33)), (0, 4, (3,)),
@@ -303,24 +303,26 @@ def test_sequence_products_start_each_output_from_its_bias(dtype, tol, rng):
             np.testing.assert_array_equal(g, plain if bias is None else plain + bias)
 
 
-@pytest.mark.parametrize("m, k", [(2048, 256), (1021, 600)])
+@pytest.mark.parametrize("m, k", [(2048, 256), (1021, 600), (96, 2048)])
 def test_sequence_products_give_the_same_bits_at_one_and_two_threads(m, k, rng):
     """Each row block of the output is one thread's, each element one chain over k (also when k is
     taken in slices: 600 = 256 + 256 + 88, the weight gradient's transposed view, a partial last row
-    block); past the threshold for threads."""
+    block; 96 rows: groups of fewer row blocks, so that 4 threads each get one); past the threshold
+    for threads."""
     a = rng.standard_normal((m, k)).astype(np.float32) if k == 256 else rng.standard_normal((k, m)).astype(np.float32).T
     b = rng.standard_normal((k, 64)).astype(np.float32)
     bias = rng.standard_normal(64).astype(np.float32)
     threads = mg.get_num_threads()
     results = []
     try:
-        for n in (1, 2):
+        for n in (1, 2, 4):
             mg.set_num_threads(n)
             results.append(cpu.sequence_products(a, (b, b[:, :7], b), (None, bias[:7], bias)))
     finally:
         mg.set_num_threads(threads)
-    for one, two in zip(*results):
-        np.testing.assert_array_equal(one, two)
+    for one, *others in zip(*results):
+        for other in others:
+            np.testing.assert_array_equal(one, other)
 
 
 def test_sequence_products_refuse_mismatched_operands():

@@ -340,8 +340,11 @@ class TestDirectWeightGradient:
 
         layer = plan((32, 64, 56, 56), 64)
         assert layer["pairs"] and layer["run"] == 3 and layer["vectors"] in (4, 8)  # 16 or 8 lanes
-        assert layer["pair_tap_blocks"] > layer["tap_blocks"]
         assert plan((32, 64, 56, 56), 64, dilation=(1, 2))["run"] == 1
+        narrow = plan((8, 16, 16, 16), 16)  # one vector with 16 float32 lanes, two with 8: a pair
+        assert narrow["pairs"] == (narrow["vectors"] > 1)
+        with pytest.raises(ValueError, match="16 output channels in 0 groups"):
+            conv_loops._direct_weight_plan((8, 16, 16, 16), 0, 16, (3, 3), (1, 1), (1, 1), (1, 1), (16, 16), "float32")
         monkeypatch.setattr(conv_loops, "DIRECT_WEIGHT_PAIRS", False)
         monkeypatch.setattr(conv_loops, "DIRECT_WEIGHT_RUNS", False)
         layer = plan((32, 64, 56, 56), 64)
@@ -634,6 +637,10 @@ def test_two_channel_blocks_per_run_give_the_bits_of_one(x_shape, w_shape, strid
     monkeypatch.setattr(conv_loops, "DIRECT_PAIR_WEIGHT_BYTES", 1 << 40)
     for a, c in zip(pairs, results()):
         np.testing.assert_array_equal(a, c)
+    if dtype == "float64":  # the tiles round differently, so the direct kernels ran (float32's forward
+        # can take the tiles' order of taps, and its input gradient of 5 channels runs on the tiles)
+        monkeypatch.setattr(conv_loops, "DIRECT", False)
+        assert any(not np.array_equal(a, c) for a, c in zip(pairs, results()))
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

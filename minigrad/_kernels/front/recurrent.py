@@ -61,7 +61,8 @@ class RecurrentKernels:
         (k, n_i) and biases (n_i,) or None (no bias; ``biases`` None: none at all) of a's dtype and
         device, a and the parts of any strides (transposed views included). A layer's whole-sequence
         products: float32 on the CPU runs them on the step products' packed kernel (recurrent.pyx:
-        ``packed_products``), a's packing shared by the parts, each output starting from its bias;
+        ``packed_products``), a's packing shared by the parts, each bias added to its output's rows
+        once their last slice of k is in;
         otherwise a matmul each, its bias added after.
         Example: ``x_gates, = cpu.sequence_products(x, (w_ih.T,), (b_ih,))``"""
         biases = (None,) * len(b_parts) if biases is None else tuple(biases)
